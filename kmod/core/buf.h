@@ -1,0 +1,87 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * buf.h - a growable byte buffer for replies.
+ */
+#ifndef XKV_CORE_BUF_H
+#define XKV_CORE_BUF_H
+
+#include "os.h"
+
+/**
+ * struct xkv_buf - bytes waiting to be sent.
+ * @data: storage
+ * @len:  bytes stored
+ * @off:  bytes already sent; data[off..len) is pending
+ * @cap:  size of @data
+ * @oom:  an append failed; the reply is incomplete
+ */
+struct xkv_buf {
+	char *data;
+	size_t len;
+	size_t off;
+	size_t cap;
+	bool oom;
+};
+
+/**
+ * xkv_buf_reserve() - make room for @n more bytes.
+ * @b: buffer
+ * @n: bytes needed after @len
+ *
+ * Return: 0, or -ENOMEM (and @oom is set).
+ */
+int xkv_buf_reserve(struct xkv_buf *b, size_t n);
+
+/**
+ * xkv_buf_add() - append bytes.
+ * @b: buffer
+ * @p: bytes
+ * @n: how many
+ *
+ * Return: 0, or -ENOMEM.
+ */
+int xkv_buf_add(struct xkv_buf *b, const void *p, size_t n);
+
+/**
+ * xkv_buf_str() - append a NUL-terminated string.
+ * @b: buffer
+ * @s: string
+ *
+ * Return: 0, or -ENOMEM.
+ */
+int xkv_buf_str(struct xkv_buf *b, const char *s);
+
+/**
+ * xkv_buf_pending() - bytes not yet sent.
+ * @b: buffer
+ *
+ * Return: @len - @off.
+ */
+static inline size_t xkv_buf_pending(const struct xkv_buf *b)
+{
+	return b->len - b->off;
+}
+
+/**
+ * xkv_buf_consume() - mark @n pending bytes as sent.
+ * @b: buffer
+ * @n: bytes sent
+ *
+ * When everything is sent the buffer is rewound to empty, and storage over
+ * 64 KiB is given back.
+ */
+void xkv_buf_consume(struct xkv_buf *b, size_t n);
+
+/**
+ * xkv_buf_reset() - drop all contents, keep small storage.
+ * @b: buffer
+ */
+void xkv_buf_reset(struct xkv_buf *b);
+
+/**
+ * xkv_buf_release() - free the storage.
+ * @b: buffer
+ */
+void xkv_buf_release(struct xkv_buf *b);
+
+#endif /* XKV_CORE_BUF_H */

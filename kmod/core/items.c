@@ -1,0 +1,530 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * items.c - item life cycle and the operations behind the commands.
+ *
+ * Eviction is per slab class and approximates LRU with a clock: reads set
+ * item->ref, the hand clears it and gives a second chance, and the first
+ * linked item it meets without it is evicted. That costs one byte per item
+ * instead of two list pointers, and a read never takes a class lock.
+ */
+#include "assoc.h"
+#include "items.h"
+#include "slab.h"
+#include "util.h"
+
+#define XKV_CRAWL_SLICE 4096
+
+u32 xkv_exptime(struct xkv_store *st, s64 exptime)
+{
+	u64 t;
+
+	if (exptime == 0)
+		return 0;
+	if (exptime < 0)
+		return 1;
+	if (exptime > XKV_REALTIME_MAXDELTA)
+		t = (u64)exptime;
+	else
+		t = xkv_store_now(st) + (u64)exptime;
+	return t > 0xffffffffULL ? 0xffffffffU : (u32)t;
+}
+
+static bool item_dead(struct xkv_store *st, const struct xkv_item *it,
+		      u64 now, bool *flushed)
+{
+	if (it->cas < (u64)os_atomic64_read(&st->flush_cas)) {
+		if (flushed)
+			*flushed = true;
+		return true;
+	}
+	return it->exptime && it->exptime <= now;
+}
+
+static void do_item_link(struct xkv_store *st, struct xkv_stripe *sp,
+			 u64 hv, struct xkv_item *it)
+{
+	it->cas = (u64)os_atomic64_inc_return(&st->cas_next);
+	do_assoc_insert(st, sp, hv, it);
+	OS_STORE_RELEASE(it->iflags, XKV_IT_LINKED);
+	os_atomic64_add(1, &st->cls[it->clsid].nlinked);
+	os_atomic64_add(1, &st->curr_items);
+	os_atomic64_add(1, &st->total_items);
+	os_atomic64_add((s64)xkv_item_total(it->nkey, it->nbytes), &st->bytes);
+}
+
+static void do_item_unlink(struct xkv_store *st, struct xkv_stripe *sp,
+			   u64 hv, struct xkv_item *it)
+{
+	do_assoc_remove(st, sp, hv, it);
+	OS_WRITE_ONCE(it->iflags, it->iflags & ~XKV_IT_LINKED);
+	os_atomic64_add(-1, &st->cls[it->clsid].nlinked);
+	os_atomic64_add(-1, &st->curr_items);
+	os_atomic64_add(-(s64)xkv_item_total(it->nkey, it->nbytes),
+			&st->bytes);
+}
+
+void xkv_item_free(struct xkv_store *st, struct xkv_item *it)
+{
+	struct xkv_class *c = &st->cls[it->clsid];
+
+	os_mutex_lock(&c->lock);
+	do_slab_chunk_put(c, it);
+	os_mutex_unlock(&c->lock);
+}
+
+/*
+ * Find a key's live item. A dead one met on the way (expired, or older
+ * than a flush_all) is unlinked and freed, as memcached does on reads.
+ */
+static struct xkv_item *do_item_find(struct xkv_store *st,
+				     struct xkv_stripe *sp, u64 hv,
+				     const char *key, size_t nkey, u64 now,
+				     struct xkv_get_req *req)
+{
+	struct xkv_item *it = do_assoc_find(st, sp, hv, key, nkey);
+	bool flushed = false;
+
+	if (!it || !item_dead(st, it, now, &flushed))
+		return it;
+	if (req) {
+		req->flushed = flushed;
+		req->expired = !flushed;
+	}
+	do_item_unlink(st, sp, hv, it);
+	xkv_item_free(st, it);
+	return NULL;
+}
+
+static void do_item_replace(struct xkv_store *st, struct xkv_stripe *sp,
+			    u64 hv, struct xkv_item *old,
+			    struct xkv_item *it)
+{
+	do_item_unlink(st, sp, hv, old);
+	do_item_link(st, sp, hv, it);
+	xkv_item_free(st, old);
+}
+
+enum reclaim_res {
+	RECLAIM_NONE,
+	RECLAIM_DEAD,
+	RECLAIM_EVICTED,
+};
+
+/* a guess made without the stripe lock, confirmed under it */
+static bool item_dead_hint(struct xkv_store *st, struct xkv_item *it,
+			   u64 now)
+{
+	u32 exp = OS_READ_ONCE(it->exptime);
+
+	return OS_READ_ONCE(it->cas) < (u64)os_atomic64_read(&st->flush_cas) ||
+	       (exp && exp <= now);
+}
+
+/*
+ * With the class lock held, try to take a linked item out of the table
+ * so its chunk can be reused. @live allows evicting items still alive;
+ * without it only dead items go (the crawler). The stripe lock is only
+ * tried: its holders may be waiting for this class lock.
+ */
+static enum reclaim_res do_item_reclaim(struct xkv_store *st,
+					struct xkv_class *c,
+					struct xkv_item *it, u64 now,
+					bool live)
+{
+	enum reclaim_res res = RECLAIM_NONE;
+	struct xkv_stripe *sp;
+	u64 hv;
+
+	hv = xkv_hash(xkv_item_key(it), it->nkey);
+	sp = xkv_stripe_of(st, hv);
+	if (!os_mutex_trylock(&sp->lock))
+		return RECLAIM_NONE;
+	if (!(it->iflags & XKV_IT_LINKED))
+		goto unlock;
+	if (item_dead(st, it, now, NULL)) {
+		res = RECLAIM_DEAD;
+		if (!(it->iflags & XKV_IT_FETCHED))
+			c->expired_unfetched++;
+	} else if (live) {
+		res = RECLAIM_EVICTED;
+		c->evicted++;
+		if (!(it->iflags & XKV_IT_FETCHED))
+			c->evicted_unfetched++;
+	} else {
+		goto unlock;
+	}
+	do_item_unlink(st, sp, hv, it);
+unlock:
+	os_mutex_unlock(&sp->lock);
+	return res;
+}
+
+/* the clock: at most two turns, the second one without second chances */
+static struct xkv_item *do_item_evict(struct xkv_store *st,
+				      struct xkv_class *c)
+{
+	u64 n = do_slab_chunks(c), i;
+	u64 now = xkv_store_now(st);
+
+	for (i = 0; i < 2 * n; i++) {
+		struct xkv_item *it;
+
+		if (c->hand >= n)
+			c->hand = 0;
+		it = do_slab_chunk_at(c, c->hand++);
+		if (!(OS_LOAD_ACQUIRE(it->iflags) & XKV_IT_LINKED))
+			continue;
+		if (i < n && OS_READ_ONCE(it->ref) &&
+		    !item_dead_hint(st, it, now)) {
+			OS_WRITE_ONCE(it->ref, 0);
+			continue;
+		}
+		switch (do_item_reclaim(st, c, it, now, true)) {
+		case RECLAIM_DEAD:
+			c->reclaimed++;
+			return it;
+		case RECLAIM_EVICTED:
+			return it;
+		case RECLAIM_NONE:
+			break;
+		}
+	}
+	return NULL;
+}
+
+struct xkv_item *xkv_item_alloc(struct xkv_store *st, const char *key,
+				size_t nkey, u32 flags, u32 exptime,
+				u32 nbytes, int *err)
+{
+	size_t total = xkv_item_total((u32)nkey, nbytes);
+	struct xkv_class *c;
+	struct xkv_item *it;
+	u32 id;
+
+	if (nkey > XKV_KEY_MAX || total > st->set.item_size_max) {
+		*err = -E2BIG;
+		return NULL;
+	}
+	id = xkv_slab_class_for(st, total);
+	if (id >= st->nclasses) {
+		*err = -E2BIG;
+		return NULL;
+	}
+	c = &st->cls[id];
+	os_mutex_lock(&c->lock);
+	it = do_slab_chunk_get(st, c);
+	if (!it)
+		it = do_item_evict(st, c);
+	if (it)
+		OS_WRITE_ONCE(it->iflags, 0);
+	else
+		c->outofmemory++;
+	os_mutex_unlock(&c->lock);
+	if (!it) {
+		*err = -ENOMEM;
+		return NULL;
+	}
+	it->h_next = NULL;
+	it->cas = 0;
+	it->exptime = exptime;
+	it->flags = flags;
+	it->nbytes = nbytes;
+	it->nkey = (u8)nkey;
+	it->clsid = (u8)id;
+	it->ref = 0;
+	os_memcpy(xkv_item_key(it), key, nkey);
+	return it;
+}
+
+/* append or prepend @it's value to @old's, in a new item */
+static enum xkv_res do_item_concat(struct xkv_store *st,
+				   struct xkv_stripe *sp, u64 hv,
+				   struct xkv_item *old, struct xkv_item *it,
+				   bool append)
+{
+	u64 n = (u64)old->nbytes + it->nbytes;
+	struct xkv_item *nit;
+	char *v;
+	int err;
+
+	if (n > st->set.item_size_max)
+		return XKV_TOO_LARGE;
+	nit = xkv_item_alloc(st, xkv_item_key(old), old->nkey, old->flags,
+			     old->exptime, (u32)n, &err);
+	if (!nit)
+		return err == -E2BIG ? XKV_TOO_LARGE : XKV_NO_MEMORY;
+	v = xkv_item_value(nit);
+	if (append) {
+		os_memcpy(v, xkv_item_value(old), old->nbytes);
+		os_memcpy(v + old->nbytes, xkv_item_value(it), it->nbytes);
+	} else {
+		os_memcpy(v, xkv_item_value(it), it->nbytes);
+		os_memcpy(v + it->nbytes, xkv_item_value(old), old->nbytes);
+	}
+	do_item_replace(st, sp, hv, old, nit);
+	return XKV_STORED;
+}
+
+enum xkv_res xkv_item_store(struct xkv_store *st, struct xkv_item *it,
+			    enum xkv_store_op op, u64 req_cas)
+{
+	u64 hv = xkv_hash(xkv_item_key(it), it->nkey);
+	struct xkv_stripe *sp = xkv_stripe_of(st, hv);
+	u64 now = xkv_store_now(st);
+	enum xkv_res res = XKV_NOT_STORED;
+	struct xkv_item *old;
+	bool used = false;
+
+	xkv_flush_poll(st, now);
+	os_mutex_lock(&sp->lock);
+	old = do_item_find(st, sp, hv, xkv_item_key(it), it->nkey, now,
+			   NULL);
+	switch (op) {
+	case XKV_OP_SET:
+		used = true;
+		break;
+	case XKV_OP_ADD:
+		used = !old;
+		break;
+	case XKV_OP_REPLACE:
+		used = !!old;
+		break;
+	case XKV_OP_CAS:
+		if (!old)
+			res = XKV_NOT_FOUND;
+		else if (old->cas != req_cas)
+			res = XKV_EXISTS;
+		else
+			used = true;
+		break;
+	case XKV_OP_APPEND:
+	case XKV_OP_PREPEND:
+		if (old)
+			res = do_item_concat(st, sp, hv, old, it,
+					     op == XKV_OP_APPEND);
+		break;
+	}
+	if (used) {
+		if (old)
+			do_item_replace(st, sp, hv, old, it);
+		else
+			do_item_link(st, sp, hv, it);
+		res = XKV_STORED;
+	}
+	os_mutex_unlock(&sp->lock);
+	if (!used)
+		xkv_item_free(st, it);
+	return res;
+}
+
+static char *put_str(char *p, const char *s, size_t n)
+{
+	os_memcpy(p, s, n);
+	return p + n;
+}
+
+int xkv_item_get(struct xkv_store *st, const char *key, size_t nkey,
+		 struct xkv_get_req *req, struct xkv_buf *out)
+{
+	u64 hv = xkv_hash(key, nkey);
+	struct xkv_stripe *sp = xkv_stripe_of(st, hv);
+	u64 now = xkv_store_now(st);
+	struct xkv_item *it;
+	int ret = 1;
+	char *p;
+
+	xkv_flush_poll(st, now);
+	os_mutex_lock(&sp->lock);
+	it = do_item_find(st, sp, hv, key, nkey, now, req);
+	if (!it) {
+		ret = 0;
+		goto unlock;
+	}
+	/* "VALUE " key " " flags " " bytes [" " cas] "\r\n" data "\r\n" */
+	if (xkv_buf_reserve(out, 6 + nkey + 1 + 10 + 1 + 10 + 1 + 20 + 2 +
+				 it->nbytes + 2)) {
+		ret = -ENOMEM;
+		goto unlock;
+	}
+	if (req->touch)
+		it->exptime = req->exptime;
+	if (!(it->iflags & XKV_IT_FETCHED))
+		OS_WRITE_ONCE(it->iflags, it->iflags | XKV_IT_FETCHED);
+	if (!OS_READ_ONCE(it->ref))
+		OS_WRITE_ONCE(it->ref, 1);
+	p = out->data + out->len;
+	p = put_str(p, "VALUE ", 6);
+	p = put_str(p, key, nkey);
+	*p++ = ' ';
+	p += xkv_fmt_u64(p, it->flags);
+	*p++ = ' ';
+	p += xkv_fmt_u64(p, it->nbytes);
+	if (req->with_cas) {
+		*p++ = ' ';
+		p += xkv_fmt_u64(p, it->cas);
+	}
+	p = put_str(p, "\r\n", 2);
+	p = put_str(p, xkv_item_value(it), it->nbytes);
+	p = put_str(p, "\r\n", 2);
+	out->len = (size_t)(p - out->data);
+unlock:
+	os_mutex_unlock(&sp->lock);
+	return ret;
+}
+
+enum xkv_res xkv_item_delete(struct xkv_store *st, const char *key,
+			     size_t nkey)
+{
+	u64 hv = xkv_hash(key, nkey);
+	struct xkv_stripe *sp = xkv_stripe_of(st, hv);
+	u64 now = xkv_store_now(st);
+	struct xkv_item *it;
+
+	xkv_flush_poll(st, now);
+	os_mutex_lock(&sp->lock);
+	it = do_item_find(st, sp, hv, key, nkey, now, NULL);
+	if (it) {
+		do_item_unlink(st, sp, hv, it);
+		xkv_item_free(st, it);
+	}
+	os_mutex_unlock(&sp->lock);
+	return it ? XKV_DELETED : XKV_NOT_FOUND;
+}
+
+void xkv_item_unlink_key(struct xkv_store *st, const char *key, size_t nkey)
+{
+	xkv_item_delete(st, key, nkey);
+}
+
+enum xkv_res xkv_item_arith(struct xkv_store *st, const char *key,
+			    size_t nkey, bool incr, u64 delta, char *res,
+			    size_t *nres)
+{
+	u64 hv = xkv_hash(key, nkey);
+	struct xkv_stripe *sp = xkv_stripe_of(st, hv);
+	u64 now = xkv_store_now(st);
+	enum xkv_res ret = XKV_STORED;
+	struct xkv_item *it, *nit;
+	size_t n;
+	int err;
+	u64 v;
+
+	xkv_flush_poll(st, now);
+	os_mutex_lock(&sp->lock);
+	it = do_item_find(st, sp, hv, key, nkey, now, NULL);
+	if (!it) {
+		ret = XKV_NOT_FOUND;
+		goto unlock;
+	}
+	if (!it->nbytes ||
+	    !xkv_parse_u64(xkv_item_value(it), it->nbytes, &v)) {
+		ret = XKV_NON_NUMERIC;
+		goto unlock;
+	}
+	if (incr)
+		v += delta;
+	else
+		v = delta > v ? 0 : v - delta;
+	n = xkv_fmt_u64(res, v);
+	res[n] = '\0';
+	*nres = n;
+	if (n <= it->nbytes) {
+		/* in place, padded with spaces like memcached */
+		os_memcpy(xkv_item_value(it), res, n);
+		os_memset(xkv_item_value(it) + n, ' ', it->nbytes - n);
+		it->cas = (u64)os_atomic64_inc_return(&st->cas_next);
+		goto unlock;
+	}
+	nit = xkv_item_alloc(st, key, nkey, it->flags, it->exptime, (u32)n,
+			     &err);
+	if (!nit) {
+		ret = XKV_NO_MEMORY;
+		goto unlock;
+	}
+	os_memcpy(xkv_item_value(nit), res, n);
+	do_item_replace(st, sp, hv, it, nit);
+unlock:
+	os_mutex_unlock(&sp->lock);
+	return ret;
+}
+
+enum xkv_res xkv_item_touch(struct xkv_store *st, const char *key,
+			    size_t nkey, u32 exptime)
+{
+	u64 hv = xkv_hash(key, nkey);
+	struct xkv_stripe *sp = xkv_stripe_of(st, hv);
+	u64 now = xkv_store_now(st);
+	struct xkv_item *it;
+
+	xkv_flush_poll(st, now);
+	os_mutex_lock(&sp->lock);
+	it = do_item_find(st, sp, hv, key, nkey, now, NULL);
+	if (it)
+		it->exptime = exptime;
+	os_mutex_unlock(&sp->lock);
+	return it ? XKV_TOUCHED : XKV_NOT_FOUND;
+}
+
+static void flush_now(struct xkv_store *st)
+{
+	os_atomic64_set(&st->flush_cas, os_atomic64_read(&st->cas_next) + 1);
+}
+
+void xkv_flush_all(struct xkv_store *st, s64 delay)
+{
+	os_mutex_lock(&st->flush_lock);
+	if (delay <= 0) {
+		os_atomic64_set(&st->flush_at, 0);
+		flush_now(st);
+	} else {
+		os_atomic64_set(&st->flush_at, xkv_exptime(st, delay));
+	}
+	os_mutex_unlock(&st->flush_lock);
+}
+
+void xkv_flush_poll(struct xkv_store *st, u64 now)
+{
+	s64 at = os_atomic64_read(&st->flush_at);
+
+	if (likely(!at || now < (u64)at))
+		return;
+	os_mutex_lock(&st->flush_lock);
+	at = os_atomic64_read(&st->flush_at);
+	if (at && now >= (u64)at) {
+		flush_now(st);
+		os_atomic64_set(&st->flush_at, 0);
+	}
+	os_mutex_unlock(&st->flush_lock);
+}
+
+bool xkv_items_crawl(struct xkv_store *st)
+{
+	u64 now = xkv_store_now(st);
+	struct xkv_class *c;
+	bool found = false;
+	u64 n, i;
+
+	xkv_flush_poll(st, now);
+	if (++st->crawl_class >= st->nclasses)
+		st->crawl_class = 0;
+	c = &st->cls[st->crawl_class];
+	os_mutex_lock(&c->lock);
+	n = do_slab_chunks(c);
+	for (i = 0; i < n && i < XKV_CRAWL_SLICE; i++) {
+		struct xkv_item *it;
+
+		if (c->crawl >= n)
+			c->crawl = 0;
+		it = do_slab_chunk_at(c, c->crawl++);
+		if (!(OS_LOAD_ACQUIRE(it->iflags) & XKV_IT_LINKED) ||
+		    !item_dead_hint(st, it, now))
+			continue;
+		if (do_item_reclaim(st, c, it, now, false) != RECLAIM_DEAD)
+			continue;
+		c->crawler_reclaimed++;
+		do_slab_chunk_put(c, it);
+		found = true;
+	}
+	os_mutex_unlock(&c->lock);
+	return found;
+}

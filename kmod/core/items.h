@@ -1,0 +1,184 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * items.h - items: allocation with eviction, linking, expiry, and the
+ * operations behind every command. Each function here takes the locks it
+ * needs (see store_int.h); none returns an item pointer that outlives them,
+ * except xkv_item_alloc(), whose item belongs to the caller until it is
+ * handed to xkv_item_store() or xkv_item_free().
+ */
+#ifndef XKV_CORE_ITEMS_H
+#define XKV_CORE_ITEMS_H
+
+#include "buf.h"
+#include "store_int.h"
+
+/* memcached: relative expiry times above 30 days are absolute times */
+#define XKV_REALTIME_MAXDELTA (60 * 60 * 24 * 30)
+
+enum xkv_res {
+	XKV_STORED,
+	XKV_NOT_STORED,
+	XKV_EXISTS,
+	XKV_NOT_FOUND,
+	XKV_DELETED,
+	XKV_TOUCHED,
+	XKV_NON_NUMERIC,
+	XKV_TOO_LARGE,
+	XKV_NO_MEMORY,
+};
+
+enum xkv_store_op {
+	XKV_OP_SET,
+	XKV_OP_ADD,
+	XKV_OP_REPLACE,
+	XKV_OP_APPEND,
+	XKV_OP_PREPEND,
+	XKV_OP_CAS,
+};
+
+/**
+ * xkv_exptime() - turn a client's exptime into an absolute store time.
+ * @st:      store
+ * @exptime: 0 = never; negative = already expired; up to 30 days relative;
+ *           above that an absolute Unix time
+ *
+ * Return: 0 for never, else the time at which the item is dead.
+ */
+u32 xkv_exptime(struct xkv_store *st, s64 exptime);
+
+/**
+ * xkv_item_alloc() - a new, unlinked item with room for its value.
+ * @st:      store
+ * @key:     key bytes (copied)
+ * @nkey:    key length, at most XKV_KEY_MAX
+ * @flags:   client flags
+ * @exptime: from xkv_exptime()
+ * @nbytes:  value length; the caller fills xkv_item_value()
+ * @err:     -E2BIG when the item can never fit, -ENOMEM when nothing could
+ *           be evicted
+ *
+ * Return: the item or NULL.
+ */
+struct xkv_item *xkv_item_alloc(struct xkv_store *st, const char *key,
+				size_t nkey, u32 flags, u32 exptime,
+				u32 nbytes, int *err);
+
+/**
+ * xkv_item_free() - give back an item that was never linked.
+ * @st: store
+ * @it: item from xkv_item_alloc()
+ */
+void xkv_item_free(struct xkv_store *st, struct xkv_item *it);
+
+/**
+ * xkv_item_store() - run a storage command with a filled item.
+ * @st:      store
+ * @it:      item from xkv_item_alloc(), consumed in every case
+ * @op:      which command
+ * @req_cas: the client's CAS value for XKV_OP_CAS
+ *
+ * Return: XKV_STORED, XKV_NOT_STORED, XKV_EXISTS, XKV_NOT_FOUND,
+ * XKV_TOO_LARGE or XKV_NO_MEMORY (append/prepend).
+ */
+enum xkv_res xkv_item_store(struct xkv_store *st, struct xkv_item *it,
+			    enum xkv_store_op op, u64 req_cas);
+
+/**
+ * struct xkv_get_req - how xkv_item_get() reads and what it reports.
+ * @with_cas: append the CAS value to the VALUE line (gets, gats)
+ * @touch:    set a new expiry time (gat, gats)
+ * @exptime:  the new expiry, from xkv_exptime()
+ * @expired:  out: the key was there but had expired
+ * @flushed:  out: the key was there but a flush_all had removed it
+ */
+struct xkv_get_req {
+	bool with_cas;
+	bool touch;
+	u32 exptime;
+	bool expired;
+	bool flushed;
+};
+
+/**
+ * xkv_item_get() - append "VALUE <key> <flags> <bytes>[ <cas>]\r\n<data>\r\n".
+ * @st:   store
+ * @key:  key bytes
+ * @nkey: key length
+ * @req:  options and results
+ * @out:  reply buffer
+ *
+ * Return: 1 on a hit, 0 on a miss, -ENOMEM when @out could not grow.
+ */
+int xkv_item_get(struct xkv_store *st, const char *key, size_t nkey,
+		 struct xkv_get_req *req, struct xkv_buf *out);
+
+/**
+ * xkv_item_delete() - delete a key.
+ * @st:   store
+ * @key:  key bytes
+ * @nkey: key length
+ *
+ * Return: XKV_DELETED or XKV_NOT_FOUND.
+ */
+enum xkv_res xkv_item_delete(struct xkv_store *st, const char *key,
+			     size_t nkey);
+
+/**
+ * xkv_item_unlink_key() - drop a key if present (after a failed set).
+ * @st:   store
+ * @key:  key bytes
+ * @nkey: key length
+ */
+void xkv_item_unlink_key(struct xkv_store *st, const char *key, size_t nkey);
+
+/**
+ * xkv_item_arith() - incr or decr a decimal value.
+ * @st:    store
+ * @key:   key bytes
+ * @nkey:  key length
+ * @incr:  true for incr (wraps at 2^64), false for decr (stops at 0)
+ * @delta: amount
+ * @res:   out: the new value in decimal, at least 21 bytes
+ * @nres:  out: its length
+ *
+ * Return: XKV_STORED, XKV_NOT_FOUND, XKV_NON_NUMERIC or XKV_NO_MEMORY.
+ */
+enum xkv_res xkv_item_arith(struct xkv_store *st, const char *key,
+			    size_t nkey, bool incr, u64 delta, char *res,
+			    size_t *nres);
+
+/**
+ * xkv_item_touch() - set a key's expiry time.
+ * @st:      store
+ * @key:     key bytes
+ * @nkey:    key length
+ * @exptime: from xkv_exptime()
+ *
+ * Return: XKV_TOUCHED or XKV_NOT_FOUND.
+ */
+enum xkv_res xkv_item_touch(struct xkv_store *st, const char *key,
+			    size_t nkey, u32 exptime);
+
+/**
+ * xkv_flush_all() - kill every item, now or after a delay.
+ * @st:    store
+ * @delay: seconds (or an absolute time above 30 days); <= 0 means now
+ */
+void xkv_flush_all(struct xkv_store *st, s64 delay);
+
+/**
+ * xkv_flush_poll() - apply a delayed flush_all whose time has come.
+ * @st:  store
+ * @now: xkv_store_now()
+ */
+void xkv_flush_poll(struct xkv_store *st, u64 now);
+
+/**
+ * xkv_items_crawl() - reclaim a slice of dead items of one class.
+ * @st: store
+ *
+ * Return: true when the slice found work (more may be pending).
+ */
+bool xkv_items_crawl(struct xkv_store *st);
+
+#endif /* XKV_CORE_ITEMS_H */

@@ -1,0 +1,638 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * proto.c - memcached's text protocol: parse, run, reply.
+ *
+ * Replies and errors are byte for byte memcached 1.6's, including its
+ * token-count rules (a wrong count is "ERROR"), noreply (which silences
+ * every reply of that command, errors included), and what it does with
+ * the bytes that follow a refused storage command.
+ */
+#include "items.h"
+#include "session.h"
+#include "stats.h"
+#include "util.h"
+
+#define XKV_MAX_TOKENS 24
+/* a get whose reply would pass this fails with SERVER_ERROR */
+#define XKV_GET_OUT_MAX (64 * 1024 * 1024)
+
+enum sess_state {
+	SESS_CMD,
+	SESS_NREAD,
+	SESS_SWALLOW,
+};
+
+struct xkv_sess {
+	struct xkv_store *st;
+	struct xkv_thread_stats *ts;
+	struct xkv_buf out;
+	bool udp;
+	bool closing;
+	bool noreply;
+	u8 state;
+	u8 op;
+	u8 ntail;
+	char tail[2];
+	u64 req_cas;
+	struct xkv_item *it;
+	u32 got;
+	u64 swallow;
+};
+
+struct tok {
+	const char *p;
+	size_t n;
+};
+
+static bool tok_is(const struct tok *t, const char *s)
+{
+	size_t n = os_strlen(s);
+
+	return t->n == n && !os_memcmp(t->p, s, n);
+}
+
+struct xkv_sess *xkv_sess_new(struct xkv_store *st,
+			      struct xkv_thread_stats *stats, bool udp)
+{
+	struct xkv_sess *s = os_zalloc(sizeof(*s));
+
+	if (!s)
+		return NULL;
+	s->st = st;
+	s->ts = stats;
+	s->udp = udp;
+	return s;
+}
+
+static void sess_drop_item(struct xkv_sess *s)
+{
+	if (s->it) {
+		xkv_item_free(s->st, s->it);
+		s->it = NULL;
+	}
+}
+
+void xkv_sess_free(struct xkv_sess *s)
+{
+	if (!s)
+		return;
+	sess_drop_item(s);
+	xkv_buf_release(&s->out);
+	os_free(s);
+}
+
+struct xkv_buf *xkv_sess_out(struct xkv_sess *s)
+{
+	return &s->out;
+}
+
+bool xkv_sess_closing(const struct xkv_sess *s)
+{
+	return s->closing;
+}
+
+void xkv_sess_reset(struct xkv_sess *s)
+{
+	sess_drop_item(s);
+	xkv_buf_reset(&s->out);
+	s->state = SESS_CMD;
+	s->closing = false;
+	s->noreply = false;
+	s->swallow = 0;
+}
+
+/* a reply line; "\r\n" is added */
+static void reply(struct xkv_sess *s, const char *str)
+{
+	if (s->noreply)
+		return;
+	xkv_buf_str(&s->out, str);
+	xkv_buf_add(&s->out, "\r\n", 2);
+}
+
+/* memcached's set_noreply_maybe(): the last token decides */
+static bool want_noreply(const struct tok *t, u32 nt)
+{
+	return nt > 1 && tok_is(&t[nt - 1], "noreply");
+}
+
+static u32 tokenize(const char *line, size_t len, struct tok *t)
+{
+	size_t i = 0;
+	u32 nt = 0;
+
+	while (i < len) {
+		size_t start;
+
+		while (i < len && line[i] == ' ')
+			i++;
+		if (i == len)
+			break;
+		if (nt == XKV_MAX_TOKENS - 1) {
+			/* like memcached: the last token keeps the rest */
+			t[nt].p = line + i;
+			t[nt].n = len - i;
+			return nt + 1;
+		}
+		start = i;
+		while (i < len && line[i] != ' ')
+			i++;
+		t[nt].p = line + start;
+		t[nt].n = i - start;
+		nt++;
+	}
+	return nt;
+}
+
+/* ---- retrieval ---- */
+
+static void process_get(struct xkv_sess *s, const char *line, size_t len,
+			const struct tok *t, bool with_cas, bool touch)
+{
+	struct xkv_get_req req = { .with_cas = with_cas, .touch = touch };
+	size_t start = s->out.len;
+	const char *p, *end = line + len;
+	s32 exptime;
+
+	if (touch) {
+		if (!xkv_parse_s32(t[1].p, t[1].n, &exptime)) {
+			reply(s, "CLIENT_ERROR invalid exptime argument");
+			return;
+		}
+		req.exptime = xkv_exptime(s->st, exptime);
+		p = t[1].p + t[1].n;
+	} else {
+		p = t[0].p + t[0].n;
+	}
+	for (;;) {
+		const char *key;
+		size_t nkey;
+		int hit;
+
+		while (p < end && *p == ' ')
+			p++;
+		if (p == end)
+			break;
+		key = p;
+		while (p < end && *p != ' ')
+			p++;
+		nkey = (size_t)(p - key);
+		if (nkey > XKV_KEY_MAX) {
+			s->out.len = start;
+			reply(s, "CLIENT_ERROR bad command line format");
+			return;
+		}
+		req.expired = false;
+		req.flushed = false;
+		hit = xkv_item_get(s->st, key, nkey, &req, &s->out);
+		if (hit < 0 || s->out.len - start > XKV_GET_OUT_MAX) {
+			s->out.len = start;
+			s->out.oom = false;
+			reply(s, "SERVER_ERROR out of memory writing get response");
+			return;
+		}
+		s->ts->cmd_get++;
+		if (touch) {
+			s->ts->cmd_touch++;
+			if (hit)
+				s->ts->touch_hits++;
+			else
+				s->ts->touch_misses++;
+		} else if (hit) {
+			s->ts->get_hits++;
+		} else {
+			s->ts->get_misses++;
+		}
+		s->ts->get_expired += req.expired;
+		s->ts->get_flushed += req.flushed;
+	}
+	xkv_buf_add(&s->out, "END\r\n", 5);
+}
+
+/* ---- storage ---- */
+
+static void process_update(struct xkv_sess *s, const struct tok *t, u32 nt,
+			   enum xkv_store_op op)
+{
+	bool is_cas = op == XKV_OP_CAS;
+	u32 flags, exptime;
+	s32 exp, vlen;
+	struct xkv_item *it;
+	int err;
+
+	s->noreply = want_noreply(t, nt);
+	if (t[1].n > XKV_KEY_MAX) {
+		reply(s, "CLIENT_ERROR bad command line format");
+		return;
+	}
+	if (!xkv_parse_u32(t[2].p, t[2].n, &flags) ||
+	    !xkv_parse_s32(t[3].p, t[3].n, &exp) ||
+	    !xkv_parse_s32(t[4].p, t[4].n, &vlen) ||
+	    (is_cas && !xkv_parse_u64(t[5].p, t[5].n, &s->req_cas))) {
+		reply(s, "CLIENT_ERROR bad command line format");
+		return;
+	}
+	if (vlen < 0 || vlen > 0x7fffffff - 2) {
+		reply(s, "CLIENT_ERROR bad command line format");
+		return;
+	}
+	exptime = xkv_exptime(s->st, exp);
+	it = xkv_item_alloc(s->st, t[1].p, t[1].n, flags, exptime,
+			    (u32)vlen, &err);
+	if (!it) {
+		if (err == -E2BIG) {
+			s->ts->store_too_large++;
+			reply(s, "SERVER_ERROR object too large for cache");
+		} else {
+			s->ts->store_no_memory++;
+			reply(s, "SERVER_ERROR out of memory storing object");
+		}
+		/* a failed set must not leave the old value readable */
+		if (op == XKV_OP_SET)
+			xkv_item_unlink_key(s->st, t[1].p, t[1].n);
+		s->swallow = (u64)vlen + 2;
+		s->state = SESS_SWALLOW;
+		return;
+	}
+	s->ts->cmd_set++;
+	s->it = it;
+	s->op = (u8)op;
+	s->got = 0;
+	s->ntail = 0;
+	s->state = SESS_NREAD;
+}
+
+static void complete_update(struct xkv_sess *s)
+{
+	struct xkv_item *it = s->it;
+	enum xkv_store_op op = s->op;
+	enum xkv_res res;
+
+	s->it = NULL;
+	s->state = SESS_CMD;
+	if (s->tail[0] != '\r' || s->tail[1] != '\n') {
+		xkv_item_free(s->st, it);
+		reply(s, "CLIENT_ERROR bad data chunk");
+		s->noreply = false;
+		return;
+	}
+	res = xkv_item_store(s->st, it, op, s->req_cas);
+	if (op == XKV_OP_CAS) {
+		if (res == XKV_STORED)
+			s->ts->cas_hits++;
+		else if (res == XKV_EXISTS)
+			s->ts->cas_badval++;
+		else if (res == XKV_NOT_FOUND)
+			s->ts->cas_misses++;
+	}
+	switch (res) {
+	case XKV_STORED:
+		reply(s, "STORED");
+		break;
+	case XKV_EXISTS:
+		reply(s, "EXISTS");
+		break;
+	case XKV_NOT_FOUND:
+		reply(s, "NOT_FOUND");
+		break;
+	case XKV_TOO_LARGE:
+		reply(s, "SERVER_ERROR object too large for cache");
+		break;
+	case XKV_NO_MEMORY:
+		reply(s, "SERVER_ERROR out of memory storing object");
+		break;
+	default:
+		reply(s, "NOT_STORED");
+		break;
+	}
+	s->noreply = false;
+}
+
+/* copy value bytes into the pending item, then its "\r\n" */
+static size_t sess_nread(struct xkv_sess *s, const char *in, size_t len)
+{
+	struct xkv_item *it = s->it;
+	size_t used = 0, n;
+
+	if (s->got < it->nbytes) {
+		n = it->nbytes - s->got;
+		if (n > len)
+			n = len;
+		os_memcpy(xkv_item_value(it) + s->got, in, n);
+		s->got += (u32)n;
+		used = n;
+	}
+	while (used < len && s->ntail < 2)
+		s->tail[s->ntail++] = in[used++];
+	if (s->ntail == 2)
+		complete_update(s);
+	return used;
+}
+
+/* ---- the other commands ---- */
+
+static void process_delete(struct xkv_sess *s, const struct tok *t, u32 nt)
+{
+	if (nt > 2) {
+		bool hold_is_zero = tok_is(&t[2], "0");
+		bool noreply = want_noreply(t, nt);
+		bool valid = (nt == 3 && (hold_is_zero || noreply)) ||
+			     (nt == 4 && hold_is_zero && noreply);
+
+		s->noreply = noreply;
+		if (!valid) {
+			reply(s, "CLIENT_ERROR bad command line format.  "
+				 "Usage: delete <key> [noreply]");
+			return;
+		}
+	}
+	if (t[1].n > XKV_KEY_MAX) {
+		reply(s, "CLIENT_ERROR bad command line format");
+		return;
+	}
+	if (xkv_item_delete(s->st, t[1].p, t[1].n) == XKV_DELETED) {
+		s->ts->delete_hits++;
+		reply(s, "DELETED");
+	} else {
+		s->ts->delete_misses++;
+		reply(s, "NOT_FOUND");
+	}
+}
+
+static void process_arith(struct xkv_sess *s, const struct tok *t, u32 nt,
+			  bool incr)
+{
+	char res[24];
+	size_t nres;
+	u64 delta;
+
+	s->noreply = want_noreply(t, nt);
+	if (t[1].n > XKV_KEY_MAX) {
+		reply(s, "CLIENT_ERROR bad command line format");
+		return;
+	}
+	if (!xkv_parse_u64(t[2].p, t[2].n, &delta)) {
+		reply(s, "CLIENT_ERROR invalid numeric delta argument");
+		return;
+	}
+	switch (xkv_item_arith(s->st, t[1].p, t[1].n, incr, delta, res,
+			       &nres)) {
+	case XKV_STORED:
+		if (incr)
+			s->ts->incr_hits++;
+		else
+			s->ts->decr_hits++;
+		reply(s, res);
+		break;
+	case XKV_NOT_FOUND:
+		if (incr)
+			s->ts->incr_misses++;
+		else
+			s->ts->decr_misses++;
+		reply(s, "NOT_FOUND");
+		break;
+	case XKV_NON_NUMERIC:
+		reply(s, "CLIENT_ERROR cannot increment or decrement "
+			 "non-numeric value");
+		break;
+	default:
+		reply(s, "SERVER_ERROR out of memory");
+		break;
+	}
+}
+
+static void process_touch(struct xkv_sess *s, const struct tok *t, u32 nt)
+{
+	s32 exp;
+
+	s->noreply = want_noreply(t, nt);
+	if (t[1].n > XKV_KEY_MAX) {
+		reply(s, "CLIENT_ERROR bad command line format");
+		return;
+	}
+	if (!xkv_parse_s32(t[2].p, t[2].n, &exp)) {
+		reply(s, "CLIENT_ERROR invalid exptime argument");
+		return;
+	}
+	s->ts->cmd_touch++;
+	if (xkv_item_touch(s->st, t[1].p, t[1].n,
+			   xkv_exptime(s->st, exp)) == XKV_TOUCHED) {
+		s->ts->touch_hits++;
+		reply(s, "TOUCHED");
+	} else {
+		s->ts->touch_misses++;
+		reply(s, "NOT_FOUND");
+	}
+}
+
+static void process_flush(struct xkv_sess *s, const struct tok *t, u32 nt)
+{
+	s32 delay = 0;
+
+	s->noreply = want_noreply(t, nt);
+	if (nt != (s->noreply ? 2u : 1u) &&
+	    !xkv_parse_s32(t[1].p, t[1].n, &delay)) {
+		reply(s, "CLIENT_ERROR bad command line format");
+		return;
+	}
+	s->ts->cmd_flush++;
+	xkv_flush_all(s->st, delay);
+	reply(s, "OK");
+}
+
+static void process_stats(struct xkv_sess *s, const struct tok *t, u32 nt)
+{
+	if (nt == 1)
+		xkv_stats_general(s->st, &s->out);
+	else if (tok_is(&t[1], "settings"))
+		xkv_stats_settings(s->st, &s->out);
+	else if (tok_is(&t[1], "items"))
+		xkv_stats_items(s->st, &s->out);
+	else if (tok_is(&t[1], "slabs"))
+		xkv_stats_slabs(s->st, &s->out);
+	else if (tok_is(&t[1], "reset")) {
+		xkv_stats_reset(s->st);
+		reply(s, "RESET");
+	} else {
+		reply(s, "ERROR");
+	}
+}
+
+static void process_verbosity(struct xkv_sess *s, const struct tok *t,
+			      u32 nt)
+{
+	u64 level = 0;
+
+	s->noreply = want_noreply(t, nt);
+	xkv_parse_u64(t[1].p, t[1].n, &level);
+	OS_WRITE_ONCE(s->st->set.verbose, level > 2 ? 2 : (int)level);
+	reply(s, "OK");
+}
+
+static void process_debugtime(struct xkv_sess *s, const struct tok *t)
+{
+	s32 delta;
+
+	if (xkv_parse_s32(t[1].p, t[1].n, &delta)) {
+		xkv_store_advance_clock(s->st, delta);
+		reply(s, "OK");
+	} else {
+		reply(s, "CLIENT_ERROR bad command line format");
+	}
+}
+
+static bool storage_op(const struct tok *c, enum xkv_store_op *op)
+{
+	if (tok_is(c, "set"))
+		*op = XKV_OP_SET;
+	else if (tok_is(c, "add"))
+		*op = XKV_OP_ADD;
+	else if (tok_is(c, "replace"))
+		*op = XKV_OP_REPLACE;
+	else if (tok_is(c, "append"))
+		*op = XKV_OP_APPEND;
+	else if (tok_is(c, "prepend"))
+		*op = XKV_OP_PREPEND;
+	else if (tok_is(c, "cas"))
+		*op = XKV_OP_CAS;
+	else
+		return false;
+	return true;
+}
+
+/* nt counts real tokens; memcached's "ntokens" is nt + 1 */
+static void process_line(struct xkv_sess *s, const char *line, size_t len)
+{
+	struct tok t[XKV_MAX_TOKENS];
+	const struct tok *c = &t[0];
+	enum xkv_store_op op;
+	u32 nt = tokenize(line, len, t);
+
+	s->noreply = false;
+	if (nt == 0 || c->n < 2) {
+		reply(s, "ERROR");
+		return;
+	}
+	if (tok_is(c, "get") || tok_is(c, "gets") || tok_is(c, "gat") ||
+	    tok_is(c, "gats")) {
+		if (nt < 2) {
+			reply(s, "ERROR");
+			return;
+		}
+		/* gets and gats return CAS; gat and gats touch */
+		process_get(s, line, len, t, c->n == 4, c->p[1] == 'a');
+	} else if (storage_op(c, &op)) {
+		u32 want = op == XKV_OP_CAS ? 6 : 5;
+
+		if (nt != want && nt != want + 1)
+			reply(s, "ERROR");
+		else
+			process_update(s, t, nt, op);
+	} else if (tok_is(c, "delete")) {
+		if (nt < 2 || nt > 4)
+			reply(s, "ERROR");
+		else
+			process_delete(s, t, nt);
+	} else if (tok_is(c, "incr") || tok_is(c, "decr")) {
+		if (nt != 3 && nt != 4)
+			reply(s, "ERROR");
+		else
+			process_arith(s, t, nt, c->p[0] == 'i');
+	} else if (tok_is(c, "touch")) {
+		if (nt != 3 && nt != 4)
+			reply(s, "ERROR");
+		else
+			process_touch(s, t, nt);
+	} else if (tok_is(c, "stats")) {
+		process_stats(s, t, nt);
+	} else if (tok_is(c, "flush_all")) {
+		if (nt > 3)
+			reply(s, "ERROR");
+		else
+			process_flush(s, t, nt);
+	} else if (tok_is(c, "version")) {
+		reply(s, "VERSION " XKV_VERSION);
+	} else if (tok_is(c, "quit")) {
+		s->closing = true;
+	} else if (tok_is(c, "verbosity")) {
+		if (nt != 2 && nt != 3)
+			reply(s, "ERROR");
+		else
+			process_verbosity(s, t, nt);
+	} else if (tok_is(c, "shutdown")) {
+		reply(s, "ERROR: shutdown not enabled");
+	} else if (tok_is(c, "debugtime") && s->st->set.debug_clock &&
+		   nt >= 2) {
+		process_debugtime(s, t);
+	} else if (t[nt - 1].n >= 5 && !os_memcmp(t[nt - 1].p, "HTTP/", 5)) {
+		/* memcached hangs up on HTTP requests */
+		s->closing = true;
+	} else {
+		reply(s, "ERROR");
+	}
+	/* a storage command keeps noreply until its value is in */
+	if (s->state == SESS_CMD)
+		s->noreply = false;
+}
+
+/*
+ * No '\n' in the @len bytes that start a line: memcached gives up after
+ * 2048 bytes unless the line is a get/gets (a long multiget), which we
+ * still bound.
+ */
+static void check_long_line(struct xkv_sess *s, const char *in, size_t len)
+{
+	size_t i = 0;
+
+	if (len <= XKV_LINE_MAX)
+		return;
+	while (i < len && in[i] == ' ')
+		i++;
+	if (i > 100 || len > XKV_MULTIGET_LINE_MAX ||
+	    (!(len - i >= 4 && !os_memcmp(in + i, "get ", 4)) &&
+	     !(len - i >= 5 && !os_memcmp(in + i, "gets ", 5))))
+		s->closing = true;
+}
+
+size_t xkv_sess_input(struct xkv_sess *s, const char *in, size_t len)
+{
+	size_t pos = 0;
+
+	while (pos < len && !s->closing) {
+		const char *nl;
+		size_t n;
+
+		switch (s->state) {
+		case SESS_NREAD:
+			pos += sess_nread(s, in + pos, len - pos);
+			break;
+		case SESS_SWALLOW:
+			n = len - pos;
+			if (n > s->swallow)
+				n = (size_t)s->swallow;
+			pos += n;
+			s->swallow -= n;
+			if (!s->swallow) {
+				s->state = SESS_CMD;
+				s->noreply = false;
+			}
+			break;
+		default:
+			nl = os_memchr(in + pos, '\n', len - pos);
+			if (!nl) {
+				check_long_line(s, in + pos, len - pos);
+				return s->closing ? len : pos;
+			}
+			n = (size_t)(nl - (in + pos));
+			process_line(s, in + pos,
+				     n && in[pos + n - 1] == '\r' ? n - 1 : n);
+			pos += n + 1;
+			/* let the transport drain a large reply first */
+			if (s->state == SESS_CMD &&
+			    xkv_buf_pending(&s->out) > XKV_SESS_OUT_HIGH)
+				return pos;
+			break;
+		}
+	}
+	return s->closing ? len : pos;
+}

@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * session.h - one client's view of the text protocol.
+ *
+ * A transport (xkvd's epoll loop, the module's kthreads) owns the socket
+ * and a read buffer. It hands the bytes it has to xkv_sess_input(), which
+ * runs every complete command, appends the replies to the session's output
+ * buffer and says how many input bytes it used. Unused bytes (a partial
+ * command line) stay in the transport's buffer and come again, with more,
+ * next time. Value bytes of a storage command are copied straight into the
+ * new item, so a 1 MB value never sits in the read buffer.
+ *
+ * TCP: keep one session per connection. Stop reading while more than
+ * XKV_SESS_OUT_HIGH bytes wait to be sent (back-pressure), and close the
+ * connection once the output is flushed if xkv_sess_closing() says so.
+ *
+ * UDP: keep one session per worker; for every datagram call
+ * xkv_sess_reset(), feed the payload after the 8-byte frame header in one
+ * call, then split the output into datagrams of at most XKV_UDP_PAYLOAD
+ * bytes each, frame header included.
+ */
+#ifndef XKV_CORE_SESSION_H
+#define XKV_CORE_SESSION_H
+
+#include "buf.h"
+#include "store.h"
+
+/* memcached closes a connection whose line has no '\n' after 2048 bytes */
+#define XKV_LINE_MAX 2048
+/* ... unless it is a get/gets, which may carry many keys, up to this */
+#define XKV_MULTIGET_LINE_MAX (1024 * 1024)
+/* stop reading from a client while this much output is pending */
+#define XKV_SESS_OUT_HIGH (256 * 1024)
+/* memcached's UDP datagram size, the 8-byte frame header included */
+#define XKV_UDP_PAYLOAD 1400
+#define XKV_UDP_HDR 8
+
+struct xkv_sess;
+
+/**
+ * xkv_sess_new() - a session bound to a store.
+ * @st:    store
+ * @stats: the calling worker's counters slot
+ * @udp:   true for a datagram session (no connection state kept)
+ *
+ * Return: the session, or NULL when memory is short.
+ */
+struct xkv_sess *xkv_sess_new(struct xkv_store *st,
+			      struct xkv_thread_stats *stats, bool udp);
+
+/**
+ * xkv_sess_free() - free a session and anything it holds.
+ * @s: session, may be NULL
+ */
+void xkv_sess_free(struct xkv_sess *s);
+
+/**
+ * xkv_sess_input() - run the commands in @in.
+ * @s:   session
+ * @in:  bytes received and not yet consumed
+ * @len: how many
+ *
+ * Return: how many bytes of @in were used. The rest is an incomplete
+ * command line and must be offered again, followed by new bytes.
+ */
+size_t xkv_sess_input(struct xkv_sess *s, const char *in, size_t len);
+
+/**
+ * xkv_sess_out() - the session's output buffer.
+ * @s: session
+ *
+ * Return: the buffer; the transport sends its pending bytes and marks them
+ * with xkv_buf_consume().
+ */
+struct xkv_buf *xkv_sess_out(struct xkv_sess *s);
+
+/**
+ * xkv_sess_closing() - the connection must close once output is flushed.
+ * @s: session
+ *
+ * Return: true after "quit", an overlong line, or a fatal error.
+ */
+bool xkv_sess_closing(const struct xkv_sess *s);
+
+/**
+ * xkv_sess_reset() - forget partial state (UDP: before each datagram).
+ * @s: session
+ *
+ * Drops an unfinished value, clears the closing flag and the output.
+ */
+void xkv_sess_reset(struct xkv_sess *s);
+
+#endif /* XKV_CORE_SESSION_H */

@@ -1,0 +1,290 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * stats.c - the "stats" reports.
+ */
+#include "assoc.h"
+#include "slab.h"
+#include "stats.h"
+
+#define STAT_LINE 160
+
+static void stat_u64(struct xkv_buf *out, const char *name, u64 v)
+{
+	char line[STAT_LINE];
+	int n = os_snprintf(line, sizeof(line), "STAT %s %llu\r\n", name,
+			    (unsigned long long)v);
+
+	if (n > 0 && n < STAT_LINE)
+		xkv_buf_add(out, line, (size_t)n);
+}
+
+static void stat_str(struct xkv_buf *out, const char *name, const char *v)
+{
+	char line[STAT_LINE];
+	int n = os_snprintf(line, sizeof(line), "STAT %s %s\r\n", name, v);
+
+	if (n > 0 && n < STAT_LINE)
+		xkv_buf_add(out, line, (size_t)n);
+}
+
+static void stat_cls(struct xkv_buf *out, const char *group, u32 id,
+		     const char *name, u64 v)
+{
+	char line[STAT_LINE];
+	int n;
+
+	if (group)
+		n = os_snprintf(line, sizeof(line), "STAT %s:%u:%s %llu\r\n",
+				group, id, name, (unsigned long long)v);
+	else
+		n = os_snprintf(line, sizeof(line), "STAT %u:%s %llu\r\n", id,
+				name, (unsigned long long)v);
+	if (n > 0 && n < STAT_LINE)
+		xkv_buf_add(out, line, (size_t)n);
+}
+
+static void stat_usec(struct xkv_buf *out, const char *name, u64 us)
+{
+	char v[48];
+
+	os_snprintf(v, sizeof(v), "%llu.%06llu",
+		    (unsigned long long)(us / 1000000),
+		    (unsigned long long)(us % 1000000));
+	stat_str(out, name, v);
+}
+
+static void sum_slots(struct xkv_store *st, struct xkv_thread_stats *sum)
+{
+	const u64 *src;
+	u64 *dst = (u64 *)sum;
+	size_t n = sizeof(*sum) / sizeof(u64), i;
+	u32 s;
+
+	os_memset(sum, 0, sizeof(*sum));
+	for (s = 0; s < st->nslots; s++) {
+		src = (const u64 *)&st->slots[s];
+		for (i = 0; i < n; i++)
+			dst[i] += OS_READ_ONCE(src[i]);
+	}
+}
+
+/* per-class counters summed over all classes, read under each lock */
+struct class_sums {
+	u64 evicted;
+	u64 evicted_unfetched;
+	u64 reclaimed;
+	u64 expired_unfetched;
+	u64 crawler_reclaimed;
+	u64 outofmemory;
+};
+
+static void sum_classes(struct xkv_store *st, struct class_sums *cs)
+{
+	u32 i;
+
+	os_memset(cs, 0, sizeof(*cs));
+	for (i = 0; i < st->nclasses; i++) {
+		struct xkv_class *c = &st->cls[i];
+
+		os_mutex_lock(&c->lock);
+		cs->evicted += c->evicted;
+		cs->evicted_unfetched += c->evicted_unfetched;
+		cs->reclaimed += c->reclaimed;
+		cs->expired_unfetched += c->expired_unfetched;
+		cs->crawler_reclaimed += c->crawler_reclaimed;
+		cs->outofmemory += c->outofmemory;
+		os_mutex_unlock(&c->lock);
+	}
+}
+
+static u32 log2_u64(u64 v)
+{
+	u32 n = 0;
+
+	while (v > 1) {
+		v >>= 1;
+		n++;
+	}
+	return n;
+}
+
+void xkv_stats_general(struct xkv_store *st, struct xkv_buf *out)
+{
+	struct xkv_thread_stats t;
+	struct class_sums cs;
+	u64 now = xkv_store_now(st), user_us, sys_us;
+
+	sum_slots(st, &t);
+	sum_classes(st, &cs);
+	os_rusage(&user_us, &sys_us);
+
+	stat_u64(out, "pid", (u64)os_pid());
+	stat_u64(out, "uptime", now > st->started ? now - st->started : 0);
+	stat_u64(out, "time", now);
+	stat_str(out, "version", XKV_VERSION);
+	stat_u64(out, "pointer_size", 8 * sizeof(void *));
+	stat_usec(out, "rusage_user", user_us);
+	stat_usec(out, "rusage_system", sys_us);
+	stat_u64(out, "max_connections", st->set.maxconns);
+	stat_u64(out, "curr_connections",
+		 (u64)os_atomic64_read(&st->curr_conns));
+	stat_u64(out, "total_connections",
+		 (u64)os_atomic64_read(&st->total_conns));
+	stat_u64(out, "rejected_connections",
+		 (u64)os_atomic64_read(&st->rejected_conns));
+	stat_u64(out, "cmd_get", t.cmd_get);
+	stat_u64(out, "cmd_set", t.cmd_set);
+	stat_u64(out, "cmd_flush", t.cmd_flush);
+	stat_u64(out, "cmd_touch", t.cmd_touch);
+	stat_u64(out, "get_hits", t.get_hits);
+	stat_u64(out, "get_misses", t.get_misses);
+	stat_u64(out, "get_expired", t.get_expired);
+	stat_u64(out, "get_flushed", t.get_flushed);
+	stat_u64(out, "delete_misses", t.delete_misses);
+	stat_u64(out, "delete_hits", t.delete_hits);
+	stat_u64(out, "incr_misses", t.incr_misses);
+	stat_u64(out, "incr_hits", t.incr_hits);
+	stat_u64(out, "decr_misses", t.decr_misses);
+	stat_u64(out, "decr_hits", t.decr_hits);
+	stat_u64(out, "cas_misses", t.cas_misses);
+	stat_u64(out, "cas_hits", t.cas_hits);
+	stat_u64(out, "cas_badval", t.cas_badval);
+	stat_u64(out, "touch_hits", t.touch_hits);
+	stat_u64(out, "touch_misses", t.touch_misses);
+	stat_u64(out, "store_too_large", t.store_too_large);
+	stat_u64(out, "store_no_memory", t.store_no_memory);
+	stat_u64(out, "bytes_read", t.bytes_read);
+	stat_u64(out, "bytes_written", t.bytes_written);
+	stat_u64(out, "limit_maxbytes", st->set.maxbytes);
+	stat_u64(out, "threads", st->set.threads);
+	stat_u64(out, "hash_power_level", log2_u64(xkv_assoc_buckets(st)));
+	stat_u64(out, "hash_bytes", (u64)os_atomic64_read(&st->hash_bytes));
+	stat_u64(out, "hash_is_expanding", 0);
+	stat_u64(out, "bytes", (u64)os_atomic64_read(&st->bytes));
+	stat_u64(out, "curr_items", (u64)os_atomic64_read(&st->curr_items));
+	stat_u64(out, "total_items", (u64)os_atomic64_read(&st->total_items));
+	stat_u64(out, "expired_unfetched", cs.expired_unfetched);
+	stat_u64(out, "evicted_unfetched", cs.evicted_unfetched);
+	stat_u64(out, "evictions", cs.evicted);
+	stat_u64(out, "reclaimed", cs.reclaimed);
+	stat_u64(out, "crawler_reclaimed", cs.crawler_reclaimed);
+	xkv_buf_str(out, "END\r\n");
+}
+
+void xkv_stats_settings(struct xkv_store *st, struct xkv_buf *out)
+{
+	const struct xkv_settings *s = &st->set;
+	char v[32];
+
+	stat_u64(out, "maxbytes", s->maxbytes);
+	stat_u64(out, "maxconns", s->maxconns);
+	stat_u64(out, "tcpport", s->tcp_port);
+	stat_u64(out, "udpport", s->udp_port);
+	stat_str(out, "inter", s->listen[0] ? s->listen : "NULL");
+	stat_u64(out, "verbosity", (u64)OS_READ_ONCE(st->set.verbose));
+	stat_str(out, "evictions", "on");
+	os_snprintf(v, sizeof(v), "%u.%02u", s->growth_x100 / 100,
+		    s->growth_x100 % 100);
+	stat_str(out, "growth_factor", v);
+	stat_u64(out, "chunk_size", s->chunk_min);
+	stat_u64(out, "num_threads", s->threads);
+	stat_str(out, "cas_enabled", "yes");
+	stat_str(out, "binding_protocol", "ascii");
+	stat_u64(out, "item_size_max", s->item_size_max);
+	stat_u64(out, "hashpower_init", s->hash_power);
+	stat_u64(out, "slab_page_size", st->page_size);
+	stat_str(out, "flush_enabled", "yes");
+	stat_str(out, "lru_policy", "clock");
+	xkv_buf_str(out, "END\r\n");
+}
+
+void xkv_stats_items(struct xkv_store *st, struct xkv_buf *out)
+{
+	u32 i;
+
+	for (i = 0; i < st->nclasses; i++) {
+		struct xkv_class *c = &st->cls[i];
+		u64 n = (u64)os_atomic64_read(&c->nlinked);
+		u32 id = i + 1;
+
+		if (!n)
+			continue;
+		os_mutex_lock(&c->lock);
+		stat_cls(out, "items", id, "number", n);
+		stat_cls(out, "items", id, "evicted", c->evicted);
+		stat_cls(out, "items", id, "outofmemory", c->outofmemory);
+		stat_cls(out, "items", id, "reclaimed", c->reclaimed);
+		stat_cls(out, "items", id, "expired_unfetched",
+			 c->expired_unfetched);
+		stat_cls(out, "items", id, "evicted_unfetched",
+			 c->evicted_unfetched);
+		stat_cls(out, "items", id, "crawler_reclaimed",
+			 c->crawler_reclaimed);
+		os_mutex_unlock(&c->lock);
+	}
+	xkv_buf_str(out, "END\r\n");
+}
+
+void xkv_stats_slabs(struct xkv_store *st, struct xkv_buf *out)
+{
+	u32 i, active = 0;
+	u64 malloced;
+
+	for (i = 0; i < st->nclasses; i++) {
+		struct xkv_class *c = &st->cls[i];
+		u64 total, end_free;
+		u32 id = i + 1;
+
+		os_mutex_lock(&c->lock);
+		if (!c->npages) {
+			os_mutex_unlock(&c->lock);
+			continue;
+		}
+		active++;
+		total = (u64)c->npages * c->perpage;
+		end_free = c->perpage - c->carved;
+		stat_cls(out, NULL, id, "chunk_size", c->size);
+		stat_cls(out, NULL, id, "chunks_per_page", c->perpage);
+		stat_cls(out, NULL, id, "total_pages", c->npages);
+		stat_cls(out, NULL, id, "total_chunks", total);
+		stat_cls(out, NULL, id, "used_chunks",
+			 total - c->nfree - end_free);
+		stat_cls(out, NULL, id, "free_chunks", c->nfree);
+		stat_cls(out, NULL, id, "free_chunks_end", end_free);
+		os_mutex_unlock(&c->lock);
+	}
+	os_mutex_lock(&st->mem_lock);
+	malloced = st->malloced;
+	os_mutex_unlock(&st->mem_lock);
+	stat_u64(out, "active_slabs", active);
+	stat_u64(out, "total_malloced", malloced);
+	xkv_buf_str(out, "END\r\n");
+}
+
+void xkv_stats_reset(struct xkv_store *st)
+{
+	u32 i;
+
+	for (i = 0; i < st->nslots; i++) {
+		u64 *p = (u64 *)&st->slots[i];
+		size_t n = sizeof(st->slots[i]) / sizeof(u64), k;
+
+		for (k = 0; k < n; k++)
+			OS_WRITE_ONCE(p[k], 0);
+	}
+	os_atomic64_set(&st->total_items, 0);
+	os_atomic64_set(&st->total_conns, 0);
+	os_atomic64_set(&st->rejected_conns, 0);
+	for (i = 0; i < st->nclasses; i++) {
+		struct xkv_class *c = &st->cls[i];
+
+		os_mutex_lock(&c->lock);
+		c->evicted = 0;
+		c->evicted_unfetched = 0;
+		c->reclaimed = 0;
+		c->expired_unfetched = 0;
+		c->crawler_reclaimed = 0;
+		c->outofmemory = 0;
+		os_mutex_unlock(&c->lock);
+	}
+}

@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * stats.h - the "stats" command's reports, in memcached's format.
+ */
+#ifndef XKV_CORE_STATS_H
+#define XKV_CORE_STATS_H
+
+#include "buf.h"
+#include "store_int.h"
+
+/**
+ * xkv_stats_general() - "stats": STAT lines for the whole server.
+ * @st:  store
+ * @out: reply buffer; "END\r\n" is appended
+ */
+void xkv_stats_general(struct xkv_store *st, struct xkv_buf *out);
+
+/**
+ * xkv_stats_settings() - "stats settings".
+ * @st:  store
+ * @out: reply buffer
+ */
+void xkv_stats_settings(struct xkv_store *st, struct xkv_buf *out);
+
+/**
+ * xkv_stats_items() - "stats items": per slab class item counters.
+ * @st:  store
+ * @out: reply buffer
+ */
+void xkv_stats_items(struct xkv_store *st, struct xkv_buf *out);
+
+/**
+ * xkv_stats_slabs() - "stats slabs": per slab class memory use.
+ * @st:  store
+ * @out: reply buffer
+ */
+void xkv_stats_slabs(struct xkv_store *st, struct xkv_buf *out);
+
+/**
+ * xkv_stats_reset() - "stats reset": zero the counters that can be.
+ * @st: store
+ */
+void xkv_stats_reset(struct xkv_store *st);
+
+#endif /* XKV_CORE_STATS_H */

@@ -1,0 +1,127 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * store.c - creating and destroying a store, its clock and counters.
+ */
+#include "assoc.h"
+#include "items.h"
+#include "slab.h"
+
+void xkv_settings_default(struct xkv_settings *s, u32 ncpu)
+{
+	os_memset(s, 0, sizeof(*s));
+	s->maxbytes = 64ULL * 1024 * 1024;
+	s->item_size_max = 1024 * 1024;
+	s->growth_x100 = 125;
+	s->chunk_min = 48;
+	s->hash_power = 16;
+	s->threads = ncpu ? ncpu : 1;
+	s->maxconns = 1024;
+	s->tcp_port = XKV_DEFAULT_PORT;
+	s->udp_port = XKV_DEFAULT_PORT;
+}
+
+static bool settings_valid(const struct xkv_settings *s)
+{
+	return s->maxbytes && s->item_size_max >= 1024 &&
+	       s->item_size_max <= 1024 * 1024 * 1024 &&
+	       s->growth_x100 > 100 && s->chunk_min >= 1 &&
+	       s->chunk_min <= s->item_size_max / 2 &&
+	       s->hash_power <= 31 && s->threads >= 1;
+}
+
+struct xkv_store *xkv_store_create(const struct xkv_settings *s, u32 nslots)
+{
+	struct xkv_store *st;
+
+	if (!settings_valid(s))
+		return NULL;
+	st = os_zalloc(sizeof(*st));
+	if (!st)
+		return NULL;
+	st->set = *s;
+	st->nslots = nslots ? nslots : 1;
+	st->slots = os_zalloc(sizeof(*st->slots) * st->nslots);
+	if (!st->slots)
+		goto free_store;
+	if (xkv_slab_init(st))
+		goto free_slots;
+	if (xkv_assoc_init(st))
+		goto destroy_slab;
+	os_mutex_init(&st->mem_lock);
+	os_mutex_init(&st->flush_lock);
+	st->started = os_time_now();
+	return st;
+
+destroy_slab:
+	xkv_slab_destroy(st);
+free_slots:
+	os_free(st->slots);
+free_store:
+	os_free(st);
+	return NULL;
+}
+
+void xkv_store_destroy(struct xkv_store *st)
+{
+	if (!st)
+		return;
+	xkv_assoc_destroy(st);
+	xkv_slab_destroy(st);
+	os_mutex_destroy(&st->flush_lock);
+	os_mutex_destroy(&st->mem_lock);
+	os_free(st->slots);
+	os_free(st);
+}
+
+const struct xkv_settings *xkv_store_settings(const struct xkv_store *st)
+{
+	return &st->set;
+}
+
+struct xkv_thread_stats *xkv_store_stats_slot(struct xkv_store *st, u32 i)
+{
+	return &st->slots[i < st->nslots ? i : st->nslots - 1];
+}
+
+bool xkv_store_maintain(struct xkv_store *st)
+{
+	bool more = false;
+	u32 i;
+
+	/* one slice per class per call at most */
+	for (i = 0; i < st->nclasses; i++)
+		more |= xkv_items_crawl(st);
+	return more;
+}
+
+u64 xkv_store_now(const struct xkv_store *st)
+{
+	return os_time_now() + (u64)os_atomic64_read(&st->clock_offset);
+}
+
+void xkv_store_advance_clock(struct xkv_store *st, s64 delta)
+{
+	os_atomic64_add(delta, &st->clock_offset);
+}
+
+bool xkv_store_conn_opened(struct xkv_store *st)
+{
+	s64 n = os_atomic64_inc_return(&st->curr_conns);
+
+	if (n > (s64)st->set.maxconns) {
+		os_atomic64_add(-1, &st->curr_conns);
+		return false;
+	}
+	os_atomic64_add(1, &st->total_conns);
+	return true;
+}
+
+void xkv_store_conn_closed(struct xkv_store *st)
+{
+	os_atomic64_add(-1, &st->curr_conns);
+}
+
+void xkv_store_conn_rejected(struct xkv_store *st)
+{
+	os_atomic64_add(1, &st->rejected_conns);
+}

@@ -1,0 +1,170 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * store.h - the xkv store: settings, lifetime, clock, statistics.
+ *
+ * One struct xkv_store holds every item of one server. It is shared by all
+ * worker threads; each worker owns one struct xkv_thread_stats slot that
+ * only it writes. Locking rules live in items.c.
+ */
+#ifndef XKV_CORE_STORE_H
+#define XKV_CORE_STORE_H
+
+#include "os.h"
+
+#define XKV_VERSION "1.6.18-xkv-0.1.0"
+#define XKV_KEY_MAX 250
+#define XKV_DEFAULT_PORT 11211
+#define XKV_LISTEN_MAX 64
+
+/**
+ * struct xkv_settings - everything a user can set, in memcached's units.
+ * @maxbytes:      memory limit for items (-m, given in MB on the command line)
+ * @item_size_max: largest item, header and key included (-I)
+ * @growth_x100:   slab class growth factor times 100 (-f 1.25 -> 125)
+ * @chunk_min:     smallest value space of the first class (-n)
+ * @hash_power:    log2 of the initial number of hash buckets
+ * @threads:       worker threads (-t)
+ * @maxconns:      connection limit (-c)
+ * @tcp_port:      TCP port (-p), 0 = off
+ * @udp_port:      UDP port (-U), 0 = off
+ * @listen:        listen address (-l), empty = any
+ * @verbose:       log level (-v, -vv)
+ * @debug_clock:   accept the "debugtime <delta>" command (tests only)
+ */
+struct xkv_settings {
+	u64 maxbytes;
+	u32 item_size_max;
+	u32 growth_x100;
+	u32 chunk_min;
+	u32 hash_power;
+	u32 threads;
+	u32 maxconns;
+	u32 tcp_port;
+	u32 udp_port;
+	char listen[XKV_LISTEN_MAX];
+	int verbose;
+	bool debug_clock;
+};
+
+/**
+ * struct xkv_thread_stats - counters one worker thread writes alone.
+ *
+ * Names follow memcached's "stats" output. The reader sums all slots and
+ * tolerates reading while they move.
+ */
+struct xkv_thread_stats {
+	u64 cmd_get;
+	u64 cmd_touch;
+	u64 get_hits;
+	u64 get_misses;
+	u64 get_expired;
+	u64 get_flushed;
+	u64 cmd_set;
+	u64 delete_hits;
+	u64 delete_misses;
+	u64 incr_hits;
+	u64 incr_misses;
+	u64 decr_hits;
+	u64 decr_misses;
+	u64 cas_hits;
+	u64 cas_misses;
+	u64 cas_badval;
+	u64 touch_hits;
+	u64 touch_misses;
+	u64 cmd_flush;
+	u64 store_too_large;
+	u64 store_no_memory;
+	u64 bytes_read;
+	u64 bytes_written;
+};
+
+struct xkv_store;
+
+/**
+ * xkv_settings_default() - fill @s with memcached's defaults.
+ * @s:     settings to fill
+ * @ncpu:  number of CPUs, used for the default thread count
+ */
+void xkv_settings_default(struct xkv_settings *s, u32 ncpu);
+
+/**
+ * xkv_store_create() - build an empty store.
+ * @s:      settings, copied
+ * @nslots: how many struct xkv_thread_stats slots to provide
+ *
+ * Return: the store, or NULL when memory is short or @s is invalid.
+ */
+struct xkv_store *xkv_store_create(const struct xkv_settings *s, u32 nslots);
+
+/**
+ * xkv_store_destroy() - free a store and every item in it.
+ * @st: store; no session may use it any more
+ */
+void xkv_store_destroy(struct xkv_store *st);
+
+/**
+ * xkv_store_settings() - the settings the store runs with.
+ * @st: store
+ *
+ * Return: read-only settings.
+ */
+const struct xkv_settings *xkv_store_settings(const struct xkv_store *st);
+
+/**
+ * xkv_store_stats_slot() - the counters slot @i (0 <= i < nslots).
+ * @st: store
+ * @i:  slot index; out-of-range indexes share the last slot's neighbour
+ *
+ * Return: the slot. Each slot must have a single writer.
+ */
+struct xkv_thread_stats *xkv_store_stats_slot(struct xkv_store *st, u32 i);
+
+/**
+ * xkv_store_maintain() - one bounded step of background work.
+ * @st: store
+ *
+ * Reclaims a slice of expired and flushed items and moves a slice of hash
+ * buckets when the table is growing. Call it from one thread, a few times a
+ * second or more; it never holds a lock for long.
+ *
+ * Return: true when more work is pending (call again soon).
+ */
+bool xkv_store_maintain(struct xkv_store *st);
+
+/**
+ * xkv_store_now() - the store's clock, in Unix seconds.
+ * @st: store
+ *
+ * Return: wall clock time plus the offset set by xkv_store_advance_clock().
+ */
+u64 xkv_store_now(const struct xkv_store *st);
+
+/**
+ * xkv_store_advance_clock() - move the store's clock forward (tests).
+ * @st:    store
+ * @delta: seconds to add to the offset; may be negative
+ */
+void xkv_store_advance_clock(struct xkv_store *st, s64 delta);
+
+/**
+ * xkv_store_conn_opened() - account for a new client connection.
+ * @st: store
+ *
+ * Return: false when the connection limit is reached; the caller must then
+ * refuse the connection and call xkv_store_conn_rejected().
+ */
+bool xkv_store_conn_opened(struct xkv_store *st);
+
+/**
+ * xkv_store_conn_closed() - account for a closed client connection.
+ * @st: store
+ */
+void xkv_store_conn_closed(struct xkv_store *st);
+
+/**
+ * xkv_store_conn_rejected() - count a connection refused at the limit.
+ * @st: store
+ */
+void xkv_store_conn_rejected(struct xkv_store *st);
+
+#endif /* XKV_CORE_STORE_H */

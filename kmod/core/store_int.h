@@ -1,0 +1,170 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * store_int.h - the store's insides, shared by the files of kmod/core/.
+ *
+ * Locking (the one place that says it):
+ *
+ *  - stripe->lock   guards a slice of the hash table (keys whose hash has
+ *                   the stripe's low bits), every item linked there, and
+ *                   every field of those items but ->ref. Readers copy what
+ *                   they need while holding it; no item pointer outlives it.
+ *  - cls->lock      guards one slab class: its pages, free list, clock
+ *                   hands and per-class counters.
+ *  - st->mem_lock   guards st->malloced (pages taken from the limit).
+ *  - st->flush_lock serialises applying a delayed flush_all.
+ *
+ *  Order: stripe -> class -> mem. A class lock holder may only *try* a
+ *  stripe lock (eviction, crawler), so the reverse order never waits.
+ *  Functions named do_*() expect the caller to hold the stripe lock.
+ *
+ *  item->iflags changes only under the stripe lock; the clock and the
+ *  crawler read it without that lock to pick candidates, then re-check it
+ *  after taking the stripe lock. item->ref is a hint written by anyone.
+ */
+#ifndef XKV_CORE_STORE_INT_H
+#define XKV_CORE_STORE_INT_H
+
+#include "store.h"
+
+#define XKV_IT_LINKED 0x01	/* in the hash table */
+#define XKV_IT_FETCHED 0x02	/* read at least once */
+
+/**
+ * struct xkv_item - one key and its value, in a slab chunk.
+ * @h_next:  next item in the same hash bucket
+ * @cas:     CAS unique, also its age against flush_all
+ * @exptime: absolute expiry in store seconds, 0 = never
+ * @flags:   client flags
+ * @nbytes:  value length (without the "\r\n" memcached sends after it)
+ * @nkey:    key length
+ * @clsid:   slab class
+ * @iflags:  XKV_IT_*
+ * @ref:     set by reads, cleared by the clock hand (second chance)
+ * @data:    key bytes, then value bytes
+ *
+ * 32 bytes of header against memcached's 56 (48 + CAS).
+ */
+struct xkv_item {
+	struct xkv_item *h_next;
+	u64 cas;
+	u32 exptime;
+	u32 flags;
+	u32 nbytes;
+	u8 nkey;
+	u8 clsid;
+	u8 iflags;
+	u8 ref;
+	char data[];
+};
+
+static inline char *xkv_item_key(struct xkv_item *it)
+{
+	return it->data;
+}
+
+static inline char *xkv_item_value(struct xkv_item *it)
+{
+	return it->data + it->nkey;
+}
+
+static inline size_t xkv_item_total(u32 nkey, u32 nbytes)
+{
+	return sizeof(struct xkv_item) + nkey + nbytes;
+}
+
+#define XKV_CLASS_MAX 64
+#define XKV_PAGE_SIZE (1024 * 1024)
+
+/**
+ * struct xkv_class - a slab class: chunks of one size.
+ * @lock:        see above
+ * @size:        chunk size in bytes
+ * @perpage:     chunks per page
+ * @npages:      pages owned
+ * @pages_cap:   room in @pages
+ * @pages:       page addresses
+ * @carved:      chunks handed out of the newest page so far
+ * @freelist:    freed chunks, linked through their first word
+ * @nfree:       chunks on @freelist
+ * @hand:        clock hand (chunk number across all pages) for eviction
+ * @crawl:       crawler position (chunk number)
+ * @nlinked:     items of this class in the hash table
+ * @evicted:     live items evicted to make room
+ * @evicted_unfetched: ... that had never been read
+ * @reclaimed:   expired or flushed items whose chunk was reused
+ * @expired_unfetched: ... that had never been read
+ * @outofmemory: allocations that found nothing to evict
+ * @crawler_reclaimed: items reclaimed by the background crawler
+ */
+struct xkv_class {
+	os_mutex_t lock;
+	u32 size;
+	u32 perpage;
+	u32 npages;
+	u32 pages_cap;
+	char **pages;
+	u32 carved;
+	void *freelist;
+	u64 nfree;
+	u64 hand;
+	u64 crawl;
+	os_atomic64_t nlinked;
+	u64 evicted;
+	u64 evicted_unfetched;
+	u64 reclaimed;
+	u64 expired_unfetched;
+	u64 outofmemory;
+	u64 crawler_reclaimed;
+};
+
+#define XKV_STRIPE_BITS 10
+#define XKV_STRIPES (1u << XKV_STRIPE_BITS)
+
+/**
+ * struct xkv_stripe - one lock and the part of the hash table it guards.
+ * @lock:    see above
+ * @mask:    number of buckets - 1 (a power of two minus one)
+ * @count:   items linked here
+ * @buckets: bucket heads; grows by doubling, one stripe at a time
+ */
+struct xkv_stripe {
+	os_mutex_t lock;
+	u32 mask;
+	u32 count;
+	struct xkv_item **buckets;
+};
+
+struct xkv_store {
+	struct xkv_settings set;
+	u32 page_size;
+	u32 nclasses;
+	struct xkv_class cls[XKV_CLASS_MAX];
+	struct xkv_stripe *stripes;
+
+	os_mutex_t mem_lock;
+	u64 malloced;
+	os_mutex_t flush_lock;
+
+	os_atomic64_t cas_next;
+	/* flush_all: items with cas below flush_cas are dead */
+	os_atomic64_t flush_cas;
+	/* a delayed flush_all takes effect at this time (0 = none) */
+	os_atomic64_t flush_at;
+
+	os_atomic64_t clock_offset;
+	u64 started;
+
+	os_atomic64_t curr_items;
+	os_atomic64_t total_items;
+	os_atomic64_t bytes;
+	os_atomic64_t curr_conns;
+	os_atomic64_t total_conns;
+	os_atomic64_t rejected_conns;
+	os_atomic64_t hash_bytes;
+
+	u32 crawl_class;
+	u32 nslots;
+	struct xkv_thread_stats *slots;
+};
+
+#endif /* XKV_CORE_STORE_INT_H */

@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * util.h - number parsing and formatting with memcached's rules, and the
+ * key hash.
+ */
+#ifndef XKV_CORE_UTIL_H
+#define XKV_CORE_UTIL_H
+
+#include "os.h"
+
+/**
+ * xkv_parse_u64() - parse an unsigned decimal token like strtoull.
+ * @s:   token bytes (not NUL-terminated)
+ * @n:   token length
+ * @out: result
+ *
+ * Leading blanks and a '+' sign are accepted, as is a '-' that yields zero;
+ * anything after the digits but white space, overflow, or a negative value
+ * is rejected.
+ *
+ * Return: true when @out was set.
+ */
+bool xkv_parse_u64(const char *s, size_t n, u64 *out);
+
+/**
+ * xkv_parse_u32() - xkv_parse_u64() limited to 32 bits.
+ * @s:   token bytes
+ * @n:   token length
+ * @out: result
+ *
+ * Return: true when @out was set.
+ */
+bool xkv_parse_u32(const char *s, size_t n, u32 *out);
+
+/**
+ * xkv_parse_s32() - parse a signed decimal token like strtol into 32 bits.
+ * @s:   token bytes
+ * @n:   token length
+ * @out: result
+ *
+ * Return: true when @out was set.
+ */
+bool xkv_parse_s32(const char *s, size_t n, s32 *out);
+
+/**
+ * xkv_fmt_u64() - write @v in decimal.
+ * @dst: at least 20 bytes
+ * @v:   value
+ *
+ * Return: number of characters written (no NUL).
+ */
+size_t xkv_fmt_u64(char *dst, u64 v);
+
+/**
+ * xkv_hash() - 64-bit hash of a key.
+ * @key: key bytes
+ * @n:   key length
+ *
+ * Return: the hash; the low bits pick a lock stripe, the next ones a bucket.
+ */
+u64 xkv_hash(const void *key, size_t n);
+
+#endif /* XKV_CORE_UTIL_H */

@@ -1,0 +1,169 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * xkv_os_impl.h - the platform layer of the store core for user space.
+ * See kmod/core/os.h for the contract.
+ */
+#ifndef XKV_USER_OS_IMPL_H
+#define XKV_USER_OS_IMPL_H
+
+#include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
+typedef uint8_t u8;
+typedef uint16_t u16;
+typedef uint32_t u32;
+typedef uint64_t u64;
+typedef int32_t s32;
+typedef int64_t s64;
+
+#ifndef likely
+#define likely(x) __builtin_expect(!!(x), 1)
+#define unlikely(x) __builtin_expect(!!(x), 0)
+#endif
+
+static inline void *os_zalloc(size_t n)
+{
+	return calloc(1, n);
+}
+
+static inline void os_free(void *p)
+{
+	free(p);
+}
+
+static inline void *os_realloc(void *p, size_t old, size_t n)
+{
+	(void)old;
+	return realloc(p, n);
+}
+
+static inline void *os_big_alloc(size_t n)
+{
+	void *p = mmap(NULL, n, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	return p == MAP_FAILED ? NULL : p;
+}
+
+static inline void os_big_free(void *p, size_t n)
+{
+	if (p)
+		munmap(p, n);
+}
+
+#define os_memcpy memcpy
+#define os_memmove memmove
+#define os_memset memset
+#define os_memcmp memcmp
+#define os_memchr memchr
+#define os_strlen strlen
+#define os_snprintf snprintf
+
+typedef pthread_mutex_t os_mutex_t;
+
+static inline void os_mutex_init(os_mutex_t *m)
+{
+	pthread_mutex_init(m, NULL);
+}
+
+static inline void os_mutex_destroy(os_mutex_t *m)
+{
+	pthread_mutex_destroy(m);
+}
+
+static inline void os_mutex_lock(os_mutex_t *m)
+{
+	pthread_mutex_lock(m);
+}
+
+static inline void os_mutex_unlock(os_mutex_t *m)
+{
+	pthread_mutex_unlock(m);
+}
+
+static inline bool os_mutex_trylock(os_mutex_t *m)
+{
+	return pthread_mutex_trylock(m) == 0;
+}
+
+typedef struct {
+	s64 counter;
+} os_atomic64_t;
+
+static inline s64 os_atomic64_read(const os_atomic64_t *a)
+{
+	return __atomic_load_n(&a->counter, __ATOMIC_RELAXED);
+}
+
+static inline void os_atomic64_set(os_atomic64_t *a, s64 v)
+{
+	__atomic_store_n(&a->counter, v, __ATOMIC_RELAXED);
+}
+
+static inline void os_atomic64_add(s64 v, os_atomic64_t *a)
+{
+	__atomic_fetch_add(&a->counter, v, __ATOMIC_RELAXED);
+}
+
+static inline s64 os_atomic64_add_return(s64 v, os_atomic64_t *a)
+{
+	return __atomic_add_fetch(&a->counter, v, __ATOMIC_SEQ_CST);
+}
+
+static inline s64 os_atomic64_inc_return(os_atomic64_t *a)
+{
+	return os_atomic64_add_return(1, a);
+}
+
+#define OS_READ_ONCE(x) __atomic_load_n(&(x), __ATOMIC_RELAXED)
+#define OS_LOAD_ACQUIRE(x) __atomic_load_n(&(x), __ATOMIC_ACQUIRE)
+#define OS_STORE_RELEASE(x, v) __atomic_store_n(&(x), (v), __ATOMIC_RELEASE)
+#define OS_WRITE_ONCE(x, v) __atomic_store_n(&(x), (v), __ATOMIC_RELAXED)
+
+static inline u64 os_time_now(void)
+{
+	return (u64)time(NULL);
+}
+
+static inline void os_cond_resched(void)
+{
+}
+
+static inline long os_pid(void)
+{
+	return (long)getpid();
+}
+
+static inline void os_rusage(u64 *user_us, u64 *sys_us)
+{
+	struct rusage ru;
+
+	if (getrusage(RUSAGE_SELF, &ru)) {
+		*user_us = 0;
+		*sys_us = 0;
+		return;
+	}
+	*user_us = (u64)ru.ru_utime.tv_sec * 1000000 + (u64)ru.ru_utime.tv_usec;
+	*sys_us = (u64)ru.ru_stime.tv_sec * 1000000 + (u64)ru.ru_stime.tv_usec;
+}
+
+extern int xkv_os_verbose;
+
+#define os_log(level, fmt, ...)                                          \
+	do {                                                             \
+		if ((level) <= xkv_os_verbose)                           \
+			fprintf(stderr, "xkvd: " fmt "\n", ##__VA_ARGS__); \
+	} while (0)
+
+#endif /* XKV_USER_OS_IMPL_H */
