@@ -13,6 +13,10 @@
  * TCP: keep one session per connection. Stop reading while more than
  * XKV_SESS_OUT_HIGH bytes wait to be sent (back-pressure), and close the
  * connection once the output is flushed if xkv_sess_closing() says so.
+ * xkv_sess_input() itself stops at a command boundary once more than
+ * XKV_SESS_OUT_HIGH bytes of output are pending: when the output has
+ * drained, the transport must offer the remaining bytes again even if no
+ * new bytes arrived (they may hold complete commands).
  *
  * UDP: keep one session per worker; for every datagram call
  * xkv_sess_reset(), feed the payload after the 8-byte frame header in one
