@@ -477,7 +477,8 @@ void xkv_flush_all(struct xkv_store *st, s64 delay)
 		os_atomic64_set(&st->flush_at, 0);
 		flush_now(st);
 	} else {
-		os_atomic64_set(&st->flush_at, xkv_exptime(st, delay));
+		/* like memcached, a delayed flush fires a second early */
+		os_atomic64_set(&st->flush_at, xkv_exptime(st, delay) - 1);
 	}
 	os_mutex_unlock(&st->flush_lock);
 }

@@ -191,7 +191,9 @@ static void process_get(struct xkv_sess *s, const char *line, size_t len,
 			reply(s, "SERVER_ERROR out of memory writing get response");
 			return;
 		}
-		s->ts->cmd_get++;
+		/* memcached counts gat/gats as touches, not gets */
+		if (!touch)
+			s->ts->cmd_get++;
 		if (touch) {
 			s->ts->cmd_touch++;
 			if (hit)
@@ -432,7 +434,7 @@ static void process_flush(struct xkv_sess *s, const struct tok *t, u32 nt)
 	s->noreply = want_noreply(t, nt);
 	if (nt != (s->noreply ? 2u : 1u) &&
 	    !xkv_parse_s32(t[1].p, t[1].n, &delay)) {
-		reply(s, "CLIENT_ERROR bad command line format");
+		reply(s, "CLIENT_ERROR invalid exptime argument");
 		return;
 	}
 	s->ts->cmd_flush++;
@@ -506,7 +508,13 @@ static void process_line(struct xkv_sess *s, const char *line, size_t len)
 	struct tok t[XKV_MAX_TOKENS];
 	const struct tok *c = &t[0];
 	enum xkv_store_op op;
-	u32 nt = tokenize(line, len, t);
+	const char *nul = os_memchr(line, '\0', len);
+	u32 nt;
+
+	/* memcached parses C strings: a NUL ends the command line */
+	if (nul)
+		len = (size_t)(nul - line);
+	nt = tokenize(line, len, t);
 
 	s->noreply = false;
 	if (nt == 0 || c->n < 2) {

@@ -1,0 +1,236 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * UDP (only with -U): memcached's 8-byte frame header (request id,
+ * sequence number, datagram count, reserved; 16-bit big-endian each),
+ * single- and multi-datagram replies, and storage over UDP.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "prototest.h"
+
+#define UDP_HDR		8
+#define UDP_MAX_DGRAM	65536
+#define UDP_MAX_PARTS	128
+#define BIG_VALUE	5000
+
+/**
+ * struct udp_reply - a reassembled reply
+ * @parts:	datagrams received, indexed by sequence number
+ * @count:	datagram count announced in the headers
+ * @payload:	payloads concatenated in sequence order
+ */
+struct udp_reply {
+	int parts;
+	int count;
+	struct sbuf payload;
+};
+
+static uint16_t be16(const unsigned char *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+/* Check one datagram's header; store its payload by sequence number. */
+static bool take_dgram(const unsigned char *d, int len, uint16_t id,
+		       struct sbuf *slots, struct udp_reply *r)
+{
+	uint16_t seq, cnt;
+
+	if (len < UDP_HDR)
+		return tap_fail("datagram of %d bytes: no frame header", len);
+	seq = be16(d + 2);
+	cnt = be16(d + 4);
+	if (be16(d) != id)
+		return tap_fail("request id %u in reply, sent %u", be16(d), id);
+	if (!cnt || cnt > UDP_MAX_PARTS || (r->count && cnt != r->count))
+		return tap_fail("datagram count %u (before: %d)", cnt,
+				r->count);
+	r->count = cnt;
+	if (seq >= cnt || slots[seq].data)
+		return tap_fail("sequence %u of %u repeated or out of range",
+				seq, cnt);
+	if (be16(d + 6))
+		return tap_fail("reserved field 0x%04x in reply", be16(d + 6));
+	sbuf_add(&slots[seq], d + UDP_HDR, (size_t)(len - UDP_HDR));
+	r->parts++;
+	return true;
+}
+
+/*
+ * Send @req with id @id and collect every datagram of the reply (they may
+ * arrive in any order), reassembled into @r->payload.
+ */
+static bool udp_roundtrip(int fd, uint16_t id, uint16_t reserved,
+			  const char *req, size_t rlen, struct udp_reply *r)
+{
+	struct sbuf slots[UDP_MAX_PARTS];
+	unsigned char *d = malloc(UDP_MAX_DGRAM);
+	int i, len = 0;
+
+	memset(slots, 0, sizeof(slots));
+	memset(r, 0, sizeof(*r));
+	if (!d || udp_send(fd, id, reserved, req, rlen))
+		tap_fail("UDP send failed");
+	while (!tap_failed() && (!r->count || r->parts < r->count)) {
+		len = udp_recv(fd, d, UDP_MAX_DGRAM, PT_TIMEOUT_MS);
+		if (len < 0) {
+			tap_fail("no reply datagram (%d of %d received)",
+				 r->parts, r->count);
+			break;
+		}
+		take_dgram(d, len, id, slots, r);
+	}
+	for (i = 0; i < UDP_MAX_PARTS; i++) {
+		if (slots[i].data)
+			sbuf_add(&r->payload, slots[i].data, slots[i].len);
+		sbuf_free(&slots[i]);
+	}
+	free(d);
+	if (tap_failed())
+		tap_diag_bytes("request", req, rlen);
+	return !tap_failed();
+}
+
+/* Nothing more may arrive for a request already answered in full. */
+static void udp_expect_quiet(int fd)
+{
+	unsigned char d[2048];
+	int len;
+
+	if (tap_failed())
+		return;
+	len = udp_recv(fd, d, sizeof(d), 50);
+	if (len >= 0) {
+		tap_fail("unexpected extra datagram");
+		tap_diag_bytes("received", d, (size_t)len);
+	}
+}
+
+static void udp_expect(int fd, uint16_t id, uint16_t reserved,
+		       const char *req, const char *want, int count)
+{
+	struct udp_reply r = { 0 };
+
+	if (tap_failed())
+		return;
+	udp_roundtrip(fd, id, reserved, req, strlen(req), &r);
+	pt_check(r.count == count, "reply in %d datagrams, expected %d",
+		 r.count, count);
+	if (!tap_failed() && (r.payload.len != strlen(want) ||
+			      memcmp(r.payload.data, want, r.payload.len))) {
+		tap_fail("UDP reply differs");
+		tap_diag_mismatch(want, strlen(want), r.payload.data,
+				  r.payload.len);
+	}
+	sbuf_free(&r.payload);
+	udp_expect_quiet(fd);
+}
+
+static int open_udp_or_fail(void)
+{
+	int fd = udp_open();
+
+	if (fd < 0)
+		tap_fail("UDP socket: %s", strerror(-fd));
+	return fd;
+}
+
+static void t_udp_get(struct conn *c)
+{
+	const char *k = pt_key("k");
+	int fd = open_udp_or_fail();
+
+	pt_set(c, k, 5, "hello");
+	/* memcaslap sends reserved = 0x0100: any value must be accepted. */
+	udp_expect(fd, 0x1234, 0x0100, pt_str("get %s\r\n", k),
+		   pt_str("VALUE %s 5 5\r\nhello\r\nEND\r\n", k), 1);
+	udp_expect(fd, 0xfedc, 0, pt_str("get %s\r\n", pt_key("none")),
+		   "END\r\n", 1);
+	if (fd >= 0)
+		close(fd);
+}
+
+static void t_udp_gets(struct conn *c)
+{
+	const char *k = pt_key("k");
+	uint64_t cas = 0;
+	int fd = open_udp_or_fail();
+
+	pt_set(c, k, 0, "v");
+	pt_gets(c, k, "v", &cas);
+	udp_expect(fd, 7, 0, pt_str("gets %s\r\n", k),
+		   pt_str("VALUE %s 0 1 %llu\r\nv\r\nEND\r\n", k,
+			  (unsigned long long)cas), 1);
+	if (fd >= 0)
+		close(fd);
+}
+
+static void t_udp_multi_datagram(struct conn *c)
+{
+	const char *k = pt_key("k");
+	const char *req = pt_str("get %s\r\n", k);
+	struct udp_reply r = { 0 };
+	struct sbuf val, want;
+	int fd = open_udp_or_fail();
+
+	sbuf_init(&val);
+	sbuf_init(&want);
+	sbuf_fill(&val, 'u', BIG_VALUE);
+	memcpy(val.data + 1000, "\r\n", 2);
+	memcpy(val.data + 4000, "END\r\n", 5);
+	pt_set(c, k, 0, val.data);
+	sbuf_addf(&want, "VALUE %s 0 %d\r\n%s\r\nEND\r\n", k, BIG_VALUE,
+		  val.data);
+	if (!tap_failed())
+		udp_roundtrip(fd, 0xabcd, 0x0100, req, strlen(req), &r);
+	pt_check(r.count >= 2, "%zu-byte reply in %d datagram(s)",
+		 want.len, r.count);
+	if (!tap_failed() && (r.payload.len != want.len ||
+			      memcmp(r.payload.data, want.data, want.len))) {
+		tap_fail("reassembled UDP reply differs");
+		tap_diag_mismatch(want.data, want.len, r.payload.data,
+				  r.payload.len);
+	}
+	sbuf_free(&r.payload);
+	sbuf_free(&val);
+	sbuf_free(&want);
+	if (fd >= 0)
+		close(fd);
+}
+
+static void t_udp_set(struct conn *c)
+{
+	const char *k = pt_key("k");
+	int fd = open_udp_or_fail();
+
+	udp_expect(fd, 42, 0, pt_str("set %s 3 0 5\r\nudp!!\r\n", k),
+		   "STORED\r\n", 1);
+	pt_get_is(c, k, 3, "udp!!");
+	udp_expect(fd, 43, 0x0100, pt_str("delete %s\r\n", k),
+		   "DELETED\r\n", 1);
+	pt_get_miss(c, k);
+	if (fd >= 0)
+		close(fd);
+}
+
+static void t_udp_error(struct conn *c)
+{
+	int fd = open_udp_or_fail();
+
+	(void)c;
+	udp_expect(fd, 9, 0, "bogus\r\n", "ERROR\r\n", 1);
+	if (fd >= 0)
+		close(fd);
+}
+
+static const struct pt_test tests[] = {
+	{ "udp_get", t_udp_get, PT_NEED_UDP },
+	{ "udp_gets", t_udp_gets, PT_NEED_UDP },
+	{ "udp_multi_datagram", t_udp_multi_datagram, PT_NEED_UDP },
+	{ "udp_set_delete", t_udp_set, PT_NEED_UDP },
+	{ "udp_error", t_udp_error, PT_NEED_UDP },
+};
+
+const struct pt_group pt_group_udp = PT_GROUP("udp", tests);
