@@ -635,8 +635,11 @@ size_t xkv_sess_input(struct xkv_sess *s, const char *in, size_t len)
 			process_line(s, in + pos,
 				     n && in[pos + n - 1] == '\r' ? n - 1 : n);
 			pos += n + 1;
-			/* let the transport drain a large reply first */
-			if (s->state == SESS_CMD &&
+			/* a reply that could not be written in full is lost */
+			if (s->out.oom)
+				s->closing = true;
+			/* TCP: let the transport drain a large reply first */
+			if (!s->udp && s->state == SESS_CMD &&
 			    xkv_buf_pending(&s->out) > XKV_SESS_OUT_HIGH)
 				return pos;
 			break;

@@ -16,11 +16,15 @@
  * xkv_sess_input() itself stops at a command boundary once more than
  * XKV_SESS_OUT_HIGH bytes of output are pending: when the output has
  * drained, the transport must offer the remaining bytes again even if no
- * new bytes arrived (they may hold complete commands).
+ * new bytes arrived (they may hold complete commands). The read buffer
+ * must be able to hold XKV_MULTIGET_LINE_MAX + 1 bytes of one line: the
+ * session only calls a get line too long once it has seen more than that.
+ * When the output buffer cannot grow (memory is short), the reply is
+ * incomplete and the session marks itself closing.
  *
  * UDP: keep one session per worker; for every datagram call
  * xkv_sess_reset(), feed the payload after the 8-byte frame header in one
- * call, then split the output into datagrams of at most XKV_UDP_PAYLOAD
+ * call (a UDP session never stops early), then split the output into datagrams of at most XKV_UDP_PAYLOAD
  * bytes each, frame header included.
  */
 #ifndef XKV_CORE_SESSION_H

@@ -113,7 +113,7 @@ const struct xkv_settings *xkv_store_settings(const struct xkv_store *st);
 /**
  * xkv_store_stats_slot() - the counters slot @i (0 <= i < nslots).
  * @st: store
- * @i:  slot index; out-of-range indexes share the last slot's neighbour
+ * @i:  slot index; an index past the end gets the last slot
  *
  * Return: the slot. Each slot must have a single writer.
  */

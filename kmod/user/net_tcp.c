@@ -1,0 +1,379 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * net_tcp.c - TCP connections: driving their sessions.
+ *
+ * Bytes read are appended to the connection's read buffer and offered to
+ * the session, which runs the complete commands and takes a storage
+ * command's value bytes as they come. Once more than XKV_SESS_OUT_HIGH
+ * bytes of output wait, the session stops between two commands and we
+ * stop reading (EPOLLIN off, EPOLLOUT on) until the client takes its
+ * replies, so a pipeline of "get"s for big items cannot make the output
+ * grow without bound. Unused bytes (a partial line, or the commands held
+ * back) are moved to the front of the buffer, which grows for long
+ * multi-key "get" lines up to XKVD_RBUF_MAX and shrinks back afterwards.
+ *
+ * A connection closes after its output is flushed when the session says so
+ * (quit, an overlong line, a fatal error) or the client closed its side; at
+ * once on a socket error.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "xkvd.h"
+
+/* reads per event and connection; level-triggered epoll brings us back */
+#define READ_BUDGET 8
+/* what we read and drop before closing, so the close is not a reset */
+#define LINGER_DRAIN (64 * 1024)
+
+enum conn_state {
+	CONN_OPEN,
+	CONN_DONE_EOF,
+	CONN_DONE_CLOSING,
+};
+
+static bool conn_closing(struct xkvd_conn *c)
+{
+	/* an incomplete reply would desynchronise the client: close too */
+	return xkv_sess_closing(c->sess) || xkv_sess_out(c->sess)->oom;
+}
+
+/**
+ * xkvd_conn_close() - close a connection and free everything it holds.
+ * @c: connection, unlinked from its worker and freed
+ */
+void xkvd_conn_close(struct xkvd_conn *c)
+{
+	struct xkvd_worker *w = c->w;
+
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		w->conns = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	__atomic_sub_fetch(&w->load, 1, __ATOMIC_RELAXED);
+
+	close(c->fd);
+	xkv_sess_free(c->sess);
+	free(c->rbuf);
+	xkv_store_conn_closed(w->srv->st);
+	free(c);
+}
+
+static void conn_log_close(struct xkvd_conn *c, const char *why)
+{
+	if (xkv_os_verbose >= 2)
+		fprintf(stderr, "xkvd: worker %u: %s fd %d closed: %s\n",
+			c->w->index, c->peer, c->fd, why);
+}
+
+/*
+ * Closing right after a command like "quit" with more input unread would
+ * make the kernel send a reset, which can destroy the reply still in
+ * flight. Say we are done and drop what is already queued first.
+ */
+static void conn_linger(struct xkvd_conn *c)
+{
+	char sink[4096];
+	size_t total = 0;
+	ssize_t n;
+
+	shutdown(c->fd, SHUT_WR);
+	while (total < LINGER_DRAIN) {
+		n = recv(c->fd, sink, sizeof(sink), MSG_DONTWAIT);
+		if (n <= 0)
+			break;
+		total += (size_t)n;
+	}
+}
+
+static int conn_set_events(struct xkvd_conn *c, u32 want)
+{
+	struct epoll_event ev = { .events = want, .data.ptr = c };
+
+	if (want == c->events)
+		return 0;
+	if (epoll_ctl(c->w->epfd, EPOLL_CTL_MOD, c->fd, &ev))
+		return -errno;
+	c->events = want;
+	return 0;
+}
+
+/* Send what the session has for the client, as much as the socket takes. */
+static int conn_flush(struct xkvd_conn *c)
+{
+	struct xkv_buf *out = xkv_sess_out(c->sess);
+	ssize_t n;
+
+	while (xkv_buf_pending(out)) {
+		n = send(c->fd, out->data + out->off, xkv_buf_pending(out),
+			 MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				return 0;
+			return -errno;
+		}
+		c->w->stats->bytes_written += (u64)n;
+		xkv_buf_consume(out, (size_t)n);
+	}
+	return 0;
+}
+
+/* Make room to read into; grow only while a line is longer than it. */
+static int conn_rbuf_room(struct xkvd_conn *c)
+{
+	size_t cap;
+	char *p;
+
+	if (c->rlen < c->rcap)
+		return 0;
+	if (c->rcap >= XKVD_RBUF_MAX)
+		return -EMSGSIZE;
+	cap = c->rcap * 2;
+	if (cap > XKVD_RBUF_MAX)
+		cap = XKVD_RBUF_MAX;
+	p = realloc(c->rbuf, cap);
+	if (!p)
+		return -ENOMEM;
+	c->rbuf = p;
+	c->rcap = cap;
+	return 0;
+}
+
+/* Drop @used bytes from the front, and a big buffer once it is not needed. */
+static void conn_rbuf_compact(struct xkvd_conn *c, size_t used)
+{
+	char *p;
+
+	if (used) {
+		c->rlen -= used;
+		memmove(c->rbuf, c->rbuf + used, c->rlen);
+	}
+	if (c->rcap > XKVD_RBUF_INIT && c->rlen <= XKVD_RBUF_INIT / 2) {
+		p = realloc(c->rbuf, XKVD_RBUF_INIT);
+		if (p) {
+			c->rbuf = p;
+			c->rcap = XKVD_RBUF_INIT;
+		}
+	}
+}
+
+static bool crossed(size_t before, size_t now, size_t limit)
+{
+	return before <= limit && now > limit;
+}
+
+/*
+ * A partial line the session declined is offered again only once it may
+ * be complete, or has doubled, or fills the buffer, or has crossed one of
+ * the lengths where the session judges a line too long. A long "get" line
+ * arriving in small segments is so scanned a few times, not once per
+ * segment.
+ */
+static bool conn_partial_due(struct xkvd_conn *c)
+{
+	size_t seen = c->stall_len;
+
+	if (!seen)
+		return true;
+	if (memchr(c->rbuf + seen, '\n', c->rlen - seen))
+		return true;
+	return c->rlen >= 2 * seen || c->rlen == c->rcap ||
+	       crossed(seen, c->rlen, XKV_LINE_MAX) ||
+	       crossed(seen, c->rlen, XKV_MULTIGET_LINE_MAX);
+}
+
+/*
+ * Offer buffered input to the session. It stops at a command boundary
+ * once more than XKV_SESS_OUT_HIGH bytes of output wait; what it left is
+ * then a backlog to offer again when the output has drained, even if no
+ * new bytes come. Otherwise what it left is a partial line.
+ */
+static void conn_feed(struct xkvd_conn *c)
+{
+	size_t used;
+
+	c->backlog = false;
+	if (!c->rlen || !conn_partial_due(c))
+		return;
+	c->stall_len = 0;
+	used = xkv_sess_input(c->sess, c->rbuf, c->rlen);
+	if (used > c->rlen)
+		used = c->rlen;
+	if (used < c->rlen && !conn_closing(c)) {
+		if (xkv_buf_pending(xkv_sess_out(c->sess)) > XKV_SESS_OUT_HIGH)
+			c->backlog = true;
+		else
+			c->stall_len = c->rlen - used;
+	}
+	conn_rbuf_compact(c, used);
+}
+
+/*
+ * Move bytes both ways until the socket or the back-pressure limit stops
+ * us. Return: CONN_OPEN, CONN_DONE_* when the connection should close
+ * normally, or -errno.
+ */
+static int conn_pump(struct xkvd_conn *c, bool readable)
+{
+	struct xkv_buf *out = xkv_sess_out(c->sess);
+	int err, reads = 0;
+	u32 want = 0;
+	ssize_t n;
+
+	for (;;) {
+		err = conn_flush(c);
+		if (err)
+			return err;
+		if (xkv_buf_pending(out) > XKV_SESS_OUT_HIGH)
+			break;
+		if (c->backlog) {
+			conn_feed(c);
+			continue;
+		}
+		if (conn_closing(c) || c->eof || !readable ||
+		    reads >= READ_BUDGET)
+			break;
+		err = conn_rbuf_room(c);
+		if (err)
+			return err;
+		n = read(c->fd, c->rbuf + c->rlen, c->rcap - c->rlen);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				break;
+			return -errno;
+		}
+		reads++;
+		if (!n) {
+			c->eof = true;
+			continue;
+		}
+		c->w->stats->bytes_read += (u64)n;
+		c->rlen += (size_t)n;
+		conn_feed(c);
+	}
+
+	if (!xkv_buf_pending(out)) {
+		if (conn_closing(c))
+			return CONN_DONE_CLOSING;
+		if (c->eof && !c->backlog)
+			return CONN_DONE_EOF;
+	}
+	if (!c->eof && !conn_closing(c) &&
+	    xkv_buf_pending(out) <= XKV_SESS_OUT_HIGH)
+		want |= EPOLLIN;
+	if (xkv_buf_pending(out))
+		want |= EPOLLOUT;
+	if (!want)
+		return CONN_DONE_EOF;
+	return conn_set_events(c, want);
+}
+
+/**
+ * xkvd_conn_event() - handle what epoll reported for a connection.
+ * @c:      connection; may be closed and freed on return
+ * @events: the epoll events
+ */
+void xkvd_conn_event(struct xkvd_conn *c, u32 events)
+{
+	int ret, soerr = 0;
+	socklen_t len = sizeof(soerr);
+
+	if (events & EPOLLERR) {
+		getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &soerr, &len);
+		conn_log_close(c, strerror(soerr ? soerr : EIO));
+		xkvd_conn_close(c);
+		return;
+	}
+	ret = conn_pump(c, events & (EPOLLIN | EPOLLHUP));
+	switch (ret) {
+	case CONN_OPEN:
+		return;
+	case CONN_DONE_EOF:
+		conn_log_close(c, "end of input");
+		break;
+	case CONN_DONE_CLOSING:
+		conn_linger(c);
+		conn_log_close(c, "closed by the session");
+		break;
+	default:
+		conn_log_close(c, strerror(-ret));
+		break;
+	}
+	xkvd_conn_close(c);
+}
+
+/**
+ * xkvd_conn_new() - make an accepted socket a connection of worker @w.
+ * @w:  worker, whose @load already counts the socket
+ * @fd: the socket; on failure the caller still owns it
+ *
+ * Return: 0 or -errno.
+ */
+int xkvd_conn_new(struct xkvd_worker *w, int fd)
+{
+	struct epoll_event ev = { .events = EPOLLIN };
+	struct sockaddr_storage ss;
+	socklen_t sslen = sizeof(ss);
+	struct xkvd_conn *c;
+	int on = 1, err = -ENOMEM;
+
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	c->ev.kind = XKVD_EV_CONN;
+	c->fd = fd;
+	c->w = w;
+	c->rcap = XKVD_RBUF_INIT;
+	c->rbuf = malloc(c->rcap);
+	if (!c->rbuf)
+		goto free_conn;
+	c->sess = xkv_sess_new(w->srv->st, w->stats, false);
+	if (!c->sess)
+		goto free_rbuf;
+
+	/* replies are written whole; do not hold their tails back */
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
+
+	c->events = ev.events;
+	ev.data.ptr = c;
+	if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, fd, &ev)) {
+		err = -errno;
+		goto free_sess;
+	}
+
+	c->next = w->conns;
+	if (w->conns)
+		w->conns->prev = c;
+	w->conns = c;
+
+	if (xkv_os_verbose >= 2) {
+		if (getpeername(fd, (struct sockaddr *)&ss, &sslen))
+			sslen = 0;
+		xkvd_sock_name((struct sockaddr *)&ss, sslen, c->peer,
+			       sizeof(c->peer));
+		fprintf(stderr, "xkvd: worker %u: %s fd %d connected\n",
+			w->index, c->peer, fd);
+	}
+	return 0;
+
+free_sess:
+	xkv_sess_free(c->sess);
+free_rbuf:
+	free(c->rbuf);
+free_conn:
+	free(c);
+	return err;
+}

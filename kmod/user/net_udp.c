@@ -1,0 +1,268 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * net_udp.c - memcached over UDP.
+ *
+ * Every datagram starts with an 8-byte frame header, four 16-bit
+ * big-endian fields: request id, sequence number, datagram count and a
+ * reserved field (any value accepted; memcaslap sends 01 00). A request
+ * must fit one datagram. The reply echoes the request id and is cut into
+ * datagrams of at most XKV_UDP_PAYLOAD bytes, header included, numbered
+ * 0..n-1, each carrying the count n.
+ *
+ * All workers share one UDP socket, in each worker's epoll instance with
+ * EPOLLEXCLUSIVE, and take datagrams from it in batches with recvmmsg().
+ * One SO_REUSEPORT socket per worker would spread load by the client's
+ * address and port hash only, so a single busy client would still land on
+ * one worker, and it would let a second server share the port.
+ *
+ * Each worker keeps one session for all its datagrams and resets it before
+ * each one: a partial command at the end of a datagram is dropped.
+ *
+ * No protection against reflection attacks yet (source allowlists, a
+ * reply-to-request budget, rate limits): like memcached, keep UDP off
+ * (-U 0) on a port the internet can reach.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+
+#include "xkvd.h"
+
+/* recvmmsg() calls per wakeup, so TCP clients of this worker get a turn */
+#define UDP_ROUNDS 4
+/* payload bytes of one reply datagram */
+#define UDP_CHUNK (XKV_UDP_PAYLOAD - XKV_UDP_HDR)
+/* the largest reply, in payload bytes */
+#define UDP_REPLY_MAX ((size_t)XKVD_UDP_MAX_DGRAMS * UDP_CHUNK)
+/* when the socket's send buffer is full: wait this long, this often */
+#define UDP_WAIT_MS 5
+#define UDP_WAITS 4
+
+static const char multi_packet[] =
+	"SERVER_ERROR multi-packet request not supported\r\n";
+static const char too_large[] = "SERVER_ERROR reply too large for UDP\r\n";
+static const char out_of_memory[] = "SERVER_ERROR out of memory\r\n";
+
+/**
+ * xkvd_udp_init() - give a worker its UDP session and buffers.
+ * @w: worker; its epoll instance must exist
+ *
+ * Return: 0 or -errno.
+ */
+int xkvd_udp_init(struct xkvd_worker *w)
+{
+	struct xkvd_server *srv = w->srv;
+	struct epoll_event ev = {
+		.events = EPOLLIN | EPOLLEXCLUSIVE,
+		.data.ptr = &srv->ev_udp,
+	};
+	struct xkvd_udp *u;
+	int err = -ENOMEM;
+
+	u = calloc(1, sizeof(*u));
+	if (!u)
+		return -ENOMEM;
+	u->rx = malloc((size_t)XKVD_UDP_BATCH * XKVD_UDP_RX_SIZE);
+	if (!u->rx)
+		goto free_udp;
+	u->hdr = calloc(XKVD_UDP_MAX_DGRAMS, sizeof(*u->hdr));
+	if (!u->hdr)
+		goto free_rx;
+	u->sess = xkv_sess_new(srv->st, w->stats, true);
+	if (!u->sess)
+		goto free_hdr;
+	if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, srv->udp_fd, &ev)) {
+		err = -errno;
+		goto free_sess;
+	}
+	w->udp = u;
+	return 0;
+
+free_sess:
+	xkv_sess_free(u->sess);
+free_hdr:
+	free(u->hdr);
+free_rx:
+	free(u->rx);
+free_udp:
+	free(u);
+	return err;
+}
+
+/**
+ * xkvd_udp_exit() - free a worker's UDP state.
+ * @w: worker
+ */
+void xkvd_udp_exit(struct xkvd_worker *w)
+{
+	struct xkvd_udp *u = w->udp;
+
+	if (!u)
+		return;
+	xkv_sess_free(u->sess);
+	free(u->hdr);
+	free(u->rx);
+	free(u);
+	w->udp = NULL;
+}
+
+static void put_be16(u8 *p, u32 v)
+{
+	p[0] = (u8)(v >> 8);
+	p[1] = (u8)v;
+}
+
+/*
+ * Send @ndg datagrams described by u->hdr and @data. A full send buffer is
+ * waited out briefly; after that the rest of the reply is dropped, as the
+ * network could have dropped it.
+ */
+static void udp_send(struct xkvd_worker *w, int slot, const char *data,
+		     size_t len, u32 ndg)
+{
+	struct xkvd_udp *u = w->udp;
+	struct msghdr *req = &u->rmsg[slot].msg_hdr;
+	struct pollfd pfd = { .fd = w->srv->udp_fd, .events = POLLOUT };
+	u32 sent = 0, batch, k, waits = 0;
+	size_t at;
+	int n;
+
+	while (sent < ndg) {
+		batch = ndg - sent;
+		if (batch > XKVD_UDP_SEND_BATCH)
+			batch = XKVD_UDP_SEND_BATCH;
+		for (k = 0; k < batch; k++) {
+			struct msghdr *m = &u->smsg[k].msg_hdr;
+
+			at = (size_t)(sent + k) * UDP_CHUNK;
+			u->siov[k][0].iov_base = u->hdr[sent + k];
+			u->siov[k][0].iov_len = XKV_UDP_HDR;
+			u->siov[k][1].iov_base = (void *)(data + at);
+			u->siov[k][1].iov_len =
+				len - at < UDP_CHUNK ? len - at : UDP_CHUNK;
+			memset(m, 0, sizeof(*m));
+			m->msg_name = req->msg_name;
+			m->msg_namelen = req->msg_namelen;
+			m->msg_iov = u->siov[k];
+			m->msg_iovlen = 2;
+		}
+		n = sendmmsg(w->srv->udp_fd, u->smsg, batch, MSG_DONTWAIT);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if ((errno == EAGAIN || errno == ENOBUFS) &&
+			    waits++ < UDP_WAITS) {
+				poll(&pfd, 1, UDP_WAIT_MS);
+				continue;
+			}
+			return;
+		}
+		for (k = 0; k < (u32)n; k++)
+			w->stats->bytes_written += u->smsg[k].msg_len;
+		sent += (u32)n;
+	}
+}
+
+/* Frame and send a reply of @len bytes to the sender of datagram @slot. */
+static void udp_reply(struct xkvd_worker *w, int slot, u32 id, const char *data,
+		      size_t len)
+{
+	struct xkvd_udp *u = w->udp;
+	size_t ndg = (len + UDP_CHUNK - 1) / UDP_CHUNK;
+	u32 k;
+
+	if (ndg > XKVD_UDP_MAX_DGRAMS) {
+		data = too_large;
+		len = sizeof(too_large) - 1;
+		ndg = 1;
+	}
+	for (k = 0; k < ndg; k++) {
+		put_be16(u->hdr[k], id);
+		put_be16(u->hdr[k] + 2, k);
+		put_be16(u->hdr[k] + 4, (u32)ndg);
+		put_be16(u->hdr[k] + 6, 0);
+	}
+	udp_send(w, slot, data, len, (u32)ndg);
+}
+
+/* Run the request in datagram @slot and answer it. */
+static void udp_request(struct xkvd_worker *w, int slot)
+{
+	struct xkvd_udp *u = w->udp;
+	const u8 *d = (const u8 *)u->rx + (size_t)slot * XKVD_UDP_RX_SIZE;
+	size_t len = u->rmsg[slot].msg_len, off, used;
+	struct xkv_buf *out;
+	u32 id, count;
+
+	if (len < XKV_UDP_HDR || (u->rmsg[slot].msg_hdr.msg_flags & MSG_TRUNC))
+		return;
+	w->stats->bytes_read += len;
+	id = (u32)d[0] << 8 | d[1];
+	count = (u32)d[4] << 8 | d[5];
+
+	xkv_sess_reset(u->sess);
+	if (count != 1) {
+		udp_reply(w, slot, id, multi_packet, sizeof(multi_packet) - 1);
+		return;
+	}
+	out = xkv_sess_out(u->sess);
+	/*
+	 * The session pauses at a command boundary once its output passes
+	 * XKV_SESS_OUT_HIGH; a datagram has no later read to resume it, so
+	 * go on until the reply could no longer be sent anyway.
+	 */
+	for (off = XKV_UDP_HDR; off < len; off += used) {
+		used = xkv_sess_input(u->sess, (const char *)d + off,
+				      len - off);
+		if (!used || xkv_buf_pending(out) > UDP_REPLY_MAX)
+			break;
+	}
+	if (out->oom)
+		udp_reply(w, slot, id, out_of_memory,
+			  sizeof(out_of_memory) - 1);
+	else if (xkv_buf_pending(out))
+		udp_reply(w, slot, id, out->data + out->off,
+			  xkv_buf_pending(out));
+	/* gives a big reply's storage back */
+	xkv_buf_consume(out, xkv_buf_pending(out));
+}
+
+/**
+ * xkvd_udp_read() - take datagrams from the UDP socket and answer them.
+ * @w: the worker woken for them
+ */
+void xkvd_udp_read(struct xkvd_worker *w)
+{
+	struct xkvd_udp *u = w->udp;
+	int round, i, n;
+
+	for (round = 0; round < UDP_ROUNDS; round++) {
+		for (i = 0; i < XKVD_UDP_BATCH; i++) {
+			struct msghdr *m = &u->rmsg[i].msg_hdr;
+
+			u->riov[i].iov_base =
+				u->rx + (size_t)i * XKVD_UDP_RX_SIZE;
+			u->riov[i].iov_len = XKVD_UDP_RX_SIZE;
+			memset(m, 0, sizeof(*m));
+			m->msg_name = &u->peer[i];
+			m->msg_namelen = sizeof(u->peer[i]);
+			m->msg_iov = &u->riov[i];
+			m->msg_iovlen = 1;
+		}
+		n = recvmmsg(w->srv->udp_fd, u->rmsg, XKVD_UDP_BATCH,
+			     MSG_DONTWAIT, NULL);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return;
+		}
+		for (i = 0; i < n; i++)
+			udp_request(w, i);
+		if (n < XKVD_UDP_BATCH)
+			return;
+	}
+}

@@ -1,0 +1,213 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * worker.c - worker threads: one epoll instance each, and its event loop.
+ *
+ * A worker's epoll instance holds the stop eventfd, the TCP listen socket
+ * and the UDP socket (both shared with the other workers, with
+ * EPOLLEXCLUSIVE so one wakeup does not wake them all), the pipe other
+ * workers hand it accepted sockets through, and the TCP connections it
+ * owns. Events are level-triggered: a handler
+ * may stop early to be fair to others and is called again.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <unistd.h>
+
+#include "xkvd.h"
+
+#define EVENTS_MAX 64
+
+/**
+ * xkvd_fatal() - stop the daemon after an unrecoverable error.
+ * @srv: server
+ *
+ * Wakes the main thread as SIGTERM would, and makes it exit non-zero.
+ */
+void xkvd_fatal(struct xkvd_server *srv)
+{
+	__atomic_store_n(&srv->fatal, 1, __ATOMIC_SEQ_CST);
+	kill(getpid(), SIGTERM);
+}
+
+static void worker_event(struct xkvd_worker *w, struct epoll_event *ev,
+			 bool *stop)
+{
+	struct xkvd_ev *tag = ev->data.ptr;
+
+	switch (tag->kind) {
+	case XKVD_EV_STOP:
+		*stop = true;
+		break;
+	case XKVD_EV_LISTEN:
+		if (!*stop)
+			xkvd_tcp_accept(w);
+		break;
+	case XKVD_EV_UDP:
+		if (!*stop)
+			xkvd_udp_read(w);
+		break;
+	case XKVD_EV_HANDOFF:
+		xkvd_tcp_handoff_read(w);
+		break;
+	case XKVD_EV_CONN:
+		xkvd_conn_event(xkvd_container_of(tag, struct xkvd_conn, ev),
+				ev->events);
+		break;
+	}
+}
+
+static void *worker_main(void *arg)
+{
+	struct xkvd_worker *w = arg;
+	struct epoll_event evs[EVENTS_MAX];
+	bool stop = false;
+	int i, n, timeout;
+
+	while (!stop) {
+		timeout = xkvd_tcp_resume(w, xkvd_now_ms());
+		if (!timeout)
+			timeout = -1;
+		n = epoll_wait(w->epfd, evs, EVENTS_MAX, timeout);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			fprintf(stderr, "xkvd: worker %u: epoll_wait: %s\n",
+				w->index, strerror(errno));
+			xkvd_fatal(w->srv);
+			break;
+		}
+		for (i = 0; i < n; i++)
+			worker_event(w, &evs[i], &stop);
+	}
+	while (w->conns)
+		xkvd_conn_close(w->conns);
+	return NULL;
+}
+
+/* Everything a worker needs before its thread runs; undone by worker_exit. */
+static int worker_init(struct xkvd_worker *w)
+{
+	struct xkvd_server *srv = w->srv;
+	struct epoll_event ev = {
+		.events = EPOLLIN,
+		.data.ptr = &srv->ev_stop,
+	};
+	int err;
+
+	w->stats = xkv_store_stats_slot(srv->st, w->index);
+	w->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (w->epfd < 0)
+		return -errno;
+	if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, srv->stop_fd, &ev)) {
+		err = -errno;
+		goto close_epoll;
+	}
+	if (srv->tcp_fd >= 0) {
+		err = xkvd_tcp_handoff_init(w);
+		if (err)
+			goto close_epoll;
+		err = xkvd_tcp_watch(w);
+		if (err)
+			goto close_handoff;
+	}
+	if (srv->udp_fd >= 0) {
+		err = xkvd_udp_init(w);
+		if (err)
+			goto close_handoff;
+	}
+	return 0;
+
+close_handoff:
+	xkvd_tcp_handoff_exit(w);
+close_epoll:
+	close(w->epfd);
+	w->epfd = -1;
+	return err;
+}
+
+static void worker_exit(struct xkvd_worker *w)
+{
+	while (w->conns)
+		xkvd_conn_close(w->conns);
+	xkvd_tcp_handoff_exit(w);
+	xkvd_udp_exit(w);
+	if (w->epfd >= 0)
+		close(w->epfd);
+	w->epfd = -1;
+}
+
+/**
+ * xkvd_workers_start() - create and start srv->set.threads workers.
+ * @srv: server, with its store and sockets open
+ *
+ * On failure some workers may exist or run: xkvd_workers_stop() after the
+ * stop eventfd was written cleans up either way.
+ *
+ * Return: 0 or -errno.
+ */
+int xkvd_workers_start(struct xkvd_server *srv)
+{
+	struct xkvd_worker *w;
+	u32 i;
+	int err;
+
+	srv->workers = calloc(srv->set.threads, sizeof(*srv->workers));
+	if (!srv->workers)
+		return -ENOMEM;
+	srv->nworkers = srv->set.threads;
+	for (i = 0; i < srv->nworkers; i++) {
+		w = &srv->workers[i];
+		w->srv = srv;
+		w->index = i;
+		w->epfd = -1;
+		w->handoff_rd = -1;
+		w->handoff_wr = -1;
+	}
+	for (i = 0; i < srv->nworkers; i++) {
+		err = worker_init(&srv->workers[i]);
+		if (err) {
+			fprintf(stderr, "xkvd: cannot set up worker %u: %s\n",
+				i, strerror(-err));
+			return err;
+		}
+	}
+	for (i = 0; i < srv->nworkers; i++) {
+		w = &srv->workers[i];
+		err = pthread_create(&w->thread, NULL, worker_main, w);
+		if (err) {
+			fprintf(stderr, "xkvd: cannot start worker %u: %s\n", i,
+				strerror(err));
+			return -err;
+		}
+		w->started = true;
+	}
+	return 0;
+}
+
+/**
+ * xkvd_workers_stop() - join the workers and free what they own.
+ * @srv: server; its stop eventfd must have been written
+ */
+void xkvd_workers_stop(struct xkvd_server *srv)
+{
+	struct xkvd_worker *w;
+	u32 i;
+
+	if (!srv->workers)
+		return;
+	/* all first: a running worker may still hand a socket to another */
+	for (i = 0; i < srv->nworkers; i++) {
+		w = &srv->workers[i];
+		if (w->started)
+			pthread_join(w->thread, NULL);
+	}
+	for (i = 0; i < srv->nworkers; i++)
+		worker_exit(&srv->workers[i]);
+	free(srv->workers);
+	srv->workers = NULL;
+	srv->nworkers = 0;
+}

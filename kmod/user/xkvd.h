@@ -1,0 +1,239 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * xkvd.h - the structures shared by the files of the xkvd daemon.
+ *
+ * xkvd runs the store core (kmod/core) in user space. The main thread
+ * parses the command line, opens the sockets, starts the threads and then
+ * only waits for SIGTERM/SIGINT. Each worker thread owns one epoll
+ * instance, the TCP connections it accepted and one UDP session; nothing a
+ * worker owns is touched by another thread. One maintenance thread runs
+ * the store's background work.
+ *
+ * Shutdown: the main thread writes the stop eventfd once and never reads
+ * it, so it stays readable and wakes every epoll instance and the
+ * maintenance thread's poll() at once.
+ */
+#ifndef XKV_USER_XKVD_H
+#define XKV_USER_XKVD_H
+
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stddef.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+
+#include "session.h"
+#include "store.h"
+
+/* sysexits.h values, for exit statuses memcached users already know */
+#define XKVD_EX_USAGE 64
+#define XKVD_EX_OSERR 71
+
+/* first size of a connection's read buffer, and the size it shrinks to */
+#define XKVD_RBUF_INIT (16 * 1024)
+/* the longest line the session may need to see, plus room to see it end */
+#define XKVD_RBUF_MAX (XKV_MULTIGET_LINE_MAX + XKV_LINE_MAX)
+
+/* a UDP request must fit one datagram; this holds the largest one */
+#define XKVD_UDP_RX_SIZE 65536
+/* datagrams taken per recvmmsg() call, and sent per sendmmsg() call */
+#define XKVD_UDP_BATCH 8
+#define XKVD_UDP_SEND_BATCH 64
+/*
+ * The most datagrams one UDP reply may take: 1024 * (1400 - 8) bytes, a
+ * little over 1.3 MiB, so a full default-sized (1 MiB) item still fits.
+ * The frame header could count up to 65535 datagrams, but a reply that
+ * large is an amplification tool and would be lost anyway on most paths.
+ * A larger reply is replaced by one "SERVER_ERROR" datagram.
+ */
+#define XKVD_UDP_MAX_DGRAMS 1024
+
+#define xkvd_container_of(ptr, type, member) \
+	((type *)((char *)(ptr) - offsetof(type, member)))
+
+/* what an epoll_event's data.ptr points at says what it belongs to */
+enum xkvd_ev_kind {
+	XKVD_EV_STOP,
+	XKVD_EV_LISTEN,
+	XKVD_EV_UDP,
+	XKVD_EV_HANDOFF,
+	XKVD_EV_CONN,
+};
+
+struct xkvd_ev {
+	enum xkvd_ev_kind kind;
+};
+
+struct xkvd_server;
+struct xkvd_worker;
+
+/**
+ * struct xkvd_conn - one TCP client, owned by one worker.
+ * @ev:        epoll tag
+ * @fd:        the socket
+ * @w:         owning worker
+ * @sess:      protocol session
+ * @rbuf:      bytes received and not yet used by the session
+ * @rlen:      bytes in @rbuf
+ * @rcap:      size of @rbuf
+ * @stall_len: @rlen when the session last declined a partial line; 0 if not
+ * @events:    the epoll interest set currently registered
+ * @eof:       the client closed its side; flush and close
+ * @backlog:   @rbuf may hold complete commands not yet offered
+ * @prev:      worker's connection list
+ * @next:      worker's connection list
+ * @peer:      printable client address, for -vv logs
+ */
+struct xkvd_conn {
+	struct xkvd_ev ev;
+	int fd;
+	struct xkvd_worker *w;
+	struct xkv_sess *sess;
+	char *rbuf;
+	size_t rlen;
+	size_t rcap;
+	size_t stall_len;
+	u32 events;
+	bool eof;
+	bool backlog;
+	struct xkvd_conn *prev;
+	struct xkvd_conn *next;
+	char peer[INET6_ADDRSTRLEN + 16];
+};
+
+/**
+ * struct xkvd_udp - one worker's UDP state.
+ * @sess:  the worker's datagram session
+ * @rx:    XKVD_UDP_BATCH receive buffers of XKVD_UDP_RX_SIZE bytes
+ * @rmsg:  recvmmsg() descriptors
+ * @riov:  one iovec per receive buffer
+ * @peer:  source address of each received datagram
+ * @hdr:   frame headers of the reply being sent
+ * @smsg:  sendmmsg() descriptors
+ * @siov:  header and payload iovecs of each datagram sent
+ */
+struct xkvd_udp {
+	struct xkv_sess *sess;
+	char *rx;
+	struct mmsghdr rmsg[XKVD_UDP_BATCH];
+	struct iovec riov[XKVD_UDP_BATCH];
+	struct sockaddr_storage peer[XKVD_UDP_BATCH];
+	u8 (*hdr)[XKV_UDP_HDR];
+	struct mmsghdr smsg[XKVD_UDP_SEND_BATCH];
+	struct iovec siov[XKVD_UDP_SEND_BATCH][2];
+};
+
+/**
+ * struct xkvd_worker - one worker thread.
+ * @srv:          the server
+ * @index:        worker number, also its statistics slot
+ * @thread:       thread handle
+ * @started:      @thread was created and must be joined
+ * @epfd:         the worker's epoll instance
+ * @stats:        counters only this worker writes
+ * @conns:        connections this worker owns
+ * @load:         connections owned or on their way here (atomic: other
+ *                workers read it to choose, and add to it when handing one
+ *                over)
+ * @handoff_rd:   pipe that brings accepted sockets from other workers
+ * @handoff_wr:   its write end, used by the other workers
+ * @ev_handoff:   epoll tag of @handoff_rd
+ * @udp:          UDP state, NULL when UDP is off
+ * @accept_off:   the listen socket is out of @epfd after EMFILE and friends
+ * @accept_at_ms: when to put it back (CLOCK_MONOTONIC milliseconds)
+ * @warned_ms:    when the last accept warning was printed
+ */
+struct xkvd_worker {
+	struct xkvd_server *srv;
+	u32 index;
+	pthread_t thread;
+	bool started;
+	int epfd;
+	struct xkv_thread_stats *stats;
+	struct xkvd_conn *conns;
+	u32 load;
+	int handoff_rd;
+	int handoff_wr;
+	struct xkvd_ev ev_handoff;
+	struct xkvd_udp *udp;
+	bool accept_off;
+	u64 accept_at_ms;
+	u64 warned_ms;
+};
+
+/**
+ * struct xkvd_server - the whole daemon.
+ * @set:           settings the command line produced
+ * @st:            the store
+ * @tcp_fd:        listen socket, -1 when TCP is off
+ * @udp_fd:        UDP socket, -1 when UDP is off
+ * @stop_fd:       eventfd written once at shutdown
+ * @tcp_addr:      printable TCP address and port
+ * @udp_addr:      printable UDP address and port
+ * @ev_listen:     epoll tag of @tcp_fd
+ * @ev_udp:        epoll tag of @udp_fd
+ * @ev_stop:       epoll tag of @stop_fd
+ * @workers:       worker array
+ * @nworkers:      its length
+ * @next_pick:     where the next search for the least loaded worker starts
+ * @maint:         maintenance thread
+ * @maint_started: @maint was created and must be joined
+ * @fatal:         a thread hit an error it cannot recover from
+ */
+struct xkvd_server {
+	struct xkv_settings set;
+	struct xkv_store *st;
+	int tcp_fd;
+	int udp_fd;
+	int stop_fd;
+	char tcp_addr[INET6_ADDRSTRLEN + 16];
+	char udp_addr[INET6_ADDRSTRLEN + 16];
+	struct xkvd_ev ev_listen;
+	struct xkvd_ev ev_udp;
+	struct xkvd_ev ev_stop;
+	struct xkvd_worker *workers;
+	u32 nworkers;
+	u32 next_pick;
+	pthread_t maint;
+	bool maint_started;
+	int fatal;
+};
+
+/* options.c */
+int xkvd_parse_args(struct xkv_settings *set, int argc, char **argv);
+
+/* net_sock.c */
+int xkvd_sock_open(const char *addr, u32 port, int type, char *name,
+		   size_t name_len);
+void xkvd_sock_name(const struct sockaddr *sa, socklen_t len, char *buf,
+		    size_t buf_len);
+u64 xkvd_now_ms(void);
+
+/* net_accept.c */
+int xkvd_tcp_watch(struct xkvd_worker *w);
+int xkvd_tcp_resume(struct xkvd_worker *w, u64 now_ms);
+void xkvd_tcp_accept(struct xkvd_worker *w);
+int xkvd_tcp_handoff_init(struct xkvd_worker *w);
+void xkvd_tcp_handoff_read(struct xkvd_worker *w);
+void xkvd_tcp_handoff_exit(struct xkvd_worker *w);
+
+/* net_tcp.c */
+int xkvd_conn_new(struct xkvd_worker *w, int fd);
+void xkvd_conn_event(struct xkvd_conn *c, u32 events);
+void xkvd_conn_close(struct xkvd_conn *c);
+
+/* net_udp.c */
+int xkvd_udp_init(struct xkvd_worker *w);
+void xkvd_udp_exit(struct xkvd_worker *w);
+void xkvd_udp_read(struct xkvd_worker *w);
+
+/* worker.c */
+int xkvd_workers_start(struct xkvd_server *srv);
+void xkvd_workers_stop(struct xkvd_server *srv);
+void xkvd_fatal(struct xkvd_server *srv);
+
+/* maint.c */
+int xkvd_maint_start(struct xkvd_server *srv);
+void xkvd_maint_stop(struct xkvd_server *srv);
+
+#endif /* XKV_USER_XKVD_H */
