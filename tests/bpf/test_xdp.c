@@ -1,0 +1,1099 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * test_xdp.c - BPF_PROG_TEST_RUN fixtures for the XDP hot tier.
+ *
+ * Loads bpf/xkv.bpf.c through its skeleton, fills the hot cache through
+ * the map's mmap()ed memory exactly as a backend does (the seqlock
+ * protocol of xkv_shared.h), sets the allowlist, then runs hand-built
+ * frames through the program one at a time and checks, for each: the
+ * verdict, the output frame byte for byte (a reply is computed here
+ * independently, see pkt.c; a passed frame must come back untouched), the
+ * reply's checksums by summing them again, and which counter moved.
+ *
+ *   test_xdp [--verifier-stats | --bench]
+ *
+ * --verifier-stats prints the verifier's statistics for the program and
+ * exits; --bench times a few requests (average of in-kernel run times, one
+ * fresh frame per run) instead of testing.
+ *
+ * Prints TAP; exits 0 when every test passed. Needs root (CAP_BPF and
+ * CAP_NET_ADMIN); otherwise prints "1..0 # SKIP" and exits 0.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <linux/bpf.h>
+
+#include "xkv_shared.h"	/* before the skeleton: it names our types */
+#include "xkv.skel.h"
+#include "pkt.h"
+#include "../unit/tap.h"
+
+#define NSLOTS 1024
+#define VLOG_SIZE (1 << 20)
+
+struct env {
+	struct xkv *skel;
+	struct xkv_slot *hot;
+	size_t hot_size;
+	__u32 nslots;
+	int prog_fd;
+	int stats_fd;
+	int ncpus;
+};
+
+static char vlog[VLOG_SIZE];
+
+/* --- loading ------------------------------------------------------------ */
+
+static int libbpf_quiet(enum libbpf_print_level level, const char *fmt,
+			va_list ap)
+{
+	if (level == LIBBPF_WARN)
+		return vfprintf(stderr, fmt, ap);
+	return 0;
+}
+
+static int env_open(struct env *e, const struct xkv_config *cfg)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	int err;
+
+	memset(e, 0, sizeof(*e));
+	e->skel = xkv__open();
+	if (!e->skel)
+		return -errno;
+	memcpy((void *)&e->skel->rodata->xkv_cfg, cfg, sizeof(*cfg));
+	e->nslots = cfg->nslots;
+	err = bpf_map__set_max_entries(e->skel->maps.xkv_hot, cfg->nslots);
+	if (err)
+		return err;
+	/* log level 4: statistics only (processed instructions) */
+	bpf_program__set_log_level(e->skel->progs.xkv_xdp, 4);
+	bpf_program__set_log_buf(e->skel->progs.xkv_xdp, vlog, sizeof(vlog));
+	err = xkv__load(e->skel);
+	if (err)
+		return err;
+	e->prog_fd = bpf_program__fd(e->skel->progs.xkv_xdp);
+	e->stats_fd = bpf_map__fd(e->skel->maps.xkv_stats);
+	e->ncpus = libbpf_num_possible_cpus();
+	if (e->ncpus <= 0)
+		return -EINVAL;
+	e->hot_size = (size_t)cfg->nslots * sizeof(struct xkv_slot);
+	e->hot_size = (e->hot_size + page - 1) / page * page;
+	e->hot = mmap(NULL, e->hot_size, PROT_READ | PROT_WRITE, MAP_SHARED,
+		      bpf_map__fd(e->skel->maps.xkv_hot), 0);
+	if (e->hot == MAP_FAILED) {
+		e->hot = NULL;
+		return -errno;
+	}
+	return 0;
+}
+
+static void env_close(struct env *e)
+{
+	if (e->hot)
+		munmap(e->hot, e->hot_size);
+	xkv__destroy(e->skel);
+	memset(e, 0, sizeof(*e));
+}
+
+static int allow4(struct env *e, const uint8_t *addr, __u32 plen)
+{
+	struct xkv_lpm4 k = { .prefixlen = plen };
+	__u32 one = 1;
+
+	memcpy(k.addr, addr, 4);
+	return bpf_map_update_elem(bpf_map__fd(e->skel->maps.xkv_allow4), &k,
+				   &one, BPF_ANY);
+}
+
+static int allow6(struct env *e, const uint8_t *addr, __u32 plen)
+{
+	struct xkv_lpm6 k = { .prefixlen = plen };
+	__u32 one = 1;
+
+	memcpy(k.addr, addr, 16);
+	return bpf_map_update_elem(bpf_map__fd(e->skel->maps.xkv_allow6), &k,
+				   &one, BPF_ANY);
+}
+
+/* --- the writer: the seqlock protocol of xkv_shared.h ------------------- */
+
+static struct xkv_slot *slot_of(struct env *e, const void *key, size_t klen)
+{
+	return &e->hot[xkv_hot_index(xkv_hot_hash(key, (__u32)klen),
+				     e->nslots)];
+}
+
+/* step 1: take the slot (even -> odd) */
+static __u32 slot_begin(struct xkv_slot *s)
+{
+	__u32 seq;
+
+	for (;;) {
+		seq = __atomic_load_n(&s->seq, __ATOMIC_RELAXED);
+		if (seq & 1)
+			continue;
+		if (__atomic_compare_exchange_n(&s->seq, &seq, seq + 1, false,
+						__ATOMIC_SEQ_CST,
+						__ATOMIC_RELAXED))
+			break;
+	}
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	return seq;
+}
+
+/* step 3: publish (odd -> even, two more than before) */
+static void slot_end(struct xkv_slot *s, __u32 seq)
+{
+	__atomic_store_n(&s->seq, seq + 2, __ATOMIC_RELEASE);
+}
+
+static __u64 mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (__u64)ts.tv_sec * 1000000000ull + (__u64)ts.tv_nsec;
+}
+
+static void hot_set(struct env *e, const void *key, size_t klen,
+		    const void *val, size_t vlen, __u32 flags, __u64 cas,
+		    __u64 expire_ns)
+{
+	struct xkv_slot *s = slot_of(e, key, klen);
+	__u32 seq = slot_begin(s);
+
+	if (s->key_len != klen || memcmp(s->key, key, klen))
+		__atomic_store_n(&s->hits, 0, __ATOMIC_RELAXED);
+	s->key_len = (__u16)klen;
+	memcpy(s->key, key, klen);
+	s->val_len = (__u16)vlen;
+	memcpy(s->val, val, vlen);
+	s->flags = flags;
+	s->cas = cas;
+	s->expire_ns = expire_ns;
+	slot_end(s, seq);
+}
+
+static void hot_del(struct env *e, const void *key, size_t klen)
+{
+	struct xkv_slot *s = slot_of(e, key, klen);
+	__u32 seq = slot_begin(s);
+
+	s->key_len = 0;
+	slot_end(s, seq);
+}
+
+/* --- running a frame ---------------------------------------------------- */
+
+struct result {
+	int err;
+	__u32 retval;
+	__u32 len;
+	__u8 out[PKT_MAX];
+	__u64 delta[XKV_STAT_NR];
+};
+
+static int stats_sum(struct env *e, __u64 *sum)
+{
+	struct xkv_stats *per;
+	__u32 zero = 0;
+	int cpu, i, err;
+
+	per = calloc((size_t)e->ncpus, sizeof(*per));
+	if (!per)
+		return -ENOMEM;
+	err = bpf_map_lookup_elem(e->stats_fd, &zero, per);
+	memset(sum, 0, sizeof(__u64) * XKV_STAT_NR);
+	for (cpu = 0; !err && cpu < e->ncpus; cpu++)
+		for (i = 0; i < XKV_STAT_NR; i++)
+			sum[i] += ((__u64 *)&per[cpu])[i];
+	free(per);
+	return err;
+}
+
+static void run(struct env *e, const struct pkt *in, struct result *r)
+{
+	__u64 before[XKV_STAT_NR], after[XKV_STAT_NR];
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = in->b,
+		    .data_size_in = (__u32)in->len, .data_out = r->out,
+		    .data_size_out = sizeof(r->out), .repeat = 1);
+	int i;
+
+	memset(r, 0, sizeof(*r));
+	r->err = stats_sum(e, before);
+	if (!r->err)
+		r->err = bpf_prog_test_run_opts(e->prog_fd, &opts);
+	if (!r->err)
+		r->err = stats_sum(e, after);
+	r->retval = opts.retval;
+	r->len = opts.data_size_out;
+	for (i = 0; i < XKV_STAT_NR && !r->err; i++)
+		r->delta[i] = after[i] - before[i];
+}
+
+#define X(name, desc) #name,
+static const char *const stat_names[XKV_STAT_NR] = { XKV_STATS(X) };
+#undef X
+
+static const char *verdict(__u32 v)
+{
+	switch (v) {
+	case XDP_ABORTED: return "XDP_ABORTED";
+	case XDP_DROP: return "XDP_DROP";
+	case XDP_PASS: return "XDP_PASS";
+	case XDP_TX: return "XDP_TX";
+	case XDP_REDIRECT: return "XDP_REDIRECT";
+	}
+	return "?";
+}
+
+static void diag_counters(const struct result *r)
+{
+	char buf[512];
+	size_t n = 0;
+	int i;
+
+	buf[0] = 0;
+	for (i = 0; i < XKV_STAT_NR; i++)
+		if (r->delta[i] && n < sizeof(buf))
+			n += (size_t)snprintf(buf + n, sizeof(buf) - n,
+					      " %s+%llu", stat_names[i],
+					      (unsigned long long)r->delta[i]);
+	tap_diag("  counters moved:%s", buf);
+}
+
+static void diag_frames(const __u8 *got, size_t glen, const __u8 *want,
+			size_t wlen)
+{
+	size_t i, n = glen < wlen ? glen : wlen, at = n, from, to;
+	char line[256];
+	size_t k;
+
+	for (i = 0; i < n; i++)
+		if (got[i] != want[i]) {
+			at = i;
+			break;
+		}
+	tap_diag("  frame: got %zu bytes, expected %zu; first difference "
+		 "at byte %zu", glen, wlen, at);
+	from = at > 16 ? (at - 16) & ~(size_t)15 : 0;
+	to = from + 48;
+	for (i = 0; i < 2; i++) {
+		const __u8 *p = i ? want : got;
+		size_t len = i ? wlen : glen;
+
+		k = (size_t)snprintf(line, sizeof(line), "  %s @%zu:",
+				     i ? "want" : " got", from);
+		for (n = from; n < to && n < len && k < sizeof(line) - 4; n++)
+			k += (size_t)snprintf(line + k, sizeof(line) - k,
+					      " %02x", p[n]);
+		tap_diag("%s", line);
+	}
+}
+
+/* The frame must pass untouched, counted under @why. */
+static bool expect_pass(struct env *e, const struct pkt *in,
+			enum xkv_stat_id why, const char *name)
+{
+	struct result r;
+	bool ok;
+
+	run(e, in, &r);
+	ok = !r.err && r.retval == XDP_PASS && r.len == in->len &&
+	     !memcmp(r.out, in->b, in->len) && r.delta[XKV_STAT_packets] == 1 &&
+	     r.delta[why] == 1 && !r.delta[XKV_STAT_replies];
+	if (tap_ok(ok, "%s: XDP_PASS untouched, %s", name, stat_names[why]))
+		return true;
+	if (r.err)
+		tap_diag("  BPF_PROG_TEST_RUN: %s", strerror(-r.err));
+	tap_diag("  verdict %s (%u), expected XDP_PASS", verdict(r.retval),
+		 r.retval);
+	if (r.len != in->len || memcmp(r.out, in->b, in->len))
+		diag_frames(r.out, r.len, in->b, in->len);
+	diag_counters(&r);
+	return false;
+}
+
+/* The frame must become exactly the reply carrying @text. */
+static bool expect_reply(struct env *e, const struct pkt_opts *o,
+			 const struct pkt *in, const char *text, size_t tlen,
+			 unsigned int nkeys, const char *name)
+{
+	struct pkt *want = malloc(sizeof(*want));
+	struct result r;
+	const char *sums;
+	bool ok;
+
+	if (!want)
+		tap_bail("out of memory");
+	pkt_reply(want, o, text, tlen);
+	run(e, in, &r);
+	sums = r.len ? pkt_check_sums(r.out, r.len) : "empty frame";
+	ok = !r.err && r.retval == XDP_TX && r.len == want->len &&
+	     !memcmp(r.out, want->b, want->len) && !sums &&
+	     r.delta[XKV_STAT_replies] == 1 &&
+	     r.delta[XKV_STAT_hits] == nkeys &&
+	     r.delta[XKV_STAT_reply_bytes] == 8 + tlen;
+	if (!tap_ok(ok, "%s: XDP_TX, reply byte-exact", name)) {
+		if (r.err)
+			tap_diag("  BPF_PROG_TEST_RUN: %s", strerror(-r.err));
+		tap_diag("  verdict %s (%u), expected XDP_TX",
+			 verdict(r.retval), r.retval);
+		if (sums)
+			tap_diag("  checksums: %s", sums);
+		if (r.len != want->len || memcmp(r.out, want->b, want->len))
+			diag_frames(r.out, r.len, want->b, want->len);
+		diag_counters(&r);
+	}
+	free(want);
+	return ok;
+}
+
+/* --- expected memcached text --------------------------------------------- */
+
+struct item {
+	const char *key;
+	size_t klen;
+	const char *val;
+	size_t vlen;
+	__u32 flags;
+	__u64 cas;
+};
+
+static char *text;		/* PKT_MAX bytes */
+static size_t text_len;
+
+/* VALUE <key> <flags> <bytes>[ <cas>]\r\n<data>\r\n ... END\r\n */
+static void expect_text(const struct item *it, int n, bool gets)
+{
+	size_t k = 0;
+	int i;
+
+	for (i = 0; i < n; i++) {
+		k += (size_t)snprintf(text + k, PKT_MAX - k, "VALUE ");
+		memcpy(text + k, it[i].key, it[i].klen);
+		k += it[i].klen;
+		k += (size_t)snprintf(text + k, PKT_MAX - k, " %u %zu",
+				      it[i].flags, it[i].vlen);
+		if (gets)
+			k += (size_t)snprintf(text + k, PKT_MAX - k, " %llu",
+					      (unsigned long long)it[i].cas);
+		k += (size_t)snprintf(text + k, PKT_MAX - k, "\r\n");
+		memcpy(text + k, it[i].val, it[i].vlen);
+		k += it[i].vlen;
+		k += (size_t)snprintf(text + k, PKT_MAX - k, "\r\n");
+	}
+	k += (size_t)snprintf(text + k, PKT_MAX - k, "END\r\n");
+	text_len = k;
+}
+
+/* --- fixtures ------------------------------------------------------------ */
+
+static struct pkt *in;
+
+static void req(const struct pkt_opts *o, const char *line)
+{
+	pkt_request(in, o, line, strlen(line));
+}
+
+static const struct item it_foo = { "foo", 3, "bar", 3, 0, 1001 };
+static const struct item it_k2 = { "k2", 2, "hello world", 11, 42, 1002 };
+static const struct item it_k3 = { "key:3", 5, "", 0, 4294967295u,
+				   18446744073709551615ull };
+
+static void install(struct env *e, const struct item *it)
+{
+	hot_set(e, it->key, it->klen, it->val, it->vlen, it->flags, it->cas,
+		0);
+}
+
+/* the keys the fixtures install must not share slots */
+static void test_fixture_keys(struct env *e)
+{
+	static const char *const keys[] = { "foo", "k2", "key:3", "big",
+					    "half", "ttl", "cl\xc3\xa9" };
+	char k250[250];
+	size_t i, j, n = sizeof(keys) / sizeof(keys[0]);
+	bool distinct = true;
+
+	memset(k250, 'K', sizeof(k250));
+	for (i = 0; i < n; i++) {
+		for (j = 0; j < i; j++)
+			if (slot_of(e, keys[i], strlen(keys[i])) ==
+			    slot_of(e, keys[j], strlen(keys[j])))
+				distinct = false;
+		if (slot_of(e, keys[i], strlen(keys[i])) ==
+		    slot_of(e, k250, sizeof(k250)))
+			distinct = false;
+	}
+	tap_ok(distinct, "fixture keys map to distinct slots");
+}
+
+static void test_basic(struct env *e)
+{
+	struct pkt_opts o = { .id = 0x1234 };
+	const struct item multi[] = { it_foo, it_k2, it_k3 };
+	const struct item dup[] = { it_foo, it_foo };
+
+	install(e, &it_foo);
+	install(e, &it_k2);
+	install(e, &it_k3);
+
+	req(&o, "get foo\r\n");
+	expect_text(&it_foo, 1, false);
+	expect_reply(e, &o, in, text, text_len, 1, "get hit");
+
+	req(&o, "get nokey\r\n");
+	expect_pass(e, in, XKV_STAT_misses, "get miss");
+
+	req(&o, "get foo k2 key:3\r\n");
+	expect_text(multi, 3, false);
+	expect_reply(e, &o, in, text, text_len, 3, "multi-get all hit");
+
+	req(&o, "get foo nokey k2\r\n");
+	expect_pass(e, in, XKV_STAT_misses, "multi-get partial hit");
+
+	req(&o, "gets foo k2 key:3\r\n");
+	expect_text(multi, 3, true);
+	expect_reply(e, &o, in, text, text_len, 3,
+		     "gets with CAS (incl. max flags and CAS)");
+
+	req(&o, "get foo foo\r\n");
+	expect_text(dup, 2, false);
+	expect_reply(e, &o, in, text, text_len, 2, "get the same key twice");
+
+	req(&o, "get  foo   k2 \r\n");
+	expect_text(multi, 2, false);
+	expect_reply(e, &o, in, text, text_len, 2,
+		     "extra spaces between and after keys");
+
+	req(&o, "get foo\n");
+	expect_text(&it_foo, 1, false);
+	expect_reply(e, &o, in, text, text_len, 1, "line ending in bare \\n");
+
+	o.seq = 7;
+	o.reserved = 0x0100;
+	o.id = 0xfffe;
+	req(&o, "get foo\r\n");
+	expect_text(&it_foo, 1, false);
+	expect_reply(e, &o, in, text, text_len, 1,
+		     "any sequence and reserved value (memcaslap's 01 00)");
+
+	{
+		/* any byte but control characters and space: UTF-8 too */
+		const struct item utf = { "cl\xc3\xa9", 4, "\r\n\0\xff", 4, 1,
+					  2 };
+
+		install(e, &utf);
+		req(&o, "get cl\xc3\xa9\r\n");
+		expect_text(&utf, 1, false);
+		expect_reply(e, &o, in, text, text_len, 1,
+			     "UTF-8 key, binary value");
+	}
+
+	o = (struct pkt_opts){ .id = 9, .pad_to = 60 };
+	req(&o, "get foo\n");
+	expect_text(&it_foo, 1, false);
+	expect_reply(e, &o, in, text, text_len, 1,
+		     "padded minimum-size frame");
+}
+
+static void test_layers(struct env *e)
+{
+	struct pkt_opts o = { .id = 77 };
+
+	o.ipv6 = true;
+	req(&o, "get foo k2\r\n");
+	{
+		const struct item two[] = { it_foo, it_k2 };
+
+		expect_text(two, 2, false);
+	}
+	expect_reply(e, &o, in, text, text_len, 2, "IPv6 hit");
+
+	o = (struct pkt_opts){ .id = 78, .nvlans = 1 };
+	req(&o, "get foo\r\n");
+	expect_text(&it_foo, 1, false);
+	expect_reply(e, &o, in, text, text_len, 1, "one VLAN tag");
+
+	o = (struct pkt_opts){ .id = 79, .nvlans = 2 };
+	req(&o, "gets foo\r\n");
+	expect_text(&it_foo, 1, true);
+	expect_reply(e, &o, in, text, text_len, 1, "two VLAN tags (QinQ)");
+
+	o = (struct pkt_opts){ .id = 80, .nvlans = 2, .ipv6 = true };
+	req(&o, "get k2\r\n");
+	expect_text(&it_k2, 1, false);
+	expect_reply(e, &o, in, text, text_len, 1, "two VLAN tags, IPv6");
+
+	o = (struct pkt_opts){ .id = 81, .nvlans = 3 };
+	req(&o, "get foo\r\n");
+	expect_pass(e, in, XKV_STAT_pass_not_udp, "three VLAN tags");
+
+	o = (struct pkt_opts){ .id = 82, .ihl = 15 };
+	req(&o, "get foo\r\n");
+	expect_text(&it_foo, 1, false);
+	expect_reply(e, &o, in, text, text_len, 1,
+		     "IPv4 with 40 bytes of options (IHL 15)");
+
+	o = (struct pkt_opts){ .dport = 11212 };
+	req(&o, "get foo\r\n");
+	expect_pass(e, in, XKV_STAT_pass_other_port, "other UDP port");
+
+	o = (struct pkt_opts){ .proto = 6 };
+	req(&o, "get foo\r\n");
+	expect_pass(e, in, XKV_STAT_pass_not_udp, "TCP");
+
+	o = (struct pkt_opts){ .frag = 0x2000 };
+	req(&o, "get foo\r\n");
+	expect_pass(e, in, XKV_STAT_pass_fragment,
+		    "IPv4 first fragment (MF)");
+
+	o = (struct pkt_opts){ .frag = 0x0010 };
+	req(&o, "get foo\r\n");
+	expect_pass(e, in, XKV_STAT_pass_fragment,
+		    "IPv4 later fragment (offset)");
+
+	o = (struct pkt_opts){ .ipv6 = true, .v6frag = true };
+	req(&o, "get foo\r\n");
+	expect_pass(e, in, XKV_STAT_pass_fragment,
+		    "IPv6 fragment header");
+
+	o = (struct pkt_opts){ 0 };
+	req(&o, "get foo\r\n");
+	in->b[12] = 0x08;
+	in->b[13] = 0x06;		/* ARP */
+	expect_pass(e, in, XKV_STAT_pass_not_udp, "ARP frame");
+
+	/* never answer from a group address */
+	req(&o, "get foo\r\n");
+	memset(in->b, 0xff, 6);
+	expect_pass(e, in, XKV_STAT_pass_group,
+		    "to the broadcast MAC");
+	req(&o, "get foo\r\n");
+	in->b[0] = 0x01;		/* 01:00:5e:..: IPv4 multicast MAC */
+	in->b[1] = 0x00;
+	in->b[2] = 0x5e;
+	expect_pass(e, in, XKV_STAT_pass_group,
+		    "to a multicast MAC");
+	{
+		/* 224.0.0.251 with a unicast MAC; fix the IP checksum */
+		static const uint8_t mc[4] = { 224, 0, 0, 251 };
+		uint16_t c;
+
+		req(&o, "get foo\r\n");
+		memcpy(in->b + 30, mc, 4);
+		in->b[24] = 0;
+		in->b[25] = 0;
+		c = (uint16_t)~pkt_csum_add(0, in->b + 14, 20);
+		in->b[24] = (uint8_t)(c >> 8);
+		in->b[25] = (uint8_t)c;
+		expect_pass(e, in, XKV_STAT_pass_group,
+			    "to an IPv4 multicast address");
+	}
+	o.ipv6 = true;
+	req(&o, "get foo\r\n");
+	in->b[14 + 24] = 0xff;		/* ff02::... */
+	in->b[14 + 25] = 0x02;
+	expect_pass(e, in, XKV_STAT_pass_group,
+		    "to an IPv6 multicast address");
+}
+
+static void test_malformed(struct env *e)
+{
+	struct pkt_opts o = { 0 }, o6 = { .ipv6 = true };
+	struct pkt good;
+	size_t l3 = 14, l4 = 34;
+
+	req(&o, "get foo\r\n");
+	good = *in;
+
+	/*
+	 * Truncated at each layer: the frame simply ends early.
+	 * BPF_PROG_TEST_RUN refuses frames shorter than an Ethernet header,
+	 * so the shortest case is the header alone.
+	 */
+	in->len = 14;
+	expect_pass(e, in, XKV_STAT_pass_malformed,
+		    "Ethernet header alone (IPv4 type)");
+	o.nvlans = 1;
+	req(&o, "get foo\r\n");
+	in->len = 16;
+	expect_pass(e, in, XKV_STAT_pass_malformed, "truncated VLAN tag");
+	o.nvlans = 0;
+	*in = good;
+	in->len = l3 + 12;
+	expect_pass(e, in, XKV_STAT_pass_malformed, "truncated IPv4 header");
+	o.ihl = 8;
+	req(&o, "get foo\r\n");
+	in->len = l3 + 24;
+	expect_pass(e, in, XKV_STAT_pass_malformed,
+		    "truncated IPv4 options");
+	o.ihl = 0;
+	*in = good;
+	in->len = l4 + 4;
+	expect_pass(e, in, XKV_STAT_pass_malformed, "truncated UDP header");
+	req(&o6, "get foo\r\n");
+	in->len = l3 + 30;
+	expect_pass(e, in, XKV_STAT_pass_malformed, "truncated IPv6 header");
+	*in = good;
+	in->len -= 3;			/* IP and UDP lengths now lie */
+	expect_pass(e, in, XKV_STAT_pass_malformed,
+		    "IPv4 total length beyond the frame");
+
+	*in = good;
+	in->b[l3] = 0x44;		/* IHL 4 */
+	expect_pass(e, in, XKV_STAT_pass_malformed, "IPv4 IHL below 5");
+	*in = good;
+	in->b[l3] = 0x65;		/* version 6 in an IPv4 frame */
+	expect_pass(e, in, XKV_STAT_pass_malformed, "IPv4 bad version");
+	*in = good;
+	in->b[l3 + 10] ^= 0x01;
+	expect_pass(e, in, XKV_STAT_pass_malformed,
+		    "IPv4 bad header checksum");
+	*in = good;
+	in->b[l4 + 4] = 0x10;		/* UDP length 4096 > IP payload */
+	expect_pass(e, in, XKV_STAT_pass_malformed,
+		    "UDP length beyond IP payload");
+	*in = good;
+	in->b[l4 + 4] = 0;
+	in->b[l4 + 5] = 7;		/* UDP length below its header */
+	expect_pass(e, in, XKV_STAT_pass_malformed, "UDP length below 8");
+
+	o.no_frame = true;
+	req(&o, "get foo\r\n");
+	expect_pass(e, in, XKV_STAT_pass_malformed,
+		    "no memcached frame header");
+	o.no_frame = false;
+	req(&o, "");
+	expect_pass(e, in, XKV_STAT_pass_malformed,
+		    "frame header and nothing else");
+	req(&o, "get foo");
+	expect_pass(e, in, XKV_STAT_pass_malformed,
+		    "request line without newline (truncated)");
+	req(&o, "get foo\r");
+	expect_pass(e, in, XKV_STAT_pass_malformed,
+		    "request line cut after \\r");
+	req(&o, "get foo\r\nget k2\r\n");
+	expect_pass(e, in, XKV_STAT_pass_malformed,
+		    "two commands in one datagram");
+	req(&o, "get fo\to\r\n");
+	expect_pass(e, in, XKV_STAT_pass_malformed,
+		    "control character in a key");
+	req(&o, "get fo\ro\r\n");
+	expect_pass(e, in, XKV_STAT_pass_malformed, "\\r inside a key");
+	req(&o, "get foo\x7f\r\n");
+	expect_pass(e, in, XKV_STAT_pass_malformed, "DEL in a key");
+	req(&o, "get \r\n");
+	expect_pass(e, in, XKV_STAT_pass_malformed, "get without keys");
+	req(&o, "get\r\n");
+	expect_pass(e, in, XKV_STAT_pass_malformed, "bare get");
+
+	o.count = 2;
+	req(&o, "get foo\r\n");
+	expect_pass(e, in, XKV_STAT_pass_malformed,
+		    "bad frame header: count 2");
+	o.count = 0;
+	o.count_zero = true;
+	req(&o, "get foo\r\n");
+	expect_pass(e, in, XKV_STAT_pass_malformed,
+		    "bad frame header: count 0");
+	o.count_zero = false;
+
+	req(&o, "set foo 0 0 3\r\nbaz\r\n");
+	expect_pass(e, in, XKV_STAT_pass_not_get, "set");
+	req(&o, "gat 0 foo\r\n");
+	expect_pass(e, in, XKV_STAT_pass_not_get, "gat");
+	req(&o, "GET foo\r\n");
+	expect_pass(e, in, XKV_STAT_pass_not_get, "upper-case GET");
+	req(&o, "getsfoo\r\n");
+	expect_pass(e, in, XKV_STAT_pass_not_get, "getsfoo");
+}
+
+static void test_limits(struct env *e)
+{
+	struct pkt_opts o = { .id = 5 };
+	char key[300], line[600], *val;
+	struct item it;
+	size_t i;
+
+	val = malloc(2048);
+	if (!val)
+		tap_bail("out of memory");
+	for (i = 0; i < 2048; i++)
+		val[i] = (char)('a' + i % 26);
+
+	/* keys of 250 (the limit) and 251 bytes */
+	memset(key, 'K', sizeof(key));
+	it = (struct item){ key, 250, "v250", 4, 7, 7 };
+	install(e, &it);
+	snprintf(line, sizeof(line), "get %.250s\r\n", key);
+	req(&o, line);
+	expect_text(&it, 1, false);
+	expect_reply(e, &o, in, text, text_len, 1, "key of 250 bytes: hit");
+	snprintf(line, sizeof(line), "get %.251s\r\n", key);
+	req(&o, line);
+	expect_pass(e, in, XKV_STAT_pass_malformed,
+		    "key of 251 bytes: passed");
+
+	/* the largest reply that fits memcached's 1400-byte datagram */
+	it = (struct item){ "big", 3, val, 1367, 0, 1 };
+	install(e, &it);
+	req(&o, "get big\r\n");
+	expect_text(&it, 1, false);
+	expect_reply(e, &o, in, text, text_len, 1,
+		     "reply of exactly 1400 bytes");
+	it.vlen = 1368;
+	install(e, &it);
+	req(&o, "get big\r\n");
+	expect_pass(e, in, XKV_STAT_pass_too_big,
+		    "reply of 1401 bytes: too big");
+	it.vlen = XKV_HOT_VAL_MAX;
+	install(e, &it);
+	req(&o, "get big\r\n");
+	expect_pass(e, in, XKV_STAT_pass_too_big,
+		    "largest slot value: too big for a datagram");
+
+	it = (struct item){ "half", 4, val, 700, 0, 1 };
+	install(e, &it);
+	req(&o, "get half half\r\n");
+	expect_pass(e, in, XKV_STAT_pass_too_big,
+		    "multi-get whose reply is too big");
+
+	/* 32 keys are served, 33 are not */
+	strcpy(line, "get");
+	for (i = 0; i < 32; i++)
+		strcat(line, " foo");
+	strcat(line, "\r\n");
+	req(&o, line);
+	{
+		struct item many[32];
+
+		for (i = 0; i < 32; i++)
+			many[i] = it_foo;
+		expect_text(many, 32, false);
+	}
+	expect_reply(e, &o, in, text, text_len, 32, "32 keys");
+	strcpy(line, "get");
+	for (i = 0; i < 33; i++)
+		strcat(line, " foo");
+	strcat(line, "\r\n");
+	req(&o, line);
+	expect_pass(e, in, XKV_STAT_pass_too_big, "33 keys");
+	free(val);
+}
+
+static void test_slots(struct env *e)
+{
+	struct pkt_opts o = { .id = 11 };
+	struct item it = { "ttl", 3, "short-lived", 11, 3, 5 };
+	struct xkv_slot *s;
+	char a[16], b[16];
+	__u32 seq, hits0;
+	int i, j, found = 0;
+
+	/* expiry is CLOCK_MONOTONIC ns, like bpf_ktime_get_ns() */
+	hot_set(e, it.key, it.klen, it.val, it.vlen, it.flags, it.cas,
+		mono_ns() + 3600ull * 1000000000ull);
+	req(&o, "get ttl\r\n");
+	expect_text(&it, 1, false);
+	expect_reply(e, &o, in, text, text_len, 1, "not yet expired: hit");
+	hot_set(e, it.key, it.klen, it.val, it.vlen, it.flags, it.cas,
+		mono_ns() - 1);
+	expect_pass(e, in, XKV_STAT_pass_expired, "expired slot");
+
+	/* a writer inside (odd sequence): pass; done: served again */
+	install(e, &it_foo);
+	s = slot_of(e, "foo", 3);
+	seq = slot_begin(s);
+	req(&o, "get foo\r\n");
+	expect_pass(e, in, XKV_STAT_pass_busy, "slot being written (odd)");
+	slot_end(s, seq);
+	expect_text(&it_foo, 1, false);
+	expect_reply(e, &o, in, text, text_len, 1, "slot written again");
+
+	hot_del(e, "foo", 3);
+	expect_pass(e, in, XKV_STAT_misses, "invalidated slot: miss");
+	install(e, &it_foo);
+
+	/* two keys of the same length in the same slot: the newer wins */
+	for (i = 0; i < 1000 && !found; i++) {
+		snprintf(a, sizeof(a), "c%04d", i);
+		for (j = 0; j < i; j++) {
+			snprintf(b, sizeof(b), "c%04d", j);
+			if (slot_of(e, a, 5) == slot_of(e, b, 5)) {
+				found = 1;
+				break;
+			}
+		}
+	}
+	if (tap_ok(found, "found two keys sharing a slot")) {
+		it = (struct item){ a, 5, "A", 1, 0, 0 };
+		install(e, &it);
+		snprintf(b, sizeof(b), "c%04d", j);
+		snprintf(a, sizeof(a), "get c%04d\r\n", j);
+		req(&o, a);
+		expect_pass(e, in, XKV_STAT_misses,
+			    "other key in the slot: miss");
+	}
+
+	/* XDP counts hits per slot, 1 in XKV_HOT_HIT_SAMPLE on average */
+	s = slot_of(e, "foo", 3);
+	hits0 = __atomic_load_n(&s->hits, __ATOMIC_RELAXED);
+	req(&o, "get foo\r\n");
+	for (i = 0; i < 400; i++) {
+		struct result r;
+
+		run(e, in, &r);
+		if (r.retval != XDP_TX)
+			break;
+	}
+	tap_ok(i == 400 && s->hits > hits0 && s->hits - hits0 < 400,
+	       "slot hit counter moves (sampled): %u after 400 hits",
+	       s->hits - hits0);
+}
+
+static void test_allow(struct env *e)
+{
+	static const uint8_t other4[4] = { 192, 0, 2, 1 };
+	static const uint8_t other6[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 0, 0,
+					    0, 0, 0, 0, 0, 0, 0, 0, 1 };
+	struct pkt_opts o = { .src = other4 };
+
+	req(&o, "get foo\r\n");
+	expect_pass(e, in, XKV_STAT_pass_not_allowed,
+		    "IPv4 source not allowed");
+	o = (struct pkt_opts){ .ipv6 = true, .src = other6 };
+	req(&o, "get foo\r\n");
+	expect_pass(e, in, XKV_STAT_pass_not_allowed,
+		    "IPv6 source not allowed");
+}
+
+/* a second program with other settings: port, allow-any, budget */
+static void test_config(void)
+{
+	static const uint8_t other4[4] = { 192, 0, 2, 1 };
+	struct xkv_config cfg = {
+		.port = 11300,
+		.flags = XKV_CFG_ALLOW_ANY,
+		.nslots = 64,
+		.max_reply = 1400,
+		.amp_ratio = 3,
+	};
+	struct pkt_opts o = { .src = other4, .dport = 11300, .id = 3 };
+	struct item small = { "k", 1, "x", 1, 0, 0 };
+	struct item large = { "L", 1, "0123456789012345678901234567890123456789",
+			      40, 0, 0 };
+	struct env e;
+	int err;
+
+	err = env_open(&e, &cfg);
+	if (!tap_ok(!err, "load with port 11300, allow-any, budget 3x")) {
+		tap_diag("  %s", strerror(-err));
+		env_close(&e);
+		return;
+	}
+	install(&e, &small);
+	install(&e, &large);
+	req(&o, "get k\r\n");
+	expect_text(&small, 1, false);
+	expect_reply(&e, &o, in, text, text_len, 1,
+		     "configured port, any source allowed, within budget");
+	req(&o, "get L\r\n");
+	expect_pass(&e, in, XKV_STAT_pass_budget,
+		    "reply over 3x the request: budget");
+	o.dport = 11211;
+	req(&o, "get k\r\n");
+	expect_pass(&e, in, XKV_STAT_pass_other_port,
+		    "default port is not the configured one");
+	env_close(&e);
+
+	/* growing at the head: every header rewritten at the new start */
+	cfg = (struct xkv_config){ .port = 11211, .flags = XKV_CFG_HEAD_FIRST,
+				   .nslots = 64, .max_reply = 1400 };
+	err = env_open(&e, &cfg);
+	if (!tap_ok(!err, "load with head-first growth")) {
+		tap_diag("  %s", strerror(-err));
+		env_close(&e);
+		return;
+	}
+	if (allow4(&e, pkt_client4, 32) || allow6(&e, pkt_client6, 128))
+		tap_bail("cannot fill the allowlist");
+	install(&e, &large);
+	o = (struct pkt_opts){ .id = 4, .nvlans = 1 };
+	req(&o, "get L\r\n");
+	expect_text(&large, 1, false);
+	expect_reply(&e, &o, in, text, text_len, 1,
+		     "reply grown at the head (IPv4, VLAN)");
+	o = (struct pkt_opts){ .id = 5, .ipv6 = true, .nvlans = 2 };
+	req(&o, "gets L\r\n");
+	expect_text(&large, 1, true);
+	expect_reply(&e, &o, in, text, text_len, 1,
+		     "reply grown at the head (IPv6, two tags)");
+	o = (struct pkt_opts){ .id = 6, .pad_to = 200 };
+	req(&o, "get L\r\n");
+	expect_text(&large, 1, false);
+	expect_reply(&e, &o, in, text, text_len, 1,
+		     "reply shorter than a padded request: shrunk at the tail");
+	env_close(&e);
+}
+
+static void test_invariant(struct env *e)
+{
+	__u64 sum[XKV_STAT_NR], outcomes = 0;
+	int i;
+
+	if (stats_sum(e, sum)) {
+		tap_ok(0, "read counters");
+		return;
+	}
+	for (i = 0; i < XKV_STAT_NR; i++)
+		if (i == XKV_STAT_replies || i == XKV_STAT_misses ||
+		    i == XKV_STAT_errors ||
+		    !strncmp(stat_names[i], "pass_", 5))
+			outcomes += sum[i];
+	tap_is_u64(sum[XKV_STAT_packets], outcomes,
+		   "every packet counted under exactly one outcome");
+	tap_is_u64(sum[XKV_STAT_errors], 0, "no errors counted");
+}
+
+/* average BPF_PROG_TEST_RUN duration of @in, one run per call */
+static void bench_one(struct env *e, const struct pkt *in, const char *name)
+{
+	struct result *r = malloc(sizeof(*r));
+	LIBBPF_OPTS(bpf_test_run_opts, opts);
+	__u64 total = 0;
+	int i, n = 20000;
+
+	if (!r)
+		tap_bail("out of memory");
+	for (i = 0; i < n; i++) {
+		opts.data_in = in->b;
+		opts.data_size_in = (__u32)in->len;
+		opts.data_out = r->out;
+		opts.data_size_out = sizeof(r->out);
+		opts.repeat = 1;
+		if (bpf_prog_test_run_opts(e->prog_fd, &opts))
+			break;
+		total += opts.duration;
+	}
+	printf("%-44s %s %6.0f ns\n", name, verdict(opts.retval),
+	       i ? (double)total / i : 0.0);
+	free(r);
+}
+
+static void bench(struct env *e)
+{
+	struct pkt_opts o = { .id = 1 };
+	struct item it = { "user:00000042", 13, NULL, 32, 0, 7 };
+	char val[1024];
+
+	memset(val, 'v', sizeof(val));
+	it.val = val;
+	install(e, &it);
+	req(&o, "get user:00000042\r\n");
+	bench_one(e, in, "hit, 13-byte key, 32-byte value");
+	req(&o, "gets user:00000042\r\n");
+	bench_one(e, in, "gets hit, 13-byte key, 32-byte value");
+	it.vlen = 1000;
+	install(e, &it);
+	req(&o, "get user:00000042\r\n");
+	bench_one(e, in, "hit, 13-byte key, 1000-byte value");
+	req(&o, "get user:00000043\r\n");
+	bench_one(e, in, "miss, 13-byte key");
+	it.vlen = 32;
+	install(e, &it);
+	req(&o, "get user:00000042 user:00000042 user:00000042 "
+		"user:00000042\r\n");
+	bench_one(e, in, "4-key hit, 32-byte values");
+	o.dport = 53;
+	req(&o, "get user:00000042\r\n");
+	bench_one(e, in, "other port");
+}
+
+static void print_verifier_stats(bool all)
+{
+	const char *p = strstr(vlog, "processed ");
+	const char *end;
+
+	if (all) {
+		fputs(vlog, stdout);
+		return;
+	}
+	if (!p)
+		return;
+	end = strchr(p, '\n');
+	tap_diag("verifier: %.*s", end ? (int)(end - p) : (int)strlen(p), p);
+}
+
+int main(int argc, char **argv)
+{
+	struct xkv_config cfg = {
+		.port = PKT_SERVER_PORT,
+		.nslots = NSLOTS,
+		.max_reply = XKV_UDP_PAYLOAD_DEFAULT,
+	};
+	bool vstats = argc > 1 && !strcmp(argv[1], "--verifier-stats");
+	bool do_bench = argc > 1 && !strcmp(argv[1], "--bench");
+	struct env e;
+	int err;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (geteuid() != 0) {
+		printf("1..0 # SKIP needs root to load BPF programs "
+		       "(BPF_PROG_TEST_RUN)\n");
+		return 0;
+	}
+	libbpf_set_print(libbpf_quiet);
+	in = malloc(sizeof(*in));
+	text = malloc(PKT_MAX);
+	if (!in || !text)
+		tap_bail("out of memory");
+
+	err = env_open(&e, &cfg);
+	if (err) {
+		fputs(vlog, stdout);
+		printf("Bail out! cannot load the XDP program: %s\n",
+		       strerror(-err));
+		return 1;
+	}
+	if (vstats) {
+		print_verifier_stats(true);
+		env_close(&e);
+		return 0;
+	}
+	print_verifier_stats(false);
+	if (allow4(&e, pkt_client4, 8) || allow6(&e, pkt_client6, 8))
+		tap_bail("cannot fill the allowlist");
+	if (do_bench) {
+		bench(&e);
+		env_close(&e);
+		return 0;
+	}
+
+	test_fixture_keys(&e);
+	test_basic(&e);
+	test_layers(&e);
+	test_malformed(&e);
+	test_limits(&e);
+	test_slots(&e);
+	test_allow(&e);
+	test_invariant(&e);
+	env_close(&e);
+	test_config();
+
+	free(in);
+	free(text);
+	return tap_done();
+}
