@@ -8,6 +8,7 @@
  * instead of two list pointers, and a read never takes a class lock.
  */
 #include "assoc.h"
+#include "hot.h"
 #include "items.h"
 #include "slab.h"
 #include "util.h"
@@ -52,8 +53,9 @@ static void do_item_link(struct xkv_store *st, struct xkv_stripe *sp,
 	os_atomic64_add((s64)xkv_item_total(it->nkey, it->nbytes), &st->bytes);
 }
 
-static void do_item_unlink(struct xkv_store *st, struct xkv_stripe *sp,
-			   u64 hv, struct xkv_item *it)
+/* take @it out of the table, leaving its hot slot alone */
+static void __do_item_unlink(struct xkv_store *st, struct xkv_stripe *sp,
+			     u64 hv, struct xkv_item *it)
 {
 	do_assoc_remove(st, sp, hv, it);
 	OS_WRITE_ONCE(it->iflags, it->iflags & ~XKV_IT_LINKED);
@@ -61,6 +63,14 @@ static void do_item_unlink(struct xkv_store *st, struct xkv_stripe *sp,
 	os_atomic64_add(-1, &st->curr_items);
 	os_atomic64_add(-(s64)xkv_item_total(it->nkey, it->nbytes),
 			&st->bytes);
+}
+
+static void do_item_unlink(struct xkv_store *st, struct xkv_stripe *sp,
+			   u64 hv, struct xkv_item *it)
+{
+	__do_item_unlink(st, sp, hv, it);
+	if (st->hot)
+		do_hot_removed(st, it);
 }
 
 void xkv_item_free(struct xkv_store *st, struct xkv_item *it)
@@ -99,8 +109,11 @@ static void do_item_replace(struct xkv_store *st, struct xkv_stripe *sp,
 			    u64 hv, struct xkv_item *old,
 			    struct xkv_item *it)
 {
-	do_item_unlink(st, sp, hv, old);
+	__do_item_unlink(st, sp, hv, old);
 	do_item_link(st, sp, hv, it);
+	/* the key's slot, if it has one, now serves the new item */
+	if (st->hot)
+		do_hot_changed(st, it);
 	xkv_item_free(st, old);
 }
 
@@ -346,8 +359,13 @@ int xkv_item_get(struct xkv_store *st, const char *key, size_t nkey,
 		ret = -ENOMEM;
 		goto unlock;
 	}
-	if (req->touch)
+	if (req->touch) {
 		it->exptime = req->exptime;
+		if (st->hot)
+			do_hot_changed(st, it);
+	}
+	if (st->hot)
+		do_hot_read(st, hv, it);
 	if (!(it->iflags & XKV_IT_FETCHED))
 		OS_WRITE_ONCE(it->iflags, it->iflags | XKV_IT_FETCHED);
 	if (!OS_READ_ONCE(it->ref))
@@ -433,6 +451,8 @@ enum xkv_res xkv_item_arith(struct xkv_store *st, const char *key,
 		os_memcpy(xkv_item_value(it), res, n);
 		os_memset(xkv_item_value(it) + n, ' ', it->nbytes - n);
 		it->cas = (u64)os_atomic64_inc_return(&st->cas_next);
+		if (st->hot)
+			do_hot_changed(st, it);
 		goto unlock;
 	}
 	nit = xkv_item_alloc(st, key, nkey, it->flags, it->exptime, (u32)n,
@@ -459,8 +479,11 @@ enum xkv_res xkv_item_touch(struct xkv_store *st, const char *key,
 	xkv_flush_poll(st, now);
 	os_mutex_lock(&sp->lock);
 	it = do_item_find(st, sp, hv, key, nkey, now, NULL);
-	if (it)
+	if (it) {
 		it->exptime = exptime;
+		if (st->hot)
+			do_hot_changed(st, it);
+	}
 	os_mutex_unlock(&sp->lock);
 	return it ? XKV_TOUCHED : XKV_NOT_FOUND;
 }
@@ -476,9 +499,13 @@ void xkv_flush_all(struct xkv_store *st, s64 delay)
 	if (delay <= 0) {
 		os_atomic64_set(&st->flush_at, 0);
 		flush_now(st);
+		xkv_hot_flush(st, 0);
 	} else {
 		/* like memcached, a delayed flush fires a second early */
-		os_atomic64_set(&st->flush_at, xkv_exptime(st, delay) - 1);
+		u64 at = xkv_exptime(st, delay) - 1;
+
+		os_atomic64_set(&st->flush_at, (s64)at);
+		xkv_hot_flush(st, at);
 	}
 	os_mutex_unlock(&st->flush_lock);
 }
@@ -494,6 +521,7 @@ void xkv_flush_poll(struct xkv_store *st, u64 now)
 	if (at && now >= (u64)at) {
 		flush_now(st);
 		os_atomic64_set(&st->flush_at, 0);
+		xkv_hot_flush(st, 0);
 	}
 	os_mutex_unlock(&st->flush_lock);
 }

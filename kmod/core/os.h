@@ -19,8 +19,11 @@
  *          (trylock returns true when it took the lock; lock may sleep)
  * Atomics: os_atomic64_t, os_atomic64_read/set/add/inc_return/add_return,
  *          OS_READ_ONCE(x), OS_WRITE_ONCE(x, v),
- *          OS_LOAD_ACQUIRE(x), OS_STORE_RELEASE(x, v)
+ *          OS_LOAD_ACQUIRE(x), OS_STORE_RELEASE(x, v),
+ *          os_cmpxchg32(p, old, new)  full barrier, true when it swapped
+ *          os_smp_wmb(), os_smp_rmb(), os_cpu_relax()
  * Time:    os_time_now()            seconds since the Unix epoch, u64
+ *          os_mono_ns()             CLOCK_MONOTONIC in ns (bpf_ktime_get_ns)
  * Misc:    os_cond_resched()        a long loop may yield here
  *          os_pid()                 process id reported by "stats"
  *          os_rusage(&user_us, &sys_us)  CPU time used by the server

@@ -3,6 +3,7 @@
  * store.c - creating and destroying a store, its clock and counters.
  */
 #include "assoc.h"
+#include "hot.h"
 #include "items.h"
 #include "slab.h"
 
@@ -65,6 +66,7 @@ void xkv_store_destroy(struct xkv_store *st)
 {
 	if (!st)
 		return;
+	xkv_store_detach_hot(st);
 	xkv_assoc_destroy(st);
 	xkv_slab_destroy(st);
 	os_mutex_destroy(&st->flush_lock);
@@ -102,6 +104,8 @@ u64 xkv_store_now(const struct xkv_store *st)
 void xkv_store_advance_clock(struct xkv_store *st, s64 delta)
 {
 	os_atomic64_add(delta, &st->clock_offset);
+	/* slot expiry times were computed against the old clock */
+	xkv_hot_clear(st);
 }
 
 bool xkv_store_conn_opened(struct xkv_store *st)

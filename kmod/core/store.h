@@ -167,4 +167,33 @@ void xkv_store_conn_closed(struct xkv_store *st);
  */
 void xkv_store_conn_rejected(struct xkv_store *st);
 
+/**
+ * xkv_store_attach_hot() - let the store own an XDP hot cache.
+ * @st:     store
+ * @slots:  the xkv_hot map's memory: @nslots struct xkv_slot
+ *          (bpf/xkv_shared.h), mapped writable
+ * @nslots: slot count, a power of two
+ *
+ * The slots are emptied first. From then on every write keeps them
+ * coherent and backend reads decide which keys get a slot. Attach before
+ * serving clients.
+ *
+ * Return: 0, -EINVAL, -EBUSY (already attached) or -ENOMEM.
+ */
+int xkv_store_attach_hot(struct xkv_store *st, void *slots, u32 nslots);
+
+/**
+ * xkv_store_detach_hot() - empty the slots and forget them.
+ * @st: store; no client may be served any more
+ */
+void xkv_store_detach_hot(struct xkv_store *st);
+
+/**
+ * xkv_store_hot_stats() - hot-tier admission counters.
+ * @st:       store
+ * @installs: out: keys installed into a slot
+ * @rejects:  out: admissions refused in favour of the incumbent
+ */
+void xkv_store_hot_stats(struct xkv_store *st, u64 *installs, u64 *rejects);
+
 #endif /* XKV_CORE_STORE_H */

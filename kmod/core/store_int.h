@@ -25,6 +25,8 @@
 #define XKV_CORE_STORE_INT_H
 
 #include "store.h"
+/* the one header the store shares with the XDP program and the loader */
+#include "../../bpf/xkv_shared.h"
 
 #define XKV_IT_LINKED 0x01	/* in the hash table */
 #define XKV_IT_FETCHED 0x02	/* read at least once */
@@ -161,6 +163,9 @@ struct xkv_store {
 	os_atomic64_t total_conns;
 	os_atomic64_t rejected_conns;
 	os_atomic64_t hash_bytes;
+
+	/* the XDP hot tier, NULL when there is none (hot.c) */
+	struct xkv_hot *hot;
 
 	u32 crawl_class;
 	u32 nslots;

@@ -131,6 +131,34 @@ static inline s64 os_atomic64_inc_return(os_atomic64_t *a)
 #define OS_STORE_RELEASE(x, v) __atomic_store_n(&(x), (v), __ATOMIC_RELEASE)
 #define OS_WRITE_ONCE(x, v) __atomic_store_n(&(x), (v), __ATOMIC_RELAXED)
 
+static inline bool os_cmpxchg32(u32 *p, u32 old, u32 new)
+{
+	return __atomic_compare_exchange_n(p, &old, new, false,
+					   __ATOMIC_SEQ_CST, __ATOMIC_RELAXED);
+}
+
+#define os_smp_wmb() __atomic_thread_fence(__ATOMIC_RELEASE)
+#define os_smp_rmb() __atomic_thread_fence(__ATOMIC_ACQUIRE)
+
+static inline void os_cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#elif defined(__aarch64__)
+	__asm__ __volatile__("yield" ::: "memory");
+#else
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+#endif
+}
+
+static inline u64 os_mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (u64)ts.tv_sec * 1000000000ULL + (u64)ts.tv_nsec;
+}
+
 static inline u64 os_time_now(void)
 {
 	return (u64)time(NULL);

@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * hot.h - the store's side of the XDP hot tier: it owns the slots.
+ *
+ * Every change to a key the hot tier may be serving goes through here
+ * while the key's stripe lock is held and before the client is answered,
+ * which is what keeps XDP coherent (see DOC in bpf/xkv_shared.h). Which
+ * keys get a slot is decided on backend reads: a small count-min sketch
+ * estimates each key's popularity and a key takes a slot from its
+ * incumbent only if it is the more popular of the two (TinyLFU).
+ */
+#ifndef XKV_CORE_HOT_H
+#define XKV_CORE_HOT_H
+
+#include "store_int.h"
+
+/**
+ * do_hot_changed() - a linked item's value, CAS or expiry changed.
+ * @st: store with a hot tier
+ * @it: the item now linked for its key, stripe locked
+ *
+ * Rewrites the key's slot if it holds the key (or empties it when the new
+ * value cannot be served from a slot).
+ */
+void do_hot_changed(struct xkv_store *st, struct xkv_item *it);
+
+/**
+ * do_hot_removed() - a key was unlinked.
+ * @st: store with a hot tier
+ * @it: the item that was linked for the key, stripe locked
+ */
+void do_hot_removed(struct xkv_store *st, struct xkv_item *it);
+
+/**
+ * do_hot_read() - the backend served a read of @it: count it, maybe
+ * admit it into its slot.
+ * @st: store with a hot tier
+ * @hv: the key's store hash
+ * @it: item, stripe locked
+ */
+void do_hot_read(struct xkv_store *st, u64 hv, struct xkv_item *it);
+
+/**
+ * xkv_hot_flush() - flush_all for the hot tier.
+ * @st: store
+ * @at: 0 to empty every slot now, else the store time at which a delayed
+ *      flush takes effect: no slot is served past it
+ */
+void xkv_hot_flush(struct xkv_store *st, u64 at);
+
+/**
+ * xkv_hot_clear() - empty every slot (the clock jumped, or attach).
+ * @st: store
+ */
+void xkv_hot_clear(struct xkv_store *st);
+
+#endif /* XKV_CORE_HOT_H */
