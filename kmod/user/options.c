@@ -16,6 +16,7 @@
 #include "xkvd.h"
 
 #define OPT_DEBUG_CLOCK 0x100
+#define OPT_HOT_MAP 0x101
 
 #define ITEM_SIZE_MIN 1024u
 #define ITEM_SIZE_MAX (1024u * 1024 * 1024)
@@ -42,6 +43,7 @@ static const struct option longopts[] = {
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ "debug-clock", no_argument, NULL, OPT_DEBUG_CLOCK },
+	{ "hot-map", required_argument, NULL, OPT_HOT_MAP },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -65,6 +67,8 @@ static const char usage_text[] =
 	"                           command lines: xkvd keeps its user\n"
 	"  -v, --verbose            -v: log startup; -vv: and connections\n"
 	"      --debug-clock        accept \"debugtime <seconds>\" (tests)\n"
+	"      --hot-map=PATH       own the XDP hot cache pinned at PATH\n"
+	"                           (xkv up passes it; see README)\n"
 	"  -V, --version            print the version and exit\n"
 	"  -h, --help               print this help and exit\n"
 	"\n"
@@ -339,8 +343,9 @@ static int check_together(const struct xkv_settings *set)
 
 /**
  * xkvd_parse_args() - turn the command line into settings.
- * @set:  settings, already filled with the defaults
- * @argc: argument count
+ * @set:     settings, already filled with the defaults
+ * @hot_map: out: the --hot-map path, or left alone
+ * @argc:    argument count
  * @argv: arguments
  *
  * Prints help or the version itself, and names any bad option or value on
@@ -349,7 +354,8 @@ static int check_together(const struct xkv_settings *set)
  * Return: 0 to run the server, 1 to exit successfully now (help, version),
  * -EINVAL for a usage error.
  */
-int xkvd_parse_args(struct xkv_settings *set, int argc, char **argv)
+int xkvd_parse_args(struct xkv_settings *set, const char **hot_map,
+		    int argc, char **argv)
 {
 	bool tcp_given = false, udp_given = false;
 	int c, longindex;
@@ -379,6 +385,9 @@ int xkvd_parse_args(struct xkv_settings *set, int argc, char **argv)
 		case 'U':
 			udp_given = true;
 			break;
+		case OPT_HOT_MAP:
+			*hot_map = optarg;
+			continue;
 		}
 		if (parse_one(set, c, longindex, optarg))
 			return bad_usage();

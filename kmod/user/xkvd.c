@@ -129,10 +129,11 @@ int main(int argc, char **argv)
 	};
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	int ret = XKVD_EX_OSERR;
+	const char *hot_map = NULL;
 	sigset_t sigs;
 
 	xkv_settings_default(&srv.set, ncpu > 0 ? (u32)ncpu : 1);
-	switch (xkvd_parse_args(&srv.set, argc, argv)) {
+	switch (xkvd_parse_args(&srv.set, &hot_map, argc, argv)) {
 	case 0:
 		break;
 	case 1:
@@ -169,6 +170,8 @@ int main(int argc, char **argv)
 			"out of memory, or -m/-I/-f/-n do not fit together");
 		goto close_stop;
 	}
+	if (hot_map && xkvd_hot_map_open(&srv, hot_map))
+		goto destroy_store;
 	if (xkvd_workers_start(&srv) || xkvd_maint_start(&srv))
 		goto stop_threads;
 
@@ -180,7 +183,10 @@ stop_threads:
 	eventfd_write(srv.stop_fd, 1);
 	xkvd_maint_stop(&srv);
 	xkvd_workers_stop(&srv);
+destroy_store:
+	/* empties the hot slots first: XDP stops answering for us */
 	xkv_store_destroy(srv.st);
+	xkvd_hot_map_close(&srv);
 close_stop:
 	close(srv.stop_fd);
 close_sockets:

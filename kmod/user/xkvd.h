@@ -197,10 +197,17 @@ struct xkvd_server {
 	pthread_t maint;
 	bool maint_started;
 	int fatal;
+	void *hot_base;
+	size_t hot_len;
 };
 
 /* options.c */
-int xkvd_parse_args(struct xkv_settings *set, int argc, char **argv);
+int xkvd_parse_args(struct xkv_settings *set, const char **hot_map,
+		    int argc, char **argv);
+
+/* hotmap.c */
+int xkvd_hot_map_open(struct xkvd_server *srv, const char *path);
+void xkvd_hot_map_close(struct xkvd_server *srv);
 
 /* net_sock.c */
 int xkvd_sock_open(const char *addr, u32 port, int type, char *name,

@@ -1,0 +1,116 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * hotmap.c - open the pinned XDP hot cache and hand it to the store.
+ *
+ * xkvd needs no libbpf for this: BPF_OBJ_GET on the pin gives a map fd,
+ * BPF_OBJ_GET_INFO_BY_FD says whether it is the map we expect, and the
+ * array is mmap'ed shared (it was created with BPF_F_MMAPABLE), so writing
+ * a slot is a memory store, not a system call.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <linux/bpf.h>
+#include <string.h>
+#include <sys/syscall.h>
+
+#include "xkvd.h"
+#include "../../bpf/xkv_shared.h"
+
+static int sys_bpf(int cmd, union bpf_attr *attr)
+{
+	return (int)syscall(__NR_bpf, cmd, attr, sizeof(*attr));
+}
+
+static int map_check(int fd, const char *path, u32 *nslots)
+{
+	struct bpf_map_info info;
+	union bpf_attr attr;
+
+	memset(&info, 0, sizeof(info));
+	memset(&attr, 0, sizeof(attr));
+	attr.info.bpf_fd = (u32)fd;
+	attr.info.info_len = sizeof(info);
+	attr.info.info = (u64)(unsigned long)&info;
+	if (sys_bpf(BPF_OBJ_GET_INFO_BY_FD, &attr)) {
+		fprintf(stderr, "xkvd: %s: cannot read map info: %s\n", path,
+			strerror(errno));
+		return -errno;
+	}
+	if (info.type != BPF_MAP_TYPE_ARRAY ||
+	    info.value_size != sizeof(struct xkv_slot) ||
+	    !(info.map_flags & BPF_F_MMAPABLE) || !info.max_entries ||
+	    (info.max_entries & (info.max_entries - 1))) {
+		fprintf(stderr,
+			"xkvd: %s: not an xkv hot cache (type %u, value %u bytes, flags %#x, %u entries)\n",
+			path, info.type, info.value_size, info.map_flags,
+			info.max_entries);
+		return -EINVAL;
+	}
+	*nslots = info.max_entries;
+	return 0;
+}
+
+/**
+ * xkvd_hot_map_open() - map the hot cache pinned at @path into the store.
+ * @srv:  server, with its store created and no client served yet
+ * @path: bpffs pin of the xkv_hot map
+ *
+ * Return: 0, or -errno after printing what failed.
+ */
+int xkvd_hot_map_open(struct xkvd_server *srv, const char *path)
+{
+	union bpf_attr attr;
+	u32 nslots = 0;
+	void *base;
+	size_t len;
+	int fd, err;
+
+	memset(&attr, 0, sizeof(attr));
+	attr.pathname = (u64)(unsigned long)path;
+	fd = sys_bpf(BPF_OBJ_GET, &attr);
+	if (fd < 0) {
+		err = -errno;
+		fprintf(stderr, "xkvd: --hot-map %s: %s\n", path,
+			strerror(errno));
+		return err;
+	}
+	err = map_check(fd, path, &nslots);
+	if (err)
+		goto close_fd;
+	len = (size_t)nslots * sizeof(struct xkv_slot);
+	base = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (base == MAP_FAILED) {
+		err = -errno;
+		fprintf(stderr, "xkvd: --hot-map %s: mmap: %s\n", path,
+			strerror(errno));
+		goto close_fd;
+	}
+	err = xkv_store_attach_hot(srv->st, base, nslots);
+	if (err) {
+		fprintf(stderr, "xkvd: --hot-map %s: attach: %s\n", path,
+			strerror(-err));
+		goto unmap;
+	}
+	srv->hot_base = base;
+	srv->hot_len = len;
+	close(fd);
+	os_log(1, "hot cache %s: %u slots", path, nslots);
+	return 0;
+
+unmap:
+	munmap(base, len);
+close_fd:
+	close(fd);
+	return err;
+}
+
+/**
+ * xkvd_hot_map_close() - unmap the hot cache (the store has let go).
+ * @srv: server
+ */
+void xkvd_hot_map_close(struct xkvd_server *srv)
+{
+	if (srv->hot_base)
+		munmap(srv->hot_base, srv->hot_len);
+	srv->hot_base = NULL;
+}
