@@ -360,7 +360,7 @@ int xkv_item_get(struct xkv_store *st, const char *key, size_t nkey,
 		goto unlock;
 	}
 	if (req->touch) {
-		it->exptime = req->exptime;
+		OS_WRITE_ONCE(it->exptime, req->exptime);
 		if (st->hot)
 			do_hot_changed(st, it);
 	}
@@ -450,7 +450,8 @@ enum xkv_res xkv_item_arith(struct xkv_store *st, const char *key,
 		/* in place, padded with spaces like memcached */
 		os_memcpy(xkv_item_value(it), res, n);
 		os_memset(xkv_item_value(it) + n, ' ', it->nbytes - n);
-		it->cas = (u64)os_atomic64_inc_return(&st->cas_next);
+		OS_WRITE_ONCE(it->cas,
+			      (u64)os_atomic64_inc_return(&st->cas_next));
 		if (st->hot)
 			do_hot_changed(st, it);
 		goto unlock;
@@ -480,7 +481,7 @@ enum xkv_res xkv_item_touch(struct xkv_store *st, const char *key,
 	os_mutex_lock(&sp->lock);
 	it = do_item_find(st, sp, hv, key, nkey, now, NULL);
 	if (it) {
-		it->exptime = exptime;
+		OS_WRITE_ONCE(it->exptime, exptime);
 		if (st->hot)
 			do_hot_changed(st, it);
 	}

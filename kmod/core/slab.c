@@ -19,8 +19,8 @@ int xkv_slab_init(struct xkv_store *st)
 
 	if (s->growth_x100 <= 100 || s->item_size_max < size)
 		return -EINVAL;
-	st->page_size = s->item_size_max > XKV_PAGE_SIZE ?
-			s->item_size_max : XKV_PAGE_SIZE;
+	st->page_size = align_up(s->item_size_max) > XKV_PAGE_SIZE ?
+			align_up(s->item_size_max) : XKV_PAGE_SIZE;
 
 	/* grow by the factor while the next size still fits below the max */
 	while (n < XKV_CLASS_MAX - 1 &&
@@ -30,7 +30,8 @@ int xkv_slab_init(struct xkv_store *st)
 		if (size <= st->cls[n - 1].size)
 			size = st->cls[n - 1].size + XKV_ALIGN;
 	}
-	st->cls[n++].size = s->item_size_max;
+	/* the largest class holds item_size_max, rounded up for alignment */
+	st->cls[n++].size = align_up(s->item_size_max);
 	st->nclasses = n;
 
 	for (i = 0; i < n; i++) {
