@@ -1,0 +1,584 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# run.sh - build xkv and run its tests; the last line is "N passed, N failed".
+#
+#   tests/run.sh [-n] [-v] [SUITE...]
+#
+#   -n      do not build first (use what is in build/)
+#   -v      print every suite's whole output, not only failures
+#   SUITE   any of: unit asan bpf proto evict asan-proto memccapable
+#           bench fuzz (default: all)
+#
+# Suites:
+#   unit         build/unit/test_*        (TAP, one per tests/unit/test_*.c)
+#   asan         build/asan/test_*        the same, clang + ASan/UBSan
+#   proto        xkv-prototest --debugtime over TCP and UDP against
+#                "xkvd --debug-clock"
+#   evict        xkv-prototest --debugtime --evict over TCP and UDP against
+#                "xkvd -m 2 --debug-clock"
+#   asan-proto   the proto suite against build/asan/xkvd (ASan/UBSan; a
+#                leak or error report makes its exit status non-zero)
+#   bpf          build/bpf/test_xdp: the XDP program's BPF_PROG_TEST_RUN
+#                fixtures (TAP; needs root)
+#   memccapable  memccapable -a against xkvd (one test: exit status 0)
+#   bench        bench/smoke.sh: a few seconds of xkv-bench against
+#                memcached and xkvd, values verified (one test)
+#   fuzz         build/fuzz/fuzz_proto for XKV_FUZZ_TIME seconds (default 60;
+#                one test: no crash, leak or timeout)
+# Each xkvd started also counts as one test: it must exit 0 on SIGTERM.
+#
+# TAP suites count one result per "ok"/"not ok" line; a suite that crashes,
+# times out, prints no plan or fewer results than planned is a failure too.
+# A missing binary is a failure, never a silent skip. Servers bind
+# 127.0.0.1 on free ports and are stopped on exit, whatever happens.
+# Logs: build/test-logs/.
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+BUILD=${BUILD:-build}
+MAKE=${MAKE:-make}
+LOGDIR=$BUILD/test-logs
+XKVD=$BUILD/xkvd
+XKVD_ASAN=$BUILD/asan/xkvd
+PROTOTEST=$BUILD/xkv-prototest
+FUZZER=$BUILD/fuzz/fuzz_proto
+FUZZ_TIME=${XKV_FUZZ_TIME:-60}
+HOST=127.0.0.1
+
+# time limits, in seconds
+T_BUILD=${XKV_T_BUILD:-900}
+T_UNIT=${XKV_T_UNIT:-120}
+T_PROTO=${XKV_T_PROTO:-300}
+T_MEMCCAPABLE=${XKV_T_MEMCCAPABLE:-120}
+T_START=10			# xkvd must listen within this
+T_STOP=10			# ... and exit within this after SIGTERM
+
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:halt_on_error=1:strict_string_checks=1:check_initialization_order=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+
+PASSED=0
+FAILED=0
+SKIPPED=0
+FAILED_NAMES=()
+SERVER_PIDS=()
+STEP_PID=
+VERBOSE=0
+BUILD_FIRST=1
+SUITES=()
+
+usage() {
+	sed -n '4,/^# Logs/p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+	exit 2
+}
+
+while getopts "nvh" opt; do
+	case $opt in
+	n) BUILD_FIRST=0 ;;
+	v) VERBOSE=1 ;;
+	*) usage ;;
+	esac
+done
+shift $((OPTIND - 1))
+for s in "$@"; do
+	case $s in
+	unit | asan | bpf | proto | evict | asan-proto | memccapable | bench | fuzz)
+		SUITES+=("$s")
+		;;
+	*)
+		echo "run.sh: unknown suite '$s'" >&2
+		usage
+		;;
+	esac
+done
+
+want() {
+	local s
+	((${#SUITES[@]} == 0)) && return 0
+	for s in "${SUITES[@]}"; do
+		[[ $s == "$1" ]] && return 0
+	done
+	return 1
+}
+
+# --- cleanup --------------------------------------------------------------
+
+alive() {
+	kill -0 "$1" 2>/dev/null
+}
+
+cleanup() {
+	local pid i
+	trap - EXIT INT TERM
+	if [[ -n $STEP_PID ]] && alive "$STEP_PID"; then
+		kill -TERM "$STEP_PID" 2>/dev/null || true
+		wait "$STEP_PID" 2>/dev/null || true
+	fi
+	for pid in "${SERVER_PIDS[@]}"; do
+		kill -TERM "$pid" 2>/dev/null || true
+	done
+	for pid in "${SERVER_PIDS[@]}"; do
+		for ((i = 0; i < 50; i++)); do
+			alive "$pid" || break
+			sleep 0.1
+		done
+		kill -KILL "$pid" 2>/dev/null || true
+		wait "$pid" 2>/dev/null || true
+	done
+	SERVER_PIDS=()
+}
+trap cleanup EXIT
+trap 'echo "run.sh: interrupted" >&2; exit 130' INT TERM
+
+# --- results --------------------------------------------------------------
+
+slug() {
+	echo "$1" | tr -c 'A-Za-z0-9.\n-' '_'
+}
+
+indent() {
+	sed 's/^/      /'
+}
+
+record_pass() {	# record_pass NAME N_OK N_SKIP [DETAIL]
+	PASSED=$((PASSED + $2))
+	SKIPPED=$((SKIPPED + $3))
+	if [[ -n ${4:-} ]]; then
+		printf 'PASS  %-36s %s\n' "$1" "$4"
+	else
+		printf 'PASS  %s\n' "$1"
+	fi
+}
+
+record_fail() {	# record_fail NAME N_OK N_FAIL N_SKIP DETAIL
+	PASSED=$((PASSED + $2))
+	FAILED=$((FAILED + $3))
+	SKIPPED=$((SKIPPED + $4))
+	FAILED_NAMES+=("$1")
+	printf 'FAIL  %-36s %s\n' "$1" "$5"
+}
+
+# A step that could not run at all: one failure.
+fail_step() {	# fail_step NAME WHY
+	record_fail "$1" 0 1 0 "$2"
+}
+
+show_tail() {	# show_tail LOG LINES
+	echo "      --- last $2 lines of $1:"
+	tail -n "$2" "$1" | indent
+}
+
+# Show a sanitizer report from LOG if there is one, else its last lines.
+show_crash() {	# show_crash LOG LINES
+	local report
+	report=$(awk '
+		/==[0-9]+==ERROR|runtime error:|^SUMMARY: |^==[0-9]+== ?ERROR/ {
+			on = 1
+		}
+		/^Shadow bytes around|^MS: [0-9]+ / { on = 0 }
+		on
+	' "$1" | head -n "$2")
+	if [[ -n $report ]]; then
+		echo "      --- sanitizer report from $1:"
+		echo "$report" | indent
+	else
+		show_tail "$1" "$2"
+	fi
+}
+
+# Run a command with a time limit, output to LOG; returns its status.
+# It runs in the background so that a signal reaches our trap at once.
+run_bounded() {	# run_bounded SECS LOG CMD...
+	local secs=$1 log=$2 rc=0
+	shift 2
+	timeout -k 5 "$secs" "$@" >"$log" 2>&1 </dev/null &
+	STEP_PID=$!
+	wait "$STEP_PID" || rc=$?
+	STEP_PID=
+	return "$rc"
+}
+
+why_status() {	# why_status RC SECS
+	case $1 in
+	124 | 137) echo "timed out after ${2}s" ;;
+	*) echo "exited with status $1" ;;
+	esac
+}
+
+# Count TAP results: prints "ok fail skip plan bail" (plan -1 if none).
+tap_count() {
+	awk '
+	function directive(line) {
+		line = tolower(line)
+		return line ~ /#[ \t]*(skip|todo)/
+	}
+	/^ok([ \t]|$)/     { if (directive($0)) s++; else p++; next }
+	/^not ok([ \t]|$)/ { if (directive($0)) s++; else f++; next }
+	/^1\.\.[0-9]+/     { sub(/^1\.\./, ""); plan = $0 + 0; has = 1; next }
+	/^Bail out!/       { bail = 1 }
+	END { printf "%d %d %d %d %d\n", p, f, s, has ? plan : -1, bail }
+	' "$1"
+}
+
+# The "not ok" lines of a TAP log, each with the "#" lines that follow it.
+tap_failures() {
+	awk '
+	/^not ok/ && tolower($0) !~ /#[ \t]*todo/ { show = 1; print; next }
+	/^(ok|1\.\.)/ { show = 0; next }
+	show && /^[ \t]*#/ { print; next }
+	{ show = 0 }
+	' "$1" | head -n 200
+}
+
+# Run a TAP-producing test binary as one suite.
+run_tap() {	# run_tap NAME SECS CMD...
+	local name=$1 secs=$2 log rc=0 p f s plan bail why=() odd=0
+	shift 2
+	log=$LOGDIR/$(slug "$name").log
+	if [[ ! -x $1 ]]; then
+		fail_step "$name" "missing binary $1 (not built)"
+		return 0
+	fi
+	run_bounded "$secs" "$log" "$@" || rc=$?
+	read -r p f s plan bail < <(tap_count "$log")
+	# failing tests make a suite exit 1; anything else is odd
+	if ((rc != 0)); then
+		why+=("$(why_status "$rc" "$secs")")
+		((rc != 1 || f == 0)) && odd=1
+	fi
+	if ((plan < 0)); then
+		why+=("no plan line 1..N")
+		odd=1
+	elif ((p + f + s < plan)); then
+		why+=("$((p + f + s)) of $plan planned tests ran")
+		f=$((f + plan - p - f - s))
+		odd=1
+	elif ((p + f + s > plan)); then
+		why+=("$((p + f + s)) results for a plan of $plan")
+		odd=1
+	fi
+	((p + f + s == 0)) && why+=("no TAP results")
+	((bail)) && why+=("bailed out") && odd=1
+	if ((f == 0 && ${#why[@]} == 0)); then
+		local detail="$p ok"
+		((s)) && detail+=", $s skipped"
+		record_pass "$name" "$p" "$s" "$detail"
+		((VERBOSE)) && indent <"$log"
+		return 0
+	fi
+	((f == 0)) && f=1
+	local detail="$f failed, $p ok" w
+	for w in "${why[@]}"; do
+		detail+="; $w"
+	done
+	record_fail "$name" "$p" "$f" "$s" "$detail"
+	tap_failures "$log" | indent
+	if ((VERBOSE)); then
+		indent <"$log"
+	elif ((odd)); then
+		show_crash "$log" 40
+	fi
+	echo "      log: $log"
+}
+
+# Run a command that is one test: pass iff it exits 0.
+run_one() {	# run_one NAME SECS CMD...
+	local name=$1 secs=$2 log rc=0
+	shift 2
+	log=$LOGDIR/$(slug "$name").log
+	if ! command -v "$1" >/dev/null; then
+		fail_step "$name" "missing program $1"
+		return 0
+	fi
+	run_bounded "$secs" "$log" "$@" || rc=$?
+	if ((rc == 0)); then
+		record_pass "$name" 1 0
+		((VERBOSE)) && indent <"$log"
+		return 0
+	fi
+	record_fail "$name" 0 1 0 "$(why_status "$rc" "$secs")"
+	if ((VERBOSE)); then
+		indent <"$log"
+	elif grep -Eq '==[0-9]+== ?ERROR|runtime error:' "$log"; then
+		show_crash "$log" 60
+		# libFuzzer: where the input that failed was saved
+		grep -E '^(MS: |artifact_prefix|Base64: )' "$log" | indent || true
+	elif (($(wc -l <"$log") <= 100)); then
+		indent <"$log"
+	else
+		show_tail "$log" 100
+	fi
+	echo "      log: $log"
+}
+
+# --- servers --------------------------------------------------------------
+
+# Drop a reaped server from the cleanup list (its pid may be reused).
+forget_pid() {	# forget_pid PID
+	local p keep=()
+	for p in "${SERVER_PIDS[@]}"; do
+		[[ $p == "$1" ]] || keep+=("$p")
+	done
+	SERVER_PIDS=("${keep[@]}")
+}
+
+# SIGTERM, then SIGKILL after T_STOP seconds; returns the exit status.
+kill_wait() {	# kill_wait PID
+	local i rc=0
+	kill -TERM "$1" 2>/dev/null || true
+	for ((i = 0; i < T_STOP * 10; i++)); do
+		alive "$1" || break
+		sleep 0.1
+	done
+	if alive "$1"; then
+		kill -KILL "$1" 2>/dev/null || true
+	fi
+	wait "$1" 2>/dev/null || rc=$?
+	forget_pid "$1"
+	return "$rc"
+}
+
+port_busy() {	# port_busy PORT: is anything bound to it (TCP or UDP)?
+	if command -v ss >/dev/null; then
+		ss -Htuan 2>/dev/null | awk '{print $5}' | grep -Eq "[:.]$1\$"
+	else
+		(exec 3<>"/dev/tcp/$HOST/$1") 2>/dev/null
+	fi
+}
+
+# Is a TCP socket listening on PORT? ss sees it without connecting, so the
+# server's connection counters stay untouched.
+listening() {	# listening PORT
+	if command -v ss >/dev/null; then
+		[[ -n $(ss -Htln "( sport = :$1 )" 2>/dev/null) ]]
+	else
+		(exec 3<>"/dev/tcp/$HOST/$1") 2>/dev/null
+	fi
+}
+
+pick_port() {
+	local i p
+	for ((i = 0; i < 100; i++)); do
+		p=$((20000 + (RANDOM * 32768 + RANDOM) % 30000))
+		port_busy "$p" || {
+			echo "$p"
+			return 0
+		}
+	done
+	return 1
+}
+
+# Start xkvd ($SRV_BIN, default build/xkvd) on a free port; sets SRV_PID
+# and SRV_PORT. "@PORT@" in the arguments becomes the port ("-U @PORT@").
+start_xkvd() {	# start_xkvd NAME ARGS...
+	local name=$1 bin=${SRV_BIN:-$XKVD} log try port pid i args
+	shift
+	log=$LOGDIR/xkvd-$(slug "$name").log
+	SRV_PID=
+	SRV_PORT=
+	if [[ ! -x $bin ]]; then
+		echo "missing binary $bin (not built)"
+		return 1
+	fi
+	for ((try = 0; try < 5; try++)); do
+		port=$(pick_port) || break
+		args=("${@//@PORT@/$port}")
+		echo "+ $bin -l $HOST -p $port ${args[*]}" >"$log"
+		# not under timeout(1): it would send SIGTERM twice. The
+		# EXIT trap stops servers, whatever ends this script.
+		"$bin" -l "$HOST" -p "$port" "${args[@]}" >>"$log" 2>&1 \
+			</dev/null &
+		pid=$!
+		SERVER_PIDS+=("$pid")
+		for ((i = 0; i < T_START * 10; i++)); do
+			alive "$pid" || break
+			if listening "$port"; then
+				SRV_PID=$pid
+				SRV_PORT=$port
+				return 0
+			fi
+			sleep 0.1
+		done
+		if alive "$pid"; then
+			kill_wait "$pid" || true
+			echo "xkvd did not listen on $HOST:$port within ${T_START}s"
+			tail -n 20 "$log"
+			return 1
+		fi
+		wait "$pid" 2>/dev/null || true
+		forget_pid "$pid"
+		# lost a race for the port: try another one
+		grep -qi 'in use' "$log" || break
+	done
+	echo "xkvd did not start; its output:"
+	tail -n 20 "$log"
+	return 1
+}
+
+# Stop a server with SIGTERM; it counts as a test: it must exit 0 in time.
+stop_xkvd() {	# stop_xkvd NAME PID
+	local name=$1 pid=$2 rc=0 log
+	log=$LOGDIR/xkvd-$(slug "${name#xkvd }").log
+	if ! alive "$pid"; then
+		wait "$pid" || rc=$?
+		forget_pid "$pid"
+		record_fail "$name exits 0 on SIGTERM" 0 1 0 \
+			"xkvd was already gone (status $rc)"
+		show_crash "$log" 40
+		return 0
+	fi
+	kill_wait "$pid" || rc=$?
+	if ((rc == 137)); then
+		record_fail "$name exits 0 on SIGTERM" 0 1 0 \
+			"still running ${T_STOP}s after SIGTERM (killed)"
+		show_crash "$log" 40
+	elif ((rc == 0)); then
+		record_pass "$name exits 0 on SIGTERM" 1 0
+	else
+		record_fail "$name exits 0 on SIGTERM" 0 1 0 \
+			"exited with status $rc"
+		show_crash "$log" 40
+	fi
+}
+
+# --- steps ----------------------------------------------------------------
+
+mkdir -p "$LOGDIR"
+echo "xkv tests: $(date -u '+%Y-%m-%d %H:%M:%S UTC'), logs in $LOGDIR/"
+
+if ((BUILD_FIRST)); then
+	jobs=()
+	[[ ${MAKEFLAGS:-} == *j* ]] || jobs=("-j$(nproc)")
+	rc=0
+	run_bounded "$T_BUILD" "$LOGDIR/build.log" \
+		"$MAKE" "${jobs[@]}" all || rc=$?
+	if ((rc == 0)); then
+		record_pass build 1 0
+	else
+		record_fail build 0 1 0 "$(why_status "$rc" "$T_BUILD")"
+		if grep -Eq 'error:|warning:|undefined reference' \
+			"$LOGDIR/build.log"; then
+			grep -E 'error:|warning:|undefined reference|\*\*\*' \
+				"$LOGDIR/build.log" | head -n 40 | indent
+			echo "      log: $LOGDIR/build.log"
+		else
+			show_tail "$LOGDIR/build.log" 30
+		fi
+	fi
+fi
+
+mapfile -t UNIT_SRCS < <(ls tests/unit/test_*.c 2>/dev/null || true)
+
+if want unit; then
+	if ((${#UNIT_SRCS[@]} == 0)); then
+		fail_step unit "no unit tests (tests/unit/test_*.c)"
+	fi
+	for src in "${UNIT_SRCS[@]}"; do
+		t=$(basename "$src" .c)
+		run_tap "unit/$t" "$T_UNIT" "$BUILD/unit/$t"
+	done
+fi
+
+if want asan; then
+	if ((${#UNIT_SRCS[@]} == 0)); then
+		fail_step asan "no unit tests (tests/unit/test_*.c)"
+	fi
+	for src in "${UNIT_SRCS[@]}"; do
+		t=$(basename "$src" .c)
+		run_tap "asan/$t" "$T_UNIT" "$BUILD/asan/$t"
+	done
+fi
+
+# Start an xkvd (sets SRV_PID/SRV_PORT in this shell) or record why not.
+server_or_fail() {	# server_or_fail SUITE-NAME SERVER-NAME ARGS...
+	local suite=$1 srv=$2 out
+	shift 2
+	out=$LOGDIR/start-$(slug "$srv").txt
+	if start_xkvd "$srv" "$@" >"$out"; then
+		return 0
+	fi
+	fail_step "$suite" "$(head -n 1 "$out")"
+	tail -n +2 "$out" | indent
+	return 1
+}
+
+if want proto; then
+	name="prototest tcp+udp --debugtime"
+	if [[ ! -x $PROTOTEST ]]; then
+		fail_step "$name" "missing binary $PROTOTEST (not built)"
+	elif server_or_fail "$name" main -U @PORT@ --debug-clock; then
+		run_tap "$name" "$T_PROTO" "$PROTOTEST" -h "$HOST" \
+			-p "$SRV_PORT" -U "$SRV_PORT" --debugtime
+		stop_xkvd "xkvd main" "$SRV_PID"
+	fi
+fi
+
+if want evict; then
+	name="prototest --evict (xkvd -m 2)"
+	if [[ ! -x $PROTOTEST ]]; then
+		fail_step "$name" "missing binary $PROTOTEST (not built)"
+	elif server_or_fail "$name" evict -m 2 -U @PORT@ --debug-clock; then
+		# every suite again, now with a full store, plus eviction
+		run_tap "$name" "$T_PROTO" "$PROTOTEST" -h "$HOST" \
+			-p "$SRV_PORT" -U "$SRV_PORT" --debugtime --evict
+		stop_xkvd "xkvd evict" "$SRV_PID"
+	fi
+fi
+
+if want asan-proto; then
+	name="prototest on ASan xkvd"
+	if [[ ! -x $PROTOTEST ]]; then
+		fail_step "$name" "missing binary $PROTOTEST (not built)"
+	elif SRV_BIN=$XKVD_ASAN server_or_fail "$name" asan \
+		-U @PORT@ --debug-clock; then
+		run_tap "$name" "$T_PROTO" "$PROTOTEST" -h "$HOST" \
+			-p "$SRV_PORT" -U "$SRV_PORT" --debugtime
+		stop_xkvd "xkvd asan" "$SRV_PID"
+	fi
+fi
+
+if want bpf; then
+	run_tap "bpf fixtures" "$T_UNIT" "$BUILD/bpf/test_xdp"
+fi
+
+if want memccapable; then
+	name="memccapable -a"
+	if ! command -v memccapable >/dev/null; then
+		fail_step "$name" "memccapable not installed (scripts/deps.sh)"
+	elif server_or_fail "$name" memccapable -U 0; then
+		run_one "$name" "$T_MEMCCAPABLE" memccapable -a -t 5 \
+			-h "$HOST" -p "$SRV_PORT"
+		stop_xkvd "xkvd memccapable" "$SRV_PID"
+	fi
+fi
+
+if want bench; then
+	run_one "bench smoke" "$T_PROTO" bench/smoke.sh
+fi
+
+if want fuzz; then
+	name="fuzz_proto ${FUZZ_TIME}s"
+	if [[ ! -x $FUZZER ]]; then
+		fail_step "$name" "missing binary $FUZZER (not built)"
+	else
+		mkdir -p "$BUILD/fuzz/corpus"
+		run_one "$name" $((FUZZ_TIME + 120)) "$FUZZER" \
+			-max_total_time="$FUZZ_TIME" -timeout=10 \
+			-rss_limit_mb=2048 -max_len=8192 -print_final_stats=1 \
+			-dict=tests/fuzz/proto.dict \
+			-artifact_prefix="$LOGDIR/fuzz-" \
+			"$BUILD/fuzz/corpus" tests/fuzz/corpus
+	fi
+fi
+
+cleanup
+
+if ((${#FAILED_NAMES[@]})); then
+	echo "Failed:"
+	printf '  %s\n' "${FAILED_NAMES[@]}"
+fi
+summary="$PASSED passed, $FAILED failed"
+((SKIPPED)) && summary+=", $SKIPPED skipped"
+echo "$summary"
+((FAILED == 0))
