@@ -8,7 +8,7 @@
 #   -n      do not build first (use what is in build/)
 #   -v      print every suite's whole output, not only failures
 #   SUITE   any of: unit asan bpf proto evict asan-proto memccapable
-#           bench fuzz (default: all)
+#           bench vm fuzz (default: all)
 #
 # Suites:
 #   unit         build/unit/test_*        (TAP, one per tests/unit/test_*.c)
@@ -24,6 +24,9 @@
 #   memccapable  memccapable -a against xkvd (one test: exit status 0)
 #   bench        bench/smoke.sh: a few seconds of xkv-bench against
 #                memcached and xkvd, values verified (one test)
+#   vm           make vmtest: xkv.ko built against Debian's 6.1 headers,
+#                booted under qemu (TCG) with the protocol suites, eviction
+#                and rmmod under load run inside (one test per guest suite)
 #   fuzz         build/fuzz/fuzz_proto for XKV_FUZZ_TIME seconds (default 60;
 #                one test: no crash, leak or timeout)
 # Each xkvd started also counts as one test: it must exit 0 on SIGTERM.
@@ -52,6 +55,7 @@ T_BUILD=${XKV_T_BUILD:-900}
 T_UNIT=${XKV_T_UNIT:-120}
 T_PROTO=${XKV_T_PROTO:-300}
 T_MEMCCAPABLE=${XKV_T_MEMCCAPABLE:-120}
+T_VM=${XKV_T_VM:-900}
 T_START=10			# xkvd must listen within this
 T_STOP=10			# ... and exit within this after SIGTERM
 
@@ -83,7 +87,8 @@ done
 shift $((OPTIND - 1))
 for s in "$@"; do
 	case $s in
-	unit | asan | bpf | proto | evict | asan-proto | memccapable | bench | fuzz)
+	unit | asan | bpf | proto | evict | asan-proto | memccapable | \
+		bench | vm | fuzz)
 		SUITES+=("$s")
 		;;
 	*)
@@ -555,6 +560,28 @@ fi
 
 if want bench; then
 	run_one "bench smoke" "$T_PROTO" bench/smoke.sh
+fi
+
+if want vm; then
+	name="vmtest: xkv.ko in qemu"
+	log=$LOGDIR/vmtest.log
+	rc=0
+	run_bounded "$T_VM" "$log" "$MAKE" --no-print-directory vmtest || rc=$?
+	# tests/vm/run.sh: "vmtest: suite NAME: N passed, N failed, exit N"
+	while read -r suite p f; do
+		if ((f == 0)); then
+			record_pass "vm/$suite" "$p" 0 "$p ok"
+		else
+			record_fail "vm/$suite" "$p" "$f" 0 "$f failed"
+		fi
+	done < <(sed -n 's/^vmtest: suite \([^:]*\): \([0-9]*\) passed, \([0-9]*\) failed.*/\1 \2 \3/p' "$log")
+	if ((rc == 0)); then
+		record_pass "$name" 1 0
+	else
+		record_fail "$name" 0 1 0 "$(why_status "$rc" "$T_VM")"
+		show_tail "$log" 60
+		echo "      log: $log"
+	fi
 fi
 
 if want fuzz; then

@@ -64,6 +64,11 @@ struct xkv_sess *xkv_sess_new(struct xkv_store *st,
 	return s;
 }
 
+void xkv_sess_set_stats(struct xkv_sess *s, struct xkv_thread_stats *stats)
+{
+	s->ts = stats;
+}
+
 static void sess_drop_item(struct xkv_sess *s)
 {
 	if (s->it) {

@@ -57,6 +57,17 @@ struct xkv_sess *xkv_sess_new(struct xkv_store *st,
 			      struct xkv_thread_stats *stats, bool udp);
 
 /**
+ * xkv_sess_set_stats() - count into another worker's slot from now on.
+ * @s:     session
+ * @stats: the slot of the worker now serving the session
+ *
+ * For transports whose connections move between workers: a slot must
+ * have a single writer, so point the session at the current worker's slot
+ * before feeding it.
+ */
+void xkv_sess_set_stats(struct xkv_sess *s, struct xkv_thread_stats *stats);
+
+/**
  * xkv_sess_free() - free a session and anything it holds.
  * @s: session, may be NULL
  */

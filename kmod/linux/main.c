@@ -1,0 +1,398 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * main.c - xkv.ko: module parameters, loading and unloading.
+ *
+ * The parameters are xkvd's flags (kmod/user/options.c), with the same
+ * ranges and defaults:
+ *
+ *   tcp_port=N            -p   TCP port (default 11211, 0 = off)
+ *   udp_port=N            -U   UDP port (default: the TCP port, or 11211
+ *                              when TCP is off; 0 = off)
+ *   listen=ADDR           -l   IPv4 or IPv6 literal (default: any)
+ *   memory_limit=MB       -m   item memory in megabytes (default 64)
+ *   threads=N             -t   worker kthreads (default: one per CPU)
+ *   conn_limit=N          -c   most simultaneous connections (1024)
+ *   max_item_size=SIZE    -I   largest item, k/m suffix taken (1m)
+ *   slab_growth_factor=F  -f   slab class growth factor (1.25)
+ *   slab_min_size=N       -n   smallest chunk for key+value+flags (48)
+ *   verbose=N             -v   0, 1 (startup) or 2 (connections);
+ *                              writable at run time
+ *   debug_clock=1   --debug-clock  accept "debugtime <delta>" (tests only)
+ *
+ * A bad value or combination fails the load with -EINVAL and a message
+ * naming the parameter.
+ *
+ * Phase 2 hooks, not built yet: the /dev/xkv control device (the loader
+ * hands the module the hot-cache map through an ioctl) is created in
+ * xkv_srv_start() at the point marked "hot cache", after the store exists
+ * and before any socket is opened, and removed in xkv_srv_stop() at the
+ * matching mark, after the last connection is gone.
+ */
+#include "xkv_mod.h"
+
+#include <linux/cpumask.h>
+#include <linux/inet.h>
+#include <linux/moduleparam.h>
+#include <linux/module.h>
+#include <linux/netdevice.h>
+#include <linux/sched/task.h>
+
+/* how long unloading waits for the last connection reference */
+#define XKV_DRAIN_TIMEOUT (10 * HZ)
+
+atomic_long_t xkv_os_allocs = ATOMIC_LONG_INIT(0);
+long xkv_os_pid;
+int xkv_os_verbose;
+struct xkv_server *xkv_srv;
+
+static unsigned int tcp_port = XKV_DEFAULT_PORT;
+module_param(tcp_port, uint, 0444);
+MODULE_PARM_DESC(tcp_port, "TCP port (default 11211, 0 = off)");
+
+static int udp_port = -1;
+module_param(udp_port, int, 0444);
+MODULE_PARM_DESC(udp_port, "UDP port (default: the TCP port, 0 = off)");
+
+static char listen_addr[XKV_LISTEN_MAX];
+module_param_string(listen, listen_addr, sizeof(listen_addr), 0444);
+MODULE_PARM_DESC(listen, "IPv4 or IPv6 address to listen on (default: any)");
+
+static unsigned int memory_limit = 64;
+module_param(memory_limit, uint, 0444);
+MODULE_PARM_DESC(memory_limit, "item memory in megabytes (default 64)");
+
+static unsigned int threads;
+module_param(threads, uint, 0444);
+MODULE_PARM_DESC(threads, "worker kthreads (default 0: one per CPU)");
+
+static unsigned int conn_limit = 1024;
+module_param(conn_limit, uint, 0444);
+MODULE_PARM_DESC(conn_limit, "most simultaneous connections (default 1024)");
+
+static int xkv_param_set_size(const char *val, const struct kernel_param *kp)
+{
+	unsigned long long v;
+	char *end;
+
+	v = memparse(val, &end);
+	if (end == val || (*end && *end != '\n'))
+		return -EINVAL;
+	if (v < XKV_ITEM_SIZE_MIN || v > XKV_ITEM_SIZE_MAX)
+		return -EINVAL;
+	*(unsigned int *)kp->arg = (unsigned int)v;
+	return 0;
+}
+
+static const struct kernel_param_ops xkv_param_size_ops = {
+	.set = xkv_param_set_size,
+	.get = param_get_uint,
+};
+
+static unsigned int max_item_size = 1024 * 1024;
+module_param_cb(max_item_size, &xkv_param_size_ops, &max_item_size, 0444);
+MODULE_PARM_DESC(max_item_size,
+		 "largest item, bytes or k/m suffix, 1k..1024m (default 1m)");
+
+/*
+ * A decimal factor such as "1.25", kept as a whole number of hundredths,
+ * as xkvd's -f: the third decimal rounds, further digits are ignored.
+ */
+static int xkv_param_set_factor(const char *val, const struct kernel_param *kp)
+{
+	u64 whole = 0, milli = 0;
+	int digits = 0;
+	const char *p = val;
+
+	if (*p < '0' || *p > '9')
+		return -EINVAL;
+	for (; *p >= '0' && *p <= '9'; p++) {
+		whole = whole * 10 + (*p - '0');
+		if (whole > XKV_GROWTH_X100_MAX / 100)
+			return -EINVAL;
+	}
+	if (*p == '.') {
+		for (p++; *p >= '0' && *p <= '9'; p++, digits++) {
+			if (digits < 3)
+				milli = milli * 10 + (*p - '0');
+		}
+		if (!digits)
+			return -EINVAL;
+		for (; digits < 3; digits++)
+			milli *= 10;
+	}
+	if (*p && *p != '\n')
+		return -EINVAL;
+	whole = whole * 100 + (milli + 5) / 10;
+	if (whole <= 100 || whole > XKV_GROWTH_X100_MAX)
+		return -EINVAL;
+	*(unsigned int *)kp->arg = (unsigned int)whole;
+	return 0;
+}
+
+static int xkv_param_get_factor(char *buf, const struct kernel_param *kp)
+{
+	unsigned int v = *(unsigned int *)kp->arg;
+
+	return sysfs_emit(buf, "%u.%02u\n", v / 100, v % 100);
+}
+
+static const struct kernel_param_ops xkv_param_factor_ops = {
+	.set = xkv_param_set_factor,
+	.get = xkv_param_get_factor,
+};
+
+static unsigned int slab_growth_x100 = 125;
+module_param_cb(slab_growth_factor, &xkv_param_factor_ops, &slab_growth_x100,
+		0444);
+MODULE_PARM_DESC(slab_growth_factor,
+		 "slab class growth factor, up to two decimals (default 1.25)");
+
+static unsigned int slab_min_size = 48;
+module_param(slab_min_size, uint, 0444);
+MODULE_PARM_DESC(slab_min_size,
+		 "smallest chunk for key+value+flags (default 48)");
+
+module_param_named(verbose, xkv_os_verbose, int, 0644);
+MODULE_PARM_DESC(verbose, "log startup (1) and connections (2)");
+
+static bool debug_clock;
+module_param(debug_clock, bool, 0444);
+MODULE_PARM_DESC(debug_clock, "accept \"debugtime <delta>\" (tests only)");
+
+static int xkv_bad_param(const char *name, const char *why)
+{
+	pr_err("invalid value for %s: %s\n", name, why);
+	return -EINVAL;
+}
+
+/* The parameters as store settings, checked as xkvd checks its flags. */
+static int xkv_params_to_settings(struct xkv_settings *set)
+{
+	xkv_settings_default(set, min(num_online_cpus(), XKV_THREADS_MAX));
+
+	if (tcp_port > 65535)
+		return xkv_bad_param("tcp_port",
+				     "not a port number (0..65535)");
+	set->tcp_port = tcp_port;
+	if (udp_port < -1 || udp_port > 65535)
+		return xkv_bad_param("udp_port",
+				     "not a port number (0..65535)");
+	/* as xkvd: UDP follows a TCP port that is on, else stays default */
+	if (udp_port >= 0)
+		set->udp_port = udp_port;
+	else if (tcp_port)
+		set->udp_port = tcp_port;
+	if (xkv_sock_check_addr(listen_addr))
+		return xkv_bad_param("listen", "not an IPv4 or IPv6 address");
+	strscpy(set->listen, listen_addr, sizeof(set->listen));
+	if (memory_limit < 1 || memory_limit > XKV_MEMORY_MB_MAX)
+		return xkv_bad_param("memory_limit",
+				     "megabytes must be 1..1048576");
+	set->maxbytes = (u64)memory_limit << 20;
+	if (threads > XKV_THREADS_MAX)
+		return xkv_bad_param("threads", "threads must be 0..256");
+	if (threads)
+		set->threads = threads;
+	if (conn_limit < 1 || conn_limit > XKV_CONNS_MAX)
+		return xkv_bad_param("conn_limit",
+				     "connections must be 1..1048576");
+	set->maxconns = conn_limit;
+	set->item_size_max = max_item_size;
+	set->growth_x100 = slab_growth_x100;
+	if (slab_min_size < 1 || slab_min_size > XKV_CHUNK_MIN_MAX)
+		return xkv_bad_param("slab_min_size",
+				     "chunk size must be 1..1048576");
+	set->chunk_min = slab_min_size;
+	set->verbose = clamp(READ_ONCE(xkv_os_verbose), 0, 2);
+	set->debug_clock = debug_clock;
+
+	if (set->item_size_max > set->maxbytes / 2)
+		return xkv_bad_param("max_item_size",
+				     "cannot be more than half memory_limit");
+	if (set->chunk_min >= set->item_size_max)
+		return xkv_bad_param("slab_min_size",
+				     "must be smaller than max_item_size");
+	if (!set->tcp_port && !set->udp_port)
+		return xkv_bad_param("tcp_port",
+				     "TCP and UDP both off: nothing to serve");
+	return 0;
+}
+
+static void xkv_srv_init(struct xkv_server *srv, const struct xkv_settings *set)
+{
+	srv->set = *set;
+	spin_lock_init(&srv->ready_lock);
+	INIT_LIST_HEAD(&srv->ready);
+	init_waitqueue_head(&srv->ready_wq);
+	spin_lock_init(&srv->conns_lock);
+	INIT_LIST_HEAD(&srv->conns);
+	atomic_set(&srv->nconns, 0);
+	init_waitqueue_head(&srv->conns_wq);
+	xkv_xprt_init(&srv->listen, srv, &xkv_listen_ops, NULL);
+	xkv_xprt_init(&srv->udp, srv, &xkv_udp_ops, NULL);
+}
+
+/* Open the sockets the settings ask for; each starts unattached. */
+static int xkv_srv_open_sockets(struct xkv_server *srv)
+{
+	const struct xkv_settings *set = &srv->set;
+	int err;
+
+	if (set->tcp_port) {
+		err = xkv_sock_open(set->listen, set->tcp_port, SOCK_STREAM,
+				    &srv->listen.sock, &srv->tcp_addr);
+		if (err)
+			return err;
+	}
+	if (set->udp_port) {
+		err = xkv_sock_open(set->listen, set->udp_port, SOCK_DGRAM,
+				    &srv->udp.sock, &srv->udp_addr);
+		if (err) {
+			xkv_sock_release(&srv->listen);
+			return err;
+		}
+	}
+	return 0;
+}
+
+/*
+ * Start serving: the store, the sockets, the threads, and last the
+ * callbacks that feed the threads.
+ */
+static int xkv_srv_start(struct xkv_server *srv, const struct xkv_settings *set)
+{
+	int err;
+
+	xkv_srv_init(srv, set);
+	srv->conn_cache = KMEM_CACHE(xkv_conn, 0);
+	if (!srv->conn_cache)
+		return -ENOMEM;
+	srv->st = xkv_store_create(set, set->threads);
+	if (!srv->st) {
+		err = -ENOMEM;
+		goto destroy_cache;
+	}
+	/* hot cache: create /dev/xkv here (phase 2) */
+
+	err = xkv_srv_open_sockets(srv);
+	if (err)
+		goto destroy_store;
+	err = xkv_workers_start(srv);
+	if (err)
+		goto stop_workers;
+	err = xkv_maint_start(srv);
+	if (err)
+		goto stop_workers;
+
+	if (srv->listen.sock) {
+		xkv_sock_attach(&srv->listen, false, NULL);
+		xkv_xprt_kick(&srv->listen, XKV_XF_DATA);
+	}
+	if (srv->udp.sock) {
+		xkv_sock_attach(&srv->udp, false, NULL);
+		xkv_xprt_kick(&srv->udp, XKV_XF_DATA);
+	}
+	return 0;
+
+stop_workers:
+	xkv_workers_stop(srv);
+	xkv_xprt_drain(srv);
+	xkv_sock_release(&srv->udp);
+	xkv_sock_release(&srv->listen);
+destroy_store:
+	xkv_store_destroy(srv->st);
+destroy_cache:
+	kmem_cache_destroy(srv->conn_cache);
+	return err;
+}
+
+/* Stop serving; see "Unloading" in xkv_mod.h. */
+static void xkv_srv_stop(struct xkv_server *srv)
+{
+	spin_lock(&srv->conns_lock);
+	srv->stopping = true;
+	spin_unlock(&srv->conns_lock);
+
+	xkv_sock_detach(&srv->listen);
+	xkv_sock_detach(&srv->udp);
+	xkv_workers_stop(srv);
+	xkv_maint_stop(srv);
+	/* after this no callback can queue a connection any more ... */
+	xkv_conns_close_all(srv);
+	/* ... so what is queued now is all there will ever be */
+	xkv_xprt_drain(srv);
+	xkv_sock_release(&srv->listen);
+	xkv_sock_release(&srv->udp);
+	/* a callback that fetched our function pointer has returned */
+	synchronize_net();
+
+	if (!wait_event_timeout(srv->conns_wq, !atomic_read(&srv->nconns),
+				XKV_DRAIN_TIMEOUT))
+		WARN(1, "xkv: %d connections still referenced\n",
+		     atomic_read(&srv->nconns));
+	WARN_ON(kref_read(&srv->listen.ref) != 1);
+	WARN_ON(kref_read(&srv->udp.ref) != 1);
+
+	/* hot cache: remove /dev/xkv here (phase 2) */
+	xkv_store_destroy(srv->st);
+	srv->st = NULL;
+	kmem_cache_destroy(srv->conn_cache);
+	srv->conn_cache = NULL;
+}
+
+/* "[::]:11211", or "off" for a socket not opened */
+static void xkv_addr_str(char *buf, size_t len,
+			 const struct sockaddr_storage *ss)
+{
+	if (ss->ss_family)
+		snprintf(buf, len, "%pISpc", ss);
+	else
+		strscpy(buf, "off", len);
+}
+
+static int __init xkv_init(void)
+{
+	char tcp[INET6_ADDRSTRLEN + 16], udp[INET6_ADDRSTRLEN + 16];
+	struct xkv_settings set;
+	struct xkv_server *srv;
+	int err;
+
+	err = xkv_params_to_settings(&set);
+	if (err)
+		return err;
+	srv = kzalloc(sizeof(*srv), GFP_KERNEL);
+	if (!srv)
+		return -ENOMEM;
+	WRITE_ONCE(xkv_srv, srv);
+	err = xkv_srv_start(srv, &set);
+	if (err) {
+		WRITE_ONCE(xkv_srv, NULL);
+		kfree(srv);
+		return err;
+	}
+	xkv_addr_str(tcp, sizeof(tcp), &srv->tcp_addr);
+	xkv_addr_str(udp, sizeof(udp), &srv->udp_addr);
+	pr_info("%s serving: TCP %s, UDP %s, %llu MB, %u workers\n",
+		XKV_VERSION, tcp, udp, set.maxbytes >> 20, set.threads);
+	return 0;
+}
+
+static void __exit xkv_exit(void)
+{
+	struct xkv_server *srv = xkv_srv;
+	long left;
+
+	xkv_srv_stop(srv);
+	WRITE_ONCE(xkv_srv, NULL);
+	kfree(srv);
+	left = atomic_long_read(&xkv_os_allocs);
+	WARN(left, "xkv: %ld allocations not freed\n", left);
+	pr_info("stopped\n");
+}
+
+module_init(xkv_init);
+module_exit(xkv_exit);
+
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("xkv: a memcached-compatible cache in the kernel");
+MODULE_VERSION(XKV_VERSION);

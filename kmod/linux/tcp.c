@@ -1,0 +1,480 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * tcp.c - TCP: accepting connections and driving their sessions.
+ *
+ * The listener is a transport like any other: its data_ready queues it,
+ * and the worker that takes it accepts up to a budget of connections, so
+ * that a burst of new clients does not starve the existing ones.
+ *
+ * A connection behaves as in xkvd (kmod/user/net_tcp.c). Bytes read are
+ * appended to the read buffer and offered to the session, which runs the
+ * complete commands and takes a storage command's value bytes as they
+ * come. Once more than XKV_SESS_OUT_HIGH bytes of output wait, the session
+ * stops between two commands and the worker stops reading (THROTTLED) until
+ * the socket has room again (WSPACE) and the client has taken its replies.
+ * What the session left is a backlog offered again once the output has
+ * drained, or a partial line kept for more bytes. The read buffer grows
+ * for long multi-key "get" lines up to XKV_RBUF_MAX and shrinks back.
+ *
+ * A connection closes after its output is flushed when the session says
+ * so (quit, an overlong line, a fatal error) or the client closed its
+ * side; at once on a socket error.
+ */
+#include "xkv_mod.h"
+
+#include <net/sock.h>
+#include <net/tcp.h>
+
+/* connections accepted per turn */
+#define XKV_ACCEPT_BUDGET 16
+/* reads per turn of a connection; it is queued again after that */
+#define XKV_READ_BUDGET 8
+/* how long to stop accepting after running out of memory */
+#define XKV_ACCEPT_PAUSE_MS 100
+/* what is read and dropped before closing, so the close is not a reset */
+#define XKV_LINGER_DRAIN (64 * 1024)
+
+enum xkv_conn_state {
+	XKV_CONN_OPEN,
+	XKV_CONN_DONE_EOF,
+	XKV_CONN_DONE_CLOSING,
+};
+
+static const char xkv_too_many[] = "ERROR Too many open connections\r\n";
+
+static void xkv_conn_process(struct xkv_worker *w, struct xkv_xprt *x);
+static void xkv_conn_free(struct xkv_xprt *x);
+
+static const struct xkv_xprt_ops xkv_conn_ops = {
+	.name = "tcp",
+	.process = xkv_conn_process,
+	.free = xkv_conn_free,
+};
+
+static struct xkv_conn *xkv_conn_of(struct xkv_xprt *x)
+{
+	return container_of(x, struct xkv_conn, xprt);
+}
+
+static bool xkv_conn_closing(struct xkv_conn *c)
+{
+	/* an incomplete reply would desynchronise the client: close too */
+	return xkv_sess_closing(c->sess) || xkv_sess_out(c->sess)->oom;
+}
+
+static void xkv_conn_free(struct xkv_xprt *x)
+{
+	struct xkv_conn *c = xkv_conn_of(x);
+	struct xkv_server *srv = x->srv;
+
+	WARN_ON_ONCE(x->sock || c->listed);
+	xkv_sess_free(c->sess);
+	os_free(c->rbuf);
+	xkv_store_conn_closed(srv->st);
+	kmem_cache_free(srv->conn_cache, c);
+	if (atomic_dec_and_test(&srv->nconns))
+		wake_up(&srv->conns_wq);
+}
+
+/*
+ * Closing right after a command like "quit" with more input unread would
+ * make the kernel send a reset, which can destroy the reply still in
+ * flight. Say we are done and drop what is already queued first.
+ */
+static void xkv_conn_linger(struct xkv_conn *c)
+{
+	struct socket *sock = c->xprt.sock;
+	size_t total = 0;
+	char sink[256];
+	int n;
+
+	kernel_sock_shutdown(sock, SHUT_WR);
+	while (total < XKV_LINGER_DRAIN) {
+		struct kvec iov = { .iov_base = sink, .iov_len = sizeof(sink) };
+		struct msghdr msg = { .msg_flags = MSG_DONTWAIT };
+
+		n = kernel_recvmsg(sock, &msg, &iov, 1, sizeof(sink),
+				   MSG_DONTWAIT);
+		if (n <= 0)
+			break;
+		total += n;
+	}
+}
+
+/*
+ * Close a connection: no callback reaches it after this, its socket is
+ * gone and the server forgets it. The caller still holds a reference;
+ * the last one frees the connection.
+ */
+static void xkv_conn_close(struct xkv_conn *c, const char *why, int err)
+{
+	struct xkv_server *srv = c->xprt.srv;
+	bool listed;
+
+	set_bit(XKV_XF_DEAD, &c->xprt.flags);
+	xkv_sock_detach(&c->xprt);
+	if (xkv_verbose(srv) >= 2)
+		pr_info_ratelimited("%pISpc closed: %s (%d)\n", &c->peer, why,
+				    err);
+	xkv_sock_release(&c->xprt);
+
+	spin_lock(&srv->conns_lock);
+	listed = c->listed;
+	if (listed) {
+		list_del_init(&c->node);
+		c->listed = false;
+	}
+	spin_unlock(&srv->conns_lock);
+	/* the reference the server's list held */
+	if (listed)
+		xkv_xprt_put(&c->xprt);
+}
+
+/* Send what the session has for the client, as much as the socket takes. */
+static int xkv_conn_flush(struct xkv_conn *c, struct xkv_worker *w)
+{
+	struct xkv_buf *out = xkv_sess_out(c->sess);
+	int n;
+
+	while (xkv_buf_pending(out)) {
+		struct kvec iov = {
+			.iov_base = out->data + out->off,
+			.iov_len = xkv_buf_pending(out),
+		};
+		struct msghdr msg = {
+			.msg_flags = MSG_DONTWAIT | MSG_NOSIGNAL,
+		};
+
+		n = kernel_sendmsg(c->xprt.sock, &msg, &iov, 1, iov.iov_len);
+		if (n == -EAGAIN || !n)
+			return 0;
+		if (n < 0)
+			return n;
+		w->stats->bytes_written += n;
+		xkv_buf_consume(out, n);
+	}
+	return 0;
+}
+
+/* Replace the read buffer by one of @cap bytes, keeping its contents. */
+static int xkv_conn_rbuf_resize(struct xkv_conn *c, size_t cap)
+{
+	char *p = os_zalloc(cap);
+
+	if (!p)
+		return -ENOMEM;
+	memcpy(p, c->rbuf, c->rlen);
+	os_free(c->rbuf);
+	c->rbuf = p;
+	c->rcap = cap;
+	return 0;
+}
+
+/* Make room to read into; grow only while a line is longer than it. */
+static int xkv_conn_rbuf_room(struct xkv_conn *c)
+{
+	if (c->rlen < c->rcap)
+		return 0;
+	if (c->rcap >= XKV_RBUF_MAX)
+		return -EMSGSIZE;
+	return xkv_conn_rbuf_resize(c,
+				    min_t(size_t, c->rcap * 2, XKV_RBUF_MAX));
+}
+
+/* Drop @used bytes from the front, and a big buffer once not needed. */
+static void xkv_conn_rbuf_compact(struct xkv_conn *c, size_t used)
+{
+	if (used) {
+		c->rlen -= used;
+		memmove(c->rbuf, c->rbuf + used, c->rlen);
+	}
+	if (c->rcap > XKV_RBUF_INIT && c->rlen <= XKV_RBUF_INIT / 2)
+		xkv_conn_rbuf_resize(c, XKV_RBUF_INIT);
+}
+
+/*
+ * A partial line the session declined is offered again only once it may
+ * be complete, or has doubled, or crossed XKV_LINE_MAX (where the session
+ * may judge it too long), or fills the buffer.
+ */
+static bool xkv_conn_partial_due(struct xkv_conn *c)
+{
+	size_t seen = c->stall_len;
+
+	if (!seen)
+		return true;
+	if (memchr(c->rbuf + seen, '\n', c->rlen - seen))
+		return true;
+	return c->rlen >= 2 * seen || c->rlen == c->rcap ||
+	       (seen <= XKV_LINE_MAX && c->rlen > XKV_LINE_MAX);
+}
+
+/* Offer buffered input to the session (see the top of this file). */
+static void xkv_conn_feed(struct xkv_conn *c, struct xkv_worker *w)
+{
+	size_t used;
+
+	c->backlog = false;
+	if (!c->rlen || !xkv_conn_partial_due(c))
+		return;
+	c->stall_len = 0;
+	/* a stats slot has one writer: the worker serving us right now */
+	xkv_sess_set_stats(c->sess, w->stats);
+	used = xkv_sess_input(c->sess, c->rbuf, c->rlen);
+	if (used > c->rlen)
+		used = c->rlen;
+	if (used < c->rlen && !xkv_conn_closing(c)) {
+		if (xkv_buf_pending(xkv_sess_out(c->sess)) > XKV_SESS_OUT_HIGH)
+			c->backlog = true;
+		else
+			c->stall_len = c->rlen - used;
+	}
+	xkv_conn_rbuf_compact(c, used);
+}
+
+/* Read what the socket has into the free end of the read buffer. */
+static int xkv_conn_read(struct xkv_conn *c)
+{
+	struct kvec iov = {
+		.iov_base = c->rbuf + c->rlen,
+		.iov_len = c->rcap - c->rlen,
+	};
+	struct msghdr msg = { .msg_flags = MSG_DONTWAIT };
+
+	return kernel_recvmsg(c->xprt.sock, &msg, &iov, 1, iov.iov_len,
+			      MSG_DONTWAIT);
+}
+
+/*
+ * Move bytes both ways until the socket, the back-pressure limit or the
+ * read budget stops us. Return: XKV_CONN_OPEN, XKV_CONN_DONE_* when the
+ * connection should close normally, or -errno.
+ */
+static int xkv_conn_pump(struct xkv_conn *c, struct xkv_worker *w)
+{
+	struct xkv_xprt *x = &c->xprt;
+	struct xkv_buf *out = xkv_sess_out(c->sess);
+	int err, reads = 0, n;
+	bool no_read;
+
+	for (;;) {
+		err = xkv_conn_flush(c, w);
+		if (err)
+			return err;
+		if (xkv_buf_pending(out) > XKV_SESS_OUT_HIGH)
+			break;
+		if (c->backlog) {
+			xkv_conn_feed(c, w);
+			continue;
+		}
+		if (xkv_conn_closing(c) || c->eof)
+			break;
+		if (reads >= XKV_READ_BUDGET) {
+			/* more may be waiting: come back after the others */
+			set_bit(XKV_XF_DATA, &x->flags);
+			break;
+		}
+		err = xkv_conn_rbuf_room(c);
+		if (err)
+			return err;
+
+		xkv_xprt_clear(x, XKV_XF_DATA);
+		n = xkv_conn_read(c);
+		if (n == -EAGAIN)
+			break;
+		if (n < 0)
+			return n;
+		reads++;
+		if (!n) {
+			c->eof = true;
+			continue;
+		}
+		w->stats->bytes_read += n;
+		c->rlen += n;
+		xkv_conn_feed(c, w);
+	}
+
+	if (!xkv_buf_pending(out)) {
+		if (xkv_conn_closing(c))
+			return XKV_CONN_DONE_CLOSING;
+		if (c->eof && !c->backlog)
+			return XKV_CONN_DONE_EOF;
+	}
+	/* wait for room to send; read meanwhile only below the limit */
+	no_read = c->eof || xkv_conn_closing(c) ||
+		  xkv_buf_pending(out) > XKV_SESS_OUT_HIGH;
+	assign_bit(XKV_XF_OUTPEND, &x->flags, xkv_buf_pending(out) > 0);
+	assign_bit(XKV_XF_THROTTLED, &x->flags, no_read);
+	return XKV_CONN_OPEN;
+}
+
+static void xkv_conn_process(struct xkv_worker *w, struct xkv_xprt *x)
+{
+	struct xkv_conn *c = xkv_conn_of(x);
+	int ret;
+
+	if (test_bit(XKV_XF_DEAD, &x->flags))
+		goto out;
+	xkv_xprt_clear(x, XKV_XF_WSPACE);
+	xkv_xprt_clear(x, XKV_XF_CHANGE);
+
+	ret = xkv_conn_pump(c, w);
+	switch (ret) {
+	case XKV_CONN_OPEN:
+		break;
+	case XKV_CONN_DONE_EOF:
+		xkv_conn_close(c, "end of input", 0);
+		break;
+	case XKV_CONN_DONE_CLOSING:
+		xkv_conn_linger(c);
+		xkv_conn_close(c, "closed by the session", 0);
+		break;
+	default:
+		xkv_conn_close(c, "socket error", ret);
+		break;
+	}
+out:
+	xkv_xprt_received(x);
+}
+
+/*
+ * Make a connection of an accepted socket, put it on the server's list and
+ * queue it: bytes may have arrived before its callbacks were attached.
+ */
+static int xkv_conn_new(struct xkv_server *srv, struct socket *sock)
+{
+	struct xkv_conn *c;
+	int err = -ENOMEM;
+
+	c = kmem_cache_zalloc(srv->conn_cache, GFP_KERNEL);
+	if (!c)
+		return -ENOMEM;
+	xkv_xprt_init(&c->xprt, srv, &xkv_conn_ops, sock);
+	INIT_LIST_HEAD(&c->node);
+	c->rcap = XKV_RBUF_INIT;
+	c->rbuf = os_zalloc(c->rcap);
+	if (!c->rbuf)
+		goto free_conn;
+	/* xkv_conn_feed() points it at the serving worker's slot */
+	c->sess = xkv_sess_new(srv->st, xkv_store_stats_slot(srv->st, 0),
+			       false);
+	if (!c->sess)
+		goto free_rbuf;
+	kernel_getpeername(sock, (struct sockaddr *)&c->peer);
+
+	/* replies are written whole; do not hold their tails back */
+	tcp_sock_set_nodelay(sock->sk);
+
+	spin_lock(&srv->conns_lock);
+	if (srv->stopping) {
+		spin_unlock(&srv->conns_lock);
+		err = -ESHUTDOWN;
+		goto free_sess;
+	}
+	list_add(&c->node, &srv->conns);
+	c->listed = true;
+	atomic_inc(&srv->nconns);
+	spin_unlock(&srv->conns_lock);
+
+	if (xkv_verbose(srv) >= 2)
+		pr_info_ratelimited("%pISpc connected\n", &c->peer);
+	xkv_sock_attach(&c->xprt, true, srv->listen.old_data_ready);
+	xkv_xprt_kick(&c->xprt, XKV_XF_DATA);
+	return 0;
+
+free_sess:
+	xkv_sess_free(c->sess);
+free_rbuf:
+	os_free(c->rbuf);
+free_conn:
+	kmem_cache_free(srv->conn_cache, c);
+	return err;
+}
+
+/* Over the connection limit: say so as memcached does, and hang up. */
+static void xkv_conn_refuse(struct xkv_worker *w, struct socket *sock)
+{
+	struct xkv_server *srv = w->srv;
+	struct kvec iov = {
+		.iov_base = (void *)xkv_too_many,
+		.iov_len = sizeof(xkv_too_many) - 1,
+	};
+	struct msghdr msg = { .msg_flags = MSG_DONTWAIT | MSG_NOSIGNAL };
+	int n;
+
+	n = kernel_sendmsg(sock, &msg, &iov, 1, iov.iov_len);
+	if (n > 0)
+		w->stats->bytes_written += n;
+	xkv_store_conn_rejected(srv->st);
+	if (xkv_verbose(srv) >= 2)
+		pr_info_ratelimited("connection refused: limit\n");
+}
+
+static void xkv_listen_process(struct xkv_worker *w, struct xkv_xprt *x)
+{
+	struct xkv_server *srv = w->srv;
+	struct socket *sock;
+	unsigned long retry;
+	int i, err;
+
+	xkv_xprt_clear(x, XKV_XF_DATA);
+	for (i = 0; i < XKV_ACCEPT_BUDGET; i++) {
+		if (READ_ONCE(srv->stopping) || !x->sock)
+			break;
+		err = kernel_accept(x->sock, &sock, O_NONBLOCK);
+		if (err == -EAGAIN)
+			break;
+		if (err == -ENOMEM || err == -ENFILE || err == -ENOBUFS) {
+			/* the backlog waits; the maintenance thread retries */
+			pr_warn_ratelimited("accept: %d; pausing\n", err);
+			/* | 1: zero means no retry pending */
+			retry = jiffies + msecs_to_jiffies(XKV_ACCEPT_PAUSE_MS);
+			WRITE_ONCE(srv->accept_retry, retry | 1);
+			break;
+		}
+		if (err)
+			continue; /* only that connection failed */
+		if (!xkv_store_conn_opened(srv->st)) {
+			xkv_conn_refuse(w, sock);
+			xkv_sock_restore_child(srv, sock);
+			sock_release(sock);
+			continue;
+		}
+		err = xkv_conn_new(srv, sock);
+		if (err) {
+			xkv_sock_restore_child(srv, sock);
+			sock_release(sock);
+			xkv_store_conn_closed(srv->st);
+		}
+	}
+	if (i == XKV_ACCEPT_BUDGET)
+		set_bit(XKV_XF_DATA, &x->flags);
+	xkv_xprt_received(x);
+}
+
+const struct xkv_xprt_ops xkv_listen_ops = {
+	.name = "listen",
+	.process = xkv_listen_process,
+};
+
+/**
+ * xkv_conns_close_all() - close every connection of a stopping server.
+ * @srv: server whose workers are stopped and ready list drained
+ */
+void xkv_conns_close_all(struct xkv_server *srv)
+{
+	struct xkv_conn *c;
+
+	for (;;) {
+		spin_lock(&srv->conns_lock);
+		c = list_first_entry_or_null(&srv->conns, struct xkv_conn,
+					     node);
+		if (c)
+			xkv_xprt_get(&c->xprt);
+		spin_unlock(&srv->conns_lock);
+		if (!c)
+			break;
+		xkv_conn_close(c, "module unloading", 0);
+		xkv_xprt_put(&c->xprt);
+	}
+}

@@ -1,0 +1,262 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * udp.c - memcached over UDP, framed exactly as xkvd does it
+ * (kmod/user/net_udp.c).
+ *
+ * Every datagram starts with an 8-byte frame header, four 16-bit
+ * big-endian fields: request id, sequence number, datagram count and a
+ * reserved field (any value accepted). A request must fit one datagram.
+ * The reply echoes the request id and is cut into datagrams of at most
+ * XKV_UDP_PAYLOAD bytes, header included, numbered 0..n-1, each carrying
+ * the count n.
+ *
+ * All workers share the one UDP socket through one transport. The worker
+ * that takes it receives up to XKV_UDP_BATCH datagrams into its own
+ * buffers and gives the transport back at once (queued again if more may
+ * wait), so the next datagrams are taken by another worker while this one
+ * runs the requests - the way sunrpc serves UDP. The batch keeps the one
+ * transport that carries every UDP client from getting only one
+ * datagram's worth of service per turn of the ready list, against a turn
+ * of up to XKV_READ_BUDGET reads for every TCP connection. Each worker
+ * keeps one session for all its datagrams and resets it before each: a
+ * partial command at the end of a datagram is dropped.
+ *
+ * No protection against reflection attacks yet: like memcached, keep UDP
+ * off (udp_port=0) on a port the internet can reach.
+ */
+#include "xkv_mod.h"
+
+#include <linux/kthread.h>
+#include <linux/minmax.h>
+
+/* payload bytes of one reply datagram */
+#define XKV_UDP_CHUNK (XKV_UDP_PAYLOAD - XKV_UDP_HDR)
+/* the largest reply, in payload bytes */
+#define XKV_UDP_REPLY_MAX ((size_t)XKV_UDP_MAX_DGRAMS * XKV_UDP_CHUNK)
+/* when the socket's send buffer is full: wait this long, this often */
+#define XKV_UDP_WAIT_MS 5
+#define XKV_UDP_WAITS 4
+
+static const char xkv_multi_packet[] =
+	"SERVER_ERROR multi-packet request not supported\r\n";
+static const char xkv_too_large[] = "SERVER_ERROR reply too large for UDP\r\n";
+static const char xkv_out_of_memory[] = "SERVER_ERROR out of memory\r\n";
+
+/**
+ * xkv_udp_worker_init() - give a worker its UDP session and buffers.
+ * @w: worker with its statistics slot
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int xkv_udp_worker_init(struct xkv_worker *w)
+{
+	struct xkv_udp_state *u;
+
+	u = kzalloc(sizeof(*u), GFP_KERNEL);
+	if (!u)
+		return -ENOMEM;
+	u->rx = os_zalloc((size_t)XKV_UDP_BATCH * XKV_UDP_RX_SIZE);
+	if (!u->rx)
+		goto free_udp;
+	u->hdr = os_zalloc(sizeof(*u->hdr) * XKV_UDP_MAX_DGRAMS);
+	if (!u->hdr)
+		goto free_rx;
+	u->sess = xkv_sess_new(w->srv->st, w->stats, true);
+	if (!u->sess)
+		goto free_hdr;
+	w->udp = u;
+	return 0;
+
+free_hdr:
+	os_free(u->hdr);
+free_rx:
+	os_free(u->rx);
+free_udp:
+	kfree(u);
+	return -ENOMEM;
+}
+
+/**
+ * xkv_udp_worker_exit() - free a worker's UDP state.
+ * @w: worker whose thread is stopped
+ */
+void xkv_udp_worker_exit(struct xkv_worker *w)
+{
+	struct xkv_udp_state *u = w->udp;
+
+	if (!u)
+		return;
+	xkv_sess_free(u->sess);
+	os_free(u->hdr);
+	os_free(u->rx);
+	kfree(u);
+	w->udp = NULL;
+}
+
+static void xkv_put_be16(u8 *p, u32 v)
+{
+	p[0] = (u8)(v >> 8);
+	p[1] = (u8)v;
+}
+
+/*
+ * Send @ndg datagrams described by u->hdr and @data to the sender of
+ * datagram @slot. A full send buffer is waited out briefly; after that the
+ * rest of the reply is dropped, as the network could have dropped it.
+ */
+static void xkv_udp_send(struct xkv_worker *w, int slot, const char *data,
+			 size_t len, u32 ndg)
+{
+	struct xkv_udp_state *u = w->udp;
+	struct socket *sock = w->srv->udp.sock;
+	long wait = msecs_to_jiffies(XKV_UDP_WAIT_MS);
+	u32 k = 0, waits = 0;
+	int n;
+
+	while (k < ndg) {
+		size_t at = (size_t)k * XKV_UDP_CHUNK;
+		struct kvec iov[2] = {
+			{ .iov_base = u->hdr[k], .iov_len = XKV_UDP_HDR },
+			{ .iov_base = (void *)(data + at),
+			  .iov_len = min_t(size_t, len - at, XKV_UDP_CHUNK) },
+		};
+		struct msghdr msg = {
+			.msg_name = &u->peer[slot],
+			.msg_namelen = u->peerlen[slot],
+			.msg_flags = MSG_DONTWAIT,
+		};
+
+		n = kernel_sendmsg(sock, &msg, iov, 2,
+				   iov[0].iov_len + iov[1].iov_len);
+		if (n == -EAGAIN || n == -ENOBUFS) {
+			if (waits++ >= XKV_UDP_WAITS || kthread_should_stop())
+				return;
+			schedule_timeout_interruptible(wait);
+			continue;
+		}
+		if (n < 0)
+			return;
+		w->stats->bytes_written += n;
+		k++;
+	}
+}
+
+/* Frame and send a reply of @len bytes to the sender of @slot. */
+static void xkv_udp_reply(struct xkv_worker *w, int slot, u32 id,
+			  const char *data, size_t len)
+{
+	struct xkv_udp_state *u = w->udp;
+	size_t ndg = DIV_ROUND_UP(len, XKV_UDP_CHUNK);
+	u32 k;
+
+	if (ndg > XKV_UDP_MAX_DGRAMS) {
+		data = xkv_too_large;
+		len = sizeof(xkv_too_large) - 1;
+		ndg = 1;
+	}
+	for (k = 0; k < ndg; k++) {
+		xkv_put_be16(u->hdr[k], id);
+		xkv_put_be16(u->hdr[k] + 2, k);
+		xkv_put_be16(u->hdr[k] + 4, (u32)ndg);
+		xkv_put_be16(u->hdr[k] + 6, 0);
+	}
+	xkv_udp_send(w, slot, data, len, (u32)ndg);
+}
+
+/* Run the request in datagram @slot and answer it. */
+static void xkv_udp_request(struct xkv_worker *w, int slot)
+{
+	struct xkv_udp_state *u = w->udp;
+	const u8 *d = (const u8 *)u->rx + (size_t)slot * XKV_UDP_RX_SIZE;
+	size_t len = u->len[slot], off, used;
+	struct xkv_buf *out;
+	u32 id, count;
+
+	if (len < XKV_UDP_HDR)
+		return;
+	w->stats->bytes_read += len;
+	id = (u32)d[0] << 8 | d[1];
+	count = (u32)d[4] << 8 | d[5];
+
+	xkv_sess_reset(u->sess);
+	if (count != 1) {
+		xkv_udp_reply(w, slot, id, xkv_multi_packet,
+			      sizeof(xkv_multi_packet) - 1);
+		return;
+	}
+	out = xkv_sess_out(u->sess);
+	/*
+	 * The session pauses at a command boundary once its output passes
+	 * XKV_SESS_OUT_HIGH; a datagram has no later read to resume it, so
+	 * go on until the reply could no longer be sent anyway.
+	 */
+	for (off = XKV_UDP_HDR; off < len; off += used) {
+		used = xkv_sess_input(u->sess, (const char *)d + off,
+				      len - off);
+		if (!used || xkv_buf_pending(out) > XKV_UDP_REPLY_MAX)
+			break;
+	}
+	if (out->oom)
+		xkv_udp_reply(w, slot, id, xkv_out_of_memory,
+			      sizeof(xkv_out_of_memory) - 1);
+	else if (xkv_buf_pending(out))
+		xkv_udp_reply(w, slot, id, out->data + out->off,
+			      xkv_buf_pending(out));
+	/* gives a big reply's storage back */
+	xkv_buf_consume(out, xkv_buf_pending(out));
+}
+
+/* Receive one datagram into @slot; its length, or -errno. */
+static int xkv_udp_recv(struct xkv_udp_state *u, struct socket *sock, int slot)
+{
+	struct kvec iov = {
+		.iov_base = u->rx + (size_t)slot * XKV_UDP_RX_SIZE,
+		.iov_len = XKV_UDP_RX_SIZE,
+	};
+	struct msghdr msg = {
+		.msg_name = &u->peer[slot],
+		.msg_namelen = sizeof(u->peer[slot]),
+	};
+	int n;
+
+	for (;;) {
+		n = kernel_recvmsg(sock, &msg, &iov, 1, iov.iov_len,
+				   MSG_DONTWAIT);
+		/* a request must fit one datagram: drop a truncated one */
+		if (n < 0 || !(msg.msg_flags & MSG_TRUNC))
+			break;
+		msg.msg_flags = 0;
+		msg.msg_namelen = sizeof(u->peer[slot]);
+	}
+	if (n >= 0) {
+		u->len[slot] = n;
+		u->peerlen[slot] = msg.msg_namelen;
+	}
+	return n;
+}
+
+static void xkv_udp_process(struct xkv_worker *w, struct xkv_xprt *x)
+{
+	struct xkv_udp_state *u = w->udp;
+	int i, n = 0;
+
+	xkv_xprt_clear(x, XKV_XF_DATA);
+	if (u && x->sock) {
+		for (n = 0; n < XKV_UDP_BATCH; n++) {
+			if (xkv_udp_recv(u, x->sock, n) < 0)
+				break;
+		}
+	}
+	/* a full batch: more may wait, and the next worker may take them */
+	if (n == XKV_UDP_BATCH)
+		set_bit(XKV_XF_DATA, &x->flags);
+	xkv_xprt_received(x);
+
+	for (i = 0; i < n; i++)
+		xkv_udp_request(w, i);
+}
+
+const struct xkv_xprt_ops xkv_udp_ops = {
+	.name = "udp",
+	.process = xkv_udp_process,
+};

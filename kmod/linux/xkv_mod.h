@@ -1,0 +1,294 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * xkv_mod.h - the structures shared by the files of xkv.ko's glue.
+ *
+ * The module runs the store core (kmod/core) behind in-kernel sockets. It
+ * follows the sunrpc/ksmbd pattern rather than one thread per connection:
+ *
+ *  - Every socket the module serves (the TCP listener, the UDP socket and
+ *    each TCP connection) is a transport, struct xkv_xprt, with an ops
+ *    table saying how a worker serves it.
+ *  - The socket callbacks (sk_data_ready, sk_write_space, sk_state_change)
+ *    only set a flag on the transport and queue it on the server's ready
+ *    list, then wake one worker. They run in softirq context and never
+ *    touch the store.
+ *  - A fixed pool of worker kthreads takes transports off the ready list
+ *    and serves them. XKV_XF_BUSY says a transport is queued or being
+ *    served: a transport is never on the list twice nor served by two
+ *    workers at once, so a connection's buffers and session need no lock.
+ *    A worker that is done clears XKV_XF_BUSY and queues the transport
+ *    again if a flag arrived meanwhile (xkv_xprt_received()).
+ *  - A maintenance kthread runs the store's background work.
+ *
+ * References (struct xkv_xprt.ref): a connection holds one for being on
+ * the server's connection list, one for having its callbacks attached to
+ * its socket, one for being on the ready list, and one for the worker
+ * serving it. A callback takes a reference (for the ready list) only
+ * under sk_callback_lock while the callbacks are attached, so the
+ * attachment's reference keeps the connection alive for it. The last
+ * reference frees the connection, always in process context. The
+ * listener and the UDP transport live inside the server and keep their
+ * base reference until the server is freed.
+ *
+ * Unloading (xkv_srv_stop()): mark the server stopping (no connection is
+ * added after that), detach the listener's and the UDP socket's
+ * callbacks, stop the workers (each finishes the transport in hand) and
+ * the maintenance thread, close every connection (callbacks restored,
+ * socket shut down and released), and only then drop whatever is still
+ * queued - a connection's callback may queue it until it is closed.
+ * Release the listener and the UDP socket, wait for the last connection
+ * reference, destroy the store.
+ */
+#ifndef XKV_LINUX_MOD_H
+#define XKV_LINUX_MOD_H
+
+#include "xkv_os_impl.h"
+
+#include <linux/kref.h>
+#include <linux/list.h>
+#include <linux/net.h>
+#include <linux/socket.h>
+#include <linux/spinlock.h>
+#include <linux/wait.h>
+
+#include "session.h"
+#include "store.h"
+
+/* limits of the module parameters, the same as xkvd's flags */
+#define XKV_THREADS_MAX 256u
+#define XKV_CONNS_MAX (1024u * 1024)
+#define XKV_MEMORY_MB_MAX (1024u * 1024)
+#define XKV_ITEM_SIZE_MIN 1024u
+#define XKV_ITEM_SIZE_MAX (1024u * 1024 * 1024)
+#define XKV_CHUNK_MIN_MAX (1024u * 1024)
+#define XKV_GROWTH_X100_MAX 10000u
+
+/* first size of a connection's read buffer, and the size it shrinks to */
+#define XKV_RBUF_INIT (16 * 1024)
+/* the longest line a session may need to see, plus room to see it end */
+#define XKV_RBUF_MAX (XKV_MULTIGET_LINE_MAX + XKV_LINE_MAX)
+/* a UDP request must fit one datagram; this holds the largest one */
+#define XKV_UDP_RX_SIZE 65536
+/* datagrams a worker takes per turn (as xkvd's recvmmsg batch) */
+#define XKV_UDP_BATCH 8
+/* the most datagrams one UDP reply may take (as xkvd) */
+#define XKV_UDP_MAX_DGRAMS 1024
+
+/*
+ * struct xkv_xprt.flags bits:
+ *   BUSY       queued or being served
+ *   DATA       the socket may have input (or connections to accept)
+ *   WSPACE     the socket has room to send again
+ *   CHANGE     the socket changed state: look at it
+ *   OUTPEND    output waits for room (set by the serving worker)
+ *   THROTTLED  do not read for now (set by the serving worker)
+ *   DEAD       closed: never queue it again
+ */
+enum {
+	XKV_XF_BUSY,
+	XKV_XF_DATA,
+	XKV_XF_WSPACE,
+	XKV_XF_CHANGE,
+	XKV_XF_OUTPEND,
+	XKV_XF_THROTTLED,
+	XKV_XF_DEAD,
+};
+
+struct xkv_server;
+struct xkv_worker;
+struct xkv_xprt;
+
+/**
+ * struct xkv_xprt_ops - how a kind of transport is served.
+ * @name:    for log messages
+ * @process: serve the transport; must call xkv_xprt_received() exactly
+ *           once, as soon as it no longer needs the transport to itself
+ * @free:    the last reference is gone (NULL: lives in the server)
+ */
+struct xkv_xprt_ops {
+	const char *name;
+	void (*process)(struct xkv_worker *w, struct xkv_xprt *x);
+	void (*free)(struct xkv_xprt *x);
+};
+
+/**
+ * struct xkv_xprt - a socket the workers serve.
+ * @ops:              kind
+ * @srv:              server
+ * @sock:             the socket; NULL once released
+ * @flags:            XKV_XF_*
+ * @ref:              see the top of this file
+ * @ready:            entry on srv->ready
+ * @old_data_ready:   callbacks to restore when detaching
+ * @old_write_space:  ...
+ * @old_state_change: ...
+ * @attached:         our callbacks are installed (under sk_callback_lock)
+ */
+struct xkv_xprt {
+	const struct xkv_xprt_ops *ops;
+	struct xkv_server *srv;
+	struct socket *sock;
+	unsigned long flags;
+	struct kref ref;
+	struct list_head ready;
+	void (*old_data_ready)(struct sock *sk);
+	void (*old_write_space)(struct sock *sk);
+	void (*old_state_change)(struct sock *sk);
+	bool attached;
+};
+
+/**
+ * struct xkv_conn - one TCP client.
+ * @xprt:      transport, first
+ * @node:      entry on srv->conns (while it holds the list reference)
+ * @listed:    on srv->conns
+ * @sess:      protocol session
+ * @rbuf:      bytes received and not yet used by the session
+ * @rlen:      bytes in @rbuf
+ * @rcap:      size of @rbuf
+ * @stall_len: @rlen when the session last declined a partial line
+ * @eof:       the client closed its side; flush and close
+ * @backlog:   @rbuf may hold complete commands not yet offered
+ * @peer:      client address, for verbose logs
+ */
+struct xkv_conn {
+	struct xkv_xprt xprt;
+	struct list_head node;
+	bool listed;
+	struct xkv_sess *sess;
+	char *rbuf;
+	size_t rlen;
+	size_t rcap;
+	size_t stall_len;
+	bool eof;
+	bool backlog;
+	struct sockaddr_storage peer;
+};
+
+/**
+ * struct xkv_udp_state - one worker's UDP buffers and session.
+ * @sess:    the worker's datagram session
+ * @rx:      XKV_UDP_BATCH buffers of XKV_UDP_RX_SIZE bytes
+ * @len:     length of the datagram in each buffer
+ * @peer:    the sender of each
+ * @peerlen: length of each @peer
+ * @hdr:     frame headers of the reply being sent
+ */
+struct xkv_udp_state {
+	struct xkv_sess *sess;
+	char *rx;
+	size_t len[XKV_UDP_BATCH];
+	struct sockaddr_storage peer[XKV_UDP_BATCH];
+	int peerlen[XKV_UDP_BATCH];
+	u8 (*hdr)[XKV_UDP_HDR];
+};
+
+/**
+ * struct xkv_worker - one kthread of the pool.
+ * @srv:   server
+ * @index: number, also its statistics slot
+ * @task:  the kthread (a task reference is held)
+ * @stats: counters only this worker writes
+ * @udp:   UDP state, NULL when UDP is off
+ */
+struct xkv_worker {
+	struct xkv_server *srv;
+	u32 index;
+	struct task_struct *task;
+	struct xkv_thread_stats *stats;
+	struct xkv_udp_state *udp;
+};
+
+/**
+ * struct xkv_server - the module's one server.
+ * @set:          settings the parameters produced
+ * @st:           the store
+ * @tcp_addr:     where the listener is bound (family 0: TCP off)
+ * @udp_addr:     where the UDP socket is bound (family 0: UDP off)
+ * @listen:       the TCP listener transport (sock NULL: TCP off)
+ * @udp:          the UDP transport (sock NULL: UDP off)
+ * @ready_lock:   guards @ready
+ * @ready:        transports waiting for a worker
+ * @ready_wq:     idle workers sleep here (exclusive waits)
+ * @conns_lock:   guards @conns and @stopping
+ * @conns:        every open connection
+ * @stopping:     no new connection may be added to @conns
+ * @nconns:       connections not yet freed
+ * @conns_wq:     woken when @nconns drops
+ * @accept_retry: jiffies after which to retry a failing accept (0: none)
+ * @conn_cache:   slab cache of struct xkv_conn
+ * @workers:      the pool
+ * @nworkers:     its size
+ * @maint:        the maintenance kthread (a task reference is held)
+ */
+struct xkv_server {
+	struct xkv_settings set;
+	struct xkv_store *st;
+	struct sockaddr_storage tcp_addr;
+	struct sockaddr_storage udp_addr;
+	struct xkv_xprt listen;
+	struct xkv_xprt udp;
+	spinlock_t ready_lock; /* guards @ready */
+	struct list_head ready;
+	wait_queue_head_t ready_wq;
+	spinlock_t conns_lock; /* guards @conns, @stopping */
+	struct list_head conns;
+	bool stopping;
+	atomic_t nconns;
+	wait_queue_head_t conns_wq;
+	unsigned long accept_retry;
+	struct kmem_cache *conn_cache;
+	struct xkv_worker *workers;
+	u32 nworkers;
+	struct task_struct *maint;
+};
+
+/* main.c: the server, for xkv_os_rusage() */
+extern struct xkv_server *xkv_srv;
+
+/*
+ * The log level: the verbose= parameter (writable in sysfs) or the
+ * protocol's "verbosity" command, whichever is higher.
+ */
+static inline int xkv_verbose(const struct xkv_server *srv)
+{
+	const struct xkv_settings *set = xkv_store_settings(srv->st);
+
+	return max(READ_ONCE(xkv_os_verbose), READ_ONCE(set->verbose));
+}
+
+/* xprt.c */
+void xkv_xprt_init(struct xkv_xprt *x, struct xkv_server *srv,
+		   const struct xkv_xprt_ops *ops, struct socket *sock);
+void xkv_xprt_get(struct xkv_xprt *x);
+void xkv_xprt_put(struct xkv_xprt *x);
+void xkv_xprt_enqueue(struct xkv_xprt *x);
+void xkv_xprt_kick(struct xkv_xprt *x, int bit);
+void xkv_xprt_clear(struct xkv_xprt *x, int bit);
+void xkv_xprt_received(struct xkv_xprt *x);
+void xkv_xprt_drain(struct xkv_server *srv);
+int xkv_workers_start(struct xkv_server *srv);
+void xkv_workers_stop(struct xkv_server *srv);
+int xkv_maint_start(struct xkv_server *srv);
+void xkv_maint_stop(struct xkv_server *srv);
+
+/* sock.c */
+int xkv_sock_check_addr(const char *addr);
+int xkv_sock_open(const char *addr, u32 port, int type, struct socket **res,
+		  struct sockaddr_storage *ss);
+void xkv_sock_attach(struct xkv_xprt *x, bool conn,
+		     void (*old_data_ready)(struct sock *sk));
+void xkv_sock_detach(struct xkv_xprt *x);
+void xkv_sock_restore_child(struct xkv_server *srv, struct socket *sock);
+void xkv_sock_release(struct xkv_xprt *x);
+
+/* tcp.c */
+extern const struct xkv_xprt_ops xkv_listen_ops;
+void xkv_conns_close_all(struct xkv_server *srv);
+
+/* udp.c */
+extern const struct xkv_xprt_ops xkv_udp_ops;
+int xkv_udp_worker_init(struct xkv_worker *w);
+void xkv_udp_worker_exit(struct xkv_worker *w);
+
+#endif /* XKV_LINUX_MOD_H */

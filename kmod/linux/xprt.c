@@ -1,0 +1,376 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * xprt.c - the ready list, the worker pool and the maintenance thread.
+ *
+ * A transport is queued when one of its flags asks for work and no worker
+ * owns it (XKV_XF_BUSY clear). The flag is set before BUSY is tested, and
+ * a worker clears BUSY before it looks at the flags again, both with full
+ * barriers in between: either the callback sees BUSY clear and queues the
+ * transport, or the worker sees the flag and queues it. No wakeup is lost
+ * and no transport is served twice at once.
+ */
+#include "xkv_mod.h"
+
+#include <linux/jiffies.h>
+#include <linux/kthread.h>
+#include <linux/sched/task.h>
+
+/* maintenance: a step this often, or every tick while work is pending */
+#define XKV_MAINT_IDLE_MS 100
+#define XKV_MAINT_BUSY_MS 1
+
+/**
+ * xkv_xprt_init() - set up a transport with one reference.
+ * @x:    transport
+ * @srv:  server
+ * @ops:  its kind
+ * @sock: its socket
+ */
+void xkv_xprt_init(struct xkv_xprt *x, struct xkv_server *srv,
+		   const struct xkv_xprt_ops *ops, struct socket *sock)
+{
+	x->ops = ops;
+	x->srv = srv;
+	x->sock = sock;
+	x->flags = 0;
+	kref_init(&x->ref);
+	INIT_LIST_HEAD(&x->ready);
+}
+
+/**
+ * xkv_xprt_get() - take a reference.
+ * @x: transport the caller already holds a reference to (or whose
+ *     socket callbacks are attached, under sk_callback_lock)
+ */
+void xkv_xprt_get(struct xkv_xprt *x)
+{
+	kref_get(&x->ref);
+}
+
+static void xkv_xprt_last_put(struct kref *ref)
+{
+	struct xkv_xprt *x = container_of(ref, struct xkv_xprt, ref);
+
+	if (!WARN_ON_ONCE(!x->ops->free))
+		x->ops->free(x);
+}
+
+/**
+ * xkv_xprt_put() - drop a reference; the last one frees a connection.
+ * @x: transport
+ *
+ * Context: process context (freeing a session may sleep).
+ */
+void xkv_xprt_put(struct xkv_xprt *x)
+{
+	kref_put(&x->ref, xkv_xprt_last_put);
+}
+
+static bool xkv_xprt_ready(const struct xkv_xprt *x)
+{
+	unsigned long f = READ_ONCE(x->flags);
+
+	if (f & BIT(XKV_XF_DEAD))
+		return false;
+	if (f & BIT(XKV_XF_CHANGE))
+		return true;
+	if ((f & BIT(XKV_XF_DATA)) && !(f & BIT(XKV_XF_THROTTLED)))
+		return true;
+	return (f & BIT(XKV_XF_WSPACE)) && (f & BIT(XKV_XF_OUTPEND));
+}
+
+/**
+ * xkv_xprt_enqueue() - queue a transport for a worker if it needs one.
+ * @x: transport
+ *
+ * Context: any; called from socket callbacks in softirq context.
+ */
+void xkv_xprt_enqueue(struct xkv_xprt *x)
+{
+	struct xkv_server *srv = x->srv;
+
+	if (!xkv_xprt_ready(x))
+		return;
+	/* fully ordered: pairs with the barrier in xkv_xprt_received() */
+	if (test_and_set_bit(XKV_XF_BUSY, &x->flags))
+		return;
+	xkv_xprt_get(x);
+	spin_lock_bh(&srv->ready_lock);
+	list_add_tail(&x->ready, &srv->ready);
+	spin_unlock_bh(&srv->ready_lock);
+	wake_up(&srv->ready_wq);
+}
+
+/**
+ * xkv_xprt_kick() - set a flag and queue the transport.
+ * @x:   transport
+ * @bit: XKV_XF_DATA, XKV_XF_WSPACE or XKV_XF_CHANGE
+ */
+void xkv_xprt_kick(struct xkv_xprt *x, int bit)
+{
+	set_bit(bit, &x->flags);
+	/* the flag is visible before BUSY is tested in the enqueue */
+	smp_mb__after_atomic();
+	xkv_xprt_enqueue(x);
+}
+
+/**
+ * xkv_xprt_clear() - clear a flag before looking at the socket.
+ * @x:   transport the calling worker owns
+ * @bit: XKV_XF_DATA, XKV_XF_WSPACE or XKV_XF_CHANGE
+ *
+ * A callback that fires after this sets the flag again, so the event is
+ * not lost even if the worker's look at the socket comes too early.
+ */
+void xkv_xprt_clear(struct xkv_xprt *x, int bit)
+{
+	clear_bit(bit, &x->flags);
+	/* the clear is visible before the socket is read or written */
+	smp_mb__after_atomic();
+}
+
+/**
+ * xkv_xprt_received() - a worker gives the transport back.
+ * @x: transport the calling worker took off the ready list
+ *
+ * Whatever the worker changed in the transport is visible to the next
+ * worker that takes it. If a flag asked for work meanwhile, the transport
+ * goes back on the ready list at once.
+ */
+void xkv_xprt_received(struct xkv_xprt *x)
+{
+	clear_bit_unlock(XKV_XF_BUSY, &x->flags);
+	/* BUSY is clear before the flags are read: pairs with kick */
+	smp_mb__after_atomic();
+	xkv_xprt_enqueue(x);
+}
+
+static struct xkv_xprt *xkv_xprt_dequeue(struct xkv_server *srv)
+{
+	struct xkv_xprt *x;
+
+	spin_lock_bh(&srv->ready_lock);
+	x = list_first_entry_or_null(&srv->ready, struct xkv_xprt, ready);
+	if (x)
+		list_del_init(&x->ready);
+	spin_unlock_bh(&srv->ready_lock);
+	return x;
+}
+
+/**
+ * xkv_xprt_drain() - drop every transport still on the ready list.
+ * @srv: server whose workers are stopped
+ */
+void xkv_xprt_drain(struct xkv_server *srv)
+{
+	struct xkv_xprt *x;
+
+	while ((x = xkv_xprt_dequeue(srv))) {
+		clear_bit_unlock(XKV_XF_BUSY, &x->flags);
+		xkv_xprt_put(x);
+	}
+}
+
+static bool xkv_worker_wanted(struct xkv_server *srv)
+{
+	return !list_empty(&srv->ready) || kthread_should_stop();
+}
+
+/* Sleep until a transport is queued (one worker is woken per transport). */
+static void xkv_worker_sleep(struct xkv_server *srv)
+{
+	wait_event_interruptible_exclusive(srv->ready_wq,
+					   xkv_worker_wanted(srv));
+}
+
+static int xkv_worker_main(void *arg)
+{
+	struct xkv_worker *w = arg;
+	struct xkv_server *srv = w->srv;
+	struct xkv_xprt *x;
+
+	while (!kthread_should_stop()) {
+		x = xkv_xprt_dequeue(srv);
+		if (!x) {
+			xkv_worker_sleep(srv);
+			continue;
+		}
+		x->ops->process(w, x);
+		xkv_xprt_put(x);
+		cond_resched();
+	}
+	return 0;
+}
+
+/**
+ * xkv_workers_start() - create and start the worker pool.
+ * @srv: server with its store and sockets open
+ *
+ * On failure, xkv_workers_stop() cleans up what was started.
+ *
+ * Return: 0 or -errno.
+ */
+int xkv_workers_start(struct xkv_server *srv)
+{
+	struct xkv_worker *w;
+	u32 i;
+	int err;
+
+	srv->workers =
+		kcalloc(srv->set.threads, sizeof(*srv->workers), GFP_KERNEL);
+	if (!srv->workers)
+		return -ENOMEM;
+	srv->nworkers = srv->set.threads;
+	for (i = 0; i < srv->nworkers; i++) {
+		w = &srv->workers[i];
+		w->srv = srv;
+		w->index = i;
+		w->stats = xkv_store_stats_slot(srv->st, i);
+		if (srv->udp.sock) {
+			err = xkv_udp_worker_init(w);
+			if (err)
+				return err;
+		}
+	}
+	for (i = 0; i < srv->nworkers; i++) {
+		struct task_struct *t;
+
+		w = &srv->workers[i];
+		t = kthread_create(xkv_worker_main, w, "xkv-worker/%u", i);
+		if (IS_ERR(t)) {
+			pr_err("cannot start worker %u: %ld\n", i, PTR_ERR(t));
+			return PTR_ERR(t);
+		}
+		get_task_struct(t);
+		w->task = t;
+		if (!i)
+			WRITE_ONCE(xkv_os_pid, (long)task_pid_nr(t));
+		wake_up_process(t);
+	}
+	return 0;
+}
+
+/**
+ * xkv_workers_stop() - stop the pool and free what the workers own.
+ * @srv: server
+ *
+ * Each worker finishes the transport it is serving. Transports still
+ * queued afterwards are left for xkv_xprt_drain().
+ */
+void xkv_workers_stop(struct xkv_server *srv)
+{
+	struct xkv_worker *w;
+	u32 i;
+
+	if (!srv->workers)
+		return;
+	/*
+	 * Stop them all before dropping any task reference: a worker still
+	 * running may read the others' tasks for "stats" (xkv_os_rusage()).
+	 */
+	for (i = 0; i < srv->nworkers; i++) {
+		w = &srv->workers[i];
+		if (w->task)
+			kthread_stop(w->task);
+	}
+	for (i = 0; i < srv->nworkers; i++) {
+		w = &srv->workers[i];
+		if (w->task)
+			put_task_struct(w->task);
+		w->task = NULL;
+		xkv_udp_worker_exit(w);
+	}
+	kfree(srv->workers);
+	srv->workers = NULL;
+	srv->nworkers = 0;
+}
+
+static int xkv_maint_main(void *arg)
+{
+	struct xkv_server *srv = arg;
+	unsigned long retry;
+	long wait;
+	bool more;
+
+	while (!kthread_should_stop()) {
+		more = xkv_store_maintain(srv->st);
+
+		/* accept failed for want of memory: try again now */
+		retry = READ_ONCE(srv->accept_retry);
+		if (retry && time_after_eq(jiffies, retry)) {
+			WRITE_ONCE(srv->accept_retry, 0);
+			xkv_xprt_kick(&srv->listen, XKV_XF_DATA);
+		}
+
+		wait = msecs_to_jiffies(more ? XKV_MAINT_BUSY_MS :
+					       XKV_MAINT_IDLE_MS);
+		set_current_state(TASK_INTERRUPTIBLE);
+		if (!kthread_should_stop())
+			schedule_timeout(wait);
+		__set_current_state(TASK_RUNNING);
+	}
+	return 0;
+}
+
+/**
+ * xkv_maint_start() - start the maintenance thread.
+ * @srv: server with its store
+ *
+ * Return: 0 or -errno.
+ */
+int xkv_maint_start(struct xkv_server *srv)
+{
+	struct task_struct *t;
+
+	t = kthread_run(xkv_maint_main, srv, "xkv-maint");
+	if (IS_ERR(t)) {
+		pr_err("cannot start the maintenance thread: %ld\n",
+		       PTR_ERR(t));
+		return PTR_ERR(t);
+	}
+	get_task_struct(t);
+	srv->maint = t;
+	return 0;
+}
+
+/**
+ * xkv_maint_stop() - stop the maintenance thread.
+ * @srv: server whose workers are stopped (they read the thread's CPU time)
+ */
+void xkv_maint_stop(struct xkv_server *srv)
+{
+	if (!srv->maint)
+		return;
+	kthread_stop(srv->maint);
+	put_task_struct(srv->maint);
+	srv->maint = NULL;
+}
+
+/**
+ * xkv_os_rusage() - CPU time the module's kthreads have used.
+ * @user_us: set to 0: kthreads never run in user mode
+ * @sys_us:  microseconds, workers and maintenance thread together
+ *
+ * Called by "stats" from a worker, so the pool is up; every task pointer
+ * read here is pinned by a task reference until the pool is freed.
+ */
+void xkv_os_rusage(u64 *user_us, u64 *sys_us)
+{
+	struct xkv_server *srv = READ_ONCE(xkv_srv);
+	u64 ns = 0;
+	u32 i;
+
+	*user_us = 0;
+	*sys_us = 0;
+	if (!srv || !srv->workers)
+		return;
+	for (i = 0; i < srv->nworkers; i++) {
+		struct task_struct *t = READ_ONCE(srv->workers[i].task);
+
+		if (t)
+			ns += READ_ONCE(t->se.sum_exec_runtime);
+	}
+	if (srv->maint)
+		ns += READ_ONCE(srv->maint->se.sum_exec_runtime);
+	*sys_us = div_u64(ns, NSEC_PER_USEC);
+}

@@ -1,0 +1,105 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# kmod.mk - the kernel module and its VM test. Paths are relative to the
+# repository root; the top-level Makefile includes this file, and it also
+# works alone:
+#
+#   make -f mk/kmod.mk kmod      build/xkv.ko against Debian's 6.1 headers
+#   make -f mk/kmod.mk vmtest    boot Debian's 6.1 kernel under qemu (TCG)
+#                                with the module and run tests/vm/ in it
+#   make -f mk/kmod.mk kmod-clean
+#
+# Variables:
+#   KDIR=DIR        kernel build tree (default: the headers Debian's
+#                   linux-headers-amd64 points at, installed if missing)
+#   VM_KERNEL=FILE  kernel to boot (default: the matching Debian image,
+#                   downloaded once into build/vm/kernel/)
+#   VM_TIMEOUT=SEC  bound on the whole boot and test (default 300)
+#   VM_ARGS=...     more arguments for tests/vm/run.sh (e.g. -v)
+#
+# Kbuild runs in build/kmod/src/kmod/, inside a mirror of the parts of the
+# repository the module is built from (kmod/Kbuild, kmod/core/,
+# kmod/linux/ and the headers of bpf/, which the core includes as
+# "../../bpf/..."), made of symlinks and laid out as in the repository, so
+# that no object file lands in the source tree. The build fails on any
+# compiler or modpost warning.
+
+BUILD ?= build
+# this file, for the recursive make in vmtest
+KMOD_MK := $(lastword $(MAKEFILE_LIST))
+
+KMOD_DEPS := scripts/kmod-deps.sh
+# recursive on purpose: only evaluated (and the headers only installed)
+# when a kmod target runs
+KDIR ?= $(shell $(KMOD_DEPS) kdir)
+
+KMOD_MIRROR := $(BUILD)/kmod/src
+KMOD_TREE := $(KMOD_MIRROR)/kmod
+KMOD_KO := $(BUILD)/xkv.ko
+KMOD_SRCS = kmod/Kbuild $(sort $(wildcard kmod/core/*.c kmod/core/*.h \
+					  kmod/linux/*.c kmod/linux/*.h \
+					  bpf/*.h))
+
+VM_DIR := $(BUILD)/vm
+VM_KERNEL_DIR := $(VM_DIR)/kernel
+VM_KERNEL ?= $(VM_KERNEL_DIR)/vmlinux
+VM_TIMEOUT ?= 300
+VM_ARGS ?=
+VM_MUSL_CC ?= musl-gcc
+VM_PROTOTEST := $(VM_DIR)/xkv-prototest
+VM_LOAD := $(VM_DIR)/xkv-load
+VM_PROTO_SRCS = $(sort $(wildcard tests/proto/*.c))
+VM_PROTO_HDRS = $(sort $(wildcard tests/proto/*.h))
+VM_CFLAGS := -static -O2 -Wall -Wextra
+
+.PHONY: kmod kmod-clean vmtest vm-kernel
+
+kmod:
+	@mkdir -p $(KMOD_TREE)
+	@find $(KMOD_MIRROR) -type l -delete
+	@for f in $(KMOD_SRCS); do \
+		d=$(KMOD_MIRROR)/$$f; \
+		mkdir -p "$${d%/*}" && ln -s "$(CURDIR)/$$f" "$$d" || exit 1; \
+	done
+	@kdir='$(KDIR)'; \
+	if [ -z "$$kdir" ] || [ ! -f "$$kdir/Makefile" ]; then \
+		echo "kmod: no kernel build tree (KDIR='$$kdir')" >&2; \
+		exit 1; \
+	fi; \
+	log=$(KMOD_TREE)/build.log; \
+	$(MAKE) -C "$$kdir" M="$(CURDIR)/$(KMOD_TREE)" modules >$$log 2>&1; \
+	rc=$$?; cat $$log; \
+	if [ $$rc -ne 0 ]; then exit $$rc; fi; \
+	if grep -qi 'warning' $$log; then \
+		echo "kmod: the build printed warnings" >&2; exit 1; \
+	fi
+	@cmp -s $(KMOD_TREE)/xkv.ko $(KMOD_KO) || \
+		cp $(KMOD_TREE)/xkv.ko $(KMOD_KO)
+	@echo "kmod: $(KMOD_KO)"
+
+kmod-clean:
+	rm -rf $(BUILD)/kmod $(KMOD_KO) $(VM_DIR)/initramfs* \
+		$(VM_PROTOTEST) $(VM_LOAD)
+
+# Static test programs for the guest (musl: small, no NSS).
+$(VM_PROTOTEST): $(VM_PROTO_SRCS) $(VM_PROTO_HDRS)
+	@mkdir -p $(@D)
+	@command -v $(VM_MUSL_CC) >/dev/null || $(KMOD_DEPS) install
+	$(VM_MUSL_CC) $(VM_CFLAGS) -o $@ $(VM_PROTO_SRCS)
+
+$(VM_LOAD): tests/vm/xkv-load.c
+	@mkdir -p $(@D)
+	@command -v $(VM_MUSL_CC) >/dev/null || $(KMOD_DEPS) install
+	$(VM_MUSL_CC) $(VM_CFLAGS) -o $@ $<
+
+# Cheap when present: the script compares the ABI it recorded.
+vm-kernel:
+	@if [ "$(VM_KERNEL)" = "$(VM_KERNEL_DIR)/vmlinux" ]; then \
+		$(KMOD_DEPS) kernel $(VM_KERNEL_DIR); fi
+
+# The kernel first: fetching it may move the headers to a newer ABI, and
+# the module must be built against the kernel that boots.
+vmtest: vm-kernel $(VM_PROTOTEST) $(VM_LOAD)
+	@$(MAKE) --no-print-directory -f $(KMOD_MK) BUILD=$(BUILD) kmod
+	tests/vm/run.sh -k $(VM_KERNEL) -m $(KMOD_KO) -p $(VM_PROTOTEST) \
+		-l $(VM_LOAD) -o $(VM_DIR) -t $(VM_TIMEOUT) $(VM_ARGS)

@@ -1,0 +1,189 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# run.sh - boot Debian's kernel in qemu with xkv.ko and run tests/vm/init.sh.
+#
+#   tests/vm/run.sh -k VMLINUX -m XKV.KO -p PROTOTEST -l LOAD [-o DIR]
+#                   [-i INIT] [-t SECONDS] [-v]
+#
+#   -k  kernel to boot (ELF vmlinux with a PVH entry, or a bzImage)
+#   -m  the module
+#   -p  static xkv-prototest
+#   -l  static xkv-load
+#   -o  where the initramfs and console.log go (default build/vm)
+#   -i  the guest's /init (default tests/vm/init.sh next to this script)
+#   -t  bound on the whole boot and test (default 300)
+#   -v  print the whole console log even when everything passed
+#
+# The guest is qemu TCG (this machine's /dev/kvm cannot run a stock
+# kernel), 2 vCPUs, serial console to DIR/console.log. The result is read
+# from the log: every TAP line of every suite, the suites' exit statuses
+# and the guest's own "XKV-VMTEST: PASS" line. On any failure, a timeout
+# or a guest that never got that far, the whole log is printed and the
+# exit status is 1. The last line is "vmtest: N passed, N failed".
+set -euo pipefail
+
+KERNEL='' MODULE='' PROTOTEST='' LOAD='' INIT=''
+OUT=build/vm TIMEOUT=300 VERBOSE=0
+
+usage() {
+	sed -n '4,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+	exit 2
+}
+
+while getopts "k:m:p:l:o:i:t:vh" opt; do
+	case $opt in
+	k) KERNEL=$OPTARG ;;
+	m) MODULE=$OPTARG ;;
+	p) PROTOTEST=$OPTARG ;;
+	l) LOAD=$OPTARG ;;
+	o) OUT=$OPTARG ;;
+	i) INIT=$OPTARG ;;
+	t) TIMEOUT=$OPTARG ;;
+	v) VERBOSE=1 ;;
+	*) usage ;;
+	esac
+done
+[[ -n $KERNEL && -n $MODULE && -n $PROTOTEST && -n $LOAD ]] || usage
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+INIT=${INIT:-$HERE/init.sh}
+BUSYBOX=$(command -v busybox || true)
+
+die() {
+	echo "vmtest: $*" >&2
+	echo "vmtest: 0 passed, 1 failed"
+	exit 1
+}
+
+for f in "$KERNEL" "$MODULE" "$PROTOTEST" "$LOAD" "$INIT"; do
+	[[ -f $f ]] || die "missing $f"
+done
+[[ -n $BUSYBOX ]] || die "busybox not found (scripts/kmod-deps.sh)"
+# the guest has no libraries at all
+if readelf -l "$BUSYBOX" 2>/dev/null | grep -q INTERP; then
+	die "$BUSYBOX is not static (install busybox-static)"
+fi
+# a module built for another kernel would only fail at insmod
+kver=$(grep -a -o -m 1 'Linux version [^ ]*' "$KERNEL" | head -n 1 |
+	cut -d' ' -f3 || true)
+mver=$(grep -a -o -m 1 'vermagic=[^ ]*' "$MODULE" | head -n 1 |
+	cut -d= -f2 || true)
+if [[ -n $kver && -n $mver && $kver != "$mver" ]]; then
+	die "$MODULE is built for $mver, $KERNEL is $kver"
+fi
+command -v qemu-system-x86_64 >/dev/null ||
+	die "qemu-system-x86_64 not found (scripts/kmod-deps.sh)"
+
+# --- initramfs ------------------------------------------------------------
+
+mkdir -p "$OUT"
+ROOT=$(mktemp -d)
+trap 'rm -rf "$ROOT"' EXIT
+mkdir -p "$ROOT"/{bin,dev,proc,sys,tmp}
+cp "$BUSYBOX" "$ROOT/bin/busybox"
+ln -s busybox "$ROOT/bin/sh"
+cp "$INIT" "$ROOT/init"
+chmod 755 "$ROOT/init"
+cp "$PROTOTEST" "$ROOT/bin/xkv-prototest"
+cp "$LOAD" "$ROOT/bin/xkv-load"
+# phase 2: memccapable and the libraries it needs, and the xkv loader with
+# its BPF objects, are copied in here
+# debug info only makes the image bigger; symbols stay for backtraces
+strip --strip-debug -o "$ROOT/xkv.ko" "$MODULE"
+# early console for /init; without root, init.sh opens it itself
+mknod -m 600 "$ROOT/dev/console" c 5 1 2>/dev/null || true
+
+INITRD=$OUT/initramfs.cpio.gz
+(cd "$ROOT" && find . | cpio -o -H newc --quiet) | gzip -1 >"$INITRD"
+
+# --- boot -----------------------------------------------------------------
+
+LOG=$OUT/console.log
+: >"$LOG"
+# slab_nomerge + slub_debug: the module's own slab cache reports objects
+# left at unload, and poisoning turns a use-after-free into a report
+APPEND="console=ttyS0 loglevel=4 panic=-1 slab_nomerge slub_debug=FZP"
+APPEND+=" rdinit=/init"
+
+echo "vmtest: booting $(basename "$KERNEL") with $(basename "$MODULE")" \
+	"(timeout ${TIMEOUT}s, log $LOG)"
+start=$(date +%s)
+rc=0
+timeout -k 10 "$TIMEOUT" qemu-system-x86_64 \
+	-accel tcg,thread=multi -cpu max -smp 2 -m 1024 \
+	-nographic -nodefaults -no-reboot -monitor none \
+	-serial "file:$LOG" \
+	-kernel "$KERNEL" -initrd "$INITRD" -append "$APPEND" \
+	</dev/null || rc=$?
+secs=$(($(date +%s) - start))
+
+# --- result ---------------------------------------------------------------
+
+[[ -f $LOG ]] || die "$LOG vanished while the VM ran"
+CLEAN=$(mktemp)
+trap 'rm -rf "$ROOT" "$CLEAN"' EXIT
+tr -d '\r' <"$LOG" >"$CLEAN"
+
+passed=0
+failed=0
+problems=()
+
+if ((rc == 124 || rc == 137)); then
+	problems+=("timed out after ${TIMEOUT}s")
+elif ((rc != 0)); then
+	problems+=("qemu exited with status $rc")
+fi
+
+# every suite: its TAP lines and its exit status
+mapfile -t suites < <(sed -n 's/^XKV-SUITE-BEGIN \(.*\)$/\1/p' "$CLEAN")
+for s in "${suites[@]}"; do
+	block=$(sed -n "/^XKV-SUITE-BEGIN $s\$/,/^XKV-SUITE-END $s /p" \
+		"$CLEAN")
+	p=$(grep -c '^ok ' <<<"$block" || true)
+	f=$(grep -c '^not ok ' <<<"$block" || true)
+	end=$(grep "^XKV-SUITE-END $s " <<<"$block" || true)
+	plan=$(grep -m 1 -o '^1\.\.[0-9]*' <<<"$block" || true)
+	src=${end##*rc=}
+	echo "vmtest: suite $s: $p passed, $f failed, exit ${src:-?}"
+	passed=$((passed + p))
+	failed=$((failed + f))
+	if [[ -z $end ]]; then
+		problems+=("suite $s did not finish")
+		failed=$((failed + 1))
+	elif [[ $src != 0 ]]; then
+		((f > 0)) || failed=$((failed + 1))
+		problems+=("suite $s exited $src")
+	fi
+	if [[ -z $plan ]]; then
+		problems+=("suite $s printed no TAP plan")
+	elif ((p + f < ${plan#1..})); then
+		problems+=("suite $s ran $((p + f)) of ${plan#1..} tests")
+	fi
+	grep '^not ok ' <<<"$block" | sed 's/^/vmtest:   /' || true
+done
+((${#suites[@]} > 0)) || problems+=("no test suite ran")
+
+# the guest's own checks (rmmod under load, reload, dmesg) count as one
+if grep -q '^XKV-VMTEST: PASS$' "$CLEAN"; then
+	passed=$((passed + 1))
+else
+	failed=$((failed + 1))
+	verdict=$(grep -m 1 '^XKV-VMTEST: ' "$CLEAN" || true)
+	[[ -n $verdict ]] ||
+		verdict="the guest never reported (crash, hang or panic?)"
+	problems+=("$verdict")
+fi
+grep '^xkv-vm: rmmod took' "$CLEAN" | sed 's/^/vmtest: /' || true
+
+if ((${#problems[@]} > 0 || failed > 0 || VERBOSE)); then
+	echo "vmtest: ---- console log ($LOG) ----"
+	cat "$CLEAN"
+	echo "vmtest: ---- end of console log ----"
+fi
+for p in "${problems[@]}"; do
+	echo "vmtest: FAIL: $p"
+done
+echo "vmtest: boot and tests took ${secs}s"
+echo "vmtest: $passed passed, $failed failed"
+((${#problems[@]} == 0 && failed == 0))
