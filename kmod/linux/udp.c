@@ -27,20 +27,13 @@
 #include "xkv_mod.h"
 
 #include <linux/kthread.h>
-#include <linux/minmax.h>
 
 /* payload bytes of one reply datagram */
-#define XKV_UDP_CHUNK (XKV_UDP_PAYLOAD - XKV_UDP_HDR)
 /* the largest reply, in payload bytes */
-#define XKV_UDP_REPLY_MAX ((size_t)XKV_UDP_MAX_DGRAMS * XKV_UDP_CHUNK)
 /* when the socket's send buffer is full: wait this long, this often */
 #define XKV_UDP_WAIT_MS 5
 #define XKV_UDP_WAITS 4
 
-static const char xkv_multi_packet[] =
-	"SERVER_ERROR multi-packet request not supported\r\n";
-static const char xkv_too_large[] = "SERVER_ERROR reply too large for UDP\r\n";
-static const char xkv_out_of_memory[] = "SERVER_ERROR out of memory\r\n";
 
 /**
  * xkv_udp_worker_init() - give a worker its UDP session and buffers.
@@ -93,19 +86,13 @@ void xkv_udp_worker_exit(struct xkv_worker *w)
 	w->udp = NULL;
 }
 
-static void xkv_put_be16(u8 *p, u32 v)
-{
-	p[0] = (u8)(v >> 8);
-	p[1] = (u8)v;
-}
-
 /*
- * Send @ndg datagrams described by u->hdr and @data to the sender of
- * datagram @slot. A full send buffer is waited out briefly; after that the
- * rest of the reply is dropped, as the network could have dropped it.
+ * Send the datagrams of @r to the sender of datagram @slot. A full send
+ * buffer is waited out briefly; after that the rest of the reply is
+ * dropped, as the network could have dropped it.
  */
-static void xkv_udp_send(struct xkv_worker *w, int slot, const char *data,
-			 size_t len, u32 ndg)
+static void xkv_udp_send(struct xkv_worker *w, int slot,
+			 const struct xkv_udp_reply *r)
 {
 	struct xkv_udp_state *u = w->udp;
 	struct socket *sock = w->srv->udp.sock;
@@ -113,12 +100,12 @@ static void xkv_udp_send(struct xkv_worker *w, int slot, const char *data,
 	u32 k = 0, waits = 0;
 	int n;
 
-	while (k < ndg) {
+	while (k < r->ndg) {
 		size_t at = (size_t)k * XKV_UDP_CHUNK;
 		struct kvec iov[2] = {
-			{ .iov_base = u->hdr[k], .iov_len = XKV_UDP_HDR },
-			{ .iov_base = (void *)(data + at),
-			  .iov_len = min_t(size_t, len - at, XKV_UDP_CHUNK) },
+			{ .iov_base = r->hdr[k], .iov_len = XKV_UDP_HDR },
+			{ .iov_base = (void *)(r->data + at),
+			  .iov_len = xkv_udp_chunk_len(r, k) },
 		};
 		struct msghdr msg = {
 			.msg_name = &u->peer[slot],
@@ -141,69 +128,17 @@ static void xkv_udp_send(struct xkv_worker *w, int slot, const char *data,
 	}
 }
 
-/* Frame and send a reply of @len bytes to the sender of @slot. */
-static void xkv_udp_reply(struct xkv_worker *w, int slot, u32 id,
-			  const char *data, size_t len)
-{
-	struct xkv_udp_state *u = w->udp;
-	size_t ndg = DIV_ROUND_UP(len, XKV_UDP_CHUNK);
-	u32 k;
-
-	if (ndg > XKV_UDP_MAX_DGRAMS) {
-		data = xkv_too_large;
-		len = sizeof(xkv_too_large) - 1;
-		ndg = 1;
-	}
-	for (k = 0; k < ndg; k++) {
-		xkv_put_be16(u->hdr[k], id);
-		xkv_put_be16(u->hdr[k] + 2, k);
-		xkv_put_be16(u->hdr[k] + 4, (u32)ndg);
-		xkv_put_be16(u->hdr[k] + 6, 0);
-	}
-	xkv_udp_send(w, slot, data, len, (u32)ndg);
-}
-
 /* Run the request in datagram @slot and answer it. */
-static void xkv_udp_request(struct xkv_worker *w, int slot)
+static void xkv_udp_serve(struct xkv_worker *w, int slot)
 {
 	struct xkv_udp_state *u = w->udp;
 	const u8 *d = (const u8 *)u->rx + (size_t)slot * XKV_UDP_RX_SIZE;
-	size_t len = u->len[slot], off, used;
-	struct xkv_buf *out;
-	u32 id, count;
+	struct xkv_udp_reply r = { .hdr = u->hdr };
 
-	if (len < XKV_UDP_HDR)
-		return;
-	w->stats->bytes_read += len;
-	id = (u32)d[0] << 8 | d[1];
-	count = (u32)d[4] << 8 | d[5];
-
-	xkv_sess_reset(u->sess);
-	if (count != 1) {
-		xkv_udp_reply(w, slot, id, xkv_multi_packet,
-			      sizeof(xkv_multi_packet) - 1);
-		return;
-	}
-	out = xkv_sess_out(u->sess);
-	/*
-	 * The session pauses at a command boundary once its output passes
-	 * XKV_SESS_OUT_HIGH; a datagram has no later read to resume it, so
-	 * go on until the reply could no longer be sent anyway.
-	 */
-	for (off = XKV_UDP_HDR; off < len; off += used) {
-		used = xkv_sess_input(u->sess, (const char *)d + off,
-				      len - off);
-		if (!used || xkv_buf_pending(out) > XKV_UDP_REPLY_MAX)
-			break;
-	}
-	if (out->oom)
-		xkv_udp_reply(w, slot, id, xkv_out_of_memory,
-			      sizeof(xkv_out_of_memory) - 1);
-	else if (xkv_buf_pending(out))
-		xkv_udp_reply(w, slot, id, out->data + out->off,
-			      xkv_buf_pending(out));
-	/* gives a big reply's storage back */
-	xkv_buf_consume(out, xkv_buf_pending(out));
+	w->stats->bytes_read += u->len[slot];
+	if (xkv_udp_request(u->sess, d, u->len[slot], &r))
+		xkv_udp_send(w, slot, &r);
+	xkv_udp_done(u->sess);
 }
 
 /* Receive one datagram into @slot; its length, or -errno. */
@@ -253,7 +188,7 @@ static void xkv_udp_process(struct xkv_worker *w, struct xkv_xprt *x)
 	xkv_xprt_received(x);
 
 	for (i = 0; i < n; i++)
-		xkv_udp_request(w, i);
+		xkv_udp_serve(w, i);
 }
 
 const struct xkv_xprt_ops xkv_udp_ops = {

@@ -53,6 +53,7 @@
 
 #include "session.h"
 #include "store.h"
+#include "udp.h"
 
 /* limits of the module parameters, the same as xkvd's flags */
 #define XKV_THREADS_MAX 256u
@@ -71,8 +72,6 @@
 #define XKV_UDP_RX_SIZE 65536
 /* datagrams a worker takes per turn (as xkvd's recvmmsg batch) */
 #define XKV_UDP_BATCH 8
-/* the most datagrams one UDP reply may take (as xkvd) */
-#define XKV_UDP_MAX_DGRAMS 1024
 
 /*
  * struct xkv_xprt.flags bits:

@@ -30,22 +30,17 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 
+#include "udp.h"
 #include "xkvd.h"
 
 /* recvmmsg() calls per wakeup, so TCP clients of this worker get a turn */
 #define UDP_ROUNDS 4
 /* payload bytes of one reply datagram */
-#define UDP_CHUNK (XKV_UDP_PAYLOAD - XKV_UDP_HDR)
 /* the largest reply, in payload bytes */
-#define UDP_REPLY_MAX ((size_t)XKVD_UDP_MAX_DGRAMS * UDP_CHUNK)
 /* when the socket's send buffer is full: wait this long, this often */
 #define UDP_WAIT_MS 5
 #define UDP_WAITS 4
 
-static const char multi_packet[] =
-	"SERVER_ERROR multi-packet request not supported\r\n";
-static const char too_large[] = "SERVER_ERROR reply too large for UDP\r\n";
-static const char out_of_memory[] = "SERVER_ERROR out of memory\r\n";
 
 /**
  * xkvd_udp_init() - give a worker its UDP session and buffers.
@@ -69,7 +64,7 @@ int xkvd_udp_init(struct xkvd_worker *w)
 	u->rx = malloc((size_t)XKVD_UDP_BATCH * XKVD_UDP_RX_SIZE);
 	if (!u->rx)
 		goto free_udp;
-	u->hdr = calloc(XKVD_UDP_MAX_DGRAMS, sizeof(*u->hdr));
+	u->hdr = calloc(XKV_UDP_MAX_DGRAMS, sizeof(*u->hdr));
 	if (!u->hdr)
 		goto free_rx;
 	u->sess = xkv_sess_new(srv->st, w->stats, true);
@@ -110,19 +105,14 @@ void xkvd_udp_exit(struct xkvd_worker *w)
 	w->udp = NULL;
 }
 
-static void put_be16(u8 *p, u32 v)
-{
-	p[0] = (u8)(v >> 8);
-	p[1] = (u8)v;
-}
-
 /*
- * Send @ndg datagrams described by u->hdr and @data. A full send buffer is
+ * Send the datagrams of @r to the sender of datagram @slot. A full send
+ * buffer is
  * waited out briefly; after that the rest of the reply is dropped, as the
  * network could have dropped it.
  */
-static void udp_send(struct xkvd_worker *w, int slot, const char *data,
-		     size_t len, u32 ndg)
+static void udp_send(struct xkvd_worker *w, int slot,
+		     const struct xkv_udp_reply *r)
 {
 	struct xkvd_udp *u = w->udp;
 	struct msghdr *req = &u->rmsg[slot].msg_hdr;
@@ -131,19 +121,18 @@ static void udp_send(struct xkvd_worker *w, int slot, const char *data,
 	size_t at;
 	int n;
 
-	while (sent < ndg) {
-		batch = ndg - sent;
+	while (sent < r->ndg) {
+		batch = r->ndg - sent;
 		if (batch > XKVD_UDP_SEND_BATCH)
 			batch = XKVD_UDP_SEND_BATCH;
 		for (k = 0; k < batch; k++) {
 			struct msghdr *m = &u->smsg[k].msg_hdr;
 
-			at = (size_t)(sent + k) * UDP_CHUNK;
+			at = (size_t)(sent + k) * XKV_UDP_CHUNK;
 			u->siov[k][0].iov_base = u->hdr[sent + k];
 			u->siov[k][0].iov_len = XKV_UDP_HDR;
-			u->siov[k][1].iov_base = (void *)(data + at);
-			u->siov[k][1].iov_len =
-				len - at < UDP_CHUNK ? len - at : UDP_CHUNK;
+			u->siov[k][1].iov_base = (void *)(r->data + at);
+			u->siov[k][1].iov_len = xkv_udp_chunk_len(r, sent + k);
 			memset(m, 0, sizeof(*m));
 			m->msg_name = req->msg_name;
 			m->msg_namelen = req->msg_namelen;
@@ -167,68 +156,20 @@ static void udp_send(struct xkvd_worker *w, int slot, const char *data,
 	}
 }
 
-/* Frame and send a reply of @len bytes to the sender of datagram @slot. */
-static void udp_reply(struct xkvd_worker *w, int slot, u32 id, const char *data,
-		      size_t len)
-{
-	struct xkvd_udp *u = w->udp;
-	size_t ndg = (len + UDP_CHUNK - 1) / UDP_CHUNK;
-	u32 k;
-
-	if (ndg > XKVD_UDP_MAX_DGRAMS) {
-		data = too_large;
-		len = sizeof(too_large) - 1;
-		ndg = 1;
-	}
-	for (k = 0; k < ndg; k++) {
-		put_be16(u->hdr[k], id);
-		put_be16(u->hdr[k] + 2, k);
-		put_be16(u->hdr[k] + 4, (u32)ndg);
-		put_be16(u->hdr[k] + 6, 0);
-	}
-	udp_send(w, slot, data, len, (u32)ndg);
-}
-
 /* Run the request in datagram @slot and answer it. */
 static void udp_request(struct xkvd_worker *w, int slot)
 {
 	struct xkvd_udp *u = w->udp;
 	const u8 *d = (const u8 *)u->rx + (size_t)slot * XKVD_UDP_RX_SIZE;
-	size_t len = u->rmsg[slot].msg_len, off, used;
-	struct xkv_buf *out;
-	u32 id, count;
+	size_t len = u->rmsg[slot].msg_len;
+	struct xkv_udp_reply r = { .hdr = u->hdr };
 
-	if (len < XKV_UDP_HDR || (u->rmsg[slot].msg_hdr.msg_flags & MSG_TRUNC))
+	if (u->rmsg[slot].msg_hdr.msg_flags & MSG_TRUNC)
 		return;
 	w->stats->bytes_read += len;
-	id = (u32)d[0] << 8 | d[1];
-	count = (u32)d[4] << 8 | d[5];
-
-	xkv_sess_reset(u->sess);
-	if (count != 1) {
-		udp_reply(w, slot, id, multi_packet, sizeof(multi_packet) - 1);
-		return;
-	}
-	out = xkv_sess_out(u->sess);
-	/*
-	 * The session pauses at a command boundary once its output passes
-	 * XKV_SESS_OUT_HIGH; a datagram has no later read to resume it, so
-	 * go on until the reply could no longer be sent anyway.
-	 */
-	for (off = XKV_UDP_HDR; off < len; off += used) {
-		used = xkv_sess_input(u->sess, (const char *)d + off,
-				      len - off);
-		if (!used || xkv_buf_pending(out) > UDP_REPLY_MAX)
-			break;
-	}
-	if (out->oom)
-		udp_reply(w, slot, id, out_of_memory,
-			  sizeof(out_of_memory) - 1);
-	else if (xkv_buf_pending(out))
-		udp_reply(w, slot, id, out->data + out->off,
-			  xkv_buf_pending(out));
-	/* gives a big reply's storage back */
-	xkv_buf_consume(out, xkv_buf_pending(out));
+	if (xkv_udp_request(u->sess, d, len, &r))
+		udp_send(w, slot, &r);
+	xkv_udp_done(u->sess);
 }
 
 /**

@@ -39,14 +39,6 @@
 /* datagrams taken per recvmmsg() call, and sent per sendmmsg() call */
 #define XKVD_UDP_BATCH 8
 #define XKVD_UDP_SEND_BATCH 64
-/*
- * The most datagrams one UDP reply may take: 1024 * (1400 - 8) bytes, a
- * little over 1.3 MiB, so a full default-sized (1 MiB) item still fits.
- * The frame header could count up to 65535 datagrams, but a reply that
- * large is an amplification tool and would be lost anyway on most paths.
- * A larger reply is replaced by one "SERVER_ERROR" datagram.
- */
-#define XKVD_UDP_MAX_DGRAMS 1024
 
 #define xkvd_container_of(ptr, type, member) \
 	((type *)((char *)(ptr) - offsetof(type, member)))

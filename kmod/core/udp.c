@@ -1,0 +1,77 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * udp.c - running a UDP request and framing its reply.
+ */
+#include "udp.h"
+
+#define XKV_UDP_REPLY_MAX ((size_t)XKV_UDP_MAX_DGRAMS * XKV_UDP_CHUNK)
+
+static const char multi_packet[] =
+	"SERVER_ERROR multi-packet request not supported\r\n";
+static const char too_large[] = "SERVER_ERROR reply too large for UDP\r\n";
+static const char out_of_memory[] = "SERVER_ERROR out of memory\r\n";
+
+static void put_be16(u8 *p, u32 v)
+{
+	p[0] = (u8)(v >> 8);
+	p[1] = (u8)v;
+}
+
+static u32 frame(struct xkv_udp_reply *r, u32 id, const char *data,
+		 size_t len)
+{
+	size_t ndg = (len + XKV_UDP_CHUNK - 1) / XKV_UDP_CHUNK;
+	u32 k;
+
+	if (ndg > XKV_UDP_MAX_DGRAMS) {
+		data = too_large;
+		len = sizeof(too_large) - 1;
+		ndg = 1;
+	}
+	for (k = 0; k < ndg; k++) {
+		put_be16(r->hdr[k], id);
+		put_be16(r->hdr[k] + 2, k);
+		put_be16(r->hdr[k] + 4, (u32)ndg);
+		put_be16(r->hdr[k] + 6, 0);
+	}
+	r->data = data;
+	r->len = len;
+	r->ndg = (u32)ndg;
+	return r->ndg;
+}
+
+u32 xkv_udp_request(struct xkv_sess *s, const u8 *d, size_t len,
+		    struct xkv_udp_reply *r)
+{
+	struct xkv_buf *out = xkv_sess_out(s);
+	size_t off, used;
+	u32 id;
+
+	r->ndg = 0;
+	r->len = 0;
+	if (len < XKV_UDP_HDR)
+		return 0;
+	id = (u32)d[0] << 8 | d[1];
+	xkv_sess_reset(s);
+	/* memcached answers requests spread over datagrams with an error */
+	if (d[4] != 0 || d[5] != 1)
+		return frame(r, id, multi_packet, sizeof(multi_packet) - 1);
+	for (off = XKV_UDP_HDR; off < len; off += used) {
+		used = xkv_sess_input(s, (const char *)d + off, len - off);
+		if (!used || xkv_buf_pending(out) > XKV_UDP_REPLY_MAX)
+			break;
+	}
+	if (out->oom)
+		return frame(r, id, out_of_memory, sizeof(out_of_memory) - 1);
+	if (!xkv_buf_pending(out))
+		return 0;
+	return frame(r, id, out->data + out->off, xkv_buf_pending(out));
+}
+
+void xkv_udp_done(struct xkv_sess *s)
+{
+	struct xkv_buf *out = xkv_sess_out(s);
+
+	/* gives a big reply's storage back */
+	xkv_buf_consume(out, xkv_buf_pending(out));
+}

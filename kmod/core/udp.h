@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * udp.h - memcached's UDP framing, shared by every transport.
+ *
+ * A request is one datagram: an 8-byte frame header (request id, sequence
+ * number, datagram count, reserved; 16-bit big-endian each) and commands.
+ * The reply is the session's output cut into datagrams of at most
+ * XKV_UDP_PAYLOAD bytes, each behind a header that echoes the request id
+ * and numbers the datagram among the reply's. The transport only moves
+ * bytes: xkv_udp_request() runs the request and says what to send, the
+ * transport sends datagram k as hdr[k] followed by xkv_udp_chunk(r, k),
+ * then calls xkv_udp_done().
+ */
+#ifndef XKV_CORE_UDP_H
+#define XKV_CORE_UDP_H
+
+#include "session.h"
+
+/* reply bytes in one datagram, after its frame header */
+#define XKV_UDP_CHUNK (XKV_UDP_PAYLOAD - XKV_UDP_HDR)
+/*
+ * The most datagrams one reply may take: 1024 * (1400 - 8) bytes, a little
+ * over 1.3 MiB, so a full default-sized (1 MiB) item still fits. The frame
+ * header could count up to 65535, but a reply that large is an
+ * amplification tool and would be lost on most paths anyway; a larger
+ * reply is replaced by one SERVER_ERROR datagram.
+ */
+#define XKV_UDP_MAX_DGRAMS 1024
+
+/**
+ * struct xkv_udp_reply - what to send for one request.
+ * @data: reply bytes (the session's output or a fixed error line)
+ * @len:  their length
+ * @ndg:  datagrams to send, 0 for none
+ * @hdr:  the caller's XKV_UDP_MAX_DGRAMS frame headers; hdr[k] is filled
+ *        for every k < @ndg
+ */
+struct xkv_udp_reply {
+	const char *data;
+	size_t len;
+	u32 ndg;
+	u8 (*hdr)[XKV_UDP_HDR];
+};
+
+/**
+ * xkv_udp_request() - run one request datagram.
+ * @s:   the worker's UDP session
+ * @d:   the datagram, frame header included
+ * @len: its length
+ * @r:   out: the reply; set @r->hdr before the call
+ *
+ * Datagrams shorter than a frame header get no reply; a multi-datagram
+ * request gets memcached's SERVER_ERROR; a reply over XKV_UDP_MAX_DGRAMS
+ * datagrams is replaced by one SERVER_ERROR line.
+ *
+ * Return: @r->ndg.
+ */
+u32 xkv_udp_request(struct xkv_sess *s, const u8 *d, size_t len,
+		    struct xkv_udp_reply *r);
+
+/**
+ * xkv_udp_chunk_len() - payload bytes of datagram @k after its header.
+ * @r: reply
+ * @k: datagram number, below @r->ndg
+ *
+ * Return: the length; the bytes start at @r->data + @k * XKV_UDP_CHUNK.
+ */
+static inline size_t xkv_udp_chunk_len(const struct xkv_udp_reply *r, u32 k)
+{
+	size_t at = (size_t)k * XKV_UDP_CHUNK;
+
+	return r->len - at < XKV_UDP_CHUNK ? r->len - at : XKV_UDP_CHUNK;
+}
+
+/**
+ * xkv_udp_done() - the reply was sent (or dropped): release its bytes.
+ * @s: the session passed to xkv_udp_request()
+ */
+void xkv_udp_done(struct xkv_sess *s);
+
+#endif /* XKV_CORE_UDP_H */
