@@ -102,7 +102,7 @@ ALL_BINS := $(XKVD) $(XKVD_ASAN) $(PROTOTEST) $(UNIT_BINS) $(ASAN_BINS) \
 .DEFAULT_GOAL := all
 
 # bpf (XDP object, skeleton, fixtures) and bench-tools come from mk/*.mk
-all: $(ALL_BINS) bpf $(BUILD)/bpf/test_xdp bench-tools
+all: $(ALL_BINS) bpf $(BUILD)/bpf/test_xdp bench-tools loader
 	@if [ -z "$(strip $(ALL_BINS))" ]; then \
 		echo "make: no sources yet, nothing to build"; fi
 
@@ -179,26 +179,19 @@ test:
 deps:
 	scripts/deps.sh
 
-# xkvd's command line for "make up"; memcached's defaults otherwise
-# (TCP and UDP port 11211, 64 MB, one worker per CPU).
+# "make up": the XDP hot tier on lo (generic mode there) in front of xkvd,
+# in the foreground; Ctrl-C stops the backend, detaches XDP and unpins.
+# XKV_UP_ARGS go to "xkv up" (e.g. --port 11311 --cache-slots 65536),
+# XKVD_ARGS to xkvd (e.g. -m 256 -t 4).
+XKV_UP_ARGS ?=
 XKVD_ARGS ?=
 
 up:
 	scripts/deps.sh
-	$(MAKE) --no-print-directory $(BUILD)/xkvd
-	@if [ -z "$(strip $(XKVD_ARGS))" ] && ss -Htuln 2>/dev/null | \
-		awk '{print $$5}' | grep -Eq '[:.]11211$$'; then \
-		echo "make up: port 11211 is already in use:" >&2; \
-		ss -Htulnp 2>/dev/null | grep -E '[:.]11211[[:space:]]' >&2; \
-		echo "make up: stop that server (e.g. 'systemctl stop memcached')" \
-			"or pass XKVD_ARGS='-p PORT -U PORT'" >&2; \
-		exit 1; \
-	fi
-	@# The XDP hot tier (bpf/, loader/) is not built yet. When it is, this
-	@# step becomes "build/xkv up": attach XDP on lo, then start xkvd.
-	@echo "make up: serving the memcached protocol:" \
-		"$(strip $(BUILD)/xkvd $(XKVD_ARGS)) (Ctrl-C stops it)"
-	@exec $(BUILD)/xkvd $(XKVD_ARGS)
+	$(MAKE) --no-print-directory $(BUILD)/xkvd loader
+	@echo "make up: $(BUILD)/xkv up lo --foreground $(XKV_UP_ARGS)" \
+		"(Ctrl-C stops it)"
+	@exec $(BUILD)/xkv up lo --foreground $(XKV_UP_ARGS) -- $(XKVD_ARGS)
 
 clean:
 	rm -rf $(BUILD)

@@ -463,6 +463,30 @@ static __always_inline long xkv_key_fail(struct xkv_scratch *s, __u32 why)
 	return 1;
 }
 
+/*
+ * The slot of @k's set that seems to hold the key: read without the
+ * seqlock, so only a hint; the copy made under it is compared again.
+ */
+static __always_inline struct xkv_slot *
+xkv_find_slot(struct xkv_scratch *s, const struct xkv_key_ref *k, __u32 klen)
+{
+	struct xkv_slot *slot;
+	__u32 w, idx;
+
+#pragma unroll
+	for (w = 0; w < XKV_HOT_WAYS; w++) {
+		idx = xkv_hot_way(k->hash, xkv_cfg.nslots, w);
+		slot = bpf_map_lookup_elem(&xkv_hot, &idx);
+		if (!slot)
+			return NULL;
+		if (READ_ONCE(slot->key_len) == klen &&
+		    xkv_key_eq(slot->key, s->req + (k->off & XKV_REQ_MASK),
+			       klen))
+			return slot;
+	}
+	return NULL;
+}
+
 static long xkv_key_cb(__u32 i, void *data)
 {
 	struct xkv_scratch *s = ((struct xkv_cb_ctx *)data)->s;
@@ -470,15 +494,14 @@ static long xkv_key_cb(__u32 i, void *data)
 	struct xkv_key_ref *k;
 	struct xkv_slot *slot;
 	struct bpf_dynptr dp;
-	__u32 idx, seq, klen, vlen, nd_f, nd_v, nd_c = 0, pos, p, need;
+	__u32 seq, klen, vlen, nd_f, nd_v, nd_c = 0, pos, p, need;
 	__u64 exp;
 
 	k = &s->keys[i & (XKV_MAX_KEYS - 1)];
 	klen = k->len;
 	if (!klen || klen > XKV_HOT_KEY_MAX)
 		return xkv_key_fail(s, XKV_STAT_errors);
-	idx = xkv_hot_index(k->hash, xkv_cfg.nslots);
-	slot = bpf_map_lookup_elem(&xkv_hot, &idx);
+	slot = xkv_find_slot(s, k, klen);
 	if (!slot)
 		return xkv_key_fail(s, XKV_STAT_misses);
 
@@ -497,6 +520,9 @@ static long xkv_key_cb(__u32 i, void *data)
 	exp = READ_ONCE(slot->expire_ns);
 	if (exp && s->now >= exp)
 		return xkv_key_fail(s, XKV_STAT_pass_expired);
+	/* learning mode may not know the CAS: then only "get" is served */
+	if (s->gets && (READ_ONCE(slot->xflags) & XKV_SLOT_F_NO_CAS))
+		return xkv_key_fail(s, XKV_STAT_misses);
 	s->num[0] = READ_ONCE(slot->flags);
 	s->num[1] = vlen;
 	s->num[2] = READ_ONCE(slot->cas);

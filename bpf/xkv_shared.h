@@ -70,6 +70,9 @@
  * @key_len:   key length, 1..XKV_HOT_KEY_MAX; 0 = empty slot.
  * @val_len:   value length in bytes, 0..XKV_HOT_VAL_MAX (the data alone).
  * @key:       the key's bytes; bytes past @key_len are ignored.
+ * @xflags:    XKV_SLOT_F_*, in the last byte of the key's room (a key is
+ *             at most XKV_HOT_KEY_MAX bytes, so it never reaches it). A
+ *             backend that knows everything about its items leaves it 0.
  * @val:       the value's bytes; bytes past @val_len are ignored.
  *
  * A key lives in slot xkv_hot_index(xkv_hot_hash(key, len), nslots) or
@@ -83,9 +86,22 @@ struct xkv_slot {
 	__u32 flags;
 	__u16 key_len;
 	__u16 val_len;
-	__u8 key[XKV_HOT_KEY_ROOM];
+	union {
+		__u8 key[XKV_HOT_KEY_ROOM];
+		struct {
+			__u8 key_room_[XKV_HOT_KEY_ROOM - 1];
+			__u8 xflags;
+		};
+	};
 	__u8 val[XKV_HOT_VAL_MAX];
 };
+
+/*
+ * xkv_slot.xflags: the CAS unique is not known (learning mode installed
+ * the value from a "get" reply, which carries none): XDP serves "get" from
+ * the slot but passes "gets" to the backend.
+ */
+#define XKV_SLOT_F_NO_CAS 0x01
 
 #ifdef __cplusplus
 #define XKV_STATIC_ASSERT(c, msg) static_assert(c, msg)
@@ -97,6 +113,10 @@ XKV_STATIC_ASSERT(sizeof(struct xkv_slot) == XKV_HOT_SLOT_SIZE,
 XKV_STATIC_ASSERT(__builtin_offsetof(struct xkv_slot, key) ==
 			  XKV_HOT_HDR_SIZE,
 		  "the slot header must be XKV_HOT_HDR_SIZE bytes");
+XKV_STATIC_ASSERT(__builtin_offsetof(struct xkv_slot, xflags) ==
+			  XKV_HOT_HDR_SIZE + XKV_HOT_KEY_ROOM - 1 &&
+		  XKV_HOT_KEY_MAX < XKV_HOT_KEY_ROOM - 1,
+		  "xflags must lie in the key's room, past the longest key");
 
 /**
  * DOC: writing a slot (the seqlock protocol)
@@ -116,7 +136,8 @@ XKV_STATIC_ASSERT(__builtin_offsetof(struct xkv_slot, key) ==
  *     step 2 becomes visible before the odd count.
  *  2. Write: any fields but @seq, in any order, with plain stores or
  *     memcpy. To install: @key_len, @key, @val_len, @val, @flags, @cas,
- *     @expire_ns, and @hits = 0 (atomic store) if the key changes. To
+ *     @expire_ns, @xflags (0 unless the writer lacks something, see
+ *     XKV_SLOT_F_*), and @hits = 0 (atomic store) if the key changes. To
  *     invalidate: @key_len = 0 is enough.
  *  3. End: smp_store_release(&slot->seq, s + 2) (user space:
  *     __atomic_store_n(&slot->seq, s + 2, __ATOMIC_RELEASE)).
@@ -196,6 +217,30 @@ static inline __u32 xkv_hot_hash(const void *key, __u32 len)
 	for (i = 0; i < len; i++)
 		h = xkv_hot_hash_step(h, p[i]);
 	return xkv_hot_hash_final(h);
+}
+
+/*
+ * The hot cache is set-associative: a key may live in any of the
+ * XKV_HOT_WAYS slots of its set, never in two of them. The set is the
+ * aligned group of XKV_HOT_WAYS slots around xkv_hot_index(); way w of a
+ * key is xkv_hot_way(hash, nslots, w), so way 0 is xkv_hot_index() itself
+ * and writers prefer it. Measured with bench/hotsim (Zipf 0.99, slots a
+ * few percent of the keys): 1 way keeps about 91% of the ideal hit ratio,
+ * 2 ways 95%, 4 ways 97%.
+ */
+#define XKV_HOT_WAYS 4
+
+/**
+ * xkv_hot_way() - slot number of way @w of a hash's set.
+ * @hash:   xkv_hot_hash() of the key
+ * @nslots: slot count, a power of two, at least XKV_HOT_WAYS
+ * @w:      way, below XKV_HOT_WAYS
+ *
+ * Return: the slot index, below @nslots.
+ */
+XKV_HOT_INLINE __u32 xkv_hot_way(__u32 hash, __u32 nslots, __u32 w)
+{
+	return (hash & (nslots - 1)) ^ w;
 }
 
 /**
@@ -305,5 +350,168 @@ struct xkv_lpm6 {
 };
 
 #define XKV_ALLOW_MAX 1024	/* max_entries of each allowlist trie */
+
+/* --- learning mode: a stock memcached backend --------------------------- */
+
+/*
+ * With a backend that has no xkv code in it, TC programs fill the hot cache
+ * (bpf/xkv_learn.bpf.c; guarantees and limits in bpf/LEARNING.md): an
+ * ingress program sees every request on its way to memcached, invalidates
+ * the slot of every key a write names and notes the generation each GET
+ * saw; an egress program learns values from memcached's GET replies and
+ * installs one only if no write moved the slot's generation since the GET,
+ * none was seen for a quarantine period, and the key was not written with
+ * an expiry. The installer is one more writer of xkv_hot under the slot
+ * seqlock above (its CAS is the BPF compare-and-swap, its release an
+ * atomic exchange).
+ *
+ * Maps of the learning object (bpf/learn_attach.h loads and attaches it):
+ *
+ *   xkv_hot     the XDP object's hot cache, shared (its fd is reused).
+ *   xkv_lmeta   BPF_MAP_TYPE_ARRAY: __u32 -> struct xkv_learn_slot,
+ *               nslots entries, indexed like xkv_hot.
+ *   xkv_locc    BPF_MAP_TYPE_ARRAY: __u32 -> __u64, nslots / 64 entries:
+ *               bit (i % 64) of word (i / 64) is set while slot i may hold
+ *               a learned key (so that a flush visits only those).
+ *   xkv_lglob   BPF_MAP_TYPE_ARRAY, one entry: struct xkv_learn_glob.
+ *   xkv_lstats  BPF_MAP_TYPE_PERCPU_ARRAY, one entry: struct
+ *               xkv_learn_stats. Sum the CPUs' copies to read it.
+ *   xkv_lflows  BPF_MAP_TYPE_ARRAY: the TCP streams being followed
+ *               (struct xkv_learn_flow of bpf/xkv_learn.h), nflows entries.
+ *   xkv_lifs    BPF_MAP_TYPE_HASH: __u32 ifindex -> __u32 XKV_LIF_*,
+ *               written by learn_attach.c only: what attaching did, so that
+ *               another process can undo exactly that.
+ */
+
+/* default lifetime of a learned entry: bounds what a write this host's
+ * ingress never saw, or an expiry it could not know of, leaves stale */
+#define XKV_LEARN_TTL_MS_DEFAULT 10000
+/* default write quarantine: a slot written (or the cache flushed) this
+ * recently is not learned; must exceed memcached's request latency */
+#define XKV_LEARN_QUIET_MS_DEFAULT 1000
+/* default number of TCP streams followed (a power of two) */
+#define XKV_LEARN_FLOWS_DEFAULT 16384
+/* the fewest slots the learning object takes (one occupancy word) */
+#define XKV_LEARN_SLOTS_MIN 64
+
+/* xkv_learn_config.flags */
+#define XKV_LCFG_TEXT_ONLY 0x1	/* memcached speaks only the text protocol
+				 * (-B ascii): a TCP stream first seen in its
+				 * middle is text, not possibly binary */
+#define XKV_LCFG_NO_TCP_LEARN 0x2	/* learn from UDP replies only */
+
+/**
+ * struct xkv_learn_config - the learning programs' settings, fixed before
+ * load (the object's read-only data, like struct xkv_config).
+ * @tcp_port: memcached's TCP port, host byte order; 0 = no TCP.
+ * @udp_port: memcached's UDP port, host byte order; 0 = no UDP.
+ * @nslots:   slots of xkv_hot (a power of two, >= XKV_LEARN_SLOTS_MIN);
+ *            xkv_lmeta has as many entries, xkv_locc nslots / 64.
+ * @nflows:   entries of xkv_lflows, a power of two >= 2.
+ * @ttl_ms:   lifetime of a learned entry in ms (its expire_ns), >= 1.
+ * @quiet_ms: write quarantine in ms: nothing is learned for a slot within
+ *            @quiet_ms of a write to it, nor anywhere within @quiet_ms of
+ *            a flush. It must exceed the time memcached takes to apply a
+ *            request after it passed this host's ingress plus the time to
+ *            send a reply after reading the value (see LEARNING.md).
+ * @flags:    XKV_LCFG_*.
+ */
+struct xkv_learn_config {
+	__u16 tcp_port;
+	__u16 udp_port;
+	__u32 nslots;
+	__u32 nflows;
+	__u32 ttl_ms;
+	__u32 quiet_ms;
+	__u32 flags;
+};
+
+/**
+ * struct xkv_learn_slot - what ingress saw of the keys of one slot.
+ * @gen:          writes seen for keys of this slot (wraps).
+ * @seen:         1 once a GET for a key of this slot was seen.
+ * @req_gens:     (@gen << 32 | xkv_learn_glob.ggen) as the latest GET for
+ *                a key of this slot found them.
+ * @write_ns:     bpf_ktime_get_ns() of the latest write seen.
+ * @vol_until_ns: a key of this slot was written with an expiry: learn
+ *                nothing for the slot before this time (the latest such
+ *                item's expiry, rounded up).
+ */
+struct xkv_learn_slot {
+	__u32 gen;
+	__u32 seen;
+	__u64 req_gens;
+	__u64 write_ns;
+	__u64 vol_until_ns;
+};
+
+/**
+ * struct xkv_learn_glob - state for all slots.
+ * @ggen:          flushes (flush_all, or ingress unsure of a write).
+ * @pad:           zero.
+ * @gwrite_ns:     time of the latest flush.
+ * @no_learn_until_ns: a "flush_all <delay>" is pending: learn nothing
+ *                 before this time.
+ */
+struct xkv_learn_glob {
+	__u32 ggen;
+	__u32 pad;
+	__u64 gwrite_ns;
+	__u64 no_learn_until_ns;
+};
+
+/* xkv_lifs values */
+#define XKV_LIF_ATTACHED 0x1	/* our filters are on the interface */
+#define XKV_LIF_OWN_QDISC 0x2	/* and attaching created its clsact qdisc */
+
+/*
+ * Per-CPU counters of the learning programs, one struct xkv_learn_stats
+ * per CPU. X(name, description) as XKV_STATS.
+ */
+#define XKV_LEARN_STATS(X)						\
+	X(in_packets, "ingress: packets to memcached's ports")		\
+	X(in_lines, "ingress: command lines parsed")			\
+	X(in_get_keys, "ingress: GET keys noted")			\
+	X(in_write_keys, "ingress: keys of writes invalidated")		\
+	X(in_flush_all, "ingress: flush_all commands")			\
+	X(in_flush_unsure, "ingress: hot cache flushed, a write could " \
+	  "not be ruled out")						\
+	X(in_unsure, "ingress: TCP segments followed without sure "	\
+	  "framing")							\
+	X(eg_packets, "egress: replies from memcached's ports")		\
+	X(eg_values, "egress: VALUE blocks parsed")			\
+	X(learned, "values installed in the hot cache")			\
+	X(skip_no_get, "not installed: no GET seen for the slot")	\
+	X(skip_raced, "not installed: a write or flush since the GET")	\
+	X(skip_quiet, "not installed: a write within the quarantine")	\
+	X(skip_volatile, "not installed: written with an expiry, or a "	\
+	  "delayed flush_all pending")					\
+	X(skip_too_big, "not installed: value or key too big for a "	\
+	  "slot")							\
+	X(skip_busy, "not installed: slot being written")		\
+	X(skip_split, "not installed: VALUE block not whole in one "	\
+	  "packet")							\
+	X(skip_unsure, "egress: TCP replies not parsed, framing "	\
+	  "unknown")							\
+	X(skip_malformed, "egress: replies not in memcached's format")	\
+	X(slots_cleared, "hot-cache slots emptied")			\
+	X(errors, "unexpected failures")
+
+#define XKV_LSTAT_FIELD(name, desc) __u64 name;
+/**
+ * struct xkv_learn_stats - per-CPU counters; see XKV_LEARN_STATS.
+ */
+struct xkv_learn_stats {
+	XKV_LEARN_STATS(XKV_LSTAT_FIELD)
+};
+#undef XKV_LSTAT_FIELD
+
+#define XKV_LSTAT_ENUM(name, desc) XKV_LSTAT_##name,
+/* index of each counter when struct xkv_learn_stats is read as __u64[] */
+enum xkv_learn_stat_id {
+	XKV_LEARN_STATS(XKV_LSTAT_ENUM)
+	XKV_LSTAT_NR
+};
+#undef XKV_LSTAT_ENUM
 
 #endif /* XKV_SHARED_H */

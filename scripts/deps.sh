@@ -19,6 +19,7 @@
 #   coreutils              timeout(1) around every test step
 #   libbpf-dev bpftool     the XDP tier: skeleton, loader, fixtures
 #   libelf-dev zlib1g-dev  libbpf's own link dependencies
+#   python3 util-linux     tests/net: its precise client (mc.py), nsenter
 set -euo pipefail
 
 PKGS=(
@@ -28,6 +29,7 @@ PKGS=(
 	musl-tools
 	procps iproute2 coreutils
 	libbpf-dev bpftool libelf-dev zlib1g-dev
+	python3 util-linux
 )
 
 log() {

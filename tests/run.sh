@@ -8,7 +8,7 @@
 #   -n      do not build first (use what is in build/)
 #   -v      print every suite's whole output, not only failures
 #   SUITE   any of: unit asan bpf proto evict asan-proto memccapable
-#           bench vm fuzz (default: all)
+#           net bench vm fuzz (default: all)
 #
 # Suites:
 #   unit         build/unit/test_*        (TAP, one per tests/unit/test_*.c)
@@ -22,6 +22,10 @@
 #   bpf          build/bpf/test_xdp: the XDP program's BPF_PROG_TEST_RUN
 #                fixtures (TAP; needs root)
 #   memccapable  memccapable -a against xkvd (one test: exit status 0)
+#   net          tests/net/run.sh: xkv up/down in network namespaces
+#                joined by a veth pair, XDP serving UDP gets from xkvd's
+#                hot cache, every write command's coherence, and a
+#                concurrent writers/readers stale-read check (TAP)
 #   bench        bench/smoke.sh: a few seconds of xkv-bench against
 #                memcached and xkvd, values verified (one test)
 #   vm           make vmtest: xkv.ko built against Debian's 6.1 headers,
@@ -88,7 +92,7 @@ shift $((OPTIND - 1))
 for s in "$@"; do
 	case $s in
 	unit | asan | bpf | proto | evict | asan-proto | memccapable | \
-		bench | vm | fuzz)
+		net | bench | vm | fuzz)
 		SUITES+=("$s")
 		;;
 	*)
@@ -555,6 +559,28 @@ if want memccapable; then
 		run_one "$name" "$T_MEMCCAPABLE" memccapable -a -t 5 \
 			-h "$HOST" -p "$SRV_PORT"
 		stop_xkvd "xkvd memccapable" "$SRV_PID"
+	fi
+fi
+
+if want net; then
+	name="net: xkv in network namespaces"
+	log=$LOGDIR/net.log
+	rc=0
+	run_bounded "$T_VM" "$log" tests/net/run.sh || rc=$?
+	# tests/net/run.sh: "TEST[@MODE]: N passed, N failed" per script
+	while read -r t p f; do
+		if ((f == 0)); then
+			record_pass "net/$t" "$p" 0 "$p ok"
+		else
+			record_fail "net/$t" "$p" "$f" 0 "$f failed"
+		fi
+	done < <(sed -n 's/^\([a-z@]*\): \([0-9]*\) passed, \([0-9]*\) failed$/\1 \2 \3/p' "$log" | grep -v '^net ')
+	if ((rc == 0)); then
+		record_pass "$name" 1 0
+	else
+		record_fail "$name" 0 1 0 "$(why_status "$rc" "$T_VM")"
+		show_tail "$log" 80
+		echo "      log: $log"
 	fi
 fi
 

@@ -63,10 +63,24 @@ static bool slot_has_key(const struct xkv_slot *sl, const char *key,
 	       !os_memcmp(sl->key, key, nkey);
 }
 
-static struct xkv_slot *slot_of(struct xkv_hot *h, const char *key,
-				u32 nkey)
+/*
+ * The slot holding the key, or NULL. Only a holder of the key's stripe
+ * lock can put the key into a slot, so for such a caller a look without
+ * the slot locks that finds nothing is final.
+ */
+static struct xkv_slot *slot_find(struct xkv_hot *h, const char *key,
+				  u32 nkey)
 {
-	return &h->slots[xkv_hot_index(xkv_hot_hash(key, nkey), h->nslots)];
+	u32 hash = xkv_hot_hash(key, nkey), w;
+
+	for (w = 0; w < XKV_HOT_WAYS; w++) {
+		struct xkv_slot *sl =
+			&h->slots[xkv_hot_way(hash, h->nslots, w)];
+
+		if (slot_has_key(sl, key, nkey))
+			return sl;
+	}
+	return NULL;
 }
 
 /* store seconds -> CLOCK_MONOTONIC ns, a second early to round down */
@@ -114,15 +128,10 @@ static bool slot_fill(struct xkv_store *st, struct xkv_hot *h,
 void do_hot_changed(struct xkv_store *st, struct xkv_item *it)
 {
 	struct xkv_hot *h = st->hot;
-	struct xkv_slot *sl = slot_of(h, xkv_item_key(it), it->nkey);
+	struct xkv_slot *sl = slot_find(h, xkv_item_key(it), it->nkey);
 	u32 s;
 
-	/*
-	 * Only a holder of this key's stripe lock (us) can put the key into
-	 * its slot, so a look without the slot lock that does not find it
-	 * is final.
-	 */
-	if (!slot_has_key(sl, xkv_item_key(it), it->nkey))
+	if (!sl)
 		return;
 	s = slot_lock(sl);
 	if (slot_has_key(sl, xkv_item_key(it), it->nkey))
@@ -133,10 +142,10 @@ void do_hot_changed(struct xkv_store *st, struct xkv_item *it)
 void do_hot_removed(struct xkv_store *st, struct xkv_item *it)
 {
 	struct xkv_hot *h = st->hot;
-	struct xkv_slot *sl = slot_of(h, xkv_item_key(it), it->nkey);
+	struct xkv_slot *sl = slot_find(h, xkv_item_key(it), it->nkey);
 	u32 s;
 
-	if (!slot_has_key(sl, xkv_item_key(it), it->nkey))
+	if (!sl)
 		return;
 	s = slot_lock(sl);
 	if (slot_has_key(sl, xkv_item_key(it), it->nkey))
@@ -198,35 +207,60 @@ static u32 sketch_est(const struct xkv_hot *h, u64 hv)
 	return est;
 }
 
+/* how strongly a slot's key deserves to stay (slot locked) */
+static u32 slot_score(const struct xkv_hot *h, const struct xkv_slot *sl)
+{
+	if (!sl->key_len)
+		return 0;
+	/* XDP's sampled hits stand for reads the sketch never saw */
+	return sketch_est(h, xkv_hash(sl->key, sl->key_len)) +
+	       OS_READ_ONCE(sl->hits) * XKV_HOT_HIT_SAMPLE;
+}
+
 void do_hot_read(struct xkv_store *st, u64 hv, struct xkv_item *it)
 {
 	struct xkv_hot *h = st->hot;
-	struct xkv_slot *sl = slot_of(h, xkv_item_key(it), it->nkey);
-	u32 est = sketch_add(h, hv), inc, s;
-	bool changed = false;
+	const char *key = xkv_item_key(it);
+	u32 est = sketch_add(h, hv), seq[XKV_HOT_WAYS], w, low = ~0u, hash;
+	struct xkv_slot *set, *sl, *victim = NULL;
 
 	if (it->nbytes > XKV_HOT_VAL_MAX ||
 	    (it->exptime && !to_mono(st, it->exptime)))
 		return;
-	if (slot_has_key(sl, xkv_item_key(it), it->nkey) &&
-	    OS_READ_ONCE(sl->cas) == it->cas)
+	sl = slot_find(h, key, it->nkey);
+	if (sl && OS_READ_ONCE(sl->cas) == it->cas)
 		return;
-	s = slot_lock(sl);
-	if (sl->key_len && !slot_has_key(sl, xkv_item_key(it), it->nkey)) {
-		/* XDP's sampled hits stand for reads the sketch never saw */
-		inc = sketch_est(h, xkv_hash(sl->key, sl->key_len)) +
-		      OS_READ_ONCE(sl->hits) * XKV_HOT_HIT_SAMPLE;
-		if (est <= inc) {
-			os_atomic64_add(1, &h->rejects);
-			goto unlock;
+	/* writers take the slots of a set in ascending order */
+	hash = xkv_hot_hash(key, it->nkey);
+	set = &h->slots[xkv_hot_way(hash, h->nslots, 0) &
+			~(u32)(XKV_HOT_WAYS - 1)];
+	for (w = 0; w < XKV_HOT_WAYS; w++)
+		seq[w] = slot_lock(&set[w]);
+	/* the key's own slot, else the weakest, way 0 first among equals */
+	for (w = 0; w < XKV_HOT_WAYS; w++) {
+		sl = &h->slots[xkv_hot_way(hash, h->nslots, w)];
+		if (slot_has_key(sl, key, it->nkey)) {
+			victim = sl;
+			low = 0;
+			break;
 		}
-		OS_WRITE_ONCE(sl->hits, 0);
+		if (slot_score(h, sl) < low) {
+			low = slot_score(h, sl);
+			victim = sl;
+		}
 	}
-	changed = true;
-	if (slot_fill(st, h, sl, it))
-		os_atomic64_add(1, &h->installs);
-unlock:
-	slot_unlock(sl, s, changed);
+	if (victim->key_len && !slot_has_key(victim, key, it->nkey) &&
+	    est <= low) {
+		os_atomic64_add(1, &h->rejects);
+		victim = NULL;
+	} else {
+		if (!slot_has_key(victim, key, it->nkey))
+			OS_WRITE_ONCE(victim->hits, 0);
+		if (slot_fill(st, h, victim, it))
+			os_atomic64_add(1, &h->installs);
+	}
+	for (w = XKV_HOT_WAYS; w-- > 0;)
+		slot_unlock(&set[w], seq[w], &set[w] == victim);
 }
 
 /* ---- whole-tier operations ---- */

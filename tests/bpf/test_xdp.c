@@ -128,10 +128,17 @@ static int allow6(struct env *e, const uint8_t *addr, __u32 plen)
 
 /* --- the writer: the seqlock protocol of xkv_shared.h ------------------- */
 
-static struct xkv_slot *slot_of(struct env *e, const void *key, size_t klen)
+/* slot @idx: way @idx of the key's set, or any slot with XKV_HOT_WAYS+ */
+static struct xkv_slot *slot_way(struct env *e, const void *key, size_t klen,
+				 __u32 way)
 {
 	return &e->hot[xkv_hot_index(xkv_hot_hash(key, (__u32)klen),
-				     e->nslots)];
+				     e->nslots) ^ way];
+}
+
+static struct xkv_slot *slot_of(struct env *e, const void *key, size_t klen)
+{
+	return slot_way(e, key, klen, 0);
 }
 
 /* step 1: take the slot (even -> odd) */
@@ -166,11 +173,10 @@ static __u64 mono_ns(void)
 	return (__u64)ts.tv_sec * 1000000000ull + (__u64)ts.tv_nsec;
 }
 
-static void hot_set(struct env *e, const void *key, size_t klen,
-		    const void *val, size_t vlen, __u32 flags, __u64 cas,
-		    __u64 expire_ns)
+static void hot_set_in(struct xkv_slot *s, const void *key, size_t klen,
+		       const void *val, size_t vlen, __u32 flags, __u64 cas,
+		       __u64 expire_ns)
 {
-	struct xkv_slot *s = slot_of(e, key, klen);
 	__u32 seq = slot_begin(s);
 
 	if (s->key_len != klen || memcmp(s->key, key, klen))
@@ -182,6 +188,22 @@ static void hot_set(struct env *e, const void *key, size_t klen,
 	s->flags = flags;
 	s->cas = cas;
 	s->expire_ns = expire_ns;
+	slot_end(s, seq);
+}
+
+static void hot_set(struct env *e, const void *key, size_t klen,
+		    const void *val, size_t vlen, __u32 flags, __u64 cas,
+		    __u64 expire_ns)
+{
+	hot_set_in(slot_of(e, key, klen), key, klen, val, vlen, flags, cas,
+		   expire_ns);
+}
+
+static void slot_clear(struct xkv_slot *s)
+{
+	__u32 seq = slot_begin(s);
+
+	s->key_len = 0;
 	slot_end(s, seq);
 }
 
@@ -799,7 +821,7 @@ static void test_slots(struct env *e)
 	struct pkt_opts o = { .id = 11 };
 	struct item it = { "ttl", 3, "short-lived", 11, 3, 5 };
 	struct xkv_slot *s;
-	char a[16], b[16];
+	char a[16], b[16], name[64];
 	__u32 seq, hits0;
 	int i, j, found = 0;
 
@@ -847,6 +869,27 @@ static void test_slots(struct env *e)
 		expect_pass(e, in, XKV_STAT_misses,
 			    "other key in the slot: miss");
 	}
+
+	/* a key may sit in any way of its set, and only there */
+	hot_del(e, "foo", 3);
+	for (i = 1; i < XKV_HOT_WAYS; i++) {
+		hot_set_in(slot_way(e, "foo", 3, (__u32)i), it_foo.key,
+			   it_foo.klen, it_foo.val, it_foo.vlen, it_foo.flags,
+			   it_foo.cas, 0);
+		req(&o, "get foo\r\n");
+		expect_text(&it_foo, 1, false);
+		snprintf(name, sizeof(name), "key in way %d of its set: hit",
+			 i);
+		expect_reply(e, &o, in, text, text_len, 1, name);
+		slot_clear(slot_way(e, "foo", 3, (__u32)i));
+	}
+	hot_set_in(slot_way(e, "foo", 3, XKV_HOT_WAYS), it_foo.key,
+		   it_foo.klen, it_foo.val, it_foo.vlen, it_foo.flags,
+		   it_foo.cas, 0);
+	req(&o, "get foo\r\n");
+	expect_pass(e, in, XKV_STAT_misses, "key outside its set: miss");
+	slot_clear(slot_way(e, "foo", 3, XKV_HOT_WAYS));
+	install(e, &it_foo);
 
 	/* XDP counts hits per slot, 1 in XKV_HOT_HIT_SAMPLE on average */
 	s = slot_of(e, "foo", 3);

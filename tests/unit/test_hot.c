@@ -11,11 +11,15 @@
 
 static struct xkv_slot *slots;
 
+static struct xkv_slot *slot_holding(const char *key);
+
+/* the slot holding @key, or way 0 of its set when none does */
 static struct xkv_slot *slot_for(const char *key)
 {
+	struct xkv_slot *sl = slot_holding(key);
 	u32 n = (u32)strlen(key);
 
-	return &slots[xkv_hot_index(xkv_hot_hash(key, n), NSLOTS)];
+	return sl ? sl : &slots[xkv_hot_way(xkv_hot_hash(key, n), NSLOTS, 0)];
 }
 
 /* the slot holds @key with value @val, and is stable */
@@ -38,18 +42,38 @@ static bool slot_empty_for(const char *key)
 	       !(sl->key_len == n && !memcmp(sl->key, key, n));
 }
 
-/* a key other than @key that lands in the same slot */
-static void same_slot_key(const char *key, char *out, size_t len)
+/* the first of a key's set (its XKV_HOT_WAYS slots) */
+static u32 set_base(const char *key)
 {
-	u32 want = xkv_hot_index(xkv_hot_hash(key, (u32)strlen(key)), NSLOTS);
+	return xkv_hot_way(xkv_hot_hash(key, (u32)strlen(key)), NSLOTS, 0) &
+	       ~(u32)(XKV_HOT_WAYS - 1);
+}
+
+/* the @n-th key after @key's search that shares @key's set */
+static void same_set_key(const char *key, u32 n, char *out, size_t len)
+{
 	u32 i;
 
 	for (i = 0;; i++) {
 		snprintf(out, len, "other%u", i);
-		if (xkv_hot_index(xkv_hot_hash(out, (u32)strlen(out)),
-				  NSLOTS) == want && strcmp(out, key))
+		if (set_base(out) == set_base(key) && strcmp(out, key) &&
+		    n-- == 0)
 			return;
 	}
+}
+
+/* the slot of @key's set that holds it, or NULL */
+static struct xkv_slot *slot_holding(const char *key)
+{
+	u32 base = set_base(key), w, n = (u32)strlen(key);
+
+	for (w = 0; w < XKV_HOT_WAYS; w++) {
+		struct xkv_slot *sl = &slots[base + w];
+
+		if (sl->key_len == n && !memcmp(sl->key, key, n))
+			return sl;
+	}
+	return NULL;
 }
 
 static void test_attach(struct xkv_store *st)
@@ -159,30 +183,48 @@ static void test_flush(struct xkv_store *st)
 
 static void test_admission(struct xkv_store *st)
 {
-	char other[32];
+	char inc[XKV_HOT_WAYS][32], other[32];
 	u64 ins, rej, rej0;
-	int i;
+	bool all = true;
+	int i, w;
 
-	same_slot_key("hot", other, sizeof(other));
-	uu_set(st, "hot", "H");
+	for (w = 0; w < XKV_HOT_WAYS; w++) {
+		same_set_key("hot", (u32)w + 1, inc[w], sizeof(inc[w]));
+		uu_set(st, inc[w], "I");
+		for (i = 0; i < 20; i++)
+			uu_has(st, inc[w]);
+	}
+	for (w = 0; w < XKV_HOT_WAYS; w++)
+		all &= slot_is(inc[w], "I");
+	tap_ok(all, "%d keys of one set share it, one way each",
+	       XKV_HOT_WAYS);
+	same_set_key("hot", 0, other, sizeof(other));
 	uu_set(st, other, "O");
-	for (i = 0; i < 20; i++)
-		uu_has(st, "hot");
-	tap_ok(slot_is("hot", "H"), "a popular key holds its slot");
 	xkv_store_hot_stats(st, &ins, &rej0);
 	uu_has(st, other);
 	xkv_store_hot_stats(st, &ins, &rej);
-	tap_ok(slot_is("hot", "H") && rej == rej0 + 1,
-	       "a rarely read key does not displace it (%s)", other);
-	slot_for("hot")->hits = 10;
+	tap_ok(!slot_holding(other) && rej == rej0 + 1,
+	       "a rarely read key does not displace them (%s)", other);
+	for (w = 0; w < XKV_HOT_WAYS; w++)
+		slot_for(inc[w])->hits = 10;
 	for (i = 0; i < 40; i++)
 		uu_has(st, other);
-	tap_ok(slot_is("hot", "H"),
-	       "XDP's sampled hits count for the incumbent");
+	tap_ok(!slot_holding(other),
+	       "XDP's sampled hits count for the incumbents");
 	for (i = 0; i < 200; i++)
 		uu_has(st, other);
 	tap_ok(slot_is(other, "O") && slot_for(other)->hits == 0,
-	       "a key read more often takes the slot, hits reset");
+	       "a key read more often takes a way, its hits reset");
+}
+
+static bool all_empty(void)
+{
+	u32 i;
+
+	for (i = 0; i < NSLOTS; i++)
+		if (slots[i].key_len || (slots[i].seq & 1))
+			return false;
+	return true;
 }
 
 int main(void)
@@ -198,8 +240,7 @@ int main(void)
 	test_flush(st);
 	test_admission(st);
 	xkv_store_destroy(st);
-	tap_ok(slots[xkv_hot_index(xkv_hot_hash("hot", 3), NSLOTS)].key_len ==
-	       0 && !(slots[0].seq & 1), "destroy leaves every slot empty");
+	tap_ok(all_empty(), "destroy leaves every slot empty and even");
 	free(slots);
 	return tap_done();
 }

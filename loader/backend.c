@@ -1,0 +1,464 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * backend.c - start, watch and stop the backend process.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <linux/types.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "backend.h"
+#include "log.h"
+#include "pidfile.h"
+#include "probe.h"
+
+#define XKV_BACKEND_ARGS 64
+#define XKV_POLL_MS 50
+#define XKV_KILL_WAIT_S 2
+#define XKV_LOG_TAIL 2048
+
+static __u64 now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (unsigned long long)ts.tv_sec * 1000 +
+	       (unsigned long long)ts.tv_nsec / 1000000;
+}
+
+static void sleep_ms(unsigned int ms)
+{
+	struct timespec ts = { .tv_sec = ms / 1000,
+			       .tv_nsec = (long)(ms % 1000) * 1000000 };
+
+	while (nanosleep(&ts, &ts) && errno == EINTR)
+		;
+}
+
+/* a bare command name, looked up in $PATH as execvp() would */
+static void path_lookup(const char *name, char *buf)
+{
+	const char *path = getenv("PATH"), *p, *end;
+
+	snprintf(buf, PATH_MAX, "%s", name);
+	for (p = path; p && *p; p = *end ? end + 1 : end) {
+		end = strchrnul(p, ':');
+		snprintf(buf, PATH_MAX, "%.*s/%s", (int)(end - p), p, name);
+		if (!access(buf, X_OK))
+			return;
+	}
+	snprintf(buf, PATH_MAX, "%s", name);
+}
+
+int xkv_backend_find(const char *cmd, char *buf)
+{
+	char self[PATH_MAX];
+	ssize_t n;
+	int err;
+
+	if (!cmd || !*cmd)
+		cmd = getenv("XKV_BACKEND");
+	if (cmd && *cmd && !strchr(cmd, '/')) {
+		path_lookup(cmd, buf);
+	} else if (cmd && *cmd) {
+		snprintf(buf, PATH_MAX, "%s", cmd);
+	} else {
+		n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+		if (n < 0) {
+			err = -errno;
+			pr_warn("cannot find the xkv binary: %s\n",
+				strerror(-err));
+			return err;
+		}
+		self[n] = '\0';
+		snprintf(buf, PATH_MAX, "%s/xkvd", dirname(self));
+	}
+	if (access(buf, X_OK)) {
+		err = -errno;
+		pr_warn("backend '%s': %s (build it with 'make', or name one with --backend-cmd or XKV_BACKEND)\n",
+			buf, strerror(errno));
+		return err;
+	}
+	return 0;
+}
+
+int xkv_backend_port_free(unsigned int port)
+{
+	int err;
+
+	err = xkv_probe_port_free(port, SOCK_STREAM);
+	if (err) {
+		pr_warn("TCP port %u is taken (%s): another server runs there\n",
+			port, strerror(-err));
+		return -EADDRINUSE;
+	}
+	err = xkv_probe_port_free(port, SOCK_DGRAM);
+	if (err) {
+		pr_warn("UDP port %u is taken (%s): another server runs there\n",
+			port, strerror(-err));
+		return -EADDRINUSE;
+	}
+	return 0;
+}
+
+pid_t xkv_backend_running(const struct xkv_paths *p)
+{
+	unsigned long long start;
+	pid_t pid;
+	int err;
+
+	err = xkv_pidfile_read(p, &pid, &start);
+	if (err)
+		return err;
+	return pid && xkv_proc_alive(pid, start) ? pid : 0;
+}
+
+static void print_log_tail(const struct xkv_paths *p)
+{
+	char buf[XKV_LOG_TAIL + 1];
+	ssize_t n;
+	off_t size;
+	int fd;
+
+	fd = open(p->logfile, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	size = lseek(fd, 0, SEEK_END);
+	if (size > XKV_LOG_TAIL)
+		lseek(fd, size - XKV_LOG_TAIL, SEEK_SET);
+	else
+		lseek(fd, 0, SEEK_SET);
+	n = read(fd, buf, XKV_LOG_TAIL);
+	close(fd);
+	if (n <= 0)
+		return;
+	buf[n] = '\0';
+	pr_warn("backend log (%s):\n%s%s", p->logfile, buf,
+		buf[n - 1] == '\n' ? "" : "\n");
+}
+
+static void build_argv(const struct xkv_backend_opts *o, char **argv,
+		       char nums[4][16])
+{
+	int n = 0, i;
+
+	argv[n++] = (char *)o->path;
+	argv[n++] = "--hot-map";
+	argv[n++] = (char *)o->hot_map;
+	snprintf(nums[0], 16, "%u", o->port);
+	argv[n++] = "-p";
+	argv[n++] = nums[0];
+	argv[n++] = "-U";
+	argv[n++] = nums[0];
+	if (o->listen) {
+		argv[n++] = "-l";
+		argv[n++] = (char *)o->listen;
+	}
+	if (o->memory) {
+		snprintf(nums[1], 16, "%u", o->memory);
+		argv[n++] = "-m";
+		argv[n++] = nums[1];
+	}
+	if (o->threads) {
+		snprintf(nums[2], 16, "%u", o->threads);
+		argv[n++] = "-t";
+		argv[n++] = nums[2];
+	}
+	if (o->conns) {
+		snprintf(nums[3], 16, "%u", o->conns);
+		argv[n++] = "-c";
+		argv[n++] = nums[3];
+	}
+	for (i = 0; i < o->extra_argc && n < XKV_BACKEND_ARGS - 1; i++)
+		argv[n++] = o->extra_argv[i];
+	argv[n] = NULL;
+}
+
+static void fg_signals(sigset_t *set)
+{
+	sigemptyset(set);
+	sigaddset(set, SIGINT);
+	sigaddset(set, SIGTERM);
+	sigaddset(set, SIGHUP);
+	sigaddset(set, SIGCHLD);
+}
+
+/* in the child: become what was asked, exec; report errno on @errfd */
+static void __attribute__((noreturn))
+child_exec(const struct xkv_backend_opts *o, const struct xkv_paths *p,
+	   char **argv, int errfd)
+{
+	sigset_t all;
+	int fd, err;
+
+	sigemptyset(&all);
+	sigprocmask(SIG_SETMASK, &all, NULL);
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGHUP, SIG_DFL);
+	signal(SIGPIPE, SIG_DFL);
+	if (!o->foreground) {
+		setsid();
+		if (chdir("/"))
+			goto fail;
+		fd = open("/dev/null", O_RDONLY);
+		if (fd < 0 || dup2(fd, STDIN_FILENO) < 0)
+			goto fail;
+		if (fd != STDIN_FILENO)
+			close(fd);
+		fd = open(p->logfile, O_WRONLY | O_CREAT | O_TRUNC, 0640);
+		if (fd < 0 || dup2(fd, STDOUT_FILENO) < 0 ||
+		    dup2(fd, STDERR_FILENO) < 0)
+			goto fail;
+		if (fd > STDERR_FILENO)
+			close(fd);
+	}
+	execv(o->path, argv);
+fail:
+	err = errno;
+	if (write(errfd, &err, sizeof(err)) < 0)
+		_exit(127);
+	_exit(127);
+}
+
+/* did exec work? the CLOEXEC pipe closes on exec, or carries errno */
+static int exec_result(int rfd)
+{
+	ssize_t n;
+	int err;
+
+	do {
+		n = read(rfd, &err, sizeof(err));
+	} while (n < 0 && errno == EINTR);
+	close(rfd);
+	return n == (ssize_t)sizeof(err) ? -err : 0;
+}
+
+static int reap(pid_t pid, int *status, bool block)
+{
+	pid_t r;
+
+	do {
+		r = waitpid(pid, status, block ? 0 : WNOHANG);
+	} while (r < 0 && errno == EINTR);
+	return r == pid;
+}
+
+static void describe_exit(int status)
+{
+	if (WIFEXITED(status))
+		pr_warn("the backend exited with status %d\n",
+			WEXITSTATUS(status));
+	else if (WIFSIGNALED(status))
+		pr_warn("the backend was killed by signal %d (%s)\n",
+			WTERMSIG(status), strsignal(WTERMSIG(status)));
+}
+
+/* did SIGINT, SIGTERM or SIGHUP arrive while blocked? */
+static bool interrupted(void)
+{
+	sigset_t pending;
+
+	if (sigpending(&pending))
+		return false;
+	return sigismember(&pending, SIGINT) ||
+	       sigismember(&pending, SIGTERM) ||
+	       sigismember(&pending, SIGHUP);
+}
+
+/* until it answers, exits, or the time is up (or xkv is interrupted) */
+static int wait_ready(const struct xkv_backend_opts *o,
+		      const struct xkv_paths *p, pid_t pid)
+{
+	__u64 deadline = now_ms() + (__u64)o->wait_s * 1000;
+	int status, err;
+
+	for (;;) {
+		if (reap(pid, &status, false)) {
+			describe_exit(status);
+			if (!o->foreground)
+				print_log_tail(p);
+			return -ECHILD;
+		}
+		err = xkv_probe_version(o->listen, p->ifname, o->port);
+		if (!err)
+			return 0;
+		if (interrupted()) {
+			pr_warn("interrupted while waiting for the backend\n");
+			return -EINTR;
+		}
+		if (now_ms() >= deadline)
+			break;
+		sleep_ms(XKV_POLL_MS);
+	}
+	pr_warn("the backend did not answer on port %u within %u s (%s)\n",
+		o->port, o->wait_s, strerror(-err));
+	if (!o->foreground)
+		print_log_tail(p);
+	return -ETIMEDOUT;
+}
+
+/*
+ * SIGTERM, wait, SIGKILL; for our own child (@status: its wait status) or
+ * a recorded daemon (@status NULL).
+ */
+static void terminate(pid_t pid, unsigned long long start, int *status,
+		      unsigned int timeout_s)
+{
+	__u64 deadline = now_ms() + (__u64)timeout_s * 1000;
+
+	kill(pid, SIGTERM);
+	for (;;) {
+		if (status ? reap(pid, status, false) :
+			     !xkv_proc_alive(pid, start))
+			return;
+		if (now_ms() >= deadline)
+			break;
+		sleep_ms(XKV_POLL_MS / 5);
+	}
+	pr_warn("backend pid %d did not stop within %u s: killing it\n",
+		(int)pid, timeout_s);
+	kill(pid, SIGKILL);
+	deadline = now_ms() + XKV_KILL_WAIT_S * 1000;
+	while (now_ms() < deadline) {
+		if (status ? reap(pid, status, false) :
+			     !xkv_proc_alive(pid, start))
+			return;
+		sleep_ms(XKV_POLL_MS / 5);
+	}
+}
+
+int xkv_backend_start(const struct xkv_backend_opts *o,
+		      const struct xkv_paths *p, pid_t *pid_out)
+{
+	char *argv[XKV_BACKEND_ARGS], nums[4][16];
+	sigset_t set, old;
+	int pfd[2], err, i;
+	pid_t pid;
+
+	if (o->extra_argc > XKV_BACKEND_ARGS - 16) {
+		pr_warn("too many backend arguments\n");
+		return -E2BIG;
+	}
+	build_argv(o, argv, nums);
+	if (xkv_log_level() >= XKV_LOG_DEBUG) {
+		pr_debug("starting:");
+		for (i = 0; argv[i]; i++)
+			fprintf(stderr, " %s", argv[i]);
+		fputc('\n', stderr);
+	}
+	err = xkv_run_dir_ensure();
+	if (err)
+		return err;
+	if (pipe2(pfd, O_CLOEXEC))
+		return -errno;
+	fg_signals(&set);
+	sigprocmask(SIG_BLOCK, &set, &old);
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0) {
+		err = -errno;
+		pr_warn("fork: %s\n", strerror(errno));
+		goto restore_mask;
+	}
+	if (!pid) {
+		close(pfd[0]);
+		child_exec(o, p, argv, pfd[1]);
+	}
+	close(pfd[1]);
+	pfd[1] = -1;
+	err = exec_result(pfd[0]);
+	if (err) {
+		pr_warn("cannot run %s: %s\n", o->path, strerror(-err));
+		reap(pid, &i, true);
+		goto restore_mask;
+	}
+	err = xkv_pidfile_write(p, pid);
+	if (err) {
+		pr_warn("cannot write %s: %s\n", p->pidfile, strerror(-err));
+		goto stop_child;
+	}
+	err = wait_ready(o, p, pid);
+	if (err == -ECHILD)
+		goto remove_pidfile;	/* already exited and reaped */
+	if (err)
+		goto remove_pidfile_stop;
+	if (!o->foreground)
+		sigprocmask(SIG_SETMASK, &old, NULL);
+	*pid_out = pid;
+	return 0;
+
+remove_pidfile_stop:
+	unlink(p->pidfile);
+stop_child:
+	terminate(pid, 0, &i, XKV_KILL_WAIT_S);
+	goto restore_mask;
+remove_pidfile:
+	unlink(p->pidfile);
+restore_mask:
+	if (pfd[1] >= 0)
+		close(pfd[1]);
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	return err;
+}
+
+int xkv_backend_wait(pid_t pid, unsigned int timeout_s)
+{
+	siginfo_t info;
+	sigset_t set;
+	int status, sig;
+
+	fg_signals(&set);
+	for (;;) {
+		if (reap(pid, &status, false))
+			break;
+		sig = sigwaitinfo(&set, &info);
+		if (sig < 0)
+			continue;
+		if (sig == SIGCHLD)
+			continue;
+		pr_info("%s: stopping the backend\n", strsignal(sig));
+		status = -1;
+		terminate(pid, 0, &status, timeout_s);
+		if (status == -1 && !reap(pid, &status, true))
+			return 1;
+		break;
+	}
+	if (WIFSIGNALED(status))
+		return 128 + WTERMSIG(status);
+	return WEXITSTATUS(status);
+}
+
+int xkv_backend_stop(const struct xkv_paths *p, unsigned int timeout_s)
+{
+	unsigned long long start;
+	pid_t pid;
+	int err;
+
+	err = xkv_pidfile_read(p, &pid, &start);
+	if (err) {
+		pr_warn("cannot read %s: %s\n", p->pidfile, strerror(-err));
+		return err;
+	}
+	if (pid && xkv_proc_alive(pid, start)) {
+		terminate(pid, start, NULL, timeout_s);
+		if (xkv_proc_alive(pid, start)) {
+			pr_warn("backend pid %d is still running\n", (int)pid);
+			return -EBUSY;
+		}
+		pr_info("%s: stopped the backend (pid %d)\n", p->ifname,
+			(int)pid);
+	}
+	if (unlink(p->pidfile) && errno != ENOENT)
+		return -errno;
+	return 0;
+}

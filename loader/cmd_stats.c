@@ -1,0 +1,260 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * cmd_stats.c - "xkv stats": the XDP program's counters, summed over
+ * CPUs, once or every second (-w) with rates.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cmds.h"
+#include "counters.h"
+#include "json.h"
+#include "log.h"
+#include "paths.h"
+
+#define XKV_STATS_IFACES 64
+
+struct stats_cfg {
+	bool watch;
+	bool json;
+	bool pretty;
+	unsigned int count;
+	unsigned int interval;
+};
+
+static const struct xkv_param stats_params[] = {
+	XKV_PARAM_BOOL("watch", 'w', struct stats_cfg, watch,
+		       "print again every interval, with rates, until Ctrl-C"),
+	XKV_PARAM_UINT("count", 'n', struct stats_cfg, count, "N", 1,
+		       1000000, "with -w: stop after N samples"),
+	XKV_PARAM_UINT("interval", 'i', struct stats_cfg, interval, "MS", 10,
+		       3600000, "with -w: milliseconds between samples (default 1000)"),
+	XKV_PARAM_BOOL("json", 'j', struct stats_cfg, json,
+		       "print JSON: an array of one object per interface (one array per line with -w)"),
+	XKV_PARAM_BOOL("pretty", 'p', struct stats_cfg, pretty,
+		       "indent the JSON"),
+	XKV_PARAM_END,
+};
+
+static const struct xkv_cmd_doc stats_doc = {
+	.usage = "[IFACE]",
+	.summary =
+		"Print the XDP hot tier's counters for IFACE (default: every\n"
+		"interface xkv is up on), summed over CPUs. Every packet is counted\n"
+		"once in \"packets\" and once in replies, misses, errors or one\n"
+		"pass_* reason; \"hits\" counts keys served.",
+};
+
+/**
+ * struct stats_iface - one interface being watched.
+ * @ifname: its name
+ * @fd:     its stats map
+ * @prev:   the previous sample
+ * @now:    this sample
+ */
+struct stats_iface {
+	char ifname[IF_NAMESIZE];
+	int fd;
+	__u64 prev[XKV_STAT_NR];
+	__u64 now[XKV_STAT_NR];
+};
+
+struct stats_set {
+	struct stats_iface ifs[XKV_STATS_IFACES];
+	int n;
+};
+
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+static int add_iface(const char *ifname, void *data)
+{
+	struct stats_set *set = data;
+	struct stats_iface *si;
+	struct xkv_paths p;
+	int fd;
+
+	if (set->n == XKV_STATS_IFACES || xkv_paths_init(&p, ifname))
+		return 0;
+	fd = xkv_counters_open(p.pin_dir);
+	if (fd < 0)
+		return 0;
+	si = &set->ifs[set->n++];
+	memset(si, 0, sizeof(*si));
+	snprintf(si->ifname, sizeof(si->ifname), "%s", ifname);
+	si->fd = fd;
+	return 0;
+}
+
+static void print_text(const struct stats_iface *si, bool rates,
+		       double secs)
+{
+	int i;
+
+	printf("%s:\n", si->ifname);
+	for (i = 0; i < XKV_STAT_NR; i++) {
+		printf("  %-18s %14llu", xkv_counters[i].name,
+		       (unsigned long long)si->now[i]);
+		if (rates)
+			printf(" %12.0f/s",
+			       (double)(si->now[i] - si->prev[i]) / secs);
+		printf("  %s\n", xkv_counters[i].desc);
+	}
+}
+
+static void print_json(struct xkv_json *j, const struct stats_iface *si,
+		       bool rates, double secs)
+{
+	int i;
+
+	xkv_json_open(j, '{');
+	xkv_json_kv_str(j, "ifname", si->ifname);
+	for (i = 0; i < XKV_STAT_NR; i++)
+		xkv_json_kv_u64(j, xkv_counters[i].name, si->now[i]);
+	if (rates) {
+		xkv_json_key(j, "rates");
+		xkv_json_open(j, '{');
+		for (i = 0; i < XKV_STAT_NR; i++)
+			xkv_json_kv_u64(j, xkv_counters[i].name,
+					(unsigned long long)(
+						(double)(si->now[i] -
+							 si->prev[i]) /
+						secs));
+		xkv_json_close(j, '}');
+	}
+	xkv_json_close(j, '}');
+}
+
+static int sample(struct stats_set *set)
+{
+	int i, err;
+
+	for (i = 0; i < set->n; i++) {
+		struct stats_iface *si = &set->ifs[i];
+
+		memcpy(si->prev, si->now, sizeof(si->prev));
+		err = xkv_counters_read(si->fd, si->now);
+		if (err) {
+			pr_warn("%s: cannot read the counters: %s\n",
+				si->ifname, strerror(-err));
+			return err;
+		}
+	}
+	return 0;
+}
+
+static void print_all(const struct stats_cfg *cfg, struct stats_set *set,
+		      bool rates, double secs)
+{
+	struct xkv_json j;
+	int i;
+
+	if (cfg->json) {
+		xkv_json_init(&j, stdout, cfg->pretty);
+		xkv_json_open(&j, '[');
+		for (i = 0; i < set->n; i++)
+			print_json(&j, &set->ifs[i], rates, secs);
+		xkv_json_close(&j, ']');
+		return;
+	}
+	for (i = 0; i < set->n; i++)
+		print_text(&set->ifs[i], rates, secs);
+	fflush(stdout);
+}
+
+static void sleep_ms(unsigned int ms)
+{
+	struct timespec ts = { .tv_sec = ms / 1000,
+			       .tv_nsec = (long)(ms % 1000) * 1000000 };
+
+	/* a signal ends the wait early: that is how -w stops */
+	nanosleep(&ts, NULL);
+}
+
+static int watch(const struct stats_cfg *cfg, struct stats_set *set)
+{
+	unsigned int interval = cfg->interval ? cfg->interval : 1000;
+	struct sigaction sa = { .sa_handler = on_signal };
+	unsigned int done = 0;
+	struct timespec t0, t1;
+	double secs;
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	if (sample(set))
+		return XKV_EXIT_FAIL;
+	print_all(cfg, set, false, 1);
+	done++;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	while (!stop && (!cfg->count || done < cfg->count)) {
+		sleep_ms(interval);
+		if (stop)
+			break;
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		secs = (double)(t1.tv_sec - t0.tv_sec) +
+		       (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+		t0 = t1;
+		if (sample(set))
+			return XKV_EXIT_FAIL;
+		if (!cfg->json)
+			printf("\n");
+		print_all(cfg, set, true, secs > 0 ? secs : 1);
+		done++;
+	}
+	return XKV_EXIT_OK;
+}
+
+int xkv_cmd_stats(int argc, char **argv)
+{
+	struct stats_cfg cfg = { 0 };
+	static struct stats_set set;
+	struct xkv_args args;
+	int err, ret, i;
+
+	err = xkv_params_parse("stats", stats_params, &stats_doc, &cfg, argc,
+			       argv, &args);
+	if (err)
+		return xkv_params_exit(err);
+	if (args.argc > 1 || args.rest_argc >= 0) {
+		pr_warn("stats: one interface at most\n");
+		return XKV_EXIT_USAGE;
+	}
+	if (args.argc) {
+		add_iface(args.argv[0], &set);
+		if (!set.n) {
+			pr_warn("%s: xkv is not up here\n", args.argv[0]);
+			return XKV_EXIT_FAIL;
+		}
+	} else {
+		err = xkv_for_each_iface(add_iface, &set);
+		if (err < 0) {
+			pr_warn("cannot list %s/xkv: %s\n", xkv_bpffs_root(),
+				strerror(-err));
+			return XKV_EXIT_FAIL;
+		}
+		if (!set.n) {
+			pr_warn("xkv is not up on any interface\n");
+			return XKV_EXIT_FAIL;
+		}
+	}
+	if (cfg.watch) {
+		ret = watch(&cfg, &set);
+	} else {
+		ret = sample(&set) ? XKV_EXIT_FAIL : XKV_EXIT_OK;
+		if (!ret)
+			print_all(&cfg, &set, false, 1);
+	}
+	for (i = 0; i < set.n; i++)
+		close(set.ifs[i].fd);
+	return ret;
+}

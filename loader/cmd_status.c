@@ -1,0 +1,210 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * cmd_status.c - "xkv status": each interface xkv has pins for, its XDP
+ * attach, settings, hot cache use and backend.
+ */
+#include <errno.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "backend.h"
+#include "cmds.h"
+#include "config.h"
+#include "hotmap.h"
+#include "json.h"
+#include "log.h"
+#include "paths.h"
+#include "xdp.h"
+
+struct status_cfg {
+	bool json;
+	bool pretty;
+};
+
+static const struct xkv_param status_params[] = {
+	XKV_PARAM_BOOL("json", 'j', struct status_cfg, json,
+		       "print JSON (an array, one object per interface)"),
+	XKV_PARAM_BOOL("pretty", 'p', struct status_cfg, pretty,
+		       "indent the JSON"),
+	XKV_PARAM_END,
+};
+
+static const struct xkv_cmd_doc status_doc = {
+	.usage = "[IFACE]",
+	.summary =
+		"Show, for each interface xkv is up on (or IFACE): the XDP mode and\n"
+		"program id, the port, hot cache slots in use, and the backend.\n"
+		"State: up (XDP and backend), attached (XDP, no backend), stale\n"
+		"(XDP gone with its interface: 'xkv down IFACE' cleans up).",
+};
+
+/**
+ * struct iface_status - what status found out about one interface.
+ * @ifname:  name
+ * @state:   "up", "attached" or "stale"
+ * @ls:      the pinned link (link_id 0: none)
+ * @mode:    enum xkv_mode, 0 if unknown (another network namespace)
+ * @here:    the link's interface is this namespace's @ifname
+ * @cfg:     the program's settings (port 0: unreadable)
+ * @nslots:  hot cache slots, 0 if unreadable
+ * @used:    slots holding a key
+ * @pid:     backend pid, 0 for none
+ * @logfile: its log
+ */
+struct iface_status {
+	const char *ifname;
+	const char *state;
+	struct xkv_link_state ls;
+	unsigned int mode;
+	bool here;
+	struct xkv_config cfg;
+	__u32 nslots;
+	__u32 used;
+	pid_t pid;
+	const char *logfile;
+};
+
+static void gather(const struct xkv_paths *p, struct iface_status *st)
+{
+	struct xkv_hotmap hm;
+	unsigned int mode;
+	__u32 prog_id;
+	int ifindex;
+
+	memset(st, 0, sizeof(*st));
+	st->ifname = p->ifname;
+	st->logfile = p->logfile;
+	xkv_xdp_link_state(p, &st->ls);
+	ifindex = (int)if_nametoindex(p->ifname);
+	if (st->ls.ifindex && ifindex == (int)st->ls.ifindex &&
+	    !xkv_xdp_query(ifindex, &prog_id, &mode) &&
+	    prog_id == st->ls.prog_id) {
+		st->here = true;
+		st->mode = mode;
+	}
+	if (xkv_config_read(p->pin_dir, &st->cfg))
+		memset(&st->cfg, 0, sizeof(st->cfg));
+	if (!xkv_hotmap_open(p->pin_dir, false, &hm)) {
+		st->nslots = hm.nslots;
+		st->used = xkv_hotmap_used(&hm);
+		xkv_hotmap_close(&hm);
+	}
+	st->pid = xkv_backend_running(p);
+	if (st->pid < 0)
+		st->pid = 0;
+	if (!st->ls.link_id || !st->ls.ifindex)
+		st->state = "stale";
+	else
+		st->state = st->pid ? "up" : "attached";
+}
+
+static void print_text(const struct iface_status *st)
+{
+	printf("%s: %s", st->ifname, st->state);
+	if (st->ls.link_id && st->ls.ifindex) {
+		printf(", xdp %s, prog id %u, link id %u",
+		       st->here ? xkv_mode_name(st->mode) :
+				  "(another network namespace)",
+		       st->ls.prog_id, st->ls.link_id);
+	}
+	if (st->cfg.port)
+		printf(", port %u", st->cfg.port);
+	if (st->nslots)
+		printf(", hot slots %u/%u in use", st->used, st->nslots);
+	printf("\n");
+	if (st->pid)
+		printf("    backend: pid %d running (log %s)\n", (int)st->pid,
+		       st->logfile);
+	else
+		printf("    backend: none\n");
+}
+
+static void print_json(struct xkv_json *j, const struct iface_status *st)
+{
+	xkv_json_open(j, '{');
+	xkv_json_kv_str(j, "ifname", st->ifname);
+	xkv_json_kv_str(j, "state", st->state);
+	xkv_json_kv_str(j, "mode", st->here ? xkv_mode_name(st->mode) : NULL);
+	xkv_json_kv_u64(j, "prog_id", st->ls.prog_id);
+	xkv_json_kv_u64(j, "link_id", st->ls.link_id);
+	xkv_json_kv_u64(j, "ifindex", st->ls.ifindex);
+	xkv_json_kv_u64(j, "port", st->cfg.port);
+	xkv_json_kv_u64(j, "max_reply", st->cfg.max_reply);
+	xkv_json_kv_u64(j, "amp_ratio", st->cfg.amp_ratio);
+	xkv_json_kv_u64(j, "slots", st->nslots);
+	xkv_json_kv_u64(j, "slots_used", st->used);
+	xkv_json_key(j, "backend_pid");
+	if (st->pid)
+		xkv_json_u64(j, (unsigned long long)st->pid);
+	else
+		xkv_json_str(j, NULL);
+	xkv_json_close(j, '}');
+}
+
+struct status_walk {
+	const struct status_cfg *cfg;
+	struct xkv_json j;
+	int n;
+};
+
+static int status_one(const char *ifname, void *data)
+{
+	struct status_walk *w = data;
+	struct iface_status st;
+	struct xkv_paths p;
+
+	if (xkv_paths_init(&p, ifname))
+		return 0;
+	gather(&p, &st);
+	if (w->cfg->json)
+		print_json(&w->j, &st);
+	else
+		print_text(&st);
+	w->n++;
+	return 0;
+}
+
+int xkv_cmd_status(int argc, char **argv)
+{
+	struct status_cfg cfg = { 0 };
+	struct status_walk w = { .cfg = &cfg };
+	struct xkv_args args;
+	struct xkv_paths p;
+	int err;
+
+	err = xkv_params_parse("status", status_params, &status_doc, &cfg,
+			       argc, argv, &args);
+	if (err)
+		return xkv_params_exit(err);
+	if (args.argc > 1 || args.rest_argc >= 0) {
+		pr_warn("status: one interface at most\n");
+		return XKV_EXIT_USAGE;
+	}
+	if (cfg.json)
+		xkv_json_init(&w.j, stdout, cfg.pretty);
+	if (cfg.json)
+		xkv_json_open(&w.j, '[');
+	if (args.argc) {
+		if (xkv_paths_init(&p, args.argv[0]))
+			return XKV_EXIT_USAGE;
+		if (xkv_pin_dir_exists(&p))
+			status_one(p.ifname, &w);
+	} else {
+		err = xkv_for_each_iface(status_one, &w);
+	}
+	if (cfg.json)
+		xkv_json_close(&w.j, ']');
+	if (err < 0) {
+		pr_warn("cannot list %s/xkv: %s\n", xkv_bpffs_root(),
+			strerror(-err));
+		return XKV_EXIT_FAIL;
+	}
+	if (!w.n && !cfg.json) {
+		if (args.argc)
+			printf("%s: xkv is not up here\n", args.argv[0]);
+		else
+			printf("xkv is not up on any interface\n");
+	}
+	return args.argc && !w.n ? XKV_EXIT_FAIL : XKV_EXIT_OK;
+}

@@ -1,0 +1,269 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * cmd_up.c - "xkv up" and "xkv down": the XDP tier and its backend.
+ *
+ * up:   check everything that can be checked first (settings, backend
+ *       executable, free port) so that most mistakes change nothing;
+ *       then load, pin, fill the allowlist, attach XDP, start the
+ *       backend on the pinned hot cache and wait until it answers. A
+ *       failure at any step undoes the steps before it.
+ * down: stop the backend (it empties the hot cache on the way out),
+ *       detach XDP, remove the pins and the pin directory.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "backend.h"
+#include "cmds.h"
+#include "instance.h"
+#include "log.h"
+#include "upcfg.h"
+
+static const struct xkv_param_name backend_names[] = {
+	{ "xkvd", XKV_BACKEND_XKVD },
+	{ "memcached", XKV_BACKEND_MEMCACHED },
+	{ NULL, 0 },
+};
+
+static const struct xkv_param up_params[] = {
+	XKV_XDP_PARAMS,
+	XKV_PARAM_ENUM("backend", 'b', struct xkv_up_cfg, backend, "KIND",
+		       backend_names, "the backend (default xkvd)"),
+	XKV_PARAM_STRING("backend-cmd", 0, struct xkv_up_cfg, backend_cmd,
+			 "PATH",
+			 "backend executable (default: $XKV_BACKEND, else xkvd next to xkv)"),
+	XKV_PARAM_STRING("listen", 'l', struct xkv_up_cfg, listen, "ADDR",
+			 "backend: listen address (-l)"),
+	XKV_PARAM_UINT("memory", 'm', struct xkv_up_cfg, memory, "MB", 1,
+		       1UL << 20, "backend: item memory (-m)"),
+	XKV_PARAM_UINT("threads", 't', struct xkv_up_cfg, threads, "N", 1,
+		       1024, "backend: worker threads (-t)"),
+	XKV_PARAM_UINT("conns", 'c', struct xkv_up_cfg, conns, "N", 1,
+		       1UL << 20, "backend: most connections (-c)"),
+	XKV_PARAM_UINT("wait", 'w', struct xkv_up_cfg, wait, "SEC", 1, 3600,
+		       "how long the backend may take to answer (default 10)"),
+	XKV_PARAM_BOOL("foreground", 'f', struct xkv_up_cfg, foreground,
+		       "keep the backend attached; 'down' when it exits"),
+	XKV_PARAM_END,
+};
+
+static const struct xkv_cmd_doc up_doc = {
+	.usage = "[IFACE] [-- BACKEND-ARG...]",
+	.summary =
+		"Serve memcached on IFACE (default lo): load the XDP hot tier,\n"
+		"pin its maps under /sys/fs/bpf/xkv/IFACE/, allow the interface's\n"
+		"subnets and loopback, attach XDP, then start the backend on the\n"
+		"pinned hot cache (xkvd --hot-map PIN -p PORT -U PORT ...) and wait\n"
+		"until it answers. The backend runs as a daemon unless --foreground.",
+	.extra =
+		"Arguments after \"--\" go to the backend as they are.\n"
+		"Learning mode (--backend memcached, a stock memcached behind a TC\n"
+		"egress program) is not available yet.\n",
+};
+
+struct down_cfg {
+	unsigned int timeout;
+};
+
+static const struct xkv_param down_params[] = {
+	XKV_PARAM_UINT("timeout", 'T', struct down_cfg, timeout, "SEC", 1, 600,
+		       "grace period before the backend is killed (default 10)"),
+	XKV_PARAM_END,
+};
+
+static const struct xkv_cmd_doc down_doc = {
+	.usage = "[IFACE]",
+	.summary =
+		"Undo 'xkv up' on IFACE (default: the one interface xkv is up on,\n"
+		"else lo): stop the backend, detach XDP, remove the pins and the\n"
+		"pin directory.",
+};
+
+#define XKV_STOP_TIMEOUT 10
+
+static int start_backend(const struct xkv_up_cfg *cfg,
+			 const struct xkv_inst *inst, const char *path,
+			 const struct xkv_args *args, pid_t *pid)
+{
+	struct xkv_backend_opts bo = {
+		.path = path,
+		.port = cfg->port,
+		.listen = cfg->listen,
+		.memory = cfg->memory,
+		.threads = cfg->threads,
+		.conns = cfg->conns,
+		.foreground = cfg->foreground,
+		.wait_s = cfg->wait,
+	};
+	char hot[PATH_MAX];
+	int err;
+
+	bo.hot_map = xkv_pin_path(&inst->paths, XKV_PIN_HOT, hot);
+	if (args->rest_argc > 0) {
+		bo.extra_argc = args->rest_argc;
+		bo.extra_argv = args->rest_argv;
+	}
+	err = xkv_backend_start(&bo, &inst->paths, pid);
+	if (err)
+		return err;
+	if (cfg->foreground)
+		pr_info("%s: backend %s in the foreground (pid %d), answering on port %u; Ctrl-C takes xkv down\n",
+			inst->paths.ifname, path, (int)*pid, cfg->port);
+	else
+		pr_info("%s: backend %s started (pid %d, log %s), answering on port %u\n",
+			inst->paths.ifname, path, (int)*pid,
+			inst->paths.logfile, cfg->port);
+	return 0;
+}
+
+/* did one of @sigs (held) arrive? */
+static bool interrupted(const sigset_t *sigs)
+{
+	sigset_t pending;
+	int sig;
+
+	if (sigpending(&pending))
+		return false;
+	for (sig = 1; sig < NSIG; sig++) {
+		if (sigismember(sigs, sig) == 1 &&
+		    sigismember(&pending, sig) == 1) {
+			pr_warn("%s: undoing what was done\n", strsignal(sig));
+			return true;
+		}
+	}
+	return false;
+}
+
+/* take everything down again; what the exit of "up --foreground" does */
+static int down_all(const struct xkv_paths *p, unsigned int timeout)
+{
+	int err, err2;
+
+	err = xkv_backend_stop(p, timeout);
+	err2 = xkv_inst_down(p);
+	return err ? err : err2;
+}
+
+int xkv_cmd_up(int argc, char **argv)
+{
+	char backend[PATH_MAX];
+	struct xkv_inst_opts o;
+	struct xkv_up_cfg cfg;
+	struct xkv_inst inst;
+	struct xkv_args args;
+	const char *ifname;
+	pid_t pid = 0;
+	int err, status;
+	sigset_t sigs;
+
+	xkv_up_cfg_init(&cfg);
+	err = xkv_params_parse("up", up_params, &up_doc, &cfg, argc, argv,
+			       &args);
+	if (err)
+		return xkv_params_exit(err);
+	if (args.argc > 1) {
+		pr_warn("up: one interface at most; see 'xkv up --help'\n");
+		return XKV_EXIT_USAGE;
+	}
+	ifname = args.argc ? args.argv[0] : "lo";
+	if (cfg.backend == XKV_BACKEND_MEMCACHED) {
+		pr_warn("up: --backend memcached (learning mode) needs the TC program that learns values from memcached's replies\n");
+		pr_warn("up: this build does not have it yet; nothing was changed (use --backend xkvd)\n");
+		return XKV_EXIT_FAIL;
+	}
+	xkv_up_cfg_inst_opts(&cfg, ifname, &o);
+	if (xkv_inst_check_opts(&o))
+		return XKV_EXIT_USAGE;
+	err = xkv_inst_init(&inst, ifname);
+	if (err)
+		return XKV_EXIT_FAIL;
+	if (xkv_backend_find(cfg.backend_cmd, backend))
+		return XKV_EXIT_FAIL;
+	/* a server already on the port would answer our readiness probe */
+	if (!xkv_pin_dir_exists(&inst.paths) &&
+	    xkv_backend_port_free(cfg.port))
+		return XKV_EXIT_FAIL;
+
+	/*
+	 * Ctrl-C half way would leave half an instance: hold the signals
+	 * and look at them between steps (the backend wait does too).
+	 */
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGHUP);
+	sigprocmask(SIG_BLOCK, &sigs, NULL);
+	err = xkv_inst_up(&inst, &o);
+	if (err)
+		return XKV_EXIT_FAIL;
+	if (interrupted(&sigs))
+		goto take_down;
+	xkv_up_report(&inst, &o);
+	err = start_backend(&cfg, &inst, backend, &args, &pid);
+	if (err)
+		goto take_down;
+	if (!cfg.foreground) {
+		if (interrupted(&sigs))
+			goto stop_backend;
+		/* exit with the signals still held: nothing undoes this */
+		pr_info("%s: up ('xkv status', 'xkv stats %s', 'xkv down %s')\n",
+			ifname, ifname, ifname);
+		return XKV_EXIT_OK;
+	}
+	status = xkv_backend_wait(pid, XKV_STOP_TIMEOUT);
+	pr_info("%s: backend exited (status %d): taking xkv down\n", ifname,
+		status);
+	err = down_all(&inst.paths, XKV_STOP_TIMEOUT);
+	if (err)
+		return XKV_EXIT_FAIL;
+	pr_info("%s: down: XDP detached, pins removed\n", ifname);
+	return status ? XKV_EXIT_FAIL : XKV_EXIT_OK;
+
+stop_backend:
+	xkv_backend_stop(&inst.paths, XKV_STOP_TIMEOUT);
+take_down:
+	xkv_inst_down(&inst.paths);
+	pr_warn("%s: up failed: XDP detached and pins removed, the interface is as it was\n",
+		ifname);
+	return XKV_EXIT_FAIL;
+}
+
+int xkv_cmd_down(int argc, char **argv)
+{
+	struct down_cfg cfg = { .timeout = XKV_STOP_TIMEOUT };
+	char ifname[IF_NAMESIZE];
+	struct xkv_paths p;
+	struct xkv_args args;
+	int err;
+
+	err = xkv_params_parse("down", down_params, &down_doc, &cfg, argc,
+			       argv, &args);
+	if (err)
+		return xkv_params_exit(err);
+	if (args.argc > 1) {
+		pr_warn("down: one interface at most\n");
+		return XKV_EXIT_USAGE;
+	}
+	if (args.argc)
+		snprintf(ifname, sizeof(ifname), "%s", args.argv[0]);
+	else if (xkv_default_iface(ifname))
+		return XKV_EXIT_USAGE;
+	if (xkv_paths_init(&p, ifname))
+		return XKV_EXIT_USAGE;
+	if (!xkv_pin_dir_exists(&p) && !xkv_backend_running(&p)) {
+		/* a stale pid file of a backend long gone */
+		xkv_backend_stop(&p, cfg.timeout);
+		pr_warn("%s: xkv is not up here\n", ifname);
+		return XKV_EXIT_FAIL;
+	}
+	err = down_all(&p, cfg.timeout);
+	if (err) {
+		pr_warn("%s: down incomplete: %s\n", ifname, strerror(-err));
+		return XKV_EXIT_FAIL;
+	}
+	pr_info("%s: down: backend stopped, XDP detached, pins removed\n",
+		ifname);
+	return XKV_EXIT_OK;
+}

@@ -1,0 +1,67 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * counters.c - the per-CPU counters, summed.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "counters.h"
+#include "log.h"
+#include "paths.h"
+
+#define XKV_COUNTER_INFO(n, d) { .name = #n, .desc = d },
+const struct xkv_counter_info xkv_counters[XKV_STAT_NR] = {
+	XKV_STATS(XKV_COUNTER_INFO)
+};
+#undef XKV_COUNTER_INFO
+
+_Static_assert(sizeof(struct xkv_stats) == XKV_STAT_NR * sizeof(__u64),
+	       "struct xkv_stats must be XKV_STAT_NR __u64 counters");
+
+int xkv_counters_read(int fd, __u64 sum[XKV_STAT_NR])
+{
+	int ncpus = libbpf_num_possible_cpus(), cpu, i, err = 0;
+	struct xkv_stats *per;
+	__u32 zero = 0;
+
+	if (ncpus <= 0)
+		return ncpus ? ncpus : -EINVAL;
+	/* per-CPU values come 8-byte aligned: struct xkv_stats already is */
+	per = calloc((size_t)ncpus, sizeof(*per));
+	if (!per)
+		return -ENOMEM;
+	if (bpf_map_lookup_elem(fd, &zero, per)) {
+		err = -errno;
+		goto free_per;
+	}
+	memset(sum, 0, XKV_STAT_NR * sizeof(__u64));
+	for (cpu = 0; cpu < ncpus; cpu++) {
+		const __u64 *c = (const __u64 *)&per[cpu];
+
+		for (i = 0; i < XKV_STAT_NR; i++)
+			sum[i] += c[i];
+	}
+free_per:
+	free(per);
+	return err;
+}
+
+int xkv_counters_open(const char *pin_dir)
+{
+	char path[PATH_MAX];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", pin_dir, XKV_PIN_STATS);
+	fd = bpf_obj_get(path);
+	if (fd < 0) {
+		fd = -errno;
+		pr_warn("cannot open %s: %s\n", path, strerror(errno));
+	}
+	return fd;
+}

@@ -1,0 +1,75 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * upcfg.c - defaults and reporting shared by "xkv up" and "xkv attach".
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "xkv_shared.h"
+#include "log.h"
+#include "upcfg.h"
+
+const struct xkv_param_name xkv_mode_names[] = {
+	{ "native", XKV_MODE_NATIVE },
+	{ "generic", XKV_MODE_GENERIC },
+	{ NULL, 0 },
+};
+
+void xkv_up_cfg_init(struct xkv_up_cfg *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->port = 11211;
+	cfg->slots = XKV_HOT_SLOTS_DEFAULT;
+	cfg->max_reply = XKV_UDP_PAYLOAD_DEFAULT;
+	/*
+	 * UDP amplification: a spoofed 32-byte get may draw at most 2 KiB
+	 * (the 1400-byte datagram cap usually bites first); 0 turns it off.
+	 */
+	cfg->amp_ratio = 64;
+	cfg->backend = XKV_BACKEND_XKVD;
+	cfg->wait = 10;
+}
+
+void xkv_up_cfg_inst_opts(const struct xkv_up_cfg *cfg, const char *ifname,
+			  struct xkv_inst_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->xdp.port = cfg->port;
+	o->xdp.nslots = cfg->slots;
+	o->xdp.max_reply = cfg->max_reply;
+	o->xdp.amp_ratio = cfg->amp_ratio;
+	o->xdp.mode = cfg->mode;
+	if (!o->xdp.mode)
+		o->xdp.mode = strcmp(ifname, "lo") ? XKV_MODE_NATIVE :
+						     XKV_MODE_GENERIC;
+	o->allow = cfg->allow;
+}
+
+void xkv_up_report(const struct xkv_inst *inst,
+		   const struct xkv_inst_opts *o)
+{
+	const char *ifname = inst->paths.ifname;
+	char line[1024], buf[XKV_PREFIX_STRLEN];
+	size_t n = 0;
+	unsigned int i;
+
+	pr_info("%s: loaded XDP program (id %u): UDP port %u, %u hot slots (%llu MiB), max reply %u B, amp ratio %u%s\n",
+		ifname, inst->prog_id, o->xdp.port, o->xdp.nslots,
+		(unsigned long long)o->xdp.nslots * XKV_HOT_SLOT_SIZE >> 20,
+		o->xdp.max_reply, o->xdp.amp_ratio,
+		o->xdp.amp_ratio ? "" : " (none)");
+	pr_info("%s: pinned maps, program and link in %s\n", ifname,
+		inst->paths.pin_dir);
+	line[0] = '\0';
+	for (i = 0; i < inst->nallow && n < sizeof(line) - 64; i++)
+		n += (size_t)snprintf(line + n, sizeof(line) - n, "%s%s",
+				      i ? " " : "",
+				      xkv_prefix_format(&inst->allow[i], buf));
+	if (inst->nallow)
+		pr_info("%s: XDP answers sources in: %s\n", ifname, line);
+	else
+		pr_warn("%s: the allowlist is empty: XDP answers nobody until 'xkv allow %s add PREFIX'\n",
+			ifname, ifname);
+	pr_info("%s: XDP attached in %s mode\n", ifname,
+		xkv_mode_name(inst->mode));
+}

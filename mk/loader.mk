@@ -1,0 +1,63 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# mk/loader.mk - the xkv CLI (loader/) and the network-namespace tests
+# (tests/net/). Paths are relative to the repository root; the top-level
+# Makefile includes this file (-include mk/*.mk), and it also works alone:
+#
+#   make -f mk/loader.mk loader     build/xkv (builds the BPF skeleton first)
+#   make -f mk/loader.mk test-net   build/xkv, build/xkvd and the test
+#                                   helpers, then tests/net/run.sh (TAP;
+#                                   needs root, skips otherwise)
+#
+# Needs libbpf-dev (1.1), libelf-dev, zlib1g-dev, and what mk/bpf.mk needs
+# (clang, llvm, bpftool). The tests need iproute2, util-linux (nsenter),
+# coreutils (timeout) and /usr/bin/python3.
+#
+# Variables: BUILD (build), CC (gcc), NET_ARGS (arguments for
+# tests/net/run.sh, e.g. "-v" or a test name).
+
+BUILD ?= build
+ifeq ($(origin CC),default)
+CC := gcc
+endif
+
+# the skeleton comes from mk/bpf.mk; pull it in when run alone
+ifndef BPF_SKEL
+include mk/bpf.mk
+endif
+
+LOADER_SRCS := $(sort $(wildcard loader/*.c))
+LOADER_HDRS := $(wildcard loader/*.h)
+LOADER_OBJ := $(BUILD)/obj/loader
+LOADER_OBJS := $(patsubst loader/%.c,$(LOADER_OBJ)/%.o,$(LOADER_SRCS))
+LOADER_BIN := $(BUILD)/xkv
+
+LOADER_CFLAGS := -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE \
+	-I$(BPF_OUT) -Ibpf -Iloader
+LOADER_LDLIBS := -lbpf -lelf -lz
+
+LOADER_NET_OUT := $(BUILD)/tests/net
+LOADER_NET_HELPERS := $(LOADER_NET_OUT)/xdp_pass
+NET_ARGS ?=
+
+.PHONY: loader test-net
+
+loader: $(LOADER_BIN) $(LOADER_NET_HELPERS)
+
+# Every object depends on every header (few, and no generated .d files to
+# keep in step) and on the skeleton, which embeds the BPF object.
+$(LOADER_OBJ)/%.o: loader/%.c $(LOADER_HDRS) $(BPF_HDRS) $(BPF_SKEL)
+	@mkdir -p $(@D)
+	$(CC) $(LOADER_CFLAGS) -c $< -o $@
+
+$(LOADER_BIN): $(LOADER_OBJS)
+	@mkdir -p $(@D)
+	$(CC) $(LOADER_CFLAGS) $^ $(LOADER_LDLIBS) -o $@
+
+$(LOADER_NET_OUT)/xdp_pass: tests/net/xdp_pass.c
+	@mkdir -p $(@D)
+	$(CC) -O2 -g -Wall -Wextra -Werror $< -lbpf -o $@
+
+test-net: $(LOADER_BIN) $(LOADER_NET_HELPERS)
+	@$(MAKE) --no-print-directory -f Makefile $(BUILD)/xkvd
+	tests/net/run.sh $(NET_ARGS)
