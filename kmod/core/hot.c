@@ -39,6 +39,8 @@ struct xkv_hot {
 
 static u32 slot_lock(struct xkv_slot *sl)
 {
+	u32 spins = 0;
+
 	for (;;) {
 		u32 s = OS_READ_ONCE(sl->seq);
 
@@ -46,7 +48,11 @@ static u32 slot_lock(struct xkv_slot *sl)
 			os_smp_wmb();
 			return s;
 		}
-		os_cpu_relax();
+		/* the holder may have been preempted inside: let it run */
+		if (++spins % 1024 == 0)
+			os_cond_resched();
+		else
+			os_cpu_relax();
 	}
 }
 

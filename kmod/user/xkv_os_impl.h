@@ -166,6 +166,7 @@ static inline u64 os_time_now(void)
 
 static inline void os_cond_resched(void)
 {
+	sched_yield();
 }
 
 static inline long os_pid(void)
