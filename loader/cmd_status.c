@@ -13,6 +13,7 @@
 #include "config.h"
 #include "hotmap.h"
 #include "json.h"
+#include "kmodule.h"
 #include "log.h"
 #include "paths.h"
 #include "xdp.h"
@@ -51,6 +52,8 @@ static const struct xkv_cmd_doc status_doc = {
  * @used:    slots holding a key
  * @pid:     backend pid, 0 for none
  * @logfile: its log
+ * @kmod:    xkv.ko is the backend (it has this interface's hot cache)
+ * @kinfo:   what xkv.ko reported
  */
 struct iface_status {
 	const char *ifname;
@@ -63,6 +66,8 @@ struct iface_status {
 	__u32 used;
 	pid_t pid;
 	const char *logfile;
+	bool kmod;
+	struct xkv_ioc_info kinfo;
 };
 
 static void gather(const struct xkv_paths *p, struct iface_status *st)
@@ -93,10 +98,11 @@ static void gather(const struct xkv_paths *p, struct iface_status *st)
 	st->pid = xkv_backend_running(p);
 	if (st->pid < 0)
 		st->pid = 0;
+	st->kmod = xkv_kmod_serves(p, &st->kinfo);
 	if (!st->ls.link_id || !st->ls.ifindex)
 		st->state = "stale";
 	else
-		st->state = st->pid ? "up" : "attached";
+		st->state = st->pid || st->kmod ? "up" : "attached";
 }
 
 static void print_text(const struct iface_status *st)
@@ -116,6 +122,12 @@ static void print_text(const struct iface_status *st)
 	if (st->pid)
 		printf("    backend: pid %d running (log %s)\n", (int)st->pid,
 		       st->logfile);
+	else if (st->kmod)
+		printf("    backend: xkv.ko, TCP port %u, UDP port %u, hot cache map id %u (%llu installs, %llu rejects)\n",
+		       st->kinfo.tcp_port, st->kinfo.udp_port,
+		       st->kinfo.hot_map_id,
+		       (unsigned long long)st->kinfo.hot_installs,
+		       (unsigned long long)st->kinfo.hot_rejects);
 	else
 		printf("    backend: none\n");
 }
@@ -134,6 +146,8 @@ static void print_json(struct xkv_json *j, const struct iface_status *st)
 	xkv_json_kv_u64(j, "amp_ratio", st->cfg.amp_ratio);
 	xkv_json_kv_u64(j, "slots", st->nslots);
 	xkv_json_kv_u64(j, "slots_used", st->used);
+	xkv_json_kv_str(j, "backend", st->pid ? "xkvd" :
+					  st->kmod ? "module" : NULL);
 	xkv_json_key(j, "backend_pid");
 	if (st->pid)
 		xkv_json_u64(j, (unsigned long long)st->pid);

@@ -2,26 +2,34 @@
 /*
  * cmd_up.c - "xkv up" and "xkv down": the XDP tier and its backend.
  *
- * up:   check everything that can be checked first (settings, backend
- *       executable, free port) so that most mistakes change nothing;
- *       then load, pin, fill the allowlist, attach XDP, start the
- *       backend on the pinned hot cache and wait until it answers. A
- *       failure at any step undoes the steps before it.
- * down: stop the backend (it empties the hot cache on the way out),
- *       detach XDP, remove the pins and the pin directory.
+ * up:   check everything that can be checked first (settings, which
+ *       backend and whether it can run, free port) so that most mistakes
+ *       change nothing; then load, pin, fill the allowlist, attach XDP,
+ *       start the backend on the pinned hot cache and wait until it
+ *       answers. The backend is xkv.ko when this kernel can load it
+ *       (insmod, then the pinned map handed over through /dev/xkv), else
+ *       xkvd (xkvd --hot-map PIN). A failure at any step undoes the
+ *       steps before it.
+ * down: stop the backend (it empties the hot cache on the way out):
+ *       xkvd, or xkv.ko when it has this interface's hot cache (detach,
+ *       rmmod); detach XDP, remove the pins and the pin directory.
  */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/utsname.h>
 
 #include "backend.h"
 #include "cmds.h"
 #include "instance.h"
+#include "kmodule.h"
 #include "log.h"
 #include "upcfg.h"
 
 static const struct xkv_param_name backend_names[] = {
+	{ "auto", XKV_BACKEND_AUTO },
+	{ "module", XKV_BACKEND_MODULE },
 	{ "xkvd", XKV_BACKEND_XKVD },
 	{ "memcached", XKV_BACKEND_MEMCACHED },
 	{ NULL, 0 },
@@ -30,10 +38,13 @@ static const struct xkv_param_name backend_names[] = {
 static const struct xkv_param up_params[] = {
 	XKV_XDP_PARAMS,
 	XKV_PARAM_ENUM("backend", 'b', struct xkv_up_cfg, backend, "KIND",
-		       backend_names, "the backend (default xkvd)"),
+		       backend_names,
+		       "auto (xkv.ko if this kernel can load it, else xkvd), module or xkvd (default auto)"),
 	XKV_PARAM_STRING("backend-cmd", 0, struct xkv_up_cfg, backend_cmd,
 			 "PATH",
-			 "backend executable (default: $XKV_BACKEND, else xkvd next to xkv)"),
+			 "xkvd executable (default: $XKV_BACKEND, else xkvd next to xkv)"),
+	XKV_PARAM_STRING("module", 0, struct xkv_up_cfg, module, "PATH",
+			 "kernel module (default: $XKV_MODULE, else xkv.ko next to xkv)"),
 	XKV_PARAM_STRING("listen", 'l', struct xkv_up_cfg, listen, "ADDR",
 			 "backend: listen address (-l)"),
 	XKV_PARAM_UINT("memory", 'm', struct xkv_up_cfg, memory, "MB", 1,
@@ -55,10 +66,15 @@ static const struct xkv_cmd_doc up_doc = {
 		"Serve memcached on IFACE (default lo): load the XDP hot tier,\n"
 		"pin its maps under /sys/fs/bpf/xkv/IFACE/, allow the interface's\n"
 		"subnets and loopback, attach XDP, then start the backend on the\n"
-		"pinned hot cache (xkvd --hot-map PIN -p PORT -U PORT ...) and wait\n"
-		"until it answers. The backend runs as a daemon unless --foreground.",
+		"pinned hot cache and wait until it answers: xkv.ko when this kernel\n"
+		"can load modules and the module is built for it (insmod with\n"
+		"tcp_port=PORT udp_port=PORT ..., then the map handed over through\n"
+		"/dev/xkv), else xkvd (xkvd --hot-map PIN -p PORT -U PORT ...). xkvd\n"
+		"runs as a daemon unless --foreground.",
 	.extra =
-		"Arguments after \"--\" go to the backend as they are.\n"
+		"Arguments after \"--\" go to the backend: xkvd takes them as they\n"
+		"are; xkv.ko takes NAME=VALUE module parameters and the xkvd flags\n"
+		"that have one (-m 256 is memory_limit=256, -vv is verbose=2, ...).\n"
 		"Learning mode (--backend memcached, a stock memcached behind a TC\n"
 		"egress program) is not available yet.\n",
 };
@@ -82,6 +98,151 @@ static const struct xkv_cmd_doc down_doc = {
 };
 
 #define XKV_STOP_TIMEOUT 10
+
+/**
+ * struct up_backend - the backend "up" settled on.
+ * @kind:     XKV_BACKEND_MODULE or XKV_BACKEND_XKVD
+ * @fallback: chosen by --backend auto: when the module does not load,
+ *            start xkvd instead
+ * @path:     the module file or the xkvd executable
+ * @params:   the module parameters
+ */
+struct up_backend {
+	unsigned int kind;
+	bool fallback;
+	char path[PATH_MAX];
+	char params[XKV_KMOD_PARAMS_MAX];
+};
+
+static void kmod_opts(const struct xkv_up_cfg *cfg, const char *path,
+		      const struct xkv_args *args, struct xkv_kmod_opts *ko)
+{
+	memset(ko, 0, sizeof(*ko));
+	ko->path = path;
+	ko->port = cfg->port;
+	ko->listen = cfg->listen;
+	ko->memory = cfg->memory;
+	ko->threads = cfg->threads;
+	ko->conns = cfg->conns;
+	ko->wait_s = cfg->wait;
+	if (args->rest_argc > 0) {
+		ko->extra_argc = args->rest_argc;
+		ko->extra_argv = args->rest_argv;
+	}
+}
+
+/*
+ * The module if it is asked for (or, with auto, if this kernel can take
+ * it), else xkvd; say which and why. Nothing is changed yet.
+ */
+static int choose_backend(const struct xkv_up_cfg *cfg,
+			  const struct xkv_args *args, const char *ifname,
+			  struct up_backend *b)
+{
+	char why[XKV_KMOD_WHY_MAX];
+	struct xkv_kmod_opts ko;
+	struct utsname u;
+	int err;
+
+	memset(b, 0, sizeof(*b));
+	if (cfg->backend == XKV_BACKEND_XKVD) {
+		snprintf(why, sizeof(why), "--backend xkvd");
+		goto xkvd;
+	}
+	err = xkv_kmod_find(cfg->module, b->path);
+	if (err)
+		snprintf(why, sizeof(why), "cannot find the xkv binary: %s",
+			 strerror(-err));
+	else
+		err = xkv_kmod_check(b->path, why);
+	if (!err) {
+		kmod_opts(cfg, b->path, args, &ko);
+		err = xkv_kmod_params(&ko, b->params, why);
+	}
+	if (!err) {
+		b->kind = XKV_BACKEND_MODULE;
+		b->fallback = cfg->backend == XKV_BACKEND_AUTO;
+		uname(&u);
+		pr_info("%s: backend xkv.ko: kernel %s loads modules and %s is built for it\n",
+			ifname, u.release, b->path);
+		return 0;
+	}
+	if (cfg->backend == XKV_BACKEND_MODULE) {
+		pr_warn("up: --backend module: %s\n", why);
+		pr_warn("up: nothing was changed (--backend xkvd runs the user-space store)\n");
+		return err;
+	}
+xkvd:
+	b->kind = XKV_BACKEND_XKVD;
+	err = xkv_backend_find(cfg->backend_cmd, b->path);
+	if (!err)
+		pr_info("%s: backend xkvd, not xkv.ko: %s\n", ifname, why);
+	else if (cfg->backend == XKV_BACKEND_AUTO)
+		pr_warn("up: no backend: no xkvd, and xkv.ko cannot be used: %s\n",
+			why);
+	return err;
+}
+
+/* load the module; with auto, fall back to xkvd if it does not load */
+static int load_module(const struct xkv_up_cfg *cfg, const char *ifname,
+		       struct up_backend *b)
+{
+	int err;
+
+	err = xkv_kmod_load(b->path, b->params);
+	if (!err) {
+		pr_info("%s: loaded %s (%s)\n", ifname, b->path, b->params);
+		return 0;
+	}
+	if (!b->fallback)
+		return err;
+	b->kind = XKV_BACKEND_XKVD;
+	err = xkv_backend_find(cfg->backend_cmd, b->path);
+	if (!err)
+		pr_warn("%s: xkv.ko did not load: starting xkvd instead\n",
+			ifname);
+	return err;
+}
+
+static int attach_module(const struct xkv_up_cfg *cfg,
+			 const struct xkv_inst *inst,
+			 const struct up_backend *b,
+			 const struct xkv_args *args)
+{
+	struct xkv_kmod_opts ko;
+	int err;
+
+	kmod_opts(cfg, b->path, args, &ko);
+	err = xkv_kmod_attach(&ko, &inst->paths);
+	if (err)
+		return err;
+	pr_info("%s: backend xkv.ko answering on port %u\n",
+		inst->paths.ifname, cfg->port);
+	return 0;
+}
+
+/* --foreground with the module: until a signal, or the module is gone */
+static int wait_module(const struct xkv_paths *p, const sigset_t *sigs)
+{
+	struct timespec ts = { .tv_sec = 1 };
+	siginfo_t info;
+	int sig;
+
+	pr_info("%s: xkv.ko serves in the kernel; Ctrl-C takes xkv down\n",
+		p->ifname);
+	for (;;) {
+		sig = sigtimedwait(sigs, &info, &ts);
+		if (sig > 0) {
+			pr_info("%s: stopping the backend\n", strsignal(sig));
+			return 0;
+		}
+		if (!xkv_kmod_serves(p, NULL)) {
+			pr_warn("%s: xkv.ko no longer serves here\n",
+				p->ifname);
+			return 1;
+		}
+	}
+}
 
 static int start_backend(const struct xkv_up_cfg *cfg,
 			 const struct xkv_inst *inst, const char *path,
@@ -136,19 +297,30 @@ static bool interrupted(const sigset_t *sigs)
 	return false;
 }
 
+/* stop whichever backend serves the interface */
+static int stop_backends(const struct xkv_paths *p, unsigned int timeout)
+{
+	int err, err2 = 0;
+
+	err = xkv_backend_stop(p, timeout);
+	if (xkv_kmod_serves(p, NULL))
+		err2 = xkv_kmod_stop(timeout);
+	return err ? err : err2;
+}
+
 /* take everything down again; what the exit of "up --foreground" does */
 static int down_all(const struct xkv_paths *p, unsigned int timeout)
 {
 	int err, err2;
 
-	err = xkv_backend_stop(p, timeout);
+	err = stop_backends(p, timeout);
 	err2 = xkv_inst_down(p);
 	return err ? err : err2;
 }
 
 int xkv_cmd_up(int argc, char **argv)
 {
-	char backend[PATH_MAX];
+	struct up_backend b;
 	struct xkv_inst_opts o;
 	struct xkv_up_cfg cfg;
 	struct xkv_inst inst;
@@ -179,7 +351,7 @@ int xkv_cmd_up(int argc, char **argv)
 	err = xkv_inst_init(&inst, ifname);
 	if (err)
 		return XKV_EXIT_FAIL;
-	if (xkv_backend_find(cfg.backend_cmd, backend))
+	if (choose_backend(&cfg, &args, ifname, &b))
 		return XKV_EXIT_FAIL;
 	/* a server already on the port would answer our readiness probe */
 	if (!xkv_pin_dir_exists(&inst.paths) &&
@@ -201,9 +373,20 @@ int xkv_cmd_up(int argc, char **argv)
 	if (interrupted(&sigs))
 		goto take_down;
 	xkv_up_report(&inst, &o);
-	err = start_backend(&cfg, &inst, backend, &args, &pid);
-	if (err)
-		goto take_down;
+	if (b.kind == XKV_BACKEND_MODULE) {
+		err = load_module(&cfg, ifname, &b);
+		if (err)
+			goto take_down;
+	}
+	if (b.kind == XKV_BACKEND_MODULE) {
+		err = attach_module(&cfg, &inst, &b, &args);
+		if (err)
+			goto unload_module;
+	} else {
+		err = start_backend(&cfg, &inst, b.path, &args, &pid);
+		if (err)
+			goto take_down;
+	}
 	if (!cfg.foreground) {
 		if (interrupted(&sigs))
 			goto stop_backend;
@@ -212,9 +395,13 @@ int xkv_cmd_up(int argc, char **argv)
 			ifname, ifname, ifname);
 		return XKV_EXIT_OK;
 	}
-	status = xkv_backend_wait(pid, XKV_STOP_TIMEOUT);
-	pr_info("%s: backend exited (status %d): taking xkv down\n", ifname,
-		status);
+	if (b.kind == XKV_BACKEND_MODULE) {
+		status = wait_module(&inst.paths, &sigs);
+	} else {
+		status = xkv_backend_wait(pid, XKV_STOP_TIMEOUT);
+		pr_info("%s: backend exited (status %d): taking xkv down\n",
+			ifname, status);
+	}
 	err = down_all(&inst.paths, XKV_STOP_TIMEOUT);
 	if (err)
 		return XKV_EXIT_FAIL;
@@ -222,7 +409,12 @@ int xkv_cmd_up(int argc, char **argv)
 	return status ? XKV_EXIT_FAIL : XKV_EXIT_OK;
 
 stop_backend:
-	xkv_backend_stop(&inst.paths, XKV_STOP_TIMEOUT);
+	if (b.kind != XKV_BACKEND_MODULE) {
+		xkv_backend_stop(&inst.paths, XKV_STOP_TIMEOUT);
+		goto take_down;
+	}
+unload_module:
+	xkv_kmod_stop(XKV_STOP_TIMEOUT);
 take_down:
 	xkv_inst_down(&inst.paths);
 	pr_warn("%s: up failed: XDP detached and pins removed, the interface is as it was\n",

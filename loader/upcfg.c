@@ -26,7 +26,7 @@ void xkv_up_cfg_init(struct xkv_up_cfg *cfg)
 	 * (the 1400-byte datagram cap usually bites first); 0 turns it off.
 	 */
 	cfg->amp_ratio = 64;
-	cfg->backend = XKV_BACKEND_XKVD;
+	cfg->backend = XKV_BACKEND_AUTO;
 	cfg->wait = 10;
 }
 

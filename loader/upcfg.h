@@ -9,9 +9,15 @@
 #include "instance.h"
 #include "params.h"
 
+/*
+ * AUTO: the module when this kernel can load build/xkv.ko, else xkvd.
+ * MODULE and XKVD force one (MODULE fails when the module cannot load).
+ */
 enum xkv_backend_kind {
 	XKV_BACKEND_XKVD = 1,
 	XKV_BACKEND_MEMCACHED = 2,
+	XKV_BACKEND_MODULE = 3,
+	XKV_BACKEND_AUTO = 4,
 };
 
 /**
@@ -24,6 +30,7 @@ enum xkv_backend_kind {
  * @allow:       --allow
  * @backend:     --backend (enum xkv_backend_kind)
  * @backend_cmd: --backend-cmd
+ * @module:      --module
  * @listen:      --listen, passed to the backend as -l
  * @memory:      --memory, -m for the backend
  * @threads:     --threads, -t for the backend
@@ -40,6 +47,7 @@ struct xkv_up_cfg {
 	const char *allow;
 	unsigned int backend;
 	const char *backend_cmd;
+	const char *module;
 	const char *listen;
 	unsigned int memory;
 	unsigned int threads;

@@ -6,7 +6,12 @@
 #
 #   make -f mk/kmod.mk kmod      build/xkv.ko against Debian's 6.1 headers
 #   make -f mk/kmod.mk vmtest    boot Debian's 6.1 kernel under qemu (TCG)
-#                                with the module and run tests/vm/ in it
+#                                with the module and run tests/vm/ in it:
+#                                the protocol suites, eviction, rmmod
+#                                under load, memccapable, the XDP
+#                                fixtures, and "xkv up lo --backend
+#                                module" with the hot cache handed to the
+#                                module through /dev/xkv
 #   make -f mk/kmod.mk kmod-clean
 #
 # Variables:
@@ -19,7 +24,7 @@
 #
 # Kbuild runs in build/kmod/src/kmod/, inside a mirror of the parts of the
 # repository the module is built from (kmod/Kbuild, kmod/core/,
-# kmod/linux/ and the headers of bpf/, which the core includes as
+# kmod/linux/, kmod/uapi/ and the headers of bpf/, which the core includes as
 # "../../bpf/..."), made of symlinks and laid out as in the repository, so
 # that no object file lands in the source tree. The build fails on any
 # compiler or modpost warning.
@@ -38,7 +43,7 @@ KMOD_TREE := $(KMOD_MIRROR)/kmod
 KMOD_KO := $(BUILD)/xkv.ko
 KMOD_SRCS = kmod/Kbuild $(sort $(wildcard kmod/core/*.c kmod/core/*.h \
 					  kmod/linux/*.c kmod/linux/*.h \
-					  bpf/*.h))
+					  kmod/uapi/*.h bpf/*.h))
 
 VM_DIR := $(BUILD)/vm
 VM_KERNEL_DIR := $(VM_DIR)/kernel
@@ -48,9 +53,16 @@ VM_ARGS ?=
 VM_MUSL_CC ?= musl-gcc
 VM_PROTOTEST := $(VM_DIR)/xkv-prototest
 VM_LOAD := $(VM_DIR)/xkv-load
+VM_HOT := $(VM_DIR)/xkv-hot
+# built by mk/bpf.mk and mk/loader.mk (recursively: this file works alone)
+VM_TEST_XDP := $(BUILD)/bpf/test_xdp.static
+VM_LOADER := $(BUILD)/xkv.static
 VM_PROTO_SRCS = $(sort $(wildcard tests/proto/*.c))
 VM_PROTO_HDRS = $(sort $(wildcard tests/proto/*.h))
 VM_CFLAGS := -static -O2 -Wall -Wextra
+# xkv-hot needs the kernel's uapi headers (<linux/bpf.h>), which musl
+# lacks: glibc, static
+VM_HOT_CC ?= gcc
 
 .PHONY: kmod kmod-clean vmtest vm-kernel
 
@@ -79,7 +91,7 @@ kmod:
 
 kmod-clean:
 	rm -rf $(BUILD)/kmod $(KMOD_KO) $(VM_DIR)/initramfs* \
-		$(VM_PROTOTEST) $(VM_LOAD)
+		$(VM_PROTOTEST) $(VM_LOAD) $(VM_HOT)
 
 # Static test programs for the guest (musl: small, no NSS).
 $(VM_PROTOTEST): $(VM_PROTO_SRCS) $(VM_PROTO_HDRS)
@@ -92,6 +104,10 @@ $(VM_LOAD): tests/vm/xkv-load.c
 	@command -v $(VM_MUSL_CC) >/dev/null || $(KMOD_DEPS) install
 	$(VM_MUSL_CC) $(VM_CFLAGS) -o $@ $<
 
+$(VM_HOT): tests/vm/xkv-hot.c tests/unit/tap.h kmod/uapi/xkv_ioctl.h
+	@mkdir -p $(@D)
+	$(VM_HOT_CC) $(VM_CFLAGS) -Werror -Ikmod/uapi -o $@ $<
+
 # Cheap when present: the script compares the ABI it recorded.
 vm-kernel:
 	@if [ "$(VM_KERNEL)" = "$(VM_KERNEL_DIR)/vmlinux" ]; then \
@@ -99,7 +115,12 @@ vm-kernel:
 
 # The kernel first: fetching it may move the headers to a newer ABI, and
 # the module must be built against the kernel that boots.
-vmtest: vm-kernel $(VM_PROTOTEST) $(VM_LOAD)
+vmtest: vm-kernel $(VM_PROTOTEST) $(VM_LOAD) $(VM_HOT)
 	@$(MAKE) --no-print-directory -f $(KMOD_MK) BUILD=$(BUILD) kmod
+	@$(MAKE) --no-print-directory -f mk/bpf.mk BUILD=$(BUILD) \
+		bpf-test-static
+	@$(MAKE) --no-print-directory -f mk/loader.mk BUILD=$(BUILD) \
+		loader-static
 	tests/vm/run.sh -k $(VM_KERNEL) -m $(KMOD_KO) -p $(VM_PROTOTEST) \
-		-l $(VM_LOAD) -o $(VM_DIR) -t $(VM_TIMEOUT) $(VM_ARGS)
+		-l $(VM_LOAD) -x $(VM_TEST_XDP) -L $(VM_LOADER) -H $(VM_HOT) \
+		-o $(VM_DIR) -t $(VM_TIMEOUT) $(VM_ARGS)

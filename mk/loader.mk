@@ -5,6 +5,11 @@
 # Makefile includes this file (-include mk/*.mk), and it also works alone:
 #
 #   make -f mk/loader.mk loader     build/xkv (builds the BPF skeleton first)
+#   make -f mk/loader.mk loader-static
+#                                   build/xkv.static, linked statically
+#                                   (libbpf.a, libelf.a, libz.a from the
+#                                   -dev packages) for the VM test's
+#                                   initramfs
 #   make -f mk/loader.mk test-net   build/xkv, build/xkvd and the test
 #                                   helpers, then tests/net/run.sh (TAP;
 #                                   needs root, skips otherwise)
@@ -27,20 +32,21 @@ include mk/bpf.mk
 endif
 
 LOADER_SRCS := $(sort $(wildcard loader/*.c))
-LOADER_HDRS := $(wildcard loader/*.h)
+LOADER_HDRS := $(wildcard loader/*.h kmod/uapi/*.h)
 LOADER_OBJ := $(BUILD)/obj/loader
 LOADER_OBJS := $(patsubst loader/%.c,$(LOADER_OBJ)/%.o,$(LOADER_SRCS))
 LOADER_BIN := $(BUILD)/xkv
+LOADER_STATIC := $(BUILD)/xkv.static
 
 LOADER_CFLAGS := -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE \
-	-I$(BPF_OUT) -Ibpf -Iloader
+	-I$(BPF_OUT) -Ibpf -Ikmod/uapi -Iloader
 LOADER_LDLIBS := -lbpf -lelf -lz
 
 LOADER_NET_OUT := $(BUILD)/tests/net
 LOADER_NET_HELPERS := $(LOADER_NET_OUT)/xdp_pass
 NET_ARGS ?=
 
-.PHONY: loader test-net
+.PHONY: loader loader-static test-net
 
 loader: $(LOADER_BIN) $(LOADER_NET_HELPERS)
 
@@ -53,6 +59,14 @@ $(LOADER_OBJ)/%.o: loader/%.c $(LOADER_HDRS) $(BPF_HDRS) $(BPF_SKEL)
 $(LOADER_BIN): $(LOADER_OBJS)
 	@mkdir -p $(@D)
 	$(CC) $(LOADER_CFLAGS) $^ $(LOADER_LDLIBS) -o $@
+
+# The same objects, linked with glibc's and the libraries' static archives:
+# the VM test's guest has no shared library at all.
+$(LOADER_STATIC): $(LOADER_OBJS)
+	@mkdir -p $(@D)
+	$(CC) $(LOADER_CFLAGS) -static $^ $(LOADER_LDLIBS) -o $@
+
+loader-static: $(LOADER_STATIC)
 
 $(LOADER_NET_OUT)/xdp_pass: tests/net/xdp_pass.c
 	@mkdir -p $(@D)

@@ -30,11 +30,15 @@
 #   cpio                 packs the initramfs
 #   coreutils            timeout(1) around qemu
 #   binutils             readelf, to check the extracted vmlinux
+#   libmemcached-tools   memccapable, run in the guest against the module
+#   libbpf-dev libelf-dev zlib1g-dev
+#                        libbpf.a, libelf.a, libz.a: the loader and the
+#                        XDP fixtures linked statically for the guest
 set -euo pipefail
 
 BUILD_PKGS=(linux-headers-amd64 make gcc libc6-dev)
 VM_PKGS=(qemu-system-x86 busybox-static musl-tools xz-utils cpio coreutils
-	binutils)
+	binutils libmemcached-tools libbpf-dev libelf-dev zlib1g-dev)
 
 log() {
 	echo "kmod-deps: $*" >&2

@@ -29,8 +29,11 @@
 #   bench        bench/smoke.sh: a few seconds of xkv-bench against
 #                memcached and xkvd, values verified (one test)
 #   vm           make vmtest: xkv.ko built against Debian's 6.1 headers,
-#                booted under qemu (TCG) with the protocol suites, eviction
-#                and rmmod under load run inside (one test per guest suite)
+#                booted under qemu (TCG) with the protocol suites, eviction,
+#                rmmod under load, memccapable, the XDP fixtures and
+#                "xkv up lo --backend module" (XDP answering from the hot
+#                cache the module keeps) run inside (one test per guest
+#                suite)
 #   fuzz         build/fuzz/fuzz_proto for XKV_FUZZ_TIME seconds (default 60;
 #                one test: no crash, leak or timeout)
 # Each xkvd started also counts as one test: it must exit 0 on SIGTERM.

@@ -22,11 +22,10 @@
  * A bad value or combination fails the load with -EINVAL and a message
  * naming the parameter.
  *
- * Phase 2 hooks, not built yet: the /dev/xkv control device (the loader
- * hands the module the hot-cache map through an ioctl) is created in
- * xkv_srv_start() at the point marked "hot cache", after the store exists
- * and before any socket is opened, and removed in xkv_srv_stop() at the
- * matching mark, after the last connection is gone.
+ * The /dev/xkv control device (ctl.c: the loader hands the module the
+ * XDP hot cache through it) is created last, once the server is serving,
+ * and removed first, while it still serves: no ioctl ever sees a server
+ * that is half started or half stopped.
  */
 #include "xkv_mod.h"
 
@@ -264,15 +263,19 @@ static int xkv_srv_start(struct xkv_server *srv, const struct xkv_settings *set)
 	int err;
 
 	xkv_srv_init(srv, set);
+	err = percpu_init_rwsem(&srv->hot_rwsem);
+	if (err)
+		return err;
 	srv->conn_cache = KMEM_CACHE(xkv_conn, 0);
-	if (!srv->conn_cache)
-		return -ENOMEM;
+	if (!srv->conn_cache) {
+		err = -ENOMEM;
+		goto free_rwsem;
+	}
 	srv->st = xkv_store_create(set, set->threads);
 	if (!srv->st) {
 		err = -ENOMEM;
 		goto destroy_cache;
 	}
-	/* hot cache: create /dev/xkv here (phase 2) */
 
 	err = xkv_srv_open_sockets(srv);
 	if (err)
@@ -303,6 +306,8 @@ destroy_store:
 	xkv_store_destroy(srv->st);
 destroy_cache:
 	kmem_cache_destroy(srv->conn_cache);
+free_rwsem:
+	percpu_free_rwsem(&srv->hot_rwsem);
 	return err;
 }
 
@@ -333,11 +338,13 @@ static void xkv_srv_stop(struct xkv_server *srv)
 	WARN_ON(kref_read(&srv->listen.ref) != 1);
 	WARN_ON(kref_read(&srv->udp.ref) != 1);
 
-	/* hot cache: remove /dev/xkv here (phase 2) */
+	/* xkv_ctl_unregister() let go of the hot cache already */
+	WARN_ON(srv->hot_map);
 	xkv_store_destroy(srv->st);
 	srv->st = NULL;
 	kmem_cache_destroy(srv->conn_cache);
 	srv->conn_cache = NULL;
+	percpu_free_rwsem(&srv->hot_rwsem);
 }
 
 /* "[::]:11211", or "off" for a socket not opened */
@@ -365,16 +372,23 @@ static int __init xkv_init(void)
 		return -ENOMEM;
 	WRITE_ONCE(xkv_srv, srv);
 	err = xkv_srv_start(srv, &set);
-	if (err) {
-		WRITE_ONCE(xkv_srv, NULL);
-		kfree(srv);
-		return err;
-	}
+	if (err)
+		goto free_srv;
+	err = xkv_ctl_register();
+	if (err)
+		goto stop_srv;
 	xkv_addr_str(tcp, sizeof(tcp), &srv->tcp_addr);
 	xkv_addr_str(udp, sizeof(udp), &srv->udp_addr);
 	pr_info("%s serving: TCP %s, UDP %s, %llu MB, %u workers\n",
 		XKV_VERSION, tcp, udp, set.maxbytes >> 20, set.threads);
 	return 0;
+
+stop_srv:
+	xkv_srv_stop(srv);
+free_srv:
+	WRITE_ONCE(xkv_srv, NULL);
+	kfree(srv);
+	return err;
 }
 
 static void __exit xkv_exit(void)
@@ -382,6 +396,7 @@ static void __exit xkv_exit(void)
 	struct xkv_server *srv = xkv_srv;
 	long left;
 
+	xkv_ctl_unregister(srv);
 	xkv_srv_stop(srv);
 	WRITE_ONCE(xkv_srv, NULL);
 	kfree(srv);

@@ -47,6 +47,7 @@
 #include <linux/kref.h>
 #include <linux/list.h>
 #include <linux/net.h>
+#include <linux/percpu-rwsem.h>
 #include <linux/socket.h>
 #include <linux/spinlock.h>
 #include <linux/wait.h>
@@ -93,6 +94,7 @@ enum {
 	XKV_XF_DEAD,
 };
 
+struct bpf_map;
 struct xkv_server;
 struct xkv_worker;
 struct xkv_xprt;
@@ -219,6 +221,12 @@ struct xkv_worker {
  * @workers:      the pool
  * @nworkers:     its size
  * @maint:        the maintenance kthread (a task reference is held)
+ * @hot_rwsem:    read side: anything that may use the store's hot cache
+ *                (a worker serving a transport, a maintenance step);
+ *                write side: attaching or detaching it, and @hot_map
+ *                (see ctl.c)
+ * @hot_map:      the XDP hot cache handed over through /dev/xkv (a
+ *                reference is held), NULL when there is none
  */
 struct xkv_server {
 	struct xkv_settings set;
@@ -240,6 +248,8 @@ struct xkv_server {
 	struct xkv_worker *workers;
 	u32 nworkers;
 	struct task_struct *maint;
+	struct percpu_rw_semaphore hot_rwsem;
+	struct bpf_map *hot_map;
 };
 
 /* main.c: the server, for xkv_os_rusage() */
@@ -255,6 +265,10 @@ static inline int xkv_verbose(const struct xkv_server *srv)
 
 	return max(READ_ONCE(xkv_os_verbose), READ_ONCE(set->verbose));
 }
+
+/* ctl.c */
+int xkv_ctl_register(void);
+void xkv_ctl_unregister(struct xkv_server *srv);
 
 /* xprt.c */
 void xkv_xprt_init(struct xkv_xprt *x, struct xkv_server *srv,

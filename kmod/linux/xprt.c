@@ -195,7 +195,10 @@ static int xkv_worker_main(void *arg)
 			xkv_worker_sleep(srv);
 			continue;
 		}
+		/* see ctl.c: the store's hot cache cannot change meanwhile */
+		percpu_down_read(&srv->hot_rwsem);
 		x->ops->process(w, x);
+		percpu_up_read(&srv->hot_rwsem);
 		xkv_xprt_put(x);
 		cond_resched();
 	}
@@ -293,7 +296,9 @@ static int xkv_maint_main(void *arg)
 	bool more;
 
 	while (!kthread_should_stop()) {
+		percpu_down_read(&srv->hot_rwsem);
 		more = xkv_store_maintain(srv->st);
+		percpu_up_read(&srv->hot_rwsem);
 
 		/* accept failed for want of memory: try again now */
 		retry = READ_ONCE(srv->accept_retry);

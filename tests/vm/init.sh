@@ -20,6 +20,29 @@
 #   limits  listen=127.0.0.1 conn_limit=4 verbose=2: four clients served,
 #           the fifth told "ERROR Too many open connections"
 #   refused bad parameters and a port in use: insmod fails, cleanly
+#   bpf     the XDP program's BPF_PROG_TEST_RUN fixtures (test_xdp) on
+#           this kernel: it verifies and behaves; prints the verifier's
+#           instruction count
+#   memccapable
+#           insmod, memccapable -a (libmemcached's conformance test), rmmod
+#   hot     "xkv up lo --backend module": XDP (generic, on lo) in front of
+#           the module, the hot cache handed over through /dev/xkv;
+#           xkv-hot checks the ioctls and that UDP GETs of values stored
+#           over TCP are answered by XDP, byte for byte, and never stale
+#           after a SET; then detaches and re-attaches the hot cache under
+#           load (toggle); "xkv status" names the module; "xkv down"
+#           detaches, rmmods, unpins
+#   auto    "xkv up lo" picks the module by itself; rmmod with the hot
+#           cache attached is clean and empties it; "xkv down" then
+#           removes XDP and the pins
+#   refused-up
+#           xkv up with a missing module, one built for another kernel, a
+#           parameter the module lacks, or one it refuses: fails, with the
+#           reason (the module's own from the kernel log), and leaves no
+#           module, pin or XDP program behind
+#   foreground
+#           "xkv up lo --backend module --foreground" until SIGTERM, which
+#           takes everything down again
 #   dmesg   no BUG, WARNING, Oops, lockup or leak report from the kernel,
 #           no taint but "out-of-tree" and "unsigned"
 #
@@ -34,6 +57,7 @@ export PATH
 T_PROTO=300	# one prototest run
 T_RMMOD=30	# rmmod, under load or not
 T_LOAD=20	# xkv-load's own bound
+T_UP=60		# xkv up, xkv down
 
 /bin/busybox mkdir -p /proc /sys /dev /tmp
 /bin/busybox --install -s /bin
@@ -41,6 +65,8 @@ mount -t proc proc /proc
 mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev 2>/dev/null
 mount -t tmpfs tmp /tmp
+mount -t bpf bpf /sys/fs/bpf
+mkdir -p /run
 [ -c /dev/console ] && exec </dev/console >/dev/console 2>&1
 ip link set lo up
 # a hung rmmod shows its stack in the log long before the host gives up
@@ -219,10 +245,140 @@ refuse "port in use" tcp_port=11214 udp_port=0
 kill $NC 2>/dev/null
 wait $NC 2>/dev/null
 
-# --- phase 2 hooks -----------------------------------------------------------
-# memccapable -a against the module (shipped with its libraries by run.sh)
-# and the XDP hot-cache checks through /dev/xkv go here, each in its own
-# load_module ... unload_module block.
+# --- bpf: the XDP program on this kernel --------------------------------------
+suite bpf test_xdp
+say "XDP program on $(uname -r): verifier" \
+	"$(sed -n 's/^# verifier: //p' /tmp/bpf.tap | head -n 1)"
+
+# --- memccapable: libmemcached's conformance test against the module ---------
+PORT=11215
+if load_module tcp_port=11215 udp_port=0 threads=2; then
+	suite memccapable memccapable-tap -a -t 5 -h 127.0.0.1 -p 11215
+	unload_module memccapable
+fi
+
+# --- hot: xkv up with the module behind XDP on lo ----------------------------
+not_up() {	# not_up WHAT: xkv down left nothing behind
+	if grep -q '^xkv ' /proc/modules; then
+		fail "xkv.ko still loaded after $1"
+	fi
+	if [ -e /sys/fs/bpf/xkv/lo ]; then
+		fail "pins left in /sys/fs/bpf/xkv/lo after $1"
+	fi
+	if ip link show lo | grep -q xdp; then
+		fail "XDP still attached to lo after $1"
+	fi
+}
+
+say "xkv up lo --backend module"
+if timeout $T_UP xkv up lo --backend module --module /xkv.ko \
+	>/tmp/up.out 2>&1; then
+	cat /tmp/up.out
+	suite hot xkv-hot -p 11211 -U 11211 -i lo -x /bin/xkv -n 200
+	# the hot cache changes hands while the workers are busy
+	xkv-load -p 11211 -U 11211 -c 16 -s 10 >/tmp/load.out 2>&1 &
+	LOAD=$!
+	sleep 1
+	suite toggle xkv-hot -i lo -T 20
+	wait $LOAD
+	rc=$?
+	say "load during the toggles: $(tail -n 1 /tmp/load.out)"
+	[ $rc -eq 0 ] || fail "xkv-load exited $rc during the toggles"
+	xkv status lo >/tmp/status.out 2>&1
+	cat /tmp/status.out
+	grep -q 'backend: xkv.ko' /tmp/status.out ||
+		fail "xkv status does not name xkv.ko as lo's backend"
+	xkv stats lo | grep -E '^  (hits|replies|misses|pass_busy) '
+	if ! timeout $T_UP xkv down lo; then
+		fail "xkv down lo (module backend)"
+	fi
+	not_up "xkv down (module backend)"
+else
+	cat /tmp/up.out
+	fail "xkv up lo --backend module"
+	timeout $T_UP xkv down lo
+	rmmod xkv 2>/dev/null
+fi
+
+# --- auto: the module chosen by itself; rmmod with the hot cache attached ----
+say "xkv up lo (auto)"
+if XKV_MODULE=/xkv.ko timeout $T_UP xkv up lo >/tmp/up.out 2>&1; then
+	cat /tmp/up.out
+	grep -q 'backend xkv.ko' /tmp/up.out ||
+		fail "xkv up (auto) did not choose xkv.ko"
+	xkv-load --check -p 11211 || fail "no reply from the auto backend"
+	xkv-load --udp-check -U 11211 || fail "no UDP reply (auto backend)"
+	# the module lets go of the hot cache by itself when it goes
+	unload_module "with the hot cache attached"
+	xkv status lo | grep -q '^lo: attached' ||
+		fail "xkv status: lo not 'attached' after rmmod"
+	if ! timeout $T_UP xkv down lo; then
+		fail "xkv down lo (after rmmod)"
+	fi
+	not_up "xkv down (after rmmod)"
+else
+	cat /tmp/up.out
+	fail "xkv up lo (auto)"
+	timeout $T_UP xkv down lo
+	rmmod xkv 2>/dev/null
+fi
+
+# --- refused-up: an xkv up whose module cannot work changes nothing ----------
+refuse_up() {	# refuse_up PATTERN ARG...: must fail, print PATTERN
+	pattern=$1
+	shift
+	if timeout $T_UP xkv up lo "$@" >/tmp/refused.out 2>&1; then
+		fail "xkv up lo $* succeeded"
+		timeout $T_UP xkv down lo
+	elif ! grep -q "$pattern" /tmp/refused.out; then
+		cat /tmp/refused.out
+		fail "xkv up lo $*: no '$pattern' in its messages"
+	fi
+	not_up "xkv up lo $* (refused)"
+	rmmod xkv 2>/dev/null
+}
+refuse_up "there is no /nonexistent.ko" --backend module \
+	--module /nonexistent.ko
+refuse_up "is built for kernel 9" --backend module --module /xkv-other.ko
+# auto would take xkvd, and there is none in the guest
+refuse_up "xkv.ko cannot be used: /xkv-other.ko is built for kernel 9" \
+	--module /xkv-other.ko
+refuse_up "'bogus=1' is not a parameter of xkv.ko" --backend module \
+	--module /xkv.ko -- bogus=1
+# the module itself refuses: its message comes back from the kernel log
+refuse_up "kernel: xkv: cannot listen on TCP 10.9.8.7:11211" \
+	--backend module --module /xkv.ko -- listen=10.9.8.7
+
+# --- foreground: "xkv up --foreground" with the module, ended by SIGTERM ------
+say "xkv up lo --backend module --foreground"
+xkv up lo --backend module --module /xkv.ko --foreground >/tmp/fg.out 2>&1 &
+UP=$!
+i=0
+while ! xkv-load --check -p 11211 >/dev/null 2>&1; do
+	i=$((i + 1))
+	[ $i -lt 100 ] || break
+	sleep 0.2
+done
+xkv status lo | grep -q 'backend: xkv.ko' ||
+	fail "xkv up --foreground: xkv.ko is not lo's backend"
+kill -TERM $UP
+i=0
+while kill -0 $UP 2>/dev/null; do
+	i=$((i + 1))
+	if [ $i -ge $((T_UP * 5)) ]; then
+		fail "xkv up --foreground did not end on SIGTERM"
+		kill -KILL $UP
+		break
+	fi
+	sleep 0.2
+done
+wait $UP
+rc=$?
+cat /tmp/fg.out
+[ $rc -eq 0 ] || fail "xkv up --foreground exited $rc after SIGTERM"
+not_up "SIGTERM to xkv up --foreground"
+timeout $T_UP xkv down lo >/dev/null 2>&1
+rmmod xkv 2>/dev/null
 
 # --- dmesg: what the kernel saw ---------------------------------------------
 BAD='BUG|WARNING|Oops|Call Trace|general protection|soft lockup|hung_task'

@@ -3,13 +3,16 @@
 #
 # run.sh - boot Debian's kernel in qemu with xkv.ko and run tests/vm/init.sh.
 #
-#   tests/vm/run.sh -k VMLINUX -m XKV.KO -p PROTOTEST -l LOAD [-o DIR]
-#                   [-i INIT] [-t SECONDS] [-v]
+#   tests/vm/run.sh -k VMLINUX -m XKV.KO -p PROTOTEST -l LOAD -x TEST_XDP
+#                   -L XKV -H XKV_HOT [-o DIR] [-i INIT] [-t SECONDS] [-v]
 #
 #   -k  kernel to boot (ELF vmlinux with a PVH entry, or a bzImage)
 #   -m  the module
 #   -p  static xkv-prototest
 #   -l  static xkv-load
+#   -x  static test_xdp (the XDP program's BPF_PROG_TEST_RUN fixtures)
+#   -L  static xkv (the loader)
+#   -H  static xkv-hot (/dev/xkv and the hot tier, from the guest)
 #   -o  where the initramfs and console.log go (default build/vm)
 #   -i  the guest's /init (default tests/vm/init.sh next to this script)
 #   -t  bound on the whole boot and test (default 300)
@@ -21,22 +24,29 @@
 # and the guest's own "XKV-VMTEST: PASS" line. On any failure, a timeout
 # or a guest that never got that far, the whole log is printed and the
 # exit status is 1. The last line is "vmtest: N passed, N failed".
+#
+# Besides the static programs, the guest gets memccapable (from
+# libmemcached-tools, found in $PATH) with the shared libraries ldd lists
+# for it, the dynamic loader included, at the same paths as here.
 set -euo pipefail
 
-KERNEL='' MODULE='' PROTOTEST='' LOAD='' INIT=''
-OUT=build/vm TIMEOUT=300 VERBOSE=0
+KERNEL='' MODULE='' PROTOTEST='' LOAD='' TEST_XDP='' LOADER='' HOT=''
+INIT='' OUT=build/vm TIMEOUT=300 VERBOSE=0
 
 usage() {
-	sed -n '4,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+	sed -n '4,20p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
 	exit 2
 }
 
-while getopts "k:m:p:l:o:i:t:vh" opt; do
+while getopts "k:m:p:l:x:L:H:o:i:t:vh" opt; do
 	case $opt in
 	k) KERNEL=$OPTARG ;;
 	m) MODULE=$OPTARG ;;
 	p) PROTOTEST=$OPTARG ;;
 	l) LOAD=$OPTARG ;;
+	x) TEST_XDP=$OPTARG ;;
+	L) LOADER=$OPTARG ;;
+	H) HOT=$OPTARG ;;
 	o) OUT=$OPTARG ;;
 	i) INIT=$OPTARG ;;
 	t) TIMEOUT=$OPTARG ;;
@@ -44,7 +54,8 @@ while getopts "k:m:p:l:o:i:t:vh" opt; do
 	*) usage ;;
 	esac
 done
-[[ -n $KERNEL && -n $MODULE && -n $PROTOTEST && -n $LOAD ]] || usage
+[[ -n $KERNEL && -n $MODULE && -n $PROTOTEST && -n $LOAD && -n $TEST_XDP &&
+	-n $LOADER && -n $HOT ]] || usage
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 INIT=${INIT:-$HERE/init.sh}
@@ -56,9 +67,19 @@ die() {
 	exit 1
 }
 
-for f in "$KERNEL" "$MODULE" "$PROTOTEST" "$LOAD" "$INIT"; do
+for f in "$KERNEL" "$MODULE" "$PROTOTEST" "$LOAD" "$TEST_XDP" "$LOADER" \
+	"$HOT" "$INIT" "$HERE/memccapable-tap.sh"; do
 	[[ -f $f ]] || die "missing $f"
 done
+# the guest has only the libraries copied in for memccapable
+for f in "$PROTOTEST" "$LOAD" "$TEST_XDP" "$LOADER" "$HOT"; do
+	if readelf -l "$f" 2>/dev/null | grep -q INTERP; then
+		die "$f is not linked statically"
+	fi
+done
+MEMCCAPABLE=$(command -v memccapable || true)
+[[ -n $MEMCCAPABLE ]] ||
+	die "memccapable not found (libmemcached-tools: scripts/kmod-deps.sh)"
 [[ -n $BUSYBOX ]] || die "busybox not found (scripts/kmod-deps.sh)"
 # the guest has no libraries at all
 if readelf -l "$BUSYBOX" 2>/dev/null | grep -q INTERP; then
@@ -87,10 +108,36 @@ cp "$INIT" "$ROOT/init"
 chmod 755 "$ROOT/init"
 cp "$PROTOTEST" "$ROOT/bin/xkv-prototest"
 cp "$LOAD" "$ROOT/bin/xkv-load"
-# phase 2: memccapable and the libraries it needs, and the xkv loader with
-# its BPF objects, are copied in here
+cp "$TEST_XDP" "$ROOT/bin/test_xdp"
+# the loader embeds the XDP object (its skeleton)
+cp "$LOADER" "$ROOT/bin/xkv"
+cp "$HOT" "$ROOT/bin/xkv-hot"
+cp "$HERE/memccapable-tap.sh" "$ROOT/bin/memccapable-tap"
+
+# memccapable with what ldd says it needs, at the same paths; /lib and
+# /lib64 lead into /usr as on a merged-/usr Debian, so "/lib/..." and
+# "/usr/bin/../lib/..." both land in /usr/lib
+mkdir -p "$ROOT"/usr/{bin,lib,lib64}
+ln -s usr/lib "$ROOT/lib"
+ln -s usr/lib64 "$ROOT/lib64"
+cp "$MEMCCAPABLE" "$ROOT/usr/bin/memccapable"
+mapfile -t libs < <(ldd "$MEMCCAPABLE" |
+	awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }')
+((${#libs[@]} > 0)) || die "ldd lists no library for $MEMCCAPABLE"
+for lib in "${libs[@]}"; do
+	dest=$(realpath -m -s "$lib")
+	mkdir -p "$ROOT$(dirname "$dest")"
+	cp -L "$lib" "$ROOT$dest" || die "cannot copy $lib"
+done
 # debug info only makes the image bigger; symbols stay for backtraces
 strip --strip-debug -o "$ROOT/xkv.ko" "$MODULE"
+# the same module claiming another kernel (same length: the ELF stays
+# valid), which xkv up must refuse to load
+if [[ -n $mver ]]; then
+	fake=$(printf '%*s' ${#mver} '' | tr ' ' 9)
+	perl -0777 -pe "s/vermagic=\Q$mver\E/vermagic=$fake/" \
+		"$ROOT/xkv.ko" >"$ROOT/xkv-other.ko"
+fi
 # early console for /init; without root, init.sh opens it itself
 mknod -m 600 "$ROOT/dev/console" c 5 1 2>/dev/null || true
 
@@ -175,6 +222,7 @@ else
 	problems+=("$verdict")
 fi
 grep '^xkv-vm: rmmod took' "$CLEAN" | sed 's/^/vmtest: /' || true
+grep '^xkv-vm: XDP program on ' "$CLEAN" | sed 's/^xkv-vm: /vmtest: /' || true
 
 if ((${#problems[@]} > 0 || failed > 0 || VERBOSE)); then
 	echo "vmtest: ---- console log ($LOG) ----"

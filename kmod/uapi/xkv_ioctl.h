@@ -1,0 +1,99 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * xkv_ioctl.h - the /dev/xkv control device of xkv.ko: its ioctls and
+ * their arguments.
+ *
+ * One header for both sides: the module (kmod/linux/ctl.c) and the loader
+ * (loader/kmodule.c) include it. Only <linux/ioctl.h> and <linux/types.h>,
+ * which exist in the kernel and in user space, so it compiles unchanged in
+ * both.
+ *
+ * The device is a misc device, mode 0600; every ioctl also needs
+ * CAP_NET_ADMIN. The typical use is the loader's "xkv up": load the XDP
+ * object, pin its maps, insmod xkv.ko, open /dev/xkv, hand it the pinned
+ * xkv_hot map with XKV_IOC_HOT_ATTACH and close the device. The module
+ * keeps a reference to the map until XKV_IOC_HOT_DETACH or rmmod, so the
+ * hot cache stays coherent whatever happens to the loader.
+ *
+ * The ioctl number space below is not registered in the kernel's
+ * ioctl-number.rst: only /dev/xkv ever sees these numbers.
+ */
+#ifndef XKV_UAPI_IOCTL_H
+#define XKV_UAPI_IOCTL_H
+
+#include <linux/ioctl.h>
+#include <linux/types.h>
+
+/* the device node the module's misc device gets (devtmpfs, udev) */
+#define XKV_DEV_NAME "xkv"
+#define XKV_DEV_PATH "/dev/xkv"
+
+/* bumped when an ioctl or a structure below changes incompatibly */
+#define XKV_IOC_ABI 1
+
+/**
+ * struct xkv_ioc_info - what XKV_IOC_INFO reports.
+ * @abi:          the module's XKV_IOC_ABI
+ * @tcp_port:     TCP port the module serves, 0 = off
+ * @udp_port:     UDP port the module serves, 0 = off
+ * @hot_map_id:   id of the attached hot cache (bpftool map show id N),
+ *                0 when none is attached
+ * @hot_nslots:   its slots, 0 when none
+ * @hot_installs: keys installed into a slot since the attach
+ * @hot_rejects:  admissions refused in favour of the slot's incumbent
+ */
+struct xkv_ioc_info {
+	__u32 abi;
+	__u16 tcp_port;
+	__u16 udp_port;
+	__u32 hot_map_id;
+	__u32 hot_nslots;
+	__u64 hot_installs;
+	__u64 hot_rejects;
+};
+
+/**
+ * struct xkv_ioc_hot - XKV_IOC_HOT_ATTACH's argument.
+ * @map_fd: in: a file descriptor, open for writing, of the XDP object's
+ *          xkv_hot map: BPF_MAP_TYPE_ARRAY, BPF_F_MMAPABLE, not frozen,
+ *          value_size sizeof(struct xkv_slot) (bpf/xkv_shared.h),
+ *          max_entries a power of two, at least XKV_HOT_WAYS
+ * @flags:  in: 0 (none is defined yet)
+ * @map_id: out: the map's id
+ * @nslots: out: the slots the store now owns (the map's max_entries)
+ */
+struct xkv_ioc_hot {
+	__s32 map_fd;
+	__u32 flags;
+	__u32 map_id;
+	__u32 nslots;
+};
+
+#define XKV_IOC_MAGIC 0xCB
+
+/*
+ * XKV_IOC_INFO: fill struct xkv_ioc_info. Errors: -EPERM without
+ * CAP_NET_ADMIN, -EFAULT.
+ */
+#define XKV_IOC_INFO _IOR(XKV_IOC_MAGIC, 0, struct xkv_ioc_info)
+
+/*
+ * XKV_IOC_HOT_ATTACH: the store takes the map's slots (it empties them
+ * first) and from then on writes or invalidates a key's slot under the
+ * item's lock before it acknowledges a write, and admits keys into slots
+ * by popularity, exactly as xkvd --hot-map does. The module holds a
+ * reference to the map while attached. Errors: -EPERM (no CAP_NET_ADMIN,
+ * descriptor not open for writing, map frozen), -EBADF (not a descriptor),
+ * -EINVAL (not a BPF map, not an xkv hot cache, flags not 0), -EBUSY (a
+ * hot cache is attached already), -ENOMEM, -EFAULT.
+ */
+#define XKV_IOC_HOT_ATTACH _IOWR(XKV_IOC_MAGIC, 1, struct xkv_ioc_hot)
+
+/*
+ * XKV_IOC_HOT_DETACH: empty every slot and let go of the map; the module
+ * goes on serving without a hot cache. Errors: -EPERM, -ENOENT (none is
+ * attached).
+ */
+#define XKV_IOC_HOT_DETACH _IO(XKV_IOC_MAGIC, 2)
+
+#endif /* XKV_UAPI_IOCTL_H */

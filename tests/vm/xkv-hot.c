@@ -1,0 +1,582 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * xkv-hot - the XDP hot tier in front of xkv.ko, checked from inside the
+ * VM after "xkv up IFACE --backend module" (TAP on stdout).
+ *
+ *   xkv-hot [-p PORT] [-U PORT] [-i IFACE] [-x XKV] [-n ROUNDS]
+ *   xkv-hot -T CYCLES [-i IFACE]
+ *
+ * /dev/xkv (kmod/uapi/xkv_ioctl.h):
+ *   - XKV_IOC_INFO names the interface's pinned xkv_hot map and the ports;
+ *   - a second XKV_IOC_HOT_ATTACH is refused with EBUSY; a bad fd, a
+ *     non-map fd, a read-only map fd and maps that are not an xkv hot
+ *     cache (hash, not mmapable, wrong value size, too few slots, slots
+ *     not a power of two) are refused; an unknown ioctl is ENOTTY;
+ *   - without CAP_NET_ADMIN both open() and ioctl() fail with EPERM.
+ * The hot tier (IPv4 UDP to 127.0.0.1, generic XDP on lo):
+ *   - a value stored over TCP is served to UDP GETs byte for byte (frame
+ *     header with the request id, VALUE line, data, END), and the XDP
+ *     "hits" counter (xkv stats IFACE -j) proves that XDP answered them;
+ *   - ROUNDS times: SET a new value over TCP, then one UDP GET: it must
+ *     return the new value, never the old one, and XDP answers each;
+ *   - delete and flush_all empty the slot: the next GET is END, from the
+ *     module;
+ *   - after XKV_IOC_HOT_DETACH nothing is served from the slots, and the
+ *     module's replies are still right; re-attaching works.
+ *
+ * -T: only detach and re-attach the hot cache CYCLES times, as fast as
+ * the module allows (run it while xkv-load keeps the workers busy: the
+ * store's hot-cache pointer changes under their feet).
+ *
+ * Built statically with glibc (it needs the kernel's uapi headers, which
+ * musl lacks); no name lookups, only numeric addresses.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <linux/bpf.h>
+#include <linux/capability.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "xkv_ioctl.h"
+#include "../unit/tap.h"
+
+#define HOST "127.0.0.1"
+#define UDP_HDR 8
+#define BUF_MAX 4096
+#define SLOT_SIZE 2048	/* sizeof(struct xkv_slot), bpf/xkv_shared.h */
+
+static int tcp_port = 11211, udp_port = 11211, rounds = 100;
+static const char *iface = "lo", *xkv = "xkv";
+static int tcp_fd = -1, udp_fd = -1;
+static uint16_t req_id;
+
+/* --- bpf(2) and /dev/xkv -------------------------------------------------- */
+
+static int sys_bpf(int cmd, union bpf_attr *attr)
+{
+	return (int)syscall(__NR_bpf, cmd, attr, sizeof(*attr));
+}
+
+static int pin_get(const char *path, __u32 flags)
+{
+	union bpf_attr a;
+
+	memset(&a, 0, sizeof(a));
+	a.pathname = (__u64)(unsigned long)path;
+	a.file_flags = flags;
+	return sys_bpf(BPF_OBJ_GET, &a);
+}
+
+static __u32 map_id(int fd, __u32 *max_entries)
+{
+	struct bpf_map_info info;
+	union bpf_attr a;
+
+	memset(&info, 0, sizeof(info));
+	memset(&a, 0, sizeof(a));
+	a.info.bpf_fd = (__u32)fd;
+	a.info.info_len = sizeof(info);
+	a.info.info = (__u64)(unsigned long)&info;
+	if (sys_bpf(BPF_OBJ_GET_INFO_BY_FD, &a))
+		return 0;
+	if (max_entries)
+		*max_entries = info.max_entries;
+	return info.id;
+}
+
+static int map_create(__u32 type, __u32 value_size, __u32 entries,
+		      __u32 flags)
+{
+	union bpf_attr a;
+
+	memset(&a, 0, sizeof(a));
+	a.map_type = type;
+	a.key_size = 4;
+	a.value_size = value_size;
+	a.max_entries = entries;
+	a.map_flags = flags;
+	return sys_bpf(BPF_MAP_CREATE, &a);
+}
+
+/* XKV_IOC_HOT_ATTACH with @fd: 0 or the errno */
+static int attach(int dev, int fd, struct xkv_ioc_hot *out)
+{
+	struct xkv_ioc_hot arg = { .map_fd = fd };
+
+	if (ioctl(dev, XKV_IOC_HOT_ATTACH, &arg))
+		return errno;
+	if (out)
+		*out = arg;
+	return 0;
+}
+
+/* XKV_IOC_HOT_ATTACH with a fresh map of the given shape: the errno */
+static int attach_map(int dev, __u32 type, __u32 value_size, __u32 entries,
+		      __u32 flags)
+{
+	int fd = map_create(type, value_size, entries, flags), err;
+
+	if (fd < 0) {
+		tap_diag("cannot create a test map: %s", strerror(errno));
+		return -1;
+	}
+	err = attach(dev, fd, NULL);
+	close(fd);
+	return err;
+}
+
+/* in a child without any capability: what open() and ioctl() say */
+static void check_no_cap(int dev)
+{
+	struct __user_cap_header_struct hdr = {
+		.version = _LINUX_CAPABILITY_VERSION_3,
+	};
+	struct __user_cap_data_struct data[2];
+	struct xkv_ioc_info info;
+	int status, code = 0;
+	pid_t pid;
+
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0) {
+		memset(data, 0, sizeof(data));
+		if (syscall(SYS_capset, &hdr, data))
+			_exit(9);
+		if (open(XKV_DEV_PATH, O_RDWR) >= 0 || errno != EPERM)
+			code |= 1;
+		if (!ioctl(dev, XKV_IOC_INFO, &info) || errno != EPERM)
+			code |= 2;
+		_exit(code);
+	}
+	if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+		status = 0x7f00;
+	code = WEXITSTATUS(status);
+	tap_ok(code != 9 && !(code & 1),
+	       "without CAP_NET_ADMIN, open(/dev/xkv) is EPERM");
+	tap_ok(code != 9 && !(code & 2),
+	       "without CAP_NET_ADMIN, an ioctl on an open /dev/xkv is EPERM");
+}
+
+static void test_ioctls(const char *pin)
+{
+	struct xkv_ioc_info info;
+	__u32 id, nslots = 0;
+	int dev, fd, ro;
+
+	dev = open(XKV_DEV_PATH, O_RDWR | O_CLOEXEC);
+	fd = pin_get(pin, 0);
+	if (dev < 0 || fd < 0) {
+		tap_diag("open %s: %s, %s: %s", XKV_DEV_PATH,
+			 dev < 0 ? strerror(errno) : "ok", pin,
+			 fd < 0 ? strerror(errno) : "ok");
+		tap_bail("no /dev/xkv or no pinned hot cache");
+	}
+	id = map_id(fd, &nslots);
+	memset(&info, 0, sizeof(info));
+	tap_ok(!ioctl(dev, XKV_IOC_INFO, &info), "XKV_IOC_INFO");
+	tap_is_u64(info.abi, XKV_IOC_ABI, "the module's ioctl ABI");
+	tap_is_u64(info.tcp_port, tcp_port, "the module serves TCP port");
+	tap_is_u64(info.udp_port, udp_port, "the module serves UDP port");
+	tap_ok(id && info.hot_map_id == id,
+	       "the module has %s attached (map id %u, module says %u)", pin,
+	       id, info.hot_map_id);
+	tap_is_u64(info.hot_nslots, nslots, "... with all its slots");
+
+	tap_is_i64(attach(dev, fd, NULL), EBUSY,
+		   "a second attach is refused with EBUSY");
+	tap_is_i64(attach(dev, -1, NULL), EBADF, "attach fd -1: EBADF");
+	tap_is_i64(attach(dev, dev, NULL), EINVAL,
+		   "attach a fd that is not a BPF map: EINVAL");
+	ro = pin_get(pin, BPF_F_RDONLY);
+	tap_is_i64(ro >= 0 ? attach(dev, ro, NULL) : -1, EPERM,
+		   "attach a read-only map fd: EPERM");
+	if (ro >= 0)
+		close(ro);
+	tap_is_i64(attach_map(dev, BPF_MAP_TYPE_HASH, SLOT_SIZE, 64, 0),
+		   EINVAL, "attach a hash map: EINVAL");
+	tap_is_i64(attach_map(dev, BPF_MAP_TYPE_ARRAY, SLOT_SIZE, 64, 0),
+		   EINVAL, "attach an array without BPF_F_MMAPABLE: EINVAL");
+	tap_is_i64(attach_map(dev, BPF_MAP_TYPE_ARRAY, SLOT_SIZE / 2, 64,
+			      BPF_F_MMAPABLE),
+		   EINVAL, "attach an array of 1 KiB values: EINVAL");
+	tap_is_i64(attach_map(dev, BPF_MAP_TYPE_ARRAY, SLOT_SIZE, 2,
+			      BPF_F_MMAPABLE),
+		   EINVAL, "attach an array of 2 slots (fewer than the ways): EINVAL");
+	tap_is_i64(attach_map(dev, BPF_MAP_TYPE_ARRAY, SLOT_SIZE, 48,
+			      BPF_F_MMAPABLE),
+		   EINVAL, "attach an array of 48 slots (not a power of two): EINVAL");
+	tap_ok(ioctl(dev, _IO(XKV_IOC_MAGIC, 99)) && errno == ENOTTY,
+	       "an unknown ioctl: ENOTTY");
+	check_no_cap(dev);
+	memset(&info, 0, sizeof(info));
+	tap_ok(!ioctl(dev, XKV_IOC_INFO, &info) && info.hot_map_id == id,
+	       "after all that, the hot cache is still attached");
+	close(fd);
+	close(dev);
+}
+
+/* --- clients -------------------------------------------------------------- */
+
+static void addr_of(struct sockaddr_in *sa, int port)
+{
+	memset(sa, 0, sizeof(*sa));
+	sa->sin_family = AF_INET;
+	sa->sin_port = htons((uint16_t)port);
+	inet_pton(AF_INET, HOST, &sa->sin_addr);
+}
+
+static int sock_open(int type, int port)
+{
+	struct timeval tv = { .tv_sec = 3 };
+	struct sockaddr_in sa;
+	int fd, one = 1;
+
+	fd = socket(AF_INET, type, 0);
+	if (fd < 0)
+		return -1;
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	if (type == SOCK_STREAM)
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	addr_of(&sa, port);
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* one TCP command, its one-line reply into @line */
+static int tcp_cmd(const char *req, char *line, size_t cap)
+{
+	size_t n = 0, len = strlen(req);
+	ssize_t r;
+
+	if (send(tcp_fd, req, len, MSG_NOSIGNAL) != (ssize_t)len)
+		return -1;
+	while (n < cap - 1) {
+		r = recv(tcp_fd, line + n, 1, 0);
+		if (r <= 0)
+			return -1;
+		n++;
+		if (n >= 2 && line[n - 2] == '\r' && line[n - 1] == '\n')
+			break;
+	}
+	line[n] = '\0';
+	return 0;
+}
+
+static bool tcp_expect(const char *req, const char *want)
+{
+	char line[256];
+
+	if (tcp_cmd(req, line, sizeof(line))) {
+		tap_diag("TCP: no reply to %.40s", req);
+		return false;
+	}
+	if (strcmp(line, want)) {
+		tap_diag("TCP: %.40s got %s", req, line);
+		return false;
+	}
+	return true;
+}
+
+static bool tcp_set(const char *key, const char *val)
+{
+	char req[BUF_MAX];
+
+	snprintf(req, sizeof(req), "set %s 7 0 %zu\r\n%s\r\n", key,
+		 strlen(val), val);
+	return tcp_expect(req, "STORED\r\n");
+}
+
+/* one UDP "get KEY": the reply's payload, frame header included */
+static ssize_t udp_get(const char *key, char *reply, size_t cap)
+{
+	char req[512];
+	size_t n;
+	ssize_t r;
+
+	req_id++;
+	req[0] = (char)(req_id >> 8);
+	req[1] = (char)req_id;
+	memset(req + 2, 0, 6);
+	req[5] = 1;	/* one datagram */
+	n = UDP_HDR + (size_t)snprintf(req + UDP_HDR, sizeof(req) - UDP_HDR,
+				       "get %s\r\n", key);
+	if (send(udp_fd, req, n, 0) != (ssize_t)n)
+		return -1;
+	/* a late reply to an earlier request would carry another id */
+	for (;;) {
+		r = recv(udp_fd, reply, cap, 0);
+		if (r < UDP_HDR)
+			return -1;
+		if ((uint8_t)reply[0] == (uint8_t)(req_id >> 8) &&
+		    (uint8_t)reply[1] == (uint8_t)req_id)
+			return r;
+	}
+}
+
+/* the exact reply to "get KEY": frame header, then the text */
+static size_t expected(const char *key, const char *val, char *buf,
+		       size_t cap)
+{
+	memset(buf, 0, UDP_HDR);
+	buf[0] = (char)(req_id >> 8);
+	buf[1] = (char)req_id;
+	buf[5] = 1;
+	if (!val)
+		return UDP_HDR + (size_t)snprintf(buf + UDP_HDR, cap - UDP_HDR,
+						  "END\r\n");
+	return UDP_HDR + (size_t)snprintf(buf + UDP_HDR, cap - UDP_HDR,
+					  "VALUE %s 7 %zu\r\n%s\r\nEND\r\n",
+					  key, strlen(val), val);
+}
+
+/* a UDP get whose reply must be exactly @val (NULL: a miss) */
+static bool get_is(const char *key, const char *val, bool quiet)
+{
+	char got[BUF_MAX], want[BUF_MAX];
+	ssize_t n = udp_get(key, got, sizeof(got));
+	size_t wn;
+
+	if (n < 0) {
+		tap_diag("UDP get %s: no reply (%s)", key, strerror(errno));
+		return false;
+	}
+	wn = expected(key, val, want, sizeof(want));
+	if ((size_t)n == wn && !memcmp(got, want, wn))
+		return true;
+	if (!quiet)
+		tap_show_diff(got, (size_t)n, want, wn);
+	return false;
+}
+
+/* the XDP counter @name, summed over the CPUs, from "xkv stats -j" */
+static long long xdp_stat(const char *name)
+{
+	char cmd[512], out[4096], key[64], *p;
+	size_t n;
+	FILE *f;
+
+	snprintf(cmd, sizeof(cmd), "%s stats %s -j 2>/dev/null", xkv, iface);
+	f = popen(cmd, "r");
+	if (!f)
+		return -1;
+	n = fread(out, 1, sizeof(out) - 1, f);
+	pclose(f);
+	out[n] = '\0';
+	snprintf(key, sizeof(key), "\"%s\":", name);
+	p = strstr(out, key);
+	return p ? strtoll(p + strlen(key), NULL, 10) : -1;
+}
+
+/* --- the hot tier --------------------------------------------------------- */
+
+static void test_serve(void)
+{
+	const char *key = "vm:hot:key";
+	const char *v1 = "the first value, 32 bytes long!!";
+	long long h0, h1;
+	int i, good = 0;
+
+	tap_ok(tcp_set(key, v1), "set %s over TCP: STORED", key);
+	/* the module answers the first GET and admits the key */
+	tap_ok(get_is(key, v1, false), "the first UDP get returns it exactly");
+	h0 = xdp_stat("hits");
+	for (i = 0; i < 50; i++)
+		good += get_is(key, v1, good < i);
+	h1 = xdp_stat("hits");
+	tap_is_u64(good, 50, "50 more UDP gets return it byte for byte");
+	tap_diag("XDP hits %lld -> %lld", h0, h1);
+	tap_ok(h0 >= 0 && h1 - h0 == 50, "XDP answered all 50 (hits +%lld)",
+	       h1 - h0);
+}
+
+static void test_rewrite(void)
+{
+	const char *key = "vm:hot:key";
+	char val[64], prev[64] = "";
+	int i, fresh = 0, stale = 0, setok = 0;
+	long long h0, h1;
+
+	h0 = xdp_stat("hits");
+	for (i = 0; i < rounds; i++) {
+		snprintf(val, sizeof(val), "round %d of %d, value %08x", i,
+			 rounds, (unsigned int)(i * 2654435761u));
+		setok += tcp_set(key, val);
+		if (get_is(key, val, fresh < i))
+			fresh++;
+		else if (prev[0] && get_is(key, prev, true))
+			stale++;
+		snprintf(prev, sizeof(prev), "%s", val);
+	}
+	h1 = xdp_stat("hits");
+	tap_is_u64(setok, rounds, "%d sets over TCP: STORED", rounds);
+	tap_is_u64(fresh, rounds,
+		   "the UDP get after each set returns the new value");
+	tap_is_u64(stale, 0, "no UDP get after a set returned the old value");
+	tap_diag("XDP hits %lld -> %lld over %d rounds", h0, h1, rounds);
+	tap_ok(h0 >= 0 && h1 - h0 == rounds,
+	       "XDP answered every one of them from the rewritten slot (hits +%lld)",
+	       h1 - h0);
+}
+
+static void test_invalidate(void)
+{
+	const char *key = "vm:hot:key";
+	long long h0, h1;
+
+	tap_ok(tcp_expect("delete vm:hot:key\r\n", "DELETED\r\n"),
+	       "delete over TCP: DELETED");
+	h0 = xdp_stat("hits");
+	tap_ok(get_is(key, NULL, false), "the UDP get after delete: END");
+	tap_ok(tcp_set(key, "back again"), "set it again");
+	tap_ok(get_is(key, "back again", false) &&
+		       get_is(key, "back again", false),
+	       "two UDP gets return the new value");
+	tap_ok(tcp_expect("flush_all\r\n", "OK\r\n"), "flush_all: OK");
+	tap_ok(get_is(key, NULL, false), "the UDP get after flush_all: END");
+	h1 = xdp_stat("hits");
+	tap_diag("XDP hits %lld -> %lld", h0, h1);
+	tap_ok(h1 - h0 <= 1, "XDP served nothing that was deleted or flushed");
+}
+
+static void test_detach(const char *pin)
+{
+	const char *key = "vm:detach";
+	struct xkv_ioc_info info;
+	struct xkv_ioc_hot arg = { 0 };
+	long long h0, h1;
+	int dev, fd, i, err, good = 0;
+
+	tap_ok(tcp_set(key, "cached") && get_is(key, "cached", false) &&
+		       get_is(key, "cached", false),
+	       "a key in the hot cache before detaching");
+	dev = open(XKV_DEV_PATH, O_RDWR | O_CLOEXEC);
+	tap_ok(dev >= 0 && !ioctl(dev, XKV_IOC_HOT_DETACH),
+	       "XKV_IOC_HOT_DETACH");
+	tap_ok(ioctl(dev, XKV_IOC_HOT_DETACH) && errno == ENOENT,
+	       "a second detach: ENOENT");
+	memset(&info, 0, sizeof(info));
+	tap_ok(!ioctl(dev, XKV_IOC_INFO, &info) && !info.hot_map_id,
+	       "XKV_IOC_INFO: no hot cache");
+	h0 = xdp_stat("hits");
+	for (i = 0; i < 10; i++)
+		good += get_is(key, "cached", good < i);
+	tap_ok(tcp_set(key, "changed") && get_is(key, "changed", false),
+	       "set then get without a hot cache: the new value");
+	h1 = xdp_stat("hits");
+	tap_is_u64(good, 10, "the module answers UDP gets itself");
+	tap_ok(h1 == h0, "XDP serves nothing from the emptied slots (hits +%lld)",
+	       h1 - h0);
+	fd = pin_get(pin, 0);
+	err = fd >= 0 ? attach(dev, fd, &arg) : EBADF;
+	tap_ok(!err && arg.map_id == map_id(fd, NULL),
+	       "re-attach the hot cache (map id %u, %u slots): %s", arg.map_id,
+	       arg.nslots, strerror(err));
+	if (fd >= 0)
+		close(fd);
+	if (dev >= 0)
+		close(dev);
+	get_is(key, "changed", true);	/* admits it again */
+	h0 = xdp_stat("hits");
+	tap_ok(get_is(key, "changed", false), "UDP get after re-attach");
+	h1 = xdp_stat("hits");
+	tap_ok(h1 - h0 == 1, "... answered by XDP again (hits +%lld)", h1 - h0);
+}
+
+static void test_toggle(const char *pin, int cycles)
+{
+	struct xkv_ioc_info info;
+	int dev, fd, i, bad = 0;
+	struct timespec t0, t1;
+
+	dev = open(XKV_DEV_PATH, O_RDWR | O_CLOEXEC);
+	fd = pin_get(pin, 0);
+	if (dev < 0 || fd < 0)
+		tap_bail("no /dev/xkv or no pinned hot cache");
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (i = 0; i < cycles; i++) {
+		if (ioctl(dev, XKV_IOC_HOT_DETACH) || attach(dev, fd, NULL))
+			bad++;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	tap_is_u64(bad, 0, "%d detach/attach cycles", cycles);
+	tap_diag("%.1f ms per cycle",
+		 ((t1.tv_sec - t0.tv_sec) * 1e3 +
+		  (t1.tv_nsec - t0.tv_nsec) / 1e6) / (cycles ? cycles : 1));
+	memset(&info, 0, sizeof(info));
+	tap_ok(!ioctl(dev, XKV_IOC_INFO, &info) &&
+		       info.hot_map_id == map_id(fd, NULL),
+	       "the hot cache is attached at the end");
+	close(fd);
+	close(dev);
+}
+
+int main(int argc, char **argv)
+{
+	char pin[256];
+	int c, toggle = 0;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	while ((c = getopt(argc, argv, "p:U:i:x:n:T:")) != -1) {
+		switch (c) {
+		case 'p':
+			tcp_port = atoi(optarg);
+			break;
+		case 'U':
+			udp_port = atoi(optarg);
+			break;
+		case 'i':
+			iface = optarg;
+			break;
+		case 'x':
+			xkv = optarg;
+			break;
+		case 'n':
+			rounds = atoi(optarg);
+			break;
+		case 'T':
+			toggle = atoi(optarg);
+			break;
+		default:
+			fprintf(stderr,
+				"usage: xkv-hot [-p PORT] [-U PORT] [-i IFACE] [-x XKV] [-n ROUNDS] [-T CYCLES]\n");
+			return 2;
+		}
+	}
+	snprintf(pin, sizeof(pin), "/sys/fs/bpf/xkv/%s/xkv_hot", iface);
+	if (toggle) {
+		test_toggle(pin, toggle);
+		return tap_done();
+	}
+	test_ioctls(pin);
+
+	tcp_fd = sock_open(SOCK_STREAM, tcp_port);
+	udp_fd = sock_open(SOCK_DGRAM, udp_port);
+	if (tcp_fd < 0 || udp_fd < 0)
+		tap_bail("cannot reach the module over TCP or UDP");
+	srand((unsigned int)time(NULL));
+	req_id = (uint16_t)rand();
+	test_serve();
+	test_rewrite();
+	test_invalidate();
+	test_detach(pin);
+	close(tcp_fd);
+	close(udp_fd);
+	return tap_done();
+}
