@@ -101,8 +101,11 @@ ALL_BINS := $(XKVD) $(XKVD_ASAN) $(PROTOTEST) $(UNIT_BINS) $(ASAN_BINS) \
 .DELETE_ON_ERROR:
 .DEFAULT_GOAL := all
 
-# bpf (XDP object, skeleton, fixtures) and bench-tools come from mk/*.mk
-all: $(ALL_BINS) bpf $(BUILD)/bpf/test_xdp bench-tools loader
+# bpf (XDP object, skeleton, fixtures), bpf-learn (learning mode's TC
+# programs, fixtures, test tool), loader and bench-tools come from mk/*.mk
+all: $(ALL_BINS) bpf $(BUILD)/bpf/test_xdp bench-tools loader bpf-learn \
+	$(BUILD)/bpf/test_learn $(BUILD)/bpf/xkv-learn-tool \
+	$(BUILD)/bpf/xdp_pass.bpf.o
 	@if [ -z "$(strip $(ALL_BINS))" ]; then \
 		echo "make: no sources yet, nothing to build"; fi
 

@@ -363,7 +363,9 @@ struct xkv_lpm6 {
  * none was seen for a quarantine period, and the key was not written with
  * an expiry. The installer is one more writer of xkv_hot under the slot
  * seqlock above (its CAS is the BPF compare-and-swap, its release an
- * atomic exchange).
+ * atomic exchange). It installs a key in way 0 of its set only
+ * (xkv_hot_index()), so a key is never in two ways, and invalidating that
+ * one slot is enough; XDP finds it there as in any way.
  *
  * Maps of the learning object (bpf/learn_attach.h loads and attaches it):
  *

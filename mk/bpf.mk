@@ -14,6 +14,24 @@
 #                                linked statically for a VM's initramfs
 #                                (they pass on Debian's 6.1 kernel too)
 #
+# Learning mode (a stock memcached backend, bpf/LEARNING.md):
+#
+#   make -f mk/bpf.mk bpf-learn  build/bpf/xkv_learn.bpf.o, its skeleton
+#                                build/bpf/xkv_learn.skel.h, and
+#                                build/bpf/learn_attach.o (the attach API
+#                                of bpf/learn_attach.h, for the loader)
+#   make -f mk/bpf.mk test-learn build and run the TC fixtures
+#                                (build/bpf/test_learn; TAP; needs root)
+#   make -f mk/bpf.mk learn-stats
+#                                verifier statistics of both TC programs
+#   make -f mk/bpf.mk test-learn-net
+#                                the network-namespace test with a real
+#                                memcached (tests/net/learn_memcached.sh;
+#                                needs root, memcached, python3)
+#   make -f mk/bpf.mk bpf-learn-test-static
+#                                build/bpf/test_learn.static for a VM's
+#                                initramfs (passes on Debian's 6.1 too)
+#
 # Pipeline (libbpf-bootstrap's): clang -target bpf -> bpftool gen object
 # (static linking, a clean ELF) -> bpftool gen skeleton. Needs clang, llvm,
 # bpftool, libbpf-dev, libelf-dev, zlib1g-dev.
@@ -32,8 +50,19 @@ BPF_LINKED := $(BPF_OUT)/xkv.o
 BPF_SKEL := $(BPF_OUT)/xkv.skel.h
 BPF_TEST := $(BPF_OUT)/test_xdp
 BPF_TEST_STATIC := $(BPF_OUT)/test_xdp.static
-BPF_TEST_SRCS := $(wildcard tests/bpf/*.c)
+BPF_TEST_SRCS := tests/bpf/test_xdp.c tests/bpf/pkt.c
 BPF_TEST_HDRS := $(wildcard tests/bpf/*.h)
+
+LEARN_SRC := bpf/xkv_learn.bpf.c
+LEARN_OBJ := $(BPF_OUT)/xkv_learn.bpf.o
+LEARN_LINKED := $(BPF_OUT)/xkv_learn.o
+LEARN_SKEL := $(BPF_OUT)/xkv_learn.skel.h
+LEARN_API_OBJ := $(BPF_OUT)/learn_attach.o
+LEARN_TEST := $(BPF_OUT)/test_learn
+LEARN_TOOL := $(BPF_OUT)/xkv-learn-tool
+LEARN_PASS_OBJ := $(BPF_OUT)/xdp_pass.bpf.o
+LEARN_TEST_SRCS := tests/bpf/test_learn.c tests/bpf/pkt.c
+LEARN_TEST_STATIC := $(BPF_OUT)/test_learn.static
 
 # Target architecture for the BPF program's own #ifdefs (the seqlock read
 # differs between x86 and weakly ordered CPUs) and the multiarch include
@@ -53,7 +82,8 @@ BPF_TEST_CFLAGS := -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE \
 	-I$(BPF_OUT) -Ibpf
 BPF_TEST_LDLIBS := -lbpf -lelf -lz
 
-.PHONY: bpf test-bpf bpf-stats bpf-test-static
+.PHONY: bpf test-bpf bpf-stats bpf-test-static bpf-learn test-learn \
+	learn-stats test-learn-net bpf-learn-test-static
 
 bpf: $(BPF_OBJ) $(BPF_SKEL)
 
@@ -82,3 +112,53 @@ test-bpf: $(BPF_TEST)
 
 bpf-stats: $(BPF_TEST)
 	$(BPF_TEST) --verifier-stats
+
+# --- learning mode -----------------------------------------------------------
+
+bpf-learn: $(LEARN_OBJ) $(LEARN_SKEL) $(LEARN_API_OBJ)
+
+$(LEARN_OBJ): $(LEARN_SRC) $(BPF_HDRS)
+	@mkdir -p $(@D)
+	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(LEARN_LINKED): $(LEARN_OBJ)
+	$(BPFTOOL) gen object $@ $<
+
+$(LEARN_SKEL): $(LEARN_LINKED)
+	$(BPFTOOL) gen skeleton $< name xkv_learn > $@.tmp
+	mv $@.tmp $@
+
+$(LEARN_API_OBJ): bpf/learn_attach.c bpf/learn_attach.h $(LEARN_SKEL) \
+		$(BPF_HDRS)
+	$(CC) $(BPF_TEST_CFLAGS) -c $< -o $@
+
+$(LEARN_PASS_OBJ): tests/bpf/xdp_pass.bpf.c
+	@mkdir -p $(@D)
+	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(LEARN_TEST): $(LEARN_TEST_SRCS) $(BPF_TEST_HDRS) $(LEARN_API_OBJ) \
+		$(BPF_SKEL) $(LEARN_SKEL) $(BPF_HDRS)
+	$(CC) $(BPF_TEST_CFLAGS) $(LEARN_TEST_SRCS) $(LEARN_API_OBJ) \
+		$(BPF_TEST_LDLIBS) -o $@
+
+$(LEARN_TOOL): tests/bpf/learn_tool.c $(LEARN_API_OBJ) $(BPF_SKEL) \
+		$(LEARN_SKEL) $(BPF_HDRS)
+	$(CC) $(BPF_TEST_CFLAGS) tests/bpf/learn_tool.c $(LEARN_API_OBJ) \
+		$(BPF_TEST_LDLIBS) -o $@
+
+$(LEARN_TEST_STATIC): $(LEARN_TEST_SRCS) $(BPF_TEST_HDRS) \
+		bpf/learn_attach.c bpf/learn_attach.h $(BPF_SKEL) \
+		$(LEARN_SKEL) $(BPF_HDRS)
+	$(CC) $(BPF_TEST_CFLAGS) -static $(LEARN_TEST_SRCS) \
+		bpf/learn_attach.c $(BPF_TEST_LDLIBS) -o $@
+
+bpf-learn-test-static: $(LEARN_TEST_STATIC)
+
+test-learn: $(LEARN_TEST)
+	$(LEARN_TEST)
+
+learn-stats: $(LEARN_TEST)
+	$(LEARN_TEST) --verifier-stats
+
+test-learn-net: $(LEARN_TOOL) $(LEARN_PASS_OBJ)
+	tests/net/learn_memcached.sh

@@ -25,7 +25,9 @@
 #   net          tests/net/run.sh: xkv up/down in network namespaces
 #                joined by a veth pair, XDP serving UDP gets from xkvd's
 #                hot cache, every write command's coherence, and a
-#                concurrent writers/readers stale-read check (TAP)
+#                concurrent writers/readers stale-read check (TAP); and
+#                learning mode (tests/net/learn_memcached.sh): Debian's
+#                memcached behind XDP with the TC learning programs
 #   bench        bench/smoke.sh: a few seconds of xkv-bench against
 #                memcached and xkvd, values verified (one test)
 #   vm           make vmtest: xkv.ko built against Debian's 6.1 headers,
@@ -552,6 +554,7 @@ fi
 
 if want bpf; then
 	run_tap "bpf fixtures" "$T_UNIT" "$BUILD/bpf/test_xdp"
+	run_tap "bpf learning-mode fixtures" "$T_UNIT" "$BUILD/bpf/test_learn"
 fi
 
 if want memccapable; then
@@ -585,6 +588,12 @@ if want net; then
 		show_tail "$log" 80
 		echo "      log: $log"
 	fi
+fi
+
+if want net; then
+	# learning mode: Debian's memcached behind XDP, values learned at TC
+	run_one "net: learning mode with memcached" "$T_PROTO" \
+		tests/net/learn_memcached.sh
 fi
 
 if want bench; then

@@ -4,7 +4,8 @@
 # learn_client.py - the client side of tests/net/learn_memcached.sh: drives
 # a stock memcached behind xkv's XDP tier in learning mode and checks that
 # values are learned, served by XDP, and never stale after a write was
-# acknowledged.
+# acknowledged: step by step, then with concurrent TCP writers and UDP
+# readers.
 #
 #   learn_client.py HOST PORT QUIET_MS STATS_CMD...
 #
@@ -17,6 +18,7 @@ import random
 import socket
 import subprocess
 import sys
+import threading
 import time
 
 HOST, PORT, QUIET = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]) / 1000.0
@@ -224,6 +226,62 @@ check(s1["skip_volatile"] - s0["skip_volatile"] >= 1 and
       "a key set with an expiry is not learned")
 time.sleep(2.5)
 check(udp.get("k4") is None, "... and is gone when memcached expires it")
+
+# --- 6. concurrent writers and readers ----------------------------------------
+KEYS = ["c%d" % i for i in range(4)]
+acked = {k: -1 for k in KEYS}
+stop = threading.Event()
+bad, reads, errors = [], [0], [0]
+
+
+def writer(key):
+    c, v = Tcp(), 0
+    while not stop.is_set():
+        v += 1
+        val = "%s-%d" % (key, v)
+        if c.cmd("set %s 0 0 %d\r\n%s\r\n" % (key, len(val), val)) != \
+                "STORED":
+            errors[0] += 1
+        acked[key] = v          # acknowledged: no read may be older now
+        # pause now and then past the quarantine, so that XDP gets to
+        # learn and serve the key between writes
+        time.sleep(SETTLE if random.random() < 0.1 else 0.001)
+
+
+def reader():
+    u = Udp()
+    while not stop.is_set():
+        key = random.choice(KEYS)
+        floor = acked[key]
+        try:
+            got = u.get(key)
+        except (socket.timeout, AssertionError):
+            errors[0] += 1
+            continue
+        reads[0] += 1
+        v = int(got[0].rsplit("-", 1)[1]) if got else -1
+        if v < floor:
+            bad.append((key, floor, v))
+
+
+for k in KEYS:
+    tcp.cmd("set %s 0 0 1\r\n0\r\n" % k)
+s0 = stats()
+threads = [threading.Thread(target=writer, args=(k,)) for k in KEYS] + \
+    [threading.Thread(target=reader) for _ in range(3)]
+for t in threads:
+    t.start()
+time.sleep(8)
+stop.set()
+for t in threads:
+    t.join()
+s1 = stats()
+check(not bad and reads[0] > 1000,
+      "4 writers (TCP) and 3 readers (UDP) for 8 s: %d reads, %d older than "
+      "an acknowledged write" % (reads[0], len(bad)), repr(bad[:5]))
+check(s1["xdp_hits"] - s0["xdp_hits"] > 50 and errors[0] == 0,
+      "... XDP answered %d of them, %d errors"
+      % (s1["xdp_hits"] - s0["xdp_hits"], errors[0]))
 
 print("1..%d" % count)
 if failed:

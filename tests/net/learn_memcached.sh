@@ -19,8 +19,12 @@
 # each followed at once by a UDP get return the new value (0 stale reads)
 # while XDP serves in between; every kind of write invalidates; a gets
 # reply over TCP is learned with its CAS; a key with an expiry is not
-# learned. Afterwards the interface must have no XDP program, no filter
-# and no clsact qdisc left.
+# learned; 4 writers over TCP and 3 readers over UDP for 8 s never read a
+# value older than one whose write was acknowledged before the read began
+# (and XDP answers a good share of the reads). Afterwards the interface
+# must have no XDP program, no filter and no clsact qdisc left. With -q 0
+# (no quarantine) the concurrent check is expected to fail: it shows why
+# the generation check alone is not enough.
 #
 # Exit status: 0 pass, 1 fail, 77 skipped (not root, no memcached). Bounded
 # by timeouts; only namespaces, links and processes it made are touched.
@@ -77,6 +81,7 @@ cleanup() {
 	ip netns del "$NS_S" 2>/dev/null || true
 	ip netns del "$NS_C" 2>/dev/null || true
 	rm -rf "$PIN"
+	[[ -n ${MC_LOG:-} ]] && rm -f "$MC_LOG"
 }
 trap cleanup EXIT
 
@@ -96,7 +101,10 @@ if [[ $TEXT_ONLY == 1 ]]; then
 	MC_ARGS+=(-B ascii)
 	TOOL_ARGS+=(--text-only)
 fi
-in_s memcached "${MC_ARGS[@]}" &
+# nsenter execs memcached: $! is memcached itself
+MC_LOG=$(mktemp /tmp/xkvl-memcached.XXXXXX)
+nsenter --net="/var/run/netns/$NS_S" memcached "${MC_ARGS[@]}" \
+	>"$MC_LOG" 2>&1 </dev/null &
 MC_PID=$!
 for _ in $(seq 50); do
 	in_s bash -c "exec 3<>/dev/tcp/10.77.0.1/$PORT" 2>/dev/null && break
@@ -109,7 +117,7 @@ fi
 in_s "$TOOL" up xkvl-s "$PIN" "${TOOL_ARGS[@]}"
 UP=1
 echo "# server: $(in_s tc filter show dev xkvl-s ingress | head -1)"
-echo "# server: $(in_s ip -o link show xkvl-s | grep -o 'xdp[a-z]*/id:[0-9]*')"
+echo "# server: $(in_s ip -o link show xkvl-s | grep -o 'prog/xdp[a-z]* id [0-9]*')"
 
 rc=0
 timeout 180 nsenter --net="/var/run/netns/$NS_C" "$PY" \
@@ -122,7 +130,7 @@ in_s "$TOOL" stats "$PIN" | grep -v ' 0$' | sed 's/^/#   /'
 in_s "$TOOL" down xkvl-s "$PIN"
 UP=0
 left=$(in_s tc qdisc show dev xkvl-s | grep -c clsact || true)
-xdp=$(in_s ip -o link show xkvl-s | grep -c ' xdp' || true)
+xdp=$(in_s ip -o link show xkvl-s | grep -c 'prog/xdp' || true)
 if [[ $left != 0 || $xdp != 0 ]]; then
 	echo "not ok - down left clsact=$left xdp=$xdp on xkvl-s"
 	rc=1

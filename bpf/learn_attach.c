@@ -1,0 +1,373 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * learn_attach.c - load the learning-mode TC programs and attach them to an
+ * interface's clsact hooks with libbpf's bpf_tc_*() calls (libbpf 1.1 has
+ * no tcx). See learn_attach.h for the API.
+ *
+ * A TC filter holds a reference to its program, so what is attached stays
+ * after the loading process exits; detaching finds the filters again by
+ * their fixed handle and priority, and learns from the xkv_lifs map
+ * (pinned by the loader) whether the clsact qdisc was created by the
+ * attach and so must go too.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "learn_attach.h"
+#include "xkv_learn.skel.h"
+
+#define X(name, desc) #name,
+const char *const xkv_learn_stat_names[XKV_LSTAT_NR] = {
+	XKV_LEARN_STATS(X)
+};
+#undef X
+#define X(name, desc) desc,
+const char *const xkv_learn_stat_descs[XKV_LSTAT_NR] = {
+	XKV_LEARN_STATS(X)
+};
+#undef X
+
+static bool is_pow2(__u32 v)
+{
+	return v && !(v & (v - 1));
+}
+
+static int map_max_entries(int fd, __u32 *max, __u32 *value_size)
+{
+	struct bpf_map_info info;
+	__u32 len = sizeof(info);
+
+	memset(&info, 0, sizeof(info));
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		return -errno;
+	*max = info.max_entries;
+	*value_size = info.value_size;
+	return 0;
+}
+
+/*
+ * Empty every slot of the shared hot cache, each under its seqlock (the
+ * writer protocol of xkv_shared.h), before the learner owns it.
+ */
+static int hot_clear(int fd, __u32 nslots)
+{
+	size_t len = (size_t)nslots * sizeof(struct xkv_slot);
+	long page = sysconf(_SC_PAGESIZE);
+	struct xkv_slot *slots;
+	__u32 i, seq;
+	long spins;
+
+	len = (len + (size_t)page - 1) / (size_t)page * (size_t)page;
+	slots = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (slots == MAP_FAILED)
+		return -errno;
+	for (i = 0; i < nslots; i++) {
+		struct xkv_slot *s = &slots[i];
+
+		for (spins = 0;; spins++) {
+			seq = __atomic_load_n(&s->seq, __ATOMIC_RELAXED);
+			if (!(seq & 1) &&
+			    __atomic_compare_exchange_n(&s->seq, &seq, seq + 1,
+							false, __ATOMIC_SEQ_CST,
+							__ATOMIC_RELAXED))
+				break;
+			if (spins > 100000000L) {
+				munmap(slots, len);
+				return -EBUSY;	/* a writer died inside */
+			}
+		}
+		__atomic_thread_fence(__ATOMIC_RELEASE);
+		s->key_len = 0;
+		s->xflags = 0;
+		__atomic_store_n(&s->seq, seq + 2, __ATOMIC_RELEASE);
+	}
+	munmap(slots, len);
+	return 0;
+}
+
+struct xkv_learn *xkv_learn_load(const struct xkv_learn_opts *o, int *err)
+{
+	struct xkv_learn_config cfg = {
+		.tcp_port = 11211,
+		.udp_port = 11211,
+		.nslots = o->nslots,
+		.nflows = o->nflows ? o->nflows : XKV_LEARN_FLOWS_DEFAULT,
+		.ttl_ms = o->ttl_ms > 0 ? (__u32)o->ttl_ms :
+					  XKV_LEARN_TTL_MS_DEFAULT,
+		.quiet_ms = o->quiet_ms >= 0 ? (__u32)o->quiet_ms :
+					       XKV_LEARN_QUIET_MS_DEFAULT,
+		.flags = o->flags,
+	};
+	struct xkv_learn *l = NULL;
+	__u32 max = 0, vsize = 0;
+	int e;
+
+	if (o->tcp_port < -1 || o->tcp_port > 65535 || o->udp_port < -1 ||
+	    o->udp_port > 65535) {
+		e = -EINVAL;
+		goto fail;
+	}
+	cfg.tcp_port = o->tcp_port < 0 ? 0 : o->tcp_port ? o->tcp_port : 11211;
+	cfg.udp_port = o->udp_port < 0 ? 0 : o->udp_port ? o->udp_port : 11211;
+	if (o->hot_fd >= 0) {
+		e = map_max_entries(o->hot_fd, &max, &vsize);
+		if (e)
+			goto fail;
+		if (vsize != sizeof(struct xkv_slot) ||
+		    (cfg.nslots && cfg.nslots != max)) {
+			e = -EINVAL;
+			goto fail;
+		}
+		cfg.nslots = max;
+	} else if (!cfg.nslots) {
+		cfg.nslots = XKV_HOT_SLOTS_DEFAULT;
+	}
+	if (!is_pow2(cfg.nslots) || cfg.nslots < XKV_LEARN_SLOTS_MIN ||
+	    !is_pow2(cfg.nflows) || cfg.nflows < 2 ||
+	    (cfg.flags &
+	     ~(__u32)(XKV_LCFG_TEXT_ONLY | XKV_LCFG_NO_TCP_LEARN))) {
+		e = -EINVAL;
+		goto fail;
+	}
+
+	l = xkv_learn__open();
+	if (!l) {
+		e = -errno;
+		goto fail;
+	}
+	memcpy((void *)&l->rodata->xkv_lcfg, &cfg, sizeof(cfg));
+	e = bpf_map__set_max_entries(l->maps.xkv_hot, cfg.nslots);
+	if (!e)
+		e = bpf_map__set_max_entries(l->maps.xkv_lmeta, cfg.nslots);
+	if (!e)
+		e = bpf_map__set_max_entries(l->maps.xkv_locc,
+					     cfg.nslots / 64);
+	if (!e)
+		e = bpf_map__set_max_entries(l->maps.xkv_lflows, cfg.nflows);
+	if (!e && o->hot_fd >= 0)
+		e = bpf_map__reuse_fd(l->maps.xkv_hot, o->hot_fd);
+	if (e)
+		goto fail;
+	if (o->log_level && o->log_buf && o->log_size) {
+		bpf_program__set_log_level(l->progs.xkv_learn_in, o->log_level);
+		bpf_program__set_log_level(l->progs.xkv_learn_eg, o->log_level);
+		bpf_program__set_log_buf(l->progs.xkv_learn_in, o->log_buf,
+					 o->log_size);
+		bpf_program__set_log_buf(l->progs.xkv_learn_eg, o->log_buf,
+					 o->log_size);
+	}
+	e = xkv_learn__load(l);
+	if (e)
+		goto fail;
+	if (o->hot_fd >= 0) {
+		e = hot_clear(o->hot_fd, cfg.nslots);
+		if (e)
+			goto fail;
+	}
+	*err = 0;
+	return l;
+fail:
+	xkv_learn__destroy(l);
+	*err = e < 0 ? e : -EINVAL;
+	return NULL;
+}
+
+void xkv_learn_close(struct xkv_learn *l)
+{
+	xkv_learn__destroy(l);
+}
+
+/*
+ * libbpf prints the kernel's message for every failed netlink request;
+ * for probes whose failure is an answer ("no such filter") that is noise.
+ */
+static int print_nothing(enum libbpf_print_level level, const char *fmt,
+			 va_list ap)
+{
+	(void)level;
+	(void)fmt;
+	(void)ap;
+	return 0;
+}
+
+static void hook_init(struct bpf_tc_hook *h, int ifindex,
+		      enum bpf_tc_attach_point where)
+{
+	memset(h, 0, sizeof(*h));
+	h->sz = sizeof(*h);
+	h->ifindex = ifindex;
+	h->attach_point = where;
+}
+
+static void tc_opts_init(struct bpf_tc_opts *t, int prog_fd)
+{
+	memset(t, 0, sizeof(*t));
+	t->sz = sizeof(*t);
+	t->handle = XKV_LEARN_TC_HANDLE;
+	t->priority = XKV_LEARN_TC_PRIO;
+	t->prog_fd = prog_fd;
+}
+
+/* our filter on one hook: its program id, 0 = none */
+static int query_one(int ifindex, enum bpf_tc_attach_point where, __u32 *id)
+{
+	libbpf_print_fn_t old;
+	struct bpf_tc_hook h;
+	struct bpf_tc_opts t;
+	int e;
+
+	hook_init(&h, ifindex, where);
+	tc_opts_init(&t, 0);
+	*id = 0;
+	old = libbpf_set_print(print_nothing);
+	e = bpf_tc_query(&h, &t);
+	libbpf_set_print(old);
+	if (e == -ENOENT || e == -EINVAL)
+		return 0;	/* no such filter, or no clsact qdisc */
+	if (e)
+		return e;
+	*id = t.prog_id;
+	return 0;
+}
+
+int xkv_learn_query(int ifindex, __u32 *in_id, __u32 *eg_id)
+{
+	int e = query_one(ifindex, BPF_TC_INGRESS, in_id);
+
+	if (!e)
+		e = query_one(ifindex, BPF_TC_EGRESS, eg_id);
+	return e;
+}
+
+static int detach_one(int ifindex, enum bpf_tc_attach_point where)
+{
+	libbpf_print_fn_t old;
+	struct bpf_tc_hook h;
+	struct bpf_tc_opts t;
+	int e;
+
+	hook_init(&h, ifindex, where);
+	tc_opts_init(&t, 0);
+	old = libbpf_set_print(print_nothing);
+	e = bpf_tc_detach(&h, &t);
+	libbpf_set_print(old);
+	if (e == -ENOENT || e == -EINVAL)
+		return 0;
+	return e;
+}
+
+static int destroy_qdisc(int ifindex)
+{
+	struct bpf_tc_hook h;
+	int e;
+
+	hook_init(&h, ifindex, BPF_TC_INGRESS | BPF_TC_EGRESS);
+	e = bpf_tc_hook_destroy(&h);
+	if (e == -ENOENT || e == -EINVAL)
+		return 0;
+	return e;
+}
+
+int xkv_learn_attach(struct xkv_learn *l, int ifindex)
+{
+	struct bpf_tc_hook h;
+	struct bpf_tc_opts t;
+	__u32 in_id, eg_id, key = (__u32)ifindex, rec;
+	libbpf_print_fn_t old;
+	bool created = false;
+	int e, lifs_fd;
+
+	if (!l || ifindex <= 0)
+		return -EINVAL;
+	lifs_fd = bpf_map__fd(l->maps.xkv_lifs);
+	e = xkv_learn_query(ifindex, &in_id, &eg_id);
+	if (e)
+		return e;
+	if (in_id || eg_id)
+		return -EEXIST;
+
+	hook_init(&h, ifindex, BPF_TC_INGRESS | BPF_TC_EGRESS);
+	old = libbpf_set_print(print_nothing);
+	e = bpf_tc_hook_create(&h);
+	libbpf_set_print(old);
+	if (!e)
+		created = true;
+	else if (e != -EEXIST)
+		return e;
+
+	hook_init(&h, ifindex, BPF_TC_INGRESS);
+	tc_opts_init(&t, bpf_program__fd(l->progs.xkv_learn_in));
+	e = bpf_tc_attach(&h, &t);
+	if (e)
+		goto undo_qdisc;
+	hook_init(&h, ifindex, BPF_TC_EGRESS);
+	tc_opts_init(&t, bpf_program__fd(l->progs.xkv_learn_eg));
+	e = bpf_tc_attach(&h, &t);
+	if (e)
+		goto undo_ingress;
+	rec = XKV_LIF_ATTACHED | (created ? XKV_LIF_OWN_QDISC : 0);
+	if (bpf_map_update_elem(lifs_fd, &key, &rec, BPF_ANY)) {
+		e = -errno;
+		goto undo_egress;
+	}
+	return 0;
+
+undo_egress:
+	detach_one(ifindex, BPF_TC_EGRESS);
+undo_ingress:
+	detach_one(ifindex, BPF_TC_INGRESS);
+undo_qdisc:
+	if (created)
+		destroy_qdisc(ifindex);
+	return e;
+}
+
+int xkv_learn_detach(int ifindex, int lifs_fd)
+{
+	__u32 key = (__u32)ifindex, rec = 0;
+	int e, e2;
+
+	if (ifindex <= 0)
+		return -EINVAL;
+	e = detach_one(ifindex, BPF_TC_INGRESS);
+	e2 = detach_one(ifindex, BPF_TC_EGRESS);
+	if (!e)
+		e = e2;
+	if (lifs_fd >= 0 && !bpf_map_lookup_elem(lifs_fd, &key, &rec)) {
+		if (rec & XKV_LIF_OWN_QDISC) {
+			e2 = destroy_qdisc(ifindex);
+			if (!e)
+				e = e2;
+		}
+		bpf_map_delete_elem(lifs_fd, &key);
+	}
+	return e;
+}
+
+int xkv_learn_stats_sum(int stats_fd, struct xkv_learn_stats *sum)
+{
+	int ncpus = libbpf_num_possible_cpus(), cpu, i, e = 0;
+	struct xkv_learn_stats *per;
+	__u32 zero = 0;
+
+	memset(sum, 0, sizeof(*sum));
+	if (ncpus <= 0)
+		return ncpus ? ncpus : -EINVAL;
+	per = calloc((size_t)ncpus, sizeof(*per));
+	if (!per)
+		return -ENOMEM;
+	if (bpf_map_lookup_elem(stats_fd, &zero, per))
+		e = -errno;
+	for (cpu = 0; !e && cpu < ncpus; cpu++)
+		for (i = 0; i < XKV_LSTAT_NR; i++)
+			((__u64 *)sum)[i] += ((__u64 *)&per[cpu])[i];
+	free(per);
+	return e;
+}
