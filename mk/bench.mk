@@ -9,8 +9,18 @@
 #                                     TCP and UDP, ~2 s each, on 127.0.0.1
 #   make -f mk/bench.mk hotsim        build/hotsim: the store's hot-cache
 #                                     admission replayed under Zipf
+#   make -f mk/bench.mk xdpcost       build/bench/xdpcost: the hot tier's
+#                                     cost per packet (BPF_PROG_TEST_RUN)
+#                                     and the floor program of
+#                                     bench/compare (bench/floor.bpf.c)
+#   make -f mk/bench.mk bench-compare        bench/compare: the full
+#                                     side-by-side run (~10 min, root)
+#   make -f mk/bench.mk bench-compare-smoke  bench/compare --smoke (s)
 #
-# Plain C, pthreads and libm only. Variables: BUILD (build), CC (gcc).
+# xkv-bench and hotsim: plain C, pthreads and libm only. xdpcost and the
+# floor need what mk/bpf.mk needs (clang, bpftool, libbpf-dev) and the hot
+# tier's skeleton from mk/bpf.mk. Variables: BUILD (build), CC (gcc),
+# CLANG (clang), BPFTOOL (bpftool).
 
 BUILD ?= build
 ifeq ($(origin CC),default)
@@ -32,9 +42,49 @@ HOTSIM_SRCS := bench/hotsim/hotsim.c bench/xkv-bench/zipf.c \
 HOTSIM_HDRS := $(wildcard kmod/core/*.h kmod/user/*.h bpf/*.h) \
 	$(BENCH_HDRS)
 
-.PHONY: bench-tools bench-smoke hotsim
+# the floor (bench/floor.bpf.c) and xdpcost, which loads it and the hot
+# tier through their skeletons
+CLANG ?= clang
+BPFTOOL ?= bpftool
+BENCH_OUT := $(BUILD)/bench
+FLOOR_OBJ := $(BENCH_OUT)/floor.bpf.o
+FLOOR_LINKED := $(BENCH_OUT)/floor.o
+FLOOR_SKEL := $(BENCH_OUT)/floor.skel.h
+XDPCOST_BIN := $(BENCH_OUT)/xdpcost
+XKV_SKEL := $(BUILD)/bpf/xkv.skel.h
+BENCH_BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -Wall -Werror \
+	-I/usr/include/$(shell $(CC) -print-multiarch 2>/dev/null || \
+			   echo $$(uname -m)-linux-gnu)
+XDPCOST_CFLAGS := -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE \
+	-I$(BENCH_OUT) -I$(BUILD)/bpf -Ibpf
+XDPCOST_LDLIBS := -lbpf -lelf -lz
 
-bench-tools: $(BENCH_BIN) $(HOTSIM_BIN)
+# alone (make -f mk/bench.mk), the hot tier's skeleton rule comes from
+# mk/bpf.mk; the top-level Makefile includes that file itself
+ifeq ($(firstword $(MAKEFILE_LIST)),mk/bench.mk)
+include mk/bpf.mk
+endif
+
+.PHONY: bench-tools bench-smoke hotsim xdpcost bench-compare \
+	bench-compare-smoke
+
+bench-tools: $(BENCH_BIN) $(HOTSIM_BIN) $(XDPCOST_BIN)
+
+xdpcost: $(XDPCOST_BIN)
+
+$(FLOOR_OBJ): bench/floor.bpf.c
+	@mkdir -p $(@D)
+	$(CLANG) $(BENCH_BPF_CFLAGS) -c $< -o $@
+
+$(FLOOR_LINKED): $(FLOOR_OBJ)
+	$(BPFTOOL) gen object $@ $<
+
+$(FLOOR_SKEL): $(FLOOR_LINKED)
+	$(BPFTOOL) gen skeleton $< name floor > $@.tmp
+	mv $@.tmp $@
+
+$(XDPCOST_BIN): bench/xdpcost.c $(FLOOR_SKEL) $(XKV_SKEL) bpf/xkv_shared.h
+	$(CC) $(XDPCOST_CFLAGS) bench/xdpcost.c $(XDPCOST_LDLIBS) -o $@
 
 hotsim: $(HOTSIM_BIN)
 
@@ -55,3 +105,9 @@ $(BENCH_BIN): $(BENCH_OBJS)
 
 bench-smoke: $(BENCH_BIN)
 	bench/smoke.sh
+
+bench-compare: bench-tools
+	bench/compare
+
+bench-compare-smoke: bench-tools
+	bench/compare --smoke

@@ -20,6 +20,7 @@
 #   libbpf-dev bpftool     the XDP tier: skeleton, loader, fixtures
 #   libelf-dev zlib1g-dev  libbpf's own link dependencies
 #   python3 util-linux     tests/net: its precise client (mc.py), nsenter
+#   jq gnuplot-nox         bench/compare: reading xkv stats -j, the chart
 set -euo pipefail
 
 PKGS=(
@@ -30,6 +31,7 @@ PKGS=(
 	procps iproute2 coreutils
 	libbpf-dev bpftool libelf-dev zlib1g-dev
 	python3 util-linux
+	jq gnuplot-nox
 )
 
 log() {

@@ -29,7 +29,9 @@
 #                learning mode (tests/net/learn_memcached.sh): Debian's
 #                memcached behind XDP with the TC learning programs
 #   bench        bench/smoke.sh: a few seconds of xkv-bench against
-#                memcached and xkvd, values verified (one test)
+#                memcached and xkvd, values verified (one test), and
+#                bench/compare --smoke: every configuration of the
+#                side-by-side comparison runs and verifies (one test)
 #   vm           make vmtest: xkv.ko built against Debian's 6.1 headers,
 #                booted under qemu (TCG) with the protocol suites, eviction,
 #                rmmod under load, memccapable, the XDP fixtures and
@@ -598,6 +600,8 @@ fi
 
 if want bench; then
 	run_one "bench smoke" "$T_PROTO" bench/smoke.sh
+	# every configuration of the side-by-side comparison, a second each
+	run_one "bench compare --smoke" "$T_PROTO" bench/compare --smoke
 fi
 
 if want vm; then

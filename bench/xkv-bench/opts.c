@@ -23,6 +23,9 @@
 #define TIMEOUT_UDP_MS 100u
 #define TIMEOUT_TCP_MS 2000u
 
+/* long options without a short one */
+enum { OPT_CPU_CGROUP = 256 };
+
 static const char optstring[] = "s:p:P:b:UTt:c:w:d:W:r:k:K:z:v:o:nNS:jh";
 
 static const struct option longopts[] = {
@@ -47,6 +50,7 @@ static const struct option longopts[] = {
 	{ "no-verify", no_argument, NULL, 'N' },
 	{ "seed", required_argument, NULL, 'S' },
 	{ "json", no_argument, NULL, 'j' },
+	{ "cpu-cgroup", required_argument, NULL, OPT_CPU_CGROUP },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -84,7 +88,10 @@ static const char usage_text[] =
 	"  -n, --no-preload        do not SET every key (over TCP) first\n"
 	"  -N, --no-verify         do not check the values read back\n"
 	"  -S, --seed=N            random seed (default: from the clock)\n"
-	"  -j, --json              print one JSON object on stdout\n"
+	"  -j, --json              print one JSON object on stdout (with\n"
+	"                          the machine's CPU ticks in the run)\n"
+	"      --cpu-cgroup=DIR    also report the CPU time of cgroup DIR\n"
+	"                          and of the ksoftirqd threads in the run\n"
 	"  -h, --help              print this help and exit\n"
 	"\n"
 	"Methods: Zipf ranks by rejection-inversion (exact, O(1) memory);\n"
@@ -259,6 +266,9 @@ int opts_parse(struct bench_opts *o, int argc, char **argv)
 			break;
 		case 'b':
 			o->bind = optarg;
+			break;
+		case OPT_CPU_CGROUP:
+			o->cpu_cgroup = optarg;
 			break;
 		case 'U':
 			o->udp = true;

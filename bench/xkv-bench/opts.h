@@ -37,6 +37,8 @@
  * @verify:      check every value a GET returns
  * @json:        print one JSON object instead of text
  * @seed:        random seed
+ * @cpu_cgroup:  cgroup directory whose CPU time to report (cgroup v1
+ *               cpuacct.usage or v2 cpu.stat), or NULL
  */
 struct bench_opts {
 	const char *server;
@@ -61,6 +63,7 @@ struct bench_opts {
 	bool verify;
 	bool json;
 	u64 seed;
+	const char *cpu_cgroup;
 };
 
 int opts_parse(struct bench_opts *o, int argc, char **argv);

@@ -94,6 +94,11 @@ void report_text(const struct bench_report *r)
 	printf("  latency  p50 %.1f us, p99 %.1f us, p99.9 %.1f us, max %.1f us\n",
 	       us(hist_quantile(h, 0.5)), us(hist_quantile(h, 0.99)),
 	       us(hist_quantile(h, 0.999)), max_us(h));
+	if (r->run->cpu.ok)
+		printf("  cpu      machine busy %.2f s of %.2f s, this client %.2f s\n",
+		       (double)r->run->cpu.busy / r->run->cpu.hz,
+		       (double)r->run->cpu.total / r->run->cpu.hz,
+		       r->run->cpu.client_s);
 }
 
 /* JSON members: every one after the first starts with a comma */
@@ -139,6 +144,27 @@ static void json_settings(const struct bench_report *r)
 	}
 }
 
+/* the machine's CPU ticks in the measured window (cpustat.h) */
+static void json_cpu(const struct cpu_usage *u)
+{
+	if (!u->ok)
+		return;
+	printf(",\"cpu\":{\"hz\":%ld", u->hz);
+	j_u64("busy_ticks", u->busy);
+	j_u64("total_ticks", u->total);
+	j_u64("user", u->tick[CPU_USER] + u->tick[CPU_NICE]);
+	j_u64("system", u->tick[CPU_SYSTEM]);
+	j_u64("irq", u->tick[CPU_IRQ]);
+	j_u64("softirq", u->tick[CPU_SOFTIRQ]);
+	j_u64("steal", u->tick[CPU_STEAL]);
+	j_num("client_s", "%.3f", u->client_s);
+	if (u->cg_ok) {
+		j_num("cgroup_s", "%.3f", u->cgroup_s);
+		j_num("ksoftirqd_s", "%.3f", u->ksirq_s);
+	}
+	printf("}");
+}
+
 /**
  * report_json() - print one JSON object, on one line, on stdout.
  * @r: what to print
@@ -168,5 +194,7 @@ void report_json(const struct bench_report *r)
 	j_num("p999", "%.1f", us(hist_quantile(h, 0.999)));
 	j_num("mean", "%.1f", mean_us(h));
 	j_num("max", "%.1f", max_us(h));
-	printf("}}\n");
+	printf("}");
+	json_cpu(&r->run->cpu);
+	printf("}\n");
 }

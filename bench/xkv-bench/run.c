@@ -7,6 +7,9 @@
  * never part of it) and lets them go through a second barrier. No shared
  * state is written after that: each thread stops on its own at t_end.
  *
+ * During a run the main thread, idle otherwise, samples the machine's CPU
+ * time (cpustat.h) at the window's start and end.
+ *
  * The preload uses one TCP connection per thread (at most one thread per
  * key), each SETting its own slice of the key ids with PRELOAD_WINDOW
  * requests pipelined, and no time limit: it ends when every key is
@@ -16,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "rng.h"
 #include "run.h"
@@ -92,6 +96,19 @@ static void worker_init(struct run_ctx *ctx, enum bench_mode mode, u32 i)
 	}
 }
 
+/* sleep until CLOCK_MONOTONIC time @t (ns) */
+static void sleep_until(u64 t)
+{
+	struct timespec ts = {
+		.tv_sec = (time_t)(t / NSEC_PER_SEC),
+		.tv_nsec = (long)(t % NSEC_PER_SEC),
+	};
+
+	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) ==
+	       EINTR)
+		;
+}
+
 /**
  * bench_run() - run one phase.
  * @sh:   shared settings
@@ -105,6 +122,7 @@ int bench_run(const struct bench_shared *sh, enum bench_mode mode,
 {
 	const struct bench_opts *o = sh->o;
 	struct run_ctx ctx = { .sh = sh };
+	struct cpu_sample c0 = { 0 }, c1 = { 0 };
 	struct run_arg *args;
 	pthread_t *tids;
 	u64 t0, t1 = 0;
@@ -150,6 +168,12 @@ int bench_run(const struct bench_shared *sh, enum bench_mode mode,
 		}
 	}
 	pthread_barrier_wait(&ctx.go);
+	if (mode == BENCH_RUN && !ctx.abort) {
+		sleep_until(t0);
+		cpu_sample(&c0, o->cpu_cgroup);
+		sleep_until(t1);
+		cpu_sample(&c1, o->cpu_cgroup);
+	}
 	for (i = 0; i < ctx.n; i++)
 		pthread_join(tids[i], NULL);
 	t1 = mode == BENCH_RUN ? t1 : now_ns();
@@ -159,6 +183,7 @@ int bench_run(const struct bench_shared *sh, enum bench_mode mode,
 	out->seconds = (double)(t1 - t0) / NSEC_PER_SEC;
 	out->threads = ctx.n;
 	out->failed = ctx.abort;
+	cpu_usage(&c0, &c1, &out->cpu);
 	for (i = 0; i < ctx.n; i++) {
 		bench_stats_add(&out->st, &ctx.ws[i].st);
 		if (ctx.ws[i].failed)

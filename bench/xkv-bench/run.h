@@ -5,6 +5,7 @@
 #ifndef XKV_BENCH_RUN_H
 #define XKV_BENCH_RUN_H
 
+#include "cpustat.h"
 #include "worker.h"
 
 /**
@@ -13,12 +14,15 @@
  * @seconds: measured time (run) or time taken (preload)
  * @threads: threads used
  * @failed:  a thread could not start, or the preload lost requests
+ * @cpu:     the run only: CPU time of the machine and of this process in
+ *           the measured window (sampled by the main thread at its edges)
  */
 struct bench_phase {
 	struct bench_stats st;
 	double seconds;
 	u32 threads;
 	bool failed;
+	struct cpu_usage cpu;
 };
 
 int bench_run(const struct bench_shared *sh, enum bench_mode mode,

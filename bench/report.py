@@ -1,0 +1,598 @@
+# SPDX-License-Identifier: GPL-2.0
+"""report.py - turn what bench/compare measured into tables.
+
+  /usr/bin/python3 bench/report.py [--check] [--md FILE] [--plot-data FILE]
+                                   WORKDIR
+
+WORKDIR holds compare's raw results: meta.json (machine, settings,
+commands), runs.jsonl (one xkv-bench run per line, with the hot tier's
+counters before and after), memory.jsonl (bench/fill.py), xdpcost.json
+and hotsim.jsonl. Prints the comparison table (medians over the rounds,
+ratios against memcached) and the targets of issue 5 on stdout.
+
+  --check      exit 1 unless every configuration has a run that completed
+               with every value verified (learning mode may be "not
+               available"), and the memory, XDP-cost and hotsim results
+               are all there
+  --md FILE    also write the report as Markdown (bench/RESULTS.md)
+  --plot-data FILE  write the numbers bench/results.gp draws
+"""
+import argparse
+import json
+import os
+import statistics
+import sys
+
+# (config, protocol) rows in the order printed
+ROWS = [
+    ("memcached", "udp"), ("memcached", "tcp"),
+    ("xkvd", "udp"), ("xkvd", "tcp"),
+    ("xkvd+xdp", "udp"), ("xkvd+xdp-all", "udp"), ("memcached+learn", "udp"),
+    ("floor", "udp"),
+]
+LABEL = {
+    "memcached": "memcached",
+    "xkvd": "xkvd",
+    "xkvd+xdp": "xkvd + XDP tier",
+    "xkvd+xdp-all": "xkvd + XDP tier, every key fits",
+    "memcached+learn": "memcached + XDP learning",
+    "floor": "floor (XDP answers END)",
+}
+
+
+def load_lines(path):
+    out = []
+    if os.path.exists(path):
+        with open(path) as f:
+            for line in f:
+                line = line.strip()
+                if line:
+                    out.append(json.loads(line))
+    return out
+
+
+def load_json(path):
+    if not os.path.exists(path) or os.path.getsize(path) == 0:
+        return None
+    with open(path) as f:
+        return json.load(f)
+
+
+def verified(run):
+    b = run.get("bench")
+    return (run.get("status") == "ok" and b is not None and
+            b.get("bad_values") == 0 and b.get("proto_errors") == 0 and
+            b.get("gets", 0) > 0)
+
+
+def zipf_ideal(keys, slots, s):
+    """Hit ratio when the @slots most popular of @keys are always cached."""
+    total = 0.0
+    top = 0.0
+    for i in range(1, keys + 1):
+        w = i ** -s
+        total += w
+        if i <= slots:
+            top += w
+    return top / total
+
+
+def spread(vals):
+    """(median, min, max) or None."""
+    if not vals:
+        return None
+    return (statistics.median(vals), min(vals), max(vals))
+
+
+class Row:
+    """The medians of one (config, protocol) over its verified rounds."""
+
+    def __init__(self, cfg, proto, runs, meta):
+        self.cfg = cfg
+        self.proto = proto
+        self.runs = [r for r in runs if r["config"] == cfg and
+                     r["proto"] == proto]
+        self.ok = [r for r in self.runs if verified(r)]
+        self.status = (self.runs[0]["status"] if self.runs and not self.ok
+                       else ("ok" if self.ok else "not run"))
+        self.modes = sorted({r["mode"] for r in self.ok if r["mode"] != "-"})
+        b = [r["bench"] for r in self.ok]
+        self.gets = spread([x["gets"] / x["duration_s"] for x in b])
+        self.p50 = spread([x["latency_us"]["p50"] for x in b])
+        self.p99 = spread([x["latency_us"]["p99"] for x in b])
+        self.p999 = spread([x["latency_us"]["p999"] for x in b])
+        self.timeouts = sum(x["timeouts"] for x in b)
+        self.cpu = spread([x["cpu"]["busy_ticks"] / x["cpu"]["hz"] /
+                           x["gets"] * 1e6 for x in b if "cpu" in x])
+        self.client = spread([x["cpu"]["client_s"] / x["gets"] * 1e6
+                              for x in b if "cpu" in x])
+        self.ours = spread([(x["cpu"]["cgroup_s"] + x["cpu"]["ksoftirqd_s"])
+                            / x["gets"] * 1e6 for x in b
+                            if "cgroup_s" in x.get("cpu", {})])
+        hr = []
+        for r in self.ok:
+            x0, x1 = r.get("xdp_before"), r.get("xdp_after")
+            if not x0 or not x1:
+                continue
+            h = x1["hits"] - x0["hits"]
+            m = x1["misses"] - x0["misses"]
+            if h + m > 0:
+                hr.append(h / (h + m))
+        self.hit = spread(hr)
+        self.slots = meta.get("slots_all" if cfg == "xkvd+xdp-all"
+                              else "slots", 0)
+        self.ideal = None
+        if self.hit is not None:
+            self.ideal = zipf_ideal(meta["keys"], min(self.slots,
+                                                      meta["keys"]), 0.99)
+
+    def med(self, attr):
+        v = getattr(self, attr)
+        return v[0] if v else None
+
+
+def fmt(v, f="%.0f", none="-"):
+    return none if v is None else f % v
+
+
+def ratio(a, b):
+    if a is None or b is None or b == 0:
+        return None
+    return a / b
+
+
+def noise(sp):
+    """Spread of a (median, min, max) as +-% of the median."""
+    if not sp or sp[0] == 0:
+        return None
+    return 100.0 * (sp[2] - sp[1]) / 2 / sp[0]
+
+
+def build(work):
+    meta = load_json(os.path.join(work, "meta.json")) or {}
+    runs = load_lines(os.path.join(work, "runs.jsonl"))
+    rows = {(c, p): Row(c, p, runs, meta) for c, p in ROWS}
+    mem = {m["server"]: m for m in
+           load_lines(os.path.join(work, "memory.jsonl"))}
+    cost = load_json(os.path.join(work, "xdpcost.json"))
+    hot = load_lines(os.path.join(work, "hotsim.jsonl"))
+    return meta, rows, mem, cost, hot
+
+
+def main_table(meta, rows):
+    """Lines of the comparison table (Markdown)."""
+    mc = {p: rows[("memcached", p)] for p in ("udp", "tcp")}
+    floor = rows[("floor", "udp")]
+    floor_cpu = floor.med("cpu")
+    floor_ours = floor.med("ours")
+    mc_above = mc_above_o = None
+    if mc["udp"].med("cpu") is not None and floor_cpu is not None:
+        mc_above = mc["udp"].med("cpu") - floor_cpu
+    if mc["udp"].med("ours") is not None and floor_ours is not None:
+        mc_above_o = mc["udp"].med("ours") - floor_ours
+    out = [
+        "| configuration | proto | GET/s | vs memcached | p50 us | p99 us "
+        "| p99.9 us | hot-tier hits (ideal) | CPU us/GET (machine) "
+        "| above floor | vs memcached | CPU us/GET (ours) | above floor "
+        "| vs memcached | runs |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:"
+        "|---:|---|",
+    ]
+    for c, p in ROWS:
+        r = rows[(c, p)]
+        name = LABEL[c]
+        if r.modes:
+            name += " (%s)" % "/".join(r.modes)
+        if not r.ok:
+            out.append("| %s | %s | %s | | | | | | | | | | | | |" %
+                       (name, p, r.status))
+            continue
+        above = above_o = None
+        if p == "udp" and floor_cpu is not None and r.cfg != "floor":
+            above = r.med("cpu") - floor_cpu
+        if (p == "udp" and floor_ours is not None and r.cfg != "floor" and
+                r.med("ours") is not None):
+            above_o = r.med("ours") - floor_ours
+        hit = "-"
+        if r.hit:
+            hit = "%.1f%% (%.1f%%)" % (100 * r.hit[0], 100 * r.ideal)
+        out.append(
+            "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s "
+            "| %s | %s | %d%s |" % (
+                name, p, fmt(r.med("gets")),
+                fmt(ratio(r.med("gets"), mc[p].med("gets")), "%.2fx"),
+                fmt(r.med("p50"), "%.1f"), fmt(r.med("p99"), "%.1f"),
+                fmt(r.med("p999"), "%.1f"), hit,
+                fmt(r.med("cpu"), "%.2f"), fmt(above, "%.2f"),
+                fmt(ratio(above, mc_above), "%.2fx"),
+                fmt(r.med("ours"), "%.2f"), fmt(above_o, "%.2f"),
+                fmt(ratio(above_o, mc_above_o), "%.2fx"), len(r.ok),
+                "" if len(r.ok) == len(r.runs) else
+                " of %d" % len(r.runs)))
+    return out
+
+
+def noise_table(rows):
+    out = [
+        "| configuration | proto | GET/s min-max | +-% | CPU us/GET "
+        "(machine) min-max | +-% | CPU us/GET (ours) min-max | +-% "
+        "| client process us/GET | UDP timeouts |",
+        "|---|---|---|---:|---|---:|---|---:|---:|---:|",
+    ]
+    for c, p in ROWS:
+        r = rows[(c, p)]
+        if not r.ok:
+            continue
+        o = r.ours or (None, None, None)
+        out.append("| %s | %s | %s-%s | %s | %s-%s | %s | %s-%s | %s | %s "
+                   "| %d |" % (
+                       LABEL[c], p, fmt(r.gets[1]), fmt(r.gets[2]),
+                       fmt(noise(r.gets), "%.1f"), fmt(r.cpu[1], "%.2f"),
+                       fmt(r.cpu[2], "%.2f"), fmt(noise(r.cpu), "%.1f"),
+                       fmt(o[1], "%.2f"), fmt(o[2], "%.2f"),
+                       fmt(noise(r.ours), "%.1f"),
+                       fmt(r.med("client"), "%.2f"), r.timeouts))
+    return out
+
+
+def cost_table(cost):
+    if not cost:
+        return ["XDP cost: not measured (xdpcost failed)."]
+    names = [("tx", "returns XDP_TX only"),
+             ("reflect", "bare reflector (swap MAC/IP/ports)"),
+             ("floor", "floor: GET -> END"),
+             ("hit", "xkv hit (16-byte key, 32-byte value)"),
+             ("miss", "xkv miss (passed)")]
+    out = [
+        "| program | per call ns | repeat ns | live frames ns |",
+        "|---|---:|---:|---:|",
+    ]
+    for k, desc in names:
+        cells = []
+        for m in ("per_call", "repeat", "live"):
+            v = cost.get(m, {}).get(k)
+            cells.append("%.0f [%.0f-%.0f]" % (v["ns"], v["min"], v["max"])
+                         if v else "-")
+        out.append("| %s | %s |" % (desc, " | ".join(cells)))
+    return out
+
+
+def memory_table(mem):
+    out = [
+        "| server | -m | items when eviction began | overhead B/item "
+        "| vs memcached | RSS growth / item - 48 B |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    mc = mem.get("memcached", {}).get("overhead_per_item")
+    for s in ("memcached", "xkvd"):
+        m = mem.get(s)
+        if not m:
+            out.append("| %s | | not measured | | | |" % s)
+            continue
+        rss = ((m["rss_kb_after"] - m["rss_kb_before"]) * 1024.0 /
+               m["curr_items"] - m["key_size"] - m["value_size"])
+        out.append("| %s | %d MB | %d | %.1f | %s | %.1f |" % (
+            s, m["m"], m["curr_items"], m["overhead_per_item"],
+            fmt(ratio(m["overhead_per_item"], mc), "%.2fx"), rss))
+    return out
+
+
+def hot_table(meta, rows, hot):
+    out = [
+        "| source | keys | hot slots | hit ratio | ideal | of ideal |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for h in hot:
+        out.append("| hotsim (simulated store + XDP lookup) | %d | %d "
+                   "| %.3f | %.3f | %.1f%% |" % (
+                       h["keys"], h["slots"], h["hit_ratio"], h["ideal"],
+                       100 * h["of_ideal"]))
+    for c in ("xkvd+xdp", "xkvd+xdp-all", "memcached+learn"):
+        r = rows[(c, "udp")]
+        if r.hit:
+            out.append("| live: %s, xkv stats -j over the measured run "
+                       "| %d | %d | %.3f | %.3f | %.1f%% |" % (
+                           LABEL[c], meta["keys"], r.slots, r.hit[0],
+                           r.ideal, 100 * r.hit[0] / r.ideal))
+    return out
+
+
+def targets(meta, rows, mem, cost, hot):
+    """(target, measured, verdict) triples."""
+    out = []
+    mc, x, fl = (rows[("memcached", "udp")], rows[("xkvd+xdp", "udp")],
+                 rows[("floor", "udp")])
+    for key, what in (("cpu", "whole machine"), ("ours", "ours")):
+        if not (mc.ok and x.ok and fl.ok) or x.med(key) is None or \
+                mc.med(key) is None or fl.med(key) is None:
+            continue
+        a_mc = mc.med(key) - fl.med(key)
+        a_x = x.med(key) - fl.med(key)
+        r = a_x / a_mc if a_mc > 0 else float("nan")
+        out.append(("server CPU/GET above the floor <= 0.10x memcached's "
+                    "(UDP, xkvd + XDP; CPU: %s)" % what,
+                    "%.2f us vs %.2f us = %.2fx" % (a_x, a_mc, r),
+                    r <= 0.10))
+    if mc.ok and x.ok and fl.ok:
+        r = x.med("gets") / fl.med("gets")
+        out.append(("GET/s >= 95% of the floor's (xkvd + XDP)",
+                    "%.0f vs %.0f = %.1f%%" % (x.med("gets"), fl.med("gets"),
+                                                100 * r), r >= 0.95))
+    lr = rows[("memcached+learn", "udp")]
+    if lr.ok and mc.ok and fl.ok:
+        a_mc = mc.med("cpu") - fl.med("cpu")
+        a_l = lr.med("cpu") - fl.med("cpu")
+        r = a_l / a_mc if a_mc > 0 else float("nan")
+        out.append(("learning mode: server CPU/GET above the floor <= 0.10x "
+                    "memcached's", "%.2f us vs %.2f us = %.2fx" %
+                    (a_l, a_mc, r), r <= 0.10))
+    if cost and "per_call" in cost:
+        pc = cost["per_call"]
+        r = pc["hit"]["ns"] / pc["reflect"]["ns"]
+        txt = "per call %.0f vs %.0f ns = %.2fx" % (
+            pc["hit"]["ns"], pc["reflect"]["ns"], r)
+        lv = cost.get("live", {})
+        if "hit" in lv and "reflect" in lv:
+            txt += "; live frames %.0f vs %.0f ns = %.2fx" % (
+                lv["hit"]["ns"], lv["reflect"]["ns"],
+                lv["hit"]["ns"] / lv["reflect"]["ns"])
+        out.append(("XDP hit path <= 1.5x the bare reflector per packet",
+                    txt, r <= 1.5))
+    if "memcached" in mem and "xkvd" in mem:
+        a = mem["xkvd"]["overhead_per_item"]
+        b = mem["memcached"]["overhead_per_item"]
+        out.append(("item overhead <= 0.8x memcached's (same -m)",
+                    "%.1f vs %.1f B = %.2fx" % (a, b, a / b), a / b <= 0.8))
+    for h in hot:
+        out.append(("hot-tier hit ratio >= 95%% of ideal (hotsim, %d of "
+                    "%d keys)" % (h["slots"], h["keys"]),
+                    "%.3f vs %.3f = %.1f%%" % (h["hit_ratio"], h["ideal"],
+                                               100 * h["of_ideal"]),
+                    h["of_ideal"] >= 0.95))
+    if x.hit:
+        r = x.hit[0] / x.ideal
+        out.append(("hot-tier hit ratio >= 95%% of ideal (live, %d of %d "
+                    "keys)" % (meta["slots"], meta["keys"]),
+                    "%.3f vs %.3f = %.1f%%" % (x.hit[0], x.ideal, 100 * r),
+                    r >= 0.95))
+    mt, xt = rows[("memcached", "tcp")], rows[("xkvd", "tcp")]
+    if mt.ok and xt.ok:
+        r = xt.med("gets") / mt.med("gets")
+        out.append(("TCP GET/s of xkvd >= 1.3x memcached's (-t %d both)" %
+                    meta.get("threads", 0),
+                    "%.0f vs %.0f = %.2fx" % (xt.med("gets"), mt.med("gets"),
+                                              r), r >= 1.3))
+    return out
+
+
+def targets_table(tg):
+    out = ["| target | measured | |", "|---|---|---|"]
+    for t, m, ok in tg:
+        out.append("| %s | %s | %s |" % (t, m, "met" if ok else "NOT met"))
+    return out
+
+
+def plot_data(path, rows):
+    # the chart draws our CPU time when we have it: other work is not in it
+    key = "ours" if rows[("floor", "udp")].med("ours") is not None \
+        else "cpu"
+    floor_cpu = rows[("floor", "udp")].med(key) or 0
+    with open(path, "w") as f:
+        f.write("# label udp_gets udp_min udp_max tcp_gets tcp_min tcp_max "
+                "cpu_floor_part cpu_above_floor cpu_tcp\n")
+        for c in ("memcached", "xkvd", "xkvd+xdp", "xkvd+xdp-all",
+                  "memcached+learn", "floor"):
+            u, t = rows[(c, "udp")], rows.get((c, "tcp"))
+            vals = []
+            for r in (u, t):
+                if r is not None and r.ok:
+                    vals += [r.gets[0] / 1e3, r.gets[1] / 1e3,
+                             r.gets[2] / 1e3]
+                else:
+                    vals += [0, 0, 0]
+            cu = u.med(key) if u.ok else 0
+            base = min(cu, floor_cpu)
+            ct = t.med(key) if t is not None and t.ok else 0
+            label = {"memcached+learn": "mc+learn",
+                     "xkvd+xdp": "xkvd+XDP",
+                     "xkvd+xdp-all": "XDP all-keys"}.get(c, c)
+            if not u.ok and c == "memcached+learn":
+                label = "learn (n/a)"
+            f.write('"%s" %s %.3f %.3f %.3f\n' % (
+                label, " ".join("%.2f" % v for v in vals), base, cu - base,
+                ct))
+
+
+def markdown(meta, rows, mem, cost, hot, tg, bg):
+    m = meta
+    cmds = m.get("commands", {})
+    L = []
+    L.append("# xkv against memcached: results")
+    L.append("")
+    L.append("Written by `bench/compare` (%s, %d s); do not edit by hand: "
+             "run `sudo bench/compare` again." % (m.get("date", "?"),
+                                                   m.get("seconds", 0)))
+    L.append("")
+    L.append("![GET/s and CPU per GET](results.png)")
+    L.append("")
+    L.append("## Machine")
+    L.append("")
+    L.append("- CPU: %s, %s cores (%s guest)" % (
+        m.get("model"), m.get("cores"), m.get("hypervisor") or "no"))
+    L.append("- Memory: %s; OS: %s; kernel %s" % (
+        m.get("memory"), m.get("os"), m.get("kernel")))
+    L.append("- %s; xkv at git %s (%s files changed in the tree)" % (
+        m.get("memcached"), m.get("git"), m.get("dirty_files")))
+    L.append("- Load average before / after: %s / %s; other CPU use "
+             "measured in the 2 s before: %.1f%% of the machine" % (
+                 m.get("load_before"), m.get("load_after"),
+                 100 * (m.get("background_busy") or 0)))
+    L.append("")
+    L.append("## Side by side")
+    L.append("")
+    L.append("Client and servers share the machine's %s cores; the client "
+             "is one xkv-bench thread (so it, not the server, limits GET/s "
+             "here: compare CPU per GET). Medians of %d rounds of %s s; "
+             "workload: %d keys of 16 bytes, 32-byte values, GETs only, "
+             "Zipf 0.99, every value read back checked; servers with -t "
+             "%d, hot tier with %d slots (%d in the every-key row)." % (
+                 m.get("cores"), m.get("rounds"), m.get("duration"),
+                 m.get("keys"), m.get("threads"), m.get("slots"),
+                 m.get("slots_all", 0)))
+    L.append("")
+    L.extend(main_table(meta, rows))
+    L.append("")
+    L.append("CPU us/GET (ours): CPU time of a cgroup holding client and "
+             "servers (everything bench/compare starts) plus the ksoftirqd "
+             "threads, over the GETs served: the same without other work "
+             "on the machine (see Noise); above floor and vs memcached as "
+             "for the machine's.")
+    L.append("")
+    L.append("CPU us/GET (machine): busy time of the whole machine "
+             "(/proc/stat user+nice+system+irq+softirq, every CPU) in the "
+             "measured window over the GETs served: client, server and "
+             "kernel together. Above floor: that minus the floor's, i.e. "
+             "what serving the GET costs beyond a driver-level answer "
+             "that looks nothing up; vs memcached: against memcached's "
+             "(UDP). Hot-tier hits: XDP hits / (hits + misses) from `xkv "
+             "stats -j` over the measured window; ideal: the %d hottest "
+             "keys always cached." % m.get("slots", 0))
+    if m.get("learn_available") != "yes":
+        L.append("")
+        L.append("memcached + XDP learning: not available in this tree "
+                 "(`xkv up --backend memcached` says it is not there "
+                 "yet), so not measured.")
+    L.append("")
+    L.append("## Targets (issue 5)")
+    L.append("")
+    L.extend(targets_table(tg))
+    L.append("")
+    L.append("## XDP program cost per packet (BPF_PROG_TEST_RUN)")
+    L.append("")
+    if cost:
+        L.append("Median of %d rounds of %d runs [min-max]; one IPv4 UDP "
+                 "`get` of a 16-byte key, 32-byte value, allowlist on. "
+                 "*per call*: repeat = 1 per syscall, every run starts "
+                 "from the request (includes the kernel's timer reads "
+                 "around one run); *repeat*: one call, repeat = N, only "
+                 "for programs that leave the frame reusable; *live*: "
+                 "BPF_F_TEST_XDP_LIVE_FRAMES behind a wrapper that writes "
+                 "the request back and tail-calls the program (its cost, "
+                 "the `tx` row, is in every live figure). Without the "
+                 "wrapper only %.1f%% of live runs of the hit were hits: "
+                 "the kernel recycles pages without rewriting them." % (
+                     cost["rounds"], cost["calls"],
+                     100 * cost.get("unwrapped_hit_share", 0)))
+        L.append("")
+    L.extend(cost_table(cost))
+    L.append("")
+    L.append("## Memory: overhead per item")
+    L.append("")
+    L.append("Each server filled with 16-byte keys and 32-byte values "
+             "until its `evictions` stat went above 0; overhead = "
+             "limit_maxbytes / curr_items - 48. Neither counts its hash "
+             "table in -m; the RSS column does (RSS growth while filling, "
+             "per item, minus the 48 bytes of key and value).")
+    L.append("")
+    L.extend(memory_table(mem))
+    L.append("")
+    L.append("## Hot-tier hit ratio under Zipf 0.99")
+    L.append("")
+    L.extend(hot_table(meta, rows, hot))
+    L.append("")
+    L.append("## The module (xkv.ko)")
+    L.append("")
+    L.append("Not measured here: this machine's kernel cannot load "
+             "modules, and the only place it runs (a qemu TCG guest) "
+             "measures the emulator, not the module.")
+    L.append("")
+    L.append("## Noise")
+    L.append("")
+    L.append("Spread over the rounds (+-%: half the min-max range over the "
+             "median). The machine is shared: builds and VMs of other work "
+             "inflate whole-machine CPU per GET (their time counts as busy) "
+             "and take CPU from client and server; compare rows of the same "
+             "run only, and prefer the medians.")
+    L.append("")
+    L.extend(noise_table(rows))
+    if bg:
+        L.append("")
+        L.append("Other work on the machine, busy share of both CPUs in 1 s "
+                 "of our idle time before each round: " +
+                 ", ".join("round %d %.0f%%" % (b["round"], 100 * b["busy"])
+                           for b in bg) + ".")
+    L.append("")
+    L.append("## Exact commands")
+    L.append("")
+    L.append("Full run: `sudo bench/compare` (smoke: `sudo bench/compare "
+             "--smoke`). Inside it, in two network namespaces joined by a "
+             "veth pair (10.123.0.1 server, 10.123.0.2 client; native "
+             "XDP_PASS on the client end, `tests/net/lib.sh`):")
+    L.append("")
+    L.append("```")
+    for k in ("client", "memcached", "xkvd", "xkvd+xdp", "xkvd+xdp-all",
+              "memcached+learn", "floor", "xdpcost", "hotsim", "memory"):
+        if k in cmds:
+            L.append("%-16s %s" % (k + ":", cmds[k]))
+    L.append("```")
+    L.append("")
+    return "\n".join(L)
+
+
+def check(meta, rows, mem, cost, hot):
+    bad = []
+    for c, p in ROWS:
+        r = rows[(c, p)]
+        if r.ok:
+            continue
+        if c == "memcached+learn" and r.status == "not available":
+            continue
+        bad.append("%s %s: %s" % (c, p, r.status))
+    for s in ("memcached", "xkvd"):
+        if s not in mem:
+            bad.append("memory %s: no result" % s)
+    if not cost or "per_call" not in cost:
+        bad.append("xdpcost: no result")
+    if not hot:
+        bad.append("hotsim: no result")
+    return bad
+
+
+def main():
+    ap = argparse.ArgumentParser(description="report bench/compare results")
+    ap.add_argument("work")
+    ap.add_argument("--check", action="store_true")
+    ap.add_argument("--md")
+    ap.add_argument("--plot-data")
+    a = ap.parse_args()
+
+    meta, rows, mem, cost, hot = build(a.work)
+    tg = targets(meta, rows, mem, cost, hot)
+    print("\n".join(main_table(meta, rows)))
+    print()
+    print("\n".join(targets_table(tg)))
+    print()
+    print("\n".join(cost_table(cost)))
+    print()
+    print("\n".join(memory_table(mem)))
+    print()
+    print("\n".join(hot_table(meta, rows, hot)))
+    if a.md:
+        with open(a.md, "w") as f:
+            bg = load_lines(os.path.join(a.work, "background.jsonl"))
+            f.write(markdown(meta, rows, mem, cost, hot, tg, bg))
+    if a.plot_data:
+        plot_data(a.plot_data, rows)
+    if a.check:
+        bad = check(meta, rows, mem, cost, hot)
+        for b in bad:
+            print("compare: FAIL: " + b, file=sys.stderr)
+        if bad:
+            return 1
+        print("compare: smoke ok (every configuration ran, every value "
+              "verified)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,817 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * xdpcost.c - what the XDP hot tier costs per packet, and the floor
+ * program bench/compare puts on an interface.
+ *
+ *   xdpcost cost [-n CALLS] [-r ROUNDS] [-k KEYLEN] [-v VALLEN] [-j]
+ *   xdpcost attach IFACE [-p PORT] [-m native|generic]
+ *   xdpcost detach IFACE
+ *
+ * cost: loads the hot tier (build/bpf/xkv.o, through its skeleton) the way
+ * "xkv up" configures it (allowlist on, a client prefix allowed), installs
+ * one key in the hot cache through the map's mmap()ed memory with the
+ * slot seqlock of xkv_shared.h, and times, through BPF_PROG_TEST_RUN, one
+ * IPv4 memcached UDP "get" frame through:
+ *
+ *   tx       a program that only returns XDP_TX (bench/floor.bpf.c)
+ *   reflect  the bare reflector: swap MACs, IPs, ports, XDP_TX
+ *   floor    the floor: answer the GET with "END", checksums and all
+ *   hit      the hot tier, the key cached: the VALUE reply, XDP_TX
+ *   miss     the hot tier, the key not cached: XDP_PASS
+ *
+ * Methods (see DESIGN.md, "Measuring the hot tier"):
+ *
+ *   per call  one run per BPF_PROG_TEST_RUN call (repeat = 1), so every
+ *             run starts from the request the caller passed in; the
+ *             kernel's duration of each call averaged over CALLS calls.
+ *             The one method valid for every program, the primary one.
+ *             Includes the kernel's timer reads around a single run.
+ *   repeat    one call with repeat = CALLS: only valid for programs that
+ *             leave the frame as they found it or swap it back and forth
+ *             (tx, reflect, miss). per call - repeat of the same program
+ *             is the timer overhead in the per-call figures.
+ *   live      BPF_F_TEST_XDP_LIVE_FRAMES, repeat = CALLS, batches of 64,
+ *             in a network namespace of our own (XDP_TX becomes a
+ *             redirect to its loopback device, which fails, and the frame
+ *             is dropped: the same for every program). The kernel
+ *             recycles a frame's page without rewriting its content, so a
+ *             program that rewrites the request would see its own reply
+ *             on later runs: every program is therefore run behind
+ *             xdp_restore (bench/floor.bpf.c), which writes the request
+ *             back and tail-calls it; "tx" there is the wrapper's own
+ *             cost. The hot tier's counters must show one reply per run,
+ *             or the figure is refused. Without the wrapper, the share of
+ *             live runs that were hits is printed as "unwrapped_hit_share"
+ *             to show the trap.
+ *
+ * Each method runs ROUNDS times, the programs interleaved in each round;
+ * the median round is reported, with the smallest and largest. Every run
+ * is checked: the verdict must be the expected one, and the hit's reply
+ * must carry the value.
+ *
+ * attach: loads xdp_floor with PORT (default 11211) and attaches it to
+ * IFACE in native mode, falling back to generic unless -m says which; the
+ * attachment outlives the process. Prints the mode used. detach removes
+ * whatever XDP program IFACE has.
+ *
+ * Exit status: 0 ok, 1 a measurement or attach failed, 2 bad usage.
+ * Needs root (CAP_BPF, CAP_NET_ADMIN, CAP_SYS_ADMIN for the namespace).
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <linux/if_link.h>
+#include <net/if.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <linux/bpf.h>
+
+#include "xkv_shared.h"	/* before the skeleton: it names our types */
+#include "xkv.skel.h"
+#include "floor.skel.h"
+
+#define FRAME_MAX 2048
+#define COST_NSLOTS 1024
+#define COST_PORT 11211
+#define ROUNDS_MAX 99
+
+/* --- frames ------------------------------------------------------------- */
+
+static const __u8 mac_client[6] = { 0x02, 0, 0, 0, 0, 0x02 };
+static const __u8 mac_server[6] = { 0x02, 0, 0, 0, 0, 0x01 };
+static const __u8 ip_client[4] = { 10, 123, 0, 2 };
+static const __u8 ip_server[4] = { 10, 123, 0, 1 };
+
+struct frame {
+	__u8 b[FRAME_MAX];
+	__u32 len;
+};
+
+static void put16(__u8 *p, unsigned int v)
+{
+	p[0] = (__u8)(v >> 8);
+	p[1] = (__u8)v;
+}
+
+/* RFC 1071 sum of big-endian 16-bit words, not folded */
+static __u32 sum16(__u32 sum, const __u8 *p, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i + 1 < len; i += 2)
+		sum += (__u32)(p[i] << 8 | p[i + 1]);
+	if (len & 1)
+		sum += (__u32)p[len - 1] << 8;
+	return sum;
+}
+
+static __u16 csum(__u32 sum)
+{
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (__u16)~sum;
+}
+
+/*
+ * frame_get() - an IPv4 memcached UDP request from the client to the
+ * server: Ethernet, IPv4 (right header checksum), UDP (right checksum),
+ * the 8-byte frame header (request id 1, one datagram), then @text.
+ */
+static void frame_get(struct frame *f, const char *text)
+{
+	size_t tlen = strlen(text), ulen = 8 + 8 + tlen;
+	__u8 *ip = f->b + 14, *udp = ip + 20, *pay = udp + 8;
+	__u32 sum;
+	__u16 c;
+
+	memset(f, 0, sizeof(*f));
+	memcpy(f->b, mac_server, 6);
+	memcpy(f->b + 6, mac_client, 6);
+	put16(f->b + 12, 0x0800);
+	ip[0] = 0x45;
+	put16(ip + 2, (unsigned int)(20 + ulen));
+	put16(ip + 4, 0x1234);
+	put16(ip + 6, 0x4000);		/* DF */
+	ip[8] = 64;
+	ip[9] = 17;
+	memcpy(ip + 12, ip_client, 4);
+	memcpy(ip + 16, ip_server, 4);
+	put16(ip + 10, csum(sum16(0, ip, 20)));
+	put16(udp, 40000);
+	put16(udp + 2, COST_PORT);
+	put16(udp + 4, (unsigned int)ulen);
+	put16(pay, 1);			/* request id */
+	put16(pay + 4, 1);		/* one datagram */
+	memcpy(pay + 8, text, tlen);
+	sum = sum16(0, ip + 12, 8) + 17 + (__u32)ulen;
+	c = csum(sum16(sum, udp, ulen));
+	put16(udp + 6, c ? c : 0xffff);
+	f->len = (__u32)(14 + 20 + ulen);
+}
+
+/* --- the hot tier, loaded as xkv up loads it --------------------------- */
+
+struct hot {
+	struct xkv *skel;
+	struct xkv_slot *slots;
+	size_t map_len;
+	int prog_fd;
+	int stats_fd;
+	int ncpus;
+};
+
+static int hot_open(struct hot *h)
+{
+	struct xkv_config cfg = {
+		.port = COST_PORT,
+		.nslots = COST_NSLOTS,
+		.max_reply = XKV_UDP_PAYLOAD_DEFAULT,
+		.amp_ratio = 64,	/* xkv up's default budget */
+	};
+	struct xkv_lpm4 pfx = { .prefixlen = 24 };
+	long page = sysconf(_SC_PAGESIZE);
+	__u32 one = 1;
+	int err;
+
+	memset(h, 0, sizeof(*h));
+	h->skel = xkv__open();
+	if (!h->skel)
+		return -errno;
+	memcpy((void *)&h->skel->rodata->xkv_cfg, &cfg, sizeof(cfg));
+	err = bpf_map__set_max_entries(h->skel->maps.xkv_hot, COST_NSLOTS);
+	if (!err)
+		err = xkv__load(h->skel);
+	if (err)
+		return err;
+	h->prog_fd = bpf_program__fd(h->skel->progs.xkv_xdp);
+	h->stats_fd = bpf_map__fd(h->skel->maps.xkv_stats);
+	h->ncpus = libbpf_num_possible_cpus();
+	if (h->ncpus <= 0)
+		return -EINVAL;
+	/* the client's /24, as xkv up allows the interface's subnets */
+	memcpy(pfx.addr, ip_client, 3);
+	err = bpf_map_update_elem(bpf_map__fd(h->skel->maps.xkv_allow4), &pfx,
+				  &one, BPF_ANY);
+	if (err)
+		return -errno;
+	h->map_len = (size_t)COST_NSLOTS * sizeof(struct xkv_slot);
+	h->map_len = (h->map_len + (size_t)page - 1) / (size_t)page *
+		     (size_t)page;
+	h->slots = mmap(NULL, h->map_len, PROT_READ | PROT_WRITE, MAP_SHARED,
+			bpf_map__fd(h->skel->maps.xkv_hot), 0);
+	if (h->slots == MAP_FAILED) {
+		h->slots = NULL;
+		return -errno;
+	}
+	return 0;
+}
+
+static void hot_close(struct hot *h)
+{
+	if (h->slots)
+		munmap(h->slots, h->map_len);
+	xkv__destroy(h->skel);
+}
+
+/* install @key -> @val in way 0 of its set, with the slot seqlock */
+static void hot_install(struct hot *h, const char *key, const char *val)
+{
+	__u32 klen = (__u32)strlen(key), vlen = (__u32)strlen(val);
+	struct xkv_slot *s;
+	__u32 seq;
+
+	s = &h->slots[xkv_hot_index(xkv_hot_hash(key, klen), COST_NSLOTS)];
+	for (;;) {
+		seq = __atomic_load_n(&s->seq, __ATOMIC_RELAXED);
+		if (!(seq & 1) &&
+		    __atomic_compare_exchange_n(&s->seq, &seq, seq + 1, false,
+						__ATOMIC_SEQ_CST,
+						__ATOMIC_RELAXED))
+			break;
+	}
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	__atomic_store_n(&s->hits, 0, __ATOMIC_RELAXED);
+	s->key_len = (__u16)klen;
+	memcpy(s->key, key, klen);
+	s->val_len = (__u16)vlen;
+	memcpy(s->val, val, vlen);
+	s->flags = 0;
+	s->cas = 1;
+	s->expire_ns = 0;
+	s->xflags = 0;
+	__atomic_store_n(&s->seq, seq + 2, __ATOMIC_RELEASE);
+}
+
+/* one counter of the hot tier, summed over CPUs */
+static int hot_stat(struct hot *h, enum xkv_stat_id id, __u64 *val)
+{
+	struct xkv_stats *per;
+	__u32 zero = 0;
+	int cpu, err;
+
+	per = calloc((size_t)h->ncpus, sizeof(*per));
+	if (!per)
+		return -ENOMEM;
+	err = bpf_map_lookup_elem(h->stats_fd, &zero, per) ? -errno : 0;
+	*val = 0;
+	for (cpu = 0; !err && cpu < h->ncpus; cpu++)
+		*val += ((__u64 *)&per[cpu])[id];
+	free(per);
+	return err;
+}
+
+/* --- timing ------------------------------------------------------------- */
+
+enum method { M_CALL, M_REPEAT, M_LIVE, M_NR };
+
+static const char *const method_name[M_NR] = { "per_call", "repeat", "live" };
+
+enum prog_id { P_TX, P_REFLECT, P_FLOOR, P_HIT, P_MISS, P_NR };
+
+static const char *const prog_name[P_NR] = {
+	"tx", "reflect", "floor", "hit", "miss"
+};
+
+struct target {
+	int fd;
+	int wrap_fd;			/* xdp_restore, for live frames */
+	int next_fd;			/* its prog array */
+	struct floor *fl;
+	const struct frame *in;
+	__u32 want;			/* expected verdict */
+	const char *want_text;		/* the reply must contain this */
+	bool methods[M_NR];		/* which methods are valid */
+};
+
+struct result {
+	double ns[ROUNDS_MAX];
+	int n;
+};
+
+static const char *verdict(__u32 v)
+{
+	static const char *const names[] = { "XDP_ABORTED", "XDP_DROP",
+					     "XDP_PASS", "XDP_TX",
+					     "XDP_REDIRECT" };
+
+	return v < 5 ? names[v] : "?";
+}
+
+/* average duration of @calls runs of one run per call, checked */
+static int time_per_call(const struct target *t, int calls, double *ns)
+{
+	static __u8 out[FRAME_MAX + 256];
+	__u64 total = 0;
+	int i;
+
+	for (i = 0; i < calls; i++) {
+		LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = t->in->b,
+			    .data_size_in = t->in->len, .data_out = out,
+			    .data_size_out = sizeof(out), .repeat = 1);
+
+		if (bpf_prog_test_run_opts(t->fd, &o))
+			return -errno;
+		if (o.retval != t->want) {
+			fprintf(stderr, "xdpcost: verdict %s, expected %s\n",
+				verdict(o.retval), verdict(t->want));
+			return -EPROTO;
+		}
+		if (t->want_text && i == 0 &&
+		    !memmem(out, o.data_size_out, t->want_text,
+			    strlen(t->want_text))) {
+			fprintf(stderr, "xdpcost: reply lacks \"%s\"\n",
+				t->want_text);
+			return -EPROTO;
+		}
+		total += o.duration;
+	}
+	*ns = (double)total / calls;
+	return 0;
+}
+
+static int time_repeat(const struct target *t, int calls, __u32 flags,
+		       double *ns)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = t->in->b,
+		    .data_size_in = t->in->len, .repeat = calls,
+		    .flags = flags);
+	int fd = t->fd;
+	__u32 zero = 0;
+
+	if (flags) {
+		o.batch_size = 64;
+		if (t->wrap_fd >= 0) {
+			/* live: run behind xdp_restore */
+			memcpy(t->fl->bss->restore_frame, t->in->b,
+			       t->in->len);
+			t->fl->bss->restore_len = t->in->len;
+			if (bpf_map_update_elem(t->next_fd, &zero, &t->fd,
+						BPF_ANY))
+				return -errno;
+			fd = t->wrap_fd;
+		}
+	}
+	if (bpf_prog_test_run_opts(fd, &o))
+		return -errno;
+	if (!flags && o.retval != t->want) {
+		fprintf(stderr, "xdpcost: repeat: verdict %s, expected %s\n",
+			verdict(o.retval), verdict(t->want));
+		return -EPROTO;
+	}
+	*ns = o.duration;
+	return 0;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static double median(const double *v, int n, double *lo, double *hi)
+{
+	double s[ROUNDS_MAX];
+
+	memcpy(s, v, sizeof(*v) * (size_t)n);
+	qsort(s, (size_t)n, sizeof(*s), cmp_double);
+	*lo = s[0];
+	*hi = s[n - 1];
+	return n & 1 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
+}
+
+/* --- cost --------------------------------------------------------------- */
+
+struct cost_opts {
+	int calls;
+	int rounds;
+	int klen;
+	int vlen;
+	bool json;
+	double unwrapped_share;	/* live hits without xdp_restore */
+};
+
+static int libbpf_quiet(enum libbpf_print_level level, const char *fmt,
+			va_list ap)
+{
+	if (level == LIBBPF_WARN)
+		return vfprintf(stderr, fmt, ap);
+	return 0;
+}
+
+/* the key of length @len the benchmark would use: "key:" then digits */
+static void make_key(char *key, int len, unsigned int id)
+{
+	char digits[32];
+	int i, n;
+
+	n = snprintf(digits, sizeof(digits), "%u", id);
+	memcpy(key, "key:", 4);
+	for (i = 4; i < len; i++)
+		key[i] = '0';
+	memcpy(key + len - n, digits, (size_t)n);
+	key[len] = 0;
+}
+
+static void print_cost(const struct cost_opts *co,
+		       struct result res[M_NR][P_NR],
+		       struct target tg[P_NR])
+{
+	double lo, hi, med[M_NR][P_NR] = { { 0 } };
+	int m, p;
+
+	for (m = 0; m < M_NR; m++)
+		for (p = 0; p < P_NR; p++)
+			if (res[m][p].n)
+				med[m][p] = median(res[m][p].ns, res[m][p].n,
+						   &lo, &hi);
+	if (!co->json) {
+		printf("XDP cost per packet, ns (median of %d rounds of %d; "
+		       "%d-byte key, %d-byte value)\n", co->rounds, co->calls,
+		       co->klen, co->vlen);
+		printf("%-8s", "program");
+		for (m = 0; m < M_NR; m++)
+			printf(" %22s", method_name[m]);
+		printf("\n");
+		for (p = 0; p < P_NR; p++) {
+			printf("%-8s", prog_name[p]);
+			for (m = 0; m < M_NR; m++) {
+				if (!res[m][p].n) {
+					printf(" %22s", "-");
+					continue;
+				}
+				median(res[m][p].ns, res[m][p].n, &lo, &hi);
+				printf(" %8.1f [%5.0f-%5.0f]", med[m][p], lo,
+				       hi);
+			}
+			printf("\n");
+		}
+		printf("live frames without xdp_restore: %.3f of \"hit\" "
+		       "runs were hits (pages are recycled unrewritten)\n",
+		       co->unwrapped_share);
+		printf("hit / reflect (per call): %.2fx\n",
+		       med[M_CALL][P_HIT] / med[M_CALL][P_REFLECT]);
+		return;
+	}
+	printf("{\"tool\":\"xdpcost\",\"calls\":%d,\"rounds\":%d,"
+	       "\"key_len\":%d,\"value_len\":%d", co->calls, co->rounds,
+	       co->klen, co->vlen);
+	for (m = 0; m < M_NR; m++) {
+		bool first = true;
+
+		printf(",\"%s\":{", method_name[m]);
+		for (p = 0; p < P_NR; p++) {
+			if (!res[m][p].n)
+				continue;
+			median(res[m][p].ns, res[m][p].n, &lo, &hi);
+			printf("%s\"%s\":{\"ns\":%.1f,\"min\":%.1f,"
+			       "\"max\":%.1f", first ? "" : ",", prog_name[p],
+			       med[m][p], lo, hi);
+			printf("}");
+			first = false;
+		}
+		printf("}");
+	}
+	printf(",\"unwrapped_hit_share\":%.4f}\n", co->unwrapped_share);
+	(void)tg;
+}
+
+static int cmd_cost(struct cost_opts *co)
+{
+	static struct result res[M_NR][P_NR];
+	static struct frame get_hit, get_miss;
+	struct target tg[P_NR];
+	char key[256], key2[256], val[2048], req[600];
+	struct floor *fl = NULL;
+	__u64 before, after;
+	struct hot h;
+	int err, r, m, p;
+	double ns;
+
+	if (unshare(CLONE_NEWNET)) {
+		fprintf(stderr, "xdpcost: unshare(CLONE_NEWNET): %s\n",
+			strerror(errno));
+		return 1;
+	}
+	err = hot_open(&h);
+	if (err) {
+		fprintf(stderr, "xdpcost: cannot load the hot tier: %s\n",
+			strerror(-err));
+		hot_close(&h);
+		return 1;
+	}
+	fl = floor__open();
+	if (!fl) {
+		err = -errno;
+		goto out;
+	}
+	fl->rodata->floor_port = COST_PORT;
+	err = floor__load(fl);
+	if (err)
+		goto out;
+
+	make_key(key, co->klen, 42);
+	make_key(key2, co->klen, 43);
+	memset(val, 'v', (size_t)co->vlen);
+	val[co->vlen] = 0;
+	hot_install(&h, key, val);
+	snprintf(req, sizeof(req), "get %s\r\n", key);
+	frame_get(&get_hit, req);
+	snprintf(req, sizeof(req), "get %s\r\n", key2);
+	frame_get(&get_miss, req);
+
+	memset(tg, 0, sizeof(tg));
+	/* the trap first: live frames without the wrapper */
+	tg[P_HIT] = (struct target){ .fd = h.prog_fd, .in = &get_hit,
+				     .wrap_fd = -1 };
+	err = hot_stat(&h, XKV_STAT_replies, &before);
+	if (!err)
+		err = time_repeat(&tg[P_HIT], co->calls,
+				  BPF_F_TEST_XDP_LIVE_FRAMES, &ns);
+	if (!err)
+		err = hot_stat(&h, XKV_STAT_replies, &after);
+	if (err)
+		goto out;
+	co->unwrapped_share = (double)(after - before) / co->calls;
+
+	tg[P_TX] = (struct target){
+		.fd = bpf_program__fd(fl->progs.xdp_tx), .in = &get_hit,
+		.want = XDP_TX, .methods = { true, true, true } };
+	tg[P_REFLECT] = (struct target){
+		.fd = bpf_program__fd(fl->progs.xdp_reflect), .in = &get_hit,
+		.want = XDP_TX, .methods = { true, true, true } };
+	tg[P_FLOOR] = (struct target){
+		.fd = bpf_program__fd(fl->progs.xdp_floor), .in = &get_hit,
+		.want = XDP_TX, .want_text = "END\r\n",
+		.methods = { true, false, true } };
+	tg[P_HIT] = (struct target){
+		.fd = h.prog_fd, .in = &get_hit, .want = XDP_TX,
+		.want_text = val, .methods = { true, false, true } };
+	tg[P_MISS] = (struct target){
+		.fd = h.prog_fd, .in = &get_miss, .want = XDP_PASS,
+		.methods = { true, true, false } };
+	for (p = 0; p < P_NR; p++) {
+		tg[p].fl = fl;
+		tg[p].wrap_fd = bpf_program__fd(fl->progs.xdp_restore);
+		tg[p].next_fd = bpf_map__fd(fl->maps.restore_next);
+	}
+
+	for (r = 0; r < co->rounds; r++) {
+		for (m = 0; m < M_NR; m++) {
+			for (p = 0; p < P_NR; p++) {
+				struct result *rs = &res[m][p];
+				before = after = 0;
+				ns = 0;
+
+				if (!tg[p].methods[m])
+					continue;
+				if (p == P_HIT &&
+				    (err = hot_stat(&h, XKV_STAT_replies,
+						    &before)))
+					goto out;
+				if (m == M_CALL)
+					err = time_per_call(&tg[p], co->calls,
+							    &ns);
+				else
+					err = time_repeat(&tg[p], co->calls,
+						m == M_LIVE ?
+						BPF_F_TEST_XDP_LIVE_FRAMES : 0,
+						&ns);
+				if (!err && p == P_HIT)
+					err = hot_stat(&h, XKV_STAT_replies,
+						       &after);
+				if (err) {
+					fprintf(stderr, "xdpcost: %s %s: %s\n",
+						prog_name[p], method_name[m],
+						strerror(-err));
+					goto out;
+				}
+				if (p == P_HIT && m != M_REPEAT &&
+				    after - before != (__u64)co->calls) {
+					fprintf(stderr, "xdpcost: hit %s: %llu "
+						"replies in %d runs\n",
+						method_name[m],
+						(unsigned long long)(after -
+								     before),
+						co->calls);
+					err = -EPROTO;
+					goto out;
+				}
+				rs->ns[rs->n++] = ns;
+			}
+		}
+	}
+	print_cost(co, res, tg);
+out:
+	if (err && err != -EPROTO)
+		fprintf(stderr, "xdpcost: %s\n", strerror(-err));
+	floor__destroy(fl);
+	hot_close(&h);
+	return err ? 1 : 0;
+}
+
+/* --- attach / detach ---------------------------------------------------- */
+
+static int cmd_attach(const char *ifname, unsigned int port, int mode)
+{
+	unsigned int ifindex = if_nametoindex(ifname);
+	struct floor *fl;
+	int fd, err;
+
+	if (!ifindex) {
+		fprintf(stderr, "xdpcost: %s: %s\n", ifname, strerror(errno));
+		return 1;
+	}
+	fl = floor__open();
+	if (!fl) {
+		fprintf(stderr, "xdpcost: open: %s\n", strerror(errno));
+		return 1;
+	}
+	fl->rodata->floor_port = (__u16)port;
+	err = floor__load(fl);
+	if (err) {
+		fprintf(stderr, "xdpcost: load: %s\n", strerror(-err));
+		floor__destroy(fl);
+		return 1;
+	}
+	fd = bpf_program__fd(fl->progs.xdp_floor);
+	err = -EOPNOTSUPP;
+	if (mode != XDP_FLAGS_SKB_MODE) {
+		err = bpf_xdp_attach((int)ifindex, fd, XDP_FLAGS_DRV_MODE,
+				     NULL);
+		if (!err)
+			printf("native\n");
+		else if (mode == XDP_FLAGS_DRV_MODE)
+			fprintf(stderr, "xdpcost: native attach: %s\n",
+				strerror(-err));
+		else
+			fprintf(stderr, "xdpcost: native attach failed (%s), "
+				"trying generic\n", strerror(-err));
+	}
+	if (err && mode != XDP_FLAGS_DRV_MODE) {
+		err = bpf_xdp_attach((int)ifindex, fd, XDP_FLAGS_SKB_MODE,
+				     NULL);
+		if (!err)
+			printf("generic\n");
+		else
+			fprintf(stderr, "xdpcost: generic attach: %s\n",
+				strerror(-err));
+	}
+	floor__destroy(fl);	/* the attachment keeps the program */
+	return err ? 1 : 0;
+}
+
+static int cmd_detach(const char *ifname)
+{
+	unsigned int ifindex = if_nametoindex(ifname);
+	LIBBPF_OPTS(bpf_xdp_query_opts, q);
+	__u32 flags;
+	int err;
+
+	if (!ifindex) {
+		fprintf(stderr, "xdpcost: %s: %s\n", ifname, strerror(errno));
+		return 1;
+	}
+	err = bpf_xdp_query((int)ifindex, 0, &q);
+	if (err) {
+		fprintf(stderr, "xdpcost: query %s: %s\n", ifname,
+			strerror(-err));
+		return 1;
+	}
+	switch (q.attach_mode) {
+	case XDP_ATTACHED_NONE:
+		return 0;
+	case XDP_ATTACHED_SKB:
+		flags = XDP_FLAGS_SKB_MODE;
+		break;
+	case XDP_ATTACHED_DRV:
+		flags = XDP_FLAGS_DRV_MODE;
+		break;
+	default:
+		flags = 0;
+		break;
+	}
+	err = bpf_xdp_detach((int)ifindex, flags, NULL);
+	if (err) {
+		fprintf(stderr, "xdpcost: detach %s: %s\n", ifname,
+			strerror(-err));
+		return 1;
+	}
+	return 0;
+}
+
+/* --- main --------------------------------------------------------------- */
+
+static int usage(FILE *f)
+{
+	fprintf(f,
+		"usage: xdpcost cost [-n CALLS] [-r ROUNDS] [-k KEYLEN] [-v VALLEN] [-j]\n"
+		"       xdpcost attach IFACE [-p PORT] [-m native|generic]\n"
+		"       xdpcost detach IFACE\n"
+		"cost: per-packet cost of the hot tier (hit, miss) against a\n"
+		"bare XDP_TX reflector, through BPF_PROG_TEST_RUN (default\n"
+		"20000 calls x 3 rounds, 16-byte key, 32-byte value).\n"
+		"attach: put the floor (answer every GET with END) on IFACE.\n");
+	return f == stdout ? 0 : 2;
+}
+
+static int num(const char *s, long lo, long hi, long *out)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || *end || end == s || v < lo || v > hi) {
+		fprintf(stderr, "xdpcost: bad number \"%s\" (%ld..%ld)\n", s,
+			lo, hi);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct cost_opts co = { .calls = 20000, .rounds = 3, .klen = 16,
+				.vlen = 32 };
+	const char *cmd, *ifname = NULL;
+	long port = COST_PORT, v;
+	int mode = 0, c;
+
+	if (argc < 2)
+		return usage(stderr);
+	cmd = argv[1];
+	if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help"))
+		return usage(stdout);
+	if (strcmp(cmd, "cost") && strcmp(cmd, "attach") &&
+	    strcmp(cmd, "detach"))
+		return usage(stderr);
+	argc--;
+	argv++;
+	while ((c = getopt(argc, argv, "n:r:k:v:jp:m:h")) != -1) {
+		switch (c) {
+		case 'n':
+			if (num(optarg, 1, 100000000, &v))
+				return 2;
+			co.calls = (int)v;
+			break;
+		case 'r':
+			if (num(optarg, 1, ROUNDS_MAX, &v))
+				return 2;
+			co.rounds = (int)v;
+			break;
+		case 'k':
+			if (num(optarg, 5, XKV_HOT_KEY_MAX, &v))
+				return 2;
+			co.klen = (int)v;
+			break;
+		case 'v':
+			if (num(optarg, 0, 1000, &v))
+				return 2;
+			co.vlen = (int)v;
+			break;
+		case 'j':
+			co.json = true;
+			break;
+		case 'p':
+			if (num(optarg, 1, 65535, &port))
+				return 2;
+			break;
+		case 'm':
+			if (!strcmp(optarg, "native"))
+				mode = XDP_FLAGS_DRV_MODE;
+			else if (!strcmp(optarg, "generic"))
+				mode = XDP_FLAGS_SKB_MODE;
+			else
+				return usage(stderr);
+			break;
+		case 'h':
+			return usage(stdout);
+		default:
+			return usage(stderr);
+		}
+	}
+	if (strcmp(cmd, "cost")) {
+		if (optind != argc - 1)
+			return usage(stderr);
+		ifname = argv[optind];
+	} else if (optind != argc) {
+		return usage(stderr);
+	}
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	libbpf_set_print(libbpf_quiet);
+	if (!strcmp(cmd, "cost"))
+		return cmd_cost(&co);
+	if (!strcmp(cmd, "attach"))
+		return cmd_attach(ifname, (unsigned int)port, mode);
+	return cmd_detach(ifname);
+}
