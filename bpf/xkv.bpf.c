@@ -36,13 +36,8 @@ const volatile struct xkv_config xkv_cfg = {
 	.amp_ratio = 0,
 };
 
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(map_flags, BPF_F_MMAPABLE);
-	__uint(max_entries, XKV_HOT_SLOTS_DEFAULT);
-	__type(key, __u32);
-	__type(value, struct xkv_slot);
-} xkv_hot SEC(".maps");
+/* the hot cache: created by the XDP object, shared with learning mode */
+#include "xkv_hot_map.h"
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);

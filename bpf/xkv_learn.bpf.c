@@ -58,14 +58,8 @@ const volatile struct xkv_learn_config xkv_lcfg = {
 	.flags = 0,
 };
 
-/* the XDP object's map: the loader hands its fd over before load */
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(map_flags, BPF_F_MMAPABLE);
-	__uint(max_entries, XKV_HOT_SLOTS_DEFAULT);
-	__type(key, __u32);
-	__type(value, struct xkv_slot);
-} xkv_hot SEC(".maps");
+/* the hot cache: created by the XDP object, shared with learning mode */
+#include "xkv_hot_map.h"
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
