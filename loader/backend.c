@@ -26,6 +26,8 @@
 #define XKV_KILL_WAIT_S 2
 #define XKV_LOG_TAIL 2048
 
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
 static __u64 now_ms(void)
 {
 	struct timespec ts;
@@ -91,6 +93,72 @@ int xkv_backend_find(const char *cmd, char *buf)
 	return 0;
 }
 
+int xkv_memcached_find(const char *cmd, char *buf)
+{
+	int err;
+
+	if (!cmd || !*cmd)
+		cmd = XKV_MEMCACHED_DEFAULT;
+	if (!strchr(cmd, '/'))
+		path_lookup(cmd, buf);
+	else
+		snprintf(buf, PATH_MAX, "%s", cmd);
+	if (access(buf, X_OK)) {
+		err = -errno;
+		pr_warn("memcached '%s': %s (on Debian: apt-get install memcached; or name one with --memcached PATH)\n",
+			buf, strerror(errno));
+		return err;
+	}
+	return 0;
+}
+
+/* a memcached flag xkv keeps for itself, and why */
+struct mc_flag {
+	char opt;
+	const char *lopt;
+	const char *why;
+};
+
+static const struct mc_flag mc_flags[] = {
+	{ 'p', "port", "xkv passes -p from --port" },
+	{ 'U', "udp-port", "xkv passes -U from --port" },
+	{ 'B', "protocol",
+	  "xkv passes -B ascii: the learning programs then follow TCP streams seen mid-way instead of flushing on them" },
+	{ 's', "unix-socket",
+	  "writes over a unix socket bypass the learning programs" },
+	{ 'd', "daemon", "xkv runs memcached in the background itself" },
+};
+
+/* does @arg name long option @lopt ("--port", "--port=N")? */
+static bool is_long_opt(const char *arg, const char *lopt)
+{
+	size_t n = strlen(lopt);
+
+	return !strncmp(arg, "--", 2) && !strncmp(arg + 2, lopt, n) &&
+	       (arg[2 + n] == '\0' || arg[2 + n] == '=');
+}
+
+int xkv_memcached_args_check(int argc, char **argv)
+{
+	const struct mc_flag *f;
+	int i;
+
+	for (i = 0; i < argc; i++) {
+		const char *a = argv[i];
+
+		if (a[0] != '-')
+			continue;
+		for (f = mc_flags; f < mc_flags + ARRAY_SIZE(mc_flags); f++) {
+			if (a[1] == f->opt || is_long_opt(a, f->lopt)) {
+				pr_warn("up: memcached flag '%s' after --: %s\n",
+					a, f->why);
+				return -EINVAL;
+			}
+		}
+	}
+	return 0;
+}
+
 int xkv_backend_port_free(unsigned int port)
 {
 	int err;
@@ -152,13 +220,25 @@ static void build_argv(const struct xkv_backend_opts *o, char **argv,
 	int n = 0, i;
 
 	argv[n++] = (char *)o->path;
-	argv[n++] = "--hot-map";
-	argv[n++] = (char *)o->hot_map;
+	if (o->memcached) {
+		/* memcached will not run as root without being told to */
+		if (geteuid() == 0) {
+			argv[n++] = "-u";
+			argv[n++] = "root";
+		}
+	} else {
+		argv[n++] = "--hot-map";
+		argv[n++] = (char *)o->hot_map;
+	}
 	snprintf(nums[0], 16, "%u", o->port);
 	argv[n++] = "-p";
 	argv[n++] = nums[0];
 	argv[n++] = "-U";
 	argv[n++] = nums[0];
+	if (o->memcached) {
+		argv[n++] = "-B";
+		argv[n++] = "ascii";
+	}
 	if (o->listen) {
 		argv[n++] = "-l";
 		argv[n++] = (char *)o->listen;

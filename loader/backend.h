@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * backend.h - the backend process (xkvd): find it, start it with the hot
- * cache's pin, wait until it answers, record its pid, stop it.
+ * backend.h - the backend process (xkvd, or a stock memcached in learning
+ * mode): find it, start it (xkvd with the hot cache's pin), wait until it
+ * answers, record its pid, stop it.
  *
  * Started in the background (the default) it is a daemon: its own
  * session, stdin from /dev/null, stdout and stderr to the interface's log
@@ -19,8 +20,13 @@
 
 /**
  * struct xkv_backend_opts - how to run the backend.
- * @path:       the executable (see xkv_backend_find())
- * @hot_map:    pin of the hot cache, passed as --hot-map
+ * @path:       the executable (see xkv_backend_find(),
+ *              xkv_memcached_find())
+ * @memcached:  it is a stock memcached: no --hot-map; "-B ascii" (the
+ *              text protocol only, what the learning programs follow
+ *              best), and "-u root" when xkv runs as root (memcached
+ *              refuses root otherwise)
+ * @hot_map:    pin of the hot cache, passed to xkvd as --hot-map
  * @port:       TCP and UDP port (-p, -U)
  * @listen:     -l address, or NULL for the backend's default (any)
  * @memory:     -m megabytes, 0 for the backend's default
@@ -33,6 +39,7 @@
  */
 struct xkv_backend_opts {
 	const char *path;
+	bool memcached;
 	const char *hot_map;
 	unsigned int port;
 	const char *listen;
@@ -54,6 +61,30 @@ struct xkv_backend_opts {
  * Return: 0 when it is an executable file, else -errno after printing.
  */
 int xkv_backend_find(const char *cmd, char *buf);
+
+/* the memcached "xkv up --backend memcached" runs without --memcached */
+#define XKV_MEMCACHED_DEFAULT "/usr/bin/memcached"
+
+/**
+ * xkv_memcached_find() - the memcached executable: @cmd if given (a bare
+ * name is looked up in $PATH), else XKV_MEMCACHED_DEFAULT.
+ * @cmd: --memcached, or NULL
+ * @buf: out, PATH_MAX bytes
+ *
+ * Return: 0 when it is an executable file, else -errno after printing.
+ */
+int xkv_memcached_find(const char *cmd, char *buf);
+
+/**
+ * xkv_memcached_args_check() - refuse memcached flags that xkv sets
+ * itself or that would break learning mode: -p -U -B -s -d (and their
+ * long forms).
+ * @argc: arguments after "--"
+ * @argv: them
+ *
+ * Return: 0, or -EINVAL after printing which flag and why.
+ */
+int xkv_memcached_args_check(int argc, char **argv);
 
 /**
  * xkv_backend_port_free() - is nothing bound to the TCP or UDP port yet?

@@ -9,6 +9,7 @@
 #include "backend.h"
 #include "cmds.h"
 #include "instance.h"
+#include "learn.h"
 #include "log.h"
 #include "upcfg.h"
 
@@ -69,6 +70,7 @@ int xkv_cmd_detach(int argc, char **argv)
 {
 	struct xkv_args args;
 	struct xkv_paths p;
+	bool learning;
 	char unused;
 	pid_t pid;
 	int err;
@@ -93,8 +95,11 @@ int xkv_cmd_detach(int argc, char **argv)
 			p.ifname, (int)pid, p.ifname);
 		return XKV_EXIT_FAIL;
 	}
-	if (xkv_inst_down(&p))
+	/* learning mode whose memcached is gone: its filters go too */
+	learning = xkv_learn_mode(&p);
+	if (xkv_learn_down(&p) || xkv_inst_down(&p))
 		return XKV_EXIT_FAIL;
-	pr_info("%s: XDP detached, pins removed\n", p.ifname);
+	pr_info("%s: %sXDP detached, pins removed\n", p.ifname,
+		learning ? "learning filters and " : "");
 	return XKV_EXIT_OK;
 }

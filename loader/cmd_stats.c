@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * cmd_stats.c - "xkv stats": the XDP program's counters, summed over
- * CPUs, once or every second (-w) with rates.
+ * CPUs, once or every second (-w) with rates; in learning mode the TC
+ * learning programs' counters too (xkv_learn_stats_sum()).
  */
 #include <errno.h>
 #include <signal.h>
@@ -13,8 +14,13 @@
 #include "cmds.h"
 #include "counters.h"
 #include "json.h"
+#include "learn.h"
+#include "learn_attach.h"
 #include "log.h"
 #include "paths.h"
+
+_Static_assert(sizeof(struct xkv_learn_stats) == XKV_LSTAT_NR * sizeof(__u64),
+	       "struct xkv_learn_stats must be XKV_LSTAT_NR __u64 counters");
 
 #define XKV_STATS_IFACES 64
 
@@ -46,21 +52,29 @@ static const struct xkv_cmd_doc stats_doc = {
 		"Print the XDP hot tier's counters for IFACE (default: every\n"
 		"interface xkv is up on), summed over CPUs. Every packet is counted\n"
 		"once in \"packets\" and once in replies, misses, errors or one\n"
-		"pass_* reason; \"hits\" counts keys served.",
+		"pass_* reason; \"hits\" counts keys served. In learning mode\n"
+		"(--backend memcached) the TC learning programs' counters follow\n"
+		"(\"learning\" in JSON): values learned, and why others were not.",
 };
 
 /**
  * struct stats_iface - one interface being watched.
  * @ifname: its name
  * @fd:     its stats map
+ * @lfd:    its learning counters (xkv_lstats), -1 unless learning mode
  * @prev:   the previous sample
  * @now:    this sample
+ * @lprev:  the previous sample of the learning counters
+ * @lnow:   this one
  */
 struct stats_iface {
 	char ifname[IF_NAMESIZE];
 	int fd;
+	int lfd;
 	__u64 prev[XKV_STAT_NR];
 	__u64 now[XKV_STAT_NR];
+	__u64 lprev[XKV_LSTAT_NR];
+	__u64 lnow[XKV_LSTAT_NR];
 };
 
 struct stats_set {
@@ -92,7 +106,19 @@ static int add_iface(const char *ifname, void *data)
 	memset(si, 0, sizeof(*si));
 	snprintf(si->ifname, sizeof(si->ifname), "%s", ifname);
 	si->fd = fd;
+	si->lfd = xkv_learn_stats_open(p.pin_dir);
+	if (si->lfd < 0)
+		si->lfd = -1;
 	return 0;
+}
+
+static void print_counter(const char *name, const char *desc, __u64 now,
+			  __u64 prev, bool rates, double secs)
+{
+	printf("  %-18s %14llu", name, (unsigned long long)now);
+	if (rates)
+		printf(" %12.0f/s", (double)(now - prev) / secs);
+	printf("  %s\n", desc);
 }
 
 static void print_text(const struct stats_iface *si, bool rates,
@@ -101,34 +127,61 @@ static void print_text(const struct stats_iface *si, bool rates,
 	int i;
 
 	printf("%s:\n", si->ifname);
-	for (i = 0; i < XKV_STAT_NR; i++) {
-		printf("  %-18s %14llu", xkv_counters[i].name,
-		       (unsigned long long)si->now[i]);
-		if (rates)
-			printf(" %12.0f/s",
-			       (double)(si->now[i] - si->prev[i]) / secs);
-		printf("  %s\n", xkv_counters[i].desc);
-	}
+	for (i = 0; i < XKV_STAT_NR; i++)
+		print_counter(xkv_counters[i].name, xkv_counters[i].desc,
+			      si->now[i], si->prev[i], rates, secs);
+	if (si->lfd < 0)
+		return;
+	printf("%s learning (TC):\n", si->ifname);
+	for (i = 0; i < XKV_LSTAT_NR; i++)
+		print_counter(xkv_learn_stat_names[i], xkv_learn_stat_descs[i],
+			      si->lnow[i], si->lprev[i], rates, secs);
+}
+
+static void json_counters(struct xkv_json *j, const char *const *names,
+			  const __u64 *now, const __u64 *prev, int n,
+			  bool rates, double secs)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		xkv_json_kv_u64(j, names[i],
+				rates ? (unsigned long long)(
+						(double)(now[i] - prev[i]) /
+						secs) :
+					(unsigned long long)now[i]);
 }
 
 static void print_json(struct xkv_json *j, const struct stats_iface *si,
 		       bool rates, double secs)
 {
+	const char *names[XKV_STAT_NR];
 	int i;
 
+	for (i = 0; i < XKV_STAT_NR; i++)
+		names[i] = xkv_counters[i].name;
 	xkv_json_open(j, '{');
 	xkv_json_kv_str(j, "ifname", si->ifname);
-	for (i = 0; i < XKV_STAT_NR; i++)
-		xkv_json_kv_u64(j, xkv_counters[i].name, si->now[i]);
+	json_counters(j, names, si->now, si->prev, XKV_STAT_NR, false, 1);
+	if (si->lfd >= 0) {
+		xkv_json_key(j, "learning");
+		xkv_json_open(j, '{');
+		json_counters(j, xkv_learn_stat_names, si->lnow, si->lprev,
+			      XKV_LSTAT_NR, false, 1);
+		xkv_json_close(j, '}');
+	}
 	if (rates) {
 		xkv_json_key(j, "rates");
 		xkv_json_open(j, '{');
-		for (i = 0; i < XKV_STAT_NR; i++)
-			xkv_json_kv_u64(j, xkv_counters[i].name,
-					(unsigned long long)(
-						(double)(si->now[i] -
-							 si->prev[i]) /
-						secs));
+		json_counters(j, names, si->now, si->prev, XKV_STAT_NR, true,
+			      secs);
+		if (si->lfd >= 0) {
+			xkv_json_key(j, "learning");
+			xkv_json_open(j, '{');
+			json_counters(j, xkv_learn_stat_names, si->lnow,
+				      si->lprev, XKV_LSTAT_NR, true, secs);
+			xkv_json_close(j, '}');
+		}
 		xkv_json_close(j, '}');
 	}
 	xkv_json_close(j, '}');
@@ -136,6 +189,7 @@ static void print_json(struct xkv_json *j, const struct stats_iface *si,
 
 static int sample(struct stats_set *set)
 {
+	struct xkv_learn_stats ls;
 	int i, err;
 
 	for (i = 0; i < set->n; i++) {
@@ -148,6 +202,16 @@ static int sample(struct stats_set *set)
 				si->ifname, strerror(-err));
 			return err;
 		}
+		if (si->lfd < 0)
+			continue;
+		memcpy(si->lprev, si->lnow, sizeof(si->lprev));
+		err = xkv_learn_stats_sum(si->lfd, &ls);
+		if (err) {
+			pr_warn("%s: cannot read the learning counters: %s\n",
+				si->ifname, strerror(-err));
+			return err;
+		}
+		memcpy(si->lnow, &ls, sizeof(si->lnow));
 	}
 	return 0;
 }
@@ -254,7 +318,10 @@ int xkv_cmd_stats(int argc, char **argv)
 		if (!ret)
 			print_all(&cfg, &set, false, 1);
 	}
-	for (i = 0; i < set.n; i++)
+	for (i = 0; i < set.n; i++) {
 		close(set.ifs[i].fd);
+		if (set.ifs[i].lfd >= 0)
+			close(set.ifs[i].lfd);
+	}
 	return ret;
 }

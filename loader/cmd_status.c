@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * cmd_status.c - "xkv status": each interface xkv has pins for, its XDP
- * attach, settings, hot cache use and backend.
+ * attach, settings, hot cache use and backend; in learning mode the
+ * memcached backend and the TC learning programs.
  */
 #include <errno.h>
 #include <net/if.h>
@@ -14,6 +15,7 @@
 #include "hotmap.h"
 #include "json.h"
 #include "kmodule.h"
+#include "learn.h"
 #include "log.h"
 #include "paths.h"
 #include "xdp.h"
@@ -35,7 +37,8 @@ static const struct xkv_cmd_doc status_doc = {
 	.usage = "[IFACE]",
 	.summary =
 		"Show, for each interface xkv is up on (or IFACE): the XDP mode and\n"
-		"program id, the port, hot cache slots in use, and the backend.\n"
+		"program id, the port, hot cache slots in use, and the backend (in\n"
+		"learning mode: memcached, and the TC programs on each interface).\n"
 		"State: up (XDP and backend), attached (XDP, no backend), stale\n"
 		"(XDP gone with its interface: 'xkv down IFACE' cleans up).",
 };
@@ -54,6 +57,10 @@ static const struct xkv_cmd_doc status_doc = {
  * @logfile: its log
  * @kmod:    xkv.ko is the backend (it has this interface's hot cache)
  * @kinfo:   what xkv.ko reported
+ * @learning: learning mode (the backend, if running, is memcached)
+ * @lcfg:    the learning programs' settings (ttl_ms 0: unreadable)
+ * @nlifs:   interfaces the learning filters were attached to
+ * @lifs:    them, with the program ids attached there now
  */
 struct iface_status {
 	const char *ifname;
@@ -68,6 +75,10 @@ struct iface_status {
 	const char *logfile;
 	bool kmod;
 	struct xkv_ioc_info kinfo;
+	bool learning;
+	struct xkv_learn_config lcfg;
+	int nlifs;
+	struct xkv_learn_iface lifs[XKV_LEARN_IFACES_MAX];
 };
 
 static void gather(const struct xkv_paths *p, struct iface_status *st)
@@ -99,10 +110,42 @@ static void gather(const struct xkv_paths *p, struct iface_status *st)
 	if (st->pid < 0)
 		st->pid = 0;
 	st->kmod = xkv_kmod_serves(p, &st->kinfo);
+	st->learning = xkv_learn_mode(p);
+	if (st->learning) {
+		if (xkv_learn_config_read(p->pin_dir, &st->lcfg))
+			memset(&st->lcfg, 0, sizeof(st->lcfg));
+		st->nlifs = xkv_learn_ifaces(p, st->lifs, XKV_LEARN_IFACES_MAX);
+		if (st->nlifs < 0)
+			st->nlifs = 0;
+	}
 	if (!st->ls.link_id || !st->ls.ifindex)
 		st->state = "stale";
 	else
 		st->state = st->pid || st->kmod ? "up" : "attached";
+}
+
+static void print_learning(const struct iface_status *st)
+{
+	const struct xkv_learn_iface *li;
+
+	printf("    learning: ");
+	if (st->lcfg.ttl_ms)
+		printf("learned values live %u ms, none learned for %u ms after a write%s\n",
+		       st->lcfg.ttl_ms, st->lcfg.quiet_ms,
+		       st->lcfg.flags & XKV_LCFG_TEXT_ONLY ?
+			       ", text protocol only" : "");
+	else
+		printf("settings unreadable\n");
+	for (li = st->lifs; li < st->lifs + st->nlifs; li++) {
+		if (li->in_id || li->eg_id)
+			printf("      tc on %s: ingress prog id %u, egress prog id %u%s\n",
+			       li->ifname, li->in_id, li->eg_id,
+			       li->own_qdisc ? " (clsact qdisc added by xkv)" :
+					       "");
+		else
+			printf("      tc on %s (ifindex %d): no learning filter attached\n",
+			       li->ifname, li->ifindex);
+	}
 }
 
 static void print_text(const struct iface_status *st)
@@ -119,9 +162,15 @@ static void print_text(const struct iface_status *st)
 	if (st->nslots)
 		printf(", hot slots %u/%u in use", st->used, st->nslots);
 	printf("\n");
-	if (st->pid)
+	if (st->pid && st->learning)
+		printf("    backend: memcached pid %d (learning mode), log %s\n",
+		       (int)st->pid, st->logfile);
+	else if (st->pid)
 		printf("    backend: pid %d running (log %s)\n", (int)st->pid,
 		       st->logfile);
+	else if (st->learning)
+		printf("    backend: none (memcached is not running; 'xkv down %s' removes the learning filters too)\n",
+		       st->ifname);
 	else if (st->kmod)
 		printf("    backend: xkv.ko, TCP port %u, UDP port %u, hot cache map id %u (%llu installs, %llu rejects)\n",
 		       st->kinfo.tcp_port, st->kinfo.udp_port,
@@ -130,6 +179,34 @@ static void print_text(const struct iface_status *st)
 		       (unsigned long long)st->kinfo.hot_rejects);
 	else
 		printf("    backend: none\n");
+	if (st->learning)
+		print_learning(st);
+}
+
+static void print_json_learning(struct xkv_json *j,
+				const struct iface_status *st)
+{
+	const struct xkv_learn_iface *li;
+
+	xkv_json_open(j, '{');
+	xkv_json_kv_u64(j, "ttl_ms", st->lcfg.ttl_ms);
+	xkv_json_kv_u64(j, "quiet_ms", st->lcfg.quiet_ms);
+	xkv_json_key(j, "text_only");
+	xkv_json_bool(j, st->lcfg.flags & XKV_LCFG_TEXT_ONLY);
+	xkv_json_key(j, "tc");
+	xkv_json_open(j, '[');
+	for (li = st->lifs; li < st->lifs + st->nlifs; li++) {
+		xkv_json_open(j, '{');
+		xkv_json_kv_str(j, "ifname", li->ifname);
+		xkv_json_kv_u64(j, "ifindex", (unsigned long long)li->ifindex);
+		xkv_json_kv_u64(j, "ingress_prog_id", li->in_id);
+		xkv_json_kv_u64(j, "egress_prog_id", li->eg_id);
+		xkv_json_key(j, "own_qdisc");
+		xkv_json_bool(j, li->own_qdisc);
+		xkv_json_close(j, '}');
+	}
+	xkv_json_close(j, ']');
+	xkv_json_close(j, '}');
 }
 
 static void print_json(struct xkv_json *j, const struct iface_status *st)
@@ -146,11 +223,17 @@ static void print_json(struct xkv_json *j, const struct iface_status *st)
 	xkv_json_kv_u64(j, "amp_ratio", st->cfg.amp_ratio);
 	xkv_json_kv_u64(j, "slots", st->nslots);
 	xkv_json_kv_u64(j, "slots_used", st->used);
-	xkv_json_kv_str(j, "backend", st->pid ? "xkvd" :
-					  st->kmod ? "module" : NULL);
+	xkv_json_kv_str(j, "backend",
+			st->pid ? (st->learning ? "memcached" : "xkvd") :
+			st->kmod ? "module" : NULL);
 	xkv_json_key(j, "backend_pid");
 	if (st->pid)
 		xkv_json_u64(j, (unsigned long long)st->pid);
+	else
+		xkv_json_str(j, NULL);
+	xkv_json_key(j, "learning");
+	if (st->learning)
+		print_json_learning(j, st);
 	else
 		xkv_json_str(j, NULL);
 	xkv_json_close(j, '}');

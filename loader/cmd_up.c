@@ -8,11 +8,16 @@
  *       start the backend on the pinned hot cache and wait until it
  *       answers. The backend is xkv.ko when this kernel can load it
  *       (insmod, then the pinned map handed over through /dev/xkv), else
- *       xkvd (xkvd --hot-map PIN). A failure at any step undoes the
- *       steps before it.
+ *       xkvd (xkvd --hot-map PIN). With --backend memcached (learning
+ *       mode, bpf/LEARNING.md) the TC learning programs are loaded on the
+ *       pinned hot cache, pinned and attached (learn.c) before a stock
+ *       memcached is started, so that every connection to it is followed
+ *       from its first packet. A failure at any step undoes the steps
+ *       before it.
  * down: stop the backend (it empties the hot cache on the way out):
- *       xkvd, or xkv.ko when it has this interface's hot cache (detach,
- *       rmmod); detach XDP, remove the pins and the pin directory.
+ *       xkvd or memcached, or xkv.ko when it has this interface's hot
+ *       cache (detach, rmmod); detach the learning filters (learning
+ *       mode), detach XDP, remove the pins and the pin directory.
  */
 #include <errno.h>
 #include <signal.h>
@@ -24,6 +29,7 @@
 #include "cmds.h"
 #include "instance.h"
 #include "kmodule.h"
+#include "learn.h"
 #include "log.h"
 #include "upcfg.h"
 
@@ -39,12 +45,20 @@ static const struct xkv_param up_params[] = {
 	XKV_XDP_PARAMS,
 	XKV_PARAM_ENUM("backend", 'b', struct xkv_up_cfg, backend, "KIND",
 		       backend_names,
-		       "auto (xkv.ko if this kernel can load it, else xkvd), module or xkvd (default auto)"),
+		       "auto (xkv.ko if this kernel can load it, else xkvd), module, xkvd, or memcached (learning mode) (default auto)"),
 	XKV_PARAM_STRING("backend-cmd", 0, struct xkv_up_cfg, backend_cmd,
 			 "PATH",
 			 "xkvd executable (default: $XKV_BACKEND, else xkvd next to xkv)"),
 	XKV_PARAM_STRING("module", 0, struct xkv_up_cfg, module, "PATH",
 			 "kernel module (default: $XKV_MODULE, else xkv.ko next to xkv)"),
+	XKV_PARAM_STRING("memcached", 0, struct xkv_up_cfg, memcached, "PATH",
+			 "--backend memcached: the memcached executable (default " XKV_MEMCACHED_DEFAULT ")"),
+	XKV_PARAM_UINT("learn-ttl", 0, struct xkv_up_cfg, learn_ttl, "MS", 1,
+		       86400000,
+		       "--backend memcached: lifetime of a learned value (default 10000)"),
+	XKV_PARAM_UINT("learn-quiet", 0, struct xkv_up_cfg, learn_quiet, "MS",
+		       0, 3600000,
+		       "--backend memcached: nothing is learned for a key this long after a write to it (default 1000)"),
 	XKV_PARAM_STRING("listen", 'l', struct xkv_up_cfg, listen, "ADDR",
 			 "backend: listen address (-l)"),
 	XKV_PARAM_UINT("memory", 'm', struct xkv_up_cfg, memory, "MB", 1,
@@ -69,14 +83,22 @@ static const struct xkv_cmd_doc up_doc = {
 		"pinned hot cache and wait until it answers: xkv.ko when this kernel\n"
 		"can load modules and the module is built for it (insmod with\n"
 		"tcp_port=PORT udp_port=PORT ..., then the map handed over through\n"
-		"/dev/xkv), else xkvd (xkvd --hot-map PIN -p PORT -U PORT ...). xkvd\n"
-		"runs as a daemon unless --foreground.",
+		"/dev/xkv), else xkvd (xkvd --hot-map PIN -p PORT -U PORT ...); or,\n"
+		"with --backend memcached, a stock memcached in learning mode (below).\n"
+		"xkvd and memcached run as daemons unless --foreground.",
 	.extra =
 		"Arguments after \"--\" go to the backend: xkvd takes them as they\n"
 		"are; xkv.ko takes NAME=VALUE module parameters and the xkvd flags\n"
 		"that have one (-m 256 is memory_limit=256, -vv is verbose=2, ...).\n"
-		"Learning mode (--backend memcached, a stock memcached behind a TC\n"
-		"egress program) is not available yet.\n",
+		"\n"
+		"--backend memcached (learning mode): a stock memcached, started as\n"
+		"memcached [-u root] -p PORT -U PORT -B ascii [ARG...], with TC\n"
+		"programs on IFACE and lo that invalidate a key's slot on every write\n"
+		"seen at ingress and learn values from GET replies at egress. Writes\n"
+		"reaching memcached through another interface are not seen: XDP may\n"
+		"then serve the value they replaced for up to --learn-ttl. Limits and\n"
+		"guarantees: bpf/LEARNING.md. Not with --module or --backend-cmd;\n"
+		"memcached's -p -U -B -s -d are xkv's to set.\n",
 };
 
 struct down_cfg {
@@ -93,18 +115,19 @@ static const struct xkv_cmd_doc down_doc = {
 	.usage = "[IFACE]",
 	.summary =
 		"Undo 'xkv up' on IFACE (default: the one interface xkv is up on,\n"
-		"else lo): stop the backend, detach XDP, remove the pins and the\n"
-		"pin directory.",
+		"else lo): stop the backend, detach the learning filters (learning\n"
+		"mode; a clsact qdisc only if 'up' created it), detach XDP, remove\n"
+		"the pins and the pin directory.",
 };
 
 #define XKV_STOP_TIMEOUT 10
 
 /**
  * struct up_backend - the backend "up" settled on.
- * @kind:     XKV_BACKEND_MODULE or XKV_BACKEND_XKVD
+ * @kind:     XKV_BACKEND_MODULE, XKV_BACKEND_XKVD or XKV_BACKEND_MEMCACHED
  * @fallback: chosen by --backend auto: when the module does not load,
  *            start xkvd instead
- * @path:     the module file or the xkvd executable
+ * @path:     the module file, the xkvd or the memcached executable
  * @params:   the module parameters
  */
 struct up_backend {
@@ -145,6 +168,14 @@ static int choose_backend(const struct xkv_up_cfg *cfg,
 	int err;
 
 	memset(b, 0, sizeof(*b));
+	if (cfg->backend == XKV_BACKEND_MEMCACHED) {
+		b->kind = XKV_BACKEND_MEMCACHED;
+		err = xkv_memcached_find(cfg->memcached, b->path);
+		if (!err)
+			pr_info("%s: backend %s, learning mode (TC programs keep the hot cache)\n",
+				ifname, b->path);
+		return err;
+	}
 	if (cfg->backend == XKV_BACKEND_XKVD) {
 		snprintf(why, sizeof(why), "--backend xkvd");
 		goto xkvd;
@@ -250,6 +281,7 @@ static int start_backend(const struct xkv_up_cfg *cfg,
 {
 	struct xkv_backend_opts bo = {
 		.path = path,
+		.memcached = cfg->backend == XKV_BACKEND_MEMCACHED,
 		.port = cfg->port,
 		.listen = cfg->listen,
 		.memory = cfg->memory,
@@ -276,6 +308,65 @@ static int start_backend(const struct xkv_up_cfg *cfg,
 		pr_info("%s: backend %s started (pid %d, log %s), answering on port %u\n",
 			inst->paths.ifname, path, (int)*pid,
 			inst->paths.logfile, cfg->port);
+	return 0;
+}
+
+/*
+ * The options of one kind of backend make no sense with another: say so
+ * before anything is changed.
+ */
+static int check_backend_opts(const struct xkv_up_cfg *cfg,
+			      const struct xkv_args *args)
+{
+	if (cfg->backend != XKV_BACKEND_MEMCACHED) {
+		if (cfg->memcached || cfg->learn_ttl != XKV_UP_UNSET ||
+		    cfg->learn_quiet != XKV_UP_UNSET) {
+			pr_warn("up: --memcached, --learn-ttl and --learn-quiet go with --backend memcached only\n");
+			return -EINVAL;
+		}
+		return 0;
+	}
+	if (cfg->module || cfg->backend_cmd) {
+		pr_warn("up: --backend memcached runs a stock memcached (--memcached PATH): --module and --backend-cmd are for xkv.ko and xkvd\n");
+		return -EINVAL;
+	}
+	if (cfg->slots < XKV_LEARN_SLOTS_MIN) {
+		pr_warn("--cache-slots %u: learning mode needs at least %u\n",
+			cfg->slots, XKV_LEARN_SLOTS_MIN);
+		return -EINVAL;
+	}
+	if (args->rest_argc > 0 &&
+	    xkv_memcached_args_check(args->rest_argc, args->rest_argv))
+		return -EINVAL;
+	if (cfg->learn_quiet == 0)
+		pr_warn("warning: --learn-quiet 0 turns the write quarantine off: a reply racing a write may be learned (for tests; bpf/LEARNING.md)\n");
+	return 0;
+}
+
+/* learning mode: the TC programs on the pinned hot cache, attached */
+static int learn_up(const struct xkv_up_cfg *cfg, const struct xkv_inst *inst)
+{
+	struct xkv_learn_up_opts lo = {
+		.port = cfg->port,
+		.ttl_ms = cfg->learn_ttl != XKV_UP_UNSET ?
+				  cfg->learn_ttl :
+				  XKV_LEARN_TTL_MS_DEFAULT,
+		.quiet_ms = cfg->learn_quiet != XKV_UP_UNSET ?
+				    cfg->learn_quiet :
+				    XKV_LEARN_QUIET_MS_DEFAULT,
+		/* memcached runs with -B ascii (backend.c) */
+		.flags = XKV_LCFG_TEXT_ONLY,
+	};
+	const char *ifname = inst->paths.ifname;
+	int err;
+
+	err = xkv_learn_up(&inst->paths, inst->ifindex, &lo);
+	if (err)
+		return err;
+	pr_info("%s: learning programs attached (TC ingress and egress on %s%s): learned values live %u ms, none for %u ms after a write\n",
+		ifname, ifname, strcmp(ifname, "lo") ? " and lo" : "",
+		lo.ttl_ms, lo.quiet_ms);
+	xkv_learn_warn_unseen(ifname, lo.ttl_ms);
 	return 0;
 }
 
@@ -308,12 +399,19 @@ static int stop_backends(const struct xkv_paths *p, unsigned int timeout)
 	return err ? err : err2;
 }
 
-/* take everything down again; what the exit of "up --foreground" does */
+/*
+ * Take everything down again; what the exit of "up --foreground" does.
+ * When the learning filters cannot be detached, XDP and the pins stay
+ * (they record what is left): "xkv down" can be run again.
+ */
 static int down_all(const struct xkv_paths *p, unsigned int timeout)
 {
 	int err, err2;
 
 	err = stop_backends(p, timeout);
+	err2 = xkv_learn_down(p);
+	if (err2)
+		return err2;
 	err2 = xkv_inst_down(p);
 	return err ? err : err2;
 }
@@ -340,11 +438,8 @@ int xkv_cmd_up(int argc, char **argv)
 		return XKV_EXIT_USAGE;
 	}
 	ifname = args.argc ? args.argv[0] : "lo";
-	if (cfg.backend == XKV_BACKEND_MEMCACHED) {
-		pr_warn("up: --backend memcached (learning mode) needs the TC program that learns values from memcached's replies\n");
-		pr_warn("up: this build does not have it yet; nothing was changed (use --backend xkvd)\n");
-		return XKV_EXIT_FAIL;
-	}
+	if (check_backend_opts(&cfg, &args))
+		return XKV_EXIT_USAGE;
 	xkv_up_cfg_inst_opts(&cfg, ifname, &o);
 	if (xkv_inst_check_opts(&o))
 		return XKV_EXIT_USAGE;
@@ -373,6 +468,14 @@ int xkv_cmd_up(int argc, char **argv)
 	if (interrupted(&sigs))
 		goto take_down;
 	xkv_up_report(&inst, &o);
+	if (b.kind == XKV_BACKEND_MEMCACHED) {
+		/* before memcached: it then has no connection we missed */
+		err = learn_up(&cfg, &inst);
+		if (err)
+			goto take_down;
+		if (interrupted(&sigs))
+			goto detach_learning;
+	}
 	if (b.kind == XKV_BACKEND_MODULE) {
 		err = load_module(&cfg, ifname, &b);
 		if (err)
@@ -385,7 +488,7 @@ int xkv_cmd_up(int argc, char **argv)
 	} else {
 		err = start_backend(&cfg, &inst, b.path, &args, &pid);
 		if (err)
-			goto take_down;
+			goto detach_learning;
 	}
 	if (!cfg.foreground) {
 		if (interrupted(&sigs))
@@ -409,16 +512,26 @@ int xkv_cmd_up(int argc, char **argv)
 	return status ? XKV_EXIT_FAIL : XKV_EXIT_OK;
 
 stop_backend:
-	if (b.kind != XKV_BACKEND_MODULE) {
-		xkv_backend_stop(&inst.paths, XKV_STOP_TIMEOUT);
-		goto take_down;
-	}
+	if (b.kind == XKV_BACKEND_MODULE)
+		goto unload_module;
+	xkv_backend_stop(&inst.paths, XKV_STOP_TIMEOUT);
+	goto detach_learning;
 unload_module:
 	xkv_kmod_stop(XKV_STOP_TIMEOUT);
+	goto take_down;
+detach_learning:
+	if (b.kind == XKV_BACKEND_MEMCACHED &&
+	    xkv_learn_down(&inst.paths)) {
+		pr_warn("%s: up failed, and the learning filters could not all be detached: run 'xkv down %s'\n",
+			ifname, ifname);
+		return XKV_EXIT_FAIL;
+	}
 take_down:
 	xkv_inst_down(&inst.paths);
-	pr_warn("%s: up failed: XDP detached and pins removed, the interface is as it was\n",
-		ifname);
+	pr_warn("%s: up failed: %s, the interface is as it was\n", ifname,
+		b.kind == XKV_BACKEND_MEMCACHED ?
+			"learning filters and XDP detached, pins removed" :
+			"XDP detached and pins removed");
 	return XKV_EXIT_FAIL;
 }
 
@@ -428,6 +541,7 @@ int xkv_cmd_down(int argc, char **argv)
 	char ifname[IF_NAMESIZE];
 	struct xkv_paths p;
 	struct xkv_args args;
+	bool learning;
 	int err;
 
 	err = xkv_params_parse("down", down_params, &down_doc, &cfg, argc,
@@ -450,12 +564,13 @@ int xkv_cmd_down(int argc, char **argv)
 		pr_warn("%s: xkv is not up here\n", ifname);
 		return XKV_EXIT_FAIL;
 	}
+	learning = xkv_learn_mode(&p);
 	err = down_all(&p, cfg.timeout);
 	if (err) {
 		pr_warn("%s: down incomplete: %s\n", ifname, strerror(-err));
 		return XKV_EXIT_FAIL;
 	}
-	pr_info("%s: down: backend stopped, XDP detached, pins removed\n",
-		ifname);
+	pr_info("%s: down: backend stopped, %sXDP detached, pins removed\n",
+		ifname, learning ? "learning filters and " : "");
 	return XKV_EXIT_OK;
 }

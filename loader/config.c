@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * config.c - find xkv_cfg in the pinned .rodata map with BTF.
+ * config.c - find xkv_cfg (and, in learning mode, xkv_lcfg) in the pinned
+ * .rodata maps with BTF.
  */
 #include <errno.h>
 #include <limits.h>
@@ -36,7 +37,12 @@ static long var_offset(const struct btf *btf, __u32 sec_id, const char *name)
 	return -ENOENT;
 }
 
-int xkv_config_read(const char *pin_dir, struct xkv_config *cfg)
+/*
+ * Copy variable @var (@size bytes) out of the pinned .rodata map @pin of
+ * @pin_dir, found by name in the map's BTF.
+ */
+static int rodata_var_read(const char *pin_dir, const char *pin,
+			   const char *var, void *out, size_t size)
 {
 	struct bpf_map_info info;
 	__u32 ilen = sizeof(info), zero = 0;
@@ -46,7 +52,7 @@ int xkv_config_read(const char *pin_dir, struct xkv_config *cfg)
 	long off;
 	int fd, err;
 
-	snprintf(path, sizeof(path), "%s/%s", pin_dir, XKV_PIN_RODATA);
+	snprintf(path, sizeof(path), "%s/%s", pin_dir, pin);
 	fd = bpf_obj_get(path);
 	if (fd < 0)
 		return -errno;
@@ -60,8 +66,8 @@ int xkv_config_read(const char *pin_dir, struct xkv_config *cfg)
 		err = -errno;
 		goto close_fd;
 	}
-	off = var_offset(btf, info.btf_value_type_id, "xkv_cfg");
-	if (off < 0 || (size_t)off + sizeof(*cfg) > info.value_size) {
+	off = var_offset(btf, info.btf_value_type_id, var);
+	if (off < 0 || (size_t)off + size > info.value_size) {
 		err = -ENOENT;
 		goto free_btf;
 	}
@@ -72,11 +78,23 @@ int xkv_config_read(const char *pin_dir, struct xkv_config *cfg)
 	}
 	err = bpf_map_lookup_elem(fd, &zero, val) ? -errno : 0;
 	if (!err)
-		memcpy(cfg, (char *)val + off, sizeof(*cfg));
+		memcpy(out, (char *)val + off, size);
 	free(val);
 free_btf:
 	btf__free(btf);
 close_fd:
 	close(fd);
 	return err;
+}
+
+int xkv_config_read(const char *pin_dir, struct xkv_config *cfg)
+{
+	return rodata_var_read(pin_dir, XKV_PIN_RODATA, "xkv_cfg", cfg,
+			       sizeof(*cfg));
+}
+
+int xkv_learn_config_read(const char *pin_dir, struct xkv_learn_config *cfg)
+{
+	return rodata_var_read(pin_dir, XKV_PIN_LRODATA, "xkv_lcfg", cfg,
+			       sizeof(*cfg));
 }

@@ -4,7 +4,9 @@
  *
  *   /sys/fs/bpf/xkv/<ifname>/    pins: every map of the XDP object (with
  *                                BTF), the program (xkv_xdp) and the XDP
- *                                link (xkv_link), which holds the attach
+ *                                link (xkv_link), which holds the attach;
+ *                                in learning mode (--backend memcached)
+ *                                also the learning object's maps (xkv_l*)
  *   /run/xkv/<ifname>.pid        the backend's pid (and start time)
  *   /run/xkv/<ifname>.log        the daemonised backend's stdout/stderr
  *
@@ -30,6 +32,12 @@
 #define XKV_PIN_ALLOW4 "xkv_allow4"
 #define XKV_PIN_ALLOW6 "xkv_allow6"
 #define XKV_PIN_RODATA "xkv_rodata"
+/* learning mode: maps of the TC learning object (bpf/learn_attach.h) */
+#define XKV_PIN_LIFS "xkv_lifs"		/* what attaching did, per ifindex */
+#define XKV_PIN_LSTATS "xkv_lstats"	/* its per-CPU counters */
+#define XKV_PIN_LMETA "xkv_lmeta"	/* per-slot generations (bpftool) */
+#define XKV_PIN_LGLOB "xkv_lglob"	/* global generation (bpftool) */
+#define XKV_PIN_LRODATA "xkv_lrodata"	/* its struct xkv_learn_config */
 
 /**
  * struct xkv_paths - the files of one interface.

@@ -28,6 +28,8 @@ void xkv_up_cfg_init(struct xkv_up_cfg *cfg)
 	cfg->amp_ratio = 64;
 	cfg->backend = XKV_BACKEND_AUTO;
 	cfg->wait = 10;
+	cfg->learn_ttl = XKV_UP_UNSET;
+	cfg->learn_quiet = XKV_UP_UNSET;
 }
 
 void xkv_up_cfg_inst_opts(const struct xkv_up_cfg *cfg, const char *ifname,

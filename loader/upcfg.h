@@ -6,12 +6,16 @@
 #ifndef XKV_LOADER_UPCFG_H
 #define XKV_LOADER_UPCFG_H
 
+#include <limits.h>
+
 #include "instance.h"
 #include "params.h"
 
 /*
  * AUTO: the module when this kernel can load build/xkv.ko, else xkvd.
  * MODULE and XKVD force one (MODULE fails when the module cannot load).
+ * MEMCACHED: a stock memcached, the hot cache kept by the TC learning
+ * programs (learning mode, bpf/LEARNING.md); never chosen by AUTO.
  */
 enum xkv_backend_kind {
 	XKV_BACKEND_XKVD = 1,
@@ -37,6 +41,11 @@ enum xkv_backend_kind {
  * @conns:       --conns, -c for the backend
  * @wait:        --wait: seconds the backend may take to answer
  * @foreground:  --foreground
+ * @memcached:   --memcached: the memcached executable (learning mode)
+ * @learn_ttl:   --learn-ttl: lifetime of a learned entry, ms
+ *               (XKV_UP_UNSET: not given)
+ * @learn_quiet: --learn-quiet: write quarantine, ms (XKV_UP_UNSET: not
+ *               given)
  */
 struct xkv_up_cfg {
 	unsigned int port;
@@ -54,7 +63,13 @@ struct xkv_up_cfg {
 	unsigned int conns;
 	unsigned int wait;
 	bool foreground;
+	const char *memcached;
+	unsigned int learn_ttl;
+	unsigned int learn_quiet;
 };
+
+/* an unsigned option left at this was not given */
+#define XKV_UP_UNSET UINT_MAX
 
 extern const struct xkv_param_name xkv_mode_names[];
 

@@ -4,7 +4,8 @@
 # (tests/net/). Paths are relative to the repository root; the top-level
 # Makefile includes this file (-include mk/*.mk), and it also works alone:
 #
-#   make -f mk/loader.mk loader     build/xkv (builds the BPF skeleton first)
+#   make -f mk/loader.mk loader     build/xkv (builds the BPF skeletons and
+#                                   the learning-mode attach API first)
 #   make -f mk/loader.mk loader-static
 #                                   build/xkv.static, linked statically
 #                                   (libbpf.a, libelf.a, libz.a from the
@@ -16,7 +17,8 @@
 #
 # Needs libbpf-dev (1.1), libelf-dev, zlib1g-dev, and what mk/bpf.mk needs
 # (clang, llvm, bpftool). The tests need iproute2, util-linux (nsenter),
-# coreutils (timeout) and /usr/bin/python3.
+# coreutils (timeout) and /usr/bin/python3; tests/net/test_learn.sh also
+# needs Debian's memcached (it skips without it).
 #
 # Variables: BUILD (build), CC (gcc), NET_ARGS (arguments for
 # tests/net/run.sh, e.g. "-v" or a test name).
@@ -35,6 +37,9 @@ LOADER_SRCS := $(sort $(wildcard loader/*.c))
 LOADER_HDRS := $(wildcard loader/*.h kmod/uapi/*.h)
 LOADER_OBJ := $(BUILD)/obj/loader
 LOADER_OBJS := $(patsubst loader/%.c,$(LOADER_OBJ)/%.o,$(LOADER_SRCS))
+# learning mode (--backend memcached): bpf/learn_attach.c, built by
+# mk/bpf.mk with the learning skeleton it embeds
+LOADER_LINK := $(LOADER_OBJS) $(LEARN_API_OBJ)
 LOADER_BIN := $(BUILD)/xkv
 LOADER_STATIC := $(BUILD)/xkv.static
 
@@ -51,18 +56,19 @@ NET_ARGS ?=
 loader: $(LOADER_BIN) $(LOADER_NET_HELPERS)
 
 # Every object depends on every header (few, and no generated .d files to
-# keep in step) and on the skeleton, which embeds the BPF object.
-$(LOADER_OBJ)/%.o: loader/%.c $(LOADER_HDRS) $(BPF_HDRS) $(BPF_SKEL)
+# keep in step) and on the skeletons, which embed the BPF objects.
+$(LOADER_OBJ)/%.o: loader/%.c $(LOADER_HDRS) $(BPF_HDRS) $(BPF_SKEL) \
+		$(LEARN_SKEL)
 	@mkdir -p $(@D)
 	$(CC) $(LOADER_CFLAGS) -c $< -o $@
 
-$(LOADER_BIN): $(LOADER_OBJS)
+$(LOADER_BIN): $(LOADER_LINK)
 	@mkdir -p $(@D)
 	$(CC) $(LOADER_CFLAGS) $^ $(LOADER_LDLIBS) -o $@
 
 # The same objects, linked with glibc's and the libraries' static archives:
 # the VM test's guest has no shared library at all.
-$(LOADER_STATIC): $(LOADER_OBJS)
+$(LOADER_STATIC): $(LOADER_LINK)
 	@mkdir -p $(@D)
 	$(CC) $(LOADER_CFLAGS) -static $^ $(LOADER_LDLIBS) -o $@
 

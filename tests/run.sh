@@ -25,9 +25,10 @@
 #   net          tests/net/run.sh: xkv up/down in network namespaces
 #                joined by a veth pair, XDP serving UDP gets from xkvd's
 #                hot cache, every write command's coherence, and a
-#                concurrent writers/readers stale-read check (TAP); and
-#                learning mode (tests/net/learn_memcached.sh): Debian's
-#                memcached behind XDP with the TC learning programs
+#                concurrent writers/readers stale-read check, and
+#                "xkv up --backend memcached" (TAP); and learning mode
+#                (tests/net/learn_memcached.sh): Debian's memcached behind
+#                XDP with the TC learning programs
 #   bench        bench/smoke.sh: a few seconds of xkv-bench against
 #                memcached and xkvd, values verified (one test), and
 #                bench/compare --smoke: every configuration of the

@@ -15,6 +15,11 @@ stderr and exits 0 (pass) or 1 (fail):
   flush     "xkv flush" empties the hot tier without losing the value
   write CMD after CMD is acknowledged, the next UDP get shows its effect
   coherence concurrent TCP writers and UDP readers: no stale read
+
+With --learn-quiet MS the backend is a stock memcached in learning mode
+(xkv up --backend memcached): a key is learned from a GET reply only once
+MS have passed since the latest write to it, so warming a key waits that
+long first, and "serve" also checks that the learning counters moved.
 """
 
 import argparse
@@ -178,6 +183,9 @@ class Ctx:
     def __init__(self, args):
         self.host = args.host
         self.port = args.port
+        # learning mode: how long after a write a key can be learned
+        self.settle = (args.learn_quiet / 1000.0 + 0.1
+                       if args.learn_quiet is not None else 0)
         self.xkv = Xkv(args.xkv, args.iface)
         self.tcp = Tcp(args.tcp_host or args.host, args.port)
         self.udp = Udp(args.host, args.port)
@@ -194,7 +202,9 @@ class Ctx:
 
     def warm(self, *keys, cmd="get"):
         """UDP-get until XDP answers; return that reply. Fails if XDP
-        never does (then nothing about the hot tier was tested)."""
+        never does (then nothing about the hot tier was tested). In
+        learning mode, past the write quarantine first."""
+        time.sleep(self.settle)
         for _ in range(WARM_TRIES):
             reply, xdp = self.served_by_xdp(
                 lambda: self.udp.get(*keys, cmd=cmd), len(keys))
@@ -223,7 +233,15 @@ def cmd_serve(c, args):
     first = c.udp.get(key)       # the backend answers, and admits the key
     expect("backend reply", struct.pack(">HHHH", c.udp.rid, 0, 1, 0) +
            value_block(key, flags, data) + b"END\r\n", first)
+    before = c.xkv.stats()
     reply = c.warm(key)
+    if c.settle:
+        # learned from memcached's reply to one of warm's gets
+        after = c.xkv.stats()
+        learned = after["learning"]["learned"] - \
+            before["learning"]["learned"]
+        log("learning counters: %r" % after["learning"])
+        expect("values learned while warming", True, learned >= 1)
     want = struct.pack(">HHHH", c.udp.rid, 0, 1, 0) + \
         value_block(key, flags, data) + b"END\r\n"
     expect("XDP reply bytes", want, reply)
@@ -556,6 +574,8 @@ def main():
     ap.add_argument("--iface", required=True, help="server interface")
     ap.add_argument("--client", default="10.123.0.2")
     ap.add_argument("--subnet", default="10.123.0.0/24")
+    ap.add_argument("--learn-quiet", type=int, metavar="MS",
+                    help="learning mode, with this write quarantine")
     sub = ap.add_subparsers(dest="cmd", required=True)
     sub.add_parser("serve")
     sub.add_parser("gets")

@@ -10,9 +10,11 @@
 #   TEST   NAME or NAME@MODE: runs tests/net/test_NAME.sh, with
 #          XKV_NET_MODE=MODE (native or generic) if given. Default:
 #          lifecycle serve serve@generic coherence coherence@generic
+#          learn learn@generic
 #
 # Needs build/xkv, build/xkvd and build/tests/net/xdp_pass
-# ("make -f mk/loader.mk test-net" builds them and runs this). Each
+# ("make -f mk/loader.mk test-net" builds them and runs this); learn
+# needs Debian's memcached (skipped without it). Each
 # script is bounded by XKV_T_NET seconds (default 300).
 set -euo pipefail
 
@@ -26,7 +28,8 @@ if [ "${1:-}" = "-v" ]; then
 fi
 TESTS=("$@")
 if [ ${#TESTS[@]} = 0 ]; then
-	TESTS=(lifecycle serve serve@generic coherence coherence@generic)
+	TESTS=(lifecycle serve serve@generic coherence coherence@generic
+		learn learn@generic)
 fi
 
 passed=0

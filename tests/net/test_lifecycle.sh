@@ -241,8 +241,8 @@ s.sendall(b"version\r\n"); assert s.recv(100).startswith(b"VERSION")'
 tap_plan 20
 setup_pair
 check "xkv and every subcommand have --help" help_works
-check "up --backend memcached is refused and changes nothing" \
-	up_refused "learning mode" --backend memcached
+check "up --learn-ttl without --backend memcached is refused, changes nothing" \
+	up_refused "with --backend memcached only" --learn-ttl 500
 check "up --cache-slots 1000 is refused and changes nothing" \
 	up_refused "power of two" --cache-slots 1000
 check "up on a taken port is refused and changes nothing" port_taken
