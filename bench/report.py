@@ -6,9 +6,11 @@
 
 WORKDIR holds compare's raw results: meta.json (machine, settings,
 commands), runs.jsonl (one xkv-bench run per line, with the hot tier's
-counters before and after), memory.jsonl (bench/fill.py), xdpcost.json
-and hotsim.jsonl. Prints the comparison table (medians over the rounds,
-ratios against memcached) and the targets of issue 5 on stdout.
+counters before and after), memory.jsonl (bench/fill.py), xdpcost.json,
+hotsim.jsonl and, from a full run, vm.jsonl (bench/vmbench.sh: xkv.ko and
+xkvd in a qemu TCG guest) or vm-skip.txt (why not). Prints the comparison
+table (medians over the rounds, ratios against memcached) and the targets
+of issue 5 on stdout.
 
   --check      exit 1 unless every configuration has a run that completed
                with every value verified (learning mode may be "not
@@ -365,6 +367,56 @@ def targets(meta, rows, mem, cost, hot):
     return out
 
 
+VM_TITLE = ("xkv.ko vs xkvd in a VM (measured under emulation: qemu TCG, "
+            "not comparable with the host figures)")
+VM_ANCHOR = ("xkvko-vs-xkvd-in-a-vm-measured-under-emulation-qemu-tcg-"
+             "not-comparable-with-the-host-figures")
+
+
+def load_vm(work):
+    """bench/vmbench.sh's runs, keyed (server, proto), and why not."""
+    runs = load_lines(os.path.join(work, "vm.jsonl"))
+    skip = None
+    p = os.path.join(work, "vm-skip.txt")
+    if os.path.exists(p):
+        with open(p) as f:
+            skip = f.read().strip()
+    return runs, skip
+
+
+def vm_ok(run):
+    b = run.get("bench") if run else None
+    return (run is not None and run.get("rc") == 0 and b is not None and
+            b.get("bad_values") == 0 and b.get("proto_errors") == 0 and
+            b.get("gets", 0) > 0)
+
+
+def vm_table(vm):
+    by = {(r.get("server"), r.get("proto")): r for r in vm}
+    out = [
+        "| proto | xkv.ko GET/s | xkvd GET/s | xkv.ko / xkvd "
+        "| p50 us xkv.ko / xkvd | p99 us xkv.ko / xkvd |",
+        "|---|---:|---:|---:|---|---|",
+    ]
+    for p in ("tcp", "udp"):
+        k, d = by.get(("xkv.ko", p)), by.get(("xkvd", p))
+        cells = []
+        for r in (k, d):
+            cells.append(fmt(r["bench"]["ops_per_sec"]) if vm_ok(r) else
+                         "failed (exit %s)" % (r or {}).get("rc", "-"))
+        rt = None
+        if vm_ok(k) and vm_ok(d):
+            rt = ratio(k["bench"]["ops_per_sec"], d["bench"]["ops_per_sec"])
+        lat = []
+        for q in ("p50", "p99"):
+            lat.append(" / ".join(
+                fmt(r["bench"]["latency_us"][q], "%.0f") if vm_ok(r)
+                else "-" for r in (k, d)))
+        out.append("| %s | %s | %s | %s | %s | %s |" % (
+            p, cells[0], cells[1], fmt(rt, "%.2fx"), lat[0], lat[1]))
+    return out
+
+
 def targets_table(tg):
     out = ["| target | measured | |", "|---|---|---|"]
     for t, m, ok in tg:
@@ -403,7 +455,7 @@ def plot_data(path, rows):
                 ct))
 
 
-def markdown(meta, rows, mem, cost, hot, tg, bg):
+def markdown(meta, rows, mem, cost, hot, tg, bg, vm=None, vm_skip=None):
     m = meta
     cmds = m.get("commands", {})
     L = []
@@ -502,10 +554,34 @@ def markdown(meta, rows, mem, cost, hot, tg, bg):
     L.append("")
     L.append("## The module (xkv.ko)")
     L.append("")
-    L.append("Not measured here: this machine's kernel cannot load "
-             "modules, and the only place it runs (a qemu TCG guest) "
-             "measures the emulator, not the module.")
+    if vm:
+        L.append("Not measured on this machine, whose kernel cannot load "
+                 "modules: see [xkv.ko vs xkvd in a VM](#%s) below, "
+                 "measured under emulation." % VM_ANCHOR)
+    else:
+        L.append("Not measured here: this machine's kernel cannot load "
+                 "modules, and the VM run (the only place it runs) did "
+                 "not happen: %s." % (vm_skip or "no result"))
     L.append("")
+    if vm:
+        L.append("## " + VM_TITLE)
+        L.append("")
+        L.append("Inside a qemu TCG guest (%s, %s vCPUs, no KVM), on "
+                 "127.0.0.1: the same client shape as above with %d keys, "
+                 "one run of %s s each after a 1 s warm-up, every value "
+                 "checked; TCP preloads every key, UDP then reads them. "
+                 "Both servers with 2 threads, in the same guest, one "
+                 "after the other. The emulator is most of the cost of "
+                 "every GET and single runs are noisy: only the module/xkvd "
+                 "ratio means anything, and only roughly." % (
+                     vm[0].get("guest_kernel") or "?",
+                     vm[0].get("guest_cpus") or "?",
+                     vm[0]["bench"]["keys"] if vm[0].get("bench") else 0,
+                     vm[0]["bench"]["duration_s"] if vm[0].get("bench")
+                     else "?"))
+        L.append("")
+        L.extend(vm_table(vm))
+        L.append("")
     L.append("## Noise")
     L.append("")
     L.append("Spread over the rounds (+-%: half the min-max range over the "
@@ -531,7 +607,8 @@ def markdown(meta, rows, mem, cost, hot, tg, bg):
     L.append("")
     L.append("```")
     for k in ("client", "memcached", "xkvd", "xkvd+xdp", "xkvd+xdp-all",
-              "memcached+learn", "floor", "xdpcost", "hotsim", "memory"):
+              "memcached+learn", "floor", "xdpcost", "hotsim", "memory",
+              "vm"):
         if k in cmds:
             L.append("%-16s %s" % (k + ":", cmds[k]))
     L.append("```")
@@ -577,10 +654,19 @@ def main():
     print("\n".join(memory_table(mem)))
     print()
     print("\n".join(hot_table(meta, rows, hot)))
+    vm, vm_skip = load_vm(a.work)
+    if vm:
+        print()
+        print(VM_TITLE + ":")
+        print("\n".join(vm_table(vm)))
+    elif vm_skip:
+        print()
+        print("xkv.ko in a VM: skipped: " + vm_skip)
     if a.md:
         with open(a.md, "w") as f:
             bg = load_lines(os.path.join(a.work, "background.jsonl"))
-            f.write(markdown(meta, rows, mem, cost, hot, tg, bg))
+            f.write(markdown(meta, rows, mem, cost, hot, tg, bg,
+                             *load_vm(a.work)))
     if a.plot_data:
         plot_data(a.plot_data, rows)
     if a.check:

@@ -12,6 +12,8 @@
 #                                fixtures, and "xkv up lo --backend
 #                                module" with the hot cache handed to the
 #                                module through /dev/xkv
+#   make -f mk/kmod.mk vmbench   bench/vmbench.sh: xkv.ko against xkvd
+#                                in the same guest (GET/s under TCG)
 #   make -f mk/kmod.mk kmod-clean
 #
 # Variables:
@@ -64,7 +66,7 @@ VM_CFLAGS := -static -O2 -Wall -Wextra
 # lacks: glibc, static
 VM_HOT_CC ?= gcc
 
-.PHONY: kmod kmod-clean vmtest vm-kernel
+.PHONY: kmod kmod-clean vmtest vm-kernel vmbench
 
 kmod:
 	@mkdir -p $(KMOD_TREE)
@@ -124,3 +126,7 @@ vmtest: vm-kernel $(VM_PROTOTEST) $(VM_LOAD) $(VM_HOT)
 	tests/vm/run.sh -k $(VM_KERNEL) -m $(KMOD_KO) -p $(VM_PROTOTEST) \
 		-l $(VM_LOAD) -x $(VM_TEST_XDP) -L $(VM_LOADER) -H $(VM_HOT) \
 		-o $(VM_DIR) -t $(VM_TIMEOUT) $(VM_ARGS)
+
+# builds what it needs itself (kernel, module, static xkv-bench and xkvd)
+vmbench:
+	BUILD=$(BUILD) bench/vmbench.sh

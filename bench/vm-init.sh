@@ -1,0 +1,115 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# vm-init.sh - /init of bench/vmbench.sh's initramfs (busybox sh, no bash).
+#
+# Inside the guest, on 127.0.0.1 port 11211, static xkv-bench measures
+#   xkv.ko   insmod /xkv.ko tcp_port=11211 udp_port=11211 threads=N
+#   xkvd     /bin/xkvd -l 127.0.0.1 -p 11211 -U 11211 -t N
+# each over TCP (preloading every key first) then UDP (keys already there),
+# with the settings of /bench.conf (written by vmbench.sh). Every run
+# prints one line on the console:
+#   XKV-VMBENCH {"server": ..., "proto": ..., "rc": N, "bench": {...}}
+# with xkv-bench's own JSON (null when it printed none); the last line is
+# "XKV-VMBENCH-END failed=N", after which the VM powers off.
+
+PATH=/bin
+export PATH
+
+/bin/busybox mkdir -p /proc /sys /dev /tmp
+/bin/busybox --install -s /bin
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+mount -t devtmpfs dev /dev 2>/dev/null
+mount -t tmpfs tmp /tmp
+[ -c /dev/console ] && exec </dev/console >/dev/console 2>&1
+ip link set lo up
+
+# DURATION WARMUP KEYS THREADS MEM_MB
+# shellcheck source=/dev/null
+. /bench.conf
+
+PORT=11211
+# 11211 = 0x2BCB
+HEXPORT=2BCB
+CLIENT="-t 1 -c 4 -w 4 -k $KEYS -K 16 -v 32 -r 1:0 -z 0.99"
+T_RUN=$((DURATION + WARMUP + 120))
+FAILED=0
+
+say() {
+	echo "xkv-vmbench: $*"
+}
+
+# listening: TCP in LISTEN and a UDP socket bound on PORT (IPv4 or, for
+# "any", IPv6)
+listening() {
+	grep -q ":$HEXPORT [0-9A-F:]* 0A" /proc/net/tcp /proc/net/tcp6 &&
+		grep -q ":$HEXPORT " /proc/net/udp /proc/net/udp6
+}
+
+wait_listen() {	# wait_listen WHAT
+	i=0
+	while ! listening; do
+		i=$((i + 1))
+		if [ $i -ge 100 ]; then
+			say "FAIL: $1 does not listen on $PORT"
+			FAILED=$((FAILED + 1))
+			return 1
+		fi
+		sleep 0.1
+	done
+	return 0
+}
+
+run() {	# run SERVER PROTO XKV-BENCH-ARGS...
+	srv=$1
+	proto=$2
+	shift 2
+	# shellcheck disable=SC2086
+	timeout $T_RUN xkv-bench -s 127.0.0.1 -p $PORT "$@" $CLIENT \
+		-W "$WARMUP" -d "$DURATION" -j >/tmp/run.json 2>/tmp/run.err
+	rc=$?
+	json=$(tr -d '\n' </tmp/run.json)
+	[ -n "$json" ] || json=null
+	echo "XKV-VMBENCH {\"server\": \"$srv\", \"proto\": \"$proto\"," \
+		"\"rc\": $rc, \"bench\": $json}"
+	if [ $rc -ne 0 ]; then
+		sed 's/^/xkv-vmbench: /' /tmp/run.err
+		FAILED=$((FAILED + 1))
+	fi
+}
+
+# both protocols: TCP preloads every key, UDP reads them
+both() {	# both SERVER
+	run "$1" tcp -T
+	run "$1" udp -U -n -o 1000
+}
+
+echo
+say "kernel $(uname -r), $(nproc) CPUs, ${DURATION} s runs"
+
+if insmod /xkv.ko tcp_port=$PORT udp_port=$PORT threads="$THREADS" \
+	memory_limit="$MEM_MB"; then
+	wait_listen xkv.ko && both xkv.ko
+	if ! timeout 30 rmmod xkv; then
+		say "FAIL: rmmod xkv"
+		FAILED=$((FAILED + 1))
+	fi
+else
+	say "FAIL: insmod xkv.ko"
+	FAILED=$((FAILED + 1))
+fi
+
+xkvd -l 127.0.0.1 -p $PORT -U $PORT -t "$THREADS" -m "$MEM_MB" \
+	>/tmp/xkvd.log 2>&1 &
+XKVD=$!
+if wait_listen xkvd; then
+	both xkvd
+fi
+kill -TERM $XKVD 2>/dev/null
+wait $XKVD
+sed 's/^/xkv-vmbench: xkvd: /' /tmp/xkvd.log
+
+echo "XKV-VMBENCH-END failed=$FAILED"
+sync
+poweroff -f
