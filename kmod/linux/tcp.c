@@ -14,7 +14,7 @@
  * the socket has room again (WSPACE) and the client has taken its replies.
  * What the session left is a backlog offered again once the output has
  * drained, or a partial line kept for more bytes. The read buffer grows
- * for long multi-key "get" lines up to XKV_RBUF_MAX and shrinks back.
+ * for long multi-key "get" lines up to XKV_INBUF_MAX and shrinks back.
  *
  * A connection closes after its output is flushed when the session says
  * so (quit, an overlong line, a fatal error) or the client closed its
@@ -69,7 +69,7 @@ static void xkv_conn_free(struct xkv_xprt *x)
 
 	WARN_ON_ONCE(x->sock || c->listed);
 	xkv_sess_free(c->sess);
-	os_free(c->rbuf);
+	xkv_inbuf_release(&c->in);
 	xkv_store_conn_closed(srv->st);
 	kmem_cache_free(srv->conn_cache, c);
 	if (atomic_dec_and_test(&srv->nconns))
@@ -156,88 +156,20 @@ static int xkv_conn_flush(struct xkv_conn *c, struct xkv_worker *w)
 	return 0;
 }
 
-/* Replace the read buffer by one of @cap bytes, keeping its contents. */
-static int xkv_conn_rbuf_resize(struct xkv_conn *c, size_t cap)
-{
-	char *p = os_zalloc(cap);
-
-	if (!p)
-		return -ENOMEM;
-	memcpy(p, c->rbuf, c->rlen);
-	os_free(c->rbuf);
-	c->rbuf = p;
-	c->rcap = cap;
-	return 0;
-}
-
-/* Make room to read into; grow only while a line is longer than it. */
-static int xkv_conn_rbuf_room(struct xkv_conn *c)
-{
-	if (c->rlen < c->rcap)
-		return 0;
-	if (c->rcap >= XKV_RBUF_MAX)
-		return -EMSGSIZE;
-	return xkv_conn_rbuf_resize(c,
-				    min_t(size_t, c->rcap * 2, XKV_RBUF_MAX));
-}
-
-/* Drop @used bytes from the front, and a big buffer once not needed. */
-static void xkv_conn_rbuf_compact(struct xkv_conn *c, size_t used)
-{
-	if (used) {
-		c->rlen -= used;
-		memmove(c->rbuf, c->rbuf + used, c->rlen);
-	}
-	if (c->rcap > XKV_RBUF_INIT && c->rlen <= XKV_RBUF_INIT / 2)
-		xkv_conn_rbuf_resize(c, XKV_RBUF_INIT);
-}
-
-/*
- * A partial line the session declined is offered again only once it may
- * be complete, or has doubled, or crossed XKV_LINE_MAX (where the session
- * may judge it too long), or fills the buffer.
- */
-static bool xkv_conn_partial_due(struct xkv_conn *c)
-{
-	size_t seen = c->stall_len;
-
-	if (!seen)
-		return true;
-	if (memchr(c->rbuf + seen, '\n', c->rlen - seen))
-		return true;
-	return c->rlen >= 2 * seen || c->rlen == c->rcap ||
-	       (seen <= XKV_LINE_MAX && c->rlen > XKV_LINE_MAX);
-}
-
-/* Offer buffered input to the session (see the top of this file). */
+/* Offer buffered input to the session (kmod/core/inbuf.h). */
 static void xkv_conn_feed(struct xkv_conn *c, struct xkv_worker *w)
 {
-	size_t used;
-
-	c->backlog = false;
-	if (!c->rlen || !xkv_conn_partial_due(c))
-		return;
-	c->stall_len = 0;
 	/* a stats slot has one writer: the worker serving us right now */
 	xkv_sess_set_stats(c->sess, w->stats);
-	used = xkv_sess_input(c->sess, c->rbuf, c->rlen);
-	if (used > c->rlen)
-		used = c->rlen;
-	if (used < c->rlen && !xkv_conn_closing(c)) {
-		if (xkv_buf_pending(xkv_sess_out(c->sess)) > XKV_SESS_OUT_HIGH)
-			c->backlog = true;
-		else
-			c->stall_len = c->rlen - used;
-	}
-	xkv_conn_rbuf_compact(c, used);
+	xkv_inbuf_feed(&c->in, c->sess);
 }
 
 /* Read what the socket has into the free end of the read buffer. */
 static int xkv_conn_read(struct xkv_conn *c)
 {
 	struct kvec iov = {
-		.iov_base = c->rbuf + c->rlen,
-		.iov_len = c->rcap - c->rlen,
+		.iov_base = xkv_inbuf_tail(&c->in),
+		.iov_len = xkv_inbuf_space(&c->in),
 	};
 	struct msghdr msg = { .msg_flags = MSG_DONTWAIT };
 
@@ -263,7 +195,7 @@ static int xkv_conn_pump(struct xkv_conn *c, struct xkv_worker *w)
 			return err;
 		if (xkv_buf_pending(out) > XKV_SESS_OUT_HIGH)
 			break;
-		if (c->backlog) {
+		if (c->in.backlog) {
 			xkv_conn_feed(c, w);
 			continue;
 		}
@@ -274,7 +206,7 @@ static int xkv_conn_pump(struct xkv_conn *c, struct xkv_worker *w)
 			set_bit(XKV_XF_DATA, &x->flags);
 			break;
 		}
-		err = xkv_conn_rbuf_room(c);
+		err = xkv_inbuf_room(&c->in);
 		if (err)
 			return err;
 
@@ -290,14 +222,14 @@ static int xkv_conn_pump(struct xkv_conn *c, struct xkv_worker *w)
 			continue;
 		}
 		w->stats->bytes_read += n;
-		c->rlen += n;
+		xkv_inbuf_added(&c->in, n);
 		xkv_conn_feed(c, w);
 	}
 
 	if (!xkv_buf_pending(out)) {
 		if (xkv_conn_closing(c))
 			return XKV_CONN_DONE_CLOSING;
-		if (c->eof && !c->backlog)
+		if (c->eof && !c->in.backlog)
 			return XKV_CONN_DONE_EOF;
 	}
 	/* wait for room to send; read meanwhile only below the limit */
@@ -351,15 +283,13 @@ static int xkv_conn_new(struct xkv_server *srv, struct socket *sock)
 		return -ENOMEM;
 	xkv_xprt_init(&c->xprt, srv, &xkv_conn_ops, sock);
 	INIT_LIST_HEAD(&c->node);
-	c->rcap = XKV_RBUF_INIT;
-	c->rbuf = os_zalloc(c->rcap);
-	if (!c->rbuf)
+	if (xkv_inbuf_init(&c->in))
 		goto free_conn;
 	/* xkv_conn_feed() points it at the serving worker's slot */
 	c->sess = xkv_sess_new(srv->st, xkv_store_stats_slot(srv->st, 0),
 			       false);
 	if (!c->sess)
-		goto free_rbuf;
+		goto free_inbuf;
 	kernel_getpeername(sock, (struct sockaddr *)&c->peer);
 
 	/* replies are written whole; do not hold their tails back */
@@ -384,8 +314,8 @@ static int xkv_conn_new(struct xkv_server *srv, struct socket *sock)
 
 free_sess:
 	xkv_sess_free(c->sess);
-free_rbuf:
-	os_free(c->rbuf);
+free_inbuf:
+	xkv_inbuf_release(&c->in);
 free_conn:
 	kmem_cache_free(srv->conn_cache, c);
 	return err;

@@ -52,6 +52,7 @@
 #include <linux/spinlock.h>
 #include <linux/wait.h>
 
+#include "inbuf.h"
 #include "session.h"
 #include "store.h"
 #include "udp.h"
@@ -65,10 +66,6 @@
 #define XKV_CHUNK_MIN_MAX (1024u * 1024)
 #define XKV_GROWTH_X100_MAX 10000u
 
-/* first size of a connection's read buffer, and the size it shrinks to */
-#define XKV_RBUF_INIT (16 * 1024)
-/* the longest line a session may need to see, plus room to see it end */
-#define XKV_RBUF_MAX (XKV_MULTIGET_LINE_MAX + XKV_LINE_MAX)
 /* a UDP request must fit one datagram; this holds the largest one */
 #define XKV_UDP_RX_SIZE 65536
 /* datagrams a worker takes per turn (as xkvd's recvmmsg batch) */
@@ -144,12 +141,8 @@ struct xkv_xprt {
  * @node:      entry on srv->conns (while it holds the list reference)
  * @listed:    on srv->conns
  * @sess:      protocol session
- * @rbuf:      bytes received and not yet used by the session
- * @rlen:      bytes in @rbuf
- * @rcap:      size of @rbuf
- * @stall_len: @rlen when the session last declined a partial line
+ * @in:        bytes received and not yet used by the session
  * @eof:       the client closed its side; flush and close
- * @backlog:   @rbuf may hold complete commands not yet offered
  * @peer:      client address, for verbose logs
  */
 struct xkv_conn {
@@ -157,12 +150,8 @@ struct xkv_conn {
 	struct list_head node;
 	bool listed;
 	struct xkv_sess *sess;
-	char *rbuf;
-	size_t rlen;
-	size_t rcap;
-	size_t stall_len;
+	struct xkv_inbuf in;
 	bool eof;
-	bool backlog;
 	struct sockaddr_storage peer;
 };
 

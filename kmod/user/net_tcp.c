@@ -10,7 +10,7 @@
  * replies, so a pipeline of "get"s for big items cannot make the output
  * grow without bound. Unused bytes (a partial line, or the commands held
  * back) are moved to the front of the buffer, which grows for long
- * multi-key "get" lines up to XKVD_RBUF_MAX and shrinks back afterwards.
+ * multi-key "get" lines up to XKV_INBUF_MAX and shrinks back afterwards.
  *
  * A connection closes after its output is flushed when the session says so
  * (quit, an overlong line, a fatal error) or the client closed its side; at
@@ -63,7 +63,7 @@ void xkvd_conn_close(struct xkvd_conn *c)
 
 	close(c->fd);
 	xkv_sess_free(c->sess);
-	free(c->rbuf);
+	xkv_inbuf_release(&c->in);
 	xkv_store_conn_closed(w->srv->st);
 	free(c);
 }
@@ -129,96 +129,6 @@ static int conn_flush(struct xkvd_conn *c)
 	return 0;
 }
 
-/* Make room to read into; grow only while a line is longer than it. */
-static int conn_rbuf_room(struct xkvd_conn *c)
-{
-	size_t cap;
-	char *p;
-
-	if (c->rlen < c->rcap)
-		return 0;
-	if (c->rcap >= XKVD_RBUF_MAX)
-		return -EMSGSIZE;
-	cap = c->rcap * 2;
-	if (cap > XKVD_RBUF_MAX)
-		cap = XKVD_RBUF_MAX;
-	p = realloc(c->rbuf, cap);
-	if (!p)
-		return -ENOMEM;
-	c->rbuf = p;
-	c->rcap = cap;
-	return 0;
-}
-
-/* Drop @used bytes from the front, and a big buffer once it is not needed. */
-static void conn_rbuf_compact(struct xkvd_conn *c, size_t used)
-{
-	char *p;
-
-	if (used) {
-		c->rlen -= used;
-		memmove(c->rbuf, c->rbuf + used, c->rlen);
-	}
-	if (c->rcap > XKVD_RBUF_INIT && c->rlen <= XKVD_RBUF_INIT / 2) {
-		p = realloc(c->rbuf, XKVD_RBUF_INIT);
-		if (p) {
-			c->rbuf = p;
-			c->rcap = XKVD_RBUF_INIT;
-		}
-	}
-}
-
-static bool crossed(size_t before, size_t now, size_t limit)
-{
-	return before <= limit && now > limit;
-}
-
-/*
- * A partial line the session declined is offered again only once it may
- * be complete, or has doubled, or fills the buffer, or has crossed one of
- * the lengths where the session judges a line too long. A long "get" line
- * arriving in small segments is so scanned a few times, not once per
- * segment.
- */
-static bool conn_partial_due(struct xkvd_conn *c)
-{
-	size_t seen = c->stall_len;
-
-	if (!seen)
-		return true;
-	if (memchr(c->rbuf + seen, '\n', c->rlen - seen))
-		return true;
-	return c->rlen >= 2 * seen || c->rlen == c->rcap ||
-	       crossed(seen, c->rlen, XKV_LINE_MAX) ||
-	       crossed(seen, c->rlen, XKV_MULTIGET_LINE_MAX);
-}
-
-/*
- * Offer buffered input to the session. It stops at a command boundary
- * once more than XKV_SESS_OUT_HIGH bytes of output wait; what it left is
- * then a backlog to offer again when the output has drained, even if no
- * new bytes come. Otherwise what it left is a partial line.
- */
-static void conn_feed(struct xkvd_conn *c)
-{
-	size_t used;
-
-	c->backlog = false;
-	if (!c->rlen || !conn_partial_due(c))
-		return;
-	c->stall_len = 0;
-	used = xkv_sess_input(c->sess, c->rbuf, c->rlen);
-	if (used > c->rlen)
-		used = c->rlen;
-	if (used < c->rlen && !conn_closing(c)) {
-		if (xkv_buf_pending(xkv_sess_out(c->sess)) > XKV_SESS_OUT_HIGH)
-			c->backlog = true;
-		else
-			c->stall_len = c->rlen - used;
-	}
-	conn_rbuf_compact(c, used);
-}
-
 /*
  * Move bytes both ways until the socket or the back-pressure limit stops
  * us. Return: CONN_OPEN, CONN_DONE_* when the connection should close
@@ -237,17 +147,18 @@ static int conn_pump(struct xkvd_conn *c, bool readable)
 			return err;
 		if (xkv_buf_pending(out) > XKV_SESS_OUT_HIGH)
 			break;
-		if (c->backlog) {
-			conn_feed(c);
+		if (c->in.backlog) {
+			xkv_inbuf_feed(&c->in, c->sess);
 			continue;
 		}
 		if (conn_closing(c) || c->eof || !readable ||
 		    reads >= READ_BUDGET)
 			break;
-		err = conn_rbuf_room(c);
+		err = xkv_inbuf_room(&c->in);
 		if (err)
 			return err;
-		n = read(c->fd, c->rbuf + c->rlen, c->rcap - c->rlen);
+		n = read(c->fd, xkv_inbuf_tail(&c->in),
+			 xkv_inbuf_space(&c->in));
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -261,14 +172,14 @@ static int conn_pump(struct xkvd_conn *c, bool readable)
 			continue;
 		}
 		c->w->stats->bytes_read += (u64)n;
-		c->rlen += (size_t)n;
-		conn_feed(c);
+		xkv_inbuf_added(&c->in, (size_t)n);
+		xkv_inbuf_feed(&c->in, c->sess);
 	}
 
 	if (!xkv_buf_pending(out)) {
 		if (conn_closing(c))
 			return CONN_DONE_CLOSING;
-		if (c->eof && !c->backlog)
+		if (c->eof && !c->in.backlog)
 			return CONN_DONE_EOF;
 	}
 	if (!c->eof && !conn_closing(c) &&
@@ -336,13 +247,11 @@ int xkvd_conn_new(struct xkvd_worker *w, int fd)
 	c->ev.kind = XKVD_EV_CONN;
 	c->fd = fd;
 	c->w = w;
-	c->rcap = XKVD_RBUF_INIT;
-	c->rbuf = malloc(c->rcap);
-	if (!c->rbuf)
+	if (xkv_inbuf_init(&c->in))
 		goto free_conn;
 	c->sess = xkv_sess_new(w->srv->st, w->stats, false);
 	if (!c->sess)
-		goto free_rbuf;
+		goto free_inbuf;
 
 	/* replies are written whole; do not hold their tails back */
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
@@ -371,8 +280,8 @@ int xkvd_conn_new(struct xkvd_worker *w, int fd)
 
 free_sess:
 	xkv_sess_free(c->sess);
-free_rbuf:
-	free(c->rbuf);
+free_inbuf:
+	xkv_inbuf_release(&c->in);
 free_conn:
 	free(c);
 	return err;

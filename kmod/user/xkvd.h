@@ -22,17 +22,13 @@
 #include <sys/socket.h>
 #include <sys/uio.h>
 
+#include "inbuf.h"
 #include "session.h"
 #include "store.h"
 
 /* sysexits.h values, for exit statuses memcached users already know */
 #define XKVD_EX_USAGE 64
 #define XKVD_EX_OSERR 71
-
-/* first size of a connection's read buffer, and the size it shrinks to */
-#define XKVD_RBUF_INIT (16 * 1024)
-/* the longest line the session may need to see, plus room to see it end */
-#define XKVD_RBUF_MAX (XKV_MULTIGET_LINE_MAX + XKV_LINE_MAX)
 
 /* a UDP request must fit one datagram; this holds the largest one */
 #define XKVD_UDP_RX_SIZE 65536
@@ -65,13 +61,9 @@ struct xkvd_worker;
  * @fd:        the socket
  * @w:         owning worker
  * @sess:      protocol session
- * @rbuf:      bytes received and not yet used by the session
- * @rlen:      bytes in @rbuf
- * @rcap:      size of @rbuf
- * @stall_len: @rlen when the session last declined a partial line; 0 if not
+ * @in:        bytes received and not yet used by the session
  * @events:    the epoll interest set currently registered
  * @eof:       the client closed its side; flush and close
- * @backlog:   @rbuf may hold complete commands not yet offered
  * @prev:      worker's connection list
  * @next:      worker's connection list
  * @peer:      printable client address, for -vv logs
@@ -81,13 +73,9 @@ struct xkvd_conn {
 	int fd;
 	struct xkvd_worker *w;
 	struct xkv_sess *sess;
-	char *rbuf;
-	size_t rlen;
-	size_t rcap;
-	size_t stall_len;
+	struct xkv_inbuf in;
 	u32 events;
 	bool eof;
-	bool backlog;
 	struct xkvd_conn *prev;
 	struct xkvd_conn *next;
 	char peer[INET6_ADDRSTRLEN + 16];
