@@ -84,22 +84,9 @@ prepare() {
 	"$MAKE" -s -f mk/bench.mk bench-tools BUILD="$BUILD" >&2
 }
 
-port_busy() {
-	ss -Htuan 2>/dev/null | awk '{print $5}' | grep -Eq "[:.]$1\$"
-}
-
-pick_port() {
-	local i p
-
-	for ((i = 0; i < 100; i++)); do
-		p=$((20000 + (RANDOM * 32768 + RANDOM) % 30000))
-		port_busy "$p" || {
-			echo "$p"
-			return 0
-		}
-	done
-	return 1
-}
+# port_busy PORT, pick_port
+# shellcheck source=scripts/ports.sh
+source scripts/ports.sh
 
 # start_server NAME BINARY: sets SRV_PORT; the server is stopped on exit
 start_server() {

@@ -356,13 +356,9 @@ kill_wait() {	# kill_wait PID
 	return "$rc"
 }
 
-port_busy() {	# port_busy PORT: is anything bound to it (TCP or UDP)?
-	if command -v ss >/dev/null; then
-		ss -Htuan 2>/dev/null | awk '{print $5}' | grep -Eq "[:.]$1\$"
-	else
-		(exec 3<>"/dev/tcp/$HOST/$1") 2>/dev/null
-	fi
-}
+# port_busy PORT, pick_port
+# shellcheck source=scripts/ports.sh
+source scripts/ports.sh
 
 # Is a TCP socket listening on PORT? ss sees it without connecting, so the
 # server's connection counters stay untouched.
@@ -372,18 +368,6 @@ listening() {	# listening PORT
 	else
 		(exec 3<>"/dev/tcp/$HOST/$1") 2>/dev/null
 	fi
-}
-
-pick_port() {
-	local i p
-	for ((i = 0; i < 100; i++)); do
-		p=$((20000 + (RANDOM * 32768 + RANDOM) % 30000))
-		port_busy "$p" || {
-			echo "$p"
-			return 0
-		}
-	done
-	return 1
 }
 
 # Start xkvd ($SRV_BIN, default build/xkvd) on a free port; sets SRV_PID
