@@ -131,7 +131,8 @@ static bool slot_fill(struct xkv_store *st, struct xkv_hot *h,
 	return true;
 }
 
-void do_hot_changed(struct xkv_store *st, struct xkv_item *it)
+/* rewrite (@fill) or empty the slot holding @it's key, if one does */
+static void hot_update(struct xkv_store *st, struct xkv_item *it, bool fill)
 {
 	struct xkv_hot *h = st->hot;
 	struct xkv_slot *sl = slot_find(h, xkv_item_key(it), it->nkey);
@@ -140,23 +141,23 @@ void do_hot_changed(struct xkv_store *st, struct xkv_item *it)
 	if (!sl)
 		return;
 	s = slot_lock(sl);
-	if (slot_has_key(sl, xkv_item_key(it), it->nkey))
-		slot_fill(st, h, sl, it);
+	if (slot_has_key(sl, xkv_item_key(it), it->nkey)) {
+		if (fill)
+			slot_fill(st, h, sl, it);
+		else
+			sl->key_len = 0;
+	}
 	slot_unlock(sl, s, true);
+}
+
+void do_hot_changed(struct xkv_store *st, struct xkv_item *it)
+{
+	hot_update(st, it, true);
 }
 
 void do_hot_removed(struct xkv_store *st, struct xkv_item *it)
 {
-	struct xkv_hot *h = st->hot;
-	struct xkv_slot *sl = slot_find(h, xkv_item_key(it), it->nkey);
-	u32 s;
-
-	if (!sl)
-		return;
-	s = slot_lock(sl);
-	if (slot_has_key(sl, xkv_item_key(it), it->nkey))
-		sl->key_len = 0;
-	slot_unlock(sl, s, true);
+	hot_update(st, it, false);
 }
 
 /* ---- admission: a count-min sketch with periodic halving ---- */

@@ -409,11 +409,6 @@ enum xkv_res xkv_item_delete(struct xkv_store *st, const char *key,
 	return it ? XKV_DELETED : XKV_NOT_FOUND;
 }
 
-void xkv_item_unlink_key(struct xkv_store *st, const char *key, size_t nkey)
-{
-	xkv_item_delete(st, key, nkey);
-}
-
 enum xkv_res xkv_item_arith(struct xkv_store *st, const char *key,
 			    size_t nkey, bool incr, u64 delta, char *res,
 			    size_t *nres)

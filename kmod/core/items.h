@@ -124,14 +124,6 @@ enum xkv_res xkv_item_delete(struct xkv_store *st, const char *key,
 			     size_t nkey);
 
 /**
- * xkv_item_unlink_key() - drop a key if present (after a failed set).
- * @st:   store
- * @key:  key bytes
- * @nkey: key length
- */
-void xkv_item_unlink_key(struct xkv_store *st, const char *key, size_t nkey);
-
-/**
  * xkv_item_arith() - incr or decr a decimal value.
  * @st:    store
  * @key:   key bytes

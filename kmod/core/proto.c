@@ -256,7 +256,7 @@ static void process_update(struct xkv_sess *s, const struct tok *t, u32 nt,
 		}
 		/* a failed set must not leave the old value readable */
 		if (op == XKV_OP_SET)
-			xkv_item_unlink_key(s->st, t[1].p, t[1].n);
+			xkv_item_delete(s->st, t[1].p, t[1].n);
 		s->swallow = (u64)vlen + 2;
 		s->state = SESS_SWALLOW;
 		return;
