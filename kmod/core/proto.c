@@ -468,10 +468,14 @@ static void process_stats(struct xkv_sess *s, const struct tok *t, u32 nt)
 static void process_verbosity(struct xkv_sess *s, const struct tok *t,
 			      u32 nt)
 {
-	u64 level = 0;
+	u64 level;
 
 	s->noreply = want_noreply(t, nt);
-	xkv_parse_u64(t[1].p, t[1].n, &level);
+	/* memcached 1.6 (64-bit): safe_strtoul() or a client error */
+	if (!xkv_parse_u64(t[1].p, t[1].n, &level)) {
+		reply(s, "CLIENT_ERROR bad command line format");
+		return;
+	}
 	OS_WRITE_ONCE(s->st->set.verbose, level > 2 ? 2 : (int)level);
 	reply(s, "OK");
 }

@@ -33,6 +33,14 @@ static void t_verbosity(struct conn *c)
 	pt_cmd(c, "verbosity 0 noreply\r\nverbosity 0\r\n", "OK\r\n");
 	pt_cmd(c, "verbosity\r\n", "ERROR\r\n");
 	pt_cmd(c, "verbosity 1 2 3\r\n", "ERROR\r\n");
+	/* memcached 1.6 parses the level with safe_strtoul() */
+	pt_cmd(c, "verbosity invalid\r\n",
+	       "CLIENT_ERROR bad command line format\r\n");
+	pt_cmd(c, "verbosity -1\r\n",
+	       "CLIENT_ERROR bad command line format\r\n");
+	pt_cmd(c, "verbosity 1 2\r\n", "OK\r\n");
+	pt_cmd(c, "verbosity 99999999999\r\n", "OK\r\n");
+	pt_cmd(c, "verbosity noreply\r\nverbosity 0\r\n", "OK\r\n");
 }
 
 static void t_quit(struct conn *c)
