@@ -177,8 +177,9 @@ static int hot_open(struct hot *h)
 		.amp_ratio = 64,	/* xkv up's default budget */
 	};
 	struct xkv_lpm4 pfx = { .prefixlen = 24 };
+	struct xkv_live forever = { .until_ns = ~0ULL };
 	long page = sysconf(_SC_PAGESIZE);
-	__u32 one = 1;
+	__u32 one = 1, zero = 0;
 	int err;
 
 	memset(h, 0, sizeof(*h));
@@ -191,6 +192,10 @@ static int hot_open(struct hot *h)
 		err = xkv__load(h->skel);
 	if (err)
 		return err;
+	/* a backend that never dies: the cost of the lease check is kept */
+	if (bpf_map_update_elem(bpf_map__fd(h->skel->maps.xkv_live), &zero,
+				&forever, BPF_ANY))
+		return -errno;
 	h->prog_fd = bpf_program__fd(h->skel->progs.xkv_xdp);
 	h->stats_fd = bpf_map__fd(h->skel->maps.xkv_stats);
 	h->ncpus = libbpf_num_possible_cpus();

@@ -62,6 +62,15 @@ struct {
 	__type(value, __u32);
 } xkv_allow6 SEC(".maps");
 
+/* the backend's lease: written by the backend, read here */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct xkv_live);
+} xkv_live SEC(".maps");
+
 /* one key of the request: where it is in req[] and its hash */
 struct xkv_key_ref {
 	__u16 off;
@@ -84,6 +93,7 @@ struct xkv_scratch {
 	__be32 daddr[4];	/* our address */
 	__be16 sport;		/* client port */
 	__be16 dport;		/* our port */
+	__u16 ucheck;		/* the request's UDP checksum field, as is */
 	/* the key list parser */
 	__u32 start;		/* req[] offset of the first byte after "get " */
 	__u32 gets;		/* 1 for "gets": print CAS */
@@ -282,6 +292,25 @@ static __always_inline int xkv_key_eq(const __u8 *a, const __u8 *b, __u32 len)
 	return !x;
 }
 
+/* pseudo-headers for the UDP checksum */
+struct xkv_pseudo4 {
+	__be32 saddr;
+	__be32 daddr;
+	__u8 zero;
+	__u8 proto;
+	__be16 len;
+};
+
+struct xkv_pseudo6 {
+	__be32 saddr[4];
+	__be32 daddr[4];
+	__be32 len;
+	__u8 zero[3];
+	__u8 nexthdr;
+};
+
+#define XKV_CSUM_CHUNK 512	/* bpf_csum_diff()'s limit per call */
+
 /* --- headers -------------------------------------------------------------- */
 
 /*
@@ -300,6 +329,48 @@ static __always_inline __u32 xkv_be16(__be16 v)
 
 /* the longest IPv4 header in 32-bit words (IHL 15) */
 #define XKV_IPV4_WORDS_MAX 15
+
+/* the loopback device has this ifindex in every network namespace */
+#define XKV_LOOPBACK_IFINDEX 1
+
+/*
+ * IPv4 addresses the stack drops as martians (RFC 1122 3.2.1.3, RFC
+ * 5735), or that a reply must never go to: source 0/8, 224/4, 240/4 and
+ * 255.255.255.255; destination 0/8 and 240/4 (but the broadcast, a group
+ * address passed as such); 127/8 either way anywhere but on lo.
+ */
+static __always_inline int xkv_martian4(__be32 saddr, __be32 daddr, int lo)
+{
+	__u32 s = bpf_ntohl(saddr) >> 24, d = bpf_ntohl(daddr) >> 24;
+
+	if (!s || s >= 224 || (s == 127 && !lo))
+		return 1;
+	if (!d || (d >= 240 && daddr != 0xffffffff) || (d == 127 && !lo))
+		return 1;
+	return 0;
+}
+
+/*
+ * IPv6 as the stack sees it (RFC 4291): no reply to the unspecified
+ * address, a multicast or an IPv4-mapped source; ::1 either way anywhere
+ * but on lo; nothing sent to the unspecified address.
+ */
+static __always_inline int xkv_martian6(const __be32 *sa, const __be32 *da,
+					int lo)
+{
+	if (*(const __u8 *)sa == 0xff)
+		return 1;
+	if (!sa[0] && !sa[1]) {
+		if (sa[2] == bpf_htonl(0xffff))
+			return 1;
+		if (!sa[2] && (!sa[3] || (sa[3] == bpf_htonl(1) && !lo)))
+			return 1;
+	}
+	if (!da[0] && !da[1] && !da[2] &&
+	    (!da[3] || (da[3] == bpf_htonl(1) && !lo)))
+		return 1;
+	return 0;
+}
 
 /*
  * Parse up to the UDP payload and note what the reply needs in @s.
@@ -395,10 +466,14 @@ static __always_inline __u32 xkv_parse_headers(struct xdp_md *ctx,
 	ulen = xkv_be16(udp->len);
 	if (ulen < sizeof(*udp) || ulen > l4_len)
 		return XKV_STAT_pass_malformed;
+	/* no reply to port 0, nor to our own port (no reply loops) */
+	if (!udp->source || udp->source == udp->dest)
+		return XKV_STAT_pass_martian;
 	s->pay_off = (__u32)((void *)(udp + 1) - data);
 	s->plen = ulen - sizeof(*udp);
 	s->sport = udp->source;
 	s->dport = udp->dest;
+	s->ucheck = udp->check;
 	return 0;
 }
 
@@ -417,6 +492,72 @@ static __always_inline int xkv_allowed(struct xkv_scratch *s)
 		__builtin_memcpy(k6.addr, s->saddr, 16);
 		return bpf_map_lookup_elem(&xkv_allow6, &k6) != NULL;
 	}
+}
+
+/*
+ * Would the stack accept the request's UDP checksum? The payload is in
+ * s->req. A sender's sum over the pseudo-header, the UDP header and the
+ * payload folds to 0xffff. IPv4 may leave it out (0); IPv6 may not. A
+ * local sender with checksum offload (lo, veth: XKV_CFG_CSUM_PARTIAL)
+ * leaves only the pseudo-header sum in the field, as the stack trusts
+ * such frames without checking.
+ */
+static __always_inline int xkv_csum_ok(struct xkv_scratch *s)
+{
+	__u32 plen = s->plen, clen, off, n, k;
+	__u16 check = s->ucheck;
+	__be16 uh[4];
+	__s64 sum;
+
+	if (!check)
+		return !s->ipv6;
+	if (plen > XKV_REQ_MAX)
+		return 0;
+	if (!s->ipv6) {
+		struct xkv_pseudo4 ph = {
+			.saddr = s->saddr[0],
+			.daddr = s->daddr[0],
+			.proto = IPPROTO_UDP,
+			.len = bpf_htons(plen + sizeof(struct udphdr)),
+		};
+
+		sum = bpf_csum_diff(NULL, 0, (__be32 *)&ph, sizeof(ph), 0);
+	} else {
+		struct xkv_pseudo6 ph = {
+			.len = bpf_htonl(plen + sizeof(struct udphdr)),
+			.nexthdr = IPPROTO_UDP,
+		};
+
+		__builtin_memcpy(ph.saddr, s->saddr, 16);
+		__builtin_memcpy(ph.daddr, s->daddr, 16);
+		sum = bpf_csum_diff(NULL, 0, (__be32 *)&ph, sizeof(ph), 0);
+	}
+	if (sum < 0)
+		return 0;
+	if ((xkv_cfg.flags & XKV_CFG_CSUM_PARTIAL) &&
+	    (__u16)~xkv_csum_fold(sum) == check)
+		return 1;
+	uh[0] = s->sport;
+	uh[1] = s->dport;
+	uh[2] = bpf_htons(plen + sizeof(struct udphdr));
+	uh[3] = check;
+	sum = bpf_csum_diff(NULL, 0, (__be32 *)uh, sizeof(uh), sum);
+	/* pad the payload to 4 bytes with zeros, which add nothing */
+	s->req[plen & XKV_REQ_MASK] = 0;
+	s->req[(plen + 1) & XKV_REQ_MASK] = 0;
+	s->req[(plen + 2) & XKV_REQ_MASK] = 0;
+	clen = (plen + 3) & ~3U;
+	for (k = 0; k < XKV_REQ_MAX / XKV_CSUM_CHUNK; k++) {
+		off = k * XKV_CSUM_CHUNK;
+		if (sum < 0 || off >= clen)
+			break;
+		n = clen - off;
+		if (n > XKV_CSUM_CHUNK)
+			n = XKV_CSUM_CHUNK;
+		sum = bpf_csum_diff(NULL, 0, (__be32 *)(s->req + off), n,
+				    (__wsum)sum);
+	}
+	return sum >= 0 && !xkv_csum_fold(sum);
 }
 
 /* --- the request line ----------------------------------------------------- */
@@ -438,10 +579,13 @@ static __always_inline long xkv_end_key(struct xkv_scratch *s, __u32 pos)
 }
 
 /*
- * One byte of the key list: keys are separated by spaces, the line ends
- * with "\r\n" (or a bare "\n", as memcached accepts) exactly at the end of
- * the payload. A control character, a key over XKV_HOT_KEY_MAX bytes or
- * anything after the line end fails the request.
+ * One byte of the key list, split as the store splits it (like memcached):
+ * keys are separated by spaces, the line ends at "\n", and a "\r" right
+ * before it is not part of the line; every other byte is a key byte,
+ * control bytes and "\r" elsewhere included. The line must end exactly at
+ * the end of the payload. A NUL (the store ends the line there), a key
+ * over XKV_HOT_KEY_MAX bytes or anything after the line end fails the
+ * request.
  * Return: 0 to go on, 1 to stop.
  */
 static __always_inline long xkv_parse_byte(struct xkv_scratch *s, __u32 pos)
@@ -458,10 +602,11 @@ static __always_inline long xkv_parse_byte(struct xkv_scratch *s, __u32 pos)
 		return 0;
 	}
 	if (c == '\r' || c == '\n') {
+		/* "\n" or "\r\n", and then the payload ends */
 		end = pos + 1;
 		if (c == '\r') {
 			if (s->req[end & XKV_REQ_MASK] != '\n')
-				goto bad;
+				goto key;	/* a "\r" inside a key */
 			end++;
 		}
 		if (end != s->plen)
@@ -471,8 +616,9 @@ static __always_inline long xkv_parse_byte(struct xkv_scratch *s, __u32 pos)
 		s->done = 1;
 		return 1;
 	}
-	if (c <= ' ' || c == 0x7f)
+	if (!c)
 		goto bad;
+key:
 	if (!s->in_key) {
 		s->in_key = 1;
 		s->kstart = pos;
@@ -498,22 +644,20 @@ bad:
 #endif
 
 /*
- * Eight bytes of the key list per bpf_loop() round. A word of key bytes
- * only (no control character, space or DEL: found with the usual SWAR
- * tests, which are exact about whether such a byte exists) inside the
- * payload is hashed at once; any other word goes byte by byte.
+ * Eight bytes of the key list per bpf_loop() round. A word with no byte
+ * below 0x21 (so no space, "\r", "\n" or NUL: the usual SWAR test, exact
+ * about whether such a byte exists) inside the payload is all key bytes
+ * and is hashed at once; any other word goes byte by byte.
  */
 static long xkv_parse_cb(__u32 i, void *data)
 {
 	struct xkv_scratch *s = ((struct xkv_cb_ctx *)data)->s;
 	__u32 pos = s->start + i * 8, h, j;
-	__u64 w, d;
+	__u64 w;
 
 	if (pos + 8 <= s->plen) {
 		w = *(const __u64 *)(s->req + (pos & XKV_REQ_MASK));
-		d = w ^ (0x7f * XKV_ONES);
-		if (!((((w - 0x21 * XKV_ONES) & ~w) |
-		       ((d - XKV_ONES) & ~d)) & XKV_HIGHS)) {
+		if (!((w - 0x21 * XKV_ONES) & ~w & XKV_HIGHS)) {
 			if (!s->in_key) {
 				s->in_key = 1;
 				s->kstart = pos;
@@ -598,7 +742,7 @@ static long xkv_key_cb(__u32 i, void *data)
 	struct xkv_slot *slot;
 	struct bpf_dynptr dk, dv;	/* two: 6.1 refuses to set one twice */
 	__u32 seq, klen, vlen, nd_f, nd_v, nd_c = 0, pos, p, need, n;
-	__u64 exp, now;
+	__u64 exp;
 
 	k = &s->keys[i & (XKV_MAX_KEYS - 1)];
 	klen = k->len;
@@ -621,16 +765,9 @@ static long xkv_key_cb(__u32 i, void *data)
 	if (vlen > XKV_HOT_VAL_MAX)
 		return xkv_key_fail(s, XKV_STAT_misses);
 	exp = READ_ONCE(slot->expire_ns);
-	if (exp) {
-		/* the clock is read once per request, and only if needed */
-		now = s->now;
-		if (!now) {
-			now = bpf_ktime_get_ns();
-			s->now = now;
-		}
-		if (now >= exp)
-			return xkv_key_fail(s, XKV_STAT_pass_expired);
-	}
+	/* the clock is read once per request, with the backend's lease */
+	if (exp && s->now >= exp)
+		return xkv_key_fail(s, XKV_STAT_pass_expired);
 	/* learning mode may not know the CAS: then only "get" is served */
 	if (s->gets && (READ_ONCE(slot->xflags) & XKV_SLOT_F_NO_CAS))
 		return xkv_key_fail(s, XKV_STAT_misses);
@@ -716,25 +853,6 @@ static long xkv_key_cb(__u32 i, void *data)
 }
 
 /* --- the reply ------------------------------------------------------------ */
-
-/* pseudo-headers for the UDP checksum */
-struct xkv_pseudo4 {
-	__be32 saddr;
-	__be32 daddr;
-	__u8 zero;
-	__u8 proto;
-	__be16 len;
-};
-
-struct xkv_pseudo6 {
-	__be32 saddr[4];
-	__be32 daddr[4];
-	__be32 len;
-	__u8 zero[3];
-	__u8 nexthdr;
-};
-
-#define XKV_CSUM_CHUNK 512	/* bpf_csum_diff()'s limit per call */
 
 /*
  * The body is complete in out[XKV_OUT_BODY]: put the frame, IP, UDP and
@@ -880,7 +998,25 @@ static __always_inline struct xkv_scratch *xkv_scratch_get(void)
 }
 
 /*
- * Parse the headers and check the source against the allowlist.
+ * Is the request's source one to answer? @lo: it came in on lo.
+ * Return: 0 if so, else the pass reason.
+ */
+__attribute__((noinline)) int xkv_check_source(int lo)
+{
+	struct xkv_scratch *s = xkv_scratch_get();
+
+	if (!s)
+		return XKV_STAT_errors;
+	if (!s->ipv6 ? xkv_martian4(s->saddr[0], s->daddr[0], lo) :
+		       xkv_martian6(s->saddr, s->daddr, lo))
+		return XKV_STAT_pass_martian;
+	if (!xkv_allowed(s))
+		return XKV_STAT_pass_not_allowed;
+	return 0;
+}
+
+/*
+ * Parse the headers and check the source: martians, the allowlist.
  * Return: 0 for a request to us from an allowed source, else the outcome.
  */
 __attribute__((noinline)) int xkv_read_headers(struct xdp_md *ctx)
@@ -891,8 +1027,9 @@ __attribute__((noinline)) int xkv_read_headers(struct xdp_md *ctx)
 	if (!s)
 		return XKV_STAT_errors;
 	why = xkv_parse_headers(ctx, s);
-	if (!why && !xkv_allowed(s))
-		why = XKV_STAT_pass_not_allowed;
+	if (!why)
+		why = xkv_check_source(ctx->ingress_ifindex ==
+				       XKV_LOOPBACK_IFINDEX);
 	return why;
 }
 
@@ -944,6 +1081,9 @@ __attribute__((noinline)) int xkv_read_request(struct xdp_md *ctx)
 		return s->fail;
 	if (!s->done || !s->nkeys)
 		return XKV_STAT_pass_malformed;
+	/* last: only a request that could be answered pays for the sum */
+	if (!xkv_csum_ok(s))
+		return XKV_STAT_pass_checksum;
 	return 0;
 }
 
@@ -954,11 +1094,18 @@ __attribute__((noinline)) int xkv_read_request(struct xdp_md *ctx)
 __attribute__((noinline)) int xkv_build_reply(void)
 {
 	struct xkv_scratch *s = xkv_scratch_get();
+	struct xkv_live *live;
 	struct xkv_cb_ctx cb;
-	__u32 max, body;
+	__u32 max, body, zero = 0;
+	__u64 now;
 
 	if (!s)
 		return XKV_STAT_errors;
+	/* serve only while the backend's lease runs (it beats while alive) */
+	live = bpf_map_lookup_elem(&xkv_live, &zero);
+	now = bpf_ktime_get_ns();
+	if (!live || now >= READ_ONCE(live->until_ns))
+		return XKV_STAT_pass_no_backend;
 	cb.s = s;
 	max = xkv_cfg.max_reply;
 	if (max > XKV_UDP_PAYLOAD_CAP)
@@ -967,7 +1114,7 @@ __attribute__((noinline)) int xkv_build_reply(void)
 		return XKV_STAT_pass_too_big;
 	s->body = 0;
 	s->body_max = max - XKV_FRAME_HDR - XKV_END_LEN;
-	s->now = 0;
+	s->now = now;
 	s->fail = 0;
 	bpf_loop(s->nkeys, xkv_key_cb, &cb, 0);
 	if (s->fail)

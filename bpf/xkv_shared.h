@@ -21,6 +21,9 @@
  *   xkv_allow6  BPF_MAP_TYPE_LPM_TRIE: struct xkv_lpm6 -> __u32 (1).
  *               Source prefixes XDP may answer. Empty = answer nobody
  *               (unless XKV_CFG_ALLOW_ANY).
+ *   xkv_live    BPF_MAP_TYPE_ARRAY, BPF_F_MMAPABLE, one entry: struct
+ *               xkv_live, the backend's lease. XDP serves nothing once
+ *               it has run out (see struct xkv_live).
  *
  * The program's settings, struct xkv_config, are not a map the backend
  * sees: the loader writes them into the object's read-only data before
@@ -267,6 +270,10 @@ XKV_HOT_INLINE __u32 xkv_hot_index(__u32 hash, __u32 nslots)
 #define XKV_CFG_HEAD_FIRST 0x2	/* grow replies at the head first (drivers
 				 * with headroom but no tailroom; the tests
 				 * use it to cover that path) */
+#define XKV_CFG_CSUM_PARTIAL 0x4	/* accept a UDP checksum field holding
+				 * only the pseudo-header sum: what local
+				 * senders with checksum offload put there
+				 * (lo, veth); the loader sets it there */
 
 /**
  * struct xkv_config - the XDP program's settings, fixed before load.
@@ -288,6 +295,50 @@ struct xkv_config {
 	__u32 max_reply;
 	__u32 amp_ratio;
 };
+
+/* --- backend liveness --------------------------------------------------- */
+
+/* how long one beat keeps XDP serving: a dead backend's slots stop being
+ * served at most this long after its last beat */
+#define XKV_LIVE_LEASE_NS (500ULL * 1000 * 1000)
+/* how often a live backend beats (well inside the lease) */
+#define XKV_LIVE_BEAT_MS 100
+
+/**
+ * struct xkv_live - the backend's lease on the hot cache (map xkv_live).
+ * @until_ns: CLOCK_MONOTONIC ns (bpf_ktime_get_ns()) up to which XDP may
+ *            answer from the hot cache; 0 = no backend. The backend
+ *            renews it with xkv_live_renew() every XKV_LIVE_BEAT_MS
+ *            while it runs (xkvd and xkv.ko from their maintenance
+ *            thread, the loader's watcher for a stock memcached while
+ *            its process lives) and ends it with xkv_live_end() when it
+ *            stops. A backend that dies stops beating: XDP passes
+ *            every request from then on to the stack.
+ * @pad:      zero
+ */
+struct xkv_live {
+	__u64 until_ns;
+	__u64 pad;
+};
+
+/**
+ * xkv_live_renew() - one beat: XDP may serve for another lease.
+ * @l:      the xkv_live map's value (mmap'ed, or the array's memory)
+ * @now_ns: CLOCK_MONOTONIC now, in ns
+ */
+XKV_HOT_INLINE void xkv_live_renew(struct xkv_live *l, __u64 now_ns)
+{
+	*(volatile __u64 *)&l->until_ns = now_ns + XKV_LIVE_LEASE_NS;
+}
+
+/**
+ * xkv_live_end() - the backend stops: XDP serves nothing from now on.
+ * @l: the xkv_live map's value
+ */
+XKV_HOT_INLINE void xkv_live_end(struct xkv_live *l)
+{
+	*(volatile __u64 *)&l->until_ns = 0;
+}
 
 /* --- statistics --------------------------------------------------------- */
 
@@ -317,7 +368,10 @@ struct xkv_config {
 	X(pass_busy, "passed: a slot being written")			\
 	X(pass_too_big, "passed: request or reply too big for XDP")	\
 	X(pass_budget, "passed: reply over the reply/request budget")	\
-	X(pass_no_room, "passed: the frame could not grow")
+	X(pass_no_room, "passed: the frame could not grow")		\
+	X(pass_martian, "passed: martian address or source port")	\
+	X(pass_checksum, "passed: bad UDP checksum")			\
+	X(pass_no_backend, "passed: the backend's lease ran out")
 
 #define XKV_STAT_FIELD(name, desc) __u64 name;
 /**

@@ -216,13 +216,8 @@ int xkv_allow_defaults(const char *ifname, xkv_prefix_fn fn, void *data)
 {
 	struct ifaddrs *ifa0, *ifa;
 	struct xkv_prefix pfx;
-	int ret;
+	int ret = 0;
 
-	ret = xkv_prefix_parse("127.0.0.0/8", &pfx) ?: fn(&pfx, data);
-	if (!ret)
-		ret = xkv_prefix_parse("::1/128", &pfx) ?: fn(&pfx, data);
-	if (ret)
-		return ret;
 	if (getifaddrs(&ifa0))
 		return -errno;
 	for (ifa = ifa0; ifa; ifa = ifa->ifa_next) {

@@ -118,9 +118,11 @@ int xkv_allow_walk(const struct xkv_allow *a, xkv_prefix_fn fn, void *data);
 int xkv_allow_clear(const struct xkv_allow *a);
 
 /**
- * xkv_allow_defaults() - call @fn with the default prefixes of an
- * interface: 127.0.0.0/8, ::1/128 and the subnet of each address the
- * interface has (in this network namespace).
+ * xkv_allow_defaults() - call @fn with the default allowlist of an
+ * interface: the subnet of each address the interface has (in this
+ * network namespace), and nothing else. So loopback (127.0.0.0/8, ::1)
+ * only on lo, whose addresses they are; an interface without addresses
+ * allows nobody. XDP and the backend's UDP port use the same list.
  * @ifname: the interface
  * @fn:     callback
  * @data:   passed to @fn

@@ -30,6 +30,7 @@
 #include "instance.h"
 #include "kmodule.h"
 #include "learn.h"
+#include "live.h"
 #include "log.h"
 #include "upcfg.h"
 
@@ -490,6 +491,10 @@ int xkv_cmd_up(int argc, char **argv)
 		if (err)
 			goto detach_learning;
 	}
+	/* memcached does not renew the lease XDP checks: beat for it */
+	if (b.kind == XKV_BACKEND_MEMCACHED &&
+	    xkv_live_watch(&inst.paths, pid))
+		goto stop_backend;
 	if (!cfg.foreground) {
 		if (interrupted(&sigs))
 			goto stop_backend;

@@ -608,6 +608,33 @@ static int wait_ready(const struct xkv_kmod_opts *o,
 	return -ETIMEDOUT;
 }
 
+/*
+ * Hand the module the backend's lease too: it renews it while it runs.
+ * Without it (an older module) XDP serves nothing, which is safe: say so.
+ */
+static void attach_live(int dev, const struct xkv_paths *p)
+{
+	struct xkv_ioc_live arg;
+	char path[PATH_MAX];
+	int fd;
+
+	xkv_pin_path(p, XKV_PIN_LIVE, path);
+	fd = bpf_obj_get(path);
+	if (fd < 0) {
+		pr_warn("cannot open %s: %s\n", path, strerror(errno));
+		return;
+	}
+	memset(&arg, 0, sizeof(arg));
+	arg.map_fd = fd;
+	if (ioctl(dev, XKV_IOC_LIVE_ATTACH, &arg))
+		pr_warn("%s: xkv.ko did not take the lease %s (%s): XDP will pass every request to it\n",
+			p->ifname, path, strerror(errno));
+	else
+		pr_debug("%s: xkv.ko renews the lease (map id %u)\n",
+			 p->ifname, arg.map_id);
+	close(fd);
+}
+
 int xkv_kmod_attach(const struct xkv_kmod_opts *o, const struct xkv_paths *p)
 {
 	struct xkv_ioc_hot arg;
@@ -637,6 +664,7 @@ int xkv_kmod_attach(const struct xkv_kmod_opts *o, const struct xkv_paths *p)
 	}
 	pr_info("%s: xkv.ko owns the hot cache (map id %u, %u slots)\n",
 		p->ifname, arg.map_id, arg.nslots);
+	attach_live(dev, p);
 	err = wait_ready(o, p);
 
 close_dev:

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "xkv_shared.h"
+#include "iface.h"
 #include "log.h"
 #include "upcfg.h"
 
@@ -44,6 +45,9 @@ void xkv_up_cfg_inst_opts(const struct xkv_up_cfg *cfg, const char *ifname,
 	if (!o->xdp.mode)
 		o->xdp.mode = strcmp(ifname, "lo") ? XKV_MODE_NATIVE :
 						     XKV_MODE_GENERIC;
+	/* local senders' offloaded sums on lo and veth, complete ones else */
+	if (xkv_iface_csum_partial(ifname))
+		o->xdp.flags |= XKV_CFG_CSUM_PARTIAL;
 	o->allow = cfg->allow;
 }
 

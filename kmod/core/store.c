@@ -93,6 +93,7 @@ bool xkv_store_maintain(struct xkv_store *st)
 	/* one slice per class per call at most */
 	for (i = 0; i < st->nclasses; i++)
 		more |= xkv_items_crawl(st);
+	xkv_store_beat(st);
 	return more;
 }
 

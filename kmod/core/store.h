@@ -120,6 +120,35 @@ const struct xkv_settings *xkv_store_settings(const struct xkv_store *st);
 struct xkv_thread_stats *xkv_store_stats_slot(struct xkv_store *st, u32 i);
 
 /**
+ * xkv_store_attach_live() - beat in the XDP program's xkv_live map.
+ * @st:   store
+ * @live: the map's value (struct xkv_live of bpf/xkv_shared.h)
+ *
+ * Renews the lease now and then at every xkv_store_maintain() step, so
+ * XDP stops serving the hot cache within XKV_LIVE_LEASE_NS of this
+ * process's (or module's) death. Call it where xkv_store_attach_hot()
+ * may be called (no maintenance step running).
+ */
+struct xkv_live;
+void xkv_store_attach_live(struct xkv_store *st, struct xkv_live *live);
+
+/**
+ * xkv_store_detach_live() - end the lease (XDP serves nothing from now
+ * on) and forget the map. Same calling rules as xkv_store_attach_live().
+ * @st: store
+ */
+void xkv_store_detach_live(struct xkv_store *st);
+
+/**
+ * xkv_store_beat() - renew the lease, if a map is attached.
+ * @st: store
+ *
+ * xkv_store_maintain() calls it: a maintenance thread that runs at least
+ * every XKV_LIVE_BEAT_MS keeps XDP serving.
+ */
+void xkv_store_beat(struct xkv_store *st);
+
+/**
  * xkv_store_maintain() - one bounded step of background work.
  * @st: store
  *

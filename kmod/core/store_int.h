@@ -166,6 +166,8 @@ struct xkv_store {
 
 	/* the XDP hot tier, NULL when there is none (hot.c) */
 	struct xkv_hot *hot;
+	/* the backend's lease XDP checks, NULL when none (live.c) */
+	struct xkv_live *live;
 
 	u32 crawl_class;
 	u32 nslots;

@@ -163,22 +163,83 @@ put_map:
 	return err;
 }
 
+/* Is @map an xkv lease (struct xkv_live)? */
+static bool xkv_ctl_live_ok(const struct bpf_map *map)
+{
+	return map->map_type == BPF_MAP_TYPE_ARRAY &&
+	       (map->map_flags & BPF_F_MMAPABLE) &&
+	       map->value_size == sizeof(struct xkv_live) &&
+	       map->max_entries == 1;
+}
+
+static long xkv_ctl_live_attach(struct xkv_server *srv, void __user *uarg)
+{
+	struct xkv_ioc_live arg;
+	struct bpf_array *array;
+	struct bpf_map *map;
+	int err = 0;
+
+	if (copy_from_user(&arg, uarg, sizeof(arg)))
+		return -EFAULT;
+	if (arg.flags)
+		return -EINVAL;
+	map = xkv_ctl_map_get(arg.map_fd);
+	if (IS_ERR(map))
+		return PTR_ERR(map);
+	if (!xkv_ctl_live_ok(map)) {
+		pr_warn_ratelimited("lease: map id %u is not an xkv lease\n",
+				    map->id);
+		err = -EINVAL;
+		goto put_map;
+	}
+	array = container_of(map, struct bpf_array, map);
+
+	percpu_down_write(&srv->hot_rwsem);
+	if (srv->live_map) {
+		err = -EBUSY;
+	} else {
+		srv->live_map = map;
+		xkv_store_attach_live(srv->st, (struct xkv_live *)array->value);
+	}
+	percpu_up_write(&srv->hot_rwsem);
+	if (err)
+		goto put_map;
+	pr_info("lease attached: map id %u, renewed every %u ms\n", map->id,
+		XKV_LIVE_BEAT_MS);
+	arg.map_id = map->id;
+	if (copy_to_user(uarg, &arg, sizeof(arg)))
+		return -EFAULT;
+	return 0;
+
+put_map:
+	bpf_map_put(map);
+	return err;
+}
+
 /*
- * Empty the slots and let go of the map, if one is attached. Returns the
- * map's id, 0 when none was attached.
+ * Empty the slots and let go of the map, if one is attached; end the
+ * lease and let go of its map too. Returns the hot map's id, 0 when none
+ * was attached.
  */
 static u32 xkv_ctl_detach(struct xkv_server *srv)
 {
-	struct bpf_map *map;
+	struct bpf_map *map, *live;
 	u32 id = 0;
 
 	percpu_down_write(&srv->hot_rwsem);
+	live = srv->live_map;
+	if (live) {
+		xkv_store_detach_live(srv->st);
+		srv->live_map = NULL;
+	}
 	map = srv->hot_map;
 	if (map) {
 		xkv_store_detach_hot(srv->st);
 		srv->hot_map = NULL;
 	}
 	percpu_up_write(&srv->hot_rwsem);
+	if (live)
+		bpf_map_put(live);
 	if (map) {
 		id = map->id;
 		bpf_map_put(map);
@@ -222,6 +283,8 @@ static long xkv_ctl_ioctl(struct file *file, unsigned int cmd,
 		return xkv_ctl_attach(srv, (void __user *)arg);
 	case XKV_IOC_HOT_DETACH:
 		return xkv_ctl_detach(srv) ? 0 : -ENOENT;
+	case XKV_IOC_LIVE_ATTACH:
+		return xkv_ctl_live_attach(srv, (void __user *)arg);
 	default:
 		return -ENOTTY;
 	}

@@ -239,6 +239,9 @@ struct xkv_server {
 	struct task_struct *maint;
 	struct percpu_rw_semaphore hot_rwsem;
 	struct bpf_map *hot_map;
+	struct bpf_map *live_map;	/* the lease XDP checks, under
+					 * @hot_rwsem's write side as
+					 * @hot_map */
 };
 
 /* main.c: the server, for xkv_os_rusage() */

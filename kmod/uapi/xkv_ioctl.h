@@ -69,6 +69,20 @@ struct xkv_ioc_hot {
 	__u32 nslots;
 };
 
+/**
+ * struct xkv_ioc_live - XKV_IOC_LIVE_ATTACH's argument.
+ * @map_fd: in: a file descriptor, open for writing, of the XDP object's
+ *          xkv_live map: BPF_MAP_TYPE_ARRAY, BPF_F_MMAPABLE, one entry of
+ *          sizeof(struct xkv_live) (bpf/xkv_shared.h)
+ * @flags:  in: 0 (none is defined yet)
+ * @map_id: out: the map's id
+ */
+struct xkv_ioc_live {
+	__s32 map_fd;
+	__u32 flags;
+	__u32 map_id;
+};
+
 #define XKV_IOC_MAGIC 0xCB
 
 /*
@@ -90,10 +104,22 @@ struct xkv_ioc_hot {
 #define XKV_IOC_HOT_ATTACH _IOWR(XKV_IOC_MAGIC, 1, struct xkv_ioc_hot)
 
 /*
- * XKV_IOC_HOT_DETACH: empty every slot and let go of the map; the module
- * goes on serving without a hot cache. Errors: -EPERM, -ENOENT (none is
- * attached).
+ * XKV_IOC_HOT_DETACH: empty every slot and let go of the map (and of the
+ * lease map, ending the lease); the module goes on serving without a hot
+ * cache. Errors: -EPERM, -ENOENT (no hot cache is attached).
  */
 #define XKV_IOC_HOT_DETACH _IO(XKV_IOC_MAGIC, 2)
+
+/*
+ * XKV_IOC_LIVE_ATTACH: the module renews the lease in the map (struct
+ * xkv_live) from its maintenance thread every XKV_LIVE_BEAT_MS, so that
+ * XDP stops serving the hot cache once the module is gone or stuck. It
+ * holds a reference to the map until XKV_IOC_HOT_DETACH or rmmod, which
+ * end the lease first. Added after XKV_IOC_ABI 1 without changing it: a
+ * module without it answers -ENOTTY, and XDP then serves nothing (its
+ * lease never starts). Errors: as XKV_IOC_HOT_ATTACH, -EINVAL for a map
+ * that is not an xkv lease, -EBUSY when one is attached already.
+ */
+#define XKV_IOC_LIVE_ATTACH _IOWR(XKV_IOC_MAGIC, 3, struct xkv_ioc_live)
 
 #endif /* XKV_UAPI_IOCTL_H */

@@ -50,6 +50,55 @@ static int map_check(int fd, const char *path, u32 *nslots)
 	return 0;
 }
 
+/*
+ * The backend's lease (struct xkv_live), pinned next to the hot cache as
+ * "xkv_live": mapped, and renewed by the store at each maintenance step.
+ * An XDP object without one does not check the lease: go on without.
+ */
+static void live_open(struct xkvd_server *srv, const char *hot_path)
+{
+	char path[4096];
+	const char *slash = strrchr(hot_path, '/');
+	int dir = slash ? (int)(slash - hot_path) + 1 : 0;
+	union bpf_attr attr;
+	struct bpf_map_info info;
+	void *base;
+	int fd;
+
+	snprintf(path, sizeof(path), "%.*sxkv_live", dir, hot_path);
+	memset(&attr, 0, sizeof(attr));
+	attr.pathname = (u64)(unsigned long)path;
+	fd = sys_bpf(BPF_OBJ_GET, &attr);
+	if (fd < 0) {
+		os_log(1, "no lease map %s (%s): XDP does not check one",
+		       path, strerror(errno));
+		return;
+	}
+	memset(&info, 0, sizeof(info));
+	memset(&attr, 0, sizeof(attr));
+	attr.info.bpf_fd = (u32)fd;
+	attr.info.info_len = sizeof(info);
+	attr.info.info = (u64)(unsigned long)&info;
+	if (sys_bpf(BPF_OBJ_GET_INFO_BY_FD, &attr) ||
+	    info.type != BPF_MAP_TYPE_ARRAY ||
+	    info.value_size != sizeof(struct xkv_live) ||
+	    !(info.map_flags & BPF_F_MMAPABLE) || info.max_entries != 1) {
+		fprintf(stderr, "xkvd: %s: not an xkv lease map\n", path);
+		close(fd);
+		return;
+	}
+	base = mmap(NULL, sizeof(struct xkv_live), PROT_READ | PROT_WRITE,
+		    MAP_SHARED, fd, 0);
+	close(fd);
+	if (base == MAP_FAILED) {
+		fprintf(stderr, "xkvd: %s: mmap: %s\n", path, strerror(errno));
+		return;
+	}
+	srv->live = base;
+	xkv_store_attach_live(srv->st, srv->live);
+	os_log(1, "lease %s: renewed every %u ms", path, XKV_LIVE_BEAT_MS);
+}
+
 /**
  * xkvd_hot_map_open() - map the hot cache pinned at @path into the store.
  * @srv:  server, with its store created and no client served yet
@@ -95,6 +144,7 @@ int xkvd_hot_map_open(struct xkvd_server *srv, const char *path)
 	srv->hot_len = len;
 	close(fd);
 	os_log(1, "hot cache %s: %u slots", path, nslots);
+	live_open(srv, path);
 	return 0;
 
 unmap:
@@ -110,6 +160,12 @@ close_fd:
  */
 void xkvd_hot_map_close(struct xkvd_server *srv)
 {
+	if (srv->live) {
+		/* the store is gone: XDP serves nothing from now on */
+		xkv_live_end(srv->live);
+		munmap(srv->live, sizeof(struct xkv_live));
+		srv->live = NULL;
+	}
 	if (srv->hot_base)
 		munmap(srv->hot_base, srv->hot_len);
 	srv->hot_base = NULL;

@@ -179,6 +179,7 @@ struct xkvd_server {
 	int fatal;
 	void *hot_base;
 	size_t hot_len;
+	struct xkv_live *live;
 };
 
 /* options.c */

@@ -62,9 +62,13 @@ uint16_t pkt_csum_add(uint32_t sum, const void *data, size_t len)
 	return fold(sum16(sum, data, len));
 }
 
-/* UDP checksum over pseudo-header + UDP header + payload, 0 -> 0xffff */
-static uint16_t udp_csum(const uint8_t *saddr, const uint8_t *daddr,
-			 size_t alen, const uint8_t *udp, size_t ulen)
+/*
+ * UDP checksum over pseudo-header + UDP header + payload, 0 -> 0xffff;
+ * @mode PKT_CSUM_*: what a sender puts in the field.
+ */
+static uint16_t udp_csum_mode(const uint8_t *saddr, const uint8_t *daddr,
+			      size_t alen, const uint8_t *udp, size_t ulen,
+			      int mode)
 {
 	uint32_t sum = 0;
 	uint16_t c;
@@ -73,9 +77,21 @@ static uint16_t udp_csum(const uint8_t *saddr, const uint8_t *daddr,
 	sum = sum16(sum, daddr, alen);
 	sum += 17;			/* protocol, zero-padded */
 	sum += (uint32_t)ulen;		/* UDP length (32 bits on IPv6) */
+	if (mode == PKT_CSUM_NONE)
+		return 0;
+	if (mode == PKT_CSUM_PARTIAL)	/* what checksum offload leaves */
+		return fold(sum);
 	sum = sum16(sum, udp, ulen);
 	c = (uint16_t)~fold(sum);
+	if (mode == PKT_CSUM_BAD)
+		c = c == 1 ? 2 : c - 1;
 	return c ? c : 0xffff;
+}
+
+static uint16_t udp_csum(const uint8_t *saddr, const uint8_t *daddr,
+			 size_t alen, const uint8_t *udp, size_t ulen)
+{
+	return udp_csum_mode(saddr, daddr, alen, udp, ulen, PKT_CSUM_FULL);
 }
 
 /* Ethernet + tags; returns the offset of the L3 header */
@@ -119,7 +135,7 @@ void pkt_request(struct pkt *p, const struct pkt_opts *o, const void *text,
 		f[l3 + 8] = 64;
 		f[l3 + 9] = proto;
 		memcpy(f + l3 + 12, src, 4);
-		memcpy(f + l3 + 16, pkt_server4, 4);
+		memcpy(f + l3 + 16, o->dst ? o->dst : pkt_server4, 4);
 		for (i = 20; i < (int)hlen; i++)
 			f[l3 + i] = 1;			/* NOP options */
 	} else {
@@ -130,7 +146,7 @@ void pkt_request(struct pkt *p, const struct pkt_opts *o, const void *text,
 		f[l3 + 6] = o->v6frag ? 44 : proto;
 		f[l3 + 7] = 64;
 		memcpy(f + l3 + 8, src, 16);
-		memcpy(f + l3 + 24, pkt_server6, 16);
+		memcpy(f + l3 + 24, o->dst ? o->dst : pkt_server6, 16);
 		if (o->v6frag) {
 			f[l3 + 40] = proto;		/* fragment header */
 			put16(f + l3 + 42, 0x0001);	/* offset 0, M */
@@ -150,18 +166,18 @@ void pkt_request(struct pkt *p, const struct pkt_opts *o, const void *text,
 	}
 	memcpy(pay, text, len);
 	ulen = (size_t)(pay + len - udp);
-	put16(udp, PKT_CLIENT_PORT);
+	put16(udp, o->sport_zero ? 0 : o->sport ? o->sport : PKT_CLIENT_PORT);
 	put16(udp + 2, o->dport ? o->dport : PKT_SERVER_PORT);
 	put16(udp + 4, (uint16_t)ulen);
 	if (!o->ipv6) {
 		put16(f + l3 + 2, (uint16_t)(hlen + ulen));
 		put16(f + l3 + 10, (uint16_t)~pkt_csum_add(0, f + l3, hlen));
-		put16(udp + 6, udp_csum(f + l3 + 12, f + l3 + 16, 4, udp,
-					ulen));
+		put16(udp + 6, udp_csum_mode(f + l3 + 12, f + l3 + 16, 4, udp,
+					     ulen, o->csum));
 	} else {
 		put16(f + l3 + 4, (uint16_t)(hlen - 40 + ulen));
-		put16(udp + 6, udp_csum(f + l3 + 8, f + l3 + 24, 16, udp,
-					ulen));
+		put16(udp + 6, udp_csum_mode(f + l3 + 8, f + l3 + 24, 16, udp,
+					     ulen, o->csum));
 	}
 	p->len = l4 + ulen;
 	if (p->len < o->pad_to)
@@ -187,7 +203,7 @@ void pkt_reply(struct pkt *p, const struct pkt_opts *o, const void *text,
 	memcpy(pay + 8, text, len);
 	ulen = 8 + 8 + len;
 	put16(udp, o->dport ? o->dport : PKT_SERVER_PORT);
-	put16(udp + 2, PKT_CLIENT_PORT);
+	put16(udp + 2, o->sport ? o->sport : PKT_CLIENT_PORT);
 	put16(udp + 4, (uint16_t)ulen);
 	if (!o->ipv6) {
 		if (!client)
@@ -197,7 +213,7 @@ void pkt_reply(struct pkt *p, const struct pkt_opts *o, const void *text,
 		put16(f + l3 + 6, 0x4000);		/* DF */
 		f[l3 + 8] = 64;
 		f[l3 + 9] = 17;
-		memcpy(f + l3 + 12, pkt_server4, 4);
+		memcpy(f + l3 + 12, o->dst ? o->dst : pkt_server4, 4);
 		memcpy(f + l3 + 16, client, 4);
 		put16(f + l3 + 10, (uint16_t)~pkt_csum_add(0, f + l3, 20));
 		put16(udp + 6, udp_csum(f + l3 + 12, f + l3 + 16, 4, udp,
@@ -209,7 +225,7 @@ void pkt_reply(struct pkt *p, const struct pkt_opts *o, const void *text,
 		put16(f + l3 + 4, (uint16_t)ulen);
 		f[l3 + 6] = 17;
 		f[l3 + 7] = 64;
-		memcpy(f + l3 + 8, pkt_server6, 16);
+		memcpy(f + l3 + 8, o->dst ? o->dst : pkt_server6, 16);
 		memcpy(f + l3 + 24, client, 16);
 		put16(udp + 6, udp_csum(f + l3 + 8, f + l3 + 24, 16, udp,
 					ulen));

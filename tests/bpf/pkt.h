@@ -31,6 +31,10 @@
  * @reserved: memcached reserved field
  * @pad_to:   pad the frame with zeros up to this length (Ethernet minimum)
  * @no_frame: leave out the 8-byte memcached frame header
+ * @dst:      server address (NULL = the default one), 4 or 16 bytes
+ * @sport:    UDP source port (0 = 40000; use @sport_zero for 0)
+ * @sport_zero: send from port 0
+ * @csum:     what the UDP checksum field holds (PKT_CSUM_*)
  */
 struct pkt_opts {
 	bool ipv6;
@@ -48,6 +52,18 @@ struct pkt_opts {
 	uint16_t reserved;
 	size_t pad_to;
 	bool no_frame;
+	const uint8_t *dst;
+	uint16_t sport;
+	bool sport_zero;
+	int csum;
+};
+
+/* struct pkt_opts.csum */
+enum {
+	PKT_CSUM_FULL,		/* the complete sum, as from a wire */
+	PKT_CSUM_PARTIAL,	/* the pseudo-header sum only (offload) */
+	PKT_CSUM_NONE,		/* 0: none (allowed on IPv4 only) */
+	PKT_CSUM_BAD,		/* the complete sum, off by one */
 };
 
 struct pkt {

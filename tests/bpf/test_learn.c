@@ -90,7 +90,9 @@ static int env_open(struct env *e, int quiet_ms, __u32 flags, bool stats)
 		.max_reply = XKV_UDP_PAYLOAD_DEFAULT,
 	};
 	struct xkv_learn_opts lo = XKV_LEARN_OPTS_INIT;
+	struct xkv_live forever = { .until_ns = ~0ULL };
 	long page = sysconf(_SC_PAGESIZE);
+	__u32 zero = 0;
 	int err;
 
 	memset(e, 0, sizeof(*e));
@@ -104,6 +106,11 @@ static int env_open(struct env *e, int quiet_ms, __u32 flags, bool stats)
 		err = xkv__load(e->xdp);
 	if (err)
 		return err;
+	/* the backend (the memcached these tests play) never dies */
+	err = bpf_map_update_elem(bpf_map__fd(e->xdp->maps.xkv_live), &zero,
+				  &forever, BPF_ANY);
+	if (err)
+		return -errno;
 	lo.nslots = NSLOTS;
 	lo.nflows = NFLOWS;
 	lo.ttl_ms = TTL_MS;

@@ -28,6 +28,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <net/if.h>
+
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <linux/bpf.h>
@@ -44,6 +46,9 @@ struct env {
 	struct xkv *skel;
 	struct xkv_slot *hot;
 	size_t hot_size;
+	struct xkv_live *live;	/* the backend's lease, renewed per run */
+	bool dead;		/* ... unless the backend plays dead */
+	int ifindex;		/* frames arrive here; 0: lo */
 	__u32 nslots;
 	int prog_fd;
 	int stats_fd;
@@ -95,11 +100,19 @@ static int env_open(struct env *e, const struct xkv_config *cfg)
 		e->hot = NULL;
 		return -errno;
 	}
+	e->live = mmap(NULL, (size_t)page, PROT_READ | PROT_WRITE, MAP_SHARED,
+		       bpf_map__fd(e->skel->maps.xkv_live), 0);
+	if (e->live == MAP_FAILED) {
+		e->live = NULL;
+		return -errno;
+	}
 	return 0;
 }
 
 static void env_close(struct env *e)
 {
+	if (e->live)
+		munmap(e->live, (size_t)sysconf(_SC_PAGESIZE));
 	if (e->hot)
 		munmap(e->hot, e->hot_size);
 	xkv__destroy(e->skel);
@@ -247,12 +260,23 @@ static int stats_sum(struct env *e, __u64 *sum)
 static void run(struct env *e, const struct pkt *in, struct result *r)
 {
 	__u64 before[XKV_STAT_NR], after[XKV_STAT_NR];
+	struct xdp_md md = { .ingress_ifindex = (__u32)e->ifindex };
 	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = in->b,
 		    .data_size_in = (__u32)in->len, .data_out = r->out,
 		    .data_size_out = sizeof(r->out), .repeat = 1);
 	int i;
 
 	memset(r, 0, sizeof(*r));
+	/* a live backend beats at least this often */
+	if (e->dead)
+		xkv_live_end(e->live);
+	else
+		xkv_live_renew(e->live, mono_ns());
+	if (e->ifindex) {
+		md.data_end = (__u32)in->len;
+		opts.ctx_in = &md;
+		opts.ctx_size_in = sizeof(md);
+	}
 	r->err = stats_sum(e, before);
 	if (!r->err)
 		r->err = bpf_prog_test_run_opts(e->prog_fd, &opts);
@@ -710,13 +734,11 @@ static void test_malformed(struct env *e)
 	req(&o, "get foo\r\nget k2\r\n");
 	expect_pass(e, in, XKV_STAT_pass_malformed,
 		    "two commands in one datagram");
-	req(&o, "get fo\to\r\n");
+	pkt_request(in, &o, "get fo\0o\r\n", 11);
 	expect_pass(e, in, XKV_STAT_pass_malformed,
-		    "control character in a key");
-	req(&o, "get fo\ro\r\n");
-	expect_pass(e, in, XKV_STAT_pass_malformed, "\\r inside a key");
-	req(&o, "get foo\x7f\r\n");
-	expect_pass(e, in, XKV_STAT_pass_malformed, "DEL in a key");
+		    "NUL in a key (the store ends the line there)");
+	pkt_request(in, &o, "get foo\r\n\0", 12);
+	expect_pass(e, in, XKV_STAT_pass_malformed, "NUL after the line");
 	req(&o, "get \r\n");
 	expect_pass(e, in, XKV_STAT_pass_malformed, "get without keys");
 	req(&o, "get\r\n");
@@ -741,6 +763,96 @@ static void test_malformed(struct env *e)
 	expect_pass(e, in, XKV_STAT_pass_not_get, "upper-case GET");
 	req(&o, "getsfoo\r\n");
 	expect_pass(e, in, XKV_STAT_pass_not_get, "getsfoo");
+}
+
+/*
+ * Keys as the store splits them: any byte but space, "\n" and NUL, "\r"
+ * included unless it ends the line. Two 250-byte keys hold every such
+ * byte value (1..255 without 0x0a and 0x20, "\r" in the middle).
+ */
+static void test_keys(struct env *e)
+{
+	struct pkt_opts o = { .id = 21 };
+	char k[2][250], line[600], name[64];
+	struct item it[2];
+	size_t n = 0, i, len;
+	int b;
+
+	memset(k, 'x', sizeof(k));
+	for (b = 1; b < 256; b++)
+		if (b != '\n' && b != ' ')
+			k[n / 250][n % 250] = (char)b, n++;
+	tap_ok(n == 253, "253 byte values may be key bytes");
+	for (i = 0; i < 2; i++) {
+		it[i] = (struct item){ k[i], 250, "v", 1, (__u32)i, 30 + i };
+		install(e, &it[i]);
+	}
+	len = (size_t)snprintf(line, sizeof(line), "get ");
+	for (i = 0; i < 2; i++) {
+		memcpy(line + len, k[i], 250);
+		len += 250;
+		line[len++] = i ? '\r' : ' ';
+	}
+	line[len++] = '\n';
+	pkt_request(in, &o, line, len);
+	expect_text(it, 2, false);
+	expect_reply(e, &o, in, text, text_len, 2,
+		     "keys holding every byte value the store accepts");
+
+	/* one byte value per key, at either end and alone */
+	for (b = 1; b < 256; b++) {
+		static const char *const form[] = { "%c", "a%c", "%cz" };
+		char key[4];
+		bool ok = true;
+
+		if (b == '\n' || b == ' ')
+			continue;
+		for (i = 0; i < 3 && ok; i++) {
+			struct result r;
+			struct pkt *want = malloc(sizeof(*want));
+			struct item one;
+			int kl = snprintf(key, sizeof(key), form[i], b);
+
+			if (!want)
+				tap_bail("out of memory");
+			one = (struct item){ key, (size_t)kl, "V", 1, 0, 1 };
+			install(e, &one);
+			len = (size_t)snprintf(line, sizeof(line), "get %s\r\n",
+					       key);
+			pkt_request(in, &o, line, len);
+			expect_text(&one, 1, false);
+			pkt_reply(want, &o, text, text_len);
+			run(e, in, &r);
+			ok = !r.err && r.retval == XDP_TX &&
+			     r.len == want->len &&
+			     !memcmp(r.out, want->b, want->len);
+			hot_del(e, key, (size_t)kl);
+			free(want);
+		}
+		if (!ok) {
+			snprintf(name, sizeof(name),
+				 "key byte 0x%02x (form %zu): XDP_TX exact",
+				 b, i - 1);
+			tap_ok(false, "%s", name);
+			return;
+		}
+	}
+	tap_ok(true, "every key byte alone, first and last: served exactly");
+
+	/* a key that ends in "\r": "get a\r\r\n" names "a\r" */
+	it[0] = (struct item){ "a\r", 2, "cr", 2, 0, 1 };
+	install(e, &it[0]);
+	req(&o, "get a\r\r\n");
+	expect_text(&it[0], 1, false);
+	expect_reply(e, &o, in, text, text_len, 1, "key ending in \\r");
+	req(&o, "get a\r\n");
+	expect_pass(e, in, XKV_STAT_misses,
+		    "\\r\\n ends the line: key \"a\", not \"a\\r\"");
+	hot_del(e, "a\r", 2);
+	/* these keys took whatever slots they hash to: restore the usual */
+	install(e, &it_foo);
+	install(e, &it_k2);
+	install(e, &it_k3);
 }
 
 static void test_limits(struct env *e)
@@ -923,13 +1035,185 @@ static void test_allow(struct env *e)
 		    "IPv6 source not allowed");
 }
 
+/* passed as a martian (@martian), or anything but that */
+static void expect_martian(struct env *e, const struct pkt *in, bool martian,
+			   const char *name)
+{
+	struct result r;
+
+	if (martian) {
+		expect_pass(e, in, XKV_STAT_pass_martian, name);
+		return;
+	}
+	run(e, in, &r);
+	tap_ok(!r.err && r.delta[XKV_STAT_packets] == 1 &&
+	       !r.delta[XKV_STAT_pass_martian], "%s: not a martian", name);
+}
+
+/* an interface other than lo to receive frames on, 0 when none */
+static int other_ifindex(void)
+{
+	struct if_nameindex *ifs = if_nameindex(), *i;
+	int idx = 0;
+
+	for (i = ifs; i && i->if_index && !idx; i++)
+		if (i->if_index != 1)
+			idx = (int)i->if_index;
+	if (ifs)
+		if_freenameindex(ifs);
+	return idx;
+}
+
+/*
+ * What the stack would drop is passed: a wrong UDP checksum, port 0, our
+ * own port, martian addresses; and nothing is served once the backend's
+ * lease ran out.
+ */
+static void test_input(struct env *e)
+{
+	static const struct {
+		uint8_t a[4];
+		bool dst;
+		bool lo_ok;
+		const char *name;
+	} m4[] = {
+		{ { 0, 1, 2, 3 }, false, false, "source 0.1.2.3 (0/8)" },
+		{ { 127, 0, 0, 1 }, false, true, "source 127.0.0.1" },
+		{ { 224, 0, 0, 1 }, false, false, "source 224.0.0.1" },
+		{ { 239, 1, 2, 3 }, false, false, "source 239.1.2.3" },
+		{ { 240, 0, 0, 1 }, false, false, "source 240.0.0.1" },
+		{ { 255, 255, 255, 255 }, false, false,
+		  "source 255.255.255.255" },
+		{ { 0, 0, 0, 0 }, true, false, "to 0.0.0.0" },
+		{ { 127, 0, 0, 1 }, true, true, "to 127.0.0.1" },
+		{ { 250, 1, 1, 1 }, true, false, "to 250.1.1.1 (240/4)" },
+	};
+	static const struct {
+		uint8_t a[16];
+		bool dst;
+		bool lo_ok;
+		const char *name;
+	} m6[] = {
+		{ { 0 }, false, false, "source ::" },
+		{ { [15] = 1 }, false, true, "source ::1" },
+		{ { 0xff, 0x02, [15] = 1 }, false, false, "source ff02::1" },
+		{ { [10] = 0xff, [11] = 0xff, 10, 0, 0, 2 }, false, false,
+		  "source ::ffff:10.0.0.2 (IPv4-mapped)" },
+		{ { 0 }, true, false, "to ::" },
+		{ { [15] = 1 }, true, true, "to ::1" },
+	};
+	struct pkt_opts o = { .id = 31 };
+	char name[96];
+	size_t i;
+	int lo;
+
+	/* checksums: complete, absent (IPv4), wrong, partial (no flag) */
+	req(&o, "get foo\r\n");
+	expect_text(&it_foo, 1, false);
+	expect_reply(e, &o, in, text, text_len, 1,
+		     "IPv4, complete UDP checksum: served");
+	o.csum = PKT_CSUM_NONE;
+	req(&o, "get foo\r\n");
+	expect_reply(e, &o, in, text, text_len, 1,
+		     "IPv4, no UDP checksum (0): served");
+	o.csum = PKT_CSUM_BAD;
+	req(&o, "get foo\r\n");
+	expect_pass(e, in, XKV_STAT_pass_checksum, "IPv4, wrong UDP checksum");
+	req(&o, "get foo k2 key:3 foo k2 key:3 foo k2 key:3 foo k2\r\n");
+	expect_pass(e, in, XKV_STAT_pass_checksum,
+		    "IPv4, wrong UDP checksum, longer request");
+	o.csum = PKT_CSUM_PARTIAL;
+	req(&o, "get foo\r\n");
+	expect_pass(e, in, XKV_STAT_pass_checksum,
+		    "IPv4, partial sum without XKV_CFG_CSUM_PARTIAL");
+	o = (struct pkt_opts){ .id = 32, .ipv6 = true };
+	req(&o, "get foo\r\n");
+	expect_reply(e, &o, in, text, text_len, 1,
+		     "IPv6, complete UDP checksum: served");
+	o.csum = PKT_CSUM_NONE;
+	req(&o, "get foo\r\n");
+	expect_pass(e, in, XKV_STAT_pass_checksum,
+		    "IPv6, UDP checksum 0 (invalid on IPv6)");
+	o.csum = PKT_CSUM_BAD;
+	req(&o, "get foo\r\n");
+	expect_pass(e, in, XKV_STAT_pass_checksum, "IPv6, wrong UDP checksum");
+	o = (struct pkt_opts){ .id = 33 };
+	req(&o, "get foo\r\n");
+	in->b[in->len - 3] ^= 0x20;	/* "Foo": a corrupted payload */
+	expect_pass(e, in, XKV_STAT_pass_checksum,
+		    "payload changed after the sum");
+
+	/* ports */
+	o = (struct pkt_opts){ .id = 34, .sport_zero = true };
+	req(&o, "get foo\r\n");
+	expect_pass(e, in, XKV_STAT_pass_martian, "source port 0");
+	o = (struct pkt_opts){ .id = 35, .sport = PKT_SERVER_PORT };
+	req(&o, "get foo\r\n");
+	expect_pass(e, in, XKV_STAT_pass_martian,
+		    "source port = our port (reply loop)");
+
+	/* martians, on lo (ifindex 1) and on another interface */
+	for (lo = 1; lo >= 0; lo--) {
+		e->ifindex = lo ? 0 : other_ifindex();
+		if (!lo && !e->ifindex) {
+			tap_skip(1, "no interface but lo to run frames on");
+			break;
+		}
+		for (i = 0; i < sizeof(m4) / sizeof(m4[0]); i++) {
+			o = (struct pkt_opts){ .id = 36 };
+			if (m4[i].dst)
+				o.dst = m4[i].a;
+			else
+				o.src = m4[i].a;
+			req(&o, "get foo\r\n");
+			snprintf(name, sizeof(name), "%s on %s", m4[i].name,
+				 lo ? "lo" : "another interface");
+			expect_martian(e, in, !(lo && m4[i].lo_ok), name);
+		}
+		for (i = 0; i < sizeof(m6) / sizeof(m6[0]); i++) {
+			o = (struct pkt_opts){ .id = 37, .ipv6 = true };
+			if (m6[i].dst)
+				o.dst = m6[i].a;
+			else
+				o.src = m6[i].a;
+			req(&o, "get foo\r\n");
+			snprintf(name, sizeof(name), "%s on %s", m6[i].name,
+				 lo ? "lo" : "another interface");
+			expect_martian(e, in, !(lo && m6[i].lo_ok), name);
+		}
+	}
+	e->ifindex = 0;
+
+	/* the backend's lease */
+	o = (struct pkt_opts){ .id = 38 };
+	req(&o, "get foo\r\n");
+	e->dead = true;
+	expect_pass(e, in, XKV_STAT_pass_no_backend,
+		    "backend's lease ended: nothing served");
+	e->dead = false;
+	xkv_live_renew(e->live, mono_ns() - XKV_LIVE_LEASE_NS - 1);
+	{
+		/* run without the per-run beat: the lease is in the past */
+		static __u8 out[PKT_MAX];
+		LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = in->b,
+			    .data_size_in = (__u32)in->len, .data_out = out,
+			    .data_size_out = sizeof(out), .repeat = 1);
+
+		tap_ok(!bpf_prog_test_run_opts(e->prog_fd, &opts) &&
+		       opts.retval == XDP_PASS,
+		       "last beat longer than a lease ago: XDP_PASS");
+	}
+	expect_text(&it_foo, 1, false);
+	expect_reply(e, &o, in, text, text_len, 1, "beating again: served");
+}
+
 /* a second program with other settings: port, allow-any, budget */
 static void test_config(void)
 {
 	static const uint8_t other4[4] = { 192, 0, 2, 1 };
 	struct xkv_config cfg = {
 		.port = 11300,
-		.flags = XKV_CFG_ALLOW_ANY,
+		.flags = XKV_CFG_ALLOW_ANY | XKV_CFG_CSUM_PARTIAL,
 		.nslots = 64,
 		.max_reply = 1400,
 		.amp_ratio = 3,
@@ -942,7 +1226,8 @@ static void test_config(void)
 	int err;
 
 	err = env_open(&e, &cfg);
-	if (!tap_ok(!err, "load with port 11300, allow-any, budget 3x")) {
+	if (!tap_ok(!err, "load with port 11300, allow-any, budget 3x, "
+		    "partial checksums")) {
 		tap_diag("  %s", strerror(-err));
 		env_close(&e);
 		return;
@@ -956,6 +1241,26 @@ static void test_config(void)
 	req(&o, "get L\r\n");
 	expect_pass(&e, in, XKV_STAT_pass_budget,
 		    "reply over 3x the request: budget");
+	/* what lo and veth carry from local senders with offload */
+	o.csum = PKT_CSUM_PARTIAL;
+	req(&o, "get k\r\n");
+	expect_reply(&e, &o, in, text, text_len, 1,
+		     "IPv4, partial (offload) checksum: served");
+	o.ipv6 = true;
+	o.src = NULL;
+	req(&o, "get k\r\n");
+	expect_reply(&e, &o, in, text, text_len, 1,
+		     "IPv6, partial (offload) checksum: served");
+	o.csum = PKT_CSUM_BAD;
+	req(&o, "get k\r\n");
+	expect_pass(&e, in, XKV_STAT_pass_checksum,
+		    "IPv6, wrong checksum, partial allowed: passed");
+	o.ipv6 = false;
+	o.src = other4;
+	req(&o, "get k\r\n");
+	expect_pass(&e, in, XKV_STAT_pass_checksum,
+		    "IPv4, wrong checksum, partial allowed: passed");
+	o.csum = PKT_CSUM_FULL;
 	o.dport = 11211;
 	req(&o, "get k\r\n");
 	expect_pass(&e, in, XKV_STAT_pass_other_port,
@@ -1129,9 +1434,11 @@ int main(int argc, char **argv)
 	test_basic(&e);
 	test_layers(&e);
 	test_malformed(&e);
+	test_keys(&e);
 	test_limits(&e);
 	test_slots(&e);
 	test_allow(&e);
+	test_input(&e);
 	test_invariant(&e);
 	env_close(&e);
 	test_config();
