@@ -10,7 +10,7 @@
  * cost: loads the hot tier (build/bpf/xkv.o, through its skeleton) the way
  * "xkv up" configures it (allowlist on, a client prefix allowed), installs
  * one key in the hot cache through the map's mmap()ed memory with the
- * slot seqlock of xkv_shared.h, and times, through BPF_PROG_TEST_RUN, one
+ * slot seqlock of xkv_slot.h, and times, through BPF_PROG_TEST_RUN, one
  * IPv4 memcached UDP "get" frame through:
  *
  *   tx       a program that only returns XDP_TX (bench/floor.bpf.c)
@@ -74,7 +74,7 @@
 #include <bpf/libbpf.h>
 #include <linux/bpf.h>
 
-#include "xkv_shared.h"	/* before the skeleton: it names our types */
+#include "xkv_slot.h"	/* before the skeleton: it names our types */
 #include "xkv.skel.h"
 #include "floor.skel.h"
 
@@ -234,25 +234,11 @@ static void hot_install(struct hot *h, const char *key, const char *val)
 	__u32 seq;
 
 	s = &h->slots[xkv_hot_index(xkv_hot_hash(key, klen), COST_NSLOTS)];
-	for (;;) {
-		seq = __atomic_load_n(&s->seq, __ATOMIC_RELAXED);
-		if (!(seq & 1) &&
-		    __atomic_compare_exchange_n(&s->seq, &seq, seq + 1, false,
-						__ATOMIC_SEQ_CST,
-						__ATOMIC_RELAXED))
-			break;
-	}
-	__atomic_thread_fence(__ATOMIC_RELEASE);
-	__atomic_store_n(&s->hits, 0, __ATOMIC_RELAXED);
-	s->key_len = (__u16)klen;
-	memcpy(s->key, key, klen);
-	s->val_len = (__u16)vlen;
-	memcpy(s->val, val, vlen);
-	s->flags = 0;
-	s->cas = 1;
-	s->expire_ns = 0;
-	s->xflags = 0;
-	__atomic_store_n(&s->seq, seq + 2, __ATOMIC_RELEASE);
+	/* the bench owns its map: nobody else holds a slot */
+	if (!xkv_slot_take(s, &seq))
+		return;
+	xkv_slot_put(s, key, klen, val, vlen, 0, 1, 0);
+	xkv_slot_unlock(s, seq);
 }
 
 /* one counter of the hot tier, summed over CPUs */

@@ -21,6 +21,7 @@
 #include <bpf/libbpf.h>
 
 #include "learn_attach.h"
+#include "xkv_slot.h"
 #include "xkv_learn.skel.h"
 
 #define X(name, desc) #name,
@@ -53,8 +54,10 @@ static int map_max_entries(int fd, __u32 *max, __u32 *value_size)
 }
 
 /*
- * Empty every slot of the shared hot cache, each under its seqlock (the
- * writer protocol of xkv_shared.h), before the learner owns it.
+ * Empty every slot of the shared hot cache, each under its seqlock
+ * (xkv_slot.h), before the learner owns it. Nothing else may install
+ * now, so a slot that stays locked was left by a writer that died inside
+ * or is held by an emptier: take it over, as a backend that starts does.
  */
 static int hot_clear(int fd, __u32 nslots)
 {
@@ -62,7 +65,7 @@ static int hot_clear(int fd, __u32 nslots)
 	long page = sysconf(_SC_PAGESIZE);
 	struct xkv_slot *slots;
 	__u32 i, seq;
-	long spins;
+	int err = 0;
 
 	len = (len + (size_t)page - 1) / (size_t)page * (size_t)page;
 	slots = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
@@ -71,25 +74,15 @@ static int hot_clear(int fd, __u32 nslots)
 	for (i = 0; i < nslots; i++) {
 		struct xkv_slot *s = &slots[i];
 
-		for (spins = 0;; spins++) {
-			seq = __atomic_load_n(&s->seq, __ATOMIC_RELAXED);
-			if (!(seq & 1) &&
-			    __atomic_compare_exchange_n(&s->seq, &seq, seq + 1,
-							false, __ATOMIC_SEQ_CST,
-							__ATOMIC_RELAXED))
-				break;
-			if (spins > 100000000L) {
-				munmap(slots, len);
-				return -EBUSY;	/* a writer died inside */
-			}
+		if (!xkv_slot_take(s, &seq)) {
+			err = -EBUSY;	/* the count keeps moving */
+			continue;
 		}
-		__atomic_thread_fence(__ATOMIC_RELEASE);
-		s->key_len = 0;
-		s->xflags = 0;
-		__atomic_store_n(&s->seq, seq + 2, __ATOMIC_RELEASE);
+		xkv_slot_empty(s);
+		xkv_slot_unlock(s, seq);
 	}
 	munmap(slots, len);
-	return 0;
+	return err;
 }
 
 struct xkv_learn *xkv_learn_load(const struct xkv_learn_opts *o, int *err)

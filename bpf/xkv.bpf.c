@@ -6,7 +6,7 @@
  * to the configured port, the 8-byte memcached frame header and a
  * "get"/"gets" line with one or more keys. Look every key up in the hot
  * cache (xkv_hot, written by the backend under a per-slot seqlock, see
- * xkv_shared.h). Only when every key hits, the reply fits one datagram and
+ * xkv_slot.h). Only when every key hits, the reply fits one datagram and
  * the reply/request budget, and the source is allowed, turn the frame
  * into the reply and XDP_TX it. Anything else - misses, malformed or
  * truncated requests, other commands, ports and protocols, fragments - is
@@ -38,6 +38,7 @@ const volatile struct xkv_config xkv_cfg = {
 
 /* the hot cache: created by the XDP object, shared with learning mode */
 #include "xkv_hot_map.h"
+#include "xkv_slot.h"
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -129,27 +130,6 @@ struct xkv_cb_ctx {
 
 /* an outcome beyond the counters: count an error and drop */
 #define XKV_OUT_DROP XKV_STAT_NR
-
-/* --- the seqlock, reader side --------------------------------------------- */
-
-/*
- * x86 keeps loads in order (TSO), so plain loads with compiler barriers
- * around the copy are enough. Elsewhere (arm64) use an atomic read: BPF
- * atomic fetch operations are full barriers there.
- */
-static __always_inline __u32 xkv_seq_read(struct xkv_slot *slot)
-{
-#ifdef __TARGET_ARCH_x86
-	__u32 v;
-
-	barrier();
-	v = READ_ONCE(slot->seq);
-	barrier();
-	return v;
-#else
-	return __sync_fetch_and_add(&slot->seq, 0);
-#endif
-}
 
 /* --- small helpers -------------------------------------------------------- */
 
@@ -752,7 +732,7 @@ static long xkv_key_cb(__u32 i, void *data)
 	if (!slot)
 		return xkv_key_fail(s, XKV_STAT_misses);
 
-	seq = xkv_seq_read(slot);
+	seq = xkv_slot_seq_read(slot);
 	if (seq & 1)
 		return xkv_key_fail(s, XKV_STAT_pass_busy);
 	/*
@@ -843,7 +823,7 @@ static long xkv_key_cb(__u32 i, void *data)
 	/* is it our key? read inside the seqlock, like the value */
 	if (!xkv_key_eq(slot->key, rk, klen))
 		return xkv_key_fail(s, XKV_STAT_misses);
-	if (xkv_seq_read(slot) != seq)
+	if (xkv_slot_seq_read(slot) != seq)
 		return xkv_key_fail(s, XKV_STAT_pass_busy);
 
 	if (!(bpf_get_prandom_u32() & (XKV_HOT_HIT_SAMPLE - 1)))

@@ -60,6 +60,7 @@ const volatile struct xkv_learn_config xkv_lcfg = {
 
 /* the hot cache: created by the XDP object, shared with learning mode */
 #include "xkv_hot_map.h"
+#include "xkv_slot.h"
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -239,43 +240,6 @@ static __always_inline __u32 slot_of(__u32 hash)
 	return xkv_hot_index(hash, xkv_lcfg.nslots);
 }
 
-/* reader side of the slot seqlock, as in xkv.bpf.c */
-static __always_inline __u32 seq_read(struct xkv_slot *h)
-{
-#ifdef __TARGET_ARCH_x86
-	__u32 v;
-
-	barrier();
-	v = READ_ONCE(h->seq);
-	barrier();
-	return v;
-#else
-	return __sync_fetch_and_add(&h->seq, 0);
-#endif
-}
-
-/*
- * Writer side (xkv_shared.h): even -> odd with a compare-and-swap (a full
- * barrier), odd -> even + 2 with an atomic exchange (a full barrier too:
- * clang 14 has no BPF store-release). Never waits.
- */
-static __always_inline int slot_trylock(struct xkv_slot *h, __u32 *seq)
-{
-	__u32 v = READ_ONCE(h->seq);
-
-	if (v & 1)
-		return 0;
-	if (__sync_val_compare_and_swap(&h->seq, v, v + 1) != v)
-		return 0;
-	*seq = v;
-	return 1;
-}
-
-static __always_inline void slot_unlock(struct xkv_slot *h, __u32 seq)
-{
-	__sync_lock_test_and_set(&h->seq, seq + 2);
-}
-
 static __always_inline void occ_set(__u32 idx)
 {
 	__u32 w = idx / 64;
@@ -298,7 +262,7 @@ static __always_inline void occ_clear(__u32 idx)
 static __always_inline void slot_empty_locked(struct xkv_slot *h, __u32 idx)
 {
 	if (READ_ONCE(h->key_len)) {
-		WRITE_ONCE(h->key_len, 0);
+		xkv_slot_empty(h);
 		LSTAT(slots_cleared);
 	}
 	occ_clear(idx);
@@ -318,15 +282,16 @@ static __always_inline int slot_clear_try(__u32 idx)
 
 	if (!h)
 		return 0;
-	v = seq_read(h);
+	v = xkv_slot_seq_read(h);
 	if (v & 1)
 		return 1;
-	if (!READ_ONCE(h->key_len) && seq_read(h) == v)
+	if (!READ_ONCE(h->key_len) && xkv_slot_seq_read(h) == v)
 		return 0;
-	if (__sync_val_compare_and_swap(&h->seq, v, v + 1) != v)
+	/* one try; the caller's loop bounds the retries (xkv_slot.h) */
+	if (!xkv_slot_trylock(h, &v))
 		return 1;
 	slot_empty_locked(h, idx);
-	slot_unlock(h, v);
+	xkv_slot_unlock(h, v);
 	return 0;
 }
 
@@ -2185,7 +2150,7 @@ static long inst_cb(__u32 i, void *data)
 		LSTAT(errors);
 		return 0;
 	}
-	if (!slot_trylock(h, &seq)) {
+	if (!xkv_slot_trylock(h, &seq)) {
 		LSTAT(skip_busy);
 		return 0;
 	}
@@ -2194,7 +2159,7 @@ static long inst_cb(__u32 i, void *data)
 	occ_set(idx);
 	why = learn_check(m, g);
 	if (why != XKV_LSTAT_learned) {
-		slot_unlock(h, seq);
+		xkv_slot_unlock(h, seq);
 		lstat_add(why, 1);
 		return 0;
 	}
@@ -2223,7 +2188,7 @@ static long inst_cb(__u32 i, void *data)
 		h->key_len = 0;
 		err = 2;
 	}
-	slot_unlock(h, seq);
+	xkv_slot_unlock(h, seq);
 	if (err == 1)
 		LSTAT(errors);
 	else if (err == 2)

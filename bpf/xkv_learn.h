@@ -11,7 +11,7 @@
 #ifndef XKV_LEARN_H
 #define XKV_LEARN_H
 
-#include "xkv_shared.h"
+#include "xkv_slot.h"
 
 /* payload bytes loaded at a time for the parsers (a power of two) */
 #ifndef XKV_LCHUNK
@@ -28,10 +28,11 @@
 #ifndef XKV_LEARN_QUEUE
 #define XKV_LEARN_QUEUE 64
 #endif
-/* tries at a slot lock another CPU holds before giving up (an installer
- * holds it for a copy of at most a slot, well under a microsecond) */
+/* tries at a slot lock another CPU holds before giving up: the one
+ * policy of xkv_slot.h (an installer holds it for a copy of at most a
+ * slot, well under a microsecond) */
 #ifndef XKV_LEARN_SPIN
-#define XKV_LEARN_SPIN (1 << 16)
+#define XKV_LEARN_SPIN XKV_SLOT_TRIES
 #endif
 /* IPv6 extension headers walked before the transport header */
 #define XKV_LEARN_V6_EXT_MAX 6

@@ -13,8 +13,9 @@
  *
  *   xkv_hot     BPF_MAP_TYPE_ARRAY, BPF_F_MMAPABLE: __u32 -> struct xkv_slot,
  *               max_entries = xkv_config.nslots (a power of two). The hot
- *               cache; written only by the backend, under a per-slot
- *               seqlock (see xkv_slot_write_begin() below).
+ *               cache; its owner (the backend, or learning mode's
+ *               programs) installs, others may only empty, each under
+ *               the slot's seqlock (bpf/xkv_slot.h).
  *   xkv_stats   BPF_MAP_TYPE_PERCPU_ARRAY, one entry: struct xkv_stats.
  *               Sum the CPUs' copies to read it.
  *   xkv_allow4  BPF_MAP_TYPE_LPM_TRIE: struct xkv_lpm4 -> __u32 (1).
@@ -66,9 +67,9 @@
  * @cas:       the item's CAS unique, sent by "gets".
  * @expire_ns: CLOCK_MONOTONIC time in ns at which the item expires, 0 =
  *             never. XDP serves the slot only while
- *             bpf_ktime_get_ns() < @expire_ns. The backend converts its
- *             expiry to this clock rounding down (never later than the
- *             backend's own notion of expiry).
+ *             bpf_ktime_get_ns() < @expire_ns. The store's clock runs on
+ *             CLOCK_MONOTONIC too (a step of the wall clock moves
+ *             neither), so the store and XDP expire an item together.
  * @flags:     the item's client flags, printed in decimal.
  * @key_len:   key length, 1..XKV_HOT_KEY_MAX; 0 = empty slot.
  * @val_len:   value length in bytes, 0..XKV_HOT_VAL_MAX (the data alone).
@@ -78,8 +79,9 @@
  *             backend that knows everything about its items leaves it 0.
  * @val:       the value's bytes; bytes past @val_len are ignored.
  *
- * A key lives in slot xkv_hot_index(xkv_hot_hash(key, len), nslots) or
- * nowhere: one slot per key, the newest install wins.
+ * A key lives in one way of its set (xkv_hot_way(), XKV_HOT_WAYS slots)
+ * or nowhere, never in two. Nothing read from a slot is trusted: anyone
+ * with the map may write it, so readers bound @key_len and @val_len.
  */
 struct xkv_slot {
 	__u32 seq;
@@ -121,48 +123,9 @@ XKV_STATIC_ASSERT(__builtin_offsetof(struct xkv_slot, xflags) ==
 		  XKV_HOT_KEY_MAX < XKV_HOT_KEY_ROOM - 1,
 		  "xflags must lie in the key's room, past the longest key");
 
-/**
- * DOC: writing a slot (the seqlock protocol)
- *
- * Only the backend writes slots; XDP only reads them (and bumps @hits).
- * Several backend threads may write, so the sequence counter is both the
- * readers' seqlock and the writers' spinlock. To install, replace or
- * invalidate the key in slot i, while holding the item's lock in the store
- * and before acknowledging the client's write:
- *
- *  1. Begin: s = READ_ONCE(slot->seq). If s is odd, another writer is
- *     inside: cpu_relax() and read again. Else compare-and-swap seq from s
- *     to s + 1; on failure start over. The CAS must be a full barrier
- *     (atomic_try_cmpxchg() in the kernel, __atomic_compare_exchange_n()
- *     with __ATOMIC_SEQ_CST in user space), followed by smp_wmb() (user
- *     space: __atomic_thread_fence(__ATOMIC_RELEASE)) so that no store of
- *     step 2 becomes visible before the odd count.
- *  2. Write: any fields but @seq, in any order, with plain stores or
- *     memcpy. To install: @key_len, @key, @val_len, @val, @flags, @cas,
- *     @expire_ns, @xflags (0 unless the writer lacks something, see
- *     XKV_SLOT_F_*), and @hits = 0 (atomic store) if the key changes. To
- *     invalidate: @key_len = 0 is enough.
- *  3. End: smp_store_release(&slot->seq, s + 2) (user space:
- *     __atomic_store_n(&slot->seq, s + 2, __ATOMIC_RELEASE)).
- *
- * Keep the window short: XDP passes a request to the backend whenever it
- * finds a slot odd or sees @seq move while it copies, so a writer that
- * stalls inside only costs hits, never correctness. A writer that dies
- * inside leaves the slot odd: unserved, and every later writer spins on
- * it, so a backend that starts on a map it did not create zeroes the whole
- * map (all slots empty and even) before it serves anything.
- *
- * Readers (XDP; a backend that wants to look, e.g. for admission): s0 =
- * load-acquire of @seq; if odd, give up; copy what is needed; then with a
- * read barrier (smp_rmb(); on arm64 XDP uses an atomic read, which is a
- * full barrier) load @seq again and use the copy only if it still equals
- * s0.
- *
- * Coherence: because the write is complete (step 3) before the backend
- * acknowledges, any GET that XDP starts after the client has seen the
- * acknowledgement either sees the new contents or sees the slot busy and
- * passes. A GET already in flight may return the old value, as it could
- * from memcached itself.
+/*
+ * Writing and reading a slot: the seqlock, who may write what, and when a
+ * writer gives up, are in bpf/xkv_slot.h, the one implementation of it.
  */
 
 /*
@@ -415,11 +378,10 @@ struct xkv_lpm6 {
  * saw; an egress program learns values from memcached's GET replies and
  * installs one only if no write moved the slot's generation since the GET,
  * none was seen for a quarantine period, and the key was not written with
- * an expiry. The installer is one more writer of xkv_hot under the slot
- * seqlock above (its CAS is the BPF compare-and-swap, its release an
- * atomic exchange). It installs a key in way 0 of its set only
- * (xkv_hot_index()), so a key is never in two ways, and invalidating that
- * one slot is enough; XDP finds it there as in any way.
+ * an expiry. The installer is then the owner of xkv_hot (bpf/xkv_slot.h:
+ * the same seqlock, the same give-up policy). It installs a key in way 0
+ * of its set only (xkv_hot_index()), so a key is never in two ways, and
+ * invalidating that one slot is enough; XDP finds it there as in any way.
  *
  * Maps of the learning object (bpf/learn_attach.h loads and attaches it):
  *

@@ -2,9 +2,8 @@
 /*
  * cmd_flush.c - "xkv flush": empty the hot cache.
  *
- * By default xkv empties every slot itself, as one more writer of the
- * seqlock protocol (xkv_shared.h): XDP stops answering from the hot tier
- * at once, and nothing is lost, since the backend still holds every item
+ * By default xkv empties every slot itself, as an emptier of the slot
+ * seqlock (bpf/xkv_slot.h): XDP stops answering from the hot tier at once, and nothing is lost, since the backend still holds every item
  * and admits keys again as they are read. This is safe while the backend
  * runs (the slot's sequence counter is the writers' lock) and works with
  * no backend at all (xkv attach). With --all, xkv instead sends the
@@ -57,7 +56,7 @@ static int flush_slots(const struct xkv_paths *p)
 	pr_info("%s: emptied %u of %u hot slots\n", p->ifname, emptied,
 		hm.nslots);
 	if (stuck) {
-		pr_warn("%s: %u slots stayed locked by a writer for over a second and were left alone\n",
+		pr_warn("%s: %u slots stayed locked by another writer for a second and were left alone (XDP serves no locked slot)\n",
 			p->ifname, stuck);
 		return -EBUSY;
 	}

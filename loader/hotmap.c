@@ -15,17 +15,12 @@
 #include "hotmap.h"
 #include "log.h"
 #include "paths.h"
+#include "xkv_slot.h"
 
-/* how long a slot may stay odd before flush gives up on it */
-#define XKV_SLOT_WAIT_NS 1000000000ULL
-
-#if defined(__x86_64__) || defined(__i386__)
-#define cpu_relax() __builtin_ia32_pause()
-#elif defined(__aarch64__)
-#define cpu_relax() asm volatile("yield" ::: "memory")
-#else
-#define cpu_relax() asm volatile("" ::: "memory")
-#endif
+/* slots left locked by another writer are tried again this many times in
+ * all, this far apart, before flush reports them */
+#define XKV_FLUSH_PASSES 100
+#define XKV_FLUSH_PAUSE_MS 10
 
 int xkv_hotmap_open(const char *pin_dir, bool writable,
 		    struct xkv_hotmap *hm)
@@ -92,61 +87,45 @@ __u32 xkv_hotmap_used(const struct xkv_hotmap *hm)
 	return n;
 }
 
-static __u64 mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (__u64)ts.tv_sec * 1000000000ULL + (__u64)ts.tv_nsec;
-}
-
-/* step 1 of the writer protocol; false if the slot stayed odd too long */
-static bool slot_begin(struct xkv_slot *sl, __u32 *seq)
-{
-	__u64 deadline = 0;
-	__u32 s;
-
-	for (;;) {
-		s = __atomic_load_n(&sl->seq, __ATOMIC_RELAXED);
-		if (!(s & 1) &&
-		    __atomic_compare_exchange_n(&sl->seq, &s, s + 1, false,
-						__ATOMIC_SEQ_CST,
-						__ATOMIC_RELAXED))
-			break;
-		if (!deadline)
-			deadline = mono_ns() + XKV_SLOT_WAIT_NS;
-		else if (mono_ns() > deadline)
-			return false;
-		cpu_relax();
-	}
-	__atomic_thread_fence(__ATOMIC_RELEASE);
-	*seq = s;
-	return true;
-}
-
-int xkv_hotmap_flush(const struct xkv_hotmap *hm, __u32 *emptied,
-		     __u32 *stuck)
+/* one pass over the slots: empty what can be locked, count the rest */
+static void flush_pass(const struct xkv_hotmap *hm, __u32 *emptied,
+		       __u32 *stuck)
 {
 	__u32 i, s;
 
-	*emptied = 0;
 	*stuck = 0;
 	for (i = 0; i < hm->nslots; i++) {
 		struct xkv_slot *sl = &hm->slots[i];
 
-		/* only a backend installs keys: an empty slot stays so */
+		/* only the owner installs keys: an empty slot stays so */
 		if (!__atomic_load_n(&sl->key_len, __ATOMIC_RELAXED))
 			continue;
-		if (!slot_begin(sl, &s)) {
+		/* an emptier (xkv_slot.h): give up on a stuck slot */
+		if (!xkv_slot_lock(sl, &s)) {
 			(*stuck)++;
 			continue;
 		}
 		if (sl->key_len)
 			(*emptied)++;
-		/* step 2: key_len = 0 invalidates */
-		__atomic_store_n(&sl->key_len, 0, __ATOMIC_RELAXED);
-		/* step 3 */
-		__atomic_store_n(&sl->seq, s + 2, __ATOMIC_RELEASE);
+		xkv_slot_empty(sl);
+		xkv_slot_unlock(sl, s);
+	}
+}
+
+int xkv_hotmap_flush(const struct xkv_hotmap *hm, __u32 *emptied,
+		     __u32 *stuck)
+{
+	const struct timespec pause = {
+		.tv_nsec = XKV_FLUSH_PAUSE_MS * 1000000L,
+	};
+	int pass;
+
+	*emptied = 0;
+	flush_pass(hm, emptied, stuck);
+	/* a backend thread preempted inside a slot gets some time */
+	for (pass = 1; *stuck && pass < XKV_FLUSH_PASSES; pass++) {
+		nanosleep(&pause, NULL);
+		flush_pass(hm, emptied, stuck);
 	}
 	return 0;
 }

@@ -20,7 +20,9 @@
 #   asan-proto   the proto suite against build/asan/xkvd (ASan/UBSan; a
 #                leak or error report makes its exit status non-zero)
 #   bpf          build/bpf/test_xdp: the XDP program's BPF_PROG_TEST_RUN
-#                fixtures (TAP; needs root)
+#                fixtures (TAP; needs root), and xkvd --hot-map refusing
+#                maps that are not whole 4-slot sets
+#                (tests/bpf/hotmap_size.sh)
 #   memccapable  memccapable -a against xkvd (one test: exit status 0)
 #   net          tests/net/run.sh: xkv up/down in network namespaces
 #                joined by a veth pair, XDP serving UDP gets from xkvd's
@@ -542,6 +544,8 @@ fi
 if want bpf; then
 	run_tap "bpf fixtures" "$T_UNIT" "$BUILD/bpf/test_xdp"
 	run_tap "bpf learning-mode fixtures" "$T_UNIT" "$BUILD/bpf/test_learn"
+	run_one "xkvd --hot-map refuses a map of 2 or 48 slots" "$T_UNIT" \
+		tests/bpf/hotmap_size.sh "$XKVD" "$(pick_port)"
 fi
 
 if want memccapable; then

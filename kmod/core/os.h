@@ -23,6 +23,7 @@
  *          os_cmpxchg32(p, old, new)  full barrier, true when it swapped
  *          os_smp_wmb(), os_smp_rmb(), os_cpu_relax()
  * Time:    os_time_now()            seconds since the Unix epoch, u64
+ *          os_wall_ns()             ns since the Unix epoch, u64
  *          os_mono_ns()             CLOCK_MONOTONIC in ns (bpf_ktime_get_ns)
  * Misc:    os_cond_resched()        a long loop may yield here
  *          os_pid()                 process id reported by "stats"

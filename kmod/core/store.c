@@ -50,7 +50,8 @@ struct xkv_store *xkv_store_create(const struct xkv_settings *s, u32 nslots)
 		goto destroy_slab;
 	os_mutex_init(&st->mem_lock);
 	os_mutex_init(&st->flush_lock);
-	st->started = os_time_now();
+	st->clock_base_ns = os_wall_ns() - os_mono_ns();
+	st->started = xkv_store_now(st);
 	return st;
 
 destroy_slab:
@@ -97,9 +98,24 @@ bool xkv_store_maintain(struct xkv_store *st)
 	return more;
 }
 
+/*
+ * As memcached's clock: the wall clock is read once, at creation, and the
+ * store's time moves on with the monotonic clock, so a step of the wall
+ * clock changes nothing (an absolute exptime is a time on this clock).
+ * The hot tier's expiry is on the monotonic clock too: the two agree to
+ * the nanosecond (xkv_store_mono_ns()).
+ */
 u64 xkv_store_now(const struct xkv_store *st)
 {
-	return os_time_now() + (u64)os_atomic64_read(&st->clock_offset);
+	return (os_mono_ns() + st->clock_base_ns) / XKV_NS_PER_SEC +
+	       (u64)os_atomic64_read(&st->clock_offset);
+}
+
+u64 xkv_store_mono_ns(const struct xkv_store *st, u64 t)
+{
+	u64 s = t - (u64)os_atomic64_read(&st->clock_offset);
+
+	return s * XKV_NS_PER_SEC - st->clock_base_ns;
 }
 
 void xkv_store_advance_clock(struct xkv_store *st, s64 delta)

@@ -164,7 +164,9 @@ bool xkv_store_maintain(struct xkv_store *st);
  * xkv_store_now() - the store's clock, in Unix seconds.
  * @st: store
  *
- * Return: wall clock time plus the offset set by xkv_store_advance_clock().
+ * Return: the wall clock time at creation plus the CLOCK_MONOTONIC time
+ * elapsed since (a step of the wall clock does not move it), plus the
+ * offset set by xkv_store_advance_clock().
  */
 u64 xkv_store_now(const struct xkv_store *st);
 

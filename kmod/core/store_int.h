@@ -153,7 +153,13 @@ struct xkv_store {
 	/* a delayed flush_all takes effect at this time (0 = none) */
 	os_atomic64_t flush_at;
 
+	/*
+	 * The clock (store.c): the wall clock as it read at creation, moved
+	 * on by CLOCK_MONOTONIC since, plus the debug offset (seconds).
+	 * @clock_base_ns is wall ns - monotonic ns at creation.
+	 */
 	os_atomic64_t clock_offset;
+	u64 clock_base_ns;
 	u64 started;
 
 	os_atomic64_t curr_items;
@@ -173,5 +179,20 @@ struct xkv_store {
 	u32 nslots;
 	struct xkv_thread_stats *slots;
 };
+
+#define XKV_NS_PER_SEC 1000000000ULL
+
+/**
+ * xkv_store_mono_ns() - when the store's clock reaches a time.
+ * @st: store
+ * @t:  store time in seconds, later than xkv_store_now()
+ *
+ * Exact: xkv_store_now() >= @t from CLOCK_MONOTONIC (os_mono_ns(), the
+ * clock XDP reads with bpf_ktime_get_ns()) this value on, whatever the
+ * wall clock does, until the debug offset changes.
+ *
+ * Return: CLOCK_MONOTONIC time in ns.
+ */
+u64 xkv_store_mono_ns(const struct xkv_store *st, u64 t);
 
 #endif /* XKV_CORE_STORE_INT_H */

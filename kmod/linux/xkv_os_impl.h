@@ -166,6 +166,11 @@ static inline u64 os_time_now(void)
 	return (u64)ktime_get_real_seconds();
 }
 
+static inline u64 os_wall_ns(void)
+{
+	return (u64)ktime_get_real_ns();
+}
+
 static inline u64 os_mono_ns(void)
 {
 	/* the clock bpf_ktime_get_ns() reads */

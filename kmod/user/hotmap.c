@@ -38,12 +38,19 @@ static int map_check(int fd, const char *path, u32 *nslots)
 	}
 	if (info.type != BPF_MAP_TYPE_ARRAY ||
 	    info.value_size != sizeof(struct xkv_slot) ||
-	    !(info.map_flags & BPF_F_MMAPABLE) || !info.max_entries ||
-	    (info.max_entries & (info.max_entries - 1))) {
+	    !(info.map_flags & BPF_F_MMAPABLE)) {
 		fprintf(stderr,
 			"xkvd: %s: not an xkv hot cache (type %u, value %u bytes, flags %#x, %u entries)\n",
 			path, info.type, info.value_size, info.map_flags,
 			info.max_entries);
+		return -EINVAL;
+	}
+	/* a key's set is XKV_HOT_WAYS slots: the map must hold whole sets */
+	if (info.max_entries < XKV_HOT_WAYS ||
+	    (info.max_entries & (info.max_entries - 1))) {
+		fprintf(stderr,
+			"xkvd: %s: %u slots: an xkv hot cache needs a power of two of at least %u\n",
+			path, info.max_entries, XKV_HOT_WAYS);
 		return -EINVAL;
 	}
 	*nslots = info.max_entries;

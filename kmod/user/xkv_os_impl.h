@@ -151,18 +151,37 @@ static inline void os_cpu_relax(void)
 #endif
 }
 
+/*
+ * Steps the unit tests add to the clocks: the wall clock stepped (ns),
+ * time passed (ns). Weak, so any program built on the core has them; 0
+ * in xkvd.
+ */
+__attribute__((weak)) s64 xkv_os_wall_step_ns;
+__attribute__((weak)) s64 xkv_os_mono_step_ns;
+
 static inline u64 os_mono_ns(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (u64)ts.tv_sec * 1000000000ULL + (u64)ts.tv_nsec;
+	return (u64)ts.tv_sec * 1000000000ULL + (u64)ts.tv_nsec +
+	       (u64)xkv_os_mono_step_ns;
+}
+
+static inline u64 os_wall_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (u64)ts.tv_sec * 1000000000ULL + (u64)ts.tv_nsec +
+	       (u64)xkv_os_wall_step_ns;
 }
 
 static inline u64 os_time_now(void)
 {
-	return (u64)time(NULL);
+	return os_wall_ns() / 1000000000ULL;
 }
+
 
 static inline void os_cond_resched(void)
 {

@@ -4,7 +4,7 @@
  *
  * Loads bpf/xkv.bpf.c through its skeleton, fills the hot cache through
  * the map's mmap()ed memory exactly as a backend does (the seqlock
- * protocol of xkv_shared.h), sets the allowlist, then runs hand-built
+ * of xkv_slot.h), sets the allowlist, then runs hand-built
  * frames through the program one at a time and checks, for each: the
  * verdict, the output frame byte for byte (a reply is computed here
  * independently, see pkt.c; a passed frame must come back untouched), the
@@ -34,7 +34,7 @@
 #include <bpf/libbpf.h>
 #include <linux/bpf.h>
 
-#include "xkv_shared.h"	/* before the skeleton: it names our types */
+#include "xkv_slot.h"	/* before the skeleton: it names our types */
 #include "xkv.skel.h"
 #include "pkt.h"
 #include "../unit/tap.h"
@@ -139,7 +139,7 @@ static int allow6(struct env *e, const uint8_t *addr, __u32 plen)
 				   &one, BPF_ANY);
 }
 
-/* --- the writer: the seqlock protocol of xkv_shared.h ------------------- */
+/* --- the writer: the slot seqlock of xkv_slot.h ------------------------ */
 
 /* slot @idx: way @idx of the key's set, or any slot with XKV_HOT_WAYS+ */
 static struct xkv_slot *slot_way(struct env *e, const void *key, size_t klen,
@@ -154,28 +154,20 @@ static struct xkv_slot *slot_of(struct env *e, const void *key, size_t klen)
 	return slot_way(e, key, klen, 0);
 }
 
-/* step 1: take the slot (even -> odd) */
+/* step 1: the test owns its map, so it locks a slot or takes it over */
 static __u32 slot_begin(struct xkv_slot *s)
 {
-	__u32 seq;
+	__u32 seq = 0;
 
-	for (;;) {
-		seq = __atomic_load_n(&s->seq, __ATOMIC_RELAXED);
-		if (seq & 1)
-			continue;
-		if (__atomic_compare_exchange_n(&s->seq, &seq, seq + 1, false,
-						__ATOMIC_SEQ_CST,
-						__ATOMIC_RELAXED))
-			break;
-	}
-	__atomic_thread_fence(__ATOMIC_RELEASE);
+	if (!xkv_slot_take(s, &seq))
+		tap_bail("a slot stays locked");
 	return seq;
 }
 
 /* step 3: publish (odd -> even, two more than before) */
 static void slot_end(struct xkv_slot *s, __u32 seq)
 {
-	__atomic_store_n(&s->seq, seq + 2, __ATOMIC_RELEASE);
+	xkv_slot_unlock(s, seq);
 }
 
 static __u64 mono_ns(void)
@@ -192,15 +184,8 @@ static void hot_set_in(struct xkv_slot *s, const void *key, size_t klen,
 {
 	__u32 seq = slot_begin(s);
 
-	if (s->key_len != klen || memcmp(s->key, key, klen))
-		__atomic_store_n(&s->hits, 0, __ATOMIC_RELAXED);
-	s->key_len = (__u16)klen;
-	memcpy(s->key, key, klen);
-	s->val_len = (__u16)vlen;
-	memcpy(s->val, val, vlen);
-	s->flags = flags;
-	s->cas = cas;
-	s->expire_ns = expire_ns;
+	xkv_slot_put(s, key, (__u32)klen, val, (__u32)vlen, flags, cas,
+		     expire_ns);
 	slot_end(s, seq);
 }
 
@@ -216,17 +201,13 @@ static void slot_clear(struct xkv_slot *s)
 {
 	__u32 seq = slot_begin(s);
 
-	s->key_len = 0;
+	xkv_slot_empty(s);
 	slot_end(s, seq);
 }
 
 static void hot_del(struct env *e, const void *key, size_t klen)
 {
-	struct xkv_slot *s = slot_of(e, key, klen);
-	__u32 seq = slot_begin(s);
-
-	s->key_len = 0;
-	slot_end(s, seq);
+	slot_clear(slot_of(e, key, klen));
 }
 
 /* --- running a frame ---------------------------------------------------- */

@@ -4,8 +4,12 @@
  * standing in for the mmap'ed map: what each command does to a key's
  * slot, the seqlock parity, expiry conversion, flush_all and admission.
  */
+#include <pthread.h>
+#include <sched.h>
+
 #include "tap.h"
 #include "unit_util.h"
+#include "../../bpf/xkv_slot.h"
 
 #define NSLOTS 64
 
@@ -82,11 +86,17 @@ static void test_attach(struct xkv_store *st)
 
 	tap_is_i64(xkv_store_attach_hot(st, odd, 3), -EINVAL,
 		   "attach: slot count must be a power of two");
+	tap_is_i64(xkv_store_attach_hot(st, odd, 2), -EINVAL,
+		   "attach: at least XKV_HOT_WAYS slots");
 	slots[5].seq = 7;
 	slots[5].key_len = 3;
+	slots[9].key_len = 0xffff;
 	tap_is_i64(xkv_store_attach_hot(st, slots, NSLOTS), 0, "attach");
-	tap_ok(slots[5].seq == 0 && slots[5].key_len == 0,
-	       "attach empties a slot a dead writer left odd");
+	tap_ok(!(slots[5].seq & 1) && slots[5].seq > 7 &&
+		       slots[5].key_len == 0,
+	       "attach takes over and empties a slot a dead writer left odd");
+	tap_ok(!(slots[9].seq & 1) && slots[9].key_len == 0,
+	       "attach empties a slot with a bad key length");
 	tap_is_i64(xkv_store_attach_hot(st, slots, NSLOTS), -EBUSY,
 		   "second attach refused");
 }
@@ -143,10 +153,13 @@ static void test_expiry_and_size(struct xkv_store *st)
 {
 	static char big[XKV_HOT_VAL_MAX + 2];
 
+	uu_wall_settle();
 	uu_store_op(st, XKV_OP_SET, "soon", "s", 1, 0, 1, 0);
 	uu_has(st, "soon");
-	tap_ok(slot_empty_for("soon"),
-	       "an item expiring within a second is not installed");
+	tap_ok(slot_is("soon", "s") && slot_for("soon")->expire_ns &&
+		       slot_for("soon")->expire_ns <=
+			       uu_now_ns() + 1000000000ULL,
+	       "an item expiring within a second gets at most a second");
 	uu_store_op(st, XKV_OP_SET, "later", "l", 1, 0, 50, 0);
 	uu_has(st, "later");
 	tap_ok(slot_is("later", "l") && slot_for("later")->expire_ns,
@@ -217,6 +230,187 @@ static void test_admission(struct xkv_store *st)
 	       "a key read more often takes a way, its hits reset");
 }
 
+/* a slot someone wrote a bad key length into, through the map */
+static void test_bad_slots(struct xkv_store *st)
+{
+	struct xkv_slot *last = &slots[NSLOTS - 1];
+	char key[32];
+	u32 w, i;
+
+	/* a key of the last set, so that a length read past the slot
+	 * leaves the array (ASan reports it) */
+	for (i = 0;; i++) {
+		snprintf(key, sizeof(key), "last%u", i);
+		if (set_base(key) == NSLOTS - XKV_HOT_WAYS)
+			break;
+	}
+	for (w = 0; w < XKV_HOT_WAYS; w++) {
+		struct xkv_slot *sl = &slots[NSLOTS - XKV_HOT_WAYS + w];
+
+		sl->key_len = 0xffff;
+		memset(sl->key, 'x', sizeof(sl->key));
+	}
+	uu_set(st, key, "L");
+	for (i = 0; i < 10; i++)
+		uu_has(st, key);
+	tap_ok(slot_is(key, "L"),
+	       "a set whose slots say key_len 65535: admission reads no key past its slot, installs");
+	last->key_len = XKV_HOT_KEY_MAX + 1;
+	xkv_flush_all(st, 0);
+	tap_ok(last->key_len == 0 && !(last->seq & 1),
+	       "flush_all empties a slot with a bad key length");
+}
+
+/* a slot left odd through the map: writers go on, nothing stale */
+static void test_stuck(struct xkv_store *st)
+{
+	struct xkv_slot *sl;
+	u32 seq = 0;
+	u64 t0, took;
+
+	uu_set(st, "stuck", "old");
+	uu_has(st, "stuck");
+	sl = slot_holding("stuck");
+	tap_ok(sl && slot_is("stuck", "old"), "installed before it sticks");
+	if (!sl)
+		return;
+	sl->seq |= 1;
+	t0 = uu_now_ns();
+	uu_set(st, "stuck", "new");
+	took = uu_now_ns() - t0;
+	tap_ok(took < 1000000000ULL,
+	       "a set of a key whose slot stays odd returns (%llu us)",
+	       (unsigned long long)(took / 1000));
+	tap_ok(!(sl->seq & 1) && (slot_is("stuck", "new") ||
+				  slot_empty_for("stuck")),
+	       "the store took the slot over: new value or empty, never the old");
+	tap_ok(uu_has(st, "stuck") && slot_is("stuck", "new"),
+	       "and installs the key there again");
+
+	/* an emptier that finishes after the store took its slot over */
+	tap_ok(xkv_slot_trylock(sl, &seq), "an emptier takes the slot");
+	uu_set(st, "stuck", "newer");
+	tap_ok(!(sl->seq & 1) && slot_is("stuck", "newer"),
+	       "the store takes it over and writes the new value");
+	xkv_slot_empty(sl);
+	tap_ok(!xkv_slot_unlock(sl, seq) && !(sl->seq & 1),
+	       "the late emptier's unlock fails: the count stays the store's");
+	tap_ok(slot_empty_for("stuck"),
+	       "and its late store only emptied the slot");
+}
+
+/* the store's clock against the slots' when the wall clock steps */
+static void test_clock(struct xkv_store *st)
+{
+	const u64 hour = 3600ULL * XKV_NS_PER_SEC;
+	struct xkv_item hdr;
+	struct xkv_slot *sl;
+	u64 now, exp;
+
+	uu_wall_settle();
+	now = xkv_store_now(st);
+	uu_store_op(st, XKV_OP_SET, "clk", "c", 1, 0, 100, 0);
+	uu_has(st, "clk");
+	sl = slot_holding("clk");
+	tap_ok(sl && sl->expire_ns, "installed with an expiry");
+	if (!sl)
+		return;
+	exp = sl->expire_ns;
+	xkv_os_wall_step_ns = (s64)(2 * hour);
+	tap_ok(xkv_store_now(st) - now <= 1,
+	       "the wall clock steps 2 h forward: the store's clock does not");
+	tap_ok(uu_has(st, "clk") && sl->expire_ns == exp &&
+		       slot_is("clk", "c"),
+	       "... the item lives on in the store and in its slot alike");
+	xkv_os_wall_step_ns = -(s64)(2 * hour);
+	tap_ok(xkv_store_now(st) - now <= 1 && uu_has(st, "clk") &&
+		       sl->expire_ns == exp,
+	       "a step 2 h back: the same");
+	xkv_os_wall_step_ns = 0;
+
+	/* time passes: the store and XDP (expire_ns) switch together */
+	tap_ok(uu_peek(st, "clk", &hdr), "the item's header");
+	xkv_os_mono_step_ns = (s64)(exp - uu_now_ns()) - 1000000;
+	tap_ok(xkv_store_now(st) < hdr.exptime &&
+		       uu_now_ns() + (u64)xkv_os_mono_step_ns < exp,
+	       "1 ms before the slot's expiry the store holds it alive");
+	xkv_os_mono_step_ns = (s64)(exp - uu_now_ns());
+	tap_ok(xkv_store_now(st) >= hdr.exptime,
+	       "at the slot's expiry the store has expired it too");
+	tap_ok(!uu_has(st, "clk") && slot_empty_for("clk"),
+	       "a read then misses and empties the slot");
+	xkv_os_mono_step_ns = 0;
+}
+
+/*
+ * flush_all against concurrent reads that admit keys: once flush_all
+ * returned, no slot may hold an item older than it.
+ */
+#define RACE_KEYS 16
+#define RACE_THREADS 2
+
+struct race {
+	struct xkv_store *st;
+	int stop;
+	int pause;
+	int parked;
+};
+
+static void *race_reader(void *arg)
+{
+	struct race *r = arg;
+	char key[16];
+	u32 i = 0;
+
+	while (!__atomic_load_n(&r->stop, __ATOMIC_ACQUIRE)) {
+		if (__atomic_load_n(&r->pause, __ATOMIC_ACQUIRE)) {
+			__atomic_add_fetch(&r->parked, 1, __ATOMIC_ACQ_REL);
+			while (__atomic_load_n(&r->pause, __ATOMIC_ACQUIRE))
+				sched_yield();
+			__atomic_sub_fetch(&r->parked, 1, __ATOMIC_ACQ_REL);
+			continue;
+		}
+		snprintf(key, sizeof(key), "race%u", i++ % RACE_KEYS);
+		uu_has(r->st, key);
+	}
+	return NULL;
+}
+
+static void test_flush_race(struct xkv_store *st)
+{
+	struct race r = { .st = st };
+	pthread_t th[RACE_THREADS];
+	u64 t0 = uu_now_ns(), rounds = 0, bad = 0, i;
+	char key[16];
+
+	for (i = 0; i < RACE_THREADS; i++)
+		if (pthread_create(&th[i], NULL, race_reader, &r))
+			tap_bail("pthread_create");
+	while (uu_now_ns() - t0 < 1500000000ULL) {
+		for (i = 0; i < RACE_KEYS; i++) {
+			snprintf(key, sizeof(key), "race%u", (u32)i);
+			uu_set(st, key, "before the flush");
+		}
+		xkv_flush_all(st, 0);
+		/* let every read in flight finish, then look */
+		__atomic_store_n(&r.pause, 1, __ATOMIC_RELEASE);
+		while (__atomic_load_n(&r.parked, __ATOMIC_ACQUIRE) <
+		       RACE_THREADS)
+			sched_yield();
+		for (i = 0; i < NSLOTS; i++)
+			bad += slots[i].key_len != 0;
+		__atomic_store_n(&r.pause, 0, __ATOMIC_RELEASE);
+		rounds++;
+	}
+	__atomic_store_n(&r.stop, 1, __ATOMIC_RELEASE);
+	for (i = 0; i < RACE_THREADS; i++)
+		pthread_join(th[i], NULL);
+	tap_diag("%llu rounds of set, concurrent gets, flush_all",
+		 (unsigned long long)rounds);
+	tap_is_u64(bad, 0,
+		   "no slot holds an item older than a flush_all that returned");
+}
+
 static bool all_empty(void)
 {
 	u32 i;
@@ -239,6 +433,10 @@ int main(void)
 	test_expiry_and_size(st);
 	test_flush(st);
 	test_admission(st);
+	test_bad_slots(st);
+	test_stuck(st);
+	test_clock(st);
+	test_flush_race(st);
 	xkv_store_destroy(st);
 	tap_ok(all_empty(), "destroy leaves every slot empty and even");
 	free(slots);

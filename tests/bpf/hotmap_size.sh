@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# hotmap_size.sh - xkvd --hot-map refuses a map that is not whole sets of
+# XKV_HOT_WAYS (4) slots, a power of two: a pinned mmapable array of 2
+# slots, then one of 48, must each make xkvd exit non-zero at once with a
+# message that says why (it would otherwise touch slots beyond the map).
+#
+#   tests/bpf/hotmap_size.sh XKVD PORT
+#
+# Needs root and a bpffs at /sys/fs/bpf (bpftool creates the maps).
+set -euo pipefail
+
+XKVD=$1
+PORT=$2
+DIR=/sys/fs/bpf/xkv-hotmap-size-$$	# bpffs names take no dots
+mkdir "$DIR"
+LOG=$(mktemp)
+trap 'rm -rf "$DIR" "$LOG"' EXIT
+
+BPF_F_MMAPABLE=1024
+SLOT_SIZE=2048	# sizeof(struct xkv_slot)
+bad=0
+
+for n in 2 48; do
+	bpftool map create "$DIR/hot$n" type array key 4 value $SLOT_SIZE \
+		entries "$n" name "xkv_hot$n" flags $BPF_F_MMAPABLE
+	rc=0
+	timeout 10 "$XKVD" -p "$PORT" -l 127.0.0.1 --hot-map "$DIR/hot$n" \
+		>"$LOG" 2>&1 || rc=$?
+	if ((rc == 0 || rc == 124)); then
+		echo "FAIL: xkvd --hot-map with $n slots did not refuse it (exit $rc)"
+		bad=1
+	elif ! grep -q "$n slots: an xkv hot cache needs a power of two of at least 4" "$LOG"; then
+		echo "FAIL: xkvd --hot-map with $n slots: no clear reason:"
+		cat "$LOG"
+		bad=1
+	else
+		echo "ok: $n slots refused: $(head -n 1 "$LOG")"
+	fi
+done
+exit $bad
