@@ -215,7 +215,7 @@ static void print_log_tail(const struct xkv_paths *p)
 }
 
 static void build_argv(const struct xkv_backend_opts *o, char **argv,
-		       char nums[4][16])
+		       char nums[5][16])
 {
 	int n = 0, i;
 
@@ -235,6 +235,15 @@ static void build_argv(const struct xkv_backend_opts *o, char **argv,
 	argv[n++] = nums[0];
 	argv[n++] = "-U";
 	argv[n++] = nums[0];
+	if (!o->memcached) {
+		if (o->udp_allow) {
+			argv[n++] = "--udp-allow";
+			argv[n++] = (char *)o->udp_allow;
+		}
+		snprintf(nums[4], 16, "%u", o->amp_ratio);
+		argv[n++] = "--udp-amp-ratio";
+		argv[n++] = nums[4];
+	}
 	if (o->memcached) {
 		argv[n++] = "-B";
 		argv[n++] = "ascii";
@@ -420,12 +429,12 @@ static void terminate(pid_t pid, unsigned long long start, int *status,
 int xkv_backend_start(const struct xkv_backend_opts *o,
 		      const struct xkv_paths *p, pid_t *pid_out)
 {
-	char *argv[XKV_BACKEND_ARGS], nums[4][16];
+	char *argv[XKV_BACKEND_ARGS], nums[5][16];
 	sigset_t set, old;
 	int pfd[2], err, i;
 	pid_t pid;
 
-	if (o->extra_argc > XKV_BACKEND_ARGS - 16) {
+	if (o->extra_argc > XKV_BACKEND_ARGS - 24) {
 		pr_warn("too many backend arguments\n");
 		return -E2BIG;
 	}

@@ -28,6 +28,9 @@
  *              refuses root otherwise)
  * @hot_map:    pin of the hot cache, passed to xkvd as --hot-map
  * @port:       TCP and UDP port (-p, -U)
+ * @udp_allow:  xkvd's --udp-allow, the UDP sources answered (NULL: its
+ *              default, the host's subnets)
+ * @amp_ratio:  xkvd's --udp-amp-ratio, the UDP reply budget
  * @listen:     -l address, or NULL for the backend's default (any)
  * @memory:     -m megabytes, 0 for the backend's default
  * @threads:    -t, 0 for the backend's default
@@ -42,6 +45,8 @@ struct xkv_backend_opts {
 	bool memcached;
 	const char *hot_map;
 	unsigned int port;
+	const char *udp_allow;
+	unsigned int amp_ratio;
 	const char *listen;
 	unsigned int memory;
 	unsigned int threads;

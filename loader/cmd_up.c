@@ -86,7 +86,11 @@ static const struct xkv_cmd_doc up_doc = {
 		"tcp_port=PORT udp_port=PORT ..., then the map handed over through\n"
 		"/dev/xkv), else xkvd (xkvd --hot-map PIN -p PORT -U PORT ...); or,\n"
 		"with --backend memcached, a stock memcached in learning mode (below).\n"
-		"xkvd and memcached run as daemons unless --foreground.",
+		"xkvd and memcached run as daemons unless --foreground.\n"
+		"The backend's UDP port (xkv.ko udp_port=, udp_allow=,\n"
+		"udp_amp_ratio=; xkvd -U, --udp-allow, --udp-amp-ratio) answers only\n"
+		"the sources XDP answers, as the allowlist stands at 'up' ('xkv allow'\n"
+		"changes XDP's only), within the same --amp-ratio.",
 	.extra =
 		"Arguments after \"--\" go to the backend: xkvd takes them as they\n"
 		"are; xkv.ko takes NAME=VALUE module parameters and the xkvd flags\n"
@@ -130,20 +134,26 @@ static const struct xkv_cmd_doc down_doc = {
  *            start xkvd instead
  * @path:     the module file, the xkvd or the memcached executable
  * @params:   the module parameters
+ * @allow:    the XDP allowlist, for the backend's UDP port ("" until XDP
+ *            is up)
  */
 struct up_backend {
 	unsigned int kind;
 	bool fallback;
 	char path[PATH_MAX];
 	char params[XKV_KMOD_PARAMS_MAX];
+	char allow[(XKV_ALLOW_ARGS + 8) * XKV_PREFIX_STRLEN];
 };
 
 static void kmod_opts(const struct xkv_up_cfg *cfg, const char *path,
-		      const struct xkv_args *args, struct xkv_kmod_opts *ko)
+		      const struct xkv_args *args, const char *allow,
+		      struct xkv_kmod_opts *ko)
 {
 	memset(ko, 0, sizeof(*ko));
 	ko->path = path;
 	ko->port = cfg->port;
+	ko->udp_allow = allow && allow[0] ? allow : NULL;
+	ko->amp_ratio = cfg->amp_ratio;
 	ko->listen = cfg->listen;
 	ko->memory = cfg->memory;
 	ko->threads = cfg->threads;
@@ -188,7 +198,7 @@ static int choose_backend(const struct xkv_up_cfg *cfg,
 	else
 		err = xkv_kmod_check(b->path, why);
 	if (!err) {
-		kmod_opts(cfg, b->path, args, &ko);
+		kmod_opts(cfg, b->path, args, NULL, &ko);
 		err = xkv_kmod_params(&ko, b->params, why);
 	}
 	if (!err) {
@@ -215,12 +225,46 @@ xkvd:
 	return err;
 }
 
+/*
+ * The backend's UDP port answers what XDP answers: the interface's
+ * allowlist as XDP got it, "none" when it is empty.
+ */
+static void backend_allow(const struct xkv_inst *inst, struct up_backend *b)
+{
+	char buf[XKV_PREFIX_STRLEN];
+	size_t n = 0;
+	unsigned int i;
+
+	snprintf(b->allow, sizeof(b->allow), "none");
+	for (i = 0; i < inst->nallow; i++)
+		n += (size_t)snprintf(b->allow + n, sizeof(b->allow) - n,
+				      "%s%s", i ? "," : "",
+				      xkv_prefix_format(&inst->allow[i], buf));
+}
+
+static void report_udp(const struct xkv_up_cfg *cfg, const char *ifname,
+		       const struct up_backend *b)
+{
+	pr_info("%s: backend UDP on port %u, answering only %s, replies at most %u x the request%s (the XDP allowlist and --amp-ratio)\n",
+		ifname, cfg->port, b->allow, cfg->amp_ratio,
+		cfg->amp_ratio ? "" : " (no budget)");
+}
+
 /* load the module; with auto, fall back to xkvd if it does not load */
 static int load_module(const struct xkv_up_cfg *cfg, const char *ifname,
-		       struct up_backend *b)
+		       const struct xkv_args *args, struct up_backend *b)
 {
+	char why[XKV_KMOD_WHY_MAX];
+	struct xkv_kmod_opts ko;
 	int err;
 
+	/* again, now with the allowlist */
+	kmod_opts(cfg, b->path, args, b->allow, &ko);
+	err = xkv_kmod_params(&ko, b->params, why);
+	if (err) {
+		pr_warn("up: %s\n", why);
+		return err;
+	}
 	err = xkv_kmod_load(b->path, b->params);
 	if (!err) {
 		pr_info("%s: loaded %s (%s)\n", ifname, b->path, b->params);
@@ -244,7 +288,7 @@ static int attach_module(const struct xkv_up_cfg *cfg,
 	struct xkv_kmod_opts ko;
 	int err;
 
-	kmod_opts(cfg, b->path, args, &ko);
+	kmod_opts(cfg, b->path, args, b->allow, &ko);
 	err = xkv_kmod_attach(&ko, &inst->paths);
 	if (err)
 		return err;
@@ -277,13 +321,17 @@ static int wait_module(const struct xkv_paths *p, const sigset_t *sigs)
 }
 
 static int start_backend(const struct xkv_up_cfg *cfg,
-			 const struct xkv_inst *inst, const char *path,
+			 const struct xkv_inst *inst,
+			 const struct up_backend *b,
 			 const struct xkv_args *args, pid_t *pid)
 {
+	const char *path = b->path;
 	struct xkv_backend_opts bo = {
 		.path = path,
 		.memcached = cfg->backend == XKV_BACKEND_MEMCACHED,
 		.port = cfg->port,
+		.udp_allow = b->allow,
+		.amp_ratio = cfg->amp_ratio,
 		.listen = cfg->listen,
 		.memory = cfg->memory,
 		.threads = cfg->threads,
@@ -477,8 +525,9 @@ int xkv_cmd_up(int argc, char **argv)
 		if (interrupted(&sigs))
 			goto detach_learning;
 	}
+	backend_allow(&inst, &b);
 	if (b.kind == XKV_BACKEND_MODULE) {
-		err = load_module(&cfg, ifname, &b);
+		err = load_module(&cfg, ifname, &args, &b);
 		if (err)
 			goto take_down;
 	}
@@ -487,10 +536,12 @@ int xkv_cmd_up(int argc, char **argv)
 		if (err)
 			goto unload_module;
 	} else {
-		err = start_backend(&cfg, &inst, b.path, &args, &pid);
+		err = start_backend(&cfg, &inst, &b, &args, &pid);
 		if (err)
 			goto detach_learning;
 	}
+	if (b.kind != XKV_BACKEND_MEMCACHED)
+		report_udp(&cfg, ifname, &b);
 	/* memcached does not renew the lease XDP checks: beat for it */
 	if (b.kind == XKV_BACKEND_MEMCACHED &&
 	    xkv_live_watch(&inst.paths, pid))

@@ -45,7 +45,7 @@
 static const char *const kmod_params[] = {
 	"tcp_port", "udp_port", "listen", "memory_limit", "threads",
 	"conn_limit", "max_item_size", "slab_growth_factor", "slab_min_size",
-	"verbose", "debug_clock", NULL,
+	"verbose", "debug_clock", "udp_allow", "udp_amp_ratio", NULL,
 };
 
 /**
@@ -71,6 +71,8 @@ static const struct flag_param flag_params[] = {
 	{ 'f', "slab-growth-factor", "slab_growth_factor" },
 	{ 'n', "slab-min-size", "slab_min_size" },
 	{ 'u', "user", NULL },
+	{ 0, "udp-allow", "udp_allow" },
+	{ 0, "udp-amp-ratio", "udp_amp_ratio" },
 	{ 0, NULL, NULL },
 };
 
@@ -374,6 +376,10 @@ int xkv_kmod_params(const struct xkv_kmod_opts *o, char *buf, char *why)
 	snprintf(num, sizeof(num), "%u", o->port);
 	err = add_param(buf, &len, "tcp_port", num, why);
 	err = err ?: add_param(buf, &len, "udp_port", num, why);
+	if (o->udp_allow && !err)
+		err = add_param(buf, &len, "udp_allow", o->udp_allow, why);
+	snprintf(num, sizeof(num), "%u", o->amp_ratio);
+	err = err ?: add_param(buf, &len, "udp_amp_ratio", num, why);
 	if (o->listen && !err) {
 		if (!value_ok(o->listen)) {
 			snprintf(why, XKV_KMOD_WHY_MAX,

@@ -24,18 +24,21 @@
 /* the file looked for next to the xkv binary */
 #define XKV_KMOD_FILE "xkv.ko"
 /* room for the module parameters */
-#define XKV_KMOD_PARAMS_MAX 1024
+#define XKV_KMOD_PARAMS_MAX 8192
 /* room for the reason a module cannot be used */
 #define XKV_KMOD_WHY_MAX 256
 
 /**
  * struct xkv_kmod_opts - how to run the module.
  * @path:       the module file (see xkv_kmod_find())
- * @port:       TCP and UDP port (tcp_port=, udp_port=)
+ * @port:       TCP and UDP port (tcp_port=, udp_port=: UDP is on)
  * @listen:     listen=, or NULL for the module's default (any)
  * @memory:     memory_limit= in MB, 0 for the module's default
  * @threads:    threads=, 0 for the module's default
  * @conns:      conn_limit=, 0 for the module's default
+ * @udp_allow:  udp_allow=, the UDP sources answered (NULL: the module's
+ *              default, the host's subnets)
+ * @amp_ratio:  udp_amp_ratio=, the UDP reply budget
  * @extra_argc: the backend arguments after "--"
  * @extra_argv: them: "name=value" module parameters, or xkvd's flags
  *              that have a module parameter (-m 256, -t 2, -vv, ...)
@@ -48,6 +51,8 @@ struct xkv_kmod_opts {
 	unsigned int memory;
 	unsigned int threads;
 	unsigned int conns;
+	const char *udp_allow;
+	unsigned int amp_ratio;
 	int extra_argc;
 	char **extra_argv;
 	unsigned int wait_s;

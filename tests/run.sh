@@ -28,7 +28,9 @@
 #                joined by a veth pair, XDP serving UDP gets from xkvd's
 #                hot cache, every write command's coherence, and a
 #                concurrent writers/readers stale-read check, and
-#                "xkv up --backend memcached" (TAP); and learning mode
+#                "xkv up --backend memcached" (TAP), xkvd's UDP policy
+#                (test_udp.sh: off by default, peak RSS and reply budget,
+#                spoofed sources, no reply loop); and learning mode
 #                (tests/net/learn_memcached.sh): Debian's memcached behind
 #                XDP with the TC learning programs
 #   bench        bench/smoke.sh: a few seconds of xkv-bench against
@@ -42,7 +44,10 @@
 #                cache the module keeps) run inside (one test per guest
 #                suite)
 #   fuzz         build/fuzz/fuzz_proto for XKV_FUZZ_TIME seconds (default 60;
-#                one test: no crash, leak or timeout)
+#                one test: no crash, leak or timeout), and build/fuzz/
+#                fuzz_udp (datagrams through the UDP policy, every reply
+#                checked against the budget) for XKV_FUZZ_TIME seconds
+#                (default 20)
 # Each xkvd started also counts as one test: it must exit 0 on SIGTERM.
 #
 # TAP suites count one result per "ok"/"not ok" line; a suite that crashes,
@@ -60,7 +65,6 @@ LOGDIR=$BUILD/test-logs
 XKVD=$BUILD/xkvd
 XKVD_ASAN=$BUILD/asan/xkvd
 PROTOTEST=$BUILD/xkv-prototest
-FUZZER=$BUILD/fuzz/fuzz_proto
 FUZZ_TIME=${XKV_FUZZ_TIME:-60}
 HOST=127.0.0.1
 
@@ -615,19 +619,25 @@ if want vm; then
 	fi
 fi
 
-if want fuzz; then
-	name="fuzz_proto ${FUZZ_TIME}s"
-	if [[ ! -x $FUZZER ]]; then
-		fail_step "$name" "missing binary $FUZZER (not built)"
-	else
-		mkdir -p "$BUILD/fuzz/corpus"
-		run_one "$name" $((FUZZ_TIME + 120)) "$FUZZER" \
-			-max_total_time="$FUZZ_TIME" -timeout=10 \
-			-rss_limit_mb=2048 -max_len=8192 -print_final_stats=1 \
-			-dict=tests/fuzz/proto.dict \
-			-artifact_prefix="$LOGDIR/fuzz-" \
-			"$BUILD/fuzz/corpus" tests/fuzz/corpus
+# A libFuzzer target for SECS seconds, from its corpus in build/ and tests/.
+run_fuzz() {	# run_fuzz BIN SECS CORPUS-NAME
+	local bin=$BUILD/fuzz/$1 name="$1 ${2}s"
+	if [[ ! -x $bin ]]; then
+		fail_step "$name" "missing binary $bin (not built)"
+		return 0
 	fi
+	mkdir -p "$BUILD/fuzz/$3"
+	run_one "$name" $(($2 + 120)) "$bin" \
+		-max_total_time="$2" -timeout=10 \
+		-rss_limit_mb=2048 -max_len=8192 -print_final_stats=1 \
+		-dict=tests/fuzz/proto.dict \
+		-artifact_prefix="$LOGDIR/$1-" \
+		"$BUILD/fuzz/$3" "tests/fuzz/$3"
+}
+
+if want fuzz; then
+	run_fuzz fuzz_proto "$FUZZ_TIME" corpus
+	run_fuzz fuzz_udp "${XKV_FUZZ_TIME:-20}" corpus_udp
 fi
 
 cleanup

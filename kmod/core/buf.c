@@ -13,15 +13,18 @@ int xkv_buf_reserve(struct xkv_buf *b, size_t n)
 	size_t cap;
 	char *p;
 
-	if (likely(need <= b->cap))
-		return 0;
-	if (need < b->len) {
+	if (unlikely(need < b->len || (b->limit && need > b->limit))) {
+		b->over = true;
 		b->oom = true;
 		return -ENOMEM;
 	}
+	if (likely(need <= b->cap))
+		return 0;
 	cap = b->cap ? b->cap : XKV_BUF_MIN;
 	while (cap < need)
 		cap *= 2;
+	if (b->limit && cap > b->limit)
+		cap = b->limit;
 	p = os_realloc(b->data, b->cap, cap);
 	if (!p) {
 		b->oom = true;
@@ -51,6 +54,7 @@ void xkv_buf_reset(struct xkv_buf *b)
 	b->len = 0;
 	b->off = 0;
 	b->oom = false;
+	b->over = false;
 	if (b->cap > XKV_BUF_KEEP) {
 		os_free(b->data);
 		b->data = NULL;
@@ -73,4 +77,5 @@ void xkv_buf_release(struct xkv_buf *b)
 	b->off = 0;
 	b->cap = 0;
 	b->oom = false;
+	b->over = false;
 }

@@ -13,22 +13,43 @@
  * @len:  bytes stored
  * @off:  bytes already sent; data[off..len) is pending
  * @cap:  size of @data
+ * @limit: most bytes @len may reach, 0 for no limit; an append past it
+ *        fails without allocating anything (see xkv_buf_set_limit())
  * @oom:  an append failed; the reply is incomplete
+ * @over: an append failed because of @limit; unlike @oom this stays set
+ *        until the buffer is reset, whatever the caller does with @oom
  */
 struct xkv_buf {
 	char *data;
 	size_t len;
 	size_t off;
 	size_t cap;
+	size_t limit;
 	bool oom;
+	bool over;
 };
+
+/**
+ * xkv_buf_set_limit() - bound what the buffer may hold.
+ * @b:     buffer
+ * @limit: most bytes @len may reach from now on, 0 for no limit
+ *
+ * Storage never grows past @limit, so the memory a client can make the
+ * buffer take is bounded before any reply is built. The limit survives
+ * xkv_buf_reset() and xkv_buf_consume().
+ */
+static inline void xkv_buf_set_limit(struct xkv_buf *b, size_t limit)
+{
+	b->limit = limit;
+}
 
 /**
  * xkv_buf_reserve() - make room for @n more bytes.
  * @b: buffer
  * @n: bytes needed after @len
  *
- * Return: 0, or -ENOMEM (and @oom is set).
+ * Return: 0, or -ENOMEM (and @oom is set; @over too when the limit
+ * refused it).
  */
 int xkv_buf_reserve(struct xkv_buf *b, size_t n);
 
@@ -75,6 +96,8 @@ void xkv_buf_consume(struct xkv_buf *b, size_t n);
 /**
  * xkv_buf_reset() - drop all contents, keep small storage.
  * @b: buffer
+ *
+ * Clears @oom and @over; the limit stays.
  */
 void xkv_buf_reset(struct xkv_buf *b);
 

@@ -15,6 +15,9 @@
  *          os_big_free(p, n)
  * Bytes:   os_memcpy os_memmove os_memset os_memcmp os_memchr os_strlen
  *          os_snprintf              the C99 subset both sides share
+ *          os_inet_pton(s, n, addr) the IPv4 or IPv6 literal in the @n
+ *                                   bytes at @s into @addr (16 bytes);
+ *                                   returns 4, 16, or 0 if it is neither
  * Locks:   os_mutex_t, os_mutex_init/destroy/lock/unlock/trylock
  *          (trylock returns true when it took the lock; lock may sleep)
  * Atomics: os_atomic64_t, os_atomic64_read/set/add/inc_return/add_return,

@@ -111,6 +111,9 @@ static void reply(struct xkv_sess *s, const char *str)
 {
 	if (s->noreply)
 		return;
+	/* over UDP what is not a command (a reply, noise) gets no answer */
+	if (s->udp && str[0] == 'E' && !os_memcmp(str, "ERROR", 6))
+		return;
 	xkv_buf_str(&s->out, str);
 	xkv_buf_add(&s->out, "\r\n", 2);
 }

@@ -6,6 +6,7 @@
 #include "hot.h"
 #include "items.h"
 #include "slab.h"
+#include "udp_policy.h"
 
 void xkv_settings_default(struct xkv_settings *s, u32 ncpu)
 {
@@ -18,23 +19,68 @@ void xkv_settings_default(struct xkv_settings *s, u32 ncpu)
 	s->threads = ncpu ? ncpu : 1;
 	s->maxconns = 1024;
 	s->tcp_port = XKV_DEFAULT_PORT;
-	s->udp_port = XKV_DEFAULT_PORT;
+	s->udp_port = 0;
+	s->udp_amp_ratio = XKV_UDP_AMP_DEFAULT;
 }
 
-static bool settings_valid(const struct xkv_settings *s)
+/*
+ * What the store itself needs (tests build stores with tiny limits);
+ * xkv_settings_check() refuses all of this and more.
+ */
+static bool store_buildable(const struct xkv_settings *s)
 {
-	return s->maxbytes && s->item_size_max >= 1024 &&
-	       s->item_size_max <= 1024 * 1024 * 1024 &&
+	return s->maxbytes && s->item_size_max >= XKV_ITEM_SIZE_MIN &&
+	       s->item_size_max <= XKV_ITEM_SIZE_MAX &&
 	       s->growth_x100 > 100 && s->chunk_min >= 1 &&
 	       s->chunk_min <= s->item_size_max / 2 &&
 	       s->hash_power <= 31 && s->threads >= 1;
+}
+
+/* each rule, and the message that names the setting it refuses */
+int xkv_settings_check(const struct xkv_settings *s, const char **why)
+{
+	const char *bad = NULL;
+
+	if (s->maxbytes < (1ULL << 20) || s->maxbytes > XKV_MEMORY_MAX)
+		bad = "memory_limit (-m) must be 1..1048576 megabytes";
+	else if (s->item_size_max < XKV_ITEM_SIZE_MIN ||
+		 s->item_size_max > XKV_ITEM_SIZE_MAX)
+		bad = "max_item_size (-I) must be 1k..1024m";
+	else if (s->growth_x100 <= 100 || s->growth_x100 > XKV_GROWTH_X100_MAX)
+		bad = "slab_growth_factor (-f) must be over 1, at most 100";
+	else if (s->chunk_min < 1 || s->chunk_min > XKV_CHUNK_MIN_MAX)
+		bad = "slab_min_size (-n) must be 1..1048576";
+	else if (s->hash_power > 31)
+		bad = "hash_power must be at most 31";
+	else if (s->threads < 1 || s->threads > XKV_THREADS_MAX)
+		bad = "threads (-t) must be 1..256";
+	else if (s->maxconns < 1 || s->maxconns > XKV_CONNS_MAX)
+		bad = "conn_limit (-c) must be 1..1048576";
+	else if (s->tcp_port > 65535)
+		bad = "tcp_port (-p) must be 0..65535";
+	else if (s->udp_port > 65535)
+		bad = "udp_port (-U) must be 0..65535";
+	else if (s->item_size_max > s->maxbytes / 2)
+		bad = "max_item_size (-I) cannot be more than half of memory_limit (-m)";
+	else if (s->chunk_min > s->item_size_max / 2)
+		bad = "slab_min_size (-n) cannot be more than half of max_item_size (-I)";
+	else if (!s->tcp_port && !s->udp_port)
+		bad = "tcp_port (-p) and udp_port (-U) are both 0: nothing to serve";
+	else if (s->udp_allow && s->udp_allow[0] &&
+		 xkv_udp_allow_parse(NULL, s->udp_allow))
+		bad = "udp_allow (--udp-allow) must be any, none or PREFIX[/LEN][,PREFIX[/LEN]...], at most 64";
+	else if (s->udp_amp_ratio > XKV_UDP_AMP_MAX)
+		bad = "udp_amp_ratio (--udp-amp-ratio) must be 0..1000000";
+	if (why)
+		*why = bad;
+	return bad ? -EINVAL : 0;
 }
 
 struct xkv_store *xkv_store_create(const struct xkv_settings *s, u32 nslots)
 {
 	struct xkv_store *st;
 
-	if (!settings_valid(s))
+	if (!store_buildable(s))
 		return NULL;
 	st = os_zalloc(sizeof(*st));
 	if (!st)

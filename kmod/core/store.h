@@ -26,7 +26,13 @@
  * @threads:       worker threads (-t)
  * @maxconns:      connection limit (-c)
  * @tcp_port:      TCP port (-p), 0 = off
- * @udp_port:      UDP port (-U), 0 = off
+ * @udp_port:      UDP port (-U), 0 = off (the default, as memcached 1.6)
+ * @udp_allow:     UDP source allowlist (--udp-allow, udp_allow=): "any",
+ *                 "none" or PREFIX[,PREFIX...]; NULL or empty = the
+ *                 subnets of the host's interfaces, loopback included
+ * @udp_amp_ratio: UDP reply budget, reply bytes per request byte
+ *                 (--udp-amp-ratio, udp_amp_ratio=; 0 = only the
+ *                 datagram-count cap); see kmod/core/udp_policy.h
  * @listen:        listen address (-l), empty = any
  * @verbose:       log level (-v, -vv)
  * @debug_clock:   accept the "debugtime <delta>" command (tests only)
@@ -41,6 +47,8 @@ struct xkv_settings {
 	u32 maxconns;
 	u32 tcp_port;
 	u32 udp_port;
+	const char *udp_allow;
+	u32 udp_amp_ratio;
 	char listen[XKV_LISTEN_MAX];
 	int verbose;
 	bool debug_clock;
@@ -86,6 +94,29 @@ struct xkv_store;
  * @ncpu:  number of CPUs, used for the default thread count
  */
 void xkv_settings_default(struct xkv_settings *s, u32 ncpu);
+
+/* the limits xkv_settings_check() applies, the same for xkvd and xkv.ko */
+#define XKV_ITEM_SIZE_MIN 1024u
+#define XKV_ITEM_SIZE_MAX (1024u * 1024 * 1024)
+#define XKV_MEMORY_MAX (1024ULL * 1024 * 1024 * 1024) /* 1 TiB */
+#define XKV_THREADS_MAX 256u
+#define XKV_CONNS_MAX (1024u * 1024)
+#define XKV_CHUNK_MIN_MAX (1024u * 1024)
+#define XKV_GROWTH_X100_MAX 10000u
+
+/**
+ * xkv_settings_check() - may a server run with these settings?
+ * @s:   settings
+ * @why: out: on failure, a message naming the bad setting by its module
+ *       parameter and xkvd flag, e.g. "slab_min_size (-n) ..."
+ *
+ * The one check of every setting and of how they fit together, for
+ * xkvd's command line and xkv.ko's parameters alike: settings it passes
+ * always build a store (xkv_store_create() checks a subset only).
+ *
+ * Return: 0 or -EINVAL.
+ */
+int xkv_settings_check(const struct xkv_settings *s, const char **why);
 
 /**
  * xkv_store_create() - build an empty store.

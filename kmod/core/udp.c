@@ -4,10 +4,6 @@
  */
 #include "udp.h"
 
-#define XKV_UDP_REPLY_MAX ((size_t)XKV_UDP_MAX_DGRAMS * XKV_UDP_CHUNK)
-
-static const char multi_packet[] =
-	"SERVER_ERROR multi-packet request not supported\r\n";
 static const char too_large[] = "SERVER_ERROR reply too large for UDP\r\n";
 static const char out_of_memory[] = "SERVER_ERROR out of memory\r\n";
 
@@ -40,29 +36,67 @@ static u32 frame(struct xkv_udp_reply *r, u32 id, const char *data,
 	return r->ndg;
 }
 
-u32 xkv_udp_request(struct xkv_sess *s, const u8 *d, size_t len,
+/*
+ * Does the payload look like a reply (VALUE, END, STORED, ERROR, a number
+ * from incr ...)? Every memcached command is lower case; answering such a
+ * datagram could start a loop between two servers.
+ */
+static bool looks_like_reply(const u8 *p, size_t len)
+{
+	size_t i = 0;
+
+	while (i < len && p[i] == ' ')
+		i++;
+	return i < len && ((p[i] >= 'A' && p[i] <= 'Z') ||
+			   (p[i] >= '0' && p[i] <= '9'));
+}
+
+/* a fixed error line instead of the reply, if the budget has room */
+static u32 frame_error(struct xkv_udp_reply *r, u32 id, const char *msg,
+		       size_t len, size_t budget)
+{
+	return len <= budget ? frame(r, id, msg, len) : 0;
+}
+
+u32 xkv_udp_request(struct xkv_sess *s, const struct xkv_udp_policy *pol,
+		    const struct xkv_udp_addr *src,
+		    const struct xkv_udp_addr *dst, const u8 *d, size_t len,
 		    struct xkv_udp_reply *r)
 {
 	struct xkv_buf *out = xkv_sess_out(s);
-	size_t off, used;
+	size_t off, used, budget;
 	u32 id;
 
 	r->ndg = 0;
 	r->len = 0;
-	if (len < XKV_UDP_HDR)
+	if (len < XKV_UDP_HDR || xkv_udp_refused(pol, src, dst))
+		return 0;
+	/*
+	 * memcached answers a request spread over datagrams with an error;
+	 * such a datagram is far more likely a piece of someone's reply.
+	 */
+	if (d[4] != 0 || d[5] != 1)
+		return 0;
+	if (looks_like_reply(d + XKV_UDP_HDR, len - XKV_UDP_HDR))
+		return 0;
+	budget = xkv_udp_budget(pol, len);
+	if (!budget)
 		return 0;
 	id = (u32)d[0] << 8 | d[1];
 	xkv_sess_reset(s);
-	/* memcached answers requests spread over datagrams with an error */
-	if (d[4] != 0 || d[5] != 1)
-		return frame(r, id, multi_packet, sizeof(multi_packet) - 1);
+	/* nothing the request asks for may grow the output past this */
+	xkv_buf_set_limit(out, budget);
 	for (off = XKV_UDP_HDR; off < len; off += used) {
 		used = xkv_sess_input(s, (const char *)d + off, len - off);
-		if (!used || xkv_buf_pending(out) > XKV_UDP_REPLY_MAX)
+		if (!used)
 			break;
 	}
+	if (out->over)
+		return frame_error(r, id, too_large, sizeof(too_large) - 1,
+				   budget);
 	if (out->oom)
-		return frame(r, id, out_of_memory, sizeof(out_of_memory) - 1);
+		return frame_error(r, id, out_of_memory,
+				   sizeof(out_of_memory) - 1, budget);
 	if (!xkv_buf_pending(out))
 		return 0;
 	return frame(r, id, out->data + out->off, xkv_buf_pending(out));

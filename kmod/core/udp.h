@@ -15,6 +15,7 @@
 #define XKV_CORE_UDP_H
 
 #include "session.h"
+#include "udp_policy.h"
 
 /* reply bytes in one datagram, after its frame header */
 #define XKV_UDP_CHUNK (XKV_UDP_PAYLOAD - XKV_UDP_HDR)
@@ -43,19 +44,29 @@ struct xkv_udp_reply {
 };
 
 /**
- * xkv_udp_request() - run one request datagram.
+ * xkv_udp_request() - run one request datagram under a policy.
  * @s:   the worker's UDP session
+ * @pol: the server's UDP policy (udp_policy.h)
+ * @src: the datagram's source
+ * @dst: its destination (alen 0 if unknown)
  * @d:   the datagram, frame header included
  * @len: its length
  * @r:   out: the reply; set @r->hdr before the call
  *
- * Datagrams shorter than a frame header get no reply; a multi-datagram
- * request gets memcached's SERVER_ERROR; a reply over XKV_UDP_MAX_DGRAMS
- * datagrams is replaced by one SERVER_ERROR line.
+ * No reply, and nothing run, for a datagram shorter than a frame header,
+ * one the policy refuses (xkv_udp_refused()), one that claims to be part
+ * of a multi-datagram message, or one whose payload starts like a reply
+ * (an upper-case letter or a digit: every command is lower case). The
+ * session's output is limited to the reply budget before the commands
+ * run (the session also stays silent where TCP would answer "ERROR"); a
+ * reply that would pass it is replaced by one SERVER_ERROR line, or by
+ * nothing when even that line is over the budget.
  *
  * Return: @r->ndg.
  */
-u32 xkv_udp_request(struct xkv_sess *s, const u8 *d, size_t len,
+u32 xkv_udp_request(struct xkv_sess *s, const struct xkv_udp_policy *pol,
+		    const struct xkv_udp_addr *src,
+		    const struct xkv_udp_addr *dst, const u8 *d, size_t len,
 		    struct xkv_udp_reply *r);
 
 /**

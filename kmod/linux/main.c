@@ -6,8 +6,12 @@
  * ranges and defaults:
  *
  *   tcp_port=N            -p   TCP port (default 11211, 0 = off)
- *   udp_port=N            -U   UDP port (default: the TCP port, or 11211
- *                              when TCP is off; 0 = off)
+ *   udp_port=N            -U   UDP port (default 0: off, as memcached 1.6)
+ *   udp_allow=LIST  --udp-allow  UDP sources answered: PREFIX[,PREFIX...],
+ *                              any or none (default: the subnets of the
+ *                              host's interfaces at load, loopback too)
+ *   udp_amp_ratio=N --udp-amp-ratio  UDP replies at most N x the request's
+ *                              bytes, 0 = no budget (default 64)
  *   listen=ADDR           -l   IPv4 or IPv6 literal (default: any)
  *   memory_limit=MB       -m   item memory in megabytes (default 64)
  *   threads=N             -t   worker kthreads (default: one per CPU)
@@ -20,7 +24,8 @@
  *   debug_clock=1   --debug-clock  accept "debugtime <delta>" (tests only)
  *
  * A bad value or combination fails the load with -EINVAL and a message
- * naming the parameter.
+ * naming the parameter: the core's xkv_settings_check(), which xkvd's
+ * options use too.
  *
  * The /dev/xkv control device (ctl.c: the loader hands the module the
  * XDP hot cache through it) is created last, once the server is serving,
@@ -48,9 +53,20 @@ static unsigned int tcp_port = XKV_DEFAULT_PORT;
 module_param(tcp_port, uint, 0444);
 MODULE_PARM_DESC(tcp_port, "TCP port (default 11211, 0 = off)");
 
-static int udp_port = -1;
+static int udp_port;
 module_param(udp_port, int, 0444);
-MODULE_PARM_DESC(udp_port, "UDP port (default: the TCP port, 0 = off)");
+MODULE_PARM_DESC(udp_port, "UDP port (default 0: off)");
+
+static char udp_allow[4096];
+module_param_string(udp_allow, udp_allow, sizeof(udp_allow), 0444);
+MODULE_PARM_DESC(udp_allow,
+		 "UDP sources answered: PREFIX[,PREFIX...], any or none (default: the subnets of the host's interfaces)");
+
+static unsigned int udp_amp_ratio = XKV_UDP_AMP_DEFAULT;
+module_param(udp_amp_ratio, uint, 0444);
+MODULE_PARM_DESC(udp_amp_ratio,
+		 "UDP replies at most N x the request's bytes, 0 = no budget (default 64)");
+
 
 static char listen_addr[XKV_LISTEN_MAX];
 module_param_string(listen, listen_addr, sizeof(listen_addr), 0444);
@@ -167,20 +183,20 @@ static int xkv_bad_param(const char *name, const char *why)
 /* The parameters as store settings, checked as xkvd checks its flags. */
 static int xkv_params_to_settings(struct xkv_settings *set)
 {
+	const char *why;
+
 	xkv_settings_default(set, min(num_online_cpus(), XKV_THREADS_MAX));
 
 	if (tcp_port > 65535)
 		return xkv_bad_param("tcp_port",
 				     "not a port number (0..65535)");
 	set->tcp_port = tcp_port;
-	if (udp_port < -1 || udp_port > 65535)
+	if (udp_port < 0 || udp_port > 65535)
 		return xkv_bad_param("udp_port",
 				     "not a port number (0..65535)");
-	/* as xkvd: UDP follows a TCP port that is on, else stays default */
-	if (udp_port >= 0)
-		set->udp_port = udp_port;
-	else if (tcp_port)
-		set->udp_port = tcp_port;
+	set->udp_port = udp_port;
+	set->udp_allow = udp_allow;
+	set->udp_amp_ratio = udp_amp_ratio;
 	if (xkv_sock_check_addr(listen_addr))
 		return xkv_bad_param("listen", "not an IPv4 or IPv6 address");
 	strscpy(set->listen, listen_addr, sizeof(set->listen));
@@ -205,15 +221,10 @@ static int xkv_params_to_settings(struct xkv_settings *set)
 	set->verbose = clamp(READ_ONCE(xkv_os_verbose), 0, 2);
 	set->debug_clock = debug_clock;
 
-	if (set->item_size_max > set->maxbytes / 2)
-		return xkv_bad_param("max_item_size",
-				     "cannot be more than half memory_limit");
-	if (set->chunk_min >= set->item_size_max)
-		return xkv_bad_param("slab_min_size",
-				     "must be smaller than max_item_size");
-	if (!set->tcp_port && !set->udp_port)
-		return xkv_bad_param("tcp_port",
-				     "TCP and UDP both off: nothing to serve");
+	if (xkv_settings_check(set, &why)) {
+		pr_err("invalid settings: %s\n", why);
+		return -EINVAL;
+	}
 	return 0;
 }
 
@@ -246,7 +257,10 @@ static int xkv_srv_open_sockets(struct xkv_server *srv)
 	if (set->udp_port) {
 		err = xkv_sock_open(set->listen, set->udp_port, SOCK_DGRAM,
 				    &srv->udp.sock, &srv->udp_addr);
+		if (!err)
+			err = xkv_udp_policy_open(srv);
 		if (err) {
+			xkv_sock_release(&srv->udp);
 			xkv_sock_release(&srv->listen);
 			return err;
 		}
@@ -302,6 +316,7 @@ stop_workers:
 	xkv_xprt_drain(srv);
 	xkv_sock_release(&srv->udp);
 	xkv_sock_release(&srv->listen);
+	xkv_udp_policy_close(srv);
 destroy_store:
 	xkv_store_destroy(srv->st);
 destroy_cache:
@@ -328,6 +343,7 @@ static void xkv_srv_stop(struct xkv_server *srv)
 	xkv_xprt_drain(srv);
 	xkv_sock_release(&srv->listen);
 	xkv_sock_release(&srv->udp);
+	xkv_udp_policy_close(srv);
 	/* a callback that fetched our function pointer has returned */
 	synchronize_net();
 

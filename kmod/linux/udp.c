@@ -21,15 +21,16 @@
  * keeps one session for all its datagrams and resets it before each: a
  * partial command at the end of a datagram is dropped.
  *
- * No protection against reflection attacks yet: like memcached, keep UDP
- * off (udp_port=0) on a port the internet can reach.
+ * UDP is off unless udp_port= is given. Every datagram goes through the
+ * core's policy (kmod/core/udp_policy.h, built by udp_policy.c), as in
+ * xkvd: a source allowlist, no reply to port 0, to our own port, to or
+ * from broadcast and multicast addresses or to what looks like a reply,
+ * and a reply budget enforced before the reply is built.
  */
 #include "xkv_mod.h"
 
 #include <linux/kthread.h>
 
-/* payload bytes of one reply datagram */
-/* the largest reply, in payload bytes */
 /* when the socket's send buffer is full: wait this long, this often */
 #define XKV_UDP_WAIT_MS 5
 #define XKV_UDP_WAITS 4
@@ -134,9 +135,13 @@ static void xkv_udp_serve(struct xkv_worker *w, int slot)
 	struct xkv_udp_state *u = w->udp;
 	const u8 *d = (const u8 *)u->rx + (size_t)slot * XKV_UDP_RX_SIZE;
 	struct xkv_udp_reply r = { .hdr = u->hdr };
+	struct xkv_udp_addr src, dst;
 
 	w->stats->bytes_read += u->len[slot];
-	if (xkv_udp_request(u->sess, d, u->len[slot], &r))
+	xkv_udp_peer(&u->peer[slot], u->cmsg[slot], u->clen[slot], &src,
+		     &dst);
+	if (xkv_udp_request(u->sess, w->srv->udp_pol, &src, &dst, d,
+			    u->len[slot], &r))
 		xkv_udp_send(w, slot, &r);
 	xkv_udp_done(u->sess);
 }
@@ -148,24 +153,26 @@ static int xkv_udp_recv(struct xkv_udp_state *u, struct socket *sock, int slot)
 		.iov_base = u->rx + (size_t)slot * XKV_UDP_RX_SIZE,
 		.iov_len = XKV_UDP_RX_SIZE,
 	};
-	struct msghdr msg = {
-		.msg_name = &u->peer[slot],
-		.msg_namelen = sizeof(u->peer[slot]),
-	};
+	struct msghdr msg;
 	int n;
 
 	for (;;) {
+		memset(&msg, 0, sizeof(msg));
+		msg.msg_name = &u->peer[slot];
+		msg.msg_namelen = sizeof(u->peer[slot]);
+		msg.msg_control = u->cmsg[slot];
+		msg.msg_controllen = sizeof(u->cmsg[slot]);
 		n = kernel_recvmsg(sock, &msg, &iov, 1, iov.iov_len,
 				   MSG_DONTWAIT);
 		/* a request must fit one datagram: drop a truncated one */
 		if (n < 0 || !(msg.msg_flags & MSG_TRUNC))
 			break;
-		msg.msg_flags = 0;
-		msg.msg_namelen = sizeof(u->peer[slot]);
 	}
 	if (n >= 0) {
 		u->len[slot] = n;
 		u->peerlen[slot] = msg.msg_namelen;
+		/* put_cmsg() moved msg_control past what it wrote */
+		u->clen[slot] = sizeof(u->cmsg[slot]) - msg.msg_controllen;
 	}
 	return n;
 }

@@ -57,19 +57,15 @@
 #include "store.h"
 #include "udp.h"
 
-/* limits of the module parameters, the same as xkvd's flags */
-#define XKV_THREADS_MAX 256u
-#define XKV_CONNS_MAX (1024u * 1024)
+/* limits of the module parameters: xkv_settings_check() (store.h) */
 #define XKV_MEMORY_MB_MAX (1024u * 1024)
-#define XKV_ITEM_SIZE_MIN 1024u
-#define XKV_ITEM_SIZE_MAX (1024u * 1024 * 1024)
-#define XKV_CHUNK_MIN_MAX (1024u * 1024)
-#define XKV_GROWTH_X100_MAX 10000u
 
 /* a UDP request must fit one datagram; this holds the largest one */
 #define XKV_UDP_RX_SIZE 65536
 /* datagrams a worker takes per turn (as xkvd's recvmmsg batch) */
 #define XKV_UDP_BATCH 8
+/* room for the IP_PKTINFO and IPV6_PKTINFO of one datagram */
+#define XKV_UDP_CMSG_SIZE 128
 
 /*
  * struct xkv_xprt.flags bits:
@@ -162,6 +158,8 @@ struct xkv_conn {
  * @len:     length of the datagram in each buffer
  * @peer:    the sender of each
  * @peerlen: length of each @peer
+ * @cmsg:    control messages of each (its destination address)
+ * @clen:    their length
  * @hdr:     frame headers of the reply being sent
  */
 struct xkv_udp_state {
@@ -170,6 +168,8 @@ struct xkv_udp_state {
 	size_t len[XKV_UDP_BATCH];
 	struct sockaddr_storage peer[XKV_UDP_BATCH];
 	int peerlen[XKV_UDP_BATCH];
+	u64 cmsg[XKV_UDP_BATCH][XKV_UDP_CMSG_SIZE / 8];
+	size_t clen[XKV_UDP_BATCH];
 	u8 (*hdr)[XKV_UDP_HDR];
 };
 
@@ -197,6 +197,7 @@ struct xkv_worker {
  * @udp_addr:     where the UDP socket is bound (family 0: UDP off)
  * @listen:       the TCP listener transport (sock NULL: TCP off)
  * @udp:          the UDP transport (sock NULL: UDP off)
+ * @udp_pol:      whom UDP answers and how much (udp_policy.c)
  * @ready_lock:   guards @ready
  * @ready:        transports waiting for a worker
  * @ready_wq:     idle workers sleep here (exclusive waits)
@@ -224,6 +225,7 @@ struct xkv_server {
 	struct sockaddr_storage udp_addr;
 	struct xkv_xprt listen;
 	struct xkv_xprt udp;
+	struct xkv_udp_policy *udp_pol;
 	spinlock_t ready_lock; /* guards @ready */
 	struct list_head ready;
 	wait_queue_head_t ready_wq;
@@ -295,5 +297,12 @@ void xkv_conns_close_all(struct xkv_server *srv);
 extern const struct xkv_xprt_ops xkv_udp_ops;
 int xkv_udp_worker_init(struct xkv_worker *w);
 void xkv_udp_worker_exit(struct xkv_worker *w);
+
+/* udp_policy.c */
+int xkv_udp_policy_open(struct xkv_server *srv);
+void xkv_udp_policy_close(struct xkv_server *srv);
+void xkv_udp_peer(const struct sockaddr_storage *peer, const void *cmsg,
+		  size_t clen, struct xkv_udp_addr *src,
+		  struct xkv_udp_addr *dst);
 
 #endif /* XKV_LINUX_MOD_H */

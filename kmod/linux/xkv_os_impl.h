@@ -27,6 +27,7 @@
 #include <linux/atomic.h>
 #include <linux/compiler.h>
 #include <linux/errno.h>
+#include <linux/inet.h>
 #include <linux/kernel.h>
 #include <linux/mm.h>
 #include <linux/mutex.h>
@@ -87,6 +88,19 @@ static inline void os_big_free(void *p, size_t n)
 #define os_memchr memchr
 #define os_strlen strlen
 #define os_snprintf snprintf
+
+static inline int os_inet_pton(const char *s, size_t n, u8 *addr)
+{
+	const char *end;
+
+	if (!n)
+		return 0;
+	if (in4_pton(s, n, addr, -1, &end) && end == s + n)
+		return 4;
+	if (in6_pton(s, n, addr, -1, &end) && end == s + n)
+		return 16;
+	return 0;
+}
 
 typedef struct mutex os_mutex_t;
 

@@ -18,9 +18,12 @@
  * Each worker keeps one session for all its datagrams and resets it before
  * each one: a partial command at the end of a datagram is dropped.
  *
- * No protection against reflection attacks yet (source allowlists, a
- * reply-to-request budget, rate limits): like memcached, keep UDP off
- * (-U 0) on a port the internet can reach.
+ * UDP is off unless -U is given. Every datagram goes through the core's
+ * policy (kmod/core/udp_policy.h, built by net_udp_policy.c): a source
+ * allowlist, no reply to port 0, to our own port, to or from broadcast
+ * and multicast addresses or to what looks like a reply, and a reply
+ * budget enforced before the reply is built. There is no per-source rate
+ * limit.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -35,8 +38,6 @@
 
 /* recvmmsg() calls per wakeup, so TCP clients of this worker get a turn */
 #define UDP_ROUNDS 4
-/* payload bytes of one reply datagram */
-/* the largest reply, in payload bytes */
 /* when the socket's send buffer is full: wait this long, this often */
 #define UDP_WAIT_MS 5
 #define UDP_WAITS 4
@@ -163,11 +164,14 @@ static void udp_request(struct xkvd_worker *w, int slot)
 	const u8 *d = (const u8 *)u->rx + (size_t)slot * XKVD_UDP_RX_SIZE;
 	size_t len = u->rmsg[slot].msg_len;
 	struct xkv_udp_reply r = { .hdr = u->hdr };
+	struct xkv_udp_addr src, dst;
 
 	if (u->rmsg[slot].msg_hdr.msg_flags & MSG_TRUNC)
 		return;
 	w->stats->bytes_read += len;
-	if (xkv_udp_request(u->sess, d, len, &r))
+	xkvd_udp_peer(&u->rmsg[slot].msg_hdr, &src, &dst);
+	if (xkv_udp_request(u->sess, w->srv->udp_pol, &src, &dst, d, len,
+			    &r))
 		udp_send(w, slot, &r);
 	xkv_udp_done(u->sess);
 }
@@ -193,6 +197,8 @@ void xkvd_udp_read(struct xkvd_worker *w)
 			m->msg_namelen = sizeof(u->peer[i]);
 			m->msg_iov = &u->riov[i];
 			m->msg_iovlen = 1;
+			m->msg_control = u->cmsg[i];
+			m->msg_controllen = sizeof(u->cmsg[i]);
 		}
 		n = recvmmsg(w->srv->udp_fd, u->rmsg, XKVD_UDP_BATCH,
 			     MSG_DONTWAIT, NULL);

@@ -13,10 +13,13 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "udp_policy.h"
 #include "xkvd.h"
 
 #define OPT_DEBUG_CLOCK 0x100
 #define OPT_HOT_MAP 0x101
+#define OPT_UDP_ALLOW 0x180
+#define OPT_UDP_AMP 0x181
 
 #define ITEM_SIZE_MIN 1024u
 #define ITEM_SIZE_MAX (1024u * 1024 * 1024)
@@ -44,6 +47,8 @@ static const struct option longopts[] = {
 	{ "version", no_argument, NULL, 'V' },
 	{ "debug-clock", no_argument, NULL, OPT_DEBUG_CLOCK },
 	{ "hot-map", required_argument, NULL, OPT_HOT_MAP },
+	{ "udp-allow", required_argument, NULL, OPT_UDP_ALLOW },
+	{ "udp-amp-ratio", required_argument, NULL, OPT_UDP_AMP },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -52,7 +57,12 @@ static const char usage_text[] =
 	"A memcached-compatible cache server.\n"
 	"\n"
 	"  -p, --port=NUM           TCP port (default 11211; 0 = off)\n"
-	"  -U, --udp-port=NUM       UDP port (default 11211; 0 = off)\n"
+	"  -U, --udp-port=NUM       UDP port (default 0: off)\n"
+	"      --udp-allow=LIST     UDP sources answered: PREFIX[,PREFIX...],\n"
+	"                           any or none (default: the subnets of this\n"
+	"                           host's interfaces, loopback included)\n"
+	"      --udp-amp-ratio=N    UDP reply budget: reply bytes at most N x\n"
+	"                           request bytes; 0 = no budget (default 64)\n"
 	"  -l, --listen=ADDR        IPv4 or IPv6 address (default: any)\n"
 	"  -m, --memory-limit=NUM   item memory in megabytes (default 64)\n"
 	"  -t, --threads=NUM        worker threads (default: one per CPU)\n"
@@ -72,7 +82,9 @@ static const char usage_text[] =
 	"  -V, --version            print the version and exit\n"
 	"  -h, --help               print this help and exit\n"
 	"\n"
-	"With -p and without -U, UDP uses the TCP port, as memcached did.\n";
+	"UDP is off unless -U is given, as in memcached 1.6. Over UDP xkvd never\n"
+	"answers a source port 0 or its own port, a broadcast or multicast\n"
+	"address, or a datagram that looks like a reply (see README, Security).\n";
 
 /* Parse a whole decimal number, no sign, no spaces, no overflow. */
 static int parse_u64(const char *s, u64 *out, const char **end)
@@ -317,28 +329,33 @@ static int parse_one(struct xkv_settings *set, int c, int longindex,
 	case OPT_DEBUG_CLOCK:
 		set->debug_clock = true;
 		break;
+	case OPT_UDP_ALLOW:
+		if (xkv_udp_allow_parse(NULL, arg))
+			return bad_value(c, longindex, arg,
+					 "not any, none or PREFIX[,PREFIX...]");
+		set->udp_allow = arg;
+		break;
+	case OPT_UDP_AMP:
+		if (parse_range(arg, 0, XKV_UDP_AMP_MAX, &v))
+			return bad_value(c, longindex, arg,
+					 "ratio must be 0..1000000");
+		set->udp_amp_ratio = (u32)v;
+		break;
 	default:
 		return -EINVAL;
 	}
 	return 0;
 }
 
-/* Checks that involve more than one flag, as memcached makes them. */
+/* The core's check of every setting (kmod/core/store.c). */
 static int check_together(const struct xkv_settings *set)
 {
-	if (set->item_size_max > set->maxbytes / 2) {
-		fprintf(stderr, "xkvd: -I cannot be more than half of -m\n");
-		return -EINVAL;
-	}
-	if (set->chunk_min > set->item_size_max / 2) {
-		fprintf(stderr, "xkvd: -n cannot be more than half of -I\n");
-		return -EINVAL;
-	}
-	if (!set->tcp_port && !set->udp_port) {
-		fprintf(stderr, "xkvd: -p 0 and -U 0: nothing to serve\n");
-		return -EINVAL;
-	}
-	return 0;
+	const char *why;
+
+	if (!xkv_settings_check(set, &why))
+		return 0;
+	fprintf(stderr, "xkvd: %s\n", why);
+	return -EINVAL;
 }
 
 /**
@@ -357,7 +374,6 @@ static int check_together(const struct xkv_settings *set)
 int xkvd_parse_args(struct xkv_settings *set, const char **hot_map,
 		    int argc, char **argv)
 {
-	bool tcp_given = false, udp_given = false;
 	int c, longindex;
 
 	opterr = 0;
@@ -379,12 +395,6 @@ int xkvd_parse_args(struct xkv_settings *set, const char **hot_map,
 		case '?':
 			name_bad_option("unknown option", argv);
 			return bad_usage();
-		case 'p':
-			tcp_given = true;
-			break;
-		case 'U':
-			udp_given = true;
-			break;
 		case OPT_HOT_MAP:
 			*hot_map = optarg;
 			continue;
@@ -397,9 +407,6 @@ int xkvd_parse_args(struct xkv_settings *set, const char **hot_map,
 			argv[optind]);
 		return bad_usage();
 	}
-	/* as memcached did while UDP was on by default */
-	if (tcp_given && !udp_given && set->tcp_port && set->udp_port)
-		set->udp_port = set->tcp_port;
 	if (check_together(set))
 		return bad_usage();
 	return 0;

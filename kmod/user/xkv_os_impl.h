@@ -6,6 +6,7 @@
 #ifndef XKV_USER_OS_IMPL_H
 #define XKV_USER_OS_IMPL_H
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <pthread.h>
 #include <sched.h>
@@ -69,6 +70,21 @@ static inline void os_big_free(void *p, size_t n)
 #define os_memchr memchr
 #define os_strlen strlen
 #define os_snprintf snprintf
+
+static inline int os_inet_pton(const char *s, size_t n, u8 *addr)
+{
+	char tmp[INET6_ADDRSTRLEN];
+
+	if (!n || n >= sizeof(tmp))
+		return 0;
+	memcpy(tmp, s, n);
+	tmp[n] = '\0';
+	if (inet_pton(AF_INET, tmp, addr) == 1)
+		return 4;
+	if (inet_pton(AF_INET6, tmp, addr) == 1)
+		return 16;
+	return 0;
+}
 
 typedef pthread_mutex_t os_mutex_t;
 

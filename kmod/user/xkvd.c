@@ -74,12 +74,14 @@ static int open_sockets(struct xkvd_server *srv)
 		if (fd < 0)
 			return fd;
 		srv->udp_fd = fd;
+		return xkvd_udp_policy_open(srv);
 	}
 	return 0;
 }
 
 static void close_sockets(struct xkvd_server *srv)
 {
+	xkvd_udp_policy_close(srv);
 	if (srv->udp_fd >= 0)
 		close(srv->udp_fd);
 	if (srv->tcp_fd >= 0)

@@ -35,6 +35,8 @@
 /* datagrams taken per recvmmsg() call, and sent per sendmmsg() call */
 #define XKVD_UDP_BATCH 8
 #define XKVD_UDP_SEND_BATCH 64
+/* room for the IP_PKTINFO and IPV6_PKTINFO of one datagram */
+#define XKVD_UDP_CMSG_SIZE 128
 
 #define xkvd_container_of(ptr, type, member) \
 	((type *)((char *)(ptr) - offsetof(type, member)))
@@ -88,6 +90,7 @@ struct xkvd_conn {
  * @rmsg:  recvmmsg() descriptors
  * @riov:  one iovec per receive buffer
  * @peer:  source address of each received datagram
+ * @cmsg:  control messages of each (its destination address)
  * @hdr:   frame headers of the reply being sent
  * @smsg:  sendmmsg() descriptors
  * @siov:  header and payload iovecs of each datagram sent
@@ -98,6 +101,7 @@ struct xkvd_udp {
 	struct mmsghdr rmsg[XKVD_UDP_BATCH];
 	struct iovec riov[XKVD_UDP_BATCH];
 	struct sockaddr_storage peer[XKVD_UDP_BATCH];
+	u64 cmsg[XKVD_UDP_BATCH][XKVD_UDP_CMSG_SIZE / 8];
 	u8 (*hdr)[XKV_UDP_HDR];
 	struct mmsghdr smsg[XKVD_UDP_SEND_BATCH];
 	struct iovec siov[XKVD_UDP_SEND_BATCH][2];
@@ -159,6 +163,7 @@ struct xkvd_worker {
  * @maint:         maintenance thread
  * @maint_started: @maint was created and must be joined
  * @fatal:         a thread hit an error it cannot recover from
+ * @udp_pol:       whom UDP answers and how much (net_udp_policy.c)
  */
 struct xkvd_server {
 	struct xkv_settings set;
@@ -177,6 +182,7 @@ struct xkvd_server {
 	pthread_t maint;
 	bool maint_started;
 	int fatal;
+	struct xkv_udp_policy *udp_pol;
 	void *hot_base;
 	size_t hot_len;
 	struct xkv_live *live;
@@ -209,6 +215,13 @@ void xkvd_tcp_handoff_exit(struct xkvd_worker *w);
 int xkvd_conn_new(struct xkvd_worker *w, int fd);
 void xkvd_conn_event(struct xkvd_conn *c, u32 events);
 void xkvd_conn_close(struct xkvd_conn *c);
+
+/* net_udp_policy.c */
+struct xkv_udp_addr;
+int xkvd_udp_policy_open(struct xkvd_server *srv);
+void xkvd_udp_policy_close(struct xkvd_server *srv);
+void xkvd_udp_peer(const struct msghdr *m, struct xkv_udp_addr *src,
+		   struct xkv_udp_addr *dst);
 
 /* net_udp.c */
 int xkvd_udp_init(struct xkvd_worker *w);

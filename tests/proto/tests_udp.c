@@ -2,10 +2,15 @@
 /*
  * UDP (only with -U): memcached's 8-byte frame header (request id,
  * sequence number, datagram count, reserved; 16-bit big-endian each),
- * single- and multi-datagram replies, and storage over UDP.
+ * single- and multi-datagram replies, and storage over UDP; and the UDP
+ * policy (kmod/core/udp_policy.h) with its default budget: every reply,
+ * frame headers included, at most 64 x the request; a larger one is one
+ * short SERVER_ERROR; no reply to what is not a command (a reply, an
+ * error line, a piece of a multi-datagram message).
  */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "prototest.h"
@@ -14,6 +19,8 @@
 #define UDP_MAX_DGRAM	65536
 #define UDP_MAX_PARTS	128
 #define BIG_VALUE	5000
+/* the server's default --udp-amp-ratio / udp_amp_ratio= */
+#define AMP_RATIO	64
 
 /**
  * struct udp_reply - a reassembled reply
@@ -170,7 +177,8 @@ static void t_udp_gets(struct conn *c)
 static void t_udp_multi_datagram(struct conn *c)
 {
 	const char *k = pt_key("k");
-	const char *req = pt_str("get %s\r\n", k);
+	/* trailing spaces: a request long enough for the reply's budget */
+	const char *req = pt_str("get %s%120s\r\n", k, "");
 	struct udp_reply r = { 0 };
 	struct sbuf val, want;
 	int fd = open_udp_or_fail();
@@ -215,12 +223,138 @@ static void t_udp_set(struct conn *c)
 		close(fd);
 }
 
+/* Send @req (frame header added) and expect no datagram back. */
+static void udp_expect_none(int fd, uint16_t id, uint16_t count,
+			    const char *req, size_t len)
+{
+	unsigned char hdr[UDP_HDR] = { id >> 8, id & 0xff, 0, 0,
+				       count >> 8, count & 0xff, 0, 0 };
+	struct sbuf d;
+
+	if (tap_failed())
+		return;
+	sbuf_init(&d);
+	sbuf_add(&d, hdr, sizeof(hdr));
+	sbuf_add(&d, req, len);
+	if (send(fd, d.data, d.len, 0) != (ssize_t)d.len)
+		tap_fail("UDP send failed");
+	sbuf_free(&d);
+	if (!tap_failed())
+		udp_expect_quiet(fd);
+	if (tap_failed())
+		tap_diag_bytes("request", req, len);
+}
+
+/* Over UDP only commands are answered: TCP's ERROR is silence here. */
 static void t_udp_error(struct conn *c)
 {
 	int fd = open_udp_or_fail();
 
 	(void)c;
-	udp_expect(fd, 9, 0, "bogus\r\n", "ERROR\r\n", 1);
+	udp_expect_none(fd, 9, 1, "bogus\r\n", 7);
+	udp_expect_none(fd, 10, 1, "\r\n", 2);
+	udp_expect_none(fd, 11, 1, "stats nonsense\r\n", 16);
+	if (fd >= 0)
+		close(fd);
+}
+
+/* A reply or an error line sent to the server draws nothing (no loop). */
+static void t_udp_reply_unanswered(struct conn *c)
+{
+	static const char *const replies[] = {
+		"ERROR\r\n", "END\r\n", "STORED\r\n", "NOT_FOUND\r\n",
+		"OK\r\n", "CLIENT_ERROR bad command line format\r\n",
+		"SERVER_ERROR out of memory\r\n", "42\r\n",
+		"VALUE k 0 9\r\nget k\r\n\r\nEND\r\n", "  STAT pid 1\r\n",
+	};
+	int fd = open_udp_or_fail();
+	size_t i;
+
+	(void)c;
+	for (i = 0; i < sizeof(replies) / sizeof(replies[0]); i++)
+		udp_expect_none(fd, (uint16_t)(20 + i), 1, replies[i],
+				strlen(replies[i]));
+	if (fd >= 0)
+		close(fd);
+}
+
+/* A datagram of a multi-datagram message is someone's reply: silence. */
+static void t_udp_multi_packet(struct conn *c)
+{
+	int fd = open_udp_or_fail();
+
+	(void)c;
+	udp_expect_none(fd, 40, 2, "get a\r\n", 7);
+	udp_expect_none(fd, 41, 0, "get a\r\n", 7);
+	if (fd >= 0)
+		close(fd);
+}
+
+/*
+ * Send @req and check the reply against the budget: at most AMP_RATIO
+ * times the request, frame headers included on both sides; when @over,
+ * the reply is one short SERVER_ERROR (or nothing).
+ */
+static void udp_budget(int fd, uint16_t id, const char *req, bool over)
+{
+	struct udp_reply r = { 0 };
+	unsigned char d[UDP_MAX_DGRAM];
+	size_t reqlen = UDP_HDR + strlen(req), total = 0;
+	int len;
+
+	if (tap_failed())
+		return;
+	if (udp_send(fd, id, 0, req, strlen(req))) {
+		tap_fail("UDP send failed");
+		return;
+	}
+	while ((len = udp_recv(fd, d, sizeof(d), 300)) >= 0) {
+		total += (size_t)len;
+		r.parts++;
+		if (len > UDP_HDR && !r.payload.data)
+			sbuf_add(&r.payload, d + UDP_HDR, (size_t)len - UDP_HDR);
+	}
+	pt_check(total <= AMP_RATIO * reqlen,
+		 "%zu reply bytes in %d datagram(s) for a %zu-byte request: "
+		 "over %d x", total, r.parts, reqlen, AMP_RATIO);
+	if (over)
+		pt_check(r.parts <= 1 &&
+			 (!r.parts ||
+			  (r.payload.len < 64 &&
+			   !memcmp(r.payload.data, "SERVER_ERROR ", 13))),
+			 "over the budget: %d datagram(s), not one short "
+			 "SERVER_ERROR", r.parts);
+	sbuf_free(&r.payload);
+}
+
+static void t_udp_budget(struct conn *c)
+{
+	const char *big = pt_key("big"), *one = pt_key("one");
+	struct sbuf val, req;
+	const char *want;
+	int fd = open_udp_or_fail(), i;
+
+	sbuf_init(&val);
+	sbuf_init(&req);
+	sbuf_fill(&val, 'b', 100000);
+	pt_set(c, big, 0, val.data);
+	sbuf_free(&val);
+	sbuf_init(&val);
+	sbuf_fill(&val, 'o', BIG_VALUE);
+	pt_set(c, one, 0, val.data);
+	udp_budget(fd, 50, pt_str("get %s\r\n", big), true);
+	sbuf_addf(&req, "get");
+	for (i = 0; i < 100; i++)
+		sbuf_addf(&req, " %s", one);
+	sbuf_addf(&req, "\r\n");
+	udp_budget(fd, 51, req.data, true);
+	/* within the budget the reply comes whole */
+	want = pt_str("VALUE %s 0 %d\r\n%s\r\nEND\r\n", one, BIG_VALUE,
+		      val.data);
+	udp_expect(fd, 52, 0, pt_str("get %s%100s\r\n", one, ""), want,
+		   (int)((strlen(want) + 1391) / 1392));
+	sbuf_free(&val);
+	sbuf_free(&req);
 	if (fd >= 0)
 		close(fd);
 }
@@ -230,7 +364,10 @@ static const struct pt_test tests[] = {
 	{ "udp_gets", t_udp_gets, PT_NEED_UDP },
 	{ "udp_multi_datagram", t_udp_multi_datagram, PT_NEED_UDP },
 	{ "udp_set_delete", t_udp_set, PT_NEED_UDP },
-	{ "udp_error", t_udp_error, PT_NEED_UDP },
+	{ "udp_unknown_command_silent", t_udp_error, PT_NEED_UDP },
+	{ "udp_reply_unanswered", t_udp_reply_unanswered, PT_NEED_UDP },
+	{ "udp_multi_packet_silent", t_udp_multi_packet, PT_NEED_UDP },
+	{ "udp_amp_budget", t_udp_budget, PT_NEED_UDP },
 };
 
 const struct pt_group pt_group_udp = PT_GROUP("udp", tests);

@@ -1,0 +1,169 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * udp_policy.c - xkv.ko's UDP policy: the core's (kmod/core/
+ * udp_policy.h) filled from the module parameters, and the destination
+ * address of each datagram from IP_PKTINFO / IPV6_PKTINFO, as xkvd does
+ * it (kmod/user/net_udp_policy.c).
+ *
+ * Without udp_allow= the allowlist is the subnet of every address of
+ * every interface of the initial network namespace when the module
+ * loads, loopback included.
+ */
+#include "xkv_mod.h"
+
+#include <linux/inetdevice.h>
+#include <linux/netdevice.h>
+#include <linux/rtnetlink.h>
+#include <net/addrconf.h>
+#include <net/ip.h>
+#include <net/ipv6.h>
+
+static void xkv_allow_one(struct xkv_udp_policy *pol, const void *addr,
+			  u32 alen, u32 len, bool *full)
+{
+	struct xkv_net_prefix pfx = { .alen = alen, .len = len };
+
+	memcpy(pfx.addr, addr, alen);
+	if (xkv_udp_allow_add(pol, &pfx))
+		*full = true;
+}
+
+/* the subnets of this host's interfaces */
+static void xkv_allow_local(struct xkv_udp_policy *pol)
+{
+	struct net_device *dev;
+	bool full = false;
+
+	rtnl_lock();
+	for_each_netdev(&init_net, dev) {
+		struct in_device *in_dev = __in_dev_get_rtnl(dev);
+		const struct in_ifaddr *ifa;
+#if IS_ENABLED(CONFIG_IPV6)
+		struct inet6_dev *idev = __in6_dev_get(dev);
+		struct inet6_ifaddr *ifp;
+#endif
+
+		if (in_dev) {
+			in_dev_for_each_ifa_rtnl(ifa, in_dev)
+				xkv_allow_one(pol, &ifa->ifa_local, 4,
+					      ifa->ifa_prefixlen, &full);
+		}
+#if IS_ENABLED(CONFIG_IPV6)
+		if (idev) {
+			read_lock_bh(&idev->lock);
+			list_for_each_entry(ifp, &idev->addr_list, if_list)
+				xkv_allow_one(pol, &ifp->addr, 16,
+					      ifp->prefix_len, &full);
+			read_unlock_bh(&idev->lock);
+		}
+#endif
+	}
+	rtnl_unlock();
+	if (full)
+		pr_warn("UDP allowlist full: some local subnets left out (udp_allow= lists them)\n");
+}
+
+/**
+ * xkv_udp_policy_open() - build the UDP policy and ask the UDP socket
+ * for each datagram's destination address.
+ * @srv: server whose UDP socket is open
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int xkv_udp_policy_open(struct xkv_server *srv)
+{
+	const struct xkv_settings *set = &srv->set;
+	struct sock *sk = srv->udp.sock->sk;
+	struct xkv_udp_policy *pol;
+	char *list;
+
+	pol = kzalloc(sizeof(*pol), GFP_KERNEL);
+	if (!pol)
+		return -ENOMEM;
+	pol->amp_ratio = set->udp_amp_ratio;
+	pol->port = set->udp_port;
+	/* checked by xkv_settings_check() */
+	if (set->udp_allow && set->udp_allow[0])
+		xkv_udp_allow_parse(pol, set->udp_allow);
+	else
+		xkv_allow_local(pol);
+	/* an IPv6 socket also takes IP_PKTINFO, for IPv4-mapped clients */
+	ip_sock_set_pktinfo(sk);
+#if IS_ENABLED(CONFIG_IPV6)
+	if (sk->sk_family == AF_INET6)
+		ip6_sock_set_recvpktinfo(sk);
+#endif
+	srv->udp_pol = pol;
+	list = kmalloc(256, GFP_KERNEL);
+	if (list) {
+		xkv_udp_allow_format(pol, list, 256);
+		pr_info("UDP answers %s, replies at most %u x the request%s\n",
+			list, pol->amp_ratio,
+			pol->amp_ratio ? "" : " (no budget)");
+		kfree(list);
+	}
+	return 0;
+}
+
+/**
+ * xkv_udp_policy_close() - free the policy.
+ * @srv: server
+ */
+void xkv_udp_policy_close(struct xkv_server *srv)
+{
+	kfree(srv->udp_pol);
+	srv->udp_pol = NULL;
+}
+
+/**
+ * xkv_udp_peer() - the two ends of a datagram.
+ * @peer: its source, as recvmsg() gave it
+ * @cmsg: the control messages recvmsg() wrote
+ * @clen: their length
+ * @src:  out: the source
+ * @dst:  out: the destination, alen 0 if no control message said it
+ */
+void xkv_udp_peer(const struct sockaddr_storage *peer, const void *cmsg,
+		  size_t clen, struct xkv_udp_addr *src,
+		  struct xkv_udp_addr *dst)
+{
+	const struct cmsghdr *c = cmsg;
+
+	memset(src, 0, sizeof(*src));
+	memset(dst, 0, sizeof(*dst));
+	if (peer->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *s6 = (const void *)peer;
+
+		xkv_udp_addr_set(src, s6->sin6_addr.s6_addr, 16,
+				 ntohs(s6->sin6_port));
+	} else if (peer->ss_family == AF_INET) {
+		const struct sockaddr_in *s4 = (const void *)peer;
+
+		xkv_udp_addr_set(src, (const u8 *)&s4->sin_addr, 4,
+				 ntohs(s4->sin_port));
+	}
+	while (clen >= sizeof(*c) && c->cmsg_len >= sizeof(*c) &&
+	       c->cmsg_len <= clen) {
+		size_t step = CMSG_ALIGN(c->cmsg_len);
+
+		if (c->cmsg_level == SOL_IP && c->cmsg_type == IP_PKTINFO &&
+		    c->cmsg_len >= CMSG_LEN(sizeof(struct in_pktinfo))) {
+			const struct in_pktinfo *pi = CMSG_DATA(c);
+
+			xkv_udp_addr_set(dst, (const u8 *)&pi->ipi_addr, 4, 0);
+			/* the kernel's local address differs for broadcast */
+			dst->group = pi->ipi_addr.s_addr !=
+				     pi->ipi_spec_dst.s_addr;
+		} else if (c->cmsg_level == SOL_IPV6 &&
+			   c->cmsg_type == IPV6_PKTINFO &&
+			   c->cmsg_len >= CMSG_LEN(sizeof(struct in6_pktinfo))) {
+			const struct in6_pktinfo *pi6 = CMSG_DATA(c);
+
+			xkv_udp_addr_set(dst, pi6->ipi6_addr.s6_addr, 16, 0);
+		}
+		if (step >= clen)
+			break;
+		clen -= step;
+		c = (const void *)((const u8 *)c + step);
+	}
+}
