@@ -51,6 +51,11 @@ BPF_SKEL := $(BPF_OUT)/xkv.skel.h
 BPF_TEST := $(BPF_OUT)/test_xdp
 BPF_TEST_STATIC := $(BPF_OUT)/test_xdp.static
 BPF_TEST_SRCS := tests/bpf/test_xdp.c tests/bpf/pkt.c
+# the XDP program against the store core, linked in (tests/bpf/fuzz_xdp.c)
+BPF_FUZZ := $(BPF_OUT)/fuzz_xdp
+BPF_FUZZ_SRCS := tests/bpf/fuzz_xdp.c tests/bpf/pkt.c \
+	$(sort $(wildcard kmod/core/*.c))
+BPF_FUZZ_HDRS := $(wildcard kmod/core/*.h kmod/user/xkv_os_impl.h)
 BPF_TEST_HDRS := $(wildcard tests/bpf/*.h)
 
 LEARN_SRC := bpf/xkv_learn.bpf.c
@@ -82,7 +87,7 @@ BPF_TEST_CFLAGS := -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE \
 	-I$(BPF_OUT) -Ibpf
 BPF_TEST_LDLIBS := -lbpf -lelf -lz
 
-.PHONY: bpf test-bpf bpf-stats bpf-test-static bpf-learn test-learn \
+.PHONY: bpf test-bpf bpf-stats bpf-test-static fuzz-xdp bpf-learn test-learn \
 	learn-stats test-learn-net bpf-learn-test-static
 
 bpf: $(BPF_OBJ) $(BPF_SKEL)
@@ -106,6 +111,15 @@ $(BPF_TEST_STATIC): $(BPF_TEST_SRCS) $(BPF_TEST_HDRS) $(BPF_SKEL) $(BPF_HDRS)
 		-o $@
 
 bpf-test-static: $(BPF_TEST_STATIC)
+
+$(BPF_FUZZ): $(BPF_FUZZ_SRCS) $(BPF_FUZZ_HDRS) $(BPF_TEST_HDRS) $(BPF_SKEL) \
+		$(BPF_HDRS)
+	$(CC) $(BPF_TEST_CFLAGS) -pthread -Ikmod/core -Ikmod/user \
+		$(BPF_FUZZ_SRCS) $(BPF_TEST_LDLIBS) -o $@
+
+# a bench-length run: a million frames, every XDP reply against the store's
+fuzz-xdp: $(BPF_FUZZ)
+	$(BPF_FUZZ) -n 1000000
 
 test-bpf: $(BPF_TEST)
 	$(BPF_TEST)

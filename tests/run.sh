@@ -20,7 +20,9 @@
 #   asan-proto   the proto suite against build/asan/xkvd (ASan/UBSan; a
 #                leak or error report makes its exit status non-zero)
 #   bpf          build/bpf/test_xdp: the XDP program's BPF_PROG_TEST_RUN
-#                fixtures (TAP; needs root), and xkvd --hot-map refusing
+#                fixtures (TAP; needs root), build/bpf/fuzz_xdp for
+#                XKV_XDP_FUZZ_TIME seconds (default 5: mutated requests,
+#                every XDP reply against the store's), and xkvd --hot-map refusing
 #                maps that are not whole 4-slot sets
 #                (tests/bpf/hotmap_size.sh)
 #   memccapable  memccapable -a against xkvd (one test: exit status 0)
@@ -547,6 +549,8 @@ fi
 
 if want bpf; then
 	run_tap "bpf fixtures" "$T_UNIT" "$BUILD/bpf/test_xdp"
+	run_tap "xdp fuzz ${XKV_XDP_FUZZ_TIME:-5}s vs the store" "$T_UNIT" \
+		"$BUILD/bpf/fuzz_xdp" -t "${XKV_XDP_FUZZ_TIME:-5}"
 	run_tap "bpf learning-mode fixtures" "$T_UNIT" "$BUILD/bpf/test_learn"
 	run_one "xkvd --hot-map refuses a map of 2 or 48 slots" "$T_UNIT" \
 		tests/bpf/hotmap_size.sh "$XKVD" "$(pick_port)"

@@ -343,6 +343,8 @@ int xkv_item_get(struct xkv_store *st, const char *key, size_t nkey,
 	struct xkv_stripe *sp = xkv_stripe_of(st, hv);
 	u64 now = xkv_store_now(st);
 	struct xkv_item *it;
+	size_t nf, nb, nc = 0;
+	char num[3][20];
 	int ret = 1;
 	char *p;
 
@@ -353,9 +355,17 @@ int xkv_item_get(struct xkv_store *st, const char *key, size_t nkey,
 		ret = 0;
 		goto unlock;
 	}
-	/* "VALUE " key " " flags " " bytes [" " cas] "\r\n" data "\r\n" */
-	if (xkv_buf_reserve(out, 6 + nkey + 1 + 10 + 1 + 10 + 1 + 20 + 2 +
-				 it->nbytes + 2)) {
+	/*
+	 * "VALUE " key " " flags " " bytes [" " cas] "\r\n" data "\r\n",
+	 * reserved to the byte: a UDP reply budget is met exactly, as XDP
+	 * meets it.
+	 */
+	nf = xkv_fmt_u64(num[0], it->flags);
+	nb = xkv_fmt_u64(num[1], it->nbytes);
+	if (req->with_cas)
+		nc = xkv_fmt_u64(num[2], it->cas);
+	if (xkv_buf_reserve(out, 6 + nkey + 1 + nf + 1 + nb +
+				 (nc ? 1 + nc : 0) + 2 + it->nbytes + 2)) {
 		ret = -ENOMEM;
 		goto unlock;
 	}
@@ -374,12 +384,12 @@ int xkv_item_get(struct xkv_store *st, const char *key, size_t nkey,
 	p = put_str(p, "VALUE ", 6);
 	p = put_str(p, key, nkey);
 	*p++ = ' ';
-	p += xkv_fmt_u64(p, it->flags);
+	p = put_str(p, num[0], nf);
 	*p++ = ' ';
-	p += xkv_fmt_u64(p, it->nbytes);
-	if (req->with_cas) {
+	p = put_str(p, num[1], nb);
+	if (nc) {
 		*p++ = ' ';
-		p += xkv_fmt_u64(p, it->cas);
+		p = put_str(p, num[2], nc);
 	}
 	p = put_str(p, "\r\n", 2);
 	p = put_str(p, xkv_item_value(it), it->nbytes);
