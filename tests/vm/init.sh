@@ -19,7 +19,11 @@
 #           over TCP and UDP, rmmod with no client
 #   limits  listen=127.0.0.1 conn_limit=4 verbose=2: four clients served,
 #           the fifth told "ERROR Too many open connections"
-#   refused bad parameters and a port in use: insmod fails, cleanly
+#   udpoff  insmod without udp_port=: no UDP socket (UDP is off unless
+#           asked for); with udp_port= the policy is logged
+#   refused bad parameters and a port in use: insmod fails, cleanly; a
+#           slab_min_size between half and all of max_item_size is
+#           refused by name (the core's one settings check)
 #   bpf     the XDP program's BPF_PROG_TEST_RUN fixtures (test_xdp) on
 #           this kernel: it verifies and behaves; prints the verifier's
 #           instruction count
@@ -216,6 +220,24 @@ if load_module tcp_port=11213 udp_port=0 listen=127.0.0.1 conn_limit=4 \
 	unload_module limits
 fi
 
+# --- udpoff: no UDP socket unless udp_port= asks for one --------------------
+# 11217 = 0x2BD1
+PORT=11217
+if load_module tcp_port=11217 threads=1; then
+	if grep -q ':2BD1 ' /proc/net/udp /proc/net/udp6; then
+		fail "xkv.ko without udp_port= opened UDP port 11217"
+	fi
+	unload_module udpoff
+fi
+if load_module tcp_port=11217 udp_port=11217 udp_amp_ratio=10 \
+	udp_allow=127.0.0.1/32 threads=1; then
+	grep -q ':2BD1 ' /proc/net/udp /proc/net/udp6 ||
+		fail "xkv.ko udp_port=11217 opened no UDP socket"
+	dmesg | grep -q 'UDP answers 127.0.0.1/32, replies at most 10 x' ||
+		fail "xkv.ko did not log its UDP policy"
+	unload_module udppolicy
+fi
+
 # --- refused: bad parameters and a busy port fail the load cleanly ----------
 refuse() {	# refuse WHY PARAM...
 	why=$1
@@ -232,6 +254,11 @@ refuse "item over half the memory" memory_limit=4 max_item_size=3m
 refuse "not an address" listen=no.such.address
 refuse "nothing to serve" tcp_port=0 udp_port=0
 refuse "bad growth factor" slab_growth_factor=1.0
+refuse "bad UDP allowlist" udp_port=11218 udp_allow=10.0.0.0/33
+# finding 12: refused by the settings check, by name, not -ENOMEM
+refuse "slab_min_size over half max_item_size" slab_min_size=600000
+dmesg | tail -n 20 | grep -q 'invalid settings: slab_min_size' ||
+	fail "slab_min_size=600000 not refused by name"
 nc -l -p 11214 >/dev/null 2>&1 &
 NC=$!
 i=0
