@@ -106,9 +106,10 @@ $(VM_LOAD): tests/vm/xkv-load.c
 	@command -v $(VM_MUSL_CC) >/dev/null || $(KMOD_DEPS) install
 	$(VM_MUSL_CC) $(VM_CFLAGS) -o $@ $<
 
-$(VM_HOT): tests/vm/xkv-hot.c tests/unit/tap.h kmod/uapi/xkv_ioctl.h
+$(VM_HOT): tests/vm/xkv-hot.c tests/unit/tap.h kmod/uapi/xkv_ioctl.h \
+	  bpf/xkv_shared.h
 	@mkdir -p $(@D)
-	$(VM_HOT_CC) $(VM_CFLAGS) -Werror -Ikmod/uapi -o $@ $<
+	$(VM_HOT_CC) $(VM_CFLAGS) -Werror -Ikmod/uapi -Ibpf -o $@ $<
 
 # Cheap when present: the script compares the ABI it recorded.
 vm-kernel:

@@ -285,9 +285,9 @@ void do_hot_read(struct xkv_store *st, u64 hv, struct xkv_item *it)
 		}
 	}
 	if (xkv_slot_klen(victim) && !xkv_slot_has_key(victim, key, it->nkey) &&
-	    est <= low)
+	    est <= low) {
 		os_atomic64_add(1, &h->rejects);
-	else if (slot_take(h, victim, &s)) {
+	} else if (slot_take(h, victim, &s)) {
 		if (slot_fill(st, h, victim, it))
 			os_atomic64_add(1, &h->installs);
 		xkv_slot_unlock(victim, s);

@@ -33,9 +33,12 @@
 #           the module, the hot cache handed over through /dev/xkv;
 #           xkv-hot checks the ioctls and that UDP GETs of values stored
 #           over TCP are answered by XDP, byte for byte, and never stale
-#           after a SET; then detaches and re-attaches the hot cache under
-#           load (toggle); "xkv status" names the module; "xkv down"
-#           detaches, rmmods, unpins
+#           after a SET, nor after a flush_all raced by GETs, nor past
+#           the expiry the module applies when the wall clock steps; that
+#           slots damaged through the map (key_len 65535, a sequence left
+#           odd) cause no oops, no hang and no stale value; then detaches
+#           and re-attaches the hot cache under load (toggle); "xkv
+#           status" names the module; "xkv down" detaches, rmmods, unpins
 #   auto    "xkv up lo" picks the module by itself; rmmod with the hot
 #           cache attached is clean and empties it; "xkv down" then
 #           removes XDP and the pins

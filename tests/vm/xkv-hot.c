@@ -22,7 +22,18 @@
  *   - delete and flush_all empty the slot: the next GET is END, from the
  *     module;
  *   - after XKV_IOC_HOT_DETACH nothing is served from the slots, and the
- *     module's replies are still right; re-attaching works.
+ *     module's replies are still right; re-attaching works;
+ *   - GETs over TCP running while flush_all is sent: once it answered OK,
+ *     every UDP GET of a key stored before it misses (rounds of it);
+ *   - the guest's wall clock stepped 2 h forward, then back, with an item
+ *     cached: XDP and the module both keep serving it (the store's clock
+ *     is monotonic, as memcached's); an item that expires is refused by
+ *     both, XDP not answering it;
+ *   - slots written through the map (mmap()ed writable) as a broken or
+ *     hostile process would: every way of the last set given key_len
+ *     65535, a cached key's slot left at an odd sequence. The module
+ *     neither reads past the map nor hangs: writers of those keys are
+ *     acknowledged promptly, no stale value is served, flush_all works.
  *
  * -T: only detach and re-attach the hot cache CYCLES times, as fast as
  * the module allows (run it while xkv-load keeps the workers busy: the
@@ -39,11 +50,13 @@
 #include <linux/capability.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -51,12 +64,13 @@
 #include <unistd.h>
 
 #include "xkv_ioctl.h"
+#include "xkv_shared.h"
 #include "../unit/tap.h"
 
 #define HOST "127.0.0.1"
 #define UDP_HDR 8
 #define BUF_MAX 4096
-#define SLOT_SIZE 2048	/* sizeof(struct xkv_slot), bpf/xkv_shared.h */
+#define SLOT_SIZE ((int)sizeof(struct xkv_slot))
 
 static int tcp_port = 11211, udp_port = 11211, rounds = 100;
 static const char *iface = "lo", *xkv = "xkv";
@@ -499,6 +513,239 @@ static void test_detach(const char *pin)
 	tap_ok(h1 - h0 == 1, "... answered by XDP again (hits +%lld)", h1 - h0);
 }
 
+/* --- races, clocks and a damaged map -------------------------------------- */
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* "get KEY" over TCP: 1 and the value in @val, 0 for END, -1 on error */
+static int tcp_get(const char *key, char *val, size_t cap)
+{
+	char req[300], line[BUF_MAX];
+
+	snprintf(req, sizeof(req), "get %s\r\n", key);
+	if (tcp_cmd(req, line, sizeof(line)))
+		return -1;
+	if (!strcmp(line, "END\r\n"))
+		return 0;
+	if (strncmp(line, "VALUE ", 6))
+		return -1;
+	/* the data line, then END: read them with empty requests */
+	if (tcp_cmd("", line, sizeof(line)))
+		return -1;
+	snprintf(val, cap, "%.*s", (int)strcspn(line, "\r"), line);
+	if (tcp_cmd("", line, sizeof(line)) || strcmp(line, "END\r\n"))
+		return -1;
+	return 1;
+}
+
+#define RACE_KEYS 16
+#define RACE_ROUNDS 40
+
+/*
+ * A child reads the keys over its own TCP connection all along; the
+ * parent stores them, sends flush_all, and after OK (and a little time for
+ * any late install) asks for each key over UDP: every one must miss.
+ */
+static void test_flush_race(void)
+{
+	char key[32], got[BUF_MAX];
+	int r, i, served = 0, setok = 0, flushok = 0;
+	pid_t pid;
+
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0) {
+		struct timespec ts = { .tv_nsec = 0 };
+		double end = now_s() + 30;
+
+		close(tcp_fd);
+		tcp_fd = sock_open(SOCK_STREAM, tcp_port);
+		if (tcp_fd < 0)
+			_exit(1);
+		for (i = 0; now_s() < end; i++) {
+			snprintf(key, sizeof(key), "vm:race%d", i % RACE_KEYS);
+			if (tcp_get(key, got, sizeof(got)) < 0)
+				_exit(1);
+			nanosleep(&ts, NULL);
+		}
+		_exit(0);
+	}
+	for (r = 0; r < RACE_ROUNDS && pid > 0; r++) {
+		struct timespec late = { .tv_nsec = 20000000 };
+
+		for (i = 0; i < RACE_KEYS; i++) {
+			snprintf(key, sizeof(key), "vm:race%d", i);
+			setok += tcp_set(key, "stored before flush_all");
+		}
+		flushok += tcp_expect("flush_all\r\n", "OK\r\n");
+		nanosleep(&late, NULL);
+		for (i = 0; i < RACE_KEYS; i++) {
+			snprintf(key, sizeof(key), "vm:race%d", i);
+			served += !get_is(key, NULL, true);
+		}
+	}
+	if (pid > 0) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+	}
+	tap_ok(pid > 0 && setok == RACE_ROUNDS * RACE_KEYS &&
+		       flushok == RACE_ROUNDS,
+	       "%d rounds: %d sets and a flush_all, TCP gets running",
+	       RACE_ROUNDS, RACE_KEYS);
+	tap_is_u64(served, 0,
+		   "no UDP get after flush_all's OK found a value stored before it");
+}
+
+/* step the guest's wall clock by @s seconds */
+static bool wall_step(long s)
+{
+	struct timespec ts;
+
+	if (clock_gettime(CLOCK_REALTIME, &ts))
+		return false;
+	ts.tv_sec += s;
+	return !clock_settime(CLOCK_REALTIME, &ts);
+}
+
+/* UDP (XDP) first, then TCP (the module): both give @val */
+static bool both_serve(const char *key, const char *val)
+{
+	char got[BUF_MAX];
+	bool udp = get_is(key, val, false);
+	int tcp = tcp_get(key, got, sizeof(got));
+
+	if (tcp != 1 || strcmp(got, val))
+		tap_diag("TCP get %s: %s", key, tcp == 1 ? got : "no value");
+	return udp && tcp == 1 && !strcmp(got, val);
+}
+
+static void test_clock(void)
+{
+	const char *key = "vm:clock", *val = "lives 100 s";
+	char req[128], got[BUF_MAX];
+	long long h0, h1;
+	struct timespec wait = { .tv_sec = 2, .tv_nsec = 500000000 };
+
+	snprintf(req, sizeof(req), "set %s 7 100 %zu\r\n%s\r\n", key,
+		 strlen(val), val);
+	tap_ok(tcp_expect(req, "STORED\r\n") && get_is(key, val, false),
+	       "an item of 100 s, read once (admitted)");
+	h0 = xdp_stat("hits");
+	tap_ok(get_is(key, val, false), "served");
+	h1 = xdp_stat("hits");
+	tap_ok(h1 - h0 == 1, "... by XDP (hits +%lld)", h1 - h0);
+	tap_ok(wall_step(7200), "the wall clock steps 2 h forward");
+	tap_ok(both_serve(key, val),
+	       "XDP and the module both still serve it");
+	tap_ok(wall_step(-14400), "the wall clock steps 4 h back");
+	tap_ok(both_serve(key, val), "XDP and the module both still serve it");
+	tap_ok(wall_step(7200), "the wall clock is put back");
+
+	snprintf(req, sizeof(req), "set vm:soon 7 2 4\r\nsoon\r\n");
+	tap_ok(tcp_expect(req, "STORED\r\n") &&
+		       get_is("vm:soon", "soon", false),
+	       "an item of 2 s, read once (admitted)");
+	nanosleep(&wait, NULL);
+	h0 = xdp_stat("hits");
+	tap_ok(get_is("vm:soon", NULL, false) &&
+		       tcp_get("vm:soon", got, sizeof(got)) == 0,
+	       "2.5 s later XDP and the module both say END");
+	h1 = xdp_stat("hits");
+	tap_ok(h1 == h0, "XDP served nothing of it (hits +%lld)", h1 - h0);
+}
+
+/* the slot of @key's set that holds it, or NULL */
+static struct xkv_slot *slot_holding(struct xkv_slot *slots, __u32 nslots,
+				     const char *key)
+{
+	__u32 len = (__u32)strlen(key), hash = xkv_hot_hash(key, len), w;
+
+	for (w = 0; w < XKV_HOT_WAYS; w++) {
+		struct xkv_slot *sl = &slots[xkv_hot_way(hash, nslots, w)];
+
+		if (sl->key_len == len && !memcmp(sl->key, key, len))
+			return sl;
+	}
+	return NULL;
+}
+
+static void test_damaged(const char *pin)
+{
+	const char *stuck = "vm:stuck";
+	char last[32];
+	struct xkv_slot *slots, *sl;
+	__u32 nslots = 0, base, w, i;
+	int fd, ok = 0, stale = 0;
+	double t0, took;
+	size_t len;
+
+	fd = pin_get(pin, 0);
+	if (fd < 0 || !map_id(fd, &nslots) || nslots < XKV_HOT_WAYS)
+		tap_bail("cannot open the pinned hot cache");
+	len = (size_t)nslots * sizeof(*slots);
+	slots = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	close(fd);
+	if (slots == MAP_FAILED)
+		tap_bail("cannot mmap the pinned hot cache");
+
+	/* every way of the map's last set says key_len 65535 */
+	for (i = 0;; i++) {
+		snprintf(last, sizeof(last), "vm:last%u", i);
+		base = xkv_hot_way(xkv_hot_hash(last, (__u32)strlen(last)),
+				   nslots, 0) & ~(__u32)(XKV_HOT_WAYS - 1);
+		if (base == nslots - XKV_HOT_WAYS)
+			break;
+	}
+	for (w = 0; w < XKV_HOT_WAYS; w++) {
+		slots[base + w].key_len = 0xffff;
+		memset(slots[base + w].key, 'x', sizeof(slots[base + w].key));
+	}
+	tap_ok(tcp_set(last, "in the last set"),
+	       "set %s, whose set's slots say key_len 65535", last);
+	for (i = 0; i < 3; i++)
+		ok += get_is(last, "in the last set", false);
+	tap_is_u64(ok, 3, "UDP gets of it are answered right (the module admits it)");
+	tap_ok(slot_holding(slots, nslots, last),
+	       "the module installed it over a damaged way");
+
+	/* a cached key's slot left odd, as by a writer killed inside */
+	tap_ok(tcp_set(stuck, "old value") && get_is(stuck, "old value", false),
+	       "set and read %s", stuck);
+	sl = slot_holding(slots, nslots, stuck);
+	tap_ok(sl != NULL, "%s has a slot", stuck);
+	if (!sl) {
+		munmap(slots, len);
+		return;
+	}
+	__atomic_fetch_or(&sl->seq, 1, __ATOMIC_SEQ_CST);
+	t0 = now_s();
+	ok = tcp_set(stuck, "new value");
+	took = now_s() - t0;
+	tap_ok(ok && took < 2, "a set of %s is acknowledged (%.3f s)", stuck,
+	       took);
+	ok = 0;
+	for (i = 0; i < 20; i++) {
+		if (get_is(stuck, "new value", true))
+			ok++;
+		else if (get_is(stuck, "old value", true))
+			stale++;
+	}
+	tap_is_u64(stale, 0, "no UDP get returns the old value");
+	tap_is_u64(ok, 20, "every UDP get returns the new value");
+	t0 = now_s();
+	tap_ok(tcp_expect("flush_all\r\n", "OK\r\n") && now_s() - t0 < 2,
+	       "flush_all is acknowledged (%.3f s)", now_s() - t0);
+	tap_ok(get_is(stuck, NULL, false) && get_is(last, NULL, false),
+	       "the UDP gets after it: END");
+	munmap(slots, len);
+}
+
 static void test_toggle(const char *pin, int cycles)
 {
 	struct xkv_ioc_info info;
@@ -575,6 +822,9 @@ int main(int argc, char **argv)
 	test_serve();
 	test_rewrite();
 	test_invalidate();
+	test_flush_race();
+	test_clock();
+	test_damaged(pin);
 	test_detach(pin);
 	close(tcp_fd);
 	close(udp_fd);
