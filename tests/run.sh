@@ -22,7 +22,8 @@
 #   bpf          build/bpf/test_xdp: the XDP program's BPF_PROG_TEST_RUN
 #                fixtures (TAP; needs root), build/bpf/fuzz_xdp for
 #                XKV_XDP_FUZZ_TIME seconds (default 5: mutated requests,
-#                every XDP reply against the store's), and xkvd --hot-map refusing
+#                every XDP reply against the store's), and xkvd
+#                --hot-map refusing
 #                maps that are not whole 4-slot sets
 #                (tests/bpf/hotmap_size.sh)
 #   memccapable  memccapable -a against xkvd (one test: exit status 0)

@@ -174,10 +174,10 @@ static bool xkv_ctl_live_ok(const struct bpf_map *map)
 
 static long xkv_ctl_live_attach(struct xkv_server *srv, void __user *uarg)
 {
+	struct bpf_map *map, *old;
 	struct xkv_ioc_live arg;
 	struct bpf_array *array;
-	struct bpf_map *map;
-	int err = 0;
+	int err;
 
 	if (copy_from_user(&arg, uarg, sizeof(arg)))
 		return -EFAULT;
@@ -194,16 +194,15 @@ static long xkv_ctl_live_attach(struct xkv_server *srv, void __user *uarg)
 	}
 	array = container_of(map, struct bpf_array, map);
 
+	/* the newest lease wins: the one of the XDP program now attached */
 	percpu_down_write(&srv->hot_rwsem);
-	if (srv->live_map) {
-		err = -EBUSY;
-	} else {
-		srv->live_map = map;
-		xkv_store_attach_live(srv->st, (struct xkv_live *)array->value);
-	}
+	old = srv->live_map;
+	xkv_store_detach_live(srv->st);
+	srv->live_map = map;
+	xkv_store_attach_live(srv->st, (struct xkv_live *)array->value);
 	percpu_up_write(&srv->hot_rwsem);
-	if (err)
-		goto put_map;
+	if (old)
+		bpf_map_put(old);
 	pr_info("lease attached: map id %u, renewed every %u ms\n", map->id,
 		XKV_LIVE_BEAT_MS);
 	arg.map_id = map->id;
@@ -216,30 +215,36 @@ put_map:
 	return err;
 }
 
+/* End the lease and let go of its map, if one is attached. */
+static void xkv_ctl_live_detach(struct xkv_server *srv)
+{
+	struct bpf_map *map;
+
+	percpu_down_write(&srv->hot_rwsem);
+	map = srv->live_map;
+	xkv_store_detach_live(srv->st);
+	srv->live_map = NULL;
+	percpu_up_write(&srv->hot_rwsem);
+	if (map)
+		bpf_map_put(map);
+}
+
 /*
- * Empty the slots and let go of the map, if one is attached; end the
- * lease and let go of its map too. Returns the hot map's id, 0 when none
- * was attached.
+ * Empty the slots and let go of the map, if one is attached. Returns the
+ * map's id, 0 when none was attached.
  */
 static u32 xkv_ctl_detach(struct xkv_server *srv)
 {
-	struct bpf_map *map, *live;
+	struct bpf_map *map;
 	u32 id = 0;
 
 	percpu_down_write(&srv->hot_rwsem);
-	live = srv->live_map;
-	if (live) {
-		xkv_store_detach_live(srv->st);
-		srv->live_map = NULL;
-	}
 	map = srv->hot_map;
 	if (map) {
 		xkv_store_detach_hot(srv->st);
 		srv->hot_map = NULL;
 	}
 	percpu_up_write(&srv->hot_rwsem);
-	if (live)
-		bpf_map_put(live);
 	if (map) {
 		id = map->id;
 		bpf_map_put(map);
@@ -339,5 +344,6 @@ int xkv_ctl_register(void)
 void xkv_ctl_unregister(struct xkv_server *srv)
 {
 	misc_deregister(&xkv_ctl_dev);
+	xkv_ctl_live_detach(srv);
 	xkv_ctl_detach(srv);
 }

@@ -104,9 +104,9 @@ struct xkv_ioc_live {
 #define XKV_IOC_HOT_ATTACH _IOWR(XKV_IOC_MAGIC, 1, struct xkv_ioc_hot)
 
 /*
- * XKV_IOC_HOT_DETACH: empty every slot and let go of the map (and of the
- * lease map, ending the lease); the module goes on serving without a hot
- * cache. Errors: -EPERM, -ENOENT (no hot cache is attached).
+ * XKV_IOC_HOT_DETACH: empty every slot and let go of the map; the module
+ * goes on serving without a hot cache. Errors: -EPERM, -ENOENT (none is
+ * attached).
  */
 #define XKV_IOC_HOT_DETACH _IO(XKV_IOC_MAGIC, 2)
 
@@ -114,11 +114,12 @@ struct xkv_ioc_live {
  * XKV_IOC_LIVE_ATTACH: the module renews the lease in the map (struct
  * xkv_live) from its maintenance thread every XKV_LIVE_BEAT_MS, so that
  * XDP stops serving the hot cache once the module is gone or stuck. It
- * holds a reference to the map until XKV_IOC_HOT_DETACH or rmmod, which
- * end the lease first. Added after XKV_IOC_ABI 1 without changing it: a
+ * holds a reference to the map until rmmod, which ends the lease first,
+ * or until the next XKV_IOC_LIVE_ATTACH, whose map replaces it (the old
+ * lease is ended). Added after XKV_IOC_ABI 1 without changing it: a
  * module without it answers -ENOTTY, and XDP then serves nothing (its
  * lease never starts). Errors: as XKV_IOC_HOT_ATTACH, -EINVAL for a map
- * that is not an xkv lease, -EBUSY when one is attached already.
+ * that is not an xkv lease.
  */
 #define XKV_IOC_LIVE_ATTACH _IOWR(XKV_IOC_MAGIC, 3, struct xkv_ioc_live)
 
