@@ -115,6 +115,31 @@ void xkv_udp_policy_close(struct xkv_server *srv)
 	srv->udp_pol = NULL;
 }
 
+/*
+ * The destination an IP_PKTINFO or IPV6_PKTINFO message gives (an IPv4
+ * datagram to an IPv6 socket brings both); once broadcast, it stays so.
+ */
+static void xkv_take_pktinfo(const struct cmsghdr *c,
+			     struct xkv_udp_addr *dst)
+{
+	bool group = dst->group;
+
+	if (c->cmsg_level == SOL_IP && c->cmsg_type == IP_PKTINFO &&
+	    c->cmsg_len >= CMSG_LEN(sizeof(struct in_pktinfo))) {
+		const struct in_pktinfo *pi = CMSG_DATA(c);
+
+		xkv_udp_addr_set(dst, (const u8 *)&pi->ipi_addr, 4, 0);
+		/* the kernel's local address differs for broadcast */
+		group |= pi->ipi_addr.s_addr != pi->ipi_spec_dst.s_addr;
+	} else if (c->cmsg_level == SOL_IPV6 && c->cmsg_type == IPV6_PKTINFO &&
+		   c->cmsg_len >= CMSG_LEN(sizeof(struct in6_pktinfo))) {
+		const struct in6_pktinfo *pi6 = CMSG_DATA(c);
+
+		xkv_udp_addr_set(dst, pi6->ipi6_addr.s6_addr, 16, 0);
+	}
+	dst->group = group;
+}
+
 /**
  * xkv_udp_peer() - the two ends of a datagram.
  * @peer: its source, as recvmsg() gave it
@@ -146,21 +171,7 @@ void xkv_udp_peer(const struct sockaddr_storage *peer, const void *cmsg,
 	       c->cmsg_len <= clen) {
 		size_t step = CMSG_ALIGN(c->cmsg_len);
 
-		if (c->cmsg_level == SOL_IP && c->cmsg_type == IP_PKTINFO &&
-		    c->cmsg_len >= CMSG_LEN(sizeof(struct in_pktinfo))) {
-			const struct in_pktinfo *pi = CMSG_DATA(c);
-
-			xkv_udp_addr_set(dst, (const u8 *)&pi->ipi_addr, 4, 0);
-			/* the kernel's local address differs for broadcast */
-			dst->group = pi->ipi_addr.s_addr !=
-				     pi->ipi_spec_dst.s_addr;
-		} else if (c->cmsg_level == SOL_IPV6 &&
-			   c->cmsg_type == IPV6_PKTINFO &&
-			   c->cmsg_len >= CMSG_LEN(sizeof(struct in6_pktinfo))) {
-			const struct in6_pktinfo *pi6 = CMSG_DATA(c);
-
-			xkv_udp_addr_set(dst, pi6->ipi6_addr.s6_addr, 16, 0);
-		}
+		xkv_take_pktinfo(c, dst);
 		if (step >= clen)
 			break;
 		clen -= step;

@@ -130,6 +130,31 @@ void xkvd_udp_policy_close(struct xkvd_server *srv)
 	srv->udp_pol = NULL;
 }
 
+/*
+ * The destination an IP_PKTINFO or IPV6_PKTINFO message gives (an IPv4
+ * datagram to an IPv6 socket brings both); once broadcast, it stays so.
+ */
+static void take_pktinfo(const struct cmsghdr *c, struct xkv_udp_addr *dst)
+{
+	bool group = dst->group;
+	struct in6_pktinfo pi6;
+	struct in_pktinfo pi;
+
+	if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO &&
+	    c->cmsg_len >= CMSG_LEN(sizeof(pi))) {
+		memcpy(&pi, CMSG_DATA(c), sizeof(pi));
+		xkv_udp_addr_set(dst, (const u8 *)&pi.ipi_addr, 4, 0);
+		/* the kernel's local address differs for broadcast */
+		group |= pi.ipi_addr.s_addr != pi.ipi_spec_dst.s_addr;
+	} else if (c->cmsg_level == IPPROTO_IPV6 &&
+		   c->cmsg_type == IPV6_PKTINFO &&
+		   c->cmsg_len >= CMSG_LEN(sizeof(pi6))) {
+		memcpy(&pi6, CMSG_DATA(c), sizeof(pi6));
+		xkv_udp_addr_set(dst, pi6.ipi6_addr.s6_addr, 16, 0);
+	}
+	dst->group = group;
+}
+
 /**
  * xkvd_udp_peer() - the two ends of a datagram received with its control
  * messages.
@@ -156,25 +181,8 @@ void xkvd_udp_peer(const struct msghdr *m, struct xkv_udp_addr *src,
 		xkv_udp_addr_set(src, (const u8 *)&s4->sin_addr, 4,
 				 ntohs(s4->sin_port));
 	}
-	for (c = CMSG_FIRSTHDR(m); c; c = CMSG_NXTHDR((struct msghdr *)m, c)) {
-		if (c->cmsg_level == IPPROTO_IP &&
-		    c->cmsg_type == IP_PKTINFO &&
-		    c->cmsg_len >= CMSG_LEN(sizeof(struct in_pktinfo))) {
-			struct in_pktinfo pi;
-
-			memcpy(&pi, CMSG_DATA(c), sizeof(pi));
-			xkv_udp_addr_set(dst, (const u8 *)&pi.ipi_addr, 4, 0);
-			/* the kernel's local address differs for broadcast */
-			dst->group = pi.ipi_addr.s_addr != pi.ipi_spec_dst.s_addr;
-		} else if (c->cmsg_level == IPPROTO_IPV6 &&
-			   c->cmsg_type == IPV6_PKTINFO &&
-			   c->cmsg_len >= CMSG_LEN(sizeof(struct in6_pktinfo))) {
-			struct in6_pktinfo pi6;
-
-			memcpy(&pi6, CMSG_DATA(c), sizeof(pi6));
-			xkv_udp_addr_set(dst, pi6.ipi6_addr.s6_addr, 16, 0);
-		}
-	}
+	for (c = CMSG_FIRSTHDR(m); c; c = CMSG_NXTHDR((struct msghdr *)m, c))
+		take_pktinfo(c, dst);
 	/* a destination not known for sure is not answered */
 	if (m->msg_flags & MSG_CTRUNC)
 		dst->group = true;

@@ -312,7 +312,8 @@ static void udp_budget(int fd, uint16_t id, const char *req, bool over)
 		total += (size_t)len;
 		r.parts++;
 		if (len > UDP_HDR && !r.payload.data)
-			sbuf_add(&r.payload, d + UDP_HDR, (size_t)len - UDP_HDR);
+			sbuf_add(&r.payload, d + UDP_HDR,
+				 (size_t)len - UDP_HDR);
 	}
 	pt_check(total <= AMP_RATIO * reqlen,
 		 "%zu reply bytes in %d datagram(s) for a %zu-byte request: "
