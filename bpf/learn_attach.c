@@ -10,11 +10,17 @@
  * (pinned by the loader) whether the clsact qdisc was created by the
  * attach and so must go too.
  */
+#include <dirent.h>
 #include <errno.h>
+#include <netinet/in.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
@@ -125,7 +131,8 @@ struct xkv_learn *xkv_learn_load(const struct xkv_learn_opts *o, int *err)
 	if (!is_pow2(cfg.nslots) || cfg.nslots < XKV_LEARN_SLOTS_MIN ||
 	    !is_pow2(cfg.nflows) || cfg.nflows < 2 ||
 	    (cfg.flags &
-	     ~(__u32)(XKV_LCFG_TEXT_ONLY | XKV_LCFG_NO_TCP_LEARN))) {
+	     ~(__u32)(XKV_LCFG_TEXT_ONLY | XKV_LCFG_NO_TCP_LEARN |
+		      XKV_LCFG_UDP_BY_UID))) {
 		e = -EINVAL;
 		goto fail;
 	}
@@ -342,6 +349,133 @@ int xkv_learn_detach(int ifindex, int lifs_fd)
 		bpf_map_delete_elem(lifs_fd, &key);
 	}
 	return e;
+}
+
+#ifndef SO_COOKIE
+#define SO_COOKIE 57
+#endif
+
+static int sockopt_int(int fd, int opt)
+{
+	socklen_t len = sizeof(int);
+	int v = -1;
+
+	if (getsockopt(fd, SOL_SOCKET, opt, &v, &len))
+		return -1;
+	return v;
+}
+
+/* the port @fd is bound to (host order), 0 = none or not IP */
+static int bound_port(int fd)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+
+	if (getsockname(fd, (struct sockaddr *)&ss, &len))
+		return 0;
+	if (ss.ss_family == AF_INET)
+		return ntohs(((struct sockaddr_in *)&ss)->sin_port);
+	if (ss.ss_family == AF_INET6)
+		return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+	return 0;
+}
+
+/*
+ * Add what @fd (a copy of one of memcached's descriptors) says to @o:
+ * a UDP socket on @udp_port, or a TCP socket listening on @tcp_port.
+ */
+static int own_one(struct xkv_learn_owner *o, int fd, int tcp_port,
+		   int udp_port)
+{
+	int type = sockopt_int(fd, SO_TYPE), port = bound_port(fd);
+	socklen_t len = sizeof(__u64);
+	struct stat st;
+	__u64 cookie;
+	__u32 i;
+
+	if (!port)
+		return 0;
+	if (type == SOCK_DGRAM && port == udp_port) {
+		if (getsockopt(fd, SOL_SOCKET, SO_COOKIE, &cookie, &len))
+			return -errno;
+		for (i = 0; i < o->nsocks; i++) {
+			if (o->udp_cookie[i] == cookie)
+				return 0;	/* a dup of one seen */
+		}
+		if (o->nsocks == XKV_LEARN_SOCKS_MAX)
+			return -E2BIG;
+		o->udp_cookie[o->nsocks++] = cookie;
+		return 1;
+	}
+	if (type == SOCK_STREAM && port == tcp_port &&
+	    sockopt_int(fd, SO_ACCEPTCONN) == 1) {
+		/* a socket's uid is its inode's owner (sock_init_data()) */
+		if (fstat(fd, &st))
+			return -errno;
+		if ((o->flags & XKV_LOWN_UID) && o->uid != st.st_uid)
+			return -EINVAL;
+		o->flags |= XKV_LOWN_UID;
+		o->uid = st.st_uid;
+		return 1;
+	}
+	return 0;
+}
+
+int xkv_learn_own(int owner_fd, int pid, int tcp_port, int udp_port,
+		  __u32 *uid)
+{
+	struct xkv_learn_owner o;
+	char path[64], link[64];
+	int pidfd, fd, n, e = 0, found = 0;
+	struct dirent *d;
+	__u32 zero = 0;
+	ssize_t len;
+	DIR *dir;
+
+	memset(&o, 0, sizeof(o));
+	pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (pidfd < 0)
+		return -errno;
+	snprintf(path, sizeof(path), "/proc/%d/fd", pid);
+	dir = opendir(path);
+	if (!dir) {
+		e = -errno;
+		goto close_pidfd;
+	}
+	while (!e && (d = readdir(dir))) {
+		if (d->d_name[0] < '0' || d->d_name[0] > '9')
+			continue;
+		n = atoi(d->d_name);
+		snprintf(path, sizeof(path), "/proc/%d/fd/%d", pid, n);
+		len = readlink(path, link, sizeof(link) - 1);
+		if (len <= 0)
+			continue;
+		link[len] = '\0';
+		if (strncmp(link, "socket:", 7))
+			continue;
+		fd = (int)syscall(SYS_pidfd_getfd, pidfd, n, 0);
+		if (fd < 0) {
+			if (errno != EBADF)	/* closed meanwhile */
+				e = -errno;
+			continue;
+		}
+		e = own_one(&o, fd, tcp_port, udp_port);
+		close(fd);
+		if (e > 0) {
+			found += e;
+			e = 0;
+		}
+	}
+	closedir(dir);
+	if (!e && !found)
+		e = -ENOENT;
+	if (!e && bpf_map_update_elem(owner_fd, &zero, &o, BPF_ANY))
+		e = -errno;
+	if (uid)
+		*uid = (o.flags & XKV_LOWN_UID) ? o.uid : ~0U;
+close_pidfd:
+	close(pidfd);
+	return e ? e : found;
 }
 
 int xkv_learn_stats_sum(int stats_fd, struct xkv_learn_stats *sum)

@@ -145,6 +145,26 @@ int xkv_learn_detach(int ifindex, int lifs_fd);
 int xkv_learn_query(int ifindex, __u32 *in_id, __u32 *eg_id);
 
 /**
+ * xkv_learn_own() - tell egress which sockets are memcached's (struct
+ * xkv_learn_owner): the cookies of the UDP sockets bound to @udp_port
+ * and the owner of the TCP sockets listening on @tcp_port, found in the
+ * file table of process @pid (with pidfd_getfd(): needs the right to
+ * ptrace it, as root has). Until this is done egress learns nothing; a
+ * restarted memcached has new sockets and must be told again.
+ * @owner_fd: fd of xkv_lowner (the object's, or its pin)
+ * @pid:      memcached
+ * @tcp_port: its TCP port, host order; 0 = no TCP learning
+ * @udp_port: its UDP port, host order; 0 = no UDP learning
+ * @uid:      out, or NULL: the uid of its TCP sockets (~0U: none found)
+ *
+ * Return: the number of sockets found (at least 1); -ENOENT when @pid has
+ * none bound to these ports, -E2BIG with more than XKV_LEARN_SOCKS_MAX UDP
+ * sockets, -EINVAL when its TCP sockets have different owners; -errno.
+ */
+int xkv_learn_own(int owner_fd, int pid, int tcp_port, int udp_port,
+		  __u32 *uid);
+
+/**
  * xkv_learn_stats_sum() - add up the per-CPU counters.
  * @stats_fd: fd of xkv_lstats (the object's or its pin)
  * @sum:      out

@@ -104,6 +104,20 @@ struct {
 	__type(value, __u32);
 } xkv_lifs SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct xkv_learn_owner);
+} xkv_lowner SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, XKV_LEARN_REQS);
+	__type(key, struct xkv_learn_req);
+	__type(value, __u64);
+} xkv_lreq SEC(".maps");
+
 /* the headers of the packet being looked at */
 struct xkv_lhdr {
 	__u8 src[16];
@@ -1503,6 +1517,29 @@ static __always_inline __u8 first_byte(struct __sk_buff *skb, __u32 off)
 }
 
 /*
+ * The key of the UDP request or reply in @h (@dir as for tuple_of()):
+ * both give the request's tuple, and the request id of the frame header.
+ */
+static __always_inline int req_key(struct __sk_buff *skb, struct xkv_lhdr *h,
+				   int dir, struct xkv_learn_req *r)
+{
+	__builtin_memset(r, 0, sizeof(*r));
+	tuple_of(h, dir, &r->t);
+	r->t.dir = 0;
+	return bpf_skb_load_bytes(skb, h->poff, &r->id, sizeof(r->id));
+}
+
+/* a UDP request: its reply may be learned (once) */
+static __always_inline void req_note(struct __sk_buff *skb,
+				     struct xkv_lhdr *h, __u64 now)
+{
+	struct xkv_learn_req r;
+
+	if (!req_key(skb, h, 0, &r))
+		bpf_map_update_elem(&xkv_lreq, &r, &now, BPF_ANY);
+}
+
+/*
  * The stages below are global functions: the verifier checks each once,
  * on its own, instead of once per path through the stages before it.
  */
@@ -1524,6 +1561,7 @@ __attribute__((noinline)) int xkv_lin_udp(struct __sk_buff *skb, __u64 now)
 	}
 	if (h->plen <= XKV_FRAME_HDR)
 		return 0;
+	req_note(skb, h, now);
 	if (!(xkv_lcfg.flags & XKV_LCFG_TEXT_ONLY) &&
 	    first_byte(skb, h->poff + XKV_FRAME_HDR) == XKV_BIN_REQ) {
 		in_flush(s, now, 1);	/* binary protocol: not parsed */
@@ -2200,12 +2238,49 @@ static long inst_cb(__u32 i, void *data)
 
 /* --- egress --------------------------------------------------------------- */
 
-__attribute__((noinline)) int xkv_leg_udp(struct __sk_buff *skb)
+/*
+ * Was @skb sent by one of memcached's sockets (struct xkv_learn_owner)?
+ * A UDP reply must come from one of its UDP sockets, a TCP segment from
+ * a socket of its uid. A packet without a socket (forwarded, or a
+ * kernel's reset) never is; bpf_get_socket_uid() answers the overflow
+ * uid (nobody) for those, which must not pass for memcached's.
+ */
+static __always_inline int from_owner(struct __sk_buff *skb, int udp)
+{
+	struct xkv_learn_owner *o;
+	__u64 cookie;
+	__u32 i, n;
+
+	o = bpf_map_lookup_elem(&xkv_lowner, &(__u32){ 0 });
+	if (!o)
+		return 0;
+	cookie = bpf_get_socket_cookie(skb);
+	if (!cookie)
+		goto foreign;
+	if (udp && !(xkv_lcfg.flags & XKV_LCFG_UDP_BY_UID)) {
+		n = READ_ONCE(o->nsocks);
+		for (i = 0; i < XKV_LEARN_SOCKS_MAX; i++) {
+			if (i < n && READ_ONCE(o->udp_cookie[i]) == cookie)
+				return 1;
+		}
+		goto foreign;
+	}
+	if ((READ_ONCE(o->flags) & XKV_LOWN_UID) &&
+	    bpf_get_socket_uid(skb) == READ_ONCE(o->uid))
+		return 1;
+foreign:
+	LSTAT(skip_foreign);
+	return 0;
+}
+
+__attribute__((noinline)) int xkv_leg_udp(struct __sk_buff *skb, __u64 now)
 {
 	struct xkv_lscratch *s = scratch_get(1);
+	struct xkv_learn_req r;
 	struct xkv_lhdr *h;
 	struct xkv_lout *p;
 	__u8 fh[4] = {};
+	__u64 *t;
 
 	if (!s)
 		return 0;
@@ -2218,6 +2293,17 @@ __attribute__((noinline)) int xkv_leg_udp(struct __sk_buff *skb)
 		return 0;
 	if (first_byte(skb, h->poff + XKV_FRAME_HDR) == XKV_BIN_RES)
 		return 0;
+	/* the reply to a request seen, not answered yet, of late */
+	if (req_key(skb, h, 1, &r)) {
+		LSTAT(errors);
+		return 0;
+	}
+	t = bpf_map_lookup_elem(&xkv_lreq, &r);
+	if (!t || now - *t > (__u64)xkv_lcfg.ttl_ms * XKV_NS_PER_MS ||
+	    bpf_map_delete_elem(&xkv_lreq, &r)) {
+		LSTAT(skip_no_req);
+		return 0;
+	}
 	out_line_reset(p, 1);
 	xkv_leg_parse(skb, XKV_LPARSE_UDP, h->poff + XKV_FRAME_HDR,
 		      h->poff + h->plen);
@@ -2357,11 +2443,16 @@ int xkv_learn_eg(struct __sk_buff *skb)
 	} else if (h->proto == IPPROTO_UDP && xkv_lcfg.udp_port &&
 		   h->sport == bpf_htons(xkv_lcfg.udp_port)) {
 		LSTAT(eg_packets);
-		xkv_leg_udp(skb);
+		if (from_owner(skb, 1))
+			xkv_leg_udp(skb, now);
 	} else if (h->proto == IPPROTO_TCP && xkv_lcfg.tcp_port &&
 		   h->sport == bpf_htons(xkv_lcfg.tcp_port)) {
 		LSTAT(eg_packets);
-		xkv_leg_tcp(skb, now);
+		/* a segment without data only moves the stream's state (a
+		 * SYN-ACK under syncookies, a reset, a time-wait ACK have no
+		 * full socket); data is learned only from memcached's */
+		if (!h->plen || from_owner(skb, 0))
+			xkv_leg_tcp(skb, now);
 	}
 	xkv_leg_install(skb, now);
 	s->busy = 0;

@@ -256,6 +256,19 @@ struct xkv_learn_tuple {
 	__u8 pad[2];
 };
 
+/**
+ * struct xkv_learn_req - a UDP request waiting for its reply (the key of
+ * xkv_lreq): what the reply must carry back.
+ * @t:   addresses and ports, as a request stream's tuple (@t.dir 0)
+ * @id:  the frame header's request id, as sent
+ * @pad: zero
+ */
+struct xkv_learn_req {
+	struct xkv_learn_tuple t;
+	__be16 id;
+	__u8 pad[6];
+};
+
 /* xkv_learn_flow.proto */
 enum {
 	XKV_LPROTO_UNDECIDED,	/* SYN seen, the first byte will tell */

@@ -399,6 +399,12 @@ struct xkv_lpm6 {
  *   xkv_lifs    BPF_MAP_TYPE_HASH: __u32 ifindex -> __u32 XKV_LIF_*,
  *               written by learn_attach.c only: what attaching did, so that
  *               another process can undo exactly that.
+ *   xkv_lowner  BPF_MAP_TYPE_ARRAY, one entry: struct xkv_learn_owner,
+ *               written by user space (xkv_learn_own()) once memcached
+ *               runs: egress learns only from packets of those sockets.
+ *   xkv_lreq    BPF_MAP_TYPE_LRU_HASH: struct xkv_learn_req -> __u64
+ *               bpf_ktime_get_ns() of a UDP request seen at ingress; its
+ *               reply removes it (one reply learned per request).
  */
 
 /* default lifetime of a learned entry: bounds what a write this host's
@@ -417,6 +423,10 @@ struct xkv_lpm6 {
 				 * (-B ascii): a TCP stream first seen in its
 				 * middle is text, not possibly binary */
 #define XKV_LCFG_NO_TCP_LEARN 0x2	/* learn from UDP replies only */
+#define XKV_LCFG_UDP_BY_UID 0x4	/* fixtures only: UDP replies are checked
+				 * by their socket's uid, as TCP replies
+				 * are, not by socket cookie (each
+				 * BPF_PROG_TEST_RUN has a new socket) */
 
 /**
  * struct xkv_learn_config - the learning programs' settings, fixed before
@@ -478,6 +488,37 @@ struct xkv_learn_glob {
 	__u64 no_learn_until_ns;
 };
 
+/* most UDP sockets of memcached that xkv_learn_owner lists */
+#define XKV_LEARN_SOCKS_MAX 8
+/* xkv_learn_owner.flags */
+#define XKV_LOWN_UID 0x1	/* @uid is set: TCP replies may be learned */
+
+/**
+ * struct xkv_learn_owner - the sockets whose replies egress may learn
+ * from: memcached's, found by user space in its file table. Until it is
+ * written (all zero) nothing is learned. Another local process can bind
+ * memcached's UDP port too (memcached sets SO_REUSEADDR) or serve TCP on
+ * that port at another address: its packets carry another socket.
+ * @flags:  XKV_LOWN_*.
+ * @uid:    owner of memcached's sockets (bpf_get_socket_uid()); a TCP
+ *          reply is learned only from a socket of this uid (an accepted
+ *          connection has its own cookie, unknown in advance).
+ * @nsocks: entries used in @udp_cookie.
+ * @pad:    zero.
+ * @udp_cookie: socket cookies (SO_COOKIE) of memcached's UDP sockets: a
+ *          UDP reply is learned only from one of them.
+ */
+struct xkv_learn_owner {
+	__u32 flags;
+	__u32 uid;
+	__u32 nsocks;
+	__u32 pad;
+	__u64 udp_cookie[XKV_LEARN_SOCKS_MAX];
+};
+
+/* UDP requests remembered at once (xkv_lreq entries; the oldest go) */
+#define XKV_LEARN_REQS 8192
+
 /* xkv_lifs values */
 #define XKV_LIF_ATTACHED 0x1	/* our filters are on the interface */
 #define XKV_LIF_OWN_QDISC 0x2	/* and attaching created its clsact qdisc */
@@ -512,6 +553,9 @@ struct xkv_learn_glob {
 	X(skip_unsure, "egress: TCP replies not parsed, framing "	\
 	  "unknown")							\
 	X(skip_malformed, "egress: replies not in memcached's format")	\
+	X(skip_foreign, "egress: packets from a socket not memcached's")	\
+	X(skip_no_req, "not installed: UDP reply to no request seen, "	\
+	  "or answered already")					\
 	X(slots_cleared, "hot-cache slots emptied")			\
 	X(errors, "unexpected failures")
 

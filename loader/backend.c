@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <pwd.h>
 #include <linux/types.h>
 #include <signal.h>
 #include <stdio.h>
@@ -159,6 +160,18 @@ int xkv_memcached_args_check(int argc, char **argv)
 	return 0;
 }
 
+const char *xkv_backend_user(const char *user)
+{
+	if (user) {
+		if (getpwnam(user))
+			return user;
+		pr_warn("up: --user %s: no such user\n", user);
+		return NULL;
+	}
+	return getpwnam(XKV_BACKEND_USER) ? XKV_BACKEND_USER :
+					    XKV_BACKEND_USER_FALLBACK;
+}
+
 int xkv_backend_port_free(unsigned int port)
 {
 	int err;
@@ -220,13 +233,13 @@ static void build_argv(const struct xkv_backend_opts *o, char **argv,
 	int n = 0, i;
 
 	argv[n++] = (char *)o->path;
-	if (o->memcached) {
-		/* memcached will not run as root without being told to */
-		if (geteuid() == 0) {
-			argv[n++] = "-u";
-			argv[n++] = "root";
-		}
-	} else {
+	/* both drop root once their sockets are open (memcached refuses
+	 * to run as root without -u) */
+	if (geteuid() == 0) {
+		argv[n++] = "-u";
+		argv[n++] = (char *)o->user;
+	}
+	if (!o->memcached) {
 		argv[n++] = "--hot-map";
 		argv[n++] = (char *)o->hot_map;
 	}

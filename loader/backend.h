@@ -24,8 +24,7 @@
  *              xkv_memcached_find())
  * @memcached:  it is a stock memcached: no --hot-map; "-B ascii" (the
  *              text protocol only, what the learning programs follow
- *              best), and "-u root" when xkv runs as root (memcached
- *              refuses root otherwise)
+ *              best)
  * @hot_map:    pin of the hot cache, passed to xkvd as --hot-map
  * @port:       TCP and UDP port (-p, -U)
  * @udp_allow:  xkvd's --udp-allow, the UDP sources answered (NULL: its
@@ -37,6 +36,8 @@
  * @conns:      -c, 0 for the backend's default
  * @extra_argc: more arguments, passed as they are
  * @extra_argv: them
+ * @user:       -u: the user it runs as when xkv runs as root (NULL:
+ *              xkv_backend_user()'s default)
  * @foreground: keep it attached to xkv instead of daemonising it
  * @wait_s:     how long it may take to answer
  */
@@ -53,6 +54,7 @@ struct xkv_backend_opts {
 	unsigned int conns;
 	int extra_argc;
 	char **extra_argv;
+	const char *user;
 	bool foreground;
 	unsigned int wait_s;
 };
@@ -90,6 +92,21 @@ int xkv_memcached_find(const char *cmd, char *buf);
  * Return: 0, or -EINVAL after printing which flag and why.
  */
 int xkv_memcached_args_check(int argc, char **argv);
+
+/* the users a backend started by root runs as, the first that exists */
+#define XKV_BACKEND_USER "memcache"	/* Debian's memcached package's */
+#define XKV_BACKEND_USER_FALLBACK "nobody"
+
+/**
+ * xkv_backend_user() - the user xkvd or memcached runs as when xkv runs
+ * as root (passed as -u USER; both then drop root once their sockets are
+ * open).
+ * @user: --user, or NULL for XKV_BACKEND_USER if it exists, else
+ *        XKV_BACKEND_USER_FALLBACK
+ *
+ * Return: the name, or NULL after printing that @user does not exist.
+ */
+const char *xkv_backend_user(const char *user);
 
 /**
  * xkv_backend_port_free() - is nothing bound to the TCP or UDP port yet?

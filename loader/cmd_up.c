@@ -72,6 +72,8 @@ static const struct xkv_param up_params[] = {
 		       "how long the backend may take to answer (default 10)"),
 	XKV_PARAM_BOOL("foreground", 'f', struct xkv_up_cfg, foreground,
 		       "keep the backend attached; 'down' when it exits"),
+	XKV_PARAM_STRING("user", 0, struct xkv_up_cfg, user, "USER",
+			 "xkvd or memcached drops root for USER (-u) once its sockets are open (default " XKV_BACKEND_USER " if that user exists, else " XKV_BACKEND_USER_FALLBACK ")"),
 	XKV_PARAM_END,
 };
 
@@ -97,7 +99,7 @@ static const struct xkv_cmd_doc up_doc = {
 		"that have one (-m 256 is memory_limit=256, -vv is verbose=2, ...).\n"
 		"\n"
 		"--backend memcached (learning mode): a stock memcached, started as\n"
-		"memcached [-u root] -p PORT -U PORT -B ascii [ARG...], with TC\n"
+		"memcached -u USER -p PORT -U PORT -B ascii [ARG...], with TC\n"
 		"programs on IFACE and lo that invalidate a key's slot on every write\n"
 		"seen at ingress and learn values from GET replies at egress. Writes\n"
 		"reaching memcached through another interface are not seen: XDP may\n"
@@ -343,6 +345,9 @@ static int start_backend(const struct xkv_up_cfg *cfg,
 	int err;
 
 	bo.hot_map = xkv_pin_path(&inst->paths, XKV_PIN_HOT, hot);
+	bo.user = xkv_backend_user(cfg->user);
+	if (!bo.user)
+		return -EINVAL;
 	if (args->rest_argc > 0) {
 		bo.extra_argc = args->rest_argc;
 		bo.extra_argv = args->rest_argv;
@@ -351,11 +356,14 @@ static int start_backend(const struct xkv_up_cfg *cfg,
 	if (err)
 		return err;
 	if (cfg->foreground)
-		pr_info("%s: backend %s in the foreground (pid %d), answering on port %u; Ctrl-C takes xkv down\n",
-			inst->paths.ifname, path, (int)*pid, cfg->port);
-	else
-		pr_info("%s: backend %s started (pid %d, log %s), answering on port %u\n",
+		pr_info("%s: backend %s in the foreground (pid %d%s%s), answering on port %u; Ctrl-C takes xkv down\n",
 			inst->paths.ifname, path, (int)*pid,
+			geteuid() ? "" : ", user ", geteuid() ? "" : bo.user,
+			cfg->port);
+	else
+		pr_info("%s: backend %s started (pid %d%s%s, log %s), answering on port %u\n",
+			inst->paths.ifname, path, (int)*pid,
+			geteuid() ? "" : ", user ", geteuid() ? "" : bo.user,
 			inst->paths.logfile, cfg->port);
 	return 0;
 }
@@ -367,6 +375,8 @@ static int start_backend(const struct xkv_up_cfg *cfg,
 static int check_backend_opts(const struct xkv_up_cfg *cfg,
 			      const struct xkv_args *args)
 {
+	if (cfg->user && !xkv_backend_user(cfg->user))
+		return -EINVAL;
 	if (cfg->backend != XKV_BACKEND_MEMCACHED) {
 		if (cfg->memcached || cfg->learn_ttl != XKV_UP_UNSET ||
 		    cfg->learn_quiet != XKV_UP_UNSET) {
@@ -540,6 +550,10 @@ int xkv_cmd_up(int argc, char **argv)
 		if (err)
 			goto detach_learning;
 	}
+	/* learning: only replies from memcached's own sockets */
+	if (b.kind == XKV_BACKEND_MEMCACHED &&
+	    xkv_learn_own_backend(&inst.paths, pid, cfg.port))
+		goto stop_backend;
 	if (b.kind != XKV_BACKEND_MEMCACHED)
 		report_udp(&cfg, ifname, &b);
 	/* memcached does not renew the lease XDP checks: beat for it */

@@ -49,7 +49,7 @@
 /* every pin of the learning object, in the order xkv_learn_up() makes them */
 static const char *const learn_pins[] = {
 	XKV_PIN_LIFS, XKV_PIN_LSTATS, XKV_PIN_LMETA, XKV_PIN_LGLOB,
-	XKV_PIN_LRODATA,
+	XKV_PIN_LRODATA, XKV_PIN_LOWNER,
 };
 
 #define NPINS (sizeof(learn_pins) / sizeof(learn_pins[0]))
@@ -74,7 +74,7 @@ static int pin_maps(struct xkv_learn *l, const struct xkv_paths *p)
 {
 	struct bpf_map *maps[NPINS] = {
 		l->maps.xkv_lifs, l->maps.xkv_lstats, l->maps.xkv_lmeta,
-		l->maps.xkv_lglob, l->maps.rodata,
+		l->maps.xkv_lglob, l->maps.rodata, l->maps.xkv_lowner,
 	};
 	char path[PATH_MAX];
 	unsigned int i;
@@ -180,6 +180,35 @@ unpin:
 close_obj:
 	xkv_learn_close(l);
 	return err;
+}
+
+int xkv_learn_own_backend(const struct xkv_paths *p, pid_t pid,
+			  unsigned int port)
+{
+	char path[PATH_MAX];
+	__u32 uid;
+	int fd, n;
+
+	fd = bpf_obj_get(xkv_pin_path(p, XKV_PIN_LOWNER, path));
+	if (fd < 0) {
+		n = -errno;
+		pr_warn("cannot open %s: %s\n", path, strerror(errno));
+		return n;
+	}
+	n = xkv_learn_own(fd, (int)pid, (int)port, (int)port, &uid);
+	close(fd);
+	if (n < 0) {
+		pr_warn("%s: cannot find memcached's sockets (pid %d): %s: learning would trust no reply\n",
+			p->ifname, (int)pid, strerror(-n));
+		return n;
+	}
+	if (uid == ~0U)
+		pr_info("%s: learning trusts only memcached's own sockets (%d found, no TCP listener: UDP replies only)\n",
+			p->ifname, n);
+	else
+		pr_info("%s: learning trusts only memcached's own sockets (%d found; TCP replies from uid %u)\n",
+			p->ifname, n, uid);
+	return 0;
 }
 
 static int lifs_open(const struct xkv_paths *p)

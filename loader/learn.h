@@ -16,6 +16,7 @@
 
 #include <net/if.h>
 #include <stdbool.h>
+#include <sys/types.h>
 
 #include <linux/types.h>
 
@@ -73,6 +74,21 @@ struct xkv_learn_iface {
  */
 int xkv_learn_up(const struct xkv_paths *p, int ifindex,
 		 const struct xkv_learn_up_opts *o);
+
+/**
+ * xkv_learn_own_backend() - tell the learning programs which sockets are
+ * memcached's (bpf/learn_attach.h, xkv_learn_own()): replies from any
+ * other socket, another local process's on the same port included, are
+ * never learned. Call it once memcached answers; until then nothing is
+ * learned.
+ * @p:    the interface's paths (the learning maps are pinned)
+ * @pid:  memcached
+ * @port: its TCP and UDP port
+ *
+ * Return: 0, or -errno after printing why.
+ */
+int xkv_learn_own_backend(const struct xkv_paths *p, pid_t pid,
+			  unsigned int port);
 
 /**
  * xkv_learn_down() - detach the learning filters from every interface

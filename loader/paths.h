@@ -39,6 +39,7 @@
 #define XKV_PIN_LMETA "xkv_lmeta"	/* per-slot generations (bpftool) */
 #define XKV_PIN_LGLOB "xkv_lglob"	/* global generation (bpftool) */
 #define XKV_PIN_LRODATA "xkv_lrodata"	/* its struct xkv_learn_config */
+#define XKV_PIN_LOWNER "xkv_lowner"	/* memcached's sockets */
 
 /**
  * struct xkv_paths - the files of one interface.

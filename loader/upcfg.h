@@ -46,6 +46,8 @@ enum xkv_backend_kind {
  *               (XKV_UP_UNSET: not given)
  * @learn_quiet: --learn-quiet: write quarantine, ms (XKV_UP_UNSET: not
  *               given)
+ * @user:        --user: the user xkvd or memcached runs as (NULL: see
+ *               xkv_backend_user())
  */
 struct xkv_up_cfg {
 	unsigned int port;
@@ -66,6 +68,7 @@ struct xkv_up_cfg {
 	const char *memcached;
 	unsigned int learn_ttl;
 	unsigned int learn_quiet;
+	const char *user;
 };
 
 /* an unsigned option left at this was not given */

@@ -73,8 +73,9 @@ static const char usage_text[] =
 	"                           slab class growth factor (default 1.25)\n"
 	"  -n, --slab-min-size=NUM  smallest chunk for key, value and flags\n"
 	"                           (default 48)\n"
-	"  -u, --user=USER          accepted and ignored, for memcached\n"
-	"                           command lines: xkvd keeps its user\n"
+	"  -u, --user=USER          started as root: become USER once the\n"
+	"                           sockets and --hot-map are open (without\n"
+	"                           -u xkvd keeps root, with a warning)\n"
 	"  -v, --verbose            -v: log startup; -vv: and connections\n"
 	"      --debug-clock        accept \"debugtime <seconds>\" (tests)\n"
 	"      --hot-map=PATH       own the XDP hot cache pinned at PATH, a\n"
@@ -322,7 +323,7 @@ static int parse_one(struct xkv_settings *set, int c, int longindex,
 		set->chunk_min = (u32)v;
 		break;
 	case 'u':
-		/* memcached drops privileges to USER; xkvd keeps its user */
+		xkvd_user = arg;	/* privs.c */
 		break;
 	case 'v':
 		set->verbose++;

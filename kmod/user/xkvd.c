@@ -5,8 +5,9 @@
  * Order of things: parse the command line (EX_USAGE on any bad flag),
  * block SIGTERM and SIGINT in every thread, bind the sockets (a bind
  * failure names the address and port and exits with EX_OSERR, as
- * memcached does), build the store, start the workers and the maintenance
- * thread, then wait for a signal. On SIGTERM or SIGINT the stop eventfd
+ * memcached does), build the store, open the hot cache, drop root (-u
+ * USER, privs.c), start the workers and the maintenance thread, then wait
+ * for a signal. On SIGTERM or SIGINT the stop eventfd
  * wakes every thread; they close their connections and are joined, the
  * store is destroyed, and xkvd exits 0.
  */
@@ -174,6 +175,11 @@ int main(int argc, char **argv)
 	}
 	if (hot_map && xkvd_hot_map_open(&srv, hot_map))
 		goto destroy_store;
+	/* what needs root is open: no thread reads the network yet */
+	ret = xkvd_drop_root();
+	if (ret)
+		goto destroy_store;
+	ret = XKVD_EX_OSERR;
 	if (xkvd_workers_start(&srv) || xkvd_maint_start(&srv))
 		goto stop_threads;
 

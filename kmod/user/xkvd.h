@@ -28,6 +28,7 @@
 
 /* sysexits.h values, for exit statuses memcached users already know */
 #define XKVD_EX_USAGE 64
+#define XKVD_EX_NOUSER 67
 #define XKVD_EX_OSERR 71
 
 /* a UDP request must fit one datagram; this holds the largest one */
@@ -192,6 +193,10 @@ struct xkvd_server {
 int xkvd_parse_args(struct xkv_settings *set, const char **hot_map,
 		    int argc, char **argv);
 
+
+/* privs.c */
+extern const char *xkvd_user;
+int xkvd_drop_root(void);
 /* hotmap.c */
 int xkvd_hot_map_open(struct xkvd_server *srv, const char *path);
 void xkvd_hot_map_close(struct xkvd_server *srv);

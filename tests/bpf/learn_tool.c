@@ -6,10 +6,12 @@
  * separate process so that state must survive in pins and filters.
  *
  *   xkv-learn-tool up IFACE PIN_DIR [--port N] [--mode native|generic]
- *                  [--ttl MS] [--quiet MS] [--text-only]
+ *                  [--ttl MS] [--quiet MS] [--text-only] [--pid PID]
  *       load the XDP program (answers any source) and the learning
  *       programs sharing its hot cache, attach both to IFACE, pin the
- *       maps in PIN_DIR (a directory on the bpffs), exit
+ *       maps in PIN_DIR (a directory on the bpffs), exit; learning
+ *       trusts the replies of process PID's sockets (memcached's), of
+ *       none without --pid
  *   xkv-learn-tool down IFACE PIN_DIR
  *       detach both, remove the pins
  *   xkv-learn-tool stats PIN_DIR
@@ -81,6 +83,7 @@ static int cmd_up(int argc, char **argv)
 		{ "ttl", required_argument, NULL, 't' },
 		{ "quiet", required_argument, NULL, 'q' },
 		{ "text-only", no_argument, NULL, 'T' },
+		{ "pid", required_argument, NULL, 'P' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct xkv_config cfg = {
@@ -94,7 +97,7 @@ static int cmd_up(int argc, char **argv)
 	struct xkv_learn *l = NULL;
 	struct xkv *x;
 	const char *ifname, *dir;
-	int c, err, ifindex, port = 11211;
+	int c, err, ifindex, port = 11211, pid = 0;
 
 	optind = 3;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -115,6 +118,9 @@ static int cmd_up(int argc, char **argv)
 			break;
 		case 'T':
 			lo.flags |= XKV_LCFG_TEXT_ONLY;
+			break;
+		case 'P':
+			pid = atoi(optarg);
 			break;
 		default:
 			return 1;
@@ -144,6 +150,12 @@ static int cmd_up(int argc, char **argv)
 	l = xkv_learn_load(&lo, &err);
 	if (!l)
 		return fail("load the learning programs", err);
+	if (pid) {
+		err = xkv_learn_own(bpf_map__fd(l->maps.xkv_lowner), pid, port,
+				    port, NULL);
+		if (err < 0)
+			return fail("find memcached's sockets", err);
+	}
 
 	err = pin(x->maps.xkv_hot, dir, "xkv_hot");
 	if (!err)

@@ -38,6 +38,7 @@
 #include <linux/pkt_cls.h>
 
 #include "xkv_shared.h"	/* before the skeletons: they name our types */
+#include "xkv_learn.h"	/* struct xkv_learn_req */
 #include "learn_attach.h"
 #include "xkv.skel.h"
 #include "xkv_learn.skel.h"
@@ -81,6 +82,25 @@ static __u64 mono_ns(void)
 
 static __u32 log_level = 4;	/* --verifier-log: 1 */
 
+/*
+ * The sockets egress trusts: uid @uid (BPF_PROG_TEST_RUN runs each frame
+ * with a new socket of uid 0; the fixtures load with XKV_LCFG_UDP_BY_UID,
+ * since a UDP socket cookie cannot be known in advance there), or none
+ * with @set false.
+ */
+static void env_own(struct env *e, bool set, __u32 uid)
+{
+	struct xkv_learn_owner o = {
+		.flags = set ? XKV_LOWN_UID : 0,
+		.uid = uid,
+	};
+	__u32 zero = 0;
+
+	if (bpf_map_update_elem(bpf_map__fd(e->l->maps.xkv_lowner), &zero, &o,
+				BPF_ANY))
+		tap_bail("cannot write xkv_lowner");
+}
+
 static int env_open(struct env *e, int quiet_ms, __u32 flags, bool stats)
 {
 	struct xkv_config cfg = {
@@ -115,7 +135,7 @@ static int env_open(struct env *e, int quiet_ms, __u32 flags, bool stats)
 	lo.nflows = NFLOWS;
 	lo.ttl_ms = TTL_MS;
 	lo.quiet_ms = quiet_ms;
-	lo.flags = flags;
+	lo.flags = flags | XKV_LCFG_UDP_BY_UID;
 	lo.hot_fd = bpf_map__fd(e->xdp->maps.xkv_hot);
 	if (stats) {
 		lo.log_level = log_level;
@@ -137,6 +157,7 @@ static int env_open(struct env *e, int quiet_ms, __u32 flags, bool stats)
 		e->hot = NULL;
 		return -errno;
 	}
+	env_own(e, true, 0);
 	return 0;
 }
 
@@ -162,6 +183,17 @@ static void zero_map(struct bpf_map *m)
 	free(z);
 }
 
+/* no UDP request waits for its reply */
+static void forget_reqs(struct env *e)
+{
+	int fd = bpf_map__fd(e->l->maps.xkv_lreq);
+	struct xkv_learn_req k;
+
+	while (!bpf_map_get_next_key(fd, NULL, &k))
+		if (bpf_map_delete_elem(fd, &k))
+			tap_bail("cannot empty xkv_lreq");
+}
+
 /* forget everything: an empty cache, no generations, no streams */
 static void env_reset(struct env *e)
 {
@@ -170,6 +202,8 @@ static void env_reset(struct env *e)
 	zero_map(e->l->maps.xkv_locc);
 	zero_map(e->l->maps.xkv_lglob);
 	zero_map(e->l->maps.xkv_lflows);
+	forget_reqs(e);
+	env_own(e, true, 0);
 }
 
 /* as if every write and flush were long ago (for the quarantine env) */
@@ -537,6 +571,7 @@ static void test_learn_basic(struct env *e)
 	      "XDP passes gets foo: the CAS is not known");
 
 	/* no GET seen: nothing learned */
+	udp_in(e, &o, "get other\r\n");
 	udp_eg(e, &o, "VALUE zzz 0 1\r\nz\r\nEND\r\n");
 	check(D(skip_no_get) == 1 && !D(learned) && empty(e, "zzz"),
 	      "a reply with no GET seen for its slot is not installed");
@@ -929,6 +964,7 @@ static void test_busy(struct env *e)
 	check(D(skip_busy) == 1 && !D(learned),
 	      "a slot being written is not waited for");
 	s->seq = seq + 2;
+	udp_in(e, &o, "get foo\r\n");
 	udp_eg(e, &o, "VALUE foo 0 3\r\nbar\r\nEND\r\n");
 	check(D(learned) == 1, "and learned at the next reply");
 }
@@ -1142,6 +1178,78 @@ static void test_tcp_learn(struct env *e)
 	tcp_eg(e, &t, s + 50, TCP_ACK, "VALUE foo 0 3\r\nbar\r\nEND\r\n");
 	check(!D(learned) && D(skip_unsure) == 1,
 	      "a gap in the replies: the stream is not learned from");
+}
+
+/* replies from a socket that is not memcached's install nothing */
+static void test_owner(struct env *e)
+{
+	struct tcp_opts t = { .cport = 45100 };
+	struct pkt_opts o = { .id = 14 };
+	__u32 s = 7000;
+
+	env_reset(e);
+	env_own(e, false, 0);
+	udp_in(e, &o, "get foo\r\n");
+	udp_eg(e, &o, "VALUE foo 0 3\r\nbad\r\nEND\r\n");
+	check(D(skip_foreign) == 1 && !D(learned) && !D(eg_values) &&
+		      empty(e, "foo"),
+	      "memcached's sockets not known yet: a UDP reply installs nothing");
+
+	/* the frames' socket has uid 0: memcached's is another user */
+	env_reset(e);
+	env_own(e, true, 65534);
+	udp_in(e, &o, "get foo\r\n");
+	udp_eg(e, &o, "VALUE foo 0 3\r\nbad\r\nEND\r\n");
+	check(D(skip_foreign) == 1 && !D(learned) && empty(e, "foo"),
+	      "a UDP reply from another user's socket installs nothing");
+	tcp_in(e, &t, 100, TCP_SYN, "");
+	tcp_in(e, &t, 101, TCP_ACK, "get foo\r\n");
+	tcp_eg(e, &t, s, TCP_SYN | TCP_ACK, "");
+	tcp_eg(e, &t, s + 1, TCP_ACK, "VALUE foo 0 3\r\nbad\r\nEND\r\n");
+	check(D(skip_foreign) == 1 && !D(learned) && empty(e, "foo"),
+	      "a TCP reply from another user's socket installs nothing");
+	env_own(e, true, 0);
+	udp_in(e, &o, "get foo\r\n");
+	udp_eg(e, &o, "VALUE foo 0 3\r\nbar\r\nEND\r\n");
+	check(D(learned) == 1 && holds(e, "foo", "bar", 3, 0, NOCAS),
+	      "... and from memcached's, the same reply is learned");
+}
+
+/* a UDP reply is learned only as the answer to a request seen */
+static void test_requests(struct env *e)
+{
+	struct pkt_opts o = { .id = 15 }, other = { .id = 16 };
+	static const __u8 elsewhere[4] = { 10, 0, 0, 99 };
+	struct xkv_learn_req k;
+	int fd = bpf_map__fd(e->l->maps.xkv_lreq);
+	__u64 old = 1;
+
+	env_reset(e);
+	udp_in(e, &o, "get foo\r\n");
+	udp_eg(e, &other, "VALUE foo 0 3\r\nbad\r\nEND\r\n");
+	check(D(skip_no_req) == 1 && !D(learned) && empty(e, "foo"),
+	      "a reply with another request id installs nothing");
+	other.id = o.id;
+	other.src = elsewhere;
+	udp_eg(e, &other, "VALUE foo 0 3\r\nbad\r\nEND\r\n");
+	check(D(skip_no_req) == 1 && !D(learned) && empty(e, "foo"),
+	      "a reply to another client installs nothing");
+	udp_eg(e, &o, "VALUE foo 0 3\r\nbar\r\nEND\r\n");
+	check(D(learned) == 1 && holds(e, "foo", "bar", 3, 0, NOCAS),
+	      "the reply to the request is learned");
+	udp_eg(e, &o, "VALUE foo 0 3\r\nbad\r\nEND\r\n");
+	check(D(skip_no_req) == 1 && !D(learned) &&
+		      holds(e, "foo", "bar", 3, 0, NOCAS),
+	      "a second reply to the same request installs nothing");
+
+	env_reset(e);
+	udp_in(e, &o, "get foo\r\n");
+	if (bpf_map_get_next_key(fd, NULL, &k) ||
+	    bpf_map_update_elem(fd, &k, &old, BPF_EXIST))
+		tap_bail("cannot age the request");
+	udp_eg(e, &o, "VALUE foo 0 3\r\nbar\r\nEND\r\n");
+	check(D(skip_no_req) == 1 && !D(learned) && empty(e, "foo"),
+	      "a reply to a request older than the TTL installs nothing");
 }
 
 static void test_layers(struct env *e)
@@ -1400,6 +1508,8 @@ int main(int argc, char **argv)
 	test_tcp_framing(&e);
 	test_tcp_unsure(&e);
 	test_tcp_learn(&e);
+	test_owner(&e);
+	test_requests(&e);
 	test_layers(&e);
 
 	err = env_open(&q, QUIET_MS, XKV_LCFG_TEXT_ONLY, false);

@@ -95,7 +95,8 @@ in_c ip link set lo up
 in_s ip link set xkvl-s up
 in_c ip link set xkvl-c up
 
-MC_ARGS=(-u root -l 10.77.0.1 -p "$PORT" -U "$PORT" -t 2 -m 64)
+MC_ARGS=(-u memcache -l 10.77.0.1 -p "$PORT" -U "$PORT" -t 2 -m 64)
+id memcache >/dev/null 2>&1 || MC_ARGS[1]=nobody
 TOOL_ARGS=(--port "$PORT" --mode "$MODE" --quiet "$QUIET")
 if [[ $TEXT_ONLY == 1 ]]; then
 	MC_ARGS+=(-B ascii)
@@ -114,6 +115,7 @@ done
 if [[ $MODE == native ]]; then
 	in_c ip link set dev xkvl-c xdpdrv obj "$PASS_OBJ" sec xdp
 fi
+TOOL_ARGS+=(--pid "$MC_PID")
 in_s "$TOOL" up xkvl-s "$PIN" "${TOOL_ARGS[@]}"
 UP=1
 echo "# server: $(in_s tc filter show dev xkvl-s ingress | head -1)"

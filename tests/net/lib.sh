@@ -188,6 +188,32 @@ backend_alive() {
 	[ -n "$pid" ] && alive "$pid"
 }
 
+# runs_unprivileged PID: every thread of PID runs as the user xkv up gives
+# a backend (memcache if it exists, else nobody): real, effective, saved
+# and filesystem uid and gid, no supplementary group
+runs_unprivileged() {
+	local user uid gid f ids want n=0
+	user=memcache
+	id "$user" >/dev/null 2>&1 || user=nobody
+	uid=$(id -u "$user")
+	gid=$(id -g "$user")
+	want="Uid: $uid $uid $uid $uid
+Gid: $gid $gid $gid $gid
+Groups:"
+	for f in /proc/"$1"/task/*/status; do
+		ids=$(grep -E '^(Uid|Gid|Groups):' "$f" | tr -s '\t ' ' ' |
+			sed 's/ $//') || return 1
+		if [ "$ids" != "$want" ]; then
+			echo "$f, not $user ($uid:$gid):"
+			echo "$ids"
+			return 1
+		fi
+		n=$((n + 1))
+	done
+	echo "$n threads of pid $1 run as $user ($uid:$gid)"
+	[ "$n" -gt 0 ]
+}
+
 # is a process alive (a zombie waiting for init does not count)?
 alive() {
 	local st

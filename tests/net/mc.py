@@ -15,6 +15,9 @@ stderr and exits 0 (pass) or 1 (fail):
   flush     "xkv flush" empties the hot tier without losing the value
   write CMD after CMD is acknowledged, the next UDP get shows its effect
   coherence concurrent TCP writers and UDP readers: no stale read
+  forge CMD... learning mode: a process started with CMD (memcached's
+            host, another user) binds memcached's UDP port and answers a
+            GET with a forged VALUE; XDP must never serve it
 
 With --learn-quiet MS the backend is a stock memcached in learning mode
 (xkv up --backend memcached): a key is learned from a GET reply only once
@@ -563,6 +566,58 @@ def cmd_coherence(c, args):
         raise Fail("%d of %d UDP reads lost" % (lost, reads))
 
 
+# Run by "forge" as another user on the server: bind memcached's UDP port
+# (memcached sets SO_REUSEADDR, so anyone may) at the server's own address,
+# which takes the datagrams memcached's wildcard socket would get, answer
+# the first one with argv[4] under its request id, exit.
+FORGER = r'''
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind((sys.argv[1], int(sys.argv[2])))
+print("ready", flush=True)
+s.settimeout(float(sys.argv[3]))
+data, peer = s.recvfrom(65536)
+s.sendto(data[:2] + b"\0\0\0\1\0\0" + sys.argv[4].encode(), peer)
+'''
+
+
+def cmd_forge(c, args):
+    key, real, fake = "forge:victim", b"honest", b"forge"
+    forged = value_block(key, 0, fake) + b"END\r\n"
+    c.set(key, real)
+    time.sleep(c.settle)        # past the quarantine: learnable
+    before = c.xkv.stats()["learning"]
+    forger = subprocess.Popen(
+        args.forger + ["-c", FORGER, c.host, str(c.port), str(TIMEOUT),
+                       forged.decode()],
+        stdout=subprocess.PIPE, text=True)
+    try:
+        expect("forger", "ready", forger.stdout.readline().strip())
+        # the forger, not memcached, answers this one
+        reply = c.udp.get(key)
+        expect("forged reply", forged, reply[8:])
+        expect("forger exit", 0, forger.wait(timeout=10))
+    finally:
+        if forger.poll() is None:
+            forger.kill()
+            forger.wait()
+    after = c.xkv.stats()["learning"]
+    log("learning counters after the forged reply: %r" % after)
+    for _ in range(WARM_TRIES):
+        reply, xdp = c.served_by_xdp(lambda: c.udp.get(key))
+        got = parse_udp(reply).get(key)
+        if got and got[1] == fake:
+            raise Fail("%s served the forged value" %
+                       ("XDP" if xdp else "memcached"))
+    expect("forged replies counted as foreign", True,
+           after["skip_foreign"] > before["skip_foreign"])
+    # XDP does serve what memcached itself answers
+    reply = c.warm(key)
+    expect("XDP reply after the forgery",
+           value_block(key, 0, real) + b"END\r\n", reply[8:])
+
+
 # --- main --------------------------------------------------------------------
 
 def main():
@@ -590,10 +645,14 @@ def main():
     co.add_argument("--readers", type=int, default=2)
     co.add_argument("--flush-every", type=float, default=0,
                     help="run xkv flush every this many seconds")
+    fo = sub.add_parser("forge")
+    fo.add_argument("forger", nargs=argparse.REMAINDER,
+                    help="command that runs python3 as another user "
+                    "on the server")
     args = ap.parse_args()
     fn = {"serve": cmd_serve, "gets": cmd_gets, "allow": cmd_allow,
           "flush": cmd_flush, "write": cmd_write,
-          "coherence": cmd_coherence}[args.cmd]
+          "coherence": cmd_coherence, "forge": cmd_forge}[args.cmd]
     try:
         c = Ctx(args)
         fn(c, args)

@@ -9,7 +9,9 @@
 # exact bytes (the hit and learned counters of xkv stats -j say so); after
 # each write command is acknowledged the next UDP get shows its effect;
 # status shows learning mode and the TC programs; down leaves nothing, and
-# keeps a clsact qdisc it did not create.
+# keeps a clsact qdisc it did not create. memcached runs as an unprivileged
+# user, and a forged reply sent from memcached's UDP port by a process of
+# another user (nobody) is never learned.
 #
 #   XKV_NET_MODE=native|generic   the XDP mode asked (default native)
 set -euo pipefail
@@ -96,6 +98,7 @@ refused_usage() {
 	up_refused "are for xkv.ko and xkvd" --module /tmp/xkv.ko || return 1
 	up_refused "are for xkv.ko and xkvd" --backend-cmd /bin/true || return 1
 	up_refused "at least 64" --cache-slots 16 || return 1
+	up_refused "no such user" --user xkv-no-such-user || return 1
 	# memcached flags xkv sets itself
 	rc=0
 	out=$(xkv_up --backend memcached -- -B binary 2>&1) || rc=$?
@@ -177,6 +180,16 @@ up_ok() {
 		echo "learning filters missing"
 		return 1
 	fi
+}
+
+memcached_unprivileged() {
+	runs_unprivileged "$(backend_pid)"
+}
+
+# nobody binds memcached's UDP port (SO_REUSEADDR) and answers a GET
+forged_reply() {
+	mcl forge nsenter --net="/var/run/netns/$XKV_NS_S" \
+		setpriv --reuid=nobody --regid=nogroup --clear-groups "$PY"
 }
 
 second_up_refused() {
@@ -279,7 +292,7 @@ n=0
 for w in $WRITES; do
 	n=$((n + 1))
 done
-tap_plan $((n + 13))
+tap_plan $((n + 15))
 setup_pair
 check "refused: no memcached, module/xkvd options, few slots, -B, learn opts alone" \
 	refused_usage
@@ -290,8 +303,11 @@ check "up --backend memcached: XDP, TC on the veth and lo, memcached" up_ok
 check "a second up is refused, nothing changed" second_up_refused
 check "status: memcached pid, learning mode, TC program ids" \
 	status_learning
+check "memcached runs as an unprivileged user" memcached_unprivileged
 check "set over TCP, UDP get learned, then served by XDP, exact bytes" \
 	mcl serve
+check "a forged reply from another user's process on memcached's port is never served" \
+	forged_reply
 for w in $WRITES; do
 	check "after $w is acknowledged the next UDP get shows it" \
 		mcl write "$w"

@@ -6,6 +6,7 @@
 # so) with the exact bytes the backend would send, over IPv4 and IPv6;
 # the allowlist and "xkv flush" work; and after every write command is
 # acknowledged, the next UDP get shows its effect, never the old value.
+# xkvd, started by xkv up as root, runs as an unprivileged user.
 #
 #   XKV_NET_MODE=native|generic   the XDP mode asked (default native)
 set -euo pipefail
@@ -33,6 +34,16 @@ up_ok() {
 	}
 }
 
+xkvd_unprivileged() {
+	local pid
+	pid=$(backend_pid)
+	if [ -z "$pid" ]; then
+		echo "no backend process: xkv.ko serves"
+		return 0
+	fi
+	runs_unprivileged "$pid"
+}
+
 down_clean() {
 	local pid
 	pid=$(backend_pid)
@@ -44,9 +55,10 @@ n=0
 for w in $WRITES; do
 	n=$((n + 1))
 done
-tap_plan $((n + 7))
+tap_plan $((n + 8))
 setup_pair
 check "xkv up on the server veth ($XKV_NET_MODE mode asked)" up_ok
+check "the backend runs as an unprivileged user" xkvd_unprivileged
 check "set over TCP, then UDP get served by XDP, exact bytes" mc serve
 check "gets (CAS) and multi-get served by XDP; partial hit passed" \
 	mc gets
