@@ -141,9 +141,32 @@ reply_control() {
 	pc reply --host "$XKV_ADDR_S" --port $P1
 }
 
+reply_control6() {
+	pc reply --host "$XKV_ADDR6_S" --port $P1
+}
+
+# xkv up starts xkvd with UDP on, behind the interface's allowlist and
+# --amp-ratio, and says so; the client on the subnet is answered
+up_hands_policy() {
+	local out pid rc=0
+	out=$(xkv_s up "$XKV_IF_S" --backend xkvd --mode generic \
+		--amp-ratio 32 2>&1) || rc=$?
+	echo "$out"
+	[ "$rc" = 0 ] || return 1
+	echo "$out" | grep -q "backend UDP on port 11211, answering only 10.123.0.0/24.*at most 32 x" ||
+		{ echo "no UDP line in the output"; return 1; }
+	pid=$(backend_pid)
+	tr '\0' ' ' <"/proc/$pid/cmdline"
+	echo
+	tr '\0' ' ' <"/proc/$pid/cmdline" |
+		grep -q -- "-U 11211 --udp-allow 10.123.0.0/24.* --udp-amp-ratio 32" ||
+		{ echo "xkvd not given the allowlist and ratio"; return 1; }
+	pc reply --host "$XKV_ADDR_S" --port 11211
+}
+
 # --- the run -------------------------------------------------------------------
 
-tap_plan 13
+tap_plan 15
 setup_pair
 # a server that does not start fails the checks that use it
 srv default $P1 -p $P1 -U $P1 || true
@@ -157,6 +180,7 @@ srv loopc 11323 -l 127.0.0.3 -p 11323 -U $PC || true
 
 check "xkvd without -U opens no UDP socket" udp_off_by_default
 check "a plain get from the subnet is answered (control)" reply_control
+check "... and over IPv6" reply_control6
 check "finding 1 datagram: peak RSS grows < 8 MiB, short error or nothing" \
 	rss_bounded
 check "reply/request <= 64: big value, many values, many copies of a key" \
@@ -176,5 +200,12 @@ check "spoofed ERROR A:$PL -> C:$PC: no datagram in 2 s (no loop)" \
 	loop_other_port
 check "replies, errors and unknown commands get no reply" \
 	replies_unanswered
+check "xkv up gives xkvd -U, the allowlist and --amp-ratio, and says so" \
+	up_hands_policy
+for p in "${EXTRA_PIDS[@]}"; do
+	kill -TERM "$p" 2>/dev/null || true
+done
+wait "${EXTRA_PIDS[@]}" 2>/dev/null || true
+EXTRA_PIDS=()
 rm -rf "$LOGD"
 tap_done
