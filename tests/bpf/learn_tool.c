@@ -86,12 +86,14 @@ static int cmd_up(int argc, char **argv)
 		{ "pid", required_argument, NULL, 'P' },
 		{ NULL, 0, NULL, 0 },
 	};
+	/* on a veth: its local senders' partial checksums are fine */
 	struct xkv_config cfg = {
 		.port = 11211,
-		.flags = XKV_CFG_ALLOW_ANY,
+		.flags = XKV_CFG_ALLOW_ANY | XKV_CFG_CSUM_PARTIAL,
 		.nslots = NSLOTS,
 		.max_reply = XKV_UDP_PAYLOAD_DEFAULT,
 	};
+	struct xkv_live forever = { .until_ns = ~0ULL };
 	struct xkv_learn_opts lo = XKV_LEARN_OPTS_INIT;
 	__u32 xflags = XDP_FLAGS_DRV_MODE | XDP_FLAGS_UPDATE_IF_NOEXIST;
 	struct xkv_learn *l = NULL;
@@ -143,6 +145,10 @@ static int cmd_up(int argc, char **argv)
 		err = xkv__load(x);
 	if (err)
 		return fail("load the XDP program", err);
+	/* no watcher here: the memcached of the test lives as long as XDP */
+	if (bpf_map_update_elem(bpf_map__fd(x->maps.xkv_live), &(__u32){ 0 },
+				&forever, BPF_ANY))
+		return fail("start the backend's lease", -errno);
 
 	lo.tcp_port = lo.udp_port = port;
 	lo.nslots = NSLOTS;
