@@ -23,10 +23,10 @@
  * Who writes. A map has one *owner*, the only writer that puts keys and
  * values into slots: the store backend (kmod/core/hot.c, in xkvd or
  * xkv.ko), or, in learning mode, the TC programs (xkv_learn.bpf.c). Every
- * other writer is an *emptier* (`xkv flush`, the loader before it hands
- * the map to the learning programs) and only ever stores @key_len = 0 and
- * @xflags = 0 (xkv_slot_empty()), a store that is harmless at any moment:
- * it can only turn a slot that would be served into a miss. A write is:
+ * other writer is an *emptier* (`xkv flush`) and only ever stores
+ * @key_len = 0 and @xflags = 0 (xkv_slot_empty()), a store that is
+ * harmless at any moment: it can only turn a slot that would be served
+ * into a miss. A write is:
  *
  *  1. xkv_slot_trylock(): @seq from even s to s + 1 with a compare-and-
  *     swap, a full barrier, so no store of step 2 is seen before it;
@@ -70,17 +70,19 @@
  *      lands before the store's own @key_len store (which then wins) or
  *      after it (a miss). Its unlock fails after a take-over, so it never
  *      makes a slot even while the store is writing it.
- *  (d) So when the store skips a write to a slot, the slot stays odd until
- *      an emptier empties it or the store takes it over: either way the
- *      old value is never served again. When the store takes it over, its
- *      write is complete, and the slot even, before the client is
- *      answered.
+ *  (d) So when the store skips a write to a slot (its count kept moving),
+ *      only emptiers were moving it: the slot is odd, and stays so until
+ *      an emptier empties it or the store takes it over at a later write,
+ *      or it was just emptied. Either way the old value is never served
+ *      again. When the store takes a slot over, its write is complete,
+ *      and the slot even, before the client is answered.
  *  (e) In learning mode the holder is the installer, which re-checks the
  *      generation the invalidator bumped before it tried and empties the
  *      slot, or an emptier, or nobody: (a) and (c) again.
  *
- * A backend that starts on a map it did not create takes over and empties
- * every slot before it serves (a dead writer may have left slots odd), and
+ * A new owner takes over and empties every slot before it serves (a dead
+ * writer may have left slots odd): the store when the map is attached,
+ * the loader for the learning programs before it attaches them. The store
  * never trusts a field it reads back: @key_len is bounded with
  * xkv_slot_klen() before it is used as a length. XDP bounds @key_len and
  * @val_len itself.
