@@ -16,6 +16,7 @@
 #include "json.h"
 #include "kmodule.h"
 #include "learn.h"
+#include "live.h"
 #include "log.h"
 #include "paths.h"
 #include "xdp.h"
@@ -38,7 +39,8 @@ static const struct xkv_cmd_doc status_doc = {
 	.summary =
 		"Show, for each interface xkv is up on (or IFACE): the XDP mode and\n"
 		"program id, the port, hot cache slots in use, and the backend (in\n"
-		"learning mode: memcached, and the TC programs on each interface).\n"
+		"learning mode: memcached, and the TC programs on each interface),\n"
+		"and how long the backend's lease lets XDP serve (0: it passes all).\n"
 		"State: up (XDP and backend), attached (XDP, no backend), stale\n"
 		"(XDP gone with its interface: 'xkv down IFACE' cleans up).",
 };
@@ -61,6 +63,8 @@ static const struct xkv_cmd_doc status_doc = {
  * @lcfg:    the learning programs' settings (ttl_ms 0: unreadable)
  * @nlifs:   interfaces the learning filters were attached to
  * @lifs:    them, with the program ids attached there now
+ * @lease_err: the backend's lease could not be read (-errno)
+ * @lease_ms: ms it has left, 0 when it ran out: XDP passes everything
  */
 struct iface_status {
 	const char *ifname;
@@ -79,6 +83,8 @@ struct iface_status {
 	struct xkv_learn_config lcfg;
 	int nlifs;
 	struct xkv_learn_iface lifs[XKV_LEARN_IFACES_MAX];
+	int lease_err;
+	unsigned long long lease_ms;
 };
 
 static void gather(const struct xkv_paths *p, struct iface_status *st)
@@ -109,6 +115,7 @@ static void gather(const struct xkv_paths *p, struct iface_status *st)
 	st->pid = xkv_backend_running(p);
 	if (st->pid < 0)
 		st->pid = 0;
+	st->lease_err = xkv_live_left_ms(p, &st->lease_ms);
 	st->kmod = xkv_kmod_serves(p, &st->kinfo);
 	st->learning = xkv_learn_mode(p);
 	if (st->learning) {
@@ -179,6 +186,13 @@ static void print_text(const struct iface_status *st)
 		       (unsigned long long)st->kinfo.hot_rejects);
 	else
 		printf("    backend: none\n");
+	if (st->lease_err)
+		printf("    lease: unreadable (%s)\n", strerror(-st->lease_err));
+	else if (st->lease_ms)
+		printf("    lease: %llu ms left, renewed by the backend: XDP serves\n",
+		       st->lease_ms);
+	else
+		printf("    lease: run out: XDP passes every request to the stack\n");
 	if (st->learning)
 		print_learning(st);
 }
@@ -231,6 +245,9 @@ static void print_json(struct xkv_json *j, const struct iface_status *st)
 		xkv_json_u64(j, (unsigned long long)st->pid);
 	else
 		xkv_json_str(j, NULL);
+	/* not the ms left: status -j stays the same while nothing changes */
+	xkv_json_key(j, "lease_alive");
+	xkv_json_bool(j, !st->lease_err && st->lease_ms);
 	xkv_json_key(j, "learning");
 	if (st->learning)
 		print_json_learning(j, st);

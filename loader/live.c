@@ -65,6 +65,27 @@ static void __attribute__((noreturn)) watch(struct xkv_live *l, int pidfd)
 	_exit(0);
 }
 
+int xkv_live_left_ms(const struct xkv_paths *p, unsigned long long *left)
+{
+	struct xkv_live l;
+	char path[PATH_MAX];
+	__u32 zero = 0;
+	__u64 now;
+	int fd, err = 0;
+
+	*left = 0;
+	fd = bpf_obj_get(xkv_pin_path(p, XKV_PIN_LIVE, path));
+	if (fd < 0)
+		return -errno;
+	if (bpf_map_lookup_elem(fd, &zero, &l))
+		err = -errno;
+	close(fd);
+	now = mono_ns();
+	if (!err && l.until_ns > now)
+		*left = (l.until_ns - now) / 1000000;
+	return err;
+}
+
 int xkv_live_watch(const struct xkv_paths *p, pid_t pid)
 {
 	char path[PATH_MAX];

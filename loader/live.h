@@ -26,4 +26,13 @@
  */
 int xkv_live_watch(const struct xkv_paths *p, pid_t pid);
 
+/**
+ * xkv_live_left_ms() - how long XDP may still serve the hot cache.
+ * @p:    the interface's paths (the pinned xkv_live map)
+ * @left: out: ms until the lease runs out, 0 when it has (or never began)
+ *
+ * Return: 0, or -errno when the lease cannot be read.
+ */
+int xkv_live_left_ms(const struct xkv_paths *p, unsigned long long *left);
+
 #endif /* XKV_LOADER_LIVE_H */

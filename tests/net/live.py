@@ -90,11 +90,18 @@ def served(c, key, t0=0):
     return after["replies"] > before["replies"], after, t
 
 
+def lease_alive(c):
+    """Does xkv status -j say the backend's lease lets XDP serve?"""
+    out = c.xkv.run("status", c.xkv.iface, "-j")
+    return mc.json.loads(out.stdout)[0]["lease_alive"]
+
+
 def cmd_dead(c, args):
     key = "live:key"
     c.set(key, b"served while the backend lives")
     tcp_get_raw(c, key.encode())
     xdp_get(c, key.encode())
+    mc.expect("xkv status: a live backend's lease", True, lease_alive(c))
     os.kill(args.pid, signal.SIGKILL)
     t0 = time.monotonic()
     while True:
@@ -109,6 +116,7 @@ def cmd_dead(c, args):
     for _ in range(3):
         xdp, st, t = served(c, key, t0)
         mc.expect("XDP silent %.3f s after the kill" % t, False, xdp)
+    mc.expect("xkv status: the lease ran out", False, lease_alive(c))
     mc.log("passed for want of a lease: %d" % st["pass_no_backend"])
     mc.expect("counted as pass_no_backend", True,
               st["pass_no_backend"] >= 3)

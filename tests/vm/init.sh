@@ -38,10 +38,11 @@
 #           slots damaged through the map (key_len 65535, a sequence left
 #           odd) cause no oops, no hang and no stale value; then detaches
 #           and re-attaches the hot cache under load (toggle); "xkv
-#           status" names the module; "xkv down" detaches, rmmods, unpins
+#           status" names the module and shows it renewing XDP's lease;
+#           "xkv down" detaches, rmmods, unpins
 #   auto    "xkv up lo" picks the module by itself; rmmod with the hot
-#           cache attached is clean and empties it; "xkv down" then
-#           removes XDP and the pins
+#           cache attached is clean, empties it and ends XDP's lease;
+#           "xkv down" then removes XDP and the pins
 #   refused-up
 #           xkv up with a missing module, one built for another kernel, a
 #           parameter the module lacks, or one it refuses: fails, with the
@@ -318,6 +319,8 @@ if timeout $T_UP xkv up lo --backend module --module /xkv.ko \
 	cat /tmp/status.out
 	grep -q 'backend: xkv.ko' /tmp/status.out ||
 		fail "xkv status does not name xkv.ko as lo's backend"
+	grep -Eq 'lease: [1-9][0-9]* ms left' /tmp/status.out ||
+		fail "xkv status: xkv.ko does not renew XDP's lease"
 	xkv stats lo | grep -E '^  (hits|replies|misses|pass_busy) '
 	if ! timeout $T_UP xkv down lo; then
 		fail "xkv down lo (module backend)"
@@ -340,8 +343,12 @@ if XKV_MODULE=/xkv.ko timeout $T_UP xkv up lo >/tmp/up.out 2>&1; then
 	xkv-load --udp-check -U 11211 || fail "no UDP reply (auto backend)"
 	# the module lets go of the hot cache by itself when it goes
 	unload_module "with the hot cache attached"
-	xkv status lo | grep -q '^lo: attached' ||
+	xkv status lo >/tmp/status.out 2>&1
+	grep -q '^lo: attached' /tmp/status.out ||
 		fail "xkv status: lo not 'attached' after rmmod"
+	# a module gone ends XDP's lease: XDP serves nothing of it
+	grep -q 'lease: run out' /tmp/status.out ||
+		fail "xkv status: XDP's lease outlived the module"
 	if ! timeout $T_UP xkv down lo; then
 		fail "xkv down lo (after rmmod)"
 	fi
