@@ -27,6 +27,11 @@
 #                maps that are not whole 4-slot sets
 #                (tests/bpf/hotmap_size.sh)
 #   memccapable  memccapable -a against xkvd (one test: exit status 0)
+#   connmem      tests/connmem/connmem.py against xkvd: a 100-key get of
+#                1 MB values read whole; 200 connections that never read
+#                keep xkvd's peak RSS within the stated bound; readers
+#                under a small read_buf_mem_limit all finish; half-line
+#                connections filling -c are closed by -o idle_timeout
 #   net          tests/net/run.sh: xkv up/down in network namespaces
 #                joined by a veth pair, XDP serving UDP gets from xkvd's
 #                hot cache, every write command's coherence, and a
@@ -109,7 +114,7 @@ shift $((OPTIND - 1))
 for s in "$@"; do
 	case $s in
 	unit | asan | bpf | proto | evict | asan-proto | memccapable | \
-		net | bench | vm | fuzz)
+		connmem | net | bench | vm | fuzz)
 		SUITES+=("$s")
 		;;
 	*)
@@ -565,6 +570,34 @@ if want memccapable; then
 		run_one "$name" "$T_MEMCCAPABLE" memccapable -a -t 5 \
 			-h "$HOST" -p "$SRV_PORT"
 		stop_xkvd "xkvd memccapable" "$SRV_PID"
+	fi
+fi
+
+if want connmem; then
+	CONNMEM=(/usr/bin/python3 tests/connmem/connmem.py)
+	name="connmem: large multi-get, never-reading clients"
+	# the default budget, read_buf_mem_limit=64 (MiB), is the bound
+	if server_or_fail "$name" connmem -U 0; then
+		run_tap "connmem multiget" "$T_UNIT" "${CONNMEM[@]}" multiget \
+			--port "$SRV_PORT"
+		run_tap "connmem hold (RSS)" "$T_UNIT" "${CONNMEM[@]}" hold \
+			--port "$SRV_PORT" --pid "$SRV_PID" --conns 200 \
+			--keys 4 --budget 64
+		stop_xkvd "xkvd connmem" "$SRV_PID"
+	fi
+	name="connmem: readers under a small budget"
+	if server_or_fail "$name" connmem-small -U 0 \
+		-o read_buf_mem_limit=8; then
+		run_tap "$name" "$T_UNIT" "${CONNMEM[@]}" readers \
+			--port "$SRV_PORT" --conns 8 --keys 30 --wait 30
+		stop_xkvd "xkvd connmem-small" "$SRV_PID"
+	fi
+	name="connmem: idle_timeout frees the slots"
+	if server_or_fail "$name" connmem-idle -U 0 -c 3 \
+		-o idle_timeout=1; then
+		run_tap "$name" "$T_UNIT" "${CONNMEM[@]}" idle \
+			--port "$SRV_PORT" --conns 3 --idle 1
+		stop_xkvd "xkvd connmem-idle" "$SRV_PID"
 	fi
 fi
 

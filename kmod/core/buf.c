@@ -4,8 +4,33 @@
  */
 #include "buf.h"
 
-#define XKV_BUF_MIN 2048
 #define XKV_BUF_KEEP (64 * 1024)
+
+/* what storage of @cap bytes takes from a budget */
+static size_t charged(size_t cap)
+{
+	return cap > XKV_BUF_MIN ? cap - XKV_BUF_MIN : 0;
+}
+
+/* take what growing from @b->cap to @cap needs from the budget */
+static int charge(struct xkv_buf *b, size_t cap)
+{
+	size_t more = charged(cap) - charged(b->cap);
+
+	if (!b->budget)
+		return 0;
+	if (!b->strict)
+		xkv_budget_force(b->budget, more);
+	else if (!xkv_budget_take(b->budget, more, false))
+		return -ENOBUFS;
+	return 0;
+}
+
+static void uncharge(struct xkv_buf *b, size_t from, size_t to)
+{
+	if (b->budget)
+		xkv_budget_give(b->budget, charged(from) - charged(to), false);
+}
 
 int xkv_buf_reserve(struct xkv_buf *b, size_t n)
 {
@@ -25,8 +50,11 @@ int xkv_buf_reserve(struct xkv_buf *b, size_t n)
 		cap *= 2;
 	if (b->limit && cap > b->limit)
 		cap = b->limit;
+	if (charge(b, cap))
+		return -ENOBUFS;
 	p = os_realloc(b->data, b->cap, cap);
 	if (!p) {
+		uncharge(b, cap, b->cap);
 		b->oom = true;
 		return -ENOMEM;
 	}
@@ -55,7 +83,9 @@ void xkv_buf_reset(struct xkv_buf *b)
 	b->off = 0;
 	b->oom = false;
 	b->over = false;
-	if (b->cap > XKV_BUF_KEEP) {
+	/* a budget's storage goes back at once: idle clients keep none */
+	if (b->cap > (b->budget ? XKV_BUF_MIN : XKV_BUF_KEEP)) {
+		uncharge(b, b->cap, 0);
 		os_free(b->data);
 		b->data = NULL;
 		b->cap = 0;
@@ -69,8 +99,18 @@ void xkv_buf_consume(struct xkv_buf *b, size_t n)
 		xkv_buf_reset(b);
 }
 
+void xkv_buf_compact(struct xkv_buf *b)
+{
+	if (!b->off)
+		return;
+	b->len -= b->off;
+	os_memmove(b->data, b->data + b->off, b->len);
+	b->off = 0;
+}
+
 void xkv_buf_release(struct xkv_buf *b)
 {
+	uncharge(b, b->cap, 0);
 	os_free(b->data);
 	b->data = NULL;
 	b->len = 0;

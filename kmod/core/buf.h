@@ -5,7 +5,10 @@
 #ifndef XKV_CORE_BUF_H
 #define XKV_CORE_BUF_H
 
-#include "os.h"
+#include "budget.h"
+
+/* first size of a buffer, and what one charged to a budget keeps free */
+#define XKV_BUF_MIN 2048
 
 /**
  * struct xkv_buf - bytes waiting to be sent.
@@ -18,6 +21,10 @@
  * @oom:  an append failed; the reply is incomplete
  * @over: an append failed because of @limit; unlike @oom this stays set
  *        until the buffer is reset, whatever the caller does with @oom
+ * @budget: charged for @cap past XKV_BUF_MIN, NULL for none (a TCP
+ *        connection's replies; see budget.h and xkv_buf_set_budget())
+ * @strict: growth the budget refuses fails with -ENOBUFS (@oom stays
+ *        clear); when false it is taken past the limit
  */
 struct xkv_buf {
 	char *data;
@@ -27,7 +34,23 @@ struct xkv_buf {
 	size_t limit;
 	bool oom;
 	bool over;
+	struct xkv_budget *budget;
+	bool strict;
 };
+
+/**
+ * xkv_buf_set_budget() - charge the buffer's growth to a budget.
+ * @b:      empty buffer
+ * @budget: budget, or NULL
+ *
+ * Storage past XKV_BUF_MIN is charged while held, and given back as soon
+ * as everything is sent.
+ */
+static inline void xkv_buf_set_budget(struct xkv_buf *b,
+				      struct xkv_budget *budget)
+{
+	b->budget = budget;
+}
 
 /**
  * xkv_buf_set_limit() - bound what the buffer may hold.
@@ -49,9 +72,18 @@ static inline void xkv_buf_set_limit(struct xkv_buf *b, size_t limit)
  * @n: bytes needed after @len
  *
  * Return: 0, or -ENOMEM (and @oom is set; @over too when the limit
- * refused it).
+ * refused it), or -ENOBUFS when @strict and the budget refused it.
  */
 int xkv_buf_reserve(struct xkv_buf *b, size_t n);
+
+/**
+ * xkv_buf_compact() - move the pending bytes to the front.
+ * @b: buffer
+ *
+ * Bytes already sent then take no room. Offsets into @data kept by the
+ * caller are invalid afterwards.
+ */
+void xkv_buf_compact(struct xkv_buf *b);
 
 /**
  * xkv_buf_add() - append bytes.

@@ -4,9 +4,10 @@
  */
 #include "inbuf.h"
 
-int xkv_inbuf_init(struct xkv_inbuf *ib)
+int xkv_inbuf_init(struct xkv_inbuf *ib, struct xkv_budget *budget)
 {
 	os_memset(ib, 0, sizeof(*ib));
+	ib->budget = budget;
 	ib->data = os_zalloc(XKV_INBUF_INIT);
 	if (!ib->data)
 		return -ENOMEM;
@@ -14,8 +15,16 @@ int xkv_inbuf_init(struct xkv_inbuf *ib)
 	return 0;
 }
 
+/* what storage of @cap bytes takes from the budget */
+static size_t charged(size_t cap)
+{
+	return cap > XKV_INBUF_INIT ? cap - XKV_INBUF_INIT : 0;
+}
+
 void xkv_inbuf_release(struct xkv_inbuf *ib)
 {
+	if (ib->budget)
+		xkv_budget_give(ib->budget, charged(ib->cap), true);
 	os_free(ib->data);
 	ib->data = NULL;
 	ib->len = 0;
@@ -28,10 +37,21 @@ void xkv_inbuf_release(struct xkv_inbuf *ib)
  */
 static int resize(struct xkv_inbuf *ib, size_t cap)
 {
-	char *p = os_zalloc(cap);
+	size_t more = charged(cap) > charged(ib->cap) ?
+			      charged(cap) - charged(ib->cap) : 0;
+	char *p;
 
-	if (!p)
+	if (ib->budget && !xkv_budget_take(ib->budget, more, true))
+		return -ENOBUFS;
+	p = os_zalloc(cap);
+	if (!p) {
+		if (ib->budget)
+			xkv_budget_give(ib->budget, more, true);
 		return -ENOMEM;
+	}
+	if (ib->budget && !more)
+		xkv_budget_give(ib->budget, charged(ib->cap) - charged(cap),
+				true);
 	os_memcpy(p, ib->data, ib->len);
 	os_free(ib->data);
 	ib->data = p;
@@ -91,7 +111,8 @@ void xkv_inbuf_feed(struct xkv_inbuf *ib, struct xkv_sess *s)
 		used = ib->len;
 	/* an incomplete reply (out->oom) closes the connection too */
 	if (used < ib->len && !xkv_sess_closing(s) && !xkv_sess_out(s)->oom) {
-		if (xkv_buf_pending(xkv_sess_out(s)) > XKV_SESS_OUT_HIGH)
+		if (xkv_sess_stalled(s) ||
+		    xkv_buf_pending(xkv_sess_out(s)) > XKV_SESS_OUT_HIGH)
 			ib->backlog = true;
 		else
 			ib->stall = ib->len - used;

@@ -27,6 +27,7 @@
  * @cap:     size of @data
  * @stall:   @len when the session last declined a partial line; 0 if not
  * @backlog: @data may hold complete commands not yet offered
+ * @budget:  charged for @cap past XKV_INBUF_INIT, NULL for none
  */
 struct xkv_inbuf {
 	char *data;
@@ -34,15 +35,17 @@ struct xkv_inbuf {
 	size_t cap;
 	size_t stall;
 	bool backlog;
+	struct xkv_budget *budget;
 };
 
 /**
  * xkv_inbuf_init() - allocate an empty buffer of XKV_INBUF_INIT bytes.
- * @ib: buffer
+ * @ib:     buffer
+ * @budget: what growth past XKV_INBUF_INIT is taken from, or NULL
  *
  * Return: 0 or -ENOMEM.
  */
-int xkv_inbuf_init(struct xkv_inbuf *ib);
+int xkv_inbuf_init(struct xkv_inbuf *ib, struct xkv_budget *budget);
 
 /**
  * xkv_inbuf_release() - free the storage.
@@ -56,8 +59,9 @@ void xkv_inbuf_release(struct xkv_inbuf *ib);
  *
  * Grows (doubling, up to XKV_INBUF_MAX) only when the buffer is full.
  *
- * Return: 0, -EMSGSIZE when a line would need more than XKV_INBUF_MAX, or
- * -ENOMEM.
+ * Return: 0, -EMSGSIZE when a line would need more than XKV_INBUF_MAX,
+ * -ENOBUFS when the budget refused the growth (stop reading and try again
+ * later), or -ENOMEM.
  */
 int xkv_inbuf_room(struct xkv_inbuf *ib);
 
@@ -84,10 +88,11 @@ static inline void xkv_inbuf_added(struct xkv_inbuf *ib, size_t n)
  * @s:  the connection's session
  *
  * Drops what the session used. What it left is a backlog (@backlog) when
- * it stopped for its output, else a partial line that is offered again
- * only once it may be complete, has doubled, fills the buffer, or has
- * crossed a length where the session judges a line too long: a long get
- * line arriving in small segments is scanned a few times, not once per
+ * it stopped for its output or its budget (xkv_sess_stalled(): offer it
+ * again after a while, not at once), else a partial line that is offered
+ * again only once it may be complete, has doubled, fills the buffer, or
+ * has crossed a length where the session judges a line too long: a long
+ * get line arriving in small segments is scanned a few times, not once per
  * segment.
  */
 void xkv_inbuf_feed(struct xkv_inbuf *ib, struct xkv_sess *s);

@@ -15,6 +15,9 @@
 #define XKV_MAX_TOKENS 24
 /* a get whose reply would pass this fails with SERVER_ERROR */
 #define XKV_GET_OUT_MAX (64 * 1024 * 1024)
+/* room a TCP command needs before it runs (budget.h); "stats" more */
+#define XKV_REPLY_ROOM 1024
+#define XKV_STATS_ROOM (64 * 1024)
 
 enum sess_state {
 	SESS_CMD,
@@ -37,6 +40,9 @@ struct xkv_sess {
 	struct xkv_item *it;
 	u32 got;
 	u64 swallow;
+	bool stalled;
+	u32 get_resume;
+	u32 get_exptime;
 };
 
 struct tok {
@@ -61,6 +67,8 @@ struct xkv_sess *xkv_sess_new(struct xkv_store *st,
 	s->st = st;
 	s->ts = stats;
 	s->udp = udp;
+	if (!udp)
+		xkv_buf_set_budget(&s->out, xkv_store_budget(st));
 	return s;
 }
 
@@ -96,6 +104,11 @@ bool xkv_sess_closing(const struct xkv_sess *s)
 	return s->closing;
 }
 
+bool xkv_sess_stalled(const struct xkv_sess *s)
+{
+	return s->stalled;
+}
+
 void xkv_sess_reset(struct xkv_sess *s)
 {
 	sess_drop_item(s);
@@ -104,6 +117,8 @@ void xkv_sess_reset(struct xkv_sess *s)
 	s->closing = false;
 	s->noreply = false;
 	s->swallow = 0;
+	s->stalled = false;
+	s->get_resume = 0;
 }
 
 /* a reply line; "\r\n" is added */
@@ -154,15 +169,56 @@ static u32 tokenize(const char *line, size_t len, struct tok *t)
 
 /* ---- retrieval ---- */
 
+/* memcached refuses the whole line if one key is too long */
+static bool keys_fit(const char *p, const char *end)
+{
+	const char *key;
+
+	for (;;) {
+		while (p < end && *p == ' ')
+			p++;
+		if (p == end)
+			return true;
+		key = p;
+		while (p < end && *p != ' ')
+			p++;
+		if (p - key > XKV_KEY_MAX)
+			return false;
+	}
+}
+
+/*
+ * TCP: stop before the key at @p; the transport offers the line again
+ * once the client has read (or the budget has room) and we go on there.
+ */
+static void get_pause(struct xkv_sess *s, const char *line, const char *p,
+		      u32 exptime)
+{
+	s->get_resume = (u32)(p - line);
+	s->get_exptime = exptime;
+}
+
+/*
+ * Over TCP a get streams: it stops between two keys while more than
+ * XKV_SESS_OUT_HIGH bytes wait for the client, or before a key whose
+ * reply the budget has no room for, and resumes there (get_pause()), so
+ * a connection holds at most XKV_SESS_OUT_HIGH plus one item's reply.
+ */
 static void process_get(struct xkv_sess *s, const char *line, size_t len,
 			const struct tok *t, bool with_cas, bool touch)
 {
 	struct xkv_get_req req = { .with_cas = with_cas, .touch = touch };
 	size_t start = s->out.len;
 	const char *p, *end = line + len;
+	bool resumed = s->get_resume;
 	s32 exptime;
 
-	if (touch) {
+	if (resumed) {
+		/* the same line again: go on where we stopped */
+		p = line + s->get_resume;
+		req.exptime = s->get_exptime;
+		s->get_resume = 0;
+	} else if (touch) {
 		if (!xkv_parse_s32(t[1].p, t[1].n, &exptime)) {
 			reply(s, "CLIENT_ERROR invalid exptime argument");
 			return;
@@ -171,6 +227,10 @@ static void process_get(struct xkv_sess *s, const char *line, size_t len,
 		p = t[1].p + t[1].n;
 	} else {
 		p = t[0].p + t[0].n;
+	}
+	if (!resumed && !keys_fit(p, end)) {
+		reply(s, "CLIENT_ERROR bad command line format");
+		return;
 	}
 	for (;;) {
 		const char *key;
@@ -181,18 +241,28 @@ static void process_get(struct xkv_sess *s, const char *line, size_t len,
 			p++;
 		if (p == end)
 			break;
+		if (!s->udp && xkv_buf_pending(&s->out) > XKV_SESS_OUT_HIGH) {
+			get_pause(s, line, p, req.exptime);
+			return;
+		}
 		key = p;
 		while (p < end && *p != ' ')
 			p++;
 		nkey = (size_t)(p - key);
-		if (nkey > XKV_KEY_MAX) {
-			s->out.len = start;
-			reply(s, "CLIENT_ERROR bad command line format");
-			return;
-		}
 		req.expired = false;
 		req.flushed = false;
+		s->out.strict = true;
 		hit = xkv_item_get(s->st, key, nkey, &req, &s->out);
+		s->out.strict = false;
+		if (hit < 0 && !s->out.oom) {
+			/* the budget is short: this key again, later */
+			s->stalled = true;
+			get_pause(s, line, key, req.exptime);
+			return;
+		}
+		/* part of a resumed reply is sent: only closing is left */
+		if (hit < 0 && resumed)
+			return;
 		if (hit < 0 || s->out.len - start > XKV_GET_OUT_MAX) {
 			s->out.len = start;
 			s->out.oom = false;
@@ -614,10 +684,41 @@ static void check_long_line(struct xkv_sess *s, const char *in, size_t len)
 		s->closing = true;
 }
 
+/*
+ * TCP: a command runs only once its reply has room in the budget. Only a
+ * get's values may need more; they are taken key by key.
+ */
+static bool reply_room(struct xkv_sess *s, const char *line, size_t n)
+{
+	size_t room = XKV_REPLY_ROOM;
+	int err;
+
+	if (!s->out.budget || s->get_resume)
+		return true;
+	while (n && *line == ' ') {
+		line++;
+		n--;
+	}
+	if (n >= 5 && !os_memcmp(line, "stats", 5))
+		room = XKV_STATS_ROOM;
+	s->out.strict = true;
+	err = xkv_buf_reserve(&s->out, room);
+	s->out.strict = false;
+	if (err == -ENOBUFS) {
+		s->stalled = true;
+		return false;
+	}
+	return true;
+}
+
 size_t xkv_sess_input(struct xkv_sess *s, const char *in, size_t len)
 {
 	size_t pos = 0;
 
+	s->stalled = false;
+	/* bytes sent take no room: a reply grows only by what is pending */
+	if (!s->udp)
+		xkv_buf_compact(&s->out);
 	while (pos < len && !s->closing) {
 		const char *nl;
 		size_t n;
@@ -644,8 +745,13 @@ size_t xkv_sess_input(struct xkv_sess *s, const char *in, size_t len)
 				return s->closing ? len : pos;
 			}
 			n = (size_t)(nl - (in + pos));
+			if (!reply_room(s, in + pos, n))
+				return pos;
 			process_line(s, in + pos,
 				     n && in[pos + n - 1] == '\r' ? n - 1 : n);
+			/* a get that stopped early: its line comes again */
+			if (s->get_resume)
+				return pos;
 			pos += n + 1;
 			/* a reply that could not be written in full is lost */
 			if (s->out.oom)

@@ -14,9 +14,13 @@
  * XKV_SESS_OUT_HIGH bytes wait to be sent (back-pressure), and close the
  * connection once the output is flushed if xkv_sess_closing() says so.
  * xkv_sess_input() itself stops at a command boundary once more than
- * XKV_SESS_OUT_HIGH bytes of output are pending: when the output has
- * drained, the transport must offer the remaining bytes again even if no
- * new bytes arrived (they may hold complete commands). The read buffer
+ * XKV_SESS_OUT_HIGH bytes of output are pending, and a multi-key get
+ * stops between two keys (its line is left unused and resumes where it
+ * stopped when offered again): when the output has drained, the
+ * transport must offer the remaining bytes again even if no new bytes
+ * arrived (they may hold complete commands). It also stops when the
+ * connections' budget (budget.h) has no room for a reply, which
+ * xkv_sess_stalled() reports. The read buffer
  * must be able to hold XKV_MULTIGET_LINE_MAX + 1 bytes of one line: the
  * session only calls a get line too long once it has seen more than that.
  * When the output buffer cannot grow (memory is short), the reply is
@@ -100,6 +104,17 @@ struct xkv_buf *xkv_sess_out(struct xkv_sess *s);
  * Return: true after "quit", an overlong line, or a fatal error.
  */
 bool xkv_sess_closing(const struct xkv_sess *s);
+
+/**
+ * xkv_sess_stalled() - the session stopped for want of budget.
+ * @s: session
+ *
+ * Return: true when the last xkv_sess_input() stopped before a command or
+ * a get's key because the connections' budget (budget.h) had no room for
+ * its reply. Offer the rest again later, even if nothing new arrived and
+ * nothing is pending: a stalled session's budget comes from others.
+ */
+bool xkv_sess_stalled(const struct xkv_sess *s);
 
 /**
  * xkv_sess_reset() - forget partial state (UDP: before each datagram).

@@ -178,6 +178,8 @@ void xkv_stats_settings(struct xkv_store *st, struct xkv_buf *out)
 
 	stat_u64(out, "maxbytes", s->maxbytes);
 	stat_u64(out, "maxconns", s->maxconns);
+	stat_u64(out, "idle_timeout", s->idle_timeout);
+	stat_u64(out, "read_buf_mem_limit", xkv_store_budget(st)->limit);
 	stat_u64(out, "tcpport", s->tcp_port);
 	stat_u64(out, "udpport", s->udp_port);
 	stat_str(out, "inter", s->listen[0] ? s->listen : "NULL");

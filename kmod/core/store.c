@@ -19,6 +19,7 @@ void xkv_settings_default(struct xkv_settings *s, u32 ncpu)
 	s->threads = ncpu ? ncpu : 1;
 	s->maxconns = 1024;
 	s->tcp_port = XKV_DEFAULT_PORT;
+	s->read_buf_mem_limit = XKV_BUDGET_AUTO;
 	s->udp_port = 0;
 	s->udp_amp_ratio = XKV_UDP_AMP_DEFAULT;
 }
@@ -64,6 +65,11 @@ int xkv_settings_check(const struct xkv_settings *s, const char **why)
 		bad = "max_item_size (-I) cannot be more than half of memory_limit (-m)";
 	else if (s->chunk_min > s->item_size_max / 2)
 		bad = "slab_min_size (-n) cannot be more than half of max_item_size (-I)";
+	else if (s->read_buf_mem_limit && s->read_buf_mem_limit != XKV_BUDGET_AUTO &&
+		 s->read_buf_mem_limit < xkv_budget_min(s->item_size_max))
+		bad = "read_buf_mem_limit (-o read_buf_mem_limit) must be 0 or at least 4 x max_item_size (-I) + 1 megabyte";
+	else if (s->idle_timeout > XKV_IDLE_TIMEOUT_MAX)
+		bad = "idle_timeout (-o idle_timeout) must be 0..31622400 seconds";
 	else if (!s->tcp_port && !s->udp_port)
 		bad = "tcp_port (-p) and udp_port (-U) are both 0: nothing to serve";
 	else if (s->udp_allow && s->udp_allow[0] &&
@@ -96,6 +102,10 @@ struct xkv_store *xkv_store_create(const struct xkv_settings *s, u32 nslots)
 		goto destroy_slab;
 	os_mutex_init(&st->mem_lock);
 	os_mutex_init(&st->flush_lock);
+	xkv_budget_init(&st->budget,
+			s->read_buf_mem_limit == XKV_BUDGET_AUTO ?
+				xkv_budget_default(s->item_size_max) :
+				s->read_buf_mem_limit);
 	st->clock_base_ns = os_wall_ns() - os_mono_ns();
 	st->started = xkv_store_now(st);
 	return st;
@@ -125,6 +135,11 @@ void xkv_store_destroy(struct xkv_store *st)
 const struct xkv_settings *xkv_store_settings(const struct xkv_store *st)
 {
 	return &st->set;
+}
+
+struct xkv_budget *xkv_store_budget(struct xkv_store *st)
+{
+	return &st->budget;
 }
 
 struct xkv_thread_stats *xkv_store_stats_slot(struct xkv_store *st, u32 i)

@@ -15,6 +15,9 @@
 #define XKV_KEY_MAX 250
 #define XKV_DEFAULT_PORT 11211
 #define XKV_LISTEN_MAX 64
+/* read_buf_mem_limit: the default, xkv_budget_default() */
+#define XKV_BUDGET_AUTO (~0ULL)
+#define XKV_IDLE_TIMEOUT_MAX (366u * 24 * 3600)
 
 /**
  * struct xkv_settings - everything a user can set, in memcached's units.
@@ -33,6 +36,12 @@
  * @udp_amp_ratio: UDP reply budget, reply bytes per request byte
  *                 (--udp-amp-ratio, udp_amp_ratio=; 0 = only the
  *                 datagram-count cap); see kmod/core/udp_policy.h
+ * @read_buf_mem_limit: bytes every TCP connection's buffers may take
+ *                 together past their base (-o read_buf_mem_limit=MB,
+ *                 read_buf_mem_limit=; kmod/core/budget.h), 0 = no limit,
+ *                 XKV_BUDGET_AUTO = xkv_budget_default()
+ * @idle_timeout:  close a TCP connection that moved no byte for this many
+ *                 seconds (-o idle_timeout=, idle_timeout=), 0 = never
  * @listen:        listen address (-l), empty = any
  * @verbose:       log level (-v, -vv)
  * @debug_clock:   accept the "debugtime <delta>" command (tests only)
@@ -49,6 +58,8 @@ struct xkv_settings {
 	u32 udp_port;
 	const char *udp_allow;
 	u32 udp_amp_ratio;
+	u64 read_buf_mem_limit;
+	u32 idle_timeout;
 	char listen[XKV_LISTEN_MAX];
 	int verbose;
 	bool debug_clock;
@@ -140,6 +151,17 @@ void xkv_store_destroy(struct xkv_store *st);
  * Return: read-only settings.
  */
 const struct xkv_settings *xkv_store_settings(const struct xkv_store *st);
+
+struct xkv_budget;
+
+/**
+ * xkv_store_budget() - the budget of every TCP connection's buffers.
+ * @st: store
+ *
+ * Return: the budget (kmod/core/budget.h), whose limit the settings'
+ * @read_buf_mem_limit gave.
+ */
+struct xkv_budget *xkv_store_budget(struct xkv_store *st);
 
 /**
  * xkv_store_stats_slot() - the counters slot @i (0 <= i < nslots).

@@ -24,6 +24,7 @@
 #ifndef XKV_CORE_STORE_INT_H
 #define XKV_CORE_STORE_INT_H
 
+#include "budget.h"
 #include "store.h"
 /* the one header the store shares with the XDP program and the loader */
 #include "../../bpf/xkv_shared.h"
@@ -169,6 +170,9 @@ struct xkv_store {
 	os_atomic64_t total_conns;
 	os_atomic64_t rejected_conns;
 	os_atomic64_t hash_bytes;
+
+	/* every TCP connection's buffers (budget.h) */
+	struct xkv_budget budget;
 
 	/* the XDP hot tier, NULL when there is none (hot.c) */
 	struct xkv_hot *hot;

@@ -21,6 +21,12 @@
  *   slab_min_size=N       -n   smallest chunk for key+value+flags (48)
  *   verbose=N             -v   0, 1 (startup) or 2 (connections);
  *                              writable at run time
+ *   idle_timeout=S  -o idle_timeout  close a TCP connection silent for S
+ *                              seconds (default 0: never)
+ *   read_buf_mem_limit=MB  -o read_buf_mem_limit  what all TCP
+ *                              connections' buffers may take together
+ *                              (default -1: 64, or 8 x max_item_size if
+ *                              more; 0 = no limit)
  *   debug_clock=1   --debug-clock  accept "debugtime <delta>" (tests only)
  *
  * A bad value or combination fails the load with -EINVAL and a message
@@ -66,7 +72,6 @@ static unsigned int udp_amp_ratio = XKV_UDP_AMP_DEFAULT;
 module_param(udp_amp_ratio, uint, 0444);
 MODULE_PARM_DESC(udp_amp_ratio,
 		 "UDP replies at most N x the request's bytes, 0 = no budget (default 64)");
-
 
 static char listen_addr[XKV_LISTEN_MAX];
 module_param_string(listen, listen_addr, sizeof(listen_addr), 0444);
@@ -170,6 +175,16 @@ MODULE_PARM_DESC(slab_min_size,
 module_param_named(verbose, xkv_os_verbose, int, 0644);
 MODULE_PARM_DESC(verbose, "log startup (1) and connections (2)");
 
+static unsigned int idle_timeout;
+module_param(idle_timeout, uint, 0444);
+MODULE_PARM_DESC(idle_timeout,
+		 "close a TCP connection silent this many seconds (default 0: never)");
+
+static int read_buf_mem_limit = -1;
+module_param(read_buf_mem_limit, int, 0444);
+MODULE_PARM_DESC(read_buf_mem_limit,
+		 "megabytes all TCP connections' buffers may take (default -1: 64, or 8 x max_item_size; 0 = no limit)");
+
 static bool debug_clock;
 module_param(debug_clock, bool, 0444);
 MODULE_PARM_DESC(debug_clock, "accept \"debugtime <delta>\" (tests only)");
@@ -220,6 +235,12 @@ static int xkv_params_to_settings(struct xkv_settings *set)
 	set->chunk_min = slab_min_size;
 	set->verbose = clamp(READ_ONCE(xkv_os_verbose), 0, 2);
 	set->debug_clock = debug_clock;
+	set->idle_timeout = idle_timeout;
+	if (read_buf_mem_limit < -1)
+		return xkv_bad_param("read_buf_mem_limit",
+				     "megabytes must be -1 (default) or more");
+	if (read_buf_mem_limit >= 0)
+		set->read_buf_mem_limit = (u64)read_buf_mem_limit << 20;
 
 	if (xkv_settings_check(set, &why)) {
 		pr_err("invalid settings: %s\n", why);

@@ -16,9 +16,15 @@
  * drained, or a partial line kept for more bytes. The read buffer grows
  * for long multi-key "get" lines up to XKV_INBUF_MAX and shrinks back.
  *
+ * Buffers grow only with the server's budget (kmod/core/budget.h). A
+ * connection the budget stopped ("stalled") neither reads nor feeds its
+ * session; the maintenance thread queues it again every
+ * XKV_BUDGET_RETRY_MS (xkv_conns_tick()).
+ *
  * A connection closes after its output is flushed when the session says
  * so (quit, an overlong line, a fatal error) or the client closed its
- * side; at once on a socket error.
+ * side; at once on a socket error; and with idle_timeout=N once no byte
+ * came or went for N seconds.
  */
 #include "xkv_mod.h"
 
@@ -151,6 +157,7 @@ static int xkv_conn_flush(struct xkv_conn *c, struct xkv_worker *w)
 		if (n < 0)
 			return n;
 		w->stats->bytes_written += n;
+		c->active = jiffies;
 		xkv_buf_consume(out, n);
 	}
 	return 0;
@@ -162,6 +169,7 @@ static void xkv_conn_feed(struct xkv_conn *c, struct xkv_worker *w)
 	/* a stats slot has one writer: the worker serving us right now */
 	xkv_sess_set_stats(c->sess, w->stats);
 	xkv_inbuf_feed(&c->in, c->sess);
+	WRITE_ONCE(c->stalled, xkv_sess_stalled(c->sess));
 }
 
 /* Read what the socket has into the free end of the read buffer. */
@@ -196,10 +204,12 @@ static int xkv_conn_pump(struct xkv_conn *c, struct xkv_worker *w)
 		if (xkv_buf_pending(out) > XKV_SESS_OUT_HIGH)
 			break;
 		if (c->in.backlog) {
+			if (c->stalled)
+				break;
 			xkv_conn_feed(c, w);
 			continue;
 		}
-		if (xkv_conn_closing(c) || c->eof)
+		if (xkv_conn_closing(c) || c->eof || c->stalled)
 			break;
 		if (reads >= XKV_READ_BUDGET) {
 			/* more may be waiting: come back after the others */
@@ -207,6 +217,10 @@ static int xkv_conn_pump(struct xkv_conn *c, struct xkv_worker *w)
 			break;
 		}
 		err = xkv_inbuf_room(&c->in);
+		if (err == -ENOBUFS) {
+			WRITE_ONCE(c->stalled, true);
+			break;
+		}
 		if (err)
 			return err;
 
@@ -222,6 +236,7 @@ static int xkv_conn_pump(struct xkv_conn *c, struct xkv_worker *w)
 			continue;
 		}
 		w->stats->bytes_read += n;
+		c->active = jiffies;
 		xkv_inbuf_added(&c->in, n);
 		xkv_conn_feed(c, w);
 	}
@@ -233,11 +248,22 @@ static int xkv_conn_pump(struct xkv_conn *c, struct xkv_worker *w)
 			return XKV_CONN_DONE_EOF;
 	}
 	/* wait for room to send; read meanwhile only below the limit */
-	no_read = c->eof || xkv_conn_closing(c) ||
+	no_read = c->eof || xkv_conn_closing(c) || c->stalled ||
 		  xkv_buf_pending(out) > XKV_SESS_OUT_HIGH;
+	if (c->stalled)
+		atomic_inc(&x->srv->nstalled);
 	assign_bit(XKV_XF_OUTPEND, &x->flags, xkv_buf_pending(out) > 0);
 	assign_bit(XKV_XF_THROTTLED, &x->flags, no_read);
 	return XKV_CONN_OPEN;
+}
+
+/* Has no byte come or gone for idle_timeout seconds (if set)? */
+static bool xkv_conn_idle(struct xkv_conn *c)
+{
+	u32 idle = c->xprt.srv->set.idle_timeout;
+
+	return idle && time_after_eq(jiffies, READ_ONCE(c->active) +
+						      (unsigned long)idle * HZ);
 }
 
 static void xkv_conn_process(struct xkv_worker *w, struct xkv_xprt *x)
@@ -249,8 +275,12 @@ static void xkv_conn_process(struct xkv_worker *w, struct xkv_xprt *x)
 		goto out;
 	xkv_xprt_clear(x, XKV_XF_WSPACE);
 	xkv_xprt_clear(x, XKV_XF_CHANGE);
+	/* whatever brought us here, try the budget again */
+	WRITE_ONCE(c->stalled, false);
 
 	ret = xkv_conn_pump(c, w);
+	if (ret == XKV_CONN_OPEN && xkv_conn_idle(c))
+		ret = -ETIMEDOUT;
 	switch (ret) {
 	case XKV_CONN_OPEN:
 		break;
@@ -260,6 +290,9 @@ static void xkv_conn_process(struct xkv_worker *w, struct xkv_xprt *x)
 	case XKV_CONN_DONE_CLOSING:
 		xkv_conn_linger(c);
 		xkv_conn_close(c, "closed by the session", 0);
+		break;
+	case -ETIMEDOUT:
+		xkv_conn_close(c, "idle timeout", 0);
 		break;
 	default:
 		xkv_conn_close(c, "socket error", ret);
@@ -283,7 +316,8 @@ static int xkv_conn_new(struct xkv_server *srv, struct socket *sock)
 		return -ENOMEM;
 	xkv_xprt_init(&c->xprt, srv, &xkv_conn_ops, sock);
 	INIT_LIST_HEAD(&c->node);
-	if (xkv_inbuf_init(&c->in))
+	c->active = jiffies;
+	if (xkv_inbuf_init(&c->in, xkv_store_budget(srv->st)))
 		goto free_conn;
 	/* xkv_conn_feed() points it at the serving worker's slot */
 	c->sess = xkv_sess_new(srv->st, xkv_store_stats_slot(srv->st, 0),
@@ -386,6 +420,28 @@ const struct xkv_xprt_ops xkv_listen_ops = {
 	.name = "listen",
 	.process = xkv_listen_process,
 };
+
+/**
+ * xkv_conns_tick() - queue stalled connections, and idle ones.
+ * @srv:  server
+ * @idle: look for connections past idle_timeout too
+ *
+ * A queued connection tries the budget again, or closes if it is idle.
+ * Context: the maintenance thread.
+ */
+void xkv_conns_tick(struct xkv_server *srv, bool idle)
+{
+	struct xkv_conn *c;
+
+	/* each one still stalled after its turn counts itself again */
+	atomic_set(&srv->nstalled, 0);
+	spin_lock(&srv->conns_lock);
+	list_for_each_entry(c, &srv->conns, node) {
+		if (READ_ONCE(c->stalled) || (idle && xkv_conn_idle(c)))
+			xkv_xprt_kick(&c->xprt, XKV_XF_CHANGE);
+	}
+	spin_unlock(&srv->conns_lock);
+}
 
 /**
  * xkv_conns_close_all() - close every connection of a stopping server.

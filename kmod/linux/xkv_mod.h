@@ -139,6 +139,9 @@ struct xkv_xprt {
  * @sess:      protocol session
  * @in:        bytes received and not yet used by the session
  * @eof:       the client closed its side; flush and close
+ * @stalled:   stopped for want of budget (budget.h); the maintenance
+ *             thread queues it again (xkv_conns_tick())
+ * @active:    jiffies when a byte last came or went, for idle_timeout
  * @peer:      client address, for verbose logs
  */
 struct xkv_conn {
@@ -148,6 +151,8 @@ struct xkv_conn {
 	struct xkv_sess *sess;
 	struct xkv_inbuf in;
 	bool eof;
+	bool stalled;
+	unsigned long active;
 	struct sockaddr_storage peer;
 };
 
@@ -207,6 +212,8 @@ struct xkv_worker {
  * @nconns:       connections not yet freed
  * @conns_wq:     woken when @nconns drops
  * @accept_retry: jiffies after which to retry a failing accept (0: none)
+ * @nstalled:     connections that may be stalled by the budget (counted
+ *                again by xkv_conns_tick())
  * @conn_cache:   slab cache of struct xkv_conn
  * @workers:      the pool
  * @nworkers:     its size
@@ -235,6 +242,7 @@ struct xkv_server {
 	atomic_t nconns;
 	wait_queue_head_t conns_wq;
 	unsigned long accept_retry;
+	atomic_t nstalled;
 	struct kmem_cache *conn_cache;
 	struct xkv_worker *workers;
 	u32 nworkers;
@@ -292,6 +300,7 @@ void xkv_sock_release(struct xkv_xprt *x);
 /* tcp.c */
 extern const struct xkv_xprt_ops xkv_listen_ops;
 void xkv_conns_close_all(struct xkv_server *srv);
+void xkv_conns_tick(struct xkv_server *srv, bool idle);
 
 /* udp.c */
 extern const struct xkv_xprt_ops xkv_udp_ops;

@@ -288,11 +288,29 @@ void xkv_workers_stop(struct xkv_server *srv)
 	srv->nworkers = 0;
 }
 
+/*
+ * Connections the budget stopped are queued again every
+ * XKV_BUDGET_RETRY_MS, and with idle_timeout every connection is looked
+ * at once a second (tcp.c).
+ */
+static long xkv_maint_conns(struct xkv_server *srv, unsigned long *idle_at)
+{
+	bool idle = srv->set.idle_timeout &&
+		    time_after_eq(jiffies, *idle_at);
+	bool stalled = atomic_read(&srv->nstalled);
+
+	if (idle)
+		*idle_at = jiffies + HZ;
+	if (idle || stalled)
+		xkv_conns_tick(srv, idle);
+	return stalled ? msecs_to_jiffies(XKV_BUDGET_RETRY_MS) : LONG_MAX;
+}
+
 static int xkv_maint_main(void *arg)
 {
 	struct xkv_server *srv = arg;
-	unsigned long retry;
-	long wait;
+	unsigned long retry, idle_at = jiffies;
+	long wait, conns;
 	bool more;
 
 	while (!kthread_should_stop()) {
@@ -307,8 +325,11 @@ static int xkv_maint_main(void *arg)
 			xkv_xprt_kick(&srv->listen, XKV_XF_DATA);
 		}
 
+		conns = xkv_maint_conns(srv, &idle_at);
+
 		wait = msecs_to_jiffies(more ? XKV_MAINT_BUSY_MS :
 					       XKV_MAINT_IDLE_MS);
+		wait = min(wait, conns);
 		set_current_state(TASK_INTERRUPTIBLE);
 		if (!kthread_should_stop())
 			schedule_timeout(wait);

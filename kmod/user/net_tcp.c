@@ -12,9 +12,15 @@
  * back) are moved to the front of the buffer, which grows for long
  * multi-key "get" lines up to XKV_INBUF_MAX and shrinks back afterwards.
  *
+ * Every buffer's growth comes from the server's budget (kmod/core/budget.h).
+ * When the budget refuses, the connection is "stalled": it neither reads
+ * nor feeds its session until the worker's tick (xkvd_conns_tick(), every
+ * XKV_BUDGET_RETRY_MS) tries again, while it keeps sending what it has.
+ *
  * A connection closes after its output is flushed when the session says so
  * (quit, an overlong line, a fatal error) or the client closed its side; at
- * once on a socket error.
+ * once on a socket error; and with -o idle_timeout=N once no byte came or
+ * went for N seconds.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -124,6 +130,7 @@ static int conn_flush(struct xkvd_conn *c)
 			return -errno;
 		}
 		c->w->stats->bytes_written += (u64)n;
+		c->active_ms = xkvd_now_ms();
 		xkv_buf_consume(out, (size_t)n);
 	}
 	return 0;
@@ -148,13 +155,20 @@ static int conn_pump(struct xkvd_conn *c, bool readable)
 		if (xkv_buf_pending(out) > XKV_SESS_OUT_HIGH)
 			break;
 		if (c->in.backlog) {
+			if (c->stalled)
+				break;
 			xkv_inbuf_feed(&c->in, c->sess);
+			c->stalled = xkv_sess_stalled(c->sess);
 			continue;
 		}
 		if (conn_closing(c) || c->eof || !readable ||
-		    reads >= READ_BUDGET)
+		    reads >= READ_BUDGET || c->stalled)
 			break;
 		err = xkv_inbuf_room(&c->in);
+		if (err == -ENOBUFS) {
+			c->stalled = true;
+			break;
+		}
 		if (err)
 			return err;
 		n = read(c->fd, xkv_inbuf_tail(&c->in),
@@ -172,8 +186,10 @@ static int conn_pump(struct xkvd_conn *c, bool readable)
 			continue;
 		}
 		c->w->stats->bytes_read += (u64)n;
+		c->active_ms = xkvd_now_ms();
 		xkv_inbuf_added(&c->in, (size_t)n);
 		xkv_inbuf_feed(&c->in, c->sess);
+		c->stalled = xkv_sess_stalled(c->sess);
 	}
 
 	if (!xkv_buf_pending(out)) {
@@ -182,33 +198,23 @@ static int conn_pump(struct xkvd_conn *c, bool readable)
 		if (c->eof && !c->in.backlog)
 			return CONN_DONE_EOF;
 	}
-	if (!c->eof && !conn_closing(c) &&
+	if (!c->eof && !conn_closing(c) && !c->stalled &&
 	    xkv_buf_pending(out) <= XKV_SESS_OUT_HIGH)
 		want |= EPOLLIN;
 	if (xkv_buf_pending(out))
 		want |= EPOLLOUT;
-	if (!want)
+	if (!want && !c->stalled)
 		return CONN_DONE_EOF;
+	if (c->stalled && !c->w->nstalled++)
+		c->w->stall_at_ms = xkvd_now_ms() + XKV_BUDGET_RETRY_MS;
 	return conn_set_events(c, want);
 }
 
-/**
- * xkvd_conn_event() - handle what epoll reported for a connection.
- * @c:      connection; may be closed and freed on return
- * @events: the epoll events
- */
-void xkvd_conn_event(struct xkvd_conn *c, u32 events)
+/* Pump and close the connection if that says so; it may be freed. */
+static void conn_run(struct xkvd_conn *c, bool readable)
 {
-	int ret, soerr = 0;
-	socklen_t len = sizeof(soerr);
+	int ret = conn_pump(c, readable);
 
-	if (events & EPOLLERR) {
-		getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &soerr, &len);
-		conn_log_close(c, strerror(soerr ? soerr : EIO));
-		xkvd_conn_close(c);
-		return;
-	}
-	ret = conn_pump(c, events & (EPOLLIN | EPOLLHUP));
 	switch (ret) {
 	case CONN_OPEN:
 		return;
@@ -224,6 +230,75 @@ void xkvd_conn_event(struct xkvd_conn *c, u32 events)
 		break;
 	}
 	xkvd_conn_close(c);
+}
+
+/**
+ * xkvd_conn_event() - handle what epoll reported for a connection.
+ * @c:      connection; may be closed and freed on return
+ * @events: the epoll events
+ */
+void xkvd_conn_event(struct xkvd_conn *c, u32 events)
+{
+	int soerr = 0;
+	socklen_t len = sizeof(soerr);
+
+	if (events & EPOLLERR) {
+		getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &soerr, &len);
+		conn_log_close(c, strerror(soerr ? soerr : EIO));
+		xkvd_conn_close(c);
+		return;
+	}
+	conn_run(c, events & (EPOLLIN | EPOLLHUP));
+}
+
+/* ms until @at, for an epoll timeout (at least 1) */
+static int ms_until(u64 at, u64 now)
+{
+	return at > now ? (int)(at - now) : 1;
+}
+
+/**
+ * xkvd_conns_tick() - retry stalled connections, close idle ones.
+ * @w:      worker
+ * @now_ms: xkvd_now_ms()
+ *
+ * Does nothing before it is due; call it before every epoll_wait().
+ *
+ * Return: milliseconds until it is due again, -1 for never.
+ */
+int xkvd_conns_tick(struct xkvd_worker *w, u64 now_ms)
+{
+	u64 idle_ms = (u64)w->srv->set.idle_timeout * 1000;
+	bool retry = w->nstalled && now_ms >= w->stall_at_ms;
+	bool idle = idle_ms && now_ms >= w->idle_at_ms;
+	struct xkvd_conn *c, *next;
+	int wait = -1;
+
+	if (retry || idle) {
+		w->nstalled = 0;
+		for (c = w->conns; c; c = next) {
+			next = c->next;
+			if (idle && now_ms - c->active_ms >= idle_ms) {
+				conn_log_close(c, "idle timeout");
+				xkvd_conn_close(c);
+				continue;
+			}
+			if (!c->stalled)
+				continue;
+			/* conn_run() counts it again if it stays stalled */
+			c->stalled = false;
+			conn_run(c, true);
+		}
+		if (w->nstalled)
+			w->stall_at_ms = now_ms + XKV_BUDGET_RETRY_MS;
+		if (idle)
+			w->idle_at_ms = now_ms + (idle_ms < 1000 ? idle_ms : 1000);
+	}
+	if (w->nstalled)
+		wait = ms_until(w->stall_at_ms, now_ms);
+	if (idle_ms && (wait < 0 || ms_until(w->idle_at_ms, now_ms) < wait))
+		wait = ms_until(w->idle_at_ms, now_ms);
+	return wait;
 }
 
 /**
@@ -247,7 +322,8 @@ int xkvd_conn_new(struct xkvd_worker *w, int fd)
 	c->ev.kind = XKVD_EV_CONN;
 	c->fd = fd;
 	c->w = w;
-	if (xkv_inbuf_init(&c->in))
+	c->active_ms = xkvd_now_ms();
+	if (xkv_inbuf_init(&c->in, xkv_store_budget(w->srv->st)))
 		goto free_conn;
 	c->sess = xkv_sess_new(w->srv->st, w->stats, false);
 	if (!c->sess)

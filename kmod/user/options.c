@@ -29,7 +29,7 @@
 #define CHUNK_MIN_MAX (1024u * 1024)
 #define GROWTH_X100_MAX 10000u
 
-static const char optstring[] = ":p:U:l:m:t:c:I:f:n:u:vhV";
+static const char optstring[] = ":p:U:l:m:t:c:I:f:n:u:o:vhV";
 
 static const struct option longopts[] = {
 	{ "port", required_argument, NULL, 'p' },
@@ -42,6 +42,7 @@ static const struct option longopts[] = {
 	{ "slab-growth-factor", required_argument, NULL, 'f' },
 	{ "slab-min-size", required_argument, NULL, 'n' },
 	{ "user", required_argument, NULL, 'u' },
+	{ "extended", required_argument, NULL, 'o' },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -76,6 +77,13 @@ static const char usage_text[] =
 	"  -u, --user=USER          started as root: become USER once the\n"
 	"                           sockets and --hot-map are open (without\n"
 	"                           -u xkvd keeps root, with a warning)\n"
+	"  -o, --extended=LIST      memcached's NAME=VALUE[,NAME=VALUE...]:\n"
+	"                           idle_timeout=SECONDS  close a connection\n"
+	"                             silent that long (default 0: never)\n"
+	"                           read_buf_mem_limit=MB  what all TCP\n"
+	"                             connections' buffers may take together\n"
+	"                             (default 64, or 8 x -I if more; 0 = no\n"
+	"                             limit)\n"
 	"  -v, --verbose            -v: log startup; -vv: and connections\n"
 	"      --debug-clock        accept \"debugtime <seconds>\" (tests)\n"
 	"      --hot-map=PATH       own the XDP hot cache pinned at PATH, a\n"
@@ -325,6 +333,8 @@ static int parse_one(struct xkv_settings *set, int c, int longindex,
 	case 'u':
 		xkvd_user = arg;	/* privs.c */
 		break;
+	case 'o':
+		return xkvd_parse_ext(set, arg);
 	case 'v':
 		set->verbose++;
 		break;

@@ -65,12 +65,17 @@ static void *worker_main(void *arg)
 	struct xkvd_worker *w = arg;
 	struct epoll_event evs[EVENTS_MAX];
 	bool stop = false;
-	int i, n, timeout;
+	int i, n, timeout, tick;
+	u64 now;
 
 	while (!stop) {
-		timeout = xkvd_tcp_resume(w, xkvd_now_ms());
+		now = xkvd_now_ms();
+		timeout = xkvd_tcp_resume(w, now);
 		if (!timeout)
 			timeout = -1;
+		tick = xkvd_conns_tick(w, now);
+		if (tick >= 0 && (timeout < 0 || tick < timeout))
+			timeout = tick;
 		n = epoll_wait(w->epfd, evs, EVENTS_MAX, timeout);
 		if (n < 0) {
 			if (errno == EINTR)

@@ -67,6 +67,10 @@ struct xkvd_worker;
  * @in:        bytes received and not yet used by the session
  * @events:    the epoll interest set currently registered
  * @eof:       the client closed its side; flush and close
+ * @stalled:   stopped for want of budget (budget.h); the worker's tick
+ *             tries it again
+ * @active_ms: when a byte last came or went (xkvd_now_ms()), for the
+ *             idle timeout
  * @prev:      worker's connection list
  * @next:      worker's connection list
  * @peer:      printable client address, for -vv logs
@@ -79,6 +83,8 @@ struct xkvd_conn {
 	struct xkv_inbuf in;
 	u32 events;
 	bool eof;
+	bool stalled;
+	u64 active_ms;
 	struct xkvd_conn *prev;
 	struct xkvd_conn *next;
 	char peer[INET6_ADDRSTRLEN + 16];
@@ -127,6 +133,10 @@ struct xkvd_udp {
  * @accept_off:   the listen socket is out of @epfd after EMFILE and friends
  * @accept_at_ms: when to put it back (CLOCK_MONOTONIC milliseconds)
  * @warned_ms:    when the last accept warning was printed
+ * @nstalled:     connections that may be stalled (counted again by the
+ *                tick)
+ * @stall_at_ms:  when to try stalled connections again
+ * @idle_at_ms:   when to look for idle connections next
  */
 struct xkvd_worker {
 	struct xkvd_server *srv;
@@ -144,6 +154,9 @@ struct xkvd_worker {
 	bool accept_off;
 	u64 accept_at_ms;
 	u64 warned_ms;
+	u32 nstalled;
+	u64 stall_at_ms;
+	u64 idle_at_ms;
 };
 
 /**
@@ -193,6 +206,9 @@ struct xkvd_server {
 int xkvd_parse_args(struct xkv_settings *set, const char **hot_map,
 		    int argc, char **argv);
 
+/* options_ext.c */
+int xkvd_parse_ext(struct xkv_settings *set, const char *arg);
+
 
 /* privs.c */
 extern const char *xkvd_user;
@@ -220,6 +236,7 @@ void xkvd_tcp_handoff_exit(struct xkvd_worker *w);
 int xkvd_conn_new(struct xkvd_worker *w, int fd);
 void xkvd_conn_event(struct xkvd_conn *c, u32 events);
 void xkvd_conn_close(struct xkvd_conn *c);
+int xkvd_conns_tick(struct xkvd_worker *w, u64 now_ms);
 
 /* net_udp_policy.c */
 struct xkv_udp_addr;

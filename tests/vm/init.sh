@@ -19,6 +19,9 @@
 #           over TCP and UDP, rmmod with no client
 #   limits  listen=127.0.0.1 conn_limit=4 verbose=2: four clients served,
 #           the fifth told "ERROR Too many open connections"
+#   connmem a 100-key get of 1 MB values comes back whole (streamed, under
+#           read_buf_mem_limit=8); with conn_limit=3 idle_timeout=1,
+#           half-line connections are closed and a new client is served
 #   udpoff  insmod without udp_port=: no UDP socket (UDP is off unless
 #           asked for); with udp_port= the policy is logged
 #   refused bad parameters and a port in use: insmod fails, cleanly; a
@@ -224,6 +227,17 @@ if load_module tcp_port=11213 udp_port=0 listen=127.0.0.1 conn_limit=4 \
 	unload_module limits
 fi
 
+# --- connmem: streamed multi-get, idle timeout ------------------------------
+PORT=11216
+if load_module tcp_port=11216 udp_port=0 threads=2 read_buf_mem_limit=8; then
+	xkv-load --bigget -p 11216 || fail "100-key get of 1 MB values"
+	unload_module bigget
+fi
+if load_module tcp_port=11216 udp_port=0 conn_limit=3 idle_timeout=1; then
+	xkv-load --idle 3 -p 11216 || fail "idle_timeout=1 with conn_limit=3"
+	unload_module idle
+fi
+
 # --- udpoff: no UDP socket unless udp_port= asks for one --------------------
 # 11217 = 0x2BD1
 PORT=11217
@@ -258,6 +272,7 @@ refuse "item over half the memory" memory_limit=4 max_item_size=3m
 refuse "not an address" listen=no.such.address
 refuse "nothing to serve" tcp_port=0 udp_port=0
 refuse "bad growth factor" slab_growth_factor=1.0
+refuse "budget under 4 x max_item_size" read_buf_mem_limit=2
 refuse "bad UDP allowlist" udp_port=11218 udp_allow=10.0.0.0/33
 # finding 12: refused by the settings check, by name, not -ENOMEM
 refuse "slab_min_size over half max_item_size" slab_min_size=600000

@@ -6,6 +6,8 @@
  *   xkv-load --check [-h HOST] [-p PORT]
  *   xkv-load --udp-check [-h HOST] -U UDPPORT
  *   xkv-load --limit N [-h HOST] [-p PORT]
+ *   xkv-load --bigget [-h HOST] [-p PORT]
+ *   xkv-load --idle N [-h HOST] [-p PORT]
  *
  * Opens CONNS TCP connections of four kinds (none with -c 0) and, with
  * -U, a UDP socket:
@@ -29,6 +31,13 @@
  * same over UDP, frame header included. --limit N checks a
  * server started with a limit of N connections: N are served, one more
  * gets "ERROR Too many open connections" and is closed.
+ *
+ * --bigget stores BIGGET_VALUES values of 1,000,000 bytes and asks for
+ * them in one get of BIGGET_KEYS keys (a 100 MB reply): it must come back
+ * whole and byte-exact. --idle N checks a server started with a limit of
+ * N connections and idle_timeout=1: N connections holding half a line
+ * fill it, and within a few seconds they are closed and a new client is
+ * served.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -51,6 +60,9 @@
 #define OUT_CAP		(256 * 1024)
 #define BIG_VALUE	(512 * 1024)
 #define UDP_BURST	4
+#define BIGGET_VALUE	1000000
+#define BIGGET_VALUES	20
+#define BIGGET_KEYS	100
 
 enum kind { ACTIVE, IDLE, PARTIAL, STUCK };
 
@@ -420,6 +432,162 @@ out:
 	return !ok;
 }
 
+/* The byte at @i of value @k of --bigget. */
+static char bigget_byte(int k, size_t i)
+{
+	return (char)('a' + (i + (size_t)k) % 26);
+}
+
+/* Exactly @n bytes from @fd, or -1. */
+static int recv_all(int fd, char *p, size_t n)
+{
+	ssize_t got;
+
+	while (n) {
+		got = recv(fd, p, n, 0);
+		if (got <= 0)
+			return -1;
+		p += got;
+		n -= (size_t)got;
+	}
+	return 0;
+}
+
+static int send_all(int fd, const char *p, size_t n)
+{
+	ssize_t put;
+
+	while (n) {
+		put = send(fd, p, n, MSG_NOSIGNAL);
+		if (put <= 0)
+			return -1;
+		p += put;
+		n -= (size_t)put;
+	}
+	return 0;
+}
+
+/* A reply line of @fd up to "\r\n" into @buf (NUL-terminated), or -1. */
+static int recv_line(int fd, char *buf, size_t len)
+{
+	size_t n = 0;
+
+	while (n + 1 < len) {
+		if (recv_all(fd, buf + n, 1))
+			return -1;
+		if (n && buf[n - 1] == '\r' && buf[n] == '\n') {
+			buf[n - 1] = '\0';
+			return 0;
+		}
+		n++;
+	}
+	return -1;
+}
+
+/*
+ * A get of BIGGET_KEYS keys naming BIGGET_VALUES values of BIGGET_VALUE
+ * bytes: every value comes back, in order and exact, then END.
+ */
+static int bigget_check(void)
+{
+	static char val[BIGGET_VALUE + 2];
+	char line[BIGGET_KEYS * 12 + 16], want[64], *p = line;
+	int fd, k, i, bad = 1;
+	size_t j;
+
+	fd = tcp_connect_blocking();
+	if (fd < 0)
+		return 1;
+	for (k = 0; k < BIGGET_VALUES; k++) {
+		for (j = 0; j < BIGGET_VALUE; j++)
+			val[j] = bigget_byte(k, j);
+		memcpy(val + BIGGET_VALUE, "\r\n", 2);
+		snprintf(want, sizeof(want), "set big%d 0 0 %d\r\n", k,
+			 BIGGET_VALUE);
+		if (send_all(fd, want, strlen(want)) ||
+		    send_all(fd, val, sizeof(val)) ||
+		    recv_line(fd, want, sizeof(want)) ||
+		    strcmp(want, "STORED")) {
+			fprintf(stderr, "xkv-load: set big%d failed\n", k);
+			goto out;
+		}
+	}
+	p += sprintf(p, "get");
+	for (i = 0; i < BIGGET_KEYS; i++)
+		p += sprintf(p, " big%d", i % BIGGET_VALUES);
+	p += sprintf(p, "\r\n");
+	if (send_all(fd, line, (size_t)(p - line)))
+		goto out;
+	for (i = 0; i < BIGGET_KEYS; i++) {
+		k = i % BIGGET_VALUES;
+		snprintf(want, sizeof(want), "VALUE big%d 0 %d", k,
+			 BIGGET_VALUE);
+		if (recv_line(fd, line, sizeof(line)) || strcmp(line, want)) {
+			fprintf(stderr, "xkv-load: key %d of the get: '%.60s'"
+				"\n", i, line);
+			goto out;
+		}
+		if (recv_all(fd, val, sizeof(val)))
+			goto out;
+		for (j = 0; j < BIGGET_VALUE; j++) {
+			if (val[j] != bigget_byte(k, j))
+				break;
+		}
+		if (j < BIGGET_VALUE || memcmp(val + j, "\r\n", 2)) {
+			fprintf(stderr, "xkv-load: value %d differs at %zu\n",
+				i, j);
+			goto out;
+		}
+	}
+	bad = recv_line(fd, line, sizeof(line)) || strcmp(line, "END");
+	if (!bad)
+		printf("xkv-load: a %d-key get of %d-byte values came back "
+		       "whole\n", BIGGET_KEYS, BIGGET_VALUE);
+out:
+	close(fd);
+	return bad;
+}
+
+/*
+ * With the server's connection limit at @limit and idle_timeout=1:
+ * @limit connections holding half a line fill it; they are closed within
+ * a few seconds, and a new client is served.
+ */
+static int idle_check(int limit)
+{
+	int fds[MAX_CONNS], i, closed = 0, ok = 0;
+	char buf[256];
+	ssize_t n;
+
+	/* a connection closed a moment ago may still hold its slot */
+	usleep(500 * 1000);
+	for (i = 0; i < limit; i++) {
+		fds[i] = tcp_connect_blocking();
+		if (fds[i] < 0 ||
+		    send(fds[i], "get half", 8, MSG_NOSIGNAL) != 8) {
+			fprintf(stderr, "xkv-load: connection %d failed\n", i);
+			goto out;
+		}
+	}
+	/* the receive timeout is 3 s: a close comes first, or nothing */
+	for (closed = 0; closed < limit; closed++) {
+		n = recv(fds[closed], buf, sizeof(buf), 0);
+		if (n) {
+			fprintf(stderr, "xkv-load: half-line connection %d "
+				"not closed (%zd)\n", closed, n);
+			goto out;
+		}
+	}
+	ok = !check();
+	if (ok)
+		printf("xkv-load: %d idle connections closed, a new one "
+		       "served\n", limit);
+out:
+	while (i-- > 0)
+		close(fds[i]);
+	return !ok;
+}
+
 /* "version" over UDP: one datagram out, the framed reply back. */
 static int udp_check(void)
 {
@@ -456,7 +624,9 @@ static void usage(void)
 		"[-s SECONDS]\n"
 		"       xkv-load --check [-h HOST] [-p PORT]\n"
 		"       xkv-load --udp-check [-h HOST] -U UDPPORT\n"
-		"       xkv-load --limit N [-h HOST] [-p PORT]\n");
+		"       xkv-load --limit N [-h HOST] [-p PORT]\n"
+		"       xkv-load --bigget [-h HOST] [-p PORT]\n"
+		"       xkv-load --idle N [-h HOST] [-p PORT]\n");
 	exit(2);
 }
 
@@ -466,6 +636,8 @@ int main(int argc, char **argv)
 		{ "check", no_argument, NULL, 'C' },
 		{ "limit", required_argument, NULL, 'L' },
 		{ "udp-check", no_argument, NULL, 'D' },
+		{ "bigget", no_argument, NULL, 'B' },
+		{ "idle", required_argument, NULL, 'I' },
 		{ NULL, 0, NULL, 0 },
 	};
 	static struct lconn conns[MAX_CONNS];
@@ -473,6 +645,7 @@ int main(int argc, char **argv)
 	const char *host = "127.0.0.1";
 	int port = 11211, uport = 0, nconns = 16, secs = 10, opt;
 	int i, alive, udp_fd = -1, do_check = 0, do_udp_check = 0, limit = 0;
+	int do_bigget = 0, idle = 0;
 	unsigned int udp_id = 0;
 	uint64_t end, udp_next = 0;
 	char buf[2048];
@@ -506,6 +679,14 @@ int main(int argc, char **argv)
 			if (limit < 1 || limit >= MAX_CONNS)
 				usage();
 			break;
+		case 'B':
+			do_bigget = 1;
+			break;
+		case 'I':
+			idle = atoi(optarg);
+			if (idle < 1 || idle >= MAX_CONNS)
+				usage();
+			break;
 		default:
 			usage();
 		}
@@ -521,6 +702,10 @@ int main(int argc, char **argv)
 		return udp_check();
 	if (limit)
 		return limit_check(limit);
+	if (do_bigget)
+		return bigget_check();
+	if (idle)
+		return idle_check(idle);
 
 	start_ms = now_ms();
 	if (store_big())
