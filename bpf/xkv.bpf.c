@@ -63,6 +63,13 @@ struct {
 	__type(value, __u32);
 } xkv_allow6 SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, XKV_ADDRS_MAX);
+	__type(key, struct xkv_addr);
+	__type(value, __u32);
+} xkv_addrs SEC(".maps");
+
 /* the backend's lease: written by the backend, read here */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -977,6 +984,24 @@ static __always_inline struct xkv_scratch *xkv_scratch_get(void)
 	return bpf_map_lookup_elem(&xkv_scratch, &zero);
 }
 
+/* what xkv_addrs says of @a (s->saddr or s->daddr), 0 if nothing */
+static __always_inline __u32 xkv_addr_flags(struct xkv_scratch *s,
+					    const __be32 *a)
+{
+	struct xkv_addr k = { .addr = { 0 } };
+	__u32 *v;
+
+	if (s->ipv6) {
+		__builtin_memcpy(k.addr, a, 16);
+	} else {
+		k.addr[10] = 0xff;
+		k.addr[11] = 0xff;
+		__builtin_memcpy(k.addr + 12, a, 4);
+	}
+	v = bpf_map_lookup_elem(&xkv_addrs, &k);
+	return v ? *v : 0;
+}
+
 /*
  * Is the request's source one to answer? @lo: it came in on lo.
  * Return: 0 if so, else the pass reason.
@@ -984,12 +1009,19 @@ static __always_inline struct xkv_scratch *xkv_scratch_get(void)
 __attribute__((noinline)) int xkv_check_source(int lo)
 {
 	struct xkv_scratch *s = xkv_scratch_get();
+	__u32 f;
 
 	if (!s)
 		return XKV_STAT_errors;
 	if (!s->ipv6 ? xkv_martian4(s->saddr[0], s->daddr[0], lo) :
 		       xkv_martian6(s->saddr, s->daddr, lo))
 		return XKV_STAT_pass_martian;
+	/* the interface's own addresses as the stack sees them */
+	f = xkv_addr_flags(s, s->saddr);
+	if ((f & XKV_ADDR_BCAST) || ((f & XKV_ADDR_LOCAL) && !lo))
+		return XKV_STAT_pass_martian;
+	if (xkv_addr_flags(s, s->daddr) & XKV_ADDR_BCAST)
+		return XKV_STAT_pass_group;
 	if (!xkv_allowed(s))
 		return XKV_STAT_pass_not_allowed;
 	return 0;

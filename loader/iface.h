@@ -22,4 +22,16 @@
  */
 bool xkv_iface_csum_partial(const char *ifname);
 
+/**
+ * xkv_iface_addrs() - fill XDP's xkv_addrs map with an interface's own
+ * addresses (XKV_ADDR_LOCAL) and the broadcast address of each IPv4
+ * subnet of it (XKV_ADDR_BCAST), as they are now in this network
+ * namespace.
+ * @ifname: interface name
+ * @map_fd: the xkv_addrs map
+ *
+ * Return: how many addresses went in, or -errno.
+ */
+int xkv_iface_addrs(const char *ifname, int map_fd);
+
 #endif /* XKV_LOADER_IFACE_H */

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "xkv_shared.h"
+#include "iface.h"
 #include "instance.h"
 #include "log.h"
 
@@ -216,6 +217,14 @@ int xkv_inst_up(struct xkv_inst *inst, const struct xkv_inst_opts *o)
 	err = allow_fill(inst, obj, o);
 	if (err)
 		goto unpin;
+	/* what the stack drops: our own addresses, subnet broadcasts */
+	err = xkv_iface_addrs(p->ifname,
+			      xkv_xdp_map_fd(obj, XKV_PIN_ADDRS));
+	if (err < 0) {
+		pr_warn("%s: cannot list its addresses: %s\n", p->ifname,
+			strerror(-err));
+		goto unpin;
+	}
 	err = xkv_xdp_attach(obj, p, inst->ifindex, o->xdp.mode, &inst->mode);
 	if (err)
 		goto unpin;

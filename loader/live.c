@@ -118,7 +118,8 @@ int xkv_live_watch(const struct xkv_paths *p, pid_t pid)
 	child = fork();
 	if (child < 0) {
 		err = -errno;
-		pr_warn("cannot start the lease watcher: %s\n", strerror(errno));
+		pr_warn("cannot start the lease watcher: %s\n",
+			strerror(errno));
 		goto close_pidfd;
 	}
 	if (!child) {

@@ -32,6 +32,7 @@
 #define XKV_PIN_ALLOW4 "xkv_allow4"
 #define XKV_PIN_ALLOW6 "xkv_allow6"
 #define XKV_PIN_LIVE "xkv_live"		/* the backend's lease */
+#define XKV_PIN_ADDRS "xkv_addrs"	/* the interface's addresses */
 #define XKV_PIN_RODATA "xkv_rodata"
 /* learning mode: maps of the TC learning object (bpf/learn_attach.h) */
 #define XKV_PIN_LIFS "xkv_lifs"		/* what attaching did, per ifindex */

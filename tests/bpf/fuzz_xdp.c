@@ -271,7 +271,7 @@ static long store_reply(struct fz *f, const struct fz_pkt *p, const u8 *q,
 	return len;
 }
 
-/* --- frames ---------------------------------------------------------------- */
+/* --- frames --------------------------------------------------------------- */
 
 static u16 get16(const u8 *p)
 {
@@ -332,7 +332,7 @@ static void show(const char *what, const u8 *b, size_t len)
 	fprintf(stderr, "%s\n", len > 160 ? "..." : "");
 }
 
-/* --- requests -------------------------------------------------------------- */
+/* --- requests ------------------------------------------------------------- */
 
 static size_t put_key(struct fz *f, u8 *b, size_t n, u32 i)
 {
@@ -480,7 +480,7 @@ static void build(struct fz *f, struct pkt *in)
 		in->len = 14 + below(f, (u32)in->len - 14);
 }
 
-/* --- one frame ------------------------------------------------------------- */
+/* --- one frame ------------------------------------------------------------ */
 
 static void wrong(struct fz *f, const char *why, const struct pkt *in,
 		  const u8 *got, size_t glen, const u8 *want, long wlen)
@@ -567,7 +567,7 @@ static void one(struct fz *f, struct pkt *in)
 	}
 }
 
-/* --- setup ----------------------------------------------------------------- */
+/* --- setup ---------------------------------------------------------------- */
 
 static int libbpf_quiet(enum libbpf_print_level level, const char *fmt,
 			va_list ap)
@@ -703,7 +703,8 @@ int main(int argc, char **argv)
 			verbose = true;
 			break;
 		default:
-			fprintf(stderr, "usage: %s [-n PACKETS] [-t SECONDS] [-s SEED] [-v]\n",
+			fprintf(stderr,
+				"usage: %s [-n PACKETS] [-t SECONDS] [-s SEED] [-v]\n",
 				argv[0]);
 			return 2;
 		}
@@ -742,7 +743,8 @@ int main(int argc, char **argv)
 		 (unsigned long long)f->store_writes);
 	tap_ok(f->tx > f->packets / 20, "XDP answered a fair share: %llu",
 	       (unsigned long long)f->tx);
-	tap_is_u64(f->wrong, 0, "every XDP reply is the store's, byte for byte");
+	tap_is_u64(f->wrong, 0,
+		   "every XDP reply is the store's, byte for byte");
 	tap_is_u64(f->budget, 0, "every XDP reply within the budget");
 	tap_is_u64(f->touched, 0, "every passed frame untouched");
 	tap_is_u64(f->errors, 0, "no drop, abort or failed run");

@@ -1016,6 +1016,23 @@ static void test_allow(struct env *e)
 		    "IPv6 source not allowed");
 }
 
+/* note @a (4 or 16 bytes) in xkv_addrs as the loader does */
+static void addr_set(struct env *e, const uint8_t *a, size_t alen, __u32 f)
+{
+	struct xkv_addr k = { .addr = { 0 } };
+
+	if (alen == 4) {
+		k.addr[10] = 0xff;
+		k.addr[11] = 0xff;
+		memcpy(k.addr + 12, a, 4);
+	} else {
+		memcpy(k.addr, a, 16);
+	}
+	if (bpf_map_update_elem(bpf_map__fd(e->skel->maps.xkv_addrs), &k, &f,
+				BPF_ANY))
+		tap_bail("cannot fill xkv_addrs");
+}
+
 /* passed as a martian (@martian), or anything but that */
 static void expect_martian(struct env *e, const struct pkt *in, bool martian,
 			   const char *name)
@@ -1164,6 +1181,48 @@ static void test_input(struct env *e)
 		}
 	}
 	e->ifindex = 0;
+
+	/*
+	 * The interface's own addresses and subnet broadcast (xkv_addrs): a
+	 * source of ours only on lo; a broadcast address neither way, even
+	 * behind a unicast MAC.
+	 */
+	{
+		static const uint8_t bcast4[4] = { 10, 0, 0, 255 };
+
+		addr_set(e, pkt_server4, 4, XKV_ADDR_LOCAL);
+		addr_set(e, pkt_server6, 16, XKV_ADDR_LOCAL);
+		addr_set(e, bcast4, 4, XKV_ADDR_BCAST);
+		for (lo = 1; lo >= 0; lo--) {
+			e->ifindex = lo ? 0 : other_ifindex();
+			if (!lo && !e->ifindex) {
+				tap_skip(2, "no interface but lo");
+				break;
+			}
+			o = (struct pkt_opts){ .id = 40, .src = pkt_server4 };
+			req(&o, "get foo\r\n");
+			snprintf(name, sizeof(name),
+				 "source: our own address, on %s",
+				 lo ? "lo" : "another interface");
+			expect_martian(e, in, !lo, name);
+			o = (struct pkt_opts){ .id = 41, .ipv6 = true,
+					       .src = pkt_server6 };
+			req(&o, "get foo\r\n");
+			snprintf(name, sizeof(name),
+				 "IPv6 source: our own address, on %s",
+				 lo ? "lo" : "another interface");
+			expect_martian(e, in, !lo, name);
+		}
+		e->ifindex = 0;
+		o = (struct pkt_opts){ .id = 42, .dst = bcast4 };
+		req(&o, "get foo\r\n");
+		expect_pass(e, in, XKV_STAT_pass_group,
+			    "to our subnet's broadcast, unicast MAC");
+		o = (struct pkt_opts){ .id = 43, .src = bcast4 };
+		req(&o, "get foo\r\n");
+		expect_pass(e, in, XKV_STAT_pass_martian,
+			    "from our subnet's broadcast address");
+	}
 
 	/* the backend's lease */
 	o = (struct pkt_opts){ .id = 38 };

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# test_live.sh - XDP input over a veth pair: keys holding every byte value
+# test_live.sh - XDP input over a veth pair: XDP knows the veth's own and
+# broadcast addresses (what the stack drops from or to them, it passes);
+# keys holding every byte value
 # the store accepts are served with the backend's exact reply; and when
 # the backend dies (kill -9), XDP stops answering within a second, for
 # xkvd and for a stock memcached in learning mode, and "xkv down" still
@@ -32,6 +34,19 @@ dies() {
 	live "$@" dead "$pid"
 }
 
+# xkv_addrs holds the veth's addresses and its /24's broadcast address
+own_addrs() {
+	bpftool -j map dump pinned "$XKV_PINS/xkv_addrs" | "$PY" -c '
+import json, sys
+got = {tuple(e["formatted"]["key"]["addr"]): e["formatted"]["value"]
+       for e in json.load(sys.stdin)}
+v4 = lambda *a: (0,) * 10 + (255, 255) + a
+want = {v4(10, 123, 0, 1): 1, v4(10, 123, 0, 255): 2,
+        (0xfd, 0, 1, 0x23) + (0,) * 11 + (1,): 1}
+print(got)
+sys.exit(any(got.get(k) != v for k, v in want.items()))'
+}
+
 down_clean() {
 	xkv_s down "$XKV_IF_S"
 	state_clean
@@ -42,9 +57,10 @@ learn_up() {
 		--learn-quiet "$QUIET" -- -m 64 -t 2
 }
 
-tap_plan 8
+tap_plan 9
 setup_pair
 check "xkv up with xkvd" xkv_up
+check "XDP knows the veth's own and broadcast addresses" own_addrs
 check "keys with every byte value served by XDP, the backend's bytes" \
 	live keys
 check "xkvd killed: XDP stops answering within 1 s" dies
