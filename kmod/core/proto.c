@@ -205,19 +205,19 @@ static void get_pause(struct xkv_sess *s, const char *line, const char *p,
  * a connection holds at most XKV_SESS_OUT_HIGH plus one item's reply.
  */
 static void process_get(struct xkv_sess *s, const char *line, size_t len,
-			const struct tok *t, bool with_cas, bool touch)
+			const struct tok *t, bool with_cas, bool touch,
+			u32 resume)
 {
 	struct xkv_get_req req = { .with_cas = with_cas, .touch = touch };
 	size_t start = s->out.len;
 	const char *p, *end = line + len;
-	bool resumed = s->get_resume;
+	bool resumed = resume && resume <= len;
 	s32 exptime;
 
 	if (resumed) {
 		/* the same line again: go on where we stopped */
-		p = line + s->get_resume;
+		p = line + resume;
 		req.exptime = s->get_exptime;
-		s->get_resume = 0;
 	} else if (touch) {
 		if (!xkv_parse_s32(t[1].p, t[1].n, &exptime)) {
 			reply(s, "CLIENT_ERROR invalid exptime argument");
@@ -591,8 +591,10 @@ static void process_line(struct xkv_sess *s, const char *line, size_t len)
 	const struct tok *c = &t[0];
 	enum xkv_store_op op;
 	const char *nul = os_memchr(line, '\0', len);
-	u32 nt;
+	u32 nt, resume = s->get_resume;
 
+	/* only a get offered again resumes; anything else starts afresh */
+	s->get_resume = 0;
 	/* memcached parses C strings: a NUL ends the command line */
 	if (nul)
 		len = (size_t)(nul - line);
@@ -610,7 +612,8 @@ static void process_line(struct xkv_sess *s, const char *line, size_t len)
 			return;
 		}
 		/* gets and gats return CAS; gat and gats touch */
-		process_get(s, line, len, t, c->n == 4, c->p[1] == 'a');
+		process_get(s, line, len, t, c->n == 4, c->p[1] == 'a',
+			    resume);
 	} else if (storage_op(c, &op)) {
 		u32 want = op == XKV_OP_CAS ? 6 : 5;
 
