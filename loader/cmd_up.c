@@ -554,12 +554,12 @@ int xkv_cmd_up(int argc, char **argv)
 	if (b.kind == XKV_BACKEND_MEMCACHED &&
 	    xkv_learn_own_backend(&inst.paths, pid, cfg.port))
 		goto stop_backend;
-	if (b.kind != XKV_BACKEND_MEMCACHED)
-		report_udp(&cfg, ifname, &b);
 	/* memcached does not renew the lease XDP checks: beat for it */
 	if (b.kind == XKV_BACKEND_MEMCACHED &&
 	    xkv_live_watch(&inst.paths, pid))
 		goto stop_backend;
+	if (b.kind != XKV_BACKEND_MEMCACHED)
+		report_udp(&cfg, ifname, &b);
 	if (!cfg.foreground) {
 		if (interrupted(&sigs))
 			goto stop_backend;

@@ -198,7 +198,6 @@ static inline u64 os_time_now(void)
 	return os_wall_ns() / 1000000000ULL;
 }
 
-
 static inline void os_cond_resched(void)
 {
 	sched_yield();

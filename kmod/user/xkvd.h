@@ -209,10 +209,10 @@ int xkvd_parse_args(struct xkv_settings *set, const char **hot_map,
 /* options_ext.c */
 int xkvd_parse_ext(struct xkv_settings *set, const char *arg);
 
-
 /* privs.c */
 extern const char *xkvd_user;
 int xkvd_drop_root(void);
+
 /* hotmap.c */
 int xkvd_hot_map_open(struct xkvd_server *srv, const char *path);
 void xkvd_hot_map_close(struct xkvd_server *srv);
