@@ -103,6 +103,7 @@ struct xkv_learn *xkv_learn_load(const struct xkv_learn_opts *o, int *err)
 		.quiet_ms = o->quiet_ms >= 0 ? (__u32)o->quiet_ms :
 					       XKV_LEARN_QUIET_MS_DEFAULT,
 		.flags = o->flags,
+		.amp_ratio = o->amp_ratio < 0 ? 64 : (__u32)o->amp_ratio,
 	};
 	struct xkv_learn *l = NULL;
 	__u32 max = 0, vsize = 0;
@@ -132,7 +133,7 @@ struct xkv_learn *xkv_learn_load(const struct xkv_learn_opts *o, int *err)
 	    !is_pow2(cfg.nflows) || cfg.nflows < 2 ||
 	    (cfg.flags &
 	     ~(__u32)(XKV_LCFG_TEXT_ONLY | XKV_LCFG_NO_TCP_LEARN |
-		      XKV_LCFG_UDP_BY_UID))) {
+		      XKV_LCFG_UDP_BY_UID | XKV_LCFG_UDP_POLICY))) {
 		e = -EINVAL;
 		goto fail;
 	}
@@ -153,6 +154,12 @@ struct xkv_learn *xkv_learn_load(const struct xkv_learn_opts *o, int *err)
 		e = bpf_map__set_max_entries(l->maps.xkv_lflows, cfg.nflows);
 	if (!e && o->hot_fd >= 0)
 		e = bpf_map__reuse_fd(l->maps.xkv_hot, o->hot_fd);
+	if (!e && o->allow4_fd >= 0)
+		e = bpf_map__reuse_fd(l->maps.xkv_allow4, o->allow4_fd);
+	if (!e && o->allow6_fd >= 0)
+		e = bpf_map__reuse_fd(l->maps.xkv_allow6, o->allow6_fd);
+	if (!e && o->addrs_fd >= 0)
+		e = bpf_map__reuse_fd(l->maps.xkv_addrs, o->addrs_fd);
 	if (e)
 		goto fail;
 	if (o->log_level && o->log_buf && o->log_size) {

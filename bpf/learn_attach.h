@@ -68,6 +68,12 @@ struct xkv_learn;
  *            the learning object's own (fixtures). A shared map is
  *            emptied at load: slots the learner did not fill would escape
  *            its flushes.
+ * @amp_ratio: with XKV_LCFG_UDP_POLICY, the UDP reply budget (reply
+ *            bytes per request byte, 0 = none); < 0 = 64.
+ * @allow4_fd: fd of the XDP object's xkv_allow4 map, shared; -1 = a map
+ *            of the learning object's own (fixtures fill it).
+ * @allow6_fd: the same for xkv_allow6.
+ * @addrs_fd: the same for xkv_addrs.
  * @log_level: verifier log level for both programs (0 = none; 4 prints
  *            statistics into @log_buf).
  * @log_buf:  where the verifier's log goes, or NULL.
@@ -82,6 +88,10 @@ struct xkv_learn_opts {
 	int quiet_ms;
 	__u32 flags;
 	int hot_fd;
+	int amp_ratio;
+	int allow4_fd;
+	int allow6_fd;
+	int addrs_fd;
 	__u32 log_level;
 	char *log_buf;
 	size_t log_size;
@@ -91,7 +101,8 @@ struct xkv_learn_opts {
 	{                                                                     \
 		.tcp_port = 0, .udp_port = 0, .nslots = 0, .nflows = 0,       \
 		.ttl_ms = 0, .quiet_ms = -1, .flags = 0, .hot_fd = -1,        \
-		.log_level = 0, .log_buf = NULL, .log_size = 0,               \
+		.amp_ratio = -1, .allow4_fd = -1, .allow6_fd = -1,            \
+		.addrs_fd = -1, .log_level = 0, .log_buf = NULL, .log_size = 0,               \
 	}
 
 /**

@@ -47,28 +47,7 @@ struct {
 	__type(value, struct xkv_stats);
 } xkv_stats SEC(".maps");
 
-struct {
-	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__uint(max_entries, XKV_ALLOW_MAX);
-	__type(key, struct xkv_lpm4);
-	__type(value, __u32);
-} xkv_allow4 SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__uint(max_entries, XKV_ALLOW_MAX);
-	__type(key, struct xkv_lpm6);
-	__type(value, __u32);
-} xkv_allow6 SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, XKV_ADDRS_MAX);
-	__type(key, struct xkv_addr);
-	__type(value, __u32);
-} xkv_addrs SEC(".maps");
+#include "xkv_policy_maps.h"
 
 /* the backend's lease: written by the backend, read here */
 struct {

@@ -30,7 +30,9 @@
  * marked XKV_SLOT_F_NO_CAS so that XDP serves "get" but passes "gets".
  *
  * Both only look: they return TC_ACT_UNSPEC (pass on to the next filter,
- * then the stack) and never change a packet. Packet bytes are copied to
+ * then the stack) and never change a packet; with XKV_LCFG_UDP_POLICY
+ * they also drop (TC_ACT_SHOT) what memcached's UDP port must not see or
+ * send (LEARNING.md, "The UDP policy"). Packet bytes are copied to
  * per-CPU scratch memory with bpf_skb_load_bytes() a chunk at a time and
  * parsed one byte per bpf_loop() round, so the verifier checks each parser
  * once whatever the packet.
@@ -56,6 +58,7 @@ const volatile struct xkv_learn_config xkv_lcfg = {
 	.ttl_ms = XKV_LEARN_TTL_MS_DEFAULT,
 	.quiet_ms = XKV_LEARN_QUIET_MS_DEFAULT,
 	.flags = 0,
+	.amp_ratio = 64,
 };
 
 /* the hot cache: created by the XDP object, shared with learning mode */
@@ -115,8 +118,11 @@ struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, XKV_LEARN_REQS);
 	__type(key, struct xkv_learn_req);
-	__type(value, __u64);
+	__type(value, struct xkv_learn_reqv);
 } xkv_lreq SEC(".maps");
+
+/* the XDP object's allowlist and addresses (the fixtures: our own) */
+#include "xkv_policy_maps.h"
 
 /* the headers of the packet being looked at */
 struct xkv_lhdr {
@@ -126,6 +132,7 @@ struct xkv_lhdr {
 	__be16 dport;
 	__u32 poff;		/* payload offset in the packet */
 	__u32 plen;		/* payload length */
+	__u32 ulen;		/* UDP: the datagram's payload, from its header */
 	__u32 seq;		/* TCP sequence number, host order */
 	__u8 proto;		/* IPPROTO_TCP or IPPROTO_UDP */
 	__u8 tflags;		/* TCP flags */
@@ -697,6 +704,8 @@ __attribute__((noinline)) int xkv_parse_hdr(struct __sk_buff *skb, __u32 which)
 			return XKV_LH_UNSURE;
 		h->sport = bpf_htons(hb16(b, off));
 		h->dport = bpf_htons(hb16(b, off + 2));
+		h->ulen = hb16(b, off + 4);
+		h->ulen = h->ulen > 8 ? h->ulen - 8 : 0;
 		h->tflags = 0;
 		h->seq = 0;
 		hl = 8;
@@ -1529,14 +1538,133 @@ static __always_inline int req_key(struct __sk_buff *skb, struct xkv_lhdr *h,
 	return bpf_skb_load_bytes(skb, h->poff, &r->id, sizeof(r->id));
 }
 
-/* a UDP request: its reply may be learned (once) */
+/*
+ * A UDP request: its reply may be sent (within the budget), and learned
+ * once unless @nolearn.
+ */
 static __always_inline void req_note(struct __sk_buff *skb,
-				     struct xkv_lhdr *h, __u64 now)
+				     struct xkv_lhdr *h, __u64 now,
+				     __u32 nolearn)
 {
+	struct xkv_learn_reqv v = {
+		.ns = now,
+		.bytes = h->ulen,
+		.learned = nolearn,
+	};
 	struct xkv_learn_req r;
 
 	if (!req_key(skb, h, 0, &r))
-		bpf_map_update_elem(&xkv_lreq, &r, &now, BPF_ANY);
+		bpf_map_update_elem(&xkv_lreq, &r, &v, BPF_ANY);
+}
+
+/* is @a (16 bytes, IPv4 in the first 4) a broadcast address of ours? */
+static __always_inline int is_bcast(const __u8 *a, __u8 v6)
+{
+	struct xkv_addr k = { .addr = { 0 } };
+	__u32 *f;
+
+	if (v6) {
+		__builtin_memcpy(k.addr, a, 16);
+	} else {
+		k.addr[10] = 0xff;
+		k.addr[11] = 0xff;
+		__builtin_memcpy(k.addr + 12, a, 4);
+	}
+	f = bpf_map_lookup_elem(&xkv_addrs, &k);
+	return f && (*f & XKV_ADDR_BCAST);
+}
+
+/* IPv4: 0/8, 224/4 and 240/4 (255.255.255.255 too) */
+static __always_inline int martian4(const __u8 *a)
+{
+	return a[0] == 0 || a[0] >= 224;
+}
+
+/* IPv6: ::, ff00::/8 */
+static __always_inline int martian6(const __u8 *a)
+{
+	__u64 w0, w1;
+
+	__builtin_memcpy(&w0, a, 8);
+	__builtin_memcpy(&w1, a + 8, 8);
+	return a[0] == 0xff || (!w0 && !w1);
+}
+
+/* IPv6: ::ffff:0:0/96, IPv4-mapped: never on the wire */
+static __always_inline int mapped6(const __u8 *a)
+{
+	__u64 w0;
+
+	__builtin_memcpy(&w0, a, 8);
+	return !w0 && !a[8] && !a[9] && a[10] == 0xff && a[11] == 0xff;
+}
+
+/* bytes of a datagram's start scanned for the first non-space */
+#define XKV_LPOL_SCAN 32
+
+/*
+ * The UDP policy at ingress (XKV_LCFG_UDP_POLICY), for the datagram in
+ * scratch entry 0's headers: would xkvd's (kmod/core/udp_policy.c)
+ * answer it? memcached answers anything, so what it refuses is dropped.
+ * Return: 0 to let it through, else the counter of its drop.
+ */
+__attribute__((noinline)) int xkv_lin_policy(struct __sk_buff *skb)
+{
+	struct xkv_lscratch *s = scratch_get(0);
+	struct xkv_lpm6 k6 = { .prefixlen = 128 };
+	struct xkv_lpm4 k4 = { .prefixlen = 32 };
+	struct xkv_lhdr *h;
+	__u32 n, i;
+	__u8 *b;
+
+	if (!s)
+		return XKV_LSTAT_udp_drop_source;
+	h = &s->h;
+	/* no reply to port 0, nor to memcached's own (a reply loop) */
+	if (!h->sport || h->sport == h->dport)
+		return XKV_LSTAT_udp_drop_source;
+	if (skb->pkt_type == 1 || skb->pkt_type == 2)	/* broadcast, multicast */
+		return XKV_LSTAT_udp_drop_source;
+	if (!h->v6 ? martian4(h->src) || martian4(h->dst) :
+		     martian6(h->src) || martian6(h->dst) || mapped6(h->src))
+		return XKV_LSTAT_udp_drop_source;
+	if (is_bcast(h->src, h->v6) || is_bcast(h->dst, h->v6))
+		return XKV_LSTAT_udp_drop_source;
+	if (!h->v6) {
+		__builtin_memcpy(k4.addr, h->src, 4);
+		if (!bpf_map_lookup_elem(&xkv_allow4, &k4))
+			return XKV_LSTAT_udp_drop_source;
+	} else {
+		__builtin_memcpy(k6.addr, h->src, 16);
+		if (!bpf_map_lookup_elem(&xkv_allow6, &k6))
+			return XKV_LSTAT_udp_drop_source;
+	}
+
+	/* a request: one datagram, a frame header, a lower-case command */
+	n = h->plen;
+	if (n <= XKV_FRAME_HDR || h->ulen <= XKV_FRAME_HDR)
+		return XKV_LSTAT_udp_drop_reply;
+	n = n < XKV_FRAME_HDR + XKV_LPOL_SCAN ? n : XKV_FRAME_HDR + XKV_LPOL_SCAN;
+	n = xkv_bound(n, XKV_LCHUNK - 1);
+	b = s->buf;
+	if (n <= XKV_FRAME_HDR || bpf_skb_load_bytes(skb, h->poff, b, n))
+		return XKV_LSTAT_udp_drop_reply;
+	if (b[4] != 0 || b[5] != 1)
+		return XKV_LSTAT_udp_drop_reply;
+	for (i = XKV_FRAME_HDR; i < XKV_FRAME_HDR + XKV_LPOL_SCAN; i++) {
+		__u8 c;
+
+		if (i >= n)
+			break;
+		c = b[i];
+		if (c == ' ')
+			continue;
+		if ((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
+			return XKV_LSTAT_udp_drop_reply;
+		return 0;
+	}
+	/* nothing but spaces as far as we look: no command of memcached's */
+	return XKV_LSTAT_udp_drop_reply;
 }
 
 /*
@@ -1554,14 +1682,16 @@ __attribute__((noinline)) int xkv_lin_udp(struct __sk_buff *skb, __u64 now)
 		return 0;
 	h = &s->h;
 	p = &s->udp.in;
+	if (h->plen <= XKV_FRAME_HDR)
+		return 0;
 	if (h->frag || skb->gso_segs > 1) {
-		/* memcached's request may lie beyond this packet */
+		/* memcached's request may lie beyond this packet: its reply
+		 * may be sent, not learned */
+		req_note(skb, h, now, 1);
 		in_flush(s, now, 1);
 		return 0;
 	}
-	if (h->plen <= XKV_FRAME_HDR)
-		return 0;
-	req_note(skb, h, now);
+	req_note(skb, h, now, 0);
 	if (!(xkv_lcfg.flags & XKV_LCFG_TEXT_ONLY) &&
 	    first_byte(skb, h->poff + XKV_FRAME_HDR) == XKV_BIN_REQ) {
 		in_flush(s, now, 1);	/* binary protocol: not parsed */
@@ -1700,9 +1830,9 @@ SEC("tc")
 int xkv_learn_in(struct __sk_buff *skb)
 {
 	struct xkv_lscratch *s = scratch_get(0);
+	int r, why, verdict = XKV_TC_PASS;
 	struct xkv_lhdr *h;
 	__u64 now;
-	int r;
 
 	if (!s)
 		return XKV_TC_PASS;
@@ -1725,7 +1855,19 @@ int xkv_learn_in(struct __sk_buff *skb)
 		   xkv_lcfg.udp_port &&
 		   h->dport == bpf_htons(xkv_lcfg.udp_port)) {
 		LSTAT(in_packets);
-		xkv_lin_udp(skb, now);
+		why = 0;
+		if (xkv_lcfg.flags & XKV_LCFG_UDP_POLICY)
+			why = xkv_lin_policy(skb);
+		if (why) {
+			/* constant indexes: the verifier has no bound on why */
+			if (why == XKV_LSTAT_udp_drop_source)
+				LSTAT(udp_drop_source);
+			else
+				LSTAT(udp_drop_reply);
+			verdict = TC_ACT_SHOT;
+		} else {
+			xkv_lin_udp(skb, now);
+		}
 	} else if (r == XKV_LH_OK && h->proto == IPPROTO_TCP &&
 		   xkv_lcfg.tcp_port &&
 		   h->dport == bpf_htons(xkv_lcfg.tcp_port)) {
@@ -1734,7 +1876,7 @@ int xkv_learn_in(struct __sk_buff *skb)
 	}
 	xkv_lin_finish(now);
 	s->busy = 0;
-	return XKV_TC_PASS;
+	return verdict;
 }
 
 /* --- the reply parser ----------------------------------------------------- */
@@ -2276,11 +2418,11 @@ foreign:
 __attribute__((noinline)) int xkv_leg_udp(struct __sk_buff *skb, __u64 now)
 {
 	struct xkv_lscratch *s = scratch_get(1);
+	struct xkv_learn_reqv *v;
 	struct xkv_learn_req r;
 	struct xkv_lhdr *h;
 	struct xkv_lout *p;
 	__u8 fh[4] = {};
-	__u64 *t;
 
 	if (!s)
 		return 0;
@@ -2298,15 +2440,55 @@ __attribute__((noinline)) int xkv_leg_udp(struct __sk_buff *skb, __u64 now)
 		LSTAT(errors);
 		return 0;
 	}
-	t = bpf_map_lookup_elem(&xkv_lreq, &r);
-	if (!t || now - *t > (__u64)xkv_lcfg.ttl_ms * XKV_NS_PER_MS ||
-	    bpf_map_delete_elem(&xkv_lreq, &r)) {
+	v = bpf_map_lookup_elem(&xkv_lreq, &r);
+	if (!v || now - v->ns > (__u64)xkv_lcfg.ttl_ms * XKV_NS_PER_MS ||
+	    __sync_val_compare_and_swap(&v->learned, 0, 1)) {
 		LSTAT(skip_no_req);
 		return 0;
 	}
 	out_line_reset(p, 1);
 	xkv_leg_parse(skb, XKV_LPARSE_UDP, h->poff + XKV_FRAME_HDR,
 		      h->poff + h->plen);
+	return 0;
+}
+
+/*
+ * The UDP policy at egress (XKV_LCFG_UDP_POLICY), for the datagram in
+ * scratch entry 1's headers, sent from memcached's UDP port: it goes out
+ * only as part of the answer to a request ingress let through, and only
+ * while that answer's datagrams (UDP payloads, frame headers included)
+ * add up to at most amp_ratio x the request's. A datagram without a
+ * local socket (forwarded) is not memcached's and not looked at.
+ * Return: 0 to send it, else the counter of its drop.
+ */
+__attribute__((noinline)) int xkv_leg_budget(struct __sk_buff *skb)
+{
+	struct xkv_lscratch *s = scratch_get(1);
+	struct xkv_learn_reqv *v;
+	struct xkv_learn_req r;
+	struct xkv_lhdr *h;
+	__u64 sent, n;
+
+	if (!s)
+		return XKV_LSTAT_udp_drop_no_req;
+	h = &s->h;
+	if (!bpf_get_socket_cookie(skb))
+		return 0;
+	n = h->ulen;
+	if (h->plen < XKV_FRAME_HDR || req_key(skb, h, 1, &r))
+		return XKV_LSTAT_udp_drop_no_req;
+	v = bpf_map_lookup_elem(&xkv_lreq, &r);
+	if (!v)
+		return XKV_LSTAT_udp_drop_no_req;
+	sent = __sync_fetch_and_add(&v->sent, n);
+	if (!xkv_lcfg.amp_ratio)
+		return 0;
+	if (sent + n > (__u64)xkv_lcfg.amp_ratio * v->bytes) {
+		/* the rest of this reply would be of no use */
+		if (sent < XKV_LREQ_OVER)
+			__sync_fetch_and_add(&v->sent, XKV_LREQ_OVER);
+		return XKV_LSTAT_udp_drop_budget;
+	}
 	return 0;
 }
 
@@ -2427,9 +2609,9 @@ SEC("tc")
 int xkv_learn_eg(struct __sk_buff *skb)
 {
 	struct xkv_lscratch *s = scratch_get(1);
+	int r, why, verdict = XKV_TC_PASS;
 	struct xkv_lhdr *h;
 	__u64 now;
-	int r;
 
 	if (!s || s->busy)
 		return XKV_TC_PASS;
@@ -2443,8 +2625,18 @@ int xkv_learn_eg(struct __sk_buff *skb)
 	} else if (h->proto == IPPROTO_UDP && xkv_lcfg.udp_port &&
 		   h->sport == bpf_htons(xkv_lcfg.udp_port)) {
 		LSTAT(eg_packets);
-		if (from_owner(skb, 1))
+		why = 0;
+		if (xkv_lcfg.flags & XKV_LCFG_UDP_POLICY)
+			why = xkv_leg_budget(skb);
+		if (why) {
+			if (why == XKV_LSTAT_udp_drop_budget)
+				LSTAT(udp_drop_budget);
+			else
+				LSTAT(udp_drop_no_req);
+			verdict = TC_ACT_SHOT;
+		} else if (from_owner(skb, 1)) {
 			xkv_leg_udp(skb, now);
+		}
 	} else if (h->proto == IPPROTO_TCP && xkv_lcfg.tcp_port &&
 		   h->sport == bpf_htons(xkv_lcfg.tcp_port)) {
 		LSTAT(eg_packets);
@@ -2456,5 +2648,5 @@ int xkv_learn_eg(struct __sk_buff *skb)
 	}
 	xkv_leg_install(skb, now);
 	s->busy = 0;
-	return XKV_TC_PASS;
+	return verdict;
 }

@@ -419,9 +419,13 @@ struct xkv_addr {
  *   xkv_lowner  BPF_MAP_TYPE_ARRAY, one entry: struct xkv_learn_owner,
  *               written by user space (xkv_learn_own()) once memcached
  *               runs: egress learns only from packets of those sockets.
- *   xkv_lreq    BPF_MAP_TYPE_LRU_HASH: struct xkv_learn_req -> __u64
- *               bpf_ktime_get_ns() of a UDP request seen at ingress; its
- *               reply removes it (one reply learned per request).
+ *   xkv_lreq    BPF_MAP_TYPE_LRU_HASH: struct xkv_learn_req -> struct
+ *               xkv_learn_reqv: a UDP request seen at ingress, its size
+ *               and the reply bytes sent (one reply learned per request).
+ *   xkv_allow4, xkv_allow6, xkv_addrs: the XDP object's maps of the same
+ *               names, shared (their fds are reused; the fixtures get
+ *               the object's own): the UDP policy's allowlist and the
+ *               interface's broadcast addresses.
  */
 
 /* default lifetime of a learned entry: bounds what a write this host's
@@ -444,6 +448,11 @@ struct xkv_addr {
 				 * by their socket's uid, as TCP replies
 				 * are, not by socket cookie (each
 				 * BPF_PROG_TEST_RUN has a new socket) */
+#define XKV_LCFG_UDP_POLICY 0x8	/* enforce the UDP policy memcached
+				 * cannot (LEARNING.md, "The UDP policy"):
+				 * drop at ingress the datagrams to the UDP
+				 * port that it refuses, and at egress what
+				 * answers no request or exceeds @amp_ratio */
 
 /**
  * struct xkv_learn_config - the learning programs' settings, fixed before
@@ -460,6 +469,9 @@ struct xkv_addr {
  *            request after it passed this host's ingress plus the time to
  *            send a reply after reading the value (see LEARNING.md).
  * @flags:    XKV_LCFG_*.
+ * @amp_ratio: with XKV_LCFG_UDP_POLICY, the datagrams answering a UDP
+ *            request add up to at most @amp_ratio x its UDP payload
+ *            (frame headers included on both sides); 0 = no budget.
  */
 struct xkv_learn_config {
 	__u16 tcp_port;
@@ -469,6 +481,7 @@ struct xkv_learn_config {
 	__u32 ttl_ms;
 	__u32 quiet_ms;
 	__u32 flags;
+	__u32 amp_ratio;
 };
 
 /**
@@ -536,6 +549,26 @@ struct xkv_learn_owner {
 /* UDP requests remembered at once (xkv_lreq entries; the oldest go) */
 #define XKV_LEARN_REQS 8192
 
+/**
+ * struct xkv_learn_reqv - what ingress noted of a UDP request (the value
+ * of xkv_lreq).
+ * @ns:      bpf_ktime_get_ns() at ingress.
+ * @sent:    reply bytes sent so far (UDP payloads, frame headers
+ *           included); once a datagram would pass the budget,
+ *           XKV_LREQ_OVER is added: the rest of that reply is dropped.
+ * @bytes:   its UDP payload, frame header included (from the UDP length:
+ *           the whole datagram's, even when it came in fragments).
+ * @learned: 1 once a reply to it was parsed for learning (one only).
+ */
+struct xkv_learn_reqv {
+	__u64 ns;
+	__u64 sent;
+	__u32 bytes;
+	__u32 learned;
+};
+
+#define XKV_LREQ_OVER (1ULL << 62)
+
 /* xkv_lifs values */
 #define XKV_LIF_ATTACHED 0x1	/* our filters are on the interface */
 #define XKV_LIF_OWN_QDISC 0x2	/* and attaching created its clsact qdisc */
@@ -573,6 +606,15 @@ struct xkv_learn_owner {
 	X(skip_foreign, "egress: packets from a socket not memcached's")	\
 	X(skip_no_req, "not installed: UDP reply to no request seen, "	\
 	  "or answered already")					\
+	X(udp_drop_source, "UDP policy: requests dropped at ingress: "	\
+	  "source not allowed, port 0 or memcached's, martian or "	\
+	  "broadcast/multicast")					\
+	X(udp_drop_reply, "UDP policy: datagrams dropped at ingress: "	\
+	  "reply-like, error line, several datagrams, no frame header")	\
+	X(udp_drop_no_req, "UDP policy: memcached's datagrams dropped "	\
+	  "at egress: answer no request seen")				\
+	X(udp_drop_budget, "UDP policy: memcached's datagrams dropped "	\
+	  "at egress: past amp_ratio x the request's bytes")		\
 	X(slots_cleared, "hot-cache slots emptied")			\
 	X(errors, "unexpected failures")
 

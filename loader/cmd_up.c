@@ -103,8 +103,12 @@ static const struct xkv_cmd_doc up_doc = {
 		"programs on IFACE and lo that invalidate a key's slot on every write\n"
 		"seen at ingress and learn values from GET replies at egress. Writes\n"
 		"reaching memcached through another interface are not seen: XDP may\n"
-		"then serve the value they replaced for up to --learn-ttl. Limits and\n"
-		"guarantees: bpf/LEARNING.md. Not with --module or --backend-cmd;\n"
+		"then serve the value they replaced for up to --learn-ttl. The TC\n"
+		"programs also give memcached's UDP port the policy it lacks: they\n"
+		"drop the datagrams xkvd would not answer (the XDP allowlist as it\n"
+		"stands, port 0 or PORT as the source, reply-like payloads) and\n"
+		"memcached's datagrams past --amp-ratio x the request's bytes. Limits\n"
+		"and guarantees: bpf/LEARNING.md. Not with --module or --backend-cmd;\n"
 		"memcached's -p -U -B -s -d are xkv's to set.\n",
 };
 
@@ -413,8 +417,10 @@ static int learn_up(const struct xkv_up_cfg *cfg, const struct xkv_inst *inst)
 		.quiet_ms = cfg->learn_quiet != XKV_UP_UNSET ?
 				    cfg->learn_quiet :
 				    XKV_LEARN_QUIET_MS_DEFAULT,
-		/* memcached runs with -B ascii (backend.c) */
-		.flags = XKV_LCFG_TEXT_ONLY,
+		/* memcached runs with -B ascii (backend.c); its UDP port
+		 * gets the policy memcached lacks, XDP's allowlist */
+		.flags = XKV_LCFG_TEXT_ONLY | XKV_LCFG_UDP_POLICY,
+		.amp_ratio = cfg->amp_ratio,
 	};
 	const char *ifname = inst->paths.ifname;
 	int err;
@@ -425,6 +431,9 @@ static int learn_up(const struct xkv_up_cfg *cfg, const struct xkv_inst *inst)
 	pr_info("%s: learning programs attached (TC ingress and egress on %s%s): learned values live %u ms, none for %u ms after a write\n",
 		ifname, ifname, strcmp(ifname, "lo") ? " and lo" : "",
 		lo.ttl_ms, lo.quiet_ms);
+	pr_info("%s: memcached's UDP port %u: the TC programs pass only what the XDP allowlist ('xkv allow') lets through, replies at most %u x the request%s\n",
+		ifname, cfg->port, cfg->amp_ratio,
+		cfg->amp_ratio ? "" : " (no budget)");
 	xkv_learn_warn_unseen(ifname, lo.ttl_ms);
 	return 0;
 }

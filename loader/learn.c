@@ -92,13 +92,29 @@ static int pin_maps(struct xkv_learn *l, const struct xkv_paths *p)
 	return 0;
 }
 
+/* close @fd and the @n first of @fds */
+static void close_all(int fd, const int *fds, size_t n)
+{
+	size_t i;
+
+	close(fd);
+	for (i = 0; i < n; i++)
+		close(fds[i]);
+}
+
 static struct xkv_learn *load(const struct xkv_paths *p,
 			      const struct xkv_learn_up_opts *o, int *err)
 {
 	struct xkv_learn_opts lo = XKV_LEARN_OPTS_INIT;
+	/* the UDP policy's: the allowlist and addresses XDP has */
+	static const char *const pol_pins[] = {
+		XKV_PIN_ALLOW4, XKV_PIN_ALLOW6, XKV_PIN_ADDRS,
+	};
+	int pol_fd[3] = { -1, -1, -1 };
 	char path[PATH_MAX];
 	struct xkv_learn *l;
 	int hot_fd;
+	size_t i;
 
 	/* the XDP object's own xkv_hot: what the learner fills XDP serves */
 	hot_fd = bpf_obj_get(xkv_pin_path(p, XKV_PIN_HOT, path));
@@ -114,8 +130,21 @@ static struct xkv_learn *load(const struct xkv_paths *p,
 	lo.quiet_ms = (int)o->quiet_ms;
 	lo.flags = o->flags;
 	lo.hot_fd = hot_fd;
+	lo.amp_ratio = (int)o->amp_ratio;
+	for (i = 0; i < 3 && (o->flags & XKV_LCFG_UDP_POLICY); i++) {
+		pol_fd[i] = bpf_obj_get(xkv_pin_path(p, pol_pins[i], path));
+		if (pol_fd[i] < 0) {
+			*err = -errno;
+			pr_warn("cannot open %s: %s\n", path, strerror(errno));
+			close_all(hot_fd, pol_fd, i);
+			return NULL;
+		}
+	}
+	lo.allow4_fd = pol_fd[0];
+	lo.allow6_fd = pol_fd[1];
+	lo.addrs_fd = pol_fd[2];
 	l = xkv_learn_load(&lo, err);
-	close(hot_fd);	/* the object holds its own reference */
+	close_all(hot_fd, pol_fd, 3);	/* the object holds its own */
 	if (l)
 		return l;
 	if (*err == -EPERM)

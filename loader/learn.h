@@ -32,13 +32,16 @@
  * @ttl_ms:   lifetime of a learned entry
  * @quiet_ms: write quarantine (0 turns it off: tests only)
  * @flags:    XKV_LCFG_* (XKV_LCFG_TEXT_ONLY when memcached runs with
- *            "-B ascii")
+ *            "-B ascii"; XKV_LCFG_UDP_POLICY: the UDP policy, with the
+ *            interface's XDP allowlist and addresses)
+ * @amp_ratio: the UDP reply budget (--amp-ratio; 0 = none)
  */
 struct xkv_learn_up_opts {
 	unsigned int port;
 	unsigned int ttl_ms;
 	unsigned int quiet_ms;
 	__u32 flags;
+	unsigned int amp_ratio;
 };
 
 /**

@@ -8,7 +8,8 @@
  * Each fixture runs hand-built frames through the programs, one at a
  * time: requests (UDP and TCP) through ingress, memcached's replies
  * through egress. Every run must return TC_ACT_UNSPEC (pass) and leave the
- * frame byte for byte as it was; then the fixture checks which counters
+ * frame byte for byte as it was (but for the UDP policy's drops, which
+ * must return TC_ACT_SHOT); then the fixture checks which counters
  * moved and what the hot cache holds (through its mmap()), and for learned
  * values that XDP answers with exactly memcached's reply.
  *
@@ -1222,7 +1223,7 @@ static void test_requests(struct env *e)
 	static const __u8 elsewhere[4] = { 10, 0, 0, 99 };
 	struct xkv_learn_req k;
 	int fd = bpf_map__fd(e->l->maps.xkv_lreq);
-	__u64 old = 1;
+	struct xkv_learn_reqv old;
 
 	env_reset(e);
 	udp_in(e, &o, "get foo\r\n");
@@ -1245,7 +1246,10 @@ static void test_requests(struct env *e)
 	env_reset(e);
 	udp_in(e, &o, "get foo\r\n");
 	if (bpf_map_get_next_key(fd, NULL, &k) ||
-	    bpf_map_update_elem(fd, &k, &old, BPF_EXIST))
+	    bpf_map_lookup_elem(fd, &k, &old))
+		tap_bail("cannot age the request");
+	old.ns = 1;
+	if (bpf_map_update_elem(fd, &k, &old, BPF_EXIST))
 		tap_bail("cannot age the request");
 	udp_eg(e, &o, "VALUE foo 0 3\r\nbar\r\nEND\r\n");
 	check(D(skip_no_req) == 1 && !D(learned) && empty(e, "foo"),
@@ -1282,6 +1286,184 @@ static void test_layers(struct env *e)
 	o.v6frag = true;	/* IPv6 fragment header, offset 0 */
 	udp_in(e, &o, "get foo\r\n");
 	check(D(in_flush_unsure) == 1, "an IPv6 first fragment flushes too");
+}
+
+/* --- the UDP policy (XKV_LCFG_UDP_POLICY) --------------------------------- */
+
+/* run a frame that must be dropped; the counter @id must say why */
+static bool shot(struct env *e, int fd, const struct pkt *p, int id)
+{
+	run_tc(e, fd, p);
+	return !last.err && last.retval == (__u32)TC_ACT_SHOT &&
+	       last.d[id] == 1;
+}
+
+#define SHOT_IN(e, o, text, name)                                             \
+	(pkt_request(in, (o), (text), strlen(text)),                         \
+	 shot((e), (e)->in_fd, in, XKV_LSTAT_##name))
+
+/* UDP payload offset of pkt_request()/pkt_reply() frames (IPv4, no tag) */
+#define PAY4 (14 + 20 + 8)
+
+/*
+ * memcached's datagram @seq of @count answering request @id: @n bytes of
+ * UDP payload (frame header included), the body not memcached's format
+ * (only the bytes count here).
+ */
+static void dgram(struct pkt_opts *o, __u16 seq, __u16 count, size_t n)
+{
+	static char body[PKT_MAX];
+
+	memset(body, 'x', n - 8);
+	pkt_reply(in, o, body, n - 8);
+	put16(in->b + PAY4 + 2, seq);
+	put16(in->b + PAY4 + 4, count);
+}
+
+static void allow4(struct env *e, const __u8 *a, __u32 len)
+{
+	struct xkv_lpm4 k = { .prefixlen = len };
+	__u32 one = 1;
+
+	memcpy(k.addr, a, 4);
+	if (bpf_map_update_elem(bpf_map__fd(e->l->maps.xkv_allow4), &k, &one,
+				BPF_ANY))
+		tap_bail("cannot fill xkv_allow4");
+}
+
+static void test_policy_in(struct env *e)
+{
+	static const __u8 outside[4] = { 192, 0, 2, 7 };
+	static const __u8 group[4] = { 224, 0, 0, 1 };
+	static const __u8 bcast[4] = { 255, 255, 255, 255 };
+	static const __u8 zero4[4] = { 0, 0, 0, 9 };
+	struct pkt_opts o = { .id = 30 }, x;
+	struct xkv_addr ba = { .addr = { 0 } };
+	int afd = bpf_map__fd(e->l->maps.xkv_addrs);
+	__u32 bf = XKV_ADDR_BCAST;
+
+	env_reset(e);
+	udp_in(e, &o, "get foo\r\n");
+	check(D(in_get_keys) == 1 && !D(udp_drop_source) &&
+		      !D(udp_drop_reply),
+	      "policy: a get from the allowlist goes to memcached");
+	learn(e, "foo", "old");
+	x = o;
+	x.src = outside;
+	check(SHOT_IN(e, &x, "set foo 0 0 3\r\nnew\r\n", udp_drop_source) &&
+		      !D(in_write_keys) && holds_nocas(e, "foo", "old"),
+	      "policy: a set from outside the allowlist is dropped");
+	check(SHOT_IN(e, &x, "get foo\r\n", udp_drop_source),
+	      "policy: a get from outside the allowlist is dropped");
+	x = o;
+	x.sport_zero = true;
+	check(SHOT_IN(e, &x, "get foo\r\n", udp_drop_source),
+	      "policy: source port 0 is dropped");
+	x = o;
+	x.sport = PKT_SERVER_PORT;
+	check(SHOT_IN(e, &x, "get foo\r\n", udp_drop_source),
+	      "policy: memcached's own port as the source is dropped");
+	x = o;
+	x.src = group;
+	check(SHOT_IN(e, &x, "get foo\r\n", udp_drop_source),
+	      "policy: a multicast source is dropped");
+	x.src = zero4;
+	check(SHOT_IN(e, &x, "get foo\r\n", udp_drop_source),
+	      "policy: a 0/8 source is dropped");
+	x = o;
+	x.dst = bcast;
+	check(SHOT_IN(e, &x, "get foo\r\n", udp_drop_source),
+	      "policy: a request to 255.255.255.255 is dropped");
+	ba.addr[10] = 0xff;
+	ba.addr[11] = 0xff;
+	memcpy(ba.addr + 12, pkt_server4, 4);
+	if (bpf_map_update_elem(afd, &ba, &bf, BPF_ANY))
+		tap_bail("cannot fill xkv_addrs");
+	check(SHOT_IN(e, &o, "get foo\r\n", udp_drop_source),
+	      "policy: a request to a subnet broadcast address is dropped");
+	bpf_map_delete_elem(afd, &ba);
+
+	check(SHOT_IN(e, &o, "ERROR\r\n", udp_drop_reply),
+	      "policy: an error line is dropped (no ERROR ping-pong)");
+	check(SHOT_IN(e, &o, "VALUE foo 0 3\r\nbad\r\nEND\r\n",
+		      udp_drop_reply) && holds_nocas(e, "foo", "old"),
+	      "policy: a reply-like datagram is dropped");
+	check(SHOT_IN(e, &o, "  END\r\n", udp_drop_reply),
+	      "policy: ... after leading spaces too");
+	check(SHOT_IN(e, &o, "12\r\n", udp_drop_reply),
+	      "policy: a line starting with a digit is dropped");
+	x = o;
+	x.count = 2;
+	check(SHOT_IN(e, &x, "get foo\r\n", udp_drop_reply),
+	      "policy: a request claiming two datagrams is dropped");
+	x = o;
+	x.no_frame = true;
+	check(SHOT_IN(e, &x, "get foo\r\n", udp_drop_reply),
+	      "policy: a datagram without a frame header is dropped");
+	x = o;
+	x.ipv6 = true;
+	check(SHOT_IN(e, &x, "get foo\r\n", udp_drop_source),
+	      "policy: an IPv6 source outside the allowlist is dropped");
+	udp_in(e, &o, "delete foo\r\n");
+	check(D(in_write_keys) == 1 && empty(e, "foo"),
+	      "policy: a delete from the allowlist still invalidates");
+}
+
+static void test_policy_eg(struct env *e)
+{
+	struct pkt_opts o = { .id = 40 };
+	/* "get k\r\n" after the frame header: 15 bytes, 64 x 15 = 960 */
+	const char *req = "get k\r\n";
+
+	static const __u8 outside[4] = { 192, 0, 2, 7 };
+	struct pkt_opts x;
+	bool ok;
+
+	env_reset(e);
+	pkt_reply(in, &o, "END\r\n", 5);
+	check(shot(e, e->eg_fd, in, XKV_LSTAT_udp_drop_no_req),
+	      "policy: a datagram from memcached's port answering no request is dropped");
+	udp_in(e, &o, "get foo\r\n");
+	udp_eg(e, &o, "VALUE foo 0 3\r\nbar\r\nEND\r\n");
+	check(D(learned) == 1 && !D(udp_drop_budget) &&
+		      holds(e, "foo", "bar", 3, 0, NOCAS),
+	      "policy: the reply to a request goes out, and is learned");
+	udp_eg(e, &o, "VALUE foo 0 3\r\nbar\r\nEND\r\n");
+	check(D(skip_no_req) == 1 && !D(learned),
+	      "policy: a second reply within the budget goes out, not learned");
+
+	o.id = 41;
+	udp_in(e, &o, req);
+	dgram(&o, 0, 2, 560);
+	ok = run_ok(e, e->eg_fd, in, "datagram 1 of 2");
+	dgram(&o, 1, 2, 400);
+	ok = run_ok(e, e->eg_fd, in, "datagram 2 of 2") && ok;
+	check(ok && !D(udp_drop_budget),
+	      "policy: a reply of 2 datagrams, 960 bytes for a 15-byte request (64x), goes out whole");
+
+	o.id = 42;
+	udp_in(e, &o, req);
+	dgram(&o, 0, 3, 900);
+	ok = run_ok(e, e->eg_fd, in, "datagram 1 of 3");
+	dgram(&o, 1, 3, 100);
+	ok = shot(e, e->eg_fd, in, XKV_LSTAT_udp_drop_budget) && ok;
+	dgram(&o, 2, 3, 20);
+	check(ok && shot(e, e->eg_fd, in, XKV_LSTAT_udp_drop_budget),
+	      "policy: past 64x the request's bytes the rest of the reply is dropped");
+
+	o.id = 43;
+	udp_in(e, &o, req);
+	dgram(&o, 0, 1, 961);
+	check(shot(e, e->eg_fd, in, XKV_LSTAT_udp_drop_budget),
+	      "policy: one datagram of 961 bytes for a 15-byte request is dropped");
+
+	x = o;
+	x.id = 44;
+	x.src = outside;
+	ok = SHOT_IN(e, &x, "get foo\r\n", udp_drop_source);
+	pkt_reply(in, &x, "END\r\n", 5);
+	check(ok && shot(e, e->eg_fd, in, XKV_LSTAT_udp_drop_no_req),
+	      "policy: a request dropped at ingress lets no reply out");
 }
 
 static void test_quiet(struct env *q)
@@ -1466,7 +1648,7 @@ int main(int argc, char **argv)
 
 	if (argc > 1 && !strcmp(argv[1], "--verifier-log"))
 		log_level = 1;
-	struct env e, q;
+	struct env e, q, pol;
 	int err;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -1489,9 +1671,19 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	print_verifier_stats(&e);
+	/* as "xkv up" loads them: with the UDP policy */
+	err = env_open(&pol, 0, XKV_LCFG_TEXT_ONLY | XKV_LCFG_UDP_POLICY,
+		       true);
+	if (err) {
+		fputs(vlog, stdout);
+		tap_bail("cannot load the learning programs with the UDP policy");
+	}
+	tap_diag("with XKV_LCFG_UDP_POLICY:");
+	print_verifier_stats(&pol);
 	if (vstats || do_bench) {
 		if (do_bench)
 			bench(&e);
+		env_close(&pol);
 		env_close(&e);
 		return 0;
 	}
@@ -1518,6 +1710,11 @@ int main(int argc, char **argv)
 	test_tcp_text_only(&q);
 	test_quiet(&q);
 	env_close(&q);
+
+	allow4(&pol, pkt_client4, 24);
+	test_policy_in(&pol);
+	test_policy_eg(&pol);
+	env_close(&pol);
 
 	test_attach(&e);
 	tap_diag("%u frames run through TC, %u passed untouched", n_runs,

@@ -11,7 +11,11 @@
 # status shows learning mode and the TC programs; down leaves nothing, and
 # keeps a clsact qdisc it did not create. memcached runs as an unprivileged
 # user, and a forged reply sent from memcached's UDP port by a process of
-# another user (nobody) is never learned.
+# another user (nobody) is never learned. memcached's UDP port gets xkv's
+# UDP policy from the TC programs: replies within 64x the request (from
+# the client's namespace over the veth, and from the server's own over
+# lo), no reply and no effect for spoofed datagrams from outside the
+# allowlist, from memcached's own port, or that look like replies.
 #
 #   XKV_NET_MODE=native|generic   the XDP mode asked (default native)
 set -euo pipefail
@@ -43,6 +47,49 @@ xkv_up_learn() {
 
 mcl() {
 	mc --learn-quiet "$QUIET" "$@"
+}
+
+export UP="$PWD/tests/net/udp_policy.py"
+
+# amp_bounded c|s: reply bytes / request bytes of UDP gets of big values,
+# from the client namespace (c, over the veth) or the server's (s, lo)
+amp_bounded() {
+	"in_$1" "$PY" "$UP" amp --host "$XKV_ADDR_S" --port 11211 --ratio 64
+}
+
+# spoof SRC SPORT PAYLOAD [ARGS...]: a raw datagram from the client
+# namespace to memcached; count what the server namespace sends in 1 s
+spoof() {
+	local src=$1 sport=$2 payload=$3
+	shift 3
+	in_c "$PY" "$UP" spoof --src "$src" --sport "$sport" \
+		--host "$XKV_ADDR_S" --port 11211 --payload "$payload" \
+		--count-ns "$XKV_NS_S" --secs 1 "$@"
+}
+
+# the allowlist is the client alone; 10.123.0.3, routable but not in it,
+# sends a set: dropped at ingress, so no reply and no effect
+spoof_not_allowed() {
+	local rc=0
+	xkv_s allow "$XKV_IF_S" del "$XKV_SUBNET" &&
+		xkv_s allow "$XKV_IF_S" add "$XKV_ADDR_C/32" || return 1
+	spoof 10.123.0.3 40000 'set na 0 0 1\r\nx\r\n' --miss na || rc=1
+	spoof "$XKV_ADDR_C" 40000 'get x\r\n' --min 1 --max 1 || rc=1
+	xkv_s allow "$XKV_IF_S" del "$XKV_ADDR_C/32" &&
+		xkv_s allow "$XKV_IF_S" add "$XKV_SUBNET" || rc=1
+	return "$rc"
+}
+
+# the UDP policy's counters, in text and JSON
+stats_policy() {
+	xkv_s stats "$XKV_IF_S" | grep -Eq "^  udp_drop_source +[1-9]" ||
+		return 1
+	xkv_s stats -j "$XKV_IF_S" | "$PY" -c '
+import json, sys
+l = json.load(sys.stdin)[0]["learning"]
+assert l["udp_drop_source"] >= 2 and l["udp_drop_reply"] >= 1, l
+assert l["udp_drop_budget"] > 0, l
+print({k: v for k, v in l.items() if k.startswith("udp_drop")})'
 }
 
 # memcached processes living in the server namespace
@@ -292,7 +339,7 @@ n=0
 for w in $WRITES; do
 	n=$((n + 1))
 done
-tap_plan $((n + 15))
+tap_plan $((n + 22))
 setup_pair
 check "refused: no memcached, module/xkvd options, few slots, -B, learn opts alone" \
 	refused_usage
@@ -312,6 +359,19 @@ for w in $WRITES; do
 	check "after $w is acknowledged the next UDP get shows it" \
 		mcl write "$w"
 done
+check "UDP policy: gets of big values draw at most 64x (veth)" \
+	amp_bounded c
+check "UDP policy: gets of big values draw at most 64x (lo)" \
+	amp_bounded s
+check "UDP policy: a spoofed get from the client is answered (control)" \
+	spoof "$XKV_ADDR_C" 40000 'get x\r\n' --min 1 --max 1
+check "UDP policy: a spoofed set from outside the allowlist: no reply, not run" \
+	spoof_not_allowed
+check "UDP policy: a spoofed set from memcached's own port: no reply, not run" \
+	spoof "$XKV_ADDR_C" 11211 'set own 0 0 1\r\nx\r\n' --miss own
+check "UDP policy: a spoofed ERROR line draws no reply (no loop)" \
+	spoof "$XKV_ADDR_C" 40000 'ERROR\r\n'
+check "UDP policy: drop counters in stats, text and JSON" stats_policy
 check "stats: learning counters in text and JSON" stats_learning
 check "down: no XDP, tc filter, qdisc, pins or memcached left" down_clean
 check "a clsact qdisc that was there stays (failed up, up and down)" \
