@@ -143,6 +143,9 @@ static void print_learning(const struct iface_status *st)
 			       ", text protocol only" : "");
 	else
 		printf("settings unreadable\n");
+	if (st->lcfg.flags & XKV_LCFG_UDP_POLICY)
+		printf("      UDP policy on memcached's port: XDP's allowlist, replies at most %u x the request\n",
+		       st->lcfg.amp_ratio);
 	for (li = st->lifs; li < st->lifs + st->nlifs; li++) {
 		if (li->in_id || li->eg_id)
 			printf("      tc on %s: ingress prog id %u, egress prog id %u%s\n",
@@ -207,6 +210,9 @@ static void print_json_learning(struct xkv_json *j,
 	xkv_json_kv_u64(j, "quiet_ms", st->lcfg.quiet_ms);
 	xkv_json_key(j, "text_only");
 	xkv_json_bool(j, st->lcfg.flags & XKV_LCFG_TEXT_ONLY);
+	xkv_json_key(j, "udp_policy");
+	xkv_json_bool(j, st->lcfg.flags & XKV_LCFG_UDP_POLICY);
+	xkv_json_kv_u64(j, "amp_ratio", st->lcfg.amp_ratio);
 	xkv_json_key(j, "tc");
 	xkv_json_open(j, '[');
 	for (li = st->lifs; li < st->lifs + st->nlifs; li++) {

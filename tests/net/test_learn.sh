@@ -264,7 +264,9 @@ status_learning() {
 	echo "$out" | grep -q "backend: memcached pid $pid (learning mode)" &&
 		echo "$out" | grep -q "tc on $XKV_IF_S: ingress prog id $in_id, egress prog id $eg_id" &&
 		echo "$out" | grep -q "tc on lo: ingress prog id $in_id" &&
-		echo "$out" | grep -q "none learned for $QUIET ms" || return 1
+		echo "$out" | grep -q "none learned for $QUIET ms" &&
+		echo "$out" | grep -q "UDP policy on memcached's port: XDP's allowlist, replies at most 64 x" ||
+		return 1
 	xkv_s status -j "$XKV_IF_S" | "$PY" -c '
 import json, sys
 s = json.load(sys.stdin)[0]
@@ -272,6 +274,7 @@ assert s["state"] == "up" and s["backend"] == "memcached", s
 assert s["backend_pid"] == int(sys.argv[1]), s
 l = s["learning"]
 assert l["quiet_ms"] == int(sys.argv[2]) and l["text_only"], l
+assert l["udp_policy"] and l["amp_ratio"] == 64, l
 tc = {t["ifname"]: t for t in l["tc"]}
 assert tc[sys.argv[3]]["ingress_prog_id"] == int(sys.argv[4]), tc
 assert tc[sys.argv[3]]["egress_prog_id"] == int(sys.argv[5]), tc
