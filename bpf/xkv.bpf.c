@@ -963,24 +963,6 @@ static __always_inline struct xkv_scratch *xkv_scratch_get(void)
 	return bpf_map_lookup_elem(&xkv_scratch, &zero);
 }
 
-/* what xkv_addrs says of @a (s->saddr or s->daddr), 0 if nothing */
-static __always_inline __u32 xkv_addr_flags(struct xkv_scratch *s,
-					    const __be32 *a)
-{
-	struct xkv_addr k = { .addr = { 0 } };
-	__u32 *v;
-
-	if (s->ipv6) {
-		__builtin_memcpy(k.addr, a, 16);
-	} else {
-		k.addr[10] = 0xff;
-		k.addr[11] = 0xff;
-		__builtin_memcpy(k.addr + 12, a, 4);
-	}
-	v = bpf_map_lookup_elem(&xkv_addrs, &k);
-	return v ? *v : 0;
-}
-
 /*
  * Is the request's source one to answer? @lo: it came in on lo.
  * Return: 0 if so, else the pass reason.
@@ -996,10 +978,10 @@ __attribute__((noinline)) int xkv_check_source(int lo)
 		       xkv_martian6(s->saddr, s->daddr, lo))
 		return XKV_STAT_pass_martian;
 	/* the interface's own addresses as the stack sees them */
-	f = xkv_addr_flags(s, s->saddr);
+	f = xkv_addr_flags(s->saddr, s->ipv6);
 	if ((f & XKV_ADDR_BCAST) || ((f & XKV_ADDR_LOCAL) && !lo))
 		return XKV_STAT_pass_martian;
-	if (xkv_addr_flags(s, s->daddr) & XKV_ADDR_BCAST)
+	if (xkv_addr_flags(s->daddr, s->ipv6) & XKV_ADDR_BCAST)
 		return XKV_STAT_pass_group;
 	if (!xkv_allowed(s))
 		return XKV_STAT_pass_not_allowed;

@@ -1557,23 +1557,6 @@ static __always_inline void req_note(struct __sk_buff *skb,
 		bpf_map_update_elem(&xkv_lreq, &r, &v, BPF_ANY);
 }
 
-/* is @a (16 bytes, IPv4 in the first 4) a broadcast address of ours? */
-static __always_inline int is_bcast(const __u8 *a, __u8 v6)
-{
-	struct xkv_addr k = { .addr = { 0 } };
-	__u32 *f;
-
-	if (v6) {
-		__builtin_memcpy(k.addr, a, 16);
-	} else {
-		k.addr[10] = 0xff;
-		k.addr[11] = 0xff;
-		__builtin_memcpy(k.addr + 12, a, 4);
-	}
-	f = bpf_map_lookup_elem(&xkv_addrs, &k);
-	return f && (*f & XKV_ADDR_BCAST);
-}
-
 /* IPv4: 0/8, 224/4 and 240/4 (255.255.255.255 too) */
 static __always_inline int martian4(const __u8 *a)
 {
@@ -1628,7 +1611,8 @@ __attribute__((noinline)) int xkv_lin_policy(struct __sk_buff *skb)
 	if (!h->v6 ? martian4(h->src) || martian4(h->dst) :
 		     martian6(h->src) || martian6(h->dst) || mapped6(h->src))
 		return XKV_LSTAT_udp_drop_source;
-	if (is_bcast(h->src, h->v6) || is_bcast(h->dst, h->v6))
+	if ((xkv_addr_flags(h->src, h->v6) |
+	     xkv_addr_flags(h->dst, h->v6)) & XKV_ADDR_BCAST)
 		return XKV_LSTAT_udp_drop_source;
 	if (!h->v6) {
 		__builtin_memcpy(k4.addr, h->src, 4);

@@ -38,4 +38,27 @@ struct {
 	__type(value, __u32);
 } xkv_addrs SEC(".maps");
 
+/**
+ * xkv_addr_flags() - what xkv_addrs says of an address.
+ * @a:  the address, 16 bytes for IPv6, else IPv4 in the first 4
+ * @v6: whether @a is IPv6
+ *
+ * Return: XKV_ADDR_* flags, 0 for an address that is none of ours.
+ */
+static __always_inline __u32 xkv_addr_flags(const void *a, int v6)
+{
+	struct xkv_addr k = { .addr = { 0 } };
+	__u32 *v;
+
+	if (v6) {
+		__builtin_memcpy(k.addr, a, 16);
+	} else {
+		k.addr[10] = 0xff;
+		k.addr[11] = 0xff;
+		__builtin_memcpy(k.addr + 12, a, 4);
+	}
+	v = bpf_map_lookup_elem(&xkv_addrs, &k);
+	return v ? *v : 0;
+}
+
 #endif /* XKV_POLICY_MAPS_H */
