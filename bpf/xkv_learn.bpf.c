@@ -463,7 +463,7 @@ static __always_inline __u32 low_bit(__u64 b)
 /*
  * One round of a flush: read the next occupancy word, or empty one slot it
  * names. A slot another CPU holds is tried again next round, up to
- * XKV_LEARN_SPIN times. State in @data, a struct xkv_lscratch.
+ * XKV_SLOT_TRIES times. State in @data, a struct xkv_lscratch.
  */
 static long flush_cb(__u32 i, void *data)
 {
@@ -483,9 +483,9 @@ static long flush_cb(__u32 i, void *data)
 		return 0;
 	}
 	idx = s->lcur * 64 + low_bit(bits);
-	if (slot_clear_try(idx) && ++s->ltries < XKV_LEARN_SPIN)
+	if (slot_clear_try(idx) && ++s->ltries < XKV_SLOT_TRIES)
 		return 0;
-	if (s->ltries >= XKV_LEARN_SPIN)
+	if (s->ltries >= XKV_SLOT_TRIES)
 		LSTAT(errors);
 	s->ltries = 0;
 	s->lbits = bits & (bits - 1);
@@ -500,9 +500,9 @@ static long queue_cb(__u32 i, void *data)
 	if (k >= s->nq || k >= XKV_LEARN_QUEUE)
 		return 1;
 	if (slot_clear_try(s->q[k & (XKV_LEARN_QUEUE - 1)]) &&
-	    ++s->ltries < XKV_LEARN_SPIN)
+	    ++s->ltries < XKV_SLOT_TRIES)
 		return 0;
-	if (s->ltries >= XKV_LEARN_SPIN)
+	if (s->ltries >= XKV_SLOT_TRIES)
 		LSTAT(errors);
 	s->ltries = 0;
 	s->li = k + 1;
@@ -518,7 +518,7 @@ static __always_inline void flush_scan(struct xkv_lscratch *s)
 	s->lcur = 0;
 	s->lbits = 0;
 	s->ltries = 0;
-	bpf_loop(xkv_lcfg.nslots / 64 + xkv_lcfg.nslots + XKV_LEARN_SPIN,
+	bpf_loop(xkv_lcfg.nslots / 64 + xkv_lcfg.nslots + XKV_SLOT_TRIES,
 		 flush_cb, &ctx, 0);
 }
 
@@ -541,7 +541,7 @@ __attribute__((noinline)) int xkv_lin_finish(__u64 now)
 
 		s->li = 0;
 		s->ltries = 0;
-		bpf_loop(XKV_LEARN_QUEUE * XKV_LEARN_SPIN, queue_cb, &ctx, 0);
+		bpf_loop(XKV_LEARN_QUEUE * XKV_SLOT_TRIES, queue_cb, &ctx, 0);
 	}
 	s->need_flush = 0;
 	s->flush_unsure = 0;

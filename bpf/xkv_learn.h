@@ -28,12 +28,6 @@
 #ifndef XKV_LEARN_QUEUE
 #define XKV_LEARN_QUEUE 64
 #endif
-/* tries at a slot lock another CPU holds before giving up: the one
- * policy of xkv_slot.h (an installer holds it for a copy of at most a
- * slot, well under a microsecond) */
-#ifndef XKV_LEARN_SPIN
-#define XKV_LEARN_SPIN XKV_SLOT_TRIES
-#endif
 /* IPv6 extension headers walked before the transport header */
 #define XKV_LEARN_V6_EXT_MAX 6
 /* a "VALUE"/"VA" byte count or skip beyond this is not memcached's */
