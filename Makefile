@@ -33,7 +33,7 @@ BUILD ?= build
 CFLAGS ?= -O2 -g
 # _GNU_SOURCE with an empty value: a source file's own "#define _GNU_SOURCE"
 # is then an identical redefinition, not a warning.
-XKV_CFLAGS := -Wall -Wextra -Werror -pthread -Ikmod/core -Ikmod/user \
+XKV_CFLAGS := -Wall -Wextra -Werror -pthread -Ikmod/core -Ikmod/user -Iabi \
 	      -D_GNU_SOURCE=
 DEPFLAGS = -MMD -MP
 LDLIBS := -pthread

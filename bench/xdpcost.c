@@ -74,6 +74,10 @@
 #include <bpf/libbpf.h>
 #include <linux/bpf.h>
 
+#include "xkv_config.h"
+#include "xkv_live.h"
+#include "xkv_stats.h"
+#include "xkv_policy.h"
 #include "xkv_slot.h"	/* before the skeleton: it names our types */
 #include "xkv.skel.h"
 #include "floor.skel.h"

@@ -34,7 +34,9 @@
 #include <stddef.h>
 #include <linux/types.h>
 
-#include "xkv_shared.h"
+#include "xkv_hot.h"
+#include "xkv_learn_maps.h"
+#include "xkv_learn_stats.h"
 
 /* the skeleton's type (build/bpf/xkv_learn.skel.h): maps, programs */
 struct xkv_learn;

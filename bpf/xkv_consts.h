@@ -2,14 +2,15 @@
 /*
  * xkv_consts.h - constants and small helpers of the XDP program only.
  *
- * What the backend and the loader also need lives in xkv_shared.h. Each
- * limit here can be overridden with -D at build time (keep the masks
- * powers of two minus one).
+ * What the backend and the loader also need lives in abi/. Each limit
+ * here can be overridden with -D at build time (keep the masks powers of
+ * two minus one).
  */
 #ifndef XKV_CONSTS_H
 #define XKV_CONSTS_H
 
-#include "xkv_shared.h"
+#include "xkv_hot.h"
+#include "xkv_config.h"
 
 /* most keys one get/gets may carry and still be answered by XDP */
 #ifndef XKV_MAX_KEYS

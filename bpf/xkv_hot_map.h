@@ -4,12 +4,12 @@
  *
  * Both the XDP object (which creates it) and the learning object (which
  * is handed the XDP object's map before load, bpf_map__reuse_fd()) include
- * this, so the two definitions cannot drift. Layout: bpf/xkv_shared.h.
+ * this, so the two definitions cannot drift. Layout: abi/xkv_hot.h.
  */
 #ifndef XKV_HOT_MAP_H
 #define XKV_HOT_MAP_H
 
-#include "xkv_shared.h"
+#include "xkv_hot.h"
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);

@@ -4,14 +4,17 @@
  * that only they read: the TCP streams they follow and their parsers.
  *
  * What user space sees (settings, per-slot generations, counters) is in
- * xkv_shared.h. The structures here are in a map too (xkv_lflows), so
- * bpftool prints them, but nothing outside the programs depends on them.
+ * abi/xkv_learn_maps.h and abi/xkv_learn_stats.h. The structures here are
+ * in a map too (xkv_lflows), so bpftool prints them, but nothing outside
+ * the programs depends on them.
  * Each limit can be overridden with -D at build time.
  */
 #ifndef XKV_LEARN_H
 #define XKV_LEARN_H
 
 #include "xkv_slot.h"
+#include "xkv_learn_maps.h"
+#include "xkv_learn_stats.h"
 
 /* payload bytes loaded at a time for the parsers (a power of two) */
 #ifndef XKV_LCHUNK

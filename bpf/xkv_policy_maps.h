@@ -8,12 +8,12 @@
  * same policy for memcached's UDP port, is handed the XDP object's maps
  * before load (bpf_map__reuse_fd()), or keeps its own in the fixtures.
  * Both include this, so the definitions cannot drift. Layouts:
- * bpf/xkv_shared.h.
+ * abi/xkv_policy.h.
  */
 #ifndef XKV_POLICY_MAPS_H
 #define XKV_POLICY_MAPS_H
 
-#include "xkv_shared.h"
+#include "xkv_policy.h"
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LPM_TRIE);

@@ -14,7 +14,7 @@
 
 #include <bpf/bpf.h>
 
-#include "xkv_shared.h"
+#include "xkv_policy.h"
 #include "allow.h"
 #include "log.h"
 #include "params.h"

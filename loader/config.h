@@ -7,7 +7,8 @@
 #ifndef XKV_LOADER_CONFIG_H
 #define XKV_LOADER_CONFIG_H
 
-#include "xkv_shared.h"
+#include "xkv_config.h"
+#include "xkv_learn_maps.h"
 
 /**
  * xkv_config_read() - the program's struct xkv_config.

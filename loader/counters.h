@@ -2,12 +2,12 @@
 /*
  * counters.h - reading the per-CPU xkv_stats map: one struct xkv_stats
  * per CPU, summed; names and descriptions come from the XKV_STATS
- * X-macro of xkv_shared.h, so a counter added there shows up here.
+ * X-macro of abi/xkv_stats.h, so a counter added there shows up here.
  */
 #ifndef XKV_LOADER_COUNTERS_H
 #define XKV_LOADER_COUNTERS_H
 
-#include "xkv_shared.h"
+#include "xkv_stats.h"
 
 /**
  * struct xkv_counter_info - one counter's name and description.

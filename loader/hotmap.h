@@ -4,7 +4,7 @@
  * array, mmap()ed): count the slots in use, or empty them all.
  *
  * The backend owns the slots. The loader only ever empties them, as one
- * more writer following the seqlock protocol of xkv_shared.h: the slot's
+ * more writer following the seqlock protocol of abi/xkv_slot.h: the slot's
  * sequence counter is the writers' lock too, so this is safe while the
  * backend runs, and the backend installs keys again from its own store
  * as they are read.
@@ -15,7 +15,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "xkv_shared.h"
+#include "xkv_hot.h"
 
 /**
  * struct xkv_hotmap - a mapping of the hot cache.

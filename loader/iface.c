@@ -16,7 +16,7 @@
 
 #include <bpf/bpf.h>
 
-#include "xkv_shared.h"
+#include "xkv_policy.h"
 #include "iface.h"
 
 bool xkv_iface_csum_partial(const char *ifname)

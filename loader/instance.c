@@ -7,7 +7,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "xkv_shared.h"
+#include "xkv_hot.h"
+#include "xkv_config.h"
 #include "iface.h"
 #include "instance.h"
 #include "log.h"

@@ -2,7 +2,7 @@
 /*
  * kmodule.h - xkv.ko as the backend: can this kernel take the module,
  * load it with the backend settings as module parameters, hand it the
- * pinned hot cache through /dev/xkv (kmod/uapi/xkv_ioctl.h), take it
+ * pinned hot cache through /dev/xkv (abi/xkv_ioctl.h), take it
  * down again.
  *
  * There is one module, so at most one interface has it as its backend:

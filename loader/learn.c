@@ -40,7 +40,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "learn_attach.h"	/* includes xkv_shared.h, which the
+#include "learn_attach.h"	/* includes the abi/ layouts, which the
 				 * skeleton needs first */
 #include "xkv_learn.skel.h"
 #include "learn.h"

@@ -20,7 +20,7 @@
 
 #include <linux/types.h>
 
-#include "xkv_shared.h"
+#include "xkv_learn_maps.h"
 #include "paths.h"
 
 /* most interfaces one instance attaches the learning programs to */

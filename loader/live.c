@@ -20,7 +20,7 @@
 
 #include <bpf/bpf.h>
 
-#include "xkv_shared.h"
+#include "xkv_live.h"
 #include "live.h"
 #include "log.h"
 

@@ -5,7 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "xkv_shared.h"
+#include "xkv_hot.h"
+#include "xkv_config.h"
 #include "iface.h"
 #include "log.h"
 #include "upcfg.h"

@@ -13,7 +13,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "xkv_shared.h"	/* before the skeleton: it names our types */
+#include "xkv_config.h"	/* before the skeleton: it names our types */
 #include "xkv.skel.h"
 #include "log.h"
 #include "xdp.h"

@@ -25,7 +25,7 @@ enum xkv_mode {
  * @nslots:    hot cache slots, a power of two
  * @max_reply: largest reply UDP payload XDP sends
  * @amp_ratio: reply/request budget, 0 = none
- * @flags:     XKV_CFG_* of xkv_shared.h
+ * @flags:     XKV_CFG_* of abi/xkv_config.h
  * @mode:      enum xkv_mode wanted
  */
 struct xkv_xdp_opts {

@@ -39,7 +39,7 @@ BENCH_LDLIBS := -pthread -lm
 HOTSIM_BIN := $(BUILD)/hotsim
 HOTSIM_SRCS := bench/hotsim/hotsim.c bench/xkv-bench/zipf.c \
 	$(sort $(wildcard kmod/core/*.c))
-HOTSIM_HDRS := $(wildcard kmod/core/*.h kmod/user/*.h bpf/*.h) \
+HOTSIM_HDRS := $(wildcard kmod/core/*.h kmod/user/*.h abi/*.h) \
 	$(BENCH_HDRS)
 
 # the floor (bench/floor.bpf.c) and xdpcost, which loads it and the hot
@@ -56,7 +56,7 @@ BENCH_BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -Wall -Werror \
 	-I/usr/include/$(shell $(CC) -print-multiarch 2>/dev/null || \
 			   echo $$(uname -m)-linux-gnu)
 XDPCOST_CFLAGS := -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE \
-	-I$(BENCH_OUT) -I$(BUILD)/bpf -Ibpf
+	-I$(BENCH_OUT) -I$(BUILD)/bpf -Ibpf -Iabi
 XDPCOST_LDLIBS := -lbpf -lelf -lz
 
 # alone (make -f mk/bench.mk), the hot tier's skeleton rule comes from
@@ -83,14 +83,14 @@ $(FLOOR_SKEL): $(FLOOR_LINKED)
 	$(BPFTOOL) gen skeleton $< name floor > $@.tmp
 	mv $@.tmp $@
 
-$(XDPCOST_BIN): bench/xdpcost.c $(FLOOR_SKEL) $(XKV_SKEL) bpf/xkv_shared.h
+$(XDPCOST_BIN): bench/xdpcost.c $(FLOOR_SKEL) $(XKV_SKEL) $(BPF_HDRS)
 	$(CC) $(XDPCOST_CFLAGS) bench/xdpcost.c $(XDPCOST_LDLIBS) -o $@
 
 hotsim: $(HOTSIM_BIN)
 
 $(HOTSIM_BIN): $(HOTSIM_SRCS) $(HOTSIM_HDRS)
 	@mkdir -p $(@D)
-	$(CC) $(BENCH_CFLAGS) -Ikmod/core -Ikmod/user $(HOTSIM_SRCS) \
+	$(CC) $(BENCH_CFLAGS) -Ikmod/core -Ikmod/user -Iabi $(HOTSIM_SRCS) \
 		$(BENCH_LDLIBS) -o $@
 
 # Every object depends on every header: there are few, and it keeps the

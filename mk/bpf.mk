@@ -44,7 +44,7 @@ BPFTOOL ?= bpftool
 
 BPF_OUT := $(BUILD)/bpf
 BPF_SRC := bpf/xkv.bpf.c
-BPF_HDRS := $(wildcard bpf/*.h)
+BPF_HDRS := $(wildcard bpf/*.h abi/*.h)
 BPF_OBJ := $(BPF_OUT)/xkv.bpf.o
 BPF_LINKED := $(BPF_OUT)/xkv.o
 BPF_SKEL := $(BPF_OUT)/xkv.skel.h
@@ -81,10 +81,10 @@ BPF_MULTIARCH := $(shell $(CC) -print-multiarch 2>/dev/null || \
 
 # -mcpu=v3: 32-bit jumps and ALU, atomics (kernel 5.12+ is needed anyway)
 BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(BPF_ARCH) \
-	-Wall -Werror -Ibpf -I/usr/include/$(BPF_MULTIARCH)
+	-Wall -Werror -Ibpf -Iabi -I/usr/include/$(BPF_MULTIARCH)
 
 BPF_TEST_CFLAGS := -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE \
-	-I$(BPF_OUT) -Ibpf
+	-I$(BPF_OUT) -Ibpf -Iabi
 BPF_TEST_LDLIBS := -lbpf -lelf -lz
 
 .PHONY: bpf test-bpf bpf-stats bpf-test-static fuzz-xdp bpf-learn test-learn \

@@ -26,8 +26,8 @@
 #
 # Kbuild runs in build/kmod/src/kmod/, inside a mirror of the parts of the
 # repository the module is built from (kmod/Kbuild, kmod/core/,
-# kmod/linux/, kmod/uapi/ and the headers of bpf/, which the core includes as
-# "../../bpf/..."), made of symlinks and laid out as in the repository, so
+# kmod/linux/ and abi/, the headers shared with the BPF programs and the
+# loader), made of symlinks and laid out as in the repository, so
 # that no object file lands in the source tree. The build fails on any
 # compiler or modpost warning.
 
@@ -45,7 +45,7 @@ KMOD_TREE := $(KMOD_MIRROR)/kmod
 KMOD_KO := $(BUILD)/xkv.ko
 KMOD_SRCS = kmod/Kbuild $(sort $(wildcard kmod/core/*.c kmod/core/*.h \
 					  kmod/linux/*.c kmod/linux/*.h \
-					  kmod/uapi/*.h bpf/*.h))
+					  abi/*.h))
 
 VM_DIR := $(BUILD)/vm
 VM_KERNEL_DIR := $(VM_DIR)/kernel
@@ -106,10 +106,10 @@ $(VM_LOAD): tests/vm/xkv-load.c
 	@command -v $(VM_MUSL_CC) >/dev/null || $(KMOD_DEPS) install
 	$(VM_MUSL_CC) $(VM_CFLAGS) -o $@ $<
 
-$(VM_HOT): tests/vm/xkv-hot.c tests/unit/tap.h kmod/uapi/xkv_ioctl.h \
-	  bpf/xkv_shared.h
+$(VM_HOT): tests/vm/xkv-hot.c tests/unit/tap.h abi/xkv_ioctl.h \
+	  abi/xkv_hot.h
 	@mkdir -p $(@D)
-	$(VM_HOT_CC) $(VM_CFLAGS) -Werror -Ikmod/uapi -Ibpf -o $@ $<
+	$(VM_HOT_CC) $(VM_CFLAGS) -Werror -Iabi -o $@ $<
 
 # Cheap when present: the script compares the ABI it recorded.
 vm-kernel:

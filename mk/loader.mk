@@ -34,7 +34,7 @@ include mk/bpf.mk
 endif
 
 LOADER_SRCS := $(sort $(wildcard loader/*.c))
-LOADER_HDRS := $(wildcard loader/*.h kmod/uapi/*.h)
+LOADER_HDRS := $(wildcard loader/*.h)
 LOADER_OBJ := $(BUILD)/obj/loader
 LOADER_OBJS := $(patsubst loader/%.c,$(LOADER_OBJ)/%.o,$(LOADER_SRCS))
 # learning mode (--backend memcached): bpf/learn_attach.c, built by
@@ -44,7 +44,7 @@ LOADER_BIN := $(BUILD)/xkv
 LOADER_STATIC := $(BUILD)/xkv.static
 
 LOADER_CFLAGS := -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE \
-	-I$(BPF_OUT) -Ibpf -Ikmod/uapi -Iloader
+	-I$(BPF_OUT) -Ibpf -Iabi -Iloader
 LOADER_LDLIBS := -lbpf -lelf -lz
 
 LOADER_NET_OUT := $(BUILD)/tests/net

@@ -22,7 +22,7 @@
 #include "buf.h"
 #include "items.h"
 #include "store.h"
-#include "../../bpf/xkv_shared.h"
+#include "xkv_hot.h"
 #include "../xkv-bench/rng.h"
 #include "../xkv-bench/zipf.h"
 

@@ -4,7 +4,7 @@
  *
  * Locking, on top of store_int.h's: every write to a slot holds the lock
  * of the slot's set (h->locks, order: stripe -> set), then the slot's
- * seqlock (bpf/xkv_slot.h). The set locks live in the store's own memory,
+ * seqlock (abi/xkv_slot.h). The set locks live in the store's own memory,
  * so a slot the store finds odd is never held by one of its own threads:
  * the seqlock then only waits, a bounded time, for emptiers outside the
  * store, and the store takes over a slot they leave stuck (xkv_slot.h's
@@ -21,7 +21,7 @@
 #include "util.h"
 
 #define XKV_SLOT_RELAX() os_cpu_relax()
-#include "../../bpf/xkv_slot.h"
+#include "xkv_slot.h"
 
 #define SKETCH_ROWS 4
 #define SKETCH_MIN 4096

@@ -4,7 +4,7 @@
  *
  * Every change to a key the hot tier may be serving goes through here
  * while the key's stripe lock is held and before the client is answered,
- * which is what keeps XDP coherent (see DOC in bpf/xkv_slot.h). Which
+ * which is what keeps XDP coherent (see DOC in abi/xkv_slot.h). Which
  * keys get a slot is decided on backend reads: a small count-min sketch
  * estimates each key's popularity and a key takes a slot from its
  * incumbent only if it is the more popular of the two (TinyLFU).

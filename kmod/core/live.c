@@ -2,7 +2,7 @@
 /*
  * live.c - the backend's lease on the XDP hot cache.
  *
- * XDP serves the hot cache only while struct xkv_live (bpf/xkv_shared.h)
+ * XDP serves the hot cache only while struct xkv_live (abi/xkv_live.h)
  * says the backend is alive. The store renews it at each maintenance
  * step, which xkvd's maintenance thread and xkv.ko's maintenance kthread
  * run about every XKV_LIVE_BEAT_MS; a backend that dies stops renewing it

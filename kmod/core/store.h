@@ -175,7 +175,7 @@ struct xkv_thread_stats *xkv_store_stats_slot(struct xkv_store *st, u32 i);
 /**
  * xkv_store_attach_live() - beat in the XDP program's xkv_live map.
  * @st:   store
- * @live: the map's value (struct xkv_live of bpf/xkv_shared.h)
+ * @live: the map's value (struct xkv_live of abi/xkv_live.h)
  *
  * Renews the lease now and then at every xkv_store_maintain() step, so
  * XDP stops serving the hot cache within XKV_LIVE_LEASE_NS of this
@@ -255,7 +255,7 @@ void xkv_store_conn_rejected(struct xkv_store *st);
  * xkv_store_attach_hot() - let the store own an XDP hot cache.
  * @st:     store
  * @slots:  the xkv_hot map's memory: @nslots struct xkv_slot
- *          (bpf/xkv_shared.h), mapped writable
+ *          (abi/xkv_hot.h), mapped writable
  * @nslots: slot count, a power of two
  *
  * The slots are emptied first. From then on every write keeps them

@@ -27,7 +27,8 @@
 #include "budget.h"
 #include "store.h"
 /* the one header the store shares with the XDP program and the loader */
-#include "../../bpf/xkv_shared.h"
+#include "xkv_hot.h"
+#include "xkv_live.h"
 
 #define XKV_IT_LINKED 0x01	/* in the hash table */
 #define XKV_IT_FETCHED 0x02	/* read at least once */

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * ctl.c - /dev/xkv, the control device: the loader hands the module the
- * XDP hot cache through it (ioctls in kmod/uapi/xkv_ioctl.h).
+ * XDP hot cache through it (ioctls in abi/xkv_ioctl.h).
  *
  * Attaching resolves the loader's map fd with bpf_map_get(), checks that
  * the map is an xkv hot cache, keeps the reference and gives the array's
@@ -39,7 +39,8 @@
 #include <linux/uaccess.h>
 #include <linux/version.h>
 
-#include "../../bpf/xkv_shared.h"
+#include "xkv_hot.h"
+#include "xkv_live.h"
 #include "xkv_ioctl.h"
 
 /*
@@ -88,7 +89,7 @@ put_file:
 	return ERR_PTR(err);
 }
 
-/* Is @map an xkv hot cache (bpf/xkv_shared.h)? */
+/* Is @map an xkv hot cache (abi/xkv_hot.h)? */
 static bool xkv_ctl_map_ok(const struct bpf_map *map)
 {
 	const struct bpf_array *array;

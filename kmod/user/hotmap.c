@@ -14,7 +14,8 @@
 #include <sys/syscall.h>
 
 #include "xkvd.h"
-#include "../../bpf/xkv_shared.h"
+#include "xkv_hot.h"
+#include "xkv_live.h"
 
 static int sys_bpf(int cmd, union bpf_attr *attr)
 {

@@ -40,7 +40,9 @@
 #include <bpf/libbpf.h>
 #include <linux/bpf.h>
 
-#include "xkv_shared.h"	/* before the skeleton: it names our types */
+#include "xkv_hot.h"
+#include "xkv_config.h"
+#include "xkv_live.h"	/* before the skeleton: it names our types */
 #include "xkv.skel.h"
 #include "pkt.h"
 #include "../unit/tap.h"

@@ -35,7 +35,12 @@
 #include <bpf/libbpf.h>
 #include <linux/if_link.h>
 
-#include "xkv_shared.h"
+#include "xkv_hot.h"
+#include "xkv_config.h"
+#include "xkv_live.h"
+#include "xkv_stats.h"
+#include "xkv_learn_maps.h"
+#include "xkv_learn_stats.h"
 #include "learn_attach.h"
 #include "xkv.skel.h"
 #include "xkv_learn.skel.h"

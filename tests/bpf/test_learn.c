@@ -38,7 +38,12 @@
 #include <linux/bpf.h>
 #include <linux/pkt_cls.h>
 
-#include "xkv_shared.h"	/* before the skeletons: they name our types */
+#include "xkv_hot.h"
+#include "xkv_config.h"
+#include "xkv_live.h"
+#include "xkv_policy.h"
+#include "xkv_learn_maps.h"
+#include "xkv_learn_stats.h"	/* before the skeletons: they name our types */
 #include "xkv_learn.h"	/* struct xkv_learn_req */
 #include "learn_attach.h"
 #include "xkv.skel.h"

@@ -9,7 +9,7 @@
 
 #include "tap.h"
 #include "unit_util.h"
-#include "../../bpf/xkv_slot.h"
+#include "xkv_slot.h"
 
 #define NSLOTS 64
 

@@ -6,7 +6,7 @@
  *   xkv-hot [-p PORT] [-U PORT] [-i IFACE] [-x XKV] [-n ROUNDS]
  *   xkv-hot -T CYCLES [-i IFACE]
  *
- * /dev/xkv (kmod/uapi/xkv_ioctl.h):
+ * /dev/xkv (abi/xkv_ioctl.h):
  *   - XKV_IOC_INFO names the interface's pinned xkv_hot map and the ports;
  *   - a second XKV_IOC_HOT_ATTACH is refused with EBUSY; a bad fd, a
  *     non-map fd, a read-only map fd and maps that are not an xkv hot
@@ -64,7 +64,7 @@
 #include <unistd.h>
 
 #include "xkv_ioctl.h"
-#include "xkv_shared.h"
+#include "xkv_hot.h"
 #include "../unit/tap.h"
 
 #define HOST "127.0.0.1"

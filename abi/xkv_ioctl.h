@@ -56,7 +56,7 @@ struct xkv_ioc_info {
  * struct xkv_ioc_hot - XKV_IOC_HOT_ATTACH's argument.
  * @map_fd: in: a file descriptor, open for writing, of the XDP object's
  *          xkv_hot map: BPF_MAP_TYPE_ARRAY, BPF_F_MMAPABLE, not frozen,
- *          value_size sizeof(struct xkv_slot) (bpf/xkv_shared.h),
+ *          value_size sizeof(struct xkv_slot) (abi/xkv_hot.h),
  *          max_entries a power of two, at least XKV_HOT_WAYS
  * @flags:  in: 0 (none is defined yet)
  * @map_id: out: the map's id
@@ -73,7 +73,7 @@ struct xkv_ioc_hot {
  * struct xkv_ioc_live - XKV_IOC_LIVE_ATTACH's argument.
  * @map_fd: in: a file descriptor, open for writing, of the XDP object's
  *          xkv_live map: BPF_MAP_TYPE_ARRAY, BPF_F_MMAPABLE, one entry of
- *          sizeof(struct xkv_live) (bpf/xkv_shared.h)
+ *          sizeof(struct xkv_live) (abi/xkv_live.h)
  * @flags:  in: 0 (none is defined yet)
  * @map_id: out: the map's id
  */

@@ -2,7 +2,7 @@
 /*
  * xkv_slot.h - the one implementation of the hot-cache slot seqlock.
  *
- * Every writer and reader of struct xkv_slot (xkv_shared.h) uses these
+ * Every writer and reader of struct xkv_slot (xkv_hot.h) uses these
  * functions: the XDP program and the learning programs (BPF), the store
  * core in xkvd (user space) and in xkv.ko (kernel), the loader, the bench
  * and the tests. Only compiler builtins, so the same code compiles as BPF,
@@ -12,7 +12,7 @@
 #ifndef XKV_SLOT_H
 #define XKV_SLOT_H
 
-#include "xkv_shared.h"
+#include "xkv_hot.h"
 
 /**
  * DOC: the slot seqlock
