@@ -97,14 +97,12 @@ XKV_STATIC_ASSERT(__builtin_offsetof(struct xkv_slot, xflags) ==
  * writer gives up, are in xkv_slot.h, the one implementation of it.
  */
 
-
 /*
  * The slot hash: 32-bit FNV-1a over the key bytes, then a xorshift-multiply
  * finaliser so that the low bits (the slot index) depend on every byte.
  */
 #define XKV_HOT_FNV_BASIS 2166136261U
 #define XKV_HOT_FNV_PRIME 16777619U
-
 
 /**
  * xkv_hot_hash_step() - fold one key byte into a running hash.
