@@ -112,7 +112,8 @@ objs() {
 }
 # static links of the objects make built (the guest has no libraries);
 # getaddrinfo only ever sees numeric addresses there, so no NSS is needed
-mapfile -t bobjs < <(objs "$BUILD/obj/bench-tools" bench/xkv-bench/*.c)
+mapfile -t bobjs < <(objs "$BUILD/obj/bench-tools" bench/xkv-bench/*.c
+	objs "$BUILD/obj/bench-tools/core" kmod/core/util.c)
 mapfile -t xobjs < <(for d in kmod/user kmod/core; do
 	objs "$BUILD/obj/$d" "$d"/*.c
 done)

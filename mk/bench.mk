@@ -28,12 +28,18 @@ CC := gcc
 endif
 
 BENCH_SRCS := $(sort $(wildcard bench/xkv-bench/*.c))
-BENCH_HDRS := $(wildcard bench/xkv-bench/*.h)
+# the store core's number formatting (kmod/core/util.c), built for
+# xkv-bench with its user-space platform header (kmod/user)
+BENCH_CORE_SRCS := kmod/core/util.c
+BENCH_HDRS := $(wildcard bench/xkv-bench/*.h) kmod/core/util.h \
+	kmod/core/os.h kmod/user/xkv_os_impl.h
 BENCH_OBJ := $(BUILD)/obj/bench-tools
-BENCH_OBJS := $(patsubst bench/xkv-bench/%.c,$(BENCH_OBJ)/%.o,$(BENCH_SRCS))
+BENCH_OBJS := $(patsubst bench/xkv-bench/%.c,$(BENCH_OBJ)/%.o,$(BENCH_SRCS)) \
+	$(patsubst kmod/core/%.c,$(BENCH_OBJ)/core/%.o,$(BENCH_CORE_SRCS))
 BENCH_BIN := $(BUILD)/xkv-bench
 
 BENCH_CFLAGS := -O2 -g -Wall -Wextra -Werror -pthread -D_GNU_SOURCE
+BENCH_INC := -Ikmod/core -Ikmod/user
 BENCH_LDLIBS := -pthread -lm
 
 HOTSIM_BIN := $(BUILD)/hotsim
@@ -97,7 +103,11 @@ $(HOTSIM_BIN): $(HOTSIM_SRCS) $(HOTSIM_HDRS)
 # rules free of generated dependency files.
 $(BENCH_OBJ)/%.o: bench/xkv-bench/%.c $(BENCH_HDRS)
 	@mkdir -p $(@D)
-	$(CC) $(BENCH_CFLAGS) -c $< -o $@
+	$(CC) $(BENCH_CFLAGS) $(BENCH_INC) -c $< -o $@
+
+$(BENCH_OBJ)/core/%.o: kmod/core/%.c $(BENCH_HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(BENCH_CFLAGS) $(BENCH_INC) -c $< -o $@
 
 $(BENCH_BIN): $(BENCH_OBJS)
 	@mkdir -p $(@D)

@@ -5,21 +5,7 @@
 #include <string.h>
 
 #include "mcproto.h"
-
-/* write @v in decimal at @p; return the length */
-static size_t put_u32(char *p, u32 v)
-{
-	char tmp[10];
-	size_t n = 0, i;
-
-	do {
-		tmp[n++] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	for (i = 0; i < n; i++)
-		p[i] = tmp[n - 1 - i];
-	return n;
-}
+#include "util.h"
 
 /**
  * mc_request_max() - the longest request mc_build() may write.
@@ -63,10 +49,10 @@ size_t mc_build(const struct kv_fmt *f, enum mc_op op, u32 id, u32 ver,
 	kv_key(f, id, p);
 	p += f->key_size;
 	*p++ = ' ';
-	p += put_u32(p, flags);
+	p += xkv_fmt_u64(p, flags);
 	memcpy(p, " 0 ", 3);
 	p += 3;
-	p += put_u32(p, len);
+	p += xkv_fmt_u64(p, len);
 	*p++ = '\r';
 	*p++ = '\n';
 	kv_value_fill(f, id, ver, p);
