@@ -160,21 +160,6 @@ static int tcp_flush(struct bench_worker *w, struct tcp_conn *c)
 	return tcp_watch(w->engine, c, EPOLLIN);
 }
 
-static int grow(char **buf, size_t *cap, size_t need)
-{
-	size_t ncap = *cap;
-	char *p;
-
-	while (ncap < need)
-		ncap *= 2;
-	p = realloc(*buf, ncap);
-	if (!p)
-		return -ENOMEM;
-	*buf = p;
-	*cap = ncap;
-	return 0;
-}
-
 /* queue requests until the window is full; then send them */
 static int tcp_fill(struct bench_worker *w, struct tcp_conn *c, u64 now)
 {
@@ -183,8 +168,7 @@ static int tcp_fill(struct bench_worker *w, struct tcp_conn *c, u64 now)
 	struct bench_op op;
 
 	while (c->n < w->window) {
-		if (c->wlen + e->req_max > c->wcap &&
-		    grow(&c->wbuf, &c->wcap, c->wlen + e->req_max))
+		if (bench_reserve(&c->wbuf, &c->wcap, c->wlen + e->req_max))
 			return -ENOMEM;
 		if (!workload_next(w, &op))
 			break;
@@ -207,9 +191,7 @@ static int tcp_room(struct tcp_conn *c, size_t need)
 		c->rlen -= c->rpos;
 		c->rpos = 0;
 	}
-	if (need > c->rcap)
-		return grow(&c->rbuf, &c->rcap, need);
-	return 0;
+	return bench_reserve(&c->rbuf, &c->rcap, need);
 }
 
 /* use every complete reply in rbuf; -EPROTO when out of step */
@@ -252,7 +234,7 @@ static int tcp_read(struct bench_worker *w, struct tcp_conn *c, u64 now)
 	ssize_t n;
 
 	/* tcp_room() leaves space; never ask recv() for 0 bytes (EOF) */
-	if (c->rlen == c->rcap && grow(&c->rbuf, &c->rcap, c->rcap + 1))
+	if (bench_reserve(&c->rbuf, &c->rcap, c->rlen + 1))
 		return -ENOMEM;
 	n = recv(c->fd, c->rbuf + c->rlen, c->rcap - c->rlen, MSG_DONTWAIT);
 	if (n < 0)

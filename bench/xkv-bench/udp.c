@@ -173,23 +173,6 @@ static void udp_fail(struct bench_worker *w, struct udp_flow *f,
 	slot_free(f, s);
 }
 
-static int ensure(char **buf, size_t *cap, size_t need)
-{
-	size_t ncap = *cap ? *cap : 4096;
-	char *p;
-
-	if (need <= *cap)
-		return 0;
-	while (ncap < need)
-		ncap *= 2;
-	p = realloc(*buf, ncap);
-	if (!p)
-		return -ENOMEM;
-	*buf = p;
-	*cap = ncap;
-	return 0;
-}
-
 /* one datagram of a reply that has @count of them */
 static void udp_part(struct bench_worker *w, struct udp_flow *f,
 		     struct udp_slot *s, const char *dgram, size_t len, u16 seq,
@@ -219,7 +202,7 @@ static void udp_part(struct bench_worker *w, struct udp_flow *f,
 	}
 	if (s->parts[seq].len != UINT32_MAX)
 		return; /* a duplicate: the network may do that */
-	if (ensure(&s->rbuf, &s->rcap, s->rlen + plen))
+	if (bench_reserve(&s->rbuf, &s->rcap, s->rlen + plen))
 		goto fail;
 	memcpy(s->rbuf + s->rlen, payload, plen);
 	s->parts[seq].off = (u32)s->rlen;
@@ -227,7 +210,7 @@ static void udp_part(struct bench_worker *w, struct udp_flow *f,
 	s->rlen += plen;
 	if (++s->got < s->count)
 		return;
-	if (ensure(&e->out, &e->out_cap, s->rlen))
+	if (bench_reserve(&e->out, &e->out_cap, s->rlen))
 		goto fail;
 	for (at = 0, i = 0; i < s->count; i++) {
 		memcpy(e->out + at, s->rbuf + s->parts[i].off, s->parts[i].len);

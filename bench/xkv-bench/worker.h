@@ -16,7 +16,9 @@
 #ifndef XKV_BENCH_WORKER_H
 #define XKV_BENCH_WORKER_H
 
+#include <errno.h>
 #include <pthread.h>
+#include <stdlib.h>
 
 #include "bench.h"
 #include "hist.h"
@@ -155,6 +157,31 @@ struct bench_worker {
 	void *engine;
 	struct bench_stats st;
 };
+
+/**
+ * bench_reserve() - make a transport's buffer hold at least @need bytes.
+ * @buf:  the buffer (NULL while @cap is 0)
+ * @cap:  its size; doubled (from 4096 when 0) until it is @need or more
+ * @need: bytes wanted
+ *
+ * Return: 0, or -ENOMEM with @buf and @cap unchanged.
+ */
+static inline int bench_reserve(char **buf, size_t *cap, size_t need)
+{
+	size_t ncap = *cap ? *cap : 4096;
+	char *p;
+
+	if (need <= *cap)
+		return 0;
+	while (ncap < need)
+		ncap *= 2;
+	p = realloc(*buf, ncap);
+	if (!p)
+		return -ENOMEM;
+	*buf = p;
+	*cap = ncap;
+	return 0;
+}
 
 bool workload_next(struct bench_worker *w, struct bench_op *op);
 void bench_record(struct bench_worker *w, enum mc_result r, u64 t_sent,
