@@ -96,8 +96,8 @@ hotsim: $(HOTSIM_BIN)
 
 $(HOTSIM_BIN): $(HOTSIM_SRCS) $(HOTSIM_HDRS)
 	@mkdir -p $(@D)
-	$(CC) $(BENCH_CFLAGS) -Ikmod/core -Ikmod/user -Iabi $(HOTSIM_SRCS) \
-		$(BENCH_LDLIBS) -o $@
+	$(CC) $(BENCH_CFLAGS) $(BENCH_INC) -Iabi -Ibench/xkv-bench \
+		$(HOTSIM_SRCS) $(BENCH_LDLIBS) -o $@
 
 # Every object depends on every header: there are few, and it keeps the
 # rules free of generated dependency files.

@@ -23,8 +23,8 @@
 #include "items.h"
 #include "store.h"
 #include "xkv_hot.h"
-#include "../xkv-bench/rng.h"
-#include "../xkv-bench/zipf.h"
+#include "rng.h"
+#include "zipf.h"
 
 int xkv_os_verbose;
 
