@@ -38,20 +38,11 @@ log() {
 	echo "deps: $*"
 }
 
-installed() {
-	dpkg-query -W -f='${Status}' "$1" 2>/dev/null |
-		grep -q 'install ok installed'
-}
+# installed PKG, missing_pkgs PKG..., SUDO
+# shellcheck source=scripts/apt.sh
+source "$(dirname "${BASH_SOURCE[0]}")/apt.sh"
 
-SUDO=()
-if [[ "$(id -u)" -ne 0 ]]; then
-	SUDO=(sudo)
-fi
-
-missing=()
-for p in "${PKGS[@]}"; do
-	installed "$p" || missing+=("$p")
-done
+mapfile -t missing < <(missing_pkgs "${PKGS[@]}")
 
 if ((${#missing[@]} == 0)); then
 	log "all ${#PKGS[@]} packages present"

@@ -49,22 +49,14 @@ die() {
 	exit 1
 }
 
-installed() {
-	dpkg-query -W -f='${Status}' "$1" 2>/dev/null |
-		grep -q 'install ok installed'
-}
-
-SUDO=()
-if [[ "$(id -u)" -ne 0 ]]; then
-	SUDO=(sudo)
-fi
+# installed PKG, missing_pkgs PKG..., SUDO
+# shellcheck source=scripts/apt.sh
+source "$(dirname "${BASH_SOURCE[0]}")/apt.sh"
 
 do_install() {	# do_install PKG...
-	local missing=() p
+	local missing p
 
-	for p in "$@"; do
-		installed "$p" || missing+=("$p")
-	done
+	mapfile -t missing < <(missing_pkgs "$@")
 	((${#missing[@]} == 0)) && return 0
 	log "installing: ${missing[*]}"
 	export DEBIAN_FRONTEND=noninteractive
