@@ -16,14 +16,10 @@
 PATH=/bin
 export PATH
 
-/bin/busybox mkdir -p /proc /sys /dev /tmp
-/bin/busybox --install -s /bin
-mount -t proc proc /proc
-mount -t sysfs sys /sys
-mount -t devtmpfs dev /dev 2>/dev/null
-mount -t tmpfs tmp /tmp
-[ -c /dev/console ] && exec </dev/console >/dev/console 2>&1
-ip link set lo up
+# vm_guest_start (scripts/vm-guest.sh)
+# shellcheck source=scripts/vm-guest.sh
+. /vm-guest.sh
+vm_guest_start
 
 # DURATION WARMUP KEYS THREADS MEM_MB
 # shellcheck source=/dev/null

@@ -14,15 +14,16 @@
 #   -m  the module (default $BUILD/xkv.ko)
 #   -n  build nothing: use the kernel, module and objects already there
 #
-# Boots the kernel of make vmtest (tests/vm/run.sh's setup: qemu TCG,
-# 2 vCPUs, serial console) with an initramfs of busybox, the module, and
-# xkv-bench and xkvd linked statically from $BUILD/obj; its /init,
-# bench/vm-init.sh, measures xkv.ko then xkvd on 127.0.0.1, TCP then UDP
-# GETs (the workload of bench/compare with 10000 keys; every value
-# checked), and prints one "XKV-VMBENCH {json}" line per run. These lines,
-# with the guest's kernel and CPU count added, go to FILE. The figures
-# measure the emulator as much as the server: compare the module with
-# xkvd, never with the host's numbers.
+# Boots the kernel of make vmtest as tests/vm/run.sh does (through
+# scripts/vm-host.sh: qemu TCG, 2 vCPUs, serial console) with an
+# initramfs of busybox, the module, and xkv-bench and xkvd linked
+# statically from $BUILD/obj; its /init, bench/vm-init.sh, measures
+# xkv.ko then xkvd on 127.0.0.1, TCP then UDP GETs (the workload of
+# bench/compare with 10000 keys; every value checked), and prints one
+# "XKV-VMBENCH {json}" line per run. These lines, with the guest's kernel
+# and CPU count added, go to FILE. The figures measure the emulator as
+# much as the server: compare the module with xkvd, never with the host's
+# numbers.
 #
 # Exit status 0 when all four runs completed with every value right; 1
 # otherwise, with the reason on the last line ("vmbench: FAIL: ...") and
@@ -64,21 +65,20 @@ die() {
 	exit 1
 }
 
+# vm_need_tools, vm_check_module, vm_root, vm_pack, vm_boot,
+# vm_boot_problem
+# shellcheck source=scripts/vm-host.sh
+source scripts/vm-host.sh
+
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 ROOT=$TMP/root
 LOG=$BUILD/vm/vmbench-console.log
-mkdir -p "$ROOT"/{bin,dev,proc,sys,tmp} "$BUILD/vm" "$(dirname "$OUT")"
+mkdir -p "$BUILD/vm" "$(dirname "$OUT")"
 
 # --- what the guest runs ------------------------------------------------------
 
-command -v qemu-system-x86_64 >/dev/null ||
-	die "qemu-system-x86_64 not found (scripts/kmod-deps.sh install)"
-BUSYBOX=$(command -v busybox || true)
-[[ -n $BUSYBOX ]] || die "busybox not found (scripts/kmod-deps.sh install)"
-if readelf -l "$BUSYBOX" 2>/dev/null | grep -q INTERP; then
-	die "$BUSYBOX is not static (install busybox-static)"
-fi
+vm_need_tools
 
 if ((BUILDIT)); then
 	# the kernel first: fetching it may move the headers to a newer ABI
@@ -94,13 +94,8 @@ if ((BUILDIT)); then
 fi
 [[ -f $KERNEL ]] || die "no kernel $KERNEL (make -f mk/kmod.mk vm-kernel)"
 [[ -f $MODULE ]] || die "no module $MODULE (make kmod)"
-kver=$(grep -a -o -m 1 'Linux version [^ ]*' "$KERNEL" | head -n 1 |
-	cut -d' ' -f3 || true)
-mver=$(grep -a -o -m 1 'vermagic=[^ ]*' "$MODULE" | head -n 1 |
-	cut -d= -f2 || true)
-if [[ -n $kver && -n $mver && $kver != "$mver" ]]; then
-	die "$MODULE is built for $mver, $KERNEL is $kver"
-fi
+vm_check_module "$KERNEL" "$MODULE"
+vm_root "$ROOT" bench/vm-init.sh "$MODULE"
 
 # objs DIR SRC...: the object of each source under DIR
 objs() {
@@ -126,29 +121,18 @@ gcc -static -pthread -o "$ROOT/bin/xkvd" "${xobjs[@]}" \
 	2>"$TMP/ld.log" || die "static xkvd: $(tail -n 3 "$TMP/ld.log")"
 strip "$ROOT/bin/xkv-bench" "$ROOT/bin/xkvd"
 
-cp "$BUSYBOX" "$ROOT/bin/busybox"
-ln -s busybox "$ROOT/bin/sh"
-cp bench/vm-init.sh "$ROOT/init"
-chmod 755 "$ROOT/init"
-strip --strip-debug -o "$ROOT/xkv.ko" "$MODULE"
 printf 'DURATION=%s\nWARMUP=1\nKEYS=%s\nTHREADS=%s\nMEM_MB=%s\n' \
 	"$DURATION" "$KEYS" "$THREADS" "$MEM_MB" >"$ROOT/bench.conf"
-mknod -m 600 "$ROOT/dev/console" c 5 1 2>/dev/null || true
-(cd "$ROOT" && find . | cpio -o -H newc --quiet) | gzip -1 >"$TMP/initrd"
+vm_pack "$ROOT" "$TMP/initrd"
 
 # --- boot -----------------------------------------------------------------
 
 echo "vmbench: booting $(basename "$KERNEL") ($kver) with" \
 	"$(basename "$MODULE"), ${DURATION} s runs (timeout ${TIMEOUT}s)"
-: >"$LOG"
 start=$SECONDS
 rc=0
-timeout -k 10 "$TIMEOUT" qemu-system-x86_64 \
-	-accel tcg,thread=multi -cpu max -smp "$THREADS" -m 1024 \
-	-nographic -nodefaults -no-reboot -monitor none \
-	-serial "file:$LOG" -kernel "$KERNEL" -initrd "$TMP/initrd" \
-	-append "console=ttyS0 loglevel=4 panic=-1 rdinit=/init" \
-	</dev/null || rc=$?
+vm_boot "$TIMEOUT" "$THREADS" "$LOG" "$KERNEL" "$TMP/initrd" \
+	"console=ttyS0 loglevel=4 panic=-1 rdinit=/init" || rc=$?
 echo "vmbench: the VM ran $((SECONDS - start)) s"
 
 # --- result ---------------------------------------------------------------
@@ -172,11 +156,8 @@ jq -r '"vmbench: \(.server) \(.proto): " + (if .bench then
 	else "no result" end) + " (exit \(.rc))"' "$OUT"
 
 problems=()
-if ((rc == 124 || rc == 137)); then
-	problems+=("timed out after ${TIMEOUT}s")
-elif ((rc != 0)); then
-	problems+=("qemu exited with status $rc")
-fi
+why=$(vm_boot_problem "$rc" "$TIMEOUT")
+[[ -z $why ]] || problems+=("$why")
 end=$(grep -m 1 '^XKV-VMBENCH-END ' "$TMP/console" || true)
 if [[ -z $end ]]; then
 	problems+=("the guest never finished (crash, hang or panic?)")

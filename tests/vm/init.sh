@@ -70,16 +70,12 @@ T_RMMOD=30	# rmmod, under load or not
 T_LOAD=20	# xkv-load's own bound
 T_UP=60		# xkv up, xkv down
 
-/bin/busybox mkdir -p /proc /sys /dev /tmp
-/bin/busybox --install -s /bin
-mount -t proc proc /proc
-mount -t sysfs sys /sys
-mount -t devtmpfs dev /dev 2>/dev/null
-mount -t tmpfs tmp /tmp
+# vm_guest_start (scripts/vm-guest.sh)
+# shellcheck source=scripts/vm-guest.sh
+. /vm-guest.sh
+vm_guest_start
 mount -t bpf bpf /sys/fs/bpf
 mkdir -p /run
-[ -c /dev/console ] && exec </dev/console >/dev/console 2>&1
-ip link set lo up
 # a hung rmmod shows its stack in the log long before the host gives up
 [ -w /proc/sys/kernel/hung_task_timeout_secs ] &&
 	echo 20 >/proc/sys/kernel/hung_task_timeout_secs

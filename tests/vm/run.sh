@@ -59,7 +59,6 @@ done
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 INIT=${INIT:-$HERE/init.sh}
-BUSYBOX=$(command -v busybox || true)
 
 die() {
 	echo "vmtest: $*" >&2
@@ -67,45 +66,31 @@ die() {
 	exit 1
 }
 
+# vm_static, vm_need_tools, vm_check_module, vm_root, vm_pack, vm_boot,
+# vm_boot_problem
+# shellcheck source=scripts/vm-host.sh
+source "$HERE/../../scripts/vm-host.sh"
+
 for f in "$KERNEL" "$MODULE" "$PROTOTEST" "$LOAD" "$TEST_XDP" "$LOADER" \
 	"$HOT" "$INIT" "$HERE/memccapable-tap.sh"; do
 	[[ -f $f ]] || die "missing $f"
 done
 # the guest has only the libraries copied in for memccapable
 for f in "$PROTOTEST" "$LOAD" "$TEST_XDP" "$LOADER" "$HOT"; do
-	if readelf -l "$f" 2>/dev/null | grep -q INTERP; then
-		die "$f is not linked statically"
-	fi
+	vm_static "$f" || die "$f is not linked statically"
 done
 MEMCCAPABLE=$(command -v memccapable || true)
 [[ -n $MEMCCAPABLE ]] ||
 	die "memccapable not found (libmemcached-tools: scripts/kmod-deps.sh)"
-[[ -n $BUSYBOX ]] || die "busybox not found (scripts/kmod-deps.sh)"
-# the guest has no libraries at all
-if readelf -l "$BUSYBOX" 2>/dev/null | grep -q INTERP; then
-	die "$BUSYBOX is not static (install busybox-static)"
-fi
-# a module built for another kernel would only fail at insmod
-kver=$(grep -a -o -m 1 'Linux version [^ ]*' "$KERNEL" | head -n 1 |
-	cut -d' ' -f3 || true)
-mver=$(grep -a -o -m 1 'vermagic=[^ ]*' "$MODULE" | head -n 1 |
-	cut -d= -f2 || true)
-if [[ -n $kver && -n $mver && $kver != "$mver" ]]; then
-	die "$MODULE is built for $mver, $KERNEL is $kver"
-fi
-command -v qemu-system-x86_64 >/dev/null ||
-	die "qemu-system-x86_64 not found (scripts/kmod-deps.sh)"
+vm_need_tools
+vm_check_module "$KERNEL" "$MODULE"
 
 # --- initramfs ------------------------------------------------------------
 
 mkdir -p "$OUT"
 ROOT=$(mktemp -d)
 trap 'rm -rf "$ROOT"' EXIT
-mkdir -p "$ROOT"/{bin,dev,proc,sys,tmp}
-cp "$BUSYBOX" "$ROOT/bin/busybox"
-ln -s busybox "$ROOT/bin/sh"
-cp "$INIT" "$ROOT/init"
-chmod 755 "$ROOT/init"
+vm_root "$ROOT" "$INIT" "$MODULE"
 cp "$PROTOTEST" "$ROOT/bin/xkv-prototest"
 cp "$LOAD" "$ROOT/bin/xkv-load"
 cp "$TEST_XDP" "$ROOT/bin/test_xdp"
@@ -129,8 +114,6 @@ for lib in "${libs[@]}"; do
 	mkdir -p "$ROOT$(dirname "$dest")"
 	cp -L "$lib" "$ROOT$dest" || die "cannot copy $lib"
 done
-# debug info only makes the image bigger; symbols stay for backtraces
-strip --strip-debug -o "$ROOT/xkv.ko" "$MODULE"
 # the same module claiming another kernel (same length: the ELF stays
 # valid), which xkv up must refuse to load
 if [[ -n $mver ]]; then
@@ -138,16 +121,13 @@ if [[ -n $mver ]]; then
 	perl -0777 -pe "s/vermagic=\Q$mver\E/vermagic=$fake/" \
 		"$ROOT/xkv.ko" >"$ROOT/xkv-other.ko"
 fi
-# early console for /init; without root, init.sh opens it itself
-mknod -m 600 "$ROOT/dev/console" c 5 1 2>/dev/null || true
 
 INITRD=$OUT/initramfs.cpio.gz
-(cd "$ROOT" && find . | cpio -o -H newc --quiet) | gzip -1 >"$INITRD"
+vm_pack "$ROOT" "$INITRD"
 
 # --- boot -----------------------------------------------------------------
 
 LOG=$OUT/console.log
-: >"$LOG"
 # slab_nomerge + slub_debug: the module's own slab cache reports objects
 # left at unload, and poisoning turns a use-after-free into a report
 APPEND="console=ttyS0 loglevel=4 panic=-1 slab_nomerge slub_debug=FZP"
@@ -157,12 +137,7 @@ echo "vmtest: booting $(basename "$KERNEL") with $(basename "$MODULE")" \
 	"(timeout ${TIMEOUT}s, log $LOG)"
 start=$(date +%s)
 rc=0
-timeout -k 10 "$TIMEOUT" qemu-system-x86_64 \
-	-accel tcg,thread=multi -cpu max -smp 2 -m 1024 \
-	-nographic -nodefaults -no-reboot -monitor none \
-	-serial "file:$LOG" \
-	-kernel "$KERNEL" -initrd "$INITRD" -append "$APPEND" \
-	</dev/null || rc=$?
+vm_boot "$TIMEOUT" 2 "$LOG" "$KERNEL" "$INITRD" "$APPEND" || rc=$?
 secs=$(($(date +%s) - start))
 
 # --- result ---------------------------------------------------------------
@@ -176,11 +151,8 @@ passed=0
 failed=0
 problems=()
 
-if ((rc == 124 || rc == 137)); then
-	problems+=("timed out after ${TIMEOUT}s")
-elif ((rc != 0)); then
-	problems+=("qemu exited with status $rc")
-fi
+why=$(vm_boot_problem "$rc" "$TIMEOUT")
+[[ -z $why ]] || problems+=("$why")
 
 # every suite: its TAP lines and its exit status
 mapfile -t suites < <(sed -n 's/^XKV-SUITE-BEGIN \(.*\)$/\1/p' "$CLEAN")
