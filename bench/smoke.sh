@@ -48,20 +48,12 @@ log() {
 	echo "smoke: $*" >&2
 }
 
-stop_servers() {
-	local pid i
+# port_busy, pick_port, listening, await_listen, stop_pids
+# shellcheck source=scripts/servers.sh
+source scripts/servers.sh
 
-	for pid in "${SERVER_PIDS[@]}"; do
-		kill -TERM "$pid" 2>/dev/null || true
-	done
-	for pid in "${SERVER_PIDS[@]}"; do
-		for ((i = 0; i < 20; i++)); do
-			kill -0 "$pid" 2>/dev/null || break
-			sleep 0.1
-		done
-		kill -KILL "$pid" 2>/dev/null || true
-		wait "$pid" 2>/dev/null || true
-	done
+stop_servers() {
+	stop_pids 2 "${SERVER_PIDS[@]}"
 	SERVER_PIDS=()
 }
 trap stop_servers EXIT
@@ -85,14 +77,10 @@ prepare() {
 	"$MAKE" -s -f mk/bench.mk bench-tools BUILD="$BUILD" >&2
 }
 
-# port_busy PORT, pick_port
-# shellcheck source=scripts/ports.sh
-source scripts/ports.sh
-
 # start_server NAME BINARY [ARG...]: sets SRV_PORT; the server is stopped
 # on exit
 start_server() {
-	local name=$1 bin=$2 try port pid i
+	local name=$1 bin=$2 try port pid
 	shift 2
 
 	for ((try = 0; try < 5; try++)); do
@@ -101,14 +89,10 @@ start_server() {
 			-t "$SRV_THREADS" "$@" >"$LOGDIR/$name.log" 2>&1 &
 		pid=$!
 		SERVER_PIDS+=("$pid")
-		for ((i = 0; i < 50; i++)); do
-			kill -0 "$pid" 2>/dev/null || break
-			if (exec 3<>"/dev/tcp/$HOST/$port") 2>/dev/null; then
-				SRV_PORT=$port
-				return 0
-			fi
-			sleep 0.1
-		done
+		if await_listen "$pid" "$port" 5; then
+			SRV_PORT=$port
+			return 0
+		fi
 		kill -KILL "$pid" 2>/dev/null || true
 		wait "$pid" 2>/dev/null || true
 	done

@@ -139,24 +139,17 @@ alive() {
 	kill -0 "$1" 2>/dev/null
 }
 
+# port_busy, pick_port, listening, await_listen, stop_pids
+# shellcheck source=scripts/servers.sh
+source scripts/servers.sh
+
 cleanup() {
-	local pid i
 	trap - EXIT INT TERM
 	if [[ -n $STEP_PID ]] && alive "$STEP_PID"; then
 		kill -TERM "$STEP_PID" 2>/dev/null || true
 		wait "$STEP_PID" 2>/dev/null || true
 	fi
-	for pid in "${SERVER_PIDS[@]}"; do
-		kill -TERM "$pid" 2>/dev/null || true
-	done
-	for pid in "${SERVER_PIDS[@]}"; do
-		for ((i = 0; i < 50; i++)); do
-			alive "$pid" || break
-			sleep 0.1
-		done
-		kill -KILL "$pid" 2>/dev/null || true
-		wait "$pid" 2>/dev/null || true
-	done
+	stop_pids 5 "${SERVER_PIDS[@]}"
 	SERVER_PIDS=()
 }
 trap cleanup EXIT
@@ -370,24 +363,10 @@ kill_wait() {	# kill_wait PID
 	return "$rc"
 }
 
-# port_busy PORT, pick_port
-# shellcheck source=scripts/ports.sh
-source scripts/ports.sh
-
-# Is a TCP socket listening on PORT? ss sees it without connecting, so the
-# server's connection counters stay untouched.
-listening() {	# listening PORT
-	if command -v ss >/dev/null; then
-		[[ -n $(ss -Htln "( sport = :$1 )" 2>/dev/null) ]]
-	else
-		(exec 3<>"/dev/tcp/$HOST/$1") 2>/dev/null
-	fi
-}
-
 # Start xkvd ($SRV_BIN, default build/xkvd) on a free port; sets SRV_PID
 # and SRV_PORT. "@PORT@" in the arguments becomes the port ("-U @PORT@").
 start_xkvd() {	# start_xkvd NAME ARGS...
-	local name=$1 bin=${SRV_BIN:-$XKVD} log try port pid i args
+	local name=$1 bin=${SRV_BIN:-$XKVD} log try port pid args
 	shift
 	log=$LOGDIR/xkvd-$(slug "$name").log
 	SRV_PID=
@@ -406,15 +385,11 @@ start_xkvd() {	# start_xkvd NAME ARGS...
 			</dev/null &
 		pid=$!
 		SERVER_PIDS+=("$pid")
-		for ((i = 0; i < T_START * 10; i++)); do
-			alive "$pid" || break
-			if listening "$port"; then
-				SRV_PID=$pid
-				SRV_PORT=$port
-				return 0
-			fi
-			sleep 0.1
-		done
+		if await_listen "$pid" "$port" "$T_START"; then
+			SRV_PID=$pid
+			SRV_PORT=$port
+			return 0
+		fi
 		if alive "$pid"; then
 			kill_wait "$pid" || true
 			echo "xkvd did not listen on $HOST:$port within ${T_START}s"
