@@ -19,7 +19,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "rng.h"
 #include "run.h"
@@ -47,13 +49,33 @@ struct run_arg {
 	struct bench_worker *w;
 };
 
+/* the thread's epoll instance and transport state, then its sockets */
+static int worker_setup(struct bench_worker *w)
+{
+	w->epfd = epoll_create1(EPOLL_CLOEXEC);
+	w->engine = calloc(1, w->tr->engine_size);
+	if (w->epfd < 0 || !w->engine)
+		return -ENOMEM;
+	return w->tr->setup(w);
+}
+
+static void worker_teardown(struct bench_worker *w)
+{
+	if (w->engine)
+		w->tr->teardown(w);
+	free(w->engine);
+	w->engine = NULL;
+	if (w->epfd >= 0)
+		close(w->epfd);
+}
+
 static void *run_thread(void *p)
 {
 	struct run_arg *a = p;
 	struct bench_worker *w = a->w;
 	int err;
 
-	err = w->tr->setup(w);
+	err = worker_setup(w);
 	if (err) {
 		w->failed = true;
 		if (err == -ENOMEM)
@@ -64,7 +86,7 @@ static void *run_thread(void *p)
 	pthread_barrier_wait(&a->ctx->go);
 	if (!a->ctx->abort)
 		w->tr->loop(w);
-	w->tr->teardown(w);
+	worker_teardown(w);
 	return NULL;
 }
 

@@ -70,24 +70,22 @@ struct tcp_conn {
 
 /**
  * struct tcp_engine - one thread's connections.
- * @epfd:    epoll instance
  * @conns:   the connections
  * @req_max: the longest request
  */
 struct tcp_engine {
-	int epfd;
 	struct tcp_conn *conns;
 	size_t req_max;
 };
 
-static int tcp_watch(struct tcp_engine *e, struct tcp_conn *c, u32 events)
+static int tcp_watch(struct bench_worker *w, struct tcp_conn *c, u32 events)
 {
 	struct epoll_event ev = { .events = events, .data.ptr = c };
 	int op = c->events ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
 
 	if (c->events == events)
 		return 0;
-	if (epoll_ctl(e->epfd, op, c->fd, &ev))
+	if (epoll_ctl(w->epfd, op, c->fd, &ev))
 		return -errno;
 	c->events = events;
 	return 0;
@@ -95,7 +93,6 @@ static int tcp_watch(struct tcp_engine *e, struct tcp_conn *c, u32 events)
 
 static int tcp_open(struct bench_worker *w, struct tcp_conn *c)
 {
-	struct tcp_engine *e = w->engine;
 	const struct bench_shared *sh = w->sh;
 	int fd;
 
@@ -110,7 +107,7 @@ static int tcp_open(struct bench_worker *w, struct tcp_conn *c)
 	c->rlen = 0;
 	c->wpos = 0;
 	c->wlen = 0;
-	return tcp_watch(e, c, EPOLLIN);
+	return tcp_watch(w, c, EPOLLIN);
 }
 
 static void tcp_close(struct tcp_conn *c)
@@ -149,15 +146,14 @@ static int tcp_flush(struct bench_worker *w, struct tcp_conn *c)
 			if (errno == EINTR)
 				continue;
 			if (errno == EAGAIN)
-				return tcp_watch(w->engine, c,
-						 EPOLLIN | EPOLLOUT);
+				return tcp_watch(w, c, EPOLLIN | EPOLLOUT);
 			return -errno;
 		}
 		c->wpos += (size_t)n;
 	}
 	c->wpos = 0;
 	c->wlen = 0;
-	return tcp_watch(w->engine, c, EPOLLIN);
+	return tcp_watch(w, c, EPOLLIN);
 }
 
 /* queue requests until the window is full; then send them */
@@ -326,7 +322,7 @@ static void tcp_loop(struct bench_worker *w)
 		wait_ms = TCP_TICK_MS;
 		if (w->t_end - now < (u64)wait_ms * NSEC_PER_MSEC)
 			wait_ms = (int)((w->t_end - now) / NSEC_PER_MSEC) + 1;
-		n = epoll_wait(e->epfd, evs, TCP_EVENTS, wait_ms);
+		n = epoll_wait(w->epfd, evs, TCP_EVENTS, wait_ms);
 		now = now_ns();
 		for (i = 0; i < n; i++) {
 			struct tcp_conn *c = evs[i].data.ptr;
@@ -342,8 +338,6 @@ static void tcp_teardown(struct bench_worker *w)
 	struct tcp_engine *e = w->engine;
 	u32 i;
 
-	if (!e)
-		return;
 	for (i = 0; e->conns && i < w->conns; i++) {
 		tcp_close(&e->conns[i]);
 		free(e->conns[i].ring);
@@ -351,30 +345,21 @@ static void tcp_teardown(struct bench_worker *w)
 		free(e->conns[i].wbuf);
 	}
 	free(e->conns);
-	if (e->epfd >= 0)
-		close(e->epfd);
-	free(e);
-	w->engine = NULL;
 }
 
 static int tcp_setup(struct bench_worker *w)
 {
 	const struct bench_opts *o = w->sh->o;
-	struct tcp_engine *e;
+	struct tcp_engine *e = w->engine;
 	struct tcp_conn *c;
 	u32 i;
 	int err;
 
-	e = calloc(1, sizeof(*e));
-	if (!e)
-		return -ENOMEM;
-	w->engine = e;
 	e->req_max = mc_request_max(&w->sh->fmt);
 	if (w->mode == BENCH_RUN && !o->set_weight)
 		e->req_max = 6 + o->key_size; /* "get <key>\r\n" */
-	e->epfd = epoll_create1(EPOLL_CLOEXEC);
 	e->conns = calloc(w->conns, sizeof(*e->conns));
-	if (e->epfd < 0 || !e->conns)
+	if (!e->conns)
 		return -ENOMEM;
 	for (i = 0; i < w->conns; i++)
 		e->conns[i].fd = -1;
@@ -396,6 +381,7 @@ static int tcp_setup(struct bench_worker *w)
 
 const struct bench_transport bench_tcp = {
 	.name = "tcp",
+	.engine_size = sizeof(struct tcp_engine),
 	.setup = tcp_setup,
 	.loop = tcp_loop,
 	.teardown = tcp_teardown,

@@ -99,7 +99,6 @@ struct udp_flow {
 
 /**
  * struct udp_engine - one thread's flows and batch buffers.
- * @epfd:      epoll instance
  * @flows:     the flows
  * @nslots:    slots per flow, a power of two
  * @req_max:   the longest request, frame header included
@@ -114,7 +113,6 @@ struct udp_flow {
  * @next_scan: when to look for timeouts next
  */
 struct udp_engine {
-	int epfd;
 	struct udp_flow *flows;
 	u32 nslots;
 	size_t req_max;
@@ -391,7 +389,7 @@ static void udp_loop(struct bench_worker *w)
 		if (w->t_end - now < wait_ns)
 			wait_ns = w->t_end - now;
 		wait_ms = (int)((wait_ns + NSEC_PER_MSEC - 1) / NSEC_PER_MSEC);
-		n = epoll_wait(e->epfd, evs, UDP_EVENTS, wait_ms);
+		n = epoll_wait(w->epfd, evs, UDP_EVENTS, wait_ms);
 		now = now_ns();
 		for (i = 0; i < n; i++)
 			udp_read(w, evs[i].data.ptr, now);
@@ -406,8 +404,6 @@ static void udp_teardown(struct bench_worker *w)
 	struct udp_flow *f;
 	u32 i, j;
 
-	if (!e)
-		return;
 	for (i = 0; e->flows && i < w->conns; i++) {
 		f = &e->flows[i];
 		if (f->fd >= 0)
@@ -422,10 +418,6 @@ static void udp_teardown(struct bench_worker *w)
 	free(e->flows);
 	free(e->rx);
 	free(e->out);
-	if (e->epfd >= 0)
-		close(e->epfd);
-	free(e);
-	w->engine = NULL;
 }
 
 static int udp_flow_open(struct bench_worker *w, struct udp_flow *f)
@@ -447,7 +439,7 @@ static int udp_flow_open(struct bench_worker *w, struct udp_flow *f)
 	f->fd = net_connect(w->dst, sh->has_src ? &sh->src : NULL, SOCK_DGRAM);
 	if (f->fd < 0)
 		return f->fd;
-	if (epoll_ctl(e->epfd, EPOLL_CTL_ADD, f->fd, &ev))
+	if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, f->fd, &ev))
 		return -errno;
 	return 0;
 }
@@ -455,23 +447,18 @@ static int udp_flow_open(struct bench_worker *w, struct udp_flow *f)
 static int udp_setup(struct bench_worker *w)
 {
 	const struct bench_opts *o = w->sh->o;
-	struct udp_engine *e;
+	struct udp_engine *e = w->engine;
 	u32 i;
 	int err;
 
-	e = calloc(1, sizeof(*e));
-	if (!e)
-		return -ENOMEM;
-	w->engine = e;
 	e->nslots = 2;
 	while (e->nslots < 2 * w->window)
 		e->nslots *= 2;
 	e->req_max = UDP_HDR + (o->set_weight ? mc_request_max(&w->sh->fmt) :
 						6 + o->key_size);
-	e->epfd = epoll_create1(EPOLL_CLOEXEC);
 	e->flows = calloc(w->conns, sizeof(*e->flows));
 	e->rx = malloc((size_t)UDP_BATCH * UDP_RX_SIZE);
-	if (e->epfd < 0 || !e->flows || !e->rx)
+	if (!e->flows || !e->rx)
 		return -ENOMEM;
 	for (i = 0; i < UDP_BATCH; i++) {
 		e->riov[i].iov_base = e->rx + (size_t)i * UDP_RX_SIZE;
@@ -493,6 +480,7 @@ static int udp_setup(struct bench_worker *w)
 
 const struct bench_transport bench_udp = {
 	.name = "udp",
+	.engine_size = sizeof(struct udp_engine),
 	.setup = udp_setup,
 	.loop = udp_loop,
 	.teardown = udp_teardown,

@@ -80,14 +80,18 @@ struct bench_worker;
 
 /**
  * struct bench_transport - what the thread loop needs from TCP or UDP.
- * @name:     "tcp" or "udp"
- * @setup:    open the sockets; 0 or -errno
- * @loop:     send and receive until the worker is done
- * @teardown: close and free everything @setup made (also after a failed
- *            @setup)
+ * @name:        "tcp" or "udp"
+ * @engine_size: bytes of the transport's state (the worker's @engine),
+ *               which the thread loop allocates zeroed and frees
+ * @setup:       open the sockets, watched through the worker's @epfd;
+ *               0 or -errno
+ * @loop:        send and receive until the worker is done
+ * @teardown:    close and free everything @setup made (also after a
+ *               failed @setup)
  */
 struct bench_transport {
 	const char *name;
+	size_t engine_size;
 	int (*setup)(struct bench_worker *w);
 	void (*loop)(struct bench_worker *w);
 	void (*teardown)(struct bench_worker *w);
@@ -135,6 +139,7 @@ struct bench_shared {
  * @t_end:    ... to here, and stop here
  * @failed:   the preload lost requests, or setup failed
  * @warned:   diagnostics printed so far (a few at most)
+ * @epfd:     the thread's epoll instance
  * @engine:   the transport's private state
  * @st:       counters
  */
@@ -154,6 +159,7 @@ struct bench_worker {
 	u64 t_end;
 	bool failed;
 	u32 warned;
+	int epfd;
 	void *engine;
 	struct bench_stats st;
 };
