@@ -74,6 +74,7 @@
 #include <bpf/libbpf.h>
 #include <linux/bpf.h>
 
+#include "pkt.h"
 #include "xkv_config.h"
 #include "xkv_live.h"
 #include "xkv_stats.h"
@@ -89,76 +90,25 @@
 
 /* --- frames ------------------------------------------------------------- */
 
-static const __u8 mac_client[6] = { 0x02, 0, 0, 0, 0, 0x02 };
-static const __u8 mac_server[6] = { 0x02, 0, 0, 0, 0, 0x01 };
 static const __u8 ip_client[4] = { 10, 123, 0, 2 };
 static const __u8 ip_server[4] = { 10, 123, 0, 1 };
 
-struct frame {
-	__u8 b[FRAME_MAX];
-	__u32 len;
-};
-
-static void put16(__u8 *p, unsigned int v)
-{
-	p[0] = (__u8)(v >> 8);
-	p[1] = (__u8)v;
-}
-
-/* RFC 1071 sum of big-endian 16-bit words, not folded */
-static __u32 sum16(__u32 sum, const __u8 *p, size_t len)
-{
-	size_t i;
-
-	for (i = 0; i + 1 < len; i += 2)
-		sum += (__u32)(p[i] << 8 | p[i + 1]);
-	if (len & 1)
-		sum += (__u32)p[len - 1] << 8;
-	return sum;
-}
-
-static __u16 csum(__u32 sum)
-{
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (__u16)~sum;
-}
-
 /*
  * frame_get() - an IPv4 memcached UDP request from the client to the
- * server: Ethernet, IPv4 (right header checksum), UDP (right checksum),
- * the 8-byte frame header (request id 1, one datagram), then @text.
+ * server (DF set, both checksums right, request id 1, one datagram)
+ * carrying @text, built by the XDP fixtures' tests/bpf/pkt.c.
  */
-static void frame_get(struct frame *f, const char *text)
+static void frame_get(struct pkt *f, const char *text)
 {
-	size_t tlen = strlen(text), ulen = 8 + 8 + tlen;
-	__u8 *ip = f->b + 14, *udp = ip + 20, *pay = udp + 8;
-	__u32 sum;
-	__u16 c;
+	const struct pkt_opts o = {
+		.src = ip_client,
+		.dst = ip_server,
+		.dport = COST_PORT,
+		.frag = 0x4000,
+		.id = 1,
+	};
 
-	memset(f, 0, sizeof(*f));
-	memcpy(f->b, mac_server, 6);
-	memcpy(f->b + 6, mac_client, 6);
-	put16(f->b + 12, 0x0800);
-	ip[0] = 0x45;
-	put16(ip + 2, (unsigned int)(20 + ulen));
-	put16(ip + 4, 0x1234);
-	put16(ip + 6, 0x4000);		/* DF */
-	ip[8] = 64;
-	ip[9] = 17;
-	memcpy(ip + 12, ip_client, 4);
-	memcpy(ip + 16, ip_server, 4);
-	put16(ip + 10, csum(sum16(0, ip, 20)));
-	put16(udp, 40000);
-	put16(udp + 2, COST_PORT);
-	put16(udp + 4, (unsigned int)ulen);
-	put16(pay, 1);			/* request id */
-	put16(pay + 4, 1);		/* one datagram */
-	memcpy(pay + 8, text, tlen);
-	sum = sum16(0, ip + 12, 8) + 17 + (__u32)ulen;
-	c = csum(sum16(sum, udp, ulen));
-	put16(udp + 6, c ? c : 0xffff);
-	f->len = (__u32)(14 + 20 + ulen);
+	pkt_request(f, &o, text, strlen(text));
 }
 
 /* --- the hot tier, loaded as xkv up loads it --------------------------- */
@@ -280,7 +230,7 @@ struct target {
 	int wrap_fd;			/* xdp_restore, for live frames */
 	int next_fd;			/* its prog array */
 	struct floor *fl;
-	const struct frame *in;
+	const struct pkt *in;
 	__u32 want;			/* expected verdict */
 	const char *want_text;		/* the reply must contain this */
 	bool methods[M_NR];		/* which methods are valid */
@@ -482,7 +432,7 @@ static void print_cost(const struct cost_opts *co,
 static int cmd_cost(struct cost_opts *co)
 {
 	static struct result res[M_NR][P_NR];
-	static struct frame get_hit, get_miss;
+	static struct pkt get_hit, get_miss;
 	struct target tg[P_NR];
 	char key[256], key2[256], val[2048], req[600];
 	struct floor *fl = NULL;

@@ -62,7 +62,9 @@ BENCH_BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -Wall -Werror \
 	-I/usr/include/$(shell $(CC) -print-multiarch 2>/dev/null || \
 			   echo $$(uname -m)-linux-gnu)
 XDPCOST_CFLAGS := -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE \
-	-I$(BENCH_OUT) -I$(BUILD)/bpf -Ibpf -Iabi
+	-I$(BENCH_OUT) -I$(BUILD)/bpf -Ibpf -Iabi -Itests/bpf
+# xdpcost builds its request frames with the XDP fixtures' builder
+XDPCOST_SRCS := bench/xdpcost.c tests/bpf/pkt.c
 XDPCOST_LDLIBS := -lbpf -lelf -lz
 
 # alone (make -f mk/bench.mk), the hot tier's skeleton rule comes from
@@ -89,8 +91,9 @@ $(FLOOR_SKEL): $(FLOOR_LINKED)
 	$(BPFTOOL) gen skeleton $< name floor > $@.tmp
 	mv $@.tmp $@
 
-$(XDPCOST_BIN): bench/xdpcost.c $(FLOOR_SKEL) $(XKV_SKEL) $(BPF_HDRS)
-	$(CC) $(XDPCOST_CFLAGS) bench/xdpcost.c $(XDPCOST_LDLIBS) -o $@
+$(XDPCOST_BIN): $(XDPCOST_SRCS) tests/bpf/pkt.h $(FLOOR_SKEL) $(XKV_SKEL) \
+		$(BPF_HDRS)
+	$(CC) $(XDPCOST_CFLAGS) $(XDPCOST_SRCS) $(XDPCOST_LDLIBS) -o $@
 
 hotsim: $(HOTSIM_BIN)
 

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * pkt.h - hand-built frames for the XDP fixtures: memcached UDP requests
- * and the replies the hot tier must send, computed here independently of
- * the BPF program (its headers are only used for the map layouts).
+ * pkt.h - hand-built frames for the XDP fixtures (and bench/xdpcost's
+ * requests): memcached UDP requests and the replies the hot tier must
+ * send, computed here independently of the BPF program (its headers are
+ * only used for the map layouts).
  */
 #ifndef XKV_TESTS_BPF_PKT_H
 #define XKV_TESTS_BPF_PKT_H
