@@ -70,9 +70,7 @@ prepare() {
 	fi
 	if [[ ! -x $XKVD ]]; then
 		log "building $XKVD"
-		mkdir -p "$BUILD"
-		gcc -O2 -g -Wall -Wextra -Werror -pthread -Ikmod/core \
-			-Ikmod/user -o "$XKVD" kmod/user/*.c kmod/core/*.c
+		"$MAKE" -s BUILD="$BUILD" "$XKVD" >&2
 	fi
 	"$MAKE" -s -f mk/bench.mk bench-tools BUILD="$BUILD" >&2
 }
