@@ -401,8 +401,11 @@ refuse_up "kernel: xkv: cannot listen on TCP 10.9.8.7:11211" \
 say "xkv up lo --backend module --foreground"
 xkv up lo --backend module --module /xkv.ko --foreground >/tmp/fg.out 2>&1 &
 UP=$!
+# the module answers as soon as it is loaded, before up has handed it the
+# hot cache: wait for both (20 s at most)
 i=0
-while ! xkv-load --check -p 11211 >/dev/null 2>&1; do
+while ! xkv-load --check -p 11211 >/dev/null 2>&1 ||
+	! xkv status lo 2>/dev/null | grep -q 'backend: xkv.ko'; do
 	i=$((i + 1))
 	[ $i -lt 100 ] || break
 	sleep 0.2
