@@ -2,7 +2,7 @@
 /*
  * main.c - xkv.ko: module parameters, loading and unloading.
  *
- * The parameters are xkvd's flags (kmod/user/options.c), with the same
+ * The parameters are xkvd's flags (kmod/user/settings.c), with the same
  * ranges and defaults:
  *
  *   tcp_port=N            -p   TCP port (default 11211, 0 = off)

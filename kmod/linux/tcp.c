@@ -6,7 +6,7 @@
  * and the worker that takes it accepts up to a budget of connections, so
  * that a burst of new clients does not starve the existing ones.
  *
- * A connection behaves as in xkvd (kmod/user/net_tcp.c). Bytes read are
+ * A connection behaves as in xkvd (kmod/user/tcp.c). Bytes read are
  * appended to the read buffer and offered to the session, which runs the
  * complete commands and takes a storage command's value bytes as they
  * come. Once more than XKV_SESS_OUT_HIGH bytes of output wait, the session

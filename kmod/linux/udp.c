@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * udp.c - memcached over UDP, framed exactly as xkvd does it
- * (kmod/user/net_udp.c).
+ * (kmod/user/udp.c).
  *
  * Every datagram starts with an 8-byte frame header, four 16-bit
  * big-endian fields: request id, sequence number, datagram count and a

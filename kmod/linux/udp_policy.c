@@ -3,7 +3,7 @@
  * udp_policy.c - xkv.ko's UDP policy: the core's (kmod/core/
  * udp_policy.h) filled from the module parameters, and the destination
  * address of each datagram from IP_PKTINFO / IPV6_PKTINFO, as xkvd does
- * it (kmod/user/net_udp_policy.c).
+ * it (kmod/user/udp_policy.c).
  *
  * Without udp_allow= the allowlist is the subnet of every address of
  * every interface of the initial network namespace when the module

@@ -21,7 +21,7 @@
 
 #include "xkvd.h"
 
-/* -u USER, or NULL (options.c) */
+/* -u USER, or NULL (settings.c) */
 const char *xkvd_user;
 
 /**

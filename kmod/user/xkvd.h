@@ -177,7 +177,7 @@ struct xkvd_worker {
  * @maint:         maintenance thread
  * @maint_started: @maint was created and must be joined
  * @fatal:         a thread hit an error it cannot recover from
- * @udp_pol:       whom UDP answers and how much (net_udp_policy.c)
+ * @udp_pol:       whom UDP answers and how much (udp_policy.c)
  */
 struct xkvd_server {
 	struct xkv_settings set;
@@ -202,11 +202,11 @@ struct xkvd_server {
 	struct xkv_live *live;
 };
 
-/* options.c */
+/* settings.c */
 int xkvd_parse_args(struct xkv_settings *set, const char **hot_map,
 		    int argc, char **argv);
 
-/* options_ext.c */
+/* settings_ext.c */
 int xkvd_parse_ext(struct xkv_settings *set, const char *arg);
 
 /* privs.c */
@@ -217,14 +217,14 @@ int xkvd_drop_root(void);
 int xkvd_hot_map_open(struct xkvd_server *srv, const char *path);
 void xkvd_hot_map_close(struct xkvd_server *srv);
 
-/* net_sock.c */
+/* sock.c */
 int xkvd_sock_open(const char *addr, u32 port, int type, char *name,
 		   size_t name_len);
 void xkvd_sock_name(const struct sockaddr *sa, socklen_t len, char *buf,
 		    size_t buf_len);
 u64 xkvd_now_ms(void);
 
-/* net_accept.c */
+/* accept.c */
 int xkvd_tcp_watch(struct xkvd_worker *w);
 int xkvd_tcp_resume(struct xkvd_worker *w, u64 now_ms);
 void xkvd_tcp_accept(struct xkvd_worker *w);
@@ -232,20 +232,20 @@ int xkvd_tcp_handoff_init(struct xkvd_worker *w);
 void xkvd_tcp_handoff_read(struct xkvd_worker *w);
 void xkvd_tcp_handoff_exit(struct xkvd_worker *w);
 
-/* net_tcp.c */
+/* tcp.c */
 int xkvd_conn_new(struct xkvd_worker *w, int fd);
 void xkvd_conn_event(struct xkvd_conn *c, u32 events);
 void xkvd_conn_close(struct xkvd_conn *c);
 int xkvd_conns_tick(struct xkvd_worker *w, u64 now_ms);
 
-/* net_udp_policy.c */
+/* udp_policy.c */
 struct xkv_udp_addr;
 int xkvd_udp_policy_open(struct xkvd_server *srv);
 void xkvd_udp_policy_close(struct xkvd_server *srv);
 void xkvd_udp_peer(const struct msghdr *m, struct xkv_udp_addr *src,
 		   struct xkv_udp_addr *dst);
 
-/* net_udp.c */
+/* udp.c */
 int xkvd_udp_init(struct xkvd_worker *w);
 void xkvd_udp_exit(struct xkvd_worker *w);
 void xkvd_udp_read(struct xkvd_worker *w);

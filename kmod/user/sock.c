@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * net_sock.c - opening the listen sockets, and printing socket addresses.
+ * sock.c - opening the listen sockets, and printing socket addresses.
  *
  * With no -l address xkvd binds one IPv6 socket to "::" with IPV6_V6ONLY
  * off, which serves IPv4 clients too (as ::ffff:a.b.c.d); on a host

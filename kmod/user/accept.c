@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * net_accept.c - accepting TCP connections and handing them out.
+ * accept.c - accepting TCP connections and handing them out.
  *
  * The one listen socket sits in every worker's epoll instance
  * with EPOLLEXCLUSIVE, so a new connection wakes one idle worker, not all

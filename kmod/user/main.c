@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * xkvd.c - the xkv store as a user-space daemon: startup and shutdown.
+ * main.c - the xkv store as a user-space daemon: startup and shutdown.
  *
  * Order of things: parse the command line (EX_USAGE on any bad flag),
  * block SIGTERM and SIGINT in every thread, bind the sockets (a bind

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * net_tcp.c - TCP connections: driving their sessions.
+ * tcp.c - TCP connections: driving their sessions.
  *
  * Bytes read are appended to the connection's read buffer and offered to
  * the session, which runs the complete commands and takes a storage

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * options_ext.c - memcached's "-o NAME=VALUE[,NAME=VALUE...]" settings.
+ * settings_ext.c - memcached's "-o NAME=VALUE[,NAME=VALUE...]" settings.
  *
  * -o may be given more than once; each takes a comma-separated list. A
  * name xkvd does not know is refused by name, so a memcached setting that

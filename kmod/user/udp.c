@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * net_udp.c - memcached over UDP.
+ * udp.c - memcached over UDP.
  *
  * Every datagram starts with an 8-byte frame header, four 16-bit
  * big-endian fields: request id, sequence number, datagram count and a
@@ -19,7 +19,7 @@
  * each one: a partial command at the end of a datagram is dropped.
  *
  * UDP is off unless -U is given. Every datagram goes through the core's
- * policy (kmod/core/udp_policy.h, built by net_udp_policy.c): a source
+ * policy (kmod/core/udp_policy.h, built by udp_policy.c): a source
  * allowlist, no reply to port 0, to our own port, to or from broadcast
  * and multicast addresses or to what looks like a reply, and a reply
  * budget enforced before the reply is built. There is no per-source rate

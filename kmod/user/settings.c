@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * options.c - xkvd's command line, memcached's flags where they mean the
+ * settings.c - xkvd's command line, memcached's flags where they mean the
  * same thing, so that a memcached command line keeps working.
  *
  * Every value is checked before anything starts; a bad one is reported by

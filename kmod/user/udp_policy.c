@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * net_udp_policy.c - xkvd's UDP policy: the core's (kmod/core/
+ * udp_policy.c - xkvd's UDP policy: the core's (kmod/core/
  * udp_policy.h) filled from the settings, and the destination address of
  * each datagram from IP_PKTINFO / IPV6_PKTINFO.
  *
