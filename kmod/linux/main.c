@@ -33,12 +33,12 @@
  * naming the parameter: the core's xkv_settings_check(), which xkvd's
  * options use too.
  *
- * The /dev/xkv control device (ctl.c: the loader hands the module the
+ * The /dev/xkv control device (hotmap.c: the loader hands the module the
  * XDP hot cache through it) is created last, once the server is serving,
  * and removed first, while it still serves: no ioctl ever sees a server
  * that is half started or half stopped.
  */
-#include "xkv_mod.h"
+#include "xkvm.h"
 
 #include <linux/cpumask.h>
 #include <linux/inet.h>
@@ -347,7 +347,7 @@ free_rwsem:
 	return err;
 }
 
-/* Stop serving; see "Unloading" in xkv_mod.h. */
+/* Stop serving; see "Unloading" in xkvm.h. */
 static void xkv_srv_stop(struct xkv_server *srv)
 {
 	spin_lock(&srv->conns_lock);

@@ -15,7 +15,7 @@
  * that lock for writing, so once xkv_sock_detach() returns no callback
  * can reach the transport any more.
  */
-#include "xkv_mod.h"
+#include "xkvm.h"
 
 #include <linux/in.h>
 #include <linux/in6.h>

@@ -26,7 +26,7 @@
  * side; at once on a socket error; and with idle_timeout=N once no byte
  * came or went for N seconds.
  */
-#include "xkv_mod.h"
+#include "xkvm.h"
 
 #include <net/sock.h>
 #include <net/tcp.h>

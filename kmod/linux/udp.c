@@ -27,7 +27,7 @@
  * from broadcast and multicast addresses or to what looks like a reply,
  * and a reply budget enforced before the reply is built.
  */
-#include "xkv_mod.h"
+#include "xkvm.h"
 
 #include <linux/kthread.h>
 

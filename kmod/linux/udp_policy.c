@@ -9,7 +9,7 @@
  * every interface of the initial network namespace when the module
  * loads, loopback included.
  */
-#include "xkv_mod.h"
+#include "xkvm.h"
 
 #include <linux/inetdevice.h>
 #include <linux/netdevice.h>

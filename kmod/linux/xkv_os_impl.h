@@ -15,7 +15,7 @@
  * Locks are mutexes: the store sleeps under its class locks while it takes
  * a new slab page. Nothing in the core runs in atomic context; it is only
  * ever called from the module's kthreads, and from a /dev/xkv ioctl to
- * attach or detach the hot cache (ctl.c).
+ * attach or detach the hot cache (hotmap.c).
  */
 #ifndef XKV_LINUX_OS_IMPL_H
 #define XKV_LINUX_OS_IMPL_H

@@ -9,7 +9,7 @@
  * transport, or the worker sees the flag and queues it. No wakeup is lost
  * and no transport is served twice at once.
  */
-#include "xkv_mod.h"
+#include "xkvm.h"
 
 #include <linux/jiffies.h>
 #include <linux/kthread.h>
@@ -195,7 +195,7 @@ static int xkv_worker_main(void *arg)
 			xkv_worker_sleep(srv);
 			continue;
 		}
-		/* see ctl.c: the store's hot cache cannot change meanwhile */
+		/* see hotmap.c: the store's hot cache cannot change meanwhile */
 		percpu_down_read(&srv->hot_rwsem);
 		x->ops->process(w, x);
 		percpu_up_read(&srv->hot_rwsem);

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * xkv_mod.h - the structures shared by the files of xkv.ko's glue.
+ * xkvm.h - the structures shared by the files of xkv.ko's glue.
  *
  * The module runs the store core (kmod/core) behind in-kernel sockets. It
  * follows the sunrpc/ksmbd pattern rather than one thread per connection:
@@ -39,8 +39,8 @@
  * Release the listener and the UDP socket, wait for the last connection
  * reference, destroy the store.
  */
-#ifndef XKV_LINUX_MOD_H
-#define XKV_LINUX_MOD_H
+#ifndef XKV_LINUX_XKVM_H
+#define XKV_LINUX_XKVM_H
 
 #include "xkv_os_impl.h"
 
@@ -221,7 +221,7 @@ struct xkv_worker {
  * @hot_rwsem:    read side: anything that may use the store's hot cache
  *                (a worker serving a transport, a maintenance step);
  *                write side: attaching or detaching it, and @hot_map
- *                (see ctl.c)
+ *                (see hotmap.c)
  * @hot_map:      the XDP hot cache handed over through /dev/xkv (a
  *                reference is held), NULL when there is none
  */
@@ -268,7 +268,7 @@ static inline int xkv_verbose(const struct xkv_server *srv)
 	return max(READ_ONCE(xkv_os_verbose), READ_ONCE(set->verbose));
 }
 
-/* ctl.c */
+/* hotmap.c */
 int xkv_ctl_register(void);
 void xkv_ctl_unregister(struct xkv_server *srv);
 
@@ -314,4 +314,4 @@ void xkv_udp_peer(const struct sockaddr_storage *peer, const void *cmsg,
 		  size_t clen, struct xkv_udp_addr *src,
 		  struct xkv_udp_addr *dst);
 
-#endif /* XKV_LINUX_MOD_H */
+#endif /* XKV_LINUX_XKVM_H */

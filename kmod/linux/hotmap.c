@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * ctl.c - /dev/xkv, the control device: the loader hands the module the
+ * hotmap.c - /dev/xkv, the control device: the loader hands the module the
  * XDP hot cache through it (ioctls in abi/xkv_ioctl.h).
  *
  * Attaching resolves the loader's map fd with bpf_map_get(), checks that
@@ -26,7 +26,7 @@
  * every slot, so XDP never serves what the module no longer has) and
  * drops the map reference.
  */
-#include "xkv_mod.h"
+#include "xkvm.h"
 
 #include <linux/bpf.h>
 #include <linux/capability.h>
