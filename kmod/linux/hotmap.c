@@ -56,7 +56,7 @@ MODULE_IMPORT_NS(BPF_INTERNAL);
 #endif
 
 /* Take a map fd from the loader: the map, referenced, or an ERR_PTR. */
-static struct bpf_map *xkv_ctl_map_get(int fd)
+static struct bpf_map *xkvm_ctl_map_get(int fd)
 {
 	struct bpf_map *map;
 	struct file *file;
@@ -90,7 +90,7 @@ put_file:
 }
 
 /* Is @map an xkv hot cache (abi/xkv_hot.h)? */
-static bool xkv_ctl_map_ok(const struct bpf_map *map)
+static bool xkvm_ctl_map_ok(const struct bpf_map *map)
 {
 	const struct bpf_array *array;
 
@@ -104,7 +104,7 @@ static bool xkv_ctl_map_ok(const struct bpf_map *map)
 	return array->elem_size == sizeof(struct xkv_slot);
 }
 
-static long xkv_ctl_attach(struct xkv_server *srv, void __user *uarg)
+static long xkvm_ctl_attach(struct xkvm_server *srv, void __user *uarg)
 {
 	struct xkv_ioc_hot arg;
 	struct bpf_array *array;
@@ -116,13 +116,13 @@ static long xkv_ctl_attach(struct xkv_server *srv, void __user *uarg)
 		return -EFAULT;
 	if (arg.flags)
 		return -EINVAL;
-	map = xkv_ctl_map_get(arg.map_fd);
+	map = xkvm_ctl_map_get(arg.map_fd);
 	if (IS_ERR(map)) {
 		pr_warn_ratelimited("hot cache: fd %d: not a writable BPF map (%ld)\n",
 				    arg.map_fd, PTR_ERR(map));
 		return PTR_ERR(map);
 	}
-	if (!xkv_ctl_map_ok(map)) {
+	if (!xkvm_ctl_map_ok(map)) {
 		pr_warn_ratelimited("hot cache: map id %u is not an xkv hot cache (type %u, value %u bytes, flags %#x, %u entries)\n",
 				    map->id, map->map_type, map->value_size,
 				    map->map_flags, map->max_entries);
@@ -165,7 +165,7 @@ put_map:
 }
 
 /* Is @map an xkv lease (struct xkv_live)? */
-static bool xkv_ctl_live_ok(const struct bpf_map *map)
+static bool xkvm_ctl_live_ok(const struct bpf_map *map)
 {
 	return map->map_type == BPF_MAP_TYPE_ARRAY &&
 	       (map->map_flags & BPF_F_MMAPABLE) &&
@@ -173,7 +173,7 @@ static bool xkv_ctl_live_ok(const struct bpf_map *map)
 	       map->max_entries == 1;
 }
 
-static long xkv_ctl_live_attach(struct xkv_server *srv, void __user *uarg)
+static long xkvm_ctl_live_attach(struct xkvm_server *srv, void __user *uarg)
 {
 	struct bpf_map *map, *old;
 	struct xkv_ioc_live arg;
@@ -184,10 +184,10 @@ static long xkv_ctl_live_attach(struct xkv_server *srv, void __user *uarg)
 		return -EFAULT;
 	if (arg.flags)
 		return -EINVAL;
-	map = xkv_ctl_map_get(arg.map_fd);
+	map = xkvm_ctl_map_get(arg.map_fd);
 	if (IS_ERR(map))
 		return PTR_ERR(map);
-	if (!xkv_ctl_live_ok(map)) {
+	if (!xkvm_ctl_live_ok(map)) {
 		pr_warn_ratelimited("lease: map id %u is not an xkv lease\n",
 				    map->id);
 		err = -EINVAL;
@@ -217,7 +217,7 @@ put_map:
 }
 
 /* End the lease and let go of its map, if one is attached. */
-static void xkv_ctl_live_detach(struct xkv_server *srv)
+static void xkvm_ctl_live_detach(struct xkvm_server *srv)
 {
 	struct bpf_map *map;
 
@@ -234,7 +234,7 @@ static void xkv_ctl_live_detach(struct xkv_server *srv)
  * Empty the slots and let go of the map, if one is attached. Returns the
  * map's id, 0 when none was attached.
  */
-static u32 xkv_ctl_detach(struct xkv_server *srv)
+static u32 xkvm_ctl_detach(struct xkvm_server *srv)
 {
 	struct bpf_map *map;
 	u32 id = 0;
@@ -254,7 +254,7 @@ static u32 xkv_ctl_detach(struct xkv_server *srv)
 	return id;
 }
 
-static long xkv_ctl_info(struct xkv_server *srv, void __user *uarg)
+static long xkvm_ctl_info(struct xkvm_server *srv, void __user *uarg)
 {
 	struct xkv_ioc_info info = {
 		.abi = XKV_IOC_ABI,
@@ -273,10 +273,10 @@ static long xkv_ctl_info(struct xkv_server *srv, void __user *uarg)
 	return copy_to_user(uarg, &info, sizeof(info)) ? -EFAULT : 0;
 }
 
-static long xkv_ctl_ioctl(struct file *file, unsigned int cmd,
-			  unsigned long arg)
+static long xkvm_ctl_ioctl(struct file *file, unsigned int cmd,
+			   unsigned long arg)
 {
-	struct xkv_server *srv = READ_ONCE(xkv_srv);
+	struct xkvm_server *srv = READ_ONCE(xkvm_srv);
 
 	if (!capable(CAP_NET_ADMIN))
 		return -EPERM;
@@ -284,67 +284,67 @@ static long xkv_ctl_ioctl(struct file *file, unsigned int cmd,
 		return -ENODEV;
 	switch (cmd) {
 	case XKV_IOC_INFO:
-		return xkv_ctl_info(srv, (void __user *)arg);
+		return xkvm_ctl_info(srv, (void __user *)arg);
 	case XKV_IOC_HOT_ATTACH:
-		return xkv_ctl_attach(srv, (void __user *)arg);
+		return xkvm_ctl_attach(srv, (void __user *)arg);
 	case XKV_IOC_HOT_DETACH:
-		return xkv_ctl_detach(srv) ? 0 : -ENOENT;
+		return xkvm_ctl_detach(srv) ? 0 : -ENOENT;
 	case XKV_IOC_LIVE_ATTACH:
-		return xkv_ctl_live_attach(srv, (void __user *)arg);
+		return xkvm_ctl_live_attach(srv, (void __user *)arg);
 	default:
 		return -ENOTTY;
 	}
 }
 
-static int xkv_ctl_open(struct inode *inode, struct file *file)
+static int xkvm_ctl_open(struct inode *inode, struct file *file)
 {
 	if (!capable(CAP_NET_ADMIN))
 		return -EPERM;
 	return nonseekable_open(inode, file);
 }
 
-static const struct file_operations xkv_ctl_fops = {
+static const struct file_operations xkvm_ctl_fops = {
 	.owner = THIS_MODULE,
-	.open = xkv_ctl_open,
-	.unlocked_ioctl = xkv_ctl_ioctl,
+	.open = xkvm_ctl_open,
+	.unlocked_ioctl = xkvm_ctl_ioctl,
 	.compat_ioctl = compat_ptr_ioctl,
 };
 
-static struct miscdevice xkv_ctl_dev = {
+static struct miscdevice xkvm_ctl_dev = {
 	.minor = MISC_DYNAMIC_MINOR,
 	.name = XKV_DEV_NAME,
-	.fops = &xkv_ctl_fops,
+	.fops = &xkvm_ctl_fops,
 	.mode = 0600,
 };
 
 /**
- * xkv_ctl_register() - create /dev/xkv.
+ * xkvm_ctl_register() - create /dev/xkv.
  *
  * Call it once the server is fully started: the ioctls may run from then
  * on.
  *
  * Return: 0 or -errno.
  */
-int xkv_ctl_register(void)
+int xkvm_ctl_register(void)
 {
 	int err;
 
-	err = misc_register(&xkv_ctl_dev);
+	err = misc_register(&xkvm_ctl_dev);
 	if (err)
 		pr_err("cannot create /dev/%s: %d\n", XKV_DEV_NAME, err);
 	return err;
 }
 
 /**
- * xkv_ctl_unregister() - remove /dev/xkv and let go of the hot cache.
+ * xkvm_ctl_unregister() - remove /dev/xkv and let go of the hot cache.
  * @srv: the server, still serving
  *
  * Nobody has the device open any more (each open file holds a module
  * reference). The slots are emptied before the map is released.
  */
-void xkv_ctl_unregister(struct xkv_server *srv)
+void xkvm_ctl_unregister(struct xkvm_server *srv)
 {
-	misc_deregister(&xkv_ctl_dev);
-	xkv_ctl_live_detach(srv);
-	xkv_ctl_detach(srv);
+	misc_deregister(&xkvm_ctl_dev);
+	xkvm_ctl_live_detach(srv);
+	xkvm_ctl_detach(srv);
 }

@@ -48,12 +48,12 @@
 #include <linux/sched/task.h>
 
 /* how long unloading waits for the last connection reference */
-#define XKV_DRAIN_TIMEOUT (10 * HZ)
+#define XKVM_DRAIN_TIMEOUT (10 * HZ)
 
 atomic_long_t xkv_os_allocs = ATOMIC_LONG_INIT(0);
 long xkv_os_pid;
 int xkv_os_verbose;
-struct xkv_server *xkv_srv;
+struct xkvm_server *xkvm_srv;
 
 static unsigned int tcp_port = XKV_DEFAULT_PORT;
 module_param(tcp_port, uint, 0444);
@@ -89,7 +89,7 @@ static unsigned int conn_limit = 1024;
 module_param(conn_limit, uint, 0444);
 MODULE_PARM_DESC(conn_limit, "most simultaneous connections (default 1024)");
 
-static int xkv_param_set_size(const char *val, const struct kernel_param *kp)
+static int xkvm_param_set_size(const char *val, const struct kernel_param *kp)
 {
 	unsigned long long v;
 	char *end;
@@ -103,13 +103,13 @@ static int xkv_param_set_size(const char *val, const struct kernel_param *kp)
 	return 0;
 }
 
-static const struct kernel_param_ops xkv_param_size_ops = {
-	.set = xkv_param_set_size,
+static const struct kernel_param_ops xkvm_param_size_ops = {
+	.set = xkvm_param_set_size,
 	.get = param_get_uint,
 };
 
 static unsigned int max_item_size = 1024 * 1024;
-module_param_cb(max_item_size, &xkv_param_size_ops, &max_item_size, 0444);
+module_param_cb(max_item_size, &xkvm_param_size_ops, &max_item_size, 0444);
 MODULE_PARM_DESC(max_item_size,
 		 "largest item, bytes or k/m suffix, 1k..1024m (default 1m)");
 
@@ -117,7 +117,7 @@ MODULE_PARM_DESC(max_item_size,
  * A decimal factor such as "1.25", kept as a whole number of hundredths,
  * as xkvd's -f: the third decimal rounds, further digits are ignored.
  */
-static int xkv_param_set_factor(const char *val, const struct kernel_param *kp)
+static int xkvm_param_set_factor(const char *val, const struct kernel_param *kp)
 {
 	u64 whole = 0, milli = 0;
 	int digits = 0;
@@ -149,20 +149,20 @@ static int xkv_param_set_factor(const char *val, const struct kernel_param *kp)
 	return 0;
 }
 
-static int xkv_param_get_factor(char *buf, const struct kernel_param *kp)
+static int xkvm_param_get_factor(char *buf, const struct kernel_param *kp)
 {
 	unsigned int v = *(unsigned int *)kp->arg;
 
 	return sysfs_emit(buf, "%u.%02u\n", v / 100, v % 100);
 }
 
-static const struct kernel_param_ops xkv_param_factor_ops = {
-	.set = xkv_param_set_factor,
-	.get = xkv_param_get_factor,
+static const struct kernel_param_ops xkvm_param_factor_ops = {
+	.set = xkvm_param_set_factor,
+	.get = xkvm_param_get_factor,
 };
 
 static unsigned int slab_growth_x100 = 125;
-module_param_cb(slab_growth_factor, &xkv_param_factor_ops, &slab_growth_x100,
+module_param_cb(slab_growth_factor, &xkvm_param_factor_ops, &slab_growth_x100,
 		0444);
 MODULE_PARM_DESC(slab_growth_factor,
 		 "slab class growth factor, up to two decimals (default 1.25)");
@@ -189,56 +189,56 @@ static bool debug_clock;
 module_param(debug_clock, bool, 0444);
 MODULE_PARM_DESC(debug_clock, "accept \"debugtime <delta>\" (tests only)");
 
-static int xkv_bad_param(const char *name, const char *why)
+static int xkvm_bad_param(const char *name, const char *why)
 {
 	pr_err("invalid value for %s: %s\n", name, why);
 	return -EINVAL;
 }
 
 /* The parameters as store settings, checked as xkvd checks its flags. */
-static int xkv_params_to_settings(struct xkv_settings *set)
+static int xkvm_params_to_settings(struct xkv_settings *set)
 {
 	const char *why;
 
 	xkv_settings_default(set, min(num_online_cpus(), XKV_THREADS_MAX));
 
 	if (tcp_port > 65535)
-		return xkv_bad_param("tcp_port",
-				     "not a port number (0..65535)");
+		return xkvm_bad_param("tcp_port",
+				      "not a port number (0..65535)");
 	set->tcp_port = tcp_port;
 	if (udp_port < 0 || udp_port > 65535)
-		return xkv_bad_param("udp_port",
-				     "not a port number (0..65535)");
+		return xkvm_bad_param("udp_port",
+				      "not a port number (0..65535)");
 	set->udp_port = udp_port;
 	set->udp_allow = udp_allow;
 	set->udp_amp_ratio = udp_amp_ratio;
-	if (xkv_sock_check_addr(listen_addr))
-		return xkv_bad_param("listen", "not an IPv4 or IPv6 address");
+	if (xkvm_sock_check_addr(listen_addr))
+		return xkvm_bad_param("listen", "not an IPv4 or IPv6 address");
 	strscpy(set->listen, listen_addr, sizeof(set->listen));
-	if (memory_limit < 1 || memory_limit > XKV_MEMORY_MB_MAX)
-		return xkv_bad_param("memory_limit",
-				     "megabytes must be 1..1048576");
+	if (memory_limit < 1 || memory_limit > XKVM_MEMORY_MB_MAX)
+		return xkvm_bad_param("memory_limit",
+				      "megabytes must be 1..1048576");
 	set->maxbytes = (u64)memory_limit << 20;
 	if (threads > XKV_THREADS_MAX)
-		return xkv_bad_param("threads", "threads must be 0..256");
+		return xkvm_bad_param("threads", "threads must be 0..256");
 	if (threads)
 		set->threads = threads;
 	if (conn_limit < 1 || conn_limit > XKV_CONNS_MAX)
-		return xkv_bad_param("conn_limit",
-				     "connections must be 1..1048576");
+		return xkvm_bad_param("conn_limit",
+				      "connections must be 1..1048576");
 	set->maxconns = conn_limit;
 	set->item_size_max = max_item_size;
 	set->growth_x100 = slab_growth_x100;
 	if (slab_min_size < 1 || slab_min_size > XKV_CHUNK_MIN_MAX)
-		return xkv_bad_param("slab_min_size",
-				     "chunk size must be 1..1048576");
+		return xkvm_bad_param("slab_min_size",
+				      "chunk size must be 1..1048576");
 	set->chunk_min = slab_min_size;
 	set->verbose = clamp(READ_ONCE(xkv_os_verbose), 0, 2);
 	set->debug_clock = debug_clock;
 	set->idle_timeout = idle_timeout;
 	if (read_buf_mem_limit < -1)
-		return xkv_bad_param("read_buf_mem_limit",
-				     "megabytes must be -1 (default) or more");
+		return xkvm_bad_param("read_buf_mem_limit",
+				      "megabytes must be -1 (default) or more");
 	if (read_buf_mem_limit >= 0)
 		set->read_buf_mem_limit = (u64)read_buf_mem_limit << 20;
 
@@ -249,7 +249,8 @@ static int xkv_params_to_settings(struct xkv_settings *set)
 	return 0;
 }
 
-static void xkv_srv_init(struct xkv_server *srv, const struct xkv_settings *set)
+static void xkvm_srv_init(struct xkvm_server *srv,
+			  const struct xkv_settings *set)
 {
 	srv->set = *set;
 	spin_lock_init(&srv->ready_lock);
@@ -259,30 +260,30 @@ static void xkv_srv_init(struct xkv_server *srv, const struct xkv_settings *set)
 	INIT_LIST_HEAD(&srv->conns);
 	atomic_set(&srv->nconns, 0);
 	init_waitqueue_head(&srv->conns_wq);
-	xkv_xprt_init(&srv->listen, srv, &xkv_listen_ops, NULL);
-	xkv_xprt_init(&srv->udp, srv, &xkv_udp_ops, NULL);
+	xkvm_xprt_init(&srv->listen, srv, &xkvm_listen_ops, NULL);
+	xkvm_xprt_init(&srv->udp, srv, &xkvm_udp_ops, NULL);
 }
 
 /* Open the sockets the settings ask for; each starts unattached. */
-static int xkv_srv_open_sockets(struct xkv_server *srv)
+static int xkvm_srv_open_sockets(struct xkvm_server *srv)
 {
 	const struct xkv_settings *set = &srv->set;
 	int err;
 
 	if (set->tcp_port) {
-		err = xkv_sock_open(set->listen, set->tcp_port, SOCK_STREAM,
-				    &srv->listen.sock, &srv->tcp_addr);
+		err = xkvm_sock_open(set->listen, set->tcp_port, SOCK_STREAM,
+				     &srv->listen.sock, &srv->tcp_addr);
 		if (err)
 			return err;
 	}
 	if (set->udp_port) {
-		err = xkv_sock_open(set->listen, set->udp_port, SOCK_DGRAM,
-				    &srv->udp.sock, &srv->udp_addr);
+		err = xkvm_sock_open(set->listen, set->udp_port, SOCK_DGRAM,
+				     &srv->udp.sock, &srv->udp_addr);
 		if (!err)
-			err = xkv_udp_policy_open(srv);
+			err = xkvm_udp_policy_open(srv);
 		if (err) {
-			xkv_sock_release(&srv->udp);
-			xkv_sock_release(&srv->listen);
+			xkvm_sock_release(&srv->udp);
+			xkvm_sock_release(&srv->listen);
 			return err;
 		}
 	}
@@ -293,15 +294,19 @@ static int xkv_srv_open_sockets(struct xkv_server *srv)
  * Start serving: the store, the sockets, the threads, and last the
  * callbacks that feed the threads.
  */
-static int xkv_srv_start(struct xkv_server *srv, const struct xkv_settings *set)
+static int xkvm_srv_start(struct xkvm_server *srv,
+			  const struct xkv_settings *set)
 {
 	int err;
 
-	xkv_srv_init(srv, set);
+	xkvm_srv_init(srv, set);
 	err = percpu_init_rwsem(&srv->hot_rwsem);
 	if (err)
 		return err;
-	srv->conn_cache = KMEM_CACHE(xkv_conn, 0);
+	/* the name /sys/kernel/slab shows, as before the xkvm_ prefix */
+	srv->conn_cache =
+		kmem_cache_create("xkv_conn", sizeof(struct xkvm_conn),
+				  __alignof__(struct xkvm_conn), 0, NULL);
 	if (!srv->conn_cache) {
 		err = -ENOMEM;
 		goto free_rwsem;
@@ -312,32 +317,32 @@ static int xkv_srv_start(struct xkv_server *srv, const struct xkv_settings *set)
 		goto destroy_cache;
 	}
 
-	err = xkv_srv_open_sockets(srv);
+	err = xkvm_srv_open_sockets(srv);
 	if (err)
 		goto destroy_store;
-	err = xkv_workers_start(srv);
+	err = xkvm_workers_start(srv);
 	if (err)
 		goto stop_workers;
-	err = xkv_maint_start(srv);
+	err = xkvm_maint_start(srv);
 	if (err)
 		goto stop_workers;
 
 	if (srv->listen.sock) {
-		xkv_sock_attach(&srv->listen, false, NULL);
-		xkv_xprt_kick(&srv->listen, XKV_XF_DATA);
+		xkvm_sock_attach(&srv->listen, false, NULL);
+		xkvm_xprt_kick(&srv->listen, XKVM_XF_DATA);
 	}
 	if (srv->udp.sock) {
-		xkv_sock_attach(&srv->udp, false, NULL);
-		xkv_xprt_kick(&srv->udp, XKV_XF_DATA);
+		xkvm_sock_attach(&srv->udp, false, NULL);
+		xkvm_xprt_kick(&srv->udp, XKVM_XF_DATA);
 	}
 	return 0;
 
 stop_workers:
-	xkv_workers_stop(srv);
-	xkv_xprt_drain(srv);
-	xkv_sock_release(&srv->udp);
-	xkv_sock_release(&srv->listen);
-	xkv_udp_policy_close(srv);
+	xkvm_workers_stop(srv);
+	xkvm_xprt_drain(srv);
+	xkvm_sock_release(&srv->udp);
+	xkvm_sock_release(&srv->listen);
+	xkvm_udp_policy_close(srv);
 destroy_store:
 	xkv_store_destroy(srv->st);
 destroy_cache:
@@ -348,34 +353,34 @@ free_rwsem:
 }
 
 /* Stop serving; see "Unloading" in xkvm.h. */
-static void xkv_srv_stop(struct xkv_server *srv)
+static void xkvm_srv_stop(struct xkvm_server *srv)
 {
 	spin_lock(&srv->conns_lock);
 	srv->stopping = true;
 	spin_unlock(&srv->conns_lock);
 
-	xkv_sock_detach(&srv->listen);
-	xkv_sock_detach(&srv->udp);
-	xkv_workers_stop(srv);
-	xkv_maint_stop(srv);
+	xkvm_sock_detach(&srv->listen);
+	xkvm_sock_detach(&srv->udp);
+	xkvm_workers_stop(srv);
+	xkvm_maint_stop(srv);
 	/* after this no callback can queue a connection any more ... */
-	xkv_conns_close_all(srv);
+	xkvm_conns_close_all(srv);
 	/* ... so what is queued now is all there will ever be */
-	xkv_xprt_drain(srv);
-	xkv_sock_release(&srv->listen);
-	xkv_sock_release(&srv->udp);
-	xkv_udp_policy_close(srv);
+	xkvm_xprt_drain(srv);
+	xkvm_sock_release(&srv->listen);
+	xkvm_sock_release(&srv->udp);
+	xkvm_udp_policy_close(srv);
 	/* a callback that fetched our function pointer has returned */
 	synchronize_net();
 
 	if (!wait_event_timeout(srv->conns_wq, !atomic_read(&srv->nconns),
-				XKV_DRAIN_TIMEOUT))
+				XKVM_DRAIN_TIMEOUT))
 		WARN(1, "xkv: %d connections still referenced\n",
 		     atomic_read(&srv->nconns));
 	WARN_ON(kref_read(&srv->listen.ref) != 1);
 	WARN_ON(kref_read(&srv->udp.ref) != 1);
 
-	/* xkv_ctl_unregister() let go of the hot cache already */
+	/* xkvm_ctl_unregister() let go of the hot cache already */
 	WARN_ON(srv->hot_map);
 	xkv_store_destroy(srv->st);
 	srv->st = NULL;
@@ -385,8 +390,8 @@ static void xkv_srv_stop(struct xkv_server *srv)
 }
 
 /* "[::]:11211", or "off" for a socket not opened */
-static void xkv_addr_str(char *buf, size_t len,
-			 const struct sockaddr_storage *ss)
+static void xkvm_addr_str(char *buf, size_t len,
+			  const struct sockaddr_storage *ss)
 {
 	if (ss->ss_family)
 		snprintf(buf, len, "%pISpc", ss);
@@ -394,56 +399,56 @@ static void xkv_addr_str(char *buf, size_t len,
 		strscpy(buf, "off", len);
 }
 
-static int __init xkv_init(void)
+static int __init xkvm_init(void)
 {
 	char tcp[INET6_ADDRSTRLEN + 16], udp[INET6_ADDRSTRLEN + 16];
 	struct xkv_settings set;
-	struct xkv_server *srv;
+	struct xkvm_server *srv;
 	int err;
 
-	err = xkv_params_to_settings(&set);
+	err = xkvm_params_to_settings(&set);
 	if (err)
 		return err;
 	srv = kzalloc(sizeof(*srv), GFP_KERNEL);
 	if (!srv)
 		return -ENOMEM;
-	WRITE_ONCE(xkv_srv, srv);
-	err = xkv_srv_start(srv, &set);
+	WRITE_ONCE(xkvm_srv, srv);
+	err = xkvm_srv_start(srv, &set);
 	if (err)
 		goto free_srv;
-	err = xkv_ctl_register();
+	err = xkvm_ctl_register();
 	if (err)
 		goto stop_srv;
-	xkv_addr_str(tcp, sizeof(tcp), &srv->tcp_addr);
-	xkv_addr_str(udp, sizeof(udp), &srv->udp_addr);
+	xkvm_addr_str(tcp, sizeof(tcp), &srv->tcp_addr);
+	xkvm_addr_str(udp, sizeof(udp), &srv->udp_addr);
 	pr_info("%s serving: TCP %s, UDP %s, %llu MB, %u workers\n",
 		XKV_VERSION, tcp, udp, set.maxbytes >> 20, set.threads);
 	return 0;
 
 stop_srv:
-	xkv_srv_stop(srv);
+	xkvm_srv_stop(srv);
 free_srv:
-	WRITE_ONCE(xkv_srv, NULL);
+	WRITE_ONCE(xkvm_srv, NULL);
 	kfree(srv);
 	return err;
 }
 
-static void __exit xkv_exit(void)
+static void __exit xkvm_exit(void)
 {
-	struct xkv_server *srv = xkv_srv;
+	struct xkvm_server *srv = xkvm_srv;
 	long left;
 
-	xkv_ctl_unregister(srv);
-	xkv_srv_stop(srv);
-	WRITE_ONCE(xkv_srv, NULL);
+	xkvm_ctl_unregister(srv);
+	xkvm_srv_stop(srv);
+	WRITE_ONCE(xkvm_srv, NULL);
 	kfree(srv);
 	left = atomic_long_read(&xkv_os_allocs);
 	WARN(left, "xkv: %ld allocations not freed\n", left);
 	pr_info("stopped\n");
 }
 
-module_init(xkv_init);
-module_exit(xkv_exit);
+module_init(xkvm_init);
+module_exit(xkvm_exit);
 
 MODULE_LICENSE("GPL");
 MODULE_DESCRIPTION("xkv: a memcached-compatible cache in the kernel");

@@ -12,7 +12,7 @@
  * not inherit it: until the module attaches the accepted connection, its
  * inherited data_ready callback finds no transport and does nothing. The
  * callbacks read sk_user_data under sk_callback_lock, and detaching takes
- * that lock for writing, so once xkv_sock_detach() returns no callback
+ * that lock for writing, so once xkvm_sock_detach() returns no callback
  * can reach the transport any more.
  */
 #include "xkvm.h"
@@ -23,91 +23,91 @@
 #include <net/sock.h>
 #include <net/tcp.h>
 
-#define XKV_LISTEN_BACKLOG 1024
+#define XKVM_LISTEN_BACKLOG 1024
 /* best effort; the kernel caps it at net.core.rmem_max, as for xkvd */
-#define XKV_UDP_RCVBUF (4 * 1024 * 1024)
+#define XKVM_UDP_RCVBUF (4 * 1024 * 1024)
 
-static struct xkv_xprt *xkv_sk_xprt(struct sock *sk)
+static struct xkvm_xprt *xkvm_sk_xprt(struct sock *sk)
 {
 	return __locked_read_sk_user_data_with_flags(sk, 0);
 }
 
-static void xkv_sk_data_ready(struct sock *sk)
+static void xkvm_sk_data_ready(struct sock *sk)
 {
-	struct xkv_xprt *x;
+	struct xkvm_xprt *x;
 
 	read_lock_bh(&sk->sk_callback_lock);
-	x = xkv_sk_xprt(sk);
+	x = xkvm_sk_xprt(sk);
 	if (x)
-		xkv_xprt_kick(x, XKV_XF_DATA);
+		xkvm_xprt_kick(x, XKVM_XF_DATA);
 	read_unlock_bh(&sk->sk_callback_lock);
 }
 
 /* as sk_stream_write_space(): only once a useful amount of room is free */
-static void xkv_sk_write_space(struct sock *sk)
+static void xkvm_sk_write_space(struct sock *sk)
 {
-	struct xkv_xprt *x;
+	struct xkvm_xprt *x;
 
 	read_lock_bh(&sk->sk_callback_lock);
-	x = xkv_sk_xprt(sk);
+	x = xkvm_sk_xprt(sk);
 	if (x && sk_stream_is_writeable(sk)) {
 		if (sk->sk_socket)
 			clear_bit(SOCK_NOSPACE, &sk->sk_socket->flags);
-		xkv_xprt_kick(x, XKV_XF_WSPACE);
+		xkvm_xprt_kick(x, XKVM_XF_WSPACE);
 	}
 	read_unlock_bh(&sk->sk_callback_lock);
 }
 
 /* a FIN or a reset: the worker's next read or send tells which */
-static void xkv_sk_state_change(struct sock *sk)
+static void xkvm_sk_state_change(struct sock *sk)
 {
-	struct xkv_xprt *x;
+	struct xkvm_xprt *x;
 
 	read_lock_bh(&sk->sk_callback_lock);
-	x = xkv_sk_xprt(sk);
+	x = xkvm_sk_xprt(sk);
 	if (x)
-		xkv_xprt_kick(x, XKV_XF_CHANGE);
+		xkvm_xprt_kick(x, XKVM_XF_CHANGE);
 	read_unlock_bh(&sk->sk_callback_lock);
 }
 
 /**
- * xkv_sock_attach() - route a socket's callbacks to its transport.
+ * xkvm_sock_attach() - route a socket's callbacks to its transport.
  * @x:              transport whose ->sock is set
  * @conn:           a TCP connection: watch write space and state too
  * @old_data_ready: data_ready to restore on detach, or NULL for the
  *                  socket's current one (an accepted connection carries
  *                  the listener's, which is ours)
  *
- * Takes a reference for the attachment; xkv_sock_detach() drops it.
+ * Takes a reference for the attachment; xkvm_sock_detach() drops it.
  */
-void xkv_sock_attach(struct xkv_xprt *x, bool conn,
-		     void (*old_data_ready)(struct sock *sk))
+void xkvm_sock_attach(struct xkvm_xprt *x, bool conn,
+		      void (*old_data_ready)(struct sock *sk))
 {
 	struct sock *sk = x->sock->sk;
 
-	xkv_xprt_get(x);
+	xkvm_xprt_get(x);
 	write_lock_bh(&sk->sk_callback_lock);
 	x->old_data_ready = old_data_ready ? old_data_ready : sk->sk_data_ready;
 	x->old_write_space = sk->sk_write_space;
 	x->old_state_change = sk->sk_state_change;
 	__rcu_assign_sk_user_data_with_flags(sk, x, SK_USER_DATA_NOCOPY);
-	sk->sk_data_ready = xkv_sk_data_ready;
+	sk->sk_data_ready = xkvm_sk_data_ready;
 	if (conn) {
-		sk->sk_write_space = xkv_sk_write_space;
-		sk->sk_state_change = xkv_sk_state_change;
+		sk->sk_write_space = xkvm_sk_write_space;
+		sk->sk_state_change = xkvm_sk_state_change;
 	}
 	x->attached = true;
 	write_unlock_bh(&sk->sk_callback_lock);
 }
 
 /**
- * xkv_sock_detach() - give a socket its own callbacks back.
+ * xkvm_sock_detach() - give a socket its own callbacks back.
  * @x: transport; a no-op if not attached
  *
  * On return no callback of this socket can reach @x. Drops the reference
- * taken by xkv_sock_attach(); the caller must hold another.
+ * taken by xkvm_sock_attach(); the caller must hold another.
  */
-void xkv_sock_detach(struct xkv_xprt *x)
+void xkvm_sock_detach(struct xkvm_xprt *x)
 {
 	struct sock *sk;
 	bool was;
@@ -126,11 +126,11 @@ void xkv_sock_detach(struct xkv_xprt *x)
 	}
 	write_unlock_bh(&sk->sk_callback_lock);
 	if (was)
-		xkv_xprt_put(x);
+		xkvm_xprt_put(x);
 }
 
 /**
- * xkv_sock_restore_child() - undo what an accepted socket inherited.
+ * xkvm_sock_restore_child() - undo what an accepted socket inherited.
  * @srv:  server
  * @sock: a connection accepted but not attached (refused, or failed)
  *
@@ -138,22 +138,22 @@ void xkv_sock_detach(struct xkv_xprt *x)
  * (and may outlive the module in TIME_WAIT or FIN_WAIT) it gets the
  * listener's original one.
  */
-void xkv_sock_restore_child(struct xkv_server *srv, struct socket *sock)
+void xkvm_sock_restore_child(struct xkvm_server *srv, struct socket *sock)
 {
 	struct sock *sk = sock->sk;
 
 	write_lock_bh(&sk->sk_callback_lock);
-	if (sk->sk_data_ready == xkv_sk_data_ready)
+	if (sk->sk_data_ready == xkvm_sk_data_ready)
 		sk->sk_data_ready = srv->listen.old_data_ready;
 	rcu_assign_sk_user_data(sk, NULL);
 	write_unlock_bh(&sk->sk_callback_lock);
 }
 
 /**
- * xkv_sock_release() - shut down and release a transport's socket.
+ * xkvm_sock_release() - shut down and release a transport's socket.
  * @x: transport, detached
  */
-void xkv_sock_release(struct xkv_xprt *x)
+void xkvm_sock_release(struct xkvm_xprt *x)
 {
 	struct socket *sock = x->sock;
 
@@ -166,8 +166,8 @@ void xkv_sock_release(struct xkv_xprt *x)
 }
 
 /* "" -> the wildcard; else an IPv4 or IPv6 literal ("[::1]" too) */
-static int xkv_sock_addr(const char *addr, int family,
-			 struct sockaddr_storage *ss)
+static int xkvm_sock_addr(const char *addr, int family,
+			  struct sockaddr_storage *ss)
 {
 	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
 	struct sockaddr_in *sin = (struct sockaddr_in *)ss;
@@ -196,19 +196,19 @@ static int xkv_sock_addr(const char *addr, int family,
 }
 
 /**
- * xkv_sock_check_addr() - is @addr a listen address xkv_sock_open() takes?
+ * xkvm_sock_check_addr() - is @addr a listen address xkvm_sock_open() takes?
  * @addr: "" or an IPv4 or IPv6 literal
  *
  * Return: 0 or -EINVAL.
  */
-int xkv_sock_check_addr(const char *addr)
+int xkvm_sock_check_addr(const char *addr)
 {
 	struct sockaddr_storage ss;
 
-	return xkv_sock_addr(addr, AF_INET6, &ss);
+	return xkvm_sock_addr(addr, AF_INET6, &ss);
 }
 
-static void xkv_sock_set_port(struct sockaddr_storage *ss, u32 port)
+static void xkvm_sock_set_port(struct sockaddr_storage *ss, u32 port)
 {
 	if (ss->ss_family == AF_INET6)
 		((struct sockaddr_in6 *)ss)->sin6_port = htons((u16)port);
@@ -216,25 +216,25 @@ static void xkv_sock_set_port(struct sockaddr_storage *ss, u32 port)
 		((struct sockaddr_in *)ss)->sin_port = htons((u16)port);
 }
 
-static int xkv_sock_create(const char *addr, int type,
-			   struct sockaddr_storage *ss, struct socket **res)
+static int xkvm_sock_create(const char *addr, int type,
+			    struct sockaddr_storage *ss, struct socket **res)
 {
 	int proto = type == SOCK_STREAM ? IPPROTO_TCP : IPPROTO_UDP;
 	int err;
 
-	err = xkv_sock_addr(addr, AF_INET6, ss);
+	err = xkvm_sock_addr(addr, AF_INET6, ss);
 	if (err)
 		return err;
 	err = sock_create_kern(&init_net, ss->ss_family, type, proto, res);
 	if (err == -EAFNOSUPPORT && !addr[0]) {
-		xkv_sock_addr(addr, AF_INET, ss);
+		xkvm_sock_addr(addr, AF_INET, ss);
 		err = sock_create_kern(&init_net, AF_INET, type, proto, res);
 	}
 	return err;
 }
 
 /**
- * xkv_sock_open() - open, bind and (TCP) listen.
+ * xkvm_sock_open() - open, bind and (TCP) listen.
  * @addr: listen address: "" for any, or an IPv4 or IPv6 literal
  * @port: port number
  * @type: SOCK_STREAM or SOCK_DGRAM
@@ -245,19 +245,19 @@ static int xkv_sock_create(const char *addr, int type,
  *
  * Return: 0 or -errno.
  */
-int xkv_sock_open(const char *addr, u32 port, int type, struct socket **res,
-		  struct sockaddr_storage *ss)
+int xkvm_sock_open(const char *addr, u32 port, int type, struct socket **res,
+		   struct sockaddr_storage *ss)
 {
 	const char *proto = type == SOCK_STREAM ? "TCP" : "UDP";
 	struct socket *sock;
-	int err, len, rcvbuf = XKV_UDP_RCVBUF;
+	int err, len, rcvbuf = XKVM_UDP_RCVBUF;
 
-	err = xkv_sock_create(addr, type, ss, &sock);
+	err = xkvm_sock_create(addr, type, ss, &sock);
 	if (err) {
 		pr_err("cannot open a %s socket: %d\n", proto, err);
 		return err;
 	}
-	xkv_sock_set_port(ss, port);
+	xkvm_sock_set_port(ss, port);
 	len = ss->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) :
 					  sizeof(struct sockaddr_in);
 
@@ -274,7 +274,7 @@ int xkv_sock_open(const char *addr, u32 port, int type, struct socket **res,
 
 	err = kernel_bind(sock, (struct sockaddr *)ss, len);
 	if (!err && type == SOCK_STREAM)
-		err = kernel_listen(sock, XKV_LISTEN_BACKLOG);
+		err = kernel_listen(sock, XKVM_LISTEN_BACKLOG);
 	if (err) {
 		pr_err("cannot listen on %s %pISpc: %d\n", proto, ss, err);
 		sock_release(sock);

@@ -19,7 +19,7 @@
  * Buffers grow only with the server's budget (kmod/core/budget.h). A
  * connection the budget stopped ("stalled") neither reads nor feeds its
  * session; the maintenance thread queues it again every
- * XKV_BUDGET_RETRY_MS (xkv_conns_tick()).
+ * XKV_BUDGET_RETRY_MS (xkvm_conns_tick()).
  *
  * A connection closes after its output is flushed when the session says
  * so (quit, an overlong line, a fatal error) or the client closed its
@@ -32,46 +32,46 @@
 #include <net/tcp.h>
 
 /* connections accepted per turn */
-#define XKV_ACCEPT_BUDGET 16
+#define XKVM_ACCEPT_BUDGET 16
 /* reads per turn of a connection; it is queued again after that */
-#define XKV_READ_BUDGET 8
+#define XKVM_READ_BUDGET 8
 /* how long to stop accepting after running out of memory */
-#define XKV_ACCEPT_PAUSE_MS 100
+#define XKVM_ACCEPT_PAUSE_MS 100
 /* what is read and dropped before closing, so the close is not a reset */
-#define XKV_LINGER_DRAIN (64 * 1024)
+#define XKVM_LINGER_DRAIN (64 * 1024)
 
-enum xkv_conn_state {
-	XKV_CONN_OPEN,
-	XKV_CONN_DONE_EOF,
-	XKV_CONN_DONE_CLOSING,
+enum xkvm_conn_state {
+	XKVM_CONN_OPEN,
+	XKVM_CONN_DONE_EOF,
+	XKVM_CONN_DONE_CLOSING,
 };
 
-static const char xkv_too_many[] = "ERROR Too many open connections\r\n";
+static const char xkvm_too_many[] = "ERROR Too many open connections\r\n";
 
-static void xkv_conn_process(struct xkv_worker *w, struct xkv_xprt *x);
-static void xkv_conn_free(struct xkv_xprt *x);
+static void xkvm_conn_process(struct xkvm_worker *w, struct xkvm_xprt *x);
+static void xkvm_conn_free(struct xkvm_xprt *x);
 
-static const struct xkv_xprt_ops xkv_conn_ops = {
+static const struct xkvm_xprt_ops xkvm_conn_ops = {
 	.name = "tcp",
-	.process = xkv_conn_process,
-	.free = xkv_conn_free,
+	.process = xkvm_conn_process,
+	.free = xkvm_conn_free,
 };
 
-static struct xkv_conn *xkv_conn_of(struct xkv_xprt *x)
+static struct xkvm_conn *xkvm_conn_of(struct xkvm_xprt *x)
 {
-	return container_of(x, struct xkv_conn, xprt);
+	return container_of(x, struct xkvm_conn, xprt);
 }
 
-static bool xkv_conn_closing(struct xkv_conn *c)
+static bool xkvm_conn_closing(struct xkvm_conn *c)
 {
 	/* an incomplete reply would desynchronise the client: close too */
 	return xkv_sess_closing(c->sess) || xkv_sess_out(c->sess)->oom;
 }
 
-static void xkv_conn_free(struct xkv_xprt *x)
+static void xkvm_conn_free(struct xkvm_xprt *x)
 {
-	struct xkv_conn *c = xkv_conn_of(x);
-	struct xkv_server *srv = x->srv;
+	struct xkvm_conn *c = xkvm_conn_of(x);
+	struct xkvm_server *srv = x->srv;
 
 	WARN_ON_ONCE(x->sock || c->listed);
 	xkv_sess_free(c->sess);
@@ -87,7 +87,7 @@ static void xkv_conn_free(struct xkv_xprt *x)
  * make the kernel send a reset, which can destroy the reply still in
  * flight. Say we are done and drop what is already queued first.
  */
-static void xkv_conn_linger(struct xkv_conn *c)
+static void xkvm_conn_linger(struct xkvm_conn *c)
 {
 	struct socket *sock = c->xprt.sock;
 	size_t total = 0;
@@ -95,7 +95,7 @@ static void xkv_conn_linger(struct xkv_conn *c)
 	int n;
 
 	kernel_sock_shutdown(sock, SHUT_WR);
-	while (total < XKV_LINGER_DRAIN) {
+	while (total < XKVM_LINGER_DRAIN) {
 		struct kvec iov = { .iov_base = sink, .iov_len = sizeof(sink) };
 		struct msghdr msg = { .msg_flags = MSG_DONTWAIT };
 
@@ -112,17 +112,17 @@ static void xkv_conn_linger(struct xkv_conn *c)
  * gone and the server forgets it. The caller still holds a reference;
  * the last one frees the connection.
  */
-static void xkv_conn_close(struct xkv_conn *c, const char *why, int err)
+static void xkvm_conn_close(struct xkvm_conn *c, const char *why, int err)
 {
-	struct xkv_server *srv = c->xprt.srv;
+	struct xkvm_server *srv = c->xprt.srv;
 	bool listed;
 
-	set_bit(XKV_XF_DEAD, &c->xprt.flags);
-	xkv_sock_detach(&c->xprt);
-	if (xkv_verbose(srv) >= 2)
+	set_bit(XKVM_XF_DEAD, &c->xprt.flags);
+	xkvm_sock_detach(&c->xprt);
+	if (xkvm_verbose(srv) >= 2)
 		pr_info_ratelimited("%pISpc closed: %s (%d)\n", &c->peer, why,
 				    err);
-	xkv_sock_release(&c->xprt);
+	xkvm_sock_release(&c->xprt);
 
 	spin_lock(&srv->conns_lock);
 	listed = c->listed;
@@ -133,11 +133,11 @@ static void xkv_conn_close(struct xkv_conn *c, const char *why, int err)
 	spin_unlock(&srv->conns_lock);
 	/* the reference the server's list held */
 	if (listed)
-		xkv_xprt_put(&c->xprt);
+		xkvm_xprt_put(&c->xprt);
 }
 
 /* Send what the session has for the client, as much as the socket takes. */
-static int xkv_conn_flush(struct xkv_conn *c, struct xkv_worker *w)
+static int xkvm_conn_flush(struct xkvm_conn *c, struct xkvm_worker *w)
 {
 	struct xkv_buf *out = xkv_sess_out(c->sess);
 	int n;
@@ -164,7 +164,7 @@ static int xkv_conn_flush(struct xkv_conn *c, struct xkv_worker *w)
 }
 
 /* Offer buffered input to the session (kmod/core/inbuf.h). */
-static void xkv_conn_feed(struct xkv_conn *c, struct xkv_worker *w)
+static void xkvm_conn_feed(struct xkvm_conn *c, struct xkvm_worker *w)
 {
 	/* a stats slot has one writer: the worker serving us right now */
 	xkv_sess_set_stats(c->sess, w->stats);
@@ -173,7 +173,7 @@ static void xkv_conn_feed(struct xkv_conn *c, struct xkv_worker *w)
 }
 
 /* Read what the socket has into the free end of the read buffer. */
-static int xkv_conn_read(struct xkv_conn *c)
+static int xkvm_conn_read(struct xkvm_conn *c)
 {
 	struct kvec iov = {
 		.iov_base = xkv_inbuf_tail(&c->in),
@@ -187,18 +187,18 @@ static int xkv_conn_read(struct xkv_conn *c)
 
 /*
  * Move bytes both ways until the socket, the back-pressure limit or the
- * read budget stops us. Return: XKV_CONN_OPEN, XKV_CONN_DONE_* when the
+ * read budget stops us. Return: XKVM_CONN_OPEN, XKVM_CONN_DONE_* when the
  * connection should close normally, or -errno.
  */
-static int xkv_conn_pump(struct xkv_conn *c, struct xkv_worker *w)
+static int xkvm_conn_pump(struct xkvm_conn *c, struct xkvm_worker *w)
 {
-	struct xkv_xprt *x = &c->xprt;
+	struct xkvm_xprt *x = &c->xprt;
 	struct xkv_buf *out = xkv_sess_out(c->sess);
 	int err, reads = 0, n;
 	bool no_read;
 
 	for (;;) {
-		err = xkv_conn_flush(c, w);
+		err = xkvm_conn_flush(c, w);
 		if (err)
 			return err;
 		if (xkv_buf_pending(out) > XKV_SESS_OUT_HIGH)
@@ -206,14 +206,14 @@ static int xkv_conn_pump(struct xkv_conn *c, struct xkv_worker *w)
 		if (c->in.backlog) {
 			if (c->stalled)
 				break;
-			xkv_conn_feed(c, w);
+			xkvm_conn_feed(c, w);
 			continue;
 		}
-		if (xkv_conn_closing(c) || c->eof || c->stalled)
+		if (xkvm_conn_closing(c) || c->eof || c->stalled)
 			break;
-		if (reads >= XKV_READ_BUDGET) {
+		if (reads >= XKVM_READ_BUDGET) {
 			/* more may be waiting: come back after the others */
-			set_bit(XKV_XF_DATA, &x->flags);
+			set_bit(XKVM_XF_DATA, &x->flags);
 			break;
 		}
 		err = xkv_inbuf_room(&c->in);
@@ -224,8 +224,8 @@ static int xkv_conn_pump(struct xkv_conn *c, struct xkv_worker *w)
 		if (err)
 			return err;
 
-		xkv_xprt_clear(x, XKV_XF_DATA);
-		n = xkv_conn_read(c);
+		xkvm_xprt_clear(x, XKVM_XF_DATA);
+		n = xkvm_conn_read(c);
 		if (n == -EAGAIN)
 			break;
 		if (n < 0)
@@ -238,27 +238,27 @@ static int xkv_conn_pump(struct xkv_conn *c, struct xkv_worker *w)
 		w->stats->bytes_read += n;
 		c->active = jiffies;
 		xkv_inbuf_added(&c->in, n);
-		xkv_conn_feed(c, w);
+		xkvm_conn_feed(c, w);
 	}
 
 	if (!xkv_buf_pending(out)) {
-		if (xkv_conn_closing(c))
-			return XKV_CONN_DONE_CLOSING;
+		if (xkvm_conn_closing(c))
+			return XKVM_CONN_DONE_CLOSING;
 		if (c->eof && !c->in.backlog)
-			return XKV_CONN_DONE_EOF;
+			return XKVM_CONN_DONE_EOF;
 	}
 	/* wait for room to send; read meanwhile only below the limit */
-	no_read = c->eof || xkv_conn_closing(c) || c->stalled ||
+	no_read = c->eof || xkvm_conn_closing(c) || c->stalled ||
 		  xkv_buf_pending(out) > XKV_SESS_OUT_HIGH;
 	if (c->stalled)
 		atomic_inc(&x->srv->nstalled);
-	assign_bit(XKV_XF_OUTPEND, &x->flags, xkv_buf_pending(out) > 0);
-	assign_bit(XKV_XF_THROTTLED, &x->flags, no_read);
-	return XKV_CONN_OPEN;
+	assign_bit(XKVM_XF_OUTPEND, &x->flags, xkv_buf_pending(out) > 0);
+	assign_bit(XKVM_XF_THROTTLED, &x->flags, no_read);
+	return XKVM_CONN_OPEN;
 }
 
 /* Has no byte come or gone for idle_timeout seconds (if set)? */
-static bool xkv_conn_idle(struct xkv_conn *c)
+static bool xkvm_conn_idle(struct xkvm_conn *c)
 {
 	u32 idle = c->xprt.srv->set.idle_timeout;
 
@@ -266,60 +266,60 @@ static bool xkv_conn_idle(struct xkv_conn *c)
 						      (unsigned long)idle * HZ);
 }
 
-static void xkv_conn_process(struct xkv_worker *w, struct xkv_xprt *x)
+static void xkvm_conn_process(struct xkvm_worker *w, struct xkvm_xprt *x)
 {
-	struct xkv_conn *c = xkv_conn_of(x);
+	struct xkvm_conn *c = xkvm_conn_of(x);
 	int ret;
 
-	if (test_bit(XKV_XF_DEAD, &x->flags))
+	if (test_bit(XKVM_XF_DEAD, &x->flags))
 		goto out;
-	xkv_xprt_clear(x, XKV_XF_WSPACE);
-	xkv_xprt_clear(x, XKV_XF_CHANGE);
+	xkvm_xprt_clear(x, XKVM_XF_WSPACE);
+	xkvm_xprt_clear(x, XKVM_XF_CHANGE);
 	/* whatever brought us here, try the budget again */
 	WRITE_ONCE(c->stalled, false);
 
-	ret = xkv_conn_pump(c, w);
-	if (ret == XKV_CONN_OPEN && xkv_conn_idle(c))
+	ret = xkvm_conn_pump(c, w);
+	if (ret == XKVM_CONN_OPEN && xkvm_conn_idle(c))
 		ret = -ETIMEDOUT;
 	switch (ret) {
-	case XKV_CONN_OPEN:
+	case XKVM_CONN_OPEN:
 		break;
-	case XKV_CONN_DONE_EOF:
-		xkv_conn_close(c, "end of input", 0);
+	case XKVM_CONN_DONE_EOF:
+		xkvm_conn_close(c, "end of input", 0);
 		break;
-	case XKV_CONN_DONE_CLOSING:
-		xkv_conn_linger(c);
-		xkv_conn_close(c, "closed by the session", 0);
+	case XKVM_CONN_DONE_CLOSING:
+		xkvm_conn_linger(c);
+		xkvm_conn_close(c, "closed by the session", 0);
 		break;
 	case -ETIMEDOUT:
-		xkv_conn_close(c, "idle timeout", 0);
+		xkvm_conn_close(c, "idle timeout", 0);
 		break;
 	default:
-		xkv_conn_close(c, "socket error", ret);
+		xkvm_conn_close(c, "socket error", ret);
 		break;
 	}
 out:
-	xkv_xprt_received(x);
+	xkvm_xprt_received(x);
 }
 
 /*
  * Make a connection of an accepted socket, put it on the server's list and
  * queue it: bytes may have arrived before its callbacks were attached.
  */
-static int xkv_conn_new(struct xkv_server *srv, struct socket *sock)
+static int xkvm_conn_new(struct xkvm_server *srv, struct socket *sock)
 {
-	struct xkv_conn *c;
+	struct xkvm_conn *c;
 	int err = -ENOMEM;
 
 	c = kmem_cache_zalloc(srv->conn_cache, GFP_KERNEL);
 	if (!c)
 		return -ENOMEM;
-	xkv_xprt_init(&c->xprt, srv, &xkv_conn_ops, sock);
+	xkvm_xprt_init(&c->xprt, srv, &xkvm_conn_ops, sock);
 	INIT_LIST_HEAD(&c->node);
 	c->active = jiffies;
 	if (xkv_inbuf_init(&c->in, xkv_store_budget(srv->st)))
 		goto free_conn;
-	/* xkv_conn_feed() points it at the serving worker's slot */
+	/* xkvm_conn_feed() points it at the serving worker's slot */
 	c->sess = xkv_sess_new(srv->st, xkv_store_stats_slot(srv->st, 0),
 			       false);
 	if (!c->sess)
@@ -340,10 +340,10 @@ static int xkv_conn_new(struct xkv_server *srv, struct socket *sock)
 	atomic_inc(&srv->nconns);
 	spin_unlock(&srv->conns_lock);
 
-	if (xkv_verbose(srv) >= 2)
+	if (xkvm_verbose(srv) >= 2)
 		pr_info_ratelimited("%pISpc connected\n", &c->peer);
-	xkv_sock_attach(&c->xprt, true, srv->listen.old_data_ready);
-	xkv_xprt_kick(&c->xprt, XKV_XF_DATA);
+	xkvm_sock_attach(&c->xprt, true, srv->listen.old_data_ready);
+	xkvm_xprt_kick(&c->xprt, XKVM_XF_DATA);
 	return 0;
 
 free_sess:
@@ -356,12 +356,12 @@ free_conn:
 }
 
 /* Over the connection limit: say so as memcached does, and hang up. */
-static void xkv_conn_refuse(struct xkv_worker *w, struct socket *sock)
+static void xkvm_conn_refuse(struct xkvm_worker *w, struct socket *sock)
 {
-	struct xkv_server *srv = w->srv;
+	struct xkvm_server *srv = w->srv;
 	struct kvec iov = {
-		.iov_base = (void *)xkv_too_many,
-		.iov_len = sizeof(xkv_too_many) - 1,
+		.iov_base = (void *)xkvm_too_many,
+		.iov_len = sizeof(xkvm_too_many) - 1,
 	};
 	struct msghdr msg = { .msg_flags = MSG_DONTWAIT | MSG_NOSIGNAL };
 	int n;
@@ -370,19 +370,19 @@ static void xkv_conn_refuse(struct xkv_worker *w, struct socket *sock)
 	if (n > 0)
 		w->stats->bytes_written += n;
 	xkv_store_conn_rejected(srv->st);
-	if (xkv_verbose(srv) >= 2)
+	if (xkvm_verbose(srv) >= 2)
 		pr_info_ratelimited("connection refused: limit\n");
 }
 
-static void xkv_listen_process(struct xkv_worker *w, struct xkv_xprt *x)
+static void xkvm_listen_process(struct xkvm_worker *w, struct xkvm_xprt *x)
 {
-	struct xkv_server *srv = w->srv;
+	struct xkvm_server *srv = w->srv;
 	struct socket *sock;
 	unsigned long retry;
 	int i, err;
 
-	xkv_xprt_clear(x, XKV_XF_DATA);
-	for (i = 0; i < XKV_ACCEPT_BUDGET; i++) {
+	xkvm_xprt_clear(x, XKVM_XF_DATA);
+	for (i = 0; i < XKVM_ACCEPT_BUDGET; i++) {
 		if (READ_ONCE(srv->stopping) || !x->sock)
 			break;
 		err = kernel_accept(x->sock, &sock, O_NONBLOCK);
@@ -392,75 +392,76 @@ static void xkv_listen_process(struct xkv_worker *w, struct xkv_xprt *x)
 			/* the backlog waits; the maintenance thread retries */
 			pr_warn_ratelimited("accept: %d; pausing\n", err);
 			/* | 1: zero means no retry pending */
-			retry = jiffies + msecs_to_jiffies(XKV_ACCEPT_PAUSE_MS);
+			retry = jiffies +
+				msecs_to_jiffies(XKVM_ACCEPT_PAUSE_MS);
 			WRITE_ONCE(srv->accept_retry, retry | 1);
 			break;
 		}
 		if (err)
 			continue; /* only that connection failed */
 		if (!xkv_store_conn_opened(srv->st)) {
-			xkv_conn_refuse(w, sock);
-			xkv_sock_restore_child(srv, sock);
+			xkvm_conn_refuse(w, sock);
+			xkvm_sock_restore_child(srv, sock);
 			sock_release(sock);
 			continue;
 		}
-		err = xkv_conn_new(srv, sock);
+		err = xkvm_conn_new(srv, sock);
 		if (err) {
-			xkv_sock_restore_child(srv, sock);
+			xkvm_sock_restore_child(srv, sock);
 			sock_release(sock);
 			xkv_store_conn_closed(srv->st);
 		}
 	}
-	if (i == XKV_ACCEPT_BUDGET)
-		set_bit(XKV_XF_DATA, &x->flags);
-	xkv_xprt_received(x);
+	if (i == XKVM_ACCEPT_BUDGET)
+		set_bit(XKVM_XF_DATA, &x->flags);
+	xkvm_xprt_received(x);
 }
 
-const struct xkv_xprt_ops xkv_listen_ops = {
+const struct xkvm_xprt_ops xkvm_listen_ops = {
 	.name = "listen",
-	.process = xkv_listen_process,
+	.process = xkvm_listen_process,
 };
 
 /**
- * xkv_conns_tick() - queue stalled connections, and idle ones.
+ * xkvm_conns_tick() - queue stalled connections, and idle ones.
  * @srv:  server
  * @idle: look for connections past idle_timeout too
  *
  * A queued connection tries the budget again, or closes if it is idle.
  * Context: the maintenance thread.
  */
-void xkv_conns_tick(struct xkv_server *srv, bool idle)
+void xkvm_conns_tick(struct xkvm_server *srv, bool idle)
 {
-	struct xkv_conn *c;
+	struct xkvm_conn *c;
 
 	/* each one still stalled after its turn counts itself again */
 	atomic_set(&srv->nstalled, 0);
 	spin_lock(&srv->conns_lock);
 	list_for_each_entry(c, &srv->conns, node) {
-		if (READ_ONCE(c->stalled) || (idle && xkv_conn_idle(c)))
-			xkv_xprt_kick(&c->xprt, XKV_XF_CHANGE);
+		if (READ_ONCE(c->stalled) || (idle && xkvm_conn_idle(c)))
+			xkvm_xprt_kick(&c->xprt, XKVM_XF_CHANGE);
 	}
 	spin_unlock(&srv->conns_lock);
 }
 
 /**
- * xkv_conns_close_all() - close every connection of a stopping server.
+ * xkvm_conns_close_all() - close every connection of a stopping server.
  * @srv: server whose workers are stopped and ready list drained
  */
-void xkv_conns_close_all(struct xkv_server *srv)
+void xkvm_conns_close_all(struct xkvm_server *srv)
 {
-	struct xkv_conn *c;
+	struct xkvm_conn *c;
 
 	for (;;) {
 		spin_lock(&srv->conns_lock);
-		c = list_first_entry_or_null(&srv->conns, struct xkv_conn,
+		c = list_first_entry_or_null(&srv->conns, struct xkvm_conn,
 					     node);
 		if (c)
-			xkv_xprt_get(&c->xprt);
+			xkvm_xprt_get(&c->xprt);
 		spin_unlock(&srv->conns_lock);
 		if (!c)
 			break;
-		xkv_conn_close(c, "module unloading", 0);
-		xkv_xprt_put(&c->xprt);
+		xkvm_conn_close(c, "module unloading", 0);
+		xkvm_xprt_put(&c->xprt);
 	}
 }

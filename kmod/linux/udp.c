@@ -11,13 +11,13 @@
  * the count n.
  *
  * All workers share the one UDP socket through one transport. The worker
- * that takes it receives up to XKV_UDP_BATCH datagrams into its own
+ * that takes it receives up to XKVM_UDP_BATCH datagrams into its own
  * buffers and gives the transport back at once (queued again if more may
  * wait), so the next datagrams are taken by another worker while this one
  * runs the requests - the way sunrpc serves UDP. The batch keeps the one
  * transport that carries every UDP client from getting only one
  * datagram's worth of service per turn of the ready list, against a turn
- * of up to XKV_READ_BUDGET reads for every TCP connection. Each worker
+ * of up to XKVM_READ_BUDGET reads for every TCP connection. Each worker
  * keeps one session for all its datagrams and resets it before each: a
  * partial command at the end of a datagram is dropped.
  *
@@ -32,24 +32,23 @@
 #include <linux/kthread.h>
 
 /* when the socket's send buffer is full: wait this long, this often */
-#define XKV_UDP_WAIT_MS 5
-#define XKV_UDP_WAITS 4
-
+#define XKVM_UDP_WAIT_MS 5
+#define XKVM_UDP_WAITS 4
 
 /**
- * xkv_udp_worker_init() - give a worker its UDP session and buffers.
+ * xkvm_udp_worker_init() - give a worker its UDP session and buffers.
  * @w: worker with its statistics slot
  *
  * Return: 0 or -ENOMEM.
  */
-int xkv_udp_worker_init(struct xkv_worker *w)
+int xkvm_udp_worker_init(struct xkvm_worker *w)
 {
-	struct xkv_udp_state *u;
+	struct xkvm_udp_state *u;
 
 	u = kzalloc(sizeof(*u), GFP_KERNEL);
 	if (!u)
 		return -ENOMEM;
-	u->rx = os_zalloc((size_t)XKV_UDP_BATCH * XKV_UDP_RX_SIZE);
+	u->rx = os_zalloc((size_t)XKVM_UDP_BATCH * XKVM_UDP_RX_SIZE);
 	if (!u->rx)
 		goto free_udp;
 	u->hdr = os_zalloc(sizeof(*u->hdr) * XKV_UDP_MAX_DGRAMS);
@@ -71,12 +70,12 @@ free_udp:
 }
 
 /**
- * xkv_udp_worker_exit() - free a worker's UDP state.
+ * xkvm_udp_worker_exit() - free a worker's UDP state.
  * @w: worker whose thread is stopped
  */
-void xkv_udp_worker_exit(struct xkv_worker *w)
+void xkvm_udp_worker_exit(struct xkvm_worker *w)
 {
-	struct xkv_udp_state *u = w->udp;
+	struct xkvm_udp_state *u = w->udp;
 
 	if (!u)
 		return;
@@ -92,12 +91,12 @@ void xkv_udp_worker_exit(struct xkv_worker *w)
  * buffer is waited out briefly; after that the rest of the reply is
  * dropped, as the network could have dropped it.
  */
-static void xkv_udp_send(struct xkv_worker *w, int slot,
-			 const struct xkv_udp_reply *r)
+static void xkvm_udp_send(struct xkvm_worker *w, int slot,
+			  const struct xkv_udp_reply *r)
 {
-	struct xkv_udp_state *u = w->udp;
+	struct xkvm_udp_state *u = w->udp;
 	struct socket *sock = w->srv->udp.sock;
-	long wait = msecs_to_jiffies(XKV_UDP_WAIT_MS);
+	long wait = msecs_to_jiffies(XKVM_UDP_WAIT_MS);
 	u32 k = 0, waits = 0;
 	int n;
 
@@ -117,7 +116,7 @@ static void xkv_udp_send(struct xkv_worker *w, int slot,
 		n = kernel_sendmsg(sock, &msg, iov, 2,
 				   iov[0].iov_len + iov[1].iov_len);
 		if (n == -EAGAIN || n == -ENOBUFS) {
-			if (waits++ >= XKV_UDP_WAITS || kthread_should_stop())
+			if (waits++ >= XKVM_UDP_WAITS || kthread_should_stop())
 				return;
 			schedule_timeout_interruptible(wait);
 			continue;
@@ -130,28 +129,28 @@ static void xkv_udp_send(struct xkv_worker *w, int slot,
 }
 
 /* Run the request in datagram @slot and answer it. */
-static void xkv_udp_serve(struct xkv_worker *w, int slot)
+static void xkvm_udp_serve(struct xkvm_worker *w, int slot)
 {
-	struct xkv_udp_state *u = w->udp;
-	const u8 *d = (const u8 *)u->rx + (size_t)slot * XKV_UDP_RX_SIZE;
+	struct xkvm_udp_state *u = w->udp;
+	const u8 *d = (const u8 *)u->rx + (size_t)slot * XKVM_UDP_RX_SIZE;
 	struct xkv_udp_reply r = { .hdr = u->hdr };
 	struct xkv_udp_addr src, dst;
 
 	w->stats->bytes_read += u->len[slot];
-	xkv_udp_peer(&u->peer[slot], u->cmsg[slot], u->clen[slot], &src,
-		     &dst);
+	xkvm_udp_peer(&u->peer[slot], u->cmsg[slot], u->clen[slot], &src, &dst);
 	if (xkv_udp_request(u->sess, w->srv->udp_pol, &src, &dst, d,
 			    u->len[slot], &r))
-		xkv_udp_send(w, slot, &r);
+		xkvm_udp_send(w, slot, &r);
 	xkv_udp_done(u->sess);
 }
 
 /* Receive one datagram into @slot; its length, or -errno. */
-static int xkv_udp_recv(struct xkv_udp_state *u, struct socket *sock, int slot)
+static int xkvm_udp_recv(struct xkvm_udp_state *u, struct socket *sock,
+			 int slot)
 {
 	struct kvec iov = {
-		.iov_base = u->rx + (size_t)slot * XKV_UDP_RX_SIZE,
-		.iov_len = XKV_UDP_RX_SIZE,
+		.iov_base = u->rx + (size_t)slot * XKVM_UDP_RX_SIZE,
+		.iov_len = XKVM_UDP_RX_SIZE,
 	};
 	struct msghdr msg;
 	int n;
@@ -177,28 +176,28 @@ static int xkv_udp_recv(struct xkv_udp_state *u, struct socket *sock, int slot)
 	return n;
 }
 
-static void xkv_udp_process(struct xkv_worker *w, struct xkv_xprt *x)
+static void xkvm_udp_process(struct xkvm_worker *w, struct xkvm_xprt *x)
 {
-	struct xkv_udp_state *u = w->udp;
+	struct xkvm_udp_state *u = w->udp;
 	int i, n = 0;
 
-	xkv_xprt_clear(x, XKV_XF_DATA);
+	xkvm_xprt_clear(x, XKVM_XF_DATA);
 	if (u && x->sock) {
-		for (n = 0; n < XKV_UDP_BATCH; n++) {
-			if (xkv_udp_recv(u, x->sock, n) < 0)
+		for (n = 0; n < XKVM_UDP_BATCH; n++) {
+			if (xkvm_udp_recv(u, x->sock, n) < 0)
 				break;
 		}
 	}
 	/* a full batch: more may wait, and the next worker may take them */
-	if (n == XKV_UDP_BATCH)
-		set_bit(XKV_XF_DATA, &x->flags);
-	xkv_xprt_received(x);
+	if (n == XKVM_UDP_BATCH)
+		set_bit(XKVM_XF_DATA, &x->flags);
+	xkvm_xprt_received(x);
 
 	for (i = 0; i < n; i++)
-		xkv_udp_serve(w, i);
+		xkvm_udp_serve(w, i);
 }
 
-const struct xkv_xprt_ops xkv_udp_ops = {
+const struct xkvm_xprt_ops xkvm_udp_ops = {
 	.name = "udp",
-	.process = xkv_udp_process,
+	.process = xkvm_udp_process,
 };

@@ -18,8 +18,8 @@
 #include <net/ip.h>
 #include <net/ipv6.h>
 
-static void xkv_allow_one(struct xkv_udp_policy *pol, const void *addr,
-			  u32 alen, u32 len, bool *full)
+static void xkvm_allow_one(struct xkv_udp_policy *pol, const void *addr,
+			   u32 alen, u32 len, bool *full)
 {
 	struct xkv_net_prefix pfx = { .alen = alen, .len = len };
 
@@ -29,7 +29,7 @@ static void xkv_allow_one(struct xkv_udp_policy *pol, const void *addr,
 }
 
 /* the subnets of this host's interfaces */
-static void xkv_allow_local(struct xkv_udp_policy *pol)
+static void xkvm_allow_local(struct xkv_udp_policy *pol)
 {
 	struct net_device *dev;
 	bool full = false;
@@ -45,15 +45,15 @@ static void xkv_allow_local(struct xkv_udp_policy *pol)
 
 		if (in_dev) {
 			in_dev_for_each_ifa_rtnl(ifa, in_dev)
-				xkv_allow_one(pol, &ifa->ifa_local, 4,
-					      ifa->ifa_prefixlen, &full);
+				xkvm_allow_one(pol, &ifa->ifa_local, 4,
+					       ifa->ifa_prefixlen, &full);
 		}
 #if IS_ENABLED(CONFIG_IPV6)
 		if (idev) {
 			read_lock_bh(&idev->lock);
 			list_for_each_entry(ifp, &idev->addr_list, if_list)
-				xkv_allow_one(pol, &ifp->addr, 16,
-					      ifp->prefix_len, &full);
+				xkvm_allow_one(pol, &ifp->addr, 16,
+					       ifp->prefix_len, &full);
 			read_unlock_bh(&idev->lock);
 		}
 #endif
@@ -64,13 +64,13 @@ static void xkv_allow_local(struct xkv_udp_policy *pol)
 }
 
 /**
- * xkv_udp_policy_open() - build the UDP policy and ask the UDP socket
+ * xkvm_udp_policy_open() - build the UDP policy and ask the UDP socket
  * for each datagram's destination address.
  * @srv: server whose UDP socket is open
  *
  * Return: 0 or -ENOMEM.
  */
-int xkv_udp_policy_open(struct xkv_server *srv)
+int xkvm_udp_policy_open(struct xkvm_server *srv)
 {
 	const struct xkv_settings *set = &srv->set;
 	struct sock *sk = srv->udp.sock->sk;
@@ -86,7 +86,7 @@ int xkv_udp_policy_open(struct xkv_server *srv)
 	if (set->udp_allow && set->udp_allow[0])
 		xkv_udp_allow_parse(pol, set->udp_allow);
 	else
-		xkv_allow_local(pol);
+		xkvm_allow_local(pol);
 	/* an IPv6 socket also takes IP_PKTINFO, for IPv4-mapped clients */
 	ip_sock_set_pktinfo(sk);
 #if IS_ENABLED(CONFIG_IPV6)
@@ -106,10 +106,10 @@ int xkv_udp_policy_open(struct xkv_server *srv)
 }
 
 /**
- * xkv_udp_policy_close() - free the policy.
+ * xkvm_udp_policy_close() - free the policy.
  * @srv: server
  */
-void xkv_udp_policy_close(struct xkv_server *srv)
+void xkvm_udp_policy_close(struct xkvm_server *srv)
 {
 	kfree(srv->udp_pol);
 	srv->udp_pol = NULL;
@@ -119,8 +119,7 @@ void xkv_udp_policy_close(struct xkv_server *srv)
  * The destination an IP_PKTINFO or IPV6_PKTINFO message gives (an IPv4
  * datagram to an IPv6 socket brings both); once broadcast, it stays so.
  */
-static void xkv_take_pktinfo(const struct cmsghdr *c,
-			     struct xkv_udp_addr *dst)
+static void xkvm_take_pktinfo(const struct cmsghdr *c, struct xkv_udp_addr *dst)
 {
 	bool group = dst->group;
 
@@ -141,16 +140,16 @@ static void xkv_take_pktinfo(const struct cmsghdr *c,
 }
 
 /**
- * xkv_udp_peer() - the two ends of a datagram.
+ * xkvm_udp_peer() - the two ends of a datagram.
  * @peer: its source, as recvmsg() gave it
  * @cmsg: the control messages recvmsg() wrote
  * @clen: their length
  * @src:  out: the source
  * @dst:  out: the destination, alen 0 if no control message said it
  */
-void xkv_udp_peer(const struct sockaddr_storage *peer, const void *cmsg,
-		  size_t clen, struct xkv_udp_addr *src,
-		  struct xkv_udp_addr *dst)
+void xkvm_udp_peer(const struct sockaddr_storage *peer, const void *cmsg,
+		   size_t clen, struct xkv_udp_addr *src,
+		   struct xkv_udp_addr *dst)
 {
 	const struct cmsghdr *c = cmsg;
 
@@ -171,7 +170,7 @@ void xkv_udp_peer(const struct sockaddr_storage *peer, const void *cmsg,
 	       c->cmsg_len <= clen) {
 		size_t step = CMSG_ALIGN(c->cmsg_len);
 
-		xkv_take_pktinfo(c, dst);
+		xkvm_take_pktinfo(c, dst);
 		if (step >= clen)
 			break;
 		clen -= step;

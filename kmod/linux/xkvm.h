@@ -6,21 +6,21 @@
  * follows the sunrpc/ksmbd pattern rather than one thread per connection:
  *
  *  - Every socket the module serves (the TCP listener, the UDP socket and
- *    each TCP connection) is a transport, struct xkv_xprt, with an ops
+ *    each TCP connection) is a transport, struct xkvm_xprt, with an ops
  *    table saying how a worker serves it.
  *  - The socket callbacks (sk_data_ready, sk_write_space, sk_state_change)
  *    only set a flag on the transport and queue it on the server's ready
  *    list, then wake one worker. They run in softirq context and never
  *    touch the store.
  *  - A fixed pool of worker kthreads takes transports off the ready list
- *    and serves them. XKV_XF_BUSY says a transport is queued or being
+ *    and serves them. XKVM_XF_BUSY says a transport is queued or being
  *    served: a transport is never on the list twice nor served by two
  *    workers at once, so a connection's buffers and session need no lock.
- *    A worker that is done clears XKV_XF_BUSY and queues the transport
- *    again if a flag arrived meanwhile (xkv_xprt_received()).
+ *    A worker that is done clears XKVM_XF_BUSY and queues the transport
+ *    again if a flag arrived meanwhile (xkvm_xprt_received()).
  *  - A maintenance kthread runs the store's background work.
  *
- * References (struct xkv_xprt.ref): a connection holds one for being on
+ * References (struct xkvm_xprt.ref): a connection holds one for being on
  * the server's connection list, one for having its callbacks attached to
  * its socket, one for being on the ready list, and one for the worker
  * serving it. A callback takes a reference (for the ready list) only
@@ -30,7 +30,7 @@
  * listener and the UDP transport live inside the server and keep their
  * base reference until the server is freed.
  *
- * Unloading (xkv_srv_stop()): mark the server stopping (no connection is
+ * Unloading (xkvm_srv_stop()): mark the server stopping (no connection is
  * added after that), detach the listener's and the UDP socket's
  * callbacks, stop the workers (each finishes the transport in hand) and
  * the maintenance thread, close every connection (callbacks restored,
@@ -58,17 +58,17 @@
 #include "udp.h"
 
 /* limits of the module parameters: xkv_settings_check() (store.h) */
-#define XKV_MEMORY_MB_MAX (1024u * 1024)
+#define XKVM_MEMORY_MB_MAX (1024u * 1024)
 
 /* a UDP request must fit one datagram; this holds the largest one */
-#define XKV_UDP_RX_SIZE 65536
+#define XKVM_UDP_RX_SIZE 65536
 /* datagrams a worker takes per turn (as xkvd's recvmmsg batch) */
-#define XKV_UDP_BATCH 8
+#define XKVM_UDP_BATCH 8
 /* room for the IP_PKTINFO and IPV6_PKTINFO of one datagram */
-#define XKV_UDP_CMSG_SIZE 128
+#define XKVM_UDP_CMSG_SIZE 128
 
 /*
- * struct xkv_xprt.flags bits:
+ * struct xkvm_xprt.flags bits:
  *   BUSY       queued or being served
  *   DATA       the socket may have input (or connections to accept)
  *   WSPACE     the socket has room to send again
@@ -78,39 +78,39 @@
  *   DEAD       closed: never queue it again
  */
 enum {
-	XKV_XF_BUSY,
-	XKV_XF_DATA,
-	XKV_XF_WSPACE,
-	XKV_XF_CHANGE,
-	XKV_XF_OUTPEND,
-	XKV_XF_THROTTLED,
-	XKV_XF_DEAD,
+	XKVM_XF_BUSY,
+	XKVM_XF_DATA,
+	XKVM_XF_WSPACE,
+	XKVM_XF_CHANGE,
+	XKVM_XF_OUTPEND,
+	XKVM_XF_THROTTLED,
+	XKVM_XF_DEAD,
 };
 
 struct bpf_map;
-struct xkv_server;
-struct xkv_worker;
-struct xkv_xprt;
+struct xkvm_server;
+struct xkvm_worker;
+struct xkvm_xprt;
 
 /**
- * struct xkv_xprt_ops - how a kind of transport is served.
+ * struct xkvm_xprt_ops - how a kind of transport is served.
  * @name:    for log messages
- * @process: serve the transport; must call xkv_xprt_received() exactly
+ * @process: serve the transport; must call xkvm_xprt_received() exactly
  *           once, as soon as it no longer needs the transport to itself
  * @free:    the last reference is gone (NULL: lives in the server)
  */
-struct xkv_xprt_ops {
+struct xkvm_xprt_ops {
 	const char *name;
-	void (*process)(struct xkv_worker *w, struct xkv_xprt *x);
-	void (*free)(struct xkv_xprt *x);
+	void (*process)(struct xkvm_worker *w, struct xkvm_xprt *x);
+	void (*free)(struct xkvm_xprt *x);
 };
 
 /**
- * struct xkv_xprt - a socket the workers serve.
+ * struct xkvm_xprt - a socket the workers serve.
  * @ops:              kind
  * @srv:              server
  * @sock:             the socket; NULL once released
- * @flags:            XKV_XF_*
+ * @flags:            XKVM_XF_*
  * @ref:              see the top of this file
  * @ready:            entry on srv->ready
  * @old_data_ready:   callbacks to restore when detaching
@@ -118,9 +118,9 @@ struct xkv_xprt_ops {
  * @old_state_change: ...
  * @attached:         our callbacks are installed (under sk_callback_lock)
  */
-struct xkv_xprt {
-	const struct xkv_xprt_ops *ops;
-	struct xkv_server *srv;
+struct xkvm_xprt {
+	const struct xkvm_xprt_ops *ops;
+	struct xkvm_server *srv;
 	struct socket *sock;
 	unsigned long flags;
 	struct kref ref;
@@ -132,7 +132,7 @@ struct xkv_xprt {
 };
 
 /**
- * struct xkv_conn - one TCP client.
+ * struct xkvm_conn - one TCP client.
  * @xprt:      transport, first
  * @node:      entry on srv->conns (while it holds the list reference)
  * @listed:    on srv->conns
@@ -140,12 +140,12 @@ struct xkv_xprt {
  * @in:        bytes received and not yet used by the session
  * @eof:       the client closed its side; flush and close
  * @stalled:   stopped for want of budget (budget.h); the maintenance
- *             thread queues it again (xkv_conns_tick())
+ *             thread queues it again (xkvm_conns_tick())
  * @active:    jiffies when a byte last came or went, for idle_timeout
  * @peer:      client address, for verbose logs
  */
-struct xkv_conn {
-	struct xkv_xprt xprt;
+struct xkvm_conn {
+	struct xkvm_xprt xprt;
 	struct list_head node;
 	bool listed;
 	struct xkv_sess *sess;
@@ -157,9 +157,9 @@ struct xkv_conn {
 };
 
 /**
- * struct xkv_udp_state - one worker's UDP buffers and session.
+ * struct xkvm_udp_state - one worker's UDP buffers and session.
  * @sess:    the worker's datagram session
- * @rx:      XKV_UDP_BATCH buffers of XKV_UDP_RX_SIZE bytes
+ * @rx:      XKVM_UDP_BATCH buffers of XKVM_UDP_RX_SIZE bytes
  * @len:     length of the datagram in each buffer
  * @peer:    the sender of each
  * @peerlen: length of each @peer
@@ -167,35 +167,35 @@ struct xkv_conn {
  * @clen:    their length
  * @hdr:     frame headers of the reply being sent
  */
-struct xkv_udp_state {
+struct xkvm_udp_state {
 	struct xkv_sess *sess;
 	char *rx;
-	size_t len[XKV_UDP_BATCH];
-	struct sockaddr_storage peer[XKV_UDP_BATCH];
-	int peerlen[XKV_UDP_BATCH];
-	u64 cmsg[XKV_UDP_BATCH][XKV_UDP_CMSG_SIZE / 8];
-	size_t clen[XKV_UDP_BATCH];
+	size_t len[XKVM_UDP_BATCH];
+	struct sockaddr_storage peer[XKVM_UDP_BATCH];
+	int peerlen[XKVM_UDP_BATCH];
+	u64 cmsg[XKVM_UDP_BATCH][XKVM_UDP_CMSG_SIZE / 8];
+	size_t clen[XKVM_UDP_BATCH];
 	u8 (*hdr)[XKV_UDP_HDR];
 };
 
 /**
- * struct xkv_worker - one kthread of the pool.
+ * struct xkvm_worker - one kthread of the pool.
  * @srv:   server
  * @index: number, also its statistics slot
  * @task:  the kthread (a task reference is held)
  * @stats: counters only this worker writes
  * @udp:   UDP state, NULL when UDP is off
  */
-struct xkv_worker {
-	struct xkv_server *srv;
+struct xkvm_worker {
+	struct xkvm_server *srv;
 	u32 index;
 	struct task_struct *task;
 	struct xkv_thread_stats *stats;
-	struct xkv_udp_state *udp;
+	struct xkvm_udp_state *udp;
 };
 
 /**
- * struct xkv_server - the module's one server.
+ * struct xkvm_server - the module's one server.
  * @set:          settings the parameters produced
  * @st:           the store
  * @tcp_addr:     where the listener is bound (family 0: TCP off)
@@ -213,8 +213,8 @@ struct xkv_worker {
  * @conns_wq:     woken when @nconns drops
  * @accept_retry: jiffies after which to retry a failing accept (0: none)
  * @nstalled:     connections that may be stalled by the budget (counted
- *                again by xkv_conns_tick())
- * @conn_cache:   slab cache of struct xkv_conn
+ *                again by xkvm_conns_tick())
+ * @conn_cache:   slab cache of struct xkvm_conn
  * @workers:      the pool
  * @nworkers:     its size
  * @maint:        the maintenance kthread (a task reference is held)
@@ -225,13 +225,13 @@ struct xkv_worker {
  * @hot_map:      the XDP hot cache handed over through /dev/xkv (a
  *                reference is held), NULL when there is none
  */
-struct xkv_server {
+struct xkvm_server {
 	struct xkv_settings set;
 	struct xkv_store *st;
 	struct sockaddr_storage tcp_addr;
 	struct sockaddr_storage udp_addr;
-	struct xkv_xprt listen;
-	struct xkv_xprt udp;
+	struct xkvm_xprt listen;
+	struct xkvm_xprt udp;
 	struct xkv_udp_policy *udp_pol;
 	spinlock_t ready_lock; /* guards @ready */
 	struct list_head ready;
@@ -244,7 +244,7 @@ struct xkv_server {
 	unsigned long accept_retry;
 	atomic_t nstalled;
 	struct kmem_cache *conn_cache;
-	struct xkv_worker *workers;
+	struct xkvm_worker *workers;
 	u32 nworkers;
 	struct task_struct *maint;
 	struct percpu_rw_semaphore hot_rwsem;
@@ -255,13 +255,13 @@ struct xkv_server {
 };
 
 /* main.c: the server, for xkv_os_rusage() */
-extern struct xkv_server *xkv_srv;
+extern struct xkvm_server *xkvm_srv;
 
 /*
  * The log level: the verbose= parameter (writable in sysfs) or the
  * protocol's "verbosity" command, whichever is higher.
  */
-static inline int xkv_verbose(const struct xkv_server *srv)
+static inline int xkvm_verbose(const struct xkvm_server *srv)
 {
 	const struct xkv_settings *set = xkv_store_settings(srv->st);
 
@@ -269,49 +269,49 @@ static inline int xkv_verbose(const struct xkv_server *srv)
 }
 
 /* hotmap.c */
-int xkv_ctl_register(void);
-void xkv_ctl_unregister(struct xkv_server *srv);
+int xkvm_ctl_register(void);
+void xkvm_ctl_unregister(struct xkvm_server *srv);
 
 /* xprt.c */
-void xkv_xprt_init(struct xkv_xprt *x, struct xkv_server *srv,
-		   const struct xkv_xprt_ops *ops, struct socket *sock);
-void xkv_xprt_get(struct xkv_xprt *x);
-void xkv_xprt_put(struct xkv_xprt *x);
-void xkv_xprt_enqueue(struct xkv_xprt *x);
-void xkv_xprt_kick(struct xkv_xprt *x, int bit);
-void xkv_xprt_clear(struct xkv_xprt *x, int bit);
-void xkv_xprt_received(struct xkv_xprt *x);
-void xkv_xprt_drain(struct xkv_server *srv);
-int xkv_workers_start(struct xkv_server *srv);
-void xkv_workers_stop(struct xkv_server *srv);
-int xkv_maint_start(struct xkv_server *srv);
-void xkv_maint_stop(struct xkv_server *srv);
+void xkvm_xprt_init(struct xkvm_xprt *x, struct xkvm_server *srv,
+		    const struct xkvm_xprt_ops *ops, struct socket *sock);
+void xkvm_xprt_get(struct xkvm_xprt *x);
+void xkvm_xprt_put(struct xkvm_xprt *x);
+void xkvm_xprt_enqueue(struct xkvm_xprt *x);
+void xkvm_xprt_kick(struct xkvm_xprt *x, int bit);
+void xkvm_xprt_clear(struct xkvm_xprt *x, int bit);
+void xkvm_xprt_received(struct xkvm_xprt *x);
+void xkvm_xprt_drain(struct xkvm_server *srv);
+int xkvm_workers_start(struct xkvm_server *srv);
+void xkvm_workers_stop(struct xkvm_server *srv);
+int xkvm_maint_start(struct xkvm_server *srv);
+void xkvm_maint_stop(struct xkvm_server *srv);
 
 /* sock.c */
-int xkv_sock_check_addr(const char *addr);
-int xkv_sock_open(const char *addr, u32 port, int type, struct socket **res,
-		  struct sockaddr_storage *ss);
-void xkv_sock_attach(struct xkv_xprt *x, bool conn,
-		     void (*old_data_ready)(struct sock *sk));
-void xkv_sock_detach(struct xkv_xprt *x);
-void xkv_sock_restore_child(struct xkv_server *srv, struct socket *sock);
-void xkv_sock_release(struct xkv_xprt *x);
+int xkvm_sock_check_addr(const char *addr);
+int xkvm_sock_open(const char *addr, u32 port, int type, struct socket **res,
+		   struct sockaddr_storage *ss);
+void xkvm_sock_attach(struct xkvm_xprt *x, bool conn,
+		      void (*old_data_ready)(struct sock *sk));
+void xkvm_sock_detach(struct xkvm_xprt *x);
+void xkvm_sock_restore_child(struct xkvm_server *srv, struct socket *sock);
+void xkvm_sock_release(struct xkvm_xprt *x);
 
 /* tcp.c */
-extern const struct xkv_xprt_ops xkv_listen_ops;
-void xkv_conns_close_all(struct xkv_server *srv);
-void xkv_conns_tick(struct xkv_server *srv, bool idle);
+extern const struct xkvm_xprt_ops xkvm_listen_ops;
+void xkvm_conns_close_all(struct xkvm_server *srv);
+void xkvm_conns_tick(struct xkvm_server *srv, bool idle);
 
 /* udp.c */
-extern const struct xkv_xprt_ops xkv_udp_ops;
-int xkv_udp_worker_init(struct xkv_worker *w);
-void xkv_udp_worker_exit(struct xkv_worker *w);
+extern const struct xkvm_xprt_ops xkvm_udp_ops;
+int xkvm_udp_worker_init(struct xkvm_worker *w);
+void xkvm_udp_worker_exit(struct xkvm_worker *w);
 
 /* udp_policy.c */
-int xkv_udp_policy_open(struct xkv_server *srv);
-void xkv_udp_policy_close(struct xkv_server *srv);
-void xkv_udp_peer(const struct sockaddr_storage *peer, const void *cmsg,
-		  size_t clen, struct xkv_udp_addr *src,
-		  struct xkv_udp_addr *dst);
+int xkvm_udp_policy_open(struct xkvm_server *srv);
+void xkvm_udp_policy_close(struct xkvm_server *srv);
+void xkvm_udp_peer(const struct sockaddr_storage *peer, const void *cmsg,
+		   size_t clen, struct xkv_udp_addr *src,
+		   struct xkv_udp_addr *dst);
 
 #endif /* XKV_LINUX_XKVM_H */

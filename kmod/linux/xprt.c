@@ -3,7 +3,7 @@
  * xprt.c - the ready list, the worker pool and the maintenance thread.
  *
  * A transport is queued when one of its flags asks for work and no worker
- * owns it (XKV_XF_BUSY clear). The flag is set before BUSY is tested, and
+ * owns it (XKVM_XF_BUSY clear). The flag is set before BUSY is tested, and
  * a worker clears BUSY before it looks at the flags again, both with full
  * barriers in between: either the callback sees BUSY clear and queues the
  * transport, or the worker sees the flag and queues it. No wakeup is lost
@@ -16,18 +16,18 @@
 #include <linux/sched/task.h>
 
 /* maintenance: a step this often, or every tick while work is pending */
-#define XKV_MAINT_IDLE_MS 100
-#define XKV_MAINT_BUSY_MS 1
+#define XKVM_MAINT_IDLE_MS 100
+#define XKVM_MAINT_BUSY_MS 1
 
 /**
- * xkv_xprt_init() - set up a transport with one reference.
+ * xkvm_xprt_init() - set up a transport with one reference.
  * @x:    transport
  * @srv:  server
  * @ops:  its kind
  * @sock: its socket
  */
-void xkv_xprt_init(struct xkv_xprt *x, struct xkv_server *srv,
-		   const struct xkv_xprt_ops *ops, struct socket *sock)
+void xkvm_xprt_init(struct xkvm_xprt *x, struct xkvm_server *srv,
+		    const struct xkvm_xprt_ops *ops, struct socket *sock)
 {
 	x->ops = ops;
 	x->srv = srv;
@@ -38,63 +38,63 @@ void xkv_xprt_init(struct xkv_xprt *x, struct xkv_server *srv,
 }
 
 /**
- * xkv_xprt_get() - take a reference.
+ * xkvm_xprt_get() - take a reference.
  * @x: transport the caller already holds a reference to (or whose
  *     socket callbacks are attached, under sk_callback_lock)
  */
-void xkv_xprt_get(struct xkv_xprt *x)
+void xkvm_xprt_get(struct xkvm_xprt *x)
 {
 	kref_get(&x->ref);
 }
 
-static void xkv_xprt_last_put(struct kref *ref)
+static void xkvm_xprt_last_put(struct kref *ref)
 {
-	struct xkv_xprt *x = container_of(ref, struct xkv_xprt, ref);
+	struct xkvm_xprt *x = container_of(ref, struct xkvm_xprt, ref);
 
 	if (!WARN_ON_ONCE(!x->ops->free))
 		x->ops->free(x);
 }
 
 /**
- * xkv_xprt_put() - drop a reference; the last one frees a connection.
+ * xkvm_xprt_put() - drop a reference; the last one frees a connection.
  * @x: transport
  *
  * Context: process context (freeing a session may sleep).
  */
-void xkv_xprt_put(struct xkv_xprt *x)
+void xkvm_xprt_put(struct xkvm_xprt *x)
 {
-	kref_put(&x->ref, xkv_xprt_last_put);
+	kref_put(&x->ref, xkvm_xprt_last_put);
 }
 
-static bool xkv_xprt_ready(const struct xkv_xprt *x)
+static bool xkvm_xprt_ready(const struct xkvm_xprt *x)
 {
 	unsigned long f = READ_ONCE(x->flags);
 
-	if (f & BIT(XKV_XF_DEAD))
+	if (f & BIT(XKVM_XF_DEAD))
 		return false;
-	if (f & BIT(XKV_XF_CHANGE))
+	if (f & BIT(XKVM_XF_CHANGE))
 		return true;
-	if ((f & BIT(XKV_XF_DATA)) && !(f & BIT(XKV_XF_THROTTLED)))
+	if ((f & BIT(XKVM_XF_DATA)) && !(f & BIT(XKVM_XF_THROTTLED)))
 		return true;
-	return (f & BIT(XKV_XF_WSPACE)) && (f & BIT(XKV_XF_OUTPEND));
+	return (f & BIT(XKVM_XF_WSPACE)) && (f & BIT(XKVM_XF_OUTPEND));
 }
 
 /**
- * xkv_xprt_enqueue() - queue a transport for a worker if it needs one.
+ * xkvm_xprt_enqueue() - queue a transport for a worker if it needs one.
  * @x: transport
  *
  * Context: any; called from socket callbacks in softirq context.
  */
-void xkv_xprt_enqueue(struct xkv_xprt *x)
+void xkvm_xprt_enqueue(struct xkvm_xprt *x)
 {
-	struct xkv_server *srv = x->srv;
+	struct xkvm_server *srv = x->srv;
 
-	if (!xkv_xprt_ready(x))
+	if (!xkvm_xprt_ready(x))
 		return;
-	/* fully ordered: pairs with the barrier in xkv_xprt_received() */
-	if (test_and_set_bit(XKV_XF_BUSY, &x->flags))
+	/* fully ordered: pairs with the barrier in xkvm_xprt_received() */
+	if (test_and_set_bit(XKVM_XF_BUSY, &x->flags))
 		return;
-	xkv_xprt_get(x);
+	xkvm_xprt_get(x);
 	spin_lock_bh(&srv->ready_lock);
 	list_add_tail(&x->ready, &srv->ready);
 	spin_unlock_bh(&srv->ready_lock);
@@ -102,27 +102,27 @@ void xkv_xprt_enqueue(struct xkv_xprt *x)
 }
 
 /**
- * xkv_xprt_kick() - set a flag and queue the transport.
+ * xkvm_xprt_kick() - set a flag and queue the transport.
  * @x:   transport
- * @bit: XKV_XF_DATA, XKV_XF_WSPACE or XKV_XF_CHANGE
+ * @bit: XKVM_XF_DATA, XKVM_XF_WSPACE or XKVM_XF_CHANGE
  */
-void xkv_xprt_kick(struct xkv_xprt *x, int bit)
+void xkvm_xprt_kick(struct xkvm_xprt *x, int bit)
 {
 	set_bit(bit, &x->flags);
 	/* the flag is visible before BUSY is tested in the enqueue */
 	smp_mb__after_atomic();
-	xkv_xprt_enqueue(x);
+	xkvm_xprt_enqueue(x);
 }
 
 /**
- * xkv_xprt_clear() - clear a flag before looking at the socket.
+ * xkvm_xprt_clear() - clear a flag before looking at the socket.
  * @x:   transport the calling worker owns
- * @bit: XKV_XF_DATA, XKV_XF_WSPACE or XKV_XF_CHANGE
+ * @bit: XKVM_XF_DATA, XKVM_XF_WSPACE or XKVM_XF_CHANGE
  *
  * A callback that fires after this sets the flag again, so the event is
  * not lost even if the worker's look at the socket comes too early.
  */
-void xkv_xprt_clear(struct xkv_xprt *x, int bit)
+void xkvm_xprt_clear(struct xkvm_xprt *x, int bit)
 {
 	clear_bit(bit, &x->flags);
 	/* the clear is visible before the socket is read or written */
@@ -130,27 +130,27 @@ void xkv_xprt_clear(struct xkv_xprt *x, int bit)
 }
 
 /**
- * xkv_xprt_received() - a worker gives the transport back.
+ * xkvm_xprt_received() - a worker gives the transport back.
  * @x: transport the calling worker took off the ready list
  *
  * Whatever the worker changed in the transport is visible to the next
  * worker that takes it. If a flag asked for work meanwhile, the transport
  * goes back on the ready list at once.
  */
-void xkv_xprt_received(struct xkv_xprt *x)
+void xkvm_xprt_received(struct xkvm_xprt *x)
 {
-	clear_bit_unlock(XKV_XF_BUSY, &x->flags);
+	clear_bit_unlock(XKVM_XF_BUSY, &x->flags);
 	/* BUSY is clear before the flags are read: pairs with kick */
 	smp_mb__after_atomic();
-	xkv_xprt_enqueue(x);
+	xkvm_xprt_enqueue(x);
 }
 
-static struct xkv_xprt *xkv_xprt_dequeue(struct xkv_server *srv)
+static struct xkvm_xprt *xkvm_xprt_dequeue(struct xkvm_server *srv)
 {
-	struct xkv_xprt *x;
+	struct xkvm_xprt *x;
 
 	spin_lock_bh(&srv->ready_lock);
-	x = list_first_entry_or_null(&srv->ready, struct xkv_xprt, ready);
+	x = list_first_entry_or_null(&srv->ready, struct xkvm_xprt, ready);
 	if (x)
 		list_del_init(&x->ready);
 	spin_unlock_bh(&srv->ready_lock);
@@ -158,64 +158,64 @@ static struct xkv_xprt *xkv_xprt_dequeue(struct xkv_server *srv)
 }
 
 /**
- * xkv_xprt_drain() - drop every transport still on the ready list.
+ * xkvm_xprt_drain() - drop every transport still on the ready list.
  * @srv: server whose workers are stopped
  */
-void xkv_xprt_drain(struct xkv_server *srv)
+void xkvm_xprt_drain(struct xkvm_server *srv)
 {
-	struct xkv_xprt *x;
+	struct xkvm_xprt *x;
 
-	while ((x = xkv_xprt_dequeue(srv))) {
-		clear_bit_unlock(XKV_XF_BUSY, &x->flags);
-		xkv_xprt_put(x);
+	while ((x = xkvm_xprt_dequeue(srv))) {
+		clear_bit_unlock(XKVM_XF_BUSY, &x->flags);
+		xkvm_xprt_put(x);
 	}
 }
 
-static bool xkv_worker_wanted(struct xkv_server *srv)
+static bool xkvm_worker_wanted(struct xkvm_server *srv)
 {
 	return !list_empty(&srv->ready) || kthread_should_stop();
 }
 
 /* Sleep until a transport is queued (one worker is woken per transport). */
-static void xkv_worker_sleep(struct xkv_server *srv)
+static void xkvm_worker_sleep(struct xkvm_server *srv)
 {
 	wait_event_interruptible_exclusive(srv->ready_wq,
-					   xkv_worker_wanted(srv));
+					   xkvm_worker_wanted(srv));
 }
 
-static int xkv_worker_main(void *arg)
+static int xkvm_worker_main(void *arg)
 {
-	struct xkv_worker *w = arg;
-	struct xkv_server *srv = w->srv;
-	struct xkv_xprt *x;
+	struct xkvm_worker *w = arg;
+	struct xkvm_server *srv = w->srv;
+	struct xkvm_xprt *x;
 
 	while (!kthread_should_stop()) {
-		x = xkv_xprt_dequeue(srv);
+		x = xkvm_xprt_dequeue(srv);
 		if (!x) {
-			xkv_worker_sleep(srv);
+			xkvm_worker_sleep(srv);
 			continue;
 		}
-		/* see hotmap.c: the store's hot cache cannot change meanwhile */
+		/* see hotmap.c: the hot cache cannot change meanwhile */
 		percpu_down_read(&srv->hot_rwsem);
 		x->ops->process(w, x);
 		percpu_up_read(&srv->hot_rwsem);
-		xkv_xprt_put(x);
+		xkvm_xprt_put(x);
 		cond_resched();
 	}
 	return 0;
 }
 
 /**
- * xkv_workers_start() - create and start the worker pool.
+ * xkvm_workers_start() - create and start the worker pool.
  * @srv: server with its store and sockets open
  *
- * On failure, xkv_workers_stop() cleans up what was started.
+ * On failure, xkvm_workers_stop() cleans up what was started.
  *
  * Return: 0 or -errno.
  */
-int xkv_workers_start(struct xkv_server *srv)
+int xkvm_workers_start(struct xkvm_server *srv)
 {
-	struct xkv_worker *w;
+	struct xkvm_worker *w;
 	u32 i;
 	int err;
 
@@ -230,7 +230,7 @@ int xkv_workers_start(struct xkv_server *srv)
 		w->index = i;
 		w->stats = xkv_store_stats_slot(srv->st, i);
 		if (srv->udp.sock) {
-			err = xkv_udp_worker_init(w);
+			err = xkvm_udp_worker_init(w);
 			if (err)
 				return err;
 		}
@@ -239,7 +239,7 @@ int xkv_workers_start(struct xkv_server *srv)
 		struct task_struct *t;
 
 		w = &srv->workers[i];
-		t = kthread_create(xkv_worker_main, w, "xkv-worker/%u", i);
+		t = kthread_create(xkvm_worker_main, w, "xkv-worker/%u", i);
 		if (IS_ERR(t)) {
 			pr_err("cannot start worker %u: %ld\n", i, PTR_ERR(t));
 			return PTR_ERR(t);
@@ -254,15 +254,15 @@ int xkv_workers_start(struct xkv_server *srv)
 }
 
 /**
- * xkv_workers_stop() - stop the pool and free what the workers own.
+ * xkvm_workers_stop() - stop the pool and free what the workers own.
  * @srv: server
  *
  * Each worker finishes the transport it is serving. Transports still
- * queued afterwards are left for xkv_xprt_drain().
+ * queued afterwards are left for xkvm_xprt_drain().
  */
-void xkv_workers_stop(struct xkv_server *srv)
+void xkvm_workers_stop(struct xkvm_server *srv)
 {
-	struct xkv_worker *w;
+	struct xkvm_worker *w;
 	u32 i;
 
 	if (!srv->workers)
@@ -281,7 +281,7 @@ void xkv_workers_stop(struct xkv_server *srv)
 		if (w->task)
 			put_task_struct(w->task);
 		w->task = NULL;
-		xkv_udp_worker_exit(w);
+		xkvm_udp_worker_exit(w);
 	}
 	kfree(srv->workers);
 	srv->workers = NULL;
@@ -293,7 +293,7 @@ void xkv_workers_stop(struct xkv_server *srv)
  * XKV_BUDGET_RETRY_MS, and with idle_timeout every connection is looked
  * at once a second (tcp.c).
  */
-static long xkv_maint_conns(struct xkv_server *srv, unsigned long *idle_at)
+static long xkvm_maint_conns(struct xkvm_server *srv, unsigned long *idle_at)
 {
 	bool idle = srv->set.idle_timeout &&
 		    time_after_eq(jiffies, *idle_at);
@@ -302,13 +302,13 @@ static long xkv_maint_conns(struct xkv_server *srv, unsigned long *idle_at)
 	if (idle)
 		*idle_at = jiffies + HZ;
 	if (idle || stalled)
-		xkv_conns_tick(srv, idle);
+		xkvm_conns_tick(srv, idle);
 	return stalled ? msecs_to_jiffies(XKV_BUDGET_RETRY_MS) : LONG_MAX;
 }
 
-static int xkv_maint_main(void *arg)
+static int xkvm_maint_main(void *arg)
 {
-	struct xkv_server *srv = arg;
+	struct xkvm_server *srv = arg;
 	unsigned long retry, idle_at = jiffies;
 	long wait, conns;
 	bool more;
@@ -322,13 +322,13 @@ static int xkv_maint_main(void *arg)
 		retry = READ_ONCE(srv->accept_retry);
 		if (retry && time_after_eq(jiffies, retry)) {
 			WRITE_ONCE(srv->accept_retry, 0);
-			xkv_xprt_kick(&srv->listen, XKV_XF_DATA);
+			xkvm_xprt_kick(&srv->listen, XKVM_XF_DATA);
 		}
 
-		conns = xkv_maint_conns(srv, &idle_at);
+		conns = xkvm_maint_conns(srv, &idle_at);
 
-		wait = msecs_to_jiffies(more ? XKV_MAINT_BUSY_MS :
-					       XKV_MAINT_IDLE_MS);
+		wait = msecs_to_jiffies(more ? XKVM_MAINT_BUSY_MS :
+					       XKVM_MAINT_IDLE_MS);
 		wait = min(wait, conns);
 		set_current_state(TASK_INTERRUPTIBLE);
 		if (!kthread_should_stop())
@@ -339,16 +339,16 @@ static int xkv_maint_main(void *arg)
 }
 
 /**
- * xkv_maint_start() - start the maintenance thread.
+ * xkvm_maint_start() - start the maintenance thread.
  * @srv: server with its store
  *
  * Return: 0 or -errno.
  */
-int xkv_maint_start(struct xkv_server *srv)
+int xkvm_maint_start(struct xkvm_server *srv)
 {
 	struct task_struct *t;
 
-	t = kthread_run(xkv_maint_main, srv, "xkv-maint");
+	t = kthread_run(xkvm_maint_main, srv, "xkv-maint");
 	if (IS_ERR(t)) {
 		pr_err("cannot start the maintenance thread: %ld\n",
 		       PTR_ERR(t));
@@ -360,10 +360,10 @@ int xkv_maint_start(struct xkv_server *srv)
 }
 
 /**
- * xkv_maint_stop() - stop the maintenance thread.
+ * xkvm_maint_stop() - stop the maintenance thread.
  * @srv: server whose workers are stopped (they read the thread's CPU time)
  */
-void xkv_maint_stop(struct xkv_server *srv)
+void xkvm_maint_stop(struct xkvm_server *srv)
 {
 	if (!srv->maint)
 		return;
@@ -382,7 +382,7 @@ void xkv_maint_stop(struct xkv_server *srv)
  */
 void xkv_os_rusage(u64 *user_us, u64 *sys_us)
 {
-	struct xkv_server *srv = READ_ONCE(xkv_srv);
+	struct xkvm_server *srv = READ_ONCE(xkvm_srv);
 	u64 ns = 0;
 	u32 i;
 
