@@ -6,18 +6,14 @@
  * and the worker that takes it accepts up to a budget of connections, so
  * that a burst of new clients does not starve the existing ones.
  *
- * A connection behaves as in xkvd (kmod/user/tcp.c). Bytes read are
- * appended to the read buffer and offered to the session, which runs the
- * complete commands and takes a storage command's value bytes as they
- * come. Once more than XKV_SESS_OUT_HIGH bytes of output wait, the session
- * stops between two commands and the worker stops reading (THROTTLED) until
- * the socket has room again (WSPACE) and the client has taken its replies.
- * What the session left is a backlog offered again once the output has
- * drained, or a partial line kept for more bytes. The read buffer grows
- * for long multi-key "get" lines up to XKV_INBUF_MAX and shrinks back.
+ * A connection behaves as in xkvd (kmod/user/tcp.c): the core's pump
+ * (kmod/core/tcp.h) moves its bytes through the socket calls given here.
+ * Once more than XKV_SESS_OUT_HIGH bytes of output wait, the worker stops
+ * reading (THROTTLED) until the socket has room again (WSPACE) and the
+ * client has taken its replies; after XKV_TCP_READ_BUDGET reads it queues
+ * the connection again (DATA) behind the others.
  *
- * Buffers grow only with the server's budget (kmod/core/budget.h). A
- * connection the budget stopped ("stalled") neither reads nor feeds its
+ * A connection the budget stopped ("stalled") neither reads nor feeds its
  * session; the maintenance thread queues it again every
  * XKV_BUDGET_RETRY_MS (xkvm_conns_tick()).
  *
@@ -33,18 +29,8 @@
 
 /* connections accepted per turn */
 #define XKVM_ACCEPT_BUDGET 16
-/* reads per turn of a connection; it is queued again after that */
-#define XKVM_READ_BUDGET 8
 /* how long to stop accepting after running out of memory */
 #define XKVM_ACCEPT_PAUSE_MS 100
-/* what is read and dropped before closing, so the close is not a reset */
-#define XKVM_LINGER_DRAIN (64 * 1024)
-
-enum xkvm_conn_state {
-	XKVM_CONN_OPEN,
-	XKVM_CONN_DONE_EOF,
-	XKVM_CONN_DONE_CLOSING,
-};
 
 static const char xkvm_too_many[] = "ERROR Too many open connections\r\n";
 
@@ -62,11 +48,41 @@ static struct xkvm_conn *xkvm_conn_of(struct xkvm_xprt *x)
 	return container_of(x, struct xkvm_conn, xprt);
 }
 
-static bool xkvm_conn_closing(struct xkvm_conn *c)
+static struct xkvm_conn *xkvm_conn_of_tcp(struct xkv_tcp *t)
 {
-	/* an incomplete reply would desynchronise the client: close too */
-	return xkv_sess_closing(c->sess) || xkv_sess_out(c->sess)->oom;
+	return container_of(t, struct xkvm_conn, tcp);
 }
+
+/* Read what the socket has; a new data_ready queues us again. */
+static long xkvm_conn_recv(struct xkv_tcp *t, void *buf, size_t len)
+{
+	struct xkvm_xprt *x = &xkvm_conn_of_tcp(t)->xprt;
+	struct kvec iov = { .iov_base = buf, .iov_len = len };
+	struct msghdr msg = { .msg_flags = MSG_DONTWAIT };
+
+	xkvm_xprt_clear(x, XKVM_XF_DATA);
+	return kernel_recvmsg(x->sock, &msg, &iov, 1, len, MSG_DONTWAIT);
+}
+
+static long xkvm_conn_send(struct xkv_tcp *t, const void *buf, size_t len)
+{
+	struct kvec iov = { .iov_base = (void *)buf, .iov_len = len };
+	struct msghdr msg = { .msg_flags = MSG_DONTWAIT | MSG_NOSIGNAL };
+
+	return kernel_sendmsg(xkvm_conn_of_tcp(t)->xprt.sock, &msg, &iov, 1,
+			      len);
+}
+
+static void xkvm_conn_shut(struct xkv_tcp *t)
+{
+	kernel_sock_shutdown(xkvm_conn_of_tcp(t)->xprt.sock, SHUT_WR);
+}
+
+static const struct xkv_tcp_ops xkvm_conn_tcp_ops = {
+	.recv = xkvm_conn_recv,
+	.send = xkvm_conn_send,
+	.shut = xkvm_conn_shut,
+};
 
 static void xkvm_conn_free(struct xkvm_xprt *x)
 {
@@ -74,37 +90,11 @@ static void xkvm_conn_free(struct xkvm_xprt *x)
 	struct xkvm_server *srv = x->srv;
 
 	WARN_ON_ONCE(x->sock || c->listed);
-	xkv_sess_free(c->sess);
-	xkv_inbuf_release(&c->in);
+	xkv_tcp_release(&c->tcp);
 	xkv_store_conn_closed(srv->st);
 	kmem_cache_free(srv->conn_cache, c);
 	if (atomic_dec_and_test(&srv->nconns))
 		wake_up(&srv->conns_wq);
-}
-
-/*
- * Closing right after a command like "quit" with more input unread would
- * make the kernel send a reset, which can destroy the reply still in
- * flight. Say we are done and drop what is already queued first.
- */
-static void xkvm_conn_linger(struct xkvm_conn *c)
-{
-	struct socket *sock = c->xprt.sock;
-	size_t total = 0;
-	char sink[256];
-	int n;
-
-	kernel_sock_shutdown(sock, SHUT_WR);
-	while (total < XKVM_LINGER_DRAIN) {
-		struct kvec iov = { .iov_base = sink, .iov_len = sizeof(sink) };
-		struct msghdr msg = { .msg_flags = MSG_DONTWAIT };
-
-		n = kernel_recvmsg(sock, &msg, &iov, 1, sizeof(sink),
-				   MSG_DONTWAIT);
-		if (n <= 0)
-			break;
-		total += n;
-	}
 }
 
 /*
@@ -136,125 +126,32 @@ static void xkvm_conn_close(struct xkvm_conn *c, const char *why, int err)
 		xkvm_xprt_put(&c->xprt);
 }
 
-/* Send what the session has for the client, as much as the socket takes. */
-static int xkvm_conn_flush(struct xkvm_conn *c, struct xkvm_worker *w)
-{
-	struct xkv_buf *out = xkv_sess_out(c->sess);
-	int n;
-
-	while (xkv_buf_pending(out)) {
-		struct kvec iov = {
-			.iov_base = out->data + out->off,
-			.iov_len = xkv_buf_pending(out),
-		};
-		struct msghdr msg = {
-			.msg_flags = MSG_DONTWAIT | MSG_NOSIGNAL,
-		};
-
-		n = kernel_sendmsg(c->xprt.sock, &msg, &iov, 1, iov.iov_len);
-		if (n == -EAGAIN || !n)
-			return 0;
-		if (n < 0)
-			return n;
-		w->stats->bytes_written += n;
-		c->active = jiffies;
-		xkv_buf_consume(out, n);
-	}
-	return 0;
-}
-
-/* Offer buffered input to the session (kmod/core/inbuf.h). */
-static void xkvm_conn_feed(struct xkvm_conn *c, struct xkvm_worker *w)
-{
-	/* a stats slot has one writer: the worker serving us right now */
-	xkv_sess_set_stats(c->sess, w->stats);
-	xkv_inbuf_feed(&c->in, c->sess);
-	WRITE_ONCE(c->stalled, xkv_sess_stalled(c->sess));
-}
-
-/* Read what the socket has into the free end of the read buffer. */
-static int xkvm_conn_read(struct xkvm_conn *c)
-{
-	struct kvec iov = {
-		.iov_base = xkv_inbuf_tail(&c->in),
-		.iov_len = xkv_inbuf_space(&c->in),
-	};
-	struct msghdr msg = { .msg_flags = MSG_DONTWAIT };
-
-	return kernel_recvmsg(c->xprt.sock, &msg, &iov, 1, iov.iov_len,
-			      MSG_DONTWAIT);
-}
-
 /*
- * Move bytes both ways until the socket, the back-pressure limit or the
- * read budget stops us. Return: XKVM_CONN_OPEN, XKVM_CONN_DONE_* when the
- * connection should close normally, or -errno.
+ * Pump (kmod/core/tcp.h), then say what the connection waits for: room
+ * to send (OUTPEND), and whether it may read meanwhile (THROTTLED when
+ * not). Return: XKV_TCP_OPEN, XKV_TCP_DONE_* when the connection should
+ * close normally, or -errno.
  */
 static int xkvm_conn_pump(struct xkvm_conn *c, struct xkvm_worker *w)
 {
 	struct xkvm_xprt *x = &c->xprt;
-	struct xkv_buf *out = xkv_sess_out(c->sess);
-	int err, reads = 0, n;
-	bool no_read;
+	struct xkv_tcp *t = &c->tcp;
+	int ret;
 
-	for (;;) {
-		err = xkvm_conn_flush(c, w);
-		if (err)
-			return err;
-		if (xkv_buf_pending(out) > XKV_SESS_OUT_HIGH)
-			break;
-		if (c->in.backlog) {
-			if (c->stalled)
-				break;
-			xkvm_conn_feed(c, w);
-			continue;
-		}
-		if (xkvm_conn_closing(c) || c->eof || c->stalled)
-			break;
-		if (reads >= XKVM_READ_BUDGET) {
-			/* more may be waiting: come back after the others */
-			set_bit(XKVM_XF_DATA, &x->flags);
-			break;
-		}
-		err = xkv_inbuf_room(&c->in);
-		if (err == -ENOBUFS) {
-			WRITE_ONCE(c->stalled, true);
-			break;
-		}
-		if (err)
-			return err;
-
-		xkvm_xprt_clear(x, XKVM_XF_DATA);
-		n = xkvm_conn_read(c);
-		if (n == -EAGAIN)
-			break;
-		if (n < 0)
-			return n;
-		reads++;
-		if (!n) {
-			c->eof = true;
-			continue;
-		}
-		w->stats->bytes_read += n;
+	/* a stats slot has one writer: the worker serving us right now */
+	xkv_sess_set_stats(t->sess, w->stats);
+	ret = xkv_tcp_pump(t, w->stats, true);
+	if (t->moved)
 		c->active = jiffies;
-		xkv_inbuf_added(&c->in, n);
-		xkvm_conn_feed(c, w);
-	}
-
-	if (!xkv_buf_pending(out)) {
-		if (xkvm_conn_closing(c))
-			return XKVM_CONN_DONE_CLOSING;
-		if (c->eof && !c->in.backlog)
-			return XKVM_CONN_DONE_EOF;
-	}
-	/* wait for room to send; read meanwhile only below the limit */
-	no_read = c->eof || xkvm_conn_closing(c) || c->stalled ||
-		  xkv_buf_pending(out) > XKV_SESS_OUT_HIGH;
-	if (c->stalled)
+	if (t->more)
+		set_bit(XKVM_XF_DATA, &x->flags);
+	if (ret != XKV_TCP_OPEN)
+		return ret;
+	if (t->stalled)
 		atomic_inc(&x->srv->nstalled);
-	assign_bit(XKVM_XF_OUTPEND, &x->flags, xkv_buf_pending(out) > 0);
-	assign_bit(XKVM_XF_THROTTLED, &x->flags, no_read);
-	return XKVM_CONN_OPEN;
+	assign_bit(XKVM_XF_OUTPEND, &x->flags, xkv_tcp_out_pending(t) > 0);
+	assign_bit(XKVM_XF_THROTTLED, &x->flags, !xkv_tcp_want_read(t));
+	return XKV_TCP_OPEN;
 }
 
 /* Has no byte come or gone for idle_timeout seconds (if set)? */
@@ -276,19 +173,19 @@ static void xkvm_conn_process(struct xkvm_worker *w, struct xkvm_xprt *x)
 	xkvm_xprt_clear(x, XKVM_XF_WSPACE);
 	xkvm_xprt_clear(x, XKVM_XF_CHANGE);
 	/* whatever brought us here, try the budget again */
-	WRITE_ONCE(c->stalled, false);
+	WRITE_ONCE(c->tcp.stalled, false);
 
 	ret = xkvm_conn_pump(c, w);
-	if (ret == XKVM_CONN_OPEN && xkvm_conn_idle(c))
+	if (ret == XKV_TCP_OPEN && xkvm_conn_idle(c))
 		ret = -ETIMEDOUT;
 	switch (ret) {
-	case XKVM_CONN_OPEN:
+	case XKV_TCP_OPEN:
 		break;
-	case XKVM_CONN_DONE_EOF:
+	case XKV_TCP_DONE_EOF:
 		xkvm_conn_close(c, "end of input", 0);
 		break;
-	case XKVM_CONN_DONE_CLOSING:
-		xkvm_conn_linger(c);
+	case XKV_TCP_DONE_CLOSING:
+		xkv_tcp_linger(&c->tcp);
 		xkvm_conn_close(c, "closed by the session", 0);
 		break;
 	case -ETIMEDOUT:
@@ -317,13 +214,10 @@ static int xkvm_conn_new(struct xkvm_server *srv, struct socket *sock)
 	xkvm_xprt_init(&c->xprt, srv, &xkvm_conn_ops, sock);
 	INIT_LIST_HEAD(&c->node);
 	c->active = jiffies;
-	if (xkv_inbuf_init(&c->in, xkv_store_budget(srv->st)))
+	/* xkvm_conn_pump() points the session at the serving worker's slot */
+	if (xkv_tcp_init(&c->tcp, &xkvm_conn_tcp_ops, srv->st,
+			 xkv_store_stats_slot(srv->st, 0)))
 		goto free_conn;
-	/* xkvm_conn_feed() points it at the serving worker's slot */
-	c->sess = xkv_sess_new(srv->st, xkv_store_stats_slot(srv->st, 0),
-			       false);
-	if (!c->sess)
-		goto free_inbuf;
 	kernel_getpeername(sock, (struct sockaddr *)&c->peer);
 
 	/* replies are written whole; do not hold their tails back */
@@ -333,7 +227,7 @@ static int xkvm_conn_new(struct xkvm_server *srv, struct socket *sock)
 	if (srv->stopping) {
 		spin_unlock(&srv->conns_lock);
 		err = -ESHUTDOWN;
-		goto free_sess;
+		goto release_tcp;
 	}
 	list_add(&c->node, &srv->conns);
 	c->listed = true;
@@ -346,10 +240,8 @@ static int xkvm_conn_new(struct xkvm_server *srv, struct socket *sock)
 	xkvm_xprt_kick(&c->xprt, XKVM_XF_DATA);
 	return 0;
 
-free_sess:
-	xkv_sess_free(c->sess);
-free_inbuf:
-	xkv_inbuf_release(&c->in);
+release_tcp:
+	xkv_tcp_release(&c->tcp);
 free_conn:
 	kmem_cache_free(srv->conn_cache, c);
 	return err;
@@ -438,7 +330,7 @@ void xkvm_conns_tick(struct xkvm_server *srv, bool idle)
 	atomic_set(&srv->nstalled, 0);
 	spin_lock(&srv->conns_lock);
 	list_for_each_entry(c, &srv->conns, node) {
-		if (READ_ONCE(c->stalled) || (idle && xkvm_conn_idle(c)))
+		if (READ_ONCE(c->tcp.stalled) || (idle && xkvm_conn_idle(c)))
 			xkvm_xprt_kick(&c->xprt, XKVM_XF_CHANGE);
 	}
 	spin_unlock(&srv->conns_lock);

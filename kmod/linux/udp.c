@@ -17,7 +17,7 @@
  * runs the requests - the way sunrpc serves UDP. The batch keeps the one
  * transport that carries every UDP client from getting only one
  * datagram's worth of service per turn of the ready list, against a turn
- * of up to XKVM_READ_BUDGET reads for every TCP connection. Each worker
+ * of up to XKV_TCP_READ_BUDGET reads for every TCP connection. Each worker
  * keeps one session for all its datagrams and resets it before each: a
  * partial command at the end of a datagram is dropped.
  *

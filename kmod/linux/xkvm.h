@@ -52,9 +52,9 @@
 #include <linux/spinlock.h>
 #include <linux/wait.h>
 
-#include "inbuf.h"
 #include "session.h"
 #include "store.h"
+#include "tcp.h"
 #include "udp.h"
 
 /* limits of the module parameters: xkv_settings_check() (store.h) */
@@ -136,11 +136,9 @@ struct xkvm_xprt {
  * @xprt:      transport, first
  * @node:      entry on srv->conns (while it holds the list reference)
  * @listed:    on srv->conns
- * @sess:      protocol session
- * @in:        bytes received and not yet used by the session
- * @eof:       the client closed its side; flush and close
- * @stalled:   stopped for want of budget (budget.h); the maintenance
- *             thread queues it again (xkvm_conns_tick())
+ * @tcp:       session, read buffer and pump state (kmod/core/tcp.h);
+ *             when stalled, the maintenance thread queues it again
+ *             (xkvm_conns_tick())
  * @active:    jiffies when a byte last came or went, for idle_timeout
  * @peer:      client address, for verbose logs
  */
@@ -148,10 +146,7 @@ struct xkvm_conn {
 	struct xkvm_xprt xprt;
 	struct list_head node;
 	bool listed;
-	struct xkv_sess *sess;
-	struct xkv_inbuf in;
-	bool eof;
-	bool stalled;
+	struct xkv_tcp tcp;
 	unsigned long active;
 	struct sockaddr_storage peer;
 };

@@ -1,20 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * tcp.c - TCP connections: driving their sessions.
+ * tcp.c - TCP connections: their sockets under the core's pump.
  *
- * Bytes read are appended to the connection's read buffer and offered to
- * the session, which runs the complete commands and takes a storage
- * command's value bytes as they come. Once more than XKV_SESS_OUT_HIGH
- * bytes of output wait, the session stops between two commands and we
- * stop reading (EPOLLIN off, EPOLLOUT on) until the client takes its
- * replies, so a pipeline of "get"s for big items cannot make the output
- * grow without bound. Unused bytes (a partial line, or the commands held
- * back) are moved to the front of the buffer, which grows for long
- * multi-key "get" lines up to XKV_INBUF_MAX and shrinks back afterwards.
+ * The pump (kmod/core/tcp.h) moves the bytes: it reads into the
+ * connection's buffer, feeds the session and sends its replies. This file
+ * gives it the socket calls and waits in epoll for what it needs next:
+ * EPOLLIN while it may read, EPOLLOUT while output waits. Once more than
+ * XKV_SESS_OUT_HIGH bytes of output wait we stop reading until the client
+ * takes its replies.
  *
- * Every buffer's growth comes from the server's budget (kmod/core/budget.h).
- * When the budget refuses, the connection is "stalled": it neither reads
- * nor feeds its session until the worker's tick (xkvd_conns_tick(), every
+ * A connection the budget stopped ("stalled") neither reads nor feeds its
+ * session until the worker's tick (xkvd_conns_tick(), every
  * XKV_BUDGET_RETRY_MS) tries again, while it keeps sending what it has.
  *
  * A connection closes after its output is flushed when the session says so
@@ -34,22 +30,41 @@
 
 #include "xkvd.h"
 
-/* reads per event and connection; level-triggered epoll brings us back */
-#define READ_BUDGET 8
-/* what we read and drop before closing, so the close is not a reset */
-#define LINGER_DRAIN (64 * 1024)
-
-enum conn_state {
-	CONN_OPEN,
-	CONN_DONE_EOF,
-	CONN_DONE_CLOSING,
-};
-
-static bool conn_closing(struct xkvd_conn *c)
+static struct xkvd_conn *conn_of(struct xkv_tcp *t)
 {
-	/* an incomplete reply would desynchronise the client: close too */
-	return xkv_sess_closing(c->sess) || xkv_sess_out(c->sess)->oom;
+	return xkvd_container_of(t, struct xkvd_conn, tcp);
 }
+
+static long conn_recv(struct xkv_tcp *t, void *buf, size_t len)
+{
+	ssize_t n;
+
+	do {
+		n = recv(conn_of(t)->fd, buf, len, MSG_DONTWAIT);
+	} while (n < 0 && errno == EINTR);
+	return n < 0 ? -errno : n;
+}
+
+static long conn_send(struct xkv_tcp *t, const void *buf, size_t len)
+{
+	ssize_t n;
+
+	do {
+		n = send(conn_of(t)->fd, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+	} while (n < 0 && errno == EINTR);
+	return n < 0 ? -errno : n;
+}
+
+static void conn_shut(struct xkv_tcp *t)
+{
+	shutdown(conn_of(t)->fd, SHUT_WR);
+}
+
+static const struct xkv_tcp_ops conn_ops = {
+	.recv = conn_recv,
+	.send = conn_send,
+	.shut = conn_shut,
+};
 
 /**
  * xkvd_conn_close() - close a connection and free everything it holds.
@@ -68,8 +83,7 @@ void xkvd_conn_close(struct xkvd_conn *c)
 	__atomic_sub_fetch(&w->load, 1, __ATOMIC_RELAXED);
 
 	close(c->fd);
-	xkv_sess_free(c->sess);
-	xkv_inbuf_release(&c->in);
+	xkv_tcp_release(&c->tcp);
 	xkv_store_conn_closed(w->srv->st);
 	free(c);
 }
@@ -79,26 +93,6 @@ static void conn_log_close(struct xkvd_conn *c, const char *why)
 	if (xkv_os_verbose >= 2)
 		fprintf(stderr, "xkvd: worker %u: %s fd %d closed: %s\n",
 			c->w->index, c->peer, c->fd, why);
-}
-
-/*
- * Closing right after a command like "quit" with more input unread would
- * make the kernel send a reset, which can destroy the reply still in
- * flight. Say we are done and drop what is already queued first.
- */
-static void conn_linger(struct xkvd_conn *c)
-{
-	char sink[4096];
-	size_t total = 0;
-	ssize_t n;
-
-	shutdown(c->fd, SHUT_WR);
-	while (total < LINGER_DRAIN) {
-		n = recv(c->fd, sink, sizeof(sink), MSG_DONTWAIT);
-		if (n <= 0)
-			break;
-		total += (size_t)n;
-	}
 }
 
 static int conn_set_events(struct xkvd_conn *c, u32 want)
@@ -113,99 +107,30 @@ static int conn_set_events(struct xkvd_conn *c, u32 want)
 	return 0;
 }
 
-/* Send what the session has for the client, as much as the socket takes. */
-static int conn_flush(struct xkvd_conn *c)
-{
-	struct xkv_buf *out = xkv_sess_out(c->sess);
-	ssize_t n;
-
-	while (xkv_buf_pending(out)) {
-		n = send(c->fd, out->data + out->off, xkv_buf_pending(out),
-			 MSG_NOSIGNAL | MSG_DONTWAIT);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			if (errno == EAGAIN || errno == EWOULDBLOCK)
-				return 0;
-			return -errno;
-		}
-		c->w->stats->bytes_written += (u64)n;
-		c->active_ms = xkvd_now_ms();
-		xkv_buf_consume(out, (size_t)n);
-	}
-	return 0;
-}
-
 /*
- * Move bytes both ways until the socket or the back-pressure limit stops
- * us. Return: CONN_OPEN, CONN_DONE_* when the connection should close
- * normally, or -errno.
+ * Pump (kmod/core/tcp.h), then wait in epoll for what the connection
+ * needs next. Return: XKV_TCP_OPEN, XKV_TCP_DONE_* when the connection
+ * should close normally, or -errno.
  */
 static int conn_pump(struct xkvd_conn *c, bool readable)
 {
-	struct xkv_buf *out = xkv_sess_out(c->sess);
-	int err, reads = 0;
+	struct xkv_tcp *t = &c->tcp;
 	u32 want = 0;
-	ssize_t n;
+	int ret;
 
-	for (;;) {
-		err = conn_flush(c);
-		if (err)
-			return err;
-		if (xkv_buf_pending(out) > XKV_SESS_OUT_HIGH)
-			break;
-		if (c->in.backlog) {
-			if (c->stalled)
-				break;
-			xkv_inbuf_feed(&c->in, c->sess);
-			c->stalled = xkv_sess_stalled(c->sess);
-			continue;
-		}
-		if (conn_closing(c) || c->eof || !readable ||
-		    reads >= READ_BUDGET || c->stalled)
-			break;
-		err = xkv_inbuf_room(&c->in);
-		if (err == -ENOBUFS) {
-			c->stalled = true;
-			break;
-		}
-		if (err)
-			return err;
-		n = read(c->fd, xkv_inbuf_tail(&c->in),
-			 xkv_inbuf_space(&c->in));
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			if (errno == EAGAIN || errno == EWOULDBLOCK)
-				break;
-			return -errno;
-		}
-		reads++;
-		if (!n) {
-			c->eof = true;
-			continue;
-		}
-		c->w->stats->bytes_read += (u64)n;
+	ret = xkv_tcp_pump(t, c->w->stats, readable);
+	if (t->moved)
 		c->active_ms = xkvd_now_ms();
-		xkv_inbuf_added(&c->in, (size_t)n);
-		xkv_inbuf_feed(&c->in, c->sess);
-		c->stalled = xkv_sess_stalled(c->sess);
-	}
-
-	if (!xkv_buf_pending(out)) {
-		if (conn_closing(c))
-			return CONN_DONE_CLOSING;
-		if (c->eof && !c->in.backlog)
-			return CONN_DONE_EOF;
-	}
-	if (!c->eof && !conn_closing(c) && !c->stalled &&
-	    xkv_buf_pending(out) <= XKV_SESS_OUT_HIGH)
+	if (ret != XKV_TCP_OPEN)
+		return ret;
+	/* a read budget spent: level-triggered epoll brings us back */
+	if (xkv_tcp_want_read(t))
 		want |= EPOLLIN;
-	if (xkv_buf_pending(out))
+	if (xkv_tcp_out_pending(t))
 		want |= EPOLLOUT;
-	if (!want && !c->stalled)
-		return CONN_DONE_EOF;
-	if (c->stalled && !c->w->nstalled++)
+	if (!want && !t->stalled)
+		return XKV_TCP_DONE_EOF;
+	if (t->stalled && !c->w->nstalled++)
 		c->w->stall_at_ms = xkvd_now_ms() + XKV_BUDGET_RETRY_MS;
 	return conn_set_events(c, want);
 }
@@ -216,13 +141,13 @@ static void conn_run(struct xkvd_conn *c, bool readable)
 	int ret = conn_pump(c, readable);
 
 	switch (ret) {
-	case CONN_OPEN:
+	case XKV_TCP_OPEN:
 		return;
-	case CONN_DONE_EOF:
+	case XKV_TCP_DONE_EOF:
 		conn_log_close(c, "end of input");
 		break;
-	case CONN_DONE_CLOSING:
-		conn_linger(c);
+	case XKV_TCP_DONE_CLOSING:
+		xkv_tcp_linger(&c->tcp);
 		conn_log_close(c, "closed by the session");
 		break;
 	default:
@@ -283,10 +208,10 @@ int xkvd_conns_tick(struct xkvd_worker *w, u64 now_ms)
 				xkvd_conn_close(c);
 				continue;
 			}
-			if (!c->stalled)
+			if (!c->tcp.stalled)
 				continue;
 			/* conn_run() counts it again if it stays stalled */
-			c->stalled = false;
+			c->tcp.stalled = false;
 			conn_run(c, true);
 		}
 		if (w->nstalled)
@@ -323,11 +248,8 @@ int xkvd_conn_new(struct xkvd_worker *w, int fd)
 	c->fd = fd;
 	c->w = w;
 	c->active_ms = xkvd_now_ms();
-	if (xkv_inbuf_init(&c->in, xkv_store_budget(w->srv->st)))
+	if (xkv_tcp_init(&c->tcp, &conn_ops, w->srv->st, w->stats))
 		goto free_conn;
-	c->sess = xkv_sess_new(w->srv->st, w->stats, false);
-	if (!c->sess)
-		goto free_inbuf;
 
 	/* replies are written whole; do not hold their tails back */
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
@@ -336,7 +258,7 @@ int xkvd_conn_new(struct xkvd_worker *w, int fd)
 	ev.data.ptr = c;
 	if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, fd, &ev)) {
 		err = -errno;
-		goto free_sess;
+		goto release_tcp;
 	}
 
 	c->next = w->conns;
@@ -354,10 +276,8 @@ int xkvd_conn_new(struct xkvd_worker *w, int fd)
 	}
 	return 0;
 
-free_sess:
-	xkv_sess_free(c->sess);
-free_inbuf:
-	xkv_inbuf_release(&c->in);
+release_tcp:
+	xkv_tcp_release(&c->tcp);
 free_conn:
 	free(c);
 	return err;

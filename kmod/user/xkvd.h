@@ -22,9 +22,9 @@
 #include <sys/socket.h>
 #include <sys/uio.h>
 
-#include "inbuf.h"
 #include "session.h"
 #include "store.h"
+#include "tcp.h"
 
 /* sysexits.h values, for exit statuses memcached users already know */
 #define XKVD_EX_USAGE 64
@@ -63,12 +63,9 @@ struct xkvd_worker;
  * @ev:        epoll tag
  * @fd:        the socket
  * @w:         owning worker
- * @sess:      protocol session
- * @in:        bytes received and not yet used by the session
+ * @tcp:       session, read buffer and pump state (kmod/core/tcp.h);
+ *             when stalled, the worker's tick tries it again
  * @events:    the epoll interest set currently registered
- * @eof:       the client closed its side; flush and close
- * @stalled:   stopped for want of budget (budget.h); the worker's tick
- *             tries it again
  * @active_ms: when a byte last came or went (xkvd_now_ms()), for the
  *             idle timeout
  * @prev:      worker's connection list
@@ -79,11 +76,8 @@ struct xkvd_conn {
 	struct xkvd_ev ev;
 	int fd;
 	struct xkvd_worker *w;
-	struct xkv_sess *sess;
-	struct xkv_inbuf in;
+	struct xkv_tcp tcp;
 	u32 events;
-	bool eof;
-	bool stalled;
 	u64 active_ms;
 	struct xkvd_conn *prev;
 	struct xkvd_conn *next;

@@ -1,0 +1,140 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * tcp.c - a TCP connection's pump (see tcp.h).
+ */
+#include "tcp.h"
+
+int xkv_tcp_init(struct xkv_tcp *t, const struct xkv_tcp_ops *ops,
+		 struct xkv_store *st, struct xkv_thread_stats *stats)
+{
+	t->ops = ops;
+	if (xkv_inbuf_init(&t->in, xkv_store_budget(st)))
+		return -ENOMEM;
+	t->sess = xkv_sess_new(st, stats, false);
+	if (!t->sess) {
+		xkv_inbuf_release(&t->in);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+void xkv_tcp_release(struct xkv_tcp *t)
+{
+	xkv_sess_free(t->sess);
+	t->sess = NULL;
+	xkv_inbuf_release(&t->in);
+}
+
+bool xkv_tcp_closing(const struct xkv_tcp *t)
+{
+	return xkv_sess_closing(t->sess) || xkv_sess_out(t->sess)->oom;
+}
+
+bool xkv_tcp_want_read(const struct xkv_tcp *t)
+{
+	return !t->eof && !xkv_tcp_closing(t) && !t->stalled &&
+	       xkv_tcp_out_pending(t) <= XKV_SESS_OUT_HIGH;
+}
+
+/* Send what the session has for the client, as much as the socket takes. */
+static int xkv_tcp_flush(struct xkv_tcp *t, struct xkv_buf *out,
+			 struct xkv_thread_stats *stats)
+{
+	long n;
+
+	while (xkv_buf_pending(out)) {
+		n = t->ops->send(t, out->data + out->off, xkv_buf_pending(out));
+		if (n == -EAGAIN || !n)
+			return 0;
+		if (n < 0)
+			return (int)n;
+		stats->bytes_written += (u64)n;
+		t->moved = true;
+		xkv_buf_consume(out, (size_t)n);
+	}
+	return 0;
+}
+
+/* Offer buffered input to the session (inbuf.h). */
+static void xkv_tcp_feed(struct xkv_tcp *t)
+{
+	xkv_inbuf_feed(&t->in, t->sess);
+	OS_WRITE_ONCE(t->stalled, xkv_sess_stalled(t->sess));
+}
+
+int xkv_tcp_pump(struct xkv_tcp *t, struct xkv_thread_stats *stats,
+		 bool readable)
+{
+	struct xkv_buf *out = xkv_sess_out(t->sess);
+	int err, reads = 0;
+	long n;
+
+	t->more = false;
+	t->moved = false;
+	for (;;) {
+		err = xkv_tcp_flush(t, out, stats);
+		if (err)
+			return err;
+		if (xkv_buf_pending(out) > XKV_SESS_OUT_HIGH)
+			break;
+		if (t->in.backlog) {
+			if (t->stalled)
+				break;
+			xkv_tcp_feed(t);
+			continue;
+		}
+		if (xkv_tcp_closing(t) || t->eof || t->stalled || !readable)
+			break;
+		if (reads >= XKV_TCP_READ_BUDGET) {
+			/* more may be waiting: come back after the others */
+			t->more = true;
+			break;
+		}
+		err = xkv_inbuf_room(&t->in);
+		if (err == -ENOBUFS) {
+			OS_WRITE_ONCE(t->stalled, true);
+			break;
+		}
+		if (err)
+			return err;
+
+		n = t->ops->recv(t, xkv_inbuf_tail(&t->in),
+				 xkv_inbuf_space(&t->in));
+		if (n == -EAGAIN)
+			break;
+		if (n < 0)
+			return (int)n;
+		reads++;
+		if (!n) {
+			t->eof = true;
+			continue;
+		}
+		stats->bytes_read += (u64)n;
+		t->moved = true;
+		xkv_inbuf_added(&t->in, (size_t)n);
+		xkv_tcp_feed(t);
+	}
+
+	if (!xkv_buf_pending(out)) {
+		if (xkv_tcp_closing(t))
+			return XKV_TCP_DONE_CLOSING;
+		if (t->eof && !t->in.backlog)
+			return XKV_TCP_DONE_EOF;
+	}
+	return XKV_TCP_OPEN;
+}
+
+void xkv_tcp_linger(struct xkv_tcp *t)
+{
+	size_t total = 0;
+	char sink[256];
+	long n;
+
+	t->ops->shut(t);
+	while (total < XKV_TCP_LINGER_DRAIN) {
+		n = t->ops->recv(t, sink, sizeof(sink));
+		if (n <= 0)
+			break;
+		total += (size_t)n;
+	}
+}

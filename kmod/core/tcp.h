@@ -1,0 +1,150 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * tcp.h - a TCP connection's pump, the same in xkvd and in xkv.ko.
+ *
+ * Bytes read are appended to the connection's read buffer (inbuf.h) and
+ * offered to the session, which runs the complete commands and takes a
+ * storage command's value bytes as they come. Once more than
+ * XKV_SESS_OUT_HIGH bytes of output wait, the session stops between two
+ * commands and the pump stops reading until the client has taken its
+ * replies, so a pipeline of "get"s for big items cannot make the output
+ * grow without bound. What the session left is a backlog offered again
+ * once the output has drained, or a partial line kept for more bytes.
+ *
+ * Every buffer's growth comes from the server's budget (budget.h). When
+ * the budget refuses, the connection is "stalled": it neither reads nor
+ * feeds its session until the glue tries it again (every
+ * XKV_BUDGET_RETRY_MS), while it keeps sending what it has.
+ *
+ * The glue owns the socket and says how to use it through struct
+ * xkv_tcp_ops; it decides from what xkv_tcp_pump() leaves when to run it
+ * again (epoll interest in xkvd, transport flags in xkv.ko), and closes
+ * the connection when the pump says so or the socket failed.
+ */
+#ifndef XKV_CORE_TCP_H
+#define XKV_CORE_TCP_H
+
+#include "inbuf.h"
+#include "session.h"
+
+/* reads per pump; the glue runs the connection again after the others */
+#define XKV_TCP_READ_BUDGET 8
+/* what is read and dropped before closing, so the close is not a reset */
+#define XKV_TCP_LINGER_DRAIN (64 * 1024)
+
+struct xkv_tcp;
+
+/**
+ * struct xkv_tcp_ops - the socket calls of a glue; none may block.
+ * @recv: read at most @len bytes into @buf: the count, 0 at the end of
+ *        input, -EAGAIN when nothing waits, or -errno
+ * @send: write at most @len bytes of @buf: the count, 0 or -EAGAIN when
+ *        the socket has no room, or -errno
+ * @shut: shut the sending side down
+ */
+struct xkv_tcp_ops {
+	long (*recv)(struct xkv_tcp *t, void *buf, size_t len);
+	long (*send)(struct xkv_tcp *t, const void *buf, size_t len);
+	void (*shut)(struct xkv_tcp *t);
+};
+
+/**
+ * struct xkv_tcp - one TCP client's protocol state, inside a glue's
+ * connection.
+ * @ops:     the glue's socket calls
+ * @sess:    protocol session
+ * @in:      bytes received and not yet used by the session
+ * @eof:     the client closed its side; flush and close
+ * @stalled: stopped for want of budget; written with OS_WRITE_ONCE() (a
+ *           glue may look at it from another thread)
+ * @more:    the last pump stopped at XKV_TCP_READ_BUDGET with input
+ *           maybe waiting
+ * @moved:   the last pump read or sent a byte (for the idle timeout)
+ */
+struct xkv_tcp {
+	const struct xkv_tcp_ops *ops;
+	struct xkv_sess *sess;
+	struct xkv_inbuf in;
+	bool eof;
+	bool stalled;
+	bool more;
+	bool moved;
+};
+
+/* what xkv_tcp_pump() returns besides -errno */
+enum xkv_tcp_state {
+	XKV_TCP_OPEN,
+	XKV_TCP_DONE_EOF,
+	XKV_TCP_DONE_CLOSING,
+};
+
+/**
+ * xkv_tcp_init() - an empty read buffer and a new session.
+ * @t:     connection state, zeroed
+ * @ops:   the glue's socket calls
+ * @st:    store
+ * @stats: the session's counters slot
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int xkv_tcp_init(struct xkv_tcp *t, const struct xkv_tcp_ops *ops,
+		 struct xkv_store *st, struct xkv_thread_stats *stats);
+
+/**
+ * xkv_tcp_release() - free the session and the read buffer.
+ * @t: connection state
+ */
+void xkv_tcp_release(struct xkv_tcp *t);
+
+/**
+ * xkv_tcp_pump() - move bytes both ways.
+ * @t:        connection state
+ * @stats:    counters of the calling worker (bytes read and written)
+ * @readable: the socket may have input
+ *
+ * Sends, feeds and reads until the socket, the back-pressure limit, the
+ * budget or XKV_TCP_READ_BUDGET stops it; sets @t->more and @t->moved.
+ *
+ * Return: XKV_TCP_OPEN, XKV_TCP_DONE_EOF or XKV_TCP_DONE_CLOSING when the
+ * connection should close normally (after xkv_tcp_linger() for
+ * XKV_TCP_DONE_CLOSING), or -errno when the socket failed.
+ */
+int xkv_tcp_pump(struct xkv_tcp *t, struct xkv_thread_stats *stats,
+		 bool readable);
+
+/**
+ * xkv_tcp_closing() - the connection closes once its output is flushed.
+ * @t: connection state
+ *
+ * Return: true when the session says so, or when a reply could not be
+ * written whole (it would desynchronise the client).
+ */
+bool xkv_tcp_closing(const struct xkv_tcp *t);
+
+/**
+ * xkv_tcp_want_read() - may the next pump read?
+ * @t: connection state, after xkv_tcp_pump()
+ *
+ * Return: false once the client closed its side, the connection is
+ * closing or stalled, or too much output waits.
+ */
+bool xkv_tcp_want_read(const struct xkv_tcp *t);
+
+/* bytes of output waiting for room in the socket */
+static inline size_t xkv_tcp_out_pending(const struct xkv_tcp *t)
+{
+	return xkv_buf_pending(xkv_sess_out(t->sess));
+}
+
+/**
+ * xkv_tcp_linger() - say we are done and drop the unread input.
+ * @t: connection state
+ *
+ * Closing right after a command like "quit" with more input unread would
+ * make the kernel send a reset, which can destroy the reply still in
+ * flight: shut the sending side and drop up to XKV_TCP_LINGER_DRAIN bytes
+ * already queued first.
+ */
+void xkv_tcp_linger(struct xkv_tcp *t);
+
+#endif /* XKV_CORE_TCP_H */
