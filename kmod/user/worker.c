@@ -164,14 +164,15 @@ int xkvd_workers_start(struct xkvd_server *srv)
 	if (!srv->workers)
 		return -ENOMEM;
 	srv->nworkers = srv->set.threads;
-	for (i = 0; i < srv->nworkers; i++) {
-		w = &srv->workers[i];
-		w->srv = srv;
-		w->index = i;
-		w->epfd = -1;
-		w->handoff_rd = -1;
-		w->handoff_wr = -1;
-	}
+	/* -1: no descriptor yet, which xkvd_workers_stop() leaves alone */
+	for (i = 0; i < srv->nworkers; i++)
+		srv->workers[i] = (struct xkvd_worker){
+			.srv = srv,
+			.index = i,
+			.epfd = -1,
+			.handoff_rd = -1,
+			.handoff_wr = -1,
+		};
 	for (i = 0; i < srv->nworkers; i++) {
 		err = worker_init(&srv->workers[i]);
 		if (err) {
@@ -202,8 +203,6 @@ void xkvd_workers_stop(struct xkvd_server *srv)
 	struct xkvd_worker *w;
 	u32 i;
 
-	if (!srv->workers)
-		return;
 	/* all first: a running worker may still hand a socket to another */
 	for (i = 0; i < srv->nworkers; i++) {
 		w = &srv->workers[i];
