@@ -14,7 +14,8 @@
  *          os_big_alloc(n)          zeroed, for slab pages and hash arrays
  *          os_big_free(p, n)
  * Bytes:   os_memcpy os_memmove os_memset os_memcmp os_memchr os_strlen
- *          os_snprintf              the C99 subset both sides share
+ *          os_snprintf              the C99 subset both sides share, by
+ *                                   the same names: defined below
  *          os_inet_pton(s, n, addr) the IPv4 or IPv6 literal in the @n
  *                                   bytes at @s into @addr (16 bytes);
  *                                   returns 4, 16, or 0 if it is neither
@@ -38,5 +39,14 @@
 #define XKV_CORE_OS_H
 
 #include "xkv_os_impl.h"
+
+/* the C library's names, which the kernel has too */
+#define os_memcpy memcpy
+#define os_memmove memmove
+#define os_memset memset
+#define os_memcmp memcmp
+#define os_memchr memchr
+#define os_strlen strlen
+#define os_snprintf snprintf
 
 #endif /* XKV_CORE_OS_H */

@@ -81,14 +81,6 @@ static inline void os_big_free(void *p, size_t n)
 	os_free(p);
 }
 
-#define os_memcpy memcpy
-#define os_memmove memmove
-#define os_memset memset
-#define os_memcmp memcmp
-#define os_memchr memchr
-#define os_strlen strlen
-#define os_snprintf snprintf
-
 static inline int os_inet_pton(const char *s, size_t n, u8 *addr)
 {
 	const char *end;
@@ -104,57 +96,25 @@ static inline int os_inet_pton(const char *s, size_t n, u8 *addr)
 
 typedef struct mutex os_mutex_t;
 
+/* a function, not a macro: one lockdep class for the core's locks */
 static inline void os_mutex_init(os_mutex_t *m)
 {
 	mutex_init(m);
 }
 
-static inline void os_mutex_destroy(os_mutex_t *m)
-{
-	mutex_destroy(m);
-}
-
-static inline void os_mutex_lock(os_mutex_t *m)
-{
-	mutex_lock(m);
-}
-
-static inline void os_mutex_unlock(os_mutex_t *m)
-{
-	mutex_unlock(m);
-}
-
-static inline bool os_mutex_trylock(os_mutex_t *m)
-{
-	return mutex_trylock(m);
-}
+/* the rest of the contract is the kernel's own API under another name */
+#define os_mutex_destroy(m) mutex_destroy(m)
+#define os_mutex_lock(m) mutex_lock(m)
+#define os_mutex_unlock(m) mutex_unlock(m)
+#define os_mutex_trylock(m) (mutex_trylock(m) != 0)
 
 typedef atomic64_t os_atomic64_t;
 
-static inline s64 os_atomic64_read(const os_atomic64_t *a)
-{
-	return atomic64_read(a);
-}
-
-static inline void os_atomic64_set(os_atomic64_t *a, s64 v)
-{
-	atomic64_set(a, v);
-}
-
-static inline void os_atomic64_add(s64 v, os_atomic64_t *a)
-{
-	atomic64_add(v, a);
-}
-
-static inline s64 os_atomic64_add_return(s64 v, os_atomic64_t *a)
-{
-	return atomic64_add_return(v, a);
-}
-
-static inline s64 os_atomic64_inc_return(os_atomic64_t *a)
-{
-	return atomic64_inc_return(a);
-}
+#define os_atomic64_read(a) ((s64)atomic64_read(a))
+#define os_atomic64_set(a, v) atomic64_set(a, v)
+#define os_atomic64_add(v, a) atomic64_add(v, a)
+#define os_atomic64_add_return(v, a) ((s64)atomic64_add_return(v, a))
+#define os_atomic64_inc_return(a) ((s64)atomic64_inc_return(a))
 
 #define OS_READ_ONCE(x) READ_ONCE(x)
 #define OS_WRITE_ONCE(x, v) WRITE_ONCE(x, v)

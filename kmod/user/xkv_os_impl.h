@@ -63,14 +63,6 @@ static inline void os_big_free(void *p, size_t n)
 		munmap(p, n);
 }
 
-#define os_memcpy memcpy
-#define os_memmove memmove
-#define os_memset memset
-#define os_memcmp memcmp
-#define os_memchr memchr
-#define os_strlen strlen
-#define os_snprintf snprintf
-
 static inline int os_inet_pton(const char *s, size_t n, u8 *addr)
 {
 	char tmp[INET6_ADDRSTRLEN];
