@@ -104,6 +104,26 @@ static bool xkvm_ctl_map_ok(const struct bpf_map *map)
 	return array->elem_size == sizeof(struct xkv_slot);
 }
 
+/* The hot cache behind the loader's fd, referenced, or an ERR_PTR. */
+static struct bpf_map *xkvm_ctl_hot_get(int fd)
+{
+	struct bpf_map *map = xkvm_ctl_map_get(fd);
+
+	if (IS_ERR(map)) {
+		pr_warn_ratelimited("hot cache: fd %d: not a writable BPF map (%ld)\n",
+				    fd, PTR_ERR(map));
+		return map;
+	}
+	if (!xkvm_ctl_map_ok(map)) {
+		pr_warn_ratelimited("hot cache: map id %u is not an xkv hot cache (type %u, value %u bytes, flags %#x, %u entries)\n",
+				    map->id, map->map_type, map->value_size,
+				    map->map_flags, map->max_entries);
+		bpf_map_put(map);
+		return ERR_PTR(-EINVAL);
+	}
+	return map;
+}
+
 static long xkvm_ctl_attach(struct xkvm_server *srv, void __user *uarg)
 {
 	struct xkv_ioc_hot arg;
@@ -116,19 +136,9 @@ static long xkvm_ctl_attach(struct xkvm_server *srv, void __user *uarg)
 		return -EFAULT;
 	if (arg.flags)
 		return -EINVAL;
-	map = xkvm_ctl_map_get(arg.map_fd);
-	if (IS_ERR(map)) {
-		pr_warn_ratelimited("hot cache: fd %d: not a writable BPF map (%ld)\n",
-				    arg.map_fd, PTR_ERR(map));
+	map = xkvm_ctl_hot_get(arg.map_fd);
+	if (IS_ERR(map))
 		return PTR_ERR(map);
-	}
-	if (!xkvm_ctl_map_ok(map)) {
-		pr_warn_ratelimited("hot cache: map id %u is not an xkv hot cache (type %u, value %u bytes, flags %#x, %u entries)\n",
-				    map->id, map->map_type, map->value_size,
-				    map->map_flags, map->max_entries);
-		err = -EINVAL;
-		goto put_map;
-	}
 	array = container_of(map, struct bpf_array, map);
 
 	percpu_down_write(&srv->hot_rwsem);
@@ -173,26 +183,35 @@ static bool xkvm_ctl_live_ok(const struct bpf_map *map)
 	       map->max_entries == 1;
 }
 
+/* The lease behind the loader's fd, referenced, or an ERR_PTR. */
+static struct bpf_map *xkvm_ctl_live_get(int fd)
+{
+	struct bpf_map *map = xkvm_ctl_map_get(fd);
+
+	if (IS_ERR(map))
+		return map;
+	if (!xkvm_ctl_live_ok(map)) {
+		pr_warn_ratelimited("lease: map id %u is not an xkv lease\n",
+				    map->id);
+		bpf_map_put(map);
+		return ERR_PTR(-EINVAL);
+	}
+	return map;
+}
+
 static long xkvm_ctl_live_attach(struct xkvm_server *srv, void __user *uarg)
 {
 	struct bpf_map *map, *old;
 	struct xkv_ioc_live arg;
 	struct bpf_array *array;
-	int err;
 
 	if (copy_from_user(&arg, uarg, sizeof(arg)))
 		return -EFAULT;
 	if (arg.flags)
 		return -EINVAL;
-	map = xkvm_ctl_map_get(arg.map_fd);
+	map = xkvm_ctl_live_get(arg.map_fd);
 	if (IS_ERR(map))
 		return PTR_ERR(map);
-	if (!xkvm_ctl_live_ok(map)) {
-		pr_warn_ratelimited("lease: map id %u is not an xkv lease\n",
-				    map->id);
-		err = -EINVAL;
-		goto put_map;
-	}
 	array = container_of(map, struct bpf_array, map);
 
 	/* the newest lease wins: the one of the XDP program now attached */
@@ -210,10 +229,6 @@ static long xkvm_ctl_live_attach(struct xkvm_server *srv, void __user *uarg)
 	if (copy_to_user(uarg, &arg, sizeof(arg)))
 		return -EFAULT;
 	return 0;
-
-put_map:
-	bpf_map_put(map);
-	return err;
 }
 
 /* End the lease and let go of its map, if one is attached. */
