@@ -330,6 +330,22 @@ enum xkv_res xkv_item_store(struct xkv_store *st, struct xkv_item *it,
 	return res;
 }
 
+/*
+ * Lock stripe @sp (the caller unlocks it) and find the live item of @key
+ * there, after applying a pending flush_all: the item or NULL.
+ */
+static struct xkv_item *item_find_locked(struct xkv_store *st,
+					 struct xkv_stripe *sp, u64 hv,
+					 const char *key, size_t nkey,
+					 struct xkv_get_req *req)
+{
+	u64 now = xkv_store_now(st);
+
+	xkv_flush_poll(st, now);
+	os_mutex_lock(&sp->lock);
+	return do_item_find(st, sp, hv, key, nkey, now, req);
+}
+
 static char *put_str(char *p, const char *s, size_t n)
 {
 	os_memcpy(p, s, n);
@@ -341,16 +357,13 @@ int xkv_item_get(struct xkv_store *st, const char *key, size_t nkey,
 {
 	u64 hv = xkv_hash(key, nkey);
 	struct xkv_stripe *sp = xkv_stripe_of(st, hv);
-	u64 now = xkv_store_now(st);
 	struct xkv_item *it;
 	size_t nf, nb, nc = 0;
 	char num[3][20];
 	int ret = 1;
 	char *p;
 
-	xkv_flush_poll(st, now);
-	os_mutex_lock(&sp->lock);
-	it = do_item_find(st, sp, hv, key, nkey, now, req);
+	it = item_find_locked(st, sp, hv, key, nkey, req);
 	if (!it) {
 		ret = 0;
 		goto unlock;
@@ -405,12 +418,9 @@ enum xkv_res xkv_item_delete(struct xkv_store *st, const char *key,
 {
 	u64 hv = xkv_hash(key, nkey);
 	struct xkv_stripe *sp = xkv_stripe_of(st, hv);
-	u64 now = xkv_store_now(st);
 	struct xkv_item *it;
 
-	xkv_flush_poll(st, now);
-	os_mutex_lock(&sp->lock);
-	it = do_item_find(st, sp, hv, key, nkey, now, NULL);
+	it = item_find_locked(st, sp, hv, key, nkey, NULL);
 	if (it) {
 		do_item_unlink(st, sp, hv, it);
 		xkv_item_free(st, it);
@@ -425,16 +435,13 @@ enum xkv_res xkv_item_arith(struct xkv_store *st, const char *key,
 {
 	u64 hv = xkv_hash(key, nkey);
 	struct xkv_stripe *sp = xkv_stripe_of(st, hv);
-	u64 now = xkv_store_now(st);
 	enum xkv_res ret = XKV_STORED;
 	struct xkv_item *it, *nit;
 	size_t n;
 	int err;
 	u64 v;
 
-	xkv_flush_poll(st, now);
-	os_mutex_lock(&sp->lock);
-	it = do_item_find(st, sp, hv, key, nkey, now, NULL);
+	it = item_find_locked(st, sp, hv, key, nkey, NULL);
 	if (!it) {
 		ret = XKV_NOT_FOUND;
 		goto unlock;
@@ -479,12 +486,9 @@ enum xkv_res xkv_item_touch(struct xkv_store *st, const char *key,
 {
 	u64 hv = xkv_hash(key, nkey);
 	struct xkv_stripe *sp = xkv_stripe_of(st, hv);
-	u64 now = xkv_store_now(st);
 	struct xkv_item *it;
 
-	xkv_flush_poll(st, now);
-	os_mutex_lock(&sp->lock);
-	it = do_item_find(st, sp, hv, key, nkey, now, NULL);
+	it = item_find_locked(st, sp, hv, key, nkey, NULL);
 	if (it) {
 		OS_WRITE_ONCE(it->exptime, exptime);
 		if (st->hot)
