@@ -276,9 +276,14 @@ void xkvm_xprt_enqueue(struct xkvm_xprt *x);
 void xkvm_xprt_kick(struct xkvm_xprt *x, int bit);
 void xkvm_xprt_clear(struct xkvm_xprt *x, int bit);
 void xkvm_xprt_received(struct xkvm_xprt *x);
+struct xkvm_xprt *xkvm_xprt_dequeue(struct xkvm_server *srv);
 void xkvm_xprt_drain(struct xkvm_server *srv);
+
+/* worker.c */
 int xkvm_workers_start(struct xkvm_server *srv);
 void xkvm_workers_stop(struct xkvm_server *srv);
+
+/* maint.c */
 int xkvm_maint_start(struct xkvm_server *srv);
 void xkvm_maint_stop(struct xkvm_server *srv);
 
