@@ -38,7 +38,7 @@
 #define XKV_KLOG_PREFIX XKV_KMOD_NAME ": "
 
 /*
- * The module's parameters (kmod/linux/main.c). The kernel only warns
+ * The module's parameters (kmod/linux/settings.c). The kernel only warns
  * about a name it does not know and loads the module anyway, so names
  * are checked here.
  */

@@ -263,6 +263,9 @@ static inline int xkvm_verbose(const struct xkvm_server *srv)
 	return max(READ_ONCE(xkv_os_verbose), READ_ONCE(set->verbose));
 }
 
+/* settings.c */
+int xkvm_params_to_settings(struct xkv_settings *set);
+
 /* hotmap.c */
 int xkvm_ctl_register(void);
 void xkvm_ctl_unregister(struct xkvm_server *srv);
