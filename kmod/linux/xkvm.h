@@ -300,8 +300,11 @@ void xkvm_sock_detach(struct xkvm_xprt *x);
 void xkvm_sock_restore_child(struct xkvm_server *srv, struct socket *sock);
 void xkvm_sock_release(struct xkvm_xprt *x);
 
-/* tcp.c */
+/* accept.c */
 extern const struct xkvm_xprt_ops xkvm_listen_ops;
+
+/* tcp.c */
+int xkvm_conn_new(struct xkvm_server *srv, struct socket *sock);
 void xkvm_conns_close_all(struct xkvm_server *srv);
 void xkvm_conns_tick(struct xkvm_server *srv, bool idle);
 
