@@ -109,3 +109,36 @@ void xkv_udp_done(struct xkv_sess *s)
 	/* gives a big reply's storage back */
 	xkv_buf_consume(out, xkv_buf_pending(out));
 }
+
+int xkv_udp_io_init(struct xkv_udp_io *io, struct xkv_store *st,
+		    struct xkv_thread_stats *stats)
+{
+	io->rx = os_zalloc((size_t)XKV_UDP_BATCH * XKV_UDP_RX_SIZE);
+	if (!io->rx)
+		return -ENOMEM;
+	io->hdr = os_zalloc(sizeof(*io->hdr) * XKV_UDP_MAX_DGRAMS);
+	if (!io->hdr)
+		goto free_rx;
+	io->sess = xkv_sess_new(st, stats, true);
+	if (!io->sess)
+		goto free_hdr;
+	return 0;
+
+free_hdr:
+	os_free(io->hdr);
+	io->hdr = NULL;
+free_rx:
+	os_free(io->rx);
+	io->rx = NULL;
+	return -ENOMEM;
+}
+
+void xkv_udp_io_release(struct xkv_udp_io *io)
+{
+	xkv_sess_free(io->sess);
+	os_free(io->hdr);
+	os_free(io->rx);
+	io->sess = NULL;
+	io->hdr = NULL;
+	io->rx = NULL;
+}

@@ -28,6 +28,46 @@
  */
 #define XKV_UDP_MAX_DGRAMS 1024
 
+/* a request must fit one datagram; a receive buffer holds the largest */
+#define XKV_UDP_RX_SIZE 65536
+/* datagrams a worker takes per turn (recvmmsg() batch, kthread turn) */
+#define XKV_UDP_BATCH 8
+
+/**
+ * struct xkv_udp_io - one worker's UDP session and buffers.
+ * @sess: the worker's datagram session
+ * @rx:   XKV_UDP_BATCH receive buffers of XKV_UDP_RX_SIZE bytes
+ * @hdr:  XKV_UDP_MAX_DGRAMS frame headers of the reply being sent
+ */
+struct xkv_udp_io {
+	struct xkv_sess *sess;
+	char *rx;
+	u8 (*hdr)[XKV_UDP_HDR];
+};
+
+/**
+ * xkv_udp_io_init() - allocate a worker's UDP session and buffers.
+ * @io:    zeroed
+ * @st:    store
+ * @stats: the worker's counters slot
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int xkv_udp_io_init(struct xkv_udp_io *io, struct xkv_store *st,
+		    struct xkv_thread_stats *stats);
+
+/**
+ * xkv_udp_io_release() - free what xkv_udp_io_init() allocated.
+ * @io: initialised, or zeroed
+ */
+void xkv_udp_io_release(struct xkv_udp_io *io);
+
+/* receive buffer @slot, below XKV_UDP_BATCH */
+static inline char *xkv_udp_rx(const struct xkv_udp_io *io, int slot)
+{
+	return io->rx + (size_t)slot * XKV_UDP_RX_SIZE;
+}
+
 /**
  * struct xkv_udp_reply - what to send for one request.
  * @data: reply bytes (the session's output or a fixed error line)

@@ -11,7 +11,7 @@
  * the count n.
  *
  * All workers share the one UDP socket through one transport. The worker
- * that takes it receives up to XKVM_UDP_BATCH datagrams into its own
+ * that takes it receives up to XKV_UDP_BATCH datagrams into its own
  * buffers and gives the transport back at once (queued again if more may
  * wait), so the next datagrams are taken by another worker while this one
  * runs the requests - the way sunrpc serves UDP. The batch keeps the one
@@ -48,25 +48,12 @@ int xkvm_udp_worker_init(struct xkvm_worker *w)
 	u = kzalloc(sizeof(*u), GFP_KERNEL);
 	if (!u)
 		return -ENOMEM;
-	u->rx = os_zalloc((size_t)XKVM_UDP_BATCH * XKVM_UDP_RX_SIZE);
-	if (!u->rx)
-		goto free_udp;
-	u->hdr = os_zalloc(sizeof(*u->hdr) * XKV_UDP_MAX_DGRAMS);
-	if (!u->hdr)
-		goto free_rx;
-	u->sess = xkv_sess_new(w->srv->st, w->stats, true);
-	if (!u->sess)
-		goto free_hdr;
+	if (xkv_udp_io_init(&u->io, w->srv->st, w->stats)) {
+		kfree(u);
+		return -ENOMEM;
+	}
 	w->udp = u;
 	return 0;
-
-free_hdr:
-	os_free(u->hdr);
-free_rx:
-	os_free(u->rx);
-free_udp:
-	kfree(u);
-	return -ENOMEM;
 }
 
 /**
@@ -79,9 +66,7 @@ void xkvm_udp_worker_exit(struct xkvm_worker *w)
 
 	if (!u)
 		return;
-	xkv_sess_free(u->sess);
-	os_free(u->hdr);
-	os_free(u->rx);
+	xkv_udp_io_release(&u->io);
 	kfree(u);
 	w->udp = NULL;
 }
@@ -132,16 +117,16 @@ static void xkvm_udp_send(struct xkvm_worker *w, int slot,
 static void xkvm_udp_serve(struct xkvm_worker *w, int slot)
 {
 	struct xkvm_udp_state *u = w->udp;
-	const u8 *d = (const u8 *)u->rx + (size_t)slot * XKVM_UDP_RX_SIZE;
-	struct xkv_udp_reply r = { .hdr = u->hdr };
+	const u8 *d = (const u8 *)xkv_udp_rx(&u->io, slot);
+	struct xkv_udp_reply r = { .hdr = u->io.hdr };
 	struct xkv_udp_addr src, dst;
 
 	w->stats->bytes_read += u->len[slot];
 	xkvm_udp_peer(&u->peer[slot], u->cmsg[slot], u->clen[slot], &src, &dst);
-	if (xkv_udp_request(u->sess, w->srv->udp_pol, &src, &dst, d,
+	if (xkv_udp_request(u->io.sess, w->srv->udp_pol, &src, &dst, d,
 			    u->len[slot], &r))
 		xkvm_udp_send(w, slot, &r);
-	xkv_udp_done(u->sess);
+	xkv_udp_done(u->io.sess);
 }
 
 /* Receive one datagram into @slot; its length, or -errno. */
@@ -149,8 +134,8 @@ static int xkvm_udp_recv(struct xkvm_udp_state *u, struct socket *sock,
 			 int slot)
 {
 	struct kvec iov = {
-		.iov_base = u->rx + (size_t)slot * XKVM_UDP_RX_SIZE,
-		.iov_len = XKVM_UDP_RX_SIZE,
+		.iov_base = xkv_udp_rx(&u->io, slot),
+		.iov_len = XKV_UDP_RX_SIZE,
 	};
 	struct msghdr msg;
 	int n;
@@ -183,13 +168,13 @@ static void xkvm_udp_process(struct xkvm_worker *w, struct xkvm_xprt *x)
 
 	xkvm_xprt_clear(x, XKVM_XF_DATA);
 	if (u && x->sock) {
-		for (n = 0; n < XKVM_UDP_BATCH; n++) {
+		for (n = 0; n < XKV_UDP_BATCH; n++) {
 			if (xkvm_udp_recv(u, x->sock, n) < 0)
 				break;
 		}
 	}
 	/* a full batch: more may wait, and the next worker may take them */
-	if (n == XKVM_UDP_BATCH)
+	if (n == XKV_UDP_BATCH)
 		set_bit(XKVM_XF_DATA, &x->flags);
 	xkvm_xprt_received(x);
 

@@ -60,10 +60,6 @@
 /* limits of the module parameters: xkv_settings_check() (store.h) */
 #define XKVM_MEMORY_MB_MAX (1024u * 1024)
 
-/* a UDP request must fit one datagram; this holds the largest one */
-#define XKVM_UDP_RX_SIZE 65536
-/* datagrams a worker takes per turn (as xkvd's recvmmsg batch) */
-#define XKVM_UDP_BATCH 8
 /* room for the IP_PKTINFO and IPV6_PKTINFO of one datagram */
 #define XKVM_UDP_CMSG_SIZE 128
 
@@ -153,24 +149,20 @@ struct xkvm_conn {
 
 /**
  * struct xkvm_udp_state - one worker's UDP buffers and session.
- * @sess:    the worker's datagram session
- * @rx:      XKVM_UDP_BATCH buffers of XKVM_UDP_RX_SIZE bytes
+ * @io:      session, receive buffers and reply headers (kmod/core/udp.h)
  * @len:     length of the datagram in each buffer
  * @peer:    the sender of each
  * @peerlen: length of each @peer
  * @cmsg:    control messages of each (its destination address)
  * @clen:    their length
- * @hdr:     frame headers of the reply being sent
  */
 struct xkvm_udp_state {
-	struct xkv_sess *sess;
-	char *rx;
-	size_t len[XKVM_UDP_BATCH];
-	struct sockaddr_storage peer[XKVM_UDP_BATCH];
-	int peerlen[XKVM_UDP_BATCH];
-	u64 cmsg[XKVM_UDP_BATCH][XKVM_UDP_CMSG_SIZE / 8];
-	size_t clen[XKVM_UDP_BATCH];
-	u8 (*hdr)[XKV_UDP_HDR];
+	struct xkv_udp_io io;
+	size_t len[XKV_UDP_BATCH];
+	struct sockaddr_storage peer[XKV_UDP_BATCH];
+	int peerlen[XKV_UDP_BATCH];
+	u64 cmsg[XKV_UDP_BATCH][XKVM_UDP_CMSG_SIZE / 8];
+	size_t clen[XKV_UDP_BATCH];
 };
 
 /**

@@ -62,28 +62,17 @@ int xkvd_udp_init(struct xkvd_worker *w)
 	u = calloc(1, sizeof(*u));
 	if (!u)
 		return -ENOMEM;
-	u->rx = malloc((size_t)XKVD_UDP_BATCH * XKVD_UDP_RX_SIZE);
-	if (!u->rx)
+	if (xkv_udp_io_init(&u->io, srv->st, w->stats))
 		goto free_udp;
-	u->hdr = calloc(XKV_UDP_MAX_DGRAMS, sizeof(*u->hdr));
-	if (!u->hdr)
-		goto free_rx;
-	u->sess = xkv_sess_new(srv->st, w->stats, true);
-	if (!u->sess)
-		goto free_hdr;
 	if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, srv->udp_fd, &ev)) {
 		err = -errno;
-		goto free_sess;
+		goto release_io;
 	}
 	w->udp = u;
 	return 0;
 
-free_sess:
-	xkv_sess_free(u->sess);
-free_hdr:
-	free(u->hdr);
-free_rx:
-	free(u->rx);
+release_io:
+	xkv_udp_io_release(&u->io);
 free_udp:
 	free(u);
 	return err;
@@ -99,9 +88,7 @@ void xkvd_udp_exit(struct xkvd_worker *w)
 
 	if (!u)
 		return;
-	xkv_sess_free(u->sess);
-	free(u->hdr);
-	free(u->rx);
+	xkv_udp_io_release(&u->io);
 	free(u);
 	w->udp = NULL;
 }
@@ -130,7 +117,7 @@ static void udp_send(struct xkvd_worker *w, int slot,
 			struct msghdr *m = &u->smsg[k].msg_hdr;
 
 			at = (size_t)(sent + k) * XKV_UDP_CHUNK;
-			u->siov[k][0].iov_base = u->hdr[sent + k];
+			u->siov[k][0].iov_base = u->io.hdr[sent + k];
 			u->siov[k][0].iov_len = XKV_UDP_HDR;
 			u->siov[k][1].iov_base = (void *)(r->data + at);
 			u->siov[k][1].iov_len = xkv_udp_chunk_len(r, sent + k);
@@ -161,19 +148,19 @@ static void udp_send(struct xkvd_worker *w, int slot,
 static void udp_request(struct xkvd_worker *w, int slot)
 {
 	struct xkvd_udp *u = w->udp;
-	const u8 *d = (const u8 *)u->rx + (size_t)slot * XKVD_UDP_RX_SIZE;
+	const u8 *d = (const u8 *)xkv_udp_rx(&u->io, slot);
 	size_t len = u->rmsg[slot].msg_len;
-	struct xkv_udp_reply r = { .hdr = u->hdr };
+	struct xkv_udp_reply r = { .hdr = u->io.hdr };
 	struct xkv_udp_addr src, dst;
 
 	if (u->rmsg[slot].msg_hdr.msg_flags & MSG_TRUNC)
 		return;
 	w->stats->bytes_read += len;
 	xkvd_udp_peer(&u->rmsg[slot].msg_hdr, &src, &dst);
-	if (xkv_udp_request(u->sess, w->srv->udp_pol, &src, &dst, d, len,
+	if (xkv_udp_request(u->io.sess, w->srv->udp_pol, &src, &dst, d, len,
 			    &r))
 		udp_send(w, slot, &r);
-	xkv_udp_done(u->sess);
+	xkv_udp_done(u->io.sess);
 }
 
 /**
@@ -186,12 +173,11 @@ void xkvd_udp_read(struct xkvd_worker *w)
 	int round, i, n;
 
 	for (round = 0; round < UDP_ROUNDS; round++) {
-		for (i = 0; i < XKVD_UDP_BATCH; i++) {
+		for (i = 0; i < XKV_UDP_BATCH; i++) {
 			struct msghdr *m = &u->rmsg[i].msg_hdr;
 
-			u->riov[i].iov_base =
-				u->rx + (size_t)i * XKVD_UDP_RX_SIZE;
-			u->riov[i].iov_len = XKVD_UDP_RX_SIZE;
+			u->riov[i].iov_base = xkv_udp_rx(&u->io, i);
+			u->riov[i].iov_len = XKV_UDP_RX_SIZE;
 			memset(m, 0, sizeof(*m));
 			m->msg_name = &u->peer[i];
 			m->msg_namelen = sizeof(u->peer[i]);
@@ -200,7 +186,7 @@ void xkvd_udp_read(struct xkvd_worker *w)
 			m->msg_control = u->cmsg[i];
 			m->msg_controllen = sizeof(u->cmsg[i]);
 		}
-		n = recvmmsg(w->srv->udp_fd, u->rmsg, XKVD_UDP_BATCH,
+		n = recvmmsg(w->srv->udp_fd, u->rmsg, XKV_UDP_BATCH,
 			     MSG_DONTWAIT, NULL);
 		if (n < 0) {
 			if (errno == EINTR)
@@ -209,7 +195,7 @@ void xkvd_udp_read(struct xkvd_worker *w)
 		}
 		for (i = 0; i < n; i++)
 			udp_request(w, i);
-		if (n < XKVD_UDP_BATCH)
+		if (n < XKV_UDP_BATCH)
 			return;
 	}
 }

@@ -25,16 +25,14 @@
 #include "session.h"
 #include "store.h"
 #include "tcp.h"
+#include "udp.h"
 
 /* sysexits.h values, for exit statuses memcached users already know */
 #define XKVD_EX_USAGE 64
 #define XKVD_EX_NOUSER 67
 #define XKVD_EX_OSERR 71
 
-/* a UDP request must fit one datagram; this holds the largest one */
-#define XKVD_UDP_RX_SIZE 65536
-/* datagrams taken per recvmmsg() call, and sent per sendmmsg() call */
-#define XKVD_UDP_BATCH 8
+/* datagrams sent per sendmmsg() call (received: XKV_UDP_BATCH, udp.h) */
 #define XKVD_UDP_SEND_BATCH 64
 /* room for the IP_PKTINFO and IPV6_PKTINFO of one datagram */
 #define XKVD_UDP_CMSG_SIZE 128
@@ -86,24 +84,20 @@ struct xkvd_conn {
 
 /**
  * struct xkvd_udp - one worker's UDP state.
- * @sess:  the worker's datagram session
- * @rx:    XKVD_UDP_BATCH receive buffers of XKVD_UDP_RX_SIZE bytes
+ * @io:    session, receive buffers and reply headers (kmod/core/udp.h)
  * @rmsg:  recvmmsg() descriptors
  * @riov:  one iovec per receive buffer
  * @peer:  source address of each received datagram
  * @cmsg:  control messages of each (its destination address)
- * @hdr:   frame headers of the reply being sent
  * @smsg:  sendmmsg() descriptors
  * @siov:  header and payload iovecs of each datagram sent
  */
 struct xkvd_udp {
-	struct xkv_sess *sess;
-	char *rx;
-	struct mmsghdr rmsg[XKVD_UDP_BATCH];
-	struct iovec riov[XKVD_UDP_BATCH];
-	struct sockaddr_storage peer[XKVD_UDP_BATCH];
-	u64 cmsg[XKVD_UDP_BATCH][XKVD_UDP_CMSG_SIZE / 8];
-	u8 (*hdr)[XKV_UDP_HDR];
+	struct xkv_udp_io io;
+	struct mmsghdr rmsg[XKV_UDP_BATCH];
+	struct iovec riov[XKV_UDP_BATCH];
+	struct sockaddr_storage peer[XKV_UDP_BATCH];
+	u64 cmsg[XKV_UDP_BATCH][XKVD_UDP_CMSG_SIZE / 8];
 	struct mmsghdr smsg[XKVD_UDP_SEND_BATCH];
 	struct iovec siov[XKVD_UDP_SEND_BATCH][2];
 };
