@@ -3,7 +3,7 @@
  * xkv_ioctl.h - the /dev/xkv control device of xkv.ko: its ioctls and
  * their arguments.
  *
- * One header for both sides: the module (kmod/linux/ctl.c) and the loader
+ * One header for both sides: the module (kmod/linux/hotmap.c) and the loader
  * (loader/kmodule.c) include it. Only <linux/ioctl.h> and <linux/types.h>,
  * which exist in the kernel and in user space, so it compiles unchanged in
  * both.
