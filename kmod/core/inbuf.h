@@ -2,13 +2,13 @@
 /*
  * inbuf.h - a stream transport's read buffer and when to feed it.
  *
- * Every TCP transport (xkvd's epoll loop, xkv.ko's kthreads) keeps the
- * bytes a session has not used yet, grows the buffer only while one line
- * is longer than it, shrinks it back afterwards, and offers a declined
- * partial line again only when that can change the session's answer. The
- * transport reads into xkv_inbuf_tail(), calls xkv_inbuf_added() and
- * xkv_inbuf_feed(); while @backlog is set it feeds again once its output
- * has drained, even without new bytes (see session.h).
+ * Every TCP connection (xkvd's and xkv.ko's, through the pump of tcp.h)
+ * keeps the bytes a session has not used yet, grows the buffer only while
+ * one line is longer than it, shrinks it back afterwards, and offers a
+ * declined partial line again only when that can change the session's
+ * answer. The pump reads into xkv_inbuf_tail(), calls xkv_inbuf_added()
+ * and xkv_inbuf_feed(); while @backlog is set it feeds again once its
+ * output has drained, even without new bytes (see session.h).
  */
 #ifndef XKV_CORE_INBUF_H
 #define XKV_CORE_INBUF_H
