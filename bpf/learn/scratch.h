@@ -1,0 +1,145 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * scratch.h - the per-CPU working memory of the learning programs, their
+ * constants and the small helpers every part uses (counters, the global
+ * generation).
+ *
+ * Part of the learning programs, compiled as one unit by
+ * bpf/xkv_learn.bpf.c, which includes the parts in order.
+ */
+#ifndef XKV_LEARN_SCRATCH_H
+#define XKV_LEARN_SCRATCH_H
+
+/* the headers of the packet being looked at */
+struct xkv_lhdr {
+	__u8 src[16];
+	__u8 dst[16];
+	__be16 sport;
+	__be16 dport;
+	__u32 poff;		/* payload offset in the packet */
+	__u32 plen;		/* payload length */
+	__u32 ulen;		/* UDP: the datagram's payload, from its header */
+	__u32 seq;		/* TCP sequence number, host order */
+	__u8 proto;		/* IPPROTO_TCP or IPPROTO_UDP */
+	__u8 tflags;		/* TCP flags */
+	__u8 v6;
+	__u8 frag;		/* XKV_LFRAG_* */
+};
+
+#define XKV_LFRAG_FIRST 1	/* first fragment of a larger datagram */
+#define XKV_LFRAG_LATER 2	/* a later fragment: no transport header */
+
+/* a VALUE block that may be installed once the packet is parsed */
+struct xkv_cand {
+	__u32 key_off;
+	__u32 data_off;
+	__u32 hash;
+	__u32 vlen;
+	__u32 flags;
+	__u16 klen;
+	__u8 has_cas;
+	__u8 ok;		/* its "\r\n" was checked */
+	__u64 cas;
+};
+
+/*
+ * Per-CPU working memory: entry 0 for ingress, 1 for egress, 2 for a
+ * flush from ingress while entry 0 is busy. TC programs run with bottom
+ * halves off, so one program at a time per CPU and entry (even on
+ * PREEMPT_RT, where that is a per-CPU lock); @busy catches the exception
+ * anyway, and ingress then flushes instead of sharing.
+ */
+struct xkv_lscratch {
+	__u32 busy;
+	__u32 need_flush;	/* empty every learned slot after the parse */
+	__u32 nq;		/* slots in q[] */
+	__u32 qovf;		/* q[] overflowed: flush instead */
+	__u32 ncand;
+	__u32 flush_unsure;	/* the flush is for lack of certainty */
+	/*
+	 * Loop state of the bpf_loop() callbacks. It lives here, not on the
+	 * stack, so that the verifier sees unknown values and checks each
+	 * callback once instead of following every iteration.
+	 */
+	__u32 pos;		/* parsers: packet offset of the next byte */
+	__u32 sp;		/* stream position of pos */
+	__u32 cbase;		/* the chunk in buf: [cbase, cbase + clen) */
+	__u32 clen;
+	__u32 err;
+	__u32 li;		/* flush/queue: word or entry index */
+	__u32 lcur;		/* flush: word the bits came from */
+	__u32 ltries;		/* tries at the current slot */
+	__u64 lbits;		/* flush: bits of lcur not done yet */
+	struct xkv_lhdr h;
+	union {
+		struct xkv_lin in;
+		struct xkv_lout out;
+	} udp;			/* a UDP datagram's parser */
+	__u32 q[XKV_LEARN_QUEUE];	/* slots to empty, busy at first try */
+	struct xkv_cand cand[XKV_LEARN_MAX_CAND];
+	__u8 hb[XKV_LHDR_BUF * 2];	/* headers, room for masked sizes */
+	__u8 buf[XKV_LCHUNK * 2];	/* payload chunk, the same */
+	__u8 kbuf[XKV_HOT_KEY_ROOM];	/* a key from a reply */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 3);
+	__type(key, __u32);
+	__type(value, struct xkv_lscratch);
+} xkv_lscratch SEC(".maps");
+
+/* TC verdict: let the packet go on, to the next filter if any */
+#define XKV_TC_PASS TC_ACT_UNSPEC
+
+#define XKV_NS_PER_MS 1000000ULL
+#define XKV_NS_PER_S 1000000000ULL
+
+#define XKV_TCP_FIN 0x01
+#define XKV_TCP_SYN 0x02
+#define XKV_TCP_RST 0x04
+#define XKV_TCP_ACK 0x10
+
+/* memcached's binary protocol magic bytes */
+#define XKV_BIN_REQ 0x80
+#define XKV_BIN_RES 0x81
+
+/* --- small helpers -------------------------------------------------------- */
+
+/*
+ * @v & @mask, computed where the verifier sees it. The 6.1 verifier loses
+ * a min()'s bound when clang copies the value to another register first,
+ * and clang drops a mask it can prove changes nothing: the empty asm
+ * hides the value from clang.
+ */
+static __always_inline __u32 xkv_bound(__u32 v, __u32 mask)
+{
+	asm volatile("" : "+r"(v));
+	return v & mask;
+}
+
+static __always_inline void lstat_add(__u32 id, __u64 n)
+{
+	struct xkv_learn_stats *st;
+	__u32 zero = 0;
+
+	st = bpf_map_lookup_elem(&xkv_lstats, &zero);
+	if (st && id < XKV_LSTAT_NR)
+		((__u64 *)st)[id] += n;
+}
+
+#define LSTAT(name) lstat_add(XKV_LSTAT_##name, 1)
+
+static __always_inline struct xkv_learn_glob *lglob(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&xkv_lglob, &zero);
+}
+
+static __always_inline struct xkv_lscratch *scratch_get(__u32 which)
+{
+	return bpf_map_lookup_elem(&xkv_lscratch, &which);
+}
+
+#endif /* XKV_LEARN_SCRATCH_H */
