@@ -1,0 +1,109 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * maps.h - the XDP program's settings, its maps and its per-CPU working
+ * memory.
+ *
+ * Part of the XDP program, compiled as one unit by bpf/xkv.bpf.c, which
+ * includes the parts in order.
+ */
+#ifndef XKV_XDP_MAPS_H
+#define XKV_XDP_MAPS_H
+
+/* Set by the loader before load (the object's .rodata). */
+const volatile struct xkv_config xkv_cfg = {
+	.port = 11211,
+	.flags = 0,
+	.nslots = XKV_HOT_SLOTS_DEFAULT,
+	.max_reply = XKV_UDP_PAYLOAD_DEFAULT,
+	.amp_ratio = 0,
+};
+
+/* the hot cache: created by the XDP object, shared with learning mode */
+#include "xkv_hot_map.h"
+#include "xkv_slot.h"
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct xkv_stats);
+} xkv_stats SEC(".maps");
+
+#include "xkv_policy_maps.h"
+
+/* the backend's lease: written by the backend, read here */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct xkv_live);
+} xkv_live SEC(".maps");
+
+/* one key of the request: where it is in req[] and its hash */
+struct xkv_key_ref {
+	__u16 off;
+	__u16 len;
+	__u32 hash;
+};
+
+/*
+ * Per-CPU working memory. XDP runs with migration disabled and does not
+ * nest on a CPU, so one copy per CPU is enough.
+ */
+struct xkv_scratch {
+	/* the request's headers, as parsed */
+	__u32 l2_len;		/* Ethernet header and VLAN tags */
+	__u32 ipv6;		/* 0: IPv4 */
+	__u32 group;		/* sent to a broadcast/multicast address */
+	__u32 pay_off;		/* UDP payload offset in the frame */
+	__u32 plen;		/* UDP payload length, frame header included */
+	__be32 saddr[4];	/* client address (IPv4: saddr[0]) */
+	__be32 daddr[4];	/* our address */
+	__be16 sport;		/* client port */
+	__be16 dport;		/* our port */
+	__u16 ucheck;		/* the request's UDP checksum field, as is */
+	/* the key list parser */
+	__u32 start;		/* req[] offset of the first byte after "get " */
+	__u32 gets;		/* 1 for "gets": print CAS */
+	__u32 kstart;		/* req[] offset of the key being read */
+	__u32 hash;		/* its running hash */
+	__u32 in_key;
+	__u32 nkeys;
+	__u32 done;		/* the line ended where the payload ends */
+	__u32 fail;		/* enum xkv_stat_id of the outcome, 0 = none */
+	/* the reply */
+	__u32 body;		/* body bytes written at out[XKV_OUT_BODY] */
+	__u32 body_max;		/* ... at most, "END\r\n" not counted */
+	__u32 ulen;		/* UDP length of the reply */
+	__u64 now;		/* bpf_ktime_get_ns() of this request */
+	__u64 num[3];		/* the key's flags, value length and CAS */
+	__u32 nd[3];		/* ... their digit counts, see xkv_ndigits() */
+	struct xkv_key_ref keys[XKV_MAX_KEYS];
+	__u8 req[XKV_REQ_BUF];
+	__u8 out[XKV_OUT_BUF] __attribute__((aligned(8)));
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct xkv_scratch);
+} xkv_scratch SEC(".maps");
+
+/* what bpf_loop() callbacks get: the scratch memory */
+struct xkv_cb_ctx {
+	struct xkv_scratch *s;
+};
+
+/* an outcome beyond the counters: count an error and drop */
+#define XKV_OUT_DROP XKV_STAT_NR
+
+static __always_inline struct xkv_scratch *xkv_scratch_get(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&xkv_scratch, &zero);
+}
+
+#endif /* XKV_XDP_MAPS_H */

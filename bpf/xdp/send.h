@@ -1,0 +1,136 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * send.h - turning the frame into the reply built in scratch memory.
+ *
+ * Part of the XDP program, compiled as one unit by bpf/xkv.bpf.c, which
+ * includes the parts in order.
+ */
+#ifndef XKV_XDP_SEND_H
+#define XKV_XDP_SEND_H
+
+/*
+ * The body is complete in out[XKV_OUT_BODY]: put the frame, IP, UDP and
+ * memcached headers before it, resize the frame and write it out.
+ * Return: XKV_STAT_replies, a pass reason, or XKV_OUT_DROP.
+ */
+static __always_inline __u32 xkv_send(struct xdp_md *ctx,
+				      struct xkv_scratch *s, __u32 ulen)
+{
+	__u8 *o = s->out;
+	__u32 l2 = s->l2_len, l3, start, flen, clen, off, n, k;
+	struct udphdr *udp = (void *)(o + XKV_OUT_L4);
+	__u8 mac[ETH_ALEN];
+	__s64 sum;
+	__u64 old;
+	int delta;
+
+	if (l2 < sizeof(struct ethhdr) ||
+	    l2 > sizeof(struct ethhdr) + XKV_MAX_VLANS * XKV_VLAN_HLEN ||
+	    ulen > 8 + XKV_UDP_PAYLOAD_CAP)
+		return XKV_STAT_errors;
+	l3 = s->ipv6 ? sizeof(struct ipv6hdr) : sizeof(struct iphdr);
+	start = (XKV_OUT_L4 - l3 - l2) & (XKV_OUT_L4 - 1);
+
+	/* L2: the request's, addresses swapped, tags and type kept */
+	if (bpf_xdp_load_bytes(ctx, 0, o + start, l2))
+		return XKV_STAT_errors;
+	__builtin_memcpy(mac, o + start, ETH_ALEN);
+	__builtin_memcpy(o + start, o + start + ETH_ALEN, ETH_ALEN);
+	__builtin_memcpy(o + start + ETH_ALEN, mac, ETH_ALEN);
+
+	/* UDP and memcached frame headers; the checksum comes last */
+	udp->source = s->dport;
+	udp->dest = s->sport;
+	udp->len = bpf_htons(ulen);
+	udp->check = 0;
+	o[XKV_OUT_L4 + 8] = s->req[0];		/* request id */
+	o[XKV_OUT_L4 + 9] = s->req[1];
+	o[XKV_OUT_L4 + 10] = 0;			/* sequence 0 */
+	o[XKV_OUT_L4 + 11] = 0;
+	o[XKV_OUT_L4 + 12] = 0;			/* count 1 */
+	o[XKV_OUT_L4 + 13] = 1;
+	o[XKV_OUT_L4 + 14] = 0;			/* reserved 0 */
+	o[XKV_OUT_L4 + 15] = 0;
+
+	if (!s->ipv6) {
+		struct iphdr *ip = (void *)(o + XKV_OUT_L4 - sizeof(*ip));
+		struct xkv_pseudo4 ph = {
+			.saddr = s->daddr[0],
+			.daddr = s->saddr[0],
+			.proto = IPPROTO_UDP,
+			.len = bpf_htons(ulen),
+		};
+
+		*(__u8 *)ip = 0x45;		/* version 4, IHL 5 */
+		ip->tos = 0;
+		ip->tot_len = bpf_htons(sizeof(*ip) + ulen);
+		ip->id = 0;
+		ip->frag_off = bpf_htons(XKV_IP_DF);
+		ip->ttl = XKV_REPLY_TTL;
+		ip->protocol = IPPROTO_UDP;
+		ip->check = 0;
+		ip->saddr = s->daddr[0];
+		ip->daddr = s->saddr[0];
+		sum = bpf_csum_diff(NULL, 0, (__be32 *)ip, sizeof(*ip), 0);
+		if (sum < 0)
+			return XKV_STAT_errors;
+		ip->check = xkv_csum_fold(sum);
+		sum = bpf_csum_diff(NULL, 0, (__be32 *)&ph, sizeof(ph), 0);
+	} else {
+		struct ipv6hdr *ip6 = (void *)(o + XKV_OUT_L4 - sizeof(*ip6));
+		struct xkv_pseudo6 ph = {
+			.len = bpf_htonl(ulen),
+			.nexthdr = IPPROTO_UDP,
+		};
+
+		__builtin_memcpy(ph.saddr, s->daddr, 16);
+		__builtin_memcpy(ph.daddr, s->saddr, 16);
+		*(__be32 *)ip6 = bpf_htonl(0x60000000);	/* v6, tc 0, flow 0 */
+		ip6->payload_len = bpf_htons(ulen);
+		ip6->nexthdr = IPPROTO_UDP;
+		ip6->hop_limit = XKV_REPLY_TTL;
+		__builtin_memcpy(&ip6->saddr, s->daddr, 16);
+		__builtin_memcpy(&ip6->daddr, s->saddr, 16);
+		sum = bpf_csum_diff(NULL, 0, (__be32 *)&ph, sizeof(ph), 0);
+	}
+	if (sum < 0)
+		return XKV_STAT_errors;
+
+	/* UDP checksum: pad to 4 bytes with zeros, which adds nothing */
+	*(__u32 *)(o + XKV_OUT_L4 + ulen) = 0;
+	clen = (ulen + 3) & ~3U;
+	for (k = 0; k < (8 + XKV_UDP_PAYLOAD_CAP + 3) / XKV_CSUM_CHUNK + 1; k++) {
+		off = k * XKV_CSUM_CHUNK;
+		if (off >= clen)
+			break;
+		n = clen - off;
+		if (n > XKV_CSUM_CHUNK)
+			n = XKV_CSUM_CHUNK;
+		sum = bpf_csum_diff(NULL, 0, (__be32 *)(o + XKV_OUT_L4 + off),
+				    n, (__wsum)sum);
+		if (sum < 0)
+			return XKV_STAT_errors;
+	}
+	udp->check = xkv_csum_fold(sum);
+	if (!udp->check)
+		udp->check = 0xffff;
+
+	/* make the frame exactly as long as the reply, then write it */
+	flen = l2 + l3 + ulen;
+	old = bpf_xdp_get_buff_len(ctx);
+	delta = (int)flen - (int)old;
+	if (delta > 0 && (xkv_cfg.flags & XKV_CFG_HEAD_FIRST)) {
+		if (bpf_xdp_adjust_head(ctx, -delta) &&
+		    bpf_xdp_adjust_tail(ctx, delta))
+			return XKV_STAT_pass_no_room;
+	} else if (delta && bpf_xdp_adjust_tail(ctx, delta)) {
+		/* no tailroom (veth): grow at the head instead */
+		if (delta < 0 || bpf_xdp_adjust_head(ctx, -delta))
+			return XKV_STAT_pass_no_room;
+	}
+	if (bpf_xdp_store_bytes(ctx, 0, o + start, flen))
+		return XKV_OUT_DROP;	/* resized already: cannot pass */
+	return XKV_STAT_replies;
+}
+
+#endif /* XKV_XDP_SEND_H */

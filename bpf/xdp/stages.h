@@ -1,0 +1,189 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * stages.h - the stages xkv_xdp() runs, each a global function.
+ *
+ * Part of the XDP program, compiled as one unit by bpf/xkv.bpf.c, which
+ * includes the parts in order.
+ */
+#ifndef XKV_XDP_STAGES_H
+#define XKV_XDP_STAGES_H
+
+/*
+ * The stages after header parsing are global functions: the verifier
+ * checks each one once, on its own, instead of once per path the caller
+ * took to reach it (IPv4 or IPv6, tags, get or gets ...), which would
+ * multiply the cost of the loops inside.
+ */
+
+/*
+ * Is the request's source one to answer? @lo: it came in on lo.
+ * Return: 0 if so, else the pass reason.
+ */
+__attribute__((noinline)) int xkv_check_source(int lo)
+{
+	struct xkv_scratch *s = xkv_scratch_get();
+	__u32 f;
+
+	if (!s)
+		return XKV_STAT_errors;
+	if (!s->ipv6 ? xkv_martian4(s->saddr[0], s->daddr[0], lo) :
+		       xkv_martian6(s->saddr, s->daddr, lo))
+		return XKV_STAT_pass_martian;
+	/* the interface's own addresses as the stack sees them */
+	f = xkv_addr_flags(s->saddr, s->ipv6);
+	if ((f & XKV_ADDR_BCAST) || ((f & XKV_ADDR_LOCAL) && !lo))
+		return XKV_STAT_pass_martian;
+	if (xkv_addr_flags(s->daddr, s->ipv6) & XKV_ADDR_BCAST)
+		return XKV_STAT_pass_group;
+	if (!xkv_allowed(s))
+		return XKV_STAT_pass_not_allowed;
+	return 0;
+}
+
+/*
+ * Parse the headers and check the source: martians, the allowlist.
+ * Return: 0 for a request to us from an allowed source, else the outcome.
+ */
+__attribute__((noinline)) int xkv_read_headers(struct xdp_md *ctx)
+{
+	struct xkv_scratch *s = xkv_scratch_get();
+	__u32 why;
+
+	if (!s)
+		return XKV_STAT_errors;
+	why = xkv_parse_headers(ctx, s);
+	if (!why)
+		why = xkv_check_source(ctx->ingress_ifindex ==
+				       XKV_LOOPBACK_IFINDEX);
+	return why;
+}
+
+/*
+ * Load the request payload, check the frame header and the command, and
+ * split the key list into s->keys.
+ * Return: 0, or the outcome (a pass reason or XKV_STAT_errors).
+ */
+__attribute__((noinline)) int xkv_read_request(struct xdp_md *ctx)
+{
+	struct xkv_scratch *s = xkv_scratch_get();
+	struct xkv_cb_ctx cb;
+	__u32 plen;
+	__u8 *r;
+
+	if (!s)
+		return XKV_STAT_errors;
+	cb.s = s;
+	r = s->req;
+	plen = s->plen;
+	if (plen < XKV_REQ_MIN)
+		return XKV_STAT_pass_malformed;
+	if (plen > XKV_REQ_MAX)
+		return XKV_STAT_pass_too_big;
+	if (bpf_xdp_load_bytes(ctx, s->pay_off, r, plen))
+		return XKV_STAT_errors;
+
+	/* frame header: one datagram; id, sequence and reserved are free */
+	if (r[4] != 0 || r[5] != 1)
+		return XKV_STAT_pass_malformed;
+	if (r[8] != 'g' || r[9] != 'e' || r[10] != 't')
+		return XKV_STAT_pass_not_get;
+	if (r[11] == ' ') {
+		s->gets = 0;
+		s->start = XKV_FRAME_HDR + 4;
+	} else if (r[11] == 's' && r[12] == ' ') {
+		s->gets = 1;
+		s->start = XKV_FRAME_HDR + 5;
+	} else {
+		return XKV_STAT_pass_not_get;
+	}
+
+	s->in_key = 0;
+	s->nkeys = 0;
+	s->done = 0;
+	s->fail = 0;
+	bpf_loop((s->plen - s->start + 7) / 8, xkv_parse_cb, &cb, 0);
+	if (s->fail)
+		return s->fail;
+	if (!s->done || !s->nkeys)
+		return XKV_STAT_pass_malformed;
+	return 0;
+}
+
+/*
+ * Would the stack take the request (its UDP checksum)? Asked only once
+ * every key hit: a miss goes to the stack, which checks it anyway.
+ * Return: 0 or XKV_STAT_pass_checksum.
+ */
+__attribute__((noinline)) int xkv_check_sum(void)
+{
+	struct xkv_scratch *s = xkv_scratch_get();
+
+	if (!s)
+		return XKV_STAT_errors;
+	return xkv_csum_ok(s) ? 0 : XKV_STAT_pass_checksum;
+}
+
+/*
+ * Look every key up and write the reply body: VALUE blocks and "END".
+ * Return: 0 with s->ulen set to the reply's UDP length, or the outcome.
+ */
+__attribute__((noinline)) int xkv_build_reply(void)
+{
+	struct xkv_scratch *s = xkv_scratch_get();
+	struct xkv_live *live;
+	struct xkv_cb_ctx cb;
+	__u32 max, body, zero = 0;
+	__u64 now;
+
+	if (!s)
+		return XKV_STAT_errors;
+	/* serve only while the backend's lease runs (it beats while alive) */
+	live = bpf_map_lookup_elem(&xkv_live, &zero);
+	now = bpf_ktime_get_ns();
+	if (!live || now >= READ_ONCE(live->until_ns))
+		return XKV_STAT_pass_no_backend;
+	cb.s = s;
+	max = xkv_cfg.max_reply;
+	if (max > XKV_UDP_PAYLOAD_CAP)
+		max = XKV_UDP_PAYLOAD_CAP;
+	if (max < XKV_FRAME_HDR + XKV_END_LEN)
+		return XKV_STAT_pass_too_big;
+	s->body = 0;
+	s->body_max = max - XKV_FRAME_HDR - XKV_END_LEN;
+	s->now = now;
+	s->fail = 0;
+	bpf_loop(s->nkeys, xkv_key_cb, &cb, 0);
+	if (s->fail)
+		return s->fail;
+
+	body = s->body;
+	if (body > XKV_BODY_MASK - XKV_END_LEN)
+		return XKV_STAT_errors;
+	s->out[XKV_OUT_BODY + body] = 'E';
+	s->out[XKV_OUT_BODY + body + 1] = 'N';
+	s->out[XKV_OUT_BODY + body + 2] = 'D';
+	s->out[XKV_OUT_BODY + body + 3] = '\r';
+	s->out[XKV_OUT_BODY + body + 4] = '\n';
+	body += XKV_END_LEN;
+
+	if (xkv_cfg.amp_ratio &&
+	    (__u64)XKV_FRAME_HDR + body > (__u64)xkv_cfg.amp_ratio * s->plen)
+		return XKV_STAT_pass_budget;
+	s->ulen = sizeof(struct udphdr) + XKV_FRAME_HDR + body;
+	return 0;
+}
+
+/*
+ * Turn the frame into the reply built in s->out.
+ * Return: XKV_STAT_replies, a pass reason, XKV_STAT_errors or XKV_OUT_DROP.
+ */
+__attribute__((noinline)) int xkv_send_reply(struct xdp_md *ctx)
+{
+	struct xkv_scratch *s = xkv_scratch_get();
+
+	if (!s)
+		return XKV_STAT_errors;
+	return xkv_send(ctx, s, s->ulen);
+}
+
+#endif /* XKV_XDP_STAGES_H */
