@@ -65,7 +65,7 @@ char LICENSE[] SEC("license") = "GPL";
 SEC("tc")
 int xkv_learn_in(struct __sk_buff *skb)
 {
-	struct xkv_lscratch *s = scratch_get(0);
+	struct xkv_lscratch *s = xl_scratch(0);
 	int r, why, verdict = XKV_TC_PASS;
 	struct xkv_lhdr *h;
 	__u64 now;
@@ -75,42 +75,42 @@ int xkv_learn_in(struct __sk_buff *skb)
 	now = bpf_ktime_get_ns();
 	if (s->busy) {
 		/* nested on this CPU (preemptible kernel): cannot parse */
-		xkv_lflush_all(now);
-		LSTAT(in_flush_unsure);
-		LSTAT(errors);
+		xl_flush_all(now);
+		XL_STAT(in_flush_unsure);
+		XL_STAT(errors);
 		return XKV_TC_PASS;
 	}
 	s->busy = 1;
 	h = &s->h;
-	r = xkv_parse_hdr(skb, 0);
+	r = xl_parse_hdr(skb, 0);
 	if (r == XKV_LH_UNSURE) {
-		in_flush(s, now, 1);
+		xl_flush(s, now, 1);
 	} else if (r == XKV_LH_OK && h->frag == XKV_LFRAG_LATER) {
 		/* the first fragment (which has the ports) was handled */
 	} else if (r == XKV_LH_OK && h->proto == IPPROTO_UDP &&
 		   xkv_lcfg.udp_port &&
 		   h->dport == bpf_htons(xkv_lcfg.udp_port)) {
-		LSTAT(in_packets);
+		XL_STAT(in_packets);
 		why = 0;
 		if (xkv_lcfg.flags & XKV_LCFG_UDP_POLICY)
-			why = xkv_lin_policy(skb);
+			why = xl_in_policy(skb);
 		if (why) {
 			/* constant indexes: the verifier has no bound on why */
 			if (why == XKV_LSTAT_udp_drop_source)
-				LSTAT(udp_drop_source);
+				XL_STAT(udp_drop_source);
 			else
-				LSTAT(udp_drop_reply);
+				XL_STAT(udp_drop_reply);
 			verdict = TC_ACT_SHOT;
 		} else {
-			xkv_lin_udp(skb, now);
+			xl_in_udp(skb, now);
 		}
 	} else if (r == XKV_LH_OK && h->proto == IPPROTO_TCP &&
 		   xkv_lcfg.tcp_port &&
 		   h->dport == bpf_htons(xkv_lcfg.tcp_port)) {
-		LSTAT(in_packets);
-		xkv_lin_tcp(skb, now);
+		XL_STAT(in_packets);
+		xl_in_tcp(skb, now);
 	}
-	xkv_lin_finish(now);
+	xl_in_finish(now);
 	s->busy = 0;
 	return verdict;
 }
@@ -118,7 +118,7 @@ int xkv_learn_in(struct __sk_buff *skb)
 SEC("tc")
 int xkv_learn_eg(struct __sk_buff *skb)
 {
-	struct xkv_lscratch *s = scratch_get(1);
+	struct xkv_lscratch *s = xl_scratch(1);
 	int r, why, verdict = XKV_TC_PASS;
 	struct xkv_lhdr *h;
 	__u64 now;
@@ -129,34 +129,34 @@ int xkv_learn_eg(struct __sk_buff *skb)
 	s->ncand = 0;
 	h = &s->h;
 	now = bpf_ktime_get_ns();
-	r = xkv_parse_hdr(skb, 1);
+	r = xl_parse_hdr(skb, 1);
 	if (r != XKV_LH_OK || h->frag == XKV_LFRAG_LATER) {
 		/* nothing to learn */
 	} else if (h->proto == IPPROTO_UDP && xkv_lcfg.udp_port &&
 		   h->sport == bpf_htons(xkv_lcfg.udp_port)) {
-		LSTAT(eg_packets);
+		XL_STAT(eg_packets);
 		why = 0;
 		if (xkv_lcfg.flags & XKV_LCFG_UDP_POLICY)
-			why = xkv_leg_budget(skb);
+			why = xl_eg_budget(skb);
 		if (why) {
 			if (why == XKV_LSTAT_udp_drop_budget)
-				LSTAT(udp_drop_budget);
+				XL_STAT(udp_drop_budget);
 			else
-				LSTAT(udp_drop_no_req);
+				XL_STAT(udp_drop_no_req);
 			verdict = TC_ACT_SHOT;
-		} else if (from_owner(skb, 1)) {
-			xkv_leg_udp(skb, now);
+		} else if (xl_from_owner(skb, 1)) {
+			xl_eg_udp(skb, now);
 		}
 	} else if (h->proto == IPPROTO_TCP && xkv_lcfg.tcp_port &&
 		   h->sport == bpf_htons(xkv_lcfg.tcp_port)) {
-		LSTAT(eg_packets);
+		XL_STAT(eg_packets);
 		/* a segment without data only moves the stream's state (a
 		 * SYN-ACK under syncookies, a reset, a time-wait ACK have no
 		 * full socket); data is learned only from memcached's */
-		if (!h->plen || from_owner(skb, 0))
-			xkv_leg_tcp(skb, now);
+		if (!h->plen || xl_from_owner(skb, 0))
+			xl_eg_tcp(skb, now);
 	}
-	xkv_leg_install(skb, now);
+	xl_eg_install(skb, now);
 	s->busy = 0;
 	return verdict;
 }

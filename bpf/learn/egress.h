@@ -18,7 +18,7 @@
  * kernel's reset) never is; bpf_get_socket_uid() answers the overflow
  * uid (nobody) for those, which must not pass for memcached's.
  */
-static __always_inline int from_owner(struct __sk_buff *skb, int udp)
+static __always_inline int xl_from_owner(struct __sk_buff *skb, int udp)
 {
 	struct xkv_learn_owner *o;
 	__u64 cookie;
@@ -42,13 +42,13 @@ static __always_inline int from_owner(struct __sk_buff *skb, int udp)
 	    bpf_get_socket_uid(skb) == READ_ONCE(o->uid))
 		return 1;
 foreign:
-	LSTAT(skip_foreign);
+	XL_STAT(skip_foreign);
 	return 0;
 }
 
-__attribute__((noinline)) int xkv_leg_udp(struct __sk_buff *skb, __u64 now)
+__attribute__((noinline)) int xl_eg_udp(struct __sk_buff *skb, __u64 now)
 {
-	struct xkv_lscratch *s = scratch_get(1);
+	struct xkv_lscratch *s = xl_scratch(1);
 	struct xkv_learn_reqv *v;
 	struct xkv_learn_req r;
 	struct xkv_lhdr *h;
@@ -64,22 +64,22 @@ __attribute__((noinline)) int xkv_leg_udp(struct __sk_buff *skb, __u64 now)
 	/* only the first datagram of a reply starts at a line start */
 	if (bpf_skb_load_bytes(skb, h->poff + 2, fh, 4) || fh[0] || fh[1])
 		return 0;
-	if (first_byte(skb, h->poff + XKV_FRAME_HDR) == XKV_BIN_RES)
+	if (xl_first_byte(skb, h->poff + XKV_FRAME_HDR) == XKV_BIN_RES)
 		return 0;
 	/* the reply to a request seen, not answered yet, of late */
-	if (req_key(skb, h, 1, &r)) {
-		LSTAT(errors);
+	if (xl_req_key(skb, h, 1, &r)) {
+		XL_STAT(errors);
 		return 0;
 	}
 	v = bpf_map_lookup_elem(&xkv_lreq, &r);
 	if (!v || now - v->ns > (__u64)xkv_lcfg.ttl_ms * XKV_NS_PER_MS ||
 	    __sync_val_compare_and_swap(&v->learned, 0, 1)) {
-		LSTAT(skip_no_req);
+		XL_STAT(skip_no_req);
 		return 0;
 	}
-	out_line_reset(p, 1);
-	xkv_leg_parse(skb, XKV_LPARSE_UDP, h->poff + XKV_FRAME_HDR,
-		      h->poff + h->plen);
+	xl_out_line_reset(p, 1);
+	xl_out_parse(skb, XKV_LPARSE_UDP, h->poff + XKV_FRAME_HDR,
+		     h->poff + h->plen);
 	return 0;
 }
 
@@ -92,9 +92,9 @@ __attribute__((noinline)) int xkv_leg_udp(struct __sk_buff *skb, __u64 now)
  * local socket (forwarded) is not memcached's and not looked at.
  * Return: 0 to send it, else the counter of its drop.
  */
-__attribute__((noinline)) int xkv_leg_budget(struct __sk_buff *skb)
+__attribute__((noinline)) int xl_eg_budget(struct __sk_buff *skb)
 {
-	struct xkv_lscratch *s = scratch_get(1);
+	struct xkv_lscratch *s = xl_scratch(1);
 	struct xkv_learn_reqv *v;
 	struct xkv_learn_req r;
 	struct xkv_lhdr *h;
@@ -106,7 +106,7 @@ __attribute__((noinline)) int xkv_leg_budget(struct __sk_buff *skb)
 	if (!bpf_get_socket_cookie(skb))
 		return 0;
 	n = h->ulen;
-	if (h->plen < XKV_FRAME_HDR || req_key(skb, h, 1, &r))
+	if (h->plen < XKV_FRAME_HDR || xl_req_key(skb, h, 1, &r))
 		return XKV_LSTAT_udp_drop_no_req;
 	v = bpf_map_lookup_elem(&xkv_lreq, &r);
 	if (!v)
@@ -123,9 +123,9 @@ __attribute__((noinline)) int xkv_leg_budget(struct __sk_buff *skb)
 	return 0;
 }
 
-__attribute__((noinline)) int xkv_leg_tcp(struct __sk_buff *skb, __u64 now)
+__attribute__((noinline)) int xl_eg_tcp(struct __sk_buff *skb, __u64 now)
 {
-	struct xkv_lscratch *s = scratch_get(1);
+	struct xkv_lscratch *s = xl_scratch(1);
 	struct xkv_learn_flow *f = NULL;
 	struct xkv_learn_tuple t;
 	__u32 seq, len, off, fl, fidx = 0;
@@ -142,44 +142,44 @@ __attribute__((noinline)) int xkv_leg_tcp(struct __sk_buff *skb, __u64 now)
 
 	if (h->frag || (xkv_lcfg.flags & XKV_LCFG_NO_TCP_LEARN))
 		return 0;
-	tuple_of(h, 1, &t);
+	xl_tuple_of(h, 1, &t);
 	if ((fl & XKV_TCP_SYN) && (fl & XKV_TCP_ACK)) {
-		r = flow_get(&t, 1, now, &f, &fidx);
+		r = xl_flow_get(&t, 1, now, &f, &fidx);
 		if (r == XKV_FLOW_BUSY || !f)
 			return 0;
 		f->next_seq = seq + 1;
 		f->base_seq = seq + 1;
 		f->proto = XKV_LPROTO_UNDECIDED;
 		f->lost = 0;
-		out_line_reset(&f->out, 1);
+		xl_out_line_reset(&f->out, 1);
 		f->last_ns = now;
-		flow_unlock(f);
+		xl_flow_unlock(f);
 		return 0;
 	}
 	if (fl & XKV_TCP_RST) {
-		if (flow_get(&t, 0, now, &f, &fidx) == XKV_FLOW_FOUND && f)
-			flow_end(f);
+		if (xl_flow_get(&t, 0, now, &f, &fidx) == XKV_FLOW_FOUND && f)
+			xl_flow_end(f);
 		return 0;
 	}
 	if (!len) {
 		if ((fl & XKV_TCP_FIN) &&
-		    flow_get(&t, 0, now, &f, &fidx) == XKV_FLOW_FOUND && f)
-			flow_end(f);
+		    xl_flow_get(&t, 0, now, &f, &fidx) == XKV_FLOW_FOUND && f)
+			xl_flow_end(f);
 		return 0;
 	}
-	r = flow_get(&t, 0, now, &f, &fidx);
+	r = xl_flow_get(&t, 0, now, &f, &fidx);
 	if (r != XKV_FLOW_FOUND || !f) {
-		LSTAT(skip_unsure);
+		XL_STAT(skip_unsure);
 		return 0;
 	}
 	if (f->lost)
 		goto unsure;
 	if (seq != f->next_seq) {
-		if (!seq_before(seq, f->base_seq) &&
-		    !seq_before(f->next_seq, seq + len))
+		if (!xl_seq_before(seq, f->base_seq) &&
+		    !xl_seq_before(f->next_seq, seq + len))
 			goto done;	/* a retransmission: seen already */
-		if (!seq_before(seq, f->base_seq) &&
-		    seq_before(seq, f->next_seq)) {
+		if (!xl_seq_before(seq, f->base_seq) &&
+		    xl_seq_before(seq, f->next_seq)) {
 			__u32 skipped = f->next_seq - seq;
 
 			off += skipped;
@@ -191,7 +191,7 @@ __attribute__((noinline)) int xkv_leg_tcp(struct __sk_buff *skb, __u64 now)
 		}
 	}
 	if (f->proto == XKV_LPROTO_UNDECIDED)
-		f->proto = first_byte(skb, off) == XKV_BIN_RES ?
+		f->proto = xl_first_byte(skb, off) == XKV_BIN_RES ?
 				   XKV_LPROTO_BINARY :
 				   XKV_LPROTO_TEXT;
 	if (f->proto != XKV_LPROTO_TEXT) {
@@ -204,26 +204,25 @@ __attribute__((noinline)) int xkv_leg_tcp(struct __sk_buff *skb, __u64 now)
 		f->out.f |= XKV_LOUTF_HERE;
 	else
 		f->out.f &= ~XKV_LOUTF_HERE;
-	if (xkv_leg_parse(skb, fidx, off, off + len))
+	if (xl_out_parse(skb, fidx, off, off + len))
 		f->lost = XKV_LFLOW_LOST;
 	f->next_seq = seq + len;
 	goto done;
 unsure:
-	LSTAT(skip_unsure);
+	XL_STAT(skip_unsure);
 done:
 	f->last_ns = now;
 	if (fl & XKV_TCP_FIN)
-		flow_end(f);
+		xl_flow_end(f);
 	else
-		flow_unlock(f);
+		xl_flow_unlock(f);
 	return 0;
 }
 
 /* install the VALUE blocks the parse found */
-__attribute__((noinline)) int xkv_leg_install(struct __sk_buff *skb,
-					      __u64 now)
+__attribute__((noinline)) int xl_eg_install(struct __sk_buff *skb, __u64 now)
 {
-	struct xkv_lscratch *s = scratch_get(1);
+	struct xkv_lscratch *s = xl_scratch(1);
 	struct xkv_inst_ctx ic = {
 		.skb = skb,
 		.now = now,
@@ -232,7 +231,7 @@ __attribute__((noinline)) int xkv_leg_install(struct __sk_buff *skb,
 	if (!s || !s->ncand)
 		return 0;
 	ic.s = s;
-	bpf_loop(s->ncand, inst_cb, &ic, 0);
+	bpf_loop(s->ncand, xl_inst_cb, &ic, 0);
 	return 0;
 }
 

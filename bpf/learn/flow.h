@@ -11,8 +11,8 @@
 
 /* --- TCP streams ---------------------------------------------------------- */
 
-static __always_inline void tuple_of(struct xkv_lhdr *h, int dir,
-				     struct xkv_learn_tuple *t)
+static __always_inline void xl_tuple_of(struct xkv_lhdr *h, int dir,
+					struct xkv_learn_tuple *t)
 {
 	__builtin_memset(t, 0, sizeof(*t));
 	if (!dir) {
@@ -30,8 +30,8 @@ static __always_inline void tuple_of(struct xkv_lhdr *h, int dir,
 	t->dir = dir;
 }
 
-static __always_inline int tuple_eq(const struct xkv_learn_tuple *a,
-				    const struct xkv_learn_tuple *b)
+static __always_inline int xl_tuple_eq(const struct xkv_learn_tuple *a,
+				       const struct xkv_learn_tuple *b)
 {
 	const __u64 *x = (const void *)a, *y = (const void *)b;
 
@@ -39,9 +39,9 @@ static __always_inline int tuple_eq(const struct xkv_learn_tuple *a,
 	       x[4] == y[4];
 }
 
-_Static_assert(sizeof(struct xkv_learn_tuple) == 40, "tuple_eq");
+_Static_assert(sizeof(struct xkv_learn_tuple) == 40, "xl_tuple_eq");
 
-static __always_inline __u32 tuple_hash(const struct xkv_learn_tuple *t)
+static __always_inline __u32 xl_tuple_hash(const struct xkv_learn_tuple *t)
 {
 	const __u32 *w = (const void *)t;
 	__u32 h = XKV_HOT_FNV_BASIS;
@@ -59,12 +59,12 @@ enum {
 	XKV_FLOW_BUSY,		/* another CPU has it */
 };
 
-static __always_inline int flow_trylock(struct xkv_learn_flow *f)
+static __always_inline int xl_flow_trylock(struct xkv_learn_flow *f)
 {
 	return __sync_val_compare_and_swap(&f->lock, 0, 1) == 0;
 }
 
-static __always_inline void flow_unlock(struct xkv_learn_flow *f)
+static __always_inline void xl_flow_unlock(struct xkv_learn_flow *f)
 {
 	__sync_lock_test_and_set(&f->lock, 0);
 }
@@ -74,11 +74,12 @@ static __always_inline void flow_unlock(struct xkv_learn_flow *f)
  * @create, take an empty or the least recently used entry instead when it
  * is not followed.
  */
-static __always_inline int flow_get(const struct xkv_learn_tuple *t,
-				    int create, __u64 now,
-				    struct xkv_learn_flow **out, __u32 *idx)
+static __always_inline int xl_flow_get(const struct xkv_learn_tuple *t,
+				       int create, __u64 now,
+				       struct xkv_learn_flow **out, __u32 *idx)
 {
-	__u32 base = tuple_hash(t) & (xkv_lcfg.nflows - 1) & ~1U, b1 = base + 1;
+	__u32 base = xl_tuple_hash(t) & (xkv_lcfg.nflows - 1) & ~1U,
+	      b1 = base + 1;
 	struct xkv_learn_flow *f0, *f1, *f;
 
 	f0 = bpf_map_lookup_elem(&xkv_lflows, &base);
@@ -86,18 +87,18 @@ static __always_inline int flow_get(const struct xkv_learn_tuple *t,
 	if (!f0 || !f1)
 		return XKV_FLOW_NONE;
 	f = NULL;
-	if (READ_ONCE(f0->used) && tuple_eq(&f0->t, t)) {
+	if (READ_ONCE(f0->used) && xl_tuple_eq(&f0->t, t)) {
 		f = f0;
 		*idx = base;
-	} else if (READ_ONCE(f1->used) && tuple_eq(&f1->t, t)) {
+	} else if (READ_ONCE(f1->used) && xl_tuple_eq(&f1->t, t)) {
 		f = f1;
 		*idx = b1;
 	}
 	if (f) {
-		if (!flow_trylock(f))
+		if (!xl_flow_trylock(f))
 			return XKV_FLOW_BUSY;
-		if (!f->used || !tuple_eq(&f->t, t)) {
-			flow_unlock(f);
+		if (!f->used || !xl_tuple_eq(&f->t, t)) {
+			xl_flow_unlock(f);
 			return XKV_FLOW_BUSY;
 		}
 		*out = f;
@@ -112,7 +113,7 @@ static __always_inline int flow_get(const struct xkv_learn_tuple *t,
 	else
 		f = READ_ONCE(f0->last_ns) <= READ_ONCE(f1->last_ns) ? f0 : f1;
 	*idx = f == f0 ? base : b1;
-	if (!flow_trylock(f))
+	if (!xl_flow_trylock(f))
 		return XKV_FLOW_BUSY;
 	__builtin_memcpy(&f->t, t, sizeof(*t));
 	f->used = 1;
@@ -123,18 +124,18 @@ static __always_inline int flow_get(const struct xkv_learn_tuple *t,
 }
 
 /* stop following (FIN or RST), then unlock */
-static __always_inline void flow_end(struct xkv_learn_flow *f)
+static __always_inline void xl_flow_end(struct xkv_learn_flow *f)
 {
 	f->used = 0;
-	flow_unlock(f);
+	xl_flow_unlock(f);
 }
 
-static __always_inline int seq_before(__u32 a, __u32 b)
+static __always_inline int xl_seq_before(__u32 a, __u32 b)
 {
 	return (__s32)(a - b) < 0;
 }
 
-static __always_inline __u8 first_byte(struct __sk_buff *skb, __u32 off)
+static __always_inline __u8 xl_first_byte(struct __sk_buff *skb, __u32 off)
 {
 	__u8 b = 0;
 
@@ -143,14 +144,14 @@ static __always_inline __u8 first_byte(struct __sk_buff *skb, __u32 off)
 }
 
 /*
- * The key of the UDP request or reply in @h (@dir as for tuple_of()):
+ * The key of the UDP request or reply in @h (@dir as for xl_tuple_of()):
  * both give the request's tuple, and the request id of the frame header.
  */
-static __always_inline int req_key(struct __sk_buff *skb, struct xkv_lhdr *h,
-				   int dir, struct xkv_learn_req *r)
+static __always_inline int xl_req_key(struct __sk_buff *skb, struct xkv_lhdr *h,
+				      int dir, struct xkv_learn_req *r)
 {
 	__builtin_memset(r, 0, sizeof(*r));
-	tuple_of(h, dir, &r->t);
+	xl_tuple_of(h, dir, &r->t);
 	r->t.dir = 0;
 	return bpf_skb_load_bytes(skb, h->poff, &r->id, sizeof(r->id));
 }
@@ -159,9 +160,8 @@ static __always_inline int req_key(struct __sk_buff *skb, struct xkv_lhdr *h,
  * A UDP request: its reply may be sent (within the budget), and learned
  * once unless @nolearn.
  */
-static __always_inline void req_note(struct __sk_buff *skb,
-				     struct xkv_lhdr *h, __u64 now,
-				     __u32 nolearn)
+static __always_inline void
+xl_req_note(struct __sk_buff *skb, struct xkv_lhdr *h, __u64 now, __u32 nolearn)
 {
 	struct xkv_learn_reqv v = {
 		.ns = now,
@@ -170,7 +170,7 @@ static __always_inline void req_note(struct __sk_buff *skb,
 	};
 	struct xkv_learn_req r;
 
-	if (!req_key(skb, h, 0, &r))
+	if (!xl_req_key(skb, h, 0, &r))
 		bpf_map_update_elem(&xkv_lreq, &r, &v, BPF_ANY);
 }
 

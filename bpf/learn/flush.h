@@ -12,7 +12,7 @@
 /* --- emptying slots after the parse --------------------------------------- */
 
 /* index of the lowest set bit of @b (b != 0) */
-static __always_inline __u32 low_bit(__u64 b)
+static __always_inline __u32 xl_low_bit(__u64 b)
 {
 	__u32 n = 0;
 
@@ -47,7 +47,7 @@ static __always_inline __u32 low_bit(__u64 b)
  * names. A slot another CPU holds is tried again next round, up to
  * XKV_SLOT_TRIES times. State in @data, a struct xkv_lscratch.
  */
-static long flush_cb(__u32 i, void *data)
+static long xl_flush_cb(__u32 i, void *data)
 {
 	struct xkv_lscratch *s = *(struct xkv_lscratch **)data;
 	__u32 idx, w = s->li;
@@ -64,35 +64,35 @@ static long flush_cb(__u32 i, void *data)
 		s->li = w + 1;
 		return 0;
 	}
-	idx = s->lcur * 64 + low_bit(bits);
-	if (slot_clear_try(idx) && ++s->ltries < XKV_SLOT_TRIES)
+	idx = s->lcur * 64 + xl_low_bit(bits);
+	if (xl_slot_clear_try(idx) && ++s->ltries < XKV_SLOT_TRIES)
 		return 0;
 	if (s->ltries >= XKV_SLOT_TRIES)
-		LSTAT(errors);
+		XL_STAT(errors);
 	s->ltries = 0;
 	s->lbits = bits & (bits - 1);
 	return 0;
 }
 
-static long queue_cb(__u32 i, void *data)
+static long xl_queue_cb(__u32 i, void *data)
 {
 	struct xkv_lscratch *s = *(struct xkv_lscratch **)data;
 	__u32 k = s->li;
 
 	if (k >= s->nq || k >= XKV_LEARN_QUEUE)
 		return 1;
-	if (slot_clear_try(s->q[k & (XKV_LEARN_QUEUE - 1)]) &&
+	if (xl_slot_clear_try(s->q[k & (XKV_LEARN_QUEUE - 1)]) &&
 	    ++s->ltries < XKV_SLOT_TRIES)
 		return 0;
 	if (s->ltries >= XKV_SLOT_TRIES)
-		LSTAT(errors);
+		XL_STAT(errors);
 	s->ltries = 0;
 	s->li = k + 1;
 	return 0;
 }
 
 /* empty every slot that may hold a learned key (loop state in @s) */
-static __always_inline void flush_scan(struct xkv_lscratch *s)
+static __always_inline void xl_flush_scan(struct xkv_lscratch *s)
 {
 	struct xkv_lscratch *ctx = s;
 
@@ -101,11 +101,11 @@ static __always_inline void flush_scan(struct xkv_lscratch *s)
 	s->lbits = 0;
 	s->ltries = 0;
 	bpf_loop(xkv_lcfg.nslots / 64 + xkv_lcfg.nslots + XKV_SLOT_TRIES,
-		 flush_cb, &ctx, 0);
+		 xl_flush_cb, &ctx, 0);
 }
 
 /* empty what the parse asked for; then nothing stale can be served */
-__attribute__((noinline)) int xkv_lin_finish(__u64 now)
+__attribute__((noinline)) int xl_in_finish(__u64 now)
 {
 	struct xkv_lscratch *s = bpf_map_lookup_elem(&xkv_lscratch,
 						     &(__u32){ 0 });
@@ -113,17 +113,18 @@ __attribute__((noinline)) int xkv_lin_finish(__u64 now)
 	if (!s)
 		return 0;
 	if (s->qovf && !s->need_flush)
-		in_flush(s, now, 0);
+		xl_flush(s, now, 0);
 	if (s->need_flush) {
 		if (s->flush_unsure)
-			LSTAT(in_flush_unsure);
-		flush_scan(s);
+			XL_STAT(in_flush_unsure);
+		xl_flush_scan(s);
 	} else if (s->nq) {
 		struct xkv_lscratch *ctx = s;
 
 		s->li = 0;
 		s->ltries = 0;
-		bpf_loop(XKV_LEARN_QUEUE * XKV_SLOT_TRIES, queue_cb, &ctx, 0);
+		bpf_loop(XKV_LEARN_QUEUE * XKV_SLOT_TRIES, xl_queue_cb, &ctx,
+			 0);
 	}
 	s->need_flush = 0;
 	s->flush_unsure = 0;
@@ -133,9 +134,9 @@ __attribute__((noinline)) int xkv_lin_finish(__u64 now)
 }
 
 /* flush everything while ingress's scratch memory is busy */
-__attribute__((noinline)) int xkv_lflush_all(__u64 now)
+__attribute__((noinline)) int xl_flush_all(__u64 now)
 {
-	struct xkv_learn_glob *g = lglob();
+	struct xkv_learn_glob *g = xl_glob();
 	struct xkv_lscratch *s;
 	__u32 two = 2;
 
@@ -145,7 +146,7 @@ __attribute__((noinline)) int xkv_lflush_all(__u64 now)
 	}
 	s = bpf_map_lookup_elem(&xkv_lscratch, &two);
 	if (s)
-		flush_scan(s);
+		xl_flush_scan(s);
 	return 0;
 }
 

@@ -10,17 +10,17 @@
 
 /* --- headers -------------------------------------------------------------- */
 
-static __always_inline __u32 hb16(const __u8 *b, __u32 off)
+static __always_inline __u32 xl_hb16(const __u8 *b, __u32 off)
 {
 	return (__u32)b[off & 0xff] << 8 | b[(off + 1) & 0xff];
 }
 
-static __always_inline __u32 hb32(const __u8 *b, __u32 off)
+static __always_inline __u32 xl_hb32(const __u8 *b, __u32 off)
 {
-	return hb16(b, off) << 16 | hb16(b, off + 2);
+	return xl_hb16(b, off) << 16 | xl_hb16(b, off + 2);
 }
 
-/* xkv_parse_hdr() results */
+/* xl_parse_hdr() results */
 enum {
 	XKV_LH_OK,		/* TCP or UDP, ports and payload known */
 	XKV_LH_IGNORE,		/* not TCP/UDP over IP, or nothing of ours */
@@ -33,7 +33,7 @@ enum {
  * walked) and the TCP or UDP header of @skb into s->h, from a copy of its
  * first XKV_LHDR_BUF bytes.
  */
-__attribute__((noinline)) int xkv_parse_hdr(struct __sk_buff *skb, __u32 which)
+__attribute__((noinline)) int xl_parse_hdr(struct __sk_buff *skb, __u32 which)
 {
 	struct xkv_lscratch *s = bpf_map_lookup_elem(&xkv_lscratch, &which);
 	__u32 len = skb->len, n, off, proto, l3, tot, hl, nh, i, end;
@@ -52,12 +52,12 @@ __attribute__((noinline)) int xkv_parse_hdr(struct __sk_buff *skb, __u32 which)
 	if (bpf_skb_load_bytes(skb, 0, b, n))
 		return XKV_LH_IGNORE;
 	off = 12;
-	proto = hb16(b, off);
+	proto = xl_hb16(b, off);
 	for (i = 0; i < XKV_MAX_VLANS; i++) {
 		if (proto != ETH_P_8021Q && proto != ETH_P_8021AD)
 			break;
 		off += 4;
-		proto = hb16(b, off);
+		proto = xl_hb16(b, off);
 	}
 	off += 2;
 	l3 = off;
@@ -70,8 +70,8 @@ __attribute__((noinline)) int xkv_parse_hdr(struct __sk_buff *skb, __u32 which)
 		hl = (b[l3 & 0xff] & 0xf) * 4;
 		if (hl < 20)
 			return XKV_LH_IGNORE;
-		tot = hb16(b, l3 + 2);
-		fo = hb16(b, l3 + 6);
+		tot = xl_hb16(b, l3 + 2);
+		fo = xl_hb16(b, l3 + 6);
 		nh = b[(l3 + 9) & 0xff];
 		if (fo & XKV_IP_OFFMASK)
 			h->frag = XKV_LFRAG_LATER;
@@ -92,7 +92,7 @@ __attribute__((noinline)) int xkv_parse_hdr(struct __sk_buff *skb, __u32 which)
 
 		if (l3 + 40 > n || (b[l3 & 0xff] >> 4) != 6)
 			return XKV_LH_IGNORE;
-		plen = hb16(b, l3 + 4);
+		plen = xl_hb16(b, l3 + 4);
 		nh = b[(l3 + 6) & 0xff];
 		h->v6 = 1;
 		for (i = 0; i < 16; i++) {
@@ -108,7 +108,7 @@ __attribute__((noinline)) int xkv_parse_hdr(struct __sk_buff *skb, __u32 which)
 			if (off + 8 > n)
 				return XKV_LH_UNSURE;
 			if (nh == 44) {		/* fragment */
-				if (hb16(b, off + 2) & 0xfff8)
+				if (xl_hb16(b, off + 2) & 0xfff8)
 					h->frag = XKV_LFRAG_LATER;
 				else if (b[(off + 3) & 0xff] & 1)
 					h->frag = XKV_LFRAG_FIRST;
@@ -143,9 +143,9 @@ __attribute__((noinline)) int xkv_parse_hdr(struct __sk_buff *skb, __u32 which)
 	if (nh == IPPROTO_UDP) {
 		if (off + 8 > n)
 			return XKV_LH_UNSURE;
-		h->sport = bpf_htons(hb16(b, off));
-		h->dport = bpf_htons(hb16(b, off + 2));
-		h->ulen = hb16(b, off + 4);
+		h->sport = bpf_htons(xl_hb16(b, off));
+		h->dport = bpf_htons(xl_hb16(b, off + 2));
+		h->ulen = xl_hb16(b, off + 4);
 		h->ulen = h->ulen > 8 ? h->ulen - 8 : 0;
 		h->tflags = 0;
 		h->seq = 0;
@@ -153,9 +153,9 @@ __attribute__((noinline)) int xkv_parse_hdr(struct __sk_buff *skb, __u32 which)
 	} else {
 		if (off + 20 > n)
 			return XKV_LH_UNSURE;
-		h->sport = bpf_htons(hb16(b, off));
-		h->dport = bpf_htons(hb16(b, off + 2));
-		h->seq = hb32(b, off + 4);
+		h->sport = bpf_htons(xl_hb16(b, off));
+		h->dport = bpf_htons(xl_hb16(b, off + 2));
+		h->seq = xl_hb32(b, off + 4);
 		h->tflags = b[(off + 13) & 0xff];
 		hl = (b[(off + 12) & 0xff] >> 4) * 4;
 		if (hl < 20)

@@ -10,13 +10,13 @@
 #define XKV_LEARN_INGRESS_H
 
 /* IPv4: 0/8, 224/4 and 240/4 (255.255.255.255 too) */
-static __always_inline int martian4(const __u8 *a)
+static __always_inline int xl_martian4(const __u8 *a)
 {
 	return a[0] == 0 || a[0] >= 224;
 }
 
 /* IPv6: ::, ff00::/8 */
-static __always_inline int martian6(const __u8 *a)
+static __always_inline int xl_martian6(const __u8 *a)
 {
 	__u64 w0, w1;
 
@@ -26,7 +26,7 @@ static __always_inline int martian6(const __u8 *a)
 }
 
 /* IPv6: ::ffff:0:0/96, IPv4-mapped: never on the wire */
-static __always_inline int mapped6(const __u8 *a)
+static __always_inline int xl_mapped6(const __u8 *a)
 {
 	__u64 w0;
 
@@ -43,9 +43,9 @@ static __always_inline int mapped6(const __u8 *a)
  * answer it? memcached answers anything, so what it refuses is dropped.
  * Return: 0 to let it through, else the counter of its drop.
  */
-__attribute__((noinline)) int xkv_lin_policy(struct __sk_buff *skb)
+__attribute__((noinline)) int xl_in_policy(struct __sk_buff *skb)
 {
-	struct xkv_lscratch *s = scratch_get(0);
+	struct xkv_lscratch *s = xl_scratch(0);
 	struct xkv_lpm6 k6 = { .prefixlen = 128 };
 	struct xkv_lpm4 k4 = { .prefixlen = 32 };
 	struct xkv_lhdr *h;
@@ -60,8 +60,9 @@ __attribute__((noinline)) int xkv_lin_policy(struct __sk_buff *skb)
 		return XKV_LSTAT_udp_drop_source;
 	if (skb->pkt_type == 1 || skb->pkt_type == 2)	/* broadcast, multicast */
 		return XKV_LSTAT_udp_drop_source;
-	if (!h->v6 ? martian4(h->src) || martian4(h->dst) :
-		     martian6(h->src) || martian6(h->dst) || mapped6(h->src))
+	if (!h->v6 ? xl_martian4(h->src) || xl_martian4(h->dst) :
+		     xl_martian6(h->src) || xl_martian6(h->dst) ||
+		     xl_mapped6(h->src))
 		return XKV_LSTAT_udp_drop_source;
 	if ((xkv_addr_flags(h->src, h->v6) |
 	     xkv_addr_flags(h->dst, h->v6)) & XKV_ADDR_BCAST)
@@ -108,9 +109,9 @@ __attribute__((noinline)) int xkv_lin_policy(struct __sk_buff *skb)
  * on its own, instead of once per path through the stages before it.
  */
 
-__attribute__((noinline)) int xkv_lin_udp(struct __sk_buff *skb, __u64 now)
+__attribute__((noinline)) int xl_in_udp(struct __sk_buff *skb, __u64 now)
 {
-	struct xkv_lscratch *s = scratch_get(0);
+	struct xkv_lscratch *s = xl_scratch(0);
 	struct xkv_lhdr *h;
 	struct xkv_lin *p;
 
@@ -123,28 +124,28 @@ __attribute__((noinline)) int xkv_lin_udp(struct __sk_buff *skb, __u64 now)
 	if (h->frag || skb->gso_segs > 1) {
 		/* memcached's request may lie beyond this packet: its reply
 		 * may be sent, not learned */
-		req_note(skb, h, now, 1);
-		in_flush(s, now, 1);
+		xl_req_note(skb, h, now, 1);
+		xl_flush(s, now, 1);
 		return 0;
 	}
-	req_note(skb, h, now, 0);
+	xl_req_note(skb, h, now, 0);
 	if (!(xkv_lcfg.flags & XKV_LCFG_TEXT_ONLY) &&
-	    first_byte(skb, h->poff + XKV_FRAME_HDR) == XKV_BIN_REQ) {
-		in_flush(s, now, 1);	/* binary protocol: not parsed */
+	    xl_first_byte(skb, h->poff + XKV_FRAME_HDR) == XKV_BIN_REQ) {
+		xl_flush(s, now, 1);	/* binary protocol: not parsed */
 		return 0;
 	}
 	/* each datagram is parsed from its start, after the frame header */
-	in_reset(p, 0, 1);
+	xl_in_reset(p, 0, 1);
 	s->sp = 0;
-	if (xkv_lin_parse(skb, XKV_LPARSE_UDP, h->poff + XKV_FRAME_HDR,
-			  h->poff + h->plen, now))
-		in_flush(s, now, 1);
+	if (xl_in_parse(skb, XKV_LPARSE_UDP, h->poff + XKV_FRAME_HDR,
+			h->poff + h->plen, now))
+		xl_flush(s, now, 1);
 	return 0;
 }
 
-__attribute__((noinline)) int xkv_lin_tcp(struct __sk_buff *skb, __u64 now)
+__attribute__((noinline)) int xl_in_tcp(struct __sk_buff *skb, __u64 now)
 {
-	struct xkv_lscratch *s = scratch_get(0);
+	struct xkv_lscratch *s = xl_scratch(0);
 	struct xkv_learn_flow *f = NULL;
 	struct xkv_learn_tuple t;
 	__u32 seq, len, off, fl, fidx = 0;
@@ -160,63 +161,63 @@ __attribute__((noinline)) int xkv_lin_tcp(struct __sk_buff *skb, __u64 now)
 	fl = h->tflags;
 
 	if (h->frag) {
-		in_flush(s, now, 1);
+		xl_flush(s, now, 1);
 		return 0;
 	}
-	tuple_of(h, 0, &t);
+	xl_tuple_of(h, 0, &t);
 	if ((fl & XKV_TCP_SYN) && !(fl & XKV_TCP_ACK)) {
 		/* a new connection: followed from its first byte */
-		r = flow_get(&t, 1, now, &f, &fidx);
+		r = xl_flow_get(&t, 1, now, &f, &fidx);
 		if (r == XKV_FLOW_BUSY || !f) {
 			if (len)
-				in_flush(s, now, 1);
+				xl_flush(s, now, 1);
 			return 0;
 		}
 		f->next_seq = seq + 1;
 		f->base_seq = seq + 1;
 		f->proto = XKV_LPROTO_UNDECIDED;
-		in_reset(&f->in, 0, 1);
+		xl_in_reset(&f->in, 0, 1);
 		if (!len) {
 			f->last_ns = now;
-			flow_unlock(f);
+			xl_flow_unlock(f);
 			return 0;
 		}
 		seq++;		/* data on the SYN (fast open) */
 		r = XKV_FLOW_FOUND;
 	} else if (fl & XKV_TCP_RST) {
 		/* the receiver drops an RST's payload */
-		if (flow_get(&t, 0, now, &f, &fidx) == XKV_FLOW_FOUND && f)
-			flow_end(f);
+		if (xl_flow_get(&t, 0, now, &f, &fidx) == XKV_FLOW_FOUND && f)
+			xl_flow_end(f);
 		return 0;
 	} else if (!len) {
 		if ((fl & XKV_TCP_FIN) &&
-		    flow_get(&t, 0, now, &f, &fidx) == XKV_FLOW_FOUND && f)
-			flow_end(f);
+		    xl_flow_get(&t, 0, now, &f, &fidx) == XKV_FLOW_FOUND && f)
+			xl_flow_end(f);
 		return 0;
 	} else {
-		r = flow_get(&t, 1, now, &f, &fidx);
+		r = xl_flow_get(&t, 1, now, &f, &fidx);
 	}
 	if (r == XKV_FLOW_BUSY || !f) {
 		/* another CPU is parsing this stream: this segment is not
 		 * parsed, and the stream will look broken to whoever comes
 		 * next, which flushes again */
-		in_flush(s, now, 1);
+		xl_flush(s, now, 1);
 		return 0;
 	}
 	if (r == XKV_FLOW_NEW) {
 		/* first seen in its middle: where commands start is not
 		 * known, and without -B ascii neither is the protocol */
-		in_flush(s, now, 1);
+		xl_flush(s, now, 1);
 		f->proto = (xkv_lcfg.flags & XKV_LCFG_TEXT_ONLY) ?
 				   XKV_LPROTO_TEXT :
 				   XKV_LPROTO_UNKNOWN;
-		in_reset(&f->in, 1, 0);
+		xl_in_reset(&f->in, 1, 0);
 		f->base_seq = seq;
 		f->next_seq = seq;
 	}
 	if (f->proto == XKV_LPROTO_UNDECIDED) {
 		if (seq == f->next_seq)
-			f->proto = first_byte(skb, off) == XKV_BIN_REQ ?
+			f->proto = xl_first_byte(skb, off) == XKV_BIN_REQ ?
 					   XKV_LPROTO_BINARY :
 					   XKV_LPROTO_TEXT;
 		else
@@ -226,7 +227,7 @@ __attribute__((noinline)) int xkv_lin_tcp(struct __sk_buff *skb, __u64 now)
 	}
 	if (f->proto != XKV_LPROTO_TEXT || (f->in.f & XKV_LINF_HOPELESS)) {
 		/* not parsed: any segment may carry a write */
-		in_flush(s, now, 1);
+		xl_flush(s, now, 1);
 		goto done;
 	}
 	if (seq != f->next_seq) {
@@ -238,27 +239,27 @@ __attribute__((noinline)) int xkv_lin_tcp(struct __sk_buff *skb, __u64 now)
 		 * parsed from it is not what memcached reads. Flush, and
 		 * follow the stream from here without certainty.
 		 */
-		in_flush(s, now, 1);
-		in_reset(&f->in, 1, 0);
+		xl_flush(s, now, 1);
+		xl_in_reset(&f->in, 1, 0);
 		f->base_seq = seq;
 	}
 	if (f->in.f & XKV_LINF_UNSURE)
-		LSTAT(in_unsure);
+		XL_STAT(in_unsure);
 	s->sp = seq;
-	if (xkv_lin_parse(skb, fidx, off, off + len, now)) {
-		in_flush(s, now, 1);
-		in_reset(&f->in, 1, 0);
+	if (xl_in_parse(skb, fidx, off, off + len, now)) {
+		xl_flush(s, now, 1);
+		xl_in_reset(&f->in, 1, 0);
 		f->base_seq = seq + len;
 	}
 	f->next_seq = seq + len;
 	if (f->in.f & XKV_LINF_HOPELESS)
-		in_flush(s, now, 1);
+		xl_flush(s, now, 1);
 done:
 	f->last_ns = now;
 	if (fl & XKV_TCP_FIN)
-		flow_end(f);
+		xl_flow_end(f);
 	else
-		flow_unlock(f);
+		xl_flow_unlock(f);
 	return 0;
 }
 

@@ -18,8 +18,8 @@ struct xkv_inst_ctx {
 };
 
 /* is the key in s->kbuf (@len bytes) the one slot @h holds? */
-static __always_inline int same_key(struct xkv_slot *h, const __u8 *k,
-				    __u32 len)
+static __always_inline int xl_same_key(struct xkv_slot *h, const __u8 *k,
+				       __u32 len)
 {
 	__u32 i, rem;
 	__u64 x, y, m;
@@ -46,8 +46,8 @@ static __always_inline int same_key(struct xkv_slot *h, const __u8 *k,
  * the signed difference). The generations are read with atomic
  * operations, which order the loads after them on any CPU.
  */
-static __always_inline __u32 learn_check(struct xkv_learn_slot *m,
-					 struct xkv_learn_glob *g)
+static __always_inline __u32 xl_learn_check(struct xkv_learn_slot *m,
+					    struct xkv_learn_glob *g)
 {
 	__s64 quiet = (__s64)xkv_lcfg.quiet_ms * XKV_NS_PER_MS;
 	__u64 gens, now;
@@ -89,8 +89,8 @@ _Static_assert(XKV_HOT_VAL_MAX == 1024 + 512 + 128 + 64 + 32,
 		done = (at) + n;                                             \
 	} while (0)
 
-static __always_inline int copy_val(struct __sk_buff *skb, __u32 off,
-				    struct xkv_slot *h, __u32 len)
+static __always_inline int xl_copy_val(struct __sk_buff *skb, __u32 off,
+				       struct xkv_slot *h, __u32 len)
 {
 	__u32 done = 0;
 
@@ -112,13 +112,13 @@ static __always_inline int copy_val(struct __sk_buff *skb, __u32 off,
 	return 0;
 }
 
-static long inst_cb(__u32 i, void *data)
+static long xl_inst_cb(__u32 i, void *data)
 {
 	struct xkv_inst_ctx *c = data;
 	struct xkv_lscratch *s = c->s;
 	struct xkv_cand *cd = &s->cand[i & (XKV_LEARN_MAX_CAND - 1)];
 	__u32 idx, klen = cd->klen, vlen = cd->vlen, seq, why, same;
-	struct xkv_learn_glob *g = lglob();
+	struct xkv_learn_glob *g = xl_glob();
 	struct xkv_learn_slot *m;
 	struct xkv_slot *h;
 	__u64 now = c->now;
@@ -127,50 +127,50 @@ static long inst_cb(__u32 i, void *data)
 	if (i >= s->ncand)
 		return 1;
 	if (!cd->ok) {
-		LSTAT(skip_split);
+		XL_STAT(skip_split);
 		return 0;
 	}
 	if (!klen || klen > XKV_HOT_KEY_MAX || vlen > XKV_HOT_VAL_MAX) {
-		LSTAT(skip_too_big);
+		XL_STAT(skip_too_big);
 		return 0;
 	}
 	/* 1..XKV_HOT_KEY_MAX, and so the verifier sees 1..256 */
 	klen = xkv_bound(klen - 1, XKV_HOT_KEY_ROOM - 1) + 1;
-	idx = slot_of(cd->hash);
+	idx = xl_slot_of(cd->hash);
 	m = bpf_map_lookup_elem(&xkv_lmeta, &idx);
 	h = bpf_map_lookup_elem(&xkv_hot, &idx);
 	if (!m || !h || !g) {
-		LSTAT(errors);
+		XL_STAT(errors);
 		return 0;
 	}
-	why = learn_check(m, g);
+	why = xl_learn_check(m, g);
 	if (why != XKV_LSTAT_learned) {
-		lstat_add(why, 1);
+		xl_stat_add(why, 1);
 		return 0;
 	}
 	if (bpf_skb_load_bytes(c->skb, cd->key_off, s->kbuf, klen)) {
-		LSTAT(errors);
+		XL_STAT(errors);
 		return 0;
 	}
 	if (!xkv_slot_trylock(h, &seq)) {
-		LSTAT(skip_busy);
+		XL_STAT(skip_busy);
 		return 0;
 	}
 	/* a flush reading the bit after this sees the slot; one that read
 	 * it before bumped the generation first, which is checked next */
-	occ_set(idx);
-	why = learn_check(m, g);
+	xl_occ_set(idx);
+	why = xl_learn_check(m, g);
 	if (why != XKV_LSTAT_learned) {
 		xkv_slot_unlock(h, seq);
-		lstat_add(why, 1);
+		xl_stat_add(why, 1);
 		return 0;
 	}
-	same = same_key(h, s->kbuf, klen);
+	same = xl_same_key(h, s->kbuf, klen);
 	if (!same)
 		__sync_lock_test_and_set(&h->hits, 0);
 	if (bpf_skb_load_bytes(c->skb, cd->key_off, h->key, klen))
 		err = 1;
-	if (vlen && copy_val(c->skb, cd->data_off, h, vlen))
+	if (vlen && xl_copy_val(c->skb, cd->data_off, h, vlen))
 		err = 1;
 	h->flags = cd->flags;
 	if (cd->has_cas) {
@@ -186,17 +186,17 @@ static long inst_cb(__u32 i, void *data)
 	h->val_len = vlen;
 	h->key_len = err ? 0 : klen;
 	/* a write that came in meanwhile wins */
-	if (!err && learn_check(m, g) != XKV_LSTAT_learned) {
+	if (!err && xl_learn_check(m, g) != XKV_LSTAT_learned) {
 		h->key_len = 0;
 		err = 2;
 	}
 	xkv_slot_unlock(h, seq);
 	if (err == 1)
-		LSTAT(errors);
+		XL_STAT(errors);
 	else if (err == 2)
-		LSTAT(skip_raced);
+		XL_STAT(skip_raced);
 	else
-		LSTAT(learned);
+		XL_STAT(learned);
 	return 0;
 }
 

@@ -10,13 +10,13 @@
 
 /* --- numbers, as memcached's safe_strto*() read them ---------------------- */
 
-static __always_inline int is_space(__u8 c)
+static __always_inline int xl_is_space(__u8 c)
 {
 	/* isspace() in the C locale; ' ' and '\n' never reach a token */
 	return c == ' ' || (c >= '\t' && c <= '\r');
 }
 
-static __always_inline void num_reset(__u8 *nst, __u8 *nf, __u64 *mag)
+static __always_inline void xl_num_reset(__u8 *nst, __u8 *nf, __u64 *mag)
 {
 	*nst = XKV_LN_LEAD;
 	*nf = 0;
@@ -24,7 +24,7 @@ static __always_inline void num_reset(__u8 *nst, __u8 *nf, __u64 *mag)
 }
 
 /* one byte of a token read as strtol()/strtoul() read it, base 10 */
-static __always_inline void num_step(__u8 *nst, __u8 *nf, __u64 *mag, __u8 c)
+static __always_inline void xl_num_step(__u8 *nst, __u8 *nf, __u64 *mag, __u8 c)
 {
 	__u64 d = c - '0', m = *mag;
 	int digit = c >= '0' && c <= '9';
@@ -33,7 +33,7 @@ static __always_inline void num_step(__u8 *nst, __u8 *nf, __u64 *mag, __u8 c)
 		*nf |= XKV_LNF_DASH;
 	switch (*nst) {
 	case XKV_LN_LEAD:
-		if (is_space(c))
+		if (xl_is_space(c))
 			return;
 		if (c == '+' || c == '-') {
 			if (c == '-')
@@ -57,7 +57,7 @@ static __always_inline void num_step(__u8 *nst, __u8 *nf, __u64 *mag, __u8 c)
 				*nf |= XKV_LNF_OVF;
 			else
 				*mag = m * 10 + d;
-		} else if (is_space(c)) {
+		} else if (xl_is_space(c)) {
 			*nst = XKV_LN_TAIL;
 		} else {
 			*nst = XKV_LN_BAD;
@@ -67,8 +67,7 @@ static __always_inline void num_step(__u8 *nst, __u8 *nf, __u64 *mag, __u8 c)
 }
 
 /* safe_strtol(): accepted, and the int32_t memcached keeps in @out */
-static __always_inline int num_strtol(__u8 nst, __u8 nf, __u64 mag,
-				      __s32 *out)
+static __always_inline int xl_strtol(__u8 nst, __u8 nf, __u64 mag, __s32 *out)
 {
 	__u64 v;
 
@@ -87,7 +86,7 @@ static __always_inline int num_strtol(__u8 nst, __u8 nf, __u64 mag,
 }
 
 /* safe_strtoul() (64-bit unsigned long) and safe_strtoull(): accepted? */
-static __always_inline int num_strtoul(__u8 nst, __u8 nf, __u64 mag)
+static __always_inline int xl_strtoul(__u8 nst, __u8 nf, __u64 mag)
 {
 	__u64 v;
 

@@ -18,7 +18,7 @@ struct xkv_out_ctx {
 	__u32 end;
 };
 
-static __always_inline void out_line_reset(struct xkv_lout *p, int here)
+static __always_inline void xl_out_line_reset(struct xkv_lout *p, int here)
 {
 	p->st = XKV_LOUT_LINE;
 	p->cls = XKV_LR_NONE;
@@ -39,13 +39,13 @@ static __always_inline void out_line_reset(struct xkv_lout *p, int here)
 	p->skip = 0;
 }
 
-static __always_inline void out_bad(struct xkv_lout *p)
+static __always_inline void xl_out_bad(struct xkv_lout *p)
 {
 	p->f |= XKV_LOUTF_BAD;
 }
 
 /* a token of a VALUE or VA line is complete */
-static __always_inline void out_tok_end(struct xkv_lout *p)
+static __always_inline void xl_out_tok_end(struct xkv_lout *p)
 {
 	__u32 t = p->tok;
 
@@ -81,7 +81,7 @@ static __always_inline void out_tok_end(struct xkv_lout *p)
 }
 
 /* a number of a VALUE/VA line: digits only, as memcached prints them */
-static __always_inline void out_digit(struct xkv_lout *p, __u8 ch)
+static __always_inline void xl_out_digit(struct xkv_lout *p, __u8 ch)
 {
 	__u64 d = ch - '0';
 
@@ -96,8 +96,8 @@ static __always_inline void out_digit(struct xkv_lout *p, __u8 ch)
 		p->num = p->num * 10 + d;
 }
 
-static __always_inline void out_char(struct xkv_out_ctx *c, struct xkv_lout *p,
-				     __u8 ch)
+static __always_inline void xl_out_char(struct xkv_out_ctx *c,
+					struct xkv_lout *p, __u8 ch)
 {
 	__u32 len = p->tlen;
 
@@ -110,7 +110,7 @@ static __always_inline void out_char(struct xkv_out_ctx *c, struct xkv_lout *p,
 				p->nbad = 1;
 			return;
 		}
-		out_tok_end(p);
+		xl_out_tok_end(p);
 		if (p->cls == XKV_LR_OTHER)
 			p->st = XKV_LOUT_SKIPLINE;
 		return;
@@ -127,36 +127,37 @@ static __always_inline void out_char(struct xkv_out_ctx *c, struct xkv_lout *p,
 			p->nbad = 1;
 		p->thash = xkv_hot_hash_step(p->thash, ch);
 	} else if (p->cls == XKV_LR_VALUE || p->tok == 1) {
-		out_digit(p, ch);
+		xl_out_digit(p, ch);
 	}
 	p->tlen = len < 0xffff ? len + 1 : len;
 }
 
 /* a reply line ended: a VALUE/VA line announces a data block */
-static __always_inline void out_eol(struct xkv_out_ctx *c, struct xkv_lout *p)
+static __always_inline void xl_out_eol(struct xkv_out_ctx *c,
+				       struct xkv_lout *p)
 {
 	struct xkv_lscratch *s = c->s;
 	__u32 ntok, n, data;
 
 	if (p->tlen)
-		out_tok_end(p);
+		xl_out_tok_end(p);
 	ntok = p->tok;
 	if (p->cls == XKV_LR_VALUE) {
 		if ((ntok != 4 && ntok != 5) || p->nbad || !p->klen ||
 		    p->flags > 0xffffffffULL ||
 		    p->bytes > XKV_LEARN_SKIP_MAX - 2) {
-			out_bad(p);
+			xl_out_bad(p);
 			return;
 		}
-		LSTAT(eg_values);
+		XL_STAT(eg_values);
 		data = s->pos + 1;	/* after this '\n' */
 		n = (__u32)p->bytes;
 		if (!(p->f & XKV_LOUTF_HERE) || n > c->end - data ||
 		    n + 2 > c->end - data ||
 		    s->ncand >= XKV_LEARN_MAX_CAND) {
-			LSTAT(skip_split);
+			XL_STAT(skip_split);
 		} else if (p->klen > XKV_HOT_KEY_MAX || n > XKV_HOT_VAL_MAX) {
-			LSTAT(skip_too_big);
+			XL_STAT(skip_too_big);
 		} else {
 			__u32 k = s->ncand & (XKV_LEARN_MAX_CAND - 1);
 			struct xkv_cand *cd = &s->cand[k];
@@ -175,12 +176,12 @@ static __always_inline void out_eol(struct xkv_out_ctx *c, struct xkv_lout *p)
 		}
 	} else if (p->cls == XKV_LR_VA) {
 		if (ntok < 2 || p->nbad || p->bytes > XKV_LEARN_SKIP_MAX - 2) {
-			out_bad(p);
+			xl_out_bad(p);
 			return;
 		}
 		n = (__u32)p->bytes;
 	} else {
-		out_line_reset(p, 1);
+		xl_out_line_reset(p, 1);
 		return;
 	}
 	/* the data block, then its "\r\n" */
@@ -188,7 +189,7 @@ static __always_inline void out_eol(struct xkv_out_ctx *c, struct xkv_lout *p)
 	p->st = n ? XKV_LOUT_DATA : XKV_LOUT_CR;
 }
 
-static long out_cb(__u32 i, void *data)
+static long xl_out_cb(__u32 i, void *data)
 {
 	struct xkv_out_ctx *c = data;
 	struct xkv_lscratch *s = c->s;
@@ -227,12 +228,12 @@ static long out_cb(__u32 i, void *data)
 	switch (p->st) {
 	case XKV_LOUT_CR:
 		if (ch != '\r')
-			out_bad(p);
+			xl_out_bad(p);
 		p->st = XKV_LOUT_LF;
 		return 0;
 	case XKV_LOUT_LF:
 		if (ch != '\n') {
-			out_bad(p);
+			xl_out_bad(p);
 			return 0;
 		}
 		if (p->cand) {
@@ -240,11 +241,11 @@ static long out_cb(__u32 i, void *data)
 
 			s->cand[k].ok = 1;
 		}
-		out_line_reset(p, 1);
+		xl_out_line_reset(p, 1);
 		return 0;
 	case XKV_LOUT_SKIPLINE:
 		if (ch == '\n')
-			out_line_reset(p, 1);
+			xl_out_line_reset(p, 1);
 		return 0;
 	}
 	/* XKV_LOUT_LINE; the helpers want s->pos at the byte */
@@ -252,20 +253,20 @@ static long out_cb(__u32 i, void *data)
 	if (p->f & XKV_LOUTF_CR) {
 		p->f &= ~XKV_LOUTF_CR;
 		if (ch == '\n') {
-			out_eol(c, p);
+			xl_out_eol(c, p);
 			s->pos = pos + 1;
 			return 0;
 		}
 		s->pos = pos - 1;	/* where the '\r' was */
-		out_char(c, p, '\r');
+		xl_out_char(c, p, '\r');
 		s->pos = pos;
 	}
 	if (ch == '\r')
 		p->f |= XKV_LOUTF_CR;
 	else if (ch == '\n')
-		out_eol(c, p);
+		xl_out_eol(c, p);
 	else
-		out_char(c, p, ch);
+		xl_out_char(c, p, ch);
 	s->pos = pos + 1;
 	return 0;
 }
@@ -275,8 +276,8 @@ static long out_cb(__u32 i, void *data)
  * @fidx (XKV_LPARSE_UDP: the datagram parser in scratch memory).
  * Return: 0, or -1 when the replies are not in memcached's format.
  */
-__attribute__((noinline)) int xkv_leg_parse(struct __sk_buff *skb,
-					    __u32 fidx, __u32 off, __u32 end)
+__attribute__((noinline)) int xl_out_parse(struct __sk_buff *skb, __u32 fidx,
+					   __u32 off, __u32 end)
 {
 	struct xkv_lscratch *s = bpf_map_lookup_elem(&xkv_lscratch,
 						     &(__u32){ 1 });
@@ -305,13 +306,13 @@ __attribute__((noinline)) int xkv_leg_parse(struct __sk_buff *skb,
 	s->cbase = 0;
 	s->clen = 0;
 	s->err = 0;
-	bpf_loop(end - off + 2, out_cb, &c, 0);
+	bpf_loop(end - off + 2, xl_out_cb, &c, 0);
 	if (p->f & XKV_LOUTF_BAD) {
-		LSTAT(skip_malformed);
+		XL_STAT(skip_malformed);
 		return -1;
 	}
 	if (s->err || s->pos < end) {
-		LSTAT(errors);
+		XL_STAT(errors);
 		return -1;
 	}
 	return 0;

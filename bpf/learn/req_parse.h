@@ -18,7 +18,7 @@
 	 (__u64)(h) << 56)
 
 /* which command a first token of @len bytes, packed in @w0 @w1, names */
-static __always_inline __u8 in_classify(__u64 w0, __u64 w1, __u32 len)
+static __always_inline __u8 xl_in_classify(__u64 w0, __u64 w1, __u32 len)
 {
 	if (w1 && len != 9)
 		return XKV_LC_OTHER;
@@ -79,7 +79,7 @@ static __always_inline __u8 in_classify(__u64 w0, __u64 w1, __u32 len)
 }
 
 /* a new line starts: keep only what belongs to the stream */
-static __always_inline void in_line_reset(struct xkv_lin *p)
+static __always_inline void xl_in_line_reset(struct xkv_lin *p)
 {
 	p->st = XKV_LIN_LINE;
 	p->cls = XKV_LC_NONE;
@@ -96,12 +96,12 @@ static __always_inline void in_line_reset(struct xkv_lin *p)
 	p->w0 = 0;
 	p->w1 = 0;
 	p->ngk = 0;
-	num_reset(&p->nst, &p->nf, &p->mag);
+	xl_num_reset(&p->nst, &p->nf, &p->mag);
 }
 
 /* a whole parser reset: @unsure, and then whether the start is a line start */
-static __always_inline void in_reset(struct xkv_lin *p, int unsure,
-				     int at_line)
+static __always_inline void xl_in_reset(struct xkv_lin *p, int unsure,
+					int at_line)
 {
 	p->f = unsure ? XKV_LINF_UNSURE : 0;
 	p->npend = 0;
@@ -109,7 +109,7 @@ static __always_inline void in_reset(struct xkv_lin *p, int unsure,
 	p->pend[1] = 0;
 	p->pkidx[0] = ~0U;
 	p->pkidx[1] = ~0U;
-	in_line_reset(p);
+	xl_in_line_reset(p);
 	if (!at_line)
 		p->st = XKV_LIN_SKIPLINE;
 }
@@ -124,9 +124,8 @@ struct xkv_in_ctx {
 };
 
 /* unsure mode: memcached may resume parsing at @sp for slot @kidx's write */
-static __always_inline void in_pend_add(struct xkv_in_ctx *c,
-					struct xkv_lin *p, __u32 sp,
-					__u32 kidx)
+static __always_inline void
+xl_in_pend_add(struct xkv_in_ctx *c, struct xkv_lin *p, __u32 sp, __u32 kidx)
 {
 	if (p->npend == 0) {
 		p->pend[0] = sp;
@@ -139,27 +138,27 @@ static __always_inline void in_pend_add(struct xkv_in_ctx *c,
 	} else {
 		/* more than two data blocks in flight: give up on precision */
 		p->f |= XKV_LINF_HOPELESS;
-		in_flush(c->s, c->now, 1);
+		xl_flush(c->s, c->now, 1);
 	}
 }
 
 /* a token of the current line is complete */
-static __always_inline void in_tok_end(struct xkv_in_ctx *c,
-				       struct xkv_lin *p)
+static __always_inline void xl_in_tok_end(struct xkv_in_ctx *c,
+					  struct xkv_lin *p)
 {
 	__u32 t = p->tok, len = p->tlen, idx;
 	__u32 h = xkv_hot_hash_final(p->thash);
 	__s32 v;
 
-	idx = slot_of(h);
+	idx = xl_slot_of(h);
 	if (t == 0) {
-		p->cls = in_classify(p->w0, p->w1, len);
+		p->cls = xl_in_classify(p->w0, p->w1, len);
 		goto next;
 	}
 	switch (p->cls) {
 	case XKV_LC_GET:
 		if (len <= XKV_HOT_KEY_MAX)
-			in_record(idx);
+			xl_record(idx);
 		break;
 	case XKV_LC_STORE:
 	case XKV_LC_CAS:
@@ -169,20 +168,20 @@ static __always_inline void in_tok_end(struct xkv_in_ctx *c,
 				p->f |= XKV_LINF_KEY_OK;
 			}
 		} else if (t == 2) {
-			if (num_strtoul(p->nst, p->nf, p->mag))
+			if (xl_strtoul(p->nst, p->nf, p->mag))
 				p->ok |= XKV_LOK_FLAGS;
 		} else if (t == 3) {
-			if (num_strtol(p->nst, p->nf, p->mag, &v)) {
+			if (xl_strtol(p->nst, p->nf, p->mag, &v)) {
 				p->ok |= XKV_LOK_EXP;
 				p->exptime = v;
 			}
 		} else if (t == 4) {
-			if (num_strtol(p->nst, p->nf, p->mag, &v)) {
+			if (xl_strtol(p->nst, p->nf, p->mag, &v)) {
 				p->ok |= XKV_LOK_VLEN;
 				p->vlen = v;
 			}
 		} else if (t == 5) {
-			if (num_strtoul(p->nst, p->nf, p->mag))
+			if (xl_strtoul(p->nst, p->nf, p->mag))
 				p->ok |= XKV_LOK_CAS;
 		}
 		break;
@@ -192,14 +191,14 @@ static __always_inline void in_tok_end(struct xkv_in_ctx *c,
 			p->kidx = idx;
 			p->f |= XKV_LINF_KEY_OK;
 		} else if (t == 2 && p->cls == XKV_LC_TOUCH &&
-			   num_strtol(p->nst, p->nf, p->mag, &v)) {
+			   xl_strtol(p->nst, p->nf, p->mag, &v)) {
 			p->ok |= XKV_LOK_EXP;
 			p->exptime = v;
 		}
 		break;
 	case XKV_LC_GAT:
 		if (t == 1) {
-			if (num_strtol(p->nst, p->nf, p->mag, &v)) {
+			if (xl_strtol(p->nst, p->nf, p->mag, &v)) {
 				p->ok |= XKV_LOK_EXP;
 				p->exptime = v;
 			}
@@ -216,7 +215,7 @@ static __always_inline void in_tok_end(struct xkv_in_ctx *c,
 		}
 		break;
 	case XKV_LC_FLUSH:
-		if (t == 1 && num_strtol(p->nst, p->nf, p->mag, &v)) {
+		if (t == 1 && xl_strtol(p->nst, p->nf, p->mag, &v)) {
 			p->ok |= XKV_LOK_EXP;
 			p->exptime = v;
 		}
@@ -231,7 +230,7 @@ static __always_inline void in_tok_end(struct xkv_in_ctx *c,
 				p->f |= XKV_LINF_KEY_OK;
 			}
 		} else if (t == 2 && p->cls == XKV_LC_MS) {
-			if (num_strtol(p->nst, p->nf, p->mag, &v)) {
+			if (xl_strtol(p->nst, p->nf, p->mag, &v)) {
 				p->ok |= XKV_LOK_VLEN;
 				p->vlen = v;
 			}
@@ -239,9 +238,9 @@ static __always_inline void in_tok_end(struct xkv_in_ctx *c,
 			/* a T or N flag: an expiry for the key (marked now:
 			 * that only holds learning back earlier) */
 			p->mf &= ~XKV_LMF_LETTER;
-			if (num_strtol(p->nst, p->nf, p->mag, &v) && v &&
+			if (xl_strtol(p->nst, p->nf, p->mag, &v) && v &&
 			    (p->f & XKV_LINF_KEY_OK))
-				in_volatile(p->kidx, v, c->now);
+				xl_volatile(p->kidx, v, c->now);
 		}
 		break;
 	}
@@ -249,12 +248,12 @@ next:
 	p->tok = t < 0xffff ? t + 1 : t;
 	p->tlen = 0;
 	p->thash = XKV_HOT_FNV_BASIS;
-	num_reset(&p->nst, &p->nf, &p->mag);
+	xl_num_reset(&p->nst, &p->nf, &p->mag);
 }
 
 /* one byte of a token, or a separator */
-static __always_inline void in_char(struct xkv_in_ctx *c, struct xkv_lin *p,
-				    __u8 ch)
+static __always_inline void xl_in_char(struct xkv_in_ctx *c, struct xkv_lin *p,
+				       __u8 ch)
 {
 	__u32 len = p->tlen;
 
@@ -263,13 +262,13 @@ static __always_inline void in_char(struct xkv_in_ctx *c, struct xkv_lin *p,
 	if (ch == 0) {
 		/* memcached tokenizes with strlen(): the line ends here */
 		if (len)
-			in_tok_end(c, p);
+			xl_in_tok_end(c, p);
 		p->f |= XKV_LINF_NUL;
 		return;
 	}
 	if (ch == ' ') {
 		if (len)
-			in_tok_end(c, p);
+			xl_in_tok_end(c, p);
 		return;
 	}
 	if (p->tok == 0) {
@@ -289,23 +288,23 @@ static __always_inline void in_char(struct xkv_in_ctx *c, struct xkv_lin *p,
 	}
 	p->thash = xkv_hot_hash_step(p->thash, ch);
 	p->tlen = len < 0xffff ? len + 1 : len;
-	num_step(&p->nst, &p->nf, &p->mag, ch);
+	xl_num_step(&p->nst, &p->nf, &p->mag, ch);
 }
 
 /* the line ended: do what memcached will do now */
-static __always_inline void in_eol(struct xkv_in_ctx *c, struct xkv_lin *p)
+static __always_inline void xl_in_eol(struct xkv_in_ctx *c, struct xkv_lin *p)
 {
 	__u32 ntok, kok, acc, n, kidx, k;
 	__u8 cls;
 
 	if (p->tlen && !(p->f & XKV_LINF_NUL))
-		in_tok_end(c, p);
+		xl_in_tok_end(c, p);
 	ntok = p->tok;
 	cls = p->cls;
 	kok = p->f & XKV_LINF_KEY_OK;
-	LSTAT(in_lines);
+	XL_STAT(in_lines);
 	if (p->f & XKV_LINF_FLUSH_EOL)
-		in_flush(c->s, c->now, 1);
+		xl_flush(c->s, c->now, 1);
 
 	switch (cls) {
 	case XKV_LC_STORE:
@@ -327,31 +326,31 @@ static __always_inline void in_eol(struct xkv_in_ctx *c, struct xkv_lin *p)
 		/* a set whose item cannot be allocated unlinks the old one
 		 * right away, before its data arrives */
 		if (kok)
-			in_invalidate(c->s, p->kidx, c->now);
+			xl_invalidate(c->s, p->kidx, c->now);
 		if (!acc)
 			break;
 		if (p->exptime)
-			in_volatile(p->kidx, p->exptime, c->now);
+			xl_volatile(p->kidx, p->exptime, c->now);
 		n = (__u32)p->vlen + 2;
 		kidx = p->kidx;
 		if (!(p->f & XKV_LINF_UNSURE)) {
 			/* skip the block; the write takes effect at its end */
-			in_line_reset(p);
+			xl_in_line_reset(p);
 			p->st = XKV_LIN_DATA;
 			p->skip = n;
 			p->kidx = kidx;
 			return;
 		}
 		/* the block starts after this '\n' (at s->sp) */
-		in_pend_add(c, p, c->s->sp + 1 + n, kidx);
+		xl_in_pend_add(c, p, c->s->sp + 1 + n, kidx);
 		break;
 	case XKV_LC_KEY:
 	case XKV_LC_TOUCH:
 		if (!kok)
 			break;
-		in_invalidate(c->s, p->kidx, c->now);
+		xl_invalidate(c->s, p->kidx, c->now);
 		if (cls == XKV_LC_TOUCH && (p->ok & XKV_LOK_EXP) && p->exptime)
-			in_volatile(p->kidx, p->exptime, c->now);
+			xl_volatile(p->kidx, p->exptime, c->now);
 		break;
 	case XKV_LC_GAT:
 		n = p->ngk;
@@ -359,32 +358,32 @@ static __always_inline void in_eol(struct xkv_in_ctx *c, struct xkv_lin *p)
 			if (k >= n)
 				break;
 			kidx = p->gk[k];
-			in_invalidate(c->s, kidx, c->now);
+			xl_invalidate(c->s, kidx, c->now);
 			if ((p->ok & XKV_LOK_EXP) && p->exptime)
-				in_volatile(kidx, p->exptime, c->now);
+				xl_volatile(kidx, p->exptime, c->now);
 		}
 		/* more keys than kept: flushed, but their expiry is unknown:
 		 * hold all learning until it passes */
 		if ((p->f & XKV_LINF_FLUSH_EOL) && (p->ok & XKV_LOK_EXP) &&
 		    p->exptime) {
-			struct xkv_learn_glob *g = lglob();
-			__u64 dl = exp_deadline(p->exptime, c->now);
+			struct xkv_learn_glob *g = xl_glob();
+			__u64 dl = xl_exp_deadline(p->exptime, c->now);
 
 			if (g && dl)
-				max_u64(&g->no_learn_until_ns, dl);
+				xl_max_u64(&g->no_learn_until_ns, dl);
 		}
 		break;
 	case XKV_LC_FLUSH:
-		LSTAT(in_flush_all);
-		in_flush(c->s, c->now, 0);
+		XL_STAT(in_flush_all);
+		xl_flush(c->s, c->now, 0);
 		/* "flush_all <delay>": items go at the deadline; until then
 		 * memcached still serves them, but nothing may be learned */
 		if ((p->ok & XKV_LOK_EXP) && p->exptime > 0) {
-			struct xkv_learn_glob *g = lglob();
-			__u64 dl = exp_deadline(p->exptime, c->now);
+			struct xkv_learn_glob *g = xl_glob();
+			__u64 dl = xl_exp_deadline(p->exptime, c->now);
 
 			if (g && dl)
-				max_u64(&g->no_learn_until_ns, dl);
+				xl_max_u64(&g->no_learn_until_ns, dl);
 		}
 		break;
 	case XKV_LC_MS:
@@ -396,9 +395,9 @@ static __always_inline void in_eol(struct xkv_in_ctx *c, struct xkv_lin *p)
 			break;
 		if (p->mf & XKV_LMF_B)
 			/* base64 key: which slot is unknown */
-			in_flush(c->s, c->now, 1);
+			xl_flush(c->s, c->now, 1);
 		else if (kok)
-			in_invalidate(c->s, p->kidx, c->now);
+			xl_invalidate(c->s, p->kidx, c->now);
 		if (cls == XKV_LC_MS) {
 			/* its data block is not mirrored: from here on parse
 			 * every line start candidate */
@@ -406,13 +405,14 @@ static __always_inline void in_eol(struct xkv_in_ctx *c, struct xkv_lin *p)
 				    (__u32)p->vlen + 2 : 0;
 			p->f |= XKV_LINF_UNSURE;
 			if (n)
-				in_pend_add(c, p, c->s->sp + 1 + n,
-					    kok && !(p->mf & XKV_LMF_B) ?
-						    p->kidx : ~0U);
+				xl_in_pend_add(c, p, c->s->sp + 1 + n,
+					       kok && !(p->mf & XKV_LMF_B) ?
+						       p->kidx :
+						       ~0U);
 		}
 		break;
 	}
-	in_line_reset(p);
+	xl_in_line_reset(p);
 }
 
 /*
@@ -421,8 +421,8 @@ static __always_inline void in_eol(struct xkv_in_ctx *c, struct xkv_lin *p)
  * unless a line starts here anyway (after a '\n'), a command may start in
  * the middle of the line being parsed: flush when that line ends.
  */
-static __always_inline void in_pend_check(struct xkv_in_ctx *c,
-					  struct xkv_lin *p)
+static __always_inline void xl_in_pend_check(struct xkv_in_ctx *c,
+					     struct xkv_lin *p)
 {
 	__u32 sp = c->s->sp, n = p->npend, hit0, hit1;
 
@@ -431,9 +431,9 @@ static __always_inline void in_pend_check(struct xkv_in_ctx *c,
 	if (!hit0 && !hit1)
 		return;
 	if (hit0 && p->pkidx[0] != ~0U)
-		in_invalidate(c->s, p->pkidx[0], c->now);
+		xl_invalidate(c->s, p->pkidx[0], c->now);
 	if (hit1 && p->pkidx[1] != ~0U)
-		in_invalidate(c->s, p->pkidx[1], c->now);
+		xl_invalidate(c->s, p->pkidx[1], c->now);
 	if (hit0 && n == 2 && !hit1) {
 		p->pend[0] = p->pend[1];
 		p->pkidx[0] = p->pkidx[1];
@@ -448,32 +448,32 @@ static __always_inline void in_pend_check(struct xkv_in_ctx *c,
 }
 
 /* one byte of the request stream */
-static __always_inline void in_byte(struct xkv_in_ctx *c, struct xkv_lin *p,
-				    __u8 ch)
+static __always_inline void xl_in_byte(struct xkv_in_ctx *c, struct xkv_lin *p,
+				       __u8 ch)
 {
 	if ((p->f & XKV_LINF_UNSURE) && p->npend)
-		in_pend_check(c, p);
+		xl_in_pend_check(c, p);
 	if (p->st == XKV_LIN_SKIPLINE) {
 		if (ch == '\n') {
 			if (p->f & XKV_LINF_FLUSH_EOL)
-				in_flush(c->s, c->now, 1);
-			in_line_reset(p);
+				xl_flush(c->s, c->now, 1);
+			xl_in_line_reset(p);
 		}
 	} else {
 		if (p->f & XKV_LINF_CR) {
 			p->f &= ~XKV_LINF_CR;
 			if (ch == '\n') {
-				in_eol(c, p);
+				xl_in_eol(c, p);
 				goto out;
 			}
-			in_char(c, p, '\r');
+			xl_in_char(c, p, '\r');
 		}
 		if (ch == '\r')
 			p->f |= XKV_LINF_CR;
 		else if (ch == '\n')
-			in_eol(c, p);
+			xl_in_eol(c, p);
 		else
-			in_char(c, p, ch);
+			xl_in_char(c, p, ch);
 	}
 out:
 	if (ch == '\n')
@@ -482,7 +482,7 @@ out:
 		p->f &= ~XKV_LINF_PREV_NL;
 }
 
-static long in_cb(__u32 i, void *data)
+static long xl_in_cb(__u32 i, void *data)
 {
 	struct xkv_in_ctx *c = data;
 	struct xkv_lscratch *s = c->s;
@@ -502,8 +502,8 @@ static long in_cb(__u32 i, void *data)
 		if (!p->skip) {
 			/* the block is in: the store takes effect */
 			if (p->kidx != ~0U)
-				in_invalidate(s, p->kidx, c->now);
-			in_line_reset(p);
+				xl_invalidate(s, p->kidx, c->now);
+			xl_in_line_reset(p);
 		}
 		return 0;
 	}
@@ -521,7 +521,7 @@ static long in_cb(__u32 i, void *data)
 		s->clen = n;
 	}
 	ch = s->buf[(pos - s->cbase) & (XKV_LCHUNK - 1)];
-	in_byte(c, p, ch);
+	xl_in_byte(c, p, ch);
 	s->pos = pos + 1;
 	s->sp++;
 	return 0;
@@ -536,9 +536,8 @@ static long in_cb(__u32 i, void *data)
  */
 #define XKV_LPARSE_UDP (~0U)
 
-__attribute__((noinline)) int xkv_lin_parse(struct __sk_buff *skb,
-					    __u32 fidx, __u32 off, __u32 end,
-					    __u64 now)
+__attribute__((noinline)) int xl_in_parse(struct __sk_buff *skb, __u32 fidx,
+					  __u32 off, __u32 end, __u64 now)
 {
 	struct xkv_lscratch *s = bpf_map_lookup_elem(&xkv_lscratch,
 						     &(__u32){ 0 });
@@ -568,9 +567,9 @@ __attribute__((noinline)) int xkv_lin_parse(struct __sk_buff *skb,
 	s->cbase = 0;
 	s->clen = 0;
 	s->err = 0;
-	bpf_loop(end - off + 2, in_cb, &c, 0);
+	bpf_loop(end - off + 2, xl_in_cb, &c, 0);
 	if (s->err || s->pos < end) {
-		LSTAT(errors);
+		XL_STAT(errors);
 		return -1;
 	}
 	return 0;

@@ -118,7 +118,7 @@ static __always_inline __u32 xkv_bound(__u32 v, __u32 mask)
 	return v & mask;
 }
 
-static __always_inline void lstat_add(__u32 id, __u64 n)
+static __always_inline void xl_stat_add(__u32 id, __u64 n)
 {
 	struct xkv_learn_stats *st;
 	__u32 zero = 0;
@@ -128,16 +128,16 @@ static __always_inline void lstat_add(__u32 id, __u64 n)
 		((__u64 *)st)[id] += n;
 }
 
-#define LSTAT(name) lstat_add(XKV_LSTAT_##name, 1)
+#define XL_STAT(name) xl_stat_add(XKV_LSTAT_##name, 1)
 
-static __always_inline struct xkv_learn_glob *lglob(void)
+static __always_inline struct xkv_learn_glob *xl_glob(void)
 {
 	__u32 zero = 0;
 
 	return bpf_map_lookup_elem(&xkv_lglob, &zero);
 }
 
-static __always_inline struct xkv_lscratch *scratch_get(__u32 which)
+static __always_inline struct xkv_lscratch *xl_scratch(__u32 which)
 {
 	return bpf_map_lookup_elem(&xkv_lscratch, &which);
 }

@@ -15,12 +15,12 @@
  * a key is in this slot or in none, and this slot is all a write must
  * empty (XDP looks in every way of the set and finds it here).
  */
-static __always_inline __u32 slot_of(__u32 hash)
+static __always_inline __u32 xl_slot_of(__u32 hash)
 {
 	return xkv_hot_index(hash, xkv_lcfg.nslots);
 }
 
-static __always_inline void occ_set(__u32 idx)
+static __always_inline void xl_occ_set(__u32 idx)
 {
 	__u32 w = idx / 64;
 	__u64 *p = bpf_map_lookup_elem(&xkv_locc, &w);
@@ -29,7 +29,7 @@ static __always_inline void occ_set(__u32 idx)
 		__sync_fetch_and_or(p, 1ULL << (idx & 63));
 }
 
-static __always_inline void occ_clear(__u32 idx)
+static __always_inline void xl_occ_clear(__u32 idx)
 {
 	__u32 w = idx / 64;
 	__u64 *p = bpf_map_lookup_elem(&xkv_locc, &w);
@@ -39,13 +39,13 @@ static __always_inline void occ_clear(__u32 idx)
 }
 
 /* with the slot locked: empty it */
-static __always_inline void slot_empty_locked(struct xkv_slot *h, __u32 idx)
+static __always_inline void xl_slot_empty_locked(struct xkv_slot *h, __u32 idx)
 {
 	if (READ_ONCE(h->key_len)) {
 		xkv_slot_empty(h);
-		LSTAT(slots_cleared);
+		XL_STAT(slots_cleared);
 	}
-	occ_clear(idx);
+	xl_occ_clear(idx);
 }
 
 /*
@@ -55,7 +55,7 @@ static __always_inline void slot_empty_locked(struct xkv_slot *h, __u32 idx)
  * empty and unlocked needs nothing.
  * Return: 0 when done, 1 when another CPU holds the slot (try again).
  */
-static __always_inline int slot_clear_try(__u32 idx)
+static __always_inline int xl_slot_clear_try(__u32 idx)
 {
 	struct xkv_slot *h = bpf_map_lookup_elem(&xkv_hot, &idx);
 	__u32 v;
@@ -70,7 +70,7 @@ static __always_inline int slot_clear_try(__u32 idx)
 	/* one try; the caller's loop bounds the retries (xkv_slot.h) */
 	if (!xkv_slot_trylock(h, &v))
 		return 1;
-	slot_empty_locked(h, idx);
+	xl_slot_empty_locked(h, idx);
 	xkv_slot_unlock(h, v);
 	return 0;
 }
@@ -81,7 +81,7 @@ static __always_inline int slot_clear_try(__u32 idx)
  * Time an item written now with memcached exptime @e stops being served,
  * rounded up, in bpf_ktime_get_ns() time; 0 = never.
  */
-static __always_inline __u64 exp_deadline(__s32 e, __u64 now)
+static __always_inline __u64 xl_exp_deadline(__s32 e, __u64 now)
 {
 	__u64 tai_s, at;
 
@@ -104,7 +104,7 @@ static __always_inline __u64 exp_deadline(__s32 e, __u64 now)
 }
 
 /* raise *@p to @v (another CPU may raise it too) */
-static __always_inline void max_u64(__u64 *p, __u64 v)
+static __always_inline void xl_max_u64(__u64 *p, __u64 v)
 {
 	__u64 old;
 	int i;
@@ -119,7 +119,7 @@ static __always_inline void max_u64(__u64 *p, __u64 v)
 }
 
 /* a write to a key of slot @idx takes effect now */
-static __always_inline void in_invalidate(struct xkv_lscratch *s, __u32 idx,
+static __always_inline void xl_invalidate(struct xkv_lscratch *s, __u32 idx,
 					  __u64 now)
 {
 	struct xkv_learn_slot *m = bpf_map_lookup_elem(&xkv_lmeta, &idx);
@@ -129,8 +129,8 @@ static __always_inline void in_invalidate(struct xkv_lscratch *s, __u32 idx,
 		return;
 	WRITE_ONCE(m->write_ns, now);
 	__sync_fetch_and_add(&m->gen, 1);
-	LSTAT(in_write_keys);
-	if (!slot_clear_try(idx))
+	XL_STAT(in_write_keys);
+	if (!xl_slot_clear_try(idx))
 		return;
 	n = s->nq;
 	if (n < XKV_LEARN_QUEUE) {
@@ -142,20 +142,20 @@ static __always_inline void in_invalidate(struct xkv_lscratch *s, __u32 idx,
 }
 
 /* ... and it set an expiry: learn nothing for the slot before it passes */
-static __always_inline void in_volatile(__u32 idx, __s32 e, __u64 now)
+static __always_inline void xl_volatile(__u32 idx, __s32 e, __u64 now)
 {
 	struct xkv_learn_slot *m = bpf_map_lookup_elem(&xkv_lmeta, &idx);
-	__u64 dl = exp_deadline(e, now);
+	__u64 dl = xl_exp_deadline(e, now);
 
 	if (m && dl)
-		max_u64(&m->vol_until_ns, dl);
+		xl_max_u64(&m->vol_until_ns, dl);
 }
 
 /* a GET for a key of slot @idx: note the generations it found */
-static __always_inline void in_record(__u32 idx)
+static __always_inline void xl_record(__u32 idx)
 {
 	struct xkv_learn_slot *m = bpf_map_lookup_elem(&xkv_lmeta, &idx);
-	struct xkv_learn_glob *g = lglob();
+	struct xkv_learn_glob *g = xl_glob();
 	__u64 gens;
 
 	if (!m || !g)
@@ -165,17 +165,17 @@ static __always_inline void in_record(__u32 idx)
 	/* a full barrier: @seen is never set before @req_gens is */
 	if (!READ_ONCE(m->seen))
 		__sync_fetch_and_or(&m->seen, 1);
-	LSTAT(in_get_keys);
+	XL_STAT(in_get_keys);
 }
 
 /*
  * Every slot may be stale: bump the global generation now, empty the
  * learned slots once the packet is parsed (before it goes up the stack).
  */
-static __always_inline void in_flush(struct xkv_lscratch *s, __u64 now,
+static __always_inline void xl_flush(struct xkv_lscratch *s, __u64 now,
 				     int unsure)
 {
-	struct xkv_learn_glob *g = lglob();
+	struct xkv_learn_glob *g = xl_glob();
 
 	if (g) {
 		WRITE_ONCE(g->gwrite_ns, now);
