@@ -24,6 +24,7 @@
  * Every packet is counted once in struct xkv_stats by its outcome.
  */
 #include "xkv_parse.h"
+#include "xkv_bound.h"
 #include "xkv_live.h"
 #include "xkv_stats.h"
 

@@ -45,6 +45,7 @@
 #include <bpf/bpf_helpers.h>
 
 #include "xkv_consts.h"
+#include "xkv_bound.h"
 #include "xkv_learn.h"
 
 char LICENSE[] SEC("license") = "GPL";

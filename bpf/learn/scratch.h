@@ -106,18 +106,6 @@ struct {
 
 /* --- small helpers -------------------------------------------------------- */
 
-/*
- * @v & @mask, computed where the verifier sees it. The 6.1 verifier loses
- * a min()'s bound when clang copies the value to another register first,
- * and clang drops a mask it can prove changes nothing: the empty asm
- * hides the value from clang.
- */
-static __always_inline __u32 xkv_bound(__u32 v, __u32 mask)
-{
-	asm volatile("" : "+r"(v));
-	return v & mask;
-}
-
 static __always_inline void xl_stat_add(__u32 id, __u64 n)
 {
 	struct xkv_learn_stats *st;

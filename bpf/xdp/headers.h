@@ -9,20 +9,6 @@
 #ifndef XKV_XDP_HEADERS_H
 #define XKV_XDP_HEADERS_H
 
-/*
- * A 16-bit network-order field as a number the verifier knows is below
- * 2^16. Older verifiers (6.1) forget every bound after a byte swap, and
- * then refuse to add the result to a packet pointer; the barrier keeps
- * clang from dropping the check it could prove redundant.
- */
-static __always_inline __u32 xkv_be16(__be16 v)
-{
-	__u32 x = bpf_ntohs(v);
-
-	asm volatile("" : "+r"(x));
-	return x & 0xffff;
-}
-
 /* the longest IPv4 header in 32-bit words (IHL 15) */
 #define XKV_IPV4_WORDS_MAX 15
 

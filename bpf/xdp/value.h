@@ -96,16 +96,6 @@ xkv_find_slot(struct xkv_scratch *s, const struct xkv_key_ref *k, __u32 klen)
 	return NULL;
 }
 
-/*
- * A length checked again right before a helper takes it: older verifiers
- * (6.1) lose the bounds clang proved on another copy of the register.
- */
-static __always_inline __u32 xkv_opaque(__u32 v)
-{
-	asm volatile("" : "+r"(v));
-	return v;
-}
-
 /* copy 8 * @n bytes, @n a constant: word loads and stores, no helper */
 #define XKV_COPY_WORDS(dst, src, n)                                     \
 	do {                                                            \
