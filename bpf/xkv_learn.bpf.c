@@ -46,6 +46,7 @@
 
 #include "xkv_consts.h"
 #include "xkv_bound.h"
+#include "xkv_key.h"
 #include "xkv_learn.h"
 
 char LICENSE[] SEC("license") = "GPL";

@@ -17,28 +17,6 @@ struct xkv_inst_ctx {
 	__u64 now;
 };
 
-/* is the key in s->kbuf (@len bytes) the one slot @h holds? */
-static __always_inline int xl_same_key(struct xkv_slot *h, const __u8 *k,
-				       __u32 len)
-{
-	__u32 i, rem;
-	__u64 x, y, m;
-
-	if (READ_ONCE(h->key_len) != len)
-		return 0;
-	for (i = 0; i < XKV_HOT_KEY_ROOM / 8; i++) {
-		if (i * 8 >= len)
-			break;
-		x = *(const __u64 *)(k + i * 8);
-		y = *(const __u64 *)(h->key + i * 8);
-		rem = len - i * 8;
-		m = rem >= 8 ? ~0ULL : (1ULL << (rem * 8)) - 1;
-		if ((x ^ y) & m)
-			return 0;
-	}
-	return 1;
-}
-
 /*
  * May a value for the slot whose GET noted @m be installed? Reads the
  * clock itself: a write stamped on another CPU a moment after a time
@@ -165,7 +143,7 @@ static long xl_inst_cb(__u32 i, void *data)
 		xl_stat_add(why, 1);
 		return 0;
 	}
-	same = xl_same_key(h, s->kbuf, klen);
+	same = xkv_slot_key_is(h, s->kbuf, klen);
 	if (!same)
 		__sync_lock_test_and_set(&h->hits, 0);
 	if (bpf_skb_load_bytes(c->skb, cd->key_off, h->key, klen))

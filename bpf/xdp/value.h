@@ -88,9 +88,8 @@ xkv_find_slot(struct xkv_scratch *s, const struct xkv_key_ref *k, __u32 klen)
 		slot = bpf_map_lookup_elem(&xkv_hot, &idx);
 		if (!slot)
 			return NULL;
-		if (READ_ONCE(slot->key_len) == klen &&
-		    xkv_key_eq(slot->key, s->req + (k->off & XKV_REQ_MASK),
-			       klen))
+		if (xkv_slot_key_is(slot, s->req + (k->off & XKV_REQ_MASK),
+				    klen))
 			return slot;
 	}
 	return NULL;
