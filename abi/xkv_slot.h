@@ -36,7 +36,7 @@
  *     and-swap. It fails only if the slot was taken over (below): then
  *     the writer changes nothing more.
  *
- * Readers (XDP): xkv_slot_seq_read(); if odd, pass the request; copy what
+ * Readers (XDP): xkv_slot_read_begin(); if odd, pass the request; copy what
  * is needed; read @seq again and serve the copy only if it did not move.
  * XDP never serves an odd slot, nor one whose count moved during the copy.
  *
@@ -164,6 +164,33 @@ static __always_inline __u32 xkv_slot_seq_read(struct xkv_slot *sl)
 #else
 	return __sync_fetch_and_add(&sl->seq, 0);
 #endif
+}
+
+/**
+ * xkv_slot_read_begin() - start a read of a slot (BPF readers).
+ * @sl:  slot
+ * @seq: out: the count, for xkv_slot_read_retry()
+ *
+ * Return: 1 when the slot is stable, 0 when a writer is inside (odd):
+ * then nothing read from it may be used.
+ */
+static __always_inline int xkv_slot_read_begin(struct xkv_slot *sl, __u32 *seq)
+{
+	*seq = xkv_slot_seq_read(sl);
+	return !(*seq & 1);
+}
+
+/**
+ * xkv_slot_read_retry() - end a read begun with xkv_slot_read_begin().
+ * @sl:  slot
+ * @seq: what xkv_slot_read_begin() gave
+ *
+ * Return: 1 when a writer came in meanwhile: what was read is not to be
+ * used; 0 when it is a consistent copy.
+ */
+static __always_inline int xkv_slot_read_retry(struct xkv_slot *sl, __u32 seq)
+{
+	return xkv_slot_seq_read(sl) != seq;
 }
 
 #else /* C: the store, the loader, the tests, the bench */

@@ -62,10 +62,9 @@ static __always_inline int xl_slot_clear_try(__u32 idx)
 
 	if (!h)
 		return 0;
-	v = xkv_slot_seq_read(h);
-	if (v & 1)
+	if (!xkv_slot_read_begin(h, &v))
 		return 1;
-	if (!READ_ONCE(h->key_len) && xkv_slot_seq_read(h) == v)
+	if (!READ_ONCE(h->key_len) && !xkv_slot_read_retry(h, v))
 		return 0;
 	/* one try; the caller's loop bounds the retries (xkv_slot.h) */
 	if (!xkv_slot_trylock(h, &v))

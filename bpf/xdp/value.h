@@ -122,8 +122,7 @@ static long xkv_key_cb(__u32 i, void *data)
 	if (!slot)
 		return xkv_key_fail(s, XKV_STAT_misses);
 
-	seq = xkv_slot_seq_read(slot);
-	if (seq & 1)
+	if (!xkv_slot_read_begin(slot, &seq))
 		return xkv_key_fail(s, XKV_STAT_pass_busy);
 	/*
 	 * Decisions taken on a torn read only ever pass the request, which
@@ -213,7 +212,7 @@ static long xkv_key_cb(__u32 i, void *data)
 	/* is it our key? read inside the seqlock, like the value */
 	if (!xkv_key_eq(slot->key, rk, klen))
 		return xkv_key_fail(s, XKV_STAT_misses);
-	if (xkv_slot_seq_read(slot) != seq)
+	if (xkv_slot_read_retry(slot, seq))
 		return xkv_key_fail(s, XKV_STAT_pass_busy);
 
 	if (!(bpf_get_prandom_u32() & (XKV_HOT_HIT_SAMPLE - 1)))
