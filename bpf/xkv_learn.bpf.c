@@ -57,6 +57,7 @@ char LICENSE[] SEC("license") = "GPL";
 #include "learn/flush.h"
 #include "learn/hdr.h"
 #include "learn/num.h"
+#include "learn/stream.h"
 #include "learn/req_parse.h"
 #include "learn/flow.h"
 #include "learn/ingress.h"

@@ -11,13 +11,6 @@
 
 /* --- the reply parser ----------------------------------------------------- */
 
-struct xkv_out_ctx {
-	struct __sk_buff *skb;
-	struct xkv_lscratch *s;
-	struct xkv_lout *p;
-	__u32 end;
-};
-
 static __always_inline void xl_out_line_reset(struct xkv_lout *p, int here)
 {
 	p->st = XKV_LOUT_LINE;
@@ -96,8 +89,8 @@ static __always_inline void xl_out_digit(struct xkv_lout *p, __u8 ch)
 		p->num = p->num * 10 + d;
 }
 
-static __always_inline void xl_out_char(struct xkv_out_ctx *c,
-					struct xkv_lout *p, __u8 ch)
+static __always_inline void xl_out_char(struct xl_stream *c, struct xkv_lout *p,
+					__u8 ch)
 {
 	__u32 len = p->tlen;
 
@@ -133,8 +126,7 @@ static __always_inline void xl_out_char(struct xkv_out_ctx *c,
 }
 
 /* a reply line ended: a VALUE/VA line announces a data block */
-static __always_inline void xl_out_eol(struct xkv_out_ctx *c,
-				       struct xkv_lout *p)
+static __always_inline void xl_out_eol(struct xl_stream *c, struct xkv_lout *p)
 {
 	struct xkv_lscratch *s = c->s;
 	__u32 ntok, n, data;
@@ -191,38 +183,22 @@ static __always_inline void xl_out_eol(struct xkv_out_ctx *c,
 
 static long xl_out_cb(__u32 i, void *data)
 {
-	struct xkv_out_ctx *c = data;
+	struct xl_stream *c = data;
 	struct xkv_lscratch *s = c->s;
 	struct xkv_lout *p = c->p;
-	__u32 pos = s->pos, end = c->end, n;
+	__u32 pos = s->pos;
 	__u8 ch;
 
-	if (pos >= end || (p->f & XKV_LOUTF_BAD))
+	if (pos >= c->end || (p->f & XKV_LOUTF_BAD))
 		return 1;
 	if (p->st == XKV_LOUT_DATA) {
-		n = end - pos;
-		if (n > p->skip)
-			n = p->skip;
-		s->pos = pos + n;
-		p->skip -= n;
+		xl_stream_skip(c, pos, &p->skip);
 		if (!p->skip)
 			p->st = XKV_LOUT_CR;
 		return 0;
 	}
-	if (pos - s->cbase >= s->clen) {
-		/* 1..XKV_LCHUNK bytes (pos < end), as the verifier sees it */
-		n = end - pos;
-		if (n > XKV_LCHUNK)
-			n = XKV_LCHUNK;
-		n = xkv_bound(n - 1, XKV_LCHUNK * 2 - 1) + 1;
-		if (bpf_skb_load_bytes(c->skb, pos, s->buf, n)) {
-			s->err = 1;
-			return 1;
-		}
-		s->cbase = pos;
-		s->clen = n;
-	}
-	ch = s->buf[(pos - s->cbase) & (XKV_LCHUNK - 1)];
+	if (xl_stream_byte(c, pos, &ch))
+		return 1;
 	s->pos = pos + 1;
 
 	switch (p->st) {
@@ -279,39 +255,19 @@ static long xl_out_cb(__u32 i, void *data)
 __attribute__((noinline)) int xl_out_parse(struct __sk_buff *skb, __u32 fidx,
 					   __u32 off, __u32 end)
 {
-	struct xkv_lscratch *s = bpf_map_lookup_elem(&xkv_lscratch,
-						     &(__u32){ 1 });
-	struct xkv_out_ctx c = {
-		.skb = skb,
-		.end = end,
-	};
-	struct xkv_learn_flow *f;
+	struct xl_stream c;
 	struct xkv_lout *p;
+	int r;
 
-	if (!s)
-		return -1;
-	if (fidx == XKV_LPARSE_UDP) {
-		p = &s->udp.out;
-	} else {
-		f = bpf_map_lookup_elem(&xkv_lflows, &fidx);
-		if (!f)
-			return -1;
-		p = &f->out;
-	}
-	c.s = s;
-	c.p = p;
-	if (off >= end)
-		return 0;
-	s->pos = off;
-	s->cbase = 0;
-	s->clen = 0;
-	s->err = 0;
-	bpf_loop(end - off + 2, xl_out_cb, &c, 0);
+	r = xl_stream_run(&c, skb, 1, fidx, off, end, 0, xl_out_cb);
+	if (r <= 0)
+		return r;
+	p = c.p;
 	if (p->f & XKV_LOUTF_BAD) {
 		XL_STAT(skip_malformed);
 		return -1;
 	}
-	if (s->err || s->pos < end) {
+	if (c.s->err || c.s->pos < end) {
 		XL_STAT(errors);
 		return -1;
 	}

@@ -114,18 +114,9 @@ static __always_inline void xl_in_reset(struct xkv_lin *p, int unsure,
 		p->st = XKV_LIN_SKIPLINE;
 }
 
-/* what the parser callback works with (its moving state is in @s) */
-struct xkv_in_ctx {
-	struct __sk_buff *skb;
-	struct xkv_lscratch *s;
-	struct xkv_lin *p;
-	__u64 now;
-	__u32 end;		/* packet offset past the payload */
-};
-
 /* unsure mode: memcached may resume parsing at @sp for slot @kidx's write */
 static __always_inline void
-xl_in_pend_add(struct xkv_in_ctx *c, struct xkv_lin *p, __u32 sp, __u32 kidx)
+xl_in_pend_add(struct xl_stream *c, struct xkv_lin *p, __u32 sp, __u32 kidx)
 {
 	if (p->npend == 0) {
 		p->pend[0] = sp;
@@ -143,7 +134,7 @@ xl_in_pend_add(struct xkv_in_ctx *c, struct xkv_lin *p, __u32 sp, __u32 kidx)
 }
 
 /* a token of the current line is complete */
-static __always_inline void xl_in_tok_end(struct xkv_in_ctx *c,
+static __always_inline void xl_in_tok_end(struct xl_stream *c,
 					  struct xkv_lin *p)
 {
 	__u32 t = p->tok, len = p->tlen, idx;
@@ -252,7 +243,7 @@ next:
 }
 
 /* one byte of a token, or a separator */
-static __always_inline void xl_in_char(struct xkv_in_ctx *c, struct xkv_lin *p,
+static __always_inline void xl_in_char(struct xl_stream *c, struct xkv_lin *p,
 				       __u8 ch)
 {
 	__u32 len = p->tlen;
@@ -292,7 +283,7 @@ static __always_inline void xl_in_char(struct xkv_in_ctx *c, struct xkv_lin *p,
 }
 
 /* the line ended: do what memcached will do now */
-static __always_inline void xl_in_eol(struct xkv_in_ctx *c, struct xkv_lin *p)
+static __always_inline void xl_in_eol(struct xl_stream *c, struct xkv_lin *p)
 {
 	__u32 ntok, kok, acc, n, kidx, k;
 	__u8 cls;
@@ -421,7 +412,7 @@ static __always_inline void xl_in_eol(struct xkv_in_ctx *c, struct xkv_lin *p)
  * unless a line starts here anyway (after a '\n'), a command may start in
  * the middle of the line being parsed: flush when that line ends.
  */
-static __always_inline void xl_in_pend_check(struct xkv_in_ctx *c,
+static __always_inline void xl_in_pend_check(struct xl_stream *c,
 					     struct xkv_lin *p)
 {
 	__u32 sp = c->s->sp, n = p->npend, hit0, hit1;
@@ -448,7 +439,7 @@ static __always_inline void xl_in_pend_check(struct xkv_in_ctx *c,
 }
 
 /* one byte of the request stream */
-static __always_inline void xl_in_byte(struct xkv_in_ctx *c, struct xkv_lin *p,
+static __always_inline void xl_in_byte(struct xl_stream *c, struct xkv_lin *p,
 				       __u8 ch)
 {
 	if ((p->f & XKV_LINF_UNSURE) && p->npend)
@@ -484,21 +475,16 @@ out:
 
 static long xl_in_cb(__u32 i, void *data)
 {
-	struct xkv_in_ctx *c = data;
+	struct xl_stream *c = data;
 	struct xkv_lscratch *s = c->s;
 	struct xkv_lin *p = c->p;
-	__u32 pos = s->pos, end = c->end, n;
+	__u32 pos = s->pos;
 	__u8 ch;
 
-	if (pos >= end)
+	if (pos >= c->end)
 		return 1;
 	if (p->st == XKV_LIN_DATA) {
-		n = end - pos;
-		if (n > p->skip)
-			n = p->skip;
-		s->pos = pos + n;
-		s->sp += n;
-		p->skip -= n;
+		s->sp += xl_stream_skip(c, pos, &p->skip);
 		if (!p->skip) {
 			/* the block is in: the store takes effect */
 			if (p->kidx != ~0U)
@@ -507,20 +493,8 @@ static long xl_in_cb(__u32 i, void *data)
 		}
 		return 0;
 	}
-	if (pos - s->cbase >= s->clen) {
-		/* 1..XKV_LCHUNK bytes (pos < end), as the verifier sees it */
-		n = end - pos;
-		if (n > XKV_LCHUNK)
-			n = XKV_LCHUNK;
-		n = xkv_bound(n - 1, XKV_LCHUNK * 2 - 1) + 1;
-		if (bpf_skb_load_bytes(c->skb, pos, s->buf, n)) {
-			s->err = 1;
-			return 1;
-		}
-		s->cbase = pos;
-		s->clen = n;
-	}
-	ch = s->buf[(pos - s->cbase) & (XKV_LCHUNK - 1)];
+	if (xl_stream_byte(c, pos, &ch))
+		return 1;
 	xl_in_byte(c, p, ch);
 	s->pos = pos + 1;
 	s->sp++;
@@ -534,41 +508,16 @@ static long xl_in_cb(__u32 i, void *data)
  * function, so the verifier checks the parser once. The flow entry is
  * locked by the caller. Return: 0, or -1 when it could not finish.
  */
-#define XKV_LPARSE_UDP (~0U)
-
 __attribute__((noinline)) int xl_in_parse(struct __sk_buff *skb, __u32 fidx,
 					  __u32 off, __u32 end, __u64 now)
 {
-	struct xkv_lscratch *s = bpf_map_lookup_elem(&xkv_lscratch,
-						     &(__u32){ 0 });
-	struct xkv_in_ctx c = {
-		.skb = skb,
-		.now = now,
-		.end = end,
-	};
-	struct xkv_learn_flow *f;
-	struct xkv_lin *p;
+	struct xl_stream c;
+	int r;
 
-	if (!s)
-		return -1;
-	if (fidx == XKV_LPARSE_UDP) {
-		p = &s->udp.in;
-	} else {
-		f = bpf_map_lookup_elem(&xkv_lflows, &fidx);
-		if (!f)
-			return -1;
-		p = &f->in;
-	}
-	c.s = s;
-	c.p = p;
-	if (off >= end)
-		return 0;
-	s->pos = off;
-	s->cbase = 0;
-	s->clen = 0;
-	s->err = 0;
-	bpf_loop(end - off + 2, xl_in_cb, &c, 0);
-	if (s->err || s->pos < end) {
+	r = xl_stream_run(&c, skb, 0, fidx, off, end, now, xl_in_cb);
+	if (r <= 0)
+		return r;
+	if (c.s->err || c.s->pos < end) {
 		XL_STAT(errors);
 		return -1;
 	}
