@@ -127,71 +127,52 @@ __attribute__((noinline)) int xl_eg_tcp(struct __sk_buff *skb, __u64 now)
 {
 	struct xkv_lscratch *s = xl_scratch(1);
 	struct xkv_learn_flow *f = NULL;
-	struct xkv_learn_tuple t;
-	__u32 seq, len, off, fl, fidx = 0;
-	struct xkv_lhdr *h;
+	__u32 fidx = 0, skipped;
+	struct xl_seg g;
 	int r;
 
 	if (!s)
 		return 0;
-	h = &s->h;
-	seq = h->seq;
-	len = h->plen;
-	off = h->poff;
-	fl = h->tflags;
-
-	if (h->frag || (xkv_lcfg.flags & XKV_LCFG_NO_TCP_LEARN))
+	if (s->h.frag || (xkv_lcfg.flags & XKV_LCFG_NO_TCP_LEARN))
 		return 0;
-	xl_tuple_of(h, 1, &t);
-	if ((fl & XKV_TCP_SYN) && (fl & XKV_TCP_ACK)) {
-		r = xl_flow_get(&t, 1, now, &f, &fidx);
+	xl_seg_of(&s->h, 1, &g);
+	if ((g.fl & XKV_TCP_SYN) && (g.fl & XKV_TCP_ACK)) {
+		r = xl_flow_get(&g.t, 1, now, &f, &fidx);
 		if (r == XKV_FLOW_BUSY || !f)
 			return 0;
-		f->next_seq = seq + 1;
-		f->base_seq = seq + 1;
-		f->proto = XKV_LPROTO_UNDECIDED;
+		xl_flow_start(f, g.seq);
 		f->lost = 0;
 		xl_out_line_reset(&f->out, 1);
 		f->last_ns = now;
 		xl_flow_unlock(f);
 		return 0;
 	}
-	if (fl & XKV_TCP_RST) {
-		if (xl_flow_get(&t, 0, now, &f, &fidx) == XKV_FLOW_FOUND && f)
-			xl_flow_end(f);
+	if (xl_flow_bare(&g, now))
 		return 0;
-	}
-	if (!len) {
-		if ((fl & XKV_TCP_FIN) &&
-		    xl_flow_get(&t, 0, now, &f, &fidx) == XKV_FLOW_FOUND && f)
-			xl_flow_end(f);
-		return 0;
-	}
-	r = xl_flow_get(&t, 0, now, &f, &fidx);
+	r = xl_flow_get(&g.t, 0, now, &f, &fidx);
 	if (r != XKV_FLOW_FOUND || !f) {
 		XL_STAT(skip_unsure);
 		return 0;
 	}
 	if (f->lost)
 		goto unsure;
-	if (seq != f->next_seq) {
-		if (!xl_seq_before(seq, f->base_seq) &&
-		    !xl_seq_before(f->next_seq, seq + len))
+	if (g.seq != f->next_seq) {
+		if (!xl_seq_before(g.seq, f->base_seq) &&
+		    !xl_seq_before(f->next_seq, g.seq + g.len))
 			goto done;	/* a retransmission: seen already */
-		if (!xl_seq_before(seq, f->base_seq) &&
-		    xl_seq_before(seq, f->next_seq)) {
-			__u32 skipped = f->next_seq - seq;
-
-			off += skipped;
-			len -= skipped;
-			seq = f->next_seq;
+		if (!xl_seq_before(g.seq, f->base_seq) &&
+		    xl_seq_before(g.seq, f->next_seq)) {
+			skipped = f->next_seq - g.seq;
+			g.off += skipped;
+			g.len -= skipped;
+			g.seq = f->next_seq;
 		} else {
 			f->lost = XKV_LFLOW_LOST;
 			goto unsure;
 		}
 	}
 	if (f->proto == XKV_LPROTO_UNDECIDED)
-		f->proto = xl_first_byte(skb, off) == XKV_BIN_RES ?
+		f->proto = xl_first_byte(skb, g.off) == XKV_BIN_RES ?
 				   XKV_LPROTO_BINARY :
 				   XKV_LPROTO_TEXT;
 	if (f->proto != XKV_LPROTO_TEXT) {
@@ -204,18 +185,14 @@ __attribute__((noinline)) int xl_eg_tcp(struct __sk_buff *skb, __u64 now)
 		f->out.f |= XKV_LOUTF_HERE;
 	else
 		f->out.f &= ~XKV_LOUTF_HERE;
-	if (xl_out_parse(skb, fidx, off, off + len))
+	if (xl_out_parse(skb, fidx, g.off, g.off + g.len))
 		f->lost = XKV_LFLOW_LOST;
-	f->next_seq = seq + len;
+	f->next_seq = g.seq + g.len;
 	goto done;
 unsure:
 	XL_STAT(skip_unsure);
 done:
-	f->last_ns = now;
-	if (fl & XKV_TCP_FIN)
-		xl_flow_end(f);
-	else
-		xl_flow_unlock(f);
+	xl_flow_done(f, &g, now);
 	return 0;
 }
 

@@ -135,6 +135,63 @@ static __always_inline int xl_seq_before(__u32 a, __u32 b)
 	return (__s32)(a - b) < 0;
 }
 
+/* a TCP segment of a stream, as the headers in a scratch entry give it */
+struct xl_seg {
+	struct xkv_learn_tuple t;
+	__u32 seq;		/* sequence number of the first payload byte */
+	__u32 len;		/* payload bytes */
+	__u32 off;		/* payload offset in the packet */
+	__u32 fl;		/* TCP flags */
+};
+
+/* the segment in @h; @dir as for xl_tuple_of() */
+static __always_inline void xl_seg_of(struct xkv_lhdr *h, int dir,
+				      struct xl_seg *g)
+{
+	g->seq = h->seq;
+	g->len = h->plen;
+	g->off = h->poff;
+	g->fl = h->tflags;
+	xl_tuple_of(h, dir, &g->t);
+}
+
+/* the stream starts after the SYN at @seq: its first byte decides */
+static __always_inline void xl_flow_start(struct xkv_learn_flow *f, __u32 seq)
+{
+	f->next_seq = seq + 1;
+	f->base_seq = seq + 1;
+	f->proto = XKV_LPROTO_UNDECIDED;
+}
+
+/*
+ * A segment with nothing to parse: a reset (the receiver drops its
+ * payload) or no payload. A reset, or a FIN, ends the stream if it is
+ * followed. Return: 1 for such a segment (done with it), else 0.
+ */
+static __always_inline int xl_flow_bare(const struct xl_seg *g, __u64 now)
+{
+	struct xkv_learn_flow *f = NULL;
+	__u32 fidx = 0;
+
+	if (!(g->fl & XKV_TCP_RST) && g->len)
+		return 0;
+	if ((g->fl & (XKV_TCP_RST | XKV_TCP_FIN)) &&
+	    xl_flow_get(&g->t, 0, now, &f, &fidx) == XKV_FLOW_FOUND && f)
+		xl_flow_end(f);
+	return 1;
+}
+
+/* done with a segment of locked entry @f: unlock, or stop on a FIN */
+static __always_inline void xl_flow_done(struct xkv_learn_flow *f,
+					 const struct xl_seg *g, __u64 now)
+{
+	f->last_ns = now;
+	if (g->fl & XKV_TCP_FIN)
+		xl_flow_end(f);
+	else
+		xl_flow_unlock(f);
+}
+
 static __always_inline __u8 xl_first_byte(struct __sk_buff *skb, __u32 off)
 {
 	__u8 b = 0;

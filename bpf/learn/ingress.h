@@ -147,55 +147,38 @@ __attribute__((noinline)) int xl_in_tcp(struct __sk_buff *skb, __u64 now)
 {
 	struct xkv_lscratch *s = xl_scratch(0);
 	struct xkv_learn_flow *f = NULL;
-	struct xkv_learn_tuple t;
-	__u32 seq, len, off, fl, fidx = 0;
-	struct xkv_lhdr *h;
+	__u32 fidx = 0;
+	struct xl_seg g;
 	int r;
 
 	if (!s)
 		return 0;
-	h = &s->h;
-	seq = h->seq;
-	len = h->plen;
-	off = h->poff;
-	fl = h->tflags;
-
-	if (h->frag) {
+	if (s->h.frag) {
 		xl_flush(s, now, 1);
 		return 0;
 	}
-	xl_tuple_of(h, 0, &t);
-	if ((fl & XKV_TCP_SYN) && !(fl & XKV_TCP_ACK)) {
+	xl_seg_of(&s->h, 0, &g);
+	if ((g.fl & XKV_TCP_SYN) && !(g.fl & XKV_TCP_ACK)) {
 		/* a new connection: followed from its first byte */
-		r = xl_flow_get(&t, 1, now, &f, &fidx);
+		r = xl_flow_get(&g.t, 1, now, &f, &fidx);
 		if (r == XKV_FLOW_BUSY || !f) {
-			if (len)
+			if (g.len)
 				xl_flush(s, now, 1);
 			return 0;
 		}
-		f->next_seq = seq + 1;
-		f->base_seq = seq + 1;
-		f->proto = XKV_LPROTO_UNDECIDED;
+		xl_flow_start(f, g.seq);
 		xl_in_reset(&f->in, 0, 1);
-		if (!len) {
+		if (!g.len) {
 			f->last_ns = now;
 			xl_flow_unlock(f);
 			return 0;
 		}
-		seq++;		/* data on the SYN (fast open) */
+		g.seq++;	/* data on the SYN (fast open) */
 		r = XKV_FLOW_FOUND;
-	} else if (fl & XKV_TCP_RST) {
-		/* the receiver drops an RST's payload */
-		if (xl_flow_get(&t, 0, now, &f, &fidx) == XKV_FLOW_FOUND && f)
-			xl_flow_end(f);
-		return 0;
-	} else if (!len) {
-		if ((fl & XKV_TCP_FIN) &&
-		    xl_flow_get(&t, 0, now, &f, &fidx) == XKV_FLOW_FOUND && f)
-			xl_flow_end(f);
+	} else if (xl_flow_bare(&g, now)) {
 		return 0;
 	} else {
-		r = xl_flow_get(&t, 1, now, &f, &fidx);
+		r = xl_flow_get(&g.t, 1, now, &f, &fidx);
 	}
 	if (r == XKV_FLOW_BUSY || !f) {
 		/* another CPU is parsing this stream: this segment is not
@@ -212,12 +195,12 @@ __attribute__((noinline)) int xl_in_tcp(struct __sk_buff *skb, __u64 now)
 				   XKV_LPROTO_TEXT :
 				   XKV_LPROTO_UNKNOWN;
 		xl_in_reset(&f->in, 1, 0);
-		f->base_seq = seq;
-		f->next_seq = seq;
+		f->base_seq = g.seq;
+		f->next_seq = g.seq;
 	}
 	if (f->proto == XKV_LPROTO_UNDECIDED) {
-		if (seq == f->next_seq)
-			f->proto = xl_first_byte(skb, off) == XKV_BIN_REQ ?
+		if (g.seq == f->next_seq)
+			f->proto = xl_first_byte(skb, g.off) == XKV_BIN_REQ ?
 					   XKV_LPROTO_BINARY :
 					   XKV_LPROTO_TEXT;
 		else
@@ -230,7 +213,7 @@ __attribute__((noinline)) int xl_in_tcp(struct __sk_buff *skb, __u64 now)
 		xl_flush(s, now, 1);
 		goto done;
 	}
-	if (seq != f->next_seq) {
+	if (g.seq != f->next_seq) {
 		/*
 		 * A gap, a reordering or a retransmission: bytes may take
 		 * effect now that were never parsed in order. Even a resent
@@ -241,25 +224,21 @@ __attribute__((noinline)) int xl_in_tcp(struct __sk_buff *skb, __u64 now)
 		 */
 		xl_flush(s, now, 1);
 		xl_in_reset(&f->in, 1, 0);
-		f->base_seq = seq;
+		f->base_seq = g.seq;
 	}
 	if (f->in.f & XKV_LINF_UNSURE)
 		XL_STAT(in_unsure);
-	s->sp = seq;
-	if (xl_in_parse(skb, fidx, off, off + len, now)) {
+	s->sp = g.seq;
+	if (xl_in_parse(skb, fidx, g.off, g.off + g.len, now)) {
 		xl_flush(s, now, 1);
 		xl_in_reset(&f->in, 1, 0);
-		f->base_seq = seq + len;
+		f->base_seq = g.seq + g.len;
 	}
-	f->next_seq = seq + len;
+	f->next_seq = g.seq + g.len;
 	if (f->in.f & XKV_LINF_HOPELESS)
 		xl_flush(s, now, 1);
 done:
-	f->last_ns = now;
-	if (fl & XKV_TCP_FIN)
-		xl_flow_end(f);
-	else
-		xl_flow_unlock(f);
+	xl_flow_done(f, &g, now);
 	return 0;
 }
 
