@@ -44,7 +44,7 @@
 #include <bpf/bpf_endian.h>
 #include <bpf/bpf_helpers.h>
 
-#include "xkv_consts.h"
+#include "xkv_parse.h"
 #include "xkv_bound.h"
 #include "xkv_key.h"
 #include "xkv_learn.h"

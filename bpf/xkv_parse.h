@@ -1,11 +1,15 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * xkv_parse.h - bounded packet-header parsing for the XDP program.
+ * xkv_parse.h - bounded packet-header parsing, the one L2-L4 parser of the
+ * XDP and the learning programs.
  *
  * Each helper takes a cursor, checks that the whole header it returns lies
- * before data_end, advances the cursor past it and returns the header (or
- * NULL when the packet is too short). The verifier sees one bounds check
- * per header, at a constant offset from the cursor.
+ * before the cursor's end, advances the cursor past it and returns the
+ * header (or NULL when the packet is too short). XDP runs the cursor over
+ * the packet (data to data_end): the verifier sees one bounds check per
+ * header, at a constant offset from the cursor. The learning programs run
+ * it over a copy of the packet's first bytes in a map value (end: where the
+ * copy ends), whose bounds the verifier knows from the value's size.
  */
 #ifndef XKV_PARSE_H
 #define XKV_PARSE_H
@@ -15,6 +19,7 @@
 #include <linux/in.h>
 #include <linux/ip.h>
 #include <linux/ipv6.h>
+#include <linux/tcp.h>
 #include <linux/udp.h>
 #include <bpf/bpf_endian.h>
 #include <bpf/bpf_helpers.h>
@@ -97,11 +102,31 @@ xkv_parse_eth(struct xkv_cursor *c, __be16 *proto, __u32 *nvlans)
 }
 
 /**
+ * xkv_parse_ipv4_fixed() - IPv4 header without its options.
+ * @c: cursor at the header; left at its options
+ *
+ * Return: the header, or NULL when truncated or not a valid IPv4 header
+ * (version, IHL below 5).
+ */
+static __always_inline struct iphdr *xkv_parse_ipv4_fixed(struct xkv_cursor *c)
+{
+	struct iphdr *iph = xkv_take(c, sizeof(*iph));
+
+	if (iph && (iph->version != 4 || iph->ihl < 5))
+		return NULL;
+	return iph;
+}
+
+/**
  * xkv_parse_ipv4() - IPv4 header, options included.
  * @c: cursor at the header; left after its options
  *
  * Return: the header, or NULL when truncated or not a valid IPv4 header
  * (version, IHL below 5).
+ *
+ * The checks of xkv_parse_ipv4_fixed() are written out here: built on it,
+ * clang allocates registers differently, and the XDP program then costs
+ * the verifier 155 instructions more.
  */
 static __always_inline struct iphdr *xkv_parse_ipv4(struct xkv_cursor *c)
 {
@@ -122,8 +147,9 @@ static __always_inline struct iphdr *xkv_parse_ipv4(struct xkv_cursor *c)
 }
 
 /**
- * xkv_parse_ipv6() - fixed IPv6 header (extension headers are not
- * parsed: the caller passes anything whose next header is not UDP).
+ * xkv_parse_ipv6() - fixed IPv6 header (extension headers are left to
+ * the caller: XDP passes anything whose next header is not UDP, learning
+ * walks them).
  * @c: cursor at the header; left after it
  *
  * Return: the header, or NULL when truncated or not version 6.
@@ -148,5 +174,19 @@ static __always_inline struct udphdr *xkv_parse_udp(struct xkv_cursor *c)
 {
 	return xkv_take(c, sizeof(struct udphdr));
 }
+
+/**
+ * xkv_parse_tcp() - TCP header without its options.
+ * @c: cursor at the header; left at its options
+ *
+ * Return: the header, or NULL when truncated. The caller checks @doff.
+ */
+static __always_inline struct tcphdr *xkv_parse_tcp(struct xkv_cursor *c)
+{
+	return xkv_take(c, sizeof(struct tcphdr));
+}
+
+/* the byte of a TCP header that holds the flags FIN ... CWR */
+#define XKV_TCP_FLAGS_OFF 13
 
 #endif /* XKV_PARSE_H */

@@ -10,16 +10,6 @@
 
 /* --- headers -------------------------------------------------------------- */
 
-static __always_inline __u32 xl_hb16(const __u8 *b, __u32 off)
-{
-	return (__u32)b[off & 0xff] << 8 | b[(off + 1) & 0xff];
-}
-
-static __always_inline __u32 xl_hb32(const __u8 *b, __u32 off)
-{
-	return xl_hb16(b, off) << 16 | xl_hb16(b, off + 2);
-}
-
 /* xl_parse_hdr() results */
 enum {
 	XKV_LH_OK,		/* TCP or UDP, ports and payload known */
@@ -28,17 +18,26 @@ enum {
 				 * header: it may carry a write */
 };
 
+/* an IPv6 extension header that xl_parse_hdr() walks */
+static __always_inline int xl_v6_ext(__u32 nh)
+{
+	return nh == 0 || nh == 43 || nh == 60 || nh == 44 || nh == 51;
+}
+
 /*
  * Parse Ethernet (up to two tags), IPv4 or IPv6 (extension headers
- * walked) and the TCP or UDP header of @skb into s->h, from a copy of its
- * first XKV_LHDR_BUF bytes.
+ * walked) and the TCP or UDP header of @skb into s->h, with the parser of
+ * xkv_parse.h run over a copy of its first XKV_LHDR_BUF bytes (in s->hb,
+ * which has room for any offset below XKV_LHDR_BUF plus a header).
  */
 __attribute__((noinline)) int xl_parse_hdr(struct __sk_buff *skb, __u32 which)
 {
-	struct xkv_lscratch *s = bpf_map_lookup_elem(&xkv_lscratch, &which);
-	__u32 len = skb->len, n, off, proto, l3, tot, hl, nh, i, end;
+	struct xkv_lscratch *s = xl_scratch(which);
+	__u32 len = skb->len, n, off, l3, tot, hl, nh, i, end, nvlans;
+	struct xkv_cursor c;
 	struct xkv_lhdr *h;
-	__u8 *b;
+	__be16 proto;
+	__u8 *b, *e;
 
 	if (!s)
 		return XKV_LH_IGNORE;
@@ -51,28 +50,28 @@ __attribute__((noinline)) int xl_parse_hdr(struct __sk_buff *skb, __u32 which)
 		return XKV_LH_IGNORE;
 	if (bpf_skb_load_bytes(skb, 0, b, n))
 		return XKV_LH_IGNORE;
-	off = 12;
-	proto = xl_hb16(b, off);
-	for (i = 0; i < XKV_MAX_VLANS; i++) {
-		if (proto != ETH_P_8021Q && proto != ETH_P_8021AD)
-			break;
-		off += 4;
-		proto = xl_hb16(b, off);
-	}
-	off += 2;
-	l3 = off;
+	c.pos = b;
+	c.end = b + n;
+	if (!xkv_parse_eth(&c, &proto, &nvlans))
+		return XKV_LH_IGNORE;
+	/*
+	 * Through memory, so that the verifier sees "some offset" rather
+	 * than one constant per tag count, and checks what follows once.
+	 */
+	WRITE_ONCE(h->l3, ETH_HLEN + nvlans * XKV_VLAN_HLEN);
+	l3 = xkv_bound(READ_ONCE(h->l3), 0x1f);
+	c.pos = b + l3;
 	h->frag = 0;
-	if (proto == ETH_P_IP) {
+	if (proto == bpf_htons(ETH_P_IP)) {
+		struct iphdr *iph = xkv_parse_ipv4_fixed(&c);
 		__u32 fo;
 
-		if (l3 + 20 > n || (b[l3 & 0xff] >> 4) != 4)
+		if (!iph)
 			return XKV_LH_IGNORE;
-		hl = (b[l3 & 0xff] & 0xf) * 4;
-		if (hl < 20)
-			return XKV_LH_IGNORE;
-		tot = xl_hb16(b, l3 + 2);
-		fo = xl_hb16(b, l3 + 6);
-		nh = b[(l3 + 9) & 0xff];
+		hl = iph->ihl * 4;
+		tot = bpf_ntohs(iph->tot_len);
+		fo = bpf_ntohs(iph->frag_off);
+		nh = iph->protocol;
 		if (fo & XKV_IP_OFFMASK)
 			h->frag = XKV_LFRAG_LATER;
 		else if (fo & XKV_IP_MF)
@@ -80,51 +79,45 @@ __attribute__((noinline)) int xl_parse_hdr(struct __sk_buff *skb, __u32 which)
 		h->v6 = 0;
 		__builtin_memset(h->src, 0, sizeof(h->src));
 		__builtin_memset(h->dst, 0, sizeof(h->dst));
-		for (i = 0; i < 4; i++) {
-			h->src[i] = b[(l3 + 12 + i) & 0xff];
-			h->dst[i] = b[(l3 + 16 + i) & 0xff];
-		}
+		__builtin_memcpy(h->src, &iph->saddr, 4);
+		__builtin_memcpy(h->dst, &iph->daddr, 4);
 		/* 0: GSO with a length too big for the field */
 		end = tot ? l3 + tot : len;
 		off = l3 + hl;
-	} else if (proto == ETH_P_IPV6) {
+	} else if (proto == bpf_htons(ETH_P_IPV6)) {
+		struct ipv6hdr *ip6 = xkv_parse_ipv6(&c);
 		__u32 plen;
 
-		if (l3 + 40 > n || (b[l3 & 0xff] >> 4) != 6)
+		if (!ip6)
 			return XKV_LH_IGNORE;
-		plen = xl_hb16(b, l3 + 4);
-		nh = b[(l3 + 6) & 0xff];
+		plen = bpf_ntohs(ip6->payload_len);
+		nh = ip6->nexthdr;
 		h->v6 = 1;
-		for (i = 0; i < 16; i++) {
-			h->src[i] = b[(l3 + 8 + i) & 0xff];
-			h->dst[i] = b[(l3 + 24 + i) & 0xff];
-		}
+		__builtin_memcpy(h->src, &ip6->saddr, 16);
+		__builtin_memcpy(h->dst, &ip6->daddr, 16);
 		end = plen ? l3 + 40 + plen : len;
 		off = l3 + 40;
 		for (i = 0; i < XKV_LEARN_V6_EXT_MAX; i++) {
-			if (nh != 0 && nh != 43 && nh != 60 && nh != 44 &&
-			    nh != 51)
+			if (!xl_v6_ext(nh))
 				break;
 			if (off + 8 > n)
 				return XKV_LH_UNSURE;
+			e = b + (off & 0xff);
 			if (nh == 44) {		/* fragment */
-				if (xl_hb16(b, off + 2) & 0xfff8)
+				if (((__u32)e[2] << 8 | e[3]) & 0xfff8)
 					h->frag = XKV_LFRAG_LATER;
-				else if (b[(off + 3) & 0xff] & 1)
+				else if (e[3] & 1)
 					h->frag = XKV_LFRAG_FIRST;
-				nh = b[off & 0xff];
-				off += 8;
+				hl = 8;
 			} else if (nh == 51) {	/* AH */
-				hl = (b[(off + 1) & 0xff] + 2) * 4;
-				nh = b[off & 0xff];
-				off += hl;
+				hl = (e[1] + 2) * 4;
 			} else {
-				hl = (b[(off + 1) & 0xff] + 1) * 8;
-				nh = b[off & 0xff];
-				off += hl;
+				hl = (e[1] + 1) * 8;
 			}
+			nh = e[0];
+			off += hl;
 		}
-		if (nh == 0 || nh == 43 || nh == 60 || nh == 44 || nh == 51)
+		if (xl_v6_ext(nh))
 			return XKV_LH_UNSURE;
 	} else {
 		return XKV_LH_IGNORE;
@@ -140,24 +133,32 @@ __attribute__((noinline)) int xl_parse_hdr(struct __sk_buff *skb, __u32 which)
 	}
 	if (end > len)
 		end = len;
+	/* the transport header, if the copy holds it */
+	if (off > n)
+		return XKV_LH_UNSURE;
+	c.pos = b + xkv_bound(off, XKV_LHDR_BUF * 2 - 1);
 	if (nh == IPPROTO_UDP) {
-		if (off + 8 > n)
+		struct udphdr *udp = xkv_parse_udp(&c);
+
+		if (!udp)
 			return XKV_LH_UNSURE;
-		h->sport = bpf_htons(xl_hb16(b, off));
-		h->dport = bpf_htons(xl_hb16(b, off + 2));
-		h->ulen = xl_hb16(b, off + 4);
+		h->sport = udp->source;
+		h->dport = udp->dest;
+		h->ulen = bpf_ntohs(udp->len);
 		h->ulen = h->ulen > 8 ? h->ulen - 8 : 0;
 		h->tflags = 0;
 		h->seq = 0;
 		hl = 8;
 	} else {
-		if (off + 20 > n)
+		struct tcphdr *tcp = xkv_parse_tcp(&c);
+
+		if (!tcp)
 			return XKV_LH_UNSURE;
-		h->sport = bpf_htons(xl_hb16(b, off));
-		h->dport = bpf_htons(xl_hb16(b, off + 2));
-		h->seq = xl_hb32(b, off + 4);
-		h->tflags = b[(off + 13) & 0xff];
-		hl = (b[(off + 12) & 0xff] >> 4) * 4;
+		h->sport = tcp->source;
+		h->dport = tcp->dest;
+		h->seq = bpf_ntohl(tcp->seq);
+		h->tflags = ((__u8 *)tcp)[XKV_TCP_FLAGS_OFF];
+		hl = tcp->doff * 4;
 		if (hl < 20)
 			return XKV_LH_IGNORE;
 	}

@@ -24,6 +24,7 @@ struct xkv_lhdr {
 	__u8 tflags;		/* TCP flags */
 	__u8 v6;
 	__u8 frag;		/* XKV_LFRAG_* */
+	__u32 l3;		/* offset of the IP header */
 };
 
 #define XKV_LFRAG_FIRST 1	/* first fragment of a larger datagram */
