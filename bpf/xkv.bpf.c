@@ -22,6 +22,15 @@
  * the frame with one bpf_xdp_store_bytes() after the frame was resized.
  *
  * Every packet is counted once in struct xkv_stats by its outcome.
+ *
+ * This file holds the program; its parts are the headers of bpf/xdp/,
+ * compiled here as one unit, in this order: maps.h (settings, maps,
+ * scratch memory), csum.h (checksums), headers.h (headers and source
+ * checks), request.h (the key list), value.h (a key's VALUE block),
+ * send.h (the reply frame), stages.h (the global functions run below).
+ * Shared with the learning programs: xkv_parse.h (headers), xkv_key.h
+ * (key compare), xkv_bound.h (bounds for the verifier), xkv_hot_map.h and
+ * xkv_policy_maps.h (maps), abi/xkv_slot.h (seqlock).
  */
 #include "xkv_parse.h"
 #include "xkv_bound.h"

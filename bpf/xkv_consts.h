@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * xkv_consts.h - constants and small helpers of the XDP program only.
+ * xkv_consts.h - constants and small helpers of the BPF programs: the
+ * request and reply buffers of the XDP program, the header limits of the
+ * one parser (xkv_parse.h) that both programs use.
  *
  * What the backend and the loader also need lives in abi/. Each limit
  * here can be overridden with -D at build time (keep the masks powers of

@@ -36,6 +36,18 @@
  * per-CPU scratch memory with bpf_skb_load_bytes() a chunk at a time and
  * parsed one byte per bpf_loop() round, so the verifier checks each parser
  * once whatever the packet.
+ *
+ * This file holds the two programs; their parts are the headers of
+ * bpf/learn/, compiled here as one unit, in this order: maps.h (settings,
+ * maps), scratch.h (per-CPU memory, counters), slots.h (what a write or a
+ * GET does to a slot), flush.h (emptying slots after a parse), hdr.h
+ * (headers, with xkv_parse.h), num.h (memcached's number rules),
+ * stream.h (the one parse driver), req_parse.h (requests), flow.h (TCP
+ * streams, UDP requests), ingress.h (the ingress stages), reply_parse.h
+ * (replies), install.h (installing a value), egress.h (the egress
+ * stages). Shared with the XDP program: xkv_parse.h (headers),
+ * xkv_key.h (key compare), xkv_bound.h (bounds for the verifier),
+ * xkv_hot_map.h and xkv_policy_maps.h (maps), abi/xkv_slot.h (seqlock).
  */
 #include <linux/bpf.h>
 #include <linux/if_ether.h>

@@ -32,6 +32,11 @@
 #                                build/bpf/test_learn.static for a VM's
 #                                initramfs (passes on Debian's 6.1 too)
 #
+# Sources: bpf/xkv.bpf.c (XDP; its parts in bpf/xdp/) and
+# bpf/xkv_learn.bpf.c (TC; its parts in bpf/learn/), each one compilation
+# unit; headers both use are in bpf/ (parser, key compare, bounds, maps)
+# and abi/.
+#
 # Pipeline (libbpf-bootstrap's): clang -target bpf -> bpftool gen object
 # (static linking, a clean ELF) -> bpftool gen skeleton. Needs clang, llvm,
 # bpftool, libbpf-dev, libelf-dev, zlib1g-dev.
