@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * learn.c - learning mode: load, pin, attach and detach the TC learning
- * programs through bpf/learn_attach.h.
+ * programs through learn_attach.h.
  *
  * Where the filters go. The interface xkv is up on, and lo as well:
  *

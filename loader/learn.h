@@ -2,7 +2,7 @@
 /*
  * learn.h - learning mode ("xkv up --backend memcached"): the TC programs
  * of bpf/xkv_learn.bpf.c keep the XDP hot cache for a stock memcached.
- * This wraps bpf/learn_attach.h for the loader: load the programs on the
+ * This wraps learn_attach.h for the commands: load the programs on the
  * pinned hot cache, pin their maps next to the XDP object's, attach them,
  * and undo all of it later from any process, with the pins alone.
  *
@@ -80,7 +80,7 @@ int xkv_learn_up(const struct xkv_paths *p, int ifindex,
 
 /**
  * xkv_learn_own_backend() - tell the learning programs which sockets are
- * memcached's (bpf/learn_attach.h, xkv_learn_own()): replies from any
+ * memcached's (learn_attach.h, xkv_learn_own()): replies from any
  * other socket, another local process's on the same port included, are
  * never learned. Call it once memcached answers; until then nothing is
  * learned.

@@ -34,7 +34,7 @@
 #define XKV_PIN_LIVE "xkv_live"		/* the backend's lease */
 #define XKV_PIN_ADDRS "xkv_addrs"	/* the interface's addresses */
 #define XKV_PIN_RODATA "xkv_rodata"
-/* learning mode: maps of the TC learning object (bpf/learn_attach.h) */
+/* learning mode: maps of the TC learning object (learn_attach.h) */
 #define XKV_PIN_LIFS "xkv_lifs"		/* what attaching did, per ifindex */
 #define XKV_PIN_LSTATS "xkv_lstats"	/* its per-CPU counters */
 #define XKV_PIN_LMETA "xkv_lmeta"	/* per-slot generations (bpftool) */

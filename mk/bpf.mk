@@ -16,12 +16,12 @@
 #
 # Learning mode (a stock memcached backend, bpf/LEARNING.md):
 #
-#   make -f mk/bpf.mk bpf-learn  build/bpf/xkv_learn.bpf.o, its skeleton
-#                                build/bpf/xkv_learn.skel.h, and
-#                                build/bpf/learn_attach.o (the attach API
-#                                of bpf/learn_attach.h, for the loader)
+#   make -f mk/bpf.mk bpf-learn  build/bpf/xkv_learn.bpf.o and its skeleton
+#                                build/bpf/xkv_learn.skel.h
 #   make -f mk/bpf.mk test-learn build and run the TC fixtures
-#                                (build/bpf/test_learn; TAP; needs root)
+#                                (build/bpf/test_learn; TAP; needs root),
+#                                which load and attach the programs
+#                                through loader/learn_attach.c
 #   make -f mk/bpf.mk learn-stats
 #                                verifier statistics of both TC programs
 #   make -f mk/bpf.mk test-learn-net
@@ -67,7 +67,10 @@ LEARN_SRC := bpf/xkv_learn.bpf.c
 LEARN_OBJ := $(BPF_OUT)/xkv_learn.bpf.o
 LEARN_LINKED := $(BPF_OUT)/xkv_learn.o
 LEARN_SKEL := $(BPF_OUT)/xkv_learn.skel.h
-LEARN_API_OBJ := $(BPF_OUT)/learn_attach.o
+# the loader's libbpf layer for the TC programs, compiled into the
+# fixtures and the test tool as it is into build/xkv (mk/loader.mk)
+LEARN_API_SRCS := loader/learn_attach.c
+LEARN_API_HDRS := loader/learn_attach.h
 LEARN_TEST := $(BPF_OUT)/test_learn
 LEARN_TOOL := $(BPF_OUT)/xkv-learn-tool
 LEARN_PASS_OBJ := $(BPF_OUT)/xdp_pass.bpf.o
@@ -91,6 +94,7 @@ BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(BPF_ARCH) \
 BPF_TEST_CFLAGS := -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE \
 	-I$(BPF_OUT) -Ibpf -Iabi
 BPF_TEST_LDLIBS := -lbpf -lelf -lz
+LEARN_TEST_CFLAGS := $(BPF_TEST_CFLAGS) -Iloader
 
 .PHONY: bpf test-bpf bpf-stats bpf-test-static fuzz-xdp bpf-learn test-learn \
 	learn-stats test-learn-net bpf-learn-test-static
@@ -134,7 +138,7 @@ bpf-stats: $(BPF_TEST)
 
 # --- learning mode -----------------------------------------------------------
 
-bpf-learn: $(LEARN_OBJ) $(LEARN_SKEL) $(LEARN_API_OBJ)
+bpf-learn: $(LEARN_OBJ) $(LEARN_SKEL)
 
 $(LEARN_OBJ): $(LEARN_SRC) $(BPF_HDRS)
 	@mkdir -p $(@D)
@@ -147,29 +151,25 @@ $(LEARN_SKEL): $(LEARN_LINKED)
 	$(BPFTOOL) gen skeleton $< name xkv_learn > $@.tmp
 	mv $@.tmp $@
 
-$(LEARN_API_OBJ): bpf/learn_attach.c bpf/learn_attach.h $(LEARN_SKEL) \
-		$(BPF_HDRS)
-	$(CC) $(BPF_TEST_CFLAGS) -c $< -o $@
-
 $(LEARN_PASS_OBJ): tests/bpf/xdp_pass.bpf.c
 	@mkdir -p $(@D)
 	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
-$(LEARN_TEST): $(LEARN_TEST_SRCS) $(BPF_TEST_HDRS) $(LEARN_API_OBJ) \
-		$(BPF_SKEL) $(LEARN_SKEL) $(BPF_HDRS)
-	$(CC) $(BPF_TEST_CFLAGS) $(LEARN_TEST_SRCS) $(LEARN_API_OBJ) \
+$(LEARN_TEST): $(LEARN_TEST_SRCS) $(BPF_TEST_HDRS) $(LEARN_API_SRCS) \
+		$(LEARN_API_HDRS) $(BPF_SKEL) $(LEARN_SKEL) $(BPF_HDRS)
+	$(CC) $(LEARN_TEST_CFLAGS) $(LEARN_TEST_SRCS) $(LEARN_API_SRCS) \
 		$(BPF_TEST_LDLIBS) -o $@
 
-$(LEARN_TOOL): tests/bpf/learn_tool.c $(LEARN_API_OBJ) $(BPF_SKEL) \
-		$(LEARN_SKEL) $(BPF_HDRS)
-	$(CC) $(BPF_TEST_CFLAGS) tests/bpf/learn_tool.c $(LEARN_API_OBJ) \
+$(LEARN_TOOL): tests/bpf/learn_tool.c $(LEARN_API_SRCS) $(LEARN_API_HDRS) \
+		$(BPF_SKEL) $(LEARN_SKEL) $(BPF_HDRS)
+	$(CC) $(LEARN_TEST_CFLAGS) tests/bpf/learn_tool.c $(LEARN_API_SRCS) \
 		$(BPF_TEST_LDLIBS) -o $@
 
 $(LEARN_TEST_STATIC): $(LEARN_TEST_SRCS) $(BPF_TEST_HDRS) \
-		bpf/learn_attach.c bpf/learn_attach.h $(BPF_SKEL) \
+		$(LEARN_API_SRCS) $(LEARN_API_HDRS) $(BPF_SKEL) \
 		$(LEARN_SKEL) $(BPF_HDRS)
-	$(CC) $(BPF_TEST_CFLAGS) -static $(LEARN_TEST_SRCS) \
-		bpf/learn_attach.c $(BPF_TEST_LDLIBS) -o $@
+	$(CC) $(LEARN_TEST_CFLAGS) -static $(LEARN_TEST_SRCS) \
+		$(LEARN_API_SRCS) $(BPF_TEST_LDLIBS) -o $@
 
 bpf-learn-test-static: $(LEARN_TEST_STATIC)
 

@@ -4,8 +4,9 @@
 # (tests/net/). Paths are relative to the repository root; the top-level
 # Makefile includes this file (-include mk/*.mk), and it also works alone:
 #
-#   make -f mk/loader.mk loader     build/xkv (builds the BPF skeletons and
-#                                   the learning-mode attach API first)
+#   make -f mk/loader.mk loader     build/xkv (builds the BPF skeletons
+#                                   first: xdp.c and learn_attach.c embed
+#                                   them)
 #   make -f mk/loader.mk loader-static
 #                                   build/xkv.static, linked statically
 #                                   (libbpf.a, libelf.a, libz.a from the
@@ -37,9 +38,6 @@ LOADER_SRCS := $(sort $(wildcard loader/*.c))
 LOADER_HDRS := $(wildcard loader/*.h)
 LOADER_OBJ := $(BUILD)/obj/loader
 LOADER_OBJS := $(patsubst loader/%.c,$(LOADER_OBJ)/%.o,$(LOADER_SRCS))
-# learning mode (--backend memcached): bpf/learn_attach.c, built by
-# mk/bpf.mk with the learning skeleton it embeds
-LOADER_LINK := $(LOADER_OBJS) $(LEARN_API_OBJ)
 LOADER_BIN := $(BUILD)/xkv
 LOADER_STATIC := $(BUILD)/xkv.static
 
@@ -62,13 +60,13 @@ $(LOADER_OBJ)/%.o: loader/%.c $(LOADER_HDRS) $(BPF_HDRS) $(BPF_SKEL) \
 	@mkdir -p $(@D)
 	$(CC) $(LOADER_CFLAGS) -c $< -o $@
 
-$(LOADER_BIN): $(LOADER_LINK)
+$(LOADER_BIN): $(LOADER_OBJS)
 	@mkdir -p $(@D)
 	$(CC) $(LOADER_CFLAGS) $^ $(LOADER_LDLIBS) -o $@
 
 # The same objects, linked with glibc's and the libraries' static archives:
 # the VM test's guest has no shared library at all.
-$(LOADER_STATIC): $(LOADER_LINK)
+$(LOADER_STATIC): $(LOADER_OBJS)
 	@mkdir -p $(@D)
 	$(CC) $(LOADER_CFLAGS) -static $^ $(LOADER_LDLIBS) -o $@
 

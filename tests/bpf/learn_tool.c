@@ -2,7 +2,7 @@
 /*
  * learn_tool.c - a small loader for the learning-mode network test
  * (tests/net/learn_memcached.sh): what the xkv CLI does for
- * "--backend memcached", through bpf/learn_attach.h, with each step a
+ * "--backend memcached", through loader/learn_attach.h, with each step a
  * separate process so that state must survive in pins and filters.
  *
  *   xkv-learn-tool up IFACE PIN_DIR [--port N] [--mode native|generic]

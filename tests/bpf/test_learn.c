@@ -2,7 +2,7 @@
 /*
  * test_learn.c - BPF_PROG_TEST_RUN fixtures for learning mode: the TC
  * ingress and egress programs of bpf/xkv_learn.bpf.c, loaded through the
- * API of bpf/learn_attach.h next to the XDP program, whose hot cache they
+ * API of loader/learn_attach.h next to the XDP program, whose hot cache they
  * share.
  *
  * Each fixture runs hand-built frames through the programs, one at a

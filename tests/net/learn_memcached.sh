@@ -5,7 +5,7 @@
 # server network namespace, a client namespace joined to it by a veth pair,
 # xkv's XDP program and the learning TC programs on the server's veth
 # (loaded, attached, inspected and detached by build/bpf/xkv-learn-tool,
-# each step its own process, through bpf/learn_attach.h).
+# each step its own process, through loader/learn_attach.h).
 #
 #   tests/net/learn_memcached.sh [-m native|generic] [-T] [-q QUIET_MS]
 #

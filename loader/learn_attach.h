@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * learn_attach.h - load the learning-mode TC programs (xkv_learn.bpf.c) and
- * attach them to interfaces: the C API the loader calls for
- * "--backend memcached". Guarantees and limits of the mode: LEARNING.md.
+ * learn_attach.h - load the learning-mode TC programs
+ * (bpf/xkv_learn.bpf.c) and attach them to interfaces, as xdp.h does for
+ * the XDP program: the libbpf layer under learn.h ("--backend memcached"),
+ * also linked by the TC fixtures and tests/bpf/learn_tool.c. Guarantees
+ * and limits of the mode: bpf/LEARNING.md.
  *
  * Typical use, next to an XDP object already loaded (its xkv_hot map is
  * shared, so that what TC learns XDP serves):
@@ -27,8 +29,8 @@
  * Every function returns 0 or a negative errno and prints nothing; the
  * loader says what failed.
  */
-#ifndef XKV_LEARN_ATTACH_H
-#define XKV_LEARN_ATTACH_H
+#ifndef XKV_LOADER_LEARN_ATTACH_H
+#define XKV_LOADER_LEARN_ATTACH_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -197,4 +199,4 @@ extern const char *const xkv_learn_stat_descs[XKV_LSTAT_NR];
  */
 void xkv_learn_close(struct xkv_learn *l);
 
-#endif /* XKV_LEARN_ATTACH_H */
+#endif /* XKV_LOADER_LEARN_ATTACH_H */
