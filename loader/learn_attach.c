@@ -222,8 +222,11 @@ static void tc_opts_init(struct bpf_tc_opts *t, int prog_fd)
 	t->prog_fd = prog_fd;
 }
 
-/* our filter on one hook: its program id, 0 = none */
-static int query_one(int ifindex, enum bpf_tc_attach_point where, __u32 *id)
+/*
+ * Our filter on one hook: with @id, query it (its program id, 0 = none);
+ * without, detach it. No such filter, or no clsact qdisc, is no error.
+ */
+static int filter_op(int ifindex, enum bpf_tc_attach_point where, __u32 *id)
 {
 	libbpf_print_fn_t old;
 	struct bpf_tc_hook h;
@@ -232,42 +235,30 @@ static int query_one(int ifindex, enum bpf_tc_attach_point where, __u32 *id)
 
 	hook_init(&h, ifindex, where);
 	tc_opts_init(&t, 0);
-	*id = 0;
+	if (id)
+		*id = 0;
 	old = libbpf_set_print(print_nothing);
-	e = bpf_tc_query(&h, &t);
+	e = id ? bpf_tc_query(&h, &t) : bpf_tc_detach(&h, &t);
 	libbpf_set_print(old);
 	if (e == -ENOENT || e == -EINVAL)
-		return 0;	/* no such filter, or no clsact qdisc */
-	if (e)
-		return e;
-	*id = t.prog_id;
-	return 0;
+		return 0;
+	if (!e && id)
+		*id = t.prog_id;
+	return e;
 }
 
 int xkv_learn_query(int ifindex, __u32 *in_id, __u32 *eg_id)
 {
-	int e = query_one(ifindex, BPF_TC_INGRESS, in_id);
+	int e = filter_op(ifindex, BPF_TC_INGRESS, in_id);
 
 	if (!e)
-		e = query_one(ifindex, BPF_TC_EGRESS, eg_id);
+		e = filter_op(ifindex, BPF_TC_EGRESS, eg_id);
 	return e;
 }
 
 static int detach_one(int ifindex, enum bpf_tc_attach_point where)
 {
-	libbpf_print_fn_t old;
-	struct bpf_tc_hook h;
-	struct bpf_tc_opts t;
-	int e;
-
-	hook_init(&h, ifindex, where);
-	tc_opts_init(&t, 0);
-	old = libbpf_set_print(print_nothing);
-	e = bpf_tc_detach(&h, &t);
-	libbpf_set_print(old);
-	if (e == -ENOENT || e == -EINVAL)
-		return 0;
-	return e;
+	return filter_op(ifindex, where, NULL);
 }
 
 static int destroy_qdisc(int ifindex)
