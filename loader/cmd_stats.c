@@ -2,7 +2,7 @@
 /*
  * cmd_stats.c - "xkv stats": the XDP program's counters, summed over
  * CPUs, once or every second (-w) with rates; in learning mode the TC
- * learning programs' counters too (xkv_learn_stats_sum()).
+ * learning programs' counters too (counters.h reads both).
  */
 #include <errno.h>
 #include <signal.h>
@@ -15,12 +15,8 @@
 #include "counters.h"
 #include "json.h"
 #include "learn.h"
-#include "learn_attach.h"
 #include "log.h"
 #include "paths.h"
-
-_Static_assert(sizeof(struct xkv_learn_stats) == XKV_LSTAT_NR * sizeof(__u64),
-	       "struct xkv_learn_stats must be XKV_LSTAT_NR __u64 counters");
 
 #define XKV_STATS_IFACES 64
 
@@ -134,18 +130,20 @@ static void print_text(const struct stats_iface *si, bool rates,
 		return;
 	printf("%s learning (TC):\n", si->ifname);
 	for (i = 0; i < XKV_LSTAT_NR; i++)
-		print_counter(xkv_learn_stat_names[i], xkv_learn_stat_descs[i],
-			      si->lnow[i], si->lprev[i], rates, secs);
+		print_counter(xkv_learn_counters[i].name,
+			      xkv_learn_counters[i].desc, si->lnow[i],
+			      si->lprev[i], rates, secs);
 }
 
-static void json_counters(struct xkv_json *j, const char *const *names,
+static void json_counters(struct xkv_json *j,
+			  const struct xkv_counter_info *info,
 			  const __u64 *now, const __u64 *prev, int n,
 			  bool rates, double secs)
 {
 	int i;
 
 	for (i = 0; i < n; i++)
-		xkv_json_kv_u64(j, names[i],
+		xkv_json_kv_u64(j, info[i].name,
 				rates ? (unsigned long long)(
 						(double)(now[i] - prev[i]) /
 						secs) :
@@ -155,30 +153,26 @@ static void json_counters(struct xkv_json *j, const char *const *names,
 static void print_json(struct xkv_json *j, const struct stats_iface *si,
 		       bool rates, double secs)
 {
-	const char *names[XKV_STAT_NR];
-	int i;
-
-	for (i = 0; i < XKV_STAT_NR; i++)
-		names[i] = xkv_counters[i].name;
 	xkv_json_open(j, '{');
 	xkv_json_kv_str(j, "ifname", si->ifname);
-	json_counters(j, names, si->now, si->prev, XKV_STAT_NR, false, 1);
+	json_counters(j, xkv_counters, si->now, si->prev, XKV_STAT_NR, false,
+		      1);
 	if (si->lfd >= 0) {
 		xkv_json_key(j, "learning");
 		xkv_json_open(j, '{');
-		json_counters(j, xkv_learn_stat_names, si->lnow, si->lprev,
+		json_counters(j, xkv_learn_counters, si->lnow, si->lprev,
 			      XKV_LSTAT_NR, false, 1);
 		xkv_json_close(j, '}');
 	}
 	if (rates) {
 		xkv_json_key(j, "rates");
 		xkv_json_open(j, '{');
-		json_counters(j, names, si->now, si->prev, XKV_STAT_NR, true,
-			      secs);
+		json_counters(j, xkv_counters, si->now, si->prev, XKV_STAT_NR,
+			      true, secs);
 		if (si->lfd >= 0) {
 			xkv_json_key(j, "learning");
 			xkv_json_open(j, '{');
-			json_counters(j, xkv_learn_stat_names, si->lnow,
+			json_counters(j, xkv_learn_counters, si->lnow,
 				      si->lprev, XKV_LSTAT_NR, true, secs);
 			xkv_json_close(j, '}');
 		}
@@ -189,14 +183,13 @@ static void print_json(struct xkv_json *j, const struct stats_iface *si,
 
 static int sample(struct stats_set *set)
 {
-	struct xkv_learn_stats ls;
 	int i, err;
 
 	for (i = 0; i < set->n; i++) {
 		struct stats_iface *si = &set->ifs[i];
 
 		memcpy(si->prev, si->now, sizeof(si->prev));
-		err = xkv_counters_read(si->fd, si->now);
+		err = xkv_counters_read(si->fd, si->now, XKV_STAT_NR);
 		if (err) {
 			pr_warn("%s: cannot read the counters: %s\n",
 				si->ifname, strerror(-err));
@@ -205,13 +198,12 @@ static int sample(struct stats_set *set)
 		if (si->lfd < 0)
 			continue;
 		memcpy(si->lprev, si->lnow, sizeof(si->lprev));
-		err = xkv_learn_stats_sum(si->lfd, &ls);
+		err = xkv_counters_read(si->lfd, si->lnow, XKV_LSTAT_NR);
 		if (err) {
 			pr_warn("%s: cannot read the learning counters: %s\n",
 				si->ifname, strerror(-err));
 			return err;
 		}
-		memcpy(si->lnow, &ls, sizeof(si->lnow));
 	}
 	return 0;
 }

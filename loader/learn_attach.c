@@ -30,17 +30,6 @@
 #include "xkv_slot.h"
 #include "xkv_learn.skel.h"
 
-#define X(name, desc) #name,
-const char *const xkv_learn_stat_names[XKV_LSTAT_NR] = {
-	XKV_LEARN_STATS(X)
-};
-#undef X
-#define X(name, desc) desc,
-const char *const xkv_learn_stat_descs[XKV_LSTAT_NR] = {
-	XKV_LEARN_STATS(X)
-};
-#undef X
-
 static bool is_pow2(__u32 v)
 {
 	return v && !(v & (v - 1));
@@ -474,25 +463,4 @@ int xkv_learn_own(int owner_fd, int pid, int tcp_port, int udp_port,
 close_pidfd:
 	close(pidfd);
 	return e ? e : found;
-}
-
-int xkv_learn_stats_sum(int stats_fd, struct xkv_learn_stats *sum)
-{
-	int ncpus = libbpf_num_possible_cpus(), cpu, i, e = 0;
-	struct xkv_learn_stats *per;
-	__u32 zero = 0;
-
-	memset(sum, 0, sizeof(*sum));
-	if (ncpus <= 0)
-		return ncpus ? ncpus : -EINVAL;
-	per = calloc((size_t)ncpus, sizeof(*per));
-	if (!per)
-		return -ENOMEM;
-	if (bpf_map_lookup_elem(stats_fd, &zero, per))
-		e = -errno;
-	for (cpu = 0; !e && cpu < ncpus; cpu++)
-		for (i = 0; i < XKV_LSTAT_NR; i++)
-			((__u64 *)sum)[i] += ((__u64 *)&per[cpu])[i];
-	free(per);
-	return e;
 }

@@ -38,7 +38,6 @@
 
 #include "xkv_hot.h"
 #include "xkv_learn_maps.h"
-#include "xkv_learn_stats.h"
 
 /* the skeleton's type (build/bpf/xkv_learn.skel.h): maps, programs */
 struct xkv_learn;
@@ -178,19 +177,6 @@ int xkv_learn_query(int ifindex, __u32 *in_id, __u32 *eg_id);
  */
 int xkv_learn_own(int owner_fd, int pid, int tcp_port, int udp_port,
 		  __u32 *uid);
-
-/**
- * xkv_learn_stats_sum() - add up the per-CPU counters.
- * @stats_fd: fd of xkv_lstats (the object's or its pin)
- * @sum:      out
- *
- * Return: 0; -errno.
- */
-int xkv_learn_stats_sum(int stats_fd, struct xkv_learn_stats *sum);
-
-/* counter names and descriptions, indexed by enum xkv_learn_stat_id */
-extern const char *const xkv_learn_stat_names[XKV_LSTAT_NR];
-extern const char *const xkv_learn_stat_descs[XKV_LSTAT_NR];
 
 /**
  * xkv_learn_close() - free the skeleton. Attached filters keep their

@@ -41,6 +41,7 @@
 #include "xkv_stats.h"
 #include "xkv_learn_maps.h"
 #include "xkv_learn_stats.h"
+#include "counters.h"
 #include "learn_attach.h"
 #include "xkv.skel.h"
 #include "xkv_learn.skel.h"
@@ -227,33 +228,23 @@ static int cmd_down(int argc, char **argv)
 
 static int cmd_stats(int argc, char **argv)
 {
-	int ncpus = libbpf_num_possible_cpus(), fd, i, cpu;
-	struct xkv_learn_stats ls;
-	struct xkv_stats *per;
-	__u64 sum[XKV_STAT_NR] = { 0 };
-	__u32 zero = 0;
-#define X(name, desc) #name,
-	static const char *const xnames[] = { XKV_STATS(X) };
-#undef X
+	__u64 sum[XKV_STAT_NR], lsum[XKV_LSTAT_NR];
+	int fd, i;
 
 	if (argc < 3)
 		return 1;
 	fd = pinned(argv[2], "xkv_stats");
-	per = calloc((size_t)ncpus, sizeof(*per));
-	if (fd < 0 || !per || bpf_map_lookup_elem(fd, &zero, per))
+	if (fd < 0 || xkv_counters_read(fd, sum, XKV_STAT_NR))
 		return fail("read xkv_stats", -errno);
-	for (cpu = 0; cpu < ncpus; cpu++)
-		for (i = 0; i < XKV_STAT_NR; i++)
-			sum[i] += ((__u64 *)&per[cpu])[i];
 	for (i = 0; i < XKV_STAT_NR; i++)
-		printf("xdp_%s %llu\n", xnames[i], (unsigned long long)sum[i]);
+		printf("xdp_%s %llu\n", xkv_counters[i].name,
+		       (unsigned long long)sum[i]);
 	fd = pinned(argv[2], "xkv_lstats");
-	if (fd < 0 || xkv_learn_stats_sum(fd, &ls))
+	if (fd < 0 || xkv_counters_read(fd, lsum, XKV_LSTAT_NR))
 		return fail("read xkv_lstats", -errno);
 	for (i = 0; i < XKV_LSTAT_NR; i++)
-		printf("%s %llu\n", xkv_learn_stat_names[i],
-		       (unsigned long long)((__u64 *)&ls)[i]);
-	free(per);
+		printf("%s %llu\n", xkv_learn_counters[i].name,
+		       (unsigned long long)lsum[i]);
 	return 0;
 }
 

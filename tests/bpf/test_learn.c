@@ -45,6 +45,7 @@
 #include "xkv_learn_maps.h"
 #include "xkv_learn_stats.h"	/* before the skeletons: they name our types */
 #include "xkv_learn.h"	/* struct xkv_learn_req */
+#include "counters.h"
 #include "learn_attach.h"
 #include "xkv.skel.h"
 #include "xkv_learn.skel.h"
@@ -334,11 +335,8 @@ static struct pkt *in, *out;
 
 static void stats_sum(struct env *e, __u64 *v)
 {
-	struct xkv_learn_stats s;
-
-	if (xkv_learn_stats_sum(e->stats_fd, &s))
+	if (xkv_counters_read(e->stats_fd, v, XKV_LSTAT_NR))
 		tap_bail("cannot read the learning counters");
-	memcpy(v, &s, sizeof(s));
 }
 
 static void run_tc(struct env *e, int fd, const struct pkt *p)
@@ -391,7 +389,7 @@ static void diag_deltas(void)
 		if (last.d[i] && n < sizeof(buf))
 			n += (size_t)snprintf(buf + n, sizeof(buf) - n,
 					      " %s+%llu",
-					      xkv_learn_stat_names[i],
+					      xkv_learn_counters[i].name,
 					      (unsigned long long)last.d[i]);
 	tap_diag("  counters moved:%s", buf);
 }
