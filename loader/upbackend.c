@@ -1,0 +1,373 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * upbackend.c - the backends of "xkv up": choosing one, and the ops table
+ * of each (xkvd, xkv.ko, memcached in learning mode).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "backend.h"
+#include "learn.h"
+#include "live.h"
+#include "log.h"
+#include "upbackend.h"
+
+static const struct xkv_up_ops xkvd_ops, module_ops, memcached_ops;
+
+static void kmod_opts(const struct xkv_up *up, const char *allow,
+		      struct xkv_kmod_opts *ko)
+{
+	const struct xkv_up_cfg *cfg = up->cfg;
+
+	memset(ko, 0, sizeof(*ko));
+	ko->path = up->path;
+	ko->port = cfg->port;
+	ko->udp_allow = allow && allow[0] ? allow : NULL;
+	ko->amp_ratio = cfg->amp_ratio;
+	ko->listen = cfg->listen;
+	ko->memory = cfg->memory;
+	ko->threads = cfg->threads;
+	ko->conns = cfg->conns;
+	ko->wait_s = cfg->wait;
+	if (up->args->rest_argc > 0) {
+		ko->extra_argc = up->args->rest_argc;
+		ko->extra_argv = up->args->rest_argv;
+	}
+}
+
+int xkv_up_choose(struct xkv_up *up, const struct xkv_up_cfg *cfg,
+		  const struct xkv_args *args, const char *ifname)
+{
+	char why[XKV_KMOD_WHY_MAX];
+	struct xkv_kmod_opts ko;
+	struct utsname u;
+	int err;
+
+	memset(up, 0, sizeof(*up));
+	up->cfg = cfg;
+	up->args = args;
+	if (cfg->backend == XKV_BACKEND_MEMCACHED) {
+		up->ops = &memcached_ops;
+		err = xkv_memcached_find(cfg->memcached, up->path);
+		if (!err)
+			pr_info("%s: backend %s, learning mode (TC programs keep the hot cache)\n",
+				ifname, up->path);
+		return err;
+	}
+	if (cfg->backend == XKV_BACKEND_XKVD) {
+		snprintf(why, sizeof(why), "--backend xkvd");
+		goto xkvd;
+	}
+	err = xkv_kmod_find(cfg->module, up->path);
+	if (err)
+		snprintf(why, sizeof(why), "cannot find the xkv binary: %s",
+			 strerror(-err));
+	else
+		err = xkv_kmod_check(up->path, why);
+	if (!err) {
+		kmod_opts(up, NULL, &ko);
+		err = xkv_kmod_params(&ko, up->params, why);
+	}
+	if (!err) {
+		up->ops = &module_ops;
+		up->fallback = cfg->backend == XKV_BACKEND_AUTO;
+		uname(&u);
+		pr_info("%s: backend xkv.ko: kernel %s loads modules and %s is built for it\n",
+			ifname, u.release, up->path);
+		return 0;
+	}
+	if (cfg->backend == XKV_BACKEND_MODULE) {
+		pr_warn("up: --backend module: %s\n", why);
+		pr_warn("up: nothing was changed (--backend xkvd runs the user-space store)\n");
+		return err;
+	}
+xkvd:
+	up->ops = &xkvd_ops;
+	err = xkv_backend_find(cfg->backend_cmd, up->path);
+	if (!err)
+		pr_info("%s: backend xkvd, not xkv.ko: %s\n", ifname, why);
+	else if (cfg->backend == XKV_BACKEND_AUTO)
+		pr_warn("up: no backend: no xkvd, and xkv.ko cannot be used: %s\n",
+			why);
+	return err;
+}
+
+/* "none" when the allowlist is empty */
+void xkv_up_set_inst(struct xkv_up *up, const struct xkv_inst *inst)
+{
+	char buf[XKV_PREFIX_STRLEN];
+	size_t n = 0;
+	unsigned int i;
+
+	up->inst = inst;
+	snprintf(up->allow, sizeof(up->allow), "none");
+	for (i = 0; i < inst->nallow; i++)
+		n += (size_t)snprintf(up->allow + n, sizeof(up->allow) - n,
+				      "%s%s", i ? "," : "",
+				      xkv_prefix_format(&inst->allow[i], buf));
+}
+
+/* xkvd and xkv.ko: their UDP port answers what XDP answers */
+static void report_udp(const struct xkv_up *up)
+{
+	const struct xkv_up_cfg *cfg = up->cfg;
+
+	pr_info("%s: backend UDP on port %u, answering only %s, replies at most %u x the request%s (the XDP allowlist and --amp-ratio)\n",
+		up->inst->paths.ifname, cfg->port, up->allow, cfg->amp_ratio,
+		cfg->amp_ratio ? "" : " (no budget)");
+}
+
+/* --- a backend process: xkvd, or memcached ---------------------------- */
+
+static int process_start(struct xkv_up *up, bool memcached)
+{
+	const struct xkv_up_cfg *cfg = up->cfg;
+	const struct xkv_paths *p = &up->inst->paths;
+	struct xkv_backend_opts bo = {
+		.path = up->path,
+		.memcached = memcached,
+		.port = cfg->port,
+		.udp_allow = up->allow,
+		.amp_ratio = cfg->amp_ratio,
+		.listen = cfg->listen,
+		.memory = cfg->memory,
+		.threads = cfg->threads,
+		.conns = cfg->conns,
+		.foreground = cfg->foreground,
+		.wait_s = cfg->wait,
+	};
+	bool root = !geteuid();
+	char hot[PATH_MAX];
+	int err;
+
+	bo.hot_map = xkv_pin_path(p, XKV_PIN_HOT, hot);
+	bo.user = xkv_backend_user(cfg->user);
+	if (!bo.user)
+		return -EINVAL;
+	if (up->args->rest_argc > 0) {
+		bo.extra_argc = up->args->rest_argc;
+		bo.extra_argv = up->args->rest_argv;
+	}
+	err = xkv_backend_start(&bo, p, &up->pid);
+	if (err)
+		return err;
+	if (cfg->foreground)
+		pr_info("%s: backend %s in the foreground (pid %d%s%s), answering on port %u; Ctrl-C takes xkv down\n",
+			p->ifname, up->path, (int)up->pid,
+			root ? ", user " : "", root ? bo.user : "", cfg->port);
+	else
+		pr_info("%s: backend %s started (pid %d%s%s, log %s), answering on port %u\n",
+			p->ifname, up->path, (int)up->pid,
+			root ? ", user " : "", root ? bo.user : "", p->logfile,
+			cfg->port);
+	return 0;
+}
+
+static void process_stop(struct xkv_up *up)
+{
+	xkv_backend_stop(&up->inst->paths, XKV_STOP_TIMEOUT);
+}
+
+/* SIGINT, SIGTERM, SIGHUP (held) reach it through xkv_backend_wait() */
+static int process_wait(struct xkv_up *up, const sigset_t *sigs)
+{
+	int status;
+
+	(void)sigs;
+	status = xkv_backend_wait(up->pid, XKV_STOP_TIMEOUT);
+	pr_info("%s: backend exited (status %d): taking xkv down\n",
+		up->inst->paths.ifname, status);
+	return status;
+}
+
+static int xkvd_start(struct xkv_up *up)
+{
+	int err = process_start(up, false);
+
+	if (!err)
+		report_udp(up);
+	return err;
+}
+
+static const struct xkv_up_ops xkvd_ops = {
+	.start = xkvd_start,
+	.stop = process_stop,
+	.wait = process_wait,
+	.undone = "XDP detached and pins removed",
+};
+
+/* --- xkv.ko ------------------------------------------------------------- */
+
+/* load the module; with auto, hand over to xkvd if it does not load */
+static int module_load(struct xkv_up *up)
+{
+	const char *ifname = up->inst->paths.ifname;
+	char why[XKV_KMOD_WHY_MAX];
+	struct xkv_kmod_opts ko;
+	int err;
+
+	/* again, now with the allowlist */
+	kmod_opts(up, up->allow, &ko);
+	err = xkv_kmod_params(&ko, up->params, why);
+	if (err) {
+		pr_warn("up: %s\n", why);
+		return err;
+	}
+	err = xkv_kmod_load(up->path, up->params);
+	if (!err) {
+		pr_info("%s: loaded %s (%s)\n", ifname, up->path, up->params);
+		return 0;
+	}
+	if (!up->fallback)
+		return err;
+	err = xkv_backend_find(up->cfg->backend_cmd, up->path);
+	if (err)
+		return err;
+	pr_warn("%s: xkv.ko did not load: starting xkvd instead\n", ifname);
+	up->ops = &xkvd_ops;
+	return 0;
+}
+
+static int module_start(struct xkv_up *up)
+{
+	struct xkv_kmod_opts ko;
+	int err;
+
+	err = module_load(up);
+	if (err)
+		return err;
+	if (up->ops != &module_ops)
+		return up->ops->start(up);	/* it fell back to xkvd */
+	kmod_opts(up, up->allow, &ko);
+	err = xkv_kmod_attach(&ko, &up->inst->paths);
+	if (err)
+		goto unload_module;
+	pr_info("%s: backend xkv.ko answering on port %u\n",
+		up->inst->paths.ifname, up->cfg->port);
+	report_udp(up);
+	return 0;
+
+unload_module:
+	xkv_kmod_stop(XKV_STOP_TIMEOUT);
+	return err;
+}
+
+static void module_stop(struct xkv_up *up)
+{
+	(void)up;
+	xkv_kmod_stop(XKV_STOP_TIMEOUT);
+}
+
+/* until a signal, or the module is gone */
+static int module_wait(struct xkv_up *up, const sigset_t *sigs)
+{
+	const struct xkv_paths *p = &up->inst->paths;
+	struct timespec ts = { .tv_sec = 1 };
+	siginfo_t info;
+	int sig;
+
+	pr_info("%s: xkv.ko serves in the kernel; Ctrl-C takes xkv down\n",
+		p->ifname);
+	for (;;) {
+		sig = sigtimedwait(sigs, &info, &ts);
+		if (sig > 0) {
+			pr_info("%s: stopping the backend\n", strsignal(sig));
+			return 0;
+		}
+		if (!xkv_kmod_serves(p, NULL)) {
+			pr_warn("%s: xkv.ko no longer serves here\n",
+				p->ifname);
+			return 1;
+		}
+	}
+}
+
+static const struct xkv_up_ops module_ops = {
+	.start = module_start,
+	.stop = module_stop,
+	.wait = module_wait,
+	.undone = "XDP detached and pins removed",
+};
+
+/* --- memcached, learning mode ------------------------------------------- */
+
+/* the TC programs on the pinned hot cache, attached */
+static int memcached_attach(struct xkv_up *up)
+{
+	const struct xkv_up_cfg *cfg = up->cfg;
+	struct xkv_learn_up_opts lo = {
+		.port = cfg->port,
+		.ttl_ms = cfg->learn_ttl != XKV_UP_UNSET ?
+				  cfg->learn_ttl :
+				  XKV_LEARN_TTL_MS_DEFAULT,
+		.quiet_ms = cfg->learn_quiet != XKV_UP_UNSET ?
+				    cfg->learn_quiet :
+				    XKV_LEARN_QUIET_MS_DEFAULT,
+		/* memcached runs with -B ascii (backend.c); its UDP port
+		 * gets the policy memcached lacks, XDP's allowlist */
+		.flags = XKV_LCFG_TEXT_ONLY | XKV_LCFG_UDP_POLICY,
+		.amp_ratio = cfg->amp_ratio,
+	};
+	const char *ifname = up->inst->paths.ifname;
+	int err;
+
+	err = xkv_learn_up(&up->inst->paths, up->inst->ifindex, &lo);
+	if (err)
+		return err;
+	pr_info("%s: learning programs attached (TC ingress and egress on %s%s): learned values live %u ms, none for %u ms after a write\n",
+		ifname, ifname, strcmp(ifname, "lo") ? " and lo" : "",
+		lo.ttl_ms, lo.quiet_ms);
+	pr_info("%s: memcached's UDP port %u: the TC programs pass only what the XDP allowlist ('xkv allow') lets through, replies at most %u x the request%s\n",
+		ifname, cfg->port, cfg->amp_ratio,
+		cfg->amp_ratio ? "" : " (no budget)");
+	xkv_learn_warn_unseen(ifname, lo.ttl_ms);
+	return 0;
+}
+
+static int memcached_detach(struct xkv_up *up)
+{
+	const char *ifname = up->inst->paths.ifname;
+	int err;
+
+	err = xkv_learn_down(&up->inst->paths);
+	if (err)
+		pr_warn("%s: up failed, and the learning filters could not all be detached: run 'xkv down %s'\n",
+			ifname, ifname);
+	return err;
+}
+
+static int memcached_start(struct xkv_up *up)
+{
+	const struct xkv_paths *p = &up->inst->paths;
+	int err;
+
+	err = process_start(up, true);
+	if (err)
+		return err;
+	/* learning: only replies from memcached's own sockets */
+	err = xkv_learn_own_backend(p, up->pid, up->cfg->port);
+	if (err)
+		goto stop_memcached;
+	/* memcached does not renew the lease XDP checks: beat for it */
+	err = xkv_live_watch(p, up->pid);
+	if (err)
+		goto stop_memcached;
+	return 0;
+
+stop_memcached:
+	process_stop(up);
+	return err;
+}
+
+static const struct xkv_up_ops memcached_ops = {
+	.attach = memcached_attach,
+	.detach = memcached_detach,
+	.start = memcached_start,
+	.stop = process_stop,
+	.wait = process_wait,
+	.undone = "learning filters and XDP detached, pins removed",
+};
