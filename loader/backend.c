@@ -4,9 +4,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
 #include <pwd.h>
-#include <linux/types.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,10 +12,10 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "backend.h"
+#include "clock.h"
 #include "log.h"
 #include "pidfile.h"
 #include "probe.h"
@@ -28,24 +26,6 @@
 #define XKV_LOG_TAIL 2048
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
-
-static __u64 now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (unsigned long long)ts.tv_sec * 1000 +
-	       (unsigned long long)ts.tv_nsec / 1000000;
-}
-
-static void sleep_ms(unsigned int ms)
-{
-	struct timespec ts = { .tv_sec = ms / 1000,
-			       .tv_nsec = (long)(ms % 1000) * 1000000 };
-
-	while (nanosleep(&ts, &ts) && errno == EINTR)
-		;
-}
 
 /* a bare command name, looked up in $PATH as execvp() would */
 static void path_lookup(const char *name, char *buf)
@@ -64,8 +44,6 @@ static void path_lookup(const char *name, char *buf)
 
 int xkv_backend_find(const char *cmd, char *buf)
 {
-	char self[PATH_MAX];
-	ssize_t n;
 	int err;
 
 	if (!cmd || !*cmd)
@@ -75,15 +53,12 @@ int xkv_backend_find(const char *cmd, char *buf)
 	} else if (cmd && *cmd) {
 		snprintf(buf, PATH_MAX, "%s", cmd);
 	} else {
-		n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-		if (n < 0) {
-			err = -errno;
+		err = xkv_self_path("xkvd", buf);
+		if (err) {
 			pr_warn("cannot find the xkv binary: %s\n",
 				strerror(-err));
 			return err;
 		}
-		self[n] = '\0';
-		snprintf(buf, PATH_MAX, "%s/xkvd", dirname(self));
 	}
 	if (access(buf, X_OK)) {
 		err = -errno;
@@ -381,7 +356,7 @@ static bool interrupted(void)
 static int wait_ready(const struct xkv_backend_opts *o,
 		      const struct xkv_paths *p, pid_t pid)
 {
-	__u64 deadline = now_ms() + (__u64)o->wait_s * 1000;
+	unsigned long long deadline = xkv_now_ms() + (unsigned long long)o->wait_s * 1000;
 	int status, err;
 
 	for (;;) {
@@ -398,9 +373,9 @@ static int wait_ready(const struct xkv_backend_opts *o,
 			pr_warn("interrupted while waiting for the backend\n");
 			return -EINTR;
 		}
-		if (now_ms() >= deadline)
+		if (xkv_now_ms() >= deadline)
 			break;
-		sleep_ms(XKV_POLL_MS);
+		xkv_sleep_ms(XKV_POLL_MS);
 	}
 	pr_warn("the backend did not answer on port %u within %u s (%s)\n",
 		o->port, o->wait_s, strerror(-err));
@@ -416,26 +391,26 @@ static int wait_ready(const struct xkv_backend_opts *o,
 static void terminate(pid_t pid, unsigned long long start, int *status,
 		      unsigned int timeout_s)
 {
-	__u64 deadline = now_ms() + (__u64)timeout_s * 1000;
+	unsigned long long deadline = xkv_now_ms() + (unsigned long long)timeout_s * 1000;
 
 	kill(pid, SIGTERM);
 	for (;;) {
 		if (status ? reap(pid, status, false) :
 			     !xkv_proc_alive(pid, start))
 			return;
-		if (now_ms() >= deadline)
+		if (xkv_now_ms() >= deadline)
 			break;
-		sleep_ms(XKV_POLL_MS / 5);
+		xkv_sleep_ms(XKV_POLL_MS / 5);
 	}
 	pr_warn("backend pid %d did not stop within %u s: killing it\n",
 		(int)pid, timeout_s);
 	kill(pid, SIGKILL);
-	deadline = now_ms() + XKV_KILL_WAIT_S * 1000;
-	while (now_ms() < deadline) {
+	deadline = xkv_now_ms() + XKV_KILL_WAIT_S * 1000;
+	while (xkv_now_ms() < deadline) {
 		if (status ? reap(pid, status, false) :
 			     !xkv_proc_alive(pid, start))
 			return;
-		sleep_ms(XKV_POLL_MS / 5);
+		xkv_sleep_ms(XKV_POLL_MS / 5);
 	}
 }
 

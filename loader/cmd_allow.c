@@ -146,8 +146,8 @@ int xkv_cmd_allow(int argc, char **argv)
 	if (err)
 		return xkv_params_exit(err);
 	if (args.argc && !is_verb(args.argv[0]))
-		snprintf(ifname, sizeof(ifname), "%s", args.argv[i++]);
-	else if (xkv_default_iface(ifname))
+		i++;
+	if (xkv_iface_arg(i ? args.argv[0] : NULL, ifname))
 		return XKV_EXIT_USAGE;
 	if (i >= args.argc || !is_verb(args.argv[i])) {
 		pr_warn("allow: say list, add, del, any or none; see 'xkv allow --help'\n");
@@ -162,12 +162,9 @@ int xkv_cmd_allow(int argc, char **argv)
 			want ? "one PREFIX" : "no argument");
 		return XKV_EXIT_USAGE;
 	}
-	if (xkv_paths_init(&p, ifname))
-		return XKV_EXIT_USAGE;
-	if (!xkv_pin_dir_exists(&p)) {
-		pr_warn("%s: xkv is not up here\n", ifname);
-		return XKV_EXIT_FAIL;
-	}
+	err = xkv_paths_up(&p, ifname);
+	if (err)
+		return err == -ENOENT ? XKV_EXIT_FAIL : XKV_EXIT_USAGE;
 	if (xkv_allow_open(p.pin_dir, &a))
 		return XKV_EXIT_FAIL;
 	if (!strcmp(verb, "list"))

@@ -102,16 +102,11 @@ int xkv_cmd_flush(int argc, char **argv)
 		pr_warn("flush: one interface at most\n");
 		return XKV_EXIT_USAGE;
 	}
-	if (args.argc)
-		snprintf(ifname, sizeof(ifname), "%s", args.argv[0]);
-	else if (xkv_default_iface(ifname))
+	if (xkv_iface_arg(args.argc ? args.argv[0] : NULL, ifname))
 		return XKV_EXIT_USAGE;
-	if (xkv_paths_init(&p, ifname))
-		return XKV_EXIT_USAGE;
-	if (!xkv_pin_dir_exists(&p)) {
-		pr_warn("%s: xkv is not up here\n", ifname);
-		return XKV_EXIT_FAIL;
-	}
+	err = xkv_paths_up(&p, ifname);
+	if (err)
+		return err == -ENOENT ? XKV_EXIT_FAIL : XKV_EXIT_USAGE;
 	err = cfg.all ? flush_backend(&p, cfg.listen) : flush_slots(&p);
 	return err ? XKV_EXIT_FAIL : XKV_EXIT_OK;
 }

@@ -316,9 +316,7 @@ int xkv_cmd_down(int argc, char **argv)
 		pr_warn("down: one interface at most\n");
 		return XKV_EXIT_USAGE;
 	}
-	if (args.argc)
-		snprintf(ifname, sizeof(ifname), "%s", args.argv[0]);
-	else if (xkv_default_iface(ifname))
+	if (xkv_iface_arg(args.argc ? args.argv[0] : NULL, ifname))
 		return XKV_EXIT_USAGE;
 	if (xkv_paths_init(&p, ifname))
 		return XKV_EXIT_USAGE;

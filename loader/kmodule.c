@@ -11,7 +11,6 @@
 #include <fcntl.h>
 #include <gelf.h>
 #include <libelf.h>
-#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,11 +19,11 @@
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/utsname.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
 
+#include "clock.h"
 #include "kmodule.h"
 #include "log.h"
 #include "probe.h"
@@ -76,24 +75,6 @@ static const struct flag_param flag_params[] = {
 	{ 0, NULL, NULL },
 };
 
-static unsigned long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (unsigned long long)ts.tv_sec * 1000 +
-	       (unsigned long long)ts.tv_nsec / 1000000;
-}
-
-static void sleep_ms(unsigned int ms)
-{
-	struct timespec ts = { .tv_sec = ms / 1000,
-			       .tv_nsec = (long)(ms % 1000) * 1000000 };
-
-	while (nanosleep(&ts, &ts) && errno == EINTR)
-		;
-}
-
 /* the first line of a small file, without its newline */
 static int read_line(const char *path, char *buf, size_t len)
 {
@@ -114,21 +95,13 @@ static int read_line(const char *path, char *buf, size_t len)
 
 int xkv_kmod_find(const char *cmd, char *buf)
 {
-	char self[PATH_MAX];
-	ssize_t n;
-
 	if (!cmd || !*cmd)
 		cmd = getenv("XKV_MODULE");
 	if (cmd && *cmd) {
 		snprintf(buf, PATH_MAX, "%s", cmd);
 		return 0;
 	}
-	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	if (n < 0)
-		return -errno;
-	self[n] = '\0';
-	snprintf(buf, PATH_MAX, "%s/%s", dirname(self), XKV_KMOD_FILE);
-	return 0;
+	return xkv_self_path(XKV_KMOD_FILE, buf);
 }
 
 /* "vermagic=6.1.0-56-amd64 SMP preempt ..." in .modinfo: the release */
@@ -517,7 +490,7 @@ static int open_private_node(dev_t dev)
  */
 static int open_dev(unsigned int wait_ms)
 {
-	unsigned long long deadline = now_ms() + wait_ms;
+	unsigned long long deadline = xkv_now_ms() + wait_ms;
 	struct stat st;
 	dev_t dev = 0;
 	int fd, err;
@@ -532,9 +505,9 @@ static int open_dev(unsigned int wait_ms)
 			if (fd >= 0)
 				close(fd);
 		}
-		if (now_ms() >= deadline)
+		if (xkv_now_ms() >= deadline)
 			break;
-		sleep_ms(XKV_POLL_MS);
+		xkv_sleep_ms(XKV_POLL_MS);
 	}
 	if (err)
 		return err == -ENOENT ? -ENODEV : err;
@@ -593,7 +566,7 @@ bool xkv_kmod_serves(const struct xkv_paths *p, struct xkv_ioc_info *info)
 static int wait_ready(const struct xkv_kmod_opts *o,
 		      const struct xkv_paths *p)
 {
-	unsigned long long deadline = now_ms() + (unsigned long long)o->wait_s *
+	unsigned long long deadline = xkv_now_ms() + (unsigned long long)o->wait_s *
 							  1000;
 	int err;
 
@@ -605,9 +578,9 @@ static int wait_ready(const struct xkv_kmod_opts *o,
 			pr_warn("xkv.ko was unloaded while starting\n");
 			return -ENODEV;
 		}
-		if (now_ms() >= deadline)
+		if (xkv_now_ms() >= deadline)
 			break;
-		sleep_ms(XKV_POLL_MS);
+		xkv_sleep_ms(XKV_POLL_MS);
 	}
 	pr_warn("xkv.ko did not answer on port %u within %u s (%s)\n",
 		o->port, o->wait_s, strerror(-err));
@@ -682,7 +655,7 @@ close_map:
 
 int xkv_kmod_stop(unsigned int timeout_s)
 {
-	unsigned long long deadline = now_ms() +
+	unsigned long long deadline = xkv_now_ms() +
 				      (unsigned long long)timeout_s * 1000;
 	int fd, err;
 
@@ -706,12 +679,12 @@ int xkv_kmod_stop(unsigned int timeout_s)
 			pr_warn("cannot unload xkv.ko: %s\n", strerror(-err));
 			return err;
 		}
-		if (now_ms() >= deadline) {
+		if (xkv_now_ms() >= deadline) {
 			pr_warn("cannot unload xkv.ko: still in use after %u s\n",
 				timeout_s);
 			return err;
 		}
-		sleep_ms(XKV_POLL_MS * 2);
+		xkv_sleep_ms(XKV_POLL_MS * 2);
 	}
 	pr_info("unloaded xkv.ko\n");
 	return 0;

@@ -5,6 +5,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <libgen.h>
 #include <linux/magic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -235,10 +236,14 @@ static int remember(const char *ifname, void *data)
 	return 0;
 }
 
-int xkv_default_iface(char *buf)
+int xkv_iface_arg(const char *arg, char *buf)
 {
 	int n;
 
+	if (arg) {
+		snprintf(buf, IF_NAMESIZE, "%s", arg);
+		return 0;
+	}
 	buf[0] = '\0';
 	n = xkv_for_each_iface(remember, buf);
 	if (n == -EINVAL) {
@@ -247,5 +252,32 @@ int xkv_default_iface(char *buf)
 	}
 	if (!buf[0])
 		snprintf(buf, IF_NAMESIZE, "lo");
+	return 0;
+}
+
+int xkv_paths_up(struct xkv_paths *p, const char *ifname)
+{
+	int err;
+
+	err = xkv_paths_init(p, ifname);
+	if (err)
+		return err;
+	if (!xkv_pin_dir_exists(p)) {
+		pr_warn("%s: xkv is not up here\n", ifname);
+		return -ENOENT;
+	}
+	return 0;
+}
+
+int xkv_self_path(const char *name, char *buf)
+{
+	char self[PATH_MAX];
+	ssize_t n;
+
+	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n < 0)
+		return -errno;
+	self[n] = '\0';
+	snprintf(buf, PATH_MAX, "%s/%s", dirname(self), name);
 	return 0;
 }

@@ -152,13 +152,33 @@ typedef int (*xkv_iface_fn)(const char *ifname, void *data);
 int xkv_for_each_iface(xkv_iface_fn fn, void *data);
 
 /**
- * xkv_default_iface() - the interface a command means when it names none.
+ * xkv_iface_arg() - the interface a command means: the one it names, else
+ * the one interface xkv has state for, else "lo".
+ * @arg: the IFACE argument, or NULL
  * @buf: out, IF_NAMESIZE bytes
- *
- * The one interface xkv has state for; "lo" when there is none.
  *
  * Return: 0, or -EINVAL after printing that several are up.
  */
-int xkv_default_iface(char *buf);
+int xkv_iface_arg(const char *arg, char *buf);
+
+/**
+ * xkv_paths_up() - the paths of an interface xkv must be up on.
+ * @p:      out
+ * @ifname: the interface
+ *
+ * Return: 0; -ENOENT after printing that xkv is not up there; another
+ * -errno when @ifname cannot be an interface name (xkv_paths_init()).
+ */
+int xkv_paths_up(struct xkv_paths *p, const char *ifname);
+
+/**
+ * xkv_self_path() - a file next to the running xkv binary.
+ * @name: its name ("xkvd", "xkv.ko")
+ * @buf:  out, PATH_MAX bytes: "DIR/NAME", DIR the xkv binary's directory
+ *
+ * Return: 0, or -errno when /proc/self/exe cannot be read (nothing
+ * printed).
+ */
+int xkv_self_path(const char *name, char *buf);
 
 #endif /* XKV_LOADER_PATHS_H */
