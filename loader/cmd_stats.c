@@ -14,7 +14,6 @@
 #include "cmds.h"
 #include "counters.h"
 #include "json.h"
-#include "learn.h"
 #include "log.h"
 #include "paths.h"
 
@@ -90,19 +89,23 @@ static int add_iface(const char *ifname, void *data)
 {
 	struct stats_set *set = data;
 	struct stats_iface *si;
+	char path[PATH_MAX];
 	struct xkv_paths p;
 	int fd;
 
 	if (set->n == XKV_STATS_IFACES || xkv_paths_init(&p, ifname))
 		return 0;
-	fd = xkv_counters_open(p.pin_dir);
-	if (fd < 0)
+	fd = xkv_counters_open(p.pin_dir, XKV_PIN_STATS);
+	if (fd < 0) {
+		pr_warn("cannot open %s: %s\n",
+			xkv_pin_path(&p, XKV_PIN_STATS, path), strerror(-fd));
 		return 0;
+	}
 	si = &set->ifs[set->n++];
 	memset(si, 0, sizeof(*si));
 	snprintf(si->ifname, sizeof(si->ifname), "%s", ifname);
 	si->fd = fd;
-	si->lfd = xkv_learn_stats_open(p.pin_dir);
+	si->lfd = xkv_counters_open(p.pin_dir, XKV_PIN_LSTATS);
 	if (si->lfd < 0)
 		si->lfd = -1;
 	return 0;

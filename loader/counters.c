@@ -13,8 +13,6 @@
 #include <bpf/libbpf.h>
 
 #include "counters.h"
-#include "log.h"
-#include "paths.h"
 
 #define XKV_COUNTER_INFO(n, d) { .name = #n, .desc = d },
 const struct xkv_counter_info xkv_counters[XKV_STAT_NR] = {
@@ -57,16 +55,12 @@ free_per:
 	return err;
 }
 
-int xkv_counters_open(const char *pin_dir)
+int xkv_counters_open(const char *pin_dir, const char *pin)
 {
 	char path[PATH_MAX];
 	int fd;
 
-	snprintf(path, sizeof(path), "%s/%s", pin_dir, XKV_PIN_STATS);
+	snprintf(path, sizeof(path), "%s/%s", pin_dir, pin);
 	fd = bpf_obj_get(path);
-	if (fd < 0) {
-		fd = -errno;
-		pr_warn("cannot open %s: %s\n", path, strerror(errno));
-	}
-	return fd;
+	return fd < 0 ? -errno : fd;
 }

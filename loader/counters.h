@@ -40,11 +40,12 @@ extern const struct xkv_counter_info xkv_learn_counters[XKV_LSTAT_NR];
 int xkv_counters_read(int fd, __u64 *sum, unsigned int n);
 
 /**
- * xkv_counters_open() - open an interface's pinned stats map.
+ * xkv_counters_open() - open one of an interface's pinned counter maps.
  * @pin_dir: the interface's pin directory
+ * @pin:     XKV_PIN_STATS, or XKV_PIN_LSTATS (learning mode only)
  *
- * Return: the map's fd, or -errno after printing why.
+ * Return: the map's fd, or -errno (-ENOENT: not pinned); prints nothing.
  */
-int xkv_counters_open(const char *pin_dir);
+int xkv_counters_open(const char *pin_dir, const char *pin);
 
 #endif /* XKV_LOADER_COUNTERS_H */

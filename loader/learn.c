@@ -369,16 +369,6 @@ int xkv_learn_ifaces(const struct xkv_paths *p, struct xkv_learn_iface *out,
 	return n;
 }
 
-int xkv_learn_stats_open(const char *pin_dir)
-{
-	char path[PATH_MAX];
-	int fd;
-
-	snprintf(path, sizeof(path), "%s/%s", pin_dir, XKV_PIN_LSTATS);
-	fd = bpf_obj_get(path);
-	return fd < 0 ? -errno : fd;
-}
-
 /* is @name one of the first @n of @names? */
 static bool listed(char (*names)[IF_NAMESIZE], int n, const char *name)
 {

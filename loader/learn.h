@@ -128,15 +128,6 @@ int xkv_learn_ifaces(const struct xkv_paths *p, struct xkv_learn_iface *out,
 		     int max);
 
 /**
- * xkv_learn_stats_open() - open the pinned learning counters.
- * @pin_dir: the interface's pin directory
- *
- * Return: the xkv_lstats map's fd, or -errno (-ENOENT: not in learning
- * mode); prints nothing.
- */
-int xkv_learn_stats_open(const char *pin_dir);
-
-/**
  * xkv_learn_warn_unseen() - one warning line naming the other interfaces
  * that are up with an address: writes to memcached arriving through them
  * pass no learning filter (a limit of learning mode, bpf/LEARNING.md).

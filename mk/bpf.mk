@@ -70,9 +70,8 @@ LEARN_SKEL := $(BPF_OUT)/xkv_learn.skel.h
 # the loader's libbpf layer for the TC programs and its counter summing,
 # compiled into the fixtures and the test tool as into build/xkv
 # (mk/loader.mk)
-LEARN_API_SRCS := loader/learn_attach.c loader/counters.c loader/log.c
-LEARN_API_HDRS := loader/learn_attach.h loader/counters.h loader/log.h \
-	loader/paths.h
+LEARN_API_SRCS := loader/learn_attach.c loader/counters.c
+LEARN_API_HDRS := loader/learn_attach.h loader/counters.h
 LEARN_TEST := $(BPF_OUT)/test_learn
 LEARN_TOOL := $(BPF_OUT)/xkv-learn-tool
 LEARN_PASS_OBJ := $(BPF_OUT)/xdp_pass.bpf.o
