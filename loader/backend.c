@@ -218,17 +218,17 @@ static void build_argv(const struct xkv_backend_opts *o, char **argv,
 		argv[n++] = "--hot-map";
 		argv[n++] = (char *)o->hot_map;
 	}
-	snprintf(nums[0], 16, "%u", o->port);
+	snprintf(nums[0], 16, "%u", o->serve.port);
 	argv[n++] = "-p";
 	argv[n++] = nums[0];
 	argv[n++] = "-U";
 	argv[n++] = nums[0];
 	if (!o->memcached) {
-		if (o->udp_allow) {
+		if (o->serve.udp_allow) {
 			argv[n++] = "--udp-allow";
-			argv[n++] = (char *)o->udp_allow;
+			argv[n++] = (char *)o->serve.udp_allow;
 		}
-		snprintf(nums[4], 16, "%u", o->amp_ratio);
+		snprintf(nums[4], 16, "%u", o->serve.amp_ratio);
 		argv[n++] = "--udp-amp-ratio";
 		argv[n++] = nums[4];
 	}
@@ -236,27 +236,27 @@ static void build_argv(const struct xkv_backend_opts *o, char **argv,
 		argv[n++] = "-B";
 		argv[n++] = "ascii";
 	}
-	if (o->listen) {
+	if (o->serve.listen) {
 		argv[n++] = "-l";
-		argv[n++] = (char *)o->listen;
+		argv[n++] = (char *)o->serve.listen;
 	}
-	if (o->memory) {
-		snprintf(nums[1], 16, "%u", o->memory);
+	if (o->serve.memory) {
+		snprintf(nums[1], 16, "%u", o->serve.memory);
 		argv[n++] = "-m";
 		argv[n++] = nums[1];
 	}
-	if (o->threads) {
-		snprintf(nums[2], 16, "%u", o->threads);
+	if (o->serve.threads) {
+		snprintf(nums[2], 16, "%u", o->serve.threads);
 		argv[n++] = "-t";
 		argv[n++] = nums[2];
 	}
-	if (o->conns) {
-		snprintf(nums[3], 16, "%u", o->conns);
+	if (o->serve.conns) {
+		snprintf(nums[3], 16, "%u", o->serve.conns);
 		argv[n++] = "-c";
 		argv[n++] = nums[3];
 	}
-	for (i = 0; i < o->extra_argc && n < XKV_BACKEND_ARGS - 1; i++)
-		argv[n++] = o->extra_argv[i];
+	for (i = 0; i < o->serve.extra_argc && n < XKV_BACKEND_ARGS - 1; i++)
+		argv[n++] = o->serve.extra_argv[i];
 	argv[n] = NULL;
 }
 
@@ -356,7 +356,7 @@ static bool interrupted(void)
 static int wait_ready(const struct xkv_backend_opts *o,
 		      const struct xkv_paths *p, pid_t pid)
 {
-	unsigned long long deadline = xkv_now_ms() + (unsigned long long)o->wait_s * 1000;
+	unsigned long long deadline = xkv_now_ms() + o->serve.wait_s * 1000ULL;
 	int status, err;
 
 	for (;;) {
@@ -366,7 +366,8 @@ static int wait_ready(const struct xkv_backend_opts *o,
 				print_log_tail(p);
 			return -ECHILD;
 		}
-		err = xkv_probe_version(o->listen, p->ifname, o->port);
+		err = xkv_probe_version(o->serve.listen, p->ifname,
+					o->serve.port);
 		if (!err)
 			return 0;
 		if (interrupted()) {
@@ -378,7 +379,7 @@ static int wait_ready(const struct xkv_backend_opts *o,
 		xkv_sleep_ms(XKV_POLL_MS);
 	}
 	pr_warn("the backend did not answer on port %u within %u s (%s)\n",
-		o->port, o->wait_s, strerror(-err));
+		o->serve.port, o->serve.wait_s, strerror(-err));
 	if (!o->foreground)
 		print_log_tail(p);
 	return -ETIMEDOUT;
@@ -391,7 +392,7 @@ static int wait_ready(const struct xkv_backend_opts *o,
 static void terminate(pid_t pid, unsigned long long start, int *status,
 		      unsigned int timeout_s)
 {
-	unsigned long long deadline = xkv_now_ms() + (unsigned long long)timeout_s * 1000;
+	unsigned long long deadline = xkv_now_ms() + timeout_s * 1000ULL;
 
 	kill(pid, SIGTERM);
 	for (;;) {
@@ -422,7 +423,7 @@ int xkv_backend_start(const struct xkv_backend_opts *o,
 	int pfd[2], err, i;
 	pid_t pid;
 
-	if (o->extra_argc > XKV_BACKEND_ARGS - 24) {
+	if (o->serve.extra_argc > XKV_BACKEND_ARGS - 24) {
 		pr_warn("too many backend arguments\n");
 		return -E2BIG;
 	}

@@ -19,13 +19,8 @@
 #include "paths.h"
 
 /**
- * struct xkv_backend_opts - how to run the backend.
- * @path:       the executable (see xkv_backend_find(),
- *              xkv_memcached_find())
- * @memcached:  it is a stock memcached: no --hot-map; "-B ascii" (the
- *              text protocol only, what the learning programs follow
- *              best)
- * @hot_map:    pin of the hot cache, passed to xkvd as --hot-map
+ * struct xkv_serve_opts - what every backend is told: xkvd and memcached
+ * as flags, xkv.ko as module parameters (kmodule.h).
  * @port:       TCP and UDP port (-p, -U)
  * @udp_allow:  xkvd's --udp-allow, the UDP sources answered (NULL: its
  *              default, the host's subnets)
@@ -36,15 +31,9 @@
  * @conns:      -c, 0 for the backend's default
  * @extra_argc: more arguments, passed as they are
  * @extra_argv: them
- * @user:       -u: the user it runs as when xkv runs as root (NULL:
- *              xkv_backend_user()'s default)
- * @foreground: keep it attached to xkv instead of daemonising it
  * @wait_s:     how long it may take to answer
  */
-struct xkv_backend_opts {
-	const char *path;
-	bool memcached;
-	const char *hot_map;
+struct xkv_serve_opts {
 	unsigned int port;
 	const char *udp_allow;
 	unsigned int amp_ratio;
@@ -54,9 +43,29 @@ struct xkv_backend_opts {
 	unsigned int conns;
 	int extra_argc;
 	char **extra_argv;
+	unsigned int wait_s;
+};
+
+/**
+ * struct xkv_backend_opts - how to run the backend.
+ * @path:       the executable (see xkv_backend_find(),
+ *              xkv_memcached_find())
+ * @memcached:  it is a stock memcached: no --hot-map; "-B ascii" (the
+ *              text protocol only, what the learning programs follow
+ *              best); no --udp-allow, --udp-amp-ratio
+ * @hot_map:    pin of the hot cache, passed to xkvd as --hot-map
+ * @user:       -u: the user it runs as when xkv runs as root (NULL:
+ *              xkv_backend_user()'s default)
+ * @foreground: keep it attached to xkv instead of daemonising it
+ * @serve:      the settings
+ */
+struct xkv_backend_opts {
+	const char *path;
+	bool memcached;
+	const char *hot_map;
 	const char *user;
 	bool foreground;
-	unsigned int wait_s;
+	struct xkv_serve_opts serve;
 };
 
 /**

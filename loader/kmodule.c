@@ -338,7 +338,7 @@ static int add_arg(char **argv, int argc, int *i, char *buf, size_t *len,
 	return add_param(buf, len, f->param, val, why);
 }
 
-int xkv_kmod_params(const struct xkv_kmod_opts *o, char *buf, char *why)
+int xkv_kmod_params(const struct xkv_serve_opts *o, char *buf, char *why)
 {
 	unsigned int verbose = 0;
 	char num[16];
@@ -563,11 +563,10 @@ bool xkv_kmod_serves(const struct xkv_paths *p, struct xkv_ioc_info *info)
 }
 
 /* until the module answers "version" over TCP, or the time is up */
-static int wait_ready(const struct xkv_kmod_opts *o,
+static int wait_ready(const struct xkv_serve_opts *o,
 		      const struct xkv_paths *p)
 {
-	unsigned long long deadline = xkv_now_ms() + (unsigned long long)o->wait_s *
-							  1000;
+	unsigned long long deadline = xkv_now_ms() + o->wait_s * 1000ULL;
 	int err;
 
 	for (;;) {
@@ -614,7 +613,8 @@ static void attach_live(int dev, const struct xkv_paths *p)
 	close(fd);
 }
 
-int xkv_kmod_attach(const struct xkv_kmod_opts *o, const struct xkv_paths *p)
+int xkv_kmod_attach(const struct xkv_serve_opts *o,
+		    const struct xkv_paths *p)
 {
 	struct xkv_ioc_hot arg;
 	char path[PATH_MAX];
@@ -655,8 +655,7 @@ close_map:
 
 int xkv_kmod_stop(unsigned int timeout_s)
 {
-	unsigned long long deadline = xkv_now_ms() +
-				      (unsigned long long)timeout_s * 1000;
+	unsigned long long deadline = xkv_now_ms() + timeout_s * 1000ULL;
 	int fd, err;
 
 	if (!xkv_kmod_loaded())

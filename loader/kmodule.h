@@ -17,6 +17,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "backend.h"
 #include "paths.h"
 #include "xkv_ioctl.h"
 
@@ -27,36 +28,6 @@
 #define XKV_KMOD_PARAMS_MAX 8192
 /* room for the reason a module cannot be used */
 #define XKV_KMOD_WHY_MAX 256
-
-/**
- * struct xkv_kmod_opts - how to run the module.
- * @path:       the module file (see xkv_kmod_find())
- * @port:       TCP and UDP port (tcp_port=, udp_port=: UDP is on)
- * @listen:     listen=, or NULL for the module's default (any)
- * @memory:     memory_limit= in MB, 0 for the module's default
- * @threads:    threads=, 0 for the module's default
- * @conns:      conn_limit=, 0 for the module's default
- * @udp_allow:  udp_allow=, the UDP sources answered (NULL: the module's
- *              default, the host's subnets)
- * @amp_ratio:  udp_amp_ratio=, the UDP reply budget
- * @extra_argc: the backend arguments after "--"
- * @extra_argv: them: "name=value" module parameters, or xkvd's flags
- *              that have a module parameter (-m 256, -t 2, -vv, ...)
- * @wait_s:     how long it may take to answer
- */
-struct xkv_kmod_opts {
-	const char *path;
-	unsigned int port;
-	const char *listen;
-	unsigned int memory;
-	unsigned int threads;
-	unsigned int conns;
-	const char *udp_allow;
-	unsigned int amp_ratio;
-	int extra_argc;
-	char **extra_argv;
-	unsigned int wait_s;
-};
 
 /**
  * xkv_kmod_find() - the module file: @cmd if given, else $XKV_MODULE,
@@ -84,14 +55,17 @@ int xkv_kmod_check(const char *path, char *why);
 
 /**
  * xkv_kmod_params() - the module parameters for @o.
- * @o:   settings, with the arguments after "--"
+ * @o:   settings, as tcp_port= and udp_port= (UDP is on), listen=,
+ *       memory_limit=, threads=, conn_limit=, udp_allow=,
+ *       udp_amp_ratio=; the arguments after "--" are "name=value" module
+ *       parameters or xkvd's flags that have one (-m 256, -t 2, -vv, ...)
  * @buf: out, XKV_KMOD_PARAMS_MAX bytes: "tcp_port=11211 udp_port=..."
  * @why: out: when an argument has no module parameter, which
  *       (XKV_KMOD_WHY_MAX bytes)
  *
  * Return: 0, or -EINVAL with @why filled in (nothing printed).
  */
-int xkv_kmod_params(const struct xkv_kmod_opts *o, char *buf, char *why);
+int xkv_kmod_params(const struct xkv_serve_opts *o, char *buf, char *why);
 
 /**
  * xkv_kmod_load() - load the module file with @params.
@@ -113,7 +87,8 @@ int xkv_kmod_load(const char *path, const char *params);
  *
  * Return: 0, or -errno after printing why; the module is left loaded.
  */
-int xkv_kmod_attach(const struct xkv_kmod_opts *o, const struct xkv_paths *p);
+int xkv_kmod_attach(const struct xkv_serve_opts *o,
+		    const struct xkv_paths *p);
 
 /**
  * xkv_kmod_loaded() - is an xkv module loaded?

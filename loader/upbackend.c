@@ -18,24 +18,24 @@
 
 static const struct xkv_up_ops xkvd_ops, module_ops, memcached_ops;
 
-static void kmod_opts(const struct xkv_up *up, const char *allow,
-		      struct xkv_kmod_opts *ko)
+/* what every backend is told; @allow "" or NULL: its default */
+static void serve_opts(const struct xkv_up *up, const char *allow,
+		       struct xkv_serve_opts *so)
 {
 	const struct xkv_up_cfg *cfg = up->cfg;
 
-	memset(ko, 0, sizeof(*ko));
-	ko->path = up->path;
-	ko->port = cfg->port;
-	ko->udp_allow = allow && allow[0] ? allow : NULL;
-	ko->amp_ratio = cfg->amp_ratio;
-	ko->listen = cfg->listen;
-	ko->memory = cfg->memory;
-	ko->threads = cfg->threads;
-	ko->conns = cfg->conns;
-	ko->wait_s = cfg->wait;
+	memset(so, 0, sizeof(*so));
+	so->port = cfg->port;
+	so->udp_allow = allow && allow[0] ? allow : NULL;
+	so->amp_ratio = cfg->amp_ratio;
+	so->listen = cfg->listen;
+	so->memory = cfg->memory;
+	so->threads = cfg->threads;
+	so->conns = cfg->conns;
+	so->wait_s = cfg->wait;
 	if (up->args->rest_argc > 0) {
-		ko->extra_argc = up->args->rest_argc;
-		ko->extra_argv = up->args->rest_argv;
+		so->extra_argc = up->args->rest_argc;
+		so->extra_argv = up->args->rest_argv;
 	}
 }
 
@@ -43,7 +43,7 @@ int xkv_up_choose(struct xkv_up *up, const struct xkv_up_cfg *cfg,
 		  const struct xkv_args *args, const char *ifname)
 {
 	char why[XKV_KMOD_WHY_MAX];
-	struct xkv_kmod_opts ko;
+	struct xkv_serve_opts so;
 	struct utsname u;
 	int err;
 
@@ -69,8 +69,8 @@ int xkv_up_choose(struct xkv_up *up, const struct xkv_up_cfg *cfg,
 	else
 		err = xkv_kmod_check(up->path, why);
 	if (!err) {
-		kmod_opts(up, NULL, &ko);
-		err = xkv_kmod_params(&ko, up->params, why);
+		serve_opts(up, NULL, &so);
+		err = xkv_kmod_params(&so, up->params, why);
 	}
 	if (!err) {
 		up->ops = &module_ops;
@@ -130,15 +130,7 @@ static int process_start(struct xkv_up *up, bool memcached)
 	struct xkv_backend_opts bo = {
 		.path = up->path,
 		.memcached = memcached,
-		.port = cfg->port,
-		.udp_allow = up->allow,
-		.amp_ratio = cfg->amp_ratio,
-		.listen = cfg->listen,
-		.memory = cfg->memory,
-		.threads = cfg->threads,
-		.conns = cfg->conns,
 		.foreground = cfg->foreground,
-		.wait_s = cfg->wait,
 	};
 	bool root = !geteuid();
 	char hot[PATH_MAX];
@@ -148,10 +140,7 @@ static int process_start(struct xkv_up *up, bool memcached)
 	bo.user = xkv_backend_user(cfg->user);
 	if (!bo.user)
 		return -EINVAL;
-	if (up->args->rest_argc > 0) {
-		bo.extra_argc = up->args->rest_argc;
-		bo.extra_argv = up->args->rest_argv;
-	}
+	serve_opts(up, up->allow, &bo.serve);
 	err = xkv_backend_start(&bo, p, &up->pid);
 	if (err)
 		return err;
@@ -207,12 +196,12 @@ static int module_load(struct xkv_up *up)
 {
 	const char *ifname = up->inst->paths.ifname;
 	char why[XKV_KMOD_WHY_MAX];
-	struct xkv_kmod_opts ko;
+	struct xkv_serve_opts so;
 	int err;
 
 	/* again, now with the allowlist */
-	kmod_opts(up, up->allow, &ko);
-	err = xkv_kmod_params(&ko, up->params, why);
+	serve_opts(up, up->allow, &so);
+	err = xkv_kmod_params(&so, up->params, why);
 	if (err) {
 		pr_warn("up: %s\n", why);
 		return err;
@@ -234,7 +223,7 @@ static int module_load(struct xkv_up *up)
 
 static int module_start(struct xkv_up *up)
 {
-	struct xkv_kmod_opts ko;
+	struct xkv_serve_opts so;
 	int err;
 
 	err = module_load(up);
@@ -242,8 +231,8 @@ static int module_start(struct xkv_up *up)
 		return err;
 	if (up->ops != &module_ops)
 		return up->ops->start(up);	/* it fell back to xkvd */
-	kmod_opts(up, up->allow, &ko);
-	err = xkv_kmod_attach(&ko, &up->inst->paths);
+	serve_opts(up, up->allow, &so);
+	err = xkv_kmod_attach(&so, &up->inst->paths);
 	if (err)
 		goto unload_module;
 	pr_info("%s: backend xkv.ko answering on port %u\n",
