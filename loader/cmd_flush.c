@@ -3,7 +3,8 @@
  * cmd_flush.c - "xkv flush": empty the hot cache.
  *
  * By default xkv empties every slot itself, as an emptier of the slot
- * seqlock (abi/xkv_slot.h): XDP stops answering from the hot tier at once, and nothing is lost, since the backend still holds every item
+ * seqlock (abi/xkv_slot.h): XDP stops answering from the hot tier at
+ * once, and nothing is lost, since the backend still holds every item
  * and admits keys again as they are read. This is safe while the backend
  * runs (the slot's sequence counter is the writers' lock) and works with
  * no backend at all (xkv attach). With --all, xkv instead sends the
