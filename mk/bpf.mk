@@ -61,7 +61,7 @@ BPF_FUZZ := $(BPF_OUT)/fuzz_xdp
 BPF_FUZZ_SRCS := tests/bpf/fuzz_xdp.c tests/bpf/pkt.c \
 	$(sort $(wildcard kmod/core/*.c))
 BPF_FUZZ_HDRS := $(wildcard kmod/core/*.h kmod/user/xkv_os_impl.h)
-BPF_TEST_HDRS := $(wildcard tests/bpf/*.h)
+BPF_TEST_HDRS := $(wildcard tests/bpf/*.h) tests/unit/tap.h
 
 LEARN_SRC := bpf/xkv_learn.bpf.c
 LEARN_OBJ := $(BPF_OUT)/xkv_learn.bpf.o
@@ -93,7 +93,7 @@ BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(BPF_ARCH) \
 	-Wall -Werror -Ibpf -Iabi -I/usr/include/$(BPF_MULTIARCH)
 
 BPF_TEST_CFLAGS := -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE \
-	-I$(BPF_OUT) -Ibpf -Iabi
+	-I$(BPF_OUT) -Ibpf -Iabi -Itests/unit
 BPF_TEST_LDLIBS := -lbpf -lelf -lz
 LEARN_TEST_CFLAGS := $(BPF_TEST_CFLAGS) -Iloader
 

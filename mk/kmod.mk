@@ -109,7 +109,7 @@ $(VM_LOAD): tests/vm/xkv-load.c
 $(VM_HOT): tests/vm/xkv-hot.c tests/unit/tap.h abi/xkv_ioctl.h \
 	  abi/xkv_hot.h
 	@mkdir -p $(@D)
-	$(VM_HOT_CC) $(VM_CFLAGS) -Werror -Iabi -o $@ $<
+	$(VM_HOT_CC) $(VM_CFLAGS) -Werror -Iabi -Itests/unit -o $@ $<
 
 # Cheap when present: the script compares the ABI it recorded.
 vm-kernel:

@@ -45,7 +45,7 @@
 #include "xkv_live.h"	/* before the skeleton: it names our types */
 #include "xkv.skel.h"
 #include "pkt.h"
-#include "../unit/tap.h"
+#include "tap.h"
 
 #include "session.h"
 #include "store.h"

@@ -50,7 +50,7 @@
 #include "xkv.skel.h"
 #include "xkv_learn.skel.h"
 #include "pkt.h"
-#include "../unit/tap.h"
+#include "tap.h"
 
 #define NSLOTS 1024
 #define NFLOWS 64

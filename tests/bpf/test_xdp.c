@@ -41,7 +41,7 @@
 #include "xkv_slot.h"	/* before the skeleton: it names our types */
 #include "xkv.skel.h"
 #include "pkt.h"
-#include "../unit/tap.h"
+#include "tap.h"
 
 #define NSLOTS 1024
 #define VLOG_SIZE (1 << 20)

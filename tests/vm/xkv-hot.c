@@ -65,7 +65,7 @@
 
 #include "xkv_ioctl.h"
 #include "xkv_hot.h"
-#include "../unit/tap.h"
+#include "tap.h"
 
 #define HOST "127.0.0.1"
 #define UDP_HDR 8
