@@ -2,23 +2,22 @@
 /*
  * cmd_status.c - "xkv status": each interface xkv has pins for, its XDP
  * attach, settings, hot cache use and backend; in learning mode the
- * memcached backend and the TC learning programs.
+ * memcached backend and the TC learning programs. Which backend, and its
+ * lines, come from the backends' ops tables (upbackend.h).
  */
 #include <errno.h>
 #include <net/if.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "backend.h"
 #include "cmds.h"
 #include "config.h"
 #include "hotmap.h"
 #include "json.h"
-#include "kmodule.h"
-#include "learn.h"
 #include "live.h"
 #include "log.h"
 #include "paths.h"
+#include "upbackend.h"
 #include "xdp.h"
 
 struct status_cfg {
@@ -55,14 +54,7 @@ static const struct xkv_cmd_doc status_doc = {
  * @cfg:     the program's settings (port 0: unreadable)
  * @nslots:  hot cache slots, 0 if unreadable
  * @used:    slots holding a key
- * @pid:     backend pid, 0 for none
- * @logfile: its log
- * @kmod:    xkv.ko is the backend (it has this interface's hot cache)
- * @kinfo:   what xkv.ko reported
- * @learning: learning mode (the backend, if running, is memcached)
- * @lcfg:    the learning programs' settings (ttl_ms 0: unreadable)
- * @nlifs:   interfaces the learning filters were attached to
- * @lifs:    them, with the program ids attached there now
+ * @be:      its backend, as the backends' ops tables report it
  * @lease_err: the backend's lease could not be read (-errno)
  * @lease_ms: ms it has left, 0 when it ran out: XDP passes everything
  */
@@ -75,14 +67,7 @@ struct iface_status {
 	struct xkv_config cfg;
 	__u32 nslots;
 	__u32 used;
-	pid_t pid;
-	const char *logfile;
-	bool kmod;
-	struct xkv_ioc_info kinfo;
-	bool learning;
-	struct xkv_learn_config lcfg;
-	int nlifs;
-	struct xkv_learn_iface lifs[XKV_LEARN_IFACES_MAX];
+	struct xkv_up_status be;
 	int lease_err;
 	unsigned long long lease_ms;
 };
@@ -96,7 +81,6 @@ static void gather(const struct xkv_paths *p, struct iface_status *st)
 
 	memset(st, 0, sizeof(*st));
 	st->ifname = p->ifname;
-	st->logfile = p->logfile;
 	xkv_xdp_link_state(p, &st->ls);
 	ifindex = (int)if_nametoindex(p->ifname);
 	if (st->ls.ifindex && ifindex == (int)st->ls.ifindex &&
@@ -112,54 +96,18 @@ static void gather(const struct xkv_paths *p, struct iface_status *st)
 		st->used = xkv_hotmap_used(&hm);
 		xkv_hotmap_close(&hm);
 	}
-	st->pid = xkv_backend_running(p);
-	if (st->pid < 0)
-		st->pid = 0;
 	st->lease_err = xkv_live_left_ms(p, &st->lease_ms);
-	st->kmod = xkv_kmod_serves(p, &st->kinfo);
-	st->learning = xkv_learn_mode(p);
-	if (st->learning) {
-		if (xkv_learn_config_read(p->pin_dir, &st->lcfg))
-			memset(&st->lcfg, 0, sizeof(st->lcfg));
-		st->nlifs = xkv_learn_ifaces(p, st->lifs, XKV_LEARN_IFACES_MAX);
-		if (st->nlifs < 0)
-			st->nlifs = 0;
-	}
+	xkv_up_status(p, &st->be);
 	if (!st->ls.link_id || !st->ls.ifindex)
 		st->state = "stale";
 	else
-		st->state = st->pid || st->kmod ? "up" : "attached";
-}
-
-static void print_learning(const struct iface_status *st)
-{
-	const struct xkv_learn_iface *li;
-
-	printf("    learning: ");
-	if (st->lcfg.ttl_ms)
-		printf("learned values live %u ms, none learned for %u ms after a write%s\n",
-		       st->lcfg.ttl_ms, st->lcfg.quiet_ms,
-		       st->lcfg.flags & XKV_LCFG_TEXT_ONLY ?
-			       ", text protocol only" : "");
-	else
-		printf("settings unreadable\n");
-	if (st->lcfg.flags & XKV_LCFG_UDP_POLICY)
-		printf("      UDP policy on memcached's port: XDP's allowlist, replies at most %u x the request\n",
-		       st->lcfg.amp_ratio);
-	for (li = st->lifs; li < st->lifs + st->nlifs; li++) {
-		if (li->in_id || li->eg_id)
-			printf("      tc on %s: ingress prog id %u, egress prog id %u%s\n",
-			       li->ifname, li->in_id, li->eg_id,
-			       li->own_qdisc ? " (clsact qdisc added by xkv)" :
-					       "");
-		else
-			printf("      tc on %s (ifindex %d): no learning filter attached\n",
-			       li->ifname, li->ifindex);
-	}
+		st->state = st->be.running ? "up" : "attached";
 }
 
 static void print_text(const struct iface_status *st)
 {
+	const struct xkv_up_ops *shown = st->be.shown;
+
 	printf("%s: %s", st->ifname, st->state);
 	if (st->ls.link_id && st->ls.ifindex) {
 		printf(", xdp %s, prog id %u, link id %u",
@@ -172,21 +120,8 @@ static void print_text(const struct iface_status *st)
 	if (st->nslots)
 		printf(", hot slots %u/%u in use", st->used, st->nslots);
 	printf("\n");
-	if (st->pid && st->learning)
-		printf("    backend: memcached pid %d (learning mode), log %s\n",
-		       (int)st->pid, st->logfile);
-	else if (st->pid)
-		printf("    backend: pid %d running (log %s)\n", (int)st->pid,
-		       st->logfile);
-	else if (st->learning)
-		printf("    backend: none (memcached is not running; 'xkv down %s' removes the learning filters too)\n",
-		       st->ifname);
-	else if (st->kmod)
-		printf("    backend: xkv.ko, TCP port %u, UDP port %u, hot cache map id %u (%llu installs, %llu rejects)\n",
-		       st->kinfo.tcp_port, st->kinfo.udp_port,
-		       st->kinfo.hot_map_id,
-		       (unsigned long long)st->kinfo.hot_installs,
-		       (unsigned long long)st->kinfo.hot_rejects);
+	if (shown)
+		shown->print(&st->be);
 	else
 		printf("    backend: none\n");
 	if (st->lease_err)
@@ -196,41 +131,14 @@ static void print_text(const struct iface_status *st)
 		       st->lease_ms);
 	else
 		printf("    lease: run out: XDP passes every request to the stack\n");
-	if (st->learning)
-		print_learning(st);
-}
-
-static void print_json_learning(struct xkv_json *j,
-				const struct iface_status *st)
-{
-	const struct xkv_learn_iface *li;
-
-	xkv_json_open(j, '{');
-	xkv_json_kv_u64(j, "ttl_ms", st->lcfg.ttl_ms);
-	xkv_json_kv_u64(j, "quiet_ms", st->lcfg.quiet_ms);
-	xkv_json_key(j, "text_only");
-	xkv_json_bool(j, st->lcfg.flags & XKV_LCFG_TEXT_ONLY);
-	xkv_json_key(j, "udp_policy");
-	xkv_json_bool(j, st->lcfg.flags & XKV_LCFG_UDP_POLICY);
-	xkv_json_kv_u64(j, "amp_ratio", st->lcfg.amp_ratio);
-	xkv_json_key(j, "tc");
-	xkv_json_open(j, '[');
-	for (li = st->lifs; li < st->lifs + st->nlifs; li++) {
-		xkv_json_open(j, '{');
-		xkv_json_kv_str(j, "ifname", li->ifname);
-		xkv_json_kv_u64(j, "ifindex", (unsigned long long)li->ifindex);
-		xkv_json_kv_u64(j, "ingress_prog_id", li->in_id);
-		xkv_json_kv_u64(j, "egress_prog_id", li->eg_id);
-		xkv_json_key(j, "own_qdisc");
-		xkv_json_bool(j, li->own_qdisc);
-		xkv_json_close(j, '}');
-	}
-	xkv_json_close(j, ']');
-	xkv_json_close(j, '}');
+	if (shown && shown->print_more)
+		shown->print_more(&st->be);
 }
 
 static void print_json(struct xkv_json *j, const struct iface_status *st)
 {
+	const struct xkv_up_ops *shown = st->be.shown;
+
 	xkv_json_open(j, '{');
 	xkv_json_kv_str(j, "ifname", st->ifname);
 	xkv_json_kv_str(j, "state", st->state);
@@ -244,19 +152,18 @@ static void print_json(struct xkv_json *j, const struct iface_status *st)
 	xkv_json_kv_u64(j, "slots", st->nslots);
 	xkv_json_kv_u64(j, "slots_used", st->used);
 	xkv_json_kv_str(j, "backend",
-			st->pid ? (st->learning ? "memcached" : "xkvd") :
-			st->kmod ? "module" : NULL);
+			st->be.running ? st->be.running->name : NULL);
 	xkv_json_key(j, "backend_pid");
-	if (st->pid)
-		xkv_json_u64(j, (unsigned long long)st->pid);
+	if (st->be.pid)
+		xkv_json_u64(j, (unsigned long long)st->be.pid);
 	else
 		xkv_json_str(j, NULL);
 	/* not the ms left: status -j stays the same while nothing changes */
 	xkv_json_key(j, "lease_alive");
 	xkv_json_bool(j, !st->lease_err && st->lease_ms);
 	xkv_json_key(j, "learning");
-	if (st->learning)
-		print_json_learning(j, st);
+	if (shown && shown->json_learning)
+		shown->json_learning(j, &st->be);
 	else
 		xkv_json_str(j, NULL);
 	xkv_json_close(j, '}');

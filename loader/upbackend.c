@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "backend.h"
+#include "config.h"
 #include "learn.h"
 #include "live.h"
 #include "log.h"
@@ -173,6 +174,27 @@ static int process_wait(struct xkv_up *up, const sigset_t *sigs)
 	return status;
 }
 
+/* the backend process's pid, 0 if none runs */
+static pid_t process_pid(const struct xkv_paths *p)
+{
+	pid_t pid = xkv_backend_running(p);
+
+	return pid > 0 ? pid : 0;
+}
+
+static enum xkv_up_here xkvd_probe(const struct xkv_paths *p,
+				   struct xkv_up_status *st)
+{
+	st->pid = process_pid(p);
+	return st->pid ? XKV_UP_RUNNING : XKV_UP_ABSENT;
+}
+
+static void xkvd_print(const struct xkv_up_status *st)
+{
+	printf("    backend: pid %d running (log %s)\n", (int)st->pid,
+	       st->logfile);
+}
+
 static int xkvd_start(struct xkv_up *up)
 {
 	int err = process_start(up, false);
@@ -187,6 +209,9 @@ static const struct xkv_up_ops xkvd_ops = {
 	.stop = process_stop,
 	.wait = process_wait,
 	.undone = "XDP detached and pins removed",
+	.name = "xkvd",
+	.probe = xkvd_probe,
+	.print = xkvd_print,
 };
 
 /* --- xkv.ko ------------------------------------------------------------- */
@@ -275,11 +300,28 @@ static int module_wait(struct xkv_up *up, const sigset_t *sigs)
 	}
 }
 
+static enum xkv_up_here module_probe(const struct xkv_paths *p,
+				     struct xkv_up_status *st)
+{
+	return xkv_kmod_serves(p, &st->kinfo) ? XKV_UP_RUNNING : XKV_UP_ABSENT;
+}
+
+static void module_print(const struct xkv_up_status *st)
+{
+	printf("    backend: xkv.ko, TCP port %u, UDP port %u, hot cache map id %u (%llu installs, %llu rejects)\n",
+	       st->kinfo.tcp_port, st->kinfo.udp_port, st->kinfo.hot_map_id,
+	       (unsigned long long)st->kinfo.hot_installs,
+	       (unsigned long long)st->kinfo.hot_rejects);
+}
+
 static const struct xkv_up_ops module_ops = {
 	.start = module_start,
 	.stop = module_stop,
 	.wait = module_wait,
 	.undone = "XDP detached and pins removed",
+	.name = "module",
+	.probe = module_probe,
+	.print = module_print,
 };
 
 /* --- memcached, learning mode ------------------------------------------- */
@@ -352,6 +394,88 @@ stop_memcached:
 	return err;
 }
 
+/* learning mode, whether or not memcached runs */
+static enum xkv_up_here memcached_probe(const struct xkv_paths *p,
+					struct xkv_up_status *st)
+{
+	if (!xkv_learn_mode(p))
+		return XKV_UP_ABSENT;
+	if (xkv_learn_config_read(p->pin_dir, &st->lcfg))
+		memset(&st->lcfg, 0, sizeof(st->lcfg));
+	st->nlifs = xkv_learn_ifaces(p, st->lifs, XKV_LEARN_IFACES_MAX);
+	if (st->nlifs < 0)
+		st->nlifs = 0;
+	st->pid = process_pid(p);
+	return st->pid ? XKV_UP_RUNNING : XKV_UP_STOPPED;
+}
+
+static void memcached_print(const struct xkv_up_status *st)
+{
+	if (st->pid)
+		printf("    backend: memcached pid %d (learning mode), log %s\n",
+		       (int)st->pid, st->logfile);
+	else
+		printf("    backend: none (memcached is not running; 'xkv down %s' removes the learning filters too)\n",
+		       st->ifname);
+}
+
+/* the learning programs: settings, and where they are attached */
+static void memcached_print_more(const struct xkv_up_status *st)
+{
+	const struct xkv_learn_iface *li;
+
+	printf("    learning: ");
+	if (st->lcfg.ttl_ms)
+		printf("learned values live %u ms, none learned for %u ms after a write%s\n",
+		       st->lcfg.ttl_ms, st->lcfg.quiet_ms,
+		       st->lcfg.flags & XKV_LCFG_TEXT_ONLY ?
+			       ", text protocol only" : "");
+	else
+		printf("settings unreadable\n");
+	if (st->lcfg.flags & XKV_LCFG_UDP_POLICY)
+		printf("      UDP policy on memcached's port: XDP's allowlist, replies at most %u x the request\n",
+		       st->lcfg.amp_ratio);
+	for (li = st->lifs; li < st->lifs + st->nlifs; li++) {
+		if (li->in_id || li->eg_id)
+			printf("      tc on %s: ingress prog id %u, egress prog id %u%s\n",
+			       li->ifname, li->in_id, li->eg_id,
+			       li->own_qdisc ? " (clsact qdisc added by xkv)" :
+					       "");
+		else
+			printf("      tc on %s (ifindex %d): no learning filter attached\n",
+			       li->ifname, li->ifindex);
+	}
+}
+
+static void memcached_json_learning(struct xkv_json *j,
+				    const struct xkv_up_status *st)
+{
+	const struct xkv_learn_iface *li;
+
+	xkv_json_open(j, '{');
+	xkv_json_kv_u64(j, "ttl_ms", st->lcfg.ttl_ms);
+	xkv_json_kv_u64(j, "quiet_ms", st->lcfg.quiet_ms);
+	xkv_json_key(j, "text_only");
+	xkv_json_bool(j, st->lcfg.flags & XKV_LCFG_TEXT_ONLY);
+	xkv_json_key(j, "udp_policy");
+	xkv_json_bool(j, st->lcfg.flags & XKV_LCFG_UDP_POLICY);
+	xkv_json_kv_u64(j, "amp_ratio", st->lcfg.amp_ratio);
+	xkv_json_key(j, "tc");
+	xkv_json_open(j, '[');
+	for (li = st->lifs; li < st->lifs + st->nlifs; li++) {
+		xkv_json_open(j, '{');
+		xkv_json_kv_str(j, "ifname", li->ifname);
+		xkv_json_kv_u64(j, "ifindex", (unsigned long long)li->ifindex);
+		xkv_json_kv_u64(j, "ingress_prog_id", li->in_id);
+		xkv_json_kv_u64(j, "egress_prog_id", li->eg_id);
+		xkv_json_key(j, "own_qdisc");
+		xkv_json_bool(j, li->own_qdisc);
+		xkv_json_close(j, '}');
+	}
+	xkv_json_close(j, ']');
+	xkv_json_close(j, '}');
+}
+
 static const struct xkv_up_ops memcached_ops = {
 	.attach = memcached_attach,
 	.detach = memcached_detach,
@@ -359,4 +483,46 @@ static const struct xkv_up_ops memcached_ops = {
 	.stop = process_stop,
 	.wait = process_wait,
 	.undone = "learning filters and XDP detached, pins removed",
+	.name = "memcached",
+	.probe = memcached_probe,
+	.print = memcached_print,
+	.print_more = memcached_print_more,
+	.json_learning = memcached_json_learning,
 };
+
+/* --- status ------------------------------------------------------------- */
+
+/*
+ * In the order status asks them: memcached first, since its process has
+ * the pid file xkvd's would have.
+ */
+static const struct xkv_up_ops *const status_order[] = {
+	&memcached_ops,
+	&xkvd_ops,
+	&module_ops,
+	NULL,
+};
+
+/*
+ * @shown is the first backend the interface is set up for, @running the
+ * first that runs: learning mode without memcached shows memcached's
+ * lines, while xkv.ko, should it have the hot cache, is the one running.
+ */
+void xkv_up_status(const struct xkv_paths *p, struct xkv_up_status *st)
+{
+	const struct xkv_up_ops *const *ops;
+	enum xkv_up_here here;
+
+	memset(st, 0, sizeof(*st));
+	st->ifname = p->ifname;
+	st->logfile = p->logfile;
+	for (ops = status_order; *ops; ops++) {
+		here = (*ops)->probe(p, st);
+		if (here != XKV_UP_ABSENT && !st->shown)
+			st->shown = *ops;
+		if (here == XKV_UP_RUNNING) {
+			st->running = *ops;
+			return;
+		}
+	}
+}

@@ -13,6 +13,9 @@
  *              hot cache first (learn.h), then a stock memcached, whose
  *              sockets the programs are told and whose lease a watcher
  *              renews (live.h)
+ *
+ * "xkv status" asks the same tables which backend an interface has and
+ * prints the backend's own lines (xkv_up_status()).
  */
 #ifndef XKV_LOADER_UPBACKEND_H
 #define XKV_LOADER_UPBACKEND_H
@@ -23,13 +26,54 @@
 #include <sys/types.h>
 
 #include "instance.h"
+#include "json.h"
 #include "kmodule.h"
+#include "learn.h"
 #include "upcfg.h"
 
 /* how long a backend may take to stop when "up" undoes it */
 #define XKV_STOP_TIMEOUT 10
 
 struct xkv_up_ops;
+
+/**
+ * enum xkv_up_here - what a backend's status probe found on an interface.
+ * @XKV_UP_ABSENT:  not this backend
+ * @XKV_UP_STOPPED: set up for this backend, which is not running
+ *                  (learning mode without memcached)
+ * @XKV_UP_RUNNING: this backend serves the interface
+ */
+enum xkv_up_here {
+	XKV_UP_ABSENT,
+	XKV_UP_STOPPED,
+	XKV_UP_RUNNING,
+};
+
+/**
+ * struct xkv_up_status - the backend "xkv status" found on one interface.
+ * @shown:    the backend the interface is set up for, whose lines status
+ *            prints; NULL: none
+ * @running:  the backend serving the interface; NULL: none
+ * @ifname:   the interface
+ * @logfile:  the backend process's log
+ * @pid:      the backend process (xkvd or memcached), 0 for none
+ * @kinfo:    what xkv.ko reported
+ * @lcfg:     learning mode: the programs' settings (ttl_ms 0: unreadable)
+ * @nlifs:    learning mode: interfaces the learning filters were attached
+ *            to
+ * @lifs:     them, with the program ids attached there now
+ */
+struct xkv_up_status {
+	const struct xkv_up_ops *shown;
+	const struct xkv_up_ops *running;
+	const char *ifname;
+	const char *logfile;
+	pid_t pid;
+	struct xkv_ioc_info kinfo;
+	struct xkv_learn_config lcfg;
+	int nlifs;
+	struct xkv_learn_iface lifs[XKV_LEARN_IFACES_MAX];
+};
 
 /**
  * struct xkv_up - one "xkv up" and the backend it settled on.
@@ -59,8 +103,9 @@ struct xkv_up {
 
 /**
  * struct xkv_up_ops - what "up" does with one kind of backend, in this
- * order. A step that fails leaves nothing of itself behind; "up" then
- * undoes the steps before it, in reverse.
+ * order (@attach to @undone), and what "status" asks of it (@name to
+ * @json_learning). A step of "up" that fails leaves nothing of itself
+ * behind; "up" then undoes the steps before it, in reverse.
  * @attach: NULL, or attach the hot cache's keeper before the backend
  *          runs (learning mode: the TC programs, so that memcached has
  *          no connection they missed). xkvd and xkv.ko attach the hot
@@ -74,6 +119,13 @@ struct xkv_up {
  * @wait:   --foreground: until the backend is gone or one of @sigs
  *          (held) arrives; its exit status ("up" then takes it all down)
  * @undone: what a failed "up" says it undid
+ * @name:   status -j: its "backend" when it runs
+ * @probe:  status: is the interface of @p set up for this backend, and
+ *          is it running? Fills in what the printers below show of it.
+ * @print:  status: its "backend:" line
+ * @print_more: status: NULL, or its lines after the lease's
+ * @json_learning: status -j: NULL, or the value of "learning" (else
+ *          null)
  */
 struct xkv_up_ops {
 	int (*attach)(struct xkv_up *up);
@@ -82,6 +134,13 @@ struct xkv_up_ops {
 	void (*stop)(struct xkv_up *up);
 	int (*wait)(struct xkv_up *up, const sigset_t *sigs);
 	const char *undone;
+	const char *name;
+	enum xkv_up_here (*probe)(const struct xkv_paths *p,
+				  struct xkv_up_status *st);
+	void (*print)(const struct xkv_up_status *st);
+	void (*print_more)(const struct xkv_up_status *st);
+	void (*json_learning)(struct xkv_json *j,
+			      const struct xkv_up_status *st);
 };
 
 /**
@@ -105,5 +164,13 @@ int xkv_up_choose(struct xkv_up *up, const struct xkv_up_cfg *cfg,
  * @inst: after xkv_inst_up()
  */
 void xkv_up_set_inst(struct xkv_up *up, const struct xkv_inst *inst);
+
+/**
+ * xkv_up_status() - which backend the interface of @p is set up for,
+ * and which serves it, with what status shows of them.
+ * @p:  the interface's paths
+ * @st: out
+ */
+void xkv_up_status(const struct xkv_paths *p, struct xkv_up_status *st);
 
 #endif /* XKV_LOADER_UPBACKEND_H */
