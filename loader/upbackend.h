@@ -15,7 +15,10 @@
  *              renews (live.h)
  *
  * "xkv status" asks the same tables which backend an interface has and
- * prints the backend's own lines (xkv_up_status()).
+ * prints the backend's own lines (xkv_up_status()). Each table is in a
+ * file of its own, with all of its backend's code: up_xkvd.c,
+ * up_module.c, up_memcached.c (the process of the first and last in
+ * up_process.c); choosing one and asking them in turn in upbackend.c.
  */
 #ifndef XKV_LOADER_UPBACKEND_H
 #define XKV_LOADER_UPBACKEND_H
