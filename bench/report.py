@@ -7,15 +7,17 @@
 WORKDIR holds compare's raw results: meta.json (machine, settings,
 commands), runs.jsonl (one xkv-bench run per line, with the hot tier's
 counters before and after), memory.jsonl (bench/fill.py), xdpcost.json,
-hotsim.jsonl and, from a full run, vm.jsonl (bench/vmbench.sh: xkv.ko and
+hotsim.jsonl, tcpload.jsonl (bench/tcpload.py: memcaslap over TCP, one
+line per run) and, from a full run, vm.jsonl (bench/vmbench.sh: xkv.ko and
 xkvd in a qemu TCG guest) or vm-skip.txt (why not). Prints the comparison
-table (medians over the rounds, ratios against memcached) and the targets
-of issue 5 on stdout.
+tables (medians over the rounds, ratios against memcached) and the
+targets of issues 5 and 10 on stdout; after "bench/compare --tcp-only",
+only the memcaslap table and its target.
 
   --check      exit 1 unless every configuration has a run that completed
                with every value verified (learning mode may be "not
                available"), and the memory, XDP-cost and hotsim results
-               are all there
+               are all there (after --tcp-only: the memcaslap rows only)
   --md FILE    also write the report as Markdown (bench/RESULTS.md)
   --plot-data FILE  write the numbers bench/results.gp draws
 """
@@ -39,6 +41,15 @@ LABEL = {
     "xkvd+xdp-all": "xkvd + XDP tier, every key fits",
     "memcached+learn": "memcached + XDP learning",
     "floor": "floor (XDP answers END)",
+}
+
+
+# the memcaslap rows (bench/tcpload.py), in the order printed
+TCP_ROWS = ["tcp-memcached", "tcp-xkvd", "tcp-xkv-up"]
+TCP_LABEL = {
+    "tcp-memcached": "memcached",
+    "tcp-xkvd": "xkvd (no XDP)",
+    "tcp-xkv-up": "xkv up (xkvd behind XDP)",
 }
 
 
@@ -133,6 +144,36 @@ class Row:
         return v[0] if v else None
 
 
+class TcpRow:
+    """The medians of one memcaslap configuration over its rounds."""
+
+    def __init__(self, cfg, runs):
+        self.cfg = cfg
+        self.runs = [r for r in runs if r["config"] == cfg]
+        self.ok = [r for r in self.runs if r.get("status") == "ok" and
+                   (r.get("result") or {}).get("ok")]
+        self.status = (self.runs[0]["status"] if self.runs and not self.ok
+                       else ("ok" if self.ok else "not run"))
+        res = [r["result"] for r in self.ok]
+        self.gets = spread([x["gets_per_sec"] for x in res])
+        self.server = spread([x["server_us_per_get"] for x in res])
+        self.ours = spread([x["ours_us_per_get"] for x in res
+                            if "ours_us_per_get" in x])
+        self.client = spread([x["client_us_per_get"] for x in res])
+        # the machine's busy time that is not ours (other work), as a
+        # share of all its CPU time in the window
+        self.other = spread([
+            (x["cpu"]["busy_ticks"] / x["cpu"]["hz"] - x["cpu"]["cgroup_s"] -
+             x["cpu"]["ksoftirqd_s"]) / (x["cpu"]["total_ticks"] /
+                                         x["cpu"]["hz"])
+            for x in res if "cgroup_s" in x["cpu"] and
+            x["cpu"]["total_ticks"] > 0])
+
+    def med(self, attr):
+        v = getattr(self, attr)
+        return v[0] if v else None
+
+
 def fmt(v, f="%.0f", none="-"):
     return none if v is None else f % v
 
@@ -158,6 +199,8 @@ def build(work):
            load_lines(os.path.join(work, "memory.jsonl"))}
     cost = load_json(os.path.join(work, "xdpcost.json"))
     hot = load_lines(os.path.join(work, "hotsim.jsonl"))
+    tcp = load_lines(os.path.join(work, "tcpload.jsonl"))
+    rows.update({c: TcpRow(c, tcp) for c in TCP_ROWS})
     return meta, rows, mem, cost, hot
 
 
@@ -212,6 +255,66 @@ def main_table(meta, rows):
                 "" if len(r.ok) == len(r.runs) else
                 " of %d" % len(r.runs)))
     return out
+
+
+def tcp_label(meta, c):
+    name = TCP_LABEL[c]
+    if c == "tcp-xkv-up":
+        name += (", TCP fast path on" if (meta.get("tcp") or {}).get(
+            "fast_path") == "yes" else ", no TCP fast path in this tree")
+    return name
+
+
+def tcp_table(meta, rows):
+    """Lines of the memcaslap table (Markdown)."""
+    mc = rows["tcp-memcached"]
+    out = [
+        "| configuration | GET/s | vs memcached | server CPU us/GET "
+        "(machine - client) | vs memcached | server CPU us/GET "
+        "(ours - client) | vs memcached | client us/GET | other work "
+        "| GET/s min-max | server us/GET min-max | runs |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---|---:|",
+    ]
+    for c in TCP_ROWS:
+        r = rows[c]
+        if not r.ok:
+            out.append("| %s | %s | | | | | | | | | | |" % (
+                tcp_label(meta, c), r.status))
+            continue
+        out.append("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s-%s "
+                   "| %s-%s | %d%s |" % (
+                       tcp_label(meta, c), fmt(r.med("gets")),
+                       fmt(ratio(r.med("gets"), mc.med("gets")), "%.2fx"),
+                       fmt(r.med("server"), "%.2f"),
+                       fmt(ratio(r.med("server"), mc.med("server")),
+                           "%.2fx"),
+                       fmt(r.med("ours"), "%.2f"),
+                       fmt(ratio(r.med("ours"), mc.med("ours")), "%.2fx"),
+                       fmt(r.med("client"), "%.2f"),
+                       fmt(r.other and 100 * r.other[0], "%.0f%%"),
+                       fmt(r.gets[1]), fmt(r.gets[2]),
+                       fmt(r.server[1], "%.2f"), fmt(r.server[2], "%.2f"),
+                       len(r.ok), "" if len(r.ok) == len(r.runs) else
+                       " of %d" % len(r.runs)))
+    return out
+
+
+def tcp_target(meta, rows):
+    """Issue 10's target, or None when a row it needs did not run."""
+    mc, x = rows["tcp-memcached"], rows["tcp-xkv-up"]
+    if not (mc.ok and x.ok) or not mc.med("server"):
+        return None
+    r = x.med("server") / mc.med("server")
+    g = x.med("gets") / mc.med("gets")
+    t = meta.get("tcp") or {}
+    return ("TCP fast path (issue 10): server CPU/GET <= 0.5x memcached's "
+            "and GET/s >= memcached's (memcaslap, %s connections, no "
+            "pipelining, %s-byte keys; xkv up; CPU: machine - client)" % (
+                t.get("connections", "?"), t.get("key_size", "?")),
+            "%.2f us vs %.2f us = %.2fx; %.0f vs %.0f GET/s = %.2fx" % (
+                x.med("server"), mc.med("server"), r, x.med("gets"),
+                mc.med("gets"), g),
+            r <= 0.5 and g >= 1.0)
 
 
 def noise_table(rows):
@@ -364,6 +467,9 @@ def targets(meta, rows, mem, cost, hot):
                     meta.get("threads", 0),
                     "%.0f vs %.0f = %.2fx" % (xt.med("gets"), mt.med("gets"),
                                               r), r >= 1.3))
+    t = tcp_target(meta, rows)
+    if t:
+        out.append(t)
     return out
 
 
@@ -455,6 +561,42 @@ def plot_data(path, rows):
                 ct))
 
 
+def tcp_markdown(meta, rows):
+    t = meta.get("tcp") or {}
+    L = ["## TCP clients: memcaslap, %s connections, no pipelining "
+         "(issue 10)" % t.get("connections", "?"), ""]
+    L.append("A TCP load generator we did not write: Debian's memcaslap "
+             "(libmemcached-tools), driven by bench/tcpload.py from the "
+             "client namespace: %s connections, one single-key `get` in "
+             "flight on each, %s-byte keys, %s-byte values, GETs only, "
+             "uniformly over %s keys it stores first (every key hot: the "
+             "xkv up row has a hot cache of %s slots), every value "
+             "checked; %s s of GETs, then %s s measured, medians of %d "
+             "rounds, each on a fresh server (-t %s, -m 64). Server CPU "
+             "us/GET: the whole machine's busy time (/proc/stat) minus "
+             "the memcaslap process's own (/proc/PID/stat), over the GETs "
+             "in the window (what issue 10 is judged by); ours: the same "
+             "from our cgroup plus ksoftirqd instead of the whole "
+             "machine. Other work: the machine's busy time that was not "
+             "ours, as a share of all its CPU time in the window (median): "
+             "it is in the machine figure, for every row alike, so the "
+             "machine figure is only clean when this is near 0%%." % (
+                 t.get("connections", "?"), t.get("key_size", "?"),
+                 t.get("value_size", "?"), t.get("keys", "?"),
+                 t.get("slots", "?"), t.get("warmup", "?"),
+                 t.get("duration", "?"), meta.get("rounds", 0),
+                 meta.get("threads", "?")))
+    if t.get("fast_path") != "yes":
+        L.append("")
+        L.append("This tree has no TCP fast path (`xkv up -h` offers no "
+                 "`--tcp-fast`): the xkv up row is xkvd behind an XDP "
+                 "program that passes TCP to it.")
+    L.append("")
+    L.extend(tcp_table(meta, rows))
+    L.append("")
+    return L
+
+
 def markdown(meta, rows, mem, cost, hot, tg, bg, vm=None, vm_skip=None):
     m = meta
     cmds = m.get("commands", {})
@@ -515,7 +657,8 @@ def markdown(meta, rows, mem, cost, hot, tg, bg, vm=None, vm_skip=None):
                  "(`xkv up --backend memcached` says it is not there "
                  "yet), so not measured.")
     L.append("")
-    L.append("## Targets (issue 5)")
+    L.extend(tcp_markdown(meta, rows))
+    L.append("## Targets (issues 5 and 10)")
     L.append("")
     L.extend(targets_table(tg))
     L.append("")
@@ -608,7 +751,7 @@ def markdown(meta, rows, mem, cost, hot, tg, bg, vm=None, vm_skip=None):
     L.append("```")
     for k in ("client", "memcached", "xkvd", "xkvd+xdp", "xkvd+xdp-all",
               "memcached+learn", "floor", "xdpcost", "hotsim", "memory",
-              "vm"):
+              "vm", "tcpload", "tcp-memcached", "tcp-xkvd", "tcp-xkv-up"):
         if k in cmds:
             L.append("%-16s %s" % (k + ":", cmds[k]))
     L.append("```")
@@ -618,6 +761,9 @@ def markdown(meta, rows, mem, cost, hot, tg, bg, vm=None, vm_skip=None):
 
 def check(meta, rows, mem, cost, hot):
     bad = []
+    if (meta.get("tcp") or {}).get("only"):
+        return ["%s (memcaslap): %s" % (c, rows[c].status)
+                for c in TCP_ROWS if not rows[c].ok]
     for c, p in ROWS:
         r = rows[(c, p)]
         if r.ok:
@@ -625,6 +771,10 @@ def check(meta, rows, mem, cost, hot):
         if c == "memcached+learn" and r.status == "not available":
             continue
         bad.append("%s %s: %s" % (c, p, r.status))
+    for c in TCP_ROWS:
+        r = rows[c]
+        if not r.ok:
+            bad.append("%s (memcaslap): %s" % (c, r.status))
     for s in ("memcached", "xkvd"):
         if s not in mem:
             bad.append("memory %s: no result" % s)
@@ -645,7 +795,21 @@ def main():
 
     meta, rows, mem, cost, hot = build(a.work)
     tg = targets(meta, rows, mem, cost, hot)
+    if (meta.get("tcp") or {}).get("only"):
+        print("\n".join(tcp_table(meta, rows)))
+        print()
+        print("\n".join(targets_table(tg)))
+        if a.check:
+            bad = check(meta, rows, mem, cost, hot)
+            for b in bad:
+                print("compare: FAIL: " + b, file=sys.stderr)
+            if bad:
+                return 1
+        return 0
     print("\n".join(main_table(meta, rows)))
+    print()
+    print("TCP, memcaslap (issue 10):")
+    print("\n".join(tcp_table(meta, rows)))
     print()
     print("\n".join(targets_table(tg)))
     print()

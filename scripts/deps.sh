@@ -14,9 +14,11 @@
 #                          (-fsanitize=fuzzer); only a Recommends of clang
 #   memcached              the reference server to compare xkvd against
 #   libmemcached-tools     memccapable (conformance test), memcaslap
+#                          (bench/compare's TCP load, bench/tcpload.py)
 #   musl-tools             small static test programs (VM tests)
 #   procps iproute2        kill/ps, ss (free ports) for tests/run.sh
-#   coreutils              timeout(1) around every test step
+#   coreutils              timeout(1) around every test step, stdbuf(1)
+#                          (memcaslap's reports line by line)
 #   libbpf-dev bpftool     the XDP tier: skeleton, loader, fixtures
 #   libelf-dev zlib1g-dev  libbpf's own link dependencies
 #   python3 util-linux     tests/net: its precise client (mc.py), nsenter
