@@ -55,6 +55,7 @@ import argparse
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 import tempfile
@@ -123,6 +124,11 @@ def sample(pid, cg):
     return s
 
 
+def on_term(signum, frame):
+    # timeout(1) around us: unwind, so that memcaslap is killed too
+    raise SystemExit(1)
+
+
 def main():
     ap = argparse.ArgumentParser(
         description="server CPU per GET under memcaslap (TCP)")
@@ -173,6 +179,7 @@ def main():
                           "stdbuf", "-oL"] + cmd,
                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                          text=True, errors="replace")
+    signal.signal(signal.SIGTERM, on_term)
     deadline = time.monotonic() + run_s + 60
     section = None
     s0 = s1 = None
@@ -180,6 +187,7 @@ def main():
     misses = {}
     totals = {}
     err = None
+    done = False
     try:
         for line in p.stdout:
             if log:
@@ -206,8 +214,9 @@ def main():
             if time.monotonic() > deadline:
                 err = "memcaslap ran past its time"
                 break
+        done = True
     finally:
-        if p.poll() is None and err:
+        if p.poll() is None and (err or not done):
             p.kill()
         rc = p.wait()
         if log:
