@@ -13,6 +13,11 @@
 #                                     cost per packet (BPF_PROG_TEST_RUN)
 #                                     and the floor program of
 #                                     bench/compare (bench/floor.bpf.c)
+#   make -f mk/bench.mk sockmap-probe build/bench/sockmap_probe: does an
+#                                     sk_skb verdict answering on a
+#                                     socket keep it working here (the
+#                                     socket-level route of issue 10;
+#                                     bpf/TCPFAST.md; root to run)
 #   make -f mk/bench.mk bench-compare        bench/compare: the full
 #                                     side-by-side run (~10 min, root)
 #   make -f mk/bench.mk bench-compare-smoke  bench/compare --smoke (s)
@@ -53,8 +58,6 @@ HOTSIM_HDRS := $(wildcard kmod/core/*.h kmod/user/*.h abi/*.h) \
 CLANG ?= clang
 BPFTOOL ?= bpftool
 BENCH_OUT := $(BUILD)/bench
-FLOOR_OBJ := $(BENCH_OUT)/floor.bpf.o
-FLOOR_LINKED := $(BENCH_OUT)/floor.o
 FLOOR_SKEL := $(BENCH_OUT)/floor.skel.h
 XDPCOST_BIN := $(BENCH_OUT)/xdpcost
 XKV_SKEL := $(BUILD)/bpf/xkv.skel.h
@@ -66,6 +69,8 @@ XDPCOST_CFLAGS := -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE \
 # xdpcost builds its request frames with the XDP fixtures' builder
 XDPCOST_SRCS := bench/xdpcost.c tests/bpf/pkt.c
 XDPCOST_LDLIBS := -lbpf -lelf -lz
+PROBE_SKEL := $(BENCH_OUT)/sockmap_probe.skel.h
+PROBE_BIN := $(BENCH_OUT)/sockmap_probe
 
 # alone (make -f mk/bench.mk), the hot tier's skeleton rule comes from
 # mk/bpf.mk; the top-level Makefile includes that file itself
@@ -73,22 +78,28 @@ ifeq ($(firstword $(MAKEFILE_LIST)),mk/bench.mk)
 include mk/bpf.mk
 endif
 
-.PHONY: bench-tools bench-smoke hotsim xdpcost bench-compare \
+.PHONY: bench-tools bench-smoke hotsim xdpcost sockmap-probe bench-compare \
 	bench-compare-smoke
 
-bench-tools: $(BENCH_BIN) $(HOTSIM_BIN) $(XDPCOST_BIN)
+bench-tools: $(BENCH_BIN) $(HOTSIM_BIN) $(XDPCOST_BIN) $(PROBE_BIN)
+
+sockmap-probe: $(PROBE_BIN)
+
+$(PROBE_BIN): bench/sockmap_probe.c $(PROBE_SKEL)
+	$(CC) $(XDPCOST_CFLAGS) $< $(XDPCOST_LDLIBS) -o $@
 
 xdpcost: $(XDPCOST_BIN)
 
-$(FLOOR_OBJ): bench/floor.bpf.c
+# bench/NAME.bpf.c -> build/bench/NAME.skel.h, skeleton struct NAME
+$(BENCH_OUT)/%.bpf.o: bench/%.bpf.c
 	@mkdir -p $(@D)
 	$(CLANG) $(BENCH_BPF_CFLAGS) -c $< -o $@
 
-$(FLOOR_LINKED): $(FLOOR_OBJ)
+$(BENCH_OUT)/%.linked.o: $(BENCH_OUT)/%.bpf.o
 	$(BPFTOOL) gen object $@ $<
 
-$(FLOOR_SKEL): $(FLOOR_LINKED)
-	$(BPFTOOL) gen skeleton $< name floor > $@.tmp
+$(BENCH_OUT)/%.skel.h: $(BENCH_OUT)/%.linked.o
+	$(BPFTOOL) gen skeleton $< name $* > $@.tmp
 	mv $@.tmp $@
 
 $(XDPCOST_BIN): $(XDPCOST_SRCS) tests/bpf/pkt.h $(FLOOR_SKEL) $(XKV_SKEL) \
