@@ -795,17 +795,18 @@ def main():
 
     meta, rows, mem, cost, hot = build(a.work)
     tg = targets(meta, rows, mem, cost, hot)
+
+    def failed():
+        bad = check(meta, rows, mem, cost, hot) if a.check else []
+        for b in bad:
+            print("compare: FAIL: " + b, file=sys.stderr)
+        return bool(bad)
+
     if (meta.get("tcp") or {}).get("only"):
         print("\n".join(tcp_table(meta, rows)))
         print()
         print("\n".join(targets_table(tg)))
-        if a.check:
-            bad = check(meta, rows, mem, cost, hot)
-            for b in bad:
-                print("compare: FAIL: " + b, file=sys.stderr)
-            if bad:
-                return 1
-        return 0
+        return 1 if failed() else 0
     print("\n".join(main_table(meta, rows)))
     print()
     print("TCP, memcaslap (issue 10):")
@@ -830,15 +831,12 @@ def main():
         with open(a.md, "w") as f:
             bg = load_lines(os.path.join(a.work, "background.jsonl"))
             f.write(markdown(meta, rows, mem, cost, hot, tg, bg,
-                             *load_vm(a.work)))
+                             vm, vm_skip))
     if a.plot_data:
         plot_data(a.plot_data, rows)
+    if failed():
+        return 1
     if a.check:
-        bad = check(meta, rows, mem, cost, hot)
-        for b in bad:
-            print("compare: FAIL: " + b, file=sys.stderr)
-        if bad:
-            return 1
         print("compare: smoke ok (every configuration ran, every value "
               "verified)")
     return 0
