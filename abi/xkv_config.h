@@ -37,6 +37,9 @@
  * @amp_ratio: reply/request budget: XDP answers only when the reply's UDP
  *             payload is at most @amp_ratio times the request's. 0 = no
  *             budget.
+ * @tcp_port:  TCP port of the backend, host byte order, for the TCP fast
+ *             path (abi/xkv_tcp.h); 0 = no TCP fast path.
+ * @pad:       zero
  */
 struct xkv_config {
 	__u16 port;
@@ -44,6 +47,8 @@ struct xkv_config {
 	__u32 nslots;
 	__u32 max_reply;
 	__u32 amp_ratio;
+	__u16 tcp_port;
+	__u16 pad;
 };
 
 #endif /* XKV_ABI_CONFIG_H */
