@@ -32,6 +32,8 @@
  * (key compare), xkv_bound.h (bounds for the verifier), xkv_hot_map.h and
  * xkv_policy_maps.h (maps), abi/xkv_slot.h (seqlock).
  */
+#include <linux/pkt_cls.h>
+
 #include "xkv_parse.h"
 #include "xkv_bound.h"
 #include "xkv_live.h"
@@ -39,6 +41,7 @@
 
 char LICENSE[] SEC("license") = "GPL";
 
+#include "tcp/seg.h"
 #include "xdp/maps.h"
 #include "xkv_key.h"
 #include "xdp/csum.h"
@@ -47,6 +50,58 @@ char LICENSE[] SEC("license") = "GPL";
 #include "xdp/value.h"
 #include "xdp/send.h"
 #include "xdp/stages.h"
+#include "tcp/maps.h"
+#include "tcp/headers.h"
+#include "tcp/send.h"
+#include "tcp/answer.h"
+#include "tcp/tc.h"
+
+/*
+ * A TCP segment to the backend's port: track, answer or pass it.
+ * Return: an XDP action, or -1 when the frame is not TCP.
+ */
+__attribute__((noinline)) int xkv_tcp_xdp(struct xdp_md *ctx)
+{
+	struct xkv_scratch *s = xkv_scratch_get();
+	struct xkv_tcp_stats *st;
+	__u32 zero = 0, len;
+	int why;
+
+	if (!s)
+		return XDP_PASS;
+	why = xkv_tcp_parse(ctx, s);
+	if (why == XKV_TCP_NOT_TCP)
+		return -1;
+	if (why)
+		return XDP_PASS;
+	xkv_tcp_count(XKV_TCP_STAT_segments);
+	why = xkv_tcp_track();
+	if (!why)
+		why = xkv_tcp_try(ctx);
+	if (why == XKV_TCP_OUT_SEND || why == XKV_TCP_OUT_RESEND) {
+		len = s->tcp.r_len;
+		if (!xkv_tcp_send(ctx)) {
+			st = bpf_map_lookup_elem(&xkv_tcp_stats, &zero);
+			if (!st)
+				return XDP_TX;
+			if (why == XKV_TCP_OUT_RESEND) {
+				st->resent++;
+				return XDP_TX;
+			}
+			st->hits++;
+			st->keys += s->nkeys;
+			st->reply_bytes += len;
+			return XDP_TX;
+		}
+		/* the reply is kept: a retransmitted request gets it */
+		why = XKV_TCP_OUT_DROP;
+	}
+	if (why == XKV_TCP_OUT_DROP)
+		return XDP_DROP;
+	if (why != XKV_TCP_OUT_QUIET)
+		xkv_tcp_count(why);
+	return XDP_PASS;
+}
 
 SEC("xdp")
 int xkv_xdp(struct xdp_md *ctx)
@@ -54,6 +109,7 @@ int xkv_xdp(struct xdp_md *ctx)
 	struct xkv_scratch *s;
 	struct xkv_stats *st;
 	__u32 zero = 0, why;
+	int act;
 
 	st = bpf_map_lookup_elem(&xkv_stats, &zero);
 	s = bpf_map_lookup_elem(&xkv_scratch, &zero);
@@ -61,12 +117,18 @@ int xkv_xdp(struct xdp_md *ctx)
 		return XDP_PASS;
 	st->packets++;
 
+	act = xkv_tcp_xdp(ctx);
+	if (act >= 0) {
+		/* TCP: counted here as not UDP, in xkv_tcp_stats as TCP */
+		st->pass_not_udp++;
+		return act;
+	}
 	why = xkv_read_headers(ctx);
 	if (!why)
 		why = xkv_read_request(ctx);
 	if (!why) {
 		st->requests++;
-		why = xkv_build_reply();
+		why = xkv_build_reply(xkv_cfg.max_reply, 1);
 	}
 	if (!why)
 		why = xkv_check_sum();

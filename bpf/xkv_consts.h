@@ -36,7 +36,7 @@
  * start depends on VLAN tags and IP version) and the text body at a
  * fixed offset after the frame header.
  */
-#define XKV_OUT_L4 64
+#define XKV_OUT_L4 128
 #define XKV_OUT_BODY (XKV_OUT_L4 + 8 + XKV_FRAME_HDR)
 #define XKV_BODY_MASK (XKV_UDP_PAYLOAD_CAP - 1)
 #define XKV_OUT_BUF 4096

@@ -49,7 +49,7 @@ BPFTOOL ?= bpftool
 
 BPF_OUT := $(BUILD)/bpf
 BPF_SRC := bpf/xkv.bpf.c
-BPF_HDRS := $(wildcard bpf/*.h bpf/learn/*.h bpf/xdp/*.h abi/*.h)
+BPF_HDRS := $(wildcard bpf/*.h bpf/learn/*.h bpf/xdp/*.h bpf/tcp/*.h abi/*.h)
 BPF_OBJ := $(BPF_OUT)/xkv.bpf.o
 BPF_LINKED := $(BPF_OUT)/xkv.o
 BPF_SKEL := $(BPF_OUT)/xkv.skel.h

@@ -63,6 +63,7 @@ struct xkv_scratch {
 	__be16 sport;		/* client port */
 	__be16 dport;		/* our port */
 	__u16 ucheck;		/* the request's UDP checksum field, as is */
+	struct xkv_tcp_seg tcp;	/* a TCP segment and its reply */
 	/* the key list parser */
 	__u32 start;		/* req[] offset of the first byte after "get " */
 	__u32 gets;		/* 1 for "gets": print CAS */

@@ -59,32 +59,21 @@ __attribute__((noinline)) int xkv_read_headers(struct xdp_md *ctx)
 }
 
 /*
- * Load the request payload, check the frame header and the command, and
- * split the key list into s->keys.
+ * The command and the key list of the request in s->req (its first
+ * XKV_FRAME_HDR bytes are the UDP frame header, or nothing over TCP):
+ * "get"/"gets", split into s->keys.
  * Return: 0, or the outcome (a pass reason or XKV_STAT_errors).
  */
-__attribute__((noinline)) int xkv_read_request(struct xdp_md *ctx)
+__attribute__((noinline)) int xkv_split_keys(void)
 {
 	struct xkv_scratch *s = xkv_scratch_get();
 	struct xkv_cb_ctx cb;
-	__u32 plen;
 	__u8 *r;
 
 	if (!s)
 		return XKV_STAT_errors;
 	cb.s = s;
 	r = s->req;
-	plen = s->plen;
-	if (plen < XKV_REQ_MIN)
-		return XKV_STAT_pass_malformed;
-	if (plen > XKV_REQ_MAX)
-		return XKV_STAT_pass_too_big;
-	if (bpf_xdp_load_bytes(ctx, s->pay_off, r, plen))
-		return XKV_STAT_errors;
-
-	/* frame header: one datagram; id, sequence and reserved are free */
-	if (r[4] != 0 || r[5] != 1)
-		return XKV_STAT_pass_malformed;
 	if (r[8] != 'g' || r[9] != 'e' || r[10] != 't')
 		return XKV_STAT_pass_not_get;
 	if (r[11] == ' ') {
@@ -110,6 +99,34 @@ __attribute__((noinline)) int xkv_read_request(struct xdp_md *ctx)
 }
 
 /*
+ * Load the request payload, check the frame header, and split the key
+ * list into s->keys.
+ * Return: 0, or the outcome (a pass reason or XKV_STAT_errors).
+ */
+__attribute__((noinline)) int xkv_read_request(struct xdp_md *ctx)
+{
+	struct xkv_scratch *s = xkv_scratch_get();
+	__u32 plen;
+	__u8 *r;
+
+	if (!s)
+		return XKV_STAT_errors;
+	r = s->req;
+	plen = s->plen;
+	if (plen < XKV_REQ_MIN)
+		return XKV_STAT_pass_malformed;
+	if (plen > XKV_REQ_MAX)
+		return XKV_STAT_pass_too_big;
+	if (bpf_xdp_load_bytes(ctx, s->pay_off, r, plen))
+		return XKV_STAT_errors;
+
+	/* frame header: one datagram; id, sequence and reserved are free */
+	if (r[4] != 0 || r[5] != 1)
+		return XKV_STAT_pass_malformed;
+	return xkv_split_keys();
+}
+
+/*
  * Would the stack take the request (its UDP checksum)? Asked only once
  * every key hit: a miss goes to the stack, which checks it anyway.
  * Return: 0 or XKV_STAT_pass_checksum.
@@ -124,15 +141,17 @@ __attribute__((noinline)) int xkv_check_sum(void)
 }
 
 /*
- * Look every key up and write the reply body: VALUE blocks and "END".
+ * Look every key up and write the reply body: VALUE blocks and "END",
+ * at most @max bytes with the frame header (which a TCP reply does not
+ * have, but counts here); @udp: apply the reply/request budget.
  * Return: 0 with s->ulen set to the reply's UDP length, or the outcome.
  */
-__attribute__((noinline)) int xkv_build_reply(void)
+__attribute__((noinline)) int xkv_build_reply(__u32 max, __u32 udp)
 {
 	struct xkv_scratch *s = xkv_scratch_get();
 	struct xkv_live *live;
 	struct xkv_cb_ctx cb;
-	__u32 max, body, zero = 0;
+	__u32 body, zero = 0;
 	__u64 now;
 
 	if (!s)
@@ -143,7 +162,6 @@ __attribute__((noinline)) int xkv_build_reply(void)
 	if (!live || now >= READ_ONCE(live->until_ns))
 		return XKV_STAT_pass_no_backend;
 	cb.s = s;
-	max = xkv_cfg.max_reply;
 	if (max > XKV_UDP_PAYLOAD_CAP)
 		max = XKV_UDP_PAYLOAD_CAP;
 	if (max < XKV_FRAME_HDR + XKV_END_LEN)
@@ -166,7 +184,7 @@ __attribute__((noinline)) int xkv_build_reply(void)
 	s->out[XKV_OUT_BODY + body + 4] = '\n';
 	body += XKV_END_LEN;
 
-	if (xkv_cfg.amp_ratio &&
+	if (udp && xkv_cfg.amp_ratio &&
 	    (__u64)XKV_FRAME_HDR + body > (__u64)xkv_cfg.amp_ratio * s->plen)
 		return XKV_STAT_pass_budget;
 	s->ulen = sizeof(struct udphdr) + XKV_FRAME_HDR + body;

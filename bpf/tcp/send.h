@@ -1,0 +1,158 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * send.h - XDP: turn the frame into a TCP reply segment whose payload is
+ * at out[XKV_OUT_BODY] and whose header fields are in s->tcp.r_*.
+ *
+ * Part of the XDP object, compiled as one unit by bpf/xkv.bpf.c.
+ */
+#ifndef XKV_TCP_SEND_H
+#define XKV_TCP_SEND_H
+
+/* TCP header with the timestamp option, as the kernel lays it out */
+#define XKV_TCP_HLEN_TS 32
+
+/*
+ * Build Ethernet, IP and TCP headers in front of the payload, the TCP
+ * checksum over all of it, and write the frame.
+ * Return: 0 when the frame is the reply, a TCP stat id to pass, or
+ * XKV_TCP_OUT_DROP once the frame was resized.
+ */
+__attribute__((noinline)) int xkv_tcp_send(struct xdp_md *ctx)
+{
+	struct xkv_scratch *s = xkv_scratch_get();
+	__u32 l2, l3, th, start, len, flen, clen, off, n, k;
+	struct xkv_tcp_seg *g;
+	struct tcphdr *tcp;
+	__u8 mac[ETH_ALEN];
+	__u8 *o;
+	__s64 sum;
+	__u64 old;
+	int delta;
+
+	if (!s)
+		return XKV_TCP_STAT_errors;
+	g = &s->tcp;
+	o = s->out;
+	l2 = s->l2_len;
+	len = g->r_len;
+	if (l2 < sizeof(struct ethhdr) ||
+	    l2 > sizeof(struct ethhdr) + XKV_MAX_VLANS * XKV_VLAN_HLEN ||
+	    len > XKV_TCP_REPLY_MAX)
+		return XKV_TCP_STAT_errors;
+	th = g->r_ts ? XKV_TCP_HLEN_TS : sizeof(struct tcphdr);
+	l3 = s->ipv6 ? sizeof(struct ipv6hdr) : sizeof(struct iphdr);
+	start = (XKV_OUT_BODY - th - l3 - l2) & (XKV_OUT_L4 - 1);
+	tcp = (void *)(o + ((XKV_OUT_BODY - th) & (XKV_OUT_L4 - 1)));
+
+	/* L2: the request's, addresses swapped, tags and type kept */
+	if (bpf_xdp_load_bytes(ctx, 0, o + start, l2))
+		return XKV_TCP_STAT_errors;
+	__builtin_memcpy(mac, o + start, ETH_ALEN);
+	__builtin_memcpy(o + start, o + start + ETH_ALEN, ETH_ALEN);
+	__builtin_memcpy(o + start + ETH_ALEN, mac, ETH_ALEN);
+
+	/* TCP: ACK|PSH, and the timestamps when they were negotiated */
+	tcp->source = g->key.sport;
+	tcp->dest = g->key.cport;
+	tcp->seq = bpf_htonl(g->r_seq);
+	tcp->ack_seq = bpf_htonl(g->r_ack);
+	((__u8 *)tcp)[12] = (__u8)(th / 4) << 4;
+	((__u8 *)tcp)[XKV_TCP_FLAGS_OFF] = XKV_TCPF_ACK | XKV_TCPF_PSH;
+	tcp->window = g->r_win;
+	tcp->check = 0;
+	tcp->urg_ptr = 0;
+	if (g->r_ts) {
+		__u8 *opt = (__u8 *)(tcp + 1);
+
+		opt[0] = XKV_TCPOPT_NOP;
+		opt[1] = XKV_TCPOPT_NOP;
+		opt[2] = XKV_TCPOPT_TS;
+		opt[3] = 10;
+		*(__be32 *)(opt + 4) = bpf_htonl(g->r_tsval);
+		*(__be32 *)(opt + 8) = bpf_htonl(g->r_tsecr);
+	}
+
+	if (!s->ipv6) {
+		struct iphdr *ip = (void *)(o + start + l2);
+		struct xkv_pseudo4 ph = {
+			.saddr = s->daddr[0],
+			.daddr = s->saddr[0],
+			.proto = IPPROTO_TCP,
+			.len = bpf_htons(th + len),
+		};
+
+		if ((void *)ip + sizeof(*ip) > (void *)tcp)
+			return XKV_TCP_STAT_errors;
+		*(__u8 *)ip = 0x45;		/* version 4, IHL 5 */
+		ip->tos = 0;
+		ip->tot_len = bpf_htons(sizeof(*ip) + th + len);
+		ip->id = 0;
+		ip->frag_off = bpf_htons(XKV_IP_DF);
+		ip->ttl = XKV_REPLY_TTL;
+		ip->protocol = IPPROTO_TCP;
+		ip->check = 0;
+		ip->saddr = s->daddr[0];
+		ip->daddr = s->saddr[0];
+		sum = bpf_csum_diff(NULL, 0, (__be32 *)ip, sizeof(*ip), 0);
+		if (sum < 0)
+			return XKV_TCP_STAT_errors;
+		ip->check = xkv_csum_fold(sum);
+		sum = bpf_csum_diff(NULL, 0, (__be32 *)&ph, sizeof(ph), 0);
+	} else {
+		struct ipv6hdr *ip6 = (void *)(o + start + l2);
+		struct xkv_pseudo6 ph = {
+			.len = bpf_htonl(th + len),
+			.nexthdr = IPPROTO_TCP,
+		};
+
+		if ((void *)ip6 + sizeof(*ip6) > (void *)tcp)
+			return XKV_TCP_STAT_errors;
+		__builtin_memcpy(ph.saddr, s->daddr, 16);
+		__builtin_memcpy(ph.daddr, s->saddr, 16);
+		*(__be32 *)ip6 = bpf_htonl(0x60000000);	/* v6, tc 0, flow 0 */
+		ip6->payload_len = bpf_htons(th + len);
+		ip6->nexthdr = IPPROTO_TCP;
+		ip6->hop_limit = XKV_REPLY_TTL;
+		__builtin_memcpy(&ip6->saddr, s->daddr, 16);
+		__builtin_memcpy(&ip6->daddr, s->saddr, 16);
+		sum = bpf_csum_diff(NULL, 0, (__be32 *)&ph, sizeof(ph), 0);
+	}
+	if (sum < 0)
+		return XKV_TCP_STAT_errors;
+
+	/* header and payload, the payload padded to 4 bytes with zeros */
+	*(__u32 *)(o + XKV_OUT_BODY + (len & XKV_BODY_MASK)) = 0;
+	sum = bpf_csum_diff(NULL, 0, (__be32 *)tcp, th & 0x3c, sum);
+	clen = (len + 3) & ~3U;
+	for (k = 0; k < XKV_TCP_REPLY_MAX / XKV_CSUM_CHUNK + 1; k++) {
+		off = k * XKV_CSUM_CHUNK;
+		if (sum < 0 || off >= clen)
+			break;
+		n = clen - off;
+		if (n > XKV_CSUM_CHUNK)
+			n = XKV_CSUM_CHUNK;
+		sum = bpf_csum_diff(NULL, 0, (__be32 *)(o + XKV_OUT_BODY + off),
+				    n, (__wsum)sum);
+	}
+	if (sum < 0)
+		return XKV_TCP_STAT_errors;
+	tcp->check = xkv_csum_fold(sum);
+
+	/* make the frame exactly as long as the reply, then write it */
+	flen = l2 + l3 + th + len;
+	old = bpf_xdp_get_buff_len(ctx);
+	delta = (int)flen - (int)old;
+	if (delta > 0 && (xkv_cfg.flags & XKV_CFG_HEAD_FIRST)) {
+		if (bpf_xdp_adjust_head(ctx, -delta) &&
+		    bpf_xdp_adjust_tail(ctx, delta))
+			return XKV_TCP_STAT_pass_too_big;
+	} else if (delta && bpf_xdp_adjust_tail(ctx, delta)) {
+		if (delta < 0 || bpf_xdp_adjust_head(ctx, -delta))
+			return XKV_TCP_STAT_pass_too_big;
+	}
+	if (bpf_xdp_store_bytes(ctx, 0, o + start, flen))
+		return XKV_TCP_OUT_DROP;
+	return 0;
+}
+
+#endif /* XKV_TCP_SEND_H */
