@@ -170,10 +170,16 @@ __attribute__((noinline)) int xkv_tcp_track(void)
 	    xkv_before(g->seq, c->x.in_e) &&
 	    xkv_before(c->x.in_s, g->seq + g->plen)) {
 		/* the consumed request again, maybe with more after it */
-		if (c->x.rp_len && c->rp_ready && g->seq == c->x.in_s)
+		if (c->x.rp_len && c->rp_ready && g->seq == c->x.in_s) {
 			len = c->x.rp_len;
-		else
+		} else {
+			/* merged or spurious: nothing more to answer here */
 			drop = 1;
+			if (!(cf & XKV_TC_GONE))
+				c->x.flags |= XKV_TC_GONE;
+			else
+				drop = 2;
+		}
 	} else if (c->x.rp_len && c->rp_ready && !g->plen &&
 		   g->ack == c->x.rp_seq && g->o.sack_n &&
 		   !xkv_before(sack, c->x.rp_seq + c->x.rp_len)) {
@@ -192,6 +198,8 @@ __attribute__((noinline)) int xkv_tcp_track(void)
 	if (len)
 		return xkv_tcp_resend(s, c, len);
 	if (drop) {
+		if (drop == 1)
+			xkv_tcp_count(XKV_TCP_STAT_handed_back);
 		xkv_tcp_count(XKV_TCP_STAT_dropped);
 		return XKV_TCP_OUT_DROP;
 	}
