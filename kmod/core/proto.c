@@ -109,6 +109,11 @@ bool xkv_sess_stalled(const struct xkv_sess *s)
 	return s->stalled;
 }
 
+bool xkv_sess_between(const struct xkv_sess *s)
+{
+	return s->state == SESS_CMD && !s->get_resume && !s->closing;
+}
+
 void xkv_sess_reset(struct xkv_sess *s)
 {
 	sess_drop_item(s);

@@ -117,6 +117,18 @@ bool xkv_sess_closing(const struct xkv_sess *s);
 bool xkv_sess_stalled(const struct xkv_sess *s);
 
 /**
+ * xkv_sess_between() - is the session between two commands?
+ * @s: session
+ *
+ * Return: true when the next byte it is given starts a command line: it is
+ * not inside a storage command's value (nor swallowing a refused one's),
+ * not part way through a get it paused, and not closing. With no input
+ * left unconsumed, every command it was given has then run and has its
+ * reply in the output buffer.
+ */
+bool xkv_sess_between(const struct xkv_sess *s);
+
+/**
  * xkv_sess_reset() - forget partial state (UDP: before each datagram).
  * @s: session
  *

@@ -168,6 +168,8 @@ void xkv_stats_general(struct xkv_store *st, struct xkv_buf *out)
 	stat_u64(out, "evictions", cs.evicted);
 	stat_u64(out, "reclaimed", cs.reclaimed);
 	stat_u64(out, "crawler_reclaimed", cs.crawler_reclaimed);
+	stat_u64(out, "tcp_fast_unclaimed",
+		 (u64)os_atomic64_read(&st->tcp_fast_unclaimed));
 	xkv_buf_str(out, "END\r\n");
 }
 
@@ -277,6 +279,7 @@ void xkv_stats_reset(struct xkv_store *st)
 	os_atomic64_set(&st->total_items, 0);
 	os_atomic64_set(&st->total_conns, 0);
 	os_atomic64_set(&st->rejected_conns, 0);
+	os_atomic64_set(&st->tcp_fast_unclaimed, 0);
 	for (i = 0; i < st->nclasses; i++) {
 		struct xkv_class *c = &st->cls[i];
 

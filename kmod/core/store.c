@@ -207,3 +207,8 @@ void xkv_store_conn_rejected(struct xkv_store *st)
 {
 	os_atomic64_add(1, &st->rejected_conns);
 }
+
+void xkv_store_tcp_fast_unclaimed(struct xkv_store *st)
+{
+	os_atomic64_add(1, &st->tcp_fast_unclaimed);
+}

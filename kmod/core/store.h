@@ -252,6 +252,13 @@ void xkv_store_conn_closed(struct xkv_store *st);
 void xkv_store_conn_rejected(struct xkv_store *st);
 
 /**
+ * xkv_store_tcp_fast_unclaimed() - count a connection the TCP fast path's
+ * table had no free entry for ("tcp_fast_unclaimed" in "stats").
+ * @st: store
+ */
+void xkv_store_tcp_fast_unclaimed(struct xkv_store *st);
+
+/**
  * xkv_store_attach_hot() - let the store own an XDP hot cache.
  * @st:     store
  * @slots:  the xkv_hot map's memory: @nslots struct xkv_slot

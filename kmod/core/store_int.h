@@ -170,6 +170,8 @@ struct xkv_store {
 	os_atomic64_t curr_conns;
 	os_atomic64_t total_conns;
 	os_atomic64_t rejected_conns;
+	/* connections the TCP fast path's table had no entry for */
+	os_atomic64_t tcp_fast_unclaimed;
 	os_atomic64_t hash_bytes;
 
 	/* every TCP connection's buffers (budget.h) */

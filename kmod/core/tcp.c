@@ -20,6 +20,7 @@ int xkv_tcp_init(struct xkv_tcp *t, const struct xkv_tcp_ops *ops,
 
 void xkv_tcp_release(struct xkv_tcp *t)
 {
+	xkv_tcp_fast_release(t);
 	xkv_sess_free(t->sess);
 	t->sess = NULL;
 	xkv_inbuf_release(&t->in);
@@ -49,10 +50,71 @@ static int xkv_tcp_flush(struct xkv_tcp *t, struct xkv_buf *out,
 		if (n < 0)
 			return (int)n;
 		stats->bytes_written += (u64)n;
+		t->out_sent += (u32)n;
 		t->moved = true;
 		xkv_buf_consume(out, (size_t)n);
 	}
 	return 0;
+}
+
+bool xkv_tcp_fast_owes_nothing(const struct xkv_tcp *t)
+{
+	return !xkv_tcp_out_pending(t) && !t->in.len && !t->in.backlog &&
+	       xkv_sess_between(t->sess) && !t->stalled && !t->eof &&
+	       !xkv_tcp_closing(t);
+}
+
+/*
+ * After the sends returned: tell XDP how far we have answered, if we owe
+ * nothing and it changed (tcp.h).
+ */
+static void xkv_tcp_fast_publish(struct xkv_tcp *t)
+{
+	u64 done;
+
+	if (!t->ans || !xkv_tcp_fast_owes_nothing(t))
+		return;
+	done = xkv_tcp_ans_pack(t->in_read, t->out_sent);
+	if (done == t->done)
+		return;
+	xkv_tcp_ans_publish(t->ans, done);
+	t->done = done;
+}
+
+bool xkv_tcp_fast_claim(struct xkv_tcp *t, struct xkv_store *st,
+			struct xkv_tcp_ans *tab, const struct xkv_tcp_ans *key)
+{
+	t->ans = xkv_tcp_ans_claim(tab, key);
+	if (!t->ans) {
+		xkv_store_tcp_fast_unclaimed(st);
+		return false;
+	}
+	/* the entry says 0, 0: true until the first byte is read */
+	t->done = 0;
+	t->hits = 0;
+	xkv_tcp_fast_publish(t);
+	return true;
+}
+
+void xkv_tcp_fast_release(struct xkv_tcp *t)
+{
+	if (!t->ans)
+		return;
+	xkv_tcp_ans_release(t->ans);
+	t->ans = NULL;
+}
+
+bool xkv_tcp_fast_active(struct xkv_tcp *t)
+{
+	u64 hits;
+
+	if (!t->ans)
+		return false;
+	hits = OS_READ_ONCE(t->ans->hits);
+	if (hits == t->hits)
+		return false;
+	t->hits = hits;
+	return true;
 }
 
 /* Offer buffered input to the session (inbuf.h). */
@@ -110,6 +172,7 @@ int xkv_tcp_pump(struct xkv_tcp *t, struct xkv_thread_stats *stats,
 			continue;
 		}
 		stats->bytes_read += (u64)n;
+		t->in_read += (u32)n;
 		t->moved = true;
 		xkv_inbuf_added(&t->in, (size_t)n);
 		xkv_tcp_feed(t);
@@ -121,6 +184,7 @@ int xkv_tcp_pump(struct xkv_tcp *t, struct xkv_thread_stats *stats,
 		if (t->eof && !t->in.backlog)
 			return XKV_TCP_DONE_EOF;
 	}
+	xkv_tcp_fast_publish(t);
 	return XKV_TCP_OPEN;
 }
 

@@ -16,6 +16,14 @@
  * feeds its session until the glue tries it again (every
  * XKV_BUDGET_RETRY_MS), while it keeps sending what it has.
  *
+ * The TCP fast path (tcpfast.h, abi/xkv_tcp.h): XDP answers a GET on a
+ * connection only once the backend has answered every byte before it.
+ * So after each pump a connection with an entry that owes the client
+ * nothing stores there, in one 64-bit release store and only when it
+ * changed, how many request bytes it has read (all consumed and answered)
+ * and how many reply bytes its socket has taken; that is after the sends
+ * returned, never before.
+ *
  * The glue owns the socket and says how to use it through struct
  * xkv_tcp_ops; it decides from what xkv_tcp_pump() leaves when to run it
  * again (epoll interest in xkvd, transport flags in xkv.ko), and closes
@@ -26,6 +34,7 @@
 
 #include "inbuf.h"
 #include "session.h"
+#include "tcpfast.h"
 
 /* reads per pump; the glue runs the connection again after the others */
 #define XKV_TCP_READ_BUDGET 8
@@ -60,6 +69,12 @@ struct xkv_tcp_ops {
  * @more:    the last pump stopped at XKV_TCP_READ_BUDGET with input
  *           maybe waiting
  * @moved:   the last pump read or sent a byte (for the idle timeout)
+ * @ans:     the connection's xkv_tcp_ans entry (tcpfast.h), NULL when
+ *           the TCP fast path does not know it
+ * @in_read: request bytes read from the socket, from the first (wraps)
+ * @out_sent: reply bytes the socket took, from the first (wraps)
+ * @done:    what @ans->done holds (xkv_tcp_ans_pack())
+ * @hits:    @ans->hits when last looked at (xkv_tcp_fast_active())
  */
 struct xkv_tcp {
 	const struct xkv_tcp_ops *ops;
@@ -69,6 +84,11 @@ struct xkv_tcp {
 	bool stalled;
 	bool more;
 	bool moved;
+	struct xkv_tcp_ans *ans;
+	u32 in_read;
+	u32 out_sent;
+	u64 done;
+	u64 hits;
 };
 
 /* what xkv_tcp_pump() returns besides -errno */
@@ -93,6 +113,9 @@ int xkv_tcp_init(struct xkv_tcp *t, const struct xkv_tcp_ops *ops,
 /**
  * xkv_tcp_release() - free the session and the read buffer.
  * @t: connection state
+ *
+ * Releases the fast path's entry too if it is still claimed, but a glue
+ * must call xkv_tcp_fast_release() before it closes the socket.
  */
 void xkv_tcp_release(struct xkv_tcp *t);
 
@@ -104,6 +127,8 @@ void xkv_tcp_release(struct xkv_tcp *t);
  *
  * Sends, feeds and reads until the socket, the back-pressure limit, the
  * budget or XKV_TCP_READ_BUDGET stops it; sets @t->more and @t->moved.
+ * Then, if the connection has a fast path entry and owes the client
+ * nothing, publishes how far it has answered (xkv_tcp_fast_owes_nothing()).
  *
  * Return: XKV_TCP_OPEN, XKV_TCP_DONE_EOF or XKV_TCP_DONE_CLOSING when the
  * connection should close normally (after xkv_tcp_linger() for
@@ -146,5 +171,53 @@ static inline size_t xkv_tcp_out_pending(const struct xkv_tcp *t)
  * already queued first.
  */
 void xkv_tcp_linger(struct xkv_tcp *t);
+
+/**
+ * xkv_tcp_fast_claim() - register the connection with the TCP fast path.
+ * @t:   connection state, nothing read or sent yet
+ * @st:  store (counts a claim that found no free entry)
+ * @tab: the mapped xkv_tcp_ans array
+ * @key: the connection's addresses (xkv_tcp_ans_key())
+ *
+ * Return: true when an entry was claimed; false when none of the probed
+ * entries was free: the connection is then served without the fast path.
+ */
+bool xkv_tcp_fast_claim(struct xkv_tcp *t, struct xkv_store *st,
+			struct xkv_tcp_ans *tab, const struct xkv_tcp_ans *key);
+
+/**
+ * xkv_tcp_fast_release() - give the connection's entry back, if it has one.
+ * @t: connection state
+ *
+ * Call it before the socket is closed: once closed, a new connection may
+ * have the same addresses.
+ */
+void xkv_tcp_fast_release(struct xkv_tcp *t);
+
+/**
+ * xkv_tcp_fast_owes_nothing() - may @t publish now?
+ * @t: connection state, after xkv_tcp_pump()
+ *
+ * True when every request byte read is consumed by the session (the read
+ * buffer is empty: no partial line, no backlog), the session is between
+ * two commands (not inside a storage command's value, nor a get it
+ * paused), every reply byte is in the socket, the budget has not stalled
+ * it, and it is neither closing nor at the end of its input. Then
+ * @t->in_read request bytes are all answered, and their replies are the
+ * @t->out_sent bytes written.
+ *
+ * Return: true if so.
+ */
+bool xkv_tcp_fast_owes_nothing(const struct xkv_tcp *t);
+
+/**
+ * xkv_tcp_fast_active() - did XDP answer on the connection since last asked?
+ * @t: connection state
+ *
+ * Fast path hits are activity for the idle timeout.
+ *
+ * Return: true when the entry's hit count changed since the last call.
+ */
+bool xkv_tcp_fast_active(struct xkv_tcp *t);
 
 #endif /* XKV_CORE_TCP_H */

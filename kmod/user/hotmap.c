@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * hotmap.c - open the pinned XDP hot cache and hand it to the store.
+ * hotmap.c - open the pinned XDP hot cache and hand it to the store; the
+ * backend's lease and the TCP fast path's table, pinned next to it, too.
  *
  * xkvd needs no libbpf for this: BPF_OBJ_GET on the pin gives a map fd,
  * BPF_OBJ_GET_INFO_BY_FD says whether it is the map we expect, and the
@@ -16,6 +17,7 @@
 #include "xkvd.h"
 #include "xkv_hot.h"
 #include "xkv_live.h"
+#include "xkv_tcp.h"
 
 static int sys_bpf(int cmd, union bpf_attr *attr)
 {
@@ -107,6 +109,62 @@ static void live_open(struct xkvd_server *srv, const char *hot_path)
 	os_log(1, "lease %s: renewed every %u ms", path, XKV_LIVE_BEAT_MS);
 }
 
+/*
+ * The TCP fast path's table (abi/xkv_tcp.h), pinned next to the hot cache
+ * as "xkv_tcp_ans": mapped, emptied of what a previous backend left, and
+ * from then on every accepted connection claims an entry in it (tcp.c).
+ * An XDP object without one has no TCP fast path: go on without.
+ */
+static void tcp_ans_open(struct xkvd_server *srv, const char *hot_path)
+{
+	size_t len = (size_t)XKV_TCP_ANS_SLOTS * sizeof(struct xkv_tcp_ans);
+	char path[4096];
+	const char *slash = strrchr(hot_path, '/');
+	int dir = slash ? (int)(slash - hot_path) + 1 : 0;
+	union bpf_attr attr;
+	struct bpf_map_info info;
+	void *base;
+	u32 stale;
+	int fd;
+
+	snprintf(path, sizeof(path), "%.*sxkv_tcp_ans", dir, hot_path);
+	memset(&attr, 0, sizeof(attr));
+	attr.pathname = (u64)(unsigned long)path;
+	fd = sys_bpf(BPF_OBJ_GET, &attr);
+	if (fd < 0) {
+		os_log(1, "no TCP fast path map %s (%s): TCP is served here only",
+		       path, strerror(errno));
+		return;
+	}
+	memset(&info, 0, sizeof(info));
+	memset(&attr, 0, sizeof(attr));
+	attr.info.bpf_fd = (u32)fd;
+	attr.info.info_len = sizeof(info);
+	attr.info.info = (u64)(unsigned long)&info;
+	if (sys_bpf(BPF_OBJ_GET_INFO_BY_FD, &attr) ||
+	    info.type != BPF_MAP_TYPE_ARRAY ||
+	    info.value_size != sizeof(struct xkv_tcp_ans) ||
+	    !(info.map_flags & BPF_F_MMAPABLE) ||
+	    info.max_entries != XKV_TCP_ANS_SLOTS) {
+		fprintf(stderr,
+			"xkvd: %s: not an xkv TCP fast path map (type %u, value %u bytes, flags %#x, %u entries)\n",
+			path, info.type, info.value_size, info.map_flags,
+			info.max_entries);
+		close(fd);
+		return;
+	}
+	base = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	close(fd);
+	if (base == MAP_FAILED) {
+		fprintf(stderr, "xkvd: %s: mmap: %s\n", path, strerror(errno));
+		return;
+	}
+	stale = xkv_tcp_ans_reset(base);
+	srv->tcp_ans = base;
+	os_log(1, "TCP fast path %s: %u connections at most (%u left over, freed)",
+	       path, XKV_TCP_ANS_SLOTS, stale);
+}
+
 /**
  * xkvd_hot_map_open() - map the hot cache pinned at @path into the store.
  * @srv:  server, with its store created and no client served yet
@@ -153,6 +211,7 @@ int xkvd_hot_map_open(struct xkvd_server *srv, const char *path)
 	close(fd);
 	os_log(1, "hot cache %s: %u slots", path, nslots);
 	live_open(srv, path);
+	tcp_ans_open(srv, path);
 	return 0;
 
 unmap:
@@ -168,6 +227,12 @@ close_fd:
  */
 void xkvd_hot_map_close(struct xkvd_server *srv)
 {
+	if (srv->tcp_ans) {
+		/* every connection released its entry when it closed */
+		munmap(srv->tcp_ans,
+		       (size_t)XKV_TCP_ANS_SLOTS * sizeof(struct xkv_tcp_ans));
+		srv->tcp_ans = NULL;
+	}
 	if (srv->live) {
 		/* the store is gone: XDP serves nothing from now on */
 		xkv_live_end(srv->live);

@@ -16,7 +16,11 @@
  * A connection closes after its output is flushed when the session says so
  * (quit, an overlong line, a fatal error) or the client closed its side; at
  * once on a socket error; and with -o idle_timeout=N once no byte came or
- * went for N seconds.
+ * went for N seconds and XDP answered no GET on it (the TCP fast path).
+ *
+ * With the TCP fast path's table (xkvd --hot-map, hotmap.c) a connection
+ * claims an entry when it is accepted and releases it before its socket
+ * is closed; the pump publishes there how far it has answered.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -82,6 +86,8 @@ void xkvd_conn_close(struct xkvd_conn *c)
 		c->next->prev = c->prev;
 	__atomic_sub_fetch(&w->load, 1, __ATOMIC_RELAXED);
 
+	/* before close(2): a new connection may then take these addresses */
+	xkv_tcp_fast_release(&c->tcp);
 	close(c->fd);
 	xkv_tcp_release(&c->tcp);
 	xkv_store_conn_closed(w->srv->st);
@@ -203,6 +209,9 @@ int xkvd_conns_tick(struct xkvd_worker *w, u64 now_ms)
 		w->nstalled = 0;
 		for (c = w->conns; c; c = next) {
 			next = c->next;
+			/* GETs XDP answered are activity too */
+			if (idle && xkv_tcp_fast_active(&c->tcp))
+				c->active_ms = now_ms;
 			if (idle && now_ms - c->active_ms >= idle_ms) {
 				conn_log_close(c, "idle timeout");
 				xkvd_conn_close(c);
@@ -224,6 +233,60 @@ int xkvd_conns_tick(struct xkvd_worker *w, u64 now_ms)
 	if (idle_ms && (wait < 0 || ms_until(w->idle_at_ms, now_ms) < wait))
 		wait = ms_until(w->idle_at_ms, now_ms);
 	return wait;
+}
+
+/*
+ * The address and port of an IPv4 or IPv6 socket address, IPv4-mapped
+ * IPv6 as IPv4. Return: 4, 6, or 0 when it is neither.
+ */
+static u32 sa_addr(const struct sockaddr_storage *ss, const void **addr,
+		   __be16 *port)
+{
+	const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)ss;
+	const struct sockaddr_in *s4 = (const struct sockaddr_in *)ss;
+
+	if (ss->ss_family == AF_INET) {
+		*addr = &s4->sin_addr;
+		*port = s4->sin_port;
+		return 4;
+	}
+	if (ss->ss_family != AF_INET6)
+		return 0;
+	*port = s6->sin6_port;
+	if (IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr)) {
+		*addr = &s6->sin6_addr.s6_addr[12];
+		return 4;
+	}
+	*addr = &s6->sin6_addr;
+	return 6;
+}
+
+/*
+ * Register a new connection with the TCP fast path, if there is one:
+ * from here on XDP may answer its GETs while it owes nothing (tcp.h).
+ */
+static void conn_fast_claim(struct xkvd_conn *c)
+{
+	struct xkvd_server *srv = c->w->srv;
+	struct sockaddr_storage me, peer;
+	socklen_t melen = sizeof(me), peerlen = sizeof(peer);
+	const void *caddr, *saddr;
+	__be16 cport, sport;
+	struct xkv_tcp_ans key;
+	u32 fam;
+
+	if (!srv->tcp_ans)
+		return;
+	if (getsockname(c->fd, (struct sockaddr *)&me, &melen) ||
+	    getpeername(c->fd, (struct sockaddr *)&peer, &peerlen))
+		return;
+	fam = sa_addr(&peer, &caddr, &cport);
+	if (!fam || sa_addr(&me, &saddr, &sport) != fam)
+		return;
+	xkv_tcp_ans_key(&key, fam, caddr, saddr, cport, sport);
+	if (!xkv_tcp_fast_claim(&c->tcp, srv->st, srv->tcp_ans, &key))
+		os_log(2, "worker %u: fd %d: TCP fast path table full here",
+		       c->w->index, c->fd);
 }
 
 /**
@@ -253,6 +316,7 @@ int xkvd_conn_new(struct xkvd_worker *w, int fd)
 
 	/* replies are written whole; do not hold their tails back */
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
+	conn_fast_claim(c);
 
 	c->events = ev.events;
 	ev.data.ptr = c;

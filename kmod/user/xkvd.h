@@ -166,6 +166,12 @@ struct xkvd_worker {
  * @maint_started: @maint was created and must be joined
  * @fatal:         a thread hit an error it cannot recover from
  * @udp_pol:       whom UDP answers and how much (udp_policy.c)
+ * @hot_base:      the mapped hot cache, NULL when none
+ * @hot_len:       its length
+ * @live:          the mapped lease, NULL when none
+ * @tcp_ans:       the mapped TCP fast path table (XKV_TCP_ANS_SLOTS
+ *                 entries), NULL when none: connections claim an entry
+ *                 at accept and release it at close (tcp.c)
  */
 struct xkvd_server {
 	struct xkv_settings set;
@@ -188,6 +194,7 @@ struct xkvd_server {
 	void *hot_base;
 	size_t hot_len;
 	struct xkv_live *live;
+	struct xkv_tcp_ans *tcp_ans;
 };
 
 /* settings.c */
