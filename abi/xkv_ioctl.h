@@ -83,6 +83,21 @@ struct xkv_ioc_live {
 	__u32 map_id;
 };
 
+/**
+ * struct xkv_ioc_tcp - XKV_IOC_TCP_ATTACH's argument.
+ * @map_fd: in: a file descriptor, open for writing, of the XDP object's
+ *          xkv_tcp_ans map: BPF_MAP_TYPE_ARRAY, BPF_F_MMAPABLE,
+ *          XKV_TCP_ANS_SLOTS entries of sizeof(struct xkv_tcp_ans)
+ *          (abi/xkv_tcp.h)
+ * @flags:  in: 0 (none is defined yet)
+ * @map_id: out: the map's id
+ */
+struct xkv_ioc_tcp {
+	__s32 map_fd;
+	__u32 flags;
+	__u32 map_id;
+};
+
 #define XKV_IOC_MAGIC 0xCB
 
 /*
@@ -122,5 +137,27 @@ struct xkv_ioc_live {
  * that is not an xkv lease.
  */
 #define XKV_IOC_LIVE_ATTACH _IOWR(XKV_IOC_MAGIC, 3, struct xkv_ioc_live)
+
+/*
+ * XKV_IOC_TCP_ATTACH: the TCP fast path's table. The module frees every
+ * entry a previous backend left, then each connection it accepts from
+ * then on claims an entry from its addresses, publishes there how far it
+ * has answered, and releases it before its socket closes (see
+ * abi/xkv_tcp.h). It holds a reference to the map until
+ * XKV_IOC_TCP_DETACH, rmmod, or the next XKV_IOC_TCP_ATTACH, whose map
+ * replaces it; each of these releases every entry the module holds in
+ * the old map first. Added after XKV_IOC_ABI 1 without changing it: a
+ * module without it answers -ENOTTY, and XDP then answers no TCP GET
+ * (no connection is registered). Errors: as XKV_IOC_HOT_ATTACH, -EINVAL
+ * for a map that is not an xkv_tcp_ans table.
+ */
+#define XKV_IOC_TCP_ATTACH _IOWR(XKV_IOC_MAGIC, 4, struct xkv_ioc_tcp)
+
+/*
+ * XKV_IOC_TCP_DETACH: release every entry the module holds and let go of
+ * the map; connections are served on without the fast path. Errors:
+ * -EPERM, -ENOENT (none is attached).
+ */
+#define XKV_IOC_TCP_DETACH _IO(XKV_IOC_MAGIC, 5)
 
 #endif /* XKV_UAPI_IOCTL_H */

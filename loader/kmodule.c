@@ -35,6 +35,10 @@
 #define XKV_DEV_WAIT_MS 1000
 /* the module's log prefix (pr_fmt in kmod/linux/xkv_os_impl.h) */
 #define XKV_KLOG_PREFIX XKV_KMOD_NAME ": "
+/* the TCP fast path's table, pinned next to xkv_hot (loader/paths.h) */
+#ifndef XKV_PIN_TCP_ANS
+#define XKV_PIN_TCP_ANS "xkv_tcp_ans"
+#endif
 
 /*
  * The module's parameters (kmod/linux/settings.c). The kernel only warns
@@ -613,6 +617,36 @@ static void attach_live(int dev, const struct xkv_paths *p)
 	close(fd);
 }
 
+/*
+ * Hand the module the TCP fast path's table too: the connections it
+ * accepts then register there. Without the pin (an XDP object without a
+ * TCP fast path) or with an older module, XDP answers no TCP GET, which
+ * is safe: say so.
+ */
+static void attach_tcp(int dev, const struct xkv_paths *p)
+{
+	struct xkv_ioc_tcp arg;
+	char path[PATH_MAX];
+	int fd;
+
+	xkv_pin_path(p, XKV_PIN_TCP_ANS, path);
+	fd = bpf_obj_get(path);
+	if (fd < 0) {
+		pr_debug("%s: no TCP fast path table %s (%s)\n", p->ifname,
+			 path, strerror(errno));
+		return;
+	}
+	memset(&arg, 0, sizeof(arg));
+	arg.map_fd = fd;
+	if (ioctl(dev, XKV_IOC_TCP_ATTACH, &arg))
+		pr_warn("%s: xkv.ko did not take the TCP fast path table %s (%s): XDP will pass every TCP request to it\n",
+			p->ifname, path, strerror(errno));
+	else
+		pr_debug("%s: xkv.ko registers its TCP connections (map id %u)\n",
+			 p->ifname, arg.map_id);
+	close(fd);
+}
+
 int xkv_kmod_attach(const struct xkv_serve_opts *o,
 		    const struct xkv_paths *p)
 {
@@ -644,6 +678,7 @@ int xkv_kmod_attach(const struct xkv_serve_opts *o,
 	pr_info("%s: xkv.ko owns the hot cache (map id %u, %u slots)\n",
 		p->ifname, arg.map_id, arg.nslots);
 	attach_live(dev, p);
+	attach_tcp(dev, p);
 	err = wait_ready(o, p);
 
 close_dev:
@@ -665,6 +700,11 @@ int xkv_kmod_stop(unsigned int timeout_s)
 	if (fd >= 0) {
 		if (ioctl(fd, XKV_IOC_HOT_DETACH) && errno != ENOENT)
 			pr_warn("cannot detach xkv.ko's hot cache: %s\n",
+				strerror(errno));
+		/* ENOTTY: a module without the TCP fast path */
+		if (ioctl(fd, XKV_IOC_TCP_DETACH) && errno != ENOENT &&
+		    errno != ENOTTY)
+			pr_warn("cannot detach xkv.ko's TCP fast path table: %s\n",
 				strerror(errno));
 		close(fd);
 	}

@@ -2,8 +2,8 @@
 /*
  * kmodule.h - xkv.ko as the backend: can this kernel take the module,
  * load it with the backend settings as module parameters, hand it the
- * pinned hot cache through /dev/xkv (abi/xkv_ioctl.h), take it
- * down again.
+ * pinned hot cache, its lease and the TCP fast path's table through
+ * /dev/xkv (abi/xkv_ioctl.h), take it down again.
  *
  * There is one module, so at most one interface has it as its backend:
  * the one whose pinned xkv_hot map the module has attached (the map ids
@@ -81,7 +81,8 @@ int xkv_kmod_load(const char *path, const char *params);
 
 /**
  * xkv_kmod_attach() - hand the loaded module the interface's pinned hot
- * cache, then wait until it answers.
+ * cache (and, when pinned, the lease and the TCP fast path's table), then
+ * wait until it answers.
  * @o: settings (port, listen, wait_s)
  * @p: the interface's paths
  *
@@ -116,7 +117,8 @@ int xkv_kmod_info(struct xkv_ioc_info *info);
 bool xkv_kmod_serves(const struct xkv_paths *p, struct xkv_ioc_info *info);
 
 /**
- * xkv_kmod_stop() - detach the hot cache and unload the module.
+ * xkv_kmod_stop() - detach the hot cache and the TCP fast path's table,
+ * and unload the module.
  * @timeout_s: how long to retry while the module is busy
  *
  * Return: 0 (also when none was loaded), or -errno after printing why.

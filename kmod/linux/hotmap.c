@@ -19,12 +19,17 @@
  * them is inside the store. The same write side serialises the ioctls
  * among themselves and guards srv->hot_map.
  *
+ * The TCP fast path's table (XKV_IOC_TCP_ATTACH) is handed over the same
+ * way: its array memory is where connections claim their entries
+ * (tcp.c), and it changes under the same write side, after every
+ * connection's entry in the old one is released.
+ *
  * Lifetime: the device is registered last when the module loads and
  * deregistered first when it unloads, and its file operations hold a
  * module reference while the device is open, so no ioctl runs while the
- * server starts or stops. Unloading detaches the hot cache (emptying
- * every slot, so XDP never serves what the module no longer has) and
- * drops the map reference.
+ * server starts or stops. Unloading releases the connections' TCP fast
+ * path entries, detaches the hot cache (emptying every slot, so XDP never
+ * serves what the module no longer has) and drops the map references.
  */
 #include "xkvm.h"
 
@@ -42,6 +47,7 @@
 #include "xkv_hot.h"
 #include "xkv_live.h"
 #include "xkv_ioctl.h"
+#include "xkv_tcp.h"
 
 /*
  * bpf_map_get() is a plain export in 6.1; later kernels (and some stable
@@ -245,6 +251,99 @@ static void xkvm_ctl_live_detach(struct xkvm_server *srv)
 		bpf_map_put(map);
 }
 
+/* Is @map an xkv_tcp_ans table (abi/xkv_tcp.h)? */
+static bool xkvm_ctl_tcp_ok(const struct bpf_map *map)
+{
+	const struct bpf_array *array;
+
+	if (map->map_type != BPF_MAP_TYPE_ARRAY ||
+	    !(map->map_flags & BPF_F_MMAPABLE) ||
+	    map->value_size != sizeof(struct xkv_tcp_ans) ||
+	    map->max_entries != XKV_TCP_ANS_SLOTS)
+		return false;
+	array = container_of(map, struct bpf_array, map);
+	return array->elem_size == sizeof(struct xkv_tcp_ans);
+}
+
+/* The TCP fast path's table behind the loader's fd, or an ERR_PTR. */
+static struct bpf_map *xkvm_ctl_tcp_get(int fd)
+{
+	struct bpf_map *map = xkvm_ctl_map_get(fd);
+
+	if (IS_ERR(map))
+		return map;
+	if (!xkvm_ctl_tcp_ok(map)) {
+		pr_warn_ratelimited("TCP fast path: map id %u is not an xkv_tcp_ans table (type %u, value %u bytes, flags %#x, %u entries)\n",
+				    map->id, map->map_type, map->value_size,
+				    map->map_flags, map->max_entries);
+		bpf_map_put(map);
+		return ERR_PTR(-EINVAL);
+	}
+	return map;
+}
+
+/*
+ * The newest table wins (the one of the XDP object now attached): the
+ * connections' entries in the old one are released first. Connections
+ * accepted from now on claim entries; those already open stay without.
+ */
+static long xkvm_ctl_tcp_attach(struct xkvm_server *srv, void __user *uarg)
+{
+	struct bpf_map *map, *old;
+	struct bpf_array *array;
+	struct xkv_ioc_tcp arg;
+	u32 stale;
+
+	if (copy_from_user(&arg, uarg, sizeof(arg)))
+		return -EFAULT;
+	if (arg.flags)
+		return -EINVAL;
+	map = xkvm_ctl_tcp_get(arg.map_fd);
+	if (IS_ERR(map))
+		return PTR_ERR(map);
+	array = container_of(map, struct bpf_array, map);
+
+	percpu_down_write(&srv->hot_rwsem);
+	old = srv->tcp_map;
+	xkvm_conns_fast_release(srv);
+	srv->tcp_map = map;
+	srv->tcp_ans = (struct xkv_tcp_ans *)array->value;
+	/* one backend owns the table: what another left is stale */
+	stale = xkv_tcp_ans_reset(srv->tcp_ans);
+	percpu_up_write(&srv->hot_rwsem);
+	if (old)
+		bpf_map_put(old);
+	pr_info("TCP fast path attached: map id %u (%u stale entries freed)\n",
+		map->id, stale);
+	arg.map_id = map->id;
+	if (copy_to_user(uarg, &arg, sizeof(arg)))
+		return -EFAULT;
+	return 0;
+}
+
+/*
+ * Release every connection's entry and let go of the table, if one is
+ * attached. Returns the map's id, 0 when none was attached.
+ */
+static u32 xkvm_ctl_tcp_detach(struct xkvm_server *srv)
+{
+	struct bpf_map *map;
+	u32 id = 0;
+
+	percpu_down_write(&srv->hot_rwsem);
+	map = srv->tcp_map;
+	xkvm_conns_fast_release(srv);
+	srv->tcp_map = NULL;
+	srv->tcp_ans = NULL;
+	percpu_up_write(&srv->hot_rwsem);
+	if (map) {
+		id = map->id;
+		bpf_map_put(map);
+		pr_info("TCP fast path detached: map id %u\n", id);
+	}
+	return id;
+}
+
 /*
  * Empty the slots and let go of the map, if one is attached. Returns the
  * map's id, 0 when none was attached.
@@ -306,6 +405,10 @@ static long xkvm_ctl_ioctl(struct file *file, unsigned int cmd,
 		return xkvm_ctl_detach(srv) ? 0 : -ENOENT;
 	case XKV_IOC_LIVE_ATTACH:
 		return xkvm_ctl_live_attach(srv, (void __user *)arg);
+	case XKV_IOC_TCP_ATTACH:
+		return xkvm_ctl_tcp_attach(srv, (void __user *)arg);
+	case XKV_IOC_TCP_DETACH:
+		return xkvm_ctl_tcp_detach(srv) ? 0 : -ENOENT;
 	default:
 		return -ENOTTY;
 	}
@@ -360,6 +463,7 @@ int xkvm_ctl_register(void)
 void xkvm_ctl_unregister(struct xkvm_server *srv)
 {
 	misc_deregister(&xkvm_ctl_dev);
+	xkvm_ctl_tcp_detach(srv);
 	xkvm_ctl_live_detach(srv);
 	xkvm_ctl_detach(srv);
 }

@@ -16,10 +16,19 @@
  * A connection closes after its output is flushed when the session says
  * so (quit, an overlong line, a fatal error) or the client closed its
  * side; at once on a socket error; and with idle_timeout=N once no byte
- * came or went for N seconds.
+ * came or went for N seconds and XDP answered no GET on it.
+ *
+ * With the TCP fast path's table attached (hotmap.c) a connection claims
+ * an entry from its socket's addresses when it is accepted and releases
+ * it when it closes, before its socket is released; the pump publishes
+ * there how far it has answered (kmod/core/tcp.h). Claims and releases
+ * run on a worker, under the read side of srv->hot_rwsem, so detaching
+ * the table (its write side) sees none half done.
  */
 #include "xkvm.h"
 
+#include <net/inet_sock.h>
+#include <net/ipv6.h>
 #include <net/sock.h>
 #include <net/tcp.h>
 
@@ -97,6 +106,8 @@ static void xkvm_conn_close(struct xkvm_conn *c, const char *why, int err)
 	bool listed;
 
 	set_bit(XKVM_XF_DEAD, &c->xprt.flags);
+	/* before the socket goes: a new connection may take its addresses */
+	xkv_tcp_fast_release(&c->tcp);
 	xkvm_sock_detach(&c->xprt);
 	if (xkvm_verbose(srv) >= 2)
 		pr_info_ratelimited("%pISpc closed: %s (%d)\n", &c->peer, why,
@@ -163,6 +174,9 @@ static void xkvm_conn_process(struct xkvm_worker *w, struct xkvm_xprt *x)
 	xkvm_xprt_clear(x, XKVM_XF_CHANGE);
 	/* whatever brought us here, try the budget again */
 	WRITE_ONCE(c->tcp.stalled, false);
+	/* GETs XDP answered are activity too */
+	if (xkv_tcp_fast_active(&c->tcp))
+		WRITE_ONCE(c->active, jiffies);
 
 	ret = xkvm_conn_pump(c, w);
 	if (ret == XKV_TCP_OPEN && xkvm_conn_idle(c))
@@ -186,6 +200,55 @@ static void xkvm_conn_process(struct xkvm_worker *w, struct xkvm_xprt *x)
 	}
 out:
 	xkvm_xprt_received(x);
+}
+
+/*
+ * Register a new connection with the TCP fast path, if its table is
+ * attached: from here on XDP may answer its GETs while it owes nothing.
+ * IPv4 clients of an IPv6 socket (IPv4-mapped) are IPv4 to XDP.
+ */
+static void xkvm_conn_fast_claim(struct xkvm_conn *c, struct socket *sock)
+{
+	struct xkvm_server *srv = c->xprt.srv;
+	struct sock *sk = sock->sk;
+	const struct inet_sock *inet = inet_sk(sk);
+	struct xkv_tcp_ans key;
+
+	if (!srv->tcp_ans)
+		return;
+#if IS_ENABLED(CONFIG_IPV6)
+	if (sk->sk_family == AF_INET6 &&
+	    !ipv6_addr_v4mapped(&sk->sk_v6_daddr))
+		xkv_tcp_ans_key(&key, 6, &sk->sk_v6_daddr,
+				&sk->sk_v6_rcv_saddr, inet->inet_dport,
+				inet->inet_sport);
+	else
+#endif
+		xkv_tcp_ans_key(&key, 4, &inet->inet_daddr,
+				&inet->inet_rcv_saddr, inet->inet_dport,
+				inet->inet_sport);
+	if (!xkv_tcp_fast_claim(&c->tcp, srv->st, srv->tcp_ans, &key) &&
+	    xkvm_verbose(srv) >= 2)
+		pr_info_ratelimited("%pISpc: TCP fast path table full here\n",
+				    &c->peer);
+}
+
+/**
+ * xkvm_conns_fast_release() - release every connection's fast path entry.
+ * @srv: server, with the write side of @srv->hot_rwsem held (no worker
+ *       is serving, so no claim, release or publication is under way)
+ *
+ * Before the table is detached or replaced: the connections are served on
+ * without the fast path.
+ */
+void xkvm_conns_fast_release(struct xkvm_server *srv)
+{
+	struct xkvm_conn *c;
+
+	spin_lock(&srv->conns_lock);
+	list_for_each_entry(c, &srv->conns, node)
+		xkv_tcp_fast_release(&c->tcp);
+	spin_unlock(&srv->conns_lock);
 }
 
 /**
@@ -217,6 +280,7 @@ int xkvm_conn_new(struct xkvm_server *srv, struct socket *sock)
 
 	/* replies are written whole; do not hold their tails back */
 	tcp_sock_set_nodelay(sock->sk);
+	xkvm_conn_fast_claim(c, sock);
 
 	spin_lock(&srv->conns_lock);
 	if (srv->stopping) {

@@ -211,6 +211,15 @@ struct xkvm_worker {
  *                (see hotmap.c)
  * @hot_map:      the XDP hot cache handed over through /dev/xkv (a
  *                reference is held), NULL when there is none
+ * @live_map:     the lease XDP checks, under @hot_rwsem's write side as
+ *                @hot_map
+ * @tcp_map:      the TCP fast path's table handed over through /dev/xkv
+ *                (a reference is held), NULL when there is none; under
+ *                @hot_rwsem's write side as @hot_map
+ * @tcp_ans:      its entries (the array's memory), NULL when none: a
+ *                connection claims one when it is accepted and releases
+ *                it when it closes, both on a worker, so under the read
+ *                side
  */
 struct xkvm_server {
 	struct xkv_settings set;
@@ -236,9 +245,9 @@ struct xkvm_server {
 	struct task_struct *maint;
 	struct percpu_rw_semaphore hot_rwsem;
 	struct bpf_map *hot_map;
-	struct bpf_map *live_map;	/* the lease XDP checks, under
-					 * @hot_rwsem's write side as
-					 * @hot_map */
+	struct bpf_map *live_map;
+	struct bpf_map *tcp_map;
+	struct xkv_tcp_ans *tcp_ans;
 };
 
 /* main.c: the server, for xkv_os_rusage() */
@@ -299,6 +308,7 @@ extern const struct xkvm_xprt_ops xkvm_listen_ops;
 int xkvm_conn_new(struct xkvm_server *srv, struct socket *sock);
 void xkvm_conns_close_all(struct xkvm_server *srv);
 void xkvm_conns_tick(struct xkvm_server *srv, bool idle);
+void xkvm_conns_fast_release(struct xkvm_server *srv);
 
 /* udp.c */
 extern const struct xkvm_xprt_ops xkvm_udp_ops;

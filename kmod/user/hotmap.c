@@ -132,7 +132,7 @@ static void tcp_ans_open(struct xkvd_server *srv, const char *hot_path)
 	attr.pathname = (u64)(unsigned long)path;
 	fd = sys_bpf(BPF_OBJ_GET, &attr);
 	if (fd < 0) {
-		os_log(1, "no TCP fast path map %s (%s): TCP is served here only",
+		os_log(1, "no TCP fast path map %s (%s): XDP answers no TCP GET",
 		       path, strerror(errno));
 		return;
 	}

@@ -35,6 +35,17 @@
  *     neither reads past the map nor hangs: writers of those keys are
  *     acknowledged promptly, no stale value is served, flush_all works.
  *
+ * The TCP fast path's table (XKV_IOC_TCP_ATTACH, a map made here, as no
+ * XDP object pins one yet):
+ *   - maps that are not an xkv_tcp_ans table are refused; attaching frees
+ *     an entry a dead backend left;
+ *   - a new TCP connection is registered at its addresses (LIVE, family 4,
+ *     ports), and once it is answered "done" counts exactly the bytes
+ *     sent and received; a set's value sent in pieces is not published
+ *     until it ends; closing frees the entry;
+ *   - XKV_IOC_TCP_DETACH frees the entries of open connections, which are
+ *     served on; a second detach is ENOENT.
+ *
  * -T: only detach and re-attach the hot cache CYCLES times, as fast as
  * the module allows (run it while xkv-load keeps the workers busy: the
  * store's hot-cache pointer changes under their feet).
@@ -65,6 +76,7 @@
 
 #include "xkv_ioctl.h"
 #include "xkv_hot.h"
+#include "xkv_tcp.h"
 #include "tap.h"
 
 #define HOST "127.0.0.1"
@@ -513,6 +525,209 @@ static void test_detach(const char *pin)
 	tap_ok(h1 - h0 == 1, "... answered by XDP again (hits +%lld)", h1 - h0);
 }
 
+/* --- the TCP fast path's table ------------------------------------------- */
+
+#define TCP_ANS_LEN ((size_t)XKV_TCP_ANS_SLOTS * sizeof(struct xkv_tcp_ans))
+
+/* XKV_IOC_TCP_ATTACH with a fresh map of the given shape: the errno */
+static int tcp_attach_map(int dev, __u32 type, __u32 value_size,
+			  __u32 entries, __u32 flags)
+{
+	struct xkv_ioc_tcp arg = { 0 };
+	int fd = map_create(type, value_size, entries, flags), err = 0;
+
+	if (fd < 0)
+		return -1;
+	arg.map_fd = fd;
+	if (ioctl(dev, XKV_IOC_TCP_ATTACH, &arg))
+		err = errno;
+	close(fd);
+	return err;
+}
+
+/* the LIVE entry of the connection on socket @fd, as XDP finds it */
+static struct xkv_tcp_ans *tcp_entry(struct xkv_tcp_ans *tab, int fd,
+				     __u32 *first)
+{
+	struct sockaddr_in me, peer;
+	socklen_t len = sizeof(me);
+	__be32 c[4] = { 0 }, s[4] = { 0 };
+	__u32 idx, k;
+
+	if (getsockname(fd, (struct sockaddr *)&me, &len))
+		return NULL;
+	len = sizeof(peer);
+	if (getpeername(fd, (struct sockaddr *)&peer, &len))
+		return NULL;
+	/* the server's client is us: its client address is our own */
+	c[0] = me.sin_addr.s_addr;
+	s[0] = peer.sin_addr.s_addr;
+	idx = xkv_tcp_ans_index(c, s, me.sin_port, peer.sin_port);
+	if (first)
+		*first = idx;
+	for (k = 0; k < XKV_TCP_ANS_PROBES; k++) {
+		struct xkv_tcp_ans *e =
+			&tab[(idx + k) & (XKV_TCP_ANS_SLOTS - 1)];
+
+		if (__atomic_load_n(&e->owner, __ATOMIC_ACQUIRE) ==
+			    XKV_TCP_ANS_LIVE &&
+		    e->family == 4 && e->cport == me.sin_port &&
+		    e->sport == peer.sin_port && !memcmp(e->caddr, c, 16) &&
+		    !memcmp(e->saddr, s, 16))
+			return e;
+	}
+	return NULL;
+}
+
+/* wait up to 2 s for the module to publish @want on @e */
+static bool tcp_done_is(struct xkv_tcp_ans *e, __u64 want)
+{
+	int i;
+
+	for (i = 0; i < 200; i++) {
+		if (__atomic_load_n(&e->done, __ATOMIC_ACQUIRE) == want)
+			return true;
+		usleep(10000);
+	}
+	tap_diag("done: got in %u out %u, want in %u out %u",
+		 (unsigned int)e->done, (unsigned int)(e->done >> 32),
+		 (unsigned int)want, (unsigned int)(want >> 32));
+	return false;
+}
+
+/* wait up to 2 s for the entry at @idx's run to hold no LIVE entry */
+static bool tcp_run_free(struct xkv_tcp_ans *tab, __u32 idx)
+{
+	int i, k, live;
+
+	for (i = 0; i < 200; i++) {
+		for (k = 0, live = 0; k < XKV_TCP_ANS_PROBES; k++)
+			live += tab[(idx + k) & (XKV_TCP_ANS_SLOTS - 1)].owner !=
+				XKV_TCP_ANS_FREE;
+		if (!live)
+			return true;
+		usleep(10000);
+	}
+	return false;
+}
+
+/* send @req, read until the reply ends with @end; the reply's length */
+static ssize_t tcp_exchange(int fd, const char *req, const char *end)
+{
+	size_t n = 0, elen = strlen(end);
+	char buf[BUF_MAX];
+	ssize_t r;
+
+	if (req && send(fd, req, strlen(req), MSG_NOSIGNAL) !=
+			       (ssize_t)strlen(req))
+		return -1;
+	while (n < sizeof(buf) - 1) {
+		r = recv(fd, buf + n, sizeof(buf) - 1 - n, 0);
+		if (r <= 0)
+			return -1;
+		n += (size_t)r;
+		if (n >= elen && !memcmp(buf + n - elen, end, elen))
+			return (ssize_t)n;
+	}
+	return -1;
+}
+
+static void test_tcp_fast(void)
+{
+	static const char set1[] = "set vm:tf 0 0 5\r\nabc";
+	static const char set2[] = "de\r\n";
+	static const char get[] = "get vm:tf\r\n";
+	struct xkv_ioc_tcp arg = { 0 };
+	struct xkv_tcp_ans *tab, *e;
+	__u32 in = 0, out = 0, idx = 0;
+	int dev, fd, c1, c2;
+	ssize_t n;
+
+	dev = open(XKV_DEV_PATH, O_RDWR | O_CLOEXEC);
+	if (dev < 0)
+		tap_bail("cannot open " XKV_DEV_PATH);
+	tap_is_u64(tcp_attach_map(dev, BPF_MAP_TYPE_ARRAY,
+				  sizeof(struct xkv_tcp_ans),
+				  XKV_TCP_ANS_SLOTS, 0),
+		   EINVAL, "TCP fast path: a map that is not mmapable: EINVAL");
+	tap_is_u64(tcp_attach_map(dev, BPF_MAP_TYPE_ARRAY, 32,
+				  XKV_TCP_ANS_SLOTS, BPF_F_MMAPABLE),
+		   EINVAL, "TCP fast path: wrong value size: EINVAL");
+	tap_is_u64(tcp_attach_map(dev, BPF_MAP_TYPE_ARRAY,
+				  sizeof(struct xkv_tcp_ans), 1024,
+				  BPF_F_MMAPABLE),
+		   EINVAL, "TCP fast path: wrong entry count: EINVAL");
+
+	fd = map_create(BPF_MAP_TYPE_ARRAY, sizeof(struct xkv_tcp_ans),
+			XKV_TCP_ANS_SLOTS, BPF_F_MMAPABLE);
+	tab = fd < 0 ? MAP_FAILED :
+		       mmap(NULL, TCP_ANS_LEN, PROT_READ | PROT_WRITE,
+			    MAP_SHARED, fd, 0);
+	if (tab == MAP_FAILED)
+		tap_bail("cannot make an xkv_tcp_ans map");
+	tab[5].owner = XKV_TCP_ANS_LIVE;	/* left by a dead backend */
+	arg.map_fd = fd;
+	tap_ok(!ioctl(dev, XKV_IOC_TCP_ATTACH, &arg) &&
+		       arg.map_id == map_id(fd, NULL),
+	       "XKV_IOC_TCP_ATTACH (map id %u)", arg.map_id);
+	tap_is_u64(tab[5].owner, XKV_TCP_ANS_FREE,
+		   "attaching frees a left-over entry");
+
+	c1 = sock_open(SOCK_STREAM, tcp_port);
+	/* the module claims when it accepts: give it a moment */
+	for (n = 0; c1 >= 0 && n < 200 && !(e = tcp_entry(tab, c1, &idx));
+	     n++)
+		usleep(10000);
+	e = c1 >= 0 ? tcp_entry(tab, c1, &idx) : NULL;
+	tap_ok(e, "a new connection is registered at its addresses");
+	if (!e)
+		goto detach;
+	tap_ok(!e->done && !e->hits, "... nothing answered yet");
+
+	n = send(c1, set1, strlen(set1), MSG_NOSIGNAL);
+	in += (__u32)n;
+	usleep(200000);
+	tap_is_u64(e->done, 0, "inside a set's value: nothing published");
+	n = tcp_exchange(c1, set2, "STORED\r\n");
+	in += (__u32)strlen(set2);
+	out += (__u32)n;
+	tap_ok(n > 0 && tcp_done_is(e, xkv_tcp_ans_pack(in, out)),
+	       "the set answered: done = %u in, %u out", in, out);
+	n = tcp_exchange(c1, get, "END\r\n");
+	in += (__u32)strlen(get);
+	out += (__u32)n;
+	tap_ok(n > 0 && tcp_done_is(e, xkv_tcp_ans_pack(in, out)),
+	       "a get answered: done = %u in, %u out", in, out);
+	close(c1);
+	tap_ok(tcp_run_free(tab, idx), "closing frees the entry");
+
+	c2 = sock_open(SOCK_STREAM, tcp_port);
+	for (n = 0; c2 >= 0 && n < 200 && !tcp_entry(tab, c2, &idx); n++)
+		usleep(10000);
+	tap_ok(c2 >= 0 && tcp_entry(tab, c2, &idx),
+	       "a second connection is registered");
+	tap_ok(!ioctl(dev, XKV_IOC_TCP_DETACH), "XKV_IOC_TCP_DETACH");
+	tap_ok(tcp_run_free(tab, idx), "detaching frees an open connection's entry");
+	tap_ok(c2 >= 0 && tcp_exchange(c2, get, "END\r\n") > 0,
+	       "... which is served on");
+	tap_ok(ioctl(dev, XKV_IOC_TCP_DETACH) && errno == ENOENT,
+	       "a second detach: ENOENT");
+	if (c2 >= 0)
+		close(c2);
+	munmap(tab, TCP_ANS_LEN);
+	close(fd);
+	close(dev);
+	return;
+
+detach:
+	ioctl(dev, XKV_IOC_TCP_DETACH);
+	if (c1 >= 0)
+		close(c1);
+	munmap(tab, TCP_ANS_LEN);
+	close(fd);
+	close(dev);
+}
+
 /* --- races, clocks and a damaged map -------------------------------------- */
 
 static double now_s(void)
@@ -826,6 +1041,7 @@ int main(int argc, char **argv)
 	test_clock();
 	test_damaged(pin);
 	test_detach(pin);
+	test_tcp_fast();
 	close(tcp_fd);
 	close(udp_fd);
 	return tap_done();
