@@ -14,7 +14,12 @@ struct xkv_tcp_gc_ctx {
 	__u32 freed;
 };
 
-/* Drop one closed connection's state once it is old enough. */
+/*
+ * Drop one closed connection's state once it is old enough. The walk goes
+ * over the whole table: a count that stops it would differ on every
+ * round the verifier follows, which it then cannot prove ends ("sequence
+ * of jumps is too complex"); @freed is only a flag.
+ */
 static long xkv_tcp_gc_cb(void *map, struct xkv_tcp_key *key,
 			  struct xkv_tcp_conn *c, struct xkv_tcp_gc_ctx *g)
 {
@@ -22,9 +27,9 @@ static long xkv_tcp_gc_cb(void *map, struct xkv_tcp_key *key,
 
 	if (t && g->now - t > XKV_TCP_CLOSED_NS) {
 		bpf_map_delete_elem(map, key);
-		g->freed++;
+		g->freed = 1;
 	}
-	return g->freed >= 64;
+	return 0;
 }
 
 /* (Re)start tracking from the client's SYN in @c. Called locked. */
