@@ -385,7 +385,8 @@ __attribute__((noinline)) int xkv_tcp_try(struct xdp_md *ctx)
 		why = xkv_build_reply(max + XKV_FRAME_HDR, 0);
 	if (why)
 		return xkv_tcp_why(why);
-	len = s->body;
+	/* s->body is the VALUE blocks only; "END\r\n" follows them */
+	len = s->ulen - sizeof(struct udphdr) - XKV_FRAME_HDR;
 	if (!len || len > XKV_TCP_REPLY_MAX)
 		return XKV_TCP_STAT_pass_too_big;
 	if (!xkv_tcp_csum_ok(ctx, s))
