@@ -189,15 +189,16 @@ static __always_inline int xkv_tc_note_out(struct xkv_tcp_conn *c,
 			c->ws_s = t->o.ws ? (t->o.ws - 1) & 15 : 0;
 			if ((c->x.flags & XKV_TC_TS_C) && t->o.ts)
 				c->x.flags |= XKV_TC_TS;
-			/* a SYN-ACK's window is never scaled */
-			c->win = (__u16)(t->win >> c->ws_s);
+			/* a SYN-ACK's window is never scaled; c->win is
+			 * the field as sent (network order), t->win host */
+			c->win = bpf_htons((__u16)(t->win >> c->ws_s));
 			if (t->o.ts)
 				c->ts_val = t->o.tsval;
 		}
 	} else {
 		if (t->o.ts)
 			c->ts_val = t->o.tsval;
-		c->win = (__u16)t->win;
+		c->win = bpf_htons((__u16)t->win);
 		if (f & XKV_TCPF_RST) {
 			c->x.flags |= XKV_TC_RST;
 			gone = 1;
