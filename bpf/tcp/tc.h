@@ -187,6 +187,9 @@ static __always_inline int xkv_tc_note_out(struct xkv_tcp_conn *c,
 			c->iss = t->seq;
 			c->x.flags |= XKV_TC_SYNACK;
 			c->ws_s = t->o.ws ? (t->o.ws - 1) & 15 : 0;
+			/* scaling is on only when both SYNs carry it */
+			if (!t->o.ws)
+				c->wscale = 0;
 			if ((c->x.flags & XKV_TC_TS_C) && t->o.ts)
 				c->x.flags |= XKV_TC_TS;
 			/* a SYN-ACK's window is never scaled; c->win is
