@@ -363,8 +363,13 @@ __attribute__((noinline)) int xkv_tcp_try(struct xdp_md *ctx)
 	if (why)
 		return why;
 
-	/* the reply fits the client's MSS, its window and what we keep */
+	/* the reply fits the client's MSS, its window and what we keep;
+	 * the MSS counts options too (RFC 6691): less the timestamps */
 	max = c->mss;
+	if (ts)
+		max = max > XKV_TCP_HLEN_TS - sizeof(struct tcphdr) ?
+			      max - (XKV_TCP_HLEN_TS - sizeof(struct tcphdr)) :
+			      0;
 	if (max > XKV_TCP_REPLY_MAX)
 		max = XKV_TCP_REPLY_MAX;
 	wnd = (__u32)bpf_ntohs(g->win) << (c->wscale & 15);
