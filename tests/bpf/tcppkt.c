@@ -84,6 +84,10 @@ static size_t put_opts(uint8_t *o, const struct tcpseg *s)
 			n += 8;
 		}
 	}
+	if (s->xlen > 40)
+		tap_bail("tcppkt: options over 40 bytes");
+	memcpy(o + n, s->xopt, s->xlen);
+	n += s->xlen;
 	while (n & 3)
 		o[n++] = 0;		/* EOL padding */
 	if (n > 40)

@@ -44,6 +44,8 @@
  * @tsecr:    its TSecr
  * @nsack:    SACK blocks, 0..TCPPKT_SACK_MAX (4 only without @ts)
  * @sack:     their edges, [left, right)
+ * @xopt:     raw option bytes after those (malformed ones, say)
+ * @xlen:     their length
  * @data:     payload
  * @len:      its length
  * @bad_csum: the TCP checksum off by one
@@ -67,6 +69,8 @@ struct tcpseg {
 	uint32_t tsecr;
 	int nsack;
 	uint32_t sack[TCPPKT_SACK_MAX][2];
+	const uint8_t *xopt;
+	size_t xlen;
 	const void *data;
 	size_t len;
 	bool bad_csum;

@@ -979,6 +979,14 @@ static void test_not_quiet(struct env *e)
 	       "request carrying a SACK block: passed");
 	c->cw = cw;
 	s = c_seg(c, TCPF_ACK | TCPF_PSH, "get foo\r\n");
+	s.xopt = (const __u8[]){ 1, 30, 5 };	/* runs past the options */
+	s.xlen = 3;
+	tcppkt_build(in, &s);
+	expect(e, PROG_XDP, in, XDP_PASS, NULL,
+	       ST(S(segments, 1), S(pass_segment, 1)),
+	       "request with malformed options: passed");
+	c->cw = cw;
+	s = c_seg(c, TCPF_ACK | TCPF_PSH, "get foo\r\n");
 	s.ts = !s.ts;
 	tcppkt_build(in, &s);
 	expect(e, PROG_XDP, in, XDP_PASS, NULL,
@@ -1269,6 +1277,20 @@ static void test_translate(struct env *e, bool ipv6)
 	c_in(e, &s, &w, ST(0),
 	     "client segment ending where the request began: only the ack "
 	     "moves");
+
+	/* options that do not parse: the segment cannot be moved */
+	s = c_seg(c, TCPF_ACK | TCPF_PSH, "version\r\n");
+	s.xopt = (const __u8[]){ 30, 40 };	/* longer than the options */
+	s.xlen = 2;
+	tcppkt_build(in, &s);
+	expect(e, PROG_TC_IN, in, TC_ACT_SHOT, NULL, ST(S(dropped, 1)),
+	       "client segment with malformed options at tc_in");
+	s = k_seg(c, TCPF_ACK, NULL);
+	s.xopt = (const __u8[]){ 30, 1 };	/* length below 2 */
+	s.xlen = 2;
+	tcppkt_build(in, &s);
+	expect(e, PROG_TC_OUT, in, TC_ACT_SHOT, NULL, ST(S(dropped, 1)),
+	       "kernel segment with malformed options at tc_out");
 
 	/* a kernel segment across the point the reply went in */
 	s = k_seg(c, TCPF_ACK | TCPF_PSH, "0123456789");
