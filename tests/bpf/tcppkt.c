@@ -107,9 +107,8 @@ static uint32_t sum16(uint32_t sum, const uint8_t *p, size_t len)
 	return sum;
 }
 
-/* TCP checksum: pseudo-header (RFC 9293 3.1, RFC 8200 8.1) + segment */
-static uint16_t tcp_sum(const uint8_t *ip, bool ipv6, const uint8_t *tcp,
-			size_t tlen)
+/* the pseudo-header's sum (RFC 9293 3.1, RFC 8200 8.1), unfolded */
+static uint32_t pseudo_sum(const uint8_t *ip, bool ipv6, size_t tlen)
 {
 	uint32_t sum;
 
@@ -117,8 +116,14 @@ static uint16_t tcp_sum(const uint8_t *ip, bool ipv6, const uint8_t *tcp,
 		sum = sum16(0, ip + 12, 8);
 	else
 		sum = sum16(0, ip + 8, 32);
-	sum += 6 + (uint32_t)tlen;
-	return pkt_csum_add(sum, tcp, tlen);
+	return sum + 6 + (uint32_t)tlen;
+}
+
+/* TCP checksum: pseudo-header + segment, folded, not inverted */
+static uint16_t tcp_sum(const uint8_t *ip, bool ipv6, const uint8_t *tcp,
+			size_t tlen)
+{
+	return pkt_csum_add(pseudo_sum(ip, ipv6, tlen), tcp, tlen);
 }
 
 void tcppkt_build(struct pkt *p, const struct tcpseg *s)
@@ -181,6 +186,8 @@ void tcppkt_build(struct pkt *p, const struct tcpseg *s)
 	if (!s->ipv6)
 		put16(ip + 10, (uint16_t)~pkt_csum_add(0, ip, 20));
 	c = (uint16_t)~tcp_sum(ip, s->ipv6, th, tlen);
+	if (s->partial)
+		c = pkt_csum_add(pseudo_sum(ip, s->ipv6, tlen), NULL, 0);
 	if (s->bad_csum)
 		c = c == 1 ? 2 : c - 1;
 	put16(th + 16, c);

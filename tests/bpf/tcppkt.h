@@ -49,6 +49,8 @@
  * @data:     payload
  * @len:      its length
  * @bad_csum: the TCP checksum off by one
+ * @partial:  the TCP checksum field holds only the pseudo-header's sum,
+ *            as checksum offload leaves it (veth, lo)
  */
 struct tcpseg {
 	bool ipv6;
@@ -74,6 +76,7 @@ struct tcpseg {
 	const void *data;
 	size_t len;
 	bool bad_csum;
+	bool partial;
 };
 
 /*

@@ -142,11 +142,11 @@ static void *map_mmap(struct bpf_map *m, size_t len)
 	return p == MAP_FAILED ? NULL : p;
 }
 
-static int env_open(struct env *e)
+static int env_open(struct env *e, __u16 flags)
 {
 	struct xkv_config cfg = {
 		.port = PKT_SERVER_PORT,
-		.flags = XKV_CFG_ALLOW_ANY,
+		.flags = flags,
 		.nslots = NSLOTS,
 		.max_reply = XKV_UDP_PAYLOAD_DEFAULT,
 		.tcp_port = PKT_SERVER_PORT,
@@ -1704,6 +1704,64 @@ static void test_close(struct env *e)
 	free(c);
 }
 
+/* XKV_CFG_CSUM_PARTIAL, as the loader sets it on veth and lo */
+static void test_partial(void)
+{
+	struct conn *c = malloc(sizeof(*c));
+	struct tcpseg s;
+	struct env e;
+	size_t blen;
+	__u32 cw;
+
+	if (!c)
+		tap_bail("out of memory");
+	if (env_open(&e, XKV_CFG_ALLOW_ANY | XKV_CFG_CSUM_PARTIAL))
+		tap_bail("cannot load the XDP object with CSUM_PARTIAL");
+	hot_set(&e, &it_foo);
+	blen = foo_body();
+	conn_init(c, true, true);
+	conn_open(&e, c, true, "partial checksums");
+	cw = c->cw;
+	s = c_seg(c, TCPF_ACK | TCPF_PSH, "get foo\r\n");
+	s.partial = true;
+	s.bad_csum = true;
+	tcppkt_build(in, &s);
+	expect(&e, PROG_XDP, in, XDP_PASS, NULL,
+	       ST(S(segments, 1), S(pass_segment, 1)),
+	       "CSUM_PARTIAL: a pseudo-header sum off by one is checked in "
+	       "full, and fails");
+	s = c_seg(c, TCPF_ACK | TCPF_PSH, "get foo\r\n");
+	s.bad_csum = true;
+	tcppkt_build(in, &s);
+	expect(&e, PROG_XDP, in, XDP_PASS, NULL,
+	       ST(S(segments, 1), S(pass_segment, 1)),
+	       "CSUM_PARTIAL: a wrong full checksum still fails");
+	c->cw = cw;
+	{
+		struct tcpseg r;
+
+		s = c_seg(c, TCPF_ACK | TCPF_PSH, "get foo\r\n");
+		s.partial = true;
+		r = (struct tcpseg){
+			.ipv6 = true, .cport = c->cport, .out = true,
+			.xdp = true, .seq = c->sw, .ack = c->cw + 9,
+			.flags = TCPF_ACK | TCPF_PSH, .win = c->swin,
+			.ts = true, .tsval = c->tss, .tsecr = s.tsval,
+			.data = body, .len = blen,
+		};
+		tcppkt_build(in, &s);
+		tcppkt_build(want, &r);
+		expect(&e, PROG_XDP, in, XDP_TX, want,
+		       ST(S(segments, 1), S(hits, 1), S(keys, 1),
+			  S(reply_bytes, blen)),
+		       "CSUM_PARTIAL: a request with the pseudo-header sum: "
+		       "hit, reply summed in full");
+	}
+	conn_release(&e, c);
+	env_close(&e);
+	free(c);
+}
+
 static void print_verifier_stats(bool all)
 {
 	const char *p, *end;
@@ -1740,7 +1798,7 @@ int main(int argc, char **argv)
 	want = malloc(sizeof(*want));
 	if (!in || !want)
 		tap_bail("out of memory");
-	err = env_open(&e);
+	err = env_open(&e, XKV_CFG_ALLOW_ANY);
 	if (err) {
 		print_verifier_stats(true);
 		printf("Bail out! cannot load the XDP object: %s\n",
@@ -1767,8 +1825,9 @@ int main(int argc, char **argv)
 	test_two_hits(&e, false);
 	test_two_hits(&e, true);
 	test_close(&e);
-
 	env_close(&e);
+
+	test_partial();
 	free(in);
 	free(want);
 	return tap_done();
