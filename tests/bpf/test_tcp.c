@@ -53,6 +53,7 @@
 #include "tap.h"
 
 #define NSLOTS 1024
+#define XKV_FRAME_HDR_LEN 8	/* memcached's UDP frame header */
 #define VLOG_SIZE (1 << 20)
 
 /*
@@ -764,9 +765,13 @@ static bool conn_hit(struct env *e, struct conn *c, const char *line,
 		       S(reply_bytes, blen)), "%s", name);
 	ok &= tap_is_u64(e->ans[c->ans].hits, hits + 1,
 			 "%s: the backend's entry counts the hit", name);
-	ulen = udp_body(e, line, ubody);
-	ok &= tap_ok(ulen == blen && !memcmp(ubody, body, blen),
-		     "%s: reply payload is the UDP path's body", name);
+	if (XKV_FRAME_HDR_LEN + blen <= XKV_UDP_PAYLOAD_DEFAULT) {
+		ulen = udp_body(e, line, ubody);
+		ok &= tap_ok(ulen == blen && !memcmp(ubody, body, blen),
+			     "%s: reply payload is the UDP path's body", name);
+	} else {
+		tap_skip(1, "the UDP path does not send a reply this long");
+	}
 	c->cw += (__u32)s.len;
 	c->sw += (__u32)blen;
 	return ok;
@@ -1082,6 +1087,37 @@ static void test_segments(struct env *e)
 	conn_hit(e, c, "get foo\r\n", body, blen, 1,
 		 "MSS with timestamps: reply plus options fit: hit");
 	conn_release(e, c);
+
+	/* the largest reply kept (XKV_TCP_REPLY_MAX), and one byte more */
+	{
+		static char val[1400];
+		struct item big = { "big", val, 7, 77 };
+		size_t n;
+
+		for (n = 0; n < 1383; n++)
+			val[n] = (char)('!' + n % 90);
+		val[n] = 0;
+		hot_set(e, &big);
+		n = body_of(body, sizeof(body),
+			    (const struct item *const[]){ &big }, 1, false);
+		conn_init(c, true, true);
+		conn_open(e, c, true, "largest reply");
+		conn_hit(e, c, "get big\r\n", body, n, 1,
+			 "largest reply kept (1408 bytes): hit");
+		tap_is_u64(n, REPLY_MAX, "that reply is XKV_TCP_REPLY_MAX");
+		/* lost: the retransmitted request gets all of it again */
+		expect(e, PROG_XDP, &c->req, XDP_TX, &c->reply,
+		       ST(S(segments, 1), S(resent, 1)),
+		       "largest reply resent byte-identical");
+		conn_ack(e, c, "largest reply acknowledged");
+		val[1383] = 'x';
+		val[1384] = 0;
+		hot_set(e, &big);
+		c_pass(e, c, "get big\r\n", XKV_TCP_STAT_pass_too_big,
+		       "one byte over XKV_TCP_REPLY_MAX");
+		conn_release(e, c);
+		foo_body();
+	}
 
 	/* the client's MSS */
 	conn_init(c, false, false);
