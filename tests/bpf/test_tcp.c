@@ -1503,6 +1503,10 @@ static void test_two_hits(struct env *e, bool ipv6)
 	conn_open(e, c, true, ipv6 ? "two hits (IPv6)" : "two hits (IPv4)");
 	r1 = c->sw;
 	conn_hit(e, c, "get foo\r\n", body, blen, 1, "two hits: first");
+	expect(e, PROG_XDP, &c->req, XDP_TX, &c->reply,
+	       ST(S(segments, 1), S(resent, 1)),
+	       "two hits: first request retransmitted (%s): resent",
+	       c->ts ? "timestamps" : "no timestamps");
 	s = c_seg(c, TCPF_ACK | TCPF_PSH, l2);
 	s.ack = r1;
 	tcppkt_build(in, &s);
