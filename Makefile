@@ -103,7 +103,8 @@ ALL_BINS := $(XKVD) $(XKVD_ASAN) $(PROTOTEST) $(UNIT_BINS) $(ASAN_BINS) \
 
 # bpf (XDP object, skeleton, fixtures), bpf-learn (learning mode's TC
 # programs, fixtures, test tool), loader and bench-tools come from mk/*.mk
-all: $(ALL_BINS) bpf $(BUILD)/bpf/test_xdp $(BUILD)/bpf/fuzz_xdp bench-tools \
+all: $(ALL_BINS) bpf $(BUILD)/bpf/test_xdp $(BUILD)/bpf/test_tcp \
+	$(BUILD)/bpf/fuzz_xdp bench-tools \
 	loader bpf-learn \
 	$(BUILD)/bpf/test_learn $(BUILD)/bpf/xkv-learn-tool \
 	$(BUILD)/bpf/xdp_pass.bpf.o

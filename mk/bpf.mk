@@ -9,6 +9,14 @@
 #                                fixtures (TAP; needs root)
 #   make -f mk/bpf.mk bpf-stats  load the program once and print the
 #                                verifier's statistics (needs root)
+#   make -f mk/bpf.mk test-tcp   build and run the TCP fast path's
+#                                BPF_PROG_TEST_RUN fixtures (XDP, xkv_tc_in,
+#                                xkv_tc_out; TAP; needs root)
+#   make -f mk/bpf.mk tcp-stats  the verifier's statistics of xkv_xdp,
+#                                xkv_tc_in and xkv_tc_out (needs root)
+#   make -f mk/bpf.mk tcp-test-static
+#                                build/bpf/test_tcp.static, for a VM's
+#                                initramfs
 #   make -f mk/bpf.mk bpf-test-static
 #                                build/bpf/test_xdp.static, the fixtures
 #                                linked statically for a VM's initramfs
@@ -56,6 +64,10 @@ BPF_SKEL := $(BPF_OUT)/xkv.skel.h
 BPF_TEST := $(BPF_OUT)/test_xdp
 BPF_TEST_STATIC := $(BPF_OUT)/test_xdp.static
 BPF_TEST_SRCS := tests/bpf/test_xdp.c tests/bpf/pkt.c
+# the TCP fast path (bpf/tcp/): XDP answering, TC translating
+TCP_TEST := $(BPF_OUT)/test_tcp
+TCP_TEST_SRCS := tests/bpf/test_tcp.c tests/bpf/tcppkt.c tests/bpf/pkt.c
+TCP_TEST_STATIC := $(BPF_OUT)/test_tcp.static
 # the XDP program against the store core, linked in (tests/bpf/fuzz_xdp.c)
 BPF_FUZZ := $(BPF_OUT)/fuzz_xdp
 BPF_FUZZ_SRCS := tests/bpf/fuzz_xdp.c tests/bpf/pkt.c \
@@ -98,7 +110,8 @@ BPF_TEST_LDLIBS := -lbpf -lelf -lz
 LEARN_TEST_CFLAGS := $(BPF_TEST_CFLAGS) -Iloader
 
 .PHONY: bpf test-bpf bpf-stats bpf-test-static fuzz-xdp bpf-learn test-learn \
-	learn-stats test-learn-net bpf-learn-test-static
+	learn-stats test-learn-net bpf-learn-test-static test-tcp tcp-stats \
+	tcp-test-static
 
 bpf: $(BPF_OBJ) $(BPF_SKEL)
 
@@ -121,6 +134,21 @@ $(BPF_TEST_STATIC): $(BPF_TEST_SRCS) $(BPF_TEST_HDRS) $(BPF_SKEL) $(BPF_HDRS)
 		-o $@
 
 bpf-test-static: $(BPF_TEST_STATIC)
+
+$(TCP_TEST): $(TCP_TEST_SRCS) $(BPF_TEST_HDRS) $(BPF_SKEL) $(BPF_HDRS)
+	$(CC) $(BPF_TEST_CFLAGS) $(TCP_TEST_SRCS) $(BPF_TEST_LDLIBS) -o $@
+
+$(TCP_TEST_STATIC): $(TCP_TEST_SRCS) $(BPF_TEST_HDRS) $(BPF_SKEL) $(BPF_HDRS)
+	$(CC) $(BPF_TEST_CFLAGS) -static $(TCP_TEST_SRCS) $(BPF_TEST_LDLIBS) \
+		-o $@
+
+tcp-test-static: $(TCP_TEST_STATIC)
+
+test-tcp: $(TCP_TEST)
+	$(TCP_TEST)
+
+tcp-stats: $(TCP_TEST)
+	$(TCP_TEST) --verifier-stats
 
 $(BPF_FUZZ): $(BPF_FUZZ_SRCS) $(BPF_FUZZ_HDRS) $(BPF_TEST_HDRS) $(BPF_SKEL) \
 		$(BPF_HDRS)

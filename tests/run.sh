@@ -20,7 +20,9 @@
 #   asan-proto   the proto suite against build/asan/xkvd (ASan/UBSan; a
 #                leak or error report makes its exit status non-zero)
 #   bpf          build/bpf/test_xdp: the XDP program's BPF_PROG_TEST_RUN
-#                fixtures (TAP; needs root), build/bpf/fuzz_xdp for
+#                fixtures (TAP; needs root), build/bpf/test_tcp: the TCP
+#                fast path's (XDP answering, xkv_tc_in/xkv_tc_out
+#                translating; TAP; needs root), build/bpf/fuzz_xdp for
 #                XKV_XDP_FUZZ_TIME seconds (default 5: mutated requests,
 #                every XDP reply against the store's), and xkvd
 #                --hot-map refusing
@@ -530,6 +532,7 @@ fi
 
 if want bpf; then
 	run_tap "bpf fixtures" "$T_UNIT" "$BUILD/bpf/test_xdp"
+	run_tap "bpf TCP fast path fixtures" "$T_UNIT" "$BUILD/bpf/test_tcp"
 	run_tap "xdp fuzz ${XKV_XDP_FUZZ_TIME:-5}s vs the store" "$T_UNIT" \
 		"$BUILD/bpf/fuzz_xdp" -t "${XKV_XDP_FUZZ_TIME:-5}"
 	run_tap "bpf learning-mode fixtures" "$T_UNIT" "$BUILD/bpf/test_learn"

@@ -14,7 +14,12 @@ struct xkv_tcp_gc_ctx {
 	__u32 freed;
 };
 
-/* Drop one closed connection's state once it is old enough. */
+/*
+ * Drop one closed connection's state once it is old enough. The walk goes
+ * over the whole table: a count that stops it would differ on every
+ * round the verifier follows, which it then cannot prove ends ("sequence
+ * of jumps is too complex"); @freed is only a flag.
+ */
 static long xkv_tcp_gc_cb(void *map, struct xkv_tcp_key *key,
 			  struct xkv_tcp_conn *c, struct xkv_tcp_gc_ctx *g)
 {
@@ -22,9 +27,9 @@ static long xkv_tcp_gc_cb(void *map, struct xkv_tcp_key *key,
 
 	if (t && g->now - t > XKV_TCP_CLOSED_NS) {
 		bpf_map_delete_elem(map, key);
-		g->freed++;
+		g->freed = 1;
 	}
-	return g->freed >= 64;
+	return 0;
 }
 
 /* (Re)start tracking from the client's SYN in @c. Called locked. */
@@ -358,8 +363,13 @@ __attribute__((noinline)) int xkv_tcp_try(struct xdp_md *ctx)
 	if (why)
 		return why;
 
-	/* the reply fits the client's MSS, its window and what we keep */
+	/* the reply fits the client's MSS, its window and what we keep;
+	 * the MSS counts options too (RFC 6691): less the timestamps */
 	max = c->mss;
+	if (ts)
+		max = max > XKV_TCP_HLEN_TS - sizeof(struct tcphdr) ?
+			      max - (XKV_TCP_HLEN_TS - sizeof(struct tcphdr)) :
+			      0;
 	if (max > XKV_TCP_REPLY_MAX)
 		max = XKV_TCP_REPLY_MAX;
 	wnd = (__u32)bpf_ntohs(g->win) << (c->wscale & 15);
@@ -380,7 +390,8 @@ __attribute__((noinline)) int xkv_tcp_try(struct xdp_md *ctx)
 		why = xkv_build_reply(max + XKV_FRAME_HDR, 0);
 	if (why)
 		return xkv_tcp_why(why);
-	len = s->body;
+	/* s->body is the VALUE blocks only; "END\r\n" follows them */
+	len = s->ulen - sizeof(struct udphdr) - XKV_FRAME_HDR;
 	if (!len || len > XKV_TCP_REPLY_MAX)
 		return XKV_TCP_STAT_pass_too_big;
 	if (!xkv_tcp_csum_ok(ctx, s))

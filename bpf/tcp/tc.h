@@ -50,7 +50,8 @@ struct {
 /*
  * Read a frame's headers. @out: it leaves us (the client is the
  * destination), else it arrives (the client is the source).
- * Return: 0 for a TCP segment of our port, else nonzero.
+ * Return: 0 for a TCP segment of our port (t->o.bad: its options do not
+ * parse), else nonzero.
  */
 static __always_inline int xkv_tc_parse(struct __sk_buff *skb,
 					struct xkv_tc_seg *t, int out)
@@ -133,7 +134,21 @@ static __always_inline int xkv_tc_parse(struct __sk_buff *skb,
 				       1))
 		return 1;
 	xkv_tcp_opts_parse(&t->o);
-	return t->o.bad;
+	return 0;
+}
+
+/*
+ * A segment whose options do not parse (so neither might its SACK
+ * blocks) cannot be moved; on a moved connection it would reach the
+ * other side in the wrong space, so it is dropped there.
+ * Return: the TC action.
+ */
+static __always_inline int xkv_tc_bad_opts(struct xkv_tcp_conn *c)
+{
+	if (!(READ_ONCE(c->x.flags) & XKV_TC_MOVED))
+		return TC_ACT_OK;
+	xkv_tcp_count(XKV_TCP_STAT_dropped);
+	return TC_ACT_SHOT;
 }
 
 /* Rewrite the 32-bit field at TCP offset @off from @old to @new. */
@@ -187,17 +202,21 @@ static __always_inline int xkv_tc_note_out(struct xkv_tcp_conn *c,
 			c->iss = t->seq;
 			c->x.flags |= XKV_TC_SYNACK;
 			c->ws_s = t->o.ws ? (t->o.ws - 1) & 15 : 0;
+			/* scaling is on only when both SYNs carry it */
+			if (!t->o.ws)
+				c->wscale = 0;
 			if ((c->x.flags & XKV_TC_TS_C) && t->o.ts)
 				c->x.flags |= XKV_TC_TS;
-			/* a SYN-ACK's window is never scaled */
-			c->win = (__u16)(t->win >> c->ws_s);
+			/* a SYN-ACK's window is never scaled; c->win is
+			 * the field as sent (network order), t->win host */
+			c->win = bpf_htons((__u16)(t->win >> c->ws_s));
 			if (t->o.ts)
 				c->ts_val = t->o.tsval;
 		}
 	} else {
 		if (t->o.ts)
 			c->ts_val = t->o.tsval;
-		c->win = (__u16)t->win;
+		c->win = bpf_htons((__u16)t->win);
 		if (f & XKV_TCPF_RST) {
 			c->x.flags |= XKV_TC_RST;
 			gone = 1;
@@ -231,6 +250,8 @@ int xkv_tc_out(struct __sk_buff *skb)
 	c = bpf_map_lookup_elem(&xkv_tcp_conn, &t->key);
 	if (!c)
 		return TC_ACT_OK;
+	if (t->o.bad)
+		return xkv_tc_bad_opts(c);
 	if (xkv_tc_note_out(c, t, &x, bpf_ktime_get_ns())) {
 		bpf_map_delete_elem(&xkv_tcp_conn, &t->key);
 		return TC_ACT_OK;
@@ -288,6 +309,8 @@ int xkv_tc_in(struct __sk_buff *skb)
 	c = bpf_map_lookup_elem(&xkv_tcp_conn, &t->key);
 	if (!c)
 		return TC_ACT_OK;
+	if (t->o.bad)
+		return xkv_tc_bad_opts(c);
 	bpf_spin_lock(&c->lock);
 	/* with XDP gone, the client's ACK of a reply is seen here */
 	if (c->x.rp_len && (t->flags & XKV_TCPF_ACK) &&
