@@ -120,7 +120,9 @@ static void gather(const struct xkv_paths *p, struct iface_status *st)
 	xkv_up_status(p, &st->be);
 	st->draining = xkv_tcpf_leftover(p);
 	st->tcp_answer = xkv_tcpf_answer_get(p);
-	if (ifindex && xkv_tcpf_query(ifindex, &st->tcp))
+	/* TC filters are per namespace: only where XDP is seen attached */
+	if ((st->here || st->draining) && ifindex > 0 &&
+	    xkv_tcpf_query(ifindex, &st->tcp))
 		memset(&st->tcp, 0, sizeof(st->tcp));
 	if (st->draining)
 		st->state = "draining";
@@ -138,6 +140,13 @@ static void print_tcp(const struct iface_status *st)
 	if (st->draining) {
 		printf("    tcp fast path: XDP detached; its TC filters (ingress prog id %u, egress prog id %u) still translate %s connections: 'xkv down %s' removes them once those have closed\n",
 		       st->tcp.in_id, st->tcp.out_id, n, st->ifname);
+		return;
+	}
+	if (!st->here && !st->ls.ifindex)
+		return;	/* stale: gone with its interface */
+	if (!st->here) {
+		printf("    tcp fast path: %s; its TC filters are not in this network namespace\n",
+		       st->tcp_answer == 1 ? "answering on" : "answering off");
 		return;
 	}
 	if (!st->cfg.tcp_port) {
