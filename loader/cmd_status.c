@@ -150,16 +150,16 @@ static void print_tcp(const struct iface_status *st)
 		return;
 	}
 	if (!st->cfg.tcp_port) {
-		printf("    tcp fast path: off (XDP loaded without it: --tcp-fast off, learning mode, or a build without it)\n");
+		printf("    tcp fast path: off (XDP loaded without it: --tcp-fast off, learning mode, or it could not be; up said why)\n");
 		return;
 	}
 	if (!xkv_tcpf_attached(&st->tcp)) {
 		printf("    tcp fast path: off (its TC filters are not attached)\n");
 		return;
 	}
-	printf("    tcp fast path: %s, port %u, TC ingress prog id %u, egress prog id %u, %s connections followed\n",
+	printf("    tcp fast path: %s, port %u, TC ingress prog id %u, egress prog id %u, %ld connections followed, %s translated\n",
 	       tcp_on(st) ? "on" : "off", st->cfg.tcp_port, st->tcp.in_id,
-	       st->tcp.out_id, n);
+	       st->tcp.out_id, st->tcp.conns < 0 ? 0 : st->tcp.conns, n);
 	if (!tcp_on(st))
 		printf("      answering is off ('xkv tcp-fast %s on'); the filters keep translating the connections it answered on\n",
 		       st->ifname);
@@ -219,6 +219,11 @@ static void json_tcp(struct xkv_json *j, const struct iface_status *st)
 	xkv_json_key(j, "connections");
 	if (xkv_tcpf_attached(&st->tcp) && st->tcp.conns >= 0)
 		xkv_json_u64(j, (unsigned long long)st->tcp.conns);
+	else
+		xkv_json_str(j, NULL);
+	xkv_json_key(j, "translated");
+	if (xkv_tcpf_attached(&st->tcp) && st->tcp.live >= 0)
+		xkv_json_u64(j, (unsigned long long)st->tcp.live);
 	else
 		xkv_json_str(j, NULL);
 	xkv_json_close(j, '}');

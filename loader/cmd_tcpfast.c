@@ -45,7 +45,7 @@ static int show(const struct xkv_paths *p, const struct xkv_config *cfg,
 
 	xkv_tcpf_conns_str(st, n, sizeof(n));
 	if (!cfg->tcp_port) {
-		printf("%s: tcp fast path off (XDP loaded without it: --tcp-fast off, learning mode, or a build without it)\n",
+		printf("%s: tcp fast path off (XDP loaded without it: --tcp-fast off, learning mode, or it could not be; up said why)\n",
 		       p->ifname);
 		return -ENOENT;
 	}
@@ -54,8 +54,9 @@ static int show(const struct xkv_paths *p, const struct xkv_config *cfg,
 		       p->ifname);
 		return -ENOENT;
 	}
-	printf("%s: tcp fast path %s, port %u, %s connections followed\n",
-	       p->ifname, answer == 1 ? "on" : "off", cfg->tcp_port, n);
+	printf("%s: tcp fast path %s, port %u, %ld connections followed, %s translated\n",
+	       p->ifname, answer == 1 ? "on" : "off", cfg->tcp_port,
+	       st->conns < 0 ? 0 : st->conns, n);
 	return 0;
 }
 

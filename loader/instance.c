@@ -261,6 +261,15 @@ int xkv_inst_up(struct xkv_inst *inst, const struct xkv_inst_opts *o)
 	if (err)
 		return err;
 	err = xkv_xdp_load(&xo, &obj);
+	if (err && err != -EPERM && xo.tcp_port &&
+	    o->tcp_fast != XKV_TCPF_ON) {
+		/* a kernel that cannot verify the TCP code still serves UDP */
+		pr_warn("%s: warning: the XDP program does not load with the TCP fast path: loading it without (--tcp-fast on makes this an error)\n",
+			p->ifname);
+		inst->tcp_why = err;
+		xo.tcp_port = 0;
+		err = xkv_xdp_load(&xo, &obj);
+	}
 	if (err)
 		goto remove_dir;
 	err = xkv_xdp_pin(obj, p);
@@ -345,13 +354,13 @@ int xkv_inst_retire(const struct xkv_paths *paths, bool force)
 	if (err) {
 		pr_warn("%s: cannot query the TCP fast path's TC filters: %s: they stay ('xkv down --force %s' removes them)\n",
 			ifname, strerror(-err), ifname);
-		st.conns = err;
+		st.live = err;
 	} else if (!xkv_tcpf_busy(&st)) {
 		return xkv_inst_down(paths);
 	}
 	err = xkv_xdp_detach(paths);
 	err2 = xkv_pin_dir_prune(paths, keep);
-	pr_info("%s: %s TCP connections the fast path follows are still open: its TC filters (ingress prog id %u, egress prog id %u) stay attached to translate them, with their maps pinned in %s\n",
+	pr_info("%s: %s TCP connections the fast path answered on are still open: its TC filters (ingress prog id %u, egress prog id %u) stay attached to translate them, with their maps pinned in %s\n",
 		ifname, xkv_tcpf_conns_str(&st, n, sizeof(n)), st.in_id,
 		st.out_id, paths->pin_dir);
 	pr_info("%s: 'xkv down %s' removes them once those connections have closed ('xkv status %s' counts them; 'xkv down --force %s' now, breaking them)\n",

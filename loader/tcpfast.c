@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
 #include "learn_attach.h"
@@ -27,6 +28,20 @@
 #define XKV_TCPF_PROG_MAPS 64
 /* how often xkv_tcpf_drain() looks */
 #define XKV_TCPF_POLL_MS 50
+/* and how long it lets the last segments of closes pass after */
+#define XKV_TCPF_SETTLE_MS 200
+
+/*
+ * An entry of xkv_tcp_conn needs the filters while XDP has answered on
+ * its connection (the numbers differ) and the connection has been
+ * neither reset nor closed both ways. Its flags are the value's x.flags,
+ * found by name in the map's BTF, with the bits bpf/tcp/maps.h defines
+ * (XKV_TC_*; tests/net/test_tcpfast.sh checks that they agree).
+ */
+#define XKV_TCPF_C_MOVED 0x10
+#define XKV_TCPF_C_FIN_C 0x20
+#define XKV_TCPF_C_FIN_S 0x40
+#define XKV_TCPF_C_RST 0x80
 
 static void hook_init(struct bpf_tc_hook *h, int ifindex,
 		      enum bpf_tc_attach_point where)
@@ -99,33 +114,101 @@ static int qdisc_destroy(int ifindex)
 	return err == -ENOENT || err == -EINVAL ? 0 : err;
 }
 
-/* entries of a hash map, at most max_entries + 1; -errno */
-static long map_count(int fd)
+/* byte offset of member @name of struct type @id, or -ENOENT; @id out */
+static long member_offset(const struct btf *btf, __u32 *id, const char *name)
+{
+	const struct btf_type *t;
+	const struct btf_member *m;
+	__u16 i;
+
+	*id = (__u32)btf__resolve_type(btf, *id);
+	t = btf__type_by_id(btf, *id);
+	if (!t || !btf_is_struct(t))
+		return -ENOENT;
+	m = btf_members(t);
+	for (i = 0; i < btf_vlen(t); i++, m++) {
+		if (strcmp(btf__name_by_offset(btf, m->name_off), name))
+			continue;
+		*id = m->type;
+		return btf_member_bit_offset(t, i) / 8;
+	}
+	return -ENOENT;
+}
+
+/* where the value's x.flags is, or -errno (no BTF, another layout) */
+static long flags_offset(const struct bpf_map_info *info)
+{
+	__u32 id = info->btf_value_type_id;
+	struct btf *btf;
+	long x, f;
+
+	btf = btf__load_from_kernel_by_id(info->btf_id);
+	if (!btf)
+		return -errno;
+	x = member_offset(btf, &id, "x");
+	f = x < 0 ? x : member_offset(btf, &id, "flags");
+	btf__free(btf);
+	if (f < 0)
+		return f;
+	if (x + f + (long)sizeof(__u32) > (long)info->value_size)
+		return -EINVAL;
+	return x + f;
+}
+
+static bool conn_live(__u32 flags)
+{
+	__u32 both = XKV_TCPF_C_FIN_C | XKV_TCPF_C_FIN_S;
+
+	return (flags & XKV_TCPF_C_MOVED) && !(flags & XKV_TCPF_C_RST) &&
+	       (flags & both) != both;
+}
+
+/*
+ * Count the entries of xkv_tcp_conn (at most max_entries + 1) into
+ * @st->conns, and those that need the filters into @st->live (all of
+ * them when their flags cannot be found). -errno.
+ */
+static int conn_count(int fd, struct xkv_tcpf_state *st)
 {
 	struct bpf_map_info info;
-	__u32 len = sizeof(info);
-	void *cur = NULL, *next, *keys;
-	long n = 0;
+	__u32 len = sizeof(info), flags;
+	void *cur = NULL, *next, *keys, *val;
+	long off, n = 0, live = 0;
+	int err = 0;
 
 	memset(&info, 0, sizeof(info));
 	if (bpf_obj_get_info_by_fd(fd, &info, &len))
 		return -errno;
+	off = flags_offset(&info);
 	keys = calloc(2, info.key_size ? info.key_size : 1);
-	if (!keys)
-		return -ENOMEM;
+	val = calloc(1, info.value_size ? info.value_size : 1);
+	if (!keys || !val) {
+		err = -ENOMEM;
+		goto free_bufs;
+	}
 	next = keys;
 	while (n <= (long)info.max_entries) {
 		if (bpf_map_get_next_key(fd, cur, next)) {
 			if (errno != ENOENT)
-				n = -errno;
+				err = -errno;
 			break;
 		}
 		n++;
+		if (off < 0) {
+			live++;
+		} else if (!bpf_map_lookup_elem(fd, next, val)) {
+			memcpy(&flags, (char *)val + off, sizeof(flags));
+			live += conn_live(flags);
+		}
 		cur = next;
 		next = (char *)keys + (next == keys ? info.key_size : 0);
 	}
+	st->conns = err ? err : n;
+	st->live = err ? err : live;
+free_bufs:
+	free(val);
 	free(keys);
-	return n;
+	return err;
 }
 
 /* the xkv_tcp_conn map program @prog_id uses: an fd, or -errno */
@@ -190,9 +273,13 @@ int xkv_tcpf_query(int ifindex, struct xkv_tcpf_state *st)
 			    &st->conn_map);
 	if (mfd < 0) {
 		st->conns = mfd;
+		st->live = mfd;
 		return 0;
 	}
-	st->conns = map_count(mfd);
+	if (conn_count(mfd, st) == -ENOMEM) {
+		close(mfd);
+		return -ENOMEM;
+	}
 	close(mfd);
 	return 0;
 }
@@ -326,14 +413,25 @@ int xkv_tcpf_drain(int ifindex, unsigned int ms, struct xkv_tcpf_state *st)
 	const struct timespec poll = {
 		.tv_nsec = XKV_TCPF_POLL_MS * 1000000L,
 	};
+	const struct timespec settle = {
+		.tv_nsec = XKV_TCPF_SETTLE_MS * 1000000L,
+	};
+	bool waited = false;
 	int err;
 
 	for (;;) {
 		err = xkv_tcpf_query(ifindex, st);
-		if (err || !xkv_tcpf_busy(st) || now_ms() >= end)
+		if (err || now_ms() >= end)
 			return err;
+		if (!xkv_tcpf_busy(st))
+			break;
+		waited = true;
 		nanosleep(&poll, NULL);
 	}
+	/* the closes just seen: their last ACKs still go through TC */
+	if (waited)
+		nanosleep(&settle, NULL);
+	return 0;
 }
 
 bool xkv_tcpf_leftover(const struct xkv_paths *p)
@@ -348,10 +446,10 @@ bool xkv_tcpf_leftover(const struct xkv_paths *p)
 const char *xkv_tcpf_conns_str(const struct xkv_tcpf_state *st, char *buf,
 			       size_t size)
 {
-	if (st->conns < 0)
+	if (st->live < 0)
 		snprintf(buf, size, "an unknown number of");
 	else
-		snprintf(buf, size, "%ld", st->conns);
+		snprintf(buf, size, "%ld", st->live);
 	return buf;
 }
 
@@ -361,7 +459,7 @@ void xkv_tcpf_say_busy(const struct xkv_paths *p,
 	char n[32];
 
 	xkv_tcpf_conns_str(st, n, sizeof(n));
-	pr_warn("%s: the TCP fast path of an earlier xkv still translates %s connections: its TC filters (ingress prog id %u, egress prog id %u, map xkv_tcp_conn id %u) stay until they close\n",
+	pr_warn("%s: the TCP fast path of an earlier xkv still translates %s connections it answered on: its TC filters (ingress prog id %u, egress prog id %u, map xkv_tcp_conn id %u) stay until they close\n",
 		p->ifname, n, st->in_id, st->out_id, st->conn_map);
 	pr_warn("%s: wait for them ('xkv status %s'), or 'xkv down --force %s', which breaks them\n",
 		p->ifname, p->ifname, p->ifname);

@@ -13,15 +13,19 @@
  *
  *  - "up" attaches the filters before XDP and turns answering on once
  *    XDP is attached (xkv_tcpf_attach(), xkv_tcpf_answer_set()).
+ *  - A connection needs the filters while XDP has answered on it and it
+ *    has been neither reset nor closed both ways: "live" entries of
+ *    xkv_tcp_conn (the map also keeps connections never answered on, and
+ *    closed ones for a while).
  *  - "down" turns answering off, stops the backend (which closes its
- *    connections), waits up to XKV_TCPF_DRAIN_MS for xkv_tcp_conn to
- *    empty, and detaches XDP. If the map still has entries, the filters
+ *    connections), waits up to XKV_TCPF_DRAIN_MS for the map to have no
+ *    live entry, and detaches XDP. If it still has some, the filters
  *    stay attached and the interface's pin directory keeps the pins of
  *    XKV_TCPF_LEFTOVER_PINS only: it is left "draining"
  *    (xkv_tcpf_leftover()). A later "down" removes the filters (and the
- *    pins) once the map is empty, or at once with --force, which breaks
+ *    pins) once no entry is live, or at once with --force, which breaks
  *    the connections still translated. A later "up" does the same, and
- *    refuses while the map has entries (xkv_tcpf_reclaim()).
+ *    refuses while one is (xkv_tcpf_reclaim()).
  *  - The filters are found by handle and priority on the interface, not
  *    through pins, and their map through their program: filters whose
  *    pins are gone are still seen and handled by the same rule.
@@ -68,6 +72,7 @@ enum xkv_tcpf_mode {
  * @own_qdisc: xkv created the clsact qdisc they are on
  * @conn_map:  id of their xkv_tcp_conn map, 0 = not found
  * @conns:     its entries (connections followed), or -errno (unknown)
+ * @live:      those that need the filters, or -errno (unknown)
  */
 struct xkv_tcpf_state {
 	__u32 in_id;
@@ -75,6 +80,7 @@ struct xkv_tcpf_state {
 	bool own_qdisc;
 	__u32 conn_map;
 	long conns;
+	long live;
 };
 
 /**
@@ -150,7 +156,8 @@ int xkv_tcpf_answer_pin(const struct xkv_paths *p, bool on);
 int xkv_tcpf_answer_get(const struct xkv_paths *p);
 
 /**
- * xkv_tcpf_drain() - wait until the filters' xkv_tcp_conn is empty.
+ * xkv_tcpf_drain() - wait until no connection needs the filters, then a
+ * little more for the last segments of the closes just seen.
  * @ifindex: the interface
  * @ms:      at most this long
  * @st:      out: the state when the wait ended
@@ -163,12 +170,12 @@ int xkv_tcpf_drain(int ifindex, unsigned int ms, struct xkv_tcpf_state *st);
  * xkv_tcpf_busy() - do the filters still translate connections?
  * @st: from xkv_tcpf_query()
  *
- * Return: true when filters are attached and their xkv_tcp_conn has an
- * entry (or cannot be read: then it is assumed it has).
+ * Return: true when filters are attached and their xkv_tcp_conn has a
+ * live entry (or cannot be read: then it is assumed it has).
  */
 static inline bool xkv_tcpf_busy(const struct xkv_tcpf_state *st)
 {
-	return xkv_tcpf_attached(st) && st->conns != 0;
+	return xkv_tcpf_attached(st) && st->live != 0;
 }
 
 /**
@@ -182,7 +189,7 @@ static inline bool xkv_tcpf_busy(const struct xkv_tcpf_state *st)
 bool xkv_tcpf_leftover(const struct xkv_paths *p);
 
 /**
- * xkv_tcpf_conns_str() - @st->conns for a message.
+ * xkv_tcpf_conns_str() - @st->live for a message.
  * @st:   from xkv_tcpf_query()
  * @buf:  out
  * @size: its size (32 is enough)

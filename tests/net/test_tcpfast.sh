@@ -9,12 +9,14 @@
 # agree); stats -j has a "tcp" object with "hits" and every pass reason of
 # abi/xkv_tcp.h; down after a closed TCP connection leaves nothing. While
 # xkv_tcp_conn has an entry (put there with bpftool, as a connection the
-# fast path translates), down detaches XDP but leaves the two filters and
-# the xkv_tcp_* pins, status says "draining", up refuses naming them, and
-# once the entry is gone up replaces them; down --force removes them at
-# once. When the filters cannot be attached, up --tcp-fast on fails and
-# changes nothing, and up without it serves with the fast path off.
-# Learning mode says why its TCP fast path is off.
+# fast path translates: answered on, open), down detaches XDP but leaves
+# the two filters and the xkv_tcp_* pins, status says "draining", up
+# refuses naming them, and once the entry is gone up replaces them; down
+# --force removes them at once; entries never answered on, closed both
+# ways or reset do not hold the filters (the flags the loader reads are
+# bpf/tcp/maps.h's). When the filters cannot be attached, up --tcp-fast on
+# fails and changes nothing, and up without it serves with the fast path
+# off. Learning mode says why its TCP fast path is off.
 #
 #   XKV_NET_MODE=native|generic   the XDP mode asked (default native)
 set -euo pipefail
@@ -71,24 +73,47 @@ import json, sys
 print(json.load(sys.stdin)[0]["formatted"]["value"]["answer"])'
 }
 
-# conn_entry add|del: a zeroed key (and value) in the pinned xkv_tcp_conn,
-# which no real connection has
+# conn_entry add [FLAGS]|del: an entry of the pinned xkv_tcp_conn with a
+# zeroed key, which no real connection has, and a zeroed value but for
+# its x.flags (found through the map's BTF): FLAGS, default 0x10 (XDP
+# answered on it, still open: it needs translating)
 conn_entry() {
-	local sizes key val
-	sizes=$(bpftool -j map show pinned "$XKV_PINS/xkv_tcp_conn" |
+	local spec
+	spec=$(bpftool -j map show pinned "$XKV_PINS/xkv_tcp_conn" |
 		"$PY" -c '
-import json, sys
+import json, subprocess, sys
 m = json.load(sys.stdin)
-print(m["bytes_key"], m["bytes_value"])')
-	key=$(printf '00 %.0s' $(seq "${sizes% *}"))
-	val=$(printf '00 %.0s' $(seq "${sizes#* }"))
-	# shellcheck disable=SC2086 # one word per byte
-	if [ "$1" = add ]; then
-		bpftool map update pinned "$XKV_PINS/xkv_tcp_conn" \
-			key hex $key value hex $val
-	else
-		bpftool map delete pinned "$XKV_PINS/xkv_tcp_conn" key hex $key
-	fi
+types = json.loads(subprocess.run(
+    ["bpftool", "-j", "btf", "dump", "id", str(m["btf_id"])],
+    capture_output=True, check=True).stdout)["types"]
+byid = {t["id"]: t for t in types}
+def resolve(i):
+    while byid[i]["kind"] in ("TYPEDEF", "CONST", "VOLATILE"):
+        i = byid[i]["type_id"]
+    return byid[i]
+def member(t, name):
+    m = [x for x in t["members"] if x["name"] == name][0]
+    return m["bits_offset"] // 8, resolve(m["type_id"])
+conn = [t for t in types if t["kind"] == "STRUCT" and
+        t["name"] == "xkv_tcp_conn"][0]
+ox, x = member(conn, "x")
+of, _ = member(x, "flags")
+print(m["bytes_key"], m["bytes_value"], ox + of)')
+	read -r klen vlen off <<<"$spec"
+	"$PY" - "$1" "${2:-0x10}" "$klen" "$vlen" "$off" \
+		"$XKV_PINS/xkv_tcp_conn" <<'PY'
+import struct, subprocess, sys
+op, flags, klen, vlen, off, pin = sys.argv[1:]
+key = bytes(int(klen))
+val = bytearray(int(vlen))
+struct.pack_into("<I", val, int(off), int(flags, 0))
+hexs = lambda b: [f"{c:02x}" for c in b]
+cmd = ["bpftool", "map", "update" if op == "add" else "delete",
+       "pinned", pin, "key", "hex"] + hexs(key)
+if op == "add":
+    cmd += ["value", "hex"] + hexs(val)
+subprocess.run(cmd, check=True)
+PY
 }
 
 # says PATTERN CMD...: CMD succeeds and prints PATTERN (stdout or stderr);
@@ -232,7 +257,8 @@ leftover_kept() {
 	eq "$(cd "$XKV_PINS" && ls | sort | tr '\n' ' ')" \
 		"xkv_rodata xkv_tcp_conn xkv_tcp_ctl xkv_tcp_stats " || return 1
 	eq "$(status_get '(me["state"], me["tcp"]["connections"],
-		me["tcp_fast"])')" "draining 1 False" || return 1
+		me["tcp"]["translated"], me["tcp_fast"])')" "draining 1 1 False" ||
+		return 1
 	says "still translate 1 connections" xkv_s status "$XKV_IF_S" ||
 		return 1
 	xkv_s stats "$XKV_IF_S" -j | "$PY" -c '
@@ -263,6 +289,38 @@ leftover_replaced() {
 	[ -n "$(tc_prog_id ingress)" ] || return 1
 	[ "$(tc_prog_id ingress)" != "$in" ] || { echo "same filter"; return 1; }
 	eq "$(status_get '(me["state"], me["tcp_fast"])')" "up True"
+}
+
+# the loader's view of struct xkv_tcp_conn's flags is bpf/tcp/maps.h's
+flags_agree() {
+	"$PY" - <<'PY'
+import re
+bpf = dict(re.findall(r"#define XKV_TC_(MOVED|FIN_C|FIN_S|RST) (0x[0-9a-f]+)",
+                      open("bpf/tcp/maps.h").read()))
+ldr = dict(re.findall(r"#define XKV_TCPF_C_(MOVED|FIN_C|FIN_S|RST) (0x[0-9a-f]+)",
+                      open("loader/tcpfast.c").read()))
+assert len(bpf) == 4 and bpf == ldr, (bpf, ldr)
+print(bpf)
+PY
+}
+
+# entries that need no translation: never answered on (0), closed both
+# ways (MOVED|FIN_C|FIN_S), reset (MOVED|RST): down removes everything
+down_idle_entries() {
+	local pid
+	xkv_up || return 1
+	pid=$(backend_pid)
+	conn_entry add 0 || return 1
+	eq "$(status_get '(me["tcp"]["connections"], me["tcp"]["translated"])')" \
+		"1 0" || return 1
+	conn_entry del || return 1
+	conn_entry add 0x70 || return 1
+	conn_entry del || return 1
+	conn_entry add 0x90 || return 1
+	eq "$(status_get '(me["tcp"]["connections"], me["tcp"]["translated"])')" \
+		"1 0" || return 1
+	says "pins removed" xkv_s down "$XKV_IF_S" || return 1
+	state_clean "$pid"
 }
 
 down_force() {
@@ -337,7 +395,7 @@ memcached_off() {
 
 # --- the plan ---------------------------------------------------------------
 
-tap_plan 16
+tap_plan 18
 setup_pair
 check "up --tcp-fast maybe: refused, names the flag, changes nothing" bad_flag
 check "tcp-fast IFACE sideways: usage error" bad_switch
@@ -356,6 +414,9 @@ check "up refuses while the leftover translates, naming it" \
 check "once the connection is gone, up replaces the leftover filters" \
 	leftover_replaced
 check "down --force removes filters with a connection open" down_force
+check "loader's xkv_tcp_conn flags are bpf/tcp/maps.h's" flags_agree
+check "down with entries that need no translation: nothing left" \
+	down_idle_entries
 check "down again keeps a busy leftover, removes an idle one" second_down
 check "TC attach fails: --tcp-fast on refuses, default serves without" \
 	tc_attach_fails
