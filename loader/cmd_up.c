@@ -145,8 +145,8 @@ static const struct xkv_cmd_doc down_doc = {
 		"detach the learning filters (learning mode; a clsact qdisc only if\n"
 		"'up' created it), detach XDP and the TCP fast path's TC filters,\n"
 		"remove the pins and the pin directory.\n"
-		"While TCP connections the fast path follows are still open after a\n"
-		"wait of 2 s, its TC filters stay attached to translate them, with the\n"
+		"While TCP connections XDP answered on are still open after a wait\n"
+		"of 2 s, the TC filters stay attached to translate them, with the\n"
 		"pins of their maps ('xkv status' shows them as draining); 'down'\n"
 		"again removes them once those connections have closed, --force at\n"
 		"once. 'up' on the interface refuses until then.",
