@@ -22,7 +22,8 @@ static const struct xkv_cmd_doc attach_doc = {
 	.usage = "IFACE",
 	.summary =
 		"Load the XDP hot tier, pin it under /sys/fs/bpf/xkv/IFACE/, fill\n"
-		"the allowlist and attach it to IFACE, without starting a backend.\n"
+		"the allowlist and attach it to IFACE, without starting a backend;\n"
+		"with the TCP fast path (--tcp-fast, default on) its TC filters too.\n"
 		"A backend started with --hot-map /sys/fs/bpf/xkv/IFACE/xkv_hot\n"
 		"fills the hot cache.",
 };
@@ -35,7 +36,9 @@ static const struct xkv_cmd_doc detach_doc = {
 	.usage = "IFACE",
 	.summary =
 		"Detach the XDP hot tier from IFACE and remove its pins. Refused\n"
-		"while a backend started by 'xkv up' runs: use 'xkv down IFACE'.",
+		"while a backend started by 'xkv up' runs: use 'xkv down IFACE'.\n"
+		"The TCP fast path's TC filters stay while connections they\n"
+		"translate are open, as with 'xkv down' (see 'xkv down --help').",
 };
 
 int xkv_cmd_attach(int argc, char **argv)
@@ -97,9 +100,14 @@ int xkv_cmd_detach(int argc, char **argv)
 	}
 	/* learning mode whose memcached is gone: its filters go too */
 	learning = xkv_learn_mode(&p);
-	if (xkv_learn_down(&p) || xkv_inst_down(&p))
+	if (xkv_learn_down(&p))
 		return XKV_EXIT_FAIL;
-	pr_info("%s: %sXDP detached, pins removed\n", p.ifname,
-		learning ? "learning filters and " : "");
+	err = xkv_inst_retire(&p, false);
+	if (err < 0)
+		return XKV_EXIT_FAIL;
+	pr_info("%s: %sXDP detached%s\n", p.ifname,
+		learning ? "learning filters and " : "",
+		err ? "; the TCP fast path's TC filters stay until its connections close" :
+		      ", pins removed");
 	return XKV_EXIT_OK;
 }

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * cmd_stats.c - "xkv stats": the XDP program's counters, summed over
- * CPUs, once or every second (-w) with rates; in learning mode the TC
- * learning programs' counters too (counters.h reads both).
+ * CPUs, once or every second (-w) with rates; the TCP fast path's; in
+ * learning mode the TC learning programs' counters too (counters.h reads
+ * them all).
  */
 #include <errno.h>
 #include <signal.h>
@@ -47,29 +48,39 @@ static const struct xkv_cmd_doc stats_doc = {
 		"Print the XDP hot tier's counters for IFACE (default: every\n"
 		"interface xkv is up on), summed over CPUs. Every packet is counted\n"
 		"once in \"packets\" and once in replies, misses, errors or one\n"
-		"pass_* reason; \"hits\" counts keys served. In learning mode\n"
-		"(--backend memcached) the TC learning programs' counters follow\n"
-		"(\"learning\" in JSON): values learned, and why others were not.",
+		"pass_* reason; \"hits\" counts keys served. The TCP fast path's\n"
+		"counters follow (\"tcp\" in JSON): GETs answered over TCP (\"hits\"),\n"
+		"requests passed to the backend and why (pass_*), connections\n"
+		"handed back. In learning mode (--backend memcached) the TC\n"
+		"learning programs' counters follow (\"learning\" in JSON): values\n"
+		"learned, and why others were not. An interface left draining\n"
+		"(xkv status) has the TCP counters only.",
 };
 
 /**
  * struct stats_iface - one interface being watched.
  * @ifname: its name
- * @fd:     its stats map
+ * @fd:     its stats map, -1 when draining (tcpfast.h)
  * @lfd:    its learning counters (xkv_lstats), -1 unless learning mode
+ * @tfd:    its TCP fast path counters (xkv_tcp_stats), -1 if none
  * @prev:   the previous sample
  * @now:    this sample
  * @lprev:  the previous sample of the learning counters
  * @lnow:   this one
+ * @tprev:  the previous sample of the TCP counters
+ * @tnow:   this one
  */
 struct stats_iface {
 	char ifname[IF_NAMESIZE];
 	int fd;
 	int lfd;
+	int tfd;
 	__u64 prev[XKV_STAT_NR];
 	__u64 now[XKV_STAT_NR];
 	__u64 lprev[XKV_LSTAT_NR];
 	__u64 lnow[XKV_LSTAT_NR];
+	__u64 tprev[XKV_TCP_STAT_NR];
+	__u64 tnow[XKV_TCP_STAT_NR];
 };
 
 struct stats_set {
@@ -91,12 +102,13 @@ static int add_iface(const char *ifname, void *data)
 	struct stats_iface *si;
 	char path[PATH_MAX];
 	struct xkv_paths p;
-	int fd;
+	int fd, tfd;
 
 	if (set->n == XKV_STATS_IFACES || xkv_paths_init(&p, ifname))
 		return 0;
 	fd = xkv_counters_open(p.pin_dir, XKV_PIN_STATS);
-	if (fd < 0) {
+	tfd = xkv_counters_open(p.pin_dir, XKV_PIN_TCP_STATS);
+	if (fd < 0 && tfd < 0) {
 		pr_warn("cannot open %s: %s\n",
 			xkv_pin_path(&p, XKV_PIN_STATS, path), strerror(-fd));
 		return 0;
@@ -104,7 +116,8 @@ static int add_iface(const char *ifname, void *data)
 	si = &set->ifs[set->n++];
 	memset(si, 0, sizeof(*si));
 	snprintf(si->ifname, sizeof(si->ifname), "%s", ifname);
-	si->fd = fd;
+	si->fd = fd < 0 ? -1 : fd;
+	si->tfd = tfd < 0 ? -1 : tfd;
 	si->lfd = xkv_counters_open(p.pin_dir, XKV_PIN_LSTATS);
 	if (si->lfd < 0)
 		si->lfd = -1;
@@ -125,10 +138,20 @@ static void print_text(const struct stats_iface *si, bool rates,
 {
 	int i;
 
-	printf("%s:\n", si->ifname);
-	for (i = 0; i < XKV_STAT_NR; i++)
-		print_counter(xkv_counters[i].name, xkv_counters[i].desc,
-			      si->now[i], si->prev[i], rates, secs);
+	if (si->fd >= 0) {
+		printf("%s:\n", si->ifname);
+		for (i = 0; i < XKV_STAT_NR; i++)
+			print_counter(xkv_counters[i].name,
+				      xkv_counters[i].desc, si->now[i],
+				      si->prev[i], rates, secs);
+	}
+	if (si->tfd >= 0) {
+		printf("%s TCP fast path:\n", si->ifname);
+		for (i = 0; i < XKV_TCP_STAT_NR; i++)
+			print_counter(xkv_tcp_counters[i].name,
+				      xkv_tcp_counters[i].desc, si->tnow[i],
+				      si->tprev[i], rates, secs);
+	}
 	if (si->lfd < 0)
 		return;
 	printf("%s learning (TC):\n", si->ifname);
@@ -153,32 +176,39 @@ static void json_counters(struct xkv_json *j,
 					(unsigned long long)now[i]);
 }
 
+/* the counters of one object: totals, or with @rates per second */
+static void json_all(struct xkv_json *j, const struct stats_iface *si,
+		     bool rates, double secs)
+{
+	if (si->fd >= 0)
+		json_counters(j, xkv_counters, si->now, si->prev, XKV_STAT_NR,
+			      rates, secs);
+	if (si->tfd >= 0) {
+		xkv_json_key(j, "tcp");
+		xkv_json_open(j, '{');
+		json_counters(j, xkv_tcp_counters, si->tnow, si->tprev,
+			      XKV_TCP_STAT_NR, rates, secs);
+		xkv_json_close(j, '}');
+	}
+	if (si->lfd >= 0) {
+		xkv_json_key(j, "learning");
+		xkv_json_open(j, '{');
+		json_counters(j, xkv_learn_counters, si->lnow, si->lprev,
+			      XKV_LSTAT_NR, rates, secs);
+		xkv_json_close(j, '}');
+	}
+}
+
 static void print_json(struct xkv_json *j, const struct stats_iface *si,
 		       bool rates, double secs)
 {
 	xkv_json_open(j, '{');
 	xkv_json_kv_str(j, "ifname", si->ifname);
-	json_counters(j, xkv_counters, si->now, si->prev, XKV_STAT_NR, false,
-		      1);
-	if (si->lfd >= 0) {
-		xkv_json_key(j, "learning");
-		xkv_json_open(j, '{');
-		json_counters(j, xkv_learn_counters, si->lnow, si->lprev,
-			      XKV_LSTAT_NR, false, 1);
-		xkv_json_close(j, '}');
-	}
+	json_all(j, si, false, 1);
 	if (rates) {
 		xkv_json_key(j, "rates");
 		xkv_json_open(j, '{');
-		json_counters(j, xkv_counters, si->now, si->prev, XKV_STAT_NR,
-			      true, secs);
-		if (si->lfd >= 0) {
-			xkv_json_key(j, "learning");
-			xkv_json_open(j, '{');
-			json_counters(j, xkv_learn_counters, si->lnow,
-				      si->lprev, XKV_LSTAT_NR, true, secs);
-			xkv_json_close(j, '}');
-		}
+		json_all(j, si, true, secs);
 		xkv_json_close(j, '}');
 	}
 	xkv_json_close(j, '}');
@@ -192,9 +222,18 @@ static int sample(struct stats_set *set)
 		struct stats_iface *si = &set->ifs[i];
 
 		memcpy(si->prev, si->now, sizeof(si->prev));
-		err = xkv_counters_read(si->fd, si->now, XKV_STAT_NR);
+		err = si->fd < 0 ? 0 :
+			xkv_counters_read(si->fd, si->now, XKV_STAT_NR);
 		if (err) {
 			pr_warn("%s: cannot read the counters: %s\n",
+				si->ifname, strerror(-err));
+			return err;
+		}
+		memcpy(si->tprev, si->tnow, sizeof(si->tprev));
+		err = si->tfd < 0 ? 0 :
+			xkv_counters_read(si->tfd, si->tnow, XKV_TCP_STAT_NR);
+		if (err) {
+			pr_warn("%s: cannot read the TCP fast path's counters: %s\n",
 				si->ifname, strerror(-err));
 			return err;
 		}
@@ -314,7 +353,10 @@ int xkv_cmd_stats(int argc, char **argv)
 			print_all(&cfg, &set, false, 1);
 	}
 	for (i = 0; i < set.n; i++) {
-		close(set.ifs[i].fd);
+		if (set.ifs[i].fd >= 0)
+			close(set.ifs[i].fd);
+		if (set.ifs[i].tfd >= 0)
+			close(set.ifs[i].tfd);
 		if (set.ifs[i].lfd >= 0)
 			close(set.ifs[i].lfd);
 	}

@@ -2,8 +2,10 @@
 /*
  * cmd_status.c - "xkv status": each interface xkv has pins for, its XDP
  * attach, settings, hot cache use and backend; in learning mode the
- * memcached backend and the TC learning programs. Which backend, and its
- * lines, come from the backends' ops tables (upbackend.h).
+ * memcached backend and the TC learning programs; the TCP fast path and
+ * what an earlier instance's left to translate (tcpfast.h). Which
+ * backend, and its lines, come from the backends' ops tables
+ * (upbackend.h).
  */
 #include <errno.h>
 #include <net/if.h>
@@ -17,6 +19,7 @@
 #include "live.h"
 #include "log.h"
 #include "paths.h"
+#include "tcpfast.h"
 #include "upbackend.h"
 #include "xdp.h"
 
@@ -39,9 +42,13 @@ static const struct xkv_cmd_doc status_doc = {
 		"Show, for each interface xkv is up on (or IFACE): the XDP mode and\n"
 		"program id, the port, hot cache slots in use, and the backend (in\n"
 		"learning mode: memcached, and the TC programs on each interface),\n"
-		"and how long the backend's lease lets XDP serve (0: it passes all).\n"
-		"State: up (XDP and backend), attached (XDP, no backend), stale\n"
-		"(XDP gone with its interface: 'xkv down IFACE' cleans up).",
+		"and how long the backend's lease lets XDP serve (0: it passes all);\n"
+		"whether the TCP fast path is on, its TC filters and the TCP\n"
+		"connections it follows. State: up (XDP and backend), attached (XDP,\n"
+		"no backend), stale (XDP gone with its interface: 'xkv down IFACE'\n"
+		"cleans up), draining (XDP gone, the TCP fast path's TC filters left\n"
+		"to translate connections still open: 'xkv down IFACE' removes them\n"
+		"once they have closed).",
 };
 
 /**
@@ -57,6 +64,9 @@ static const struct xkv_cmd_doc status_doc = {
  * @be:      its backend, as the backends' ops tables report it
  * @lease_err: the backend's lease could not be read (-errno)
  * @lease_ms: ms it has left, 0 when it ran out: XDP passes everything
+ * @tcp:     the TCP fast path's filters on the interface
+ * @tcp_answer: its switch: 1 on, 0 off, -errno unreadable
+ * @draining: only the fast path's filters of an earlier instance are left
  */
 struct iface_status {
 	const char *ifname;
@@ -70,7 +80,17 @@ struct iface_status {
 	struct xkv_up_status be;
 	int lease_err;
 	unsigned long long lease_ms;
+	struct xkv_tcpf_state tcp;
+	int tcp_answer;
+	bool draining;
 };
+
+/* answering: loaded for TCP, the filters attached, the switch on */
+static bool tcp_on(const struct iface_status *st)
+{
+	return !st->draining && st->cfg.tcp_port &&
+	       xkv_tcpf_attached(&st->tcp) && st->tcp_answer == 1;
+}
 
 static void gather(const struct xkv_paths *p, struct iface_status *st)
 {
@@ -98,10 +118,51 @@ static void gather(const struct xkv_paths *p, struct iface_status *st)
 	}
 	st->lease_err = xkv_live_left_ms(p, &st->lease_ms);
 	xkv_up_status(p, &st->be);
-	if (!st->ls.link_id || !st->ls.ifindex)
+	st->draining = xkv_tcpf_leftover(p);
+	st->tcp_answer = xkv_tcpf_answer_get(p);
+	/* TC filters are per namespace: only where XDP is seen attached */
+	if ((st->here || st->draining) && ifindex > 0 &&
+	    xkv_tcpf_query(ifindex, &st->tcp))
+		memset(&st->tcp, 0, sizeof(st->tcp));
+	if (st->draining)
+		st->state = "draining";
+	else if (!st->ls.link_id || !st->ls.ifindex)
 		st->state = "stale";
 	else
 		st->state = st->be.running ? "up" : "attached";
+}
+
+static void print_tcp(const struct iface_status *st)
+{
+	char n[32];
+
+	xkv_tcpf_conns_str(&st->tcp, n, sizeof(n));
+	if (st->draining) {
+		printf("    tcp fast path: XDP detached; its TC filters (ingress prog id %u, egress prog id %u) still translate %s connections: 'xkv down %s' removes them once those have closed\n",
+		       st->tcp.in_id, st->tcp.out_id, n, st->ifname);
+		return;
+	}
+	if (!st->here && !st->ls.ifindex)
+		return;	/* stale: gone with its interface */
+	if (!st->here) {
+		printf("    tcp fast path: %s; its TC filters are not in this network namespace\n",
+		       st->tcp_answer == 1 ? "answering on" : "answering off");
+		return;
+	}
+	if (!st->cfg.tcp_port) {
+		printf("    tcp fast path: off (XDP loaded without it: --tcp-fast off, learning mode, or it could not be; up said why)\n");
+		return;
+	}
+	if (!xkv_tcpf_attached(&st->tcp)) {
+		printf("    tcp fast path: off (its TC filters are not attached)\n");
+		return;
+	}
+	printf("    tcp fast path: %s, port %u, TC ingress prog id %u, egress prog id %u, %ld connections followed, %s translated\n",
+	       tcp_on(st) ? "on" : "off", st->cfg.tcp_port, st->tcp.in_id,
+	       st->tcp.out_id, st->tcp.conns < 0 ? 0 : st->tcp.conns, n);
+	if (!tcp_on(st))
+		printf("      answering is off ('xkv tcp-fast %s on'); the filters keep translating the connections it answered on\n",
+		       st->ifname);
 }
 
 static void print_text(const struct iface_status *st)
@@ -120,6 +181,10 @@ static void print_text(const struct iface_status *st)
 	if (st->nslots)
 		printf(", hot slots %u/%u in use", st->used, st->nslots);
 	printf("\n");
+	if (st->draining) {
+		print_tcp(st);
+		return;
+	}
 	if (shown)
 		shown->print(&st->be);
 	else
@@ -131,8 +196,37 @@ static void print_text(const struct iface_status *st)
 		       st->lease_ms);
 	else
 		printf("    lease: run out: XDP passes every request to the stack\n");
+	print_tcp(st);
 	if (shown && shown->print_more)
 		shown->print_more(&st->be);
+}
+
+static void json_tcp(struct xkv_json *j, const struct iface_status *st)
+{
+	xkv_json_key(j, "tcp_fast");
+	xkv_json_bool(j, tcp_on(st));
+	xkv_json_key(j, "tcp");
+	if (!st->cfg.tcp_port && !xkv_tcpf_attached(&st->tcp)) {
+		xkv_json_str(j, NULL);
+		return;
+	}
+	xkv_json_open(j, '{');
+	xkv_json_kv_u64(j, "port", st->cfg.tcp_port);
+	xkv_json_key(j, "answer");
+	xkv_json_bool(j, st->tcp_answer == 1);
+	xkv_json_kv_u64(j, "ingress_prog_id", st->tcp.in_id);
+	xkv_json_kv_u64(j, "egress_prog_id", st->tcp.out_id);
+	xkv_json_key(j, "connections");
+	if (xkv_tcpf_attached(&st->tcp) && st->tcp.conns >= 0)
+		xkv_json_u64(j, (unsigned long long)st->tcp.conns);
+	else
+		xkv_json_str(j, NULL);
+	xkv_json_key(j, "translated");
+	if (xkv_tcpf_attached(&st->tcp) && st->tcp.live >= 0)
+		xkv_json_u64(j, (unsigned long long)st->tcp.live);
+	else
+		xkv_json_str(j, NULL);
+	xkv_json_close(j, '}');
 }
 
 static void print_json(struct xkv_json *j, const struct iface_status *st)
@@ -166,6 +260,7 @@ static void print_json(struct xkv_json *j, const struct iface_status *st)
 		shown->json_learning(j, &st->be);
 	else
 		xkv_json_str(j, NULL);
+	json_tcp(j, st);
 	xkv_json_close(j, '}');
 }
 

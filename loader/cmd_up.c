@@ -15,10 +15,13 @@
  *       from its first packet. Each backend is one ops table
  *       (upbackend.h), so all three take one path; a failure at any step
  *       undoes the steps before it.
- * down: stop the backend (it empties the hot cache on the way out):
- *       xkvd or memcached, or xkv.ko when it has this interface's hot
- *       cache (detach, rmmod); detach the learning filters (learning
- *       mode), detach XDP, remove the pins and the pin directory.
+ * down: turn the TCP fast path's answering off; stop the backend (it
+ *       empties the hot cache on the way out): xkvd or memcached, or
+ *       xkv.ko when it has this interface's hot cache (detach, rmmod);
+ *       detach the learning filters (learning mode), detach XDP, and the
+ *       TCP fast path's TC filters unless they still translate open
+ *       connections (tcpfast.h: they stay, with their maps' pins, until
+ *       a later down), remove the pins and the pin directory.
  */
 #include <errno.h>
 #include <signal.h>
@@ -31,6 +34,7 @@
 #include "kmodule.h"
 #include "learn.h"
 #include "log.h"
+#include "tcpfast.h"
 #include "upbackend.h"
 
 static const struct xkv_param_name backend_names[] = {
@@ -108,16 +112,28 @@ static const struct xkv_cmd_doc up_doc = {
 		"stands, port 0 or PORT as the source, reply-like payloads) and\n"
 		"memcached's datagrams past --amp-ratio x the request's bytes. Limits\n"
 		"and guarantees: bpf/LEARNING.md. Not with --module or --backend-cmd;\n"
-		"memcached's -p -U -B -s -d are xkv's to set.\n",
+		"memcached's -p -U -B -s -d are xkv's to set.\n"
+		"\n"
+		"--tcp-fast on (the default with xkvd and xkv.ko): XDP also answers\n"
+		"hot GETs on TCP connections to PORT, when the backend has published\n"
+		"that it answered everything before (bpf/TCPFAST.md); TC filters on\n"
+		"IFACE's clsact ingress and egress translate those connections. If\n"
+		"they cannot be attached, the TCP fast path stays off with a warning,\n"
+		"or 'up' fails when --tcp-fast on was given. Off with --backend\n"
+		"memcached: memcached cannot publish how far it has answered a\n"
+		"connection. 'xkv tcp-fast IFACE on|off' switches answering later.\n",
 };
 
 struct down_cfg {
 	unsigned int timeout;
+	bool force;
 };
 
 static const struct xkv_param down_params[] = {
 	XKV_PARAM_UINT("timeout", 'T', struct down_cfg, timeout, "SEC", 1, 600,
 		       "grace period before the backend is killed (default 10)"),
+	XKV_PARAM_BOOL("force", 'F', struct down_cfg, force,
+		       "remove the TCP fast path's TC filters even while connections they translate are open (those break)"),
 	XKV_PARAM_END,
 };
 
@@ -125,9 +141,15 @@ static const struct xkv_cmd_doc down_doc = {
 	.usage = "[IFACE]",
 	.summary =
 		"Undo 'xkv up' on IFACE (default: the one interface xkv is up on,\n"
-		"else lo): stop the backend, detach the learning filters (learning\n"
-		"mode; a clsact qdisc only if 'up' created it), detach XDP, remove\n"
-		"the pins and the pin directory.",
+		"else lo): turn the TCP fast path's answering off, stop the backend,\n"
+		"detach the learning filters (learning mode; a clsact qdisc only if\n"
+		"'up' created it), detach XDP and the TCP fast path's TC filters,\n"
+		"remove the pins and the pin directory.\n"
+		"While TCP connections XDP answered on are still open after a wait\n"
+		"of 2 s, the TC filters stay attached to translate them, with the\n"
+		"pins of their maps ('xkv status' shows them as draining); 'down'\n"
+		"again removes them once those connections have closed, --force at\n"
+		"once. 'up' on the interface refuses until then.",
 };
 
 /*
@@ -139,6 +161,11 @@ static int check_backend_opts(const struct xkv_up_cfg *cfg,
 {
 	if (cfg->user && !xkv_backend_user(cfg->user))
 		return -EINVAL;
+	if (cfg->backend == XKV_BACKEND_MEMCACHED &&
+	    cfg->tcp_fast == XKV_TCPF_ON) {
+		pr_warn("up: --tcp-fast on: not with --backend memcached: memcached cannot publish how far it has answered a connection, so XDP cannot know when one is quiescent\n");
+		return -EINVAL;
+	}
 	if (cfg->backend != XKV_BACKEND_MEMCACHED) {
 		if (cfg->memcached || cfg->learn_ttl != XKV_UP_UNSET ||
 		    cfg->learn_quiet != XKV_UP_UNSET) {
@@ -196,18 +223,66 @@ static int stop_backends(const struct xkv_paths *p, unsigned int timeout)
 /*
  * Take everything down again; what the exit of "up --foreground" does.
  * When the learning filters cannot be detached, XDP and the pins stay
- * (they record what is left): "xkv down" can be run again.
+ * (they record what is left): "xkv down" can be run again. The TCP fast
+ * path stops answering before the backend goes, and its filters may stay
+ * to translate the connections it answered on (xkv_inst_retire()).
+ * Returns 1 then.
  */
-static int down_all(const struct xkv_paths *p, unsigned int timeout)
+static int down_all(const struct xkv_paths *p, unsigned int timeout,
+		    bool force)
 {
 	int err, err2;
 
+	err = xkv_tcpf_answer_pin(p, false);
+	if (err && err != -ENOENT)
+		pr_warn("%s: cannot turn the TCP fast path off: %s\n",
+			p->ifname, strerror(-err));
 	err = stop_backends(p, timeout);
 	err2 = xkv_learn_down(p);
 	if (err2)
 		return err2;
-	err2 = xkv_inst_down(p);
+	err2 = xkv_inst_retire(p, force);
 	return err ? err : err2;
+}
+
+/*
+ * "down" on an interface with no pins: the TCP fast path's filters of an
+ * earlier xkv may still be there (their pins removed by hand).
+ */
+static int down_orphan(const struct xkv_paths *p, bool force)
+{
+	struct xkv_tcpf_state st;
+	int ifindex, err;
+
+	ifindex = (int)if_nametoindex(p->ifname);
+	if (!ifindex || xkv_tcpf_query(ifindex, &st) ||
+	    !xkv_tcpf_attached(&st)) {
+		pr_warn("%s: xkv is not up here\n", p->ifname);
+		return XKV_EXIT_FAIL;
+	}
+	if (xkv_tcpf_busy(&st) && !force) {
+		xkv_tcpf_say_busy(p, &st);
+		return XKV_EXIT_FAIL;
+	}
+	err = xkv_tcpf_detach(ifindex);
+	if (err) {
+		pr_warn("%s: cannot detach the TCP fast path's TC filters: %s\n",
+			p->ifname, strerror(-err));
+		return XKV_EXIT_FAIL;
+	}
+	pr_info("%s: down: removed the TCP fast path's TC filters an earlier xkv left\n",
+		p->ifname);
+	return XKV_EXIT_OK;
+}
+
+static void say_down(const char *ifname, const char *what, int ret)
+{
+	if (ret > 0)
+		pr_info("%s: down: %sXDP detached; the TCP fast path's TC filters stay until its connections close\n",
+			ifname, what);
+	else
+		pr_info("%s: down: %sXDP detached, pins removed\n", ifname,
+			what);
 }
 
 int xkv_cmd_up(int argc, char **argv)
@@ -233,6 +308,8 @@ int xkv_cmd_up(int argc, char **argv)
 	ifname = args.argc ? args.argv[0] : "lo";
 	if (check_backend_opts(&cfg, &args))
 		return XKV_EXIT_USAGE;
+	if (cfg.backend == XKV_BACKEND_MEMCACHED)
+		cfg.tcp_fast = XKV_TCPF_OFF;
 	xkv_up_cfg_inst_opts(&cfg, ifname, &o);
 	if (xkv_inst_check_opts(&o))
 		return XKV_EXIT_USAGE;
@@ -241,6 +318,9 @@ int xkv_cmd_up(int argc, char **argv)
 		return XKV_EXIT_FAIL;
 	if (xkv_up_choose(&up, &cfg, &args, ifname))
 		return XKV_EXIT_FAIL;
+	if (cfg.backend == XKV_BACKEND_MEMCACHED)
+		pr_info("%s: TCP fast path off: memcached cannot publish how far it has answered a connection, so XDP cannot know when one is quiescent (xkvd and xkv.ko can)\n",
+			ifname);
 	/* a server already on the port would answer our readiness probe */
 	if (!xkv_pin_dir_exists(&inst.paths) &&
 	    xkv_backend_port_free(cfg.port))
@@ -281,10 +361,10 @@ int xkv_cmd_up(int argc, char **argv)
 		return XKV_EXIT_OK;
 	}
 	status = up.ops->wait(&up, &sigs);
-	err = down_all(&inst.paths, XKV_STOP_TIMEOUT);
-	if (err)
+	err = down_all(&inst.paths, XKV_STOP_TIMEOUT, false);
+	if (err < 0)
 		return XKV_EXIT_FAIL;
-	pr_info("%s: down: XDP detached, pins removed\n", ifname);
+	say_down(ifname, "", err);
 	return status ? XKV_EXIT_FAIL : XKV_EXIT_OK;
 
 stop_backend:
@@ -323,16 +403,15 @@ int xkv_cmd_down(int argc, char **argv)
 	if (!xkv_pin_dir_exists(&p) && !xkv_backend_running(&p)) {
 		/* a stale pid file of a backend long gone */
 		xkv_backend_stop(&p, cfg.timeout);
-		pr_warn("%s: xkv is not up here\n", ifname);
-		return XKV_EXIT_FAIL;
+		return down_orphan(&p, cfg.force);
 	}
 	learning = xkv_learn_mode(&p);
-	err = down_all(&p, cfg.timeout);
-	if (err) {
+	err = down_all(&p, cfg.timeout, cfg.force);
+	if (err < 0) {
 		pr_warn("%s: down incomplete: %s\n", ifname, strerror(-err));
 		return XKV_EXIT_FAIL;
 	}
-	pr_info("%s: down: backend stopped, %sXDP detached, pins removed\n",
-		ifname, learning ? "learning filters and " : "");
+	say_down(ifname, learning ? "backend stopped, learning filters and " :
+				    "backend stopped, ", err);
 	return XKV_EXIT_OK;
 }

@@ -21,6 +21,7 @@ int xkv_cmd_status(int argc, char **argv);
 int xkv_cmd_stats(int argc, char **argv);
 int xkv_cmd_flush(int argc, char **argv);
 int xkv_cmd_allow(int argc, char **argv);
+int xkv_cmd_tcpfast(int argc, char **argv);
 
 /**
  * xkv_params_exit() - the exit status for a xkv_params_parse() result

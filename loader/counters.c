@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * counters.c - the per-CPU counters of the XDP and the learning
- * programs, summed.
+ * counters.c - the per-CPU counters of the XDP program, its TCP fast
+ * path and the learning programs, summed.
  */
 #include <errno.h>
 #include <limits.h>
@@ -21,12 +21,17 @@ const struct xkv_counter_info xkv_counters[XKV_STAT_NR] = {
 const struct xkv_counter_info xkv_learn_counters[XKV_LSTAT_NR] = {
 	XKV_LEARN_STATS(XKV_COUNTER_INFO)
 };
+const struct xkv_counter_info xkv_tcp_counters[XKV_TCP_STAT_NR] = {
+	XKV_TCP_STATS(XKV_COUNTER_INFO)
+};
 #undef XKV_COUNTER_INFO
 
 _Static_assert(sizeof(struct xkv_stats) == XKV_STAT_NR * sizeof(__u64),
 	       "struct xkv_stats must be XKV_STAT_NR __u64 counters");
 _Static_assert(sizeof(struct xkv_learn_stats) == XKV_LSTAT_NR * sizeof(__u64),
 	       "struct xkv_learn_stats must be XKV_LSTAT_NR __u64 counters");
+_Static_assert(sizeof(struct xkv_tcp_stats) == XKV_TCP_STAT_NR * sizeof(__u64),
+	       "struct xkv_tcp_stats must be XKV_TCP_STAT_NR __u64 counters");
 
 int xkv_counters_read(int fd, __u64 *sum, unsigned int n)
 {

@@ -12,6 +12,7 @@
 #include "iface.h"
 #include "instance.h"
 #include "log.h"
+#include "tcpfast.h"
 
 /* most slots --cache-slots accepts: 2^22 slots of 2 KiB = 8 GiB */
 #define XKV_SLOTS_MAX (1U << 22)
@@ -116,7 +117,11 @@ int xkv_inst_check_opts(const struct xkv_inst_opts *o)
 	return 0;
 }
 
-/* refuse to stack: xkv already here, or someone else's XDP program */
+/*
+ * Refuse to stack: xkv already here, or someone else's XDP program; an
+ * earlier instance's TCP fast path that still translates connections.
+ * What such an instance left otherwise goes.
+ */
 static int check_free(const struct xkv_inst *inst)
 {
 	const struct xkv_paths *p = &inst->paths;
@@ -125,6 +130,11 @@ static int check_free(const struct xkv_inst *inst)
 	__u32 prog_id;
 	int err;
 
+	if (xkv_tcpf_leftover(p) || !xkv_pin_dir_exists(p)) {
+		err = xkv_tcpf_reclaim(p, inst->ifindex);
+		if (err)
+			return err;
+	}
 	if (xkv_pin_dir_exists(p)) {
 		err = xkv_xdp_link_state(p, &ls);
 		if (err || !ls.ifindex)
@@ -182,9 +192,39 @@ static int allow_fill(struct xkv_inst *inst, struct xkv_obj *obj,
 	return 0;
 }
 
+/*
+ * The TCP fast path's filters. Asked for with --tcp-fast on, failing to
+ * attach them fails "up"; by default the fast path stays off instead
+ * (answering is never turned on) and XDP serves UDP as before.
+ */
+static int tcp_attach(struct xkv_inst *inst, struct xkv_obj *obj,
+		      const struct xkv_inst_opts *o)
+{
+	const char *ifname = inst->paths.ifname;
+	int err;
+
+	err = xkv_tcpf_attach(inst->ifindex,
+			      xkv_xdp_prog_fd(obj, XKV_PROG_TC_IN),
+			      xkv_xdp_prog_fd(obj, XKV_PROG_TC_OUT));
+	if (!err) {
+		inst->tcp_fast = true;
+		return 0;
+	}
+	if (o->tcp_fast == XKV_TCPF_ON) {
+		pr_warn("%s: cannot attach the TCP fast path's TC filters (clsact ingress and egress): %s; --tcp-fast off serves without it\n",
+			ifname, strerror(-err));
+		return err;
+	}
+	inst->tcp_why = err;
+	pr_warn("%s: warning: cannot attach the TCP fast path's TC filters (clsact ingress and egress): %s: the TCP fast path stays off (--tcp-fast on makes this an error)\n",
+		ifname, strerror(-err));
+	return 0;
+}
+
 int xkv_inst_up(struct xkv_inst *inst, const struct xkv_inst_opts *o)
 {
 	const struct xkv_paths *p = &inst->paths;
+	struct xkv_xdp_opts xo = o->xdp;
 	struct xkv_obj *obj = NULL;
 	bool mounted;
 	int err;
@@ -200,6 +240,17 @@ int xkv_inst_up(struct xkv_inst *inst, const struct xkv_inst_opts *o)
 	err = check_free(inst);
 	if (err)
 		return err;
+	if (xo.tcp_port && !xkv_xdp_has_tcp_fast()) {
+		if (o->tcp_fast == XKV_TCPF_ON) {
+			pr_warn("%s: --tcp-fast on: this build's XDP object has no TCP fast path (no %s, %s programs)\n",
+				p->ifname, XKV_PROG_TC_IN, XKV_PROG_TC_OUT);
+			return -ENOENT;
+		}
+		pr_warn("%s: warning: this build's XDP object has no TCP fast path: it stays off\n",
+			p->ifname);
+		inst->tcp_why = -ENOENT;
+		xo.tcp_port = 0;
+	}
 	/* the pin directory is the lock: a concurrent "up" stops here */
 	err = xkv_pin_dir_create(p);
 	if (err == -EEXIST) {
@@ -209,7 +260,16 @@ int xkv_inst_up(struct xkv_inst *inst, const struct xkv_inst_opts *o)
 	}
 	if (err)
 		return err;
-	err = xkv_xdp_load(&o->xdp, &obj);
+	err = xkv_xdp_load(&xo, &obj);
+	if (err && err != -EPERM && xo.tcp_port &&
+	    o->tcp_fast != XKV_TCPF_ON) {
+		/* a kernel that cannot verify the TCP code still serves UDP */
+		pr_warn("%s: warning: the XDP program does not load with the TCP fast path: loading it without (--tcp-fast on makes this an error)\n",
+			p->ifname);
+		inst->tcp_why = err;
+		xo.tcp_port = 0;
+		err = xkv_xdp_load(&xo, &obj);
+	}
 	if (err)
 		goto remove_dir;
 	err = xkv_xdp_pin(obj, p);
@@ -226,13 +286,34 @@ int xkv_inst_up(struct xkv_inst *inst, const struct xkv_inst_opts *o)
 			strerror(-err));
 		goto unpin;
 	}
-	err = xkv_xdp_attach(obj, p, inst->ifindex, o->xdp.mode, &inst->mode);
+	/* translation before XDP can answer anything */
+	if (xo.tcp_port) {
+		err = tcp_attach(inst, obj, o);
+		if (err)
+			goto unpin;
+	}
+	err = xkv_xdp_attach(obj, p, inst->ifindex, xo.mode, &inst->mode);
 	if (err)
-		goto unpin;
+		goto detach_tc;
+	if (inst->tcp_fast) {
+		err = xkv_tcpf_answer_set(xkv_xdp_map_fd(obj, XKV_PIN_TCP_CTL),
+					  true);
+		if (err) {
+			pr_warn("%s: cannot turn the TCP fast path on: %s\n",
+				p->ifname, strerror(-err));
+			goto detach_xdp;
+		}
+	}
 	inst->prog_id = xkv_xdp_prog_id(obj);
 	xkv_xdp_close(obj);
 	return 0;
 
+detach_xdp:
+	xkv_xdp_detach(p);
+detach_tc:
+	if (inst->tcp_fast)
+		xkv_tcpf_detach(inst->ifindex);
+	inst->tcp_fast = false;
 unpin:	/* the pins go with the directory, below */
 close_obj:
 	xkv_xdp_close(obj);
@@ -243,9 +324,46 @@ remove_dir:
 
 int xkv_inst_down(const struct xkv_paths *paths)
 {
-	int err, err2;
+	int err, err2, err3;
 
 	err = xkv_xdp_detach(paths);
-	err2 = xkv_pin_dir_remove(paths);
-	return err ? err : err2;
+	err2 = xkv_tcpf_detach((int)if_nametoindex(paths->ifname));
+	if (err2)
+		pr_warn("%s: cannot detach the TCP fast path's TC filters: %s\n",
+			paths->ifname, strerror(-err2));
+	err3 = xkv_pin_dir_remove(paths);
+	return err ? err : err2 ? err2 : err3;
+}
+
+int xkv_inst_retire(const struct xkv_paths *paths, bool force)
+{
+	static const char *const keep[] = XKV_TCPF_LEFTOVER_PINS;
+	const char *ifname = paths->ifname;
+	struct xkv_tcpf_state st;
+	int ifindex, err, err2;
+	char n[32];
+
+	err = xkv_tcpf_answer_pin(paths, false);
+	if (err && err != -ENOENT)
+		pr_warn("%s: cannot turn the TCP fast path off: %s\n", ifname,
+			strerror(-err));
+	ifindex = (int)if_nametoindex(ifname);
+	if (force)
+		return xkv_inst_down(paths);
+	err = xkv_tcpf_drain(ifindex, XKV_TCPF_DRAIN_MS, &st);
+	if (err) {
+		pr_warn("%s: cannot query the TCP fast path's TC filters: %s: they stay ('xkv down --force %s' removes them)\n",
+			ifname, strerror(-err), ifname);
+		st.live = err;
+	} else if (!xkv_tcpf_busy(&st)) {
+		return xkv_inst_down(paths);
+	}
+	err = xkv_xdp_detach(paths);
+	err2 = xkv_pin_dir_prune(paths, keep);
+	pr_info("%s: %s TCP connections the fast path answered on are still open: its TC filters (ingress prog id %u, egress prog id %u) stay attached to translate them, with their maps pinned in %s\n",
+		ifname, xkv_tcpf_conns_str(&st, n, sizeof(n)), st.in_id,
+		st.out_id, paths->pin_dir);
+	pr_info("%s: 'xkv down %s' removes them once those connections have closed ('xkv status %s' counts them; 'xkv down --force %s' now, breaking them)\n",
+		ifname, ifname, ifname, ifname);
+	return err ? err : err2 ? err2 : 1;
 }

@@ -27,6 +27,7 @@
 #include <bpf/libbpf.h>
 
 #include "learn_attach.h"
+#include "tcpfast.h"	/* its filters' handles: they may share the qdisc */
 #include "xkv_slot.h"
 #include "xkv_learn.skel.h"
 
@@ -250,11 +251,41 @@ static int detach_one(int ifindex, enum bpf_tc_attach_point where)
 	return filter_op(ifindex, where, NULL);
 }
 
+/* is a filter of the TCP fast path (tcpfast.h) on the interface? */
+static bool tcpfast_filters(int ifindex)
+{
+	static const __u32 handles[] = { XKV_TCPF_HANDLE, XKV_TCPF_HANDLE_OWN };
+	static const enum bpf_tc_attach_point hooks[] = { BPF_TC_INGRESS,
+							  BPF_TC_EGRESS };
+	libbpf_print_fn_t old;
+	struct bpf_tc_hook h;
+	struct bpf_tc_opts t;
+	unsigned int i, k;
+	bool found = false;
+
+	old = libbpf_set_print(print_nothing);
+	for (k = 0; k < 2 && !found; k++) {
+		hook_init(&h, ifindex, hooks[k]);
+		for (i = 0; i < 2 && !found; i++) {
+			memset(&t, 0, sizeof(t));
+			t.sz = sizeof(t);
+			t.handle = handles[i];
+			t.priority = XKV_TCPF_PRIO;
+			found = !bpf_tc_query(&h, &t);
+		}
+	}
+	libbpf_set_print(old);
+	return found;
+}
+
+/* the qdisc, unless the TCP fast path's filters are on it too */
 static int destroy_qdisc(int ifindex)
 {
 	struct bpf_tc_hook h;
 	int e;
 
+	if (tcpfast_filters(ifindex))
+		return 0;
 	hook_init(&h, ifindex, BPF_TC_INGRESS | BPF_TC_EGRESS);
 	e = bpf_tc_hook_destroy(&h);
 	if (e == -ENOENT || e == -EINVAL)

@@ -10,6 +10,7 @@
  *   xkv stats [IFACE]       XDP counters (-w, -j)
  *   xkv flush [IFACE]       empty the hot cache
  *   xkv allow [IFACE] ...   source allowlist
+ *   xkv tcp-fast [IFACE] on|off   the TCP fast path's answering
  *
  * Every subcommand takes -h for its own options.
  */
@@ -36,6 +37,7 @@ static const struct xkv_cmd cmds[] = {
 	{ "stats", xkv_cmd_stats, "print the XDP counters" },
 	{ "flush", xkv_cmd_flush, "empty the hot cache" },
 	{ "allow", xkv_cmd_allow, "show or change the source allowlist" },
+	{ "tcp-fast", xkv_cmd_tcpfast, "turn the TCP fast path on or off" },
 	{ NULL, NULL, NULL },
 };
 

@@ -142,9 +142,18 @@ bool xkv_pin_dir_exists(const struct xkv_paths *p)
 	return !stat(p->pin_dir, &st) && S_ISDIR(st.st_mode);
 }
 
-int xkv_pin_dir_remove(const struct xkv_paths *p)
+static bool kept(const char *name, const char *const *keep)
 {
-	char path[PATH_MAX], parent[PATH_MAX];
+	for (; keep && *keep; keep++) {
+		if (!strcmp(name, *keep))
+			return true;
+	}
+	return false;
+}
+
+int xkv_pin_dir_prune(const struct xkv_paths *p, const char *const *keep)
+{
+	char path[PATH_MAX];
 	struct dirent *de;
 	int err = 0;
 	DIR *d;
@@ -153,7 +162,8 @@ int xkv_pin_dir_remove(const struct xkv_paths *p)
 	if (!d)
 		return errno == ENOENT ? 0 : -errno;
 	while ((de = readdir(d))) {
-		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..") ||
+		    kept(de->d_name, keep))
 			continue;
 		if (!path_fits(snprintf(path, sizeof(path), "%s/%s",
 					p->pin_dir, de->d_name),
@@ -169,6 +179,15 @@ int xkv_pin_dir_remove(const struct xkv_paths *p)
 		}
 	}
 	closedir(d);
+	return err;
+}
+
+int xkv_pin_dir_remove(const struct xkv_paths *p)
+{
+	char parent[PATH_MAX];
+	int err;
+
+	err = xkv_pin_dir_prune(p, NULL);
 	if (rmdir(p->pin_dir) && errno != ENOENT) {
 		if (!err)
 			err = -errno;

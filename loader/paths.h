@@ -6,7 +6,11 @@
  *                                BTF), the program (xkv_xdp) and the XDP
  *                                link (xkv_link), which holds the attach;
  *                                in learning mode (--backend memcached)
- *                                also the learning object's maps (xkv_l*)
+ *                                also the learning object's maps (xkv_l*);
+ *                                while an earlier instance's TCP fast
+ *                                path still translates connections
+ *                                (tcpfast.h), only its xkv_tcp_* maps and
+ *                                xkv_rodata
  *   /run/xkv/<ifname>.pid        the backend's pid (and start time)
  *   /run/xkv/<ifname>.log        the daemonised backend's stdout/stderr
  *
@@ -34,6 +38,11 @@
 #define XKV_PIN_LIVE "xkv_live"		/* the backend's lease */
 #define XKV_PIN_ADDRS "xkv_addrs"	/* the interface's addresses */
 #define XKV_PIN_RODATA "xkv_rodata"
+/* the TCP fast path's maps (abi/xkv_tcp.h), of the XDP object */
+#define XKV_PIN_TCP_ANS "xkv_tcp_ans"	/* the backend's publication */
+#define XKV_PIN_TCP_STATS "xkv_tcp_stats"	/* per-CPU counters */
+#define XKV_PIN_TCP_CTL "xkv_tcp_ctl"	/* the answer switch */
+#define XKV_PIN_TCP_CONN "xkv_tcp_conn"	/* connections followed */
 /* learning mode: maps of the TC learning object (learn_attach.h) */
 #define XKV_PIN_LIFS "xkv_lifs"		/* what attaching did, per ifindex */
 #define XKV_PIN_LSTATS "xkv_lstats"	/* its per-CPU counters */
@@ -124,6 +133,15 @@ bool xkv_pin_dir_exists(const struct xkv_paths *p);
  * Return: 0, or the first -errno (after trying everything).
  */
 int xkv_pin_dir_remove(const struct xkv_paths *p);
+
+/**
+ * xkv_pin_dir_prune() - remove every pin of the interface but some.
+ * @p:    the interface's paths
+ * @keep: names of the pins to keep, ended by NULL
+ *
+ * Return: 0, or the first -errno (after trying everything).
+ */
+int xkv_pin_dir_prune(const struct xkv_paths *p, const char *const *keep);
 
 /**
  * xkv_run_dir_ensure() - create the run directory for pid and log files.

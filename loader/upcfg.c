@@ -9,11 +9,18 @@
 #include "xkv_config.h"
 #include "iface.h"
 #include "log.h"
+#include "tcpfast.h"
 #include "upcfg.h"
 
 const struct xkv_param_name xkv_mode_names[] = {
 	{ "native", XKV_MODE_NATIVE },
 	{ "generic", XKV_MODE_GENERIC },
+	{ NULL, 0 },
+};
+
+const struct xkv_param_name xkv_tcpf_names[] = {
+	{ "on", XKV_TCPF_ON },
+	{ "off", XKV_TCPF_OFF },
 	{ NULL, 0 },
 };
 
@@ -50,6 +57,9 @@ void xkv_up_cfg_inst_opts(const struct xkv_up_cfg *cfg, const char *ifname,
 	if (xkv_iface_csum_partial(ifname))
 		o->xdp.flags |= XKV_CFG_CSUM_PARTIAL;
 	o->allow = cfg->allow;
+	o->tcp_fast = cfg->tcp_fast;
+	if (cfg->tcp_fast != XKV_TCPF_OFF)
+		o->xdp.tcp_port = cfg->port;
 }
 
 void xkv_up_report(const struct xkv_inst *inst,
@@ -79,4 +89,10 @@ void xkv_up_report(const struct xkv_inst *inst,
 			ifname, ifname);
 	pr_info("%s: XDP attached in %s mode\n", ifname,
 		xkv_mode_name(inst->mode));
+	if (inst->tcp_fast)
+		pr_info("%s: TCP fast path on, port %u: TC filters on clsact ingress and egress translate the connections XDP answers on; XDP answers hot GETs only on connections whose backend has answered everything before ('xkv tcp-fast %s off' stops it)\n",
+			ifname, o->xdp.tcp_port, ifname);
+	else if (!inst->tcp_why)
+		pr_info("%s: TCP fast path off: XDP answers UDP only\n",
+			ifname);
 }

@@ -48,6 +48,7 @@ enum xkv_backend_kind {
  *               given)
  * @user:        --user: the user xkvd or memcached runs as (NULL: see
  *               xkv_backend_user())
+ * @tcp_fast:    --tcp-fast: enum xkv_tcpf_mode
  */
 struct xkv_up_cfg {
 	unsigned int port;
@@ -69,12 +70,14 @@ struct xkv_up_cfg {
 	unsigned int learn_ttl;
 	unsigned int learn_quiet;
 	const char *user;
+	unsigned int tcp_fast;
 };
 
 /* an unsigned option left at this was not given */
 #define XKV_UP_UNSET UINT_MAX
 
 extern const struct xkv_param_name xkv_mode_names[];
+extern const struct xkv_param_name xkv_tcpf_names[];
 
 /* the XDP options, for a table over struct xkv_up_cfg */
 #define XKV_XDP_PARAMS							\
@@ -99,7 +102,12 @@ extern const struct xkv_param_name xkv_mode_names[];
 	XKV_PARAM_STRING("allow", 'a', struct xkv_up_cfg, allow, "LIST",	\
 			 "sources XDP answers: PREFIX[,PREFIX...], any or "	\
 			 "none (default: the interface's subnets and "	\
-			 "loopback)")
+			 "loopback)"),					\
+	XKV_PARAM_ENUM("tcp-fast", 0, struct xkv_up_cfg, tcp_fast,	\
+		       "SWITCH", xkv_tcpf_names,				\
+		       "TCP fast path: XDP answers hot GETs on TCP "	\
+		       "connections too (default on; off with "		\
+		       "--backend memcached)")
 
 /**
  * xkv_up_cfg_init() - the defaults.

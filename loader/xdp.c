@@ -34,6 +34,49 @@ const char *xkv_mode_name(unsigned int mode)
 	}
 }
 
+static const char *const tc_progs[] = { XKV_PROG_TC_IN, XKV_PROG_TC_OUT };
+
+#define NTC_PROGS (sizeof(tc_progs) / sizeof(tc_progs[0]))
+
+bool xkv_xdp_has_tcp_fast(void)
+{
+	struct xkv *skel;
+	unsigned int i;
+	bool has = true;
+
+	skel = xkv__open();
+	if (!skel)
+		return false;
+	for (i = 0; i < NTC_PROGS; i++)
+		has = has && bpf_object__find_program_by_name(skel->obj,
+							      tc_progs[i]);
+	xkv__destroy(skel);
+	return has;
+}
+
+/*
+ * The TCP fast path's programs are loaded only when it is wanted: a
+ * kernel that cannot verify them still serves UDP with --tcp-fast off.
+ */
+static int tc_progs_autoload(struct xkv *skel, bool load)
+{
+	struct bpf_program *prog;
+	unsigned int i;
+
+	for (i = 0; i < NTC_PROGS; i++) {
+		prog = bpf_object__find_program_by_name(skel->obj,
+							tc_progs[i]);
+		if (!prog && load) {
+			pr_warn("this build's XDP object has no TCP fast path (no program %s)\n",
+				tc_progs[i]);
+			return -ENOENT;
+		}
+		if (prog)
+			bpf_program__set_autoload(prog, load);
+	}
+	return 0;
+}
+
 int xkv_xdp_load(const struct xkv_xdp_opts *o, struct xkv_obj **out)
 {
 	struct xkv_config cfg = {
@@ -42,6 +85,7 @@ int xkv_xdp_load(const struct xkv_xdp_opts *o, struct xkv_obj **out)
 		.nslots = o->nslots,
 		.max_reply = o->max_reply,
 		.amp_ratio = o->amp_ratio,
+		.tcp_port = (__u16)o->tcp_port,
 	};
 	struct xkv_obj *obj;
 	int err;
@@ -56,6 +100,9 @@ int xkv_xdp_load(const struct xkv_xdp_opts *o, struct xkv_obj **out)
 		goto free_obj;
 	}
 	memcpy((void *)&obj->skel->rodata->xkv_cfg, &cfg, sizeof(cfg));
+	err = tc_progs_autoload(obj->skel, o->tcp_port != 0);
+	if (err)
+		goto destroy_skel;
 	err = bpf_map__set_max_entries(obj->skel->maps.xkv_hot, o->nslots);
 	if (err) {
 		pr_warn("cannot size the hot cache: %s\n", strerror(-err));
@@ -73,8 +120,8 @@ int xkv_xdp_load(const struct xkv_xdp_opts *o, struct xkv_obj **out)
 				" (-v shows the verifier's log)" : "");
 		goto destroy_skel;
 	}
-	pr_debug("loaded: port %u, %u slots, max reply %u, amp ratio %u\n",
-		 o->port, o->nslots, o->max_reply, o->amp_ratio);
+	pr_debug("loaded: port %u, %u slots, max reply %u, amp ratio %u, TCP fast path port %u\n",
+		 o->port, o->nslots, o->max_reply, o->amp_ratio, o->tcp_port);
 	*out = obj;
 	return 0;
 
@@ -95,6 +142,16 @@ __u32 xkv_xdp_prog_id(struct xkv_obj *obj)
 				   &info, &len))
 		return 0;
 	return info.id;
+}
+
+int xkv_xdp_prog_fd(struct xkv_obj *obj, const char *name)
+{
+	struct bpf_program *prog;
+	int fd;
+
+	prog = bpf_object__find_program_by_name(obj->skel->obj, name);
+	fd = prog ? bpf_program__fd(prog) : -1;
+	return fd < 0 ? -ENOENT : fd;
 }
 
 int xkv_xdp_map_fd(struct xkv_obj *obj, const char *name)

@@ -14,6 +14,10 @@
 
 #include "paths.h"
 
+/* the TCP fast path's TC programs in the object (tcpfast.h attaches them) */
+#define XKV_PROG_TC_IN "xkv_tc_in"	/* clsact ingress */
+#define XKV_PROG_TC_OUT "xkv_tc_out"	/* clsact egress */
+
 enum xkv_mode {
 	XKV_MODE_NATIVE = 1,	/* driver mode, falls back to generic */
 	XKV_MODE_GENERIC = 2,	/* skb mode */
@@ -27,6 +31,9 @@ enum xkv_mode {
  * @amp_ratio: reply/request budget, 0 = none
  * @flags:     XKV_CFG_* of abi/xkv_config.h
  * @mode:      enum xkv_mode wanted
+ * @tcp_port:  TCP port of the TCP fast path, 0 = none (its TC programs
+ *             are then not even loaded); the object must have them
+ *             (xkv_xdp_has_tcp_fast())
  */
 struct xkv_xdp_opts {
 	unsigned int port;
@@ -35,6 +42,7 @@ struct xkv_xdp_opts {
 	unsigned int amp_ratio;
 	unsigned int flags;
 	unsigned int mode;
+	unsigned int tcp_port;
 };
 
 struct xkv_obj;
@@ -49,12 +57,30 @@ struct xkv_obj;
 int xkv_xdp_load(const struct xkv_xdp_opts *o, struct xkv_obj **out);
 
 /**
+ * xkv_xdp_has_tcp_fast() - does this build's object have the TCP fast
+ * path's programs (XKV_PROG_TC_IN, XKV_PROG_TC_OUT)?
+ *
+ * Return: true if it has both.
+ */
+bool xkv_xdp_has_tcp_fast(void);
+
+/**
  * xkv_xdp_prog_id() - the loaded program's id.
  * @obj: loaded object
  *
  * Return: the id, 0 if unknown.
  */
 __u32 xkv_xdp_prog_id(struct xkv_obj *obj);
+
+/**
+ * xkv_xdp_prog_fd() - a program of the loaded object by name.
+ * @obj:  loaded object
+ * @name: program name (XKV_PROG_TC_IN ...)
+ *
+ * Return: its fd (owned by @obj), or -ENOENT (no such program, or not
+ * loaded).
+ */
+int xkv_xdp_prog_fd(struct xkv_obj *obj, const char *name);
 
 /**
  * xkv_xdp_map_fd() - a map of the loaded object by name.

@@ -9,8 +9,8 @@
 #   -v     print every test's whole TAP output (default: failures only)
 #   TEST   NAME or NAME@MODE: runs tests/net/test_NAME.sh, with
 #          XKV_NET_MODE=MODE (native or generic) if given. Default:
-#          lifecycle serve serve@generic coherence coherence@generic
-#          learn learn@generic udp live
+#          lifecycle tcpfast serve serve@generic coherence
+#          coherence@generic learn learn@generic udp live
 #
 # Needs build/xkv, build/xkvd and build/tests/net/xdp_pass
 # ("make -f mk/loader.mk test-net" builds them and runs this); learn
@@ -28,8 +28,8 @@ if [ "${1:-}" = "-v" ]; then
 fi
 TESTS=("$@")
 if [ ${#TESTS[@]} = 0 ]; then
-	TESTS=(lifecycle serve serve@generic coherence coherence@generic
-		learn learn@generic udp live)
+	TESTS=(lifecycle tcpfast serve serve@generic coherence
+		coherence@generic learn learn@generic udp live)
 fi
 
 passed=0

@@ -14,7 +14,7 @@ skip_unless_root
 help_works() {
 	"$XKV" --help | grep -q "^  up "
 	local c
-	for c in up down attach detach status stats flush allow; do
+	for c in up down attach detach status stats flush allow tcp-fast; do
 		"$XKV" "$c" --help | grep -q "^Usage: xkv $c" || {
 			echo "xkv $c --help"
 			return 1
