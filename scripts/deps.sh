@@ -22,6 +22,8 @@
 #   libbpf-dev bpftool     the XDP tier: skeleton, loader, fixtures
 #   libelf-dev zlib1g-dev  libbpf's own link dependencies
 #   python3 util-linux     tests/net: its precise client (mc.py), nsenter
+#   python3-pymemcache     tests/net/test_stream.sh: a client library we
+#                          did not write, served by the TCP fast path
 #   jq gnuplot-nox         bench/compare: reading xkv stats -j, the chart
 set -euo pipefail
 
@@ -32,7 +34,7 @@ PKGS=(
 	musl-tools
 	procps iproute2 coreutils
 	libbpf-dev bpftool libelf-dev zlib1g-dev
-	python3 util-linux
+	python3 util-linux python3-pymemcache
 	jq gnuplot-nox
 )
 

@@ -40,7 +40,11 @@
 #                concurrent writers/readers stale-read check, and
 #                "xkv up --backend memcached" (TAP), xkvd's UDP policy
 #                (test_udp.sh: off by default, peak RSS and reply budget,
-#                spoofed sources, no reply loop); and learning mode
+#                spoofed sources, no reply loop), TCP streams
+#                (test_stream.sh: pipelined batches checked against a
+#                model, readers never older than acknowledged, also with
+#                2% of frames lost each way; memcached, xkvd and, when
+#                xkv up has it, the TCP fast path); and learning mode
 #                (tests/net/learn_memcached.sh): Debian's memcached behind
 #                XDP with the TC learning programs
 #   bench        bench/smoke.sh: a few seconds of xkv-bench against

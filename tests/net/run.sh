@@ -10,7 +10,7 @@
 #   TEST   NAME or NAME@MODE: runs tests/net/test_NAME.sh, with
 #          XKV_NET_MODE=MODE (native or generic) if given. Default:
 #          lifecycle tcpfast serve serve@generic coherence
-#          coherence@generic learn learn@generic udp live
+#          coherence@generic learn learn@generic udp live stream
 #
 # Needs build/xkv, build/xkvd and build/tests/net/xdp_pass
 # ("make -f mk/loader.mk test-net" builds them and runs this); learn
@@ -29,7 +29,7 @@ fi
 TESTS=("$@")
 if [ ${#TESTS[@]} = 0 ]; then
 	TESTS=(lifecycle tcpfast serve serve@generic coherence
-		coherence@generic learn learn@generic udp live)
+		coherence@generic learn learn@generic udp live stream)
 fi
 
 passed=0
