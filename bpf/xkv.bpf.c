@@ -80,7 +80,8 @@ __attribute__((noinline)) int xkv_tcp_xdp(struct xdp_md *ctx)
 		why = xkv_tcp_try(ctx);
 	if (why == XKV_TCP_OUT_SEND || why == XKV_TCP_OUT_RESEND) {
 		len = s->tcp.r_len;
-		if (!xkv_tcp_send(ctx)) {
+		if ((why == XKV_TCP_OUT_SEND || !xkv_tcp_fit(ctx)) &&
+		    !xkv_tcp_send(ctx)) {
 			st = bpf_map_lookup_elem(&xkv_tcp_stats, &zero);
 			if (!st)
 				return XDP_TX;

@@ -396,6 +396,12 @@ __attribute__((noinline)) int xkv_tcp_try(struct xdp_md *ctx)
 		return XKV_TCP_STAT_pass_too_big;
 	if (!xkv_tcp_csum_ok(ctx, s))
 		return XKV_TCP_STAT_pass_segment;
+	/* the frame must grow to the reply before anything is promised */
+	g->r_len = len;
+	g->r_ts = ts;
+	why = xkv_tcp_fit(ctx);
+	if (why)
+		return why;
 
 	bpf_spin_lock(&c->lock);
 	why = xkv_tcp_quiet(c, g, done);
@@ -425,8 +431,12 @@ __attribute__((noinline)) int xkv_tcp_try(struct xdp_md *ctx)
 		g->r_len = len;
 	}
 	bpf_spin_unlock(&c->lock);
-	if (why)
-		return why;
+	if (why) {
+		/* it changed since the first look, and the frame is resized:
+		 * the client sends the request again */
+		xkv_tcp_count(why);
+		return XKV_TCP_OUT_DROP;
+	}
 
 	/* keep it: a retransmitted request gets these bytes again */
 	if (bpf_probe_read_kernel(c->reply, len, s->out + XKV_OUT_BODY))

@@ -11,11 +11,69 @@
 /* TCP header with the timestamp option, as the kernel lays it out */
 #define XKV_TCP_HLEN_TS 32
 
+/* where the reply frame starts in out[], and its headers' lengths */
+static __always_inline __u32 xkv_tcp_layout(const struct xkv_scratch *s,
+					    __u32 *th, __u32 *l3)
+{
+	*th = s->tcp.r_ts ? XKV_TCP_HLEN_TS : sizeof(struct tcphdr);
+	*l3 = s->ipv6 ? sizeof(struct ipv6hdr) : sizeof(struct iphdr);
+	return (XKV_OUT_BODY - *th - *l3 - s->l2_len) & (XKV_OUT_L4 - 1);
+}
+
 /*
- * Build Ethernet, IP and TCP headers in front of the payload, the TCP
- * checksum over all of it, and write the frame.
- * Return: 0 when the frame is the reply, a TCP stat id to pass, or
- * XKV_TCP_OUT_DROP once the frame was resized.
+ * Before anything is committed: copy the request's L2 header (addresses
+ * swapped) in front of where the reply goes, and make the frame exactly
+ * as long as the reply. A driver may not have the room (veth has 256
+ * bytes of headroom and no tailroom): then the request is passed,
+ * untouched, and nothing was promised.
+ * Return: 0, or a TCP stat id to pass.
+ */
+__attribute__((noinline)) int xkv_tcp_fit(struct xdp_md *ctx)
+{
+	struct xkv_scratch *s = xkv_scratch_get();
+	__u32 l2, l3, th, start, flen;
+	__u8 mac[ETH_ALEN];
+	__u8 *o;
+	__u64 old;
+	int delta;
+
+	if (!s)
+		return XKV_TCP_STAT_errors;
+	o = s->out;
+	l2 = s->l2_len;
+	if (l2 < sizeof(struct ethhdr) ||
+	    l2 > sizeof(struct ethhdr) + XKV_MAX_VLANS * XKV_VLAN_HLEN ||
+	    s->tcp.r_len > XKV_TCP_REPLY_MAX)
+		return XKV_TCP_STAT_errors;
+	start = xkv_tcp_layout(s, &th, &l3);
+
+	/* L2: the request's, addresses swapped, tags and type kept */
+	if (bpf_xdp_load_bytes(ctx, 0, o + start, l2))
+		return XKV_TCP_STAT_errors;
+	__builtin_memcpy(mac, o + start, ETH_ALEN);
+	__builtin_memcpy(o + start, o + start + ETH_ALEN, ETH_ALEN);
+	__builtin_memcpy(o + start + ETH_ALEN, mac, ETH_ALEN);
+
+	flen = l2 + l3 + th + s->tcp.r_len;
+	old = bpf_xdp_get_buff_len(ctx);
+	delta = (int)flen - (int)old;
+	if (delta > 0 && (xkv_cfg.flags & XKV_CFG_HEAD_FIRST)) {
+		if (bpf_xdp_adjust_head(ctx, -delta) &&
+		    bpf_xdp_adjust_tail(ctx, delta))
+			return XKV_TCP_STAT_pass_too_big;
+	} else if (delta && bpf_xdp_adjust_tail(ctx, delta)) {
+		if (delta < 0 || bpf_xdp_adjust_head(ctx, -delta))
+			return XKV_TCP_STAT_pass_too_big;
+	}
+	return 0;
+}
+
+/*
+ * Build the IP and TCP headers in front of the payload, between the L2
+ * header and the payload xkv_tcp_fit() placed, the TCP checksum over all
+ * of it, and write the frame (already of the reply's length).
+ * Return: 0 when the frame is the reply, else a TCP stat id (the frame
+ * was resized: the caller drops it).
  */
 __attribute__((noinline)) int xkv_tcp_send(struct xdp_md *ctx)
 {
@@ -23,11 +81,8 @@ __attribute__((noinline)) int xkv_tcp_send(struct xdp_md *ctx)
 	__u32 l2, l3, th, start, len, flen, clen, off, n, k;
 	struct xkv_tcp_seg *g;
 	struct tcphdr *tcp;
-	__u8 mac[ETH_ALEN];
 	__u8 *o;
 	__s64 sum;
-	__u64 old;
-	int delta;
 
 	if (!s)
 		return XKV_TCP_STAT_errors;
@@ -39,17 +94,8 @@ __attribute__((noinline)) int xkv_tcp_send(struct xdp_md *ctx)
 	    l2 > sizeof(struct ethhdr) + XKV_MAX_VLANS * XKV_VLAN_HLEN ||
 	    len > XKV_TCP_REPLY_MAX)
 		return XKV_TCP_STAT_errors;
-	th = g->r_ts ? XKV_TCP_HLEN_TS : sizeof(struct tcphdr);
-	l3 = s->ipv6 ? sizeof(struct ipv6hdr) : sizeof(struct iphdr);
-	start = (XKV_OUT_BODY - th - l3 - l2) & (XKV_OUT_L4 - 1);
+	start = xkv_tcp_layout(s, &th, &l3);
 	tcp = (void *)(o + ((XKV_OUT_BODY - th) & (XKV_OUT_L4 - 1)));
-
-	/* L2: the request's, addresses swapped, tags and type kept */
-	if (bpf_xdp_load_bytes(ctx, 0, o + start, l2))
-		return XKV_TCP_STAT_errors;
-	__builtin_memcpy(mac, o + start, ETH_ALEN);
-	__builtin_memcpy(o + start, o + start + ETH_ALEN, ETH_ALEN);
-	__builtin_memcpy(o + start + ETH_ALEN, mac, ETH_ALEN);
 
 	/* TCP: ACK|PSH, and the timestamps when they were negotiated */
 	tcp->source = g->key.sport;
@@ -138,20 +184,9 @@ __attribute__((noinline)) int xkv_tcp_send(struct xdp_md *ctx)
 		return XKV_TCP_STAT_errors;
 	tcp->check = xkv_csum_fold(sum);
 
-	/* make the frame exactly as long as the reply, then write it */
 	flen = l2 + l3 + th + len;
-	old = bpf_xdp_get_buff_len(ctx);
-	delta = (int)flen - (int)old;
-	if (delta > 0 && (xkv_cfg.flags & XKV_CFG_HEAD_FIRST)) {
-		if (bpf_xdp_adjust_head(ctx, -delta) &&
-		    bpf_xdp_adjust_tail(ctx, delta))
-			return XKV_TCP_STAT_pass_too_big;
-	} else if (delta && bpf_xdp_adjust_tail(ctx, delta)) {
-		if (delta < 0 || bpf_xdp_adjust_head(ctx, -delta))
-			return XKV_TCP_STAT_pass_too_big;
-	}
 	if (bpf_xdp_store_bytes(ctx, 0, o + start, flen))
-		return XKV_TCP_OUT_DROP;
+		return XKV_TCP_STAT_errors;
 	return 0;
 }
 
