@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 """staleproxy.py - a broken "fast path", to show stream.py catches one.
 
-  staleproxy.py LISTEN_PORT HOST PORT
+  staleproxy.py [-t SECONDS] LISTEN_PORT HOST PORT
 
 Relays every connection made to 127.0.0.1:LISTEN_PORT to HOST:PORT,
 except that a read that is exactly one "get KEY" line is answered from
@@ -11,13 +11,17 @@ a hit. The cache is filled from a side connection and never updated, so
 what it serves may be older than a write acknowledged since (and, on a
 connection with replies still owed, overtake them).
 
-Runs until killed. Standard library only.
+Exits after -t SECONDS (default 60), or when killed. It closes every
+file descriptor it inherited but stdin, stdout and stderr, so a lock its
+starter holds (flock(1)) is never kept by it. Standard library only.
 """
 
 import argparse
+import os
 import socket
 import sys
 import threading
+import time
 
 
 def read_reply(sock, buf):
@@ -96,22 +100,31 @@ class Proxy:
         up.close()
 
     def run(self):
+        end = time.monotonic() + self.args.lifetime
         ls = socket.socket()
         ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         ls.bind(("127.0.0.1", self.args.listen))
         ls.listen(64)
-        while True:
-            c, _ = ls.accept()
+        ls.settimeout(0.5)
+        while time.monotonic() < end:
+            try:
+                c, _ = ls.accept()
+            except socket.timeout:
+                continue
+            c.settimeout(None)
             threading.Thread(target=self.serve, args=(c,),
                              daemon=True).start()
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("-t", "--lifetime", type=float, default=60)
     ap.add_argument("listen", type=int)
     ap.add_argument("host")
     ap.add_argument("port", type=int)
-    Proxy(ap.parse_args()).run()
+    args = ap.parse_args()
+    os.closerange(3, os.sysconf("SC_OPEN_MAX"))
+    Proxy(args).run()
     return 0
 
 

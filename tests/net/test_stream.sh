@@ -114,7 +114,10 @@ lossy() {
 # must report a mismatch
 stale_caught() {
 	local rc=0 pid
-	in_c "$PY" "$PROXY" 11311 "$XKV_ADDR_S" "$PORT" &
+	# nsenter execs the proxy, so $! is the proxy itself; it also ends
+	# by itself (-t) and drops inherited fds (a flock(1) lock)
+	nsenter --net="/var/run/netns/$XKV_NS_C" "$PY" "$PROXY" -t 30 \
+		11311 "$XKV_ADDR_S" "$PORT" &
 	pid=$!
 	wait_for 5 in_c ss -Htln "sport = :11311"
 	in_c "$PY" "$STREAM" -m get -d 4 127.0.0.1 11311 \
