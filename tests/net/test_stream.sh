@@ -131,21 +131,32 @@ stale_caught() {
 
 # --- the TCP fast path (guarded) -------------------------------------------
 
-# the fast path's hit counter on the server veth
-tcp_hits() {
+# the fast path's counters on the server veth (xkv stats -j: .tcp), one
+# "name value" a line, hits first
+tcp_stats() {
 	xkv_s stats -j "$XKV_IF_S" | "$PY" -c '
 import json, sys
-print(json.load(sys.stdin)[0]["tcp"]["hits"])'
+tcp = json.load(sys.stdin)[0]["tcp"]
+print("hits", tcp["hits"])
+for k, v in tcp.items():
+    if k != "hits" and v:
+        print(k, v)'
 }
 
-# hits_move CMD...: CMD passes, and the fast path answered while it ran
+# hits_move CMD...: CMD passes, and the fast path answered while it ran;
+# the counters that moved are printed either way
 hits_move() {
-	local before after
-	before=$(tcp_hits) || return 1
-	"$@" || return 1
-	after=$(tcp_hits) || return 1
-	echo "fast path hits: $before -> $after"
-	[ "$after" -gt "$before" ]
+	local before after rc=0
+	before=$(tcp_stats) || return 1
+	"$@" || rc=1
+	after=$(tcp_stats) || return 1
+	echo "fast path counters, before -> after:"
+	join -a 2 <(echo "$before" | sort) <(echo "$after" | sort) |
+		awk '{ if (NF == 2) print "  " $1 ": 0 -> " $2;
+		       else if ($2 != $3) print "  " $1 ": " $2 " -> " $3 }'
+	[ "$rc" = 0 ] || return 1
+	[ "$(echo "$after" | sed -n 's/^hits //p')" -gt \
+		"$(echo "$before" | sed -n 's/^hits //p')" ]
 }
 
 pyclient() {
@@ -202,6 +213,25 @@ switch_midway() {
 	cat "$LOGD/switch.out"
 	xkv_s status "$XKV_IF_S" || rc=1
 	return "$rc"
+}
+
+# down_drained: "xkv down" keeps the fast path's TC filters while
+# connections it follows are open; every client has gone, so within 15 s
+# another "xkv down" must leave nothing
+drained() {
+	state_clean && return 0
+	xkv_s down -q "$XKV_IF_S"
+	state_clean
+}
+
+down_drained() {
+	if ! wait_for 15 drained; then
+		xkv_s status "$XKV_IF_S"
+		in_s ss -Htan "sport = :$PORT" | awk '{ print $1 }' |
+			sort | uniq -c
+		state_clean
+		return 1
+	fi
 }
 
 FAST=0
@@ -267,8 +297,8 @@ if [ "$FAST" = 1 ]; then
 		switch_midway on
 	check_show "on again: new connections answered (hits counted)" \
 		hits_move stream -m get -d 2
-	check "xkv down" xkv_s down "$XKV_IF_S"
-	check "nothing left" state_clean
+	check_show "xkv down" xkv_s down "$XKV_IF_S"
+	check_show "nothing left within 15 s (connections closed)" down_drained
 else
 	for _ in $(seq 14); do
 		TAP_N=$((TAP_N + 1))
