@@ -150,10 +150,11 @@ hits_move() {
 	before=$(tcp_stats) || return 1
 	"$@" || rc=1
 	after=$(tcp_stats) || return 1
-	echo "fast path counters, before -> after:"
+	echo "fast path counters that moved, before -> after:"
 	join -a 2 <(echo "$before" | sort) <(echo "$after" | sort) |
 		awk '{ if (NF == 2) print "  " $1 ": 0 -> " $2;
-		       else if ($2 != $3) print "  " $1 ": " $2 " -> " $3 }'
+		       else if ($2 != $3) print "  " $1 ": " $2 " -> " $3 }' |
+		grep . || echo "  none ($(echo "$after" | head -n1))"
 	[ "$rc" = 0 ] || return 1
 	[ "$(echo "$after" | sed -n 's/^hits //p')" -gt \
 		"$(echo "$before" | sed -n 's/^hits //p')" ]
