@@ -12,9 +12,10 @@
 #
 # When "xkv up -h" offers --tcp-fast (issue 10), the same runs go through
 # "xkv up" with the TCP fast path: its hit counter (xkv stats -j: .tcp.hits)
-# must move; pymemcache (pyclient.py) and libmemcached's memcaslap are served
-# through it, memccp/memccat and memccapable -a work through it; "xkv tcp-fast IFACE off"
-# halfway through a run leaves every open connection working, and so does
+# must move; pymemcache (pyclient.py) and libmemcached's memcaslap are
+# served through it, memccp/memccat and memccapable -a work through it;
+# "xkv tcp-fast IFACE off" halfway through a run leaves every open
+# connection working, and so does
 # "xkv tcp-fast IFACE on" (connections that existed before it), after
 # which new connections are answered again. Without --tcp-fast those tests
 # are skipped. stream.py's connections also end and reopen now and then
@@ -301,7 +302,7 @@ if [ "$FAST" = 1 ]; then
 	check_show "xkv down" xkv_s down "$XKV_IF_S"
 	check_show "nothing left within 15 s (connections closed)" down_drained
 else
-	for _ in $(seq 14); do
+	for _ in $(seq 15); do
 		TAP_N=$((TAP_N + 1))
 		echo "ok $TAP_N # SKIP xkv up has no --tcp-fast"
 	done
