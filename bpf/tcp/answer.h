@@ -109,6 +109,18 @@ static __always_inline int xkv_tcp_syn(struct xkv_scratch *s)
 }
 
 /*
+ * @len (checked already) at most XKV_TCP_REPLY_MAX, worked out in the
+ * register a helper gets it in. clang may spill a checked length and
+ * fill it again for the call; kernels before linked spilled scalars (6.1)
+ * then see an unbounded size and refuse the program.
+ */
+static __always_inline __u32 xkv_tcp_len(__u32 len)
+{
+	len = xkv_opaque(len);
+	return len > XKV_TCP_REPLY_MAX ? XKV_TCP_REPLY_MAX : len;
+}
+
+/*
  * Copy the kept reply of @c into out[XKV_OUT_BODY] and fill the reply
  * fields to send it again, as answer to @g.
  */
@@ -119,7 +131,8 @@ static __always_inline int xkv_tcp_resend(struct xkv_scratch *s,
 
 	if (!len || len > XKV_TCP_REPLY_MAX)
 		return XKV_TCP_STAT_errors;
-	if (bpf_probe_read_kernel(s->out + XKV_OUT_BODY, len, c->reply))
+	if (bpf_probe_read_kernel(s->out + XKV_OUT_BODY, xkv_tcp_len(len),
+				  c->reply))
 		return XKV_TCP_STAT_errors;
 	g->r_len = len;
 	return XKV_TCP_OUT_RESEND;
@@ -439,7 +452,8 @@ __attribute__((noinline)) int xkv_tcp_try(struct xdp_md *ctx)
 	}
 
 	/* keep it: a retransmitted request gets these bytes again */
-	if (bpf_probe_read_kernel(c->reply, len, s->out + XKV_OUT_BODY))
+	if (bpf_probe_read_kernel(c->reply, xkv_tcp_len(len),
+				  s->out + XKV_OUT_BODY))
 		return XKV_TCP_OUT_DROP;
 	WRITE_ONCE(c->rp_ready, 1);
 	__sync_fetch_and_add(&a->hits, 1);
