@@ -16,11 +16,13 @@
  * xkv_tcp_stats counters moved. A reply's payload is also compared with
  * the body the UDP path sends for the same request line.
  *
- *   test_tcp [--verifier-stats]
+ *   test_tcp [--verifier-stats | --verifier-log]
  *
  * --verifier-stats prints the verifier's statistics for xkv_xdp,
  * xkv_tc_in and xkv_tc_out and exits (they are also printed as TAP
- * comments on every run).
+ * comments on every run); --verifier-log prints its whole log (level 1:
+ * every instruction it walked, up to 64 MiB a program) and exits, to see
+ * where a kernel refuses the object.
  *
  * Prints TAP; exits 0 when every test passed. Needs root (CAP_BPF and
  * CAP_NET_ADMIN); otherwise prints "1..0 # SKIP" and exits 0.
@@ -55,6 +57,7 @@
 #define NSLOTS 1024
 #define XKV_FRAME_HDR_LEN 8	/* memcached's UDP frame header */
 #define VLOG_SIZE (1 << 20)
+#define VLOG_FULL_SIZE (64 << 20)	/* --verifier-log */
 
 /*
  * The BPF-internal connection state (bpf/tcp/maps.h), mirrored to read it
@@ -123,7 +126,9 @@ struct env {
 enum { PROG_XDP, PROG_TC_IN, PROG_TC_OUT };
 static const char *const prog_name[] = { "XDP", "tc_in", "tc_out" };
 
-static char vlog[3][VLOG_SIZE];
+static char *vlog[3];
+static __u32 vlog_size = VLOG_SIZE;
+static __u32 vlog_level = 4;	/* 4: statistics only; 1: the whole log */
 
 /* --- loading ------------------------------------------------------------ */
 
@@ -171,9 +176,12 @@ static int env_open(struct env *e, __u16 flags)
 	progs[PROG_TC_IN] = e->skel->progs.xkv_tc_in;
 	progs[PROG_TC_OUT] = e->skel->progs.xkv_tc_out;
 	for (i = 0; i < 3; i++) {
-		/* log level 4: statistics only */
-		bpf_program__set_log_level(progs[i], 4);
-		bpf_program__set_log_buf(progs[i], vlog[i], VLOG_SIZE);
+		if (!vlog[i])
+			vlog[i] = calloc(1, vlog_size);
+		if (!vlog[i])
+			return -ENOMEM;
+		bpf_program__set_log_level(progs[i], vlog_level);
+		bpf_program__set_log_buf(progs[i], vlog[i], vlog_size);
 	}
 	err = xkv__load(e->skel);
 	if (err)
@@ -1823,7 +1831,9 @@ static void print_verifier_stats(bool all)
 
 int main(int argc, char **argv)
 {
-	bool vstats = argc > 1 && !strcmp(argv[1], "--verifier-stats");
+	bool vlogall = argc > 1 && !strcmp(argv[1], "--verifier-log");
+	bool vstats = vlogall ||
+		      (argc > 1 && !strcmp(argv[1], "--verifier-stats"));
 	struct env e;
 	int err;
 
@@ -1834,6 +1844,10 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	libbpf_set_print(libbpf_quiet);
+	if (vlogall) {
+		vlog_level = 1;
+		vlog_size = VLOG_FULL_SIZE;
+	}
 	in = malloc(sizeof(*in));
 	want = malloc(sizeof(*want));
 	if (!in || !want)
