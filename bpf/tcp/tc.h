@@ -327,6 +327,14 @@ int xkv_tc_in(struct __sk_buff *skb)
 		return TC_ACT_SHOT;
 	}
 	seq = xkv_tcp_in_k(&x, t->seq);
+	/*
+	 * A keepalive probe (no data, one before the client's snd_nxt) right
+	 * after a consumed request: keep it one before the kernel's rcv_nxt,
+	 * so the kernel answers it as the probe it is.
+	 */
+	if (!t->plen && !xkv_before(t->seq, x.in_s) &&
+	    xkv_before(t->seq, x.in_e))
+		seq = t->seq - x.in_after;
 	if (xkv_tc_put32(skb, t, 4, t->seq, seq))
 		goto fail;
 	if (t->flags & XKV_TCPF_ACK) {

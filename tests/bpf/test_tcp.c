@@ -1321,6 +1321,15 @@ static void test_translate(struct env *e, bool ipv6)
 	c_in(e, &s, &w, ST(0),
 	     "client segment ending where the request began: only the ack "
 	     "moves");
+	/* a keepalive probe right after the request: one before rcv_nxt */
+	s = c_seg(c, TCPF_ACK, NULL);
+	s.seq = qs + ql - 1;
+	w = s;
+	w.seq = qs - 1;
+	w.ack = c->sk;
+	c_in(e, &s, &w, ST(0),
+	     "keepalive probe at the consumed request's last byte: one "
+	     "before the kernel's rcv_nxt");
 
 	/* options that do not parse: the segment cannot be moved */
 	s = c_seg(c, TCPF_ACK | TCPF_PSH, "version\r\n");
