@@ -103,6 +103,42 @@ XKV_ABI_INLINE __u64 xkv_tcp_ans_pack(__u32 in_done, __u32 out_done)
 	return (__u64)out_done << 32 | in_done;
 }
 
+/* the largest reply payload XDP sends on a TCP connection (and keeps) */
+#define XKV_TCP_REPLY_MAX 1408
+
+/**
+ * struct xkv_tcp_key - a connection as the server sees it (the key of the
+ * BPF programs' map xkv_tcp_conn, which the loader walks).
+ * @caddr:  the client's address (IPv4: caddr[0], the rest zero)
+ * @saddr:  ours, the same way
+ * @cport:  the client's port, network order
+ * @sport:  ours, network order
+ * @family: 4 or 6
+ */
+struct xkv_tcp_key {
+	__be32 caddr[4];
+	__be32 saddr[4];
+	__be16 cport;
+	__be16 sport;
+	__u32 family;
+};
+
+/*
+ * The state bits of a tracked connection (x.flags of the map xkv_tcp_conn's
+ * value, bpf/tcp/maps.h). The loader keeps the TC filters while a
+ * connection is XKV_TC_MOVED and neither reset nor closed both ways.
+ */
+#define XKV_TC_SYN 0x1		/* the client's SYN seen: irs, mss, wscale */
+#define XKV_TC_SYNACK 0x2	/* our SYN-ACK seen: iss */
+#define XKV_TC_TS_C 0x4		/* the client's SYN offered timestamps */
+#define XKV_TC_TS 0x8		/* timestamps negotiated both ways */
+#define XKV_TC_MOVED 0x10	/* XDP answered: wire and kernel differ */
+#define XKV_TC_FIN_C 0x20	/* the client sent FIN */
+#define XKV_TC_FIN_S 0x40	/* the kernel sent FIN */
+#define XKV_TC_RST 0x80		/* a reset went either way */
+#define XKV_TC_GONE 0x100	/* handed to the backend for good */
+#define XKV_TC_CLOSED (XKV_TC_RST | XKV_TC_FIN_C | XKV_TC_FIN_S)
+
 /* TCP fast path counters: X(name, description), like XKV_STATS */
 #define XKV_TCP_STATS(X)						\
 	X(segments, "TCP segments to our port seen")			\

@@ -35,13 +35,8 @@
  * An entry of xkv_tcp_conn needs the filters while XDP has answered on
  * its connection (the numbers differ) and the connection has been
  * neither reset nor closed both ways. Its flags are the value's x.flags,
- * found by name in the map's BTF, with the bits bpf/tcp/maps.h defines
- * (XKV_TC_*; tests/net/test_tcpfast.sh checks that they agree).
+ * found by name in the map's BTF, with the bits of abi/xkv_tcp.h (XKV_TC_*).
  */
-#define XKV_TCPF_C_MOVED 0x10
-#define XKV_TCPF_C_FIN_C 0x20
-#define XKV_TCPF_C_FIN_S 0x40
-#define XKV_TCPF_C_RST 0x80
 
 static void hook_init(struct bpf_tc_hook *h, int ifindex,
 		      enum bpf_tc_attach_point where)
@@ -157,9 +152,9 @@ static long flags_offset(const struct bpf_map_info *info)
 
 static bool conn_live(__u32 flags)
 {
-	__u32 both = XKV_TCPF_C_FIN_C | XKV_TCPF_C_FIN_S;
+	__u32 both = XKV_TC_FIN_C | XKV_TC_FIN_S;
 
-	return (flags & XKV_TCPF_C_MOVED) && !(flags & XKV_TCPF_C_RST) &&
+	return (flags & XKV_TC_MOVED) && !(flags & XKV_TC_RST) &&
 	       (flags & both) != both;
 }
 

@@ -14,22 +14,9 @@
 #ifndef XKV_TCP_CONNS
 #define XKV_TCP_CONNS 16384
 #endif
-/* largest reply payload XDP sends on a TCP connection (and keeps) */
-#define XKV_TCP_REPLY_MAX 1408
 /* a closed connection's state is dropped this long after its close */
 #define XKV_TCP_CLOSED_NS (120ULL * 1000 * 1000 * 1000)
 
-/* struct xkv_tcp_conn.flags */
-#define XKV_TC_SYN 0x1		/* the client's SYN seen: irs, mss, wscale */
-#define XKV_TC_SYNACK 0x2	/* our SYN-ACK seen: iss */
-#define XKV_TC_TS_C 0x4		/* the client's SYN offered timestamps */
-#define XKV_TC_TS 0x8		/* timestamps negotiated both ways */
-#define XKV_TC_MOVED 0x10	/* XDP answered: wire and kernel differ */
-#define XKV_TC_FIN_C 0x20	/* the client sent FIN */
-#define XKV_TC_FIN_S 0x40	/* the kernel sent FIN */
-#define XKV_TC_RST 0x80		/* a reset went either way */
-#define XKV_TC_GONE 0x100	/* handed to the backend for good */
-#define XKV_TC_CLOSED (XKV_TC_RST | XKV_TC_FIN_C | XKV_TC_FIN_S)
 
 /**
  * struct xkv_tcp_xlat - how a connection's sequence numbers differ

@@ -8,6 +8,8 @@
 #ifndef XKV_TCP_SEG_H
 #define XKV_TCP_SEG_H
 
+#include "xkv_tcp.h"
+
 /* TCP flags, in the header's flag byte */
 #define XKV_TCPF_FIN 0x01
 #define XKV_TCPF_SYN 0x02
@@ -132,15 +134,6 @@ static __always_inline void xkv_tcp_opts_parse(struct xkv_tcp_opts *o)
 		i += len;
 	}
 }
-
-/* the connection as we see it: the client is the peer */
-struct xkv_tcp_key {
-	__be32 caddr[4];
-	__be32 saddr[4];
-	__be16 cport;
-	__be16 sport;
-	__u32 family;
-};
 
 /**
  * struct xkv_tcp_seg - the segment XDP is looking at, and the reply.

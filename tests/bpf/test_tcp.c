@@ -63,23 +63,8 @@
  * The BPF-internal connection state (bpf/tcp/maps.h), mirrored to read it
  * back; env_check_layout() compares it with the object's BTF.
  */
-#define TC_SYN 0x1
-#define TC_SYNACK 0x2
-#define TC_TS_C 0x4
-#define TC_TS 0x8
-#define TC_MOVED 0x10
-#define TC_FIN_C 0x20
-#define TC_FIN_S 0x40
-#define TC_RST 0x80
-#define REPLY_MAX 1408
+#define REPLY_MAX XKV_TCP_REPLY_MAX
 
-struct tkey {
-	__be32 caddr[4];
-	__be32 saddr[4];
-	__be16 cport;
-	__be16 sport;
-	__u32 family;
-};
 
 struct tconn {
 	__u32 lock;
@@ -255,7 +240,7 @@ static void env_check_layout(struct env *e)
 	     bpf_map__value_size(e->skel->maps.xkv_tcp_conn) ==
 		     sizeof(struct tconn) &&
 	     bpf_map__key_size(e->skel->maps.xkv_tcp_conn) ==
-		     sizeof(struct tkey);
+		     sizeof(struct xkv_tcp_key);
 	for (k = 0; ok && k < btf_vlen(t); k++) {
 		m = btf_members(t) + k;
 		for (i = 0; i < sizeof(want) / sizeof(want[0]); i++)
@@ -588,7 +573,7 @@ static void conn_init(struct conn *c, bool ipv6, bool ts)
 	c->tss = 900000;
 }
 
-static void conn_key(const struct conn *c, struct tkey *k)
+static void conn_key(const struct conn *c, struct xkv_tcp_key *k)
 {
 	memset(k, 0, sizeof(*k));
 	if (c->ipv6) {
@@ -605,7 +590,7 @@ static void conn_key(const struct conn *c, struct tkey *k)
 
 static int conn_state(struct env *e, const struct conn *c, struct tconn *t)
 {
-	struct tkey k;
+	struct xkv_tcp_key k;
 
 	conn_key(c, &k);
 	return bpf_map_lookup_elem(e->conn_fd, &k, t) ? -errno : 0;
@@ -644,7 +629,7 @@ static struct pkt *in, *want;
 /* claim an xkv_tcp_ans entry for @c the way the backend does */
 static void conn_claim(struct env *e, struct conn *c)
 {
-	struct tkey k;
+	struct xkv_tcp_key k;
 	__u32 base, i, idx, free_ = XKV_TCP_ANS_FREE;
 	struct xkv_tcp_ans *a;
 
@@ -1367,8 +1352,8 @@ static void test_translate(struct env *e, bool ipv6)
 	{
 		struct tconn t;
 
-		tap_ok(!conn_state(e, c, &t) && (t.flags & TC_FIN_S) &&
-		       (t.flags & TC_MOVED) && t.closed_ns,
+		tap_ok(!conn_state(e, c, &t) && (t.flags & XKV_TC_FIN_S) &&
+		       (t.flags & XKV_TC_MOVED) && t.closed_ns,
 		       "kernel FIN recorded");
 	}
 	conn_release(e, c);
@@ -1601,7 +1586,7 @@ static void test_close(struct env *e)
 	struct conn *c = malloc(sizeof(*c));
 	struct tcpseg s, w;
 	struct tconn t;
-	struct tkey k;
+	struct xkv_tcp_key k;
 	size_t blen;
 	__u32 irs;
 	int err;
@@ -1620,8 +1605,8 @@ static void test_close(struct env *e)
 	tcppkt_build(in, &s);
 	expect(e, PROG_XDP, in, XDP_PASS, NULL,
 	       ST(S(segments, 1), S(closed, 1)), "client FIN through XDP");
-	tap_ok(!conn_state(e, c, &t) && (t.flags & TC_FIN_C) &&
-	       (t.flags & TC_MOVED) && t.closed_ns,
+	tap_ok(!conn_state(e, c, &t) && (t.flags & XKV_TC_FIN_C) &&
+	       (t.flags & XKV_TC_MOVED) && t.closed_ns,
 	       "client FIN recorded, translation kept");
 	w = s;
 	w.seq = c->ck;
@@ -1643,13 +1628,13 @@ static void test_close(struct env *e)
 	expect(e, PROG_XDP, in, XDP_PASS, NULL, ST(S(segments, 1)),
 	       "SYN on a half-closed moved tuple");
 	tap_ok(!conn_state(e, c, &t) && t.irs == irs &&
-	       (t.flags & TC_MOVED), "half-closed: translation kept");
+	       (t.flags & XKV_TC_MOVED), "half-closed: translation kept");
 	s = k_seg(c, TCPF_ACK | TCPF_FIN, NULL);
 	w = s;
 	w.seq = s.seq + (__u32)blen;
 	w.ack = s.ack + 9;
 	k_out(e, &s, &w, ST(0), "kernel FIN: moved");
-	tap_ok(!conn_state(e, c, &t) && (t.flags & TC_FIN_S),
+	tap_ok(!conn_state(e, c, &t) && (t.flags & XKV_TC_FIN_S),
 	       "kernel FIN recorded");
 	/* both closed: a new SYN restarts tracking */
 	s = (struct tcpseg){ .cport = c->cport, .seq = irs + 7000,
@@ -1659,7 +1644,7 @@ static void test_close(struct env *e)
 	expect(e, PROG_XDP, in, XDP_PASS, NULL, ST(S(segments, 1)),
 	       "new SYN on a closed tuple");
 	err = conn_state(e, c, &t);
-	tap_ok(!err && t.flags == TC_SYN &&
+	tap_ok(!err && t.flags == XKV_TC_SYN &&
 	       t.irs == irs + 7000 && t.mss == 1400 && t.wscale == 2 &&
 	       !t.in_s && !t.in_e && !t.in_after && !t.out_after &&
 	       !t.rp_len && !t.closed_ns,
@@ -1675,7 +1660,7 @@ static void test_close(struct env *e)
 	tcppkt_build(in, &s);
 	expect(e, PROG_XDP, in, XDP_PASS, NULL, ST(S(segments, 1)),
 	       "client RST through XDP");
-	tap_ok(!conn_state(e, c, &t) && (t.flags & TC_RST) && t.closed_ns,
+	tap_ok(!conn_state(e, c, &t) && (t.flags & XKV_TC_RST) && t.closed_ns,
 	       "client RST recorded");
 	s = c_seg(c, TCPF_ACK | TCPF_PSH, "get foo\r\n");
 	tcppkt_build(in, &s);
@@ -1687,8 +1672,8 @@ static void test_close(struct env *e)
 	tcppkt_build(in, &s);
 	expect(e, PROG_XDP, in, XDP_PASS, NULL, ST(S(segments, 1)),
 	       "new SYN after a reset");
-	tap_ok(!conn_state(e, c, &t) && t.flags == (TC_SYN | TC_TS_C) &&
-	       t.irs == 77 && t.mss == 536 && !(t.flags & TC_MOVED),
+	tap_ok(!conn_state(e, c, &t) && t.flags == (XKV_TC_SYN | XKV_TC_TS_C) &&
+	       t.irs == 77 && t.mss == 536 && !(t.flags & XKV_TC_MOVED),
 	       "after a reset: tracking restarted (no MSS: 536)");
 	conn_release(e, c);
 
@@ -1719,8 +1704,8 @@ static void test_close(struct env *e)
 	w.seq = s.seq + (__u32)blen;
 	w.ack = s.ack + 9;
 	k_out(e, &s, &w, ST(0), "kernel RST on a moved connection: moved");
-	tap_ok(!conn_state(e, c, &t) && (t.flags & TC_RST) &&
-	       (t.flags & TC_MOVED), "kernel RST on a moved connection: "
+	tap_ok(!conn_state(e, c, &t) && (t.flags & XKV_TC_RST) &&
+	       (t.flags & XKV_TC_MOVED), "kernel RST on a moved connection: "
 	       "entry kept, reset recorded");
 	conn_release(e, c);
 

@@ -14,7 +14,7 @@
 # refuses naming them, and once the entry is gone up replaces them; down
 # --force removes them at once; entries never answered on, closed both
 # ways or reset do not hold the filters (the flags the loader reads are
-# bpf/tcp/maps.h's). When the filters cannot be attached, up --tcp-fast on
+# abi/xkv_tcp.h's). When the filters cannot be attached, up --tcp-fast on
 # fails and changes nothing, and up without it serves with the fast path
 # off. Learning mode says why its TCP fast path is off.
 #
@@ -291,19 +291,6 @@ leftover_replaced() {
 	eq "$(status_get '(me["state"], me["tcp_fast"])')" "up True"
 }
 
-# the loader's view of struct xkv_tcp_conn's flags is bpf/tcp/maps.h's
-flags_agree() {
-	"$PY" - <<'PY'
-import re
-bpf = dict(re.findall(r"#define XKV_TC_(MOVED|FIN_C|FIN_S|RST) (0x[0-9a-f]+)",
-                      open("bpf/tcp/maps.h").read()))
-ldr = dict(re.findall(r"#define XKV_TCPF_C_(MOVED|FIN_C|FIN_S|RST) (0x[0-9a-f]+)",
-                      open("loader/tcpfast.c").read()))
-assert len(bpf) == 4 and bpf == ldr, (bpf, ldr)
-print(bpf)
-PY
-}
-
 # entries that need no translation: never answered on (0), closed both
 # ways (MOVED|FIN_C|FIN_S), reset (MOVED|RST): down removes everything
 down_idle_entries() {
@@ -395,7 +382,7 @@ memcached_off() {
 
 # --- the plan ---------------------------------------------------------------
 
-tap_plan 18
+tap_plan 17
 setup_pair
 check "up --tcp-fast maybe: refused, names the flag, changes nothing" bad_flag
 check "tcp-fast IFACE sideways: usage error" bad_switch
@@ -414,7 +401,6 @@ check "up refuses while the leftover translates, naming it" \
 check "once the connection is gone, up replaces the leftover filters" \
 	leftover_replaced
 check "down --force removes filters with a connection open" down_force
-check "loader's xkv_tcp_conn flags are bpf/tcp/maps.h's" flags_agree
 check "down with entries that need no translation: nothing left" \
 	down_idle_entries
 check "down again keeps a busy leftover, removes an idle one" second_down
