@@ -35,10 +35,6 @@
 #define XKV_DEV_WAIT_MS 1000
 /* the module's log prefix (pr_fmt in kmod/linux/xkv_os_impl.h) */
 #define XKV_KLOG_PREFIX XKV_KMOD_NAME ": "
-/* the TCP fast path's table, pinned next to xkv_hot (loader/paths.h) */
-#ifndef XKV_PIN_TCP_ANS
-#define XKV_PIN_TCP_ANS "xkv_tcp_ans"
-#endif
 
 /*
  * The module's parameters (kmod/linux/settings.c). The kernel only warns

@@ -667,8 +667,8 @@ static void test_tcp_fast(void)
 		tap_bail("cannot make an xkv_tcp_ans map");
 	tab[5].owner = XKV_TCP_ANS_LIVE;	/* left by a dead backend */
 	arg.map_fd = fd;
-	tap_ok(!ioctl(dev, XKV_IOC_TCP_ATTACH, &arg) &&
-		       arg.map_id == map_id(fd, NULL),
+	n = ioctl(dev, XKV_IOC_TCP_ATTACH, &arg);
+	tap_ok(!n && arg.map_id && arg.map_id == map_id(fd, NULL),
 	       "XKV_IOC_TCP_ATTACH (map id %u)", arg.map_id);
 	tap_is_u64(tab[5].owner, XKV_TCP_ANS_FREE,
 		   "attaching frees a left-over entry");
