@@ -11,7 +11,9 @@
 #                                under load, memccapable, the XDP
 #                                fixtures, and "xkv up lo --backend
 #                                module" with the hot cache handed to the
-#                                module through /dev/xkv
+#                                module through /dev/xkv, and its TCP
+#                                fast path (streams checked, rmmod with
+#                                connections open)
 #   make -f mk/kmod.mk vmbench   bench/vmbench.sh: xkv.ko against xkvd
 #                                in the same guest (GET/s under TCG)
 #   make -f mk/kmod.mk kmod-clean
@@ -56,8 +58,10 @@ VM_MUSL_CC ?= musl-gcc
 VM_PROTOTEST := $(VM_DIR)/xkv-prototest
 VM_LOAD := $(VM_DIR)/xkv-load
 VM_HOT := $(VM_DIR)/xkv-hot
+VM_STREAM := $(VM_DIR)/xkv-stream
 # built by mk/bpf.mk and mk/loader.mk (recursively: this file works alone)
 VM_TEST_XDP := $(BUILD)/bpf/test_xdp.static
+VM_TEST_TCP := $(BUILD)/bpf/test_tcp.static
 VM_LOADER := $(BUILD)/xkv.static
 VM_PROTO_SRCS = $(sort $(wildcard tests/proto/*.c))
 VM_PROTO_HDRS = $(sort $(wildcard tests/proto/*.h))
@@ -93,7 +97,7 @@ kmod:
 
 kmod-clean:
 	rm -rf $(BUILD)/kmod $(KMOD_KO) $(VM_DIR)/initramfs* \
-		$(VM_PROTOTEST) $(VM_LOAD) $(VM_HOT)
+		$(VM_PROTOTEST) $(VM_LOAD) $(VM_HOT) $(VM_STREAM)
 
 # Static test programs for the guest (musl: small, no NSS).
 $(VM_PROTOTEST): $(VM_PROTO_SRCS) $(VM_PROTO_HDRS)
@@ -105,6 +109,11 @@ $(VM_LOAD): tests/vm/xkv-load.c
 	@mkdir -p $(@D)
 	@command -v $(VM_MUSL_CC) >/dev/null || $(KMOD_DEPS) install
 	$(VM_MUSL_CC) $(VM_CFLAGS) -o $@ $<
+
+$(VM_STREAM): tests/vm/xkv-stream.c
+	@mkdir -p $(@D)
+	@command -v $(VM_MUSL_CC) >/dev/null || $(KMOD_DEPS) install
+	$(VM_MUSL_CC) $(VM_CFLAGS) -Werror -o $@ $<
 
 $(VM_HOT): tests/vm/xkv-hot.c tests/unit/tap.h abi/xkv_ioctl.h \
 	  abi/xkv_hot.h abi/xkv_tcp.h
@@ -118,15 +127,16 @@ vm-kernel:
 
 # The kernel first: fetching it may move the headers to a newer ABI, and
 # the module must be built against the kernel that boots.
-vmtest: vm-kernel $(VM_PROTOTEST) $(VM_LOAD) $(VM_HOT)
+vmtest: vm-kernel $(VM_PROTOTEST) $(VM_LOAD) $(VM_HOT) $(VM_STREAM)
 	@$(MAKE) --no-print-directory -f $(KMOD_MK) BUILD=$(BUILD) kmod
 	@$(MAKE) --no-print-directory -f mk/bpf.mk BUILD=$(BUILD) \
-		bpf-test-static
+		bpf-test-static tcp-test-static
 	@$(MAKE) --no-print-directory -f mk/loader.mk BUILD=$(BUILD) \
 		loader-static
 	tests/vm/run.sh -k $(VM_KERNEL) -m $(KMOD_KO) -p $(VM_PROTOTEST) \
 		-l $(VM_LOAD) -x $(VM_TEST_XDP) -L $(VM_LOADER) -H $(VM_HOT) \
-		-o $(VM_DIR) -t $(VM_TIMEOUT) $(VM_ARGS)
+		-S $(VM_STREAM) -T $(VM_TEST_TCP) -o $(VM_DIR) \
+		-t $(VM_TIMEOUT) $(VM_ARGS)
 
 # builds what it needs itself (kernel, module, static xkv-bench and xkvd)
 vmbench:

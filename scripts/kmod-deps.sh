@@ -9,14 +9,17 @@
 #                                    needs, then print the headers dir
 #   scripts/kmod-deps.sh kernel DIR  install what the VM test needs, then
 #                                    put the matching kernel in
-#                                    DIR/vmlinux (an ELF, PVH entry)
+#                                    DIR/vmlinux (an ELF, PVH entry) and
+#                                    the modules the guest loads in
+#                                    DIR/modules/ (see VM_MODULES)
 #
 # The ABI is never written down here: it is whatever Debian's
 # linux-headers-amd64 metapackage depends on when it is installed, so a
 # mirror that moved to a newer 6.1 point release just works. The kernel
 # image package of the same ABI is fetched with "apt-get download" and
 # unpacked with "dpkg-deb -x": it is not installed (no hooks, no initramfs,
-# nothing under /boot), and only vmlinux is kept.
+# nothing under /boot), and only vmlinux and the few modules in
+# VM_MODULES (with the modules they depend on) are kept.
 #
 # Why each package is here:
 #   linux-headers-amd64  Kbuild tree for Debian's kernel (pulls gcc-12 and
@@ -35,6 +38,12 @@
 #                        libbpf.a, libelf.a, libz.a: the loader and the
 #                        XDP fixtures linked statically for the guest
 set -euo pipefail
+
+# Modules of Debian's kernel the guest loads (their dependencies too):
+# "xkv up" attaches the TCP fast path's TC programs with a clsact qdisc
+# (sch_ingress) and a BPF classifier (cls_bpf), both modules in Debian's
+# 6.1 config. DIR/modules/order lists them in loading order.
+VM_MODULES=(sch_ingress cls_bpf)
 
 BUILD_PKGS=(linux-headers-amd64 make gcc libc6-dev)
 VM_PKGS=(qemu-system-x86 busybox-static musl-tools xz-utils cpio coreutils
@@ -110,14 +119,45 @@ download_image() {
 	return 1
 }
 
-# Fetch linux-image-ABI, keep its vmlinux (and config) in $1.
+# modules_ok DIR: DIR/modules has every module VM_MODULES names
+modules_ok() {
+	local m
+
+	for m in "${VM_MODULES[@]}"; do
+		grep -qx "$m.ko" "$1/modules/order" 2>/dev/null || return 1
+	done
+}
+
+# add_module ROOT DIR NAME: copy module NAME from the unpacked image ROOT
+# into DIR (uncompressed), after the modules it depends on (its modinfo
+# "depends="), and list it in DIR/order
+add_module() {
+	local root=$1 dir=$2 name=$3 src dep deps
+
+	grep -qx "$name.ko" "$dir/order" 2>/dev/null && return 0
+	src=$(find "$root/lib/modules" \( -name "$name.ko" -o \
+		-name "$name.ko.xz" \) -print -quit)
+	[[ -n $src ]] || die "no module $name in the image package"
+	case $src in
+	*.xz) xz -dc "$src" >"$dir/$name.ko" ;;
+	*) cp "$src" "$dir/$name.ko" ;;
+	esac
+	deps=$(strings "$dir/$name.ko" | sed -n 's/^depends=//p' | head -n 1)
+	for dep in ${deps//,/ }; do
+		add_module "$root" "$dir" "$dep"
+	done
+	echo "$name.ko" >>"$dir/order"
+}
+
+# Fetch linux-image-ABI, keep its vmlinux (and config) in $1, and the
+# modules the guest needs in $1/modules.
 kernel() {
-	local out=$1 abi tmp off
+	local out=$1 abi tmp off m
 
 	abi=$(abi)
 	mkdir -p "$out"
-	if [[ -s $out/vmlinux && "$(cat "$out/abi" 2>/dev/null)" == "$abi" ]]
-	then
+	if [[ -s $out/vmlinux && "$(cat "$out/abi" 2>/dev/null)" == "$abi" ]] &&
+		modules_ok "$out"; then
 		return 0
 	fi
 	tmp=$(mktemp -d)
@@ -149,6 +189,12 @@ kernel() {
 		xz -dc >"$tmp/vmlinux" 2>/dev/null || true
 	readelf -h "$tmp/vmlinux" >/dev/null 2>&1 ||
 		die "the xz payload of vmlinuz-$abi is not an ELF vmlinux"
+
+	rm -rf "$out/modules"
+	mkdir -p "$out/modules"
+	for m in "${VM_MODULES[@]}"; do
+		add_module "$tmp/root" "$out/modules" "$m"
+	done
 
 	cp "$tmp/root/boot/config-$abi" "$out/config"
 	mv "$tmp/vmlinux" "$out/vmlinux"

@@ -55,8 +55,10 @@
 #                booted under qemu (TCG) with the protocol suites, eviction,
 #                rmmod under load, memccapable, the XDP fixtures and
 #                "xkv up lo --backend module" (XDP answering from the hot
-#                cache the module keeps) run inside (one test per guest
-#                suite)
+#                cache the module keeps), the TCP fast path's fixtures
+#                (vm/tcp) and its checked TCP streams and rmmod with
+#                connections open (vm/tcpfast) run inside (one test per
+#                guest suite)
 #   fuzz         build/fuzz/fuzz_proto for XKV_FUZZ_TIME seconds (default 60;
 #                one test: no crash, leak or timeout), and build/fuzz/
 #                fuzz_udp (datagrams through the UDP policy, every reply

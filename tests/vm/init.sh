@@ -30,6 +30,9 @@
 #   bpf     the XDP program's BPF_PROG_TEST_RUN fixtures (test_xdp) on
 #           this kernel: it verifies and behaves; prints the verifier's
 #           instruction count
+#   tcp     the TCP fast path's BPF_PROG_TEST_RUN fixtures (test_tcp):
+#           xkv_xdp, xkv_tc_in and xkv_tc_out verify and behave on this
+#           kernel; prints each one's verifier instruction count
 #   memccapable
 #           insmod, memccapable -a (libmemcached's conformance test), rmmod
 #   hot     "xkv up lo --backend module": XDP (generic, on lo) in front of
@@ -54,6 +57,11 @@
 #   foreground
 #           "xkv up lo --backend module --foreground" until SIGTERM, which
 #           takes everything down again
+#   tcpfast "xkv up lo --backend module --tcp-fast on": xkv-stream's
+#           checked TCP streams pass and the fast path's hits move; "xkv
+#           down" (rmmod) with its connections open: they close or keep
+#           working, the TC filters follow the draining rule, no oops
+#           (tests/vm/tcpfast-tap.sh)
 #   dmesg   no BUG, WARNING, Oops, lockup or leak report from the kernel,
 #           no taint but "out-of-tree" and "unsigned"
 #
@@ -151,6 +159,12 @@ suite() {	# suite NAME CMD...
 echo
 say "kernel $(uname -r), $(nproc) CPUs"
 START=$(cut -d. -f1 /proc/uptime)
+
+# the kernel's own modules "xkv up" needs for the TCP fast path's TC
+# filters (sch_ingress, cls_bpf), in tests/vm/run.sh's order
+while read -r m; do
+	insmod "/modules/$m" || fail "insmod /modules/$m"
+done </modules/order
 
 # --- proto: the protocol suite over TCP and UDP ---------------------------
 PORT=11211
@@ -292,6 +306,13 @@ suite bpf test_xdp
 say "XDP program on $(uname -r): verifier" \
 	"$(sed -n 's/^# verifier: //p' /tmp/bpf.tap | head -n 1)"
 
+# --- tcp: the TCP fast path's programs on this kernel ------------------------
+suite tcp test_tcp
+sed -n 's/^# verifier (\([a-z_]*\)): /\1 /p' /tmp/tcp.tap |
+	while read -r prog stats; do
+		say "verifier on $(uname -r): $prog: $stats"
+	done
+
 # --- memccapable: libmemcached's conformance test against the module ---------
 PORT=11215
 if load_module tcp_port=11215 udp_port=0 threads=2; then
@@ -429,6 +450,11 @@ cat /tmp/fg.out
 [ $rc -eq 0 ] || fail "xkv up --foreground exited $rc after SIGTERM"
 not_up "SIGTERM to xkv up --foreground"
 timeout $T_UP xkv down lo >/dev/null 2>&1
+rmmod xkv 2>/dev/null
+
+# --- tcpfast: the TCP fast path with the module behind it --------------------
+suite tcpfast xkv-tcpfast-tap
+timeout $T_UP xkv down lo --force >/dev/null 2>&1
 rmmod xkv 2>/dev/null
 
 # --- dmesg: what the kernel saw ---------------------------------------------

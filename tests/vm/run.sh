@@ -4,7 +4,8 @@
 # run.sh - boot Debian's kernel in qemu with xkv.ko and run tests/vm/init.sh.
 #
 #   tests/vm/run.sh -k VMLINUX -m XKV.KO -p PROTOTEST -l LOAD -x TEST_XDP
-#                   -L XKV -H XKV_HOT [-o DIR] [-i INIT] [-t SECONDS] [-v]
+#                   -L XKV -H XKV_HOT -S XKV_STREAM -T TEST_TCP
+#                   [-K MODDIR] [-o DIR] [-i INIT] [-t SECONDS] [-v]
 #
 #   -k  kernel to boot (ELF vmlinux with a PVH entry, or a bzImage)
 #   -m  the module
@@ -13,6 +14,11 @@
 #   -x  static test_xdp (the XDP program's BPF_PROG_TEST_RUN fixtures)
 #   -L  static xkv (the loader)
 #   -H  static xkv-hot (/dev/xkv and the hot tier, from the guest)
+#   -S  static xkv-stream (TCP streams checked against a model)
+#   -T  static test_tcp (the TCP fast path's BPF_PROG_TEST_RUN fixtures)
+#   -K  the kernel's own modules the guest loads before "xkv up": their
+#       files and "order", the loading order (default: modules/ next to
+#       the kernel, as scripts/kmod-deps.sh kernel leaves them)
 #   -o  where the initramfs and console.log go (default build/vm)
 #   -i  the guest's /init (default tests/vm/init.sh next to this script)
 #   -t  bound on the whole boot and test (default 300)
@@ -31,14 +37,15 @@
 set -euo pipefail
 
 KERNEL='' MODULE='' PROTOTEST='' LOAD='' TEST_XDP='' LOADER='' HOT=''
+STREAM='' TEST_TCP='' KMODS=''
 INIT='' OUT=build/vm TIMEOUT=300 VERBOSE=0
 
 usage() {
-	sed -n '4,20p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+	sed -n '4,26p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
 	exit 2
 }
 
-while getopts "k:m:p:l:x:L:H:o:i:t:vh" opt; do
+while getopts "k:m:p:l:x:L:H:S:T:K:o:i:t:vh" opt; do
 	case $opt in
 	k) KERNEL=$OPTARG ;;
 	m) MODULE=$OPTARG ;;
@@ -47,6 +54,9 @@ while getopts "k:m:p:l:x:L:H:o:i:t:vh" opt; do
 	x) TEST_XDP=$OPTARG ;;
 	L) LOADER=$OPTARG ;;
 	H) HOT=$OPTARG ;;
+	S) STREAM=$OPTARG ;;
+	T) TEST_TCP=$OPTARG ;;
+	K) KMODS=$OPTARG ;;
 	o) OUT=$OPTARG ;;
 	i) INIT=$OPTARG ;;
 	t) TIMEOUT=$OPTARG ;;
@@ -55,7 +65,8 @@ while getopts "k:m:p:l:x:L:H:o:i:t:vh" opt; do
 	esac
 done
 [[ -n $KERNEL && -n $MODULE && -n $PROTOTEST && -n $LOAD && -n $TEST_XDP &&
-	-n $LOADER && -n $HOT ]] || usage
+	-n $LOADER && -n $HOT && -n $STREAM && -n $TEST_TCP ]] || usage
+KMODS=${KMODS:-$(dirname "$KERNEL")/modules}
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 INIT=${INIT:-$HERE/init.sh}
@@ -72,11 +83,13 @@ die() {
 source "$HERE/../../scripts/vm-host.sh"
 
 for f in "$KERNEL" "$MODULE" "$PROTOTEST" "$LOAD" "$TEST_XDP" "$LOADER" \
-	"$HOT" "$INIT" "$HERE/memccapable-tap.sh"; do
+	"$HOT" "$STREAM" "$TEST_TCP" "$INIT" "$HERE/memccapable-tap.sh" \
+	"$HERE/tcpfast-tap.sh" "$KMODS/order"; do
 	[[ -f $f ]] || die "missing $f"
 done
 # the guest has only the libraries copied in for memccapable
-for f in "$PROTOTEST" "$LOAD" "$TEST_XDP" "$LOADER" "$HOT"; do
+for f in "$PROTOTEST" "$LOAD" "$TEST_XDP" "$LOADER" "$HOT" "$STREAM" \
+	"$TEST_TCP"; do
 	vm_static "$f" || die "$f is not linked statically"
 done
 MEMCCAPABLE=$(command -v memccapable || true)
@@ -97,6 +110,19 @@ cp "$TEST_XDP" "$ROOT/bin/test_xdp"
 # the loader embeds the XDP object (its skeleton)
 cp "$LOADER" "$ROOT/bin/xkv"
 cp "$HOT" "$ROOT/bin/xkv-hot"
+cp "$STREAM" "$ROOT/bin/xkv-stream"
+cp "$TEST_TCP" "$ROOT/bin/test_tcp"
+cp "$HERE/tcpfast-tap.sh" "$ROOT/bin/xkv-tcpfast-tap"
+# the kernel's modules (sch_ingress, cls_bpf: the fast path's TC side)
+mkdir -p "$ROOT/modules"
+while read -r m; do
+	[[ -f $KMODS/$m ]] || die "missing $KMODS/$m (in $KMODS/order)"
+	vm_check_module "$KERNEL" "$KMODS/$m"
+	cp "$KMODS/$m" "$ROOT/modules/$m"
+done <"$KMODS/order"
+cp "$KMODS/order" "$ROOT/modules/order"
+# kver and mver of xkv.ko again (the fake vermagic below uses mver)
+vm_check_module "$KERNEL" "$MODULE"
 cp "$HERE/memccapable-tap.sh" "$ROOT/bin/memccapable-tap"
 
 # memccapable with what ldd says it needs, at the same paths; /lib and
@@ -195,6 +221,8 @@ else
 fi
 grep '^xkv-vm: rmmod took' "$CLEAN" | sed 's/^/vmtest: /' || true
 grep '^xkv-vm: XDP program on ' "$CLEAN" | sed 's/^xkv-vm: /vmtest: /' || true
+grep -E '^xkv-vm: (vm/tcp-fast|verifier) ' "$CLEAN" |
+	sed 's/^xkv-vm: /vmtest: /' || true
 
 if ((${#problems[@]} > 0 || failed > 0 || VERBOSE)); then
 	echo "vmtest: ---- console log ($LOG) ----"
