@@ -112,6 +112,8 @@ static struct seg segs[MAX_BATCH * 16];
 static int nsegs;
 static struct key keys[KEYS];
 static uint64_t rng;
+static FILE *msg;		/* where a mismatch is described */
+static const struct seg *expect;	/* the reply part that differed */
 
 static uint32_t rnd(uint32_t n)
 {
@@ -146,39 +148,50 @@ static int past_deadline(void)
 /* printable form of up to max bytes */
 static void show(const char *what, const char *b, size_t n, size_t max)
 {
+	FILE *out = msg ? msg : stderr;
 	size_t i;
 
-	fprintf(stderr, "  %s (%zu bytes): ", what, n);
+	fprintf(out, "  %s (%zu bytes): ", what, n);
 	for (i = 0; i < n && i < max; i++) {
 		unsigned char c = (unsigned char)b[i];
 
 		if (c == '\r')
-			fputs("\\r", stderr);
+			fputs("\\r", out);
 		else if (c == '\n')
-			fputs("\\n", stderr);
+			fputs("\\n", out);
 		else if (c < 32 || c > 126)
-			fprintf(stderr, "\\x%02x", c);
+			fprintf(out, "\\x%02x", c);
 		else
-			fputc(c, stderr);
+			fputc(c, out);
 	}
 	if (n > max)
-		fputs("...", stderr);
-	fputc('\n', stderr);
+		fputs("...", out);
+	fputc('\n', out);
 }
 
 static void __attribute__((noreturn, format(printf, 1, 2)))
 mismatch(const char *fmt, ...)
 {
+	char *text = NULL;
+	size_t size = 0;
 	va_list ap;
 
-	fprintf(stderr, "stream: MISMATCH on %s %d: ",
+	/* one write, not interleaved with another connection's report */
+	msg = open_memstream(&text, &size);
+	if (!msg)
+		msg = stderr;
+	fprintf(msg, "stream: MISMATCH on %s %d: ",
 		me < writers ? "writer" : "reader", me);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vfprintf(msg, fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+	fputc('\n', msg);
+	if (expect)
+		show("expected", expect->lit, expect->len, 1500);
 	show("batch sent in one write", batch, blen, 3000);
 	show("got", rbuf, rlen, 1500);
+	if (msg != stderr && !fclose(msg))
+		fputs(text, stderr);
 	exit(1);
 }
 
@@ -552,18 +565,23 @@ static int add_command(int last)
 /* check the whole reply to the batch against segs[] */
 static void check_replies(void)
 {
-	size_t pos = 0, end;
+	size_t pos = 0, end, done, n;
 	int i, k;
 
 	for (i = 0; i < nsegs; i++) {
 		if (segs[i].cas_key < 0) {
-			need(pos + segs[i].len);
-			if (memcmp(rbuf + pos, segs[i].lit, segs[i].len)) {
-				fprintf(stderr, "stream: at reply byte %zu\n",
-					pos);
-				show("expected", segs[i].lit, segs[i].len,
-				     1500);
-				mismatch("wrong reply");
+			/* byte by byte as they come: a wrong byte fails at
+			 * once, not after a stall */
+			for (done = 0; done < segs[i].len; done += n) {
+				need(pos + done + 1);
+				n = rlen - pos - done;
+				if (n > segs[i].len - done)
+					n = segs[i].len - done;
+				if (!memcmp(rbuf + pos + done,
+					    segs[i].lit + done, n))
+					continue;
+				expect = &segs[i];
+				mismatch("wrong reply at byte %zu", pos);
 			}
 			pos += segs[i].len;
 			continue;
@@ -596,8 +614,8 @@ static void writer(void)
 	int i, n, k, replies, last;
 
 	for (k = 0; k < KEYS; k++)
-		snprintf(keys[k].name, sizeof(keys[k].name), "x%x.w%d.%c%d", seed,
-			 me, k < NKEYS ? 'k' : 'c', k);
+		snprintf(keys[k].name, sizeof(keys[k].name), "x%x.w%d.%c%d",
+			 seed, me, k < NKEYS ? 'k' : 'c', k);
 	while (!past_deadline()) {
 		blen = llen = 0;
 		nsegs = 0;
@@ -672,8 +690,8 @@ static void reader(void)
 			}
 			lo[i] = __atomic_load_n(&sh->key[w[i]][k[i]].acked,
 						__ATOMIC_ACQUIRE);
-			bput(" x%x.w%d.%c%d", seed, w[i], k[i] < NKEYS ? 'k' : 'c',
-			     k[i]);
+			bput(" x%x.w%d.%c%d", seed, w[i],
+			     k[i] < NKEYS ? 'k' : 'c', k[i]);
 			seen[i] = 0;
 		}
 		bput("\r\n");
