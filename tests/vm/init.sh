@@ -308,7 +308,7 @@ say "XDP program on $(uname -r): verifier" \
 
 # --- tcp: the TCP fast path's programs on this kernel ------------------------
 suite tcp test_tcp
-sed -n 's/^# verifier (\([a-z_]*\)): /\1 /p' /tmp/tcp.tap |
+sed -n 's/^# verifier (\([^)]*\)): /\1 /p' /tmp/tcp.tap |
 	while read -r prog stats; do
 		say "verifier on $(uname -r): $prog: $stats"
 	done
