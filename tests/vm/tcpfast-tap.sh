@@ -134,7 +134,7 @@ down_open() {
 		sleep 0.2
 	done
 	sleep 1
-	kill -0 $STREAM_PID || { echo "xkv-stream ended early"; return 1; }
+	kill -0 "$STREAM_PID" || { echo "xkv-stream ended early"; return 1; }
 	say "rmmod with connections open: tcp hits $h0 -> $(hits) before"
 	T0=$(cut -d' ' -f1 /proc/uptime)
 	timeout 60 xkv down $IF
@@ -156,7 +156,7 @@ down_open() {
 
 open_conns() {
 	[ -n "$STREAM_PID" ] || return 1
-	wait $STREAM_PID
+	wait "$STREAM_PID"
 	rc=$?
 	cat /tmp/open.out
 	say "connections open at rmmod: $(tail -n 1 /tmp/open.out |
