@@ -61,13 +61,16 @@ static int map_check(int fd, const char *path, u32 *nslots)
 }
 
 /*
- * The backend's lease (struct xkv_live), pinned next to the hot cache as
- * "xkv_live": mapped, and renewed by the store at each maintenance step.
- * An XDP object without one does not check the lease: go on without.
+ * Map the array pinned as @name next to the hot cache at @hot_path, if it
+ * is one of @entries values of @value_size bytes created mmapable; its
+ * path is left in @path. @without says what goes missing when there is no
+ * such pin: an XDP object without it still serves.
+ * Return: the mapping, or NULL after saying why.
  */
-static void live_open(struct xkvd_server *srv, const char *hot_path)
+static void *sibling_map_open(const char *hot_path, const char *name,
+			      u32 value_size, u32 entries, const char *without,
+			      char *path, size_t path_len)
 {
-	char path[4096];
 	const char *slash = strrchr(hot_path, '/');
 	int dir = slash ? (int)(slash - hot_path) + 1 : 0;
 	union bpf_attr attr;
@@ -75,14 +78,14 @@ static void live_open(struct xkvd_server *srv, const char *hot_path)
 	void *base;
 	int fd;
 
-	snprintf(path, sizeof(path), "%.*sxkv_live", dir, hot_path);
+	snprintf(path, path_len, "%.*s%s", dir, hot_path, name);
 	memset(&attr, 0, sizeof(attr));
 	attr.pathname = (u64)(unsigned long)path;
 	fd = sys_bpf(BPF_OBJ_GET, &attr);
 	if (fd < 0) {
-		os_log(1, "no lease map %s (%s): XDP does not check one",
-		       path, strerror(errno));
-		return;
+		os_log(1, "no map %s (%s): %s", path, strerror(errno),
+		       without);
+		return NULL;
 	}
 	memset(&info, 0, sizeof(info));
 	memset(&attr, 0, sizeof(attr));
@@ -91,20 +94,40 @@ static void live_open(struct xkvd_server *srv, const char *hot_path)
 	attr.info.info = (u64)(unsigned long)&info;
 	if (sys_bpf(BPF_OBJ_GET_INFO_BY_FD, &attr) ||
 	    info.type != BPF_MAP_TYPE_ARRAY ||
-	    info.value_size != sizeof(struct xkv_live) ||
-	    !(info.map_flags & BPF_F_MMAPABLE) || info.max_entries != 1) {
-		fprintf(stderr, "xkvd: %s: not an xkv lease map\n", path);
+	    info.value_size != value_size ||
+	    !(info.map_flags & BPF_F_MMAPABLE) ||
+	    info.max_entries != entries) {
+		fprintf(stderr,
+			"xkvd: %s: not the xkv map %s (type %u, value %u bytes, flags %#x, %u entries)\n",
+			path, name, info.type, info.value_size, info.map_flags,
+			info.max_entries);
 		close(fd);
-		return;
+		return NULL;
 	}
-	base = mmap(NULL, sizeof(struct xkv_live), PROT_READ | PROT_WRITE,
-		    MAP_SHARED, fd, 0);
+	base = mmap(NULL, (size_t)entries * value_size,
+		    PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	close(fd);
 	if (base == MAP_FAILED) {
 		fprintf(stderr, "xkvd: %s: mmap: %s\n", path, strerror(errno));
-		return;
+		return NULL;
 	}
-	srv->live = base;
+	return base;
+}
+
+/*
+ * The backend's lease (struct xkv_live), pinned next to the hot cache as
+ * "xkv_live": mapped, and renewed by the store at each maintenance step.
+ */
+static void live_open(struct xkvd_server *srv, const char *hot_path)
+{
+	char path[4096];
+
+	srv->live = sibling_map_open(hot_path, "xkv_live",
+				     sizeof(struct xkv_live), 1,
+				     "XDP does not check a lease",
+				     path, sizeof(path));
+	if (!srv->live)
+		return;
 	xkv_store_attach_live(srv->st, srv->live);
 	os_log(1, "lease %s: renewed every %u ms", path, XKV_LIVE_BEAT_MS);
 }
@@ -113,54 +136,20 @@ static void live_open(struct xkvd_server *srv, const char *hot_path)
  * The TCP fast path's table (abi/xkv_tcp.h), pinned next to the hot cache
  * as "xkv_tcp_ans": mapped, emptied of what a previous backend left, and
  * from then on every accepted connection claims an entry in it (tcp.c).
- * An XDP object without one has no TCP fast path: go on without.
  */
 static void tcp_ans_open(struct xkvd_server *srv, const char *hot_path)
 {
-	size_t len = (size_t)XKV_TCP_ANS_SLOTS * sizeof(struct xkv_tcp_ans);
 	char path[4096];
-	const char *slash = strrchr(hot_path, '/');
-	int dir = slash ? (int)(slash - hot_path) + 1 : 0;
-	union bpf_attr attr;
-	struct bpf_map_info info;
-	void *base;
 	u32 stale;
-	int fd;
 
-	snprintf(path, sizeof(path), "%.*sxkv_tcp_ans", dir, hot_path);
-	memset(&attr, 0, sizeof(attr));
-	attr.pathname = (u64)(unsigned long)path;
-	fd = sys_bpf(BPF_OBJ_GET, &attr);
-	if (fd < 0) {
-		os_log(1, "no TCP fast path map %s (%s): XDP answers no TCP GET",
-		       path, strerror(errno));
+	srv->tcp_ans = sibling_map_open(hot_path, "xkv_tcp_ans",
+					sizeof(struct xkv_tcp_ans),
+					XKV_TCP_ANS_SLOTS,
+					"XDP answers no TCP GET",
+					path, sizeof(path));
+	if (!srv->tcp_ans)
 		return;
-	}
-	memset(&info, 0, sizeof(info));
-	memset(&attr, 0, sizeof(attr));
-	attr.info.bpf_fd = (u32)fd;
-	attr.info.info_len = sizeof(info);
-	attr.info.info = (u64)(unsigned long)&info;
-	if (sys_bpf(BPF_OBJ_GET_INFO_BY_FD, &attr) ||
-	    info.type != BPF_MAP_TYPE_ARRAY ||
-	    info.value_size != sizeof(struct xkv_tcp_ans) ||
-	    !(info.map_flags & BPF_F_MMAPABLE) ||
-	    info.max_entries != XKV_TCP_ANS_SLOTS) {
-		fprintf(stderr,
-			"xkvd: %s: not an xkv TCP fast path map (type %u, value %u bytes, flags %#x, %u entries)\n",
-			path, info.type, info.value_size, info.map_flags,
-			info.max_entries);
-		close(fd);
-		return;
-	}
-	base = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	close(fd);
-	if (base == MAP_FAILED) {
-		fprintf(stderr, "xkvd: %s: mmap: %s\n", path, strerror(errno));
-		return;
-	}
-	stale = xkv_tcp_ans_reset(base);
-	srv->tcp_ans = base;
+	stale = xkv_tcp_ans_reset(srv->tcp_ans);
 	os_log(1, "TCP fast path %s: %u connections at most (%u left over, freed)",
 	       path, XKV_TCP_ANS_SLOTS, stale);
 }
