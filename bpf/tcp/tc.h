@@ -185,6 +185,26 @@ static __always_inline int xkv_tc_sack(struct __sk_buff *skb,
 }
 
 /*
+ * Write the segment's new @seq, its new @ack (if it carries one) and its
+ * SACK blocks moved (@out: kernel to wire; else wire to kernel).
+ * Return: the TC action: a segment half rewritten is dropped.
+ */
+static __always_inline int xkv_tc_rewrite(struct __sk_buff *skb,
+					  struct xkv_tc_seg *t,
+					  const struct xkv_tcp_xlat *x,
+					  __u32 seq, __u32 ack, int out)
+{
+	if (xkv_tc_put32(skb, t, 4, t->seq, seq) ||
+	    ((t->flags & XKV_TCPF_ACK) &&
+	     xkv_tc_put32(skb, t, 8, t->ack, ack)) ||
+	    (t->o.sack_n && xkv_tc_sack(skb, t, x, out))) {
+		xkv_tcp_count(XKV_TCP_STAT_errors);
+		return TC_ACT_SHOT;
+	}
+	return TC_ACT_OK;
+}
+
+/*
  * Follow the kernel's segment @t: the SYN-ACK's ISN and options, the last
  * TSval and window, a FIN or reset. Copy the translation into @x.
  * Return: 1 to drop the connection's state (a reset, nothing moved).
@@ -268,23 +288,12 @@ int xkv_tc_out(struct __sk_buff *skb)
 		return TC_ACT_SHOT;
 	}
 	seq = xkv_tcp_out_w(&x, t->seq);
-	if (xkv_tc_put32(skb, t, 4, t->seq, seq))
-		goto fail;
-	if (t->flags & XKV_TCPF_ACK) {
-		ack = xkv_tcp_in_w(&x, t->ack);
-		if (x.rp_len && xkv_before(x.in_s, ack)) {
-			ack = x.in_s;
-			xkv_tcp_count(XKV_TCP_STAT_acks_held);
-		}
-		if (xkv_tc_put32(skb, t, 8, t->ack, ack))
-			goto fail;
+	ack = xkv_tcp_in_w(&x, t->ack);
+	if ((t->flags & XKV_TCPF_ACK) && x.rp_len && xkv_before(x.in_s, ack)) {
+		ack = x.in_s;
+		xkv_tcp_count(XKV_TCP_STAT_acks_held);
 	}
-	if (t->o.sack_n && xkv_tc_sack(skb, t, &x, 1))
-		goto fail;
-	return TC_ACT_OK;
-fail:
-	xkv_tcp_count(XKV_TCP_STAT_errors);
-	return TC_ACT_SHOT;
+	return xkv_tc_rewrite(skb, t, &x, seq, ack, 1);
 }
 
 /*
@@ -335,19 +344,8 @@ int xkv_tc_in(struct __sk_buff *skb)
 	if (!t->plen && !xkv_before(t->seq, x.in_s) &&
 	    xkv_before(t->seq, x.in_e))
 		seq = t->seq - x.in_after;
-	if (xkv_tc_put32(skb, t, 4, t->seq, seq))
-		goto fail;
-	if (t->flags & XKV_TCPF_ACK) {
-		ack = xkv_tcp_out_k(&x, t->ack);
-		if (xkv_tc_put32(skb, t, 8, t->ack, ack))
-			goto fail;
-	}
-	if (t->o.sack_n && xkv_tc_sack(skb, t, &x, 0))
-		goto fail;
-	return TC_ACT_OK;
-fail:
-	xkv_tcp_count(XKV_TCP_STAT_errors);
-	return TC_ACT_SHOT;
+	ack = xkv_tcp_out_k(&x, t->ack);
+	return xkv_tc_rewrite(skb, t, &x, seq, ack, 0);
 }
 
 #endif /* XKV_TCP_TC_H */
