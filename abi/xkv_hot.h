@@ -4,9 +4,11 @@
  *
  * Map xkv_hot (its name in the BPF object and in the pins under
  * /sys/fs/bpf/xkv/<if>/): BPF_MAP_TYPE_ARRAY, BPF_F_MMAPABLE, __u32 ->
- * struct xkv_slot, max_entries = xkv_config.nslots (a power of two). Its
- * owner (the backend, or learning mode's programs) installs, others may only
- * empty, each under the slot's seqlock (xkv_slot.h).
+ * struct xkv_slot, max_entries = xkv_config.nslots (a power of two). A
+ * slot is a bucket of variable-size entries (struct xkv_hot_ent), each the
+ * built reply block of one key. Its owner (the backend, or learning mode's
+ * programs) installs, others may only empty, each under the slot's seqlock
+ * (xkv_slot.h).
  */
 #ifndef XKV_ABI_HOT_H
 #define XKV_ABI_HOT_H
@@ -15,82 +17,186 @@
 
 /* bytes of one slot; a power of two, two slots per 4 KiB page */
 #define XKV_HOT_SLOT_SIZE 2048
+/* bytes before a slot's entries: @seq, @used, @rsvd */
+#define XKV_HOT_SLOT_HDR 8
+/* room for entries in a slot */
+#define XKV_HOT_SLOT_ROOM (XKV_HOT_SLOT_SIZE - XKV_HOT_SLOT_HDR)
 /* longest key (memcached's KEY_MAX_LENGTH) */
 #define XKV_HOT_KEY_MAX 250
-/* room for the key in a slot (XKV_HOT_KEY_MAX rounded up to 8) */
-#define XKV_HOT_KEY_ROOM 256
-/* bytes before the key: the slot header */
-#define XKV_HOT_HDR_SIZE 32
-/* longest value a slot holds (the data only, without its "\r\n") */
+/* bytes of an entry's header, before its body */
+#define XKV_HOT_ENT_HDR 40
+/* entries are laid out on this boundary; every @size is a multiple */
+#define XKV_HOT_ENT_ALIGN 8
+/* longest "VALUE <key> <flags> <bytes>": 250-byte key, 10-digit flags */
+#define XKV_HOT_LINE_MAX (6 + XKV_HOT_KEY_MAX + 1 + 10 + 1 + 4)
+/*
+ * longest value (the data alone) that fits a slot whatever its key and
+ * flags: a lone entry with the longest line, its "\r\n" and the data's
+ * "\r\n". Shorter keys leave room for a little more; the writer decides
+ * with xkv_hot_ent_size().
+ */
 #define XKV_HOT_VAL_MAX \
-	(XKV_HOT_SLOT_SIZE - XKV_HOT_HDR_SIZE - XKV_HOT_KEY_ROOM)
+	(XKV_HOT_SLOT_ROOM - XKV_HOT_ENT_HDR - XKV_HOT_LINE_MAX - 4)
+/* smallest entry: header and "VALUE k 0 0\r\n\r\n" (15), aligned */
+#define XKV_HOT_ENT_MIN (XKV_HOT_ENT_HDR + 16)
+/* most entries a slot can hold: the bound of every walk over a slot */
+#define XKV_HOT_ENTS_MAX (XKV_HOT_SLOT_ROOM / XKV_HOT_ENT_MIN)
 /* default slot count (32 MiB); the loader may choose any power of two */
 #define XKV_HOT_SLOTS_DEFAULT 16384
-/* XDP bumps xkv_slot.hits once per this many hits, on average */
+/* XDP bumps xkv_hot_ent.hits once per this many hits, on average */
 #define XKV_HOT_HIT_SAMPLE 16
 
 /**
- * struct xkv_slot - one hot-cache entry, XKV_HOT_SLOT_SIZE bytes.
- * @seq:       sequence counter, the slot's seqlock. Even: stable. Odd: a
- *             writer is inside. Every write adds 2 in total.
- * @hits:      approximate XDP hits since the key was installed: XDP adds 1
- *             with probability 1/XKV_HOT_HIT_SAMPLE per key it serves, with
- *             an atomic add, outside the seqlock. The writer zeroes it
- *             (atomic store) when it installs a different key. A popularity
- *             hint for admission; never exact.
- * @cas:       the item's CAS unique, sent by "gets".
- * @expire_ns: CLOCK_MONOTONIC time in ns at which the item expires, 0 =
- *             never. XDP serves the slot only while
- *             bpf_ktime_get_ns() < @expire_ns. The store's clock runs on
- *             CLOCK_MONOTONIC too (a step of the wall clock moves
- *             neither), so the store and XDP expire an item together.
- * @flags:     the item's client flags, printed in decimal.
- * @key_len:   key length, 1..XKV_HOT_KEY_MAX; 0 = empty slot.
- * @val_len:   value length in bytes, 0..XKV_HOT_VAL_MAX (the data alone).
- * @key:       the key's bytes; bytes past @key_len are ignored.
- * @xflags:    XKV_SLOT_F_*, in the last byte of the key's room (a key is
- *             at most XKV_HOT_KEY_MAX bytes, so it never reaches it). A
- *             backend that knows everything about its items leaves it 0.
- * @val:       the value's bytes; bytes past @val_len are ignored.
+ * struct xkv_slot - one hot-cache bucket, XKV_HOT_SLOT_SIZE bytes.
+ * @seq:  sequence counter, the slot's seqlock (xkv_slot.h), for the whole
+ *        slot: every entry in it. Even: stable. Odd: a writer is inside.
+ *        Every write adds 2 in total.
+ * @used: bytes of entries at the start of @data, 0..XKV_HOT_SLOT_ROOM, a
+ *        multiple of XKV_HOT_ENT_ALIGN; 0 = empty slot. An emptier stores
+ *        0 here and nothing else.
+ * @rsvd: 0.
+ * @data: the entries (struct xkv_hot_ent), packed one after another from
+ *        @data[0]: the first at offset 0, each next one @size bytes after
+ *        the previous, up to @used.
  *
- * A key lives in one way of its set (xkv_hot_way(), XKV_HOT_WAYS slots)
- * or nowhere, never in two. Nothing read from a slot is trusted: anyone
- * with the map may write it, so readers bound @key_len and @val_len.
+ * Every key whose xkv_hot_index() is this slot's number may live here, in
+ * one entry at most; it lives in no other slot. A slot holds as many keys
+ * as their entries fit: for 16-byte keys and 32-byte values an entry is
+ * 104 bytes, 19 to a slot, 9,728 per MiB of map (the old layout, one key
+ * per slot, held 512 per MiB).
+ *
+ * Nothing read from a slot is trusted: anyone with the map may write it.
+ * A reader bounds @used by XKV_HOT_SLOT_ROOM, each entry's @size by what
+ * is left (at least XKV_HOT_ENT_MIN, a multiple of XKV_HOT_ENT_ALIGN),
+ * stops after XKV_HOT_ENTS_MAX entries, and bounds @key_len, @line_len and
+ * @body_len by the entry's @size.
  */
 struct xkv_slot {
 	__u32 seq;
+	__u16 used;
+	__u16 rsvd;
+	__u8 data[XKV_HOT_SLOT_ROOM];
+};
+
+/**
+ * struct xkv_hot_ent - one key in a slot: its reply block, built.
+ * @size:      bytes of the entry, header included, a multiple of
+ *             XKV_HOT_ENT_ALIGN: xkv_hot_ent_size().
+ * @key_len:   key length, 1..XKV_HOT_KEY_MAX. The key's bytes are in
+ *             @body at offset 6, after "VALUE ".
+ * @xflags:    XKV_SLOT_F_*; a backend that knows everything about its
+ *             items leaves it 0.
+ * @line_len:  bytes of "VALUE <key> <flags> <bytes>" at the start of
+ *             @body (no CAS, no "\r\n").
+ * @body_len:  bytes of @body: @line_len + 2 + value bytes + 2.
+ * @hash:      xkv_hot_hash() of the key: compared before the key's bytes.
+ * @hits:      approximate XDP hits since the key was installed: XDP adds 1
+ *             with probability 1/XKV_HOT_HIT_SAMPLE per key it serves, with
+ *             an atomic add, outside the seqlock. A popularity hint for the
+ *             owner's admission; never exact.
+ * @cas:       the item's CAS unique, which "gets" inserts after the line.
+ * @expire_ns: CLOCK_MONOTONIC time in ns at which the item expires, 0 =
+ *             never. XDP serves the entry only while
+ *             bpf_ktime_get_ns() < @expire_ns. The store's clock runs on
+ *             CLOCK_MONOTONIC too, so the store and XDP expire an item
+ *             together.
+ * @sum_line:  xkv_hot_csum() of the first @line_len bytes of @body.
+ * @sum_body:  xkv_hot_csum() of all @body_len bytes of @body.
+ * @rsvd:      0.
+ * @body:      "VALUE <key> <flags> <bytes>\r\n<data>\r\n", byte for byte
+ *             the block memcached sends for the key in a "get" reply: XDP
+ *             copies it whole for "get"; for "gets" it copies @line_len
+ *             bytes, " <cas>", then the rest. Bytes past @body_len up to
+ *             @size are ignored.
+ *
+ * The checksums let XDP fill in a UDP or TCP checksum without summing the
+ * payload: an entry whose body lands at an odd offset of the payload adds
+ * its sum byte-swapped (RFC 1071).
+ */
+struct xkv_hot_ent {
+	__u16 size;
+	__u8 key_len;
+	__u8 xflags;
+	__u16 line_len;
+	__u16 body_len;
+	__u32 hash;
 	__u32 hits;
 	__u64 cas;
 	__u64 expire_ns;
-	__u32 flags;
-	__u16 key_len;
-	__u16 val_len;
-	union {
-		__u8 key[XKV_HOT_KEY_ROOM];
-		struct {
-			__u8 key_room_[XKV_HOT_KEY_ROOM - 1];
-			__u8 xflags;
-		};
-	};
-	__u8 val[XKV_HOT_VAL_MAX];
+	__u16 sum_line;
+	__u16 sum_body;
+	__u32 rsvd;
+	__u8 body[];
 };
 
 /*
- * xkv_slot.xflags: the CAS unique is not known (learning mode installed
+ * xkv_hot_ent.xflags: the CAS unique is not known (learning mode installed
  * the value from a "get" reply, which carries none): XDP serves "get" from
- * the slot but passes "gets" to the backend.
+ * the entry but passes "gets" to the backend.
  */
 #define XKV_SLOT_F_NO_CAS 0x01
 
 XKV_STATIC_ASSERT(sizeof(struct xkv_slot) == XKV_HOT_SLOT_SIZE,
 		  "struct xkv_slot must be XKV_HOT_SLOT_SIZE bytes");
-XKV_STATIC_ASSERT(__builtin_offsetof(struct xkv_slot, key) ==
-			  XKV_HOT_HDR_SIZE,
-		  "the slot header must be XKV_HOT_HDR_SIZE bytes");
-XKV_STATIC_ASSERT(__builtin_offsetof(struct xkv_slot, xflags) ==
-			  XKV_HOT_HDR_SIZE + XKV_HOT_KEY_ROOM - 1 &&
-		  XKV_HOT_KEY_MAX < XKV_HOT_KEY_ROOM - 1,
-		  "xflags must lie in the key's room, past the longest key");
+XKV_STATIC_ASSERT(__builtin_offsetof(struct xkv_slot, data) ==
+			  XKV_HOT_SLOT_HDR,
+		  "the slot header must be XKV_HOT_SLOT_HDR bytes");
+XKV_STATIC_ASSERT(sizeof(struct xkv_hot_ent) == XKV_HOT_ENT_HDR,
+		  "the entry header must be XKV_HOT_ENT_HDR bytes");
+XKV_STATIC_ASSERT(XKV_HOT_ENT_HDR + XKV_HOT_LINE_MAX + 4 + XKV_HOT_VAL_MAX <=
+			  XKV_HOT_SLOT_ROOM,
+		  "a value of XKV_HOT_VAL_MAX bytes must fit any key");
+
+/**
+ * xkv_hot_ent_size() - bytes an entry takes in a slot.
+ * @line_len: bytes of "VALUE <key> <flags> <bytes>"
+ * @vlen:     value bytes
+ *
+ * Return: XKV_HOT_ENT_HDR + @line_len + 2 + @vlen + 2, rounded up to
+ * XKV_HOT_ENT_ALIGN. An entry fits a slot when this is at most
+ * XKV_HOT_SLOT_ROOM minus the slot's other entries.
+ */
+XKV_ABI_INLINE __u32 xkv_hot_ent_size(__u32 line_len, __u32 vlen)
+{
+	__u32 n = XKV_HOT_ENT_HDR + line_len + 2 + vlen + 2;
+
+	return (n + XKV_HOT_ENT_ALIGN - 1) & ~(__u32)(XKV_HOT_ENT_ALIGN - 1);
+}
+
+/**
+ * xkv_hot_csum() - the checksum of a run of bytes, as an entry keeps it.
+ * @p:   bytes
+ * @len: how many
+ *
+ * The 16-bit ones'-complement sum (RFC 1071), folded and not inverted, of
+ * the bytes taken two at a time as native-endian 16-bit words from @p (a
+ * last odd byte padded with a zero byte after it): what the kernel's
+ * csum_partial() and bpf_csum_diff() sum, folded. The same bytes starting
+ * at an odd offset of a packet add this sum with its two bytes swapped.
+ *
+ * Return: the sum, 0..0xffff.
+ */
+static inline __u16 xkv_hot_csum(const void *p, __u32 len)
+{
+	const __u8 *b = (const __u8 *)p;
+	__u64 sum = 0;
+	__u16 w;
+	__u32 i;
+
+	for (i = 0; i + 1 < len; i += 2) {
+		__builtin_memcpy(&w, b + i, 2);
+		sum += w;
+	}
+	if (len & 1) {
+		__u8 last[2] = { b[len - 1], 0 };
+
+		__builtin_memcpy(&w, last, 2);
+		sum += w;
+	}
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (__u16)sum;
+}
 
 /*
  * Writing and reading a slot: the seqlock, who may write what, and when a
@@ -146,30 +252,6 @@ static inline __u32 xkv_hot_hash(const void *key, __u32 len)
 	for (i = 0; i < len; i++)
 		h = xkv_hot_hash_step(h, p[i]);
 	return xkv_hot_hash_final(h);
-}
-
-/*
- * The hot cache is set-associative: a key may live in any of the
- * XKV_HOT_WAYS slots of its set, never in two of them. The set is the
- * aligned group of XKV_HOT_WAYS slots around xkv_hot_index(); way w of a
- * key is xkv_hot_way(hash, nslots, w), so way 0 is xkv_hot_index() itself
- * and writers prefer it. Measured with bench/hotsim (Zipf 0.99, slots a
- * few percent of the keys): 1 way keeps about 91% of the ideal hit ratio,
- * 2 ways 95%, 4 ways 97%.
- */
-#define XKV_HOT_WAYS 4
-
-/**
- * xkv_hot_way() - slot number of way @w of a hash's set.
- * @hash:   xkv_hot_hash() of the key
- * @nslots: slot count, a power of two, at least XKV_HOT_WAYS
- * @w:      way, below XKV_HOT_WAYS
- *
- * Return: the slot index, below @nslots.
- */
-XKV_ABI_INLINE __u32 xkv_hot_way(__u32 hash, __u32 nslots, __u32 w)
-{
-	return (hash & (nslots - 1)) ^ w;
 }
 
 /**
