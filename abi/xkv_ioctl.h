@@ -40,7 +40,7 @@
  *                0 when none is attached
  * @hot_nslots:   its slots, 0 when none
  * @hot_installs: keys installed into a slot since the attach
- * @hot_rejects:  admissions refused in favour of the slot's incumbent
+ * @hot_rejects:  admissions refused in favour of the slot's entries
  */
 struct xkv_ioc_info {
 	__u32 abi;
@@ -57,7 +57,7 @@ struct xkv_ioc_info {
  * @map_fd: in: a file descriptor, open for writing, of the XDP object's
  *          xkv_hot map: BPF_MAP_TYPE_ARRAY, BPF_F_MMAPABLE, not frozen,
  *          value_size sizeof(struct xkv_slot) (abi/xkv_hot.h),
- *          max_entries a power of two, at least XKV_HOT_WAYS
+ *          max_entries a power of two
  * @flags:  in: 0 (none is defined yet)
  * @map_id: out: the map's id
  * @nslots: out: the slots the store now owns (the map's max_entries)

@@ -61,6 +61,7 @@ static const struct xkv_cmd_doc status_doc = {
  * @cfg:     the program's settings (port 0: unreadable)
  * @nslots:  hot cache slots, 0 if unreadable
  * @used:    slots holding a key
+ * @keys:    entries in them
  * @be:      its backend, as the backends' ops tables report it
  * @lease_err: the backend's lease could not be read (-errno)
  * @lease_ms: ms it has left, 0 when it ran out: XDP passes everything
@@ -77,6 +78,7 @@ struct iface_status {
 	struct xkv_config cfg;
 	__u32 nslots;
 	__u32 used;
+	__u32 keys;
 	struct xkv_up_status be;
 	int lease_err;
 	unsigned long long lease_ms;
@@ -113,7 +115,7 @@ static void gather(const struct xkv_paths *p, struct iface_status *st)
 		memset(&st->cfg, 0, sizeof(st->cfg));
 	if (!xkv_hotmap_open(p->pin_dir, false, &hm)) {
 		st->nslots = hm.nslots;
-		st->used = xkv_hotmap_used(&hm);
+		st->used = xkv_hotmap_used(&hm, &st->keys);
 		xkv_hotmap_close(&hm);
 	}
 	st->lease_err = xkv_live_left_ms(p, &st->lease_ms);
@@ -179,7 +181,8 @@ static void print_text(const struct iface_status *st)
 	if (st->cfg.port)
 		printf(", port %u", st->cfg.port);
 	if (st->nslots)
-		printf(", hot slots %u/%u in use", st->used, st->nslots);
+		printf(", hot slots %u/%u in use (%u keys)", st->used,
+		       st->nslots, st->keys);
 	printf("\n");
 	if (st->draining) {
 		print_tcp(st);

@@ -76,13 +76,25 @@ void xkv_hotmap_close(struct xkv_hotmap *hm)
 	hm->slots = NULL;
 }
 
-__u32 xkv_hotmap_used(const struct xkv_hotmap *hm)
+__u32 xkv_hotmap_used(const struct xkv_hotmap *hm, __u32 *keys)
 {
-	__u32 i, n = 0;
+	__u32 i, n = 0, used, off, e, sz;
 
+	*keys = 0;
 	for (i = 0; i < hm->nslots; i++) {
-		if (__atomic_load_n(&hm->slots[i].key_len, __ATOMIC_RELAXED))
-			n++;
+		const struct xkv_slot *sl = &hm->slots[i];
+
+		used = xkv_slot_used(sl);
+		if (!used)
+			continue;
+		n++;
+		/* a racy walk, bounded like every reader's */
+		for (off = 0, e = 0; e < XKV_HOT_ENTS_MAX; e++, off += sz) {
+			sz = xkv_slot_ent_size(sl, off, used);
+			if (!sz)
+				break;
+			(*keys)++;
+		}
 	}
 	return n;
 }
@@ -98,14 +110,14 @@ static void flush_pass(const struct xkv_hotmap *hm, __u32 *emptied,
 		struct xkv_slot *sl = &hm->slots[i];
 
 		/* only the owner installs keys: an empty slot stays so */
-		if (!__atomic_load_n(&sl->key_len, __ATOMIC_RELAXED))
+		if (!__atomic_load_n(&sl->used, __ATOMIC_RELAXED))
 			continue;
 		/* an emptier (xkv_slot.h): give up on a stuck slot */
 		if (!xkv_slot_lock(sl, &s)) {
 			(*stuck)++;
 			continue;
 		}
-		if (sl->key_len)
+		if (sl->used)
 			(*emptied)++;
 		xkv_slot_empty(sl);
 		xkv_slot_unlock(sl, s);

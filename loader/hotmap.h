@@ -47,17 +47,18 @@ int xkv_hotmap_open(const char *pin_dir, bool writable,
 void xkv_hotmap_close(struct xkv_hotmap *hm);
 
 /**
- * xkv_hotmap_used() - slots that hold a key now (a racy count).
- * @hm: the mapping
+ * xkv_hotmap_used() - slots that hold a key now, and keys (racy counts).
+ * @hm:   the mapping
+ * @keys: out: entries in those slots (each walk bounded as XDP's is)
  *
- * Return: the count.
+ * Return: the slots holding at least one entry.
  */
-__u32 xkv_hotmap_used(const struct xkv_hotmap *hm);
+__u32 xkv_hotmap_used(const struct xkv_hotmap *hm, __u32 *keys);
 
 /**
  * xkv_hotmap_flush() - empty every slot, each under its seqlock.
  * @hm:      the mapping, writable
- * @emptied: out: slots that held a key
+ * @emptied: out: slots that held a key (or garbage)
  * @stuck:   out: slots left alone because a writer stayed inside for
  *           longer than a second (a backend that died mid-write)
  *

@@ -16,12 +16,8 @@
 
 /* most slots --cache-slots accepts: 2^22 slots of 2 KiB = 8 GiB */
 #define XKV_SLOTS_MAX (1U << 22)
-/* fewest: one set of ways, when the hot cache is set-associative */
-#ifdef XKV_HOT_WAYS
-#define XKV_SLOTS_MIN XKV_HOT_WAYS
-#else
+/* fewest: one slot (a bucket of entries; xkv_hot_index() masks the hash) */
 #define XKV_SLOTS_MIN 1
-#endif
 
 int xkv_inst_init(struct xkv_inst *inst, const char *ifname)
 {

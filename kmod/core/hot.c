@@ -1,20 +1,25 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * hot.c - writing the XDP hot cache: set locks, slot seqlock, admission.
+ * hot.c - writing the XDP hot cache: slot locks, slot seqlock, admission.
  *
- * Locking, on top of store_int.h's: every write to a slot holds the lock
- * of the slot's set (h->locks, order: stripe -> set), then the slot's
- * seqlock (abi/xkv_slot.h). The set locks live in the store's own memory,
- * so a slot the store finds odd is never held by one of its own threads:
- * the seqlock then only waits, a bounded time, for emptiers outside the
- * store, and the store takes over a slot they leave stuck (xkv_slot.h's
- * DOC says why that is safe). Everything read back from the slots, which
- * any process with the map may write, is bounded before use.
+ * A slot is a bucket of entries, one per key, each the key's built reply
+ * block (abi/xkv_hot.h); a key may live only in the slot xkv_hot_index()
+ * names. Locking, on top of store_int.h's: every write to a slot holds
+ * the slot's lock (h->locks, still called the set lock: a set is one slot
+ * now; order: stripe -> set), then the slot's seqlock (abi/xkv_slot.h).
+ * The set locks live in the store's own memory, so a slot the store finds
+ * odd is never held by one of its own threads: the seqlock then only
+ * waits, a bounded time, for emptiers outside the store, and the store
+ * takes over a slot they leave stuck (xkv_slot.h's DOC says why that is
+ * safe). Under its set lock the store is the only writer that moves
+ * entries, so what it finds there stays put (emptiers only drop them all).
+ * Everything read back from the slots, which any process with the map may
+ * write, is bounded before use (xkv_slot_find() and friends).
  *
  * The set locks also order installs against flush_all and the debug
  * clock: they change the flush watermark or the clock first, then empty
- * each set under its lock, so an install that holds a set lock either
- * comes before the emptying of its set or sees the new watermark and
+ * each slot under its lock, so an install that holds a set lock either
+ * comes before the emptying of its slot or sees the new watermark and
  * clock (slot_fill() checks both).
  */
 #include "hot.h"
@@ -27,22 +32,24 @@
 #define SKETCH_MIN 4096
 /* halve every counter after this many increments per counter */
 #define SKETCH_AGE_FACTOR 8
-/* most set locks; sets beyond share them */
+/* most set locks; slots beyond share them */
 #define HOT_LOCKS_MAX 1024
 
 /**
  * struct xkv_hot - the hot tier as the store sees it.
  * @slots:     the mmap'ed (or kernel-mapped) xkv_hot array
- * @nslots:    number of slots, a power of two, at least XKV_HOT_WAYS
- * @locks:     set locks: set i takes locks[i & (nlocks - 1)]
+ * @nslots:    number of slots, a power of two
+ * @locks:     set locks: slot i takes locks[i & (nlocks - 1)]
  * @nlocks:    a power of two
  * @flush_cap: a delayed flush_all's time in store seconds, 0 = none
- * @sketch:    SKETCH_ROWS rows of @width saturating 8-bit counters
+ * @sketch:    SKETCH_ROWS rows of @width saturating 8-bit counters,
+ *             indexed by the keys' xkv_hot_hash(), which entries carry
  * @width:     counters per row, a power of two
  * @adds:      increments since the last aging
  * @aging:     1 while one thread halves the counters
- * @installs:  slots written with a new key
- * @rejects:   admissions refused in favour of the incumbent
+ * @installs:  keys put into a slot by admission
+ * @rejects:   admissions refused in favour of the slot's entries
+ * @evicted:   entries removed to make room for a more popular key
  * @stolen:    stuck slots taken over
  * @skipped:   writes skipped on a slot that could not be taken
  */
@@ -58,42 +65,34 @@ struct xkv_hot {
 	u32 aging;
 	os_atomic64_t installs;
 	os_atomic64_t rejects;
+	os_atomic64_t evicted;
 	os_atomic64_t stolen;
 	os_atomic64_t skipped;
 };
 
-/* ---- sets and slots ---- */
+/* ---- slots ---- */
 
-/* the first slot of the set of keys hashing to @hash */
-static u32 set_base(const struct xkv_hot *h, u32 hash)
+static os_mutex_t *set_lock(struct xkv_hot *h, u32 idx)
 {
-	return xkv_hot_way(hash, h->nslots, 0) & ~(u32)(XKV_HOT_WAYS - 1);
-}
-
-static os_mutex_t *set_lock(struct xkv_hot *h, u32 base)
-{
-	return &h->locks[(base / XKV_HOT_WAYS) & (h->nlocks - 1)];
+	return &h->locks[idx & (h->nlocks - 1)];
 }
 
 /*
- * The slot holding the key, or NULL. Only a holder of the key's stripe
- * lock can put the key into a slot, and other writers only empty slots,
- * so for such a caller a look without any lock that finds nothing is
- * final; what it finds is checked again under the slot's seqlock.
+ * May @sl hold the key? Only a holder of the key's stripe lock puts the
+ * key into a slot, and this caller is one; other writers move or drop
+ * entries. So a walk that finds nothing while the slot's count stayed
+ * even and unchanged is final; anything else says "maybe", to be settled
+ * under the set lock.
  */
-static struct xkv_slot *slot_find(struct xkv_hot *h, u32 hash,
-				  const char *key, u32 nkey)
+static bool slot_may_hold(const struct xkv_slot *sl, u32 hash,
+			  const char *key, u32 nkey)
 {
-	u32 w;
+	u32 s = OS_LOAD_ACQUIRE(sl->seq);
 
-	for (w = 0; w < XKV_HOT_WAYS; w++) {
-		struct xkv_slot *sl =
-			&h->slots[xkv_hot_way(hash, h->nslots, w)];
-
-		if (xkv_slot_has_key(sl, key, nkey))
-			return sl;
-	}
-	return NULL;
+	if ((s & 1) || xkv_slot_find(sl, hash, key, nkey) >= 0)
+		return true;
+	os_smp_rmb();
+	return OS_READ_ONCE(sl->seq) != s;
 }
 
 /* enter @sl (set locked): lock it, or take it over if it is stuck */
@@ -120,56 +119,74 @@ static u64 to_mono(struct xkv_store *st, u64 t)
 	return xkv_store_mono_ns(st, t);
 }
 
+/* bytes @it's entry takes in a slot; more than a slot holds if too big */
+static u32 item_ent_size(const struct xkv_item *it)
+{
+	if (it->nbytes > XKV_HOT_SLOT_ROOM)
+		return XKV_HOT_SLOT_ROOM + 1;
+	return xkv_hot_ent_size(xkv_slot_line_len(it->nkey, it->nbytes,
+						  it->flags),
+				it->nbytes);
+}
+
 /*
- * Fill @sl from @it (set locked, slot held). Returns false, leaving the
- * slot empty, when the item cannot be served from a slot: too big, older
- * than a flush_all, or dead by the store's clock.
+ * Put @it's entry into @sl (set locked, slot held), replacing the key's
+ * old one. Returns false, leaving the key out of the slot, when the item
+ * cannot be served from a slot: too big for the room left, older than a
+ * flush_all, or dead by the store's clock.
  */
 static bool slot_fill(struct xkv_store *st, struct xkv_hot *h,
-		      struct xkv_slot *sl, struct xkv_item *it)
+		      struct xkv_slot *sl, u32 hash, struct xkv_item *it)
 {
 	u64 cap = (u64)os_atomic64_read(&h->flush_cap);
 	u64 t = it->exptime, exp = 0;
+	const char *key = xkv_item_key(it);
+	int off;
 
-	if (it->nbytes > XKV_HOT_VAL_MAX ||
-	    it->cas < (u64)os_atomic64_read(&st->flush_cas)) {
-		xkv_slot_empty(sl);
-		return false;
-	}
+	if (item_ent_size(it) > XKV_HOT_SLOT_ROOM ||
+	    it->cas < (u64)os_atomic64_read(&st->flush_cas))
+		goto drop;
 	if (cap && (!t || cap < t))
 		t = cap;
 	if (t) {
 		exp = to_mono(st, t);
-		if (!exp) {
-			xkv_slot_empty(sl);
-			return false;
-		}
+		if (!exp)
+			goto drop;
 	}
-	xkv_slot_put(sl, xkv_item_key(it), it->nkey, xkv_item_value(it),
-		     it->nbytes, it->flags, it->cas, exp);
-	return true;
+	return xkv_slot_put(sl, hash, key, it->nkey, xkv_item_value(it),
+			    it->nbytes, it->flags, it->cas, exp, 0);
+drop:
+	off = xkv_slot_find(sl, hash, key, it->nkey);
+	if (off >= 0)
+		xkv_slot_remove(sl, (u32)off);
+	return false;
 }
 
-/* rewrite (@fill) or empty the slot holding @it's key, if one does */
+/* rewrite (@fill) or remove @it's key's entry, if its slot has one */
 static void hot_update(struct xkv_store *st, struct xkv_item *it, bool fill)
 {
 	struct xkv_hot *h = st->hot;
 	const char *key = xkv_item_key(it);
-	u32 hash = xkv_hot_hash(key, it->nkey), s;
-	os_mutex_t *lock = set_lock(h, set_base(h, hash));
+	u32 hash = xkv_hot_hash(key, it->nkey), s, idx;
 	struct xkv_slot *sl;
+	os_mutex_t *lock;
+	int off;
 
-	if (!slot_find(h, hash, key, it->nkey))
+	idx = xkv_hot_index(hash, h->nslots);
+	sl = &h->slots[idx];
+	if (!slot_may_hold(sl, hash, key, it->nkey))
 		return;
+	lock = set_lock(h, idx);
 	os_mutex_lock(lock);
-	sl = slot_find(h, hash, key, it->nkey);
-	if (sl && slot_take(h, sl, &s)) {
+	if (xkv_slot_find(sl, hash, key, it->nkey) >= 0 &&
+	    slot_take(h, sl, &s)) {
 		/* an emptier may have been faster */
-		if (xkv_slot_has_key(sl, key, it->nkey)) {
+		off = xkv_slot_find(sl, hash, key, it->nkey);
+		if (off >= 0) {
 			if (fill)
-				slot_fill(st, h, sl, it);
+				slot_fill(st, h, sl, hash, it);
 			else
-				xkv_slot_empty(sl);
+				xkv_slot_remove(sl, (u32)off);
 		}
 		xkv_slot_unlock(sl, s);
 	}
@@ -188,9 +205,10 @@ void do_hot_removed(struct xkv_store *st, struct xkv_item *it)
 
 /* ---- admission: a count-min sketch with periodic halving ---- */
 
-static u32 sketch_pos(const struct xkv_hot *h, u64 hv, u32 row)
+static u32 sketch_pos(const struct xkv_hot *h, u32 hash, u32 row)
 {
-	u64 x = hv * (0x9e3779b97f4a7c15ULL + 2 * row);
+	u64 x = (((u64)hash << 32) | hash) *
+		(0x9e3779b97f4a7c15ULL + 2 * row);
 
 	return row * h->width + (u32)(x >> 40) % h->width;
 }
@@ -208,12 +226,12 @@ static void sketch_age(struct xkv_hot *h)
 }
 
 /* the racy increments may lose counts now and then: it is an estimate */
-static u32 sketch_add(struct xkv_hot *h, u64 hv)
+static u32 sketch_add(struct xkv_hot *h, u32 hash)
 {
 	u32 r, est = 255;
 
 	for (r = 0; r < SKETCH_ROWS; r++) {
-		u8 *c = &h->sketch[sketch_pos(h, hv, r)];
+		u8 *c = &h->sketch[sketch_pos(h, hash, r)];
 		u8 v = OS_READ_ONCE(*c);
 
 		if (v < 255)
@@ -227,12 +245,12 @@ static u32 sketch_add(struct xkv_hot *h, u64 hv)
 	return est;
 }
 
-static u32 sketch_est(const struct xkv_hot *h, u64 hv)
+static u32 sketch_est(const struct xkv_hot *h, u32 hash)
 {
 	u32 r, est = 255;
 
 	for (r = 0; r < SKETCH_ROWS; r++) {
-		u8 v = OS_READ_ONCE(h->sketch[sketch_pos(h, hv, r)]);
+		u8 v = OS_READ_ONCE(h->sketch[sketch_pos(h, hash, r)]);
 
 		if (v < est)
 			est = v;
@@ -240,58 +258,119 @@ static u32 sketch_est(const struct xkv_hot *h, u64 hv)
 	return est;
 }
 
-/* how strongly a slot's key deserves to stay (set locked) */
-static u64 slot_score(const struct xkv_hot *h, const struct xkv_slot *sl)
-{
-	u32 n = xkv_slot_klen(sl);
+/* an entry that admission may evict: where it is, its size, its worth */
+struct hot_cand {
+	u16 off;
+	u16 size;
+	u32 score;
+};
 
-	if (!n)
-		return 0;
-	/* XDP's sampled hits stand for reads the sketch never saw */
-	return sketch_est(h, xkv_hash(sl->key, n)) +
-	       (u64)OS_READ_ONCE(sl->hits) * XKV_HOT_HIT_SAMPLE;
+/*
+ * How strongly the entry at @off deserves to stay (set locked): the
+ * sketch's estimate for its hash, plus XDP's sampled hits, which stand
+ * for reads the sketch never saw. Both are hints read from the map.
+ */
+static u32 ent_score(const struct xkv_hot *h, const struct xkv_slot *sl,
+		     u32 off)
+{
+	const struct xkv_hot_ent *e = xkv_slot_ent(sl, off);
+	u64 sc = sketch_est(h, OS_READ_ONCE(e->hash)) +
+		 (u64)OS_READ_ONCE(e->hits) * XKV_HOT_HIT_SAMPLE;
+
+	return sc < 0xffffffffULL ? (u32)sc : 0xffffffffU;
+}
+
+/*
+ * Choose what to evict from @sl (set locked) so that @need bytes fit:
+ * entries scoring below @est, least popular first, and no more than it
+ * takes. Fills @c (sorted by offset, highest first, the order to remove
+ * them in) and returns how many, or -1 when @need cannot be freed so.
+ */
+static int pick_victims(const struct xkv_hot *h, const struct xkv_slot *sl,
+			u32 need, u32 est, struct hot_cand *c)
+{
+	u32 used = xkv_slot_used(sl), off = 0, n = 0, i, j, k, sz, got;
+	struct hot_cand t;
+
+	/* room left after the good entries */
+	for (i = 0; i < XKV_HOT_ENTS_MAX; i++) {
+		sz = xkv_slot_ent_size(sl, off, used);
+		if (!sz)
+			break;
+		t.off = (u16)off;
+		t.size = (u16)sz;
+		t.score = ent_score(h, sl, off);
+		off += sz;
+		if (t.score >= est)
+			continue;
+		/* insertion sort by score, least popular first */
+		for (j = n; j > 0 && c[j - 1].score > t.score; j--)
+			c[j] = c[j - 1];
+		c[j] = t;
+		n++;
+	}
+	got = XKV_HOT_SLOT_ROOM - off;
+	for (k = 0; k < n && got < need; k++)
+		got += c[k].size;
+	if (got < need)
+		return -1;
+	/* the chosen ones, by offset from the top: removals then hold */
+	for (i = 1; i < k; i++) {
+		t = c[i];
+		for (j = i; j > 0 && c[j - 1].off < t.off; j--)
+			c[j] = c[j - 1];
+		c[j] = t;
+	}
+	return (int)k;
 }
 
 void do_hot_read(struct xkv_store *st, u64 hv, struct xkv_item *it)
 {
+	struct xkv_hot_ent *e;
 	struct xkv_hot *h = st->hot;
+	struct hot_cand c[XKV_HOT_ENTS_MAX];
 	const char *key = xkv_item_key(it);
-	u64 est = sketch_add(h, hv), low = ~0ULL, sc;
-	struct xkv_slot *sl, *victim = NULL;
-	u32 w, hash, s;
+	u32 hash = xkv_hot_hash(key, it->nkey), idx, need, s;
+	struct xkv_slot *sl;
 	os_mutex_t *lock;
+	u32 est;
+	int off, n, i;
 
-	if (it->nbytes > XKV_HOT_VAL_MAX ||
+	(void)hv;
+	est = sketch_add(h, hash);
+	need = item_ent_size(it);
+	if (need > XKV_HOT_SLOT_ROOM ||
 	    (it->exptime && !to_mono(st, it->exptime)))
 		return;
-	hash = xkv_hot_hash(key, it->nkey);
-	sl = slot_find(h, hash, key, it->nkey);
-	if (sl && OS_READ_ONCE(sl->cas) == it->cas)
-		return;
-	lock = set_lock(h, set_base(h, hash));
+	idx = xkv_hot_index(hash, h->nslots);
+	sl = &h->slots[idx];
+	off = xkv_slot_find(sl, hash, key, it->nkey);
+	if (off >= 0) {
+		e = xkv_slot_ent(sl, (u32)off);
+		if (OS_READ_ONCE(e->cas) == it->cas)
+			return;
+	}
+	lock = set_lock(h, idx);
 	os_mutex_lock(lock);
-	/* the key's own slot, else the weakest, way 0 first among equals */
-	for (w = 0; w < XKV_HOT_WAYS; w++) {
-		sl = &h->slots[xkv_hot_way(hash, h->nslots, w)];
-		if (xkv_slot_has_key(sl, key, it->nkey)) {
-			victim = sl;
-			low = 0;
-			break;
-		}
-		sc = slot_score(h, sl);
-		if (sc < low) {
-			low = sc;
-			victim = sl;
+	if (xkv_slot_find(sl, hash, key, it->nkey) >= 0) {
+		/* there, but not this version: a rewrite was skipped */
+		n = 0;
+	} else {
+		n = pick_victims(h, sl, need, est, c);
+		if (n < 0) {
+			os_atomic64_add(1, &h->rejects);
+			goto unlock;
 		}
 	}
-	if (xkv_slot_klen(victim) && !xkv_slot_has_key(victim, key, it->nkey) &&
-	    est <= low) {
-		os_atomic64_add(1, &h->rejects);
-	} else if (slot_take(h, victim, &s)) {
-		if (slot_fill(st, h, victim, it))
-			os_atomic64_add(1, &h->installs);
-		xkv_slot_unlock(victim, s);
-	}
+	if (!slot_take(h, sl, &s))
+		goto unlock;
+	for (i = 0; i < n; i++)
+		xkv_slot_remove(sl, c[i].off);
+	if (slot_fill(st, h, sl, hash, it))
+		os_atomic64_add(1, &h->installs);
+	xkv_slot_unlock(sl, s);
+	os_atomic64_add(n, &h->evicted);
+unlock:
 	os_mutex_unlock(lock);
 }
 
@@ -299,31 +378,49 @@ void do_hot_read(struct xkv_store *st, u64 hv, struct xkv_item *it)
 
 /*
  * Visit every slot that holds anything, each under its set lock and its
- * seqlock: empty it, or with @mono cap its expiry there (0 = no cap).
+ * seqlock: empty it, or with @mono cap the expiry of its entries there
+ * (0 = no cap).
  */
 static void hot_sweep(struct xkv_hot *h, bool empty, u64 mono)
 {
-	u32 base, w, s;
+	u32 idx, s, used, off, i, sz;
 
-	for (base = 0; base < h->nslots; base += XKV_HOT_WAYS) {
-		os_mutex_t *lock = set_lock(h, base);
+	for (idx = 0; idx < h->nslots; idx++) {
+		struct xkv_slot *sl = &h->slots[idx];
+		os_mutex_t *lock = set_lock(h, idx);
 
+		/* any @used, a bad one included, is cleaned */
+		if (!OS_READ_ONCE(sl->used))
+			goto next;
 		os_mutex_lock(lock);
-		for (w = 0; w < XKV_HOT_WAYS; w++) {
-			struct xkv_slot *sl = &h->slots[base + w];
+		if (!slot_take(h, sl, &s))
+			goto unlock;
+		if (empty) {
+			xkv_slot_empty(sl);
+		} else {
+			used = xkv_slot_used(sl);
+			off = 0;
+			for (i = 0; i < XKV_HOT_ENTS_MAX; i++) {
+				struct xkv_hot_ent *e;
 
-			/* any length, a bad one included, is cleaned */
-			if (!OS_READ_ONCE(sl->key_len) ||
-			    !slot_take(h, sl, &s))
-				continue;
-			if (empty)
-				xkv_slot_empty(sl);
-			else if (!sl->expire_ns || sl->expire_ns > mono)
-				sl->expire_ns = mono;
-			xkv_slot_unlock(sl, s);
+				sz = xkv_slot_ent_size(sl, off, used);
+				if (!sz)
+					break;
+				e = xkv_slot_ent(sl, off);
+				if (!e->expire_ns || e->expire_ns > mono)
+					e->expire_ns = mono;
+				off += sz;
+			}
+			/* cut what does not chain: nobody can cap it */
+			if (off != OS_READ_ONCE(sl->used))
+				OS_WRITE_ONCE(sl->used, (u16)off);
 		}
+		xkv_slot_unlock(sl, s);
+unlock:
 		os_mutex_unlock(lock);
-		os_cond_resched();
+next:
+		if (!(idx & 63))
+			os_cond_resched();
 	}
 }
 
@@ -369,7 +466,7 @@ int xkv_store_attach_hot(struct xkv_store *st, void *slots, u32 nslots)
 	struct xkv_hot *h;
 	u32 w = SKETCH_MIN, i, s;
 
-	if (!slots || nslots < XKV_HOT_WAYS || (nslots & (nslots - 1)))
+	if (!slots || !nslots || (nslots & (nslots - 1)))
 		return -EINVAL;
 	if (st->hot)
 		return -EBUSY;
@@ -378,7 +475,7 @@ int xkv_store_attach_hot(struct xkv_store *st, void *slots, u32 nslots)
 	h = os_zalloc(sizeof(*h));
 	if (!h)
 		return -ENOMEM;
-	h->nlocks = nslots / XKV_HOT_WAYS;
+	h->nlocks = nslots;
 	if (h->nlocks > HOT_LOCKS_MAX)
 		h->nlocks = HOT_LOCKS_MAX;
 	h->locks = os_zalloc(sizeof(*h->locks) * h->nlocks);
@@ -402,7 +499,6 @@ int xkv_store_attach_hot(struct xkv_store *st, void *slots, u32 nslots)
 		if (!slot_take(h, sl, &s))
 			continue;
 		xkv_slot_empty(sl);
-		OS_WRITE_ONCE(sl->hits, 0);
 		xkv_slot_unlock(sl, s);
 	}
 	OS_STORE_RELEASE(st->hot, h);
@@ -423,6 +519,7 @@ void xkv_store_detach_hot(struct xkv_store *st)
 	st->hot = NULL;
 	hot_free(h);
 }
+
 void xkv_store_hot_stats(struct xkv_store *st, u64 *installs, u64 *rejects)
 {
 	struct xkv_hot *h = st->hot;

@@ -5,9 +5,10 @@
  * Every change to a key the hot tier may be serving goes through here
  * while the key's stripe lock is held and before the client is answered,
  * which is what keeps XDP coherent (see DOC in abi/xkv_slot.h). Which
- * keys get a slot is decided on backend reads: a small count-min sketch
- * estimates each key's popularity and a key takes a slot from its
- * incumbent only if it is the more popular of the two (TinyLFU).
+ * keys get into their slot is decided on backend reads: a small count-min
+ * sketch estimates each key's popularity; a key goes in when its entry
+ * fits the slot's free room, or when evicting entries less popular than
+ * it (least popular first, no more than needed) makes room (TinyLFU).
  */
 #ifndef XKV_CORE_HOT_H
 #define XKV_CORE_HOT_H
@@ -19,8 +20,8 @@
  * @st: store with a hot tier
  * @it: the item now linked for its key, stripe locked
  *
- * Rewrites the key's slot if it holds the key (or empties it when the new
- * value cannot be served from a slot).
+ * Rewrites the key's entry if its slot holds one (or removes it when the
+ * new value cannot be served from the slot).
  */
 void do_hot_changed(struct xkv_store *st, struct xkv_item *it);
 
@@ -35,7 +36,8 @@ void do_hot_removed(struct xkv_store *st, struct xkv_item *it);
  * do_hot_read() - the backend served a read of @it: count it, maybe
  * admit it into its slot.
  * @st: store with a hot tier
- * @hv: the key's store hash
+ * @hv: the key's store hash; unused: the sketch counts by xkv_hot_hash(),
+ *      which every entry carries, so weighing entries rehashes no key
  * @it: item, stripe locked
  */
 void do_hot_read(struct xkv_store *st, u64 hv, struct xkv_item *it);
@@ -44,7 +46,7 @@ void do_hot_read(struct xkv_store *st, u64 hv, struct xkv_item *it);
  * xkv_hot_flush() - flush_all for the hot tier.
  * @st: store
  * @at: 0 to empty every slot now, else the store time at which a delayed
- *      flush takes effect: no slot is served past it
+ *      flush takes effect: no entry is served past it
  */
 void xkv_hot_flush(struct xkv_store *st, u64 at);
 

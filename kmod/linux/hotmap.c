@@ -103,7 +103,6 @@ static bool xkvm_ctl_map_ok(const struct bpf_map *map)
 	if (map->map_type != BPF_MAP_TYPE_ARRAY ||
 	    !(map->map_flags & BPF_F_MMAPABLE) ||
 	    map->value_size != sizeof(struct xkv_slot) ||
-	    map->max_entries < XKV_HOT_WAYS ||
 	    !is_power_of_2(map->max_entries))
 		return false;
 	array = container_of(map, struct bpf_array, map);

@@ -48,12 +48,12 @@ static int map_check(int fd, const char *path, u32 *nslots)
 			info.max_entries);
 		return -EINVAL;
 	}
-	/* a key's set is XKV_HOT_WAYS slots: the map must hold whole sets */
-	if (info.max_entries < XKV_HOT_WAYS ||
+	/* xkv_hot_index() masks the hash: a power of two of slots */
+	if (!info.max_entries ||
 	    (info.max_entries & (info.max_entries - 1))) {
 		fprintf(stderr,
-			"xkvd: %s: %u slots: an xkv hot cache needs a power of two of at least %u\n",
-			path, info.max_entries, XKV_HOT_WAYS);
+			"xkvd: %s: %u slots: an xkv hot cache needs a power of two\n",
+			path, info.max_entries);
 		return -EINVAL;
 	}
 	*nslots = info.max_entries;
