@@ -14,12 +14,16 @@
  * with the error a malformed request deserves).
  *
  * Verifier cost is kept low by working on copies in per-CPU scratch
- * memory: the request payload is loaded there with bpf_xdp_load_bytes(),
- * parsed one byte per bpf_loop() iteration, and every length and offset
- * the loops use is read back from the scratch map, so the verifier sees it
- * as an unknown bounded value instead of walking each path with a
- * constant. The reply is built in the same scratch buffer and written over
- * the frame with one bpf_xdp_store_bytes() after the frame was resized.
+ * memory, looked up once per packet and handed to every stage: the
+ * request payload is loaded there with bpf_xdp_load_bytes(), parsed eight
+ * bytes per bpf_loop() iteration, and every length and offset the loops
+ * use is read back from the scratch map, so the verifier sees it as an
+ * unknown bounded value instead of walking each path with a constant.
+ * The reply is built in the same scratch buffer by copying each key's
+ * entry, its VALUE block built by the backend (abi/xkv_hot.h), and
+ * written over the frame with one bpf_xdp_store_bytes() after the frame
+ * was resized. Its UDP checksum is put together from the entries' own
+ * sums, so the payload is never summed.
  *
  * Every packet is counted once in struct xkv_stats by its outcome.
  *
@@ -60,9 +64,9 @@ char LICENSE[] SEC("license") = "GPL";
  * A TCP segment to the backend's port: track, answer or pass it.
  * Return: an XDP action, or -1 when the frame is not TCP.
  */
-__attribute__((noinline)) int xkv_tcp_xdp(struct xdp_md *ctx)
+__attribute__((noinline)) int xkv_tcp_xdp(struct xdp_md *ctx,
+					  struct xkv_scratch *s)
 {
-	struct xkv_scratch *s = xkv_scratch_get();
 	struct xkv_tcp_stats *st;
 	__u32 zero = 0, len;
 	int why;
@@ -75,13 +79,13 @@ __attribute__((noinline)) int xkv_tcp_xdp(struct xdp_md *ctx)
 	if (why)
 		return XDP_PASS;
 	xkv_tcp_count(XKV_TCP_STAT_segments);
-	why = xkv_tcp_track();
+	why = xkv_tcp_track(s);
 	if (!why)
-		why = xkv_tcp_try(ctx);
+		why = xkv_tcp_try(ctx, s);
 	if (why == XKV_TCP_OUT_SEND || why == XKV_TCP_OUT_RESEND) {
 		len = s->tcp.r_len;
-		if ((why == XKV_TCP_OUT_SEND || !xkv_tcp_fit(ctx)) &&
-		    !xkv_tcp_send(ctx)) {
+		if ((why == XKV_TCP_OUT_SEND || !xkv_tcp_fit(ctx, s)) &&
+		    !xkv_tcp_send(ctx, s)) {
 			st = bpf_map_lookup_elem(&xkv_tcp_stats, &zero);
 			if (!st)
 				return XDP_TX;
@@ -118,23 +122,23 @@ int xkv_xdp(struct xdp_md *ctx)
 		return XDP_PASS;
 	st->packets++;
 
-	act = xkv_tcp_xdp(ctx);
+	act = xkv_tcp_xdp(ctx, s);
 	if (act >= 0) {
 		/* TCP: counted here as not UDP, in xkv_tcp_stats as TCP */
 		st->pass_not_udp++;
 		return act;
 	}
-	why = xkv_read_headers(ctx);
+	why = xkv_read_headers(ctx, s);
 	if (!why)
-		why = xkv_read_request(ctx);
+		why = xkv_read_request(ctx, s);
 	if (!why) {
 		st->requests++;
-		why = xkv_build_reply(xkv_cfg.max_reply, 1);
+		why = xkv_build_reply(s, xkv_cfg.max_reply, 1);
 	}
 	if (!why)
-		why = xkv_check_sum();
+		why = xkv_check_sum(s);
 	if (!why)
-		why = xkv_send_reply(ctx);
+		why = xkv_send_reply(ctx, s);
 
 	if (why == XKV_OUT_DROP) {
 		st->errors++;

@@ -24,8 +24,10 @@
 #define XKV_REQ_MAX 2048
 #endif
 #define XKV_REQ_MASK (XKV_REQ_MAX - 1)
+/* room for a key read 8 bytes at a time: XKV_HOT_KEY_MAX rounded up to 8 */
+#define XKV_KEY_ROOM 256
 /* the request buffer: a masked offset plus a key read 8 bytes at a time */
-#define XKV_REQ_BUF (XKV_REQ_MAX + XKV_HOT_KEY_ROOM + 8)
+#define XKV_REQ_BUF (XKV_REQ_MAX + XKV_KEY_ROOM + 8)
 
 /* memcached UDP frame header: id, seq, count, reserved (16 bits each) */
 #define XKV_FRAME_HDR 8
@@ -39,12 +41,16 @@
 #define XKV_OUT_L4 128
 #define XKV_OUT_BODY (XKV_OUT_L4 + 8 + XKV_FRAME_HDR)
 #define XKV_BODY_MASK (XKV_UDP_PAYLOAD_CAP - 1)
-#define XKV_OUT_BUF 4096
+/* most bytes one copy into the body writes: a whole entry body */
+#define XKV_COPY_MAX 2048
+#define XKV_OUT_BUF (XKV_OUT_BODY + XKV_BODY_MASK + 1 + XKV_COPY_MAX + 64)
 
 /* an "out" write at a masked body offset must stay in the buffer */
-_Static_assert(XKV_OUT_BODY + XKV_BODY_MASK + XKV_HOT_VAL_MAX + 8 <=
-		       XKV_OUT_BUF,
-	       "XKV_OUT_BUF too small");
+_Static_assert(XKV_HOT_SLOT_ROOM - XKV_HOT_ENT_HDR <= XKV_COPY_MAX &&
+	       XKV_KEY_ROOM + 8 <= XKV_COPY_MAX,
+	       "XKV_COPY_MAX too small");
+_Static_assert(XKV_KEY_ROOM >= XKV_HOT_KEY_MAX && XKV_KEY_ROOM % 8 == 0,
+	       "XKV_KEY_ROOM must hold the longest key, in words");
 _Static_assert(XKV_UDP_PAYLOAD_CAP + 8 + 40 + 22 + XKV_OUT_L4 <= XKV_OUT_BUF,
 	       "XKV_OUT_BUF too small for a whole frame");
 _Static_assert((XKV_MAX_KEYS & (XKV_MAX_KEYS - 1)) == 0,

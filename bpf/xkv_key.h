@@ -26,7 +26,7 @@ struct xkv_eq_ctx {
 static long xkv_eq_cb(__u32 i, void *data)
 {
 	struct xkv_eq_ctx *c = data;
-	__u32 off = (i & (XKV_HOT_KEY_ROOM / 8 - 1)) * 8, rem = c->len - off;
+	__u32 off = (i & (XKV_KEY_ROOM / 8 - 1)) * 8, rem = c->len - off;
 	__u64 x, y, m = ~0ULL;
 
 	x = *(const __u64 *)(c->a + off);
@@ -84,23 +84,6 @@ static __always_inline int xkv_key_eq(const __u8 *a, const __u8 *b, __u32 len)
 	x |= (*(const __u64 *)(a + 24) ^ *(const __u64 *)(b + 24)) &
 	     xkv_word_mask(len < 24 ? 0 : len - 24);
 	return !x;
-}
-
-/**
- * xkv_slot_key_is() - does slot @sl seem to hold @key?
- * @sl:  slot (its key's room is read up to a multiple of 8)
- * @key: key, readable up to a multiple of 8 and XKV_KEY_INLINE bytes
- * @len: its length, 1..XKV_HOT_KEY_MAX
- *
- * Without the slot's seqlock held (or a sequence checked after it) this
- * is only a hint.
- *
- * Return: 1 when @key_len and the key bytes match.
- */
-static __always_inline int xkv_slot_key_is(const struct xkv_slot *sl,
-					   const __u8 *key, __u32 len)
-{
-	return READ_ONCE(sl->key_len) == len && xkv_key_eq(sl->key, key, len);
 }
 
 #endif /* XKV_KEY_H */

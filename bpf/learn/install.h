@@ -47,47 +47,165 @@ static __always_inline __u32 xl_learn_check(struct xkv_learn_slot *m,
 }
 
 /*
- * Copy @len (1..XKV_HOT_VAL_MAX) bytes at @off of @skb into @h->val, in
- * pieces whose sizes the verifier can bound with a mask (the room,
- * 1760 bytes, is no power of two: 1024 + 512 + 128 + 64 + 32).
+ * Decimal digits of @v, 1..10, through memory the verifier does not
+ * track: the loop's exits would otherwise each give the count a constant
+ * and everything after would be verified once per count.
  */
-_Static_assert(XKV_HOT_VAL_MAX == 1024 + 512 + 128 + 64 + 32,
-	       "value pieces must add up to the room");
-
-#define XKV_VAL_PIECE(p, at)                                                 \
-	do {                                                                 \
-		__u32 n = len - done;                                        \
-		if (!n)                                                      \
-			return 0;                                            \
-		if (n > (p))                                                 \
-			n = (p);                                             \
-		n = xkv_bound(n - 1, (p) - 1) + 1;                           \
-		if (bpf_skb_load_bytes(skb, off + (at), h->val + (at), n))   \
-			return -1;                                           \
-		done = (at) + n;                                             \
-	} while (0)
-
-static __always_inline int xl_copy_val(struct __sk_buff *skb, __u32 off,
-				       struct xkv_slot *h, __u32 len)
+static __always_inline __u32 xl_ndigits(struct xkv_lscratch *s, __u32 v)
 {
-	__u32 done = 0;
+	__u64 t = 10;
+	__u32 d = 1, k;
 
-	if (len > XKV_HOT_VAL_MAX)
-		return -1;
-	XKV_VAL_PIECE(1024, 0);
-	if (done < 1024)
+	for (k = 1; k < 10; k++) {
+		if (v < t)
+			break;
+		d++;
+		t *= 10;
+	}
+	WRITE_ONCE(s->nd, d);
+	d = READ_ONCE(s->nd);
+	return d > 10 ? 10 : d ? d : 1;
+}
+
+/* write @v in @nd digits at ebuf offset @p (below 512) */
+static __always_inline void xl_put_dec(__u8 *b, __u32 p, __u32 v, __u32 nd)
+{
+	__u32 q = p + nd - 1, k, d;
+
+	b[q & 511] = '0';
+	for (k = 0; k < 10; k++) {
+		if (!v)
+			break;
+		d = (__u32)(((__u64)v * 0xcccccccdULL) >> 35);
+		b[(q - k) & 511] = '0' + (__u8)(v - d * 10);
+		v = d;
+	}
+}
+
+/*
+ * The sum xkv_hot_csum() gives of @n (at most XKV_HOT_SLOT_ROOM) bytes at
+ * @b, 8-aligned, whose next 4 bytes are zero: bpf_csum_diff() over whole
+ * 32-bit words, folded. Return: the sum, or -1.
+ */
+static __always_inline int xl_sum(__u8 *b, __u32 n)
+{
+	__u32 clen = (n + 3) & ~3U, off, k, len;
+	__s64 sum = 0;
+
+	for (k = 0; k < 4; k++) {
+		off = k * 512;
+		if (off >= clen)
+			break;
+		len = clen - off;
+		if (len > 512)
+			len = 512;
+		len = xkv_bound(len, 1023);
+		sum = bpf_csum_diff(NULL, 0, (__be32 *)(b + off), len,
+				    (__wsum)sum);
+		if (sum < 0)
+			return -1;
+	}
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	return (int)(sum & 0xffff);
+}
+
+/*
+ * Build the entry of candidate @cd in s->ebuf: the header, then the block
+ * memcached sends for the key in a "get" reply, "VALUE <key> <flags>
+ * <bytes>\r\n<data>\r\n", its line printed from the numbers the reply
+ * parser read (so no CAS) and its key and data copied from @skb, zeros up
+ * to the entry's size, and both sums. @cas, @xflags and @hits are left
+ * for the installer.
+ * Return: the entry's size, or 0 when it does not fit a slot or cannot be
+ * read.
+ */
+static __always_inline __u32 xl_build_ent(struct __sk_buff *skb,
+					  struct xkv_lscratch *s,
+					  struct xkv_cand *cd, __u32 klen,
+					  __u64 exp_ns)
+{
+	struct xkv_hot_ent *ne = (void *)s->ebuf;
+	__u8 *b = s->ebuf, *body = s->ebuf + XKV_HOT_ENT_HDR;
+	__u32 vlen = cd->vlen, flags = cd->flags, nf, nv, line, blen, size;
+	__u32 p, n;
+	int sl, sb;
+
+	nf = xl_ndigits(s, flags);
+	nv = xl_ndigits(s, vlen);
+	line = 6 + klen + 1 + nf + 1 + nv;
+	size = xkv_hot_ent_size(line, vlen);
+	if (vlen > XKV_HOT_VAL_MAX || size > XKV_HOT_SLOT_ROOM)
 		return 0;
-	XKV_VAL_PIECE(512, 1024);
-	if (done < 1536)
+	blen = line + 2 + vlen + 2;
+
+	body[0] = 'V';
+	body[1] = 'A';
+	body[2] = 'L';
+	body[3] = 'U';
+	body[4] = 'E';
+	body[5] = ' ';
+	if (bpf_skb_load_bytes(skb, cd->key_off, body + 6, klen))
 		return 0;
-	XKV_VAL_PIECE(128, 1536);
-	if (done < 1664)
+	p = XKV_HOT_ENT_HDR + 6 + klen;
+	b[p & 511] = ' ';
+	xl_put_dec(b, p + 1, flags, nf);
+	p += 1 + nf;
+	b[p & 511] = ' ';
+	xl_put_dec(b, p + 1, vlen, nv);
+	p += 1 + nv;
+	/* the line's sum, with zeros after it */
+	*(__u32 *)(b + (p & 511)) = 0;
+	sl = xl_sum(body, line);
+	b[p & 511] = '\r';
+	b[(p + 1) & 511] = '\n';
+	p += 2;
+	if (vlen) {
+		n = xkv_bound(vlen - 1, XKV_LEBUF_PIECE - 1) + 1;
+		if (bpf_skb_load_bytes(skb, cd->data_off, b + (p & 511), n))
+			return 0;
+	}
+	p += vlen;
+	b[p & 2047] = '\r';
+	b[(p + 1) & 2047] = '\n';
+	p += 2;
+	/* zeros to the entry's end, and the 4 bytes the sum reads after it */
+	*(__u64 *)(b + (p & 2047)) = 0;
+	*(__u64 *)(b + (p & 2047) + 8) = 0;
+	sb = xl_sum(body, blen);
+	if (sl < 0 || sb < 0)
 		return 0;
-	XKV_VAL_PIECE(64, 1664);
-	if (done < 1728)
+
+	ne->size = size;
+	ne->key_len = klen;
+	ne->xflags = 0;
+	ne->line_len = line;
+	ne->body_len = blen;
+	ne->hash = cd->hash;
+	ne->hits = 0;
+	ne->cas = 0;
+	ne->expire_ns = exp_ns;
+	ne->sum_line = sl;
+	ne->sum_body = sb;
+	ne->rsvd = 0;
+	return size;
+}
+
+/*
+ * Does slot @h (held) hold one entry of the same key as the one built in
+ * s->ebuf? Its first entry is the only one learning ever writes.
+ */
+static __always_inline int xl_same_key(struct xkv_slot *h,
+				       struct xkv_lscratch *s, __u32 klen)
+{
+	const struct xkv_hot_ent *ne = (const void *)s->ebuf;
+	const struct xkv_hot_ent *oe = (const void *)h->data;
+
+	if (READ_ONCE(h->used) < XKV_HOT_ENT_MIN ||
+	    READ_ONCE(oe->size) < XKV_HOT_ENT_HDR + 6 + klen ||
+	    READ_ONCE(oe->hash) != ne->hash || READ_ONCE(oe->key_len) != klen)
 		return 0;
-	XKV_VAL_PIECE(32, 1728);
-	return 0;
+	return xkv_key_eq(oe->body + 6, ne->body + 6, klen);
 }
 
 static long xl_inst_cb(__u32 i, void *data)
@@ -95,8 +213,9 @@ static long xl_inst_cb(__u32 i, void *data)
 	struct xkv_inst_ctx *c = data;
 	struct xkv_lscratch *s = c->s;
 	struct xkv_cand *cd = &s->cand[i & (XKV_LEARN_MAX_CAND - 1)];
-	__u32 idx, klen = cd->klen, vlen = cd->vlen, seq, why, same;
+	__u32 idx, klen = cd->klen, vlen = cd->vlen, seq, why, same, size;
 	struct xkv_learn_glob *g = xl_glob();
+	struct xkv_hot_ent *ne = (void *)s->ebuf, *oe;
 	struct xkv_learn_slot *m;
 	struct xkv_slot *h;
 	__u64 now = c->now;
@@ -113,7 +232,7 @@ static long xl_inst_cb(__u32 i, void *data)
 		return 0;
 	}
 	/* 1..XKV_HOT_KEY_MAX, and so the verifier sees 1..256 */
-	klen = xkv_bound(klen - 1, XKV_HOT_KEY_ROOM - 1) + 1;
+	klen = xkv_bound(klen - 1, XKV_KEY_ROOM - 1) + 1;
 	idx = xl_slot_of(cd->hash);
 	m = bpf_map_lookup_elem(&xkv_lmeta, &idx);
 	h = bpf_map_lookup_elem(&xkv_hot, &idx);
@@ -126,7 +245,9 @@ static long xl_inst_cb(__u32 i, void *data)
 		xl_stat_add(why, 1);
 		return 0;
 	}
-	if (bpf_skb_load_bytes(c->skb, cd->key_off, s->kbuf, klen)) {
+	size = xl_build_ent(c->skb, s, cd, klen,
+			    now + (__u64)xkv_lcfg.ttl_ms * XKV_NS_PER_MS);
+	if (!size) {
 		XL_STAT(errors);
 		return 0;
 	}
@@ -143,29 +264,30 @@ static long xl_inst_cb(__u32 i, void *data)
 		xl_stat_add(why, 1);
 		return 0;
 	}
-	same = xkv_slot_key_is(h, s->kbuf, klen);
-	if (!same)
-		__sync_lock_test_and_set(&h->hits, 0);
-	if (bpf_skb_load_bytes(c->skb, cd->key_off, h->key, klen))
-		err = 1;
-	if (vlen && xl_copy_val(c->skb, cd->data_off, h, vlen))
-		err = 1;
-	h->flags = cd->flags;
+	oe = (void *)h->data;
+	same = xl_same_key(h, s, klen);
+	ne->hits = same ? READ_ONCE(oe->hits) : 0;
 	if (cd->has_cas) {
-		h->cas = cd->cas;
-		h->xflags = 0;
-	} else if (!same || (h->xflags & XKV_SLOT_F_NO_CAS)) {
+		ne->cas = cd->cas;
+		ne->xflags = 0;
+	} else if (!same || (READ_ONCE(oe->xflags) & XKV_SLOT_F_NO_CAS)) {
 		/* a "get" reply: no CAS (one known for the same key, with
 		 * no write since, is still right and is kept) */
-		h->cas = 0;
-		h->xflags = XKV_SLOT_F_NO_CAS;
+		ne->cas = 0;
+		ne->xflags = XKV_SLOT_F_NO_CAS;
+	} else {
+		ne->cas = READ_ONCE(oe->cas);
+		ne->xflags = 0;
 	}
-	h->expire_ns = now + (__u64)xkv_lcfg.ttl_ms * XKV_NS_PER_MS;
-	h->val_len = vlen;
-	h->key_len = err ? 0 : klen;
+	/* the entry first, @used last: the slot holds it alone */
+	size = xkv_opaque(size);
+	if (size < XKV_HOT_ENT_MIN || size > XKV_HOT_SLOT_ROOM ||
+	    bpf_probe_read_kernel(h->data, size, s->ebuf))
+		err = 1;
+	WRITE_ONCE(h->used, err ? 0 : size);
 	/* a write that came in meanwhile wins */
 	if (!err && xl_learn_check(m, g) != XKV_LSTAT_learned) {
-		h->key_len = 0;
+		WRITE_ONCE(h->used, 0);
 		err = 2;
 	}
 	xkv_slot_unlock(h, seq);

@@ -30,6 +30,14 @@ struct xkv_lhdr {
 #define XKV_LFRAG_FIRST 1	/* first fragment of a larger datagram */
 #define XKV_LFRAG_LATER 2	/* a later fragment: no transport header */
 
+/*
+ * The entry buffer: an entry (XKV_HOT_SLOT_ROOM at most) is built at its
+ * start; a piece written at a masked offset below 512 may run
+ * XKV_LEBUF_PIECE bytes, and the sums read up to 4 bytes past the end.
+ */
+#define XKV_LEBUF_PIECE 2048
+#define XKV_LEBUF (512 + XKV_LEBUF_PIECE + 8)
+
 /* a VALUE block that may be installed once the packet is parsed */
 struct xkv_cand {
 	__u32 key_off;
@@ -71,6 +79,8 @@ struct xkv_lscratch {
 	__u32 lcur;		/* flush: word the bits came from */
 	__u32 ltries;		/* tries at the current slot */
 	__u64 lbits;		/* flush: bits of lcur not done yet */
+	__u32 nd;		/* install: a digit count (xl_ndigits()) */
+	__u32 pad_nd;
 	struct xkv_lhdr h;
 	union {
 		struct xkv_lin in;
@@ -80,7 +90,8 @@ struct xkv_lscratch {
 	struct xkv_cand cand[XKV_LEARN_MAX_CAND];
 	__u8 hb[XKV_LHDR_BUF * 2];	/* headers, room for masked sizes */
 	__u8 buf[XKV_LCHUNK * 2];	/* payload chunk, the same */
-	__u8 kbuf[XKV_HOT_KEY_ROOM];	/* a key from a reply */
+	/* an entry being built (install.h), room for masked offsets */
+	__u8 ebuf[XKV_LEBUF] __attribute__((aligned(8)));
 };
 
 struct {

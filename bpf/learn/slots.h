@@ -11,9 +11,9 @@
 #define XKV_LEARN_SLOTS_H
 
 /*
- * The slot of a key: way 0 of its set. Learning installs nowhere else, so
- * a key is in this slot or in none, and this slot is all a write must
- * empty (XDP looks in every way of the set and finds it here).
+ * The slot of a key: the one its hash names (a key lives in no other).
+ * Learning keeps one entry per slot, so emptying the slot (@used = 0) is
+ * all a write to any of its keys must do.
  */
 static __always_inline __u32 xl_slot_of(__u32 hash)
 {
@@ -41,7 +41,7 @@ static __always_inline void xl_occ_clear(__u32 idx)
 /* with the slot locked: empty it */
 static __always_inline void xl_slot_empty_locked(struct xkv_slot *h, __u32 idx)
 {
-	if (READ_ONCE(h->key_len)) {
+	if (READ_ONCE(h->used)) {
 		xkv_slot_empty(h);
 		XL_STAT(slots_cleared);
 	}
@@ -64,7 +64,7 @@ static __always_inline int xl_slot_clear_try(__u32 idx)
 		return 0;
 	if (!xkv_slot_read_begin(h, &v))
 		return 1;
-	if (!READ_ONCE(h->key_len) && !xkv_slot_read_retry(h, v))
+	if (!READ_ONCE(h->used) && !xkv_slot_read_retry(h, v))
 		return 0;
 	/* one try; the caller's loop bounds the retries (xkv_slot.h) */
 	if (!xkv_slot_trylock(h, &v))

@@ -143,9 +143,8 @@ static __always_inline int xkv_tcp_resend(struct xkv_scratch *s,
  * reply, retransmitted requests, duplicate ACKs that show a reply lost.
  * Return: 0 when the segment is data to try to answer, else the outcome.
  */
-__attribute__((noinline)) int xkv_tcp_track(void)
+__attribute__((noinline)) int xkv_tcp_track(struct xkv_scratch *s)
 {
-	struct xkv_scratch *s = xkv_scratch_get();
 	struct xkv_tcp_seg *g;
 	struct xkv_tcp_conn *c;
 	__u32 f, cf, len = 0, drop = 0, sack;
@@ -279,9 +278,9 @@ static __always_inline int xkv_tcp_quiet(const struct xkv_tcp_conn *c,
  * add to xkv_tcp_try()'s, and the chain down to xkv_key_cb() would pass
  * the 512 bytes older verifiers (6.1) count over all the calls.
  */
-__attribute__((noinline)) int xkv_tcp_csum_ok(struct xdp_md *ctx)
+__attribute__((noinline)) int xkv_tcp_csum_ok(struct xdp_md *ctx,
+					      struct xkv_scratch *s)
 {
-	struct xkv_scratch *s = xkv_scratch_get();
 	__u32 plen, clen, off, n, k, tl, hl;
 	struct xkv_tcp_seg *g;
 	__u8 hdr[60];
@@ -351,9 +350,9 @@ __attribute__((noinline)) int xkv_tcp_csum_ok(struct xdp_md *ctx)
  * reply until the client acknowledges it.
  * Return: XKV_TCP_OUT_SEND, or the pass reason.
  */
-__attribute__((noinline)) int xkv_tcp_try(struct xdp_md *ctx)
+__attribute__((noinline)) int xkv_tcp_try(struct xdp_md *ctx,
+					  struct xkv_scratch *s)
 {
-	struct xkv_scratch *s = xkv_scratch_get();
 	struct xkv_tcp_ctl *ctl;
 	struct xkv_tcp_ans *a;
 	struct xkv_tcp_conn *c;
@@ -411,21 +410,21 @@ __attribute__((noinline)) int xkv_tcp_try(struct xdp_md *ctx)
 			       xkv_bound(plen - 1, XKV_REQ_MASK) + 1))
 		return XKV_TCP_STAT_errors;
 	s->plen = plen + XKV_FRAME_HDR;
-	why = xkv_split_keys();
+	why = xkv_split_keys(s);
 	if (!why)
-		why = xkv_build_reply(max + XKV_FRAME_HDR, 0);
+		why = xkv_build_reply(s, max + XKV_FRAME_HDR, 0);
 	if (why)
 		return xkv_tcp_why(why);
 	/* s->body is the VALUE blocks only; "END\r\n" follows them */
 	len = s->ulen - sizeof(struct udphdr) - XKV_FRAME_HDR;
 	if (!len || len > XKV_TCP_REPLY_MAX)
 		return XKV_TCP_STAT_pass_too_big;
-	if (!xkv_tcp_csum_ok(ctx))
+	if (!xkv_tcp_csum_ok(ctx, s))
 		return XKV_TCP_STAT_pass_segment;
 	/* the frame must grow to the reply before anything is promised */
 	g->r_len = len;
 	g->r_ts = ts;
-	why = xkv_tcp_fit(ctx);
+	why = xkv_tcp_fit(ctx, s);
 	if (why)
 		return why;
 

@@ -28,9 +28,9 @@ static __always_inline __u32 xkv_tcp_layout(const struct xkv_scratch *s,
  * untouched, and nothing was promised.
  * Return: 0, or a TCP stat id to pass.
  */
-__attribute__((noinline)) int xkv_tcp_fit(struct xdp_md *ctx)
+__attribute__((noinline)) int xkv_tcp_fit(struct xdp_md *ctx,
+					  struct xkv_scratch *s)
 {
-	struct xkv_scratch *s = xkv_scratch_get();
 	__u32 l2, l3, th, start, flen;
 	__u8 mac[ETH_ALEN];
 	__u8 *o;
@@ -75,9 +75,9 @@ __attribute__((noinline)) int xkv_tcp_fit(struct xdp_md *ctx)
  * Return: 0 when the frame is the reply, else a TCP stat id (the frame
  * was resized: the caller drops it).
  */
-__attribute__((noinline)) int xkv_tcp_send(struct xdp_md *ctx)
+__attribute__((noinline)) int xkv_tcp_send(struct xdp_md *ctx,
+					   struct xkv_scratch *s)
 {
-	struct xkv_scratch *s = xkv_scratch_get();
 	__u32 l2, l3, th, start, len, flen, clen, off, n, k;
 	struct xkv_tcp_seg *g;
 	struct tcphdr *tcp;

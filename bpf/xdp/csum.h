@@ -17,6 +17,48 @@ static __always_inline __u16 xkv_csum_fold(__u64 sum)
 	return (__u16)~sum;
 }
 
+/*
+ * The reply's checksum is put together from sums of its pieces: every sum
+ * here is of 16-bit words as loaded from memory (native order, as
+ * bpf_csum_diff() and abi/xkv_hot.h's xkv_hot_csum() sum them), counted
+ * from the start of the piece. A piece that lands at an odd offset from
+ * where the checksum's words start adds its sum byte-swapped (RFC 1071).
+ */
+
+/* a 16-bit sum of a piece that starts at offset @at */
+static __always_inline __u32 xkv_csum_at(__u32 sum16, __u32 at)
+{
+	__u32 r = (at & 1) * 8;
+
+	return ((sum16 << r) | (sum16 >> r)) & 0xffff;
+}
+
+/* what byte @c at offset @at adds */
+static __always_inline __u32 xkv_csum_byte(__u8 c, __u32 at)
+{
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	return xkv_csum_at(c, at);
+#else
+	return xkv_csum_at((__u32)c << 8, at);
+#endif
+}
+
+/* the two 16-bit words of a 32-bit field as stored */
+static __always_inline __u32 xkv_csum32(__u32 v)
+{
+	return (v & 0xffff) + (v >> 16);
+}
+
+/* what "END\r\n" adds at offset @at */
+static __always_inline __u32 xkv_csum_end(__u32 at)
+{
+	return xkv_csum_at(xkv_csum_byte('E', 0) + xkv_csum_byte('N', 1) +
+				   xkv_csum_byte('D', 2) +
+				   xkv_csum_byte('\r', 3) +
+				   xkv_csum_byte('\n', 4),
+			   at);
+}
+
 /* pseudo-headers for the UDP checksum */
 struct xkv_pseudo4 {
 	__be32 saddr;
@@ -37,69 +79,60 @@ struct xkv_pseudo6 {
 #define XKV_CSUM_CHUNK 512	/* bpf_csum_diff()'s limit per call */
 
 /*
+ * The request payload's sum: s->req[0..@plen) in 8-byte words, the last
+ * one padded with zeros (which add nothing). Run bounds: @plen is at
+ * most XKV_REQ_MAX and req[] has room for the padding.
+ */
+static __always_inline __u64 xkv_req_sum(struct xkv_scratch *s, __u32 plen)
+{
+	__u64 sum = 0, w;
+	__u32 k;
+
+	*(__u64 *)(s->req + (plen & XKV_REQ_MASK)) = 0;
+	for (k = 0; k < XKV_REQ_MAX / 8; k++) {
+		if (k * 8 >= plen)
+			break;
+		w = *(const __u64 *)(s->req + k * 8);
+		sum += (w & 0xffffffff) + (w >> 32);
+	}
+	return sum;
+}
+
+/*
  * Would the stack accept the request's UDP checksum? The payload is in
  * s->req. A sender's sum over the pseudo-header, the UDP header and the
  * payload folds to 0xffff. IPv4 may leave it out (0); IPv6 may not. A
  * local sender with checksum offload (lo, veth: XKV_CFG_CSUM_PARTIAL)
  * leaves only the pseudo-header sum in the field, as the stack trusts
- * such frames without checking.
+ * such frames without checking. Summed inline: a handful of words, where
+ * a helper call costs more than the sum.
  */
 static __always_inline int xkv_csum_ok(struct xkv_scratch *s)
 {
-	__u32 plen = s->plen, clen, off, n, k;
+	__u32 plen = s->plen, ulen, k;
 	__u16 check = s->ucheck;
-	__be16 uh[4];
-	__s64 sum;
+	__u64 sum;
 
 	if (!check)
 		return !s->ipv6;
 	if (plen > XKV_REQ_MAX)
 		return 0;
+	ulen = bpf_htons(plen + sizeof(struct udphdr));
+	/* the pseudo-header: addresses, protocol, UDP length */
+	sum = bpf_htons(IPPROTO_UDP) + ulen;
 	if (!s->ipv6) {
-		struct xkv_pseudo4 ph = {
-			.saddr = s->saddr[0],
-			.daddr = s->daddr[0],
-			.proto = IPPROTO_UDP,
-			.len = bpf_htons(plen + sizeof(struct udphdr)),
-		};
-
-		sum = bpf_csum_diff(NULL, 0, (__be32 *)&ph, sizeof(ph), 0);
+		sum += xkv_csum32(s->saddr[0]) + xkv_csum32(s->daddr[0]);
 	} else {
-		struct xkv_pseudo6 ph = {
-			.len = bpf_htonl(plen + sizeof(struct udphdr)),
-			.nexthdr = IPPROTO_UDP,
-		};
-
-		__builtin_memcpy(ph.saddr, s->saddr, 16);
-		__builtin_memcpy(ph.daddr, s->daddr, 16);
-		sum = bpf_csum_diff(NULL, 0, (__be32 *)&ph, sizeof(ph), 0);
+		for (k = 0; k < 4; k++)
+			sum += xkv_csum32(s->saddr[k]) +
+			       xkv_csum32(s->daddr[k]);
 	}
-	if (sum < 0)
-		return 0;
 	if ((xkv_cfg.flags & XKV_CFG_CSUM_PARTIAL) &&
 	    (__u16)~xkv_csum_fold(sum) == check)
 		return 1;
-	uh[0] = s->sport;
-	uh[1] = s->dport;
-	uh[2] = bpf_htons(plen + sizeof(struct udphdr));
-	uh[3] = check;
-	sum = bpf_csum_diff(NULL, 0, (__be32 *)uh, sizeof(uh), sum);
-	/* pad the payload to 4 bytes with zeros, which add nothing */
-	s->req[plen & XKV_REQ_MASK] = 0;
-	s->req[(plen + 1) & XKV_REQ_MASK] = 0;
-	s->req[(plen + 2) & XKV_REQ_MASK] = 0;
-	clen = (plen + 3) & ~3U;
-	for (k = 0; k < XKV_REQ_MAX / XKV_CSUM_CHUNK; k++) {
-		off = k * XKV_CSUM_CHUNK;
-		if (sum < 0 || off >= clen)
-			break;
-		n = clen - off;
-		if (n > XKV_CSUM_CHUNK)
-			n = XKV_CSUM_CHUNK;
-		sum = bpf_csum_diff(NULL, 0, (__be32 *)(s->req + off), n,
-				    (__wsum)sum);
-	}
-	return sum >= 0 && !xkv_csum_fold(sum);
+	/* the UDP header, its checksum field as sent, and the payload */
+	sum += s->sport + s->dport + ulen + check + xkv_req_sum(s, plen);
+	return !xkv_csum_fold(sum);
 }
 
 #endif /* XKV_XDP_CSUM_H */

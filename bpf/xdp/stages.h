@@ -12,16 +12,16 @@
  * The stages after header parsing are global functions: the verifier
  * checks each one once, on its own, instead of once per path the caller
  * took to reach it (IPv4 or IPv6, tags, get or gets ...), which would
- * multiply the cost of the loops inside.
+ * multiply the cost of the loops inside. Each is handed the per-CPU
+ * scratch memory the program looked up once (or NULL, checked).
  */
 
 /*
  * Is the request's source one to answer? @lo: it came in on lo.
  * Return: 0 if so, else the pass reason.
  */
-__attribute__((noinline)) int xkv_check_source(int lo)
+__attribute__((noinline)) int xkv_check_source(struct xkv_scratch *s, int lo)
 {
-	struct xkv_scratch *s = xkv_scratch_get();
 	__u32 f;
 
 	if (!s)
@@ -44,17 +44,17 @@ __attribute__((noinline)) int xkv_check_source(int lo)
  * Parse the headers and check the source: martians, the allowlist.
  * Return: 0 for a request to us from an allowed source, else the outcome.
  */
-__attribute__((noinline)) int xkv_read_headers(struct xdp_md *ctx)
+__attribute__((noinline)) int xkv_read_headers(struct xdp_md *ctx,
+						struct xkv_scratch *s)
 {
-	struct xkv_scratch *s = xkv_scratch_get();
 	__u32 why;
 
 	if (!s)
 		return XKV_STAT_errors;
 	why = xkv_parse_headers(ctx, s);
 	if (!why)
-		why = xkv_check_source(ctx->ingress_ifindex ==
-				       XKV_LOOPBACK_IFINDEX);
+		why = xkv_check_source(s, ctx->ingress_ifindex ==
+					  XKV_LOOPBACK_IFINDEX);
 	return why;
 }
 
@@ -64,9 +64,8 @@ __attribute__((noinline)) int xkv_read_headers(struct xdp_md *ctx)
  * "get"/"gets", split into s->keys.
  * Return: 0, or the outcome (a pass reason or XKV_STAT_errors).
  */
-__attribute__((noinline)) int xkv_split_keys(void)
+__attribute__((noinline)) int xkv_split_keys(struct xkv_scratch *s)
 {
-	struct xkv_scratch *s = xkv_scratch_get();
 	struct xkv_cb_ctx cb;
 	__u8 *r;
 
@@ -103,9 +102,9 @@ __attribute__((noinline)) int xkv_split_keys(void)
  * list into s->keys.
  * Return: 0, or the outcome (a pass reason or XKV_STAT_errors).
  */
-__attribute__((noinline)) int xkv_read_request(struct xdp_md *ctx)
+__attribute__((noinline)) int xkv_read_request(struct xdp_md *ctx,
+						struct xkv_scratch *s)
 {
-	struct xkv_scratch *s = xkv_scratch_get();
 	__u32 plen;
 	__u8 *r;
 
@@ -123,7 +122,7 @@ __attribute__((noinline)) int xkv_read_request(struct xdp_md *ctx)
 	/* frame header: one datagram; id, sequence and reserved are free */
 	if (r[4] != 0 || r[5] != 1)
 		return XKV_STAT_pass_malformed;
-	return xkv_split_keys();
+	return xkv_split_keys(s);
 }
 
 /*
@@ -131,9 +130,8 @@ __attribute__((noinline)) int xkv_read_request(struct xdp_md *ctx)
  * every key hit: a miss goes to the stack, which checks it anyway.
  * Return: 0 or XKV_STAT_pass_checksum.
  */
-__attribute__((noinline)) int xkv_check_sum(void)
+__attribute__((noinline)) int xkv_check_sum(struct xkv_scratch *s)
 {
-	struct xkv_scratch *s = xkv_scratch_get();
 
 	if (!s)
 		return XKV_STAT_errors;
@@ -144,22 +142,24 @@ __attribute__((noinline)) int xkv_check_sum(void)
  * Look every key up and write the reply body: VALUE blocks and "END",
  * at most @max bytes with the frame header (which a TCP reply does not
  * have, but counts here); @udp: apply the reply/request budget.
- * Return: 0 with s->ulen set to the reply's UDP length, or the outcome.
+ * Return: 0 with s->ulen set to the reply's UDP length and s->psum to the
+ * body's checksum, or the outcome.
  */
-__attribute__((noinline)) int xkv_build_reply(__u32 max, __u32 udp)
+__attribute__((noinline)) int xkv_build_reply(struct xkv_scratch *s, __u32 max,
+					       __u32 udp)
 {
-	struct xkv_scratch *s = xkv_scratch_get();
 	struct xkv_live *live;
 	struct xkv_cb_ctx cb;
 	__u32 body, zero = 0;
-	__u64 now;
 
 	if (!s)
 		return XKV_STAT_errors;
 	/* serve only while the backend's lease runs (it beats while alive) */
 	live = bpf_map_lookup_elem(&xkv_live, &zero);
-	now = bpf_ktime_get_ns();
-	if (!live || now >= READ_ONCE(live->until_ns))
+	if (!live)
+		return XKV_STAT_pass_no_backend;
+	xkv_clock_start(s);
+	if (xkv_past(s, READ_ONCE(live->until_ns)))
 		return XKV_STAT_pass_no_backend;
 	cb.s = s;
 	if (max > XKV_UDP_PAYLOAD_CAP)
@@ -168,7 +168,7 @@ __attribute__((noinline)) int xkv_build_reply(__u32 max, __u32 udp)
 		return XKV_STAT_pass_too_big;
 	s->body = 0;
 	s->body_max = max - XKV_FRAME_HDR - XKV_END_LEN;
-	s->now = now;
+	s->psum = 0;
 	s->fail = 0;
 	bpf_loop(s->nkeys, xkv_key_cb, &cb, 0);
 	if (s->fail)
@@ -182,6 +182,7 @@ __attribute__((noinline)) int xkv_build_reply(__u32 max, __u32 udp)
 	s->out[XKV_OUT_BODY + body + 2] = 'D';
 	s->out[XKV_OUT_BODY + body + 3] = '\r';
 	s->out[XKV_OUT_BODY + body + 4] = '\n';
+	s->psum += xkv_csum_end(body);
 	body += XKV_END_LEN;
 
 	if (udp && xkv_cfg.amp_ratio &&
@@ -195,9 +196,9 @@ __attribute__((noinline)) int xkv_build_reply(__u32 max, __u32 udp)
  * Turn the frame into the reply built in s->out.
  * Return: XKV_STAT_replies, a pass reason, XKV_STAT_errors or XKV_OUT_DROP.
  */
-__attribute__((noinline)) int xkv_send_reply(struct xdp_md *ctx)
+__attribute__((noinline)) int xkv_send_reply(struct xdp_md *ctx,
+					      struct xkv_scratch *s)
 {
-	struct xkv_scratch *s = xkv_scratch_get();
 
 	if (!s)
 		return XKV_STAT_errors;

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * value.h - one key of the request: look it up in the hot cache and
- * append its VALUE block to the reply.
+ * value.h - one key of the request: find its entry in its hot-cache slot
+ * and append the entry's built VALUE block to the reply.
  *
  * Part of the XDP program, compiled as one unit by bpf/xkv.bpf.c, which
  * includes the parts in order.
@@ -10,19 +10,18 @@
 #define XKV_XDP_VALUE_H
 
 /*
- * Decimal digits of number @n of the key (s->num[@n]), 1..20.
+ * Decimal digits of the CAS in s->cas, 1..20.
  *
  * Verifier cost: the loop's exit gives the count a constant on each path
  * and narrows the tested value's range differently on each. If either
  * were live afterwards, everything after would be verified once per digit
- * count (and per combination across the three numbers). So the value is
- * a fresh load that dies here and the count goes through memory the
- * verifier does not track: the caller sees "some value in 1..20" and the
- * paths merge.
+ * count. So the value is a fresh load that dies here and the count goes
+ * through memory the verifier does not track: the caller sees "some value
+ * in 1..20" and the paths merge.
  */
-static __always_inline __u32 xkv_ndigits(struct xkv_scratch *s, __u32 n)
+static __always_inline __u32 xkv_ndigits(struct xkv_scratch *s)
 {
-	__u64 v = READ_ONCE(s->num[n]), t = 10;
+	__u64 v = READ_ONCE(s->cas), t = 10;
 	__u32 d = 1, k;
 
 	for (k = 1; k < 20; k++) {
@@ -31,69 +30,42 @@ static __always_inline __u32 xkv_ndigits(struct xkv_scratch *s, __u32 n)
 		d++;
 		t *= 10;
 	}
-	WRITE_ONCE(s->nd[n], d);
-	d = READ_ONCE(s->nd[n]);
+	WRITE_ONCE(s->nd, d);
+	d = READ_ONCE(s->nd);
 	return d > 20 ? 20 : d ? d : 1;
 }
 
 /*
- * Write @v in @nd decimal digits at body offset @p. The loop ends when the
- * value runs out of digits; nothing computed in it is used afterwards, so
- * the verifier merges its exits. Below 2^32 a multiply and shift divides
- * by ten (exact for every u32), far cheaper than a 64-bit division; only
- * a @wide value (the CAS) may need the division, and only then is there a
- * branch for it.
+ * Write @v in @nd decimal digits at body offset @p, and return their
+ * checksum (body-aligned, not folded). The loop ends when the value runs
+ * out of digits; nothing computed in it but the sum is used afterwards.
  */
-static __always_inline void xkv_put_num(__u8 *b, __u32 p, __u64 v, __u32 nd,
-					const int wide)
+static __always_inline __u32 xkv_put_cas(__u8 *b, __u32 p, __u64 v, __u32 nd)
 {
-	__u32 q = p + nd - 1, k;
+	__u32 q = p + nd - 1, k, sum = 0;
 	__u64 d;
+	__u8 c;
 
 	b[q & XKV_BODY_MASK] = '0';
+	if (!v)
+		sum = xkv_csum_byte('0', q);
 	for (k = 0; k < 20; k++) {
 		if (!v)
 			break;
-		if (wide && v >> 32)
+		if (v >> 32)
 			d = v / 10;
 		else
 			d = (v * 0xcccccccdULL) >> 35;
-		b[(q - k) & XKV_BODY_MASK] = '0' + (__u8)(v - d * 10);
+		c = '0' + (__u8)(v - d * 10);
+		b[(q - k) & XKV_BODY_MASK] = c;
+		sum += xkv_csum_byte(c, q - k);
 		v = d;
 	}
+	return sum;
 }
 
-/* bytes of a value copied inline, without a helper */
+/* bytes of an entry copied inline, without a helper */
 #define XKV_VAL_INLINE 64
-
-static __always_inline long xkv_key_fail(struct xkv_scratch *s, __u32 why)
-{
-	s->fail = why;
-	return 1;
-}
-
-/*
- * The slot of @k's set that seems to hold the key: read without the
- * seqlock, so only a hint; the copy made under it is compared again.
- */
-static __always_inline struct xkv_slot *
-xkv_find_slot(struct xkv_scratch *s, const struct xkv_key_ref *k, __u32 klen)
-{
-	struct xkv_slot *slot;
-	__u32 w, idx;
-
-#pragma unroll
-	for (w = 0; w < XKV_HOT_WAYS; w++) {
-		idx = xkv_hot_way(k->hash, xkv_cfg.nslots, w);
-		slot = bpf_map_lookup_elem(&xkv_hot, &idx);
-		if (!slot)
-			return NULL;
-		if (xkv_slot_key_is(slot, s->req + (k->off & XKV_REQ_MASK),
-				    klen))
-			return slot;
-	}
-	return NULL;
-}
 
 /* copy 8 * @n bytes, @n a constant: word loads and stores, no helper */
 #define XKV_COPY_WORDS(dst, src, n)                                     \
@@ -104,21 +76,97 @@ xkv_find_slot(struct xkv_scratch *s, const struct xkv_key_ref *k, __u32 klen)
 				((const __u64 *)(src))[__j];            \
 	} while (0)
 
+static __always_inline long xkv_key_fail(struct xkv_scratch *s, __u32 why)
+{
+	s->fail = why;
+	return 1;
+}
+
+/*
+ * Copy @n bytes at offset @src of @slot to body offset @dst. Short runs
+ * are copied in words (up to XKV_VAL_INLINE bytes are written: what lies
+ * past @n is overwritten by what follows, or lies past the reply); longer
+ * ones through @d, a dynptr over the slot made here (each call site has
+ * its own: 6.1 refuses to set one twice).
+ * Return: 0, or -1 when @n is out of bounds.
+ */
+static __always_inline int xkv_copy_ent(struct xkv_scratch *s,
+					struct xkv_slot *slot,
+					struct bpf_dynptr *d, __u32 dst,
+					__u32 src, __u32 n)
+{
+	__u8 *b = s->out + XKV_OUT_BODY + (dst & XKV_BODY_MASK);
+
+	/* checked on the register used (see xkv_bound.h) */
+	src = xkv_opaque(src);
+	if (n <= XKV_VAL_INLINE &&
+	    src <= XKV_HOT_SLOT_SIZE - XKV_VAL_INLINE) {
+		XKV_COPY_WORDS(b, (const __u8 *)slot + src,
+			       XKV_VAL_INLINE / 8);
+		return 0;
+	}
+	n = xkv_opaque(n);
+	if (!n || n > XKV_COPY_MAX)
+		return -1;
+	bpf_dynptr_from_mem(slot, sizeof(*slot), 0, d);
+	return bpf_dynptr_read(b, n, d, src, 0) ? -1 : 0;
+}
+
+/*
+ * The entry of a key in @slot: walk the entries, each bounded by what is
+ * left of @used (XKV_HOT_ENT_MIN..left, a multiple of XKV_HOT_ENT_ALIGN),
+ * at most XKV_HOT_ENTS_MAX of them, and match @hash, then @key_len (the
+ * key's bytes are compared by the caller, on its copy). A slot that does
+ * not parse is a miss. Read without the seqlock's end: what is served is
+ * checked against it.
+ * Return: the entry's offset in @slot, its header included, with its
+ * size in *@size; or 0 when the key is not there.
+ */
+static __always_inline __u32 xkv_find_ent(const struct xkv_slot *slot,
+					  __u32 used, __u32 hash, __u32 klen,
+					  __u32 *size)
+{
+	const struct xkv_hot_ent *e;
+	__u32 off = 0, n, sz;
+
+	for (n = 0; n < XKV_HOT_ENTS_MAX; n++) {
+		if (off > XKV_HOT_SLOT_ROOM - XKV_HOT_ENT_MIN ||
+		    off + XKV_HOT_ENT_MIN > used)
+			return 0;
+		e = (const void *)(slot->data + off);
+		sz = READ_ONCE(e->size);
+		if (sz < XKV_HOT_ENT_MIN || (sz & (XKV_HOT_ENT_ALIGN - 1)) ||
+		    sz > used - off)
+			return 0;
+		if (READ_ONCE(e->hash) == hash &&
+		    READ_ONCE(e->key_len) == klen) {
+			*size = sz;
+			return XKV_HOT_SLOT_HDR + off;
+		}
+		off += sz;
+	}
+	return 0;
+}
+
 static long xkv_key_cb(__u32 i, void *data)
 {
 	struct xkv_scratch *s = ((struct xkv_cb_ctx *)data)->s;
 	__u8 *b = s->out + XKV_OUT_BODY, *rk;
+	struct bpf_dynptr d1, d2;
 	struct xkv_key_ref *k;
+	const struct xkv_hot_ent *e;
 	struct xkv_slot *slot;
-	struct bpf_dynptr dk, dv;	/* two: 6.1 refuses to set one twice */
-	__u32 seq, klen, vlen, nd_f, nd_v, nd_c = 0, pos, p, need, n;
+	__u32 seq, klen, idx, used, at, size = 0, blen, llen, nd = 0, pos;
+	__u32 sb, sl, rest, csum_cas = 0;
 	__u64 exp;
+	__u8 xf;
 
 	k = &s->keys[i & (XKV_MAX_KEYS - 1)];
 	klen = k->len;
 	if (!klen || klen > XKV_HOT_KEY_MAX)
 		return xkv_key_fail(s, XKV_STAT_errors);
-	slot = xkv_find_slot(s, k, klen);
+	idx = xkv_hot_index(k->hash, xkv_cfg.nslots);
+	slot = bpf_map_lookup_elem(&xkv_hot, &idx);
 	if (!slot)
 		return xkv_key_fail(s, XKV_STAT_misses);
 
@@ -128,96 +176,74 @@ static long xkv_key_cb(__u32 i, void *data)
 	 * Decisions taken on a torn read only ever pass the request, which
 	 * is always safe; what is served is checked against the sequence.
 	 */
-	if (READ_ONCE(slot->key_len) != klen)
+	used = READ_ONCE(slot->used);
+	if (used > XKV_HOT_SLOT_ROOM)
 		return xkv_key_fail(s, XKV_STAT_misses);
-	vlen = READ_ONCE(slot->val_len);
-	if (vlen > XKV_HOT_VAL_MAX)
+	at = xkv_find_ent(slot, used, k->hash, klen, &size);
+	if (!at || at > XKV_HOT_SLOT_SIZE - XKV_HOT_ENT_MIN)
 		return xkv_key_fail(s, XKV_STAT_misses);
-	exp = READ_ONCE(slot->expire_ns);
-	/* the clock is read once per request, with the backend's lease */
-	if (exp && s->now >= exp)
+	/* entries are aligned: say so where the verifier sees it */
+	at = xkv_bound(at, XKV_HOT_SLOT_SIZE - XKV_HOT_ENT_ALIGN);
+	e = (const void *)((const __u8 *)slot + at);
+	blen = READ_ONCE(e->body_len);
+	llen = READ_ONCE(e->line_len);
+	/* "VALUE <key> <f> <n>" ... "\r\n" <data> "\r\n", inside the entry */
+	if (blen + XKV_HOT_ENT_HDR > size || llen + 4 > blen ||
+	    llen < 6 + klen + 4)
+		return xkv_key_fail(s, XKV_STAT_misses);
+	exp = READ_ONCE(e->expire_ns);
+	if (exp && xkv_past(s, exp))
 		return xkv_key_fail(s, XKV_STAT_pass_expired);
+	xf = READ_ONCE(e->xflags);
 	/* learning mode may not know the CAS: then only "get" is served */
-	if (s->gets && (READ_ONCE(slot->xflags) & XKV_SLOT_F_NO_CAS))
-		return xkv_key_fail(s, XKV_STAT_misses);
-	s->num[0] = READ_ONCE(slot->flags);
-	s->num[1] = vlen;
-	s->num[2] = READ_ONCE(slot->cas);
-
-	nd_f = xkv_ndigits(s, 0);
-	nd_v = xkv_ndigits(s, 1);
-	if (s->gets)
-		nd_c = 1 + xkv_ndigits(s, 2);
-	/* VALUE <key> <flags> <bytes>[ <cas>]\r\n<data>\r\n */
-	need = 6 + klen + 1 + nd_f + 1 + nd_v + nd_c + 2 + vlen + 2;
+	if (s->gets) {
+		if (xf & XKV_SLOT_F_NO_CAS)
+			return xkv_key_fail(s, XKV_STAT_misses);
+		s->cas = READ_ONCE(e->cas);
+		nd = 1 + xkv_ndigits(s);
+	}
 	pos = s->body;
-	if (pos + need > s->body_max)
+	if (pos + blen + nd > s->body_max)
 		return xkv_key_fail(s, XKV_STAT_pass_too_big);
 
-	/*
-	 * The key is the request's: copy it from there (it is compared with
-	 * the slot's under the seqlock below). Writes run front to back, so
-	 * what a whole-word copy writes past the end is overwritten next.
-	 */
-	rk = s->req + (k->off & XKV_REQ_MASK);
-	p = pos;
-	b[p++ & XKV_BODY_MASK] = 'V';
-	b[p++ & XKV_BODY_MASK] = 'A';
-	b[p++ & XKV_BODY_MASK] = 'L';
-	b[p++ & XKV_BODY_MASK] = 'U';
-	b[p++ & XKV_BODY_MASK] = 'E';
-	b[p++ & XKV_BODY_MASK] = ' ';
-	if (klen <= XKV_KEY_INLINE) {
-		XKV_COPY_WORDS(b + (p & XKV_BODY_MASK), rk,
-			       XKV_KEY_INLINE / 8);
+	at += XKV_HOT_ENT_HDR;
+	if (!nd) {
+		if (xkv_copy_ent(s, slot, &d1, pos, at, blen))
+			return xkv_key_fail(s, XKV_STAT_errors);
 	} else {
-		n = xkv_opaque(klen);
-		if (!n || n > XKV_HOT_KEY_MAX)
+		/* the line, " <cas>", then "\r\n<data>\r\n" */
+		if (xkv_copy_ent(s, slot, &d1, pos, at, llen))
 			return xkv_key_fail(s, XKV_STAT_errors);
-		bpf_dynptr_from_mem(rk, XKV_HOT_KEY_ROOM, 0, &dk);
-		if (bpf_dynptr_read(b + (p & XKV_BODY_MASK), n, &dk, 0, 0))
-			return xkv_key_fail(s, XKV_STAT_errors);
-	}
-	p += klen;
-	b[p++ & XKV_BODY_MASK] = ' ';
-	xkv_put_num(b, p, READ_ONCE(s->num[0]), nd_f, 0);
-	p += nd_f;
-	b[p++ & XKV_BODY_MASK] = ' ';
-	xkv_put_num(b, p, READ_ONCE(s->num[1]), nd_v, 0);
-	p += nd_v;
-	if (s->gets) {
-		b[p++ & XKV_BODY_MASK] = ' ';
-		xkv_put_num(b, p, READ_ONCE(s->num[2]), nd_c - 1, 1);
-		p += nd_c - 1;
-	}
-	b[p++ & XKV_BODY_MASK] = '\r';
-	b[p++ & XKV_BODY_MASK] = '\n';
-	if (vlen <= XKV_VAL_INLINE) {
-		XKV_COPY_WORDS(b + (p & XKV_BODY_MASK), slot->val,
-			       XKV_VAL_INLINE / 8);
-	} else {
-		n = xkv_opaque(vlen);
-		if (!n || n > XKV_HOT_VAL_MAX)
-			return xkv_key_fail(s, XKV_STAT_errors);
-		bpf_dynptr_from_mem(slot, sizeof(*slot), 0, &dv);
-		if (bpf_dynptr_read(b + (p & XKV_BODY_MASK), n, &dv,
-				    __builtin_offsetof(struct xkv_slot, val),
-				    0))
+		b[(pos + llen) & XKV_BODY_MASK] = ' ';
+		csum_cas = xkv_csum_byte(' ', pos + llen) +
+			   xkv_put_cas(b, pos + llen + 1, READ_ONCE(s->cas),
+				       nd - 1);
+		if (xkv_copy_ent(s, slot, &d2, pos + llen + nd, at + llen,
+				 blen - llen))
 			return xkv_key_fail(s, XKV_STAT_errors);
 	}
-	p += vlen;
-	b[p++ & XKV_BODY_MASK] = '\r';
-	b[p & XKV_BODY_MASK] = '\n';
+	sl = READ_ONCE(e->sum_line);
+	sb = READ_ONCE(e->sum_body);
 
-	/* is it our key? read inside the seqlock, like the value */
-	if (!xkv_key_eq(slot->key, rk, klen))
+	/* is it our key? compared on the copy, inside the seqlock */
+	rk = s->req + (k->off & XKV_REQ_MASK);
+	if (!xkv_key_eq(b + ((pos + 6) & XKV_BODY_MASK), rk, klen))
 		return xkv_key_fail(s, XKV_STAT_misses);
 	if (xkv_slot_read_retry(slot, seq))
 		return xkv_key_fail(s, XKV_STAT_pass_busy);
 
+	/* the reply's checksum from the entry's sums (RFC 1071) */
+	if (!nd) {
+		s->psum += xkv_csum_at(sb, pos);
+	} else {
+		rest = sb + (~sl & 0xffff);
+		rest = (rest & 0xffff) + (rest >> 16);
+		s->psum += xkv_csum_at(sl, pos) + csum_cas +
+			   xkv_csum_at(rest, pos + nd);
+	}
 	if (!(bpf_get_prandom_u32() & (XKV_HOT_HIT_SAMPLE - 1)))
-		__sync_fetch_and_add(&slot->hits, 1);
-	s->body = pos + need;
+		__sync_fetch_and_add((__u32 *)&e->hits, 1);
+	s->body = pos + blen + nd;
 	return 0;
 }
 

@@ -145,17 +145,11 @@ static int allow6(struct env *e, const uint8_t *addr, __u32 plen)
 
 /* --- the writer: the slot seqlock of xkv_slot.h ------------------------ */
 
-/* slot @idx: way @idx of the key's set, or any slot with XKV_HOT_WAYS+ */
-static struct xkv_slot *slot_way(struct env *e, const void *key, size_t klen,
-				 __u32 way)
-{
-	return &e->hot[xkv_hot_index(xkv_hot_hash(key, (__u32)klen),
-				     e->nslots) ^ way];
-}
-
+/* the slot a key lives in, if anywhere */
 static struct xkv_slot *slot_of(struct env *e, const void *key, size_t klen)
 {
-	return slot_way(e, key, klen, 0);
+	return &e->hot[xkv_hot_index(xkv_hot_hash(key, (__u32)klen),
+				     e->nslots)];
 }
 
 /* step 1: the test owns its map, so it locks a slot or takes it over */
@@ -182,14 +176,19 @@ static __u64 mono_ns(void)
 	return (__u64)ts.tv_sec * 1000000000ull + (__u64)ts.tv_nsec;
 }
 
-static void hot_set_in(struct xkv_slot *s, const void *key, size_t klen,
-		       const void *val, size_t vlen, __u32 flags, __u64 cas,
-		       __u64 expire_ns)
+/* the key's entry, built by xkv_slot.h, in its slot; @xflags XKV_SLOT_F_* */
+static void hot_set_x(struct env *e, const void *key, size_t klen,
+		      const void *val, size_t vlen, __u32 flags, __u64 cas,
+		      __u64 expire_ns, __u8 xflags)
 {
+	struct xkv_slot *s = slot_of(e, key, klen);
 	__u32 seq = slot_begin(s);
 
-	xkv_slot_put(s, key, (__u32)klen, val, (__u32)vlen, flags, cas,
-		     expire_ns);
+	if (!xkv_slot_put(s, xkv_hot_hash(key, (__u32)klen), key,
+			  (__u32)klen, val, (__u32)vlen, flags, cas, expire_ns,
+			  xflags))
+		tap_diag("  (the entry of a %zu-byte key and %zu-byte value "
+			 "does not fit its slot)", klen, vlen);
 	slot_end(s, seq);
 }
 
@@ -197,8 +196,18 @@ static void hot_set(struct env *e, const void *key, size_t klen,
 		    const void *val, size_t vlen, __u32 flags, __u64 cas,
 		    __u64 expire_ns)
 {
-	hot_set_in(slot_of(e, key, klen), key, klen, val, vlen, flags, cas,
-		   expire_ns);
+	hot_set_x(e, key, klen, val, vlen, flags, cas, expire_ns, 0);
+}
+
+/* the key's entry in its slot, or NULL */
+static struct xkv_hot_ent *hot_ent(struct env *e, const void *key,
+				   size_t klen)
+{
+	struct xkv_slot *s = slot_of(e, key, klen);
+	int off = xkv_slot_find(s, xkv_hot_hash(key, (__u32)klen), key,
+				(__u32)klen);
+
+	return off < 0 ? NULL : xkv_slot_ent(s, (__u32)off);
 }
 
 static void slot_clear(struct xkv_slot *s)
@@ -209,9 +218,17 @@ static void slot_clear(struct xkv_slot *s)
 	slot_end(s, seq);
 }
 
+/* the key's entry out of its slot, the others kept */
 static void hot_del(struct env *e, const void *key, size_t klen)
 {
-	slot_clear(slot_of(e, key, klen));
+	struct xkv_slot *s = slot_of(e, key, klen);
+	__u32 seq = slot_begin(s);
+	int off = xkv_slot_find(s, xkv_hot_hash(key, (__u32)klen), key,
+				(__u32)klen);
+
+	if (off >= 0)
+		xkv_slot_remove(s, (__u32)off);
+	slot_end(s, seq);
 }
 
 /* --- running a frame ---------------------------------------------------- */
@@ -946,7 +963,7 @@ static void test_slots(struct env *e)
 	expect_pass(e, in, XKV_STAT_misses, "invalidated slot: miss");
 	install(e, &it_foo);
 
-	/* two keys of the same length in the same slot: the newer wins */
+	/* two keys of the same length in one slot: an entry each */
 	for (i = 0; i < 1000 && !found; i++) {
 		snprintf(a, sizeof(a), "c%04d", i);
 		for (j = 0; j < i; j++) {
@@ -958,50 +975,317 @@ static void test_slots(struct env *e)
 		}
 	}
 	if (tap_ok(found, "found two keys sharing a slot")) {
-		it = (struct item){ a, 5, "A", 1, 0, 0 };
-		install(e, &it);
-		snprintf(b, sizeof(b), "c%04d", j);
-		snprintf(a, sizeof(a), "get c%04d\r\n", j);
-		req(&o, a);
+		struct item ia = { a, 5, "A", 1, 0, 0 };
+		struct item ib = { b, 5, "BB", 2, 3, 4 };
+
+		install(e, &ia);
+		snprintf(name, sizeof(name), "get %s\r\n", b);
+		req(&o, name);
 		expect_pass(e, in, XKV_STAT_misses,
 			    "other key in the slot: miss");
+		install(e, &ib);
+		expect_text(&ib, 1, false);
+		expect_reply(e, &o, in, text, text_len, 1,
+			     "second key of a slot: hit");
+		snprintf(name, sizeof(name), "get %s\r\n", a);
+		req(&o, name);
+		expect_text(&ia, 1, false);
+		expect_reply(e, &o, in, text, text_len, 1,
+			     "first key of a slot still served");
+		hot_del(e, a, 5);
+		expect_pass(e, in, XKV_STAT_misses,
+			    "first key removed from the slot: miss");
+		snprintf(name, sizeof(name), "get %s\r\n", b);
+		req(&o, name);
+		expect_text(&ib, 1, false);
+		expect_reply(e, &o, in, text, text_len, 1,
+			     "the other key stays: hit");
+		hot_del(e, b, 5);
 	}
 
-	/* a key may sit in any way of its set, and only there */
-	hot_del(e, "foo", 3);
-	for (i = 1; i < XKV_HOT_WAYS; i++) {
-		hot_set_in(slot_way(e, "foo", 3, (__u32)i), it_foo.key,
-			   it_foo.klen, it_foo.val, it_foo.vlen, it_foo.flags,
-			   it_foo.cas, 0);
+	/* XDP counts hits per entry, 1 in XKV_HOT_HIT_SAMPLE on average */
+	{
+		struct xkv_hot_ent *ent = hot_ent(e, "foo", 3);
+		__u32 h1;
+
+		if (!ent)
+			tap_bail("foo has no entry");
+		hits0 = __atomic_load_n(&ent->hits, __ATOMIC_RELAXED);
 		req(&o, "get foo\r\n");
-		expect_text(&it_foo, 1, false);
-		snprintf(name, sizeof(name), "key in way %d of its set: hit",
-			 i);
+		for (i = 0; i < 400; i++) {
+			struct result r;
+
+			run(e, in, &r);
+			if (r.retval != XDP_TX)
+				break;
+		}
+		h1 = __atomic_load_n(&ent->hits, __ATOMIC_RELAXED);
+		tap_ok(i == 400 && h1 > hits0 && h1 - hits0 < 400,
+		       "entry hit counter moves (sampled): %u after 400 hits",
+		       h1 - hits0);
+	}
+	(void)s;
+}
+
+/* --- buckets: several entries per slot ----------------------------------- */
+
+/* up to @n keys of different lengths that share the slot of @first */
+static int same_slot_keys(struct env *e, const char *first,
+			  char keys[][32], int n)
+{
+	static const char *const fmt[] = { "%d", "x%02d", "yy%03d",
+					   "zzz%04d", "w_%05d", "v__%06d" };
+	struct xkv_slot *want = slot_of(e, first, strlen(first));
+	int got = 0, f, i;
+
+	for (f = 0; f < 6 && got < n; f++)
+		for (i = 0; i < 100000 && got < n; i++) {
+			char k[32];
+
+			snprintf(k, sizeof(k), fmt[f], i);
+			if (slot_of(e, k, strlen(k)) == want) {
+				strcpy(keys[got++], k);
+				break;
+			}
+		}
+	return got;
+}
+
+/* body bytes of an item's entry ("VALUE" line, data, both "\r\n") */
+static size_t body_len(const struct item *it, bool gets)
+{
+	char d[48];
+
+	return 6 + it->klen + 1 + 2 + it->vlen + 2 +
+	       (size_t)snprintf(d, sizeof(d), "%u %zu", it->flags, it->vlen) +
+	       (gets ? (size_t)snprintf(d, sizeof(d), " %llu",
+					(unsigned long long)it->cas) :
+		       0);
+}
+
+/* which of @n items, served in order, start at an odd payload offset */
+static int odd_starts(const struct item *it, int n, bool gets)
+{
+	size_t off = 8;		/* the frame header */
+	int i, odd = 0;
+
+	for (i = 0; i < n; i++) {
+		odd += (int)(off & 1);
+		off += body_len(&it[i], gets);
+	}
+	return odd + (int)(off & 1);	/* and "END" */
+}
+
+static void test_bucket(struct env *e)
+{
+	struct pkt_opts o = { .id = 21 };
+	char keys[4][32], line[256], name[128];
+	struct item it[4], order[4];
+	struct xkv_slot *s;
+	__u32 seq;
+	int i, n;
+
+	/* four keys of one slot, of lengths 1..4 or so */
+	strcpy(keys[0], "b");
+	n = 1 + same_slot_keys(e, "b", keys + 1, 3);
+	if (!tap_ok(n == 4, "found four keys of different lengths in one "
+		    "slot"))
+		return;
+	slot_clear(slot_of(e, "b", 1));
+	it[0] = (struct item){ keys[0], strlen(keys[0]), "one", 3, 1, 11 };
+	it[1] = (struct item){ keys[1], strlen(keys[1]), "second", 6, 22,
+			       222 };
+	it[2] = (struct item){ keys[2], strlen(keys[2]), "", 0, 333, 3 };
+	it[3] = (struct item){ keys[3], strlen(keys[3]), "4444", 4,
+			       4294967295u, 18446744073709551615ull };
+	for (i = 0; i < 4; i++)
+		install(e, &it[i]);
+	s = slot_of(e, "b", 1);
+	tap_ok(xkv_slot_find(s, xkv_hot_hash("b", 1), "b", 1) == 0 &&
+	       xkv_slot_find(s, xkv_hot_hash(keys[3], (__u32)it[3].klen),
+			     keys[3], (__u32)it[3].klen) > 0,
+	       "four entries in one slot, the first at offset 0");
+
+	for (i = 0; i < 4; i++) {
+		static const char *const where[] = { "first", "second",
+						     "third", "last" };
+
+		snprintf(line, sizeof(line), "get %s\r\n", keys[i]);
+		req(&o, line);
+		expect_text(&it[i], 1, false);
+		snprintf(name, sizeof(name), "key %s of four in its slot: get",
+			 where[i]);
 		expect_reply(e, &o, in, text, text_len, 1, name);
-		slot_clear(slot_way(e, "foo", 3, (__u32)i));
+		snprintf(line, sizeof(line), "gets %s\r\n", keys[i]);
+		req(&o, line);
+		expect_text(&it[i], 1, true);
+		snprintf(name, sizeof(name), "key %s of four in its slot: gets",
+			 where[i]);
+		expect_reply(e, &o, in, text, text_len, 1, name);
 	}
-	hot_set_in(slot_way(e, "foo", 3, XKV_HOT_WAYS), it_foo.key,
-		   it_foo.klen, it_foo.val, it_foo.vlen, it_foo.flags,
-		   it_foo.cas, 0);
-	req(&o, "get foo\r\n");
-	expect_pass(e, in, XKV_STAT_misses, "key outside its set: miss");
-	slot_clear(slot_way(e, "foo", 3, XKV_HOT_WAYS));
-	install(e, &it_foo);
 
-	/* XDP counts hits per slot, 1 in XKV_HOT_HIT_SAMPLE on average */
-	s = slot_of(e, "foo", 3);
-	hits0 = __atomic_load_n(&s->hits, __ATOMIC_RELAXED);
-	req(&o, "get foo\r\n");
-	for (i = 0; i < 400; i++) {
-		struct result r;
+	/* every order, so entries land at odd and even offsets */
+	order[0] = it[3];
+	order[1] = it[0];
+	order[2] = it[2];
+	order[3] = it[1];
+	snprintf(line, sizeof(line), "get %s %s %s %s\r\n", keys[3], keys[0],
+		 keys[2], keys[1]);
+	req(&o, line);
+	expect_text(order, 4, false);
+	snprintf(name, sizeof(name), "multi-get of one slot's four keys, "
+		 "%d pieces at odd offsets", odd_starts(order, 4, false));
+	tap_ok(odd_starts(order, 4, false) > 0, "the get puts a piece at an "
+	       "odd offset");
+	expect_reply(e, &o, in, text, text_len, 4, name);
+	snprintf(line, sizeof(line), "gets %s %s %s %s\r\n", keys[3],
+		 keys[0], keys[2], keys[1]);
+	req(&o, line);
+	expect_text(order, 4, true);
+	snprintf(name, sizeof(name), "multi-gets of one slot's four keys, "
+		 "%d pieces at odd offsets", odd_starts(order, 4, true));
+	tap_ok(odd_starts(order, 4, true) > 0, "the gets puts a piece at an "
+	       "odd offset");
+	expect_reply(e, &o, in, text, text_len, 4, name);
+	snprintf(line, sizeof(line), "gets %s %s %s %s %s\r\n", keys[1],
+		 keys[1], keys[0], keys[3], keys[1]);
+	req(&o, line);
+	{
+		struct item rep[5] = { it[1], it[1], it[0], it[3], it[1] };
 
-		run(e, in, &r);
-		if (r.retval != XDP_TX)
+		expect_text(rep, 5, true);
+		expect_reply(e, &o, in, text, text_len, 5,
+			     "multi-gets, repeated keys, odd CAS widths");
+	}
+
+	/* the middle key removed: the last is still found behind it */
+	hot_del(e, keys[1], it[1].klen);
+	snprintf(line, sizeof(line), "get %s\r\n", keys[1]);
+	req(&o, line);
+	expect_pass(e, in, XKV_STAT_misses, "removed middle entry: miss");
+	snprintf(line, sizeof(line), "gets %s %s\r\n", keys[3], keys[0]);
+	req(&o, line);
+	order[0] = it[3];
+	order[1] = it[0];
+	expect_text(order, 2, true);
+	expect_reply(e, &o, in, text, text_len, 2,
+		     "entries after a removed one: hit");
+
+	/* CAS unknown (learning mode): get served, gets passed */
+	hot_set_x(e, keys[2], it[2].klen, it[2].val, it[2].vlen, it[2].flags,
+		  it[2].cas, 0, XKV_SLOT_F_NO_CAS);
+	snprintf(line, sizeof(line), "get %s\r\n", keys[2]);
+	req(&o, line);
+	expect_text(&it[2], 1, false);
+	expect_reply(e, &o, in, text, text_len, 1, "NO_CAS entry: get hit");
+	snprintf(line, sizeof(line), "gets %s\r\n", keys[2]);
+	req(&o, line);
+	expect_pass(e, in, XKV_STAT_misses, "NO_CAS entry: gets passed");
+	snprintf(line, sizeof(line), "gets %s %s\r\n", keys[0], keys[2]);
+	req(&o, line);
+	expect_pass(e, in, XKV_STAT_misses,
+		    "gets of a CAS entry and a NO_CAS one: passed");
+
+	/* an expired entry among live ones */
+	hot_set(e, keys[0], it[0].klen, it[0].val, it[0].vlen, it[0].flags,
+		it[0].cas, mono_ns() - 1000000000ull);
+	snprintf(line, sizeof(line), "get %s\r\n", keys[0]);
+	req(&o, line);
+	expect_pass(e, in, XKV_STAT_pass_expired, "expired entry in a bucket");
+	snprintf(line, sizeof(line), "get %s\r\n", keys[3]);
+	req(&o, line);
+	expect_text(&it[3], 1, false);
+	expect_reply(e, &o, in, text, text_len, 1,
+		     "its slot's other entries served");
+
+	/* a writer inside: every key of the slot passes */
+	seq = slot_begin(s);
+	expect_pass(e, in, XKV_STAT_pass_busy, "bucket being written (odd)");
+	slot_end(s, seq);
+	slot_clear(s);
+	expect_pass(e, in, XKV_STAT_misses, "emptied bucket: miss");
+}
+
+/*
+ * Garbage in a slot (anyone with the map may write it): never served,
+ * never a fault. The key's entry is built, then one field is broken.
+ */
+static void test_garbage(struct env *e)
+{
+	static const char key[] = "foo";
+	struct pkt_opts o = { .id = 23 };
+	struct xkv_slot *s = slot_of(e, key, 3);
+	__u32 hash = xkv_hot_hash(key, 3), seq, good_used;
+	struct xkv_hot_ent *ent;
+	struct {
+		const char *name;
+		int field;
+		__u32 val;
+	} cases[] = {
+		{ "@used past the slot's room", 0, 0xffff },
+		{ "@used shorter than the entry", 0, 48 },
+		{ "entry size 0", 1, 0 },
+		{ "entry size odd", 1, 57 },
+		{ "entry size below the smallest entry", 1, 48 },
+		{ "entry size past @used", 1, 2040 },
+		{ "entry size huge", 1, 0xfff8 },
+		{ "key_len 255", 2, 255 },
+		{ "key_len 0", 2, 0 },
+		{ "body_len past the entry", 3, 2000 },
+		{ "body_len 0", 3, 0 },
+		{ "line_len past the body", 4, 1000 },
+		{ "line_len shorter than the key", 4, 5 },
+		{ "a bad entry before the key's", 5, 0 },
+	};
+	size_t i;
+
+	req(&o, "get foo\r\n");
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		slot_clear(s);
+		install(e, &it_foo);
+		seq = slot_begin(s);
+		ent = xkv_slot_ent(s, 0);
+		good_used = s->used;
+		switch (cases[i].field) {
+		case 0:
+			s->used = (__u16)cases[i].val;
 			break;
+		case 1:
+			ent->size = (__u16)cases[i].val;
+			break;
+		case 2:
+			ent->key_len = (__u8)cases[i].val;
+			break;
+		case 3:
+			ent->body_len = (__u16)cases[i].val;
+			break;
+		case 4:
+			ent->line_len = (__u16)cases[i].val;
+			break;
+		case 5:
+			/* a 64-byte entry of zeros first, then foo's */
+			memmove(s->data + 64, s->data, good_used);
+			memset(s->data, 0, 64);
+			s->used = (__u16)(good_used + 64);
+			break;
+		}
+		slot_end(s, seq);
+		expect_pass(e, in, XKV_STAT_misses, cases[i].name);
 	}
-	tap_ok(i == 400 && s->hits > hits0 && s->hits - hits0 < 400,
-	       "slot hit counter moves (sampled): %u after 400 hits",
-	       s->hits - hits0);
+	/* the same hash, a different key of the same length */
+	slot_clear(s);
+	install(e, &it_foo);
+	seq = slot_begin(s);
+	ent = xkv_slot_ent(s, 0);
+	ent->body[6] = 'g';
+	ent->hash = hash;
+	slot_end(s, seq);
+	expect_pass(e, in, XKV_STAT_misses,
+		    "hash and length match, key bytes differ: miss");
+	slot_clear(s);
+	install(e, &it_foo);
+	expect_text(&it_foo, 1, false);
+	expect_reply(e, &o, in, text, text_len, 1, "rebuilt entry: hit");
 }
 
 static void test_allow(struct env *e)
@@ -1482,6 +1766,8 @@ int main(int argc, char **argv)
 	test_keys(&e);
 	test_limits(&e);
 	test_slots(&e);
+	test_bucket(&e);
+	test_garbage(&e);
 	test_allow(&e);
 	test_input(&e);
 	test_invariant(&e);
