@@ -677,7 +677,7 @@ static u32 slots_used(const struct fz *f)
 	u32 i, n = 0;
 
 	for (i = 0; i < FZ_SLOTS; i++)
-		n += f->hot[i].key_len != 0;
+		n += f->hot[i].used != 0;
 	return n;
 }
 

@@ -35,7 +35,7 @@
 #include <bpf/libbpf.h>
 #include <linux/if_link.h>
 
-#include "xkv_hot.h"
+#include "xkv_slot.h"
 #include "xkv_config.h"
 #include "xkv_live.h"
 #include "xkv_stats.h"
@@ -251,8 +251,10 @@ static int cmd_stats(int argc, char **argv)
 static int cmd_slot(int argc, char **argv)
 {
 	size_t len = (size_t)NSLOTS * sizeof(struct xkv_slot), klen;
+	__u32 hash, line, vlen;
+	struct xkv_hot_ent *ent;
 	struct xkv_slot *hot, *s;
-	int fd;
+	int fd, off;
 
 	if (argc < 4)
 		return 1;
@@ -263,14 +265,23 @@ static int cmd_slot(int argc, char **argv)
 	if (hot == MAP_FAILED)
 		return fail("mmap xkv_hot", -errno);
 	klen = strlen(argv[3]);
-	s = &hot[xkv_hot_index(xkv_hot_hash(argv[3], (__u32)klen), NSLOTS)];
-	if (s->key_len != klen || memcmp(s->key, argv[3], klen)) {
+	hash = xkv_hot_hash(argv[3], (__u32)klen);
+	s = &hot[xkv_hot_index(hash, NSLOTS)];
+	off = xkv_slot_find(s, hash, argv[3], (__u32)klen);
+	if (off < 0) {
 		printf("empty\n");
 		return 0;
 	}
-	printf("key=%.*s value=%.*s flags=%u cas=%llu%s\n", (int)klen, s->key,
-	       (int)s->val_len, s->val, s->flags, (unsigned long long)s->cas,
-	       s->xflags & XKV_SLOT_F_NO_CAS ? " (cas unknown)" : "");
+	ent = xkv_slot_ent(s, (__u32)off);
+	/* the body: "VALUE <key> <flags> <bytes>\r\n<data>\r\n" */
+	line = ent->line_len;
+	vlen = ent->body_len - line - 4;
+	printf("key=%.*s value=%.*s flags=%lu cas=%llu%s\n", (int)klen,
+	       (const char *)ent->body + 6, (int)vlen,
+	       (const char *)ent->body + line + 2,
+	       strtoul((const char *)ent->body + 6 + klen, NULL, 10),
+	       (unsigned long long)ent->cas,
+	       ent->xflags & XKV_SLOT_F_NO_CAS ? " (cas unknown)" : "");
 	return 0;
 }
 

@@ -464,35 +464,81 @@ static struct xkv_slot *slot_of(struct env *e, const char *key, size_t klen)
 	return &e->hot[xkv_hot_index(xkv_hot_hash(key, (__u32)klen), NSLOTS)];
 }
 
-/* does the slot of @key hold exactly this? (cas NOCAS: unknown) */
+/*
+ * The one entry learning keeps in the slot of @key, or NULL: the slot is
+ * stable, holds an entry of @key at offset 0, and nothing after it.
+ */
+static struct xkv_hot_ent *only_ent(struct env *e, const char *key)
+{
+	size_t klen = strlen(key);
+	struct xkv_slot *s = slot_of(e, key, klen);
+	struct xkv_hot_ent *ent = xkv_slot_ent(s, 0);
+
+	if (s->seq & 1 ||
+	    xkv_slot_find(s, xkv_hot_hash(key, (__u32)klen), key,
+			  (__u32)klen) != 0 ||
+	    s->used != ent->size)
+		return NULL;
+	return ent;
+}
+
+/* the client flags in an entry's "VALUE <key> <flags> <bytes>" line */
+static __u32 ent_flags(const struct xkv_hot_ent *ent)
+{
+	char line[300];
+	size_t n = ent->line_len < sizeof(line) - 1 ? ent->line_len :
+						       sizeof(line) - 1;
+	const char *p;
+
+	memcpy(line, ent->body, n);
+	line[n] = 0;
+	p = line + 6 + ent->key_len;
+	return (__u32)strtoul(p, NULL, 10);
+}
+
+/*
+ * Does the slot of @key hold exactly this (cas NOCAS: unknown)? Its entry
+ * must be the one xkv_slot.h builds for it, byte for byte, with the same
+ * sums: the learning programs build it, and sum it, in BPF.
+ */
 static bool holds(struct env *e, const char *key, const char *val,
 		  size_t vlen, __u32 flags, __u64 cas)
 {
 	size_t klen = strlen(key);
-	struct xkv_slot *s = slot_of(e, key, klen);
+	struct xkv_hot_ent *ent = only_ent(e, key), *want;
+	static struct xkv_slot ref;
 	__u64 now = mono_ns();
 
-	if (s->seq & 1 || s->key_len != klen || memcmp(s->key, key, klen) ||
-	    s->val_len != vlen || memcmp(s->val, val, vlen) ||
-	    s->flags != flags)
+	if (!ent)
 		return false;
-	if (cas == NOCAS)
-		return (s->xflags & XKV_SLOT_F_NO_CAS) && s->cas == 0;
-	if (s->xflags || s->cas != cas)
+	memset(&ref, 0, sizeof(ref));
+	if (!xkv_slot_append(&ref, xkv_hot_hash(key, (__u32)klen), key,
+			     (__u32)klen, val, (__u32)vlen, flags, 0, 0, 0))
 		return false;
+	want = xkv_slot_ent(&ref, 0);
+	if (ent->size != want->size || ent->key_len != want->key_len ||
+	    ent->line_len != want->line_len ||
+	    ent->body_len != want->body_len || ent->hash != want->hash ||
+	    memcmp(ent->body, want->body, want->body_len) ||
+	    ent->sum_line != want->sum_line ||
+	    ent->sum_body != want->sum_body)
+		return false;
+	if (cas == NOCAS) {
+		if (!(ent->xflags & XKV_SLOT_F_NO_CAS) || ent->cas != 0)
+			return false;
+	} else if (ent->xflags || ent->cas != cas) {
+		return false;
+	}
 	/* lives TTL_MS from its install (just now) */
-	return s->expire_ns > now + (TTL_MS - 1000) * 1000000ull &&
-	       s->expire_ns <= now + TTL_MS * 1000000ull;
+	return ent->expire_ns > now + (TTL_MS - 1000) * 1000000ull &&
+	       ent->expire_ns <= now + TTL_MS * 1000000ull;
 }
 
 static bool holds_nocas(struct env *e, const char *key, const char *val)
 {
-	size_t klen = strlen(key);
-	struct xkv_slot *s = slot_of(e, key, klen);
-	__u64 now = mono_ns();
+	struct xkv_hot_ent *ent = only_ent(e, key);
 
-	return holds(e, key, val, strlen(val), s->flags, NOCAS) &&
-	       s->expire_ns > now + (TTL_MS - 1000) * 1000000ull;
+	return ent && holds(e, key, val, strlen(val), ent_flags(ent), NOCAS);
 }
 
 static bool empty(struct env *e, const char *key)
@@ -501,7 +547,8 @@ static bool empty(struct env *e, const char *key)
 	struct xkv_slot *s = slot_of(e, key, klen);
 
 	return !(s->seq & 1) &&
-	       (s->key_len != klen || memcmp(s->key, key, klen));
+	       xkv_slot_find(s, xkv_hot_hash(key, (__u32)klen), key,
+			     (__u32)klen) < 0;
 }
 
 /* a GET seen, then memcached's reply for it: learned */
@@ -1606,7 +1653,7 @@ static void bench(struct env *e)
 			__u32 w = k / 64;
 			__u64 bits = ~0ULL;
 
-			sl->key_len = 1;
+			sl->used = XKV_HOT_ENT_MIN;
 			if (!(k & 63))
 				bpf_map_update_elem(bpf_map__fd(
 					e->l->maps.xkv_locc), &w, &bits,

@@ -280,8 +280,10 @@ static void hot_set(struct env *e, const struct item *it)
 
 	if (!xkv_slot_take(s, &seq))
 		tap_bail("a slot stays locked");
-	xkv_slot_put(s, it->key, (__u32)klen, it->val,
-		     (__u32)strlen(it->val), it->flags, it->cas, 0);
+	if (!xkv_slot_put(s, xkv_hot_hash(it->key, (__u32)klen), it->key,
+			  (__u32)klen, it->val, (__u32)strlen(it->val),
+			  it->flags, it->cas, 0, 0))
+		tap_bail("an entry does not fit its slot");
 	xkv_slot_unlock(s, seq);
 }
 
