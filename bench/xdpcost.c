@@ -180,18 +180,19 @@ static void hot_close(struct hot *h)
 	xkv__destroy(h->skel);
 }
 
-/* install @key -> @val in way 0 of its set, with the slot seqlock */
+/* install @key -> @val in its slot, with the slot seqlock */
 static void hot_install(struct hot *h, const char *key, const char *val)
 {
 	__u32 klen = (__u32)strlen(key), vlen = (__u32)strlen(val);
+	__u32 hash = xkv_hot_hash(key, klen);
 	struct xkv_slot *s;
 	__u32 seq;
 
-	s = &h->slots[xkv_hot_index(xkv_hot_hash(key, klen), COST_NSLOTS)];
+	s = &h->slots[xkv_hot_index(hash, COST_NSLOTS)];
 	/* the bench owns its map: nobody else holds a slot */
 	if (!xkv_slot_take(s, &seq))
 		return;
-	xkv_slot_put(s, key, klen, val, vlen, 0, 1, 0);
+	xkv_slot_put(s, hash, key, klen, val, vlen, 0, 1, 0, 0);
 	xkv_slot_unlock(s, seq);
 }
 
