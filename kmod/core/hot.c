@@ -404,11 +404,13 @@ static void hot_sweep(struct xkv_hot *h, bool empty, u64 mono)
 		struct xkv_slot *sl = &h->slots[idx];
 		os_mutex_t *lock = set_lock(h, idx);
 
-		/* any @used, a bad one included, is cleaned */
-		if (!OS_READ_ONCE(sl->used))
-			goto next;
+		/*
+		 * Under the set lock: an install in progress has checked the
+		 * flush watermark and clock before they changed, and must be
+		 * seen here. Any @used, a bad one included, is cleaned.
+		 */
 		os_mutex_lock(lock);
-		if (!slot_take(h, sl, &s))
+		if (!OS_READ_ONCE(sl->used) || !slot_take(h, sl, &s))
 			goto unlock;
 		if (empty) {
 			xkv_slot_empty(sl);
@@ -433,7 +435,6 @@ static void hot_sweep(struct xkv_hot *h, bool empty, u64 mono)
 		xkv_slot_unlock(sl, s);
 unlock:
 		os_mutex_unlock(lock);
-next:
 		if (!(idx & 63))
 			os_cond_resched();
 	}
