@@ -304,7 +304,9 @@ static int pick_victims(const struct xkv_hot *h, const struct xkv_slot *sl,
 	struct hot_cand t;
 	u64 lost;
 
-	/* room left after the good entries */
+	/* it fits the room left after the good entries: nothing to weigh */
+	if (XKV_HOT_SLOT_ROOM - xkv_slot_end(sl, used) >= need)
+		return 0;
 	for (i = 0; i < XKV_HOT_ENTS_MAX; i++) {
 		sz = xkv_slot_ent_size(sl, off, used);
 		if (!sz)
