@@ -16,9 +16,10 @@
  * installs one only if no write moved the slot's generation since the GET,
  * none was seen for a quarantine period, and the key was not written with
  * an expiry. The installer is then the owner of xkv_hot (xkv_slot.h:
- * the same seqlock, the same give-up policy). It installs a key in way 0
- * of its set only (xkv_hot_index()), so a key is never in two ways, and
- * invalidating that one slot is enough; XDP finds it there as in any way.
+ * the same seqlock, the same give-up policy). It keeps at most one entry
+ * in a slot: a learned key's entry, built from the reply, replaces what
+ * its slot (xkv_hot_index()) held, so invalidating (emptying) that one
+ * slot is enough.
  *
  * Maps of the learning object (the loader loads and attaches it):
  *

@@ -40,8 +40,9 @@ static const struct xkv_cmd_doc status_doc = {
 	.usage = "[IFACE]",
 	.summary =
 		"Show, for each interface xkv is up on (or IFACE): the XDP mode and\n"
-		"program id, the port, hot cache slots in use, and the backend (in\n"
-		"learning mode: memcached, and the TC programs on each interface),\n"
+		"program id, the port, hot cache slots in use and keys in them, and\n"
+		"the backend (in learning mode: memcached, and the TC programs on\n"
+		"each interface),\n"
 		"and how long the backend's lease lets XDP serve (0: it passes all);\n"
 		"whether the TCP fast path is on, its TC filters and the TCP\n"
 		"connections it follows. State: up (XDP and backend), attached (XDP,\n"
@@ -248,6 +249,7 @@ static void print_json(struct xkv_json *j, const struct iface_status *st)
 	xkv_json_kv_u64(j, "amp_ratio", st->cfg.amp_ratio);
 	xkv_json_kv_u64(j, "slots", st->nslots);
 	xkv_json_kv_u64(j, "slots_used", st->used);
+	xkv_json_kv_u64(j, "keys_cached", st->keys);
 	xkv_json_kv_str(j, "backend",
 			st->be.running ? st->be.running->name : NULL);
 	xkv_json_key(j, "backend_pid");

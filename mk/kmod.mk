@@ -116,7 +116,7 @@ $(VM_STREAM): tests/vm/xkv-stream.c
 	$(VM_MUSL_CC) $(VM_CFLAGS) -Werror -o $@ $<
 
 $(VM_HOT): tests/vm/xkv-hot.c tests/unit/tap.h abi/xkv_ioctl.h \
-	  abi/xkv_hot.h abi/xkv_tcp.h
+	  abi/xkv_hot.h abi/xkv_slot.h abi/xkv_tcp.h
 	@mkdir -p $(@D)
 	$(VM_HOT_CC) $(VM_CFLAGS) -Werror -Iabi -Itests/unit -o $@ $<
 

@@ -25,9 +25,8 @@
 #                translating; TAP; needs root), build/bpf/fuzz_xdp for
 #                XKV_XDP_FUZZ_TIME seconds (default 5: mutated requests,
 #                every XDP reply against the store's), and xkvd
-#                --hot-map refusing
-#                maps that are not whole 4-slot sets
-#                (tests/bpf/hotmap_size.sh)
+#                --hot-map refusing maps whose slot count is not a
+#                power of two (tests/bpf/hotmap_size.sh)
 #   memccapable  memccapable -a against xkvd (one test: exit status 0)
 #   connmem      tests/connmem/connmem.py against xkvd: a 100-key get of
 #                1 MB values read whole; 200 connections that never read

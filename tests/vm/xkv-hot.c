@@ -10,8 +10,8 @@
  *   - XKV_IOC_INFO names the interface's pinned xkv_hot map and the ports;
  *   - a second XKV_IOC_HOT_ATTACH is refused with EBUSY; a bad fd, a
  *     non-map fd, a read-only map fd and maps that are not an xkv hot
- *     cache (hash, not mmapable, wrong value size, too few slots, slots
- *     not a power of two) are refused; an unknown ioctl is ENOTTY;
+ *     cache (hash, not mmapable, wrong value size, slots not a power of
+ *     two) are refused; an unknown ioctl is ENOTTY;
  *   - without CAP_NET_ADMIN both open() and ioctl() fail with EPERM.
  * The hot tier (IPv4 UDP to 127.0.0.1, generic XDP on lo):
  *   - a value stored over TCP is served to UDP GETs byte for byte (frame
@@ -19,8 +19,8 @@
  *     "hits" counter (xkv stats IFACE -j) proves that XDP answered them;
  *   - ROUNDS times: SET a new value over TCP, then one UDP GET: it must
  *     return the new value, never the old one, and XDP answers each;
- *   - delete and flush_all empty the slot: the next GET is END, from the
- *     module;
+ *   - delete and flush_all remove the key's entry: the next GET is END,
+ *     from the module;
  *   - after XKV_IOC_HOT_DETACH nothing is served from the slots, and the
  *     module's replies are still right; re-attaching works;
  *   - GETs over TCP running while flush_all is sent: once it answered OK,
@@ -30,10 +30,11 @@
  *     is monotonic, as memcached's); an item that expires is refused by
  *     both, XDP not answering it;
  *   - slots written through the map (mmap()ed writable) as a broken or
- *     hostile process would: every way of the last set given key_len
- *     65535, a cached key's slot left at an odd sequence. The module
- *     neither reads past the map nor hangs: writers of those keys are
- *     acknowledged promptly, no stale value is served, flush_all works.
+ *     hostile process would: the map's last slot filled with 0xff bytes
+ *     (@used and every entry field out of range), a cached key's slot
+ *     left at an odd sequence. The module neither reads past the map nor
+ *     hangs: writers of those keys are acknowledged promptly, no stale
+ *     value is served, flush_all works.
  *
  * The TCP fast path's table (XKV_IOC_TCP_ATTACH, a map made here, as no
  * XDP object pins one yet):
@@ -75,7 +76,7 @@
 #include <unistd.h>
 
 #include "xkv_ioctl.h"
-#include "xkv_hot.h"
+#include "xkv_slot.h"
 #include "xkv_tcp.h"
 #include "tap.h"
 
@@ -238,9 +239,6 @@ static void test_ioctls(const char *pin)
 	tap_is_i64(attach_map(dev, BPF_MAP_TYPE_ARRAY, SLOT_SIZE / 2, 64,
 			      BPF_F_MMAPABLE),
 		   EINVAL, "attach an array of 1 KiB values: EINVAL");
-	tap_is_i64(attach_map(dev, BPF_MAP_TYPE_ARRAY, SLOT_SIZE, 2,
-			      BPF_F_MMAPABLE),
-		   EINVAL, "attach an array of 2 slots (fewer than the ways): EINVAL");
 	tap_is_i64(attach_map(dev, BPF_MAP_TYPE_ARRAY, SLOT_SIZE, 48,
 			      BPF_F_MMAPABLE),
 		   EINVAL, "attach an array of 48 slots (not a power of two): EINVAL");
@@ -875,19 +873,14 @@ static void test_clock(void)
 	tap_ok(h1 == h0, "XDP served nothing of it (hits +%lld)", h1 - h0);
 }
 
-/* the slot of @key's set that holds it, or NULL */
+/* @key's slot if it holds an entry for the key, or NULL */
 static struct xkv_slot *slot_holding(struct xkv_slot *slots, __u32 nslots,
 				     const char *key)
 {
-	__u32 len = (__u32)strlen(key), hash = xkv_hot_hash(key, len), w;
+	__u32 len = (__u32)strlen(key), hash = xkv_hot_hash(key, len);
+	struct xkv_slot *sl = &slots[xkv_hot_index(hash, nslots)];
 
-	for (w = 0; w < XKV_HOT_WAYS; w++) {
-		struct xkv_slot *sl = &slots[xkv_hot_way(hash, nslots, w)];
-
-		if (sl->key_len == len && !memcmp(sl->key, key, len))
-			return sl;
-	}
-	return NULL;
+	return xkv_slot_find(sl, hash, key, len) >= 0 ? sl : NULL;
 }
 
 static void test_damaged(const char *pin)
@@ -895,13 +888,13 @@ static void test_damaged(const char *pin)
 	const char *stuck = "vm:stuck";
 	char last[32];
 	struct xkv_slot *slots, *sl;
-	__u32 nslots = 0, base, w, i;
+	__u32 nslots = 0, i;
 	int fd, ok = 0, stale = 0;
 	double t0, took;
 	size_t len;
 
 	fd = pin_get(pin, 0);
-	if (fd < 0 || !map_id(fd, &nslots) || nslots < XKV_HOT_WAYS)
+	if (fd < 0 || !map_id(fd, &nslots) || !nslots)
 		tap_bail("cannot open the pinned hot cache");
 	len = (size_t)nslots * sizeof(*slots);
 	slots = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
@@ -909,25 +902,22 @@ static void test_damaged(const char *pin)
 	if (slots == MAP_FAILED)
 		tap_bail("cannot mmap the pinned hot cache");
 
-	/* every way of the map's last set says key_len 65535 */
+	/* the map's last slot: @used and every entry field 0xff */
 	for (i = 0;; i++) {
 		snprintf(last, sizeof(last), "vm:last%u", i);
-		base = xkv_hot_way(xkv_hot_hash(last, (__u32)strlen(last)),
-				   nslots, 0) & ~(__u32)(XKV_HOT_WAYS - 1);
-		if (base == nslots - XKV_HOT_WAYS)
+		if (xkv_hot_index(xkv_hot_hash(last, (__u32)strlen(last)),
+				  nslots) == nslots - 1)
 			break;
 	}
-	for (w = 0; w < XKV_HOT_WAYS; w++) {
-		slots[base + w].key_len = 0xffff;
-		memset(slots[base + w].key, 'x', sizeof(slots[base + w].key));
-	}
-	tap_ok(tcp_set(last, "in the last set"),
-	       "set %s, whose set's slots say key_len 65535", last);
+	memset(slots[nslots - 1].data, 0xff, sizeof(slots[nslots - 1].data));
+	slots[nslots - 1].used = 0xffff;
+	tap_ok(tcp_set(last, "in the last slot"),
+	       "set %s, whose slot is 0xff bytes", last);
 	for (i = 0; i < 3; i++)
-		ok += get_is(last, "in the last set", false);
+		ok += get_is(last, "in the last slot", false);
 	tap_is_u64(ok, 3, "UDP gets of it are answered right (the module admits it)");
 	tap_ok(slot_holding(slots, nslots, last),
-	       "the module installed it over a damaged way");
+	       "the module installed it in the damaged slot");
 
 	/* a cached key's slot left odd, as by a writer killed inside */
 	tap_ok(tcp_set(stuck, "old value") && get_is(stuck, "old value", false),
