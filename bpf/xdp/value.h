@@ -148,6 +148,26 @@ static __always_inline __u32 xkv_find_ent(const struct xkv_slot *slot,
 	return 0;
 }
 
+/*
+ * A sampled hit: add 1 to the served entry's @hits, inside the slot's
+ * lock. Entries move when the store removes one before them, so an add
+ * outside it could land in whatever lies there now. One try: the count
+ * must still be @seq, the one the entry was served under, so the entry
+ * is where it was; else the sample is skipped.
+ */
+static __always_inline void xkv_count_hit(struct xkv_slot *slot,
+					  const struct xkv_hot_ent *e,
+					  __u32 seq)
+{
+	__u32 q;
+
+	if (!xkv_slot_trylock(slot, &q))
+		return;
+	if (q == seq)
+		__sync_fetch_and_add((__u32 *)&e->hits, 1);
+	xkv_slot_unlock(slot, q);
+}
+
 static long xkv_key_cb(__u32 i, void *data)
 {
 	struct xkv_scratch *s = ((struct xkv_cb_ctx *)data)->s;
@@ -242,7 +262,7 @@ static long xkv_key_cb(__u32 i, void *data)
 			   xkv_csum_at(rest, pos + nd);
 	}
 	if (!(bpf_get_prandom_u32() & (XKV_HOT_HIT_SAMPLE - 1)))
-		__sync_fetch_and_add((__u32 *)&e->hits, 1);
+		xkv_count_hit(slot, e, seq);
 	s->body = pos + blen + nd;
 	return 0;
 }

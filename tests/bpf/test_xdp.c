@@ -1010,6 +1010,9 @@ static void test_slots(struct env *e)
 
 		if (!ent)
 			tap_bail("foo has no entry");
+		struct xkv_slot *fs = slot_of(e, "foo", 3);
+		__u32 seq0 = fs->seq, seq1;
+
 		hits0 = __atomic_load_n(&ent->hits, __ATOMIC_RELAXED);
 		req(&o, "get foo\r\n");
 		for (i = 0; i < 400; i++) {
@@ -1023,6 +1026,11 @@ static void test_slots(struct env *e)
 		tap_ok(i == 400 && h1 > hits0 && h1 - hits0 < 400,
 		       "entry hit counter moves (sampled): %u after 400 hits",
 		       h1 - hits0);
+		/* each sampled add takes the slot's lock: 2 per add */
+		seq1 = fs->seq;
+		tap_ok(!(seq1 & 1) && seq1 - seq0 == 2 * (h1 - hits0),
+		       "each sampled add under the slot lock: slot even, "
+		       "sequence +%u for %u adds", seq1 - seq0, h1 - hits0);
 	}
 	(void)s;
 }
