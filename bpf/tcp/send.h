@@ -169,9 +169,18 @@ __attribute__((noinline)) int xkv_tcp_send(struct xdp_md *ctx,
 	if (sum < 0)
 		return XKV_TCP_STAT_errors;
 
-	/* header and payload, the payload padded to 4 bytes with zeros */
-	*(__u32 *)(o + XKV_OUT_BODY + (len & XKV_BODY_MASK)) = 0;
 	sum = bpf_csum_diff(NULL, 0, (__be32 *)tcp, th & 0x3c, sum);
+	/*
+	 * The payload: a reply just built brings its sum (s->psum, from the
+	 * entries' sums; the TCP header is an even number of bytes, so the
+	 * body's offsets keep their parity). A kept reply sent again is
+	 * summed, padded to 4 bytes with zeros.
+	 */
+	if (s->psum_ok && sum >= 0) {
+		tcp->check = xkv_csum_fold((__u64)sum + s->psum);
+		goto write;
+	}
+	*(__u32 *)(o + XKV_OUT_BODY + (len & XKV_BODY_MASK)) = 0;
 	clen = (len + 3) & ~3U;
 	for (k = 0; k < XKV_TCP_REPLY_MAX / XKV_CSUM_CHUNK + 1; k++) {
 		off = k * XKV_CSUM_CHUNK;
@@ -189,6 +198,7 @@ __attribute__((noinline)) int xkv_tcp_send(struct xdp_md *ctx,
 	if (sum < 0)
 		return XKV_TCP_STAT_errors;
 	tcp->check = xkv_csum_fold(sum);
+write:
 
 	flen = l2 + l3 + th + len;
 	if (bpf_xdp_store_bytes(ctx, 0, o + start, flen))
