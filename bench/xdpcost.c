@@ -404,6 +404,11 @@ static void print_cost(const struct cost_opts *co,
 		       co->unwrapped_share);
 		printf("hit / reflect (per call): %.2fx\n",
 		       med[M_CALL][P_HIT] / med[M_CALL][P_REFLECT]);
+		printf("miss / reflect (per call): %.2fx\n",
+		       med[M_CALL][P_MISS] / med[M_CALL][P_REFLECT]);
+		if (res[M_LIVE][P_HIT].n && res[M_LIVE][P_REFLECT].n)
+			printf("hit / reflect (live): %.2fx\n",
+			       med[M_LIVE][P_HIT] / med[M_LIVE][P_REFLECT]);
 		return;
 	}
 	printf("{\"tool\":\"xdpcost\",\"calls\":%d,\"rounds\":%d,"

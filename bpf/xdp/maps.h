@@ -84,7 +84,7 @@ struct xkv_scratch {
 	 * summed (RFC 1071, not folded), from the entries' own sums
 	 */
 	__u64 psum;
-	__u32 psum_ok;		/* TCP: out[] holds the body psum is of */
+	__u32 psum_ok;		/* out[] holds the body psum is of */
 	__u64 cas;		/* the CAS of the key being written */
 	__u32 nd;		/* ... its digit count, see xkv_ndigits() */
 	struct xkv_key_ref keys[XKV_MAX_KEYS];

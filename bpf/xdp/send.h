@@ -9,6 +9,39 @@
 #define XKV_XDP_SEND_H
 
 /*
+ * s->psum for a body nobody summed: the body of UDP length @ulen in
+ * out[XKV_OUT_BODY], padded to 4 bytes with zeros.
+ * Return: 0, or -1 on a helper's error.
+ */
+static __always_inline int xkv_body_sum(struct xkv_scratch *s, __u32 ulen)
+{
+	__u32 len = ulen - 8 - XKV_FRAME_HDR, clen, off, n, k;
+	__s64 sum = 0;
+
+	if (ulen < 8 + XKV_FRAME_HDR || len > XKV_BODY_MASK)
+		return -1;
+	*(__u32 *)(s->out + XKV_OUT_BODY + len) = 0;
+	clen = (len + 3) & ~3U;
+	for (k = 0; k < (XKV_BODY_MASK + 1) / XKV_CSUM_CHUNK + 1; k++) {
+		off = k * XKV_CSUM_CHUNK;
+		if (off >= clen)
+			break;
+		n = clen - off;
+		if (n > XKV_CSUM_CHUNK)
+			n = XKV_CSUM_CHUNK;
+		n = xkv_bound(n, 2 * XKV_CSUM_CHUNK - 1);
+		sum = bpf_csum_diff(NULL, 0,
+				    (__be32 *)(s->out + XKV_OUT_BODY + off), n,
+				    (__wsum)sum);
+		if (sum < 0)
+			return -1;
+	}
+	s->psum = (__u64)sum;
+	s->psum_ok = 1;
+	return 0;
+}
+
+/*
  * The body is complete in out[XKV_OUT_BODY]: put the frame, IP, UDP and
  * memcached headers before it, resize the frame and write it out.
  * Return: XKV_STAT_replies, a pass reason, or XKV_OUT_DROP.
@@ -53,9 +86,12 @@ static __always_inline __u32 xkv_send(struct xdp_md *ctx,
 
 	/*
 	 * UDP checksum, from sums (csum.h): the pseudo-header, the UDP and
-	 * frame headers, and the body's, which the entries brought along.
-	 * All of it lies at even offsets: the header is 16 bytes.
+	 * frame headers, and the body's, which the entries brought along
+	 * (s->psum_ok; a body written otherwise is summed here). All of it
+	 * lies at even offsets: the header is 16 bytes.
 	 */
+	if (!s->psum_ok && xkv_body_sum(s, ulen))
+		return XKV_STAT_errors;
 	sum = s->psum + udp->source + udp->dest + 2 * (__u32)udp->len +
 	      *(__u16 *)(o + XKV_OUT_L4 + 8) + bpf_htons(1);
 	if (!s->ipv6) {

@@ -51,6 +51,8 @@ __attribute__((noinline)) int xkv_read_headers(struct xdp_md *ctx,
 
 	if (!s)
 		return XKV_STAT_errors;
+	/* no body summed yet: xkv_build_reply() brings one */
+	s->psum_ok = 0;
 	why = xkv_parse_headers(ctx, s);
 	if (!why)
 		why = xkv_check_source(s, ctx->ingress_ifindex ==
@@ -169,6 +171,7 @@ __attribute__((noinline)) int xkv_build_reply(struct xkv_scratch *s, __u32 max,
 	s->body = 0;
 	s->body_max = max - XKV_FRAME_HDR - XKV_END_LEN;
 	s->psum = 0;
+	s->psum_ok = 1;
 	s->fail = 0;
 	bpf_loop(s->nkeys, xkv_key_cb, &cb, 0);
 	if (s->fail)
