@@ -3,21 +3,30 @@
 
   /usr/bin/python3 bench/hotdensity.py HOST PORT --xkv XKV --iface IFACE
                    [--keys N] [--key-size N] [--value-size N]
-                   [--passes N]
+                   [--passes N] [--order random|cyclic]
 
 Sets N distinct keys (exactly --key-size bytes, values of --value-size
 bytes, flags 0) over one TCP connection with noreply, waits for a
 "version" answer (every set before it is done), then GETs every key once
-over UDP, --passes times (default 3). The earlier passes are backend
+over UDP, --passes times (default 4), each pass in a new random order
+(--order cyclic: always in key order). The earlier passes are backend
 reads that let the store admit keys into the hot cache; around the last
 one it reads the XDP counters ("xkv stats IFACE -j") and counts the GETs
-XDP answered. Every reply is checked against the value set. Prints one
+XDP answered.
+
+In key order every pass, a key the cache does not hold is read by the
+backend (and counted by the store's sketch) once a pass while the keys
+XDP serves are counted only through XDP's 1-in-16 sampled hits, so
+misses keep evicting the entries about to be read next: a scan, the
+worst case of admission-on-miss. Random order, the default, measures
+what the memory holds. Every reply is checked against the value set. Prints one
 JSON object: keys, sizes, replies, bad replies, lost datagrams, and the
 XDP hits, misses and replies of the last pass. Exit status 0, or 1 on any bad
 reply or failure.
 """
 import argparse
 import json
+import random
 import socket
 import struct
 import subprocess
@@ -64,9 +73,9 @@ def fill(host, port, n, ksize, vsize):
     s.close()
 
 
-def get_pass(sock, addr, n, ksize, vsize, res):
+def get_pass(sock, addr, order, ksize, vsize, res):
     """One UDP GET of every key; count replies, bad ones, lost ones."""
-    for i in range(n):
+    for i in order:
         rid = i & 0xffff
         k = key_of(i, ksize)
         sock.sendto(struct.pack("!HHHH", rid, 0, 1, 0) + b"get " + k +
@@ -99,7 +108,9 @@ def main():
     ap.add_argument("--keys", type=int, default=25600)
     ap.add_argument("--key-size", type=int, default=16)
     ap.add_argument("--value-size", type=int, default=32)
-    ap.add_argument("--passes", type=int, default=3)
+    ap.add_argument("--passes", type=int, default=4)
+    ap.add_argument("--order", choices=("random", "cyclic"),
+                    default="random")
     a = ap.parse_args()
     if a.key_size < 8 or a.key_size > 250 or a.passes < 1:
         ap.error("--key-size 8..250, --passes >= 1")
@@ -108,15 +119,22 @@ def main():
     sock.settimeout(TIMEOUT)
     addr = (a.host, a.port)
     res = {"replies": 0, "bad": 0, "lost": 0}
+    rng = random.Random(1)
+    order = list(range(a.keys))
     for _ in range(a.passes - 1):
-        get_pass(sock, addr, a.keys, a.key_size, a.value_size, res)
+        if a.order == "random":
+            rng.shuffle(order)
+        get_pass(sock, addr, order, a.key_size, a.value_size, res)
     last = {"replies": 0, "bad": 0, "lost": 0}
+    if a.order == "random":
+        rng.shuffle(order)
     before = xdp_stats(a.xkv, a.iface)
-    get_pass(sock, addr, a.keys, a.key_size, a.value_size, last)
+    get_pass(sock, addr, order, a.key_size, a.value_size, last)
     after = xdp_stats(a.xkv, a.iface)
     out = {
         "keys": a.keys, "key_size": a.key_size,
         "value_size": a.value_size, "passes": a.passes,
+        "order": a.order,
         "replies": res["replies"] + last["replies"],
         "bad": res["bad"] + last["bad"],
         "lost": res["lost"] + last["lost"],
