@@ -79,9 +79,9 @@ __attribute__((noinline)) int xkv_tcp_xdp(struct xdp_md *ctx,
 	if (why)
 		return XDP_PASS;
 	xkv_tcp_count(XKV_TCP_STAT_segments);
-	why = xkv_tcp_track(s);
+	why = xkv_tcp_track();
 	if (!why)
-		why = xkv_tcp_try(ctx, s);
+		why = xkv_tcp_try(ctx);
 	if (why == XKV_TCP_OUT_SEND || why == XKV_TCP_OUT_RESEND) {
 		len = s->tcp.r_len;
 		/* a reply just built has its sum; a kept one is summed */

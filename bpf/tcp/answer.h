@@ -143,8 +143,9 @@ static __always_inline int xkv_tcp_resend(struct xkv_scratch *s,
  * reply, retransmitted requests, duplicate ACKs that show a reply lost.
  * Return: 0 when the segment is data to try to answer, else the outcome.
  */
-__attribute__((noinline)) int xkv_tcp_track(struct xkv_scratch *s)
+__attribute__((noinline)) int xkv_tcp_track(void)
 {
+	struct xkv_scratch *s = xkv_scratch_map();
 	struct xkv_tcp_seg *g;
 	struct xkv_tcp_conn *c;
 	__u32 f, cf, len = 0, drop = 0, sack;
@@ -350,9 +351,9 @@ __attribute__((noinline)) int xkv_tcp_csum_ok(struct xdp_md *ctx,
  * reply until the client acknowledges it.
  * Return: XKV_TCP_OUT_SEND, or the pass reason.
  */
-__attribute__((noinline)) int xkv_tcp_try(struct xdp_md *ctx,
-					  struct xkv_scratch *s)
+__attribute__((noinline)) int xkv_tcp_try(struct xdp_md *ctx)
 {
+	struct xkv_scratch *s = xkv_scratch_map();
 	struct xkv_tcp_ctl *ctl;
 	struct xkv_tcp_ans *a;
 	struct xkv_tcp_conn *c;

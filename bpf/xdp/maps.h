@@ -138,6 +138,19 @@ static __always_inline int xkv_past(struct xkv_scratch *s, __u64 t)
 }
 
 /*
+ * The scratch memory as a map value. A function that uses a part of it as
+ * a map key looks it up itself: 6.1's verifier takes a key from the stack,
+ * the packet or a map value, not from memory handed in as an argument.
+ * Only the TCP path (its connection table) needs this.
+ */
+static __always_inline struct xkv_scratch *xkv_scratch_map(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&xkv_scratch, &zero);
+}
+
+/*
  * The scratch memory is looked up once per packet, by the program, and
  * handed to every stage: a global function taking a pointer to it sees
  * memory of its size (or NULL, which it checks).
