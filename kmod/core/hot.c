@@ -291,7 +291,7 @@ static u32 ent_score(const struct xkv_hot *h, const struct xkv_slot *sl,
 
 /*
  * Choose what to evict from @sl (set locked) so that @need bytes fit:
- * entries scoring below @est, least popular first, and no more than it
+ * entries scoring below @est - 1, least popular first, and no more than it
  * takes; when it takes more than one, their scores together must be below
  * @est too (a big newcomer must be worth the reads of all it displaces).
  * Fills @c (sorted by offset, highest first, the order to remove them in)
@@ -315,7 +315,8 @@ static int pick_victims(const struct xkv_hot *h, const struct xkv_slot *sl,
 		t.size = (u16)sz;
 		t.score = ent_score(h, sl, off);
 		off += sz;
-		if (t.score >= est)
+		/* by more than one read: ties only churn the slot */
+		if (t.score + 1 >= est)
 			continue;
 		/* insertion sort by score, least popular first */
 		for (j = n; j > 0 && c[j - 1].score > t.score; j--)

@@ -8,7 +8,8 @@
  * keys get into their slot is decided on backend reads: a small count-min
  * sketch estimates each key's popularity; a key goes in when its entry
  * fits the slot's free room, or when evicting entries less popular than
- * it (least popular first, no more than needed) makes room (TinyLFU).
+ * it by more than one read (least popular first, no more than needed)
+ * makes room (TinyLFU).
  */
 #ifndef XKV_CORE_HOT_H
 #define XKV_CORE_HOT_H
