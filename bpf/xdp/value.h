@@ -66,6 +66,11 @@ static __always_inline __u32 xkv_put_cas(__u8 *b, __u32 p, __u64 v, __u32 nd)
 
 /* bytes of an entry copied inline, without a helper */
 #define XKV_VAL_INLINE 64
+/* xkv_copy_ent()'s windows: [0, WIN) and [BASE2, BASE2 + WIN) */
+#define XKV_COPY_WIN 1024
+#define XKV_COPY_BASE2 (XKV_HOT_SLOT_SIZE - XKV_VAL_INLINE - XKV_COPY_WIN + 1)
+_Static_assert(XKV_COPY_BASE2 <= XKV_COPY_WIN,
+	       "the two windows must cover every inline copy");
 
 /* copy 8 * @n bytes, @n a constant: word loads and stores, no helper */
 #define XKV_COPY_WORDS(dst, src, n)                                     \
@@ -96,12 +101,20 @@ static __always_inline int xkv_copy_ent(struct xkv_scratch *s,
 					__u32 src, __u32 n)
 {
 	__u8 *b = s->out + XKV_OUT_BODY + (dst & XKV_BODY_MASK);
+	__u32 base;
 
-	/* checked on the register used (see xkv_bound.h) */
-	src = xkv_opaque(src);
 	if (n <= XKV_VAL_INLINE &&
 	    src <= XKV_HOT_SLOT_SIZE - XKV_VAL_INLINE) {
-		XKV_COPY_WORDS(b, (const __u8 *)slot + src,
+		/*
+		 * The offset as the verifier sees it: a window base and a
+		 * masked rest, so 6.1's verifier, which may see the check
+		 * above on another copy of @src (clang spills it), still
+		 * finds the 64 bytes inside the slot. Exact for every @src
+		 * up to XKV_HOT_SLOT_SIZE - XKV_VAL_INLINE.
+		 */
+		base = src < XKV_COPY_WIN ? 0 : XKV_COPY_BASE2;
+		XKV_COPY_WORDS(b, (const __u8 *)slot + base +
+				       xkv_bound(src - base, XKV_COPY_WIN - 1),
 			       XKV_VAL_INLINE / 8);
 		return 0;
 	}

@@ -85,8 +85,13 @@ static int env_open(struct env *e, const struct xkv_config *cfg)
 	err = bpf_map__set_max_entries(e->skel->maps.xkv_hot, cfg->nslots);
 	if (err)
 		return err;
-	/* log level 4: statistics only (processed instructions) */
-	bpf_program__set_log_level(e->skel->progs.xkv_xdp, 4);
+	/*
+	 * log level 4: statistics only (processed instructions); with
+	 * XKV_TEST_VLOG set, every instruction too (level 1), to see why
+	 * another kernel refuses the program
+	 */
+	bpf_program__set_log_level(e->skel->progs.xkv_xdp,
+				   getenv("XKV_TEST_VLOG") ? 1 | 4 : 4);
 	bpf_program__set_log_buf(e->skel->progs.xkv_xdp, vlog, sizeof(vlog));
 	err = xkv__load(e->skel);
 	if (err)
