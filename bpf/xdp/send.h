@@ -20,7 +20,7 @@ static __always_inline int xkv_body_sum(struct xkv_scratch *s, __u32 ulen)
 
 	if (ulen < 8 + XKV_FRAME_HDR || len > XKV_BODY_MASK)
 		return -1;
-	*(__u32 *)(s->out + XKV_OUT_BODY + len) = 0;
+	*(__u32 *)(s->out + XKV_OUT_BODY + (len & XKV_BODY_MASK)) = 0;
 	clen = (len + 3) & ~3U;
 	for (k = 0; k < (XKV_BODY_MASK + 1) / XKV_CSUM_CHUNK + 1; k++) {
 		off = k * XKV_CSUM_CHUNK;

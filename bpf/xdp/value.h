@@ -66,6 +66,14 @@ static __always_inline __u32 xkv_put_cas(__u8 *b, __u32 p, __u64 v, __u32 nd)
 
 /* bytes of an entry copied inline, without a helper */
 #define XKV_VAL_INLINE 64
+/* the entry's header: windows [0, WIN) and [BASE2, BASE2 + WIN), aligned */
+#define XKV_ENT_WIN 1024
+#define XKV_ENT_BASE2 (XKV_HOT_SLOT_SIZE - XKV_HOT_ENT_MIN - XKV_ENT_WIN + \
+		       XKV_HOT_ENT_ALIGN)
+_Static_assert(XKV_ENT_BASE2 <= XKV_ENT_WIN &&
+	       XKV_ENT_BASE2 % XKV_HOT_ENT_ALIGN == 0,
+	       "the two windows must cover every entry, aligned");
+
 /* xkv_copy_ent()'s windows: [0, WIN) and [BASE2, BASE2 + WIN) */
 #define XKV_COPY_WIN 1024
 #define XKV_COPY_BASE2 (XKV_HOT_SLOT_SIZE - XKV_VAL_INLINE - XKV_COPY_WIN + 1)
@@ -215,8 +223,15 @@ static long xkv_key_cb(__u32 i, void *data)
 	at = xkv_find_ent(slot, used, k->hash, klen, &size);
 	if (!at || at > XKV_HOT_SLOT_SIZE - XKV_HOT_ENT_MIN)
 		return xkv_key_fail(s, XKV_STAT_misses);
-	/* entries are aligned: say so where the verifier sees it */
-	at = xkv_bound(at, XKV_HOT_SLOT_SIZE - XKV_HOT_ENT_ALIGN);
+	/*
+	 * The verifier must see the entry's header inside the slot and
+	 * aligned (for the atomic add): a window base and a masked rest,
+	 * which hold whatever register clang keeps the check in (6.1 does
+	 * not carry a bound across a spill). Exact for every aligned @at up
+	 * to XKV_HOT_SLOT_SIZE - XKV_HOT_ENT_MIN.
+	 */
+	idx = at < XKV_ENT_WIN ? 0 : XKV_ENT_BASE2;
+	at = idx + xkv_bound(at - idx, XKV_ENT_WIN - XKV_HOT_ENT_ALIGN);
 	e = (const void *)((const __u8 *)slot + at);
 	blen = READ_ONCE(e->body_len);
 	llen = READ_ONCE(e->line_len);
