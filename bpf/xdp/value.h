@@ -126,9 +126,9 @@ static __always_inline int xkv_copy_ent(struct xkv_scratch *s,
 			       XKV_VAL_INLINE / 8);
 		return 0;
 	}
-	n = xkv_opaque(n);
 	if (!n || n > XKV_COPY_MAX)
 		return -1;
+	n = xkv_bound(n - 1, XKV_COPY_MAX - 1) + 1;
 	bpf_dynptr_from_mem(slot, sizeof(*slot), 0, d);
 	return bpf_dynptr_read(b, n, d, src, 0) ? -1 : 0;
 }
