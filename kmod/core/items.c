@@ -567,3 +567,94 @@ bool xkv_items_crawl(struct xkv_store *st)
 	os_mutex_unlock(&c->lock);
 	return found;
 }
+
+/* count one peek that answered (a length or -ENOENT), stripe locked */
+static void do_peek_count(struct xkv_stripe *sp, bool hit, bool expired,
+			  bool flushed, u64 bytes)
+{
+	struct xkv_peek_stats *ps = &sp->peek;
+
+	if (hit)
+		OS_WRITE_ONCE(ps->hits, ps->hits + 1);
+	else
+		OS_WRITE_ONCE(ps->misses, ps->misses + 1);
+	if (expired)
+		OS_WRITE_ONCE(ps->expired, ps->expired + 1);
+	if (flushed)
+		OS_WRITE_ONCE(ps->flushed, ps->flushed + 1);
+	if (bytes)
+		OS_WRITE_ONCE(ps->bytes, ps->bytes + bytes);
+}
+
+/*
+ * Nothing here may sleep: no flush_lock (a delayed flush that is due is
+ * treated as applied, which kills every item linked now), no class lock
+ * (a dead item stays linked), and the stripe lock is only tried.
+ */
+int xkv_store_peek(struct xkv_store *st, const char *key, u32 nkey,
+		   bool with_cas, u8 *out, u32 cap)
+{
+	u64 now = xkv_store_now(st), hv;
+	s64 at = os_atomic64_read(&st->flush_at);
+	size_t nf, nb, nc = 0, total;
+	struct xkv_stripe *sp;
+	struct xkv_item *it;
+	bool flushed = false;
+	char num[3][20];
+	char *p;
+
+	if (!nkey || nkey > XKV_KEY_MAX)
+		return -EINVAL;
+	hv = xkv_hash(key, nkey);
+	sp = xkv_stripe_of(st, hv);
+	if (!os_mutex_trylock(&sp->lock))
+		return -EBUSY;
+	it = do_assoc_find(st, sp, hv, key, nkey);
+	if (it && ((at && now >= (u64)at) ||
+		   item_dead(st, it, now, &flushed))) {
+		flushed = flushed || (at && now >= (u64)at);
+		do_peek_count(sp, false, !flushed, flushed, 0);
+		it = NULL;
+		goto miss;
+	}
+	if (!it) {
+		do_peek_count(sp, false, false, false, 0);
+		goto miss;
+	}
+	nf = xkv_fmt_u64(num[0], it->flags);
+	nb = xkv_fmt_u64(num[1], it->nbytes);
+	if (with_cas)
+		nc = xkv_fmt_u64(num[2], it->cas);
+	total = 6 + nkey + 1 + nf + 1 + nb + (nc ? 1 + nc : 0) + 2 +
+		it->nbytes + 2;
+	if (total > cap) {
+		os_mutex_unlock(&sp->lock);
+		return -ENOSPC;
+	}
+	/* the clock's reference bit is the LRU bump: a byte, no class lock */
+	if (!(it->iflags & XKV_IT_FETCHED))
+		OS_WRITE_ONCE(it->iflags, it->iflags | XKV_IT_FETCHED);
+	if (!OS_READ_ONCE(it->ref))
+		OS_WRITE_ONCE(it->ref, 1);
+	p = (char *)out;
+	p = put_str(p, "VALUE ", 6);
+	p = put_str(p, key, nkey);
+	*p++ = ' ';
+	p = put_str(p, num[0], nf);
+	*p++ = ' ';
+	p = put_str(p, num[1], nb);
+	if (nc) {
+		*p++ = ' ';
+		p = put_str(p, num[2], nc);
+	}
+	p = put_str(p, "\r\n", 2);
+	p = put_str(p, xkv_item_value(it), it->nbytes);
+	p = put_str(p, "\r\n", 2);
+	do_peek_count(sp, true, false, false, total);
+	os_mutex_unlock(&sp->lock);
+	return (int)total;
+
+miss:
+	os_mutex_unlock(&sp->lock);
+	return -ENOENT;
+}

@@ -130,12 +130,21 @@ struct xkv_class {
  * @mask:    number of buckets - 1 (a power of two minus one)
  * @count:   items linked here
  * @buckets: bucket heads; grows by doubling, one stripe at a time
+ * @peek:    xkv_store_peek()'s counters, written under @lock (it has no
+ *           xkv_thread_stats slot of its own), summed by "stats"
  */
 struct xkv_stripe {
 	os_mutex_t lock;
 	u32 mask;
 	u32 count;
 	struct xkv_item **buckets;
+	struct xkv_peek_stats {
+		u64 hits;
+		u64 misses;
+		u64 expired;
+		u64 flushed;
+		u64 bytes;
+	} peek;
 };
 
 struct xkv_store {
