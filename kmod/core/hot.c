@@ -49,7 +49,7 @@
 struct xkv_hot {
 	struct xkv_slot *slots;
 	u32 nslots;
-	os_mutex_t *locks;
+	os_spin_t *locks;
 	u32 nlocks;
 	os_atomic64_t flush_cap;
 	u8 *sketch;
@@ -70,7 +70,7 @@ static u32 set_base(const struct xkv_hot *h, u32 hash)
 	return xkv_hot_way(hash, h->nslots, 0) & ~(u32)(XKV_HOT_WAYS - 1);
 }
 
-static os_mutex_t *set_lock(struct xkv_hot *h, u32 base)
+static os_spin_t *set_lock(struct xkv_hot *h, u32 base)
 {
 	return &h->locks[(base / XKV_HOT_WAYS) & (h->nlocks - 1)];
 }
@@ -156,12 +156,12 @@ static void hot_update(struct xkv_store *st, struct xkv_item *it, bool fill)
 	struct xkv_hot *h = st->hot;
 	const char *key = xkv_item_key(it);
 	u32 hash = xkv_hot_hash(key, it->nkey), s;
-	os_mutex_t *lock = set_lock(h, set_base(h, hash));
+	os_spin_t *lock = set_lock(h, set_base(h, hash));
 	struct xkv_slot *sl;
 
 	if (!slot_find(h, hash, key, it->nkey))
 		return;
-	os_mutex_lock(lock);
+	os_spin_lock(lock);
 	sl = slot_find(h, hash, key, it->nkey);
 	if (sl && slot_take(h, sl, &s)) {
 		/* an emptier may have been faster */
@@ -173,7 +173,7 @@ static void hot_update(struct xkv_store *st, struct xkv_item *it, bool fill)
 		}
 		xkv_slot_unlock(sl, s);
 	}
-	os_mutex_unlock(lock);
+	os_spin_unlock(lock);
 }
 
 void do_hot_changed(struct xkv_store *st, struct xkv_item *it)
@@ -259,7 +259,7 @@ void do_hot_read(struct xkv_store *st, u64 hv, struct xkv_item *it)
 	u64 est = sketch_add(h, hv), low = ~0ULL, sc;
 	struct xkv_slot *sl, *victim = NULL;
 	u32 w, hash, s;
-	os_mutex_t *lock;
+	os_spin_t *lock;
 
 	if (it->nbytes > XKV_HOT_VAL_MAX ||
 	    (it->exptime && !to_mono(st, it->exptime)))
@@ -269,7 +269,7 @@ void do_hot_read(struct xkv_store *st, u64 hv, struct xkv_item *it)
 	if (sl && OS_READ_ONCE(sl->cas) == it->cas)
 		return;
 	lock = set_lock(h, set_base(h, hash));
-	os_mutex_lock(lock);
+	os_spin_lock(lock);
 	/* the key's own slot, else the weakest, way 0 first among equals */
 	for (w = 0; w < XKV_HOT_WAYS; w++) {
 		sl = &h->slots[xkv_hot_way(hash, h->nslots, w)];
@@ -292,7 +292,7 @@ void do_hot_read(struct xkv_store *st, u64 hv, struct xkv_item *it)
 			os_atomic64_add(1, &h->installs);
 		xkv_slot_unlock(victim, s);
 	}
-	os_mutex_unlock(lock);
+	os_spin_unlock(lock);
 }
 
 /* ---- whole-tier operations ---- */
@@ -306,9 +306,9 @@ static void hot_sweep(struct xkv_hot *h, bool empty, u64 mono)
 	u32 base, w, s;
 
 	for (base = 0; base < h->nslots; base += XKV_HOT_WAYS) {
-		os_mutex_t *lock = set_lock(h, base);
+		os_spin_t *lock = set_lock(h, base);
 
-		os_mutex_lock(lock);
+		os_spin_lock(lock);
 		for (w = 0; w < XKV_HOT_WAYS; w++) {
 			struct xkv_slot *sl = &h->slots[base + w];
 
@@ -322,7 +322,7 @@ static void hot_sweep(struct xkv_hot *h, bool empty, u64 mono)
 				sl->expire_ns = mono;
 			xkv_slot_unlock(sl, s);
 		}
-		os_mutex_unlock(lock);
+		os_spin_unlock(lock);
 		os_cond_resched();
 	}
 }
@@ -356,7 +356,7 @@ static void hot_free(struct xkv_hot *h)
 
 	if (h->locks) {
 		for (i = 0; i < h->nlocks; i++)
-			os_mutex_destroy(&h->locks[i]);
+			os_spin_destroy(&h->locks[i]);
 		os_free(h->locks);
 	}
 	if (h->sketch)
@@ -385,7 +385,7 @@ int xkv_store_attach_hot(struct xkv_store *st, void *slots, u32 nslots)
 	if (!h->locks)
 		goto free_hot;
 	for (i = 0; i < h->nlocks; i++)
-		os_mutex_init(&h->locks[i]);
+		os_spin_init(&h->locks[i]);
 	h->sketch = os_big_alloc((size_t)SKETCH_ROWS * w);
 	if (!h->sketch)
 		goto free_hot;

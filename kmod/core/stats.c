@@ -292,9 +292,9 @@ void xkv_stats_reset(struct xkv_store *st)
 	for (i = 0; i < XKV_STRIPES; i++) {
 		struct xkv_stripe *sp = &st->stripes[i];
 
-		os_mutex_lock(&sp->lock);
+		os_spin_lock(&sp->lock);
 		os_memset(&sp->peek, 0, sizeof(sp->peek));
-		os_mutex_unlock(&sp->lock);
+		os_spin_unlock(&sp->lock);
 	}
 	os_atomic64_set(&st->total_items, 0);
 	os_atomic64_set(&st->total_conns, 0);
