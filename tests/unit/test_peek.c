@@ -515,6 +515,96 @@ static void test_same_key(void)
 	xkv_store_destroy(st);
 }
 
+/*
+ * Stripes double their buckets (allocated outside the lock) while
+ * peekers look up keys already stored: every one must be found, with its
+ * value, whatever growth is under way.
+ */
+#define GROW_KEYS 40000
+
+static _Atomic u32 grow_acked[2];
+
+struct grow_arg {
+	struct xkv_store *st;
+	u32 id;
+	u64 seed;
+	u64 peeks;
+	u64 bad;
+};
+
+static void grow_key(char *key, u32 w, u32 i)
+{
+	snprintf(key, 24, "g%u:%u", w, i);
+}
+
+static void *grow_worker(void *p)
+{
+	struct grow_arg *a = p;
+	char key[24], want[64];
+	u8 out[256];
+	u32 i;
+
+	if (a->id < 2) {
+		for (i = 0; i < GROW_KEYS; i++) {
+			grow_key(key, a->id, i);
+			if (uu_set(a->st, key, key) != XKV_STORED)
+				a->bad++;
+			atomic_store(&grow_acked[a->id], i + 1);
+		}
+		return NULL;
+	}
+	while (atomic_load(&grow_acked[0]) < GROW_KEYS ||
+	       atomic_load(&grow_acked[1]) < GROW_KEYS) {
+		u32 w = (u32)(uu_rand(&a->seed) & 1);
+		u32 n = atomic_load(&grow_acked[w]);
+		int got, wl;
+
+		if (!n)
+			continue;
+		grow_key(key, w, (u32)(uu_rand(&a->seed) % n));
+		wl = snprintf(want, sizeof(want), "VALUE %s 0 %zu\r\n%s\r\n",
+			      key, strlen(key), key);
+		do {
+			got = peek(a->st, key, false, out, sizeof(out));
+		} while (got == -EBUSY);
+		a->peeks++;
+		if (got != wl || memcmp(out, want, (size_t)wl))
+			a->bad++;
+	}
+	return NULL;
+}
+
+static void test_grow(void)
+{
+	struct xkv_store *st = uu_store_new(64 * MB, 0);
+	struct grow_arg args[4];
+	pthread_t th[4];
+	u64 bad = 0, peeks = 0, items, bytes;
+	u32 i;
+
+	for (i = 0; i < 4; i++) {
+		args[i] = (struct grow_arg){ .st = st, .id = i,
+					     .seed = 991 + i };
+		if (pthread_create(&th[i], NULL, grow_worker, &args[i]))
+			tap_bail("pthread_create");
+	}
+	for (i = 0; i < 4; i++) {
+		pthread_join(th[i], NULL);
+		bad += args[i].bad;
+		peeks += args[i].peeks;
+	}
+	tap_diag("grow: %llu peeks while %u keys went in",
+		 (unsigned long long)peeks, 2 * GROW_KEYS);
+	tap_ok(xkv_assoc_buckets(st) >= 2 * GROW_KEYS / 2,
+	       "the table grew (%llu buckets)",
+	       (unsigned long long)xkv_assoc_buckets(st));
+	tap_is_u64(bad, 0, "every stored key peeked, with its value");
+	tap_is_u64(uu_check_table(st, &items, &bytes), 0,
+		   "hash table consistent after growing");
+	tap_is_u64(items, 2 * GROW_KEYS, "every key linked once");
+	xkv_store_destroy(st);
+}
+
 int main(void)
 {
 	test_hit();
@@ -522,5 +612,6 @@ int main(void)
 	test_busy_and_stats();
 	test_race();
 	test_same_key();
+	test_grow();
 	return tap_done();
 }
