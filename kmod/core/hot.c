@@ -371,7 +371,12 @@ void do_hot_read(struct xkv_store *st, u64 hv, struct xkv_item *it)
 	}
 	lock = set_lock(h, idx);
 	os_spin_lock(lock);
-	if (xkv_slot_find(sl, hash, key, it->nkey) >= 0) {
+	off = xkv_slot_find(sl, hash, key, it->nkey);
+	if (off >= 0) {
+		/* another reader was faster */
+		e = xkv_slot_ent(sl, (u32)off);
+		if (OS_READ_ONCE(e->cas) == it->cas)
+			goto unlock;
 		/* there, but not this version: a rewrite was skipped */
 		n = 0;
 	} else {
