@@ -40,9 +40,9 @@ static const struct xkv_cmd_doc status_doc = {
 	.usage = "[IFACE]",
 	.summary =
 		"Show, for each interface xkv is up on (or IFACE): the XDP mode and\n"
-		"program id, the port, hot cache slots in use and keys in them, and\n"
-		"the backend (in learning mode: memcached, and the TC programs on\n"
-		"each interface),\n"
+		"program id, the port, hot cache slots in use and keys in\n"
+		"them, and the backend (in learning mode: memcached, and the\n"
+		"TC programs on each interface),\n"
 		"and how long the backend's lease lets XDP serve (0: it passes all);\n"
 		"whether the TCP fast path is on, its TC filters and the TCP\n"
 		"connections it follows. State: up (XDP and backend), attached (XDP,\n"

@@ -27,7 +27,7 @@ int xkv_assoc_init(struct xkv_store *st)
 		if (!sp->buckets)
 			goto free_buckets;
 		sp->mask = per - 1;
-		os_mutex_init(&sp->lock);
+		os_spin_init(&sp->lock);
 	}
 	os_atomic64_set(&st->hash_bytes,
 			(s64)sizeof(void *) * per * XKV_STRIPES);
@@ -35,7 +35,7 @@ int xkv_assoc_init(struct xkv_store *st)
 
 free_buckets:
 	while (i--) {
-		os_mutex_destroy(&st->stripes[i].lock);
+		os_spin_destroy(&st->stripes[i].lock);
 		os_free(st->stripes[i].buckets);
 	}
 	os_free(st->stripes);
@@ -50,7 +50,7 @@ void xkv_assoc_destroy(struct xkv_store *st)
 	if (!st->stripes)
 		return;
 	for (i = 0; i < XKV_STRIPES; i++) {
-		os_mutex_destroy(&st->stripes[i].lock);
+		os_spin_destroy(&st->stripes[i].lock);
 		os_free(st->stripes[i].buckets);
 	}
 	os_free(st->stripes);
@@ -71,22 +71,37 @@ struct xkv_item *do_assoc_find(struct xkv_store *st, struct xkv_stripe *sp,
 	return NULL;
 }
 
+/* more than 1.5 items per bucket (read without the lock as a hint) */
+static bool wants_growth(u32 count, u32 mask)
+{
+	return count > (mask + 1) + (mask + 1) / 2 && mask < (1u << 29);
+}
+
 /*
  * Double the stripe's buckets. Items are re-hashed from their keys: the
- * header has no room for the hash, and a stripe holds few items. When
+ * header has no room for the hash, and a stripe holds few items. The new
+ * array is allocated before the stripe lock is taken and the old one
+ * freed after (the lock is a spinlock that softirq readers try); when
  * memory is short the stripe simply keeps its longer chains.
  */
-static void do_assoc_grow(struct xkv_store *st, struct xkv_stripe *sp)
+void xkv_assoc_maybe_grow(struct xkv_store *st, struct xkv_stripe *sp)
 {
-	u32 n = (sp->mask + 1) * 2, i;
-	struct xkv_item **nb;
+	u32 mask = OS_READ_ONCE(sp->mask), n = (mask + 1) * 2, i;
+	struct xkv_item **nb, **old;
 
-	if (n > (1u << 30))
+	if (!wants_growth(OS_READ_ONCE(sp->count), mask))
 		return;
 	nb = os_zalloc(sizeof(*nb) * n);
 	if (!nb)
 		return;
-	for (i = 0; i <= sp->mask; i++) {
+	os_spin_lock(&sp->lock);
+	if (sp->mask != mask) {
+		/* another writer grew it first */
+		os_spin_unlock(&sp->lock);
+		os_free(nb);
+		return;
+	}
+	for (i = 0; i <= mask; i++) {
 		struct xkv_item *it = sp->buckets[i], *next;
 
 		for (; it; it = next) {
@@ -98,11 +113,12 @@ static void do_assoc_grow(struct xkv_store *st, struct xkv_stripe *sp)
 			nb[b] = it;
 		}
 	}
-	os_free(sp->buckets);
+	old = sp->buckets;
 	sp->buckets = nb;
-	os_atomic64_add((s64)sizeof(void *) * (n - sp->mask - 1),
-			&st->hash_bytes);
-	sp->mask = n - 1;
+	OS_WRITE_ONCE(sp->mask, n - 1);
+	os_spin_unlock(&sp->lock);
+	os_atomic64_add((s64)sizeof(void *) * (n - mask - 1), &st->hash_bytes);
+	os_free(old);
 }
 
 void do_assoc_insert(struct xkv_store *st, struct xkv_stripe *sp, u64 hv,
@@ -110,11 +126,10 @@ void do_assoc_insert(struct xkv_store *st, struct xkv_stripe *sp, u64 hv,
 {
 	u32 b = bucket_of(sp, hv);
 
+	(void)st;
 	it->h_next = sp->buckets[b];
 	sp->buckets[b] = it;
-	sp->count++;
-	if (sp->count > (sp->mask + 1) + (sp->mask + 1) / 2)
-		do_assoc_grow(st, sp);
+	OS_WRITE_ONCE(sp->count, sp->count + 1);
 }
 
 void do_assoc_remove(struct xkv_store *st, struct xkv_stripe *sp, u64 hv,
@@ -127,7 +142,7 @@ void do_assoc_remove(struct xkv_store *st, struct xkv_stripe *sp, u64 hv,
 		if (*pp == it) {
 			*pp = it->h_next;
 			it->h_next = NULL;
-			sp->count--;
+			OS_WRITE_ONCE(sp->count, sp->count - 1);
 			return;
 		}
 	}

@@ -4,7 +4,8 @@
  *
  * A key's hash picks a stripe by its low XKV_STRIPE_BITS bits and a bucket
  * inside the stripe by the bits above. A stripe doubles its buckets on its
- * own, under its own lock, when it holds 1.5 items per bucket: growth never
+ * own, under its own lock (the new array allocated before the lock is
+ * taken), when it holds 1.5 items per bucket: growth never
  * stops more than one stripe (1/1024 of the keys) and only for as long as
  * it takes to move that stripe's items.
  */
@@ -51,9 +52,21 @@ struct xkv_item *do_assoc_find(struct xkv_store *st, struct xkv_stripe *sp,
  * @sp: stripe, locked
  * @hv: hash of the item's key
  * @it: item
+ *
+ * Never grows the stripe (that allocates): after unlocking, the caller
+ * calls xkv_assoc_maybe_grow().
  */
 void do_assoc_insert(struct xkv_store *st, struct xkv_stripe *sp, u64 hv,
 		     struct xkv_item *it);
+
+/**
+ * xkv_assoc_maybe_grow() - double a stripe's buckets if it is crowded.
+ * @st: store
+ * @sp: stripe, NOT locked (this takes the lock; it may sleep to allocate)
+ *
+ * Call it after linking an item, once the stripe lock is released.
+ */
+void xkv_assoc_maybe_grow(struct xkv_store *st, struct xkv_stripe *sp);
 
 /**
  * do_assoc_remove() - take an item out of its bucket.

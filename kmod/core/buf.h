@@ -77,6 +77,22 @@ static inline void xkv_buf_set_limit(struct xkv_buf *b, size_t limit)
 int xkv_buf_reserve(struct xkv_buf *b, size_t n);
 
 /**
+ * xkv_buf_room() - would xkv_buf_reserve(@b, @n) succeed without growing?
+ * @b: buffer
+ * @n: bytes needed after @len
+ *
+ * Return: true when @n more bytes fit the storage and the limit as they
+ * are: the caller may then write them where nothing may sleep.
+ */
+static inline bool xkv_buf_room(const struct xkv_buf *b, size_t n)
+{
+	size_t need = b->len + n;
+
+	return need >= b->len && need <= b->cap &&
+	       (!b->limit || need <= b->limit);
+}
+
+/**
  * xkv_buf_compact() - move the pending bytes to the front.
  * @b: buffer
  *

@@ -6,7 +6,8 @@
  * block (abi/xkv_hot.h); a key may live only in the slot xkv_hot_index()
  * names. Locking, on top of store_int.h's: every write to a slot holds
  * the slot's lock (h->locks, still called the set lock: a set is one slot
- * now; order: stripe -> set), then the slot's seqlock (abi/xkv_slot.h).
+ * now; an os_spin_t, under which nothing sleeps or allocates; order:
+ * stripe -> set), then the slot's seqlock (abi/xkv_slot.h).
  * The set locks live in the store's own memory, so a slot the store finds
  * odd is never held by one of its own threads: the seqlock then only
  * waits, a bounded time, for emptiers outside the store, and the store
@@ -65,7 +66,7 @@
 struct xkv_hot {
 	struct xkv_slot *slots;
 	u32 nslots;
-	os_mutex_t *locks;
+	os_spin_t *locks;
 	u32 nlocks;
 	os_atomic64_t flush_cap;
 	u8 *sketch;
@@ -81,7 +82,7 @@ struct xkv_hot {
 
 /* ---- slots ---- */
 
-static os_mutex_t *set_lock(struct xkv_hot *h, u32 idx)
+static os_spin_t *set_lock(struct xkv_hot *h, u32 idx)
 {
 	return &h->locks[idx & (h->nlocks - 1)];
 }
@@ -178,7 +179,7 @@ static void hot_update(struct xkv_store *st, struct xkv_item *it, bool fill)
 	const char *key = xkv_item_key(it);
 	u32 hash = xkv_hot_hash(key, it->nkey), s, idx;
 	struct xkv_slot *sl;
-	os_mutex_t *lock;
+	os_spin_t *lock;
 	int off;
 
 	idx = xkv_hot_index(hash, h->nslots);
@@ -186,7 +187,7 @@ static void hot_update(struct xkv_store *st, struct xkv_item *it, bool fill)
 	if (!slot_may_hold(sl, hash, key, it->nkey))
 		return;
 	lock = set_lock(h, idx);
-	os_mutex_lock(lock);
+	os_spin_lock(lock);
 	if (xkv_slot_find(sl, hash, key, it->nkey) >= 0 &&
 	    slot_take(h, sl, &s)) {
 		/* an emptier may have been faster */
@@ -199,7 +200,7 @@ static void hot_update(struct xkv_store *st, struct xkv_item *it, bool fill)
 		}
 		xkv_slot_unlock(sl, s);
 	}
-	os_mutex_unlock(lock);
+	os_spin_unlock(lock);
 }
 
 void do_hot_changed(struct xkv_store *st, struct xkv_item *it)
@@ -350,7 +351,7 @@ void do_hot_read(struct xkv_store *st, u64 hv, struct xkv_item *it)
 	const char *key = xkv_item_key(it);
 	u32 hash = xkv_hot_hash(key, it->nkey), idx, need, s;
 	struct xkv_slot *sl;
-	os_mutex_t *lock;
+	os_spin_t *lock;
 	u32 est;
 	int off, n, i;
 
@@ -369,8 +370,13 @@ void do_hot_read(struct xkv_store *st, u64 hv, struct xkv_item *it)
 			return;
 	}
 	lock = set_lock(h, idx);
-	os_mutex_lock(lock);
-	if (xkv_slot_find(sl, hash, key, it->nkey) >= 0) {
+	os_spin_lock(lock);
+	off = xkv_slot_find(sl, hash, key, it->nkey);
+	if (off >= 0) {
+		/* another reader was faster */
+		e = xkv_slot_ent(sl, (u32)off);
+		if (OS_READ_ONCE(e->cas) == it->cas)
+			goto unlock;
 		/* there, but not this version: a rewrite was skipped */
 		n = 0;
 	} else {
@@ -389,7 +395,7 @@ void do_hot_read(struct xkv_store *st, u64 hv, struct xkv_item *it)
 	xkv_slot_unlock(sl, s);
 	os_atomic64_add(n, &h->evicted);
 unlock:
-	os_mutex_unlock(lock);
+	os_spin_unlock(lock);
 }
 
 /* ---- whole-tier operations ---- */
@@ -405,14 +411,14 @@ static void hot_sweep(struct xkv_hot *h, bool empty, u64 mono)
 
 	for (idx = 0; idx < h->nslots; idx++) {
 		struct xkv_slot *sl = &h->slots[idx];
-		os_mutex_t *lock = set_lock(h, idx);
+		os_spin_t *lock = set_lock(h, idx);
 
 		/*
 		 * Under the set lock: an install in progress has checked the
 		 * flush watermark and clock before they changed, and must be
 		 * seen here. Any @used, a bad one included, is cleaned.
 		 */
-		os_mutex_lock(lock);
+		os_spin_lock(lock);
 		if (!OS_READ_ONCE(sl->used) || !slot_take(h, sl, &s))
 			goto unlock;
 		if (empty) {
@@ -437,7 +443,7 @@ static void hot_sweep(struct xkv_hot *h, bool empty, u64 mono)
 		}
 		xkv_slot_unlock(sl, s);
 unlock:
-		os_mutex_unlock(lock);
+		os_spin_unlock(lock);
 		if (!(idx & 63))
 			os_cond_resched();
 	}
@@ -472,7 +478,7 @@ static void hot_free(struct xkv_hot *h)
 
 	if (h->locks) {
 		for (i = 0; i < h->nlocks; i++)
-			os_mutex_destroy(&h->locks[i]);
+			os_spin_destroy(&h->locks[i]);
 		os_free(h->locks);
 	}
 	if (h->sketch)
@@ -501,7 +507,7 @@ int xkv_store_attach_hot(struct xkv_store *st, void *slots, u32 nslots)
 	if (!h->locks)
 		goto free_hot;
 	for (i = 0; i < h->nlocks; i++)
-		os_mutex_init(&h->locks[i]);
+		os_spin_init(&h->locks[i]);
 	h->sketch = os_big_alloc((size_t)SKETCH_ROWS * w);
 	if (!h->sketch)
 		goto free_hot;

@@ -83,13 +83,45 @@ void xkv_item_free(struct xkv_store *st, struct xkv_item *it)
 }
 
 /*
+ * Items unlinked under a stripe lock wait on a "reap" list, chained
+ * through ->h_next (free once unlinked), and are freed after the lock is
+ * released: freeing takes a class lock, which may sleep.
+ */
+static void do_item_reap(struct xkv_item **reap, struct xkv_item *it)
+{
+	it->h_next = *reap;
+	*reap = it;
+}
+
+static void item_reap_free(struct xkv_store *st, struct xkv_item *reap)
+{
+	while (reap) {
+		struct xkv_item *next = reap->h_next;
+
+		xkv_item_free(st, reap);
+		reap = next;
+	}
+}
+
+/* release @sp, then free what was unlinked under it */
+static void stripe_unlock_reap(struct xkv_store *st, struct xkv_stripe *sp,
+			       struct xkv_item **reap)
+{
+	os_spin_unlock(&sp->lock);
+	item_reap_free(st, *reap);
+	*reap = NULL;
+}
+
+/*
  * Find a key's live item. A dead one met on the way (expired, or older
- * than a flush_all) is unlinked and freed, as memcached does on reads.
+ * than a flush_all) is unlinked and put on @reap, as memcached does on
+ * reads.
  */
 static struct xkv_item *do_item_find(struct xkv_store *st,
 				     struct xkv_stripe *sp, u64 hv,
 				     const char *key, size_t nkey, u64 now,
-				     struct xkv_get_req *req)
+				     struct xkv_get_req *req,
+				     struct xkv_item **reap)
 {
 	struct xkv_item *it = do_assoc_find(st, sp, hv, key, nkey);
 	bool flushed = false;
@@ -101,20 +133,21 @@ static struct xkv_item *do_item_find(struct xkv_store *st,
 		req->expired = !flushed;
 	}
 	do_item_unlink(st, sp, hv, it);
-	xkv_item_free(st, it);
+	do_item_reap(reap, it);
 	return NULL;
 }
 
+/* link @it in @old's place; @old goes on @reap */
 static void do_item_replace(struct xkv_store *st, struct xkv_stripe *sp,
 			    u64 hv, struct xkv_item *old,
-			    struct xkv_item *it)
+			    struct xkv_item *it, struct xkv_item **reap)
 {
 	__do_item_unlink(st, sp, hv, old);
 	do_item_link(st, sp, hv, it);
 	/* the key's slot, if it has one, now serves the new item */
 	if (st->hot)
 		do_hot_changed(st, it);
-	xkv_item_free(st, old);
+	do_item_reap(reap, old);
 }
 
 enum reclaim_res {
@@ -150,7 +183,7 @@ static enum reclaim_res do_item_reclaim(struct xkv_store *st,
 
 	hv = xkv_hash(xkv_item_key(it), it->nkey);
 	sp = xkv_stripe_of(st, hv);
-	if (!os_mutex_trylock(&sp->lock))
+	if (!os_spin_trylock(&sp->lock))
 		return RECLAIM_NONE;
 	if (!(it->iflags & XKV_IT_LINKED))
 		goto unlock;
@@ -168,7 +201,7 @@ static enum reclaim_res do_item_reclaim(struct xkv_store *st,
 	}
 	do_item_unlink(st, sp, hv, it);
 unlock:
-	os_mutex_unlock(&sp->lock);
+	os_spin_unlock(&sp->lock);
 	return res;
 }
 
@@ -249,33 +282,67 @@ struct xkv_item *xkv_item_alloc(struct xkv_store *st, const char *key,
 	return it;
 }
 
-/* append or prepend @it's value to @old's, in a new item */
-static enum xkv_res do_item_concat(struct xkv_store *st,
-				   struct xkv_stripe *sp, u64 hv,
-				   struct xkv_item *old, struct xkv_item *it,
-				   bool append)
+/*
+ * Append or prepend @it's value to the key's, in a new item. Its size
+ * depends on the old value, read under the stripe lock, but the new item
+ * must be allocated without it: allocate, lock, look again, and retry
+ * while the value's length moved in between.
+ */
+static enum xkv_res item_concat(struct xkv_store *st, struct xkv_item *it,
+				bool append)
 {
-	u64 n = (u64)old->nbytes + it->nbytes;
-	struct xkv_item *nit;
+	u64 hv = xkv_hash(xkv_item_key(it), it->nkey);
+	struct xkv_stripe *sp = xkv_stripe_of(st, hv);
+	struct xkv_item *old, *nit = NULL, *reap = NULL;
+	u64 now = xkv_store_now(st), n;
+	enum xkv_res res;
 	char *v;
 	int err;
 
-	if (n > st->set.item_size_max)
-		return XKV_TOO_LARGE;
-	nit = xkv_item_alloc(st, xkv_item_key(old), old->nkey, old->flags,
-			     old->exptime, (u32)n, &err);
-	if (!nit)
-		return err == -E2BIG ? XKV_TOO_LARGE : XKV_NO_MEMORY;
-	v = xkv_item_value(nit);
-	if (append) {
-		os_memcpy(v, xkv_item_value(old), old->nbytes);
-		os_memcpy(v + old->nbytes, xkv_item_value(it), it->nbytes);
-	} else {
-		os_memcpy(v, xkv_item_value(it), it->nbytes);
-		os_memcpy(v + it->nbytes, xkv_item_value(old), old->nbytes);
+	xkv_flush_poll(st, now);
+	for (;;) {
+		os_spin_lock(&sp->lock);
+		old = do_item_find(st, sp, hv, xkv_item_key(it), it->nkey,
+				   now, NULL, &reap);
+		if (!old) {
+			res = XKV_NOT_STORED;
+			break;
+		}
+		n = (u64)old->nbytes + it->nbytes;
+		if (n > st->set.item_size_max) {
+			res = XKV_TOO_LARGE;
+			break;
+		}
+		if (nit && nit->nbytes == n) {
+			nit->flags = old->flags;
+			nit->exptime = old->exptime;
+			v = xkv_item_value(nit);
+			if (append) {
+				os_memcpy(v, xkv_item_value(old), old->nbytes);
+				os_memcpy(v + old->nbytes, xkv_item_value(it),
+					  it->nbytes);
+			} else {
+				os_memcpy(v, xkv_item_value(it), it->nbytes);
+				os_memcpy(v + it->nbytes, xkv_item_value(old),
+					  old->nbytes);
+			}
+			do_item_replace(st, sp, hv, old, nit, &reap);
+			nit = NULL;
+			res = XKV_STORED;
+			break;
+		}
+		stripe_unlock_reap(st, sp, &reap);
+		if (nit)
+			xkv_item_free(st, nit);
+		nit = xkv_item_alloc(st, xkv_item_key(it), it->nkey, 0, 0,
+				     (u32)n, &err);
+		if (!nit)
+			return err == -E2BIG ? XKV_TOO_LARGE : XKV_NO_MEMORY;
 	}
-	do_item_replace(st, sp, hv, old, nit);
-	return XKV_STORED;
+	stripe_unlock_reap(st, sp, &reap);
+	if (nit)
+		xkv_item_free(st, nit);
+	return res;
 }
 
 enum xkv_res xkv_item_store(struct xkv_store *st, struct xkv_item *it,
@@ -285,13 +352,19 @@ enum xkv_res xkv_item_store(struct xkv_store *st, struct xkv_item *it,
 	struct xkv_stripe *sp = xkv_stripe_of(st, hv);
 	u64 now = xkv_store_now(st);
 	enum xkv_res res = XKV_NOT_STORED;
-	struct xkv_item *old;
+	struct xkv_item *old, *reap = NULL;
 	bool used = false;
 
+	if (op == XKV_OP_APPEND || op == XKV_OP_PREPEND) {
+		/* a new item in the old one's place: the count stays */
+		res = item_concat(st, it, op == XKV_OP_APPEND);
+		xkv_item_free(st, it);
+		return res;
+	}
 	xkv_flush_poll(st, now);
-	os_mutex_lock(&sp->lock);
+	os_spin_lock(&sp->lock);
 	old = do_item_find(st, sp, hv, xkv_item_key(it), it->nkey, now,
-			   NULL);
+			   NULL, &reap);
 	switch (op) {
 	case XKV_OP_SET:
 		used = true;
@@ -310,40 +383,40 @@ enum xkv_res xkv_item_store(struct xkv_store *st, struct xkv_item *it,
 		else
 			used = true;
 		break;
-	case XKV_OP_APPEND:
-	case XKV_OP_PREPEND:
-		if (old)
-			res = do_item_concat(st, sp, hv, old, it,
-					     op == XKV_OP_APPEND);
+	default:
 		break;
 	}
 	if (used) {
 		if (old)
-			do_item_replace(st, sp, hv, old, it);
+			do_item_replace(st, sp, hv, old, it, &reap);
 		else
 			do_item_link(st, sp, hv, it);
 		res = XKV_STORED;
 	}
-	os_mutex_unlock(&sp->lock);
+	stripe_unlock_reap(st, sp, &reap);
 	if (!used)
 		xkv_item_free(st, it);
+	else if (!old)
+		xkv_assoc_maybe_grow(st, sp);
 	return res;
 }
 
 /*
- * Lock stripe @sp (the caller unlocks it) and find the live item of @key
- * there, after applying a pending flush_all: the item or NULL.
+ * Lock stripe @sp (the caller unlocks it, then frees @reap) and find the
+ * live item of @key there, after applying a pending flush_all: the item
+ * or NULL.
  */
 static struct xkv_item *item_find_locked(struct xkv_store *st,
 					 struct xkv_stripe *sp, u64 hv,
 					 const char *key, size_t nkey,
-					 struct xkv_get_req *req)
+					 struct xkv_get_req *req,
+					 struct xkv_item **reap)
 {
 	u64 now = xkv_store_now(st);
 
 	xkv_flush_poll(st, now);
-	os_mutex_lock(&sp->lock);
-	return do_item_find(st, sp, hv, key, nkey, now, req);
+	os_spin_lock(&sp->lock);
+	return do_item_find(st, sp, hv, key, nkey, now, req, reap);
 }
 
 static char *put_str(char *p, const char *s, size_t n)
@@ -357,30 +430,36 @@ int xkv_item_get(struct xkv_store *st, const char *key, size_t nkey,
 {
 	u64 hv = xkv_hash(key, nkey);
 	struct xkv_stripe *sp = xkv_stripe_of(st, hv);
-	struct xkv_item *it;
-	size_t nf, nb, nc = 0;
+	struct xkv_item *it, *reap = NULL;
+	size_t nf, nb, nc = 0, need;
 	char num[3][20];
 	int ret = 1;
 	char *p;
 
-	it = item_find_locked(st, sp, hv, key, nkey, req);
-	if (!it) {
-		ret = 0;
-		goto unlock;
-	}
-	/*
-	 * "VALUE " key " " flags " " bytes [" " cas] "\r\n" data "\r\n",
-	 * reserved to the byte: a UDP reply budget is met exactly, as XDP
-	 * meets it.
-	 */
-	nf = xkv_fmt_u64(num[0], it->flags);
-	nb = xkv_fmt_u64(num[1], it->nbytes);
-	if (req->with_cas)
-		nc = xkv_fmt_u64(num[2], it->cas);
-	if (xkv_buf_reserve(out, 6 + nkey + 1 + nf + 1 + nb +
-				 (nc ? 1 + nc : 0) + 2 + it->nbytes + 2)) {
-		ret = -ENOMEM;
-		goto unlock;
+	for (;;) {
+		it = item_find_locked(st, sp, hv, key, nkey, req, &reap);
+		if (!it) {
+			ret = 0;
+			goto unlock;
+		}
+		/*
+		 * "VALUE " key " " flags " " bytes [" " cas] "\r\n" data
+		 * "\r\n", reserved to the byte: a UDP reply budget is met
+		 * exactly, as XDP meets it.
+		 */
+		nf = xkv_fmt_u64(num[0], it->flags);
+		nb = xkv_fmt_u64(num[1], it->nbytes);
+		if (req->with_cas)
+			nc = xkv_fmt_u64(num[2], it->cas);
+		need = 6 + nkey + 1 + nf + 1 + nb + (nc ? 1 + nc : 0) + 2 +
+		       it->nbytes + 2;
+		if (xkv_buf_room(out, need))
+			break;
+		/* grow the buffer unlocked (it may sleep), look again */
+		stripe_unlock_reap(st, sp, &reap);
+		if (xkv_buf_reserve(out, need))
+			return -ENOMEM;
+		nc = 0;
 	}
 	if (req->touch) {
 		OS_WRITE_ONCE(it->exptime, req->exptime);
@@ -409,7 +488,7 @@ int xkv_item_get(struct xkv_store *st, const char *key, size_t nkey,
 	p = put_str(p, "\r\n", 2);
 	out->len = (size_t)(p - out->data);
 unlock:
-	os_mutex_unlock(&sp->lock);
+	stripe_unlock_reap(st, sp, &reap);
 	return ret;
 }
 
@@ -418,66 +497,81 @@ enum xkv_res xkv_item_delete(struct xkv_store *st, const char *key,
 {
 	u64 hv = xkv_hash(key, nkey);
 	struct xkv_stripe *sp = xkv_stripe_of(st, hv);
-	struct xkv_item *it;
+	struct xkv_item *it, *reap = NULL;
 
-	it = item_find_locked(st, sp, hv, key, nkey, NULL);
+	it = item_find_locked(st, sp, hv, key, nkey, NULL, &reap);
 	if (it) {
 		do_item_unlink(st, sp, hv, it);
-		xkv_item_free(st, it);
+		do_item_reap(&reap, it);
 	}
-	os_mutex_unlock(&sp->lock);
+	stripe_unlock_reap(st, sp, &reap);
 	return it ? XKV_DELETED : XKV_NOT_FOUND;
 }
 
+/*
+ * A result longer than the value needs a new item, allocated without the
+ * stripe lock: allocate, lock, compute again from the value there, and
+ * retry while the length it needs moved in between.
+ */
 enum xkv_res xkv_item_arith(struct xkv_store *st, const char *key,
 			    size_t nkey, bool incr, u64 delta, char *res,
 			    size_t *nres)
 {
 	u64 hv = xkv_hash(key, nkey);
 	struct xkv_stripe *sp = xkv_stripe_of(st, hv);
+	struct xkv_item *it, *nit = NULL, *reap = NULL;
 	enum xkv_res ret = XKV_STORED;
-	struct xkv_item *it, *nit;
 	size_t n;
 	int err;
 	u64 v;
 
-	it = item_find_locked(st, sp, hv, key, nkey, NULL);
-	if (!it) {
-		ret = XKV_NOT_FOUND;
-		goto unlock;
+	for (;;) {
+		it = item_find_locked(st, sp, hv, key, nkey, NULL, &reap);
+		if (!it) {
+			ret = XKV_NOT_FOUND;
+			break;
+		}
+		if (!it->nbytes ||
+		    !xkv_parse_u64(xkv_item_value(it), it->nbytes, &v)) {
+			ret = XKV_NON_NUMERIC;
+			break;
+		}
+		if (incr)
+			v += delta;
+		else
+			v = delta > v ? 0 : v - delta;
+		n = xkv_fmt_u64(res, v);
+		res[n] = '\0';
+		*nres = n;
+		if (n <= it->nbytes) {
+			/* in place, padded with spaces like memcached */
+			os_memcpy(xkv_item_value(it), res, n);
+			os_memset(xkv_item_value(it) + n, ' ',
+				  it->nbytes - n);
+			OS_WRITE_ONCE(it->cas, (u64)os_atomic64_inc_return(
+						       &st->cas_next));
+			if (st->hot)
+				do_hot_changed(st, it);
+			break;
+		}
+		if (nit && nit->nbytes == n) {
+			nit->flags = it->flags;
+			nit->exptime = it->exptime;
+			os_memcpy(xkv_item_value(nit), res, n);
+			do_item_replace(st, sp, hv, it, nit, &reap);
+			nit = NULL;
+			break;
+		}
+		stripe_unlock_reap(st, sp, &reap);
+		if (nit)
+			xkv_item_free(st, nit);
+		nit = xkv_item_alloc(st, key, nkey, 0, 0, (u32)n, &err);
+		if (!nit)
+			return XKV_NO_MEMORY;
 	}
-	if (!it->nbytes ||
-	    !xkv_parse_u64(xkv_item_value(it), it->nbytes, &v)) {
-		ret = XKV_NON_NUMERIC;
-		goto unlock;
-	}
-	if (incr)
-		v += delta;
-	else
-		v = delta > v ? 0 : v - delta;
-	n = xkv_fmt_u64(res, v);
-	res[n] = '\0';
-	*nres = n;
-	if (n <= it->nbytes) {
-		/* in place, padded with spaces like memcached */
-		os_memcpy(xkv_item_value(it), res, n);
-		os_memset(xkv_item_value(it) + n, ' ', it->nbytes - n);
-		OS_WRITE_ONCE(it->cas,
-			      (u64)os_atomic64_inc_return(&st->cas_next));
-		if (st->hot)
-			do_hot_changed(st, it);
-		goto unlock;
-	}
-	nit = xkv_item_alloc(st, key, nkey, it->flags, it->exptime, (u32)n,
-			     &err);
-	if (!nit) {
-		ret = XKV_NO_MEMORY;
-		goto unlock;
-	}
-	os_memcpy(xkv_item_value(nit), res, n);
-	do_item_replace(st, sp, hv, it, nit);
-unlock:
-	os_mutex_unlock(&sp->lock);
+	stripe_unlock_reap(st, sp, &reap);
+	if (nit)
+		xkv_item_free(st, nit);
 	return ret;
 }
 
@@ -486,15 +580,15 @@ enum xkv_res xkv_item_touch(struct xkv_store *st, const char *key,
 {
 	u64 hv = xkv_hash(key, nkey);
 	struct xkv_stripe *sp = xkv_stripe_of(st, hv);
-	struct xkv_item *it;
+	struct xkv_item *it, *reap = NULL;
 
-	it = item_find_locked(st, sp, hv, key, nkey, NULL);
+	it = item_find_locked(st, sp, hv, key, nkey, NULL, &reap);
 	if (it) {
 		OS_WRITE_ONCE(it->exptime, exptime);
 		if (st->hot)
 			do_hot_changed(st, it);
 	}
-	os_mutex_unlock(&sp->lock);
+	stripe_unlock_reap(st, sp, &reap);
 	return it ? XKV_TOUCHED : XKV_NOT_FOUND;
 }
 
@@ -566,4 +660,95 @@ bool xkv_items_crawl(struct xkv_store *st)
 	}
 	os_mutex_unlock(&c->lock);
 	return found;
+}
+
+/* count one peek that answered (a length or -ENOENT), stripe locked */
+static void do_peek_count(struct xkv_stripe *sp, bool hit, bool expired,
+			  bool flushed, u64 bytes)
+{
+	struct xkv_peek_stats *ps = &sp->peek;
+
+	if (hit)
+		OS_WRITE_ONCE(ps->hits, ps->hits + 1);
+	else
+		OS_WRITE_ONCE(ps->misses, ps->misses + 1);
+	if (expired)
+		OS_WRITE_ONCE(ps->expired, ps->expired + 1);
+	if (flushed)
+		OS_WRITE_ONCE(ps->flushed, ps->flushed + 1);
+	if (bytes)
+		OS_WRITE_ONCE(ps->bytes, ps->bytes + bytes);
+}
+
+/*
+ * Nothing here may sleep: no flush_lock (a delayed flush that is due is
+ * treated as applied, which kills every item linked now), no class lock
+ * (a dead item stays linked), and the stripe lock is only tried.
+ */
+int xkv_store_peek(struct xkv_store *st, const char *key, u32 nkey,
+		   bool with_cas, u8 *out, u32 cap)
+{
+	u64 now = xkv_store_now(st), hv;
+	s64 at = os_atomic64_read(&st->flush_at);
+	size_t nf, nb, nc = 0, total;
+	struct xkv_stripe *sp;
+	struct xkv_item *it;
+	bool flushed = false;
+	char num[3][20];
+	char *p;
+
+	if (!nkey || nkey > XKV_KEY_MAX)
+		return -EINVAL;
+	hv = xkv_hash(key, nkey);
+	sp = xkv_stripe_of(st, hv);
+	if (!os_spin_trylock(&sp->lock))
+		return -EBUSY;
+	it = do_assoc_find(st, sp, hv, key, nkey);
+	if (it && ((at && now >= (u64)at) ||
+		   item_dead(st, it, now, &flushed))) {
+		flushed = flushed || (at && now >= (u64)at);
+		do_peek_count(sp, false, !flushed, flushed, 0);
+		it = NULL;
+		goto miss;
+	}
+	if (!it) {
+		do_peek_count(sp, false, false, false, 0);
+		goto miss;
+	}
+	nf = xkv_fmt_u64(num[0], it->flags);
+	nb = xkv_fmt_u64(num[1], it->nbytes);
+	if (with_cas)
+		nc = xkv_fmt_u64(num[2], it->cas);
+	total = 6 + nkey + 1 + nf + 1 + nb + (nc ? 1 + nc : 0) + 2 +
+		it->nbytes + 2;
+	if (total > cap) {
+		os_spin_unlock(&sp->lock);
+		return -ENOSPC;
+	}
+	/* the clock's reference bit is the LRU bump: a byte, no class lock */
+	if (!(it->iflags & XKV_IT_FETCHED))
+		OS_WRITE_ONCE(it->iflags, it->iflags | XKV_IT_FETCHED);
+	if (!OS_READ_ONCE(it->ref))
+		OS_WRITE_ONCE(it->ref, 1);
+	p = (char *)out;
+	p = put_str(p, "VALUE ", 6);
+	p = put_str(p, key, nkey);
+	*p++ = ' ';
+	p = put_str(p, num[0], nf);
+	*p++ = ' ';
+	p = put_str(p, num[1], nb);
+	if (nc) {
+		*p++ = ' ';
+		p = put_str(p, num[2], nc);
+	}
+	p = put_str(p, "\r\n", 2);
+	p = put_str(p, xkv_item_value(it), it->nbytes);
+	p = put_str(p, "\r\n", 2);
+	do_peek_count(sp, true, false, false, total);
+	os_spin_unlock(&sp->lock);
+	return (int)total;
+
+miss:
+	os_spin_unlock(&sp->lock);
+	return -ENOENT;
 }

@@ -21,6 +21,15 @@
  *                                   returns 4, 16, or 0 if it is neither
  * Locks:   os_mutex_t, os_mutex_init/destroy/lock/unlock/trylock
  *          (trylock returns true when it took the lock; lock may sleep)
+ *          os_spin_t, os_spin_init/destroy/lock/unlock/trylock: a lock
+ *          whose holder never sleeps, for what softirq (XDP) reads too.
+ *          In the kernel a spinlock_t taken with bottom halves disabled
+ *          (spin_lock_bh), so a softirq on the holder's CPU cannot spin
+ *          on it; its trylock is the only form softirq code may use. In
+ *          user space whichever measured cheaper (xkv_os_impl.h says).
+ *          Under an os_spin_t: no os_mutex_*, no allocation, nothing
+ *          that may sleep or take long. Each os_spin_init() call site is
+ *          one lock class for the kernel's lock checker.
  * Atomics: os_atomic64_t, os_atomic64_read/set/add/inc_return/add_return,
  *          OS_READ_ONCE(x), OS_WRITE_ONCE(x, v),
  *          OS_LOAD_ACQUIRE(x), OS_STORE_RELEASE(x, v),

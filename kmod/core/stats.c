@@ -66,6 +66,19 @@ static void sum_slots(struct xkv_store *st, struct xkv_thread_stats *sum)
 		for (i = 0; i < n; i++)
 			dst[i] += OS_READ_ONCE(src[i]);
 	}
+	/* xkv_store_peek()'s gets, kept per stripe */
+	for (s = 0; s < XKV_STRIPES; s++) {
+		const struct xkv_peek_stats *ps = &st->stripes[s].peek;
+		u64 hits = OS_READ_ONCE(ps->hits);
+		u64 misses = OS_READ_ONCE(ps->misses);
+
+		sum->cmd_get += hits + misses;
+		sum->get_hits += hits;
+		sum->get_misses += misses;
+		sum->get_expired += OS_READ_ONCE(ps->expired);
+		sum->get_flushed += OS_READ_ONCE(ps->flushed);
+		sum->bytes_written += OS_READ_ONCE(ps->bytes);
+	}
 }
 
 /* per-class counters summed over all classes, read under each lock */
@@ -275,6 +288,13 @@ void xkv_stats_reset(struct xkv_store *st)
 
 		for (k = 0; k < n; k++)
 			OS_WRITE_ONCE(p[k], 0);
+	}
+	for (i = 0; i < XKV_STRIPES; i++) {
+		struct xkv_stripe *sp = &st->stripes[i];
+
+		os_spin_lock(&sp->lock);
+		os_memset(&sp->peek, 0, sizeof(sp->peek));
+		os_spin_unlock(&sp->lock);
 	}
 	os_atomic64_set(&st->total_items, 0);
 	os_atomic64_set(&st->total_conns, 0);

@@ -287,4 +287,38 @@ void xkv_store_detach_hot(struct xkv_store *st);
  */
 void xkv_store_hot_stats(struct xkv_store *st, u64 *installs, u64 *rejects);
 
+/**
+ * xkv_store_peek() - the reply block of one key of a get, without sleeping.
+ * @st:       store
+ * @key:      key bytes
+ * @nkey:     key length, 1..XKV_KEY_MAX
+ * @with_cas: gets (true) or get (false)
+ * @out:      where the block goes
+ * @cap:      room at @out
+ *
+ * Copies "VALUE <key> <flags> <bytes>[ <cas>]\r\n<data>\r\n" (no "END"),
+ * byte for byte what the text protocol sends for this key, into @out.
+ * Never sleeps and never waits for a lock: callable from softirq (XDP) and
+ * with bottom halves disabled. The key's stripe lock is only tried.
+ *
+ * Expiry is lazy and read-only here: an expired or flushed item is
+ * reported as a miss and left linked for the next writer, reader or the
+ * crawler to reclaim. A delayed flush_all whose time has come counts as
+ * applied. The block is counted in "stats" as the text get counts it
+ * (cmd_get, get_hits or get_misses, get_expired, get_flushed, and the
+ * block's length in bytes_written; the request's bytes are the caller's,
+ * bytes_read does not move) when the function returns a length or
+ * -ENOENT; the other errors count nothing, the caller hands the request
+ * to the server, which counts it. A hit sets the item's clock reference
+ * bit (its LRU bump: one byte written under the stripe lock, no class
+ * lock) and marks it fetched; it does not feed the hot cache's admission.
+ *
+ * Return: bytes written to @out; -ENOENT when the key is missing, expired
+ * or flushed; -ENOSPC when the block is longer than @cap (nothing
+ * written); -EBUSY when the stripe lock is held (retry on the slow path);
+ * -EINVAL when @nkey is 0 or above XKV_KEY_MAX.
+ */
+int xkv_store_peek(struct xkv_store *st, const char *key, u32 nkey,
+		   bool with_cas, u8 *out, u32 cap);
+
 #endif /* XKV_CORE_STORE_H */

@@ -4,17 +4,29 @@
  *
  * Locking (the one place that says it):
  *
- *  - stripe->lock   guards a slice of the hash table (keys whose hash has
- *                   the stripe's low bits), every item linked there, and
- *                   every field of those items but ->ref. Readers copy what
- *                   they need while holding it; no item pointer outlives it.
- *  - cls->lock      guards one slab class: its pages, free list, clock
- *                   hands and per-class counters.
+ *  - stripe->lock   (os_spin_t) guards a slice of the hash table (keys
+ *                   whose hash has the stripe's low bits), every item
+ *                   linked there, and every field of those items but
+ *                   ->ref. Readers copy what they need while holding it;
+ *                   no item pointer outlives it. xkv_store_peek() reads
+ *                   under it from softirq (XDP), with a trylock.
+ *  - hot set locks  (os_spin_t, hot.c) guard the writes to one set of
+ *                   hot-cache slots.
+ *  - cls->lock      (os_mutex_t) guards one slab class: its pages, free
+ *                   list, clock hands and per-class counters.
  *  - st->mem_lock   guards st->malloced (pages taken from the limit).
  *  - st->flush_lock serialises applying a delayed flush_all.
  *
- *  Order: stripe -> class -> mem. A class lock holder may only *try* a
- *  stripe lock (eviction, crawler), so the reverse order never waits.
+ *  Order: class -> stripe -> hot set, and class -> mem. Nothing that may
+ *  sleep happens under a stripe or set lock: no class lock, no
+ *  allocation. So writers allocate an item before they take the stripe
+ *  lock (and look again once they hold it: append, prepend, incr and
+ *  decr retry when the size they allocated for no longer fits), items
+ *  they unlink are freed after they unlock it (a "reap" list through
+ *  ->h_next, items.c), buckets grow outside it (assoc.c), and a get
+ *  grows its reply buffer outside it. A class lock holder only *tries*
+ *  a stripe lock (eviction, crawler), which also keeps the clock hand
+ *  from waiting on a busy stripe.
  *  Functions named do_*() expect the caller to hold the stripe lock.
  *
  *  item->iflags changes only under the stripe lock; the clock and the
@@ -130,12 +142,21 @@ struct xkv_class {
  * @mask:    number of buckets - 1 (a power of two minus one)
  * @count:   items linked here
  * @buckets: bucket heads; grows by doubling, one stripe at a time
+ * @peek:    xkv_store_peek()'s counters, written under @lock (it has no
+ *           xkv_thread_stats slot of its own), summed by "stats"
  */
 struct xkv_stripe {
-	os_mutex_t lock;
+	os_spin_t lock;
 	u32 mask;
 	u32 count;
 	struct xkv_item **buckets;
+	struct xkv_peek_stats {
+		u64 hits;
+		u64 misses;
+		u64 expired;
+		u64 flushed;
+		u64 bytes;
+	} peek;
 };
 
 struct xkv_store {

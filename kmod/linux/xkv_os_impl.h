@@ -12,10 +12,13 @@
  * at unload whether the store gave everything back (Debian's kernel has no
  * kmemleak).
  *
- * Locks are mutexes: the store sleeps under its class locks while it takes
- * a new slab page. Nothing in the core runs in atomic context; it is only
- * ever called from the module's kthreads, and from a /dev/xkv ioctl to
- * attach or detach the hot cache (hotmap.c).
+ * Locks: os_mutex_t is a mutex (the store sleeps under its class locks
+ * while it takes a new slab page); os_spin_t is a spinlock taken with
+ * bottom halves disabled, for the hash table's stripes and the hot
+ * cache's sets, which xkv_store_peek() (trylock only) reads from XDP in
+ * softirq. Everything else in the core runs in process context: the
+ * module's kthreads, and a /dev/xkv ioctl to attach or detach the hot
+ * cache (hotmap.c).
  */
 #ifndef XKV_LINUX_OS_IMPL_H
 #define XKV_LINUX_OS_IMPL_H
@@ -34,6 +37,7 @@
 #include <linux/printk.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
+#include <linux/spinlock.h>
 #include <linux/string.h>
 #include <linux/timekeeping.h>
 #include <linux/types.h>
@@ -107,6 +111,16 @@ static inline void os_mutex_init(os_mutex_t *m)
 #define os_mutex_lock(m) mutex_lock(m)
 #define os_mutex_unlock(m) mutex_unlock(m)
 #define os_mutex_trylock(m) (mutex_trylock(m) != 0)
+
+typedef spinlock_t os_spin_t;
+
+/* a macro: each call site is its own lockdep class (stripes, hot sets) */
+#define os_spin_init(l) spin_lock_init(l)
+#define os_spin_destroy(l) ((void)(l))
+/* _bh: a softirq reader (XDP) may run on this CPU while it is held */
+#define os_spin_lock(l) spin_lock_bh(l)
+#define os_spin_unlock(l) spin_unlock_bh(l)
+#define os_spin_trylock(l) (spin_trylock_bh(l) != 0)
 
 typedef atomic64_t os_atomic64_t;
 

@@ -54,7 +54,7 @@ static u64 stripe_buckets(struct xkv_store *st, u32 *lo, u32 *hi,
 		struct xkv_stripe *sp = &st->stripes[i];
 		u32 nb = sp->mask + 1;
 
-		os_mutex_lock(&sp->lock);
+		os_spin_lock(&sp->lock);
 		if (nb < *lo)
 			*lo = nb;
 		if (nb > *hi)
@@ -62,7 +62,7 @@ static u64 stripe_buckets(struct xkv_store *st, u32 *lo, u32 *hi,
 		if ((nb & (nb - 1)) || sp->count > nb + nb / 2)
 			(*over)++;
 		sum += nb;
-		os_mutex_unlock(&sp->lock);
+		os_spin_unlock(&sp->lock);
 	}
 	return sum;
 }

@@ -421,8 +421,10 @@ static void test_writes(struct xkv_store *st)
 	tap_ok(slot_is("k", "1005"), "incr into a longer item rewrites");
 	xkv_item_touch(st, "k", 1, xkv_exptime(st, 100));
 	tap_ok(ent_for("k") &&
-		       ent_for("k")->expire_ns > uu_now_ns() + 90ULL * 1000000000 &&
-		       ent_for("k")->expire_ns <= uu_now_ns() + 100ULL * 1000000000,
+		       ent_for("k")->expire_ns >
+			       uu_now_ns() + 90ULL * 1000000000 &&
+		       ent_for("k")->expire_ns <=
+			       uu_now_ns() + 100ULL * 1000000000,
 	       "touch sets the expiry on the monotonic clock, rounded down");
 	xkv_item_touch(st, "k", 1, 0);
 	tap_ok(ent_for("k") && ent_for("k")->expire_ns == 0 &&

@@ -133,11 +133,11 @@ bool uu_peek(struct xkv_store *st, const char *key, struct xkv_item *hdr)
 	struct xkv_stripe *sp = xkv_stripe_of(st, hv);
 	struct xkv_item *it;
 
-	os_mutex_lock(&sp->lock);
+	os_spin_lock(&sp->lock);
 	it = do_assoc_find(st, sp, hv, key, nkey);
 	if (it)
 		memcpy(hdr, it, sizeof(*hdr));
-	os_mutex_unlock(&sp->lock);
+	os_spin_unlock(&sp->lock);
 	return it != NULL;
 }
 
@@ -194,7 +194,7 @@ u64 uu_check_table(struct xkv_store *st, u64 *items, u64 *bytes)
 		struct xkv_stripe *sp = &st->stripes[s];
 		u32 count = 0;
 
-		os_mutex_lock(&sp->lock);
+		os_spin_lock(&sp->lock);
 		for (b = 0; b <= sp->mask; b++) {
 			struct xkv_item *it;
 
@@ -214,7 +214,7 @@ u64 uu_check_table(struct xkv_store *st, u64 *items, u64 *bytes)
 		if (count != sp->count)
 			bad++;
 		ni += count;
-		os_mutex_unlock(&sp->lock);
+		os_spin_unlock(&sp->lock);
 	}
 	*items = ni;
 	*bytes = nb;
