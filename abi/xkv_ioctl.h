@@ -98,6 +98,26 @@ struct xkv_ioc_tcp {
 	__u32 map_id;
 };
 
+/* struct xkv_ioc_store.flags */
+#define XKV_STORE_F_KFUNCS 0x1	/* the kfuncs are registered and usable:
+				 * the module has BTF and its kfunc ids
+				 * were resolved at build time */
+
+/**
+ * struct xkv_ioc_store - what XKV_IOC_STORE_INFO reports: the XDP store
+ * path (abi/xkv_kfunc.h).
+ * @flags:    XKV_STORE_F_*
+ * @nstats:   counters below the module filled in (XKV_KF_STAT_NR of its
+ *            build; the loader reads at most its own)
+ * @stats:    the kfunc's counters, summed over CPUs, indexed by enum
+ *            xkv_kf_stat_id
+ */
+struct xkv_ioc_store {
+	__u32 flags;
+	__u32 nstats;
+	__u64 stats[16];
+};
+
 #define XKV_IOC_MAGIC 0xCB
 
 /*
@@ -159,5 +179,13 @@ struct xkv_ioc_tcp {
  * -EPERM, -ENOENT (none is attached).
  */
 #define XKV_IOC_TCP_DETACH _IO(XKV_IOC_MAGIC, 5)
+
+/*
+ * XKV_IOC_STORE_INFO: fill struct xkv_ioc_store: whether XDP programs can
+ * call the module's kfuncs (the XDP store path) and how often they did.
+ * Added after XKV_IOC_ABI 1 without changing it: a module without it
+ * answers -ENOTTY (no store path). Errors: -EPERM, -EFAULT.
+ */
+#define XKV_IOC_STORE_INFO _IOR(XKV_IOC_MAGIC, 6, struct xkv_ioc_store)
 
 #endif /* XKV_UAPI_IOCTL_H */

@@ -54,6 +54,7 @@ char LICENSE[] SEC("license") = "GPL";
 #include "xdp/value.h"
 #include "xdp/send.h"
 #include "xdp/stages.h"
+#include "xkv_store_maps.h"
 #include "tcp/maps.h"
 #include "tcp/headers.h"
 #include "tcp/send.h"
@@ -137,6 +138,9 @@ int xkv_xdp(struct xdp_md *ctx)
 		st->requests++;
 		why = xkv_build_reply(s, xkv_cfg.max_reply, 1);
 	}
+	/* a hot-cache miss: the store program, if any (xkv_store_maps.h) */
+	if (why == XKV_STAT_misses)
+		xkv_store_tail(ctx);
 	if (!why)
 		why = xkv_check_sum(s);
 	if (!why)

@@ -17,6 +17,7 @@
 #include "json.h"
 #include "log.h"
 #include "paths.h"
+#include "storepath.h"
 
 #define XKV_STATS_IFACES 64
 
@@ -69,6 +70,8 @@ static const struct xkv_cmd_doc stats_doc = {
  * @lnow:   this one
  * @tprev:  the previous sample of the TCP counters
  * @tnow:   this one
+ * @ss:     the XDP store path (xkv.ko), as of this sample
+ * @paths:  its files
  */
 struct stats_iface {
 	char ifname[IF_NAMESIZE];
@@ -81,6 +84,8 @@ struct stats_iface {
 	__u64 lnow[XKV_LSTAT_NR];
 	__u64 tprev[XKV_TCP_STAT_NR];
 	__u64 tnow[XKV_TCP_STAT_NR];
+	struct xkv_store_state ss;
+	struct xkv_paths paths;
 };
 
 struct stats_set {
@@ -116,6 +121,7 @@ static int add_iface(const char *ifname, void *data)
 	si = &set->ifs[set->n++];
 	memset(si, 0, sizeof(*si));
 	snprintf(si->ifname, sizeof(si->ifname), "%s", ifname);
+	si->paths = p;
 	si->fd = fd < 0 ? -1 : fd;
 	si->tfd = tfd < 0 ? -1 : tfd;
 	si->lfd = xkv_counters_open(p.pin_dir, XKV_PIN_LSTATS);
@@ -151,6 +157,10 @@ static void print_text(const struct stats_iface *si, bool rates,
 			print_counter(xkv_tcp_counters[i].name,
 				      xkv_tcp_counters[i].desc, si->tnow[i],
 				      si->tprev[i], rates, secs);
+	}
+	if (si->ss.prog_id || si->ss.kinfo_ok) {
+		printf("%s XDP store path:\n", si->ifname);
+		xkv_store_print(&si->ss);
 	}
 	if (si->lfd < 0)
 		return;
@@ -205,6 +215,7 @@ static void print_json(struct xkv_json *j, const struct stats_iface *si,
 	xkv_json_open(j, '{');
 	xkv_json_kv_str(j, "ifname", si->ifname);
 	json_all(j, si, false, 1);
+	xkv_store_json(j, &si->ss);
 	if (rates) {
 		xkv_json_key(j, "rates");
 		xkv_json_open(j, '{');
@@ -221,6 +232,7 @@ static int sample(struct stats_set *set)
 	for (i = 0; i < set->n; i++) {
 		struct stats_iface *si = &set->ifs[i];
 
+		xkv_store_state(&si->paths, &si->ss);
 		memcpy(si->prev, si->now, sizeof(si->prev));
 		err = si->fd < 0 ? 0 :
 			xkv_counters_read(si->fd, si->now, XKV_STAT_NR);

@@ -19,6 +19,7 @@
 #include "live.h"
 #include "log.h"
 #include "paths.h"
+#include "storepath.h"
 #include "tcpfast.h"
 #include "upbackend.h"
 #include "xdp.h"
@@ -233,6 +234,18 @@ static void json_tcp(struct xkv_json *j, const struct iface_status *st)
 	xkv_json_close(j, '}');
 }
 
+/* the XDP store path (xkv.ko only): "xdp_store" */
+static void json_store(struct xkv_json *j, const struct iface_status *st)
+{
+	struct xkv_store_state ss;
+	struct xkv_paths p;
+
+	memset(&ss, 0, sizeof(ss));
+	if (!xkv_paths_init(&p, st->ifname))
+		xkv_store_state(&p, &ss);
+	xkv_store_json(j, &ss);
+}
+
 static void print_json(struct xkv_json *j, const struct iface_status *st)
 {
 	const struct xkv_up_ops *shown = st->be.shown;
@@ -266,6 +279,7 @@ static void print_json(struct xkv_json *j, const struct iface_status *st)
 	else
 		xkv_json_str(j, NULL);
 	json_tcp(j, st);
+	json_store(j, st);
 	xkv_json_close(j, '}');
 }
 

@@ -34,6 +34,7 @@
 #include "kmodule.h"
 #include "learn.h"
 #include "log.h"
+#include "storepath.h"
 #include "tcpfast.h"
 #include "upbackend.h"
 
@@ -73,6 +74,9 @@ static const struct xkv_param up_params[] = {
 		       1UL << 20, "backend: most connections (-c)"),
 	XKV_PARAM_UINT("wait", 'w', struct xkv_up_cfg, wait, "SEC", 1, 3600,
 		       "how long the backend may take to answer (default 10)"),
+	XKV_PARAM_ENUM("xdp-store", 0, struct xkv_up_cfg, xdp_store,
+		       "SWITCH", xkv_tcpf_names,
+		       "xkv.ko: XDP answers GETs that miss the hot cache from the module's store, through its kfuncs (default on when the module has them; on: fail if not)"),
 	XKV_PARAM_BOOL("foreground", 'f', struct xkv_up_cfg, foreground,
 		       "keep the backend attached; 'down' when it exits"),
 	XKV_PARAM_STRING("user", 0, struct xkv_up_cfg, user, "USER",
@@ -121,7 +125,14 @@ static const struct xkv_cmd_doc up_doc = {
 		"they cannot be attached, the TCP fast path stays off with a warning,\n"
 		"or 'up' fails when --tcp-fast on was given. Off with --backend\n"
 		"memcached: memcached cannot publish how far it has answered a\n"
-		"connection. 'xkv tcp-fast IFACE on|off' switches answering later.\n",
+		"connection. 'xkv tcp-fast IFACE on|off' switches answering later.\n"
+		"\n"
+		"XDP store path (xkv.ko only; --xdp-store): a GET that misses the\n"
+		"hot cache is answered at XDP from the module's whole store, through\n"
+		"a kfunc the module registers, under the same allowlist and budget.\n"
+		"It needs a module built with BTF (make kmod KMOD_BTF=1); without,\n"
+		"'up' says so and XDP serves the hot cache alone. While it is on, the\n"
+		"module is in use: 'rmmod xkv' fails until 'xkv down'.\n",
 };
 
 struct down_cfg {
@@ -215,8 +226,11 @@ static int stop_backends(const struct xkv_paths *p, unsigned int timeout)
 	int err, err2 = 0;
 
 	err = xkv_backend_stop(p, timeout);
-	if (xkv_kmod_serves(p, NULL))
+	if (xkv_kmod_serves(p, NULL)) {
+		/* the store program holds the module: it goes first */
+		xkv_store_down(p);
 		err2 = xkv_kmod_stop(timeout);
+	}
 	return err ? err : err2;
 }
 
@@ -310,6 +324,11 @@ int xkv_cmd_up(int argc, char **argv)
 		return XKV_EXIT_USAGE;
 	if (cfg.backend == XKV_BACKEND_MEMCACHED)
 		cfg.tcp_fast = XKV_TCPF_OFF;
+	if (cfg.xdp_store == XKV_TCPF_ON && cfg.backend != XKV_BACKEND_MODULE &&
+	    cfg.backend != XKV_BACKEND_AUTO) {
+		pr_warn("up: --xdp-store on: only with xkv.ko as the backend\n");
+		return XKV_EXIT_USAGE;
+	}
 	xkv_up_cfg_inst_opts(&cfg, ifname, &o);
 	if (xkv_inst_check_opts(&o))
 		return XKV_EXIT_USAGE;

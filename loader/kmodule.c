@@ -530,6 +530,22 @@ int xkv_kmod_info(struct xkv_ioc_info *info)
 	return err;
 }
 
+int xkv_kmod_store_info(struct xkv_ioc_store *info)
+{
+	int fd, err = 0;
+
+	if (!xkv_kmod_loaded())
+		return -ENOENT;
+	fd = open_dev(0);
+	if (fd < 0)
+		return fd;
+	memset(info, 0, sizeof(*info));
+	if (ioctl(fd, XKV_IOC_STORE_INFO, info))
+		err = -errno;
+	close(fd);
+	return err;
+}
+
 /* the id of the interface's pinned hot cache, 0 if there is none */
 static __u32 pinned_hot_id(const struct xkv_paths *p)
 {

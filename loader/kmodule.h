@@ -107,6 +107,16 @@ bool xkv_kmod_loaded(void);
 int xkv_kmod_info(struct xkv_ioc_info *info);
 
 /**
+ * xkv_kmod_store_info() - ask the loaded module about its kfuncs (the XDP
+ * store path).
+ * @info: out
+ *
+ * Return: 0, -ENOENT when no module is loaded, -ENOTTY for a module
+ * without them, or another -errno.
+ */
+int xkv_kmod_store_info(struct xkv_ioc_store *info);
+
+/**
  * xkv_kmod_serves() - is the module the backend of this interface (has
  * it attached the interface's pinned hot cache)?
  * @p:    the interface's paths

@@ -12,6 +12,8 @@
 
 #include "backend.h"
 #include "log.h"
+#include "storepath.h"
+#include "tcpfast.h"
 #include "upbackend_int.h"
 
 /* load the module; with auto, hand over to xkvd if it does not load */
@@ -58,19 +60,26 @@ static int module_start(struct xkv_up *up)
 	err = xkv_kmod_attach(&so, &up->inst->paths);
 	if (err)
 		goto unload_module;
+	if (up->cfg->xdp_store != XKV_TCPF_OFF) {
+		err = xkv_store_up(&up->inst->paths,
+				   up->cfg->xdp_store == XKV_TCPF_ON);
+		if (err)
+			goto unload_module;
+	}
 	pr_info("%s: backend xkv.ko answering on port %u\n",
 		up->inst->paths.ifname, up->cfg->port);
 	xkv_up_report_udp(up);
 	return 0;
 
 unload_module:
+	xkv_store_down(&up->inst->paths);
 	xkv_kmod_stop(XKV_STOP_TIMEOUT);
 	return err;
 }
 
 static void module_stop(struct xkv_up *up)
 {
-	(void)up;
+	xkv_store_down(&up->inst->paths);
 	xkv_kmod_stop(XKV_STOP_TIMEOUT);
 }
 
@@ -112,6 +121,18 @@ static void module_print(const struct xkv_up_status *st)
 	       (unsigned long long)st->kinfo.hot_rejects);
 }
 
+/* the XDP store path's lines */
+static void module_print_more(const struct xkv_up_status *st)
+{
+	struct xkv_store_state ss;
+	struct xkv_paths p;
+
+	if (xkv_paths_init(&p, st->ifname))
+		return;
+	xkv_store_state(&p, &ss);
+	xkv_store_print(&ss);
+}
+
 const struct xkv_up_ops xkv_up_module_ops = {
 	.start = module_start,
 	.stop = module_stop,
@@ -120,4 +141,5 @@ const struct xkv_up_ops xkv_up_module_ops = {
 	.name = "module",
 	.probe = module_probe,
 	.print = module_print,
+	.print_more = module_print_more,
 };

@@ -49,6 +49,8 @@ enum xkv_backend_kind {
  * @user:        --user: the user xkvd or memcached runs as (NULL: see
  *               xkv_backend_user())
  * @tcp_fast:    --tcp-fast: enum xkv_tcpf_mode
+ * @xdp_store:   --xdp-store: enum xkv_tcpf_mode's values (UNSET: on when
+ *               the module can, else off with a line saying why)
  */
 struct xkv_up_cfg {
 	unsigned int port;
@@ -71,6 +73,7 @@ struct xkv_up_cfg {
 	unsigned int learn_quiet;
 	const char *user;
 	unsigned int tcp_fast;
+	unsigned int xdp_store;
 };
 
 /* an unsigned option left at this was not given */

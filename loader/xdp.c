@@ -162,6 +162,24 @@ int xkv_xdp_map_fd(struct xkv_obj *obj, const char *name)
 	return map ? bpf_map__fd(map) : -ENOENT;
 }
 
+int xkv_xdp_pinned_cfg(const struct xkv_paths *p, struct xkv_config *cfg)
+{
+	struct xkv__rodata ro;
+	char path[PATH_MAX];
+	__u32 zero = 0;
+	int fd, err = 0;
+
+	fd = bpf_obj_get(xkv_pin_path(p, XKV_PIN_RODATA, path));
+	if (fd < 0)
+		return -errno;
+	if (bpf_map_lookup_elem(fd, &zero, &ro))
+		err = -errno;
+	else
+		memcpy(cfg, (const void *)&ro.xkv_cfg, sizeof(*cfg));
+	close(fd);
+	return err;
+}
+
 int xkv_xdp_pin(struct xkv_obj *obj, const struct xkv_paths *p)
 {
 	char path[PATH_MAX];

@@ -91,6 +91,18 @@ int xkv_xdp_prog_fd(struct xkv_obj *obj, const char *name);
  */
 int xkv_xdp_map_fd(struct xkv_obj *obj, const char *name);
 
+struct xkv_config;
+
+/**
+ * xkv_xdp_pinned_cfg() - the settings the interface's XDP program was
+ * loaded with, read back from its pinned .rodata (XKV_PIN_RODATA).
+ * @p:   the interface's paths
+ * @cfg: out
+ *
+ * Return: 0, or -errno (nothing printed).
+ */
+int xkv_xdp_pinned_cfg(const struct xkv_paths *p, struct xkv_config *cfg);
+
 /**
  * xkv_xdp_pin() - pin every map of the object and the program in the
  * interface's pin directory (which exists and is empty).

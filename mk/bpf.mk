@@ -4,7 +4,11 @@
 #
 # Included by the top-level Makefile (-include mk/*.mk); also works alone:
 #
-#   make -f mk/bpf.mk bpf        build/bpf/xkv.bpf.o and build/bpf/xkv.skel.h
+#   make -f mk/bpf.mk bpf        build/bpf/xkv.bpf.o and build/bpf/xkv.skel.h,
+#                                and the XDP store path's program
+#                                build/bpf/xkv_store.bpf.o and
+#                                build/bpf/xkv_store.skel.h (it calls
+#                                xkv.ko's kfunc: loaded only with it)
 #   make -f mk/bpf.mk test-bpf   build and run the BPF_PROG_TEST_RUN
 #                                fixtures (TAP; needs root)
 #   make -f mk/bpf.mk bpf-stats  load the program once and print the
@@ -62,6 +66,11 @@ BPF_OBJ := $(BPF_OUT)/xkv.bpf.o
 BPF_LINKED := $(BPF_OUT)/xkv.o
 BPF_SKEL := $(BPF_OUT)/xkv.skel.h
 BPF_TEST := $(BPF_OUT)/test_xdp
+# the XDP store path (bpf/xkv_store.bpf.c), a second object
+STORE_SRC := bpf/xkv_store.bpf.c
+STORE_OBJ := $(BPF_OUT)/xkv_store.bpf.o
+STORE_LINKED := $(BPF_OUT)/xkv_store.o
+STORE_SKEL := $(BPF_OUT)/xkv_store.skel.h
 BPF_TEST_STATIC := $(BPF_OUT)/test_xdp.static
 BPF_TEST_SRCS := tests/bpf/test_xdp.c tests/bpf/pkt.c
 # the TCP fast path (bpf/tcp/): XDP answering, TC translating
@@ -113,7 +122,7 @@ LEARN_TEST_CFLAGS := $(BPF_TEST_CFLAGS) -Iloader
 	learn-stats test-learn-net bpf-learn-test-static test-tcp tcp-stats \
 	tcp-test-static
 
-bpf: $(BPF_OBJ) $(BPF_SKEL)
+bpf: $(BPF_OBJ) $(BPF_SKEL) $(STORE_OBJ) $(STORE_SKEL)
 
 $(BPF_OBJ): $(BPF_SRC) $(BPF_HDRS)
 	@mkdir -p $(@D)
@@ -124,6 +133,17 @@ $(BPF_LINKED): $(BPF_OBJ)
 
 $(BPF_SKEL): $(BPF_LINKED)
 	$(BPFTOOL) gen skeleton $< name xkv > $@.tmp
+	mv $@.tmp $@
+
+$(STORE_OBJ): $(STORE_SRC) $(BPF_HDRS)
+	@mkdir -p $(@D)
+	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(STORE_LINKED): $(STORE_OBJ)
+	$(BPFTOOL) gen object $@ $<
+
+$(STORE_SKEL): $(STORE_LINKED)
+	$(BPFTOOL) gen skeleton $< name xkv_store > $@.tmp
 	mv $@.tmp $@
 
 $(BPF_TEST): $(BPF_TEST_SRCS) $(BPF_TEST_HDRS) $(BPF_SKEL) $(BPF_HDRS)

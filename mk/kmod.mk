@@ -4,7 +4,9 @@
 # repository root; the top-level Makefile includes this file, and it also
 # works alone:
 #
-#   make -f mk/kmod.mk kmod      build/xkv.ko against Debian's 6.1 headers
+#   make -f mk/kmod.mk kmod      build/xkv.ko against Debian's 6.1 headers,
+#                                with module BTF when the tools for it
+#                                are there (KMOD_BTF below)
 #   make -f mk/kmod.mk vmtest    boot Debian's 6.1 kernel under qemu (TCG)
 #                                with the module and run tests/vm/ in it:
 #                                the protocol suites, eviction, rmmod
@@ -25,6 +27,24 @@
 #                   downloaded once into build/vm/kernel/)
 #   VM_TIMEOUT=SEC  bound on the whole boot and test (default 300)
 #   VM_ARGS=...     more arguments for tests/vm/run.sh (e.g. -v)
+#   KMOD_BTF=auto   give the module BTF when pahole, resolve_btfids
+#                   (BTF_TOOLS/resolve_btfids) and the matching kernel's
+#                   vmlinux (BTF_BASE) are all there, else build it
+#                   without (default); 1: fetch and build what is missing
+#                   first, and fail without BTF (vmtest does this); 0:
+#                   never
+#   BTF_BASE=FILE   vmlinux whose BTF the module's is split from (default
+#                   the VM kernel's, build/vm/kernel/vmlinux)
+#   BTF_TOOLS=DIR   where resolve_btfids is built (default build/tools)
+#
+# Module BTF: Debian's headers have no vmlinux and no resolve_btfids, so
+# Kbuild skips the module's BTF ("Skipping BTF generation"). After Kbuild
+# this file runs the two commands Kbuild's Makefile.modfinal would (pahole
+# -J with the kernel's pahole flags and --btf_base vmlinux, then
+# resolve_btfids -b vmlinux) on a copy of the module, with the vmlinux
+# scripts/kmod-deps.sh unpacks from Debian's image package of the same
+# ABI. Without BTF the module works the same, but the kfuncs it registers
+# for XDP cannot be called: "xkv up" then serves the hot cache alone.
 #
 # Kbuild runs in build/kmod/src/kmod/, inside a mirror of the parts of the
 # repository the module is built from (kmod/Kbuild, kmod/core/,
@@ -51,6 +71,14 @@ KMOD_SRCS = kmod/Kbuild $(sort $(wildcard kmod/core/*.c kmod/core/*.h \
 
 VM_DIR := $(BUILD)/vm
 VM_KERNEL_DIR := $(VM_DIR)/kernel
+KMOD_BTF ?= auto
+BTF_BASE ?= $(VM_KERNEL_DIR)/vmlinux
+BTF_TOOLS ?= $(BUILD)/tools
+RESOLVE_BTFIDS := $(BTF_TOOLS)/resolve_btfids
+# pahole's flags for this kernel: scripts/pahole-flags.sh of Linux 6.1
+# for pahole 1.24 (floats, parallel, no Rust units)
+PAHOLE_FLAGS ?= --btf_gen_floats -j --lang_exclude=rust
+KMOD_BTF_KO := $(BUILD)/kmod/xkv-btf.ko
 VM_KERNEL ?= $(VM_KERNEL_DIR)/vmlinux
 VM_TIMEOUT ?= 300
 VM_ARGS ?=
@@ -91,9 +119,52 @@ kmod:
 	if grep -qi 'warning' $$log; then \
 		echo "kmod: the build printed warnings" >&2; exit 1; \
 	fi
-	@cmp -s $(KMOD_TREE)/xkv.ko $(KMOD_KO) || \
-		cp $(KMOD_TREE)/xkv.ko $(KMOD_KO)
-	@echo "kmod: $(KMOD_KO)"
+	@if [ "$(KMOD_BTF)" = 1 ]; then \
+		$(KMOD_DEPS) btf $(BTF_TOOLS) || exit 1; \
+		if [ "$(BTF_BASE)" = "$(VM_KERNEL_DIR)/vmlinux" ]; then \
+			$(KMOD_DEPS) kernel $(VM_KERNEL_DIR) || exit 1; \
+		fi; \
+	fi
+	@rm -f $(KMOD_BTF_KO)
+	@why=''; \
+	if [ "$(KMOD_BTF)" = 0 ]; then why='KMOD_BTF=0'; \
+	elif ! command -v pahole >/dev/null; then \
+		why='no pahole (package dwarves)'; \
+	elif [ ! -x $(RESOLVE_BTFIDS) ]; then \
+		why='no $(RESOLVE_BTFIDS)'; \
+	elif [ ! -f $(BTF_BASE) ]; then why='no $(BTF_BASE)'; \
+	else \
+		kver=$$(grep -a -o -m 1 'Linux version [^ ]*' $(BTF_BASE) | \
+			head -n 1 | cut -d' ' -f3); \
+		mver=$$(grep -a -o -m 1 'vermagic=[^ ]*' \
+			$(KMOD_TREE)/xkv.ko | head -n 1 | cut -d= -f2); \
+		if [ "$$kver" != "$$mver" ]; then \
+			why="$(BTF_BASE) is $$kver, the module is for $$mver"; \
+		fi; \
+	fi; \
+	if [ -z "$$why" ]; then \
+		cp $(KMOD_TREE)/xkv.ko $(KMOD_BTF_KO).tmp && \
+		LLVM_OBJCOPY=objcopy pahole -J $(PAHOLE_FLAGS) \
+			--btf_base $(BTF_BASE) $(KMOD_BTF_KO).tmp && \
+		$(RESOLVE_BTFIDS) -b $(BTF_BASE) $(KMOD_BTF_KO).tmp && \
+		mv $(KMOD_BTF_KO).tmp $(KMOD_BTF_KO) || \
+		{ rm -f $(KMOD_BTF_KO).tmp; \
+		  echo "kmod: adding module BTF failed" >&2; exit 1; }; \
+	elif [ "$(KMOD_BTF)" = 1 ]; then \
+		echo "kmod: no module BTF: $$why" >&2; exit 1; \
+	else \
+		echo "kmod: no module BTF ($$why): the XDP store path" \
+			"will be unavailable (make kmod KMOD_BTF=1 fetches" \
+			"what it needs)"; \
+	fi
+	@src=$(KMOD_TREE)/xkv.ko; \
+	if [ -f $(KMOD_BTF_KO) ]; then src=$(KMOD_BTF_KO); fi; \
+	cmp -s $$src $(KMOD_KO) || cp $$src $(KMOD_KO)
+	@if readelf -S $(KMOD_KO) | grep -q ' \.BTF '; then \
+		echo "kmod: $(KMOD_KO) (with module BTF)"; \
+	else \
+		echo "kmod: $(KMOD_KO)"; \
+	fi
 
 kmod-clean:
 	rm -rf $(BUILD)/kmod $(KMOD_KO) $(VM_DIR)/initramfs* \
@@ -128,7 +199,8 @@ vm-kernel:
 # The kernel first: fetching it may move the headers to a newer ABI, and
 # the module must be built against the kernel that boots.
 vmtest: vm-kernel $(VM_PROTOTEST) $(VM_LOAD) $(VM_HOT) $(VM_STREAM)
-	@$(MAKE) --no-print-directory -f $(KMOD_MK) BUILD=$(BUILD) kmod
+	@$(MAKE) --no-print-directory -f $(KMOD_MK) BUILD=$(BUILD) \
+		KMOD_BTF=1 kmod
 	@$(MAKE) --no-print-directory -f mk/bpf.mk BUILD=$(BUILD) \
 		bpf-test-static tcp-test-static
 	@$(MAKE) --no-print-directory -f mk/loader.mk BUILD=$(BUILD) \

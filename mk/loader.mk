@@ -56,7 +56,7 @@ loader: $(LOADER_BIN) $(LOADER_NET_HELPERS)
 # Every object depends on every header (few, and no generated .d files to
 # keep in step) and on the skeletons, which embed the BPF objects.
 $(LOADER_OBJ)/%.o: loader/%.c $(LOADER_HDRS) $(BPF_HDRS) $(BPF_SKEL) \
-		$(LEARN_SKEL)
+		$(LEARN_SKEL) $(STORE_SKEL)
 	@mkdir -p $(@D)
 	$(CC) $(LOADER_CFLAGS) -c $< -o $@
 

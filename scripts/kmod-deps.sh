@@ -12,6 +12,10 @@
 #                                    DIR/vmlinux (an ELF, PVH entry) and
 #                                    the modules the guest loads in
 #                                    DIR/modules/ (see VM_MODULES)
+#   scripts/kmod-deps.sh btf DIR     install pahole and build
+#                                    resolve_btfids into DIR (once):
+#                                    what giving xkv.ko BTF takes, with
+#                                    the vmlinux of "kernel" as its base
 #
 # The ABI is never written down here: it is whatever Debian's
 # linux-headers-amd64 metapackage depends on when it is installed, so a
@@ -37,6 +41,20 @@
 #   libbpf-dev libelf-dev zlib1g-dev
 #                        libbpf.a, libelf.a, libz.a: the loader and the
 #                        XDP fixtures linked statically for the guest
+#
+# Module BTF ("btf"): Debian's headers ship neither vmlinux nor
+# resolve_btfids, and without BTF the kfuncs xkv.ko registers for XDP
+# cannot be called (the XDP store path, bpf/xkv_store.bpf.c). So:
+#   dwarves              pahole 1.24, the version Debian's kernel was built
+#                        with (CONFIG_PAHOLE_VERSION): encodes the BTF
+#   python3              generates libbpf's helper list while
+#                        resolve_btfids builds
+#   linux-source-6.1     only downloaded ("apt-get download", ~140 MB),
+#                        never installed: tools/bpf/resolve_btfids and what
+#                        it builds from (tools/, scripts/bpf_doc.py,
+#                        include/uapi/linux/bpf.h) are unpacked into a
+#                        temporary directory and only the built tool is
+#                        kept, in DIR. About 30 s once; later runs find it.
 set -euo pipefail
 
 # Modules of Debian's kernel the guest loads (their dependencies too):
@@ -46,6 +64,7 @@ set -euo pipefail
 VM_MODULES=(sch_ingress cls_bpf)
 
 BUILD_PKGS=(linux-headers-amd64 make gcc libc6-dev)
+BTF_PKGS=(dwarves python3 libelf-dev zlib1g-dev xz-utils)
 VM_PKGS=(qemu-system-x86 busybox-static musl-tools xz-utils cpio coreutils
 	binutils libmemcached-tools libbpf-dev libelf-dev zlib1g-dev)
 
@@ -202,9 +221,52 @@ kernel() {
 	log "kernel $abi in $out/vmlinux"
 }
 
+# Build resolve_btfids from linux-source-6.1 into $1 (once).
+btf_tools() {
+	local out=$1 tmp src ver
+
+	mkdir -p "$out"
+	out=$(cd "$out" && pwd)
+	if [[ -x $out/resolve_btfids ]]; then
+		return 0
+	fi
+	tmp=$(mktemp -d)
+	# shellcheck disable=SC2064
+	trap "rm -rf '$tmp'" RETURN
+	log "downloading linux-source-6.1 (for tools/bpf/resolve_btfids)"
+	if ! (cd "$tmp" && apt-get -q -o APT::Sandbox::User=root \
+		download linux-source-6.1 >&2); then
+		log "refreshing the package lists"
+		"${SUDO[@]}" apt-get update -q >&2
+		(cd "$tmp" && apt-get -q -o APT::Sandbox::User=root \
+			download linux-source-6.1 >&2) ||
+			die "cannot download linux-source-6.1"
+	fi
+	ver=$(dpkg-deb -f "$tmp"/linux-source-6.1_*.deb Version)
+	log "unpacking resolve_btfids' sources from linux-source-6.1 $ver"
+	dpkg-deb --fsys-tarfile "$tmp"/linux-source-6.1_*.deb |
+		tar -xO ./usr/src/linux-source-6.1.tar.xz |
+		tar -xJ -C "$tmp" --wildcards 'linux-source-6.1/tools/*' \
+			linux-source-6.1/scripts/bpf_doc.py \
+			linux-source-6.1/include/uapi/linux/bpf.h ||
+		die "cannot unpack linux-source-6.1"
+	rm -f "$tmp"/linux-source-6.1_*.deb
+	src=$tmp/linux-source-6.1
+	mkdir -p "$tmp/obj"
+	log "building resolve_btfids"
+	make -s -C "$src/tools/bpf/resolve_btfids" O="$tmp/obj" \
+		-j"$(nproc)" >"$tmp/build.log" 2>&1 || {
+		cat "$tmp/build.log" >&2
+		die "resolve_btfids did not build"
+	}
+	install -m 755 "$tmp/obj/resolve_btfids" "$out/resolve_btfids"
+	echo "$ver" >"$out/resolve_btfids.version"
+	log "resolve_btfids (linux-source-6.1 $ver) in $out"
+}
+
 case ${1:-install} in
 install)
-	do_install "${BUILD_PKGS[@]}" "${VM_PKGS[@]}"
+	do_install "${BUILD_PKGS[@]}" "${VM_PKGS[@]}" "${BTF_PKGS[@]}"
 	;;
 abi)
 	abi
@@ -218,8 +280,13 @@ kernel)
 	do_install "${BUILD_PKGS[@]}" "${VM_PKGS[@]}"
 	kernel "$2"
 	;;
+btf)
+	[[ $# -eq 2 ]] || die "usage: $0 btf DIR"
+	do_install "${BTF_PKGS[@]}"
+	btf_tools "$2"
+	;;
 *)
-	sed -n '4,12p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+	sed -n '4,18p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
 	exit 2
 	;;
 esac

@@ -386,6 +386,14 @@ static long xkvm_ctl_info(struct xkvm_server *srv, void __user *uarg)
 	return copy_to_user(uarg, &info, sizeof(info)) ? -EFAULT : 0;
 }
 
+static long xkvm_ctl_store_info(void __user *uarg)
+{
+	struct xkv_ioc_store info;
+
+	xkvm_kfunc_info(&info);
+	return copy_to_user(uarg, &info, sizeof(info)) ? -EFAULT : 0;
+}
+
 static long xkvm_ctl_ioctl(struct file *file, unsigned int cmd,
 			   unsigned long arg)
 {
@@ -408,6 +416,8 @@ static long xkvm_ctl_ioctl(struct file *file, unsigned int cmd,
 		return xkvm_ctl_tcp_attach(srv, (void __user *)arg);
 	case XKV_IOC_TCP_DETACH:
 		return xkvm_ctl_tcp_detach(srv) ? 0 : -ENOENT;
+	case XKV_IOC_STORE_INFO:
+		return xkvm_ctl_store_info((void __user *)arg);
 	default:
 		return -ENOTTY;
 	}

@@ -191,6 +191,8 @@ static int __init xkvm_init(void)
 	err = xkvm_ctl_register();
 	if (err)
 		goto stop_srv;
+	/* last: the kfuncs run as soon as a program can resolve them */
+	xkvm_kfunc_register();
 	xkvm_addr_str(tcp, sizeof(tcp), &srv->tcp_addr);
 	xkvm_addr_str(udp, sizeof(udp), &srv->udp_addr);
 	pr_info("%s serving: TCP %s, UDP %s, %llu MB, %u workers\n",

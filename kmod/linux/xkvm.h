@@ -271,6 +271,11 @@ int xkvm_params_to_settings(struct xkv_settings *set);
 int xkvm_ctl_register(void);
 void xkvm_ctl_unregister(struct xkvm_server *srv);
 
+/* kfunc.c */
+struct xkv_ioc_store;
+void xkvm_kfunc_register(void);
+void xkvm_kfunc_info(struct xkv_ioc_store *info);
+
 /* xprt.c */
 void xkvm_xprt_init(struct xkvm_xprt *x, struct xkvm_server *srv,
 		    const struct xkvm_xprt_ops *ops, struct socket *sock);

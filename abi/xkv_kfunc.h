@@ -1,0 +1,100 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * xkv_kfunc.h - the XDP store path: the kfunc xkv.ko registers for XDP
+ * programs (kmod/linux/kfunc.c), how its arguments are packed, and the
+ * module's counters of it (XKV_IOC_STORE_INFO, abi/xkv_ioctl.h).
+ *
+ * Shared by the module, the store program (bpf/xkv_store.bpf.c) and the
+ * loader; only <linux/types.h> types, so it compiles in all three.
+ *
+ * The kfunc, as the BPF program declares it:
+ *
+ *   extern int xkv_xdp_store_get(const __u8 *key, __u32 key__sz,
+ *                                __u8 *out, __u32 out__sz,
+ *                                __u32 how) __ksym;
+ *
+ * @key, @key__sz: the key, 1..250 bytes (the verifier checks that the
+ *   program may read and write that much at @key).
+ * @out, @out__sz: the reply body; the block is written at @out plus the
+ *   offset in @how, in the room left before @out + @out__sz.
+ * @how: XKV_KF_AT(offset) | XKV_KF_CAS for gets.
+ * Returns the block's length ("VALUE <key> <flags> <bytes>[ <cas>]\r\n
+ * <data>\r\n"), or -ENOENT (missing, expired or flushed), -ENOSPC (does
+ * not fit), -EBUSY (the key's stripe is being written: pass the request),
+ * -EINVAL (bad arguments), -ENODEV (the module is not serving).
+ */
+#ifndef XKV_ABI_KFUNC_H
+#define XKV_ABI_KFUNC_H
+
+#include "xkv_types.h"
+
+#define XKV_KF_STORE_GET "xkv_xdp_store_get"
+
+/* @how: the offset in @out to write at, and flags */
+#define XKV_KF_AT_MASK 0xffffu
+#define XKV_KF_AT(off) ((__u32)(off) & XKV_KF_AT_MASK)
+#define XKV_KF_CAS 0x10000u	/* gets: the block carries the CAS */
+
+/*
+ * The module's counters of the kfunc, summed over CPUs. Every call is
+ * counted in "calls" and in exactly one of the others.
+ * X(name, description): the loader prints the names and descriptions.
+ */
+#define XKV_KF_STATS(X)							\
+	X(calls, "keys XDP asked the store for")			\
+	X(hits, "keys found: their block written for XDP")		\
+	X(misses, "keys missing, expired or flushed")			\
+	X(busy, "keys whose stripe was being written (passed)")		\
+	X(too_big, "blocks that did not fit the reply (passed)")	\
+	X(errors, "bad arguments, or no store")
+
+#define XKV_KF_STAT_ENUM(name, desc) XKV_KF_STAT_##name,
+enum xkv_kf_stat_id {
+	XKV_KF_STATS(XKV_KF_STAT_ENUM)
+	XKV_KF_STAT_NR
+};
+#undef XKV_KF_STAT_ENUM
+
+/*
+ * Map xkv_store_jmp: BPF_MAP_TYPE_PROG_ARRAY of XKV_STORE_JMP_SLOTS; the
+ * XDP program tail-calls slot XKV_STORE_JMP_GET on a hot-cache miss. The
+ * loader puts the store program there when the module's kfuncs can be
+ * called, and takes it out before the module is unloaded.
+ */
+#define XKV_STORE_JMP_SLOTS 1
+#define XKV_STORE_JMP_GET 0
+
+/*
+ * Map xkv_sstats: BPF_MAP_TYPE_PERCPU_ARRAY, one struct xkv_sstats: the
+ * store program's counters. Every request it gets (a tail call) is
+ * counted in "requests" and in exactly one other. The request is also
+ * counted once by outcome in xkv_stats, as the XDP program would
+ * (replies and hits, or misses or a pass_* reason).
+ */
+#define XKV_SSTATS(X)							\
+	X(requests, "requests the hot cache missed, asked of the store") \
+	X(replies, "replies sent from the store (XDP_TX)")		\
+	X(hits, "keys served from the store")				\
+	X(misses, "passed: a key not in the store")			\
+	X(busy, "passed: a key's stripe being written")			\
+	X(too_big, "passed: reply too big for XDP")			\
+	X(budget, "passed: reply over the reply/request budget")	\
+	X(other, "passed: anything else (see xkv_stats)")
+
+#define XKV_SSTAT_FIELD(name, desc) __u64 name;
+/**
+ * struct xkv_sstats - per-CPU counters; see XKV_SSTATS for the fields.
+ */
+struct xkv_sstats {
+	XKV_SSTATS(XKV_SSTAT_FIELD)
+};
+#undef XKV_SSTAT_FIELD
+
+#define XKV_SSTAT_ENUM(name, desc) XKV_SSTAT_##name,
+enum xkv_sstat_id {
+	XKV_SSTATS(XKV_SSTAT_ENUM)
+	XKV_SSTAT_NR
+};
+#undef XKV_SSTAT_ENUM
+
+#endif /* XKV_ABI_KFUNC_H */

@@ -1,0 +1,211 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * xkv_store.bpf.c - the XDP store path: GETs the hot cache missed,
+ * answered from xkv.ko's store through the kfunc the module registers
+ * (kmod/linux/kfunc.c, abi/xkv_kfunc.h).
+ *
+ * The XDP program (bpf/xkv.bpf.c) tail-calls this one (map xkv_store_jmp)
+ * when a key of a UDP get/gets missed the hot cache, after it found the
+ * request well formed and its source allowed. This program is a separate
+ * object because libbpf 1.1 cannot load an object whose module kfunc is
+ * not there: the XDP object must load without the module, this one only
+ * loads when the module's BTF has the kfunc. The loader hands it the XDP
+ * object's maps (bpf_map__reuse_fd(): settings and scratch memory, the
+ * allowlist, the addresses, the counters) and its settings (.rodata), so
+ * it applies the same rules.
+ *
+ * It parses the frame again with the XDP program's own stages (the frame
+ * is untouched: the XDP program passes it as it came), asks the store for
+ * every key, appends "END", applies the same reply size limit and
+ * reply/request budget, checks the request's UDP checksum and sends the
+ * reply with the XDP program's sender (headers, checksums, resize). A
+ * request it cannot answer whole - a key missing, expired or flushed, a
+ * stripe being written, a reply too big - is passed, untouched, and the
+ * backend answers it.
+ *
+ * Coherence: the store copies a key's block while it holds the key's
+ * stripe lock, the lock every write to that key holds while it changes
+ * the item, and a write is acknowledged (STORED, DELETED, ...) only
+ * after it released that lock. So the copy is one whole version of the
+ * item (never torn), and a GET sent after the client saw a write's
+ * acknowledgement finds that write or a later one: the block is as
+ * coherent as the backend's own answer, without the hot cache's
+ * seqlock. Nor does it need the backend's lease (xkv_live): a program
+ * calling a module's kfunc holds a reference to the module, and the
+ * kfunc refuses once the store is gone, so the store answering is
+ * alive.
+ */
+#include <linux/errno.h>
+#include <linux/pkt_cls.h>
+
+#include "xkv_parse.h"
+#include "xkv_bound.h"
+#include "xkv_live.h"
+#include "xkv_stats.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+#include "tcp/seg.h"
+#include "xdp/maps.h"
+#include "xkv_key.h"
+#include "xdp/csum.h"
+#include "xdp/headers.h"
+#include "xdp/request.h"
+#include "xdp/value.h"
+#include "xdp/send.h"
+#include "xdp/stages.h"
+#include "xkv_store_maps.h"
+
+/* abi/xkv_kfunc.h: xkv.ko's kfunc, resolved in the module's BTF at load */
+extern int xkv_xdp_store_get(const __u8 *key, __u32 key__sz, __u8 *out,
+			     __u32 out__sz, __u32 how) __ksym;
+
+/* what the kfunc's error means for the request */
+static __always_inline __u32 xkv_store_why(int err)
+{
+	switch (err) {
+	case -ENOENT:
+		return XKV_STAT_misses;
+	case -EBUSY:
+		return XKV_STAT_pass_busy;
+	case -ENOSPC:
+		return XKV_STAT_pass_too_big;
+	default:
+		return XKV_STAT_errors;
+	}
+}
+
+/* one key: its block from the store, appended to the body */
+static long xkv_store_key_cb(__u32 i, void *data)
+{
+	struct xkv_scratch *s = ((struct xkv_cb_ctx *)data)->s;
+	__u32 klen, pos, max, how;
+	struct xkv_key_ref *k;
+	int n;
+
+	k = &s->keys[i & (XKV_MAX_KEYS - 1)];
+	klen = k->len;
+	pos = s->body;
+	max = s->body_max;
+	if (!klen || klen > XKV_HOT_KEY_MAX || max > XKV_BODY_MASK ||
+	    pos > max)
+		return xkv_key_fail(s, XKV_STAT_errors);
+	how = XKV_KF_AT(pos) | (s->gets ? XKV_KF_CAS : 0);
+	n = xkv_xdp_store_get(s->req + (k->off & XKV_REQ_MASK), klen,
+			      s->out + XKV_OUT_BODY, max, how);
+	if (n < 0)
+		return xkv_key_fail(s, xkv_store_why(n));
+	if ((__u32)n > max - pos)
+		return xkv_key_fail(s, XKV_STAT_errors);
+	s->body = pos + n;
+	return 0;
+}
+
+/*
+ * Every key's block from the store, then "END": the rules of
+ * xkv_build_reply() (stages.h), at most @max bytes with the frame header,
+ * within the reply/request budget.
+ * Return: 0 with s->ulen set to the reply's UDP length, or the outcome.
+ */
+__attribute__((noinline)) int xkv_store_build(__u32 max)
+{
+	struct xkv_scratch *s = xkv_scratch_get();
+	struct xkv_cb_ctx cb;
+	__u32 body;
+
+	if (!s)
+		return XKV_STAT_errors;
+	cb.s = s;
+	if (max > XKV_UDP_PAYLOAD_CAP)
+		max = XKV_UDP_PAYLOAD_CAP;
+	if (max < XKV_FRAME_HDR + XKV_END_LEN)
+		return XKV_STAT_pass_too_big;
+	s->body = 0;
+	s->body_max = max - XKV_FRAME_HDR - XKV_END_LEN;
+	s->fail = 0;
+	bpf_loop(s->nkeys, xkv_store_key_cb, &cb, 0);
+	if (s->fail)
+		return s->fail;
+
+	body = s->body;
+	if (body > XKV_BODY_MASK - XKV_END_LEN)
+		return XKV_STAT_errors;
+	s->out[XKV_OUT_BODY + body] = 'E';
+	s->out[XKV_OUT_BODY + body + 1] = 'N';
+	s->out[XKV_OUT_BODY + body + 2] = 'D';
+	s->out[XKV_OUT_BODY + body + 3] = '\r';
+	s->out[XKV_OUT_BODY + body + 4] = '\n';
+	body += XKV_END_LEN;
+
+	if (xkv_cfg.amp_ratio &&
+	    (__u64)XKV_FRAME_HDR + body > (__u64)xkv_cfg.amp_ratio * s->plen)
+		return XKV_STAT_pass_budget;
+	s->ulen = sizeof(struct udphdr) + XKV_FRAME_HDR + body;
+	return 0;
+}
+
+/* the store program's own counter of an outcome */
+static __always_inline __u32 xkv_sstat_of(__u32 why)
+{
+	switch (why) {
+	case XKV_STAT_replies:
+		return XKV_SSTAT_replies;
+	case XKV_STAT_misses:
+		return XKV_SSTAT_misses;
+	case XKV_STAT_pass_busy:
+		return XKV_SSTAT_busy;
+	case XKV_STAT_pass_too_big:
+		return XKV_SSTAT_too_big;
+	case XKV_STAT_pass_budget:
+		return XKV_SSTAT_budget;
+	default:
+		return XKV_SSTAT_other;
+	}
+}
+
+SEC("xdp")
+int xkv_store_xdp(struct xdp_md *ctx)
+{
+	struct xkv_scratch *s;
+	struct xkv_sstats *ss;
+	struct xkv_stats *st;
+	__u32 zero = 0, why, id;
+
+	st = bpf_map_lookup_elem(&xkv_stats, &zero);
+	ss = bpf_map_lookup_elem(&xkv_sstats, &zero);
+	s = bpf_map_lookup_elem(&xkv_scratch, &zero);
+	if (!st || !ss || !s)
+		return XDP_PASS;
+	/* "packets" and "requests" were counted by the XDP program */
+	ss->requests++;
+
+	why = xkv_read_headers(ctx);
+	if (!why)
+		why = xkv_read_request(ctx);
+	if (!why)
+		why = xkv_store_build(xkv_cfg.max_reply);
+	if (!why)
+		why = xkv_check_sum();
+	if (!why)
+		why = xkv_send_reply(ctx);
+
+	if (why == XKV_OUT_DROP) {
+		st->errors++;
+		ss->other++;
+		return XDP_DROP;
+	}
+	id = xkv_sstat_of(why);
+	if (id < XKV_SSTAT_NR)
+		((__u64 *)ss)[id]++;
+	if (why == XKV_STAT_replies) {
+		st->replies++;
+		st->hits += s->nkeys;
+		ss->hits += s->nkeys;
+		st->reply_bytes += s->ulen - sizeof(struct udphdr);
+		return XDP_TX;
+	}
+	if (why == XKV_STAT_packets || why >= XKV_STAT_NR)
+		why = XKV_STAT_errors;
+	((__u64 *)st)[why]++;
+	return XDP_PASS;
+}

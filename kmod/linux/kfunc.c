@@ -1,0 +1,168 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kfunc.c - the XDP store path: a kfunc XDP programs call to answer a GET
+ * from the whole store, not only from the hot cache.
+ *
+ * On a hot-cache miss the XDP program (bpf/xkv.bpf.c) tail-calls the
+ * store program (bpf/xkv_store.bpf.c), which calls xkv_xdp_store_get()
+ * once per key of the request: the store copies the key's reply block
+ * ("VALUE ...\r\n<data>\r\n") into the program's per-CPU buffer under the
+ * key's stripe lock (xkv_store_peek(), which only tries the lock and never
+ * sleeps: XDP runs in softirq). The program adds "END", the headers and
+ * the checksums and sends the reply. The arguments and counters are in
+ * abi/xkv_kfunc.h.
+ *
+ * Registration: register_btf_kfunc_id_set() for BPF_PROG_TYPE_XDP at
+ * module load. Linux 6.1 has no way to unregister: the set lives in the
+ * module's BTF and goes with it. It only works when the module was built
+ * with BTF (mk/kmod.mk: pahole and resolve_btfids): without BTF the kernel
+ * only warns and "succeeds", and without resolve_btfids the set is empty,
+ * so both are checked here and reported through XKV_IOC_STORE_INFO, and
+ * the loader loads no store program.
+ *
+ * Lifetime: a BPF program that calls a module's kfunc holds a reference
+ * to the module from its load until it is freed, and a module's kfuncs
+ * can only be resolved once its init has returned; so every call runs
+ * between the end of xkvm_init() and the start of xkvm_exit(), while the
+ * server and its store exist. (The other side of it: rmmod fails with
+ * EAGAIN while the store program is loaded; "xkv down" unloads it first.)
+ */
+#include "xkvm.h"
+
+#include <linux/bpf.h>
+#include <linux/btf.h>
+#include <linux/btf_ids.h>
+#include <linux/module.h>
+#include <linux/percpu.h>
+
+#include "xkv_kfunc.h"
+#include "xkv_ioctl.h"
+
+static DEFINE_PER_CPU(u64[XKV_KF_STAT_NR], xkvm_kf_stats);
+
+/* did register_btf_kfunc_id_set() take a usable set? */
+static bool xkvm_kf_usable;
+
+static inline void xkvm_kf_count(enum xkv_kf_stat_id id)
+{
+	this_cpu_inc(xkvm_kf_stats[id]);
+}
+
+__diag_push();
+__diag_ignore_all("-Wmissing-prototypes",
+		  "kfuncs are called from BPF programs only");
+
+/**
+ * xkv_xdp_store_get() - a key's reply block, for an XDP program.
+ * @key:     the key
+ * @key__sz: its length, 1..XKV_KEY_MAX
+ * @out:     the reply body
+ * @out__sz: its room
+ * @how:     XKV_KF_AT(offset in @out to write at), | XKV_KF_CAS for gets
+ *
+ * The "__sz" suffixes tell the verifier that each pointer comes with its
+ * size: it checks the program may read and write that many bytes there.
+ * Callable from softirq: never sleeps, never waits for a lock.
+ *
+ * Return: the block's length, or -ENOENT, -ENOSPC, -EBUSY, -EINVAL,
+ * -ENODEV (abi/xkv_kfunc.h).
+ */
+noinline int xkv_xdp_store_get(const u8 *key, u32 key__sz, u8 *out,
+			       u32 out__sz, u32 how)
+{
+	struct xkvm_server *srv = READ_ONCE(xkvm_srv);
+	u32 at = how & XKV_KF_AT_MASK;
+	struct xkv_store *st;
+	int n;
+
+	xkvm_kf_count(XKV_KF_STAT_calls);
+	st = srv ? READ_ONCE(srv->st) : NULL;
+	if (!st) {
+		xkvm_kf_count(XKV_KF_STAT_errors);
+		return -ENODEV;
+	}
+	if (!key__sz || key__sz > XKV_KEY_MAX || at > out__sz) {
+		xkvm_kf_count(XKV_KF_STAT_errors);
+		return -EINVAL;
+	}
+	n = xkv_store_peek(st, (const char *)key, key__sz, how & XKV_KF_CAS,
+			   out + at, out__sz - at);
+	if (n >= 0)
+		xkvm_kf_count(XKV_KF_STAT_hits);
+	else if (n == -ENOENT)
+		xkvm_kf_count(XKV_KF_STAT_misses);
+	else if (n == -EBUSY)
+		xkvm_kf_count(XKV_KF_STAT_busy);
+	else if (n == -ENOSPC)
+		xkvm_kf_count(XKV_KF_STAT_too_big);
+	else
+		xkvm_kf_count(XKV_KF_STAT_errors);
+	return n;
+}
+
+__diag_pop();
+
+BTF_SET8_START(xkvm_kf_ids)
+BTF_ID_FLAGS(func, xkv_xdp_store_get)
+BTF_SET8_END(xkvm_kf_ids)
+
+static const struct btf_kfunc_id_set xkvm_kf_set = {
+	.owner = THIS_MODULE,
+	.set = &xkvm_kf_ids,
+};
+
+/* Was the module built with BTF, and its kfunc ids resolved? */
+static bool xkvm_kf_built_in(void)
+{
+#ifdef CONFIG_DEBUG_INFO_BTF_MODULES
+	if (!THIS_MODULE->btf_data_size)
+		return false;
+#else
+	return false;
+#endif
+	/* resolve_btfids fills in the count and the ids; 0 without it */
+	return xkvm_kf_ids.cnt && xkvm_kf_ids.pairs[0].id;
+}
+
+/**
+ * xkvm_kfunc_register() - offer the kfuncs to XDP programs.
+ *
+ * Call once at module load, with the server serving. A failure is not
+ * fatal: the module serves without the XDP store path, and says why.
+ */
+void xkvm_kfunc_register(void)
+{
+	int err;
+
+	if (!xkvm_kf_built_in()) {
+		pr_info("XDP store path unavailable: xkv.ko was built without module BTF (pahole, resolve_btfids: see mk/kmod.mk)\n");
+		return;
+	}
+	err = register_btf_kfunc_id_set(BPF_PROG_TYPE_XDP, &xkvm_kf_set);
+	if (err) {
+		pr_warn("XDP store path unavailable: cannot register the kfuncs: %d\n",
+			err);
+		return;
+	}
+	xkvm_kf_usable = true;
+	pr_info("XDP store path: kfunc %s registered for XDP\n",
+		XKV_KF_STORE_GET);
+}
+
+/**
+ * xkvm_kfunc_info() - fill XKV_IOC_STORE_INFO's answer.
+ * @info: out
+ */
+void xkvm_kfunc_info(struct xkv_ioc_store *info)
+{
+	int cpu, i;
+
+	BUILD_BUG_ON(XKV_KF_STAT_NR > ARRAY_SIZE(info->stats));
+	memset(info, 0, sizeof(*info));
+	if (xkvm_kf_usable)
+		info->flags |= XKV_STORE_F_KFUNCS;
+	info->nstats = XKV_KF_STAT_NR;
+	for_each_possible_cpu(cpu)
+		for (i = 0; i < XKV_KF_STAT_NR; i++)
+			info->stats[i] += per_cpu(xkvm_kf_stats, cpu)[i];
+}

@@ -1,0 +1,274 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * storepath.c - the XDP store path: load the store program on the pinned
+ * maps, put it in the tail-call slot, take it out (the store skeleton's
+ * only user).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "xkv_config.h"	/* before the skeleton: it names our types */
+#include "xkv_store.skel.h"
+#include "counters.h"
+#include "kmodule.h"
+#include "log.h"
+#include "storepath.h"
+#include "xdp.h"
+
+#define XKV_PIN_STORE_JMP "xkv_store_jmp"
+#define XKV_PIN_SSTATS "xkv_sstats"
+
+#define KF_INFO(name, desc) { #name, desc },
+static const struct xkv_counter_info kf_counters[XKV_KF_STAT_NR] = {
+	XKV_KF_STATS(KF_INFO)
+};
+
+static const struct xkv_counter_info sstat_counters[XKV_SSTAT_NR] = {
+	XKV_SSTATS(KF_INFO)
+};
+#undef KF_INFO
+
+/*
+ * Hand the store object every map of the interface's XDP object it
+ * declares (by name, from the pins): the same settings memory, scratch,
+ * allowlist, addresses and counters. Its own .rodata stays its own.
+ */
+static int reuse_maps(struct xkv_store *skel, const struct xkv_paths *p)
+{
+	char path[PATH_MAX];
+	struct bpf_map *map;
+	int fd, err;
+
+	bpf_object__for_each_map(map, skel->obj) {
+		if (bpf_map__is_internal(map))
+			continue;
+		fd = bpf_obj_get(xkv_pin_path(p, bpf_map__name(map), path));
+		if (fd < 0) {
+			err = -errno;
+			pr_warn("cannot open %s: %s\n", path, strerror(-err));
+			return err;
+		}
+		err = bpf_map__reuse_fd(map, fd);
+		close(fd);
+		if (err) {
+			pr_warn("cannot reuse %s for the store program: %s\n",
+				path, strerror(-err));
+			return err;
+		}
+	}
+	return 0;
+}
+
+/* instructions the verifier processed for the program, 0 if unknown */
+static __u32 prog_insns(int fd, __u32 *id)
+{
+	struct bpf_prog_info info;
+	__u32 len = sizeof(info);
+
+	memset(&info, 0, sizeof(info));
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		return 0;
+	if (id)
+		*id = info.id;
+	return info.verified_insns;
+}
+
+/* the store program on the pinned maps, loaded; NULL after saying why */
+static struct xkv_store *store_load(const struct xkv_paths *p, int *errp)
+{
+	struct xkv_config cfg;
+	struct xkv_store *skel;
+	int err;
+
+	err = xkv_xdp_pinned_cfg(p, &cfg);
+	if (err) {
+		pr_warn("%s: cannot read the XDP program's settings: %s\n",
+			p->ifname, strerror(-err));
+		goto fail;
+	}
+	skel = xkv_store__open();
+	if (!skel) {
+		err = -errno;
+		pr_warn("cannot open the store program: %s\n", strerror(-err));
+		goto fail;
+	}
+	memcpy((void *)&skel->rodata->xkv_cfg, &cfg, sizeof(cfg));
+	err = reuse_maps(skel, p);
+	if (err)
+		goto destroy;
+	err = xkv_store__load(skel);
+	if (err) {
+		pr_warn("%s: the store program does not load: %s%s\n",
+			p->ifname, strerror(-err),
+			xkv_log_level() < XKV_LOG_DEBUG ?
+				" (-v shows why)" : "");
+		goto destroy;
+	}
+	return skel;
+
+destroy:
+	xkv_store__destroy(skel);
+fail:
+	*errp = err;
+	return NULL;
+}
+
+int xkv_store_up(const struct xkv_paths *p, bool required)
+{
+	const char *off = required ? "" : ": XDP serves the hot cache alone";
+	__u32 key = XKV_STORE_JMP_GET, id = 0, insns;
+	struct xkv_ioc_store info;
+	char path[PATH_MAX];
+	struct xkv_store *skel;
+	int jmp, prog, err;
+
+	err = xkv_kmod_store_info(&info);
+	if (err || !(info.flags & XKV_STORE_F_KFUNCS)) {
+		pr_info("%s: XDP store path %s: xkv.ko %s%s\n", p->ifname,
+			required ? "unavailable" : "off",
+			err == -ENOTTY ? "has no kfuncs (an older module)" :
+			err ? "does not say whether it has kfuncs" :
+			      "was built without module BTF, its kfuncs cannot be called (see mk/kmod.mk)",
+			off);
+		return required ? (err ? err : -ENOTSUP) : 0;
+	}
+	jmp = bpf_obj_get(xkv_pin_path(p, XKV_PIN_STORE_JMP, path));
+	if (jmp < 0) {
+		err = -errno;
+		pr_info("%s: XDP store path %s: no %s (%s): this XDP program has no store hook%s\n",
+			p->ifname, required ? "unavailable" : "off", path,
+			strerror(-err), off);
+		return required ? err : 0;
+	}
+	skel = store_load(p, &err);
+	if (!skel) {
+		pr_info("%s: XDP store path %s%s\n", p->ifname,
+			required ? "unavailable" : "off", off);
+		close(jmp);
+		return required ? err : 0;
+	}
+	prog = bpf_program__fd(skel->progs.xkv_store_xdp);
+	insns = prog_insns(prog, &id);
+	if (bpf_map_update_elem(jmp, &key, &prog, BPF_ANY)) {
+		err = -errno;
+		pr_warn("%s: cannot put the store program in %s: %s\n",
+			p->ifname, path, strerror(-err));
+		xkv_store__destroy(skel);
+		close(jmp);
+		return required ? err : 0;
+	}
+	/* the slot holds the program from now on */
+	xkv_store__destroy(skel);
+	close(jmp);
+	pr_info("%s: XDP store path on: hot-cache misses are answered from xkv.ko's store (store program id %u, %u instructions verified)\n",
+		p->ifname, id, insns);
+	return 0;
+}
+
+int xkv_store_down(const struct xkv_paths *p)
+{
+	__u32 key = XKV_STORE_JMP_GET;
+	char path[PATH_MAX];
+	int jmp, err = 0;
+
+	jmp = bpf_obj_get(xkv_pin_path(p, XKV_PIN_STORE_JMP, path));
+	if (jmp < 0)
+		return 0;
+	if (bpf_map_delete_elem(jmp, &key) && errno != ENOENT) {
+		err = -errno;
+		pr_warn("%s: cannot take the store program out of %s: %s\n",
+			p->ifname, path, strerror(-err));
+	} else {
+		pr_debug("%s: XDP store path off\n", p->ifname);
+	}
+	close(jmp);
+	return err;
+}
+
+void xkv_store_state(const struct xkv_paths *p, struct xkv_store_state *st)
+{
+	__u32 key = XKV_STORE_JMP_GET, id = 0;
+	char path[PATH_MAX];
+	int jmp, fd;
+
+	memset(st, 0, sizeof(*st));
+	jmp = bpf_obj_get(xkv_pin_path(p, XKV_PIN_STORE_JMP, path));
+	if (jmp >= 0) {
+		/* a program array answers the program's id */
+		if (!bpf_map_lookup_elem(jmp, &key, &id) && id) {
+			st->prog_id = id;
+			fd = bpf_prog_get_fd_by_id(id);
+			if (fd >= 0) {
+				st->insns = prog_insns(fd, NULL);
+				close(fd);
+			}
+		}
+		close(jmp);
+	}
+	fd = xkv_counters_open(p->pin_dir, XKV_PIN_SSTATS);
+	if (fd >= 0) {
+		st->sstats_ok = !xkv_counters_read(fd, st->sstats,
+						   XKV_SSTAT_NR);
+		close(fd);
+	}
+	if (xkv_kmod_serves(p, NULL))
+		st->kinfo_ok = !xkv_kmod_store_info(&st->kinfo);
+}
+
+void xkv_store_print(const struct xkv_store_state *st)
+{
+	unsigned int i;
+
+	if (!st->prog_id) {
+		printf("    XDP store path: off%s\n",
+		       st->kinfo_ok && !(st->kinfo.flags & XKV_STORE_F_KFUNCS) ?
+			       " (xkv.ko has no module BTF)" : "");
+		return;
+	}
+	printf("    XDP store path: on, store program id %u (%u instructions verified)\n",
+	       st->prog_id, st->insns);
+	if (st->sstats_ok)
+		for (i = 0; i < XKV_SSTAT_NR; i++)
+			printf("      %-10s %14llu  %s\n", sstat_counters[i].name,
+			       (unsigned long long)st->sstats[i],
+			       sstat_counters[i].desc);
+	if (!st->kinfo_ok)
+		return;
+	printf("    xkv.ko kfunc %s:\n", XKV_KF_STORE_GET);
+	for (i = 0; i < XKV_KF_STAT_NR && i < st->kinfo.nstats; i++)
+		printf("      %-10s %14llu  %s\n", kf_counters[i].name,
+		       (unsigned long long)st->kinfo.stats[i],
+		       kf_counters[i].desc);
+}
+
+void xkv_store_json(struct xkv_json *j, const struct xkv_store_state *st)
+{
+	unsigned int i;
+
+	xkv_json_key(j, "xdp_store");
+	xkv_json_open(j, '{');
+	xkv_json_key(j, "on");
+	xkv_json_bool(j, st->prog_id != 0);
+	xkv_json_kv_u64(j, "prog_id", st->prog_id);
+	xkv_json_kv_u64(j, "verified_insns", st->insns);
+	if (st->sstats_ok)
+		for (i = 0; i < XKV_SSTAT_NR; i++)
+			xkv_json_kv_u64(j, sstat_counters[i].name,
+					st->sstats[i]);
+	if (st->kinfo_ok) {
+		xkv_json_key(j, "kfuncs");
+		xkv_json_bool(j, st->kinfo.flags & XKV_STORE_F_KFUNCS);
+		xkv_json_key(j, "module");
+		xkv_json_open(j, '{');
+		for (i = 0; i < XKV_KF_STAT_NR && i < st->kinfo.nstats; i++)
+			xkv_json_kv_u64(j, kf_counters[i].name,
+					st->kinfo.stats[i]);
+		xkv_json_close(j, '}');
+	}
+	xkv_json_close(j, '}');
+}

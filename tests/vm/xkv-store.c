@@ -1,0 +1,746 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * xkv-store - the XDP store path in front of xkv.ko, checked from inside
+ * the VM after "xkv up IFACE --backend module" (TAP on stdout).
+ *
+ *   xkv-store [-p PORT] [-U PORT] [-i IFACE] [-x XKV] [-n KEYS] [-T SECS]
+ *
+ * Keys are stored over TCP and not read by the module before the checks,
+ * so the store never admits them into the hot cache (it admits on its own
+ * reads; the store path's do not count). Then, over UDP to 127.0.0.1
+ * (generic XDP on lo):
+ *   - hit: KEYS keys, values of 1 to 200 bytes and various flags, each
+ *     answered byte for byte to "get", "gets" and 3-key "get"s; the store
+ *     program's "replies" and "hits" (xkv stats IFACE -j, "xdp_store")
+ *     and the module's kfunc "hits" moved by exactly as many; none of the
+ *     keys is in the hot cache (the pinned xkv_hot map, mmap()ed, holds
+ *     none of their bytes); afterwards "gets" over TCP gives the CAS each
+ *     XDP reply carried;
+ *   - miss: a key never stored gets "END" (from the module: the request
+ *     was passed), and the kfunc's and the store program's "misses"
+ *     moved; a get of a stored and a missing key gets the module's reply;
+ *   - expired: a key stored with exptime 1, 2.5 s later: "END", passed;
+ *   - coherence, as the hot cache's (xkv-hot): a set then a UDP get,
+ *     rounds of it: always the new value, answered by XDP; after delete
+ *     and after flush_all: "END";
+ *   - being written: a child rewrites one key over TCP, alternating two
+ *     values of different lengths, for SECS seconds, while UDP GETs run:
+ *     every reply is exactly one of the two whole values (never torn), and
+ *     XDP answered some of them;
+ *   - deleted: a reader sends UDP GETs of a key in a loop while the key is
+ *     deleted over TCP; no GET sent after the DELETED arrived is answered
+ *     with the value (rounds of it).
+ *
+ * Built statically with glibc (uapi headers); numeric addresses only.
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <linux/bpf.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "xkv_hot.h"
+#include "tap.h"
+
+#define HOST "127.0.0.1"
+#define UDP_HDR 8
+#define BUF_MAX 4096
+#define FLAGS_OF(i) ((unsigned int)(i) * 2654435761u % 100000u)
+
+static int tcp_port = 11211, udp_port = 11211, nkeys = 64, secs = 3;
+static const char *iface = "lo", *xkv = "xkv";
+static int tcp_fd = -1, udp_fd = -1;
+static uint16_t req_id;
+
+/* --- sockets ---------------------------------------------------------------- */
+
+static int sock_open(int type, int port)
+{
+	struct timeval tv = { .tv_sec = 3 };
+	struct sockaddr_in sa;
+	int fd, one = 1;
+
+	fd = socket(AF_INET, type, 0);
+	if (fd < 0)
+		return -1;
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	if (type == SOCK_STREAM)
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_port = htons((uint16_t)port);
+	inet_pton(AF_INET, HOST, &sa.sin_addr);
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* one TCP command on @fd, its first reply line into @line */
+static int tcp_cmd_on(int fd, const char *req, size_t len, char *line,
+		      size_t cap)
+{
+	size_t n = 0;
+	ssize_t r;
+
+	if (send(fd, req, len, MSG_NOSIGNAL) != (ssize_t)len)
+		return -1;
+	while (n < cap - 1) {
+		r = recv(fd, line + n, 1, 0);
+		if (r <= 0)
+			return -1;
+		n++;
+		if (n >= 2 && line[n - 2] == '\r' && line[n - 1] == '\n')
+			break;
+	}
+	line[n] = '\0';
+	return 0;
+}
+
+static bool tcp_set_on(int fd, const char *key, unsigned int flags,
+		       int exptime, const char *val, size_t vlen)
+{
+	char req[BUF_MAX], line[256];
+	int n;
+
+	n = snprintf(req, sizeof(req), "set %s %u %d %zu\r\n", key, flags,
+		     exptime, vlen);
+	if (n < 0 || (size_t)n + vlen + 2 > sizeof(req))
+		return false;
+	memcpy(req + n, val, vlen);
+	memcpy(req + n + vlen, "\r\n", 2);
+	if (tcp_cmd_on(fd, req, (size_t)n + vlen + 2, line, sizeof(line)))
+		return false;
+	if (strcmp(line, "STORED\r\n")) {
+		tap_diag("set %s: %s", key, line);
+		return false;
+	}
+	return true;
+}
+
+/* "gets KEY" over TCP: the CAS, 0 on failure (the rest is drained) */
+static unsigned long long tcp_cas(const char *key)
+{
+	char req[512], buf[BUF_MAX];
+	unsigned long long cas = 0;
+	size_t n = 0;
+	ssize_t r;
+	char *p;
+
+	snprintf(req, sizeof(req), "gets %s\r\n", key);
+	if (send(tcp_fd, req, strlen(req), MSG_NOSIGNAL) < 0)
+		return 0;
+	while (n < sizeof(buf) - 1) {
+		r = recv(tcp_fd, buf + n, sizeof(buf) - 1 - n, 0);
+		if (r <= 0)
+			return 0;
+		n += (size_t)r;
+		buf[n] = '\0';
+		if (n >= 5 && !strcmp(buf + n - 5, "END\r\n"))
+			break;
+	}
+	p = strchr(buf, '\r');
+	if (!p)
+		return 0;
+	*p = '\0';
+	/* VALUE key flags bytes cas */
+	p = strrchr(buf, ' ');
+	if (p)
+		cas = strtoull(p + 1, NULL, 10);
+	return cas;
+}
+
+/* send a UDP request "CMD\r\n" with the next id */
+static int udp_send(int fd, uint16_t id, const char *cmd)
+{
+	char req[1024];
+	size_t n;
+
+	req[0] = (char)(id >> 8);
+	req[1] = (char)id;
+	memset(req + 2, 0, 6);
+	req[5] = 1;
+	n = UDP_HDR + (size_t)snprintf(req + UDP_HDR, sizeof(req) - UDP_HDR,
+				       "%s\r\n", cmd);
+	return send(fd, req, n, 0) == (ssize_t)n ? 0 : -1;
+}
+
+/* the reply to request @id, frame header included */
+static ssize_t udp_recv(int fd, uint16_t id, char *reply, size_t cap)
+{
+	ssize_t r;
+
+	for (;;) {
+		r = recv(fd, reply, cap, 0);
+		if (r < UDP_HDR)
+			return -1;
+		if ((uint8_t)reply[0] == (uint8_t)(id >> 8) &&
+		    (uint8_t)reply[1] == (uint8_t)id)
+			return r;
+	}
+}
+
+/* one UDP request on the main socket; the reply's text after the header */
+static ssize_t udp_cmd(const char *cmd, char *text, size_t cap)
+{
+	char reply[BUF_MAX];
+	ssize_t r;
+
+	req_id++;
+	if (udp_send(udp_fd, req_id, cmd))
+		return -1;
+	r = udp_recv(udp_fd, req_id, reply, sizeof(reply));
+	if (r < 0 || (size_t)(r - UDP_HDR) >= cap)
+		return -1;
+	memcpy(text, reply + UDP_HDR, (size_t)(r - UDP_HDR));
+	text[r - UDP_HDR] = '\0';
+	return r - UDP_HDR;
+}
+
+/* --- counters ------------------------------------------------------------- */
+
+/*
+ * The store path's counter @name from "xkv stats IFACE -j": the store
+ * program's (in "xdp_store") or, with @module, the kfunc's (in
+ * "xdp_store"."module"). -1 when absent.
+ */
+static long long store_stat(const char *name, bool module)
+{
+	char cmd[512], out[8192], key[64], *p;
+	size_t n;
+	FILE *f;
+
+	snprintf(cmd, sizeof(cmd), "%s stats %s -j 2>/dev/null", xkv, iface);
+	f = popen(cmd, "r");
+	if (!f)
+		return -1;
+	n = fread(out, 1, sizeof(out) - 1, f);
+	pclose(f);
+	out[n] = '\0';
+	p = strstr(out, "\"xdp_store\":");
+	if (p && module)
+		p = strstr(p, "\"module\":");
+	if (!p)
+		return -1;
+	snprintf(key, sizeof(key), "\"%s\":", name);
+	p = strstr(p, key);
+	return p ? strtoll(p + strlen(key), NULL, 10) : -1;
+}
+
+/* --- the hot cache: is any byte string of ours in it? --------------------- */
+
+static int sys_bpf(int cmd, union bpf_attr *attr)
+{
+	return (int)syscall(__NR_bpf, cmd, attr, sizeof(*attr));
+}
+
+/* the pinned xkv_hot map, mmap()ed read-only; its size in @len */
+static void *hot_map(size_t *len)
+{
+	struct bpf_map_info info;
+	char path[256];
+	union bpf_attr a;
+	void *p;
+	int fd;
+
+	snprintf(path, sizeof(path), "/sys/fs/bpf/xkv/%s/xkv_hot", iface);
+	memset(&a, 0, sizeof(a));
+	a.pathname = (__u64)(unsigned long)path;
+	fd = sys_bpf(BPF_OBJ_GET, &a);
+	if (fd < 0)
+		return NULL;
+	memset(&info, 0, sizeof(info));
+	memset(&a, 0, sizeof(a));
+	a.info.bpf_fd = (__u32)fd;
+	a.info.info_len = sizeof(info);
+	a.info.info = (__u64)(unsigned long)&info;
+	if (sys_bpf(BPF_OBJ_GET_INFO_BY_FD, &a)) {
+		close(fd);
+		return NULL;
+	}
+	*len = (size_t)info.value_size * info.max_entries;
+	p = mmap(NULL, *len, PROT_READ, MAP_SHARED, fd, 0);
+	close(fd);
+	return p == MAP_FAILED ? NULL : p;
+}
+
+/* --- the fixtures ------------------------------------------------------- */
+
+static void key_of(char *buf, size_t cap, const char *kind, int i)
+{
+	snprintf(buf, cap, "xs:%s:%04d", kind, i);
+}
+
+/*
+ * value @i: 1 to 200 bytes (generic XDP on lo grows a frame by ~300 bytes
+ * at most: larger replies are passed, see DESIGN.md), its bytes a
+ * function of @i
+ */
+static size_t val_of(char *buf, int i)
+{
+	size_t len = 1 + (size_t)(i * 97) % 200, k;
+
+	for (k = 0; k < len; k++)
+		buf[k] = (char)('a' + (i + k) % 26);
+	buf[len] = '\0';
+	return len;
+}
+
+/* "VALUE <key> <flags> <bytes>[ <cas>]\r\n<data>\r\n" of key @i */
+static size_t block_of(char *buf, size_t cap, int i, unsigned long long cas)
+{
+	char key[64], val[256];
+	size_t n;
+
+	key_of(key, sizeof(key), "hit", i);
+	val_of(val, i);
+	n = (size_t)snprintf(buf, cap, "VALUE %s %u %zu", key, FLAGS_OF(i),
+			     strlen(val));
+	if (cas)
+		n += (size_t)snprintf(buf + n, cap - n, " %llu", cas);
+	n += (size_t)snprintf(buf + n, cap - n, "\r\n%s\r\n", val);
+	return n;
+}
+
+static bool reply_is(const char *cmd, const char *want)
+{
+	char got[BUF_MAX];
+	ssize_t n = udp_cmd(cmd, got, sizeof(got));
+
+	if (n < 0) {
+		tap_diag("UDP %.60s: no reply (%s)", cmd, strerror(errno));
+		return false;
+	}
+	if ((size_t)n == strlen(want) && !memcmp(got, want, (size_t)n))
+		return true;
+	tap_diag("UDP %.60s:", cmd);
+	tap_show_diff(got, (size_t)n, want, strlen(want));
+	return false;
+}
+
+/* a "gets" reply for key @i, any CAS: the CAS, 0 if the rest differs */
+static unsigned long long gets_cas(int i)
+{
+	char key[64], cmd[128], got[BUF_MAX], want[BUF_MAX], *p, *e;
+	unsigned long long cas;
+	ssize_t n;
+
+	key_of(key, sizeof(key), "hit", i);
+	snprintf(cmd, sizeof(cmd), "gets %s", key);
+	n = udp_cmd(cmd, got, sizeof(got));
+	if (n < 0)
+		return 0;
+	/* the CAS is the fifth field of the first line */
+	p = got;
+	for (int f = 0; f < 4 && p; f++) {
+		p = strchr(p, ' ');
+		if (p)
+			p++;
+	}
+	if (!p)
+		return 0;
+	cas = strtoull(p, &e, 10);
+	if (!cas || *e != '\r')
+		return 0;
+	n = (ssize_t)block_of(want, sizeof(want), i, cas);
+	snprintf(want + n, sizeof(want) - (size_t)n, "END\r\n");
+	if (strcmp(got, want)) {
+		tap_show_diff(got, strlen(got), want, strlen(want));
+		return 0;
+	}
+	return cas;
+}
+
+static void test_hits(void)
+{
+	unsigned long long cas[1024];
+	long long r0, h0, k0, r1, h1, k1;
+	char key[64], val[256], cmd[512], want[BUF_MAX];
+	int i, j, good = 0, ngets = 0, gets_good = 0, multi = 0,
+		  multi_good = 0, cas_good = 0;
+	bool stored = true;
+	size_t n, len, found = 0;
+	char *hot;
+
+	if (nkeys > 1024)
+		nkeys = 1024;
+	for (i = 0; i < nkeys; i++) {
+		key_of(key, sizeof(key), "hit", i);
+		len = val_of(val, i);
+		stored &= tcp_set_on(tcp_fd, key, FLAGS_OF(i), 0, val, len);
+	}
+	tap_ok(stored, "%d keys stored over TCP", nkeys);
+
+	r0 = store_stat("replies", false);
+	h0 = store_stat("hits", false);
+	k0 = store_stat("hits", true);
+	tap_ok(r0 >= 0 && h0 >= 0 && k0 >= 0,
+	       "xkv stats -j shows the store path's counters and the module's");
+
+	for (i = 0; i < nkeys; i++) {
+		key_of(key, sizeof(key), "hit", i);
+		snprintf(cmd, sizeof(cmd), "get %s", key);
+		n = block_of(want, sizeof(want), i, 0);
+		snprintf(want + n, sizeof(want) - n, "END\r\n");
+		good += reply_is(cmd, want);
+	}
+	tap_is_i64(good, nkeys, "get: every key answered byte for byte");
+
+	for (i = 0; i < nkeys; i += 3) {
+		cas[ngets] = gets_cas(i);
+		gets_good += cas[ngets] != 0;
+		ngets++;
+	}
+	tap_is_i64(gets_good, ngets,
+		   "gets: every key answered byte for byte, with a CAS");
+
+	/* three keys in one datagram */
+	for (i = 0; i + 2 < nkeys; i += 5) {
+		char ks[3][64];
+
+		n = 0;
+		for (j = 0; j < 3; j++) {
+			key_of(ks[j], sizeof(ks[j]), "hit", i + j);
+			n += block_of(want + n, sizeof(want) - n, i + j, 0);
+		}
+		snprintf(want + n, sizeof(want) - n, "END\r\n");
+		/* generic XDP on lo: the frame grows by ~300 bytes only */
+		if (n + 5 > 280)
+			continue;
+		snprintf(cmd, sizeof(cmd), "get %s %s %s", ks[0], ks[1],
+			 ks[2]);
+		multi_good += reply_is(cmd, want);
+		multi++;
+	}
+	tap_ok(multi > 0 && multi_good == multi,
+	       "3-key gets answered byte for byte (%d of %d)", multi_good,
+	       multi);
+
+	r1 = store_stat("replies", false);
+	h1 = store_stat("hits", false);
+	k1 = store_stat("hits", true);
+	tap_diag("store program replies +%lld, hits +%lld; kfunc hits +%lld",
+		 r1 - r0, h1 - h0, k1 - k0);
+	tap_is_i64(r1 - r0, nkeys + ngets + multi,
+		   "the store program sent every reply (XDP_TX)");
+	tap_is_i64(h1 - h0, nkeys + ngets + 3 * multi,
+		   "... with every key (store program hits)");
+	tap_is_i64(k1 - k0, nkeys + ngets + 3 * multi,
+		   "the module's kfunc found every key");
+
+	hot = hot_map(&len);
+	tap_ok(hot != NULL, "the hot cache map mmap()s (%s)",
+	       hot ? "ok" : strerror(errno));
+	if (hot) {
+		for (i = 0; i < nkeys; i++) {
+			key_of(key, sizeof(key), "hit", i);
+			if (memmem(hot, len, key, strlen(key)))
+				found++;
+		}
+		munmap(hot, len);
+	}
+	tap_is_u64(found, 0, "none of the keys is in the hot cache");
+
+	/* the module's own word on the CAS, now that reads do not matter */
+	for (i = 0, j = 0; i < nkeys; i += 3, j++) {
+		key_of(key, sizeof(key), "hit", i);
+		cas_good += cas[j] && tcp_cas(key) == cas[j];
+	}
+	tap_is_i64(cas_good, ngets, "every CAS XDP sent is the module's");
+}
+
+static void test_miss(void)
+{
+	long long m0, k0, m1, k1;
+	char key[64], cmd[512], want[BUF_MAX];
+	size_t n;
+
+	m0 = store_stat("misses", false);
+	k0 = store_stat("misses", true);
+	tap_ok(reply_is("get xs:never:stored", "END\r\n"),
+	       "miss: a key never stored gets END (from the module)");
+	key_of(key, sizeof(key), "hit", 1);
+	snprintf(cmd, sizeof(cmd), "get %s xs:never:stored", key);
+	n = block_of(want, sizeof(want), 1, 0);
+	snprintf(want + n, sizeof(want) - n, "END\r\n");
+	tap_ok(reply_is(cmd, want),
+	       "a stored and a missing key: the module's reply");
+	m1 = store_stat("misses", false);
+	k1 = store_stat("misses", true);
+	tap_is_i64(m1 - m0, 2, "the store program passed both requests");
+	tap_is_i64(k1 - k0, 2, "the module's kfunc counted both misses");
+}
+
+static void test_expired(void)
+{
+	struct timespec wait = { .tv_sec = 2, .tv_nsec = 500000000 };
+	long long m0, m1;
+
+	tap_ok(tcp_set_on(tcp_fd, "xs:soon", 3, 1, "soon", 4),
+	       "a key of 1 s stored");
+	tap_ok(reply_is("get xs:soon", "VALUE xs:soon 3 4\r\nsoon\r\nEND\r\n"),
+	       "served at once");
+	nanosleep(&wait, NULL);
+	m0 = store_stat("misses", true);
+	tap_ok(reply_is("get xs:soon", "END\r\n"), "2.5 s later: END");
+	m1 = store_stat("misses", true);
+	tap_is_i64(m1 - m0, 1, "the kfunc found it expired (a miss)");
+}
+
+static void test_coherence(void)
+{
+	char val[64], cmd[128], want[256];
+	int i, fresh = 0, setok = 0, rounds = 100;
+	long long r0, r1;
+	bool flushed = true;
+
+	r0 = store_stat("replies", false);
+	for (i = 0; i < rounds; i++) {
+		snprintf(val, sizeof(val), "round %d of %d, value %08x", i,
+			 rounds, (unsigned int)(i * 2654435761u));
+		setok += tcp_set_on(tcp_fd, "xs:rw", 9, 0, val, strlen(val));
+		snprintf(want, sizeof(want), "VALUE xs:rw 9 %zu\r\n%s\r\nEND\r\n",
+			 strlen(val), val);
+		fresh += reply_is("get xs:rw", want);
+	}
+	r1 = store_stat("replies", false);
+	tap_is_i64(setok, rounds, "%d sets over TCP: STORED", rounds);
+	tap_is_i64(fresh, rounds,
+		   "the UDP get after each set returns the new value");
+	tap_is_i64(r1 - r0, rounds, "... answered by XDP from the store");
+
+	tap_ok(tcp_cmd_on(tcp_fd, "delete xs:rw\r\n", 14, val, sizeof(val)) ==
+			       0 && !strcmp(val, "DELETED\r\n"),
+	       "delete over TCP: DELETED");
+	tap_ok(reply_is("get xs:rw", "END\r\n"), "the UDP get after delete: END");
+	tap_ok(tcp_cmd_on(tcp_fd, "flush_all\r\n", 11, val, sizeof(val)) == 0 &&
+		       !strcmp(val, "OK\r\n"),
+	       "flush_all: OK");
+	for (i = 0; i < nkeys; i++) {
+		snprintf(cmd, sizeof(cmd), "get xs:hit:%04d", i);
+		flushed &= reply_is(cmd, "END\r\n");
+	}
+	tap_ok(flushed, "after flush_all every key gets END");
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* the writer: alternate two values of @key until @stop, or @secs + 5 s */
+static void writer(const char *key, const char *a, const char *b,
+		   volatile int *stop)
+{
+	double end = now_s() + secs + 5;
+	int fd = sock_open(SOCK_STREAM, tcp_port);
+	unsigned int i;
+
+	if (fd < 0)
+		_exit(2);
+	for (i = 0; !*stop && now_s() < end; i++) {
+		const char *v = i & 1 ? b : a;
+
+		if (!tcp_set_on(fd, key, 5, 0, v, strlen(v)))
+			_exit(1);
+	}
+	_exit(0);
+}
+
+static void test_writer(volatile int *shared)
+{
+	char a[48], b[160], wa[256], wb[256], got[BUF_MAX];
+	long long r0, r1;
+	int gets = 0, ga = 0, gb = 0, torn = 0, lost = 0, st = 0;
+	double end;
+	pid_t pid;
+
+	memset(a, 'A', sizeof(a) - 1);
+	a[sizeof(a) - 1] = '\0';
+	memset(b, 'b', sizeof(b) - 1);
+	b[sizeof(b) - 1] = '\0';
+	snprintf(wa, sizeof(wa), "VALUE xs:w 5 %zu\r\n%s\r\nEND\r\n",
+		 strlen(a), a);
+	snprintf(wb, sizeof(wb), "VALUE xs:w 5 %zu\r\n%s\r\nEND\r\n",
+		 strlen(b), b);
+	tap_ok(tcp_set_on(tcp_fd, "xs:w", 5, 0, a, strlen(a)),
+	       "the written key stored");
+	shared[0] = 0;
+	r0 = store_stat("replies", false);
+	pid = fork();
+	if (pid == 0)
+		writer("xs:w", a, b, shared);
+	end = now_s() + secs;
+	while (pid > 0 && now_s() < end && gets < 100000) {
+		ssize_t n = udp_cmd("get xs:w", got, sizeof(got));
+
+		gets++;
+		if (n < 0)
+			lost++;
+		else if (!strcmp(got, wa))
+			ga++;
+		else if (!strcmp(got, wb))
+			gb++;
+		else if (torn++ < 3)
+			tap_diag("torn or wrong: %.120s", got);
+	}
+	shared[0] = 1;
+	if (pid > 0)
+		waitpid(pid, &st, 0);
+	r1 = store_stat("replies", false);
+	tap_diag("%d UDP gets while the key was rewritten: %d of A, %d of B, %d torn, %d unanswered; XDP answered %lld",
+		 gets, ga, gb, torn, lost, r1 - r0);
+	tap_ok(pid > 0 && WIFEXITED(st) && !WEXITSTATUS(st),
+	       "the writer's sets were all STORED");
+	tap_is_i64(torn, 0, "no reply was torn or wrong");
+	tap_is_i64(lost, 0, "every get was answered");
+	tap_ok(ga > 0 && gb > 0, "both values were seen");
+	tap_ok(r1 - r0 > 0, "XDP answered from the store while it was written");
+}
+
+/*
+ * The reader: UDP gets of xs:d until told to stop; a get sent after the
+ * parent saw DELETED for round r (shared[1] == 2r + 1) must not return
+ * round r's value. Counts those in shared[2], replies in shared[3].
+ */
+static void reader(volatile int *shared)
+{
+	char got[BUF_MAX], gone[64];
+	int fd = sock_open(SOCK_DGRAM, udp_port), f;
+	double end = now_s() + 60;
+	uint16_t id = 0x8000;
+	ssize_t n;
+
+	if (fd < 0)
+		_exit(2);
+	while (!shared[0] && now_s() < end) {
+		f = shared[1];
+		if (udp_send(fd, ++id, "get xs:d"))
+			_exit(1);
+		n = udp_recv(fd, id, got, sizeof(got) - 1);
+		if (n < 0)
+			continue;
+		got[n] = '\0';
+		shared[3]++;
+		if (!(f & 1))
+			continue;
+		snprintf(gone, sizeof(gone), "\r\nround %d\r\n", f / 2);
+		if (strstr(got + UDP_HDR, gone))
+			shared[2]++;
+	}
+	_exit(0);
+}
+
+static void test_deleted(volatile int *shared)
+{
+	struct timespec pause = { .tv_nsec = 20 * 1000000 };
+	char val[32], line[64];
+	int r, rounds = 30, ok = 0, st = 0;
+	long long r0, r1;
+	pid_t pid;
+
+	shared[0] = 0;
+	shared[1] = 0;
+	shared[2] = 0;
+	shared[3] = 0;
+	r0 = store_stat("replies", false);
+	pid = fork();
+	if (pid == 0)
+		reader(shared);
+	for (r = 0; pid > 0 && r < rounds; r++) {
+		snprintf(val, sizeof(val), "round %d", r);
+		if (!tcp_set_on(tcp_fd, "xs:d", 0, 0, val, strlen(val)))
+			break;
+		shared[1] = 2 * r;
+		nanosleep(&pause, NULL);
+		if (tcp_cmd_on(tcp_fd, "delete xs:d\r\n", 13, line,
+			       sizeof(line)) ||
+		    strcmp(line, "DELETED\r\n"))
+			break;
+		/* from here on, round r's value is gone for every reader */
+		shared[1] = 2 * r + 1;
+		ok++;
+		nanosleep(&pause, NULL);
+	}
+	shared[0] = 1;
+	if (pid > 0)
+		waitpid(pid, &st, 0);
+	r1 = store_stat("replies", false);
+	tap_diag("%d rounds of delete under %d UDP gets; XDP answered %lld",
+		 ok, shared[3], r1 - r0);
+	tap_is_i64(ok, rounds, "%d rounds: set, then delete: DELETED", rounds);
+	tap_ok(pid > 0 && WIFEXITED(st) && !WEXITSTATUS(st),
+	       "the reader ran to the end");
+	tap_is_i64(shared[2], 0,
+		   "no get sent after DELETED returned the deleted value");
+	tap_ok(r1 - r0 > 0, "XDP answered some of the gets from the store");
+}
+
+int main(int argc, char **argv)
+{
+	volatile int *shared;
+	int opt;
+
+	while ((opt = getopt(argc, argv, "p:U:i:x:n:T:")) != -1) {
+		switch (opt) {
+		case 'p':
+			tcp_port = atoi(optarg);
+			break;
+		case 'U':
+			udp_port = atoi(optarg);
+			break;
+		case 'i':
+			iface = optarg;
+			break;
+		case 'x':
+			xkv = optarg;
+			break;
+		case 'n':
+			nkeys = atoi(optarg);
+			break;
+		case 'T':
+			secs = atoi(optarg);
+			break;
+		default:
+			fprintf(stderr,
+				"usage: xkv-store [-p PORT] [-U PORT] [-i IFACE] [-x XKV] [-n KEYS] [-T SECS]\n");
+			return 2;
+		}
+	}
+	signal(SIGPIPE, SIG_IGN);
+	tcp_fd = sock_open(SOCK_STREAM, tcp_port);
+	udp_fd = sock_open(SOCK_DGRAM, udp_port);
+	if (tcp_fd < 0 || udp_fd < 0)
+		tap_bail("cannot reach the module");
+	shared = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+		      MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (shared == MAP_FAILED)
+		tap_bail("mmap");
+	test_hits();
+	test_miss();
+	test_expired();
+	test_writer(shared);
+	test_deleted(shared);
+	/* last: it empties the store */
+	test_coherence();
+	return tap_done();
+}
