@@ -15,7 +15,9 @@
 #                                module" with the hot cache handed to the
 #                                module through /dev/xkv, and its TCP
 #                                fast path (streams checked, rmmod with
-#                                connections open)
+#                                connections open), and the XDP store
+#                                path (vm/xdp-store: XDP answering from
+#                                the module's store through its kfunc)
 #   make -f mk/kmod.mk vmbench   bench/vmbench.sh: xkv.ko against xkvd
 #                                in the same guest (GET/s under TCG)
 #   make -f mk/kmod.mk kmod-clean
@@ -87,6 +89,7 @@ VM_PROTOTEST := $(VM_DIR)/xkv-prototest
 VM_LOAD := $(VM_DIR)/xkv-load
 VM_HOT := $(VM_DIR)/xkv-hot
 VM_STREAM := $(VM_DIR)/xkv-stream
+VM_STORE := $(VM_DIR)/xkv-store
 # built by mk/bpf.mk and mk/loader.mk (recursively: this file works alone)
 VM_TEST_XDP := $(BUILD)/bpf/test_xdp.static
 VM_TEST_TCP := $(BUILD)/bpf/test_tcp.static
@@ -168,7 +171,7 @@ kmod:
 
 kmod-clean:
 	rm -rf $(BUILD)/kmod $(KMOD_KO) $(VM_DIR)/initramfs* \
-		$(VM_PROTOTEST) $(VM_LOAD) $(VM_HOT) $(VM_STREAM)
+		$(VM_PROTOTEST) $(VM_LOAD) $(VM_HOT) $(VM_STREAM) $(VM_STORE)
 
 # Static test programs for the guest (musl: small, no NSS).
 $(VM_PROTOTEST): $(VM_PROTO_SRCS) $(VM_PROTO_HDRS)
@@ -191,6 +194,10 @@ $(VM_HOT): tests/vm/xkv-hot.c tests/unit/tap.h abi/xkv_ioctl.h \
 	@mkdir -p $(@D)
 	$(VM_HOT_CC) $(VM_CFLAGS) -Werror -Iabi -Itests/unit -o $@ $<
 
+$(VM_STORE): tests/vm/xkv-store.c tests/unit/tap.h abi/xkv_hot.h
+	@mkdir -p $(@D)
+	$(VM_HOT_CC) $(VM_CFLAGS) -Werror -Iabi -Itests/unit -o $@ $<
+
 # Cheap when present: the script compares the ABI it recorded.
 vm-kernel:
 	@if [ "$(VM_KERNEL)" = "$(VM_KERNEL_DIR)/vmlinux" ]; then \
@@ -198,7 +205,8 @@ vm-kernel:
 
 # The kernel first: fetching it may move the headers to a newer ABI, and
 # the module must be built against the kernel that boots.
-vmtest: vm-kernel $(VM_PROTOTEST) $(VM_LOAD) $(VM_HOT) $(VM_STREAM)
+vmtest: vm-kernel $(VM_PROTOTEST) $(VM_LOAD) $(VM_HOT) $(VM_STREAM) \
+		$(VM_STORE)
 	@$(MAKE) --no-print-directory -f $(KMOD_MK) BUILD=$(BUILD) \
 		KMOD_BTF=1 kmod
 	@$(MAKE) --no-print-directory -f mk/bpf.mk BUILD=$(BUILD) \
@@ -207,7 +215,7 @@ vmtest: vm-kernel $(VM_PROTOTEST) $(VM_LOAD) $(VM_HOT) $(VM_STREAM)
 		loader-static
 	tests/vm/run.sh -k $(VM_KERNEL) -m $(KMOD_KO) -p $(VM_PROTOTEST) \
 		-l $(VM_LOAD) -x $(VM_TEST_XDP) -L $(VM_LOADER) -H $(VM_HOT) \
-		-S $(VM_STREAM) -T $(VM_TEST_TCP) -o $(VM_DIR) \
+		-S $(VM_STREAM) -T $(VM_TEST_TCP) -X $(VM_STORE) -o $(VM_DIR) \
 		-t $(VM_TIMEOUT) $(VM_ARGS)
 
 # builds what it needs itself (kernel, module, static xkv-bench and xkvd)

@@ -62,6 +62,12 @@
 #           down" (rmmod) with its connections open: they close or keep
 #           working, the TC filters follow the draining rule, no oops
 #           (tests/vm/tcpfast-tap.sh)
+#   xdp-store
+#           "xkv up lo --backend module --xdp-store on": GETs missing the
+#           hot cache answered at XDP from the module's store through its
+#           kfunc (xkv-store's fixtures), rmmod refused while the store
+#           program holds the module, the module without BTF serving with
+#           the store path off (tests/vm/xdp-store-tap.sh)
 #   dmesg   no BUG, WARNING, Oops, lockup or leak report from the kernel,
 #           no taint but "out-of-tree" and "unsigned"
 #
@@ -334,8 +340,11 @@ not_up() {	# not_up WHAT: xkv down left nothing behind
 }
 
 say "xkv up lo --backend module"
+# the hot cache alone: with the XDP store path on, misses would be
+# answered from the store and the hot cache's counters not be its own
+# (the store path has its suite, xdp-store, below)
 if timeout $T_UP xkv up lo --backend module --module /xkv.ko \
-	>/tmp/up.out 2>&1; then
+	--xdp-store off >/tmp/up.out 2>&1; then
 	cat /tmp/up.out
 	suite hot xkv-hot -p 11211 -U 11211 -i lo -x /bin/xkv -n 200
 	# the hot cache changes hands while the workers are busy
@@ -367,7 +376,10 @@ fi
 
 # --- auto: the module chosen by itself; rmmod with the hot cache attached ----
 say "xkv up lo (auto)"
-if XKV_MODULE=/xkv.ko timeout $T_UP xkv up lo >/tmp/up.out 2>&1; then
+# --xdp-store off: the store program would hold the module (rmmod refused,
+# as xdp-store checks)
+if XKV_MODULE=/xkv.ko timeout $T_UP xkv up lo --xdp-store off \
+	>/tmp/up.out 2>&1; then
 	cat /tmp/up.out
 	grep -q 'backend xkv.ko' /tmp/up.out ||
 		fail "xkv up (auto) did not choose xkv.ko"
@@ -454,6 +466,11 @@ rmmod xkv 2>/dev/null
 
 # --- tcpfast: the TCP fast path with the module behind it --------------------
 suite tcpfast xkv-tcpfast-tap
+timeout $T_UP xkv down lo --force >/dev/null 2>&1
+rmmod xkv 2>/dev/null
+
+# --- xdp-store: XDP answers from the module's whole store ---------------------
+suite xdp-store xkv-xdp-store-tap
 timeout $T_UP xkv down lo --force >/dev/null 2>&1
 rmmod xkv 2>/dev/null
 

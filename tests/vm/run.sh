@@ -5,7 +5,7 @@
 #
 #   tests/vm/run.sh -k VMLINUX -m XKV.KO -p PROTOTEST -l LOAD -x TEST_XDP
 #                   -L XKV -H XKV_HOT -S XKV_STREAM -T TEST_TCP
-#                   [-K MODDIR] [-o DIR] [-i INIT] [-t SECONDS] [-v]
+#                   -X XKV_STORE [-K MODDIR] [-o DIR] [-i INIT] [-t SECONDS] [-v]
 #
 #   -k  kernel to boot (ELF vmlinux with a PVH entry, or a bzImage)
 #   -m  the module
@@ -16,6 +16,7 @@
 #   -H  static xkv-hot (/dev/xkv and the hot tier, from the guest)
 #   -S  static xkv-stream (TCP streams checked against a model)
 #   -T  static test_tcp (the TCP fast path's BPF_PROG_TEST_RUN fixtures)
+#   -X  static xkv-store (the XDP store path's fixtures, from the guest)
 #   -K  the kernel's own modules the guest loads before "xkv up": their
 #       files and "order", the loading order (default: modules/ next to
 #       the kernel, as scripts/kmod-deps.sh kernel leaves them)
@@ -37,15 +38,15 @@
 set -euo pipefail
 
 KERNEL='' MODULE='' PROTOTEST='' LOAD='' TEST_XDP='' LOADER='' HOT=''
-STREAM='' TEST_TCP='' KMODS=''
+STREAM='' TEST_TCP='' STORE='' KMODS=''
 INIT='' OUT=build/vm TIMEOUT=300 VERBOSE=0
 
 usage() {
-	sed -n '4,26p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+	sed -n '4,27p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
 	exit 2
 }
 
-while getopts "k:m:p:l:x:L:H:S:T:K:o:i:t:vh" opt; do
+while getopts "k:m:p:l:x:L:H:S:T:X:K:o:i:t:vh" opt; do
 	case $opt in
 	k) KERNEL=$OPTARG ;;
 	m) MODULE=$OPTARG ;;
@@ -56,6 +57,7 @@ while getopts "k:m:p:l:x:L:H:S:T:K:o:i:t:vh" opt; do
 	H) HOT=$OPTARG ;;
 	S) STREAM=$OPTARG ;;
 	T) TEST_TCP=$OPTARG ;;
+	X) STORE=$OPTARG ;;
 	K) KMODS=$OPTARG ;;
 	o) OUT=$OPTARG ;;
 	i) INIT=$OPTARG ;;
@@ -65,7 +67,8 @@ while getopts "k:m:p:l:x:L:H:S:T:K:o:i:t:vh" opt; do
 	esac
 done
 [[ -n $KERNEL && -n $MODULE && -n $PROTOTEST && -n $LOAD && -n $TEST_XDP &&
-	-n $LOADER && -n $HOT && -n $STREAM && -n $TEST_TCP ]] || usage
+	-n $LOADER && -n $HOT && -n $STREAM && -n $TEST_TCP && -n $STORE ]] ||
+	usage
 KMODS=${KMODS:-$(dirname "$KERNEL")/modules}
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -83,13 +86,14 @@ die() {
 source "$HERE/../../scripts/vm-host.sh"
 
 for f in "$KERNEL" "$MODULE" "$PROTOTEST" "$LOAD" "$TEST_XDP" "$LOADER" \
-	"$HOT" "$STREAM" "$TEST_TCP" "$INIT" "$HERE/memccapable-tap.sh" \
-	"$HERE/tcpfast-tap.sh" "$KMODS/order"; do
+	"$HOT" "$STREAM" "$TEST_TCP" "$STORE" "$INIT" \
+	"$HERE/memccapable-tap.sh" "$HERE/tcpfast-tap.sh" \
+	"$HERE/xdp-store-tap.sh" "$KMODS/order"; do
 	[[ -f $f ]] || die "missing $f"
 done
 # the guest has only the libraries copied in for memccapable
 for f in "$PROTOTEST" "$LOAD" "$TEST_XDP" "$LOADER" "$HOT" "$STREAM" \
-	"$TEST_TCP"; do
+	"$TEST_TCP" "$STORE"; do
 	vm_static "$f" || die "$f is not linked statically"
 done
 MEMCCAPABLE=$(command -v memccapable || true)
@@ -113,6 +117,12 @@ cp "$HOT" "$ROOT/bin/xkv-hot"
 cp "$STREAM" "$ROOT/bin/xkv-stream"
 cp "$TEST_TCP" "$ROOT/bin/test_tcp"
 cp "$HERE/tcpfast-tap.sh" "$ROOT/bin/xkv-tcpfast-tap"
+cp "$STORE" "$ROOT/bin/xkv-store"
+cp "$HERE/xdp-store-tap.sh" "$ROOT/bin/xkv-xdp-store-tap"
+# the module as a build without module BTF would be: the XDP store path
+# must then be off, and the module work as before
+objcopy --remove-section=.BTF "$ROOT/xkv.ko" "$ROOT/xkv-nobtf.ko" ||
+	die "cannot make a copy of the module without BTF"
 # the kernel's modules (sch_ingress, cls_bpf: the fast path's TC side)
 mkdir -p "$ROOT/modules"
 while read -r m; do
@@ -222,7 +232,7 @@ fi
 grep '^xkv-vm: rmmod took' "$CLEAN" | sed 's/^/vmtest: /' || true
 grep '^xkv-vm: XDP program on ' "$CLEAN" | sed 's/^xkv-vm: /vmtest: /' || true
 # (tcpfast's lines come inside its TAP, as comments)
-grep -E '^(# )?xkv-vm: (vm/tcp-fast|verifier) ' "$CLEAN" |
+grep -E '^(# )?xkv-vm: (vm/tcp-fast|vm/xdp-store|verifier) ' "$CLEAN" |
 	sed 's/^\(# \)\{0,1\}xkv-vm: /vmtest: /' || true
 
 if ((${#problems[@]} > 0 || failed > 0 || VERBOSE)); then

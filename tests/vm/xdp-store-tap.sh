@@ -1,0 +1,178 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# xdp-store-tap.sh - the XDP store path in the VM (busybox sh; TAP, for
+# tests/vm/init.sh's suite()): GETs that miss the hot cache answered at
+# XDP from xkv.ko's store, through the module's kfunc. Needs /xkv.ko
+# (built with module BTF), /xkv-nobtf.ko (the same without its .BTF
+# section), and the guest's xkv, xkv-store and xkv-load.
+#
+#   1  "xkv up lo --backend module --xdp-store on": the store program
+#      loads (the verifier's count is shown) and goes in the tail-call slot
+#   2  "xkv status" and "xkv stats -j" show the store path on
+#   3  xkv-store's fixtures (tests/vm/xkv-store.c): keys never in the hot
+#      cache answered byte for byte from the store with the counters
+#      moving, misses and expired items passed to the module, a key being
+#      rewritten never torn, a deleted key never served after DELETED,
+#      the coherence rounds, delete and flush_all
+#   4  "rmmod xkv" is refused while the store program holds the module,
+#      which goes on serving
+#   5  "xkv down lo" unloads the module and removes everything
+#   6  the module without BTF: "xkv up" says the store path is off and
+#      serves with the hot cache alone (TCP and UDP answered)
+#   7  the same with --xdp-store on: "up" fails, saying why, and leaves
+#      nothing behind
+#   8  no BUG, WARNING, Oops or lockup in the kernel log since step 1
+#
+# Prints "xkv-vm: vm/xdp-store ..." lines that tests/vm/run.sh shows.
+#
+#   XKV_STORE_KEYS  keys of the hit fixture (default 64)
+#   XKV_STORE_SECS  seconds of the rewrite fixture (default 3)
+
+IF=lo
+N=0
+BAD=0
+OUT=/tmp/xdpstore.out
+T_UP=60
+
+ok() {
+	N=$((N + 1))
+	echo "ok $N - $*"
+}
+
+not_ok() {
+	N=$((N + 1))
+	BAD=$((BAD + 1))
+	echo "not ok $N - $*"
+}
+
+say() {
+	echo "xkv-vm: vm/xdp-store $*"
+}
+
+# check DESC CMD...: a test; CMD's output is shown as TAP comments
+check() {
+	desc=$1
+	shift
+	if "$@" >$OUT 2>&1; then
+		sed 's/^/# /' $OUT
+		ok "$desc"
+	else
+		sed 's/^/# /' $OUT
+		not_ok "$desc"
+	fi
+}
+
+# nothing of xkv left: no module, no pins, no XDP
+gone() {
+	if grep -q '^xkv ' /proc/modules; then
+		echo "xkv.ko still loaded"
+		return 1
+	fi
+	if [ -e /sys/fs/bpf/xkv/$IF ]; then
+		echo "pins left in /sys/fs/bpf/xkv/$IF"
+		return 1
+	fi
+	if ip link show $IF | grep -q xdp; then
+		echo "XDP still attached to $IF"
+		return 1
+	fi
+}
+
+cleanup() {
+	timeout $T_UP xkv down $IF --force >/dev/null 2>&1
+	rmmod xkv 2>/dev/null
+}
+
+up() {
+	timeout $T_UP xkv up $IF --backend module --module /xkv.ko \
+		--xdp-store on >/tmp/up.out 2>&1
+	rc=$?
+	cat /tmp/up.out
+	[ $rc -eq 0 ] || return 1
+	line=$(grep 'XDP store path on' /tmp/up.out)
+	[ -n "$line" ] || return 1
+	say "verifier on $(uname -r): xkv_store_xdp:" \
+		"$(echo "$line" | sed -n 's/.*, \([0-9]*\) instructions verified.*/\1/p') instructions processed"
+}
+
+shows() {
+	xkv status $IF || return 1
+	xkv status $IF | grep -q 'XDP store path: on' || return 1
+	xkv stats -j $IF | tr -d ' \n' | grep -q '"xdp_store":{"on":true' ||
+		return 1
+	xkv status -j $IF | tr -d ' \n' | grep -q '"xdp_store":{"on":true'
+}
+
+fixtures() {
+	xkv-store -p 11211 -U 11211 -i $IF -x xkv \
+		-n "${XKV_STORE_KEYS:-64}" -T "${XKV_STORE_SECS:-3}"
+	rc=$?
+	xkv status $IF
+	say "$(grep -c '^ok ' $OUT 2>/dev/null || true) fixtures passed;" \
+		"$(sed -n 's/^# \([0-9]* UDP gets while.*\)/\1/p' $OUT)"
+	return $rc
+}
+
+rmmod_refused() {
+	if rmmod xkv; then
+		echo "rmmod xkv succeeded with the store program loaded"
+		return 1
+	fi
+	grep -q '^xkv ' /proc/modules || return 1
+	xkv-load --check -p 11211 && xkv-load --udp-check -U 11211
+}
+
+down() {
+	timeout $T_UP xkv down $IF || return 1
+	gone
+}
+
+up_nobtf() {
+	timeout $T_UP xkv up $IF --backend module --module /xkv-nobtf.ko \
+		>/tmp/up.out 2>&1
+	rc=$?
+	cat /tmp/up.out
+	[ $rc -eq 0 ] || return 1
+	grep -q 'XDP store path off: xkv.ko was built without module BTF' \
+		/tmp/up.out || return 1
+	xkv-load --check -p 11211 && xkv-load --udp-check -U 11211 ||
+		return 1
+	xkv status $IF | grep -q 'XDP store path: off' || return 1
+	timeout $T_UP xkv down $IF || return 1
+	gone
+}
+
+refused_nobtf() {
+	if timeout $T_UP xkv up $IF --backend module \
+		--module /xkv-nobtf.ko --xdp-store on; then
+		echo "up --xdp-store on succeeded without module BTF"
+		return 1
+	fi
+	gone
+}
+
+dmesg_clean() {
+	BADRE='BUG|WARNING|Oops|Call Trace|general protection|soft lockup'
+	BADRE="$BADRE|hung_task|stall|not freed|still referenced"
+	! dmesg | sed -n "/$MARK/,\$p" | grep -E "$BADRE"
+}
+
+MARK="xkv-vm-xdpstore-$$"
+echo "$MARK" >/dev/kmsg
+echo "1..8"
+check "xkv up $IF --backend module --xdp-store on" up
+check "status and stats -j show the store path on" shows
+check "xkv-store: hits, misses, expired, rewritten, deleted, coherence" \
+	fixtures
+check "rmmod refused while the store program holds the module" \
+	rmmod_refused
+check "xkv down unloads the module" down
+cleanup
+check "without module BTF: up says the store path is off, serves" up_nobtf
+cleanup
+check "without module BTF, --xdp-store on: up refused, nothing left" \
+	refused_nobtf
+cleanup
+check "no oops or warning in the kernel log" dmesg_clean
+[ $BAD -eq 0 ]
