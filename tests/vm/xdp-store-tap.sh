@@ -111,6 +111,7 @@ fixtures() {
 	xkv status $IF
 	say "$(grep -c '^ok ' $OUT 2>/dev/null || true) fixtures passed;" \
 		"$(sed -n 's/^# \([0-9]* UDP gets while.*\)/\1/p' $OUT)"
+	say "$(sed -n 's/^# \(XDP time per UDP GET.*\)/\1/p' $OUT)"
 	return $rc
 }
 

@@ -20,6 +20,10 @@
  *     was passed), and the kfunc's and the store program's "misses"
  *     moved; a get of a stored and a missing key gets the module's reply;
  *   - expired: a key stored with exptime 1, 2.5 s later: "END", passed;
+ *   - timings: XDP's run time per UDP GET (BPF_ENABLE_STATS on the
+ *     interface's program, which includes the store program it
+ *     tail-calls) for a hot-cache hit, a store hit and a miss, 2000 each,
+ *     16-byte keys and 32-byte values (diagnostics; emulated time);
  *   - coherence, as the hot cache's (xkv-hot): a set then a UDP get,
  *     rounds of it: always the new value, answered by XDP; after delete
  *     and after flush_all: "END";
@@ -695,6 +699,117 @@ static void test_deleted(volatile int *shared)
 	tap_ok(r1 - r0 > 0, "XDP answered some of the gets from the store");
 }
 
+/* the interface's XDP program (its pin): cumulative run time and runs */
+static int prog_stats(int fd, unsigned long long *ns, unsigned long long *cnt)
+{
+	struct bpf_prog_info info;
+	union bpf_attr a;
+
+	memset(&info, 0, sizeof(info));
+	memset(&a, 0, sizeof(a));
+	a.info.bpf_fd = (__u32)fd;
+	a.info.info_len = sizeof(info);
+	a.info.info = (__u64)(unsigned long)&info;
+	if (sys_bpf(BPF_OBJ_GET_INFO_BY_FD, &a))
+		return -1;
+	*ns = info.run_time_ns;
+	*cnt = info.run_cnt;
+	return 0;
+}
+
+/* "get KEY" over TCP, the reply drained: the module reads the key */
+static bool tcp_read(const char *key)
+{
+	char req[128], buf[BUF_MAX];
+	size_t n = 0;
+	ssize_t r;
+
+	snprintf(req, sizeof(req), "get %s\r\n", key);
+	if (send(tcp_fd, req, strlen(req), MSG_NOSIGNAL) < 0)
+		return false;
+	while (n < sizeof(buf) - 1) {
+		r = recv(tcp_fd, buf + n, sizeof(buf) - 1 - n, 0);
+		if (r <= 0)
+			return false;
+		n += (size_t)r;
+		buf[n] = '\0';
+		if (n >= 5 && !strcmp(buf + n - 5, "END\r\n"))
+			return strncmp(buf, "VALUE", 5) == 0;
+	}
+	return false;
+}
+
+/*
+ * XDP's time per GET, from the kernel's BPF run-time statistics
+ * (BPF_ENABLE_STATS) of the interface's XDP program, which include the
+ * store program it tail-calls: @n gets of @key, each a request and, on
+ * lo, the reply passing XDP again. Under TCG this is emulated time: only
+ * the ratios between the kinds mean something.
+ */
+static double ns_per_get(int prog, const char *key, const char *want, int n,
+			 int *bad)
+{
+	unsigned long long t0, c0, t1, c1;
+	char cmd[128];
+	int i;
+
+	snprintf(cmd, sizeof(cmd), "get %s", key);
+	if (prog_stats(prog, &t0, &c0))
+		return -1;
+	for (i = 0; i < n; i++)
+		*bad += !reply_is(cmd, want);
+	if (prog_stats(prog, &t1, &c1))
+		return -1;
+	tap_diag("%s: %d gets, %llu XDP runs, %llu ns", key, n, c1 - c0,
+		 t1 - t0);
+	return (double)(t1 - t0) / n;
+}
+
+static void test_timing(void)
+{
+	const char *val = "a 32-byte value for the timings";
+	char path[256], want[256];
+	long long r0, r1, r2;
+	double hot, store, miss;
+	int prog, stats, bad = 0, n = 2000;
+	union bpf_attr a;
+
+	snprintf(path, sizeof(path), "/sys/fs/bpf/xkv/%s/xkv_xdp", iface);
+	memset(&a, 0, sizeof(a));
+	a.pathname = (__u64)(unsigned long)path;
+	prog = sys_bpf(BPF_OBJ_GET, &a);
+	memset(&a, 0, sizeof(a));
+	a.enable_stats.type = BPF_STATS_RUN_TIME;
+	stats = sys_bpf(BPF_ENABLE_STATS, &a);
+	tap_ok(prog >= 0 && stats >= 0, "BPF run-time statistics on");
+	if (prog < 0 || stats < 0)
+		return;
+	/* 16-byte keys, 32-byte values, as the figures */
+	tap_ok(tcp_set_on(tcp_fd, "xs:time:hot:0001", 0, 0, val, strlen(val)) &&
+		       tcp_set_on(tcp_fd, "xs:time:sto:0001", 0, 0, val,
+				  strlen(val)) &&
+		       tcp_read("xs:time:hot:0001"),
+	       "one key read by the module (admitted), one not");
+	snprintf(want, sizeof(want), "VALUE xs:time:hot:0001 0 %zu\r\n%s\r\nEND\r\n",
+		 strlen(val), val);
+	r0 = store_stat("replies", false);
+	hot = ns_per_get(prog, "xs:time:hot:0001", want, n, &bad);
+	r1 = store_stat("replies", false);
+	snprintf(want, sizeof(want), "VALUE xs:time:sto:0001 0 %zu\r\n%s\r\nEND\r\n",
+		 strlen(val), val);
+	store = ns_per_get(prog, "xs:time:sto:0001", want, n, &bad);
+	r2 = store_stat("replies", false);
+	miss = ns_per_get(prog, "xs:time:none:001", "END\r\n", n, &bad);
+	close(stats);
+	close(prog);
+	tap_is_i64(bad, 0, "every timed get answered right");
+	tap_is_i64(r1 - r0, 0, "the hot key was served by the hot cache");
+	tap_is_i64(r2 - r1, n, "the other by the store path");
+	tap_diag("XDP time per UDP GET (request and reply runs) under TCG: hot-cache hit %.0f ns, store hit %.0f ns (%.2fx), miss passed to the module %.0f ns (%.2fx)",
+		 hot, store, hot > 0 ? store / hot : 0, miss,
+		 hot > 0 ? miss / hot : 0);
+}
+
 int main(int argc, char **argv)
 {
 	volatile int *shared;
@@ -740,6 +855,7 @@ int main(int argc, char **argv)
 	test_expired();
 	test_writer(shared);
 	test_deleted(shared);
+	test_timing();
 	/* last: it empties the store */
 	test_coherence();
 	return tap_done();
