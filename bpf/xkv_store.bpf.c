@@ -75,6 +75,12 @@ static __always_inline __u32 xkv_store_why(int err)
 	}
 }
 
+static __always_inline long xkv_store_fail(struct xkv_scratch *s, __u32 why)
+{
+	s->fail = why;
+	return 1;
+}
+
 /* one key: its block from the store, appended to the body */
 static long xkv_store_key_cb(__u32 i, void *data)
 {
@@ -89,14 +95,14 @@ static long xkv_store_key_cb(__u32 i, void *data)
 	max = s->body_max;
 	if (!klen || klen > XKV_HOT_KEY_MAX || max > XKV_BODY_MASK ||
 	    pos > max)
-		return xkv_key_fail(s, XKV_STAT_errors);
+		return xkv_store_fail(s, XKV_STAT_errors);
 	how = XKV_KF_AT(pos) | (s->gets ? XKV_KF_CAS : 0);
 	n = xkv_xdp_store_get(s->req + (k->off & XKV_REQ_MASK), klen,
 			      s->out + XKV_OUT_BODY, max, how);
 	if (n < 0)
-		return xkv_key_fail(s, xkv_store_why(n));
+		return xkv_store_fail(s, xkv_store_why(n));
 	if ((__u32)n > max - pos)
-		return xkv_key_fail(s, XKV_STAT_errors);
+		return xkv_store_fail(s, XKV_STAT_errors);
 	s->body = pos + n;
 	return 0;
 }

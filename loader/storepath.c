@@ -78,24 +78,30 @@ static __u32 prog_insns(int fd, __u32 *id)
 	return info.verified_insns;
 }
 
-/* the store program on the pinned maps, loaded; NULL after saying why */
-static struct xkv_store *store_load(const struct xkv_paths *p, int *errp)
+/*
+ * The store program on the pinned maps, loaded, in @out. Return: 0, or
+ * -errno: after printing why with *@said set, or (the load itself
+ * failed: a kernel that cannot take it) not.
+ */
+static int store_load(const struct xkv_paths *p, struct xkv_store **out,
+		      bool *said)
 {
 	struct xkv_config cfg;
 	struct xkv_store *skel;
 	int err;
 
+	*said = true;
 	err = xkv_xdp_pinned_cfg(p, &cfg);
 	if (err) {
 		pr_warn("%s: cannot read the XDP program's settings: %s\n",
 			p->ifname, strerror(-err));
-		goto fail;
+		return err;
 	}
 	skel = xkv_store__open();
 	if (!skel) {
 		err = -errno;
 		pr_warn("cannot open the store program: %s\n", strerror(-err));
-		goto fail;
+		return err;
 	}
 	memcpy((void *)&skel->rodata->xkv_cfg, &cfg, sizeof(cfg));
 	err = reuse_maps(skel, p);
@@ -103,19 +109,15 @@ static struct xkv_store *store_load(const struct xkv_paths *p, int *errp)
 		goto destroy;
 	err = xkv_store__load(skel);
 	if (err) {
-		pr_warn("%s: the store program does not load: %s%s\n",
-			p->ifname, strerror(-err),
-			xkv_log_level() < XKV_LOG_DEBUG ?
-				" (-v shows why)" : "");
+		*said = false;
 		goto destroy;
 	}
-	return skel;
+	*out = skel;
+	return 0;
 
 destroy:
 	xkv_store__destroy(skel);
-fail:
-	*errp = err;
-	return NULL;
+	return err;
 }
 
 int xkv_store_up(const struct xkv_paths *p, bool required)
@@ -124,8 +126,9 @@ int xkv_store_up(const struct xkv_paths *p, bool required)
 	__u32 key = XKV_STORE_JMP_GET, id = 0, insns;
 	struct xkv_ioc_store info;
 	char path[PATH_MAX];
-	struct xkv_store *skel;
+	struct xkv_store *skel = NULL;
 	int jmp, prog, err;
+	bool said;
 
 	err = xkv_kmod_store_info(&info);
 	if (err || !(info.flags & XKV_STORE_F_KFUNCS)) {
@@ -145,10 +148,15 @@ int xkv_store_up(const struct xkv_paths *p, bool required)
 			strerror(-err), off);
 		return required ? err : 0;
 	}
-	skel = store_load(p, &err);
-	if (!skel) {
-		pr_info("%s: XDP store path %s%s\n", p->ifname,
-			required ? "unavailable" : "off", off);
+	err = store_load(p, &skel, &said);
+	if (err) {
+		if (!said)
+			pr_info("%s: XDP store path %s: the store program does not load on this kernel (%s%s)%s\n",
+				p->ifname, required ? "unavailable" : "off",
+				strerror(-err),
+				xkv_log_level() < XKV_LOG_DEBUG ?
+					"; -v shows why" : "",
+				off);
 		close(jmp);
 		return required ? err : 0;
 	}

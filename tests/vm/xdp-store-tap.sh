@@ -92,8 +92,10 @@ up() {
 	[ $rc -eq 0 ] || return 1
 	line=$(grep 'XDP store path on' /tmp/up.out)
 	[ -n "$line" ] || return 1
-	say "verifier on $(uname -r): xkv_store_xdp:" \
-		"$(echo "$line" | sed -n 's/.*, \([0-9]*\) instructions verified.*/\1/p') instructions processed"
+	insns=$(echo "$line" |
+		sed -n 's/.*, \([0-9]*\) instructions verified.*/\1/p')
+	say "verifier on $(uname -r): xkv_store_xdp: $insns instructions" \
+		"processed"
 }
 
 shows() {

@@ -70,7 +70,7 @@ static const char *iface = "lo", *xkv = "xkv";
 static int tcp_fd = -1, udp_fd = -1;
 static uint16_t req_id;
 
-/* --- sockets ---------------------------------------------------------------- */
+/* --- sockets --------------------------------------------------------- */
 
 static int sock_open(int type, int port)
 {
@@ -519,8 +519,9 @@ static void test_coherence(void)
 		snprintf(val, sizeof(val), "round %d of %d, value %08x", i,
 			 rounds, (unsigned int)(i * 2654435761u));
 		setok += tcp_set_on(tcp_fd, "xs:rw", 9, 0, val, strlen(val));
-		snprintf(want, sizeof(want), "VALUE xs:rw 9 %zu\r\n%s\r\nEND\r\n",
-			 strlen(val), val);
+		snprintf(want, sizeof(want),
+			 "VALUE xs:rw 9 %zu\r\n%s\r\nEND\r\n", strlen(val),
+			 val);
 		fresh += reply_is("get xs:rw", want);
 	}
 	r1 = store_stat("replies", false);
@@ -532,7 +533,8 @@ static void test_coherence(void)
 	tap_ok(tcp_cmd_on(tcp_fd, "delete xs:rw\r\n", 14, val, sizeof(val)) ==
 			       0 && !strcmp(val, "DELETED\r\n"),
 	       "delete over TCP: DELETED");
-	tap_ok(reply_is("get xs:rw", "END\r\n"), "the UDP get after delete: END");
+	tap_ok(reply_is("get xs:rw", "END\r\n"),
+	       "the UDP get after delete: END");
 	tap_ok(tcp_cmd_on(tcp_fd, "flush_all\r\n", 11, val, sizeof(val)) == 0 &&
 		       !strcmp(val, "OK\r\n"),
 	       "flush_all: OK");
@@ -790,12 +792,14 @@ static void test_timing(void)
 				  strlen(val)) &&
 		       tcp_read("xs:time:hot:0001"),
 	       "one key read by the module (admitted), one not");
-	snprintf(want, sizeof(want), "VALUE xs:time:hot:0001 0 %zu\r\n%s\r\nEND\r\n",
+	snprintf(want, sizeof(want),
+		 "VALUE xs:time:hot:0001 0 %zu\r\n%s\r\nEND\r\n",
 		 strlen(val), val);
 	r0 = store_stat("replies", false);
 	hot = ns_per_get(prog, "xs:time:hot:0001", want, n, &bad);
 	r1 = store_stat("replies", false);
-	snprintf(want, sizeof(want), "VALUE xs:time:sto:0001 0 %zu\r\n%s\r\nEND\r\n",
+	snprintf(want, sizeof(want),
+		 "VALUE xs:time:sto:0001 0 %zu\r\n%s\r\nEND\r\n",
 		 strlen(val), val);
 	store = ns_per_get(prog, "xs:time:sto:0001", want, n, &bad);
 	r2 = store_stat("replies", false);
