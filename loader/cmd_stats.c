@@ -54,8 +54,10 @@ static const struct xkv_cmd_doc stats_doc = {
 		"requests passed to the backend and why (pass_*), connections\n"
 		"handed back. In learning mode (--backend memcached) the TC\n"
 		"learning programs' counters follow (\"learning\" in JSON): values\n"
-		"learned, and why others were not. An interface left draining\n"
-		"(xkv status) has the TCP counters only.",
+		"learned, and why others were not. With xkv.ko's XDP store path,\n"
+		"its counters follow (\"xdp_store\" in JSON): the store program's,\n"
+		"and the module's kfunc calls (\"module\"). An interface left\n"
+		"draining (xkv status) has the TCP counters only.",
 };
 
 /**
