@@ -11,13 +11,13 @@
  *
  *   extern int xkv_xdp_store_get(const __u8 *key, __u32 key__sz,
  *                                __u8 *out, __u32 out__sz,
- *                                __u32 how) __ksym;
+ *                                struct xkv_kf_get *arg) __ksym;
  *
  * @key, @key__sz: the key, 1..250 bytes (the verifier checks that the
  *   program may read and write that much at @key).
- * @out, @out__sz: the reply body; the block is written at @out plus the
- *   offset in @how, in the room left before @out + @out__sz.
- * @how: XKV_KF_AT(offset) | XKV_KF_CAS for gets.
+ * @out, @out__sz: the reply body; the block is written at @out plus
+ *   @arg->at, in the room left before @out + @out__sz.
+ * @arg: struct xkv_kf_get, in and out.
  * Returns the block's length ("VALUE <key> <flags> <bytes>[ <cas>]\r\n
  * <data>\r\n"), or -ENOENT (missing, expired or flushed), -ENOSPC (does
  * not fit), -EBUSY (the key's stripe is being written: pass the request),
@@ -30,10 +30,26 @@
 
 #define XKV_KF_STORE_GET "xkv_xdp_store_get"
 
-/* @how: the offset in @out to write at, and flags */
-#define XKV_KF_AT_MASK 0xffffu
-#define XKV_KF_AT(off) ((__u32)(off) & XKV_KF_AT_MASK)
-#define XKV_KF_CAS 0x10000u	/* gets: the block carries the CAS */
+/* xkv_kf_get.flags */
+#define XKV_KF_CAS 0x1	/* gets: the block carries the CAS */
+
+/**
+ * struct xkv_kf_get - xkv_xdp_store_get()'s other arguments and results.
+ * @at:    in: where in @out the block goes
+ * @flags: in: XKV_KF_*
+ * @sum:   out: the block's Internet checksum sum (RFC 1071): its 16-bit
+ *         words as loaded from memory, counted from the block's first
+ *         byte, folded to 16 bits, not complemented; the caller shifts it
+ *         by the block's offset (an odd offset swaps its bytes), so a
+ *         reply's checksum needs no pass over its body
+ * @rsvd:  0
+ */
+struct xkv_kf_get {
+	__u32 at;
+	__u32 flags;
+	__u32 sum;
+	__u32 rsvd;
+};
 
 /*
  * The module's counters of the kfunc, summed over CPUs. Every call is

@@ -58,7 +58,7 @@ char LICENSE[] SEC("license") = "GPL";
 
 /* abi/xkv_kfunc.h: xkv.ko's kfunc, resolved in the module's BTF at load */
 extern int xkv_xdp_store_get(const __u8 *key, __u32 key__sz, __u8 *out,
-			     __u32 out__sz, __u32 how) __ksym;
+			     __u32 out__sz, struct xkv_kf_get *arg) __ksym;
 
 /* what the kfunc's error means for the request */
 static __always_inline __u32 xkv_store_why(int err)
@@ -85,7 +85,8 @@ static __always_inline long xkv_store_fail(struct xkv_scratch *s, __u32 why)
 static long xkv_store_key_cb(__u32 i, void *data)
 {
 	struct xkv_scratch *s = ((struct xkv_cb_ctx *)data)->s;
-	__u32 klen, pos, max, how;
+	struct xkv_kf_get arg = { 0 };
+	__u32 klen, pos, max;
 	struct xkv_key_ref *k;
 	int n;
 
@@ -96,9 +97,10 @@ static long xkv_store_key_cb(__u32 i, void *data)
 	if (!klen || klen > XKV_HOT_KEY_MAX || max > XKV_BODY_MASK ||
 	    pos > max)
 		return xkv_store_fail(s, XKV_STAT_errors);
-	how = XKV_KF_AT(pos) | (s->gets ? XKV_KF_CAS : 0);
+	arg.at = pos;
+	arg.flags = s->gets ? XKV_KF_CAS : 0;
 	n = xkv_xdp_store_get(s->req + (k->off & XKV_REQ_MASK), klen,
-			      s->out + XKV_OUT_BODY, max, how);
+			      s->out + XKV_OUT_BODY, max, &arg);
 	if (n < 0)
 		return xkv_store_fail(s, xkv_store_why(n));
 	if ((__u32)n > max - pos)

@@ -33,6 +33,7 @@
 #include <linux/btf.h>
 #include <linux/btf_ids.h>
 #include <linux/module.h>
+#include <net/checksum.h>
 #include <linux/percpu.h>
 
 #include "xkv_kfunc.h"
@@ -58,21 +59,22 @@ __diag_ignore_all("-Wmissing-prototypes",
  * @key__sz: its length, 1..XKV_KEY_MAX
  * @out:     the reply body
  * @out__sz: its room
- * @how:     XKV_KF_AT(offset in @out to write at), | XKV_KF_CAS for gets
+ * @arg:     where in @out, whether with the CAS; out: the block's sum
  *
  * The "__sz" suffixes tell the verifier that each pointer comes with its
- * size: it checks the program may read and write that many bytes there.
- * Callable from softirq: never sleeps, never waits for a lock.
+ * size: it checks the program may read and write that many bytes there
+ * (and sizeof(*@arg) at @arg). Callable from softirq: never sleeps, never
+ * waits for a lock.
  *
  * Return: the block's length, or -ENOENT, -ENOSPC, -EBUSY, -EINVAL,
  * -ENODEV (abi/xkv_kfunc.h).
  */
 noinline int xkv_xdp_store_get(const u8 *key, u32 key__sz, u8 *out,
-			       u32 out__sz, u32 how)
+			       u32 out__sz, struct xkv_kf_get *arg)
 {
 	struct xkvm_server *srv = READ_ONCE(xkvm_srv);
-	u32 at = how & XKV_KF_AT_MASK;
 	struct xkv_store *st;
+	u32 at;
 	int n;
 
 	xkvm_kf_count(XKV_KF_STAT_calls);
@@ -81,22 +83,33 @@ noinline int xkv_xdp_store_get(const u8 *key, u32 key__sz, u8 *out,
 		xkvm_kf_count(XKV_KF_STAT_errors);
 		return -ENODEV;
 	}
+	at = arg->at;
 	if (!key__sz || key__sz > XKV_KEY_MAX || at > out__sz) {
 		xkvm_kf_count(XKV_KF_STAT_errors);
 		return -EINVAL;
 	}
-	n = xkv_store_peek(st, (const char *)key, key__sz, how & XKV_KF_CAS,
-			   out + at, out__sz - at);
-	if (n >= 0)
-		xkvm_kf_count(XKV_KF_STAT_hits);
-	else if (n == -ENOENT)
+	n = xkv_store_peek(st, (const char *)key, key__sz,
+			   arg->flags & XKV_KF_CAS, out + at, out__sz - at);
+	switch (n) {
+	case -ENOENT:
 		xkvm_kf_count(XKV_KF_STAT_misses);
-	else if (n == -EBUSY)
+		break;
+	case -EBUSY:
 		xkvm_kf_count(XKV_KF_STAT_busy);
-	else if (n == -ENOSPC)
+		break;
+	case -ENOSPC:
 		xkvm_kf_count(XKV_KF_STAT_too_big);
-	else
-		xkvm_kf_count(XKV_KF_STAT_errors);
+		break;
+	default:
+		if (n < 0) {
+			xkvm_kf_count(XKV_KF_STAT_errors);
+			break;
+		}
+		/* csum_fold() complements: undo it, the caller adds more */
+		arg->sum = (__force u16)~csum_fold(csum_partial(out + at, n,
+								 0));
+		xkvm_kf_count(XKV_KF_STAT_hits);
+	}
 	return n;
 }
 
