@@ -43,6 +43,9 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <linux/bpf.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <signal.h>
@@ -247,6 +250,91 @@ static long long store_stat(const char *name, bool module)
 	return p ? strtoll(p + strlen(key), NULL, 10) : -1;
 }
 
+/* --- the replies on the wire: their checksums ---------------------------- */
+
+/*
+ * A packet socket on the interface: it sees the replies XDP sends back
+ * in as they enter the stack again (lo loops them), headers and
+ * checksums as XDP wrote them. -1 if it cannot be opened.
+ */
+static int cap_open(void)
+{
+	struct sockaddr_ll sll = { .sll_family = AF_PACKET };
+	int fd, size = 8 << 20;
+
+	fd = socket(AF_PACKET, SOCK_DGRAM, htons(ETH_P_IP));
+	if (fd < 0)
+		return -1;
+	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
+	sll.sll_protocol = htons(ETH_P_IP);
+	sll.sll_ifindex = (int)if_nametoindex(iface);
+	if (bind(fd, (struct sockaddr *)&sll, sizeof(sll))) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* the 16-bit one's complement sum of @n bytes at @p, plus @sum */
+static uint32_t csum_add(uint32_t sum, const uint8_t *p, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i + 1 < n; i += 2)
+		sum += (uint32_t)(p[i] << 8 | p[i + 1]);
+	if (n & 1)
+		sum += (uint32_t)p[n - 1] << 8;
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return sum;
+}
+
+/*
+ * Every IPv4 UDP datagram from the server's port the socket caught: its
+ * IP header and UDP checksums must be whole and right (XDP computes
+ * both; the stack's own replies on lo would carry a partial sum, so call
+ * this only where XDP answered everything). Counts into @good, @bad.
+ */
+static void cap_check(int fd, int *good, int *bad)
+{
+	struct sockaddr_ll from;
+	uint8_t buf[BUF_MAX], ph[12];
+	socklen_t flen;
+	size_t ihl, ulen;
+	uint32_t sum;
+	ssize_t n;
+
+	for (;;) {
+		flen = sizeof(from);
+		n = recvfrom(fd, buf, sizeof(buf), MSG_DONTWAIT,
+			     (struct sockaddr *)&from, &flen);
+		if (n <= 0)
+			break;
+		if (from.sll_pkttype == PACKET_OUTGOING || n < 28 ||
+		    buf[0] >> 4 != 4 || buf[9] != IPPROTO_UDP)
+			continue;
+		ihl = (size_t)(buf[0] & 15) * 4;
+		if ((size_t)n < ihl + 8 ||
+		    (buf[ihl] << 8 | buf[ihl + 1]) != udp_port)
+			continue;
+		ulen = (size_t)(buf[ihl + 4] << 8 | buf[ihl + 5]);
+		if (ihl + ulen > (size_t)n) {
+			(*bad)++;
+			continue;
+		}
+		memcpy(ph, buf + 12, 8);	/* addresses */
+		ph[8] = 0;
+		ph[9] = IPPROTO_UDP;
+		ph[10] = (uint8_t)(ulen >> 8);
+		ph[11] = (uint8_t)ulen;
+		sum = csum_add(csum_add(0, ph, sizeof(ph)), buf + ihl, ulen);
+		if (csum_add(0, buf, ihl) == 0xffff && sum == 0xffff)
+			(*good)++;
+		else if ((*bad)++ < 3)
+			tap_diag("bad checksum in a reply of %zu bytes", ulen);
+	}
+}
+
 /* --- the hot cache: is any byte string of ours in it? --------------------- */
 
 static int sys_bpf(int cmd, union bpf_attr *attr)
@@ -377,7 +465,7 @@ static void test_hits(void)
 	long long r0, h0, k0, r1, h1, k1;
 	char key[64], val[256], cmd[512], want[BUF_MAX];
 	int i, j, good = 0, ngets = 0, gets_good = 0, multi = 0,
-		  multi_good = 0, cas_good = 0;
+		  multi_good = 0, cas_good = 0, cap, sums_ok = 0, sums_bad = 0;
 	bool stored = true;
 	size_t n, len, found = 0;
 	char *hot;
@@ -396,6 +484,7 @@ static void test_hits(void)
 	k0 = store_stat("hits", true);
 	tap_ok(r0 >= 0 && h0 >= 0 && k0 >= 0,
 	       "xkv stats -j shows the store path's counters and the module's");
+	cap = cap_open();
 
 	for (i = 0; i < nkeys; i++) {
 		key_of(key, sizeof(key), "hit", i);
@@ -436,6 +525,14 @@ static void test_hits(void)
 	       "3-key gets answered byte for byte (%d of %d)", multi_good,
 	       multi);
 
+	if (cap >= 0) {
+		cap_check(cap, &sums_ok, &sums_bad);
+		close(cap);
+	}
+	tap_ok(cap >= 0 && sums_bad == 0 &&
+		       sums_ok == nkeys + ngets + multi,
+	       "every reply's IP and UDP checksums are right (%d of %d, %d bad)",
+	       sums_ok, nkeys + ngets + multi, sums_bad);
 	r1 = store_stat("replies", false);
 	h1 = store_stat("hits", false);
 	k1 = store_stat("hits", true);
