@@ -105,6 +105,8 @@ static long xkv_store_key_cb(__u32 i, void *data)
 		return xkv_store_fail(s, xkv_store_why(n));
 	if ((__u32)n > max - pos)
 		return xkv_store_fail(s, XKV_STAT_errors);
+	/* the reply's checksum from the blocks' sums (csum.h) */
+	s->psum += xkv_csum_at(arg.sum & 0xffff, pos);
 	s->body = pos + n;
 	return 0;
 }
@@ -115,9 +117,9 @@ static long xkv_store_key_cb(__u32 i, void *data)
  * within the reply/request budget.
  * Return: 0 with s->ulen set to the reply's UDP length, or the outcome.
  */
-__attribute__((noinline)) int xkv_store_build(__u32 max)
+__attribute__((noinline)) int xkv_store_build(struct xkv_scratch *s,
+					       __u32 max)
 {
-	struct xkv_scratch *s = xkv_scratch_get();
 	struct xkv_cb_ctx cb;
 	__u32 body;
 
@@ -130,6 +132,7 @@ __attribute__((noinline)) int xkv_store_build(__u32 max)
 		return XKV_STAT_pass_too_big;
 	s->body = 0;
 	s->body_max = max - XKV_FRAME_HDR - XKV_END_LEN;
+	s->psum = 0;
 	s->fail = 0;
 	bpf_loop(s->nkeys, xkv_store_key_cb, &cb, 0);
 	if (s->fail)
@@ -143,6 +146,7 @@ __attribute__((noinline)) int xkv_store_build(__u32 max)
 	s->out[XKV_OUT_BODY + body + 2] = 'D';
 	s->out[XKV_OUT_BODY + body + 3] = '\r';
 	s->out[XKV_OUT_BODY + body + 4] = '\n';
+	s->psum += xkv_csum_end(body);
 	body += XKV_END_LEN;
 
 	if (xkv_cfg.amp_ratio &&
@@ -187,15 +191,15 @@ int xkv_store_xdp(struct xdp_md *ctx)
 	/* "packets" and "requests" were counted by the XDP program */
 	ss->requests++;
 
-	why = xkv_read_headers(ctx);
+	why = xkv_read_headers(ctx, s);
 	if (!why)
-		why = xkv_read_request(ctx);
+		why = xkv_read_request(ctx, s);
 	if (!why)
-		why = xkv_store_build(xkv_cfg.max_reply);
+		why = xkv_store_build(s, xkv_cfg.max_reply);
 	if (!why)
-		why = xkv_check_sum();
+		why = xkv_check_sum(s);
 	if (!why)
-		why = xkv_send_reply(ctx);
+		why = xkv_send_reply(ctx, s);
 
 	if (why == XKV_OUT_DROP) {
 		st->errors++;
