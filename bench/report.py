@@ -31,13 +31,14 @@ import sys
 ROWS = [
     ("memcached", "udp"), ("memcached", "tcp"),
     ("xkvd", "udp"), ("xkvd", "tcp"),
-    ("xkvd+xdp", "udp"), ("xkvd+xdp-all", "udp"), ("memcached+learn", "udp"),
-    ("floor", "udp"),
+    ("xkvd+xdp", "udp"), ("xkvd+xdp-miss", "udp"), ("xkvd+xdp-all", "udp"),
+    ("memcached+learn", "udp"), ("floor", "udp"),
 ]
 LABEL = {
     "memcached": "memcached",
     "xkvd": "xkvd",
     "xkvd+xdp": "xkvd + XDP tier",
+    "xkvd+xdp-miss": "xkvd + XDP tier, no hit possible",
     "xkvd+xdp-all": "xkvd + XDP tier, every key fits",
     "memcached+learn": "memcached + XDP learning",
     "floor": "floor (XDP answers END)",
@@ -122,6 +123,14 @@ class Row:
         self.ours = spread([(x["cpu"]["cgroup_s"] + x["cpu"]["ksoftirqd_s"])
                             / x["gets"] * 1e6 for x in b
                             if "cgroup_s" in x.get("cpu", {})])
+        # the server side alone: the same minus the client process's CPU
+        self.srv_cpu = spread([
+            (x["cpu"]["busy_ticks"] / x["cpu"]["hz"] - x["cpu"]["client_s"])
+            / x["gets"] * 1e6 for x in b if "cpu" in x])
+        self.srv_ours = spread([
+            (x["cpu"]["cgroup_s"] + x["cpu"]["ksoftirqd_s"] -
+             x["cpu"]["client_s"]) / x["gets"] * 1e6 for x in b
+            if "cgroup_s" in x.get("cpu", {})])
         hr = []
         for r in self.ok:
             x0, x1 = r.get("xdp_before"), r.get("xdp_after")
@@ -129,13 +138,17 @@ class Row:
                 continue
             h = x1["hits"] - x0["hits"]
             m = x1["misses"] - x0["misses"]
+            q = x1.get("requests", 0) - x0.get("requests", 0)
             if h + m > 0:
                 hr.append(h / (h + m))
+            elif q > 0:
+                # no hit possible: hits are 0 and misses may be too
+                hr.append(h / q)
         self.hit = spread(hr)
         self.slots = meta.get("slots_all" if cfg == "xkvd+xdp-all"
                               else "slots", 0)
         self.ideal = None
-        if self.hit is not None:
+        if self.hit is not None and cfg != "xkvd+xdp-miss":
             self.ideal = zipf_ideal(meta["keys"], min(self.slots,
                                                       meta["keys"]), 0.99)
 
@@ -225,6 +238,8 @@ def main_table(meta, rows):
     ]
     for c, p in ROWS:
         r = rows[(c, p)]
+        if meta.get("rows") and r.status == "not run":
+            continue
         name = LABEL[c]
         if r.modes:
             name += " (%s)" % "/".join(r.modes)
@@ -239,7 +254,9 @@ def main_table(meta, rows):
                 r.med("ours") is not None):
             above_o = r.med("ours") - floor_ours
         hit = "-"
-        if r.hit:
+        if r.hit and r.ideal is None:
+            hit = "%.1f%% (none possible)" % (100 * r.hit[0])
+        elif r.hit:
             hit = "%.1f%% (%.1f%%)" % (100 * r.hit[0], 100 * r.ideal)
         out.append(
             "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s "
@@ -394,7 +411,7 @@ def hot_table(meta, rows, hot):
                        100 * h["of_ideal"]))
     for c in ("xkvd+xdp", "xkvd+xdp-all", "memcached+learn"):
         r = rows[(c, "udp")]
-        if r.hit:
+        if r.hit and r.ideal:
             out.append("| live: %s, xkv stats -j over the measured run "
                        "| %d | %d | %.3f | %.3f | %.1f%% |" % (
                            LABEL[c], meta["keys"], r.slots, r.hit[0],
@@ -423,6 +440,21 @@ def targets(meta, rows, mem, cost, hot):
         out.append(("GET/s >= 95% of the floor's (xkvd + XDP)",
                     "%.0f vs %.0f = %.1f%%" % (x.med("gets"), fl.med("gets"),
                                                 100 * r), r >= 0.95))
+    m = miss_cost(rows, "ours")
+    if m["a"] is not None and m["b"] is not None:
+        r = m["b"] / m["a"]
+        out.append(("a UDP GET behind XDP that misses costs no more CPU "
+                    "than the same GET to xkvd without XDP (no hit "
+                    "possible; CPU: ours, client + servers)",
+                    "%.2f us vs %.2f us = %.2fx" % (m["b"], m["a"], r),
+                    r <= 1.0))
+    if m["a"] is not None and m["miss"] is not None:
+        r = m["miss"] / m["a"]
+        out.append(("a miss in the mix (xkvd + XDP, from the mix and the "
+                    "every-key rows) no dearer than a GET without XDP "
+                    "(CPU: ours, client + servers)",
+                    "%.2f us vs %.2f us = %.2fx" % (m["miss"], m["a"], r),
+                    r <= 1.0))
     lr = rows[("memcached+learn", "udp")]
     if lr.ok and mc.ok and fl.ok:
         a_mc = mc.med("cpu") - fl.med("cpu")
@@ -520,6 +552,78 @@ def vm_table(vm):
                 else "-" for r in (k, d)))
         out.append("| %s | %s | %s | %s | %s | %s |" % (
             p, cells[0], cells[1], fmt(rt, "%.2fx"), lat[0], lat[1]))
+    return out
+
+
+def miss_cost(rows, key):
+    """Server CPU per GET for the misses-behind-XDP comparison.
+
+    @key: "ours" (client, servers and ksoftirqd), "srv_ours" (ours -
+    client) or "srv_cpu" (machine - client).
+    Returns None when a row is missing, else a dict: "a" xkvd alone,
+    "b" behind XDP with no hit possible, "c" the mix and "d" every key
+    fits (server us/GET), "hc"/"hd" their hit ratios, "miss" the cost of a
+    miss in the mix from (c) and (d) (two rows, two unknowns: a hit's
+    and a miss's cost, each the same in both), "hit" a hit's, "miss_max"
+    the mix's whole server cost charged to its misses.
+    """
+    a, b = rows[("xkvd", "udp")], rows[("xkvd+xdp-miss", "udp")]
+    c, d = rows[("xkvd+xdp", "udp")], rows[("xkvd+xdp-all", "udp")]
+    out = {}
+    for n, r in (("a", a), ("b", b), ("c", c), ("d", d)):
+        out[n] = r.med(key) if r.ok else None
+    out["hc"] = c.med("hit") if c.ok else None
+    out["hd"] = d.med("hit") if d.ok else None
+    out["miss"] = out["hit"] = out["miss_max"] = None
+    # only the server side can be charged to misses: the client pays
+    # for hits too
+    if key.startswith("srv_") and out["c"] is not None and \
+            out["hc"] is not None and out["hc"] < 1:
+        out["miss_max"] = out["c"] / (1 - out["hc"])
+    if None not in (out["c"], out["d"], out["hc"], out["hd"]) and \
+            out["hd"] - out["hc"] > 0.02:
+        hc, hd = out["hc"], out["hd"]
+        out["miss"] = (hd * out["c"] - hc * out["d"]) / (hd - hc)
+        out["hit"] = (out["d"] - (1 - hd) * out["miss"]) / hd
+    return out
+
+
+MISS_MEASURES = (("ours", "ours: client + servers"),
+                 ("srv_ours", "ours - client"),
+                 ("srv_cpu", "machine - client"))
+
+
+def miss_table(rows):
+    """Lines of the misses-behind-XDP table (Markdown), or [] without
+    the rows it needs."""
+    if not rows[("xkvd", "udp")].ok:
+        return []
+    out = [
+        "| CPU us/GET | xkvd alone (a) | behind XDP, "
+        "no hit possible (b) | b / a | mix (c) | every key fits (d) "
+        "| a hit, from c and d | a miss in the mix, from c and d "
+        "| / a | mix charged to its misses | / a |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for key, what in MISS_MEASURES:
+        m = miss_cost(rows, key)
+        if m["a"] is None:
+            continue
+        out.append("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s "
+                   "| %s |" % (
+                       what, fmt(m["a"], "%.2f"),
+                       fmt(m["b"], "%.2f"),
+                       fmt(ratio(m["b"], m["a"]), "%.2fx"),
+                       fmt(m["c"], "%.2f") + (
+                           " (%.0f%% hits)" % (100 * m["hc"])
+                           if m["hc"] is not None else ""),
+                       fmt(m["d"], "%.2f") + (
+                           " (%.0f%% hits)" % (100 * m["hd"])
+                           if m["hd"] is not None else ""),
+                       fmt(m["hit"], "%.2f"), fmt(m["miss"], "%.2f"),
+                       fmt(ratio(m["miss"], m["a"]), "%.2fx"),
+                       fmt(m["miss_max"], "%.2f"),
+                       fmt(ratio(m["miss_max"], m["a"]), "%.2fx")))
     return out
 
 
@@ -657,6 +761,23 @@ def markdown(meta, rows, mem, cost, hot, tg, bg, vm=None, vm_skip=None):
                  "(`xkv up --backend memcached` says it is not there "
                  "yet), so not measured.")
     L.append("")
+    mt = miss_table(rows)
+    if mt:
+        L.append("## Misses behind XDP (issue 11)")
+        L.append("")
+        L.append("CPU per GET (ours: client, servers and ksoftirqd; "
+                 "then without the client process's own, from our cgroup "
+                 "and from the whole machine) of xkvd alone (a), behind "
+                 "XDP with no "
+                 "hit possible (b: every GET parsed, looked up and passed "
+                 "to xkvd), behind XDP with the mix (c) and with every key "
+                 "fitting (d). A hit's and a miss's cost in the mix solve "
+                 "c and d (each assumed the same in both rows); the last "
+                 "columns charge all of c to its misses (an upper bound). "
+                 "Goal: b and a miss no dearer than a.")
+        L.append("")
+        L.extend(mt)
+        L.append("")
     L.extend(tcp_markdown(meta, rows))
     L.append("## Targets (issues 5 and 10)")
     L.append("")
@@ -749,7 +870,8 @@ def markdown(meta, rows, mem, cost, hot, tg, bg, vm=None, vm_skip=None):
              "XDP_PASS on the client end, `tests/net/lib.sh`):")
     L.append("")
     L.append("```")
-    for k in ("client", "memcached", "xkvd", "xkvd+xdp", "xkvd+xdp-all",
+    for k in ("client", "memcached", "xkvd", "xkvd+xdp", "xkvd+xdp-miss",
+              "xkvd+xdp-all",
               "memcached+learn", "floor", "xdpcost", "hotsim", "memory",
               "vm", "tcpload", "tcp-memcached", "tcp-xkvd", "tcp-xkv-up"):
         if k in cmds:
@@ -807,8 +929,28 @@ def main():
         print()
         print("\n".join(targets_table(tg)))
         return 1 if failed() else 0
+    if meta.get("rows"):
+        print("\n".join(main_table(meta, rows)))
+        if any(rows[c].ok for c in TCP_ROWS):
+            print()
+            print("\n".join(tcp_table(meta, rows)))
+        mt = miss_table(rows)
+        if mt:
+            print()
+            print("Misses behind XDP (issue 11):")
+            print("\n".join(mt))
+        print()
+        print("\n".join(noise_table(rows)))
+        print()
+        print("\n".join(targets_table(tg)))
+        return 1 if failed() else 0
     print("\n".join(main_table(meta, rows)))
     print()
+    mt = miss_table(rows)
+    if mt:
+        print("Misses behind XDP (issue 11):")
+        print("\n".join(mt))
+        print()
     print("TCP, memcaslap (issue 10):")
     print("\n".join(tcp_table(meta, rows)))
     print()
