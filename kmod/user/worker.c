@@ -21,6 +21,16 @@
 
 #define EVENTS_MAX 64
 
+#include <sys/ioctl.h>
+#include <stdlib.h>
+struct xkvd_epoll_params {
+	u32 busy_poll_usecs;
+	u16 busy_poll_budget;
+	u8 prefer_busy_poll;
+	u8 pad;
+};
+#define XKVD_EPIOCSPARAMS _IOW(0x8A, 0x01, struct xkvd_epoll_params)
+
 /**
  * xkvd_fatal() - stop the daemon after an unrecoverable error.
  * @srv: server
@@ -118,6 +128,15 @@ static int worker_init(struct xkvd_worker *w)
 		err = xkvd_tcp_watch(w);
 		if (err)
 			goto close_handoff;
+	}
+	if (getenv("XKVD_EP_BUSY_US")) {
+		struct xkvd_epoll_params p = {
+			.busy_poll_usecs = (u32)atoi(getenv("XKVD_EP_BUSY_US")),
+			.busy_poll_budget = 8,
+			.prefer_busy_poll = getenv("XKVD_EP_PREFER") ? 1 : 0,
+		};
+		if (ioctl(w->epfd, XKVD_EPIOCSPARAMS, &p))
+			perror("EPIOCSPARAMS");
 	}
 	if (srv->udp_fd >= 0) {
 		err = xkvd_udp_init(w);
