@@ -99,12 +99,14 @@ static void log_startup(const struct xkvd_server *srv)
 		return;
 	fprintf(stderr,
 		"xkvd: xkv %s: TCP %s, UDP %s, %llu MB, item max %u, "
-		"growth %u.%02u, %u threads, %u connections max%s\n",
+		"growth %u.%02u, %u threads, %u connections max, "
+		"busy poll %u us%s\n",
 		XKV_VERSION, set->tcp_port ? srv->tcp_addr : "off",
 		set->udp_port ? srv->udp_addr : "off",
 		(unsigned long long)(set->maxbytes >> 20), set->item_size_max,
 		set->growth_x100 / 100, set->growth_x100 % 100, set->threads,
-		set->maxconns, set->debug_clock ? ", debug clock" : "");
+		set->maxconns, srv->busy_poll_us,
+		set->debug_clock ? ", debug clock" : "");
 }
 
 /* Wait for SIGTERM or SIGINT (xkvd_fatal() sends SIGTERM too). */
@@ -132,11 +134,11 @@ int main(int argc, char **argv)
 	};
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	int ret = XKVD_EX_OSERR;
-	const char *hot_map = NULL;
+	struct xkvd_opts opts;
 	sigset_t sigs;
 
 	xkv_settings_default(&srv.set, ncpu > 0 ? (u32)ncpu : 1);
-	switch (xkvd_parse_args(&srv.set, &hot_map, argc, argv)) {
+	switch (xkvd_parse_args(&srv.set, &opts, argc, argv)) {
 	case 0:
 		break;
 	case 1:
@@ -145,6 +147,11 @@ int main(int argc, char **argv)
 		return XKVD_EX_USAGE;
 	}
 	xkv_os_verbose = srv.set.verbose;
+	srv.busy_poll_asked = opts.busy_poll_us >= 0;
+	if (opts.busy_poll_us >= 0)
+		srv.busy_poll_us = (u32)opts.busy_poll_us;
+	else if (opts.hot_map)
+		srv.busy_poll_us = XKVD_BUSY_POLL_HOT_US;
 
 	/*
 	 * Every thread inherits this mask; only main waits for them. A shell
@@ -173,7 +180,7 @@ int main(int argc, char **argv)
 			"out of memory, or -m/-I/-f/-n do not fit together");
 		goto close_stop;
 	}
-	if (hot_map && xkvd_hot_map_open(&srv, hot_map))
+	if (opts.hot_map && xkvd_hot_map_open(&srv, opts.hot_map))
 		goto destroy_store;
 	/* what needs root is open: no thread reads the network yet */
 	ret = xkvd_drop_root();

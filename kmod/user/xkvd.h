@@ -36,6 +36,9 @@
 #define XKVD_UDP_SEND_BATCH 64
 /* room for the IP_PKTINFO and IPV6_PKTINFO of one datagram */
 #define XKVD_UDP_CMSG_SIZE 128
+/* --busy-poll: its default behind XDP (--hot-map), and its largest value */
+#define XKVD_BUSY_POLL_HOT_US 20
+#define XKVD_BUSY_POLL_MAX_US 1000000
 
 #define xkvd_container_of(ptr, type, member) \
 	((type *)((char *)(ptr) - offsetof(type, member)))
@@ -172,6 +175,9 @@ struct xkvd_worker {
  * @tcp_ans:       the mapped TCP fast path table (XKV_TCP_ANS_SLOTS
  *                 entries), NULL when none: connections claim an entry
  *                 at accept and release it at close (tcp.c)
+ * @busy_poll_us:  how long a worker busy-polls before it sleeps, 0 = never
+ *                 (worker.c)
+ * @busy_poll_asked: --busy-poll was given: say so if the kernel refuses it
  */
 struct xkvd_server {
 	struct xkv_settings set;
@@ -195,10 +201,24 @@ struct xkvd_server {
 	size_t hot_len;
 	struct xkv_live *live;
 	struct xkv_tcp_ans *tcp_ans;
+	u32 busy_poll_us;
+	bool busy_poll_asked;
+};
+
+/**
+ * struct xkvd_opts - what the command line sets besides the store's
+ * settings.
+ * @hot_map:      the --hot-map path, or NULL
+ * @busy_poll_us: --busy-poll, or -1 when not given (then
+ *                XKVD_BUSY_POLL_HOT_US with --hot-map, else 0)
+ */
+struct xkvd_opts {
+	const char *hot_map;
+	int busy_poll_us;
 };
 
 /* settings.c */
-int xkvd_parse_args(struct xkv_settings *set, const char **hot_map,
+int xkvd_parse_args(struct xkv_settings *set, struct xkvd_opts *opts,
 		    int argc, char **argv);
 
 /* settings_ext.c */
