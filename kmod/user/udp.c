@@ -11,6 +11,11 @@
  *
  * All workers share one UDP socket, in each worker's epoll instance with
  * EPOLLEXCLUSIVE, and take datagrams from it in batches with recvmmsg().
+ * The replies of one batch that fit one datagram (nearly all: a GET of a
+ * small value) are copied aside and leave together in one sendmmsg()
+ * once the batch is answered; a longer reply first sends those, then its
+ * own datagrams. Behind XDP, busy polling (worker.c) keeps the workers
+ * from sleeping between the few datagrams XDP passes up.
  * One SO_REUSEPORT socket per worker would spread load by the client's
  * address and port hash only, so a single busy client would still land on
  * one worker, and it would let a second server share the port.
@@ -94,40 +99,20 @@ void xkvd_udp_exit(struct xkvd_worker *w)
 }
 
 /*
- * Send the datagrams of @r to the sender of datagram @slot. A full send
- * buffer is
- * waited out briefly; after that the rest of the reply is dropped, as the
+ * sendmmsg() the @count datagrams described in u->smsg. A full send
+ * buffer is waited out briefly; after that the rest is dropped, as the
  * network could have dropped it.
  */
-static void udp_send(struct xkvd_worker *w, int slot,
-		     const struct xkv_udp_reply *r)
+static void udp_sendmmsg(struct xkvd_worker *w, u32 count)
 {
 	struct xkvd_udp *u = w->udp;
-	struct msghdr *req = &u->rmsg[slot].msg_hdr;
 	struct pollfd pfd = { .fd = w->srv->udp_fd, .events = POLLOUT };
-	u32 sent = 0, batch, k, waits = 0;
-	size_t at;
+	u32 sent = 0, k, waits = 0;
 	int n;
 
-	while (sent < r->ndg) {
-		batch = r->ndg - sent;
-		if (batch > XKVD_UDP_SEND_BATCH)
-			batch = XKVD_UDP_SEND_BATCH;
-		for (k = 0; k < batch; k++) {
-			struct msghdr *m = &u->smsg[k].msg_hdr;
-
-			at = (size_t)(sent + k) * XKV_UDP_CHUNK;
-			u->siov[k][0].iov_base = u->io.hdr[sent + k];
-			u->siov[k][0].iov_len = XKV_UDP_HDR;
-			u->siov[k][1].iov_base = (void *)(r->data + at);
-			u->siov[k][1].iov_len = xkv_udp_chunk_len(r, sent + k);
-			memset(m, 0, sizeof(*m));
-			m->msg_name = req->msg_name;
-			m->msg_namelen = req->msg_namelen;
-			m->msg_iov = u->siov[k];
-			m->msg_iovlen = 2;
-		}
-		n = sendmmsg(w->srv->udp_fd, u->smsg, batch, MSG_DONTWAIT);
+	while (sent < count) {
+		n = sendmmsg(w->srv->udp_fd, u->smsg + sent, count - sent,
+			     MSG_DONTWAIT);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -138,9 +123,72 @@ static void udp_send(struct xkvd_worker *w, int slot,
 			}
 			return;
 		}
-		for (k = 0; k < (u32)n; k++)
+		for (k = sent; k < sent + (u32)n; k++)
 			w->stats->bytes_written += u->smsg[k].msg_len;
 		sent += (u32)n;
+	}
+}
+
+/* Point u->smsg[k] at @len bytes in @n iovecs, to the sender of @slot. */
+static void udp_msg(struct xkvd_udp *u, u32 k, int slot, u32 n)
+{
+	struct msghdr *m = &u->smsg[k].msg_hdr;
+	const struct msghdr *req = &u->rmsg[slot].msg_hdr;
+
+	memset(m, 0, sizeof(*m));
+	m->msg_name = req->msg_name;
+	m->msg_namelen = req->msg_namelen;
+	m->msg_iov = u->siov[k];
+	m->msg_iovlen = n;
+}
+
+/* Send the one-datagram replies waiting in u->pend. */
+static void udp_flush(struct xkvd_worker *w)
+{
+	struct xkvd_udp *u = w->udp;
+
+	if (u->npend)
+		udp_sendmmsg(w, u->npend);
+	u->npend = 0;
+}
+
+/*
+ * Answer datagram @slot with @r: a one-datagram reply is copied aside
+ * for udp_flush(); a longer one is sent now, after what waits.
+ */
+static void udp_send(struct xkvd_worker *w, int slot,
+		     const struct xkv_udp_reply *r)
+{
+	struct xkvd_udp *u = w->udp;
+	u32 sent = 0, batch, k;
+	size_t len;
+
+	if (r->ndg == 1 && u->npend < XKV_UDP_BATCH) {
+		k = u->npend++;
+		len = xkv_udp_chunk_len(r, 0);
+		memcpy(u->pend[k], u->io.hdr[0], XKV_UDP_HDR);
+		memcpy(u->pend[k] + XKV_UDP_HDR, r->data, len);
+		u->siov[k][0].iov_base = u->pend[k];
+		u->siov[k][0].iov_len = XKV_UDP_HDR + len;
+		udp_msg(u, k, slot, 1);
+		return;
+	}
+	udp_flush(w);
+	while (sent < r->ndg) {
+		batch = r->ndg - sent;
+		if (batch > XKVD_UDP_SEND_BATCH)
+			batch = XKVD_UDP_SEND_BATCH;
+		for (k = 0; k < batch; k++) {
+			size_t at = (size_t)(sent + k) * XKV_UDP_CHUNK;
+
+			u->siov[k][0].iov_base = u->io.hdr[sent + k];
+			u->siov[k][0].iov_len = XKV_UDP_HDR;
+			u->siov[k][1].iov_base = (void *)(r->data + at);
+			u->siov[k][1].iov_len = xkv_udp_chunk_len(r, sent + k);
+			udp_msg(u, k, slot, 2);
+		}
+		udp_sendmmsg(w, batch);
+		sent += batch;
 	}
 }
 
@@ -195,6 +243,8 @@ void xkvd_udp_read(struct xkvd_worker *w)
 		}
 		for (i = 0; i < n; i++)
 			udp_request(w, i);
+		/* before the next recvmmsg() reuses the peer addresses */
+		udp_flush(w);
 		if (n < XKV_UDP_BATCH)
 			return;
 	}

@@ -94,6 +94,9 @@ struct xkvd_conn {
  * @cmsg:  control messages of each (its destination address)
  * @smsg:  sendmmsg() descriptors
  * @siov:  header and payload iovecs of each datagram sent
+ * @npend: one-datagram replies waiting in @pend, sent together once the
+ *         datagrams received with them are answered (smsg[0..npend))
+ * @pend:  their bytes, frame header included
  */
 struct xkvd_udp {
 	struct xkv_udp_io io;
@@ -103,6 +106,8 @@ struct xkvd_udp {
 	u64 cmsg[XKV_UDP_BATCH][XKVD_UDP_CMSG_SIZE / 8];
 	struct mmsghdr smsg[XKVD_UDP_SEND_BATCH];
 	struct iovec siov[XKVD_UDP_SEND_BATCH][2];
+	u32 npend;
+	u8 pend[XKV_UDP_BATCH][XKV_UDP_PAYLOAD];
 };
 
 /**
