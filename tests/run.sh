@@ -14,7 +14,8 @@
 #   unit         build/unit/test_*        (TAP, one per tests/unit/test_*.c)
 #   asan         build/asan/test_*        the same, clang + ASan/UBSan
 #   proto        xkv-prototest --debugtime over TCP and UDP against
-#                "xkvd --debug-clock"
+#                "xkvd --debug-clock"; xkvd --busy-poll's checks
+#                (tests/proto/busy_poll.sh)
 #   evict        xkv-prototest --debugtime --evict over TCP and UDP against
 #                "xkvd -m 2 --debug-clock"
 #   asan-proto   the proto suite against build/asan/xkvd (ASan/UBSan; a
@@ -509,6 +510,8 @@ if want proto; then
 			-p "$SRV_PORT" -U "$SRV_PORT" --debugtime
 		stop_xkvd "xkvd main" "$SRV_PID"
 	fi
+	run_one "xkvd --busy-poll: help, bad values named, UDP served" \
+		"$T_UNIT" tests/proto/busy_poll.sh "$XKVD" "$(pick_port)"
 fi
 
 if want evict; then

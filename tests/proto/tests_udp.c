@@ -6,11 +6,19 @@
  * policy (kmod/core/udp_policy.h) with its default budget: every reply,
  * frame headers included, at most 64 x the request; a larger one is one
  * short SERVER_ERROR; no reply to what is not a command (a reply, an
- * error line, a piece of a multi-datagram message).
+ * error line, a piece of a multi-datagram message). A burst of requests
+ * sent without waiting (which the server takes and answers in batches)
+ * gets every reply right, whatever its size, and nothing for the silent
+ * ones.
  */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "prototest.h"
@@ -360,6 +368,119 @@ static void t_udp_budget(struct conn *c)
 		close(fd);
 }
 
+#define BURST		24
+#define BURST_ID	0x4200
+
+/*
+ * @BURST requests back to back: a hit, a miss, a multi-datagram hit and
+ * a reply-like line (silent) in turn. Replies may come in any order;
+ * each is reassembled by its request id and compared.
+ */
+static void t_udp_burst(struct conn *c)
+{
+	const char *ks = pt_key("s"), *kb = pt_key("b"), *want[BURST];
+	struct sbuf slots[BURST][UDP_MAX_PARTS], val, big;
+	struct udp_reply r[BURST];
+	unsigned char *d = malloc(UDP_MAX_DGRAM), hdr[BURST][UDP_HDR];
+	struct iovec iov[BURST][2];
+	struct mmsghdr m[BURST];
+	int fd = open_udp_or_fail(), i, j, len, left = 0;
+	const char *req;
+	uint16_t id;
+
+	memset(slots, 0, sizeof(slots));
+	memset(r, 0, sizeof(r));
+	sbuf_init(&val);
+	sbuf_init(&big);
+	sbuf_fill(&val, 'q', BIG_VALUE);
+	pt_set(c, ks, 3, "hello");
+	pt_set(c, kb, 0, val.data);
+	sbuf_addf(&big, "VALUE %s 0 %d\r\n%s\r\nEND\r\n", kb, BIG_VALUE,
+		  val.data);
+	for (i = 0; i < BURST && !tap_failed() && d; i++) {
+		switch (i % 4) {
+		case 0:
+			req = pt_str("get %s\r\n", ks);
+			want[i] = pt_str("VALUE %s 3 5\r\nhello\r\nEND\r\n",
+					 ks);
+			break;
+		case 1:
+			req = pt_str("get %s\r\n", pt_key("none"));
+			want[i] = "END\r\n";
+			break;
+		case 2:
+			/* long enough for the reply's budget */
+			req = pt_str("get %s%120s\r\n", kb, "");
+			want[i] = big.data;
+			break;
+		default:
+			req = "VALUE x 0 1\r\n";
+			want[i] = NULL;
+			break;
+		}
+		left += want[i] != NULL;
+		id = (uint16_t)(BURST_ID + i);
+		/* frame header: id, sequence 0, count 1, reserved 0 */
+		memset(hdr[i], 0, UDP_HDR);
+		hdr[i][0] = (unsigned char)(id >> 8);
+		hdr[i][1] = (unsigned char)id;
+		hdr[i][5] = 1;
+		iov[i][0] = (struct iovec){ .iov_base = hdr[i],
+					    .iov_len = UDP_HDR };
+		iov[i][1] = (struct iovec){ .iov_base = (void *)req,
+					    .iov_len = strlen(req) };
+		memset(&m[i], 0, sizeof(m[i]));
+		m[i].msg_hdr.msg_iov = iov[i];
+		m[i].msg_hdr.msg_iovlen = 2;
+	}
+	/* one call, so that the server finds several queued at once */
+	for (j = 0; i == BURST && j < BURST && !tap_failed();) {
+		len = sendmmsg(fd, m + j, (unsigned int)(BURST - j), 0);
+		if (len <= 0)
+			tap_fail("sendmmsg: %s", strerror(errno));
+		else
+			j += len;
+	}
+	while (!tap_failed() && left > 0) {
+		len = udp_recv(fd, d, UDP_MAX_DGRAM, PT_TIMEOUT_MS);
+		if (len < UDP_HDR) {
+			tap_fail("%d replies missing", left);
+			break;
+		}
+		id = be16(d);
+		i = id - BURST_ID;
+		if (i < 0 || i >= BURST || !want[i]) {
+			tap_fail("reply with id 0x%04x: not expected", id);
+			break;
+		}
+		if (take_dgram(d, len, id, slots[i], &r[i]) &&
+		    r[i].parts == r[i].count)
+			left--;
+	}
+	for (i = 0; i < BURST && d; i++) {
+		for (j = 0; j < UDP_MAX_PARTS; j++) {
+			if (slots[i][j].data)
+				sbuf_add(&r[i].payload, slots[i][j].data,
+					 slots[i][j].len);
+			sbuf_free(&slots[i][j]);
+		}
+		if (!tap_failed() && want[i] &&
+		    (r[i].payload.len != strlen(want[i]) ||
+		     memcmp(r[i].payload.data, want[i], r[i].payload.len))) {
+			tap_fail("reply to request %d of the burst differs", i);
+			tap_diag_mismatch(want[i], strlen(want[i]),
+					  r[i].payload.data, r[i].payload.len);
+		}
+		sbuf_free(&r[i].payload);
+	}
+	udp_expect_quiet(fd);
+	sbuf_free(&val);
+	sbuf_free(&big);
+	free(d);
+	if (fd >= 0)
+		close(fd);
+}
+
 static const struct pt_test tests[] = {
 	{ "udp_get", t_udp_get, PT_NEED_UDP },
 	{ "udp_gets", t_udp_gets, PT_NEED_UDP },
@@ -369,6 +490,7 @@ static const struct pt_test tests[] = {
 	{ "udp_reply_unanswered", t_udp_reply_unanswered, PT_NEED_UDP },
 	{ "udp_multi_packet_silent", t_udp_multi_packet, PT_NEED_UDP },
 	{ "udp_amp_budget", t_udp_budget, PT_NEED_UDP },
+	{ "udp_burst", t_udp_burst, PT_NEED_UDP },
 };
 
 const struct pt_group pt_group_udp = PT_GROUP("udp", tests);
