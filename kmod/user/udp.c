@@ -102,8 +102,10 @@ void xkvd_udp_exit(struct xkvd_worker *w)
  * sendmmsg() the @count datagrams described in u->smsg. A full send
  * buffer is waited out briefly; after that the rest is dropped, as the
  * network could have dropped it.
+ *
+ * Return: false when some were dropped.
  */
-static void udp_sendmmsg(struct xkvd_worker *w, u32 count)
+static bool udp_sendmmsg(struct xkvd_worker *w, u32 count)
 {
 	struct xkvd_udp *u = w->udp;
 	struct pollfd pfd = { .fd = w->srv->udp_fd, .events = POLLOUT };
@@ -121,15 +123,16 @@ static void udp_sendmmsg(struct xkvd_worker *w, u32 count)
 				poll(&pfd, 1, UDP_WAIT_MS);
 				continue;
 			}
-			return;
+			return false;
 		}
 		for (k = sent; k < sent + (u32)n; k++)
 			w->stats->bytes_written += u->smsg[k].msg_len;
 		sent += (u32)n;
 	}
+	return true;
 }
 
-/* Point u->smsg[k] at @len bytes in @n iovecs, to the sender of @slot. */
+/* Address u->smsg[k], the first @n iovecs of u->siov[k], to @slot's sender. */
 static void udp_msg(struct xkvd_udp *u, u32 k, int slot, u32 n)
 {
 	struct msghdr *m = &u->smsg[k].msg_hdr;
@@ -187,7 +190,9 @@ static void udp_send(struct xkvd_worker *w, int slot,
 			u->siov[k][1].iov_len = xkv_udp_chunk_len(r, sent + k);
 			udp_msg(u, k, slot, 2);
 		}
-		udp_sendmmsg(w, batch);
+		/* the rest of a reply the network lost part of is no use */
+		if (!udp_sendmmsg(w, batch))
+			return;
 		sent += batch;
 	}
 }
