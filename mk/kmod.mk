@@ -20,6 +20,9 @@
 #                                the module's store through its kfunc)
 #   make -f mk/kmod.mk vmbench   bench/vmbench.sh: xkv.ko against xkvd
 #                                in the same guest (GET/s under TCG)
+#   make -f mk/kmod.mk vmbench-icount  bench/vmbench.sh -i: guest
+#                                instructions per GET (qemu -icount,
+#                                one vCPU), memcached too (~1 min)
 #   make -f mk/kmod.mk kmod-clean
 #
 # Variables:
@@ -101,7 +104,7 @@ VM_CFLAGS := -static -O2 -Wall -Wextra
 # lacks: glibc, static
 VM_HOT_CC ?= gcc
 
-.PHONY: kmod kmod-clean vmtest vm-kernel vmbench
+.PHONY: kmod kmod-clean vmtest vm-kernel vmbench vmbench-icount
 
 kmod:
 	@mkdir -p $(KMOD_TREE)
@@ -221,3 +224,6 @@ vmtest: vm-kernel $(VM_PROTOTEST) $(VM_LOAD) $(VM_HOT) $(VM_STREAM) \
 # builds what it needs itself (kernel, module, static xkv-bench and xkvd)
 vmbench:
 	BUILD=$(BUILD) bench/vmbench.sh
+
+vmbench-icount:
+	BUILD=$(BUILD) bench/vmbench.sh -i

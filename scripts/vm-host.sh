@@ -13,6 +13,14 @@
 
 VM_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
+# VM_ACCEL: qemu's accelerator and clock options for vm_boot, an array
+# the sourcing script may replace: multi-threaded TCG by default;
+# bench/vmbench.sh -i sets (-accel tcg -icount shift=0,sleep=off), one
+# guest instruction per guest nanosecond (icount needs single-threaded
+# TCG, and the guest then one vCPU)
+# shellcheck disable=SC2054 # commas inside a qemu option
+VM_ACCEL=(-accel tcg,thread=multi)
+
 # vm_static FILE: is it linked statically (the guest has no libraries)?
 vm_static() {
 	! readelf -l "$1" 2>/dev/null | grep -q INTERP
@@ -71,7 +79,7 @@ vm_pack() {
 vm_boot() {
 	: >"$3"
 	timeout -k 10 "$1" qemu-system-x86_64 \
-		-accel tcg,thread=multi -cpu max -smp "$2" -m 1024 \
+		"${VM_ACCEL[@]}" -cpu max -smp "$2" -m 1024 \
 		-nographic -nodefaults -no-reboot -monitor none \
 		-serial "file:$3" -kernel "$4" -initrd "$5" -append "$6" \
 		</dev/null

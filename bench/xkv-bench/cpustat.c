@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cpustat.h"
@@ -99,6 +100,7 @@ static u64 ksoftirqd_ticks(void)
 void cpu_sample(struct cpu_sample *s, const char *cgroup)
 {
 	unsigned long long v[CPU_NR];
+	struct timespec ts;
 	struct rusage ru;
 	FILE *f;
 	int i, n;
@@ -114,8 +116,13 @@ void cpu_sample(struct cpu_sample *s, const char *cgroup)
 		return;
 	for (i = 0; i < CPU_NR; i++)
 		s->tick[i] = v[i];
-	if (!getrusage(RUSAGE_SELF, &ru))
+	if (!getrusage(RUSAGE_SELF, &ru)) {
 		s->self_ns = tv_ns(&ru.ru_utime) + tv_ns(&ru.ru_stime);
+		s->nvcsw = ru.ru_nvcsw;
+		s->nivcsw = ru.ru_nivcsw;
+	}
+	if (!clock_gettime(CLOCK_MONOTONIC, &ts))
+		s->mono_ns = (u64)ts.tv_sec * NSEC_PER_SEC + (u64)ts.tv_nsec;
 	if (cgroup && !cgroup_ns(cgroup, &s->cg_ns)) {
 		s->ksirq = ksoftirqd_ticks();
 		s->cg_ok = true;
@@ -145,7 +152,11 @@ void cpu_usage(const struct cpu_sample *a, const struct cpu_sample *b,
 	u->busy = u->tick[CPU_USER] + u->tick[CPU_NICE] +
 		  u->tick[CPU_SYSTEM] + u->tick[CPU_IRQ] +
 		  u->tick[CPU_SOFTIRQ];
-	u->client_s = (double)(b->self_ns - a->self_ns) / NSEC_PER_SEC;
+	u->client_ns = b->self_ns - a->self_ns;
+	u->client_s = (double)u->client_ns / NSEC_PER_SEC;
+	u->window_ns = b->mono_ns - a->mono_ns;
+	u->nvcsw = b->nvcsw - a->nvcsw;
+	u->nivcsw = b->nivcsw - a->nivcsw;
 	u->ok = u->hz > 0;
 	if (u->ok && a->cg_ok && b->cg_ok) {
 		u->cg_ok = true;

@@ -27,6 +27,9 @@ enum cpu_field {
  * @ok:       /proc/stat was read
  * @tick:     the "cpu" line (every CPU summed), clock ticks, by cpu_field
  * @self_ns:  this process's user + system time (getrusage), ns
+ * @mono_ns:  CLOCK_MONOTONIC when it was read, ns
+ * @nvcsw:    this process's voluntary context switches (getrusage)
+ * @nivcsw:   and involuntary ones
  * @cg_ok:    the cgroup's time was read
  * @cg_ns:    CPU time of the cgroup given to cpu_sample(), ns
  * @ksirq:    user + system ticks of the ksoftirqd threads
@@ -35,6 +38,9 @@ struct cpu_sample {
 	bool ok;
 	u64 tick[CPU_NR];
 	u64 self_ns;
+	u64 mono_ns;
+	u64 nvcsw;
+	u64 nivcsw;
 	bool cg_ok;
 	u64 cg_ns;
 	u64 ksirq;
@@ -49,6 +55,11 @@ struct cpu_sample {
  *            user; idle, iowait and steal are not busy)
  * @total:    every field above summed, steal included
  * @client_s: CPU seconds of this process
+ * @client_ns: the same in ns (getrusage's microseconds; under qemu's
+ *            -icount shift=0 one ns is one guest instruction)
+ * @window_ns: CLOCK_MONOTONIC between the two samples, ns
+ * @nvcsw:    voluntary context switches of this process (it waited)
+ * @nivcsw:   involuntary ones (it was preempted)
  * @cg_ok:    @cgroup_s and @ksirq_s are known
  * @cgroup_s: CPU seconds of the cgroup (cpu_sample()'s @cgroup)
  * @ksirq_s:  CPU seconds of the ksoftirqd threads
@@ -60,6 +71,10 @@ struct cpu_usage {
 	u64 busy;
 	u64 total;
 	double client_s;
+	u64 client_ns;
+	u64 window_ns;
+	u64 nvcsw;
+	u64 nivcsw;
 	bool cg_ok;
 	double cgroup_s;
 	double ksirq_s;

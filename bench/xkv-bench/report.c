@@ -158,6 +158,10 @@ static void json_cpu(const struct cpu_usage *u)
 	j_u64("softirq", u->tick[CPU_SOFTIRQ]);
 	j_u64("steal", u->tick[CPU_STEAL]);
 	j_num("client_s", "%.3f", u->client_s);
+	j_u64("client_ns", u->client_ns);
+	j_u64("window_ns", u->window_ns);
+	j_u64("client_nvcsw", u->nvcsw);
+	j_u64("client_nivcsw", u->nivcsw);
 	if (u->cg_ok) {
 		j_num("cgroup_s", "%.3f", u->cgroup_s);
 		j_num("ksoftirqd_s", "%.3f", u->ksirq_s);
