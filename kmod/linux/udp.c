@@ -11,10 +11,11 @@
  * the count n.
  *
  * All workers share the one UDP socket through one transport. The worker
- * that takes it receives up to XKV_UDP_BATCH datagrams into its own
- * buffers and gives the transport back at once (queued again if more may
- * wait), so the next datagrams are taken by another worker while this one
- * runs the requests - the way sunrpc serves UDP. The batch keeps the one
+ * that takes it takes up to XKV_UDP_BATCH datagrams off the socket's
+ * queue (their skbs, as sunrpc does: no recvmsg(), no copy of the
+ * payload, the ends read from the headers) and gives the transport back
+ * at once (queued again if more may wait), so the next datagrams are
+ * taken by another worker while this one runs the requests. The batch keeps the one
  * transport that carries every UDP client from getting only one
  * datagram's worth of service per turn of the ready list, against a turn
  * of up to XKV_TCP_READ_BUDGET reads for every TCP connection. Each worker
@@ -29,7 +30,12 @@
  */
 #include "xkvm.h"
 
+#include <linux/ip.h>
+#include <linux/ipv6.h>
 #include <linux/kthread.h>
+#include <net/ip.h>
+#include <net/ipv6.h>
+#include <net/udp.h>
 
 /* when the socket's send buffer is full: wait this long, this often */
 #define XKVM_UDP_WAIT_MS 5
@@ -117,50 +123,123 @@ static void xkvm_udp_send(struct xkvm_worker *w, int slot,
 static void xkvm_udp_serve(struct xkvm_worker *w, int slot)
 {
 	struct xkvm_udp_state *u = w->udp;
-	const u8 *d = (const u8 *)xkv_udp_rx(&u->io, slot);
 	struct xkv_udp_reply r = { .hdr = u->io.hdr };
-	struct xkv_udp_addr src, dst;
 
 	w->stats->bytes_read += u->len[slot];
-	xkvm_udp_peer(&u->peer[slot], u->cmsg[slot], u->clen[slot], &src, &dst);
-	if (xkv_udp_request(u->io.sess, w->srv->udp_pol, &src, &dst, d,
-			    u->len[slot], &r))
+	if (xkv_udp_request(u->io.sess, w->srv->udp_pol, &u->src[slot],
+			    &u->dst[slot], u->data[slot], u->len[slot], &r))
 		xkvm_udp_send(w, slot, &r);
 	xkv_udp_done(u->io.sess);
 }
 
-/* Receive one datagram into @slot; its length, or -errno. */
-static int xkvm_udp_recv(struct xkvm_udp_state *u, struct socket *sock,
-			 int slot)
+/*
+ * Is the IPv4 datagram @skb addressed to a group (broadcast or multicast)?
+ * As IP_PKTINFO tells it: UDP's receive path (ipv4_pktinfo_prepare(),
+ * for a socket that asked for IP_PKTINFO, as xkvm_udp_policy_open() does)
+ * left a struct in_pktinfo at the start of skb->cb whose ipi_spec_dst,
+ * the local address a reply would come from, differs from the
+ * destination for those.
+ */
+static bool xkvm_udp_v4_group(const struct sk_buff *skb)
 {
-	struct kvec iov = {
-		.iov_base = xkv_udp_rx(&u->io, slot),
-		.iov_len = XKV_UDP_RX_SIZE,
-	};
-	struct msghdr msg;
-	int n;
+	const struct in_pktinfo *pi = (const struct in_pktinfo *)skb->cb;
 
-	for (;;) {
-		memset(&msg, 0, sizeof(msg));
-		msg.msg_name = &u->peer[slot];
-		msg.msg_namelen = sizeof(u->peer[slot]);
-		msg.msg_control = u->cmsg[slot];
-		msg.msg_controllen = sizeof(u->cmsg[slot]);
-		n = kernel_recvmsg(sock, &msg, &iov, 1, iov.iov_len,
-				   MSG_DONTWAIT);
-		/* a request must fit one datagram: drop a truncated one */
-		if (n < 0 || !(msg.msg_flags & MSG_TRUNC))
-			break;
-	}
-	if (n >= 0) {
-		u->len[slot] = n;
-		u->peerlen[slot] = msg.msg_namelen;
-		/* put_cmsg() moved msg_control past what it wrote */
-		u->clen[slot] = sizeof(u->cmsg[slot]) - msg.msg_controllen;
-	}
-	return n;
+	BUILD_BUG_ON(sizeof(*pi) > sizeof(skb->cb));
+	return pi->ipi_spec_dst.s_addr != ip_hdr(skb)->daddr;
 }
 
+/*
+ * Name the two ends of datagram @slot, whose skb is in u->skb[slot], as
+ * recvmsg() and its IP_PKTINFO / IPV6_PKTINFO would on @sk: the sender as
+ * the reply's destination (IPv4-mapped on an IPv6 socket), and both ends
+ * for the policy.
+ */
+static void xkvm_udp_ends(struct xkvm_udp_state *u, const struct sock *sk,
+			  int slot)
+{
+	const struct sk_buff *skb = u->skb[slot];
+	const struct udphdr *uh = udp_hdr(skb);
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&u->peer[slot];
+	struct sockaddr_in *sin = (struct sockaddr_in *)&u->peer[slot];
+	struct xkv_udp_addr *src = &u->src[slot], *dst = &u->dst[slot];
+
+	if (skb->protocol == htons(ETH_P_IP)) {
+		const struct iphdr *iph = ip_hdr(skb);
+
+		xkv_udp_addr_set(src, (const u8 *)&iph->saddr, 4,
+				 ntohs(uh->source));
+		xkv_udp_addr_set(dst, (const u8 *)&iph->daddr, 4, 0);
+		dst->group = xkvm_udp_v4_group(skb);
+		if (sk->sk_family == AF_INET6) {
+			memset(sin6, 0, sizeof(*sin6));
+			sin6->sin6_family = AF_INET6;
+			sin6->sin6_port = uh->source;
+			ipv6_addr_set_v4mapped(iph->saddr, &sin6->sin6_addr);
+			u->peerlen[slot] = sizeof(*sin6);
+		} else {
+			memset(sin, 0, sizeof(*sin));
+			sin->sin_family = AF_INET;
+			sin->sin_port = uh->source;
+			sin->sin_addr.s_addr = iph->saddr;
+			u->peerlen[slot] = sizeof(*sin);
+		}
+		return;
+	}
+#if IS_ENABLED(CONFIG_IPV6)
+	{
+		const struct ipv6hdr *ip6h = ipv6_hdr(skb);
+
+		xkv_udp_addr_set(src, ip6h->saddr.s6_addr, 16,
+				 ntohs(uh->source));
+		xkv_udp_addr_set(dst, ip6h->daddr.s6_addr, 16, 0);
+		memset(sin6, 0, sizeof(*sin6));
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = uh->source;
+		sin6->sin6_addr = ip6h->saddr;
+		sin6->sin6_scope_id =
+			ipv6_iface_scope_id(&ip6h->saddr, inet6_iif(skb));
+		u->peerlen[slot] = sizeof(*sin6);
+	}
+#endif
+}
+
+/*
+ * Take the next datagram off @sk into @slot: its skb, payload, length and
+ * ends. Datagrams with a bad checksum are dropped on the way, as
+ * recvmsg() drops them. Return: 0, or -EAGAIN when none waits.
+ */
+static int xkvm_udp_take(struct xkvm_udp_state *u, struct sock *sk, int slot)
+{
+	struct sk_buff *skb;
+	int err;
+
+	for (;;) {
+		skb = skb_recv_udp(sk, MSG_DONTWAIT, &err);
+		if (!skb)
+			return -EAGAIN;
+		if (!udp_lib_checksum_complete(skb))
+			break;
+		kfree_skb(skb);
+	}
+	u->skb[slot] = skb;
+	u->len[slot] = skb->len;
+	if (skb_is_nonlinear(skb)) {
+		/* a UDP payload always fits the receive buffer */
+		BUILD_BUG_ON(XKV_UDP_RX_SIZE < 65535);
+		skb_copy_bits(skb, 0, xkv_udp_rx(&u->io, slot), skb->len);
+		u->data[slot] = (const u8 *)xkv_udp_rx(&u->io, slot);
+	} else {
+		u->data[slot] = skb->data;
+	}
+	xkvm_udp_ends(u, sk, slot);
+	return 0;
+}
+
+/*
+ * Take up to XKV_UDP_BATCH datagrams straight off the socket's queue (no
+ * recvmsg(): no copy of a linear payload, no control messages built and
+ * parsed again), give the transport back, then serve them and free them.
+ */
 static void xkvm_udp_process(struct xkvm_worker *w, struct xkvm_xprt *x)
 {
 	struct xkvm_udp_state *u = w->udp;
@@ -169,7 +248,7 @@ static void xkvm_udp_process(struct xkvm_worker *w, struct xkvm_xprt *x)
 	xkvm_xprt_clear(x, XKVM_XF_DATA);
 	if (u && x->sock) {
 		for (n = 0; n < XKV_UDP_BATCH; n++) {
-			if (xkvm_udp_recv(u, x->sock, n) < 0)
+			if (xkvm_udp_take(u, x->sock->sk, n))
 				break;
 		}
 	}
@@ -178,8 +257,11 @@ static void xkvm_udp_process(struct xkvm_worker *w, struct xkvm_xprt *x)
 		set_bit(XKVM_XF_DATA, &x->flags);
 	xkvm_xprt_received(x);
 
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
 		xkvm_udp_serve(w, i);
+		consume_skb(u->skb[i]);
+		u->skb[i] = NULL;
+	}
 }
 
 const struct xkvm_xprt_ops xkvm_udp_ops = {

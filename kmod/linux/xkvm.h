@@ -150,19 +150,25 @@ struct xkvm_conn {
 /**
  * struct xkvm_udp_state - one worker's UDP buffers and session.
  * @io:      session, receive buffers and reply headers (kmod/core/udp.h)
- * @len:     length of the datagram in each buffer
- * @peer:    the sender of each
+ * @skb:     the datagrams taken off the socket, until they are served
+ * @data:    the payload of each: in its skb, or copied into @io's
+ *           receive buffer of the same slot when the skb is not linear
+ * @len:     its length
+ * @peer:    the sender of each, as recvmsg() would name it (the reply's
+ *           destination)
  * @peerlen: length of each @peer
- * @cmsg:    control messages of each (its destination address)
- * @clen:    their length
+ * @src:     the sender, for the policy
+ * @dst:     the address it was sent to, for the policy
  */
 struct xkvm_udp_state {
 	struct xkv_udp_io io;
+	struct sk_buff *skb[XKV_UDP_BATCH];
+	const u8 *data[XKV_UDP_BATCH];
 	size_t len[XKV_UDP_BATCH];
 	struct sockaddr_storage peer[XKV_UDP_BATCH];
 	int peerlen[XKV_UDP_BATCH];
-	u64 cmsg[XKV_UDP_BATCH][XKVM_UDP_CMSG_SIZE / 8];
-	size_t clen[XKV_UDP_BATCH];
+	struct xkv_udp_addr src[XKV_UDP_BATCH];
+	struct xkv_udp_addr dst[XKV_UDP_BATCH];
 };
 
 /**
