@@ -8,6 +8,10 @@
 #              (only when vmbench.sh -i copied it in)
 #   xkv.ko     insmod /xkv.ko tcp_port=11211 udp_port=11211 threads=N
 #   xkvd       /bin/xkvd -l 127.0.0.1 -p 11211 -U 11211 -t N
+#   xkv.ko+xdp-hot, xkv.ko+xdp-store  (only when vmbench.sh -L copied the
+#              loader in) xkv up lo --backend module --module /xkv.ko
+#              --tcp-fast off -t N -m MEM_MB, with --xdp-store off, then
+#              with --xdp-store on --cache-slots 64 (GETs from the store)
 # each over TCP (preloading every key first) then UDP (keys already there),
 # with the settings of /bench.conf (written by vmbench.sh; the client
 # runs at nice CLIENT_NICE). Every run
@@ -65,6 +69,7 @@ run() {	# run SERVER PROTO XKV-BENCH-ARGS...
 	proto=$2
 	shift 2
 	# shellcheck disable=SC2086
+	# shellcheck disable=SC2016 # $0, $$ and $@ are the inner shell's
 	timeout $T_RUN sh -c 'renice -n "$0" $$ >/dev/null; exec "$@"' \
 		"$CLIENT_NICE" xkv-bench -s 127.0.0.1 -p $PORT "$@" $CLIENT \
 		-W "$WARMUP" -d "$DURATION" -j >/tmp/run.json 2>/tmp/run.err
@@ -125,9 +130,37 @@ else
 	FAILED=$((FAILED + 1))
 fi
 
-# Slot: xkv.ko with the XDP store path (issue 11: XDP answers UDP GETs
-# from the module's store through a kfunc, "xkv up --backend module").
-# Not measured yet: its loader is not in this initramfs.
+# xkv.ko behind XDP on lo, through the loader (issue 11): the hot cache
+# alone, then the XDP store path (GETs answered from the module's store
+# through its kfunc) with a hot cache too small to matter
+xdp_up() {	# xdp_up NAME XKV-UP-ARGS...
+	name=$1
+	shift
+	if timeout 60 xkv up lo --backend module --module /xkv.ko \
+		--tcp-fast off -t "$THREADS" -m "$MEM_MB" "$@" \
+		>/tmp/up.out 2>&1; then
+		sed "s/^/xkv-vmbench: $name: /" /tmp/up.out
+		wait_listen "$name" && both "$name"
+		xkv stats lo 2>&1 | sed "s/^/xkv-vmbench: $name: /"
+	else
+		sed "s/^/xkv-vmbench: $name: /" /tmp/up.out
+		say "FAIL: xkv up ($name)"
+		FAILED=$((FAILED + 1))
+	fi
+	timeout 60 xkv down lo >/dev/null 2>&1
+	rmmod xkv 2>/dev/null
+}
+
+if [ -x /bin/xkv ]; then
+	mount -t bpf bpf /sys/fs/bpf
+	if [ -f /modules/order ]; then
+		while read -r m; do
+			insmod "/modules/$m"
+		done </modules/order
+	fi
+	xdp_up xkv.ko+xdp-hot --xdp-store off
+	xdp_up xkv.ko+xdp-store --xdp-store on --cache-slots 64
+fi
 
 daemon xkvd xkvd -l 127.0.0.1 -p $PORT -U $PORT -t "$THREADS" -m "$MEM_MB"
 

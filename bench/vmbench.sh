@@ -3,12 +3,17 @@
 #
 # vmbench.sh - xkv.ko against xkvd (and memcached) inside a qemu TCG guest.
 #
-#   bench/vmbench.sh [-i] [-N NICE] [-o FILE] [-d SECONDS] [-t SECONDS]
-#                    [-k VMLINUX] [-m XKV.KO] [-n]
+#   bench/vmbench.sh [-i] [-N NICE] [-L XKV] [-o FILE] [-d SECONDS]
+#                    [-t SECONDS] [-k VMLINUX] [-m XKV.KO] [-n]
 #
 #   -i  count guest instructions: one vCPU, qemu -icount shift=0,sleep=off,
 #       memcached measured too; reports instructions per GET (below)
 #   -N  the client's nice value in the guest (default 0)
+#   -L  a static loader (xkv): also measure xkv.ko behind XDP on lo, "xkv
+#       up lo --backend module", with the hot cache alone (--xdp-store off)
+#       and with the XDP store path and a 64-slot hot cache (--xdp-store
+#       on: a module with BTF and kfuncs; the kernel's modules in
+#       modules/ next to VMLINUX are loaded first, as make vmtest does)
 #   -o  where the results go, one JSON line per run (default
 #       $BUILD/vm/vmbench.jsonl, with -i $BUILD/vm/vmbench-icount.jsonl)
 #   -d  measured seconds per run (default 3, with -i 1 guest second, i.e.
@@ -60,6 +65,7 @@ DURATION=
 TIMEOUT=
 ICOUNT=0
 CLIENT_NICE=0
+LOADER=
 KERNEL=$BUILD/vm/kernel/vmlinux
 MODULE=$BUILD/xkv.ko
 BUILDIT=1
@@ -68,14 +74,15 @@ THREADS=2
 MEM_MB=64
 
 usage() {
-	sed -n '4,19p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+	sed -n '4,24p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
 	exit 2
 }
 
-while getopts "iN:o:d:t:k:m:nh" opt; do
+while getopts "iN:L:o:d:t:k:m:nh" opt; do
 	case $opt in
 	i) ICOUNT=1 ;;
 	N) CLIENT_NICE=$OPTARG ;;
+	L) LOADER=$OPTARG ;;
 	o) OUT=$OPTARG ;;
 	d) DURATION=$OPTARG ;;
 	t) TIMEOUT=$OPTARG ;;
@@ -98,11 +105,13 @@ if ((ICOUNT)); then
 	# one vCPU: with two the 6.1 guest hangs at boot under icount
 	THREADS=1
 	RUNS=6
+	[[ -z $LOADER ]] || RUNS=10
 else
 	OUT=${OUT:-$BUILD/vm/vmbench.jsonl}
 	DURATION=${DURATION:-3}
 	TIMEOUT=${TIMEOUT:-240}
 	RUNS=4
+	[[ -z $LOADER ]] || RUNS=8
 fi
 
 # vm_need_tools, vm_check_module, vm_root, vm_pack, vm_boot,
@@ -182,6 +191,19 @@ if ((ICOUNT)); then
 	mkdir -p "$ROOT/etc"
 	echo 'root:x:0:0:root:/:/bin/sh' >"$ROOT/etc/passwd"
 	echo 'root:x:0:' >"$ROOT/etc/group"
+fi
+
+if [[ -n $LOADER ]]; then
+	vm_static "$LOADER" || die "$LOADER is not linked statically"
+	cp "$LOADER" "$ROOT/bin/xkv"
+	kmods=$(dirname "$KERNEL")/modules
+	mkdir -p "$ROOT/modules"
+	if [[ -f $kmods/order ]]; then
+		while read -r m; do
+			cp "$kmods/$m" "$ROOT/modules/$m"
+		done <"$kmods/order"
+		cp "$kmods/order" "$ROOT/modules/order"
+	fi
 fi
 
 printf 'DURATION=%s\nWARMUP=1\nKEYS=%s\nTHREADS=%s\nMEM_MB=%s\nICOUNT=%s\n' \
