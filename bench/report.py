@@ -627,6 +627,97 @@ def miss_table(rows):
     return out
 
 
+
+
+ICOUNT_TITLE = ("Guest instructions per GET (qemu -icount, one vCPU; "
+                "issue 11)")
+
+
+def load_icount(work):
+    """bench/vmbench.sh -i's two runs (vm-icount-1.jsonl, -2), or []."""
+    runs = [load_lines(os.path.join(work, "vm-icount-%d.jsonl" % n))
+            for n in (1, 2)]
+    return [r for r in runs if r]
+
+
+def icount_rows(run):
+    return {(r.get("server"), r.get("proto")): r for r in run
+            if vm_ok(r) and r.get("insn")}
+
+
+def icount_table(runs):
+    """Instructions per GET, each run's figure side by side."""
+    keys = []
+    for r in runs[0]:
+        k = (r.get("server"), r.get("proto"))
+        if k not in keys:
+            keys.append(k)
+    by = [icount_rows(run) for run in runs]
+    head = " / ".join("run %d" % (i + 1) for i in range(len(runs)))
+    out = [
+        "| server | proto | GETs (%s) | total insn/GET | client insn/GET "
+        "| server insn/GET = total - client |" % head,
+        "|---|---|---|---|---|---|",
+    ]
+
+    def cells(k, f):
+        return " / ".join(fmt(f(b[k]["insn"])) if k in b else "failed"
+                          for b in by)
+
+    for k in keys:
+        out.append("| %s | %s | %s | %s | %s | %s |" % (
+            k[0], k[1], cells(k, lambda i: i["gets"]),
+            cells(k, lambda i: i["total_per_get"]),
+            cells(k, lambda i: i["client"] / i["gets"]),
+            cells(k, lambda i: i["server_per_get"])))
+    out.append("")
+    out.append("| proto | xkv.ko / xkvd, server | xkv.ko / xkvd, total "
+               "| xkv.ko / memcached, server | xkv.ko / memcached, total |")
+    out.append("|---|---:|---:|---:|---:|")
+    b = by[0]
+    for p in ("tcp", "udp"):
+        k = ("xkv.ko", p)
+        cs = []
+        for other in ("xkvd", "memcached"):
+            o = (other, p)
+            for f in ("server_per_get", "total_per_get"):
+                cs.append(fmt(ratio(b[k]["insn"][f], b[o]["insn"][f]),
+                              "%.3fx") if k in b and o in b else "-")
+        out.append("| %s | %s |" % (p, " | ".join(cs)))
+    return out
+
+
+def icount_markdown(runs, cmd):
+    r0 = runs[0][0]
+    L = ["## " + ICOUNT_TITLE, ""]
+    L.append(
+        "`%s`, twice. Inside a qemu TCG guest (%s, 1 vCPU) run with "
+        "`%s`: guest time advances one nanosecond per guest instruction, "
+        "so the figures are instruction counts, the same from run to run "
+        "and independent of the host's load. Servers with 1 thread, the "
+        "same client as the VM section above (xkv-bench in the guest, %s "
+        "keys, Zipf 0.99, every value checked), %s s of guest time "
+        "measured after 1 s of warm-up. total = the guest's "
+        "CLOCK_MONOTONIC over the window (every instruction), client = "
+        "xkv-bench's own CPU time (getrusage), server = total - client. "
+        "Read the split with care: on one vCPU the closed-loop client and "
+        "the server keep each other runnable and the scheduler, not their "
+        "costs alone, divides the CPU between them (here about half "
+        "each; `-N` changes the client's nice value and moves the split "
+        "much more than the total), and the guest kernel has no "
+        "IRQ_TIME_ACCOUNTING, so softirq work in the client's send path "
+        "(loopback delivering its request, and XDP on lo answering it) "
+        "counts as the client's. The total per GET is the figure that "
+        "compares servers." % (
+            cmd, r0.get("guest_kernel") or "?",
+            r0.get("qemu_accel") or "?",
+            r0["bench"]["keys"], r0["bench"]["duration_s"]))
+    L.append("")
+    L.extend(icount_table(runs))
+    L.append("")
+    return L
+
+
 def targets_table(tg):
     out = ["| target | measured | |", "|---|---|---|"]
     for t, m, ok in tg:
@@ -701,7 +792,8 @@ def tcp_markdown(meta, rows):
     return L
 
 
-def markdown(meta, rows, mem, cost, hot, tg, bg, vm=None, vm_skip=None):
+def markdown(meta, rows, mem, cost, hot, tg, bg, vm=None, vm_skip=None,
+             icount=None):
     m = meta
     cmds = m.get("commands", {})
     L = []
@@ -848,6 +940,8 @@ def markdown(meta, rows, mem, cost, hot, tg, bg, vm=None, vm_skip=None):
         L.append("")
         L.extend(vm_table(vm))
         L.append("")
+    if icount:
+        L.extend(icount_markdown(icount, cmds.get("vm-icount", "?")))
     L.append("## Noise")
     L.append("")
     L.append("Spread over the rounds (+-%: half the min-max range over the "
@@ -875,7 +969,7 @@ def markdown(meta, rows, mem, cost, hot, tg, bg, vm=None, vm_skip=None):
     for k in ("client", "memcached", "xkvd", "xkvd+xdp", "xkvd+xdp-miss",
               "xkvd+xdp-all",
               "memcached+learn", "floor", "xdpcost", "hotsim", "memory",
-              "vm", "tcpload", "tcp-memcached", "tcp-xkvd", "tcp-xkv-up"):
+              "vm", "vm-icount", "tcpload", "tcp-memcached", "tcp-xkvd", "tcp-xkv-up"):
         if k in cmds:
             L.append("%-16s %s" % (k + ":", cmds[k]))
     L.append("```")
@@ -971,11 +1065,16 @@ def main():
     elif vm_skip:
         print()
         print("xkv.ko in a VM: skipped: " + vm_skip)
+    icount = load_icount(a.work)
+    if icount:
+        print()
+        print(ICOUNT_TITLE + ":")
+        print("\n".join(icount_table(icount)))
     if a.md:
         with open(a.md, "w") as f:
             bg = load_lines(os.path.join(a.work, "background.jsonl"))
             f.write(markdown(meta, rows, mem, cost, hot, tg, bg,
-                             vm, vm_skip))
+                             vm, vm_skip, icount))
     if a.plot_data:
         plot_data(a.plot_data, rows)
     if failed():
