@@ -687,11 +687,12 @@ def icount_table(runs):
     return out
 
 
-def icount_markdown(runs, cmd):
+def icount_markdown(runs):
     r0 = runs[0][0]
     L = ["## " + ICOUNT_TITLE, ""]
     L.append(
-        "`%s`, twice. Inside a qemu TCG guest (%s, 1 vCPU) run with "
+        "`bench/vmbench.sh -i`, run twice (the vm-icount command below). "
+        "Inside a qemu TCG guest (%s, 1 vCPU) run with "
         "`%s`: guest time advances one nanosecond per guest instruction, "
         "so the figures are instruction counts, the same from run to run "
         "and independent of the host's load. Servers with 1 thread, the "
@@ -703,13 +704,13 @@ def icount_markdown(runs, cmd):
         "Read the split with care: on one vCPU the closed-loop client and "
         "the server keep each other runnable and the scheduler, not their "
         "costs alone, divides the CPU between them (here about half "
-        "each; `-N` changes the client's nice value and moves the split "
-        "much more than the total), and the guest kernel has no "
+        "each; `-N` changes the client's nice value, and with it both the "
+        "split and the total), and the guest kernel has no "
         "IRQ_TIME_ACCOUNTING, so softirq work in the client's send path "
         "(loopback delivering its request, and XDP on lo answering it) "
         "counts as the client's. The total per GET is the figure that "
         "compares servers." % (
-            cmd, r0.get("guest_kernel") or "?",
+            r0.get("guest_kernel") or "?",
             r0.get("qemu_accel") or "?",
             r0["bench"]["keys"], r0["bench"]["duration_s"]))
     L.append("")
@@ -941,7 +942,7 @@ def markdown(meta, rows, mem, cost, hot, tg, bg, vm=None, vm_skip=None,
         L.extend(vm_table(vm))
         L.append("")
     if icount:
-        L.extend(icount_markdown(icount, cmds.get("vm-icount", "?")))
+        L.extend(icount_markdown(icount))
     L.append("## Noise")
     L.append("")
     L.append("Spread over the rounds (+-%: half the min-max range over the "

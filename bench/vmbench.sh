@@ -50,7 +50,7 @@
 # "insn") and as a table to stdout. Run it twice to see the repeatability
 # (the same figures to about four digits). On one vCPU the client and the
 # server take turns, and how the guest's instructions split between them
-# depends on the scheduler: -N moves the split (the total much less).
+# depends on the scheduler: -N moves the split, and the total with it.
 #
 # Exit status 0 when all runs completed with every value right; 1
 # otherwise, with the reason on the last line ("vmbench: FAIL: ...") and
