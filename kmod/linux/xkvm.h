@@ -60,9 +60,6 @@
 /* limits of the module parameters: xkv_settings_check() (store.h) */
 #define XKVM_MEMORY_MB_MAX (1024u * 1024)
 
-/* room for the IP_PKTINFO and IPV6_PKTINFO of one datagram */
-#define XKVM_UDP_CMSG_SIZE 128
-
 /*
  * struct xkvm_xprt.flags bits:
  *   BUSY       queued or being served
