@@ -425,16 +425,63 @@ static char *put_str(char *p, const char *s, size_t n)
 	return p + n;
 }
 
+/* the numbers of one "VALUE" line, printed once, sized, then copied */
+struct value_line {
+	char num[3][20];
+	size_t nf, nb, nc;
+};
+
+/*
+ * Print @it's flags, bytes and (@with_cas) CAS into @vl. Return the bytes
+ * of the whole block: "VALUE " key " " flags " " bytes [" " cas] "\r\n"
+ * data "\r\n", to the byte (a UDP reply budget is met exactly, as XDP
+ * meets it).
+ */
+static size_t value_line_fmt(struct value_line *vl, const struct xkv_item *it,
+			     size_t nkey, bool with_cas)
+{
+	vl->nf = xkv_fmt_u64(vl->num[0], it->flags);
+	vl->nb = xkv_fmt_u64(vl->num[1], it->nbytes);
+	vl->nc = with_cas ? xkv_fmt_u64(vl->num[2], it->cas) : 0;
+	return 6 + nkey + 1 + vl->nf + 1 + vl->nb +
+	       (vl->nc ? 1 + vl->nc : 0) + 2 + it->nbytes + 2;
+}
+
+/*
+ * Mark @it read (the clock's reference bit is the LRU bump: a byte each,
+ * no class lock) and write its block at @p. Return the end.
+ */
+static char *value_block_put(char *p, const struct value_line *vl,
+			     const char *key, size_t nkey, struct xkv_item *it)
+{
+	if (!(it->iflags & XKV_IT_FETCHED))
+		OS_WRITE_ONCE(it->iflags, it->iflags | XKV_IT_FETCHED);
+	if (!OS_READ_ONCE(it->ref))
+		OS_WRITE_ONCE(it->ref, 1);
+	p = put_str(p, "VALUE ", 6);
+	p = put_str(p, key, nkey);
+	*p++ = ' ';
+	p = put_str(p, vl->num[0], vl->nf);
+	*p++ = ' ';
+	p = put_str(p, vl->num[1], vl->nb);
+	if (vl->nc) {
+		*p++ = ' ';
+		p = put_str(p, vl->num[2], vl->nc);
+	}
+	p = put_str(p, "\r\n", 2);
+	p = put_str(p, xkv_item_value(it), it->nbytes);
+	return put_str(p, "\r\n", 2);
+}
+
 int xkv_item_get(struct xkv_store *st, const char *key, size_t nkey,
 		 struct xkv_get_req *req, struct xkv_buf *out)
 {
 	u64 hv = xkv_hash(key, nkey);
 	struct xkv_stripe *sp = xkv_stripe_of(st, hv);
 	struct xkv_item *it, *reap = NULL;
-	size_t nf, nb, nc = 0, need;
-	char num[3][20];
+	struct value_line vl;
 	int ret = 1;
-	char *p;
+	size_t need;
 
 	for (;;) {
 		it = item_find_locked(st, sp, hv, key, nkey, req, &reap);
@@ -442,24 +489,13 @@ int xkv_item_get(struct xkv_store *st, const char *key, size_t nkey,
 			ret = 0;
 			goto unlock;
 		}
-		/*
-		 * "VALUE " key " " flags " " bytes [" " cas] "\r\n" data
-		 * "\r\n", reserved to the byte: a UDP reply budget is met
-		 * exactly, as XDP meets it.
-		 */
-		nf = xkv_fmt_u64(num[0], it->flags);
-		nb = xkv_fmt_u64(num[1], it->nbytes);
-		if (req->with_cas)
-			nc = xkv_fmt_u64(num[2], it->cas);
-		need = 6 + nkey + 1 + nf + 1 + nb + (nc ? 1 + nc : 0) + 2 +
-		       it->nbytes + 2;
+		need = value_line_fmt(&vl, it, nkey, req->with_cas);
 		if (xkv_buf_room(out, need))
 			break;
 		/* grow the buffer unlocked (it may sleep), look again */
 		stripe_unlock_reap(st, sp, &reap);
 		if (xkv_buf_reserve(out, need))
 			return -ENOMEM;
-		nc = 0;
 	}
 	if (req->touch) {
 		OS_WRITE_ONCE(it->exptime, req->exptime);
@@ -468,25 +504,8 @@ int xkv_item_get(struct xkv_store *st, const char *key, size_t nkey,
 	}
 	if (st->hot)
 		do_hot_read(st, hv, it);
-	if (!(it->iflags & XKV_IT_FETCHED))
-		OS_WRITE_ONCE(it->iflags, it->iflags | XKV_IT_FETCHED);
-	if (!OS_READ_ONCE(it->ref))
-		OS_WRITE_ONCE(it->ref, 1);
-	p = out->data + out->len;
-	p = put_str(p, "VALUE ", 6);
-	p = put_str(p, key, nkey);
-	*p++ = ' ';
-	p = put_str(p, num[0], nf);
-	*p++ = ' ';
-	p = put_str(p, num[1], nb);
-	if (nc) {
-		*p++ = ' ';
-		p = put_str(p, num[2], nc);
-	}
-	p = put_str(p, "\r\n", 2);
-	p = put_str(p, xkv_item_value(it), it->nbytes);
-	p = put_str(p, "\r\n", 2);
-	out->len = (size_t)(p - out->data);
+	out->len = (size_t)(value_block_put(out->data + out->len, &vl, key,
+					     nkey, it) - out->data);
 unlock:
 	stripe_unlock_reap(st, sp, &reap);
 	return ret;
@@ -690,12 +709,11 @@ int xkv_store_peek(struct xkv_store *st, const char *key, u32 nkey,
 {
 	u64 now = xkv_store_now(st), hv;
 	s64 at = os_atomic64_read(&st->flush_at);
-	size_t nf, nb, nc = 0, total;
+	struct value_line vl;
 	struct xkv_stripe *sp;
 	struct xkv_item *it;
 	bool flushed = false;
-	char num[3][20];
-	char *p;
+	size_t total;
 
 	if (!nkey || nkey > XKV_KEY_MAX)
 		return -EINVAL;
@@ -715,35 +733,12 @@ int xkv_store_peek(struct xkv_store *st, const char *key, u32 nkey,
 		do_peek_count(sp, false, false, false, 0);
 		goto miss;
 	}
-	nf = xkv_fmt_u64(num[0], it->flags);
-	nb = xkv_fmt_u64(num[1], it->nbytes);
-	if (with_cas)
-		nc = xkv_fmt_u64(num[2], it->cas);
-	total = 6 + nkey + 1 + nf + 1 + nb + (nc ? 1 + nc : 0) + 2 +
-		it->nbytes + 2;
+	total = value_line_fmt(&vl, it, nkey, with_cas);
 	if (total > cap) {
 		os_spin_unlock(&sp->lock);
 		return -ENOSPC;
 	}
-	/* the clock's reference bit is the LRU bump: a byte, no class lock */
-	if (!(it->iflags & XKV_IT_FETCHED))
-		OS_WRITE_ONCE(it->iflags, it->iflags | XKV_IT_FETCHED);
-	if (!OS_READ_ONCE(it->ref))
-		OS_WRITE_ONCE(it->ref, 1);
-	p = (char *)out;
-	p = put_str(p, "VALUE ", 6);
-	p = put_str(p, key, nkey);
-	*p++ = ' ';
-	p = put_str(p, num[0], nf);
-	*p++ = ' ';
-	p = put_str(p, num[1], nb);
-	if (nc) {
-		*p++ = ' ';
-		p = put_str(p, num[2], nc);
-	}
-	p = put_str(p, "\r\n", 2);
-	p = put_str(p, xkv_item_value(it), it->nbytes);
-	p = put_str(p, "\r\n", 2);
+	value_block_put((char *)out, &vl, key, nkey, it);
 	do_peek_count(sp, true, false, false, total);
 	os_spin_unlock(&sp->lock);
 	return (int)total;
