@@ -514,7 +514,8 @@ static int open_dev(unsigned int wait_ms)
 	return open_private_node(dev);
 }
 
-int xkv_kmod_info(struct xkv_ioc_info *info)
+/* one read-only ioctl on /dev/xkv into a zeroed @buf of @len bytes */
+static int kmod_query(unsigned long cmd, void *buf, size_t len)
 {
 	int fd, err = 0;
 
@@ -523,27 +524,21 @@ int xkv_kmod_info(struct xkv_ioc_info *info)
 	fd = open_dev(0);
 	if (fd < 0)
 		return fd;
-	memset(info, 0, sizeof(*info));
-	if (ioctl(fd, XKV_IOC_INFO, info))
+	memset(buf, 0, len);
+	if (ioctl(fd, cmd, buf))
 		err = -errno;
 	close(fd);
 	return err;
 }
 
+int xkv_kmod_info(struct xkv_ioc_info *info)
+{
+	return kmod_query(XKV_IOC_INFO, info, sizeof(*info));
+}
+
 int xkv_kmod_store_info(struct xkv_ioc_store *info)
 {
-	int fd, err = 0;
-
-	if (!xkv_kmod_loaded())
-		return -ENOENT;
-	fd = open_dev(0);
-	if (fd < 0)
-		return fd;
-	memset(info, 0, sizeof(*info));
-	if (ioctl(fd, XKV_IOC_STORE_INFO, info))
-		err = -errno;
-	close(fd);
-	return err;
+	return kmod_query(XKV_IOC_STORE_INFO, info, sizeof(*info));
 }
 
 /* the id of the interface's pinned hot cache, 0 if there is none */
