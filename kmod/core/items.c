@@ -51,6 +51,7 @@ static void do_item_link(struct xkv_store *st, struct xkv_stripe *sp,
 	os_atomic64_add(1, &st->curr_items);
 	os_atomic64_add(1, &st->total_items);
 	os_atomic64_add((s64)xkv_item_total(it->nkey, it->nbytes), &st->bytes);
+	xkv_sizes_update(st, it, 1);
 }
 
 /* take @it out of the table, leaving its hot slot alone */
@@ -63,6 +64,7 @@ static void __do_item_unlink(struct xkv_store *st, struct xkv_stripe *sp,
 	os_atomic64_add(-1, &st->curr_items);
 	os_atomic64_add(-(s64)xkv_item_total(it->nkey, it->nbytes),
 			&st->bytes);
+	xkv_sizes_update(st, it, -1);
 }
 
 static void do_item_unlink(struct xkv_store *st, struct xkv_stripe *sp,

@@ -7,6 +7,7 @@
  * every reply of that command, errors included), and what it does with
  * the bytes that follow a refused storage command.
  */
+#include "admin.h"
 #include "items.h"
 #include "session.h"
 #include "stats.h"
@@ -43,6 +44,9 @@ struct xkv_sess {
 	bool stalled;
 	u32 get_resume;
 	u32 get_exptime;
+	/* admin.c: a paused metadump, and this session in "stats conns" */
+	struct xkv_admin_cursor dump;
+	struct xkv_conn_info ci;
 };
 
 struct tok {
@@ -67,8 +71,10 @@ struct xkv_sess *xkv_sess_new(struct xkv_store *st,
 	s->st = st;
 	s->ts = stats;
 	s->udp = udp;
-	if (!udp)
+	if (!udp) {
 		xkv_buf_set_budget(&s->out, xkv_store_budget(st));
+		xkv_conn_register(st, &s->ci);
+	}
 	return s;
 }
 
@@ -90,6 +96,8 @@ void xkv_sess_free(struct xkv_sess *s)
 	if (!s)
 		return;
 	sess_drop_item(s);
+	xkv_admin_cursor_end(s->st, &s->dump);
+	xkv_conn_unregister(s->st, &s->ci);
 	xkv_buf_release(&s->out);
 	os_free(s);
 }
@@ -114,9 +122,17 @@ bool xkv_sess_between(const struct xkv_sess *s)
 	return s->state == SESS_CMD && !s->get_resume && !s->closing;
 }
 
+void xkv_sess_set_addrs(struct xkv_sess *s, const char *peer,
+			const char *local)
+{
+	os_snprintf(s->ci.peer, sizeof(s->ci.peer), "%s", peer);
+	os_snprintf(s->ci.local, sizeof(s->ci.local), "%s", local);
+}
+
 void xkv_sess_reset(struct xkv_sess *s)
 {
 	sess_drop_item(s);
+	xkv_admin_cursor_end(s->st, &s->dump);
 	xkv_buf_reset(&s->out);
 	s->state = SESS_CMD;
 	s->closing = false;
@@ -538,7 +554,7 @@ static void process_stats(struct xkv_sess *s, const struct tok *t, u32 nt)
 	else if (tok_is(&t[1], "reset")) {
 		xkv_stats_reset(s->st);
 		reply(s, "RESET");
-	} else {
+	} else if (!xkv_stats_admin(s->st, t[1].p, t[1].n, &s->out)) {
 		reply(s, "ERROR");
 	}
 }
@@ -568,6 +584,22 @@ static void process_debugtime(struct xkv_sess *s, const struct tok *t)
 	} else {
 		reply(s, "CLIENT_ERROR bad command line format");
 	}
+}
+
+/* admin.c's commands; a metadump streams like a get (its line again) */
+static void process_admin(struct xkv_sess *s, const char *line, size_t len,
+			  u32 resume)
+{
+	struct xkv_admin_req r = {
+		.st = s->st, .out = &s->out, .cur = &s->dump, .udp = s->udp,
+		.resumed = resume != 0,
+	};
+
+	xkv_admin_line(&r, line, len);
+	if (r.pause)
+		s->get_resume = 1;
+	if (r.close)
+		s->closing = true;
 }
 
 static bool storage_op(const struct tok *c, enum xkv_store_op *op)
@@ -657,8 +689,8 @@ static void process_line(struct xkv_sess *s, const char *line, size_t len)
 			reply(s, "ERROR");
 		else
 			process_verbosity(s, t, nt);
-	} else if (tok_is(c, "shutdown")) {
-		reply(s, "ERROR: shutdown not enabled");
+	} else if (xkv_admin_is_cmd(c->p, c->n)) {
+		process_admin(s, line, len, resume);
 	} else if (tok_is(c, "debugtime") && s->st->set.debug_clock &&
 		   nt >= 2) {
 		process_debugtime(s, t);
@@ -719,7 +751,37 @@ static bool reply_room(struct xkv_sess *s, const char *line, size_t n)
 	return true;
 }
 
+/* what "stats conns" shows of this session (admin.h) */
+static void sess_publish(struct xkv_sess *s)
+{
+	u32 st = XKV_CONN_PARSE_CMD;
+
+	if (s->closing)
+		st = XKV_CONN_CLOSING;
+	else if (s->get_resume)
+		st = XKV_CONN_MWRITE;
+	else if (s->state == SESS_NREAD)
+		st = XKV_CONN_NREAD;
+	else if (s->state == SESS_SWALLOW)
+		st = XKV_CONN_SWALLOW;
+	OS_WRITE_ONCE(s->ci.state, st);
+}
+
+static size_t sess_input(struct xkv_sess *s, const char *in, size_t len);
+
 size_t xkv_sess_input(struct xkv_sess *s, const char *in, size_t len)
+{
+	size_t used;
+
+	if (s->udp)
+		return sess_input(s, in, len);
+	OS_WRITE_ONCE(s->ci.last_cmd, xkv_store_now(s->st));
+	used = sess_input(s, in, len);
+	sess_publish(s);
+	return used;
+}
+
+static size_t sess_input(struct xkv_sess *s, const char *in, size_t len)
 {
 	size_t pos = 0;
 

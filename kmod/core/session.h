@@ -129,6 +129,16 @@ bool xkv_sess_stalled(const struct xkv_sess *s);
 bool xkv_sess_between(const struct xkv_sess *s);
 
 /**
+ * xkv_sess_set_addrs() - the connection's addresses, for "stats conns".
+ * @s:     a TCP session
+ * @peer:  the client's address, memcached's form ("tcp:1.2.3.4:5678",
+ *         xkv_addr_str())
+ * @local: the listener's address, same form
+ */
+void xkv_sess_set_addrs(struct xkv_sess *s, const char *peer,
+			const char *local);
+
+/**
  * xkv_sess_reset() - forget partial state (UDP: before each datagram).
  * @s: session
  *

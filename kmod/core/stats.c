@@ -186,33 +186,177 @@ void xkv_stats_general(struct xkv_store *st, struct xkv_buf *out)
 	xkv_buf_str(out, "END\r\n");
 }
 
+static const char *yes_no(bool v)
+{
+	return v ? "yes" : "no";
+}
+
+/*
+ * memcached's list, in its order, of the settings xkv has; a setting xkv
+ * does not have is not printed. slab_automove, lru_crawler_sleep and
+ * lru_crawler_tocrawl are accepted and inert (README).
+ */
 void xkv_stats_settings(struct xkv_store *st, struct xkv_buf *out)
 {
 	const struct xkv_settings *s = &st->set;
+	const struct xkv_admin *adm = &st->adm;
 	char v[32];
 
-	stat_u64(out, "maxbytes", s->maxbytes);
+	stat_u64(out, "maxbytes", OS_READ_ONCE(st->set.maxbytes));
 	stat_u64(out, "maxconns", s->maxconns);
-	stat_u64(out, "idle_timeout", s->idle_timeout);
-	stat_u64(out, "read_buf_mem_limit", xkv_store_budget(st)->limit);
 	stat_u64(out, "tcpport", s->tcp_port);
 	stat_u64(out, "udpport", s->udp_port);
 	stat_str(out, "inter", s->listen[0] ? s->listen : "NULL");
 	stat_u64(out, "verbosity", (u64)OS_READ_ONCE(st->set.verbose));
 	stat_str(out, "evictions", "on");
+	/* no unix socket: memcached prints NULL when it has none */
+	stat_str(out, "domain_socket", "NULL");
+	stat_str(out, "shutdown_command", yes_no(s->shutdown_command));
 	os_snprintf(v, sizeof(v), "%u.%02u", s->growth_x100 / 100,
 		    s->growth_x100 % 100);
 	stat_str(out, "growth_factor", v);
 	stat_u64(out, "chunk_size", s->chunk_min);
 	stat_u64(out, "num_threads", s->threads);
 	stat_str(out, "cas_enabled", "yes");
+	/*
+	 * With the binary protocol (bin.c) this becomes "auto-negotiate",
+	 * memcached's default when it speaks both.
+	 */
 	stat_str(out, "binding_protocol", "ascii");
 	stat_u64(out, "item_size_max", s->item_size_max);
 	stat_u64(out, "hashpower_init", s->hash_power);
-	stat_u64(out, "slab_page_size", st->page_size);
+	stat_str(out, "slab_reassign", "yes");
+	stat_u64(out, "slab_automove", OS_READ_ONCE(adm->automove));
+	stat_str(out, "lru_crawler", yes_no(!OS_READ_ONCE(adm->crawler_off)));
+	stat_u64(out, "lru_crawler_sleep", OS_READ_ONCE(adm->crawler_sleep));
+	stat_u64(out, "lru_crawler_tocrawl",
+		 OS_READ_ONCE(adm->crawler_tocrawl));
 	stat_str(out, "flush_enabled", "yes");
+	stat_str(out, "dump_enabled", yes_no(!s->dump_disabled));
+	stat_u64(out, "idle_timeout", s->idle_timeout);
+	stat_u64(out, "read_buf_mem_limit", xkv_store_budget(st)->limit);
+	stat_str(out, "track_sizes",
+		 yes_no((u64)os_atomic64_read(&adm->sizes_cas_min) !=
+			XKV_SIZES_OFF));
+	/* xkv's own */
+	stat_u64(out, "slab_page_size", st->page_size);
 	stat_str(out, "lru_policy", "clock");
 	xkv_buf_str(out, "END\r\n");
+}
+
+/* memcached's: the non-empty buckets, "STAT <size> <count>" */
+static void stats_sizes(struct xkv_store *st, struct xkv_buf *out)
+{
+	struct xkv_admin *adm = &st->adm;
+	char name[16];
+	u32 i;
+
+	os_mutex_lock(&adm->lock);
+	if ((u64)os_atomic64_read(&adm->sizes_cas_min) == XKV_SIZES_OFF) {
+		stat_str(out, "sizes_status", "disabled");
+	} else {
+		for (i = 0; i < adm->nsizes; i++) {
+			s64 n = os_atomic64_read(&adm->sizes[i]);
+
+			if (n <= 0)
+				continue;
+			os_snprintf(name, sizeof(name), "%u",
+				    i * XKV_SIZES_BUCKET);
+			stat_u64(out, name, (u64)n);
+		}
+	}
+	os_mutex_unlock(&adm->lock);
+	xkv_buf_str(out, "END\r\n");
+}
+
+static void stat_conn(struct xkv_buf *out, u64 id, const char *name,
+		      const char *v)
+{
+	char line[STAT_LINE];
+	int n = os_snprintf(line, sizeof(line), "STAT %llu:%s %s\r\n",
+			    (unsigned long long)id, name, v);
+
+	if (n > 0 && n < STAT_LINE)
+		xkv_buf_add(out, line, (size_t)n);
+}
+
+static const char *const conn_state_text[] = {
+	[XKV_CONN_PARSE_CMD] = "conn_parse_cmd",
+	[XKV_CONN_NREAD] = "conn_nread",
+	[XKV_CONN_SWALLOW] = "conn_swallow",
+	[XKV_CONN_MWRITE] = "conn_mwrite",
+	[XKV_CONN_CLOSING] = "conn_closing",
+};
+
+/*
+ * memcached's "stats conns": listeners and UDP sockets first, then the
+ * TCP sessions, at most XKV_CONNS_LIST_MAX of them (the reply's bound).
+ * The registry's mutex is held while the lines are written; sessions
+ * take it only when they open and close.
+ */
+static void stats_conns(struct xkv_store *st, struct xkv_buf *out)
+{
+	struct xkv_admin *adm = &st->adm;
+	const struct xkv_conn_info *ci;
+	u64 now = xkv_store_now(st), id = 0;
+	char v[24];
+	u32 i, n = 0;
+
+	os_mutex_lock(&adm->lock);
+	for (i = 0; i < adm->nlisteners; i++) {
+		id++;
+		if (adm->listeners[i].udp)
+			stat_conn(out, id, "UDP", "UDP");
+		stat_conn(out, id, "addr", adm->listeners[i].addr);
+		stat_conn(out, id, "state", adm->listeners[i].udp ?
+			  "conn_read" : "conn_listening");
+		os_snprintf(v, sizeof(v), "%llu",
+			    (unsigned long long)(now - adm->started));
+		stat_conn(out, id, "secs_since_last_cmd", v);
+	}
+	for (ci = adm->conns.next; ci != &adm->conns &&
+	     n < XKV_CONNS_LIST_MAX; ci = ci->next, n++) {
+		u64 last = OS_READ_ONCE(ci->last_cmd);
+		u32 state = OS_READ_ONCE(ci->state);
+
+		id = adm->nlisteners + ci->id;
+		stat_conn(out, id, "addr", ci->peer[0] ? ci->peer : "unknown");
+		if (ci->local[0])
+			stat_conn(out, id, "listen_addr", ci->local);
+		stat_conn(out, id, "state",
+			  state <= XKV_CONN_CLOSING ? conn_state_text[state] :
+						      "conn_parse_cmd");
+		os_snprintf(v, sizeof(v), "%llu",
+			    (unsigned long long)(now > last ? now - last : 0));
+		stat_conn(out, id, "secs_since_last_cmd", v);
+	}
+	os_mutex_unlock(&adm->lock);
+	xkv_buf_str(out, "END\r\n");
+}
+
+bool xkv_stats_admin(struct xkv_store *st, const char *sub, size_t n,
+		     struct xkv_buf *out)
+{
+	if (n == 5 && !os_memcmp(sub, "sizes", 5)) {
+		stats_sizes(st, out);
+	} else if (n == 12 && !os_memcmp(sub, "sizes_enable", 12)) {
+		if (xkv_sizes_set(st, true)) {
+			stat_str(out, "sizes_status", "error");
+			stat_str(out, "sizes_error", "no_memory");
+		} else {
+			stat_str(out, "sizes_status", "enabled");
+		}
+		xkv_buf_str(out, "END\r\n");
+	} else if (n == 13 && !os_memcmp(sub, "sizes_disable", 13)) {
+		xkv_sizes_set(st, false);
+		stat_str(out, "sizes_status", "disabled");
+		xkv_buf_str(out, "END\r\n");
+	} else if (n == 5 && !os_memcmp(sub, "conns", 5)) {
+		stats_conns(st, out);
+	} else {
+		return false;
+	}
+	return true;
 }
 
 void xkv_stats_items(struct xkv_store *st, struct xkv_buf *out)

@@ -37,6 +37,19 @@ void xkv_stats_items(struct xkv_store *st, struct xkv_buf *out);
 void xkv_stats_slabs(struct xkv_store *st, struct xkv_buf *out);
 
 /**
+ * xkv_stats_admin() - "stats sizes", "stats sizes_enable",
+ * "stats sizes_disable" and "stats conns".
+ * @st:  store
+ * @sub: the word after "stats"
+ * @n:   its length
+ * @out: where the reply goes
+ *
+ * Return: false when @sub is none of them (nothing written).
+ */
+bool xkv_stats_admin(struct xkv_store *st, const char *sub, size_t n,
+		     struct xkv_buf *out);
+
+/**
  * xkv_stats_reset() - "stats reset": zero the counters that can be.
  * @st: store
  */

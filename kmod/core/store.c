@@ -102,6 +102,7 @@ struct xkv_store *xkv_store_create(const struct xkv_settings *s, u32 nslots)
 		goto destroy_slab;
 	os_mutex_init(&st->mem_lock);
 	os_mutex_init(&st->flush_lock);
+	xkv_admin_init(st);
 	xkv_budget_init(&st->budget,
 			s->read_buf_mem_limit == XKV_BUDGET_AUTO ?
 				xkv_budget_default(s->item_size_max) :
@@ -126,6 +127,7 @@ void xkv_store_destroy(struct xkv_store *st)
 	xkv_store_detach_hot(st);
 	xkv_assoc_destroy(st);
 	xkv_slab_destroy(st);
+	xkv_admin_destroy(st);
 	os_mutex_destroy(&st->flush_lock);
 	os_mutex_destroy(&st->mem_lock);
 	os_free(st->slots);
@@ -152,9 +154,12 @@ bool xkv_store_maintain(struct xkv_store *st)
 	bool more = false;
 	u32 i;
 
-	/* one slice per class per call at most */
-	for (i = 0; i < st->nclasses; i++)
-		more |= xkv_items_crawl(st);
+	/* one slice per class per call at most; "lru_crawler disable" */
+	if (OS_READ_ONCE(st->adm.crawler_off))
+		xkv_flush_poll(st, xkv_store_now(st));
+	else
+		for (i = 0; i < st->nclasses; i++)
+			more |= xkv_items_crawl(st);
 	xkv_store_beat(st);
 	return more;
 }

@@ -45,6 +45,8 @@
  * @listen:        listen address (-l), empty = any
  * @verbose:       log level (-v, -vv)
  * @debug_clock:   accept the "debugtime <delta>" command (tests only)
+ * @shutdown_command: accept "shutdown" (xkvd -A, shutdown_command=)
+ * @dump_disabled: refuse "lru_crawler metadump" (xkvd -X, no_dump=)
  */
 struct xkv_settings {
 	u64 maxbytes;
@@ -63,6 +65,8 @@ struct xkv_settings {
 	char listen[XKV_LISTEN_MAX];
 	int verbose;
 	bool debug_clock;
+	bool shutdown_command;
+	bool dump_disabled;
 };
 
 /**

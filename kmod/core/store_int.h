@@ -36,6 +36,7 @@
 #ifndef XKV_CORE_STORE_INT_H
 #define XKV_CORE_STORE_INT_H
 
+#include "admin.h"
 #include "budget.h"
 #include "store.h"
 /* the one header the store shares with the XDP program and the loader */
@@ -202,6 +203,9 @@ struct xkv_store {
 	struct xkv_hot *hot;
 	/* the backend's lease XDP checks, NULL when none (live.c) */
 	struct xkv_live *live;
+
+	/* admin commands: sizes, conns, dump, shutdown (admin.h) */
+	struct xkv_admin adm;
 
 	u32 crawl_class;
 	u32 nslots;
