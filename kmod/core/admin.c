@@ -699,10 +699,10 @@ void xkv_admin_line(struct xkv_admin_req *r, const char *line, size_t len)
  * unlink under way (take and drop each stripe lock), zero the buckets,
  * then publish a bound K above every CAS given so far, checked after the
  * store: a writer whose CAS is >= K got it after K was published and so
- * reads K; a writer that read an older bound got a CAS below K.
+ * reads K; a writer that read an older bound got a CAS below K. When a
+ * writer took a CAS in between, try again with a wider gap (the items
+ * in the gap, linked while the command ran, are not counted).
  */
-#define SIZES_SLACK 1024
-
 /* a fully ordered store (an atomic add that returns is one) */
 static void sizes_bound_set(struct xkv_admin *adm, u64 v)
 {
@@ -724,7 +724,7 @@ static void sizes_quiesce(struct xkv_store *st)
 int xkv_sizes_set(struct xkv_store *st, bool on)
 {
 	struct xkv_admin *adm = &st->adm;
-	u64 k;
+	u64 k, gap = 1;
 	u32 i;
 
 	os_mutex_lock(&adm->lock);
@@ -745,10 +745,13 @@ int xkv_sizes_set(struct xkv_store *st, bool on)
 	sizes_quiesce(st);
 	for (i = 0; i < adm->nsizes; i++)
 		os_atomic64_set(&adm->sizes[i], 0);
-	do {
-		k = (u64)os_atomic64_read(&st->cas_next) + SIZES_SLACK;
+	for (;;) {
+		k = (u64)os_atomic64_read(&st->cas_next) + gap;
 		sizes_bound_set(adm, k);
-	} while ((u64)os_atomic64_read(&st->cas_next) >= k);
+		if ((u64)os_atomic64_read(&st->cas_next) < k)
+			break;
+		gap *= 2;
+	}
 unlock:
 	os_mutex_unlock(&adm->lock);
 	return 0;
@@ -817,27 +820,6 @@ void xkv_store_add_listener(struct xkv_store *st, const char *addr, bool udp)
 	}
 	adm->started = xkv_store_now(st);
 	os_mutex_unlock(&adm->lock);
-}
-
-void xkv_addr_str(char *dst, const char *proto, int family, const u8 *addr,
-		  u16 port)
-{
-	size_t n;
-	int i;
-
-	if (family == 4) {
-		os_snprintf(dst, XKV_ADDR_STR, "%s:%u.%u.%u.%u:%u", proto,
-			    addr[0], addr[1], addr[2], addr[3], port);
-		return;
-	}
-	/* memcached prints inet_ntop()'s form; this is its long form */
-	n = (size_t)os_snprintf(dst, XKV_ADDR_STR, "%s6:[", proto);
-	for (i = 0; i < 16 && n < XKV_ADDR_STR; i += 2)
-		n += (size_t)os_snprintf(dst + n, XKV_ADDR_STR - n, "%s%x",
-					 i ? ":" : "",
-					 (addr[i] << 8) | addr[i + 1]);
-	if (n < XKV_ADDR_STR)
-		os_snprintf(dst + n, XKV_ADDR_STR - n, "]:%u", port);
 }
 
 /* ---- life cycle ---- */

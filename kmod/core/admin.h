@@ -214,35 +214,4 @@ void xkv_conn_register(struct xkv_store *st, struct xkv_conn_info *ci);
  */
 void xkv_conn_unregister(struct xkv_store *st, struct xkv_conn_info *ci);
 
-/**
- * xkv_store_add_listener() - name a listening or UDP socket in
- * "stats conns" (memcached lists them first).
- * @st:   store
- * @addr: "tcp:0.0.0.0:11211", "tcp6:[::]:11211", "udp:0.0.0.0:11211"...
- * @udp:  a UDP socket (state conn_read) rather than a listener
- */
-void xkv_store_add_listener(struct xkv_store *st, const char *addr, bool udp);
-
-/**
- * xkv_addr_str() - memcached's form of a socket address.
- * @dst:    XKV_ADDR_STR bytes
- * @proto:  "tcp" or "udp"
- * @family: 4 or 6
- * @addr:   4 or 16 address bytes, network order
- * @port:   port, host order
- */
-void xkv_addr_str(char *dst, const char *proto, int family, const u8 *addr,
-		  u16 port);
-
-/**
- * xkv_store_shutdown_requested() - did a client send "shutdown"?
- * @st: store
- *
- * Only with the setting shutdown_command (xkvd -A). The platform polls
- * it and stops the server.
- *
- * Return: XKV_SHUTDOWN_NONE, XKV_SHUTDOWN_NOW or XKV_SHUTDOWN_GRACEFUL.
- */
-u32 xkv_store_shutdown_requested(struct xkv_store *st);
-
 #endif /* XKV_CORE_ADMIN_H */

@@ -346,11 +346,10 @@ bool xkv_stats_admin(struct xkv_store *st, const char *sub, size_t n,
 		} else {
 			stat_str(out, "sizes_status", "enabled");
 		}
-		xkv_buf_str(out, "END\r\n");
+		/* memcached ends these two without "END" */
 	} else if (n == 13 && !os_memcmp(sub, "sizes_disable", 13)) {
 		xkv_sizes_set(st, false);
 		stat_str(out, "sizes_status", "disabled");
-		xkv_buf_str(out, "END\r\n");
 	} else if (n == 5 && !os_memcmp(sub, "conns", 5)) {
 		stats_conns(st, out);
 	} else {

@@ -325,4 +325,24 @@ void xkv_store_hot_stats(struct xkv_store *st, u64 *installs, u64 *rejects);
 int xkv_store_peek(struct xkv_store *st, const char *key, u32 nkey,
 		   bool with_cas, u8 *out, u32 cap);
 
+/**
+ * xkv_store_add_listener() - name a listening or UDP socket in
+ * "stats conns" (memcached lists them first).
+ * @st:   store
+ * @addr: "tcp:0.0.0.0:11211", "tcp6:[::]:11211", "udp:0.0.0.0:11211"...
+ * @udp:  a UDP socket (state conn_read) rather than a listener
+ */
+void xkv_store_add_listener(struct xkv_store *st, const char *addr, bool udp);
+
+/**
+ * xkv_store_shutdown_requested() - did a client send "shutdown"?
+ * @st: store
+ *
+ * Only with the setting shutdown_command (xkvd -A). The platform polls
+ * it and stops the server.
+ *
+ * Return: 0, or 1 for "shutdown", 2 for "shutdown graceful".
+ */
+u32 xkv_store_shutdown_requested(struct xkv_store *st);
+
 #endif /* XKV_CORE_STORE_H */

@@ -12,7 +12,12 @@
  */
 #include "xkvm.h"
 
+#include <linux/in.h>
+#include <linux/in6.h>
 #include <linux/net.h>
+#include <net/ipv6.h>
+
+#include "admin.h"
 
 /* connections accepted per turn */
 #define XKVM_ACCEPT_BUDGET 16
@@ -87,3 +92,63 @@ const struct xkvm_xprt_ops xkvm_listen_ops = {
 	.name = "listen",
 	.process = xkvm_listen_process,
 };
+
+/* memcached's "tcp:1.2.3.4:5" or "tcp6:[::1]:5"; a mapped IPv4 as IPv4 */
+static void xkvm_addr_mc(char *buf, size_t len, const char *proto,
+			 const struct sockaddr_storage *ss)
+{
+	const struct sockaddr_in6 *s6 = (const void *)ss;
+	const struct sockaddr_in *s4 = (const void *)ss;
+
+	if (ss->ss_family == AF_INET6 &&
+	    ipv6_addr_v4mapped(&s6->sin6_addr))
+		snprintf(buf, len, "%s:%pI4:%u", proto,
+			 &s6->sin6_addr.s6_addr32[3], ntohs(s6->sin6_port));
+	else if (ss->ss_family == AF_INET6)
+		snprintf(buf, len, "%s6:[%pI6c]:%u", proto, &s6->sin6_addr,
+			 ntohs(s6->sin6_port));
+	else if (ss->ss_family == AF_INET)
+		snprintf(buf, len, "%s:%pI4:%u", proto, &s4->sin_addr,
+			 ntohs(s4->sin_port));
+	else
+		snprintf(buf, len, "%s:?", proto);
+}
+
+/**
+ * xkvm_conn_addrs() - give a new connection's session its addresses
+ * ("stats conns").
+ * @sock: the accepted socket
+ * @sess: its session
+ */
+void xkvm_conn_addrs(struct socket *sock, struct xkv_sess *sess)
+{
+	char peer[XKV_ADDR_STR] = "", local[XKV_ADDR_STR] = "";
+	struct sockaddr_storage ss;
+
+	memset(&ss, 0, sizeof(ss));
+	if (kernel_getpeername(sock, (struct sockaddr *)&ss) >= 0)
+		xkvm_addr_mc(peer, sizeof(peer), "tcp", &ss);
+	memset(&ss, 0, sizeof(ss));
+	if (kernel_getsockname(sock, (struct sockaddr *)&ss) >= 0)
+		xkvm_addr_mc(local, sizeof(local), "tcp", &ss);
+	xkv_sess_set_addrs(sess, peer, local);
+}
+
+/**
+ * xkvm_sock_register() - name the listening and UDP sockets in the
+ * store's "stats conns".
+ * @srv: server, its sockets open
+ */
+void xkvm_sock_register(struct xkvm_server *srv)
+{
+	char name[XKV_ADDR_STR];
+
+	if (srv->listen.sock) {
+		xkvm_addr_mc(name, sizeof(name), "tcp", &srv->tcp_addr);
+		xkv_store_add_listener(srv->st, name, false);
+	}
+	if (srv->udp.sock) {
+		xkvm_addr_mc(name, sizeof(name), "udp", &srv->udp_addr);
+		xkv_store_add_listener(srv->st, name, true);
+	}
+}

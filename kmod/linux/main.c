@@ -92,6 +92,7 @@ static int xkvm_srv_start(struct xkvm_server *srv,
 	err = xkvm_srv_open_sockets(srv);
 	if (err)
 		goto destroy_store;
+	xkvm_sock_register(srv);
 	err = xkvm_workers_start(srv);
 	if (err)
 		goto stop_workers;

@@ -34,6 +34,21 @@ static long xkvm_maint_conns(struct xkvm_server *srv, unsigned long *idle_at)
 	return stalled ? msecs_to_jiffies(XKV_BUDGET_RETRY_MS) : LONG_MAX;
 }
 
+/*
+ * "shutdown" (module parameter shutdown_command): a module cannot unload
+ * itself, so the server stops taking connections; the one that asked
+ * closes, the others are served until they quit, and rmmod does the rest.
+ */
+static void xkvm_maint_shutdown(struct xkvm_server *srv)
+{
+	if (srv->stopping || !xkv_store_shutdown_requested(srv->st))
+		return;
+	spin_lock(&srv->conns_lock);
+	srv->stopping = true;
+	spin_unlock(&srv->conns_lock);
+	pr_info("shutdown asked by a client: no longer accepting\n");
+}
+
 static int xkvm_maint_main(void *arg)
 {
 	struct xkvm_server *srv = arg;
@@ -45,6 +60,7 @@ static int xkvm_maint_main(void *arg)
 		percpu_down_read(&srv->hot_rwsem);
 		more = xkv_store_maintain(srv->st);
 		percpu_up_read(&srv->hot_rwsem);
+		xkvm_maint_shutdown(srv);
 
 		/* accept failed for want of memory: try again now */
 		retry = READ_ONCE(srv->accept_retry);

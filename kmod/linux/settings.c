@@ -175,6 +175,16 @@ static bool debug_clock;
 module_param(debug_clock, bool, 0444);
 MODULE_PARM_DESC(debug_clock, "accept \"debugtime <delta>\" (tests only)");
 
+static bool shutdown_command;
+module_param(shutdown_command, bool, 0444);
+MODULE_PARM_DESC(shutdown_command,
+		 "accept \"shutdown\": the module stops accepting TCP connections and closes the asking one (xkvd -A; default off)");
+
+static bool disable_dumping;
+module_param(disable_dumping, bool, 0444);
+MODULE_PARM_DESC(disable_dumping,
+		 "refuse \"lru_crawler metadump\" (xkvd -X; default off)");
+
 static int xkvm_bad_param(const char *name, const char *why)
 {
 	pr_err("invalid value for %s: %s\n", name, why);
@@ -228,6 +238,8 @@ int xkvm_params_to_settings(struct xkv_settings *set)
 	set->chunk_min = slab_min_size;
 	set->verbose = clamp(READ_ONCE(xkv_os_verbose), 0, 2);
 	set->debug_clock = debug_clock;
+	set->shutdown_command = shutdown_command;
+	set->dump_disabled = disable_dumping;
 	set->idle_timeout = idle_timeout;
 	if (read_buf_mem_limit < -1)
 		return xkvm_bad_param("read_buf_mem_limit",

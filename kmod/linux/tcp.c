@@ -277,6 +277,7 @@ int xkvm_conn_new(struct xkvm_server *srv, struct socket *sock)
 			 xkv_store_stats_slot(srv->st, 0)))
 		goto free_conn;
 	kernel_getpeername(sock, (struct sockaddr *)&c->peer);
+	xkvm_conn_addrs(sock, c->tcp.sess);
 
 	/* replies are written whole; do not hold their tails back */
 	tcp_sock_set_nodelay(sock->sk);

@@ -301,6 +301,8 @@ void xkvm_maint_stop(struct xkvm_server *srv);
 
 /* sock.c */
 int xkvm_sock_check_addr(const char *addr);
+void xkvm_conn_addrs(struct socket *sock, struct xkv_sess *sess);
+void xkvm_sock_register(struct xkvm_server *srv);
 int xkvm_sock_open(const char *addr, u32 port, int type, struct socket **res,
 		   struct sockaddr_storage *ss);
 void xkvm_sock_attach(struct xkvm_xprt *x, bool conn,

@@ -22,6 +22,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <arpa/inet.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
@@ -29,6 +30,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "admin.h"
 #include "xkvd.h"
 
 /* connections accepted per wakeup, so existing clients are not starved */
@@ -272,5 +274,76 @@ void xkvd_tcp_accept(struct xkvd_worker *w)
 			continue;
 		}
 		conn_dispatch(w, fd);
+	}
+}
+
+/* memcached's "tcp:1.2.3.4:5" or "tcp6:[::1]:5"; a mapped IPv4 as IPv4 */
+static void addr_string(const struct sockaddr_storage *ss, const char *proto,
+			char *buf, size_t len)
+{
+	const struct sockaddr_in6 *s6 = (const void *)ss;
+	const struct sockaddr_in *s4 = (const void *)ss;
+	char host[INET6_ADDRSTRLEN];
+
+	if (ss->ss_family == AF_INET6 &&
+	    IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr)) {
+		inet_ntop(AF_INET, &s6->sin6_addr.s6_addr[12], host,
+			  sizeof(host));
+		snprintf(buf, len, "%s:%s:%u", proto, host,
+			 ntohs(s6->sin6_port));
+	} else if (ss->ss_family == AF_INET6) {
+		inet_ntop(AF_INET6, &s6->sin6_addr, host, sizeof(host));
+		snprintf(buf, len, "%s6:[%s]:%u", proto, host,
+			 ntohs(s6->sin6_port));
+	} else if (ss->ss_family == AF_INET) {
+		inet_ntop(AF_INET, &s4->sin_addr, host, sizeof(host));
+		snprintf(buf, len, "%s:%s:%u", proto, host,
+			 ntohs(s4->sin_port));
+	} else {
+		snprintf(buf, len, "%s:?", proto);
+	}
+}
+
+/**
+ * xkvd_conn_addrs() - give a new connection's session its addresses
+ * ("stats conns").
+ * @fd:   the connection's socket
+ * @sess: its session
+ */
+void xkvd_conn_addrs(int fd, struct xkv_sess *sess)
+{
+	char peer[XKV_ADDR_STR] = "", local[XKV_ADDR_STR] = "";
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+
+	if (!getpeername(fd, (struct sockaddr *)&ss, &len))
+		addr_string(&ss, "tcp", peer, sizeof(peer));
+	len = sizeof(ss);
+	if (!getsockname(fd, (struct sockaddr *)&ss, &len))
+		addr_string(&ss, "tcp", local, sizeof(local));
+	xkv_sess_set_addrs(sess, peer, local);
+}
+
+/**
+ * xkvd_sock_register() - name the listening and UDP sockets in the
+ * store's "stats conns".
+ * @srv: server, its sockets open and its store created
+ */
+void xkvd_sock_register(struct xkvd_server *srv)
+{
+	struct sockaddr_storage ss;
+	char name[XKV_ADDR_STR];
+	socklen_t len = sizeof(ss);
+
+	if (srv->tcp_fd >= 0 &&
+	    !getsockname(srv->tcp_fd, (struct sockaddr *)&ss, &len)) {
+		addr_string(&ss, "tcp", name, sizeof(name));
+		xkv_store_add_listener(srv->st, name, false);
+	}
+	len = sizeof(ss);
+	if (srv->udp_fd >= 0 &&
+	    !getsockname(srv->udp_fd, (struct sockaddr *)&ss, &len)) {
+		addr_string(&ss, "udp", name, sizeof(name));
+		xkv_store_add_listener(srv->st, name, true);
 	}
 }

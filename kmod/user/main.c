@@ -180,6 +180,7 @@ int main(int argc, char **argv)
 			"out of memory, or -m/-I/-f/-n do not fit together");
 		goto close_stop;
 	}
+	xkvd_sock_register(&srv);
 	if (opts.hot_map && xkvd_hot_map_open(&srv, opts.hot_map))
 		goto destroy_store;
 	/* what needs root is open: no thread reads the network yet */

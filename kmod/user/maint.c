@@ -8,8 +8,10 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "xkvd.h"
 
@@ -20,10 +22,16 @@ static void *maint_main(void *arg)
 {
 	struct xkvd_server *srv = arg;
 	struct pollfd pfd = { .fd = srv->stop_fd, .events = POLLIN };
-	bool more;
+	bool more, asked = false;
 
 	for (;;) {
 		more = xkv_store_maintain(srv->st);
+		/* "shutdown" (-A): stop as on SIGTERM, once */
+		if (xkv_store_shutdown_requested(srv->st) && !asked) {
+			asked = true;
+			fprintf(stderr, "xkvd: shutdown asked by a client\n");
+			kill(getpid(), SIGTERM);
+		}
 		if (poll(&pfd, 1, more ? MAINT_BUSY_MS : MAINT_IDLE_MS) > 0)
 			break;
 	}

@@ -30,7 +30,7 @@
 #define CHUNK_MIN_MAX (1024u * 1024)
 #define GROWTH_X100_MAX 10000u
 
-static const char optstring[] = ":p:U:l:m:t:c:I:f:n:u:o:vhV";
+static const char optstring[] = ":p:U:l:m:t:c:I:f:n:u:o:AXvhV";
 
 static const struct option longopts[] = {
 	{ "port", required_argument, NULL, 'p' },
@@ -44,6 +44,8 @@ static const struct option longopts[] = {
 	{ "slab-min-size", required_argument, NULL, 'n' },
 	{ "user", required_argument, NULL, 'u' },
 	{ "extended", required_argument, NULL, 'o' },
+	{ "enable-shutdown", no_argument, NULL, 'A' },
+	{ "disable-dumping", no_argument, NULL, 'X' },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -86,6 +88,9 @@ static const char usage_text[] =
 	"                             connections' buffers may take together\n"
 	"                             (default 64, or 8 x -I if more; 0 = no\n"
 	"                             limit)\n"
+	"  -A, --enable-shutdown    accept the \"shutdown\" command, which\n"
+	"                           stops xkvd as SIGTERM does\n"
+	"  -X, --disable-dumping    refuse \"lru_crawler metadump\"\n"
 	"  -v, --verbose            -v: log startup; -vv: and connections\n"
 	"      --debug-clock        accept \"debugtime <seconds>\" (tests)\n"
 	"      --hot-map=PATH       own the XDP hot cache pinned at PATH, a\n"
@@ -345,6 +350,12 @@ static int parse_one(struct xkv_settings *set, int c, int longindex,
 		break;
 	case 'o':
 		return xkvd_parse_ext(set, arg);
+	case 'A':
+		set->shutdown_command = true;
+		break;
+	case 'X':
+		set->dump_disabled = true;
+		break;
 	case 'v':
 		set->verbose++;
 		break;

@@ -313,6 +313,7 @@ int xkvd_conn_new(struct xkvd_worker *w, int fd)
 	c->active_ms = xkvd_now_ms();
 	if (xkv_tcp_init(&c->tcp, &conn_ops, w->srv->st, w->stats))
 		goto free_conn;
+	xkvd_conn_addrs(fd, c->tcp.sess);
 
 	/* replies are written whole; do not hold their tails back */
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));

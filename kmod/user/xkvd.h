@@ -251,6 +251,8 @@ void xkvd_tcp_accept(struct xkvd_worker *w);
 int xkvd_tcp_handoff_init(struct xkvd_worker *w);
 void xkvd_tcp_handoff_read(struct xkvd_worker *w);
 void xkvd_tcp_handoff_exit(struct xkvd_worker *w);
+void xkvd_conn_addrs(int fd, struct xkv_sess *sess);
+void xkvd_sock_register(struct xkvd_server *srv);
 
 /* tcp.c */
 int xkvd_conn_new(struct xkvd_worker *w, int fd);
