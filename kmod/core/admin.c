@@ -728,6 +728,9 @@ int xkv_sizes_set(struct xkv_store *st, bool on)
 	u32 i;
 
 	os_mutex_lock(&adm->lock);
+	/* as memcached: enabling again keeps the counts */
+	if (on && (u64)os_atomic64_read(&adm->sizes_cas_min) != XKV_SIZES_OFF)
+		goto unlock;
 	sizes_bound_set(adm, XKV_SIZES_OFF);
 	if (!on)
 		goto unlock;

@@ -29,6 +29,7 @@ static const struct pt_group *const groups[] = {
 	&pt_group_store,
 	&pt_group_arith,
 	&pt_group_admin,
+	&pt_group_admincmd,
 	&pt_group_noreply,
 	&pt_group_stream,
 	&pt_group_robust,
