@@ -69,8 +69,10 @@ static void test_sizes_exact(void)
 {
 	struct xkv_store *st = uu_store_new(64ULL << 20, 16);
 	u64 b1 = bucket_of(2, 10), b2 = bucket_of(2, 300);
+	static char big[300];
 	s64 neg;
 
+	memset(big, 'b', sizeof(big));
 	uu_set(st, "k0", "before....");
 	tap_is_u64(xkv_sizes_set(st, true), 0, "sizes_enable");
 	tap_ok(st->adm.sizes && st->adm.nsizes ==
@@ -81,7 +83,7 @@ static void test_sizes_exact(void)
 	uu_set(st, "k2", "0123456789");
 	tap_is_i64(sizes_at(st, b1), 2, "two items of one size counted");
 	/* k0 predates enabling: its unlink must not be counted */
-	uu_store_op(st, XKV_OP_SET, "k0", "x", 300, 0, 0, 0);
+	uu_store_op(st, XKV_OP_SET, "k0", big, 300, 0, 0, 0);
 	tap_is_i64(sizes_at(st, b1), 2, "replacing an older item: not taken");
 	tap_is_i64(sizes_at(st, b2), 1, "its new item counted");
 	xkv_item_delete(st, "k1", 2);
