@@ -38,7 +38,6 @@
 #include "slab.h"
 #include "util.h"
 
-#define ADMIN_MAX_TOKENS 8
 /* memcached refuses cache_memlimit below 8 MB and above 1e9 "MB" */
 #define MEMLIMIT_MIN_MB 8
 #define MEMLIMIT_INPUT_MAX 1000000000u
@@ -49,38 +48,11 @@
 /* room one metadump line may take: a key of 250 bytes uri-encoded */
 #define DUMP_LINE_MAX (XKV_KEY_MAX * 3 + 160)
 
-struct atok {
-	const char *p;
-	size_t n;
-};
-
-static bool atok_is(const struct atok *t, const char *s)
+static bool atok_is(const struct xkv_tok *t, const char *s)
 {
 	size_t n = os_strlen(s);
 
 	return t->n == n && !os_memcmp(t->p, s, n);
-}
-
-static u32 atokenize(const char *line, size_t len, struct atok *t)
-{
-	size_t i = 0;
-	u32 nt = 0;
-
-	while (i < len && nt < ADMIN_MAX_TOKENS) {
-		size_t start;
-
-		while (i < len && line[i] == ' ')
-			i++;
-		if (i == len)
-			break;
-		start = i;
-		while (i < len && line[i] != ' ')
-			i++;
-		t[nt].p = line + start;
-		t[nt].n = i - start;
-		nt++;
-	}
-	return nt;
 }
 
 struct actx {
@@ -100,22 +72,22 @@ static void areply(struct actx *a, const char *str)
 }
 
 /* memcached's set_noreply_maybe(): the last token decides */
-static void noreply_maybe(struct actx *a, const struct atok *t, u32 nt)
+static void noreply_maybe(struct actx *a, const struct xkv_tok *t, u32 nt)
 {
 	a->noreply = nt > 1 && atok_is(&t[nt - 1], "noreply");
 }
 
 bool xkv_admin_is_cmd(const char *cmd, size_t n)
 {
-	struct atok t = { cmd, n };
+	const struct xkv_tok w = { cmd, n }, *t = &w;
 
-	return atok_is(&t, "shutdown") || atok_is(&t, "cache_memlimit") ||
-	       atok_is(&t, "slabs") || atok_is(&t, "lru_crawler");
+	return atok_is(t, "shutdown") || atok_is(t, "cache_memlimit") ||
+	       atok_is(t, "slabs") || atok_is(t, "lru_crawler");
 }
 
 /* ---- shutdown ---- */
 
-static void cmd_shutdown(struct actx *a, const struct atok *t, u32 nt)
+static void cmd_shutdown(struct actx *a, const struct xkv_tok *t, u32 nt)
 {
 	struct xkv_store *st = a->r->st;
 	u32 how;
@@ -144,7 +116,7 @@ u32 xkv_store_shutdown_requested(struct xkv_store *st)
 
 /* ---- cache_memlimit ---- */
 
-static void cmd_memlimit(struct actx *a, const struct atok *t, u32 nt)
+static void cmd_memlimit(struct actx *a, const struct xkv_tok *t, u32 nt)
 {
 	struct xkv_store *st = a->r->st;
 	u32 mb;
@@ -329,7 +301,7 @@ unlock_src:
 	return res;
 }
 
-static void cmd_slabs_reassign(struct actx *a, const struct atok *t)
+static void cmd_slabs_reassign(struct actx *a, const struct xkv_tok *t)
 {
 	s32 src, dst;
 
@@ -357,7 +329,7 @@ static void cmd_slabs_reassign(struct actx *a, const struct atok *t)
 	}
 }
 
-static void cmd_slabs_automove(struct actx *a, const struct atok *t, u32 nt)
+static void cmd_slabs_automove(struct actx *a, const struct xkv_tok *t, u32 nt)
 {
 	u32 level;
 
@@ -379,7 +351,7 @@ static void cmd_slabs_automove(struct actx *a, const struct atok *t, u32 nt)
 	areply(a, "OK");
 }
 
-static void cmd_slabs(struct actx *a, const struct atok *t, u32 nt)
+static void cmd_slabs(struct actx *a, const struct xkv_tok *t, u32 nt)
 {
 	if (nt == 4 && atok_is(&t[1], "reassign"))
 		cmd_slabs_reassign(a, t);
@@ -393,15 +365,16 @@ static void cmd_slabs(struct actx *a, const struct atok *t, u32 nt)
 
 /*
  * memcached's class list: "all", "hash", or ids 1..63 separated by
- * commas. Return: false for a bad id (BADCLASS).
+ * commas, into @cur's class mask. Return: false for a bad id (BADCLASS).
  */
-static bool crawl_classes_ok(const struct atok *arg)
+static bool crawl_classes(const struct xkv_tok *arg,
+			  struct xkv_admin_cursor *cur)
 {
 	const char *p = arg->p, *end = arg->p + arg->n;
 
-	if (atok_is(arg, "all") || atok_is(arg, "hash"))
-		return true;
-	while (p <= end) {
+	cur->all = atok_is(arg, "all") || atok_is(arg, "hash");
+	cur->classes = 0;
+	while (!cur->all && p <= end) {
 		const char *q = p;
 		u32 id;
 
@@ -410,29 +383,17 @@ static bool crawl_classes_ok(const struct atok *arg)
 		if (!xkv_parse_u32(p, (size_t)(q - p), &id) || id < 1 ||
 		    id >= CRAWL_CLASS_LIMIT)
 			return false;
+		cur->classes |= 1ULL << id;
 		p = q + 1;
 	}
 	return true;
 }
 
-/* is class index @i (0-based) named by the list? */
-static bool crawl_class_wanted(const struct atok *arg, u32 i)
+/* is class index @i (0-based, id i + 1) named by the list? */
+static bool crawl_class_wanted(const struct xkv_admin_cursor *cur, u32 i)
 {
-	const char *p = arg->p, *end = arg->p + arg->n;
-
-	if (atok_is(arg, "all") || atok_is(arg, "hash"))
-		return true;
-	while (p <= end) {
-		const char *q = p;
-		u32 id;
-
-		while (q < end && *q != ',')
-			q++;
-		if (xkv_parse_u32(p, (size_t)(q - p), &id) && id == i + 1)
-			return true;
-		p = q + 1;
-	}
-	return false;
+	return cur->all ||
+	       (i + 1 < CRAWL_CLASS_LIMIT && (cur->classes >> (i + 1)) & 1);
 }
 
 /* memcached's uriencode(): keep [A-Za-z0-9-._~], %XX the rest */
@@ -565,7 +526,7 @@ void xkv_admin_cursor_end(struct xkv_store *st, struct xkv_admin_cursor *cur)
 	dump_end(st, cur);
 }
 
-static void cmd_metadump(struct actx *a, const struct atok *t)
+static void cmd_metadump(struct actx *a, const struct xkv_tok *t)
 {
 	struct xkv_admin_req *r = a->r;
 	struct xkv_store *st = r->st;
@@ -591,7 +552,7 @@ static void cmd_metadump(struct actx *a, const struct atok *t)
 				  "before metadump");
 			return;
 		}
-		if (!crawl_classes_ok(&t[2])) {
+		if (!crawl_classes(&t[2], cur)) {
 			areply(a, "BADCLASS invalid class id");
 			return;
 		}
@@ -608,7 +569,7 @@ static void cmd_metadump(struct actx *a, const struct atok *t)
 			r->pause = true;
 			return;
 		}
-		if (!crawl_class_wanted(&t[2], cur->cls)) {
+		if (!crawl_class_wanted(cur, cur->cls)) {
 			cur->cls++;
 			continue;
 		}
@@ -624,15 +585,17 @@ static void cmd_metadump(struct actx *a, const struct atok *t)
 	dump_end(st, cur);
 }
 
-static void cmd_lru_crawler(struct actx *a, const struct atok *t, u32 nt)
+static void cmd_lru_crawler(struct actx *a, const struct xkv_tok *t, u32 nt)
 {
 	struct xkv_store *st = a->r->st;
 	u32 v;
 
 	if (nt == 3 && atok_is(&t[1], "crawl")) {
+		struct xkv_admin_cursor cur;
+
 		if (OS_READ_ONCE(st->adm.crawler_off))
 			areply(a, "CLIENT_ERROR lru crawler disabled");
-		else if (!crawl_classes_ok(&t[2]))
+		else if (!crawl_classes(&t[2], &cur))
 			areply(a, "BADCLASS invalid class id");
 		else
 			areply(a, "OK");
@@ -668,11 +631,10 @@ static void cmd_lru_crawler(struct actx *a, const struct atok *t, u32 nt)
 	}
 }
 
-void xkv_admin_line(struct xkv_admin_req *r, const char *line, size_t len)
+void xkv_admin_line(struct xkv_admin_req *r, const struct xkv_tok *t,
+		    u32 nt)
 {
-	struct atok t[ADMIN_MAX_TOKENS];
 	struct actx a = { .r = r };
-	u32 nt = atokenize(line, len, t);
 
 	r->pause = false;
 	r->close = false;

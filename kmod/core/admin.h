@@ -16,6 +16,12 @@
 struct xkv_store;
 struct xkv_item;
 
+/* one word of a command line */
+struct xkv_tok {
+	const char *p;
+	size_t n;
+};
+
 /* "stats sizes": memcached's histogram, 32-byte buckets of item size */
 #define XKV_SIZES_BUCKET 32
 /* no item counted (histogram off, or being reset) */
@@ -109,13 +115,17 @@ struct xkv_admin {
 
 /**
  * struct xkv_admin_cursor - where a paused metadump goes on.
- * @active: a dump is under way on this session (it holds the store's
- *          one dump)
- * @cls:    slab class index
- * @chunk:  chunk number within the class
+ * @active:  a dump is under way on this session (it holds the store's
+ *           one dump)
+ * @all:     every class ("all", "hash")
+ * @classes: else bit N set for class id N (1..63)
+ * @cls:     slab class index
+ * @chunk:   chunk number within the class
  */
 struct xkv_admin_cursor {
 	bool active;
+	bool all;
+	u64 classes;
 	u32 cls;
 	u64 chunk;
 };
@@ -152,11 +162,12 @@ bool xkv_admin_is_cmd(const char *cmd, size_t n);
 
 /**
  * xkv_admin_line() - run one admin command line.
- * @r:    the request; @r->pause and @r->close are set on return
- * @line: the line without its "\r\n"
- * @len:  its length
+ * @r:  the request; @r->pause and @r->close are set on return
+ * @t:  the line's words (t[0] is the command)
+ * @nt: how many, at least 1
  */
-void xkv_admin_line(struct xkv_admin_req *r, const char *line, size_t len);
+void xkv_admin_line(struct xkv_admin_req *r, const struct xkv_tok *t,
+		    u32 nt);
 
 /**
  * xkv_admin_cursor_end() - give up a session's metadump, if any.

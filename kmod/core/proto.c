@@ -587,15 +587,21 @@ static void process_debugtime(struct xkv_sess *s, const struct tok *t)
 }
 
 /* admin.c's commands; a metadump streams like a get (its line again) */
-static void process_admin(struct xkv_sess *s, const char *line, size_t len,
+static void process_admin(struct xkv_sess *s, const struct tok *t, u32 nt,
 			  u32 resume)
 {
 	struct xkv_admin_req r = {
 		.st = s->st, .out = &s->out, .cur = &s->dump, .udp = s->udp,
 		.resumed = resume != 0,
 	};
+	struct xkv_tok at[XKV_MAX_TOKENS];
+	u32 i;
 
-	xkv_admin_line(&r, line, len);
+	for (i = 0; i < nt; i++) {
+		at[i].p = t[i].p;
+		at[i].n = t[i].n;
+	}
+	xkv_admin_line(&r, at, nt);
 	if (r.pause)
 		s->get_resume = 1;
 	if (r.close)
@@ -690,7 +696,7 @@ static void process_line(struct xkv_sess *s, const char *line, size_t len)
 		else
 			process_verbosity(s, t, nt);
 	} else if (xkv_admin_is_cmd(c->p, c->n)) {
-		process_admin(s, line, len, resume);
+		process_admin(s, t, nt, resume);
 	} else if (tok_is(c, "debugtime") && s->st->set.debug_clock &&
 		   nt >= 2) {
 		process_debugtime(s, t);
