@@ -419,11 +419,9 @@ static size_t uri_encode(char *dst, const char *src, size_t n)
 }
 
 /*
- * The item's last access, Unix seconds (memcached's la=). xkv items
- * carry no access time yet (H6 adds one): until then the item's CAS
- * order is all that is known, so la= is the time it was stored only if
- * that is known... it is not: print the time of the dump, which is an
- * upper bound. See README.
+ * memcached's la=: the item's last access, in Unix seconds. xkv items
+ * carry no access time yet (the meta protocol's work adds one): until
+ * then the time of the dump, an upper bound; README says so.
  */
 static u64 item_la(const struct xkv_item *it, u64 now)
 {
@@ -438,8 +436,9 @@ static u64 item_la(const struct xkv_item *it, u64 now)
 static size_t do_dump_line(const struct xkv_item *it, u32 cls, u64 now,
 			   char *dst)
 {
-	size_t n = 0;
+	u64 size = xkv_item_total(it->nkey, it->nbytes);
 	s64 exp = it->exptime ? (s64)it->exptime : -1;
+	size_t n;
 
 	os_memcpy(dst, "key=", 4);
 	n = 4;
@@ -451,9 +450,7 @@ static size_t do_dump_line(const struct xkv_item *it, u32 cls, u64 now,
 				 (unsigned long long)item_la(it, now),
 				 (unsigned long long)it->cas,
 				 it->iflags & XKV_IT_FETCHED ? "yes" : "no",
-				 cls + 1,
-				 (unsigned long long)xkv_item_total(it->nkey,
-								    it->nbytes));
+				 cls + 1, (unsigned long long)size);
 	return n;
 }
 
