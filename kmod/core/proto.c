@@ -760,7 +760,7 @@ static bool reply_room(struct xkv_sess *s, const char *line, size_t n)
 /* what "stats conns" shows of this session (admin.h) */
 static void sess_publish(struct xkv_sess *s)
 {
-	u32 st = XKV_CONN_PARSE_CMD;
+	u32 st = XKV_CONN_READ;
 
 	if (s->closing)
 		st = XKV_CONN_CLOSING;
@@ -782,6 +782,7 @@ size_t xkv_sess_input(struct xkv_sess *s, const char *in, size_t len)
 	if (s->udp)
 		return sess_input(s, in, len);
 	OS_WRITE_ONCE(s->ci.last_cmd, xkv_store_now(s->st));
+	OS_WRITE_ONCE(s->ci.state, XKV_CONN_PARSE_CMD);
 	used = sess_input(s, in, len);
 	sess_publish(s);
 	return used;

@@ -281,6 +281,7 @@ static void stat_conn(struct xkv_buf *out, u64 id, const char *name,
 }
 
 static const char *const conn_state_text[] = {
+	[XKV_CONN_READ] = "conn_read",
 	[XKV_CONN_PARSE_CMD] = "conn_parse_cmd",
 	[XKV_CONN_NREAD] = "conn_nread",
 	[XKV_CONN_SWALLOW] = "conn_swallow",

@@ -165,32 +165,38 @@ static void t_lru_crawler_args(struct conn *c)
 	sbuf_free(&line);
 }
 
-static void t_lru_crawler_disable(struct conn *c)
+/* wait (up to 2 s) for "stats settings" to say lru_crawler @want */
+static bool crawler_is(struct conn *c, const char *want)
 {
-	uint64_t v = 1;
 	struct sbuf st;
 	const char *s;
 	size_t n;
+	bool is = false;
+	int i;
 
+	for (i = 0; i < 20 && !is && !tap_failed(); i++) {
+		if (i)
+			pt_msleep(100);
+		sbuf_init(&st);
+		if (pt_stats(c, "settings", &st) &&
+		    pt_stat_find(&st, "lru_crawler", &s, &n))
+			is = n == strlen(want) && !memcmp(s, want, n);
+		sbuf_free(&st);
+	}
+	return is;
+}
+
+static void t_lru_crawler_disable(struct conn *c)
+{
 	pt_cmd(c, "lru_crawler disable\r\n", "OK\r\n");
-	sbuf_init(&st);
-	if (pt_stats(c, "settings", &st) &&
-	    pt_stat_find(&st, "lru_crawler", &s, &n))
-		pt_check(n == 2 && !memcmp(s, "no", 2),
-			 "lru_crawler not \"no\" when disabled");
-	sbuf_free(&st);
+	/* memcached stops its crawler thread after answering */
+	pt_check(crawler_is(c, "no"), "lru_crawler not \"no\" when disabled");
 	pt_cmd(c, "lru_crawler metadump all\r\n",
 	       "CLIENT_ERROR lru crawler disabled\r\n");
 	pt_cmd(c, "lru_crawler crawl all\r\n",
 	       "CLIENT_ERROR lru crawler disabled\r\n");
 	pt_cmd(c, "lru_crawler enable\r\n", "OK\r\n");
-	sbuf_init(&st);
-	if (pt_stats(c, "settings", &st) &&
-	    pt_stat_find(&st, "lru_crawler", &s, &n))
-		pt_check(n == 3 && !memcmp(s, "yes", 3),
-			 "lru_crawler not \"yes\" once enabled");
-	sbuf_free(&st);
-	(void)v;
+	pt_check(crawler_is(c, "yes"), "lru_crawler not \"yes\" once enabled");
 }
 
 /* one parsed metadump line */
@@ -463,53 +469,81 @@ static void t_stats_sizes(struct conn *c)
 	       "STAT sizes_status disabled\r\nEND\r\n");
 }
 
-static void t_stats_conns(struct conn *c)
+/* the id "stats conns" gives the connection @c2 ("" when not listed) */
+static int conn_id(const struct sbuf *st, const struct conn *c2)
 {
 	struct sockaddr_in me;
 	socklen_t len = sizeof(me);
-	const char *want_addr, *v;
-	struct sbuf st;
-	char name[64], *p, *end;
-	int id = -1, listening = 0;
+	const char *want, *p, *end;
+	char name[64];
+	int id = -1, i;
+
+	if (getsockname(c2->fd, (struct sockaddr *)&me, &len))
+		return -1;
+	want = pt_str("tcp:%s:%u", pt_opts.host, ntohs(me.sin_port));
+	for (p = st->data; (end = strstr(p, "\r\n")); p = end + 2)
+		if (sscanf(p, "STAT %d:addr %63s", &i, name) == 2 &&
+		    !strcmp(name, want))
+			id = i;
+	return id;
+}
+
+static bool conn_stat_is(const struct sbuf *st, int id, const char *name,
+			 const char *want)
+{
+	const char *v;
 	size_t n;
 
-	if (getsockname(c->fd, (struct sockaddr *)&me, &len)) {
-		tap_fail("getsockname failed");
-		return;
-	}
-	want_addr = pt_str("tcp:%s:%u", pt_opts.host, ntohs(me.sin_port));
-	sbuf_init(&st);
-	if (!pt_stats(c, "conns", &st)) {
-		sbuf_free(&st);
-		return;
-	}
-	sbuf_add(&st, "", 1);
-	for (p = st.data; (end = strstr(p, "\r\n")); p = end + 2) {
-		int i;
+	return pt_stat_find(st, pt_str("%d:%s", id, name), &v, &n) &&
+	       n == strlen(want) && !memcmp(v, want, n);
+}
 
-		if (sscanf(p, "STAT %d:addr %63s", &i, name) == 2 &&
-		    !strcmp(name, want_addr))
-			id = i;
-		if (strstr(p, ":state conn_listening") &&
-		    strstr(p, ":state conn_listening") < end)
-			listening++;
+static void t_stats_conns(struct conn *c)
+{
+	struct conn idle, nread;
+	struct sbuf st;
+	int id, id_idle, id_nread;
+	const char *v;
+	size_t n;
+
+	if (conn_open(&idle) || conn_open(&nread)) {
+		tap_fail("cannot open more connections");
+		return;
 	}
-	pt_check(id >= 0, "no line \"addr %s\"", want_addr);
-	pt_check(listening >= 1, "no listener");
-	if (!tap_failed()) {
-		pt_check(pt_stat_find(&st, pt_str("%d:state", id), &v, &n) &&
-			 n == 14 && !memcmp(v, "conn_parse_cmd", 14),
-			 "this connection's state is not conn_parse_cmd");
-		pt_check(pt_stat_find(&st, pt_str("%d:listen_addr", id), &v,
-				      &n) &&
-			 n > 4 && !memcmp(v, "tcp", 3),
-			 "no listen_addr for this connection");
-		pt_check(pt_stat_find(&st, pt_str("%d:secs_since_last_cmd",
-						  id), &v, &n) &&
-			 n == 1 && (*v == '0' || *v == '1'),
-			 "secs_since_last_cmd not 0 on an active connection");
-	}
+	version_after(&idle, "");
+	/* a value half sent */
+	pt_sends(&nread, pt_str("set %s 0 0 10\r\nabc", pt_key("k")));
+	pt_msleep(200);
+	sbuf_init(&st);
+	if (!pt_stats(c, "conns", &st))
+		goto out;
+	sbuf_add(&st, "", 1);
+	id = conn_id(&st, c);
+	id_idle = conn_id(&st, &idle);
+	id_nread = conn_id(&st, &nread);
+	pt_check(id >= 0 && id_idle >= 0 && id_nread >= 0,
+		 "connections not listed by their address");
+	pt_check(strstr(st.data, ":state conn_listening\r\n") != NULL,
+		 "no listener");
+	if (tap_failed())
+		goto out;
+	pt_check(conn_stat_is(&st, id, "state", "conn_parse_cmd"),
+		 "the asking connection is not conn_parse_cmd");
+	pt_check(conn_stat_is(&st, id_idle, "state", "conn_read"),
+		 "an idle connection is not conn_read");
+	pt_check(conn_stat_is(&st, id_nread, "state", "conn_nread"),
+		 "a connection inside a value is not conn_nread");
+	pt_check(conn_stat_is(&st, id, "listen_addr",
+			      pt_str("tcp:%s:%u", pt_opts.host,
+				     pt_opts.tcp_port)),
+		 "listen_addr is not the server's address");
+	pt_check(pt_stat_find(&st, pt_str("%d:secs_since_last_cmd", id), &v,
+			      &n) && n == 1 && (*v == '0' || *v == '1'),
+		 "secs_since_last_cmd not 0 on an active connection");
+out:
 	sbuf_free(&st);
+	conn_close(&idle);
+	conn_close(&nread);
 }
 
 static void t_stats_settings_admin(struct conn *c)
