@@ -12,15 +12,10 @@
 
 #include "buf.h"
 #include "os.h"
+#include "util.h"
 
 struct xkv_store;
 struct xkv_item;
-
-/* one word of a command line */
-struct xkv_tok {
-	const char *p;
-	size_t n;
-};
 
 /* "stats sizes": memcached's histogram, 32-byte buckets of item size */
 #define XKV_SIZES_BUCKET 32

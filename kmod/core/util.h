@@ -52,6 +52,16 @@ bool xkv_parse_s32(const char *s, size_t n, s32 *out);
 size_t xkv_fmt_u64(char *dst, u64 v);
 
 /**
+ * struct xkv_tok - one token of a command line.
+ * @p: its first byte, in the line
+ * @n: its length
+ */
+struct xkv_tok {
+	const char *p;
+	size_t n;
+};
+
+/**
  * xkv_hash() - 64-bit hash of a key.
  * @key: key bytes
  * @n:   key length
