@@ -751,6 +751,15 @@ void xkv_conn_register(struct xkv_store *st, struct xkv_conn_info *ci)
 	os_mutex_unlock(&adm->lock);
 }
 
+void xkv_conn_set_addrs(struct xkv_store *st, struct xkv_conn_info *ci,
+			const char *peer, const char *local)
+{
+	os_mutex_lock(&st->adm.lock);
+	os_snprintf(ci->peer, sizeof(ci->peer), "%s", peer);
+	os_snprintf(ci->local, sizeof(ci->local), "%s", local);
+	os_mutex_unlock(&st->adm.lock);
+}
+
 void xkv_conn_unregister(struct xkv_store *st, struct xkv_conn_info *ci)
 {
 	struct xkv_admin *adm = &st->adm;

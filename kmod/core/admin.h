@@ -215,6 +215,17 @@ void xkv_sizes_update(struct xkv_store *st, const struct xkv_item *it,
 void xkv_conn_register(struct xkv_store *st, struct xkv_conn_info *ci);
 
 /**
+ * xkv_conn_set_addrs() - an entry's addresses, copied under the
+ * registry's lock ("stats conns" may be reading them).
+ * @st:    store
+ * @ci:    the entry
+ * @peer:  the client's address
+ * @local: the listener's address
+ */
+void xkv_conn_set_addrs(struct xkv_store *st, struct xkv_conn_info *ci,
+			const char *peer, const char *local);
+
+/**
  * xkv_conn_unregister() - remove an entry xkv_conn_register() added.
  * @st: store
  * @ci: the entry

@@ -125,8 +125,7 @@ bool xkv_sess_between(const struct xkv_sess *s)
 void xkv_sess_set_addrs(struct xkv_sess *s, const char *peer,
 			const char *local)
 {
-	os_snprintf(s->ci.peer, sizeof(s->ci.peer), "%s", peer);
-	os_snprintf(s->ci.local, sizeof(s->ci.local), "%s", local);
+	xkv_conn_set_addrs(s->st, &s->ci, peer, local);
 }
 
 void xkv_sess_reset(struct xkv_sess *s)
