@@ -41,7 +41,8 @@ static long xkvm_maint_conns(struct xkvm_server *srv, unsigned long *idle_at)
  */
 static void xkvm_maint_shutdown(struct xkvm_server *srv)
 {
-	if (srv->stopping || !xkv_store_shutdown_requested(srv->st))
+	if (READ_ONCE(srv->stopping) ||
+	    !xkv_store_shutdown_requested(srv->st))
 		return;
 	spin_lock(&srv->conns_lock);
 	srv->stopping = true;
