@@ -15,7 +15,8 @@
 #   asan         build/asan/test_*        the same, clang + ASan/UBSan
 #   proto        xkv-prototest --debugtime over TCP and UDP against
 #                "xkvd --debug-clock"; xkvd --busy-poll's checks
-#                (tests/proto/busy_poll.sh)
+#                (tests/proto/busy_poll.sh); xkvd -A and -X
+#                (tests/proto/admin_flags.sh)
 #   evict        xkv-prototest --debugtime --evict over TCP and UDP against
 #                "xkvd -m 2 --debug-clock"
 #   asan-proto   the proto suite against build/asan/xkvd (ASan/UBSan; a
@@ -512,6 +513,8 @@ if want proto; then
 	fi
 	run_one "xkvd --busy-poll: help, bad values named, UDP served" \
 		"$T_UNIT" tests/proto/busy_poll.sh "$XKVD" "$(pick_port)"
+	run_one "xkvd -A (shutdown) and -X (no metadump)" \
+		"$T_UNIT" tests/proto/admin_flags.sh "$XKVD" "$(pick_port)"
 fi
 
 if want evict; then
