@@ -3,7 +3,8 @@
  * test_admin.c - admin.c: the "stats sizes" histogram (exact counts, and
  * link/unlink agreeing while it is switched on and off under writers),
  * the metadump cursor (a paused dump resumes with every item once, one
- * dump per store, refusals), and slabs reassign moving a free page.
+ * dump per store, refusals), slabs reassign moving a free page, and
+ * cache_memlimit below what is in use.
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -391,11 +392,52 @@ static void test_reassign(void)
 	xkv_store_destroy(st);
 }
 
+/* lowering the limit below what is in use frees nothing, takes no page */
+static void test_memlimit_lower(void)
+{
+	struct xkv_store *st = uu_store_new(64ULL << 20, 16);
+	struct xkv_sess *s = xkv_sess_new(st, xkv_store_stats_slot(st, 0),
+					  false);
+	char key[32], val[200], *r;
+	u64 malloced, evicted, spare;
+	struct xkv_class *c;
+	u32 i;
+
+	memset(val, 'v', sizeof(val) - 1);
+	val[sizeof(val) - 1] = '\0';
+	for (i = 0; i < 60000; i++) {
+		snprintf(key, sizeof(key), "m%u", i);
+		uu_set(st, key, val);
+	}
+	malloced = st->malloced;
+	tap_ok(malloced > 8 << 20, "%llu bytes of pages in use",
+	       (unsigned long long)malloced);
+	r = run(s, "cache_memlimit 8\r\n");
+	tap_is_str(r, "OK\r\n", "cache_memlimit 8 below what is in use");
+	free(r);
+	tap_is_u64(st->set.maxbytes, 8 << 20, "the limit is 8 MB");
+	evicted = UU_CLASS_SUM(st, evicted);
+	/* chunks still unused in the pages held need no eviction */
+	c = &st->cls[xkv_slab_class_for(st, xkv_item_total(6, 199))];
+	spare = c->nfree + (c->perpage - c->carved);
+	for (i = 60000; i < 70000; i++) {
+		snprintf(key, sizeof(key), "m%u", i);
+		uu_set(st, key, val);
+	}
+	tap_is_u64(st->malloced, malloced, "no page taken, none freed");
+	tap_is_u64(UU_CLASS_SUM(st, evicted), evicted + 10000 - spare,
+		   "new items evicted old ones (%llu chunks were free)",
+		   (unsigned long long)spare);
+	xkv_sess_free(s);
+	xkv_store_destroy(st);
+}
+
 int main(void)
 {
 	test_sizes_exact();
 	test_sizes_race();
 	test_metadump();
 	test_reassign();
+	test_memlimit_lower();
 	return tap_done();
 }
