@@ -106,7 +106,7 @@ static void cmd_shutdown(struct actx *a, const struct xkv_tok *t, u32 nt)
 	}
 	OS_STORE_RELEASE(st->adm.shutdown, how);
 	a->r->close = true;
-	os_log(1, "xkv: shutdown requested by a client\n");
+	os_log(1, "shutdown requested by a client");
 }
 
 u32 xkv_store_shutdown_requested(struct xkv_store *st)
@@ -143,7 +143,7 @@ static void cmd_memlimit(struct actx *a, const struct xkv_tok *t, u32 nt)
 		os_mutex_lock(&st->mem_lock);
 		OS_WRITE_ONCE(st->set.maxbytes, (u64)mb * 1024 * 1024);
 		os_mutex_unlock(&st->mem_lock);
-		os_log(1, "xkv: maxbytes adjusted to %um\n", mb);
+		os_log(1, "maxbytes adjusted to %um", mb);
 		areply(a, "OK");
 	}
 }
