@@ -106,7 +106,6 @@ static void cmd_shutdown(struct actx *a, const struct xkv_tok *t, u32 nt)
 	}
 	OS_STORE_RELEASE(st->adm.shutdown, how);
 	a->r->close = true;
-	os_log(1, "shutdown requested by a client");
 }
 
 u32 xkv_store_shutdown_requested(struct xkv_store *st)
