@@ -8,24 +8,8 @@
 # exits 0 by itself, and so does "shutdown graceful".
 #
 #   tests/proto/admin_flags.sh XKVD PORT
-set -euo pipefail
-
-XKVD=$1
-PORT=$2
-PY=/usr/bin/python3
-LOG=$(mktemp)
-PID=
-cleanup() {
-	[ -z "$PID" ] || kill -KILL "$PID" 2>/dev/null || true
-	rm -f "$LOG"
-}
-trap cleanup EXIT
-bad=0
-
-fail() {
-	echo "FAIL: $*"
-	bad=1
-}
+# shellcheck source=tests/proto/xkvd_script.sh
+. "$(dirname "$0")/xkvd_script.sh"
 
 for opt in -A -X; do
 	if "$XKVD" -h | grep -q -- "  $opt, "; then

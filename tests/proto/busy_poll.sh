@@ -9,24 +9,8 @@
 # SIGTERM.
 #
 #   tests/proto/busy_poll.sh XKVD PORT
-set -euo pipefail
-
-XKVD=$1
-PORT=$2
-PY=/usr/bin/python3
-LOG=$(mktemp)
-PID=
-cleanup() {
-	[ -z "$PID" ] || kill -KILL "$PID" 2>/dev/null || true
-	rm -f "$LOG"
-}
-trap cleanup EXIT
-bad=0
-
-fail() {
-	echo "FAIL: $*"
-	bad=1
-}
+# shellcheck source=tests/proto/xkvd_script.sh
+. "$(dirname "$0")/xkvd_script.sh"
 
 if "$XKVD" -h | grep -q -- "--busy-poll=USECS"; then
 	echo "ok: -h describes --busy-poll"
