@@ -291,7 +291,7 @@ struct xkv_item *xkv_item_alloc(struct xkv_store *st, const char *key,
  * while the value's length moved in between.
  */
 static enum xkv_res item_concat(struct xkv_store *st, struct xkv_item *it,
-				bool append)
+				bool append, u64 req_cas, u64 *cas_out)
 {
 	u64 hv = xkv_hash(xkv_item_key(it), it->nkey);
 	struct xkv_stripe *sp = xkv_stripe_of(st, hv);
@@ -308,6 +308,10 @@ static enum xkv_res item_concat(struct xkv_store *st, struct xkv_item *it,
 				   now, NULL, &reap);
 		if (!old) {
 			res = XKV_NOT_STORED;
+			break;
+		}
+		if (req_cas && old->cas != req_cas) {
+			res = XKV_EXISTS;
 			break;
 		}
 		n = (u64)old->nbytes + it->nbytes;
@@ -329,6 +333,8 @@ static enum xkv_res item_concat(struct xkv_store *st, struct xkv_item *it,
 					  old->nbytes);
 			}
 			do_item_replace(st, sp, hv, old, nit, &reap);
+			if (cas_out)
+				*cas_out = nit->cas;
 			nit = NULL;
 			res = XKV_STORED;
 			break;
@@ -347,8 +353,9 @@ static enum xkv_res item_concat(struct xkv_store *st, struct xkv_item *it,
 	return res;
 }
 
-enum xkv_res xkv_item_store(struct xkv_store *st, struct xkv_item *it,
-			    enum xkv_store_op op, u64 req_cas)
+enum xkv_res xkv_item_store_cas(struct xkv_store *st, struct xkv_item *it,
+				enum xkv_store_op op, u64 req_cas,
+				u64 *cas_out)
 {
 	u64 hv = xkv_hash(xkv_item_key(it), it->nkey);
 	struct xkv_stripe *sp = xkv_stripe_of(st, hv);
@@ -359,10 +366,14 @@ enum xkv_res xkv_item_store(struct xkv_store *st, struct xkv_item *it,
 
 	if (op == XKV_OP_APPEND || op == XKV_OP_PREPEND) {
 		/* a new item in the old one's place: the count stays */
-		res = item_concat(st, it, op == XKV_OP_APPEND);
+		res = item_concat(st, it, op == XKV_OP_APPEND, req_cas,
+				  cas_out);
 		xkv_item_free(st, it);
 		return res;
 	}
+	/* memcached: a CAS value turns set, add and replace into cas */
+	if (req_cas)
+		op = XKV_OP_CAS;
 	xkv_flush_poll(st, now);
 	os_spin_lock(&sp->lock);
 	old = do_item_find(st, sp, hv, xkv_item_key(it), it->nkey, now,
@@ -393,6 +404,8 @@ enum xkv_res xkv_item_store(struct xkv_store *st, struct xkv_item *it,
 			do_item_replace(st, sp, hv, old, it, &reap);
 		else
 			do_item_link(st, sp, hv, it);
+		if (cas_out)
+			*cas_out = it->cas;
 		res = XKV_STORED;
 	}
 	stripe_unlock_reap(st, sp, &reap);
@@ -401,6 +414,13 @@ enum xkv_res xkv_item_store(struct xkv_store *st, struct xkv_item *it,
 	else if (!old)
 		xkv_assoc_maybe_grow(st, sp);
 	return res;
+}
+
+enum xkv_res xkv_item_store(struct xkv_store *st, struct xkv_item *it,
+			    enum xkv_store_op op, u64 req_cas)
+{
+	return xkv_item_store_cas(st, it, op, op == XKV_OP_CAS ? req_cas : 0,
+				  NULL);
 }
 
 /*
@@ -450,16 +470,22 @@ static size_t value_line_fmt(struct value_line *vl, const struct xkv_item *it,
 }
 
 /*
- * Mark @it read (the clock's reference bit is the LRU bump: a byte each,
- * no class lock) and write its block at @p. Return the end.
+ * Mark @it read: the clock's reference bit is the LRU bump (a byte each,
+ * no class lock).
  */
-static char *value_block_put(char *p, const struct value_line *vl,
-			     const char *key, size_t nkey, struct xkv_item *it)
+static void item_mark_read(struct xkv_item *it)
 {
 	if (!(it->iflags & XKV_IT_FETCHED))
 		OS_WRITE_ONCE(it->iflags, it->iflags | XKV_IT_FETCHED);
 	if (!OS_READ_ONCE(it->ref))
 		OS_WRITE_ONCE(it->ref, 1);
+}
+
+/* write @it's block at @p (item_mark_read() first); return the end */
+static char *value_block_put(char *p, const struct value_line *vl,
+			     const char *key, size_t nkey,
+			     const struct xkv_item *it)
+{
 	p = put_str(p, "VALUE ", 6);
 	p = put_str(p, key, nkey);
 	*p++ = ' ';
@@ -471,17 +497,17 @@ static char *value_block_put(char *p, const struct value_line *vl,
 		p = put_str(p, vl->num[2], vl->nc);
 	}
 	p = put_str(p, "\r\n", 2);
-	p = put_str(p, xkv_item_value(it), it->nbytes);
+	p = put_str(p, it->data + it->nkey, it->nbytes);
 	return put_str(p, "\r\n", 2);
 }
 
-int xkv_item_get(struct xkv_store *st, const char *key, size_t nkey,
-		 struct xkv_get_req *req, struct xkv_buf *out)
+int xkv_item_read(struct xkv_store *st, const char *key, size_t nkey,
+		  struct xkv_get_req *req, xkv_item_put_fn put, void *arg,
+		  struct xkv_buf *out)
 {
 	u64 hv = xkv_hash(key, nkey);
 	struct xkv_stripe *sp = xkv_stripe_of(st, hv);
 	struct xkv_item *it, *reap = NULL;
-	struct value_line vl;
 	int ret = 1;
 	size_t need;
 
@@ -491,7 +517,7 @@ int xkv_item_get(struct xkv_store *st, const char *key, size_t nkey,
 			ret = 0;
 			goto unlock;
 		}
-		need = value_line_fmt(&vl, it, nkey, req->with_cas);
+		need = put(it, NULL, arg);
 		if (xkv_buf_room(out, need))
 			break;
 		/* grow the buffer unlocked (it may sleep), look again */
@@ -506,27 +532,86 @@ int xkv_item_get(struct xkv_store *st, const char *key, size_t nkey,
 	}
 	if (st->hot)
 		do_hot_read(st, hv, it);
-	out->len = (size_t)(value_block_put(out->data + out->len, &vl, key,
-					     nkey, it) - out->data);
+	item_mark_read(it);
+	out->len += put(it, out->data + out->len, arg);
 unlock:
 	stripe_unlock_reap(st, sp, &reap);
 	return ret;
 }
 
-enum xkv_res xkv_item_delete(struct xkv_store *st, const char *key,
-			     size_t nkey)
+struct value_put {
+	struct value_line vl;
+	const char *key;
+	size_t nkey;
+	bool with_cas;
+};
+
+static size_t value_put(const struct xkv_item *it, char *dst, void *arg)
+{
+	struct value_put *vp = arg;
+
+	if (!dst)
+		return value_line_fmt(&vp->vl, it, vp->nkey, vp->with_cas);
+	return (size_t)(value_block_put(dst, &vp->vl, vp->key, vp->nkey, it) -
+			dst);
+}
+
+int xkv_item_get(struct xkv_store *st, const char *key, size_t nkey,
+		 struct xkv_get_req *req, struct xkv_buf *out)
+{
+	struct value_put vp = {
+		.key = key, .nkey = nkey, .with_cas = req->with_cas,
+	};
+
+	return xkv_item_read(st, key, nkey, req, value_put, &vp, out);
+}
+
+enum xkv_res xkv_item_delete_cas(struct xkv_store *st, const char *key,
+				 size_t nkey, u64 req_cas)
 {
 	u64 hv = xkv_hash(key, nkey);
 	struct xkv_stripe *sp = xkv_stripe_of(st, hv);
 	struct xkv_item *it, *reap = NULL;
+	enum xkv_res res = XKV_NOT_FOUND;
 
 	it = item_find_locked(st, sp, hv, key, nkey, NULL, &reap);
-	if (it) {
+	if (it && req_cas && it->cas != req_cas) {
+		res = XKV_EXISTS;
+	} else if (it) {
 		do_item_unlink(st, sp, hv, it);
 		do_item_reap(&reap, it);
+		res = XKV_DELETED;
 	}
 	stripe_unlock_reap(st, sp, &reap);
-	return it ? XKV_DELETED : XKV_NOT_FOUND;
+	return res;
+}
+
+enum xkv_res xkv_item_delete(struct xkv_store *st, const char *key,
+			     size_t nkey)
+{
+	return xkv_item_delete_cas(st, key, nkey, 0);
+}
+
+/* on a miss: add the initial value, as memcached's binary incr does */
+static enum xkv_res arith_create(struct xkv_store *st, const char *key,
+				 size_t nkey, struct xkv_arith_req *r)
+{
+	struct xkv_item *it;
+	enum xkv_res res;
+	int err;
+
+	r->nres = xkv_fmt_u64(r->res, r->initial);
+	r->res[r->nres] = '\0';
+	it = xkv_item_alloc(st, key, nkey, 0, r->exptime, (u32)r->nres, &err);
+	if (!it)
+		return err == -E2BIG ? XKV_TOO_LARGE : XKV_NO_MEMORY;
+	os_memcpy(xkv_item_value(it), r->res, r->nres);
+	res = xkv_item_store_cas(st, it, XKV_OP_ADD, 0, &r->cas);
+	if (res == XKV_STORED) {
+		r->value = r->initial;
+		r->created = true;
+	}
+	return res;
 }
 
 /*
@@ -534,9 +619,8 @@ enum xkv_res xkv_item_delete(struct xkv_store *st, const char *key,
  * stripe lock: allocate, lock, compute again from the value there, and
  * retry while the length it needs moved in between.
  */
-enum xkv_res xkv_item_arith(struct xkv_store *st, const char *key,
-			    size_t nkey, bool incr, u64 delta, char *res,
-			    size_t *nres)
+enum xkv_res xkv_item_arith_ex(struct xkv_store *st, const char *key,
+			       size_t nkey, struct xkv_arith_req *r)
 {
 	u64 hv = xkv_hash(key, nkey);
 	struct xkv_stripe *sp = xkv_stripe_of(st, hv);
@@ -546,10 +630,15 @@ enum xkv_res xkv_item_arith(struct xkv_store *st, const char *key,
 	int err;
 	u64 v;
 
+	r->created = false;
 	for (;;) {
 		it = item_find_locked(st, sp, hv, key, nkey, NULL, &reap);
 		if (!it) {
 			ret = XKV_NOT_FOUND;
+			break;
+		}
+		if (r->req_cas && it->cas != r->req_cas) {
+			ret = XKV_EXISTS;
 			break;
 		}
 		if (!it->nbytes ||
@@ -557,20 +646,22 @@ enum xkv_res xkv_item_arith(struct xkv_store *st, const char *key,
 			ret = XKV_NON_NUMERIC;
 			break;
 		}
-		if (incr)
-			v += delta;
+		if (r->incr)
+			v += r->delta;
 		else
-			v = delta > v ? 0 : v - delta;
-		n = xkv_fmt_u64(res, v);
-		res[n] = '\0';
-		*nres = n;
+			v = r->delta > v ? 0 : v - r->delta;
+		r->value = v;
+		n = xkv_fmt_u64(r->res, v);
+		r->res[n] = '\0';
+		r->nres = n;
 		if (n <= it->nbytes) {
 			/* in place, padded with spaces like memcached */
-			os_memcpy(xkv_item_value(it), res, n);
+			os_memcpy(xkv_item_value(it), r->res, n);
 			os_memset(xkv_item_value(it) + n, ' ',
 				  it->nbytes - n);
 			OS_WRITE_ONCE(it->cas, (u64)os_atomic64_inc_return(
 						       &st->cas_next));
+			r->cas = it->cas;
 			if (st->hot)
 				do_hot_changed(st, it);
 			break;
@@ -578,8 +669,9 @@ enum xkv_res xkv_item_arith(struct xkv_store *st, const char *key,
 		if (nit && nit->nbytes == n) {
 			nit->flags = it->flags;
 			nit->exptime = it->exptime;
-			os_memcpy(xkv_item_value(nit), res, n);
+			os_memcpy(xkv_item_value(nit), r->res, n);
 			do_item_replace(st, sp, hv, it, nit, &reap);
+			r->cas = nit->cas;
 			nit = NULL;
 			break;
 		}
@@ -593,6 +685,22 @@ enum xkv_res xkv_item_arith(struct xkv_store *st, const char *key,
 	stripe_unlock_reap(st, sp, &reap);
 	if (nit)
 		xkv_item_free(st, nit);
+	if (ret == XKV_NOT_FOUND && r->create)
+		ret = arith_create(st, key, nkey, r);
+	return ret;
+}
+
+enum xkv_res xkv_item_arith(struct xkv_store *st, const char *key,
+			    size_t nkey, bool incr, u64 delta, char *res,
+			    size_t *nres)
+{
+	struct xkv_arith_req r = { .incr = incr, .delta = delta };
+	enum xkv_res ret = xkv_item_arith_ex(st, key, nkey, &r);
+
+	if (ret == XKV_STORED) {
+		os_memcpy(res, r.res, r.nres + 1);
+		*nres = r.nres;
+	}
 	return ret;
 }
 
@@ -740,6 +848,7 @@ int xkv_store_peek(struct xkv_store *st, const char *key, u32 nkey,
 		os_spin_unlock(&sp->lock);
 		return -ENOSPC;
 	}
+	item_mark_read(it);
 	value_block_put((char *)out, &vl, key, nkey, it);
 	do_peek_count(sp, true, false, false, total);
 	os_spin_unlock(&sp->lock);

@@ -84,6 +84,22 @@ enum xkv_res xkv_item_store(struct xkv_store *st, struct xkv_item *it,
 			    enum xkv_store_op op, u64 req_cas);
 
 /**
+ * xkv_item_store_cas() - xkv_item_store() with a CAS check on every op.
+ * @st:      store
+ * @it:      item from xkv_item_alloc(), consumed in every case
+ * @op:      which command
+ * @req_cas: 0, or the CAS value the key must have: as in memcached's
+ *           binary protocol it turns set/add/replace into XKV_OP_CAS and
+ *           makes append/prepend fail with XKV_EXISTS on a mismatch
+ * @cas_out: out, may be NULL: the stored item's CAS on XKV_STORED
+ *
+ * Return: as xkv_item_store().
+ */
+enum xkv_res xkv_item_store_cas(struct xkv_store *st, struct xkv_item *it,
+				enum xkv_store_op op, u64 req_cas,
+				u64 *cas_out);
+
+/**
  * struct xkv_get_req - how xkv_item_get() reads and what it reports.
  * @with_cas: append the CAS value to the VALUE line (gets, gats)
  * @touch:    set a new expiry time (gat, gats)
@@ -113,6 +129,48 @@ int xkv_item_get(struct xkv_store *st, const char *key, size_t nkey,
 		 struct xkv_get_req *req, struct xkv_buf *out);
 
 /**
+ * typedef xkv_item_put_fn - format a hit for xkv_item_read().
+ * @it:  the live item; its stripe lock is held: do not sleep
+ * @dst: NULL to ask for the size, else where to write that many bytes
+ * @arg: the caller's
+ *
+ * Return: bytes needed (@dst NULL) or written; the same for one item.
+ */
+typedef size_t (*xkv_item_put_fn)(const struct xkv_item *it, char *dst,
+				  void *arg);
+
+/**
+ * xkv_item_read() - xkv_item_get() with the caller's reply format.
+ * @st:   store
+ * @key:  key bytes
+ * @nkey: key length
+ * @req:  options and results (@with_cas is the formatter's business)
+ * @put:  formats a hit into @out; called twice or more under the lock
+ * @arg:  for @put
+ * @out:  reply buffer
+ *
+ * Touches (@req->touch), marks the item read and counts it in the hot
+ * tier exactly as xkv_item_get() does.
+ *
+ * Return: 1 on a hit, 0 on a miss, -ENOMEM when @out could not grow.
+ */
+int xkv_item_read(struct xkv_store *st, const char *key, size_t nkey,
+		  struct xkv_get_req *req, xkv_item_put_fn put, void *arg,
+		  struct xkv_buf *out);
+
+/**
+ * xkv_item_delete_cas() - delete a key if its CAS matches.
+ * @st:      store
+ * @key:     key bytes
+ * @nkey:    key length
+ * @req_cas: 0 for any, else the CAS value the key must have
+ *
+ * Return: XKV_DELETED, XKV_NOT_FOUND or XKV_EXISTS (CAS mismatch).
+ */
+enum xkv_res xkv_item_delete_cas(struct xkv_store *st, const char *key,
+				 size_t nkey, u64 req_cas);
+
+/**
  * xkv_item_delete() - delete a key.
  * @st:   store
  * @key:  key bytes
@@ -138,6 +196,48 @@ enum xkv_res xkv_item_delete(struct xkv_store *st, const char *key,
 enum xkv_res xkv_item_arith(struct xkv_store *st, const char *key,
 			    size_t nkey, bool incr, u64 delta, char *res,
 			    size_t *nres);
+
+/**
+ * struct xkv_arith_req - xkv_item_arith_ex()'s options and results.
+ * @incr:    incr (wraps at 2^64) or decr (stops at 0)
+ * @delta:   amount
+ * @req_cas: 0, or the CAS value the key must have (else XKV_EXISTS)
+ * @create:  on a miss, add @initial with @exptime and flags 0
+ * @initial: the value to create
+ * @exptime: for the created item, from xkv_exptime()
+ * @value:   out: the new (or created) value
+ * @cas:     out: its CAS
+ * @created: out: the miss created the item
+ * @res:     out: @value in decimal, NUL-terminated
+ * @nres:    out: its length
+ */
+struct xkv_arith_req {
+	bool incr;
+	u64 delta;
+	u64 req_cas;
+	bool create;
+	u64 initial;
+	u32 exptime;
+	u64 value;
+	u64 cas;
+	bool created;
+	char res[24];
+	size_t nres;
+};
+
+/**
+ * xkv_item_arith_ex() - incr or decr with CAS, initial value and expiry.
+ * @st:   store
+ * @key:  key bytes
+ * @nkey: key length
+ * @r:    options and results
+ *
+ * Return: XKV_STORED, XKV_NOT_FOUND, XKV_EXISTS, XKV_NON_NUMERIC,
+ * XKV_NOT_STORED (created by someone else meanwhile), XKV_TOO_LARGE or
+ * XKV_NO_MEMORY.
+ */
+enum xkv_res xkv_item_arith_ex(struct xkv_store *st, const char *key,
+			       size_t nkey, struct xkv_arith_req *r);
 
 /**
  * xkv_item_touch() - set a key's expiry time.
