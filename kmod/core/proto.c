@@ -8,6 +8,7 @@
  * the bytes that follow a refused storage command.
  */
 #include "admin.h"
+#include "bin.h"
 #include "items.h"
 #include "session.h"
 #include "stats.h"
@@ -47,6 +48,9 @@ struct xkv_sess {
 	/* admin.c: a paused metadump, and this session in "stats conns" */
 	struct xkv_admin_cursor dump;
 	struct xkv_conn_info ci;
+	/* binary (bin.h), decided by the first byte; NULL before or text */
+	struct xkv_bin *bin;
+	bool negotiated;
 };
 
 struct tok {
@@ -98,6 +102,7 @@ void xkv_sess_free(struct xkv_sess *s)
 	sess_drop_item(s);
 	xkv_admin_cursor_end(s->st, &s->dump);
 	xkv_conn_unregister(s->st, &s->ci);
+	xkv_bin_free(s->bin, s->st);
 	xkv_buf_release(&s->out);
 	os_free(s);
 }
@@ -119,6 +124,8 @@ bool xkv_sess_stalled(const struct xkv_sess *s)
 
 bool xkv_sess_between(const struct xkv_sess *s)
 {
+	if (s->bin && s->negotiated)
+		return xkv_bin_between(s->bin) && !s->closing;
 	return s->state == SESS_CMD && !s->get_resume && !s->closing;
 }
 
@@ -139,6 +146,10 @@ void xkv_sess_reset(struct xkv_sess *s)
 	s->swallow = 0;
 	s->stalled = false;
 	s->get_resume = 0;
+	/* a datagram picks its protocol by its first byte, as memcached */
+	if (s->bin)
+		xkv_bin_reset(s->bin, s->st);
+	s->negotiated = false;
 }
 
 /* a reply line; "\r\n" is added */
@@ -774,6 +785,22 @@ static void sess_publish(struct xkv_sess *s)
 
 static size_t sess_input(struct xkv_sess *s, const char *in, size_t len);
 
+/* the first byte decides: XKV_BIN_REQ is binary for the connection */
+static bool sess_binary(struct xkv_sess *s, const char *in, size_t len)
+{
+	if (!s->negotiated && len) {
+		s->negotiated = true;
+		if ((u8)in[0] != XKV_BIN_REQ)
+			return false;
+		if (!s->bin)
+			s->bin = xkv_bin_new();
+		if (!s->bin)
+			s->closing = true;
+		return true;
+	}
+	return s->negotiated && s->bin;
+}
+
 size_t xkv_sess_input(struct xkv_sess *s, const char *in, size_t len)
 {
 	size_t used;
@@ -791,6 +818,19 @@ static size_t sess_input(struct xkv_sess *s, const char *in, size_t len)
 {
 	size_t pos = 0;
 
+	if (sess_binary(s, in, len)) {
+		struct xkv_bin_io io = {
+			.st = s->st, .ts = s->ts, .out = &s->out,
+			.udp = s->udp, .closing = s->closing,
+		};
+
+		if (!s->udp)
+			xkv_buf_compact(&s->out);
+		pos = s->closing ? len : xkv_bin_input(s->bin, &io, in, len);
+		s->closing = io.closing;
+		s->stalled = io.stalled;
+		return pos;
+	}
 	s->stalled = false;
 	/* bytes sent take no room: a reply grows only by what is pending */
 	if (!s->udp)
