@@ -23,7 +23,8 @@ struct pt_opts pt_opts = {
 	.tcp_port = 11211,
 };
 
-/* Run order. Flush wipes everything, so it must come last. */
+/* Run order. Flush wipes everything: only the binary group (which
+ * flushes too, last) comes after it. */
 static const struct pt_group *const groups[] = {
 	&pt_group_get,
 	&pt_group_store,
@@ -37,6 +38,7 @@ static const struct pt_group *const groups[] = {
 	&pt_group_expiry,
 	&pt_group_evict,
 	&pt_group_flush,
+	&pt_group_bin,
 };
 
 static void usage(FILE *f)

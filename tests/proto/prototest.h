@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * xkv-prototest: memcached text protocol conformance tests.
+ * xkv-prototest: memcached text and binary protocol conformance tests.
  *
  * One program, several files: util.c (buffers, scratch strings, keys),
  * client.c (TCP/UDP sockets with timeouts), tap.c (TAP output),
@@ -184,5 +184,6 @@ extern const struct pt_group pt_group_udp;
 extern const struct pt_group pt_group_expiry;
 extern const struct pt_group pt_group_evict;
 extern const struct pt_group pt_group_flush;
+extern const struct pt_group pt_group_bin;
 
 #endif /* XKV_PROTOTEST_H */
