@@ -29,7 +29,8 @@
 #                every XDP reply against the store's), and xkvd
 #                --hot-map refusing maps whose slot count is not a
 #                power of two (tests/bpf/hotmap_size.sh)
-#   memccapable  memccapable -a against xkvd (one test: exit status 0)
+#   memccapable  memccapable -a, then memccapable -b (the binary
+#                protocol), against xkvd (one test each: exit status 0)
 #   connmem      tests/connmem/connmem.py against xkvd: a 100-key get of
 #                1 MB values read whole; 200 connections that never read
 #                keep xkvd's peak RSS within the stated bound; readers
@@ -63,8 +64,10 @@
 #   fuzz         build/fuzz/fuzz_proto for XKV_FUZZ_TIME seconds (default 60;
 #                one test: no crash, leak or timeout), and build/fuzz/
 #                fuzz_udp (datagrams through the UDP policy, every reply
-#                checked against the budget) for XKV_FUZZ_TIME seconds
-#                (default 20)
+#                checked against the budget) and build/fuzz/fuzz_bin (the
+#                binary protocol: scripted packets with lying lengths, cut
+#                anywhere; every reply well formed) for XKV_FUZZ_TIME
+#                seconds each (default 20)
 # Each xkvd started also counts as one test: it must exit 0 on SIGTERM.
 #
 # TAP suites count one result per "ok"/"not ok" line; a suite that crashes,
@@ -558,6 +561,8 @@ if want memccapable; then
 	elif server_or_fail "$name" memccapable -U 0; then
 		run_one "$name" "$T_MEMCCAPABLE" memccapable -a -t 5 \
 			-h "$HOST" -p "$SRV_PORT"
+		run_one "memccapable -b" "$T_MEMCCAPABLE" memccapable -b \
+			-t 5 -h "$HOST" -p "$SRV_PORT"
 		stop_xkvd "xkvd memccapable" "$SRV_PID"
 	fi
 fi
@@ -665,6 +670,7 @@ run_fuzz() {	# run_fuzz BIN SECS CORPUS-NAME
 if want fuzz; then
 	run_fuzz fuzz_proto "$FUZZ_TIME" corpus
 	run_fuzz fuzz_udp "${XKV_FUZZ_TIME:-20}" corpus_udp
+	run_fuzz fuzz_bin "${XKV_FUZZ_TIME:-20}" corpus_bin
 fi
 
 cleanup
