@@ -35,6 +35,8 @@
 #           kernel; prints each one's verifier instruction count
 #   memccapable
 #           insmod, memccapable -a (libmemcached's conformance test), rmmod
+#   memccapable-b
+#           insmod, memccapable -b (the same for the binary protocol), rmmod
 #   hot     "xkv up lo --backend module": XDP (generic, on lo) in front of
 #           the module, the hot cache handed over through /dev/xkv;
 #           xkv-hot checks the ioctls and that UDP GETs of values stored
@@ -324,6 +326,10 @@ PORT=11215
 if load_module tcp_port=11215 udp_port=0 threads=2; then
 	suite memccapable memccapable-tap -a -t 5 -h 127.0.0.1 -p 11215
 	unload_module memccapable
+fi
+if load_module tcp_port=11215 udp_port=0 threads=2; then
+	suite memccapable-b memccapable-tap -b -t 5 -h 127.0.0.1 -p 11215
+	unload_module memccapable-b
 fi
 
 # --- hot: xkv up with the module behind XDP on lo ----------------------------

@@ -4,7 +4,8 @@
 # memccapable-tap.sh - run memccapable (libmemcached-tools) in the VM and
 # print its results as TAP, one test per "[pass]" or failed line, for
 # tests/vm/init.sh's suite(). Arguments go to memccapable; the exit status
-# is memccapable's.
+# is memccapable's. Each test is named after the run: "memccapable -a:
+# ascii get", "memccapable -b: binary getq" (-a text protocol, -b binary).
 #
 # The guest has no ld.so.cache: the libraries tests/vm/run.sh copied in
 # are found through LD_LIBRARY_PATH.
@@ -12,18 +13,25 @@
 LD_LIBRARY_PATH=/lib/x86_64-linux-gnu:/usr/lib/x86_64-linux-gnu
 export LD_LIBRARY_PATH
 
+run=memccapable
+for a in "$@"; do
+	case $a in
+	-a | -b) run="$run $a" ;;
+	esac
+done
+
 /usr/bin/memccapable "$@" >/tmp/memccapable.out 2>&1
 rc=$?
-awk '
+awk -v run="$run" '
 /\[pass\]$/ {
 	n++
 	sub(/[ \t]+\[pass\]$/, "")
-	print "ok " n " - " $0
+	print "ok " n " - " run ": " $0
 	next
 }
 /^(ascii|binary) .*\[[A-Za-z]+\]$/ {
 	n++
-	print "not ok " n " - " $0
+	print "not ok " n " - " run ": " $0
 	next
 }
 { print "# " $0 }
