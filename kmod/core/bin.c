@@ -197,6 +197,25 @@ static void reply_err(struct xkv_bin_io *io, const struct bin_req *r,
 	respond(io, r, status, msg, os_strlen(msg), 0);
 }
 
+/* the status of a store result that is an error */
+static u16 res_status(enum xkv_res res)
+{
+	switch (res) {
+	case XKV_EXISTS:
+		return XKV_BIN_KEY_EEXISTS;
+	case XKV_NOT_FOUND:
+		return XKV_BIN_KEY_ENOENT;
+	case XKV_NON_NUMERIC:
+		return XKV_BIN_DELTA_BADVAL;
+	case XKV_NOT_STORED:
+		return XKV_BIN_NOT_STORED;
+	case XKV_TOO_LARGE:
+		return XKV_BIN_E2BIG;
+	default:
+		return XKV_BIN_ENOMEM;
+	}
+}
+
 /* memcached answers a malformed packet and hangs up */
 static void protocol_error(struct xkv_bin_io *io, const struct bin_req *r)
 {
@@ -310,33 +329,18 @@ static void complete_update(struct xkv_bin *b, struct xkv_bin_io *io)
 	b->it = NULL;
 	b->state = BIN_HEAD;
 	res = xkv_item_store_cas(io->st, it, b->op, r->cas, &cas);
-	if (r->cas && b->op != XKV_OP_APPEND && b->op != XKV_OP_PREPEND) {
-		if (res == XKV_STORED)
-			io->ts->cas_hits++;
-		else if (res == XKV_EXISTS)
-			io->ts->cas_badval++;
-		else if (res == XKV_NOT_FOUND)
-			io->ts->cas_misses++;
-	}
-	switch (res) {
-	case XKV_STORED:
+	if (r->cas && b->op != XKV_OP_APPEND && b->op != XKV_OP_PREPEND)
+		xkv_count_cas(io->ts, res);
+	if (res == XKV_STORED)
 		reply_ok(io, r, NULL, 0, cas);
-		break;
-	case XKV_EXISTS:
+	else if (res == XKV_EXISTS || res == XKV_NOT_FOUND)
+		reply_err(io, r, res_status(res), NULL);
+	else if (b->op == XKV_OP_ADD)
 		reply_err(io, r, XKV_BIN_KEY_EEXISTS, NULL);
-		break;
-	case XKV_NOT_FOUND:
+	else if (b->op == XKV_OP_REPLACE)
 		reply_err(io, r, XKV_BIN_KEY_ENOENT, NULL);
-		break;
-	default:
-		if (b->op == XKV_OP_ADD)
-			reply_err(io, r, XKV_BIN_KEY_EEXISTS, NULL);
-		else if (b->op == XKV_OP_REPLACE)
-			reply_err(io, r, XKV_BIN_KEY_ENOENT, NULL);
-		else
-			reply_err(io, r, XKV_BIN_NOT_STORED, NULL);
-		break;
-	}
+	else
+		reply_err(io, r, XKV_BIN_NOT_STORED, NULL);
 }
 
 static void start_update(struct xkv_bin *b, struct xkv_bin_io *io,
@@ -441,12 +445,13 @@ static void run_arith(struct xkv_bin_io *io, const struct bin_req *r)
 		.req_cas = r->cas,
 		.create = exp != XKV_BIN_ARITH_NO_CREATE,
 	};
+	enum xkv_res res;
 	u8 val[8];
 
 	if (a.create)
 		a.exptime = xkv_exptime(io->st, exp);
-	switch (xkv_item_arith_ex(io->st, r->key, r->keylen, &a)) {
-	case XKV_STORED:
+	res = xkv_item_arith_ex(io->st, r->key, r->keylen, &a);
+	if (res == XKV_STORED) {
 		if (!a.created) {
 			if (a.incr)
 				io->ts->incr_hits++;
@@ -455,29 +460,20 @@ static void run_arith(struct xkv_bin_io *io, const struct bin_req *r)
 		}
 		put_be64(val, a.value);
 		reply_ok(io, r, val, sizeof(val), a.cas);
-		break;
-	case XKV_NOT_FOUND:
+		return;
+	}
+	if (res == XKV_NOT_FOUND) {
 		if (a.incr)
 			io->ts->incr_misses++;
 		else
 			io->ts->decr_misses++;
-		reply_err(io, r, XKV_BIN_KEY_ENOENT, NULL);
-		break;
-	case XKV_EXISTS:
-		reply_err(io, r, XKV_BIN_KEY_EEXISTS, NULL);
-		break;
-	case XKV_NON_NUMERIC:
-		reply_err(io, r, XKV_BIN_DELTA_BADVAL, NULL);
-		break;
-	case XKV_NOT_STORED:
-		reply_err(io, r, XKV_BIN_NOT_STORED, NULL);
-		break;
-	default:
+	}
+	if (res == XKV_NO_MEMORY || res == XKV_TOO_LARGE)
 		reply_err(io, r, XKV_BIN_ENOMEM,
 			  a.create ? "Out of memory allocating new item" :
 				     "Out of memory incrementing value");
-		break;
-	}
+	else
+		reply_err(io, r, res_status(res), NULL);
 }
 
 /* one "STAT <name> <value>\r\n" line as a stat packet */

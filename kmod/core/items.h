@@ -100,6 +100,22 @@ enum xkv_res xkv_item_store_cas(struct xkv_store *st, struct xkv_item *it,
 				u64 *cas_out);
 
 /**
+ * xkv_count_cas() - count a CAS-checked store's result in "stats".
+ * @ts:  the worker's counters
+ * @res: what xkv_item_store_cas() returned
+ */
+static inline void xkv_count_cas(struct xkv_thread_stats *ts,
+				 enum xkv_res res)
+{
+	if (res == XKV_STORED)
+		ts->cas_hits++;
+	else if (res == XKV_EXISTS)
+		ts->cas_badval++;
+	else if (res == XKV_NOT_FOUND)
+		ts->cas_misses++;
+}
+
+/**
  * struct xkv_get_req - how xkv_item_get() reads and what it reports.
  * @with_cas: append the CAS value to the VALUE line (gets, gats)
  * @touch:    set a new expiry time (gat, gats)

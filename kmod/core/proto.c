@@ -388,14 +388,8 @@ static void complete_update(struct xkv_sess *s)
 		return;
 	}
 	res = xkv_item_store(s->st, it, op, s->req_cas);
-	if (op == XKV_OP_CAS) {
-		if (res == XKV_STORED)
-			s->ts->cas_hits++;
-		else if (res == XKV_EXISTS)
-			s->ts->cas_badval++;
-		else if (res == XKV_NOT_FOUND)
-			s->ts->cas_misses++;
-	}
+	if (op == XKV_OP_CAS)
+		xkv_count_cas(s->ts, res);
 	switch (res) {
 	case XKV_STORED:
 		reply(s, "STORED");
