@@ -16,7 +16,8 @@
 #   proto        xkv-prototest --debugtime over TCP and UDP against
 #                "xkvd --debug-clock"; xkvd --busy-poll's checks
 #                (tests/proto/busy_poll.sh); xkvd -A and -X
-#                (tests/proto/admin_flags.sh)
+#                (tests/proto/admin_flags.sh); xkv-prototest --sasl against
+#                "xkvd -S" (binary SASL PLAIN, MEMCACHED_SASL_PWDB)
 #   evict        xkv-prototest --debugtime --evict over TCP and UDP against
 #                "xkvd -m 2 --debug-clock"
 #   asan-proto   the proto suite against build/asan/xkvd (ASan/UBSan; a
@@ -518,6 +519,16 @@ if want proto; then
 		"$T_UNIT" tests/proto/busy_poll.sh "$XKVD" "$(pick_port)"
 	run_one "xkvd -A (shutdown) and -X (no metadump)" \
 		"$T_UNIT" tests/proto/admin_flags.sh "$XKVD" "$(pick_port)"
+	# SASL: binary only, PLAIN against a memcached-style password file
+	name="prototest --sasl against xkvd -S"
+	printf 'xkvtest:pw%s\nother:x\n' "$$" >"$LOGDIR/sasl-pwdb"
+	export MEMCACHED_SASL_PWDB=$LOGDIR/sasl-pwdb
+	if [[ -x $PROTOTEST ]] && server_or_fail "$name" sasl -S; then
+		run_tap "$name" "$T_PROTO" "$PROTOTEST" -h "$HOST" \
+			-p "$SRV_PORT" --sasl "xkvtest:pw$$"
+		stop_xkvd "xkvd sasl" "$SRV_PID"
+	fi
+	unset MEMCACHED_SASL_PWDB
 fi
 
 if want evict; then

@@ -6,6 +6,10 @@
  * "Invalid arguments" and hang up, the statuses and their messages, the
  * CAS in every reply, quiet commands (a quiet command answers only an
  * error; a quiet get's miss says nothing), the opaque echoed. A few
+ * With -S (settings.sasl) a client must first authenticate with SASL
+ * PLAIN against the "user:password" lines of memcached's
+ * MEMCACHED_SASL_PWDB file; until then only the SASL opcodes and version
+ * are served, anything else gets "Auth failure." and a hang-up. A few
  * deliberate differences, none a client that follows the protocol meets:
  * an unknown opcode's body is skipped exactly (memcached skips its extras
  * and key twice), a header whose lengths are refused is answered as soon
@@ -26,11 +30,15 @@
 /* room a packet's reply needs before it runs (budget.h); stats more */
 #define BIN_REPLY_ROOM 1024
 #define BIN_STATS_ROOM (64 * 1024)
+/* SASL: memcached's longest mechanism name; the most auth data we take */
+#define BIN_SASL_MECH_MAX 32
+#define BIN_SASL_DATA_MAX 1024
 
 enum bin_state {
 	BIN_HEAD,
 	BIN_NREAD,
 	BIN_SWALLOW,
+	BIN_SASL,
 };
 
 /* a request's header, in host order */
@@ -58,6 +66,10 @@ struct xkv_bin {
 	struct xkv_item *it;
 	u32 got;
 	u64 swallow;
+	/* SASL (-S): authenticated yet; the auth data being read */
+	bool authed;
+	u32 sasl_len;
+	char sasl[BIN_SASL_DATA_MAX];
 };
 
 static u16 get_be16(const u8 *p)
@@ -558,6 +570,119 @@ static void run_flush(struct xkv_bin_io *io, const struct bin_req *r)
 	reply_ok(io, r, NULL, 0, 0);
 }
 
+/* ---- SASL PLAIN (-S), binary over TCP only, as memcached ---- */
+
+/* what a client may send before it has authenticated */
+static bool sasl_free_op(u8 op)
+{
+	return op == XKV_BIN_SASL_LIST_MECHS || op == XKV_BIN_SASL_AUTH ||
+	       op == XKV_BIN_SASL_STEP || op == XKV_BIN_VERSION;
+}
+
+/* is "user:pass" a line of the password file? */
+static bool sasl_user_ok(const char *db, const char *user, size_t nuser,
+			 const char *pass, size_t npass)
+{
+	while (db && *db) {
+		const char *end = db + os_strlen(db);
+		const char *nl = os_memchr(db, '\n', (size_t)(end - db));
+		size_t n = nl ? (size_t)(nl - db) : (size_t)(end - db);
+
+		if (n && db[n - 1] == '\r')
+			n--;
+		if (n == nuser + 1 + npass && !os_memcmp(db, user, nuser) &&
+		    db[nuser] == ':' && !os_memcmp(db + nuser + 1, pass, npass))
+			return true;
+		db = nl ? nl + 1 : end;
+	}
+	return false;
+}
+
+/* PLAIN: [authzid] NUL authcid NUL password, authzid empty or authcid */
+static bool sasl_plain_ok(const struct xkv_store *st, const char *d,
+			  size_t n)
+{
+	const char *z1 = os_memchr(d, '\0', n), *user, *z2;
+	size_t nzid, nuser;
+
+	if (!z1)
+		return false;
+	nzid = (size_t)(z1 - d);
+	user = z1 + 1;
+	z2 = os_memchr(user, '\0', n - nzid - 1);
+	if (!z2)
+		return false;
+	nuser = (size_t)(z2 - user);
+	if (!nuser || (nzid && (nzid != nuser || os_memcmp(d, user, nuser))))
+		return false;
+	return sasl_user_ok(st->set.sasl_pwdb, user, nuser, z2 + 1,
+			    n - nzid - nuser - 2);
+}
+
+static void complete_sasl(struct xkv_bin *b, struct xkv_bin_io *io)
+{
+	const struct bin_req *r = &b->req;
+	bool plain = r->keylen == 5 && !os_memcmp(r->key, "PLAIN", 5);
+
+	b->state = BIN_HEAD;
+	/* PLAIN is done in one step: a step has nothing to continue */
+	if (r->cmd == XKV_BIN_SASL_AUTH && plain &&
+	    sasl_plain_ok(io->st, b->sasl, b->sasl_len)) {
+		b->authed = true;
+		respond(io, r, XKV_BIN_OK, "Authenticated", 13, 0);
+	} else {
+		reply_err(io, r, XKV_BIN_AUTH_ERROR, NULL);
+	}
+}
+
+static void start_sasl(struct xkv_bin *b, struct xkv_bin_io *io,
+		       const struct bin_req *r)
+{
+	u32 vlen = r->bodylen - r->keylen;
+
+	if (r->keylen > BIN_SASL_MECH_MAX || vlen > BIN_SASL_DATA_MAX) {
+		reply_err(io, r, r->keylen > BIN_SASL_MECH_MAX ?
+				 XKV_BIN_EINVAL : XKV_BIN_AUTH_ERROR, NULL);
+		b->swallow = vlen;
+		b->state = vlen ? BIN_SWALLOW : BIN_HEAD;
+		return;
+	}
+	b->req = *r;
+	b->req.ext = NULL;
+	os_memcpy(b->key, r->key, r->keylen);
+	b->req.key = b->key;
+	b->sasl_len = 0;
+	b->got = vlen;
+	b->state = BIN_SASL;
+	if (!vlen)
+		complete_sasl(b, io);
+}
+
+/* copy auth data; Return: bytes used */
+static size_t bin_sasl_read(struct xkv_bin *b, struct xkv_bin_io *io,
+			    const char *in, size_t len)
+{
+	size_t n = b->got - b->sasl_len;
+
+	if (n > len)
+		n = len;
+	os_memcpy(b->sasl + b->sasl_len, in, n);
+	b->sasl_len += (u32)n;
+	if (b->sasl_len == b->got)
+		complete_sasl(b, io);
+	return n;
+}
+
+/* an opcode we do not serve: say so, skip its body */
+static void unknown_op(struct xkv_bin *b, struct xkv_bin_io *io,
+		       const struct bin_req *r)
+{
+	reply_err(io, r, XKV_BIN_UNKNOWN_COMMAND, NULL);
+	b->swallow = r->bodylen - r->keylen - r->extlen;
+	if (b->swallow)
+		b->state = BIN_SWALLOW;
+}
+
 /* the base command of a quiet opcode, or the opcode itself */
 static u8 bin_cmd(u8 op, bool *quiet)
 {
@@ -641,6 +766,11 @@ static bool run_packet(struct xkv_bin *b, struct xkv_bin_io *io,
 		io->closing = true;
 		return true;
 	}
+	if (io->st->set.sasl && !b->authed && !sasl_free_op(r.opcode)) {
+		reply_err(io, &r, XKV_BIN_AUTH_ERROR, NULL);
+		io->closing = true;
+		return true;
+	}
 	if (key > XKV_KEY_MAX) {
 		protocol_error(io, &r);
 		return true;
@@ -711,12 +841,28 @@ static bool run_packet(struct xkv_bin *b, struct xkv_bin_io *io,
 		if (ok)
 			run_stat(io, &r);
 		break;
+	case XKV_BIN_SASL_LIST_MECHS:
+		/* without -S memcached does not know the SASL opcodes */
+		if (!io->st->set.sasl) {
+			unknown_op(b, io, &r);
+			return true;
+		}
+		ok = !ext && !key && !body;
+		if (ok)
+			respond(io, &r, XKV_BIN_OK, "PLAIN", 5, 0);
+		break;
+	case XKV_BIN_SASL_AUTH:
+	case XKV_BIN_SASL_STEP:
+		if (!io->st->set.sasl) {
+			unknown_op(b, io, &r);
+			return true;
+		}
+		ok = !ext && key;
+		if (ok)
+			start_sasl(b, io, &r);
+		break;
 	default:
-		/* SASL too: without -S memcached does not know it */
-		reply_err(io, &r, XKV_BIN_UNKNOWN_COMMAND, NULL);
-		b->swallow = body - key - ext;
-		if (b->swallow)
-			b->state = BIN_SWALLOW;
+		unknown_op(b, io, &r);
 		return true;
 	}
 	if (!ok)
@@ -813,6 +959,9 @@ size_t xkv_bin_input(struct xkv_bin *b, struct xkv_bin_io *io,
 		switch (b->state) {
 		case BIN_NREAD:
 			pos += bin_nread(b, io, in + pos, len - pos);
+			break;
+		case BIN_SASL:
+			pos += bin_sasl_read(b, io, in + pos, len - pos);
 			break;
 		case BIN_SWALLOW:
 			n = len - pos;

@@ -784,8 +784,12 @@ static bool sess_binary(struct xkv_sess *s, const char *in, size_t len)
 {
 	if (!s->negotiated && len) {
 		s->negotiated = true;
-		if ((u8)in[0] != XKV_BIN_REQ)
+		if ((u8)in[0] != XKV_BIN_REQ) {
+			/* with SASL (-S) memcached speaks binary only */
+			if (s->st->set.sasl)
+				s->closing = true;
 			return false;
+		}
 		if (!s->bin)
 			s->bin = xkv_bin_new();
 		if (!s->bin)

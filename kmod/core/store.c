@@ -77,6 +77,10 @@ int xkv_settings_check(const struct xkv_settings *s, const char **why)
 		bad = "udp_allow (--udp-allow) must be any, none or PREFIX[/LEN][,PREFIX[/LEN]...], at most 64";
 	else if (s->udp_amp_ratio > XKV_UDP_AMP_MAX)
 		bad = "udp_amp_ratio (--udp-amp-ratio) must be 0..1000000";
+	else if (s->sasl && s->udp_port)
+		bad = "Cannot enable UDP while using binary SASL authentication (-S)";
+	else if (s->sasl && !s->sasl_pwdb)
+		bad = "SASL (-S) needs a password file: MEMCACHED_SASL_PWDB=FILE of user:password lines";
 	if (why)
 		*why = bad;
 	return bad ? -EINVAL : 0;

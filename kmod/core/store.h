@@ -47,6 +47,10 @@
  * @debug_clock:   accept the "debugtime <delta>" command (tests only)
  * @shutdown_command: accept "shutdown" (xkvd -A, shutdown_command=)
  * @dump_disabled: refuse "lru_crawler metadump" (xkvd -X, no_dump=)
+ * @sasl:          binary protocol only, SASL PLAIN authentication first
+ *                 (-S; as memcached: no text protocol, no UDP)
+ * @sasl_pwdb:     with @sasl: "user:password" lines, one per user (the
+ *                 contents of memcached's MEMCACHED_SASL_PWDB file)
  */
 struct xkv_settings {
 	u64 maxbytes;
@@ -67,6 +71,8 @@ struct xkv_settings {
 	bool debug_clock;
 	bool shutdown_command;
 	bool dump_disabled;
+	bool sasl;
+	const char *sasl_pwdb;
 };
 
 /**

@@ -11,6 +11,7 @@
 #include <getopt.h>
 #include <netdb.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "udp_policy.h"
@@ -30,7 +31,9 @@
 #define CHUNK_MIN_MAX (1024u * 1024)
 #define GROWTH_X100_MAX 10000u
 
-static const char optstring[] = ":p:U:l:m:t:c:I:f:n:u:o:AXvhV";
+static const char optstring[] = ":p:U:l:m:t:c:I:f:n:u:o:AXSvhV";
+/* the largest MEMCACHED_SASL_PWDB file read */
+#define SASL_PWDB_MAX (1024 * 1024)
 
 static const struct option longopts[] = {
 	{ "port", required_argument, NULL, 'p' },
@@ -46,6 +49,7 @@ static const struct option longopts[] = {
 	{ "extended", required_argument, NULL, 'o' },
 	{ "enable-shutdown", no_argument, NULL, 'A' },
 	{ "disable-dumping", no_argument, NULL, 'X' },
+	{ "enable-sasl", no_argument, NULL, 'S' },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -91,6 +95,9 @@ static const char usage_text[] =
 	"  -A, --enable-shutdown    accept the \"shutdown\" command, which\n"
 	"                           stops xkvd as SIGTERM does\n"
 	"  -X, --disable-dumping    refuse \"lru_crawler metadump\"\n"
+	"  -S, --enable-sasl        binary protocol only, SASL PLAIN first;\n"
+	"                           users from MEMCACHED_SASL_PWDB=FILE\n"
+	"                           (user:password lines); no UDP\n"
 	"  -v, --verbose            -v: log startup; -vv: and connections\n"
 	"      --debug-clock        accept \"debugtime <seconds>\" (tests)\n"
 	"      --hot-map=PATH       own the XDP hot cache pinned at PATH, a\n"
@@ -289,6 +296,39 @@ static void name_bad_option(const char *what, char **argv)
 	fprintf(stderr, "xkvd: %s: -%c\n", what, optopt);
 }
 
+/*
+ * -S: memcached's MEMCACHED_SASL_PWDB file, read whole. Without the
+ * variable the settings check refuses -S; a file that cannot be read is
+ * named here.
+ */
+static int load_sasl_pwdb(struct xkv_settings *set)
+{
+	const char *path = getenv("MEMCACHED_SASL_PWDB");
+	char *buf;
+	size_t n;
+	FILE *f;
+
+	if (!path)
+		return 0;
+	f = fopen(path, "re");
+	if (!f) {
+		fprintf(stderr, "xkvd: MEMCACHED_SASL_PWDB: %s: %s\n", path,
+			strerror(errno));
+		return -EINVAL;
+	}
+	buf = calloc(1, SASL_PWDB_MAX + 1);
+	n = buf ? fread(buf, 1, SASL_PWDB_MAX + 1, f) : 0;
+	fclose(f);
+	if (!buf || n > SASL_PWDB_MAX) {
+		fprintf(stderr, "xkvd: MEMCACHED_SASL_PWDB: %s: %s\n", path,
+			buf ? "larger than 1 MiB" : "out of memory");
+		free(buf);
+		return -EINVAL;
+	}
+	set->sasl_pwdb = buf;
+	return 0;
+}
+
 static int parse_one(struct xkv_settings *set, int c, int longindex,
 		     const char *arg)
 {
@@ -359,6 +399,9 @@ static int parse_one(struct xkv_settings *set, int c, int longindex,
 	case 'v':
 		set->verbose++;
 		break;
+	case 'S':
+		set->sasl = true;
+		return set->sasl_pwdb ? 0 : load_sasl_pwdb(set);
 	case OPT_DEBUG_CLOCK:
 		set->debug_clock = true;
 		break;

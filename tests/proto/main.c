@@ -3,7 +3,7 @@
  * xkv-prototest: memcached text protocol conformance suite, TAP output.
  *
  *   xkv-prototest [-h HOST] [-p TCPPORT] [-U UDPPORT] [--debugtime]
- *                 [--evict] [--sleep] [-v]
+ *                 [--evict] [--sleep] [--sasl USER:PASSWORD] [-v]
  *
  * Each test runs on a fresh connection with keys of its own, so tests do
  * not depend on each other; the flush tests wipe the server and run last.
@@ -44,7 +44,8 @@ static const struct pt_group *const groups[] = {
 static void usage(FILE *f)
 {
 	fputs("usage: xkv-prototest [-h HOST] [-p TCPPORT] [-U UDPPORT]\n"
-	      "                     [--debugtime] [--evict] [--sleep] [-v]\n"
+	      "                     [--debugtime] [--evict] [--sleep]\n"
+	      "                     [--sasl USER:PASSWORD] [-v]\n"
 	      "  -h HOST      server IPv4 address (default 127.0.0.1)\n"
 	      "  -p TCPPORT   server TCP port (default 11211)\n"
 	      "  -U UDPPORT   server UDP port; UDP tests run only with it\n"
@@ -52,6 +53,8 @@ static void usage(FILE *f)
 	      "               jump its clock\n"
 	      "  --sleep      expiry tests really sleep (stock memcached)\n"
 	      "  --evict      server runs with a tiny -m: eviction tests\n"
+	      "  --sasl U:P   server runs with -S (binary SASL only): run\n"
+	      "               only the SASL tests, as user U, password P\n"
 	      "  -v           show all traffic as TAP comments\n", f);
 }
 
@@ -82,6 +85,7 @@ static int parse_args(int argc, char **argv)
 		{ "debugtime", no_argument, NULL, 'D' },
 		{ "evict", no_argument, NULL, 'E' },
 		{ "sleep", no_argument, NULL, 'S' },
+		{ "sasl", required_argument, NULL, 'A' },
 		{ "help", no_argument, NULL, 'H' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -116,6 +120,11 @@ static int parse_args(int argc, char **argv)
 		case 'S':
 			pt_opts.sleep = true;
 			break;
+		case 'A':
+			if (!strchr(optarg, ':'))
+				return -1;
+			pt_opts.sasl = optarg;
+			break;
 		case 'H':
 			usage(stdout);
 			exit(0);
@@ -135,6 +144,10 @@ static const char *missing_need(unsigned int needs)
 		return "eviction tests need --evict";
 	if ((needs & PT_NEED_TIME) && !pt_opts.debugtime && !pt_opts.sleep)
 		return "time must pass: needs --debugtime or --sleep";
+	if ((needs & PT_NEED_SASL) && !pt_opts.sasl)
+		return "SASL tests need --sasl";
+	if (!(needs & PT_NEED_SASL) && pt_opts.sasl)
+		return "the server wants SASL (--sasl)";
 	return NULL;
 }
 

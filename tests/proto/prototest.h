@@ -30,6 +30,8 @@
  * @evict:	server runs with a small memory limit: run eviction tests
  * @sleep:	really sleep to let time pass (slow; for stock memcached)
  * @verbose:	log every request and reply as TAP comments
+ * @sasl:	"USER:PASSWORD": the server runs with SASL (-S): only the
+ *		SASL tests run, authenticating as USER
  */
 struct pt_opts {
 	const char *host;
@@ -39,6 +41,7 @@ struct pt_opts {
 	bool evict;
 	bool sleep;
 	bool verbose;
+	const char *sasl;
 };
 
 extern struct pt_opts pt_opts;
@@ -143,6 +146,7 @@ bool pt_advance(struct conn *c, unsigned int seconds);
 #define PT_NEED_UDP	0x1
 #define PT_NEED_EVICT	0x2
 #define PT_NEED_TIME	0x4
+#define PT_NEED_SASL	0x8	/* runs only, and alone, with --sasl */
 
 /**
  * struct pt_test - one test: a TAP line of its own

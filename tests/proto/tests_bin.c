@@ -8,6 +8,7 @@
  * connection is binary from its first byte. The flush test wipes the
  * server: this group runs after the text flush group.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -870,6 +871,81 @@ static void t_bin_flush(struct conn *c)
 	bget_miss(c, k);
 }
 
+/* the PLAIN message: authzid NUL user NUL password */
+static void sasl_auth(struct sbuf *b, uint8_t op, const char *mech,
+		      const char *zid, const char *user, const char *pass)
+{
+	struct sbuf d;
+
+	sbuf_init(&d);
+	sbuf_adds(&d, zid);
+	sbuf_add(&d, "", 1);
+	sbuf_adds(&d, user);
+	sbuf_add(&d, "", 1);
+	sbuf_adds(&d, pass);
+	breq(b, op, NULL, 0, mech, d.data, d.len, 31, 0);
+	sbuf_free(&d);
+}
+
+/* SASL PLAIN (server started with -S and MEMCACHED_SASL_PWDB) */
+static void t_bin_sasl(struct conn *c)
+{
+	const char *k = pt_key("k");
+	char user[128], *pass;
+	struct conn c2;
+	struct sbuf b;
+	struct bres r;
+
+	snprintf(user, sizeof(user), "%s", pt_opts.sasl);
+	pass = strchr(user, ':');
+	*pass++ = '\0';
+	sbuf_init(&b);
+	/* before authenticating: the mechanisms and the version only */
+	bcmd(c, 0x20, NULL, 0, ST_OK, "PLAIN");
+	breq(&b, OP_VERSION, NULL, 0, NULL, NULL, 0, 2, 0);
+	bsend(c, &b);
+	bres_init(&r);
+	if (bread(c, &r))
+		pt_check(r.opcode == OP_VERSION && r.status == ST_OK &&
+				 r.val.len > 0,
+			 "version before auth: status 0x%x", r.status);
+	bres_free(&r);
+	/* a wrong password, an unknown user, a step, an unknown mechanism */
+	sasl_auth(&b, 0x21, "PLAIN", "", user, "wrong");
+	sasl_auth(&b, 0x21, "PLAIN", "", "nobody-here", pass);
+	sasl_auth(&b, 0x22, "PLAIN", "", user, pass);
+	sasl_auth(&b, 0x21, "CRAM-MD5", "", user, pass);
+	bsend(c, &b);
+	bexpect(c, 0x21, 0x20, 31, NULL, "Auth failure.", NULL);
+	bexpect(c, 0x21, 0x20, 31, NULL, "Auth failure.", NULL);
+	bexpect(c, 0x22, 0x20, 31, NULL, "Auth failure.", NULL);
+	bexpect(c, 0x21, 0x20, 31, NULL, "Auth failure.", NULL);
+	/* the right one, with the user as authzid too */
+	sasl_auth(&b, 0x21, "PLAIN", user, user, pass);
+	bsend(c, &b);
+	bexpect(c, 0x21, ST_OK, 31, NULL, "Authenticated", NULL);
+	bset(c, OP_SET, k, 1, "secret", 0, NULL);
+	bget_is(c, k, 1, "secret", NULL);
+	/* another connection: a get before auth is refused and hung up on */
+	if (tap_failed() || conn_open(&c2)) {
+		tap_fail("cannot connect");
+		return;
+	}
+	breq(&b, OP_GET, NULL, 0, k, NULL, 0, 5, 0);
+	bsend(&c2, &b);
+	if (bexpect(&c2, OP_GET, 0x20, 5, NULL, "Auth failure.", NULL))
+		pt_closed(&c2);
+	conn_close(&c2);
+	/* the text protocol is off: hung up on, no reply */
+	if (tap_failed() || conn_open(&c2)) {
+		tap_fail("cannot connect");
+		return;
+	}
+	pt_sends(&c2, "version\r\n");
+	pt_closed(&c2);
+	conn_close(&c2);
+}
+
 static const struct pt_test tests[] = {
 	{ "bin_get_set", t_bin_get_set, 0 },
 	{ "bin_add_replace_cas", t_bin_add_replace_cas, 0 },
@@ -887,6 +963,7 @@ static const struct pt_test tests[] = {
 	{ "bin_text_mix", t_bin_text_mix, 0 },
 	{ "bin_udp", t_bin_udp, PT_NEED_UDP },
 	{ "bin_flush", t_bin_flush, 0 },
+	{ "bin_sasl", t_bin_sasl, PT_NEED_SASL },
 };
 
 const struct pt_group pt_group_bin = PT_GROUP("bin", tests);
