@@ -11,7 +11,8 @@
  * and, one per datagram, to a UDP-style session. Every reply must be a
  * well-formed binary response (magic, lengths that add up), the session
  * must never claim more bytes than it was given, and a quiet packet that
- * succeeds must answer nothing.
+ * succeeds must answer nothing. Inputs whose first byte has its top bit
+ * set run against a store with SASL (-S) on.
  *
  * Run: build/fuzz/fuzz_bin tests/fuzz/corpus_bin
  */
@@ -29,6 +30,8 @@ int xkv_os_verbose __attribute__((weak));
 #define STORE_BYTES (4ULL << 20)
 #define MAX_WIRE (64 * 1024)
 
+/* two stores: plain, and with SASL (-S) on, picked by the input */
+static struct xkv_store *stores[2];
 static struct xkv_store *store;
 static struct xkv_thread_stats *stats;
 
@@ -104,7 +107,7 @@ static bool quiet_op(uint8_t op)
  */
 static size_t next_packet(struct script *s, uint8_t *w, size_t room)
 {
-	static const char *const keys[] = { "a", "b", "num", "k1", "" };
+	static const char *const keys[] = { "a", "b", "num", "PLAIN", "" };
 	uint8_t op, mode, kidx, vlen, e0, e1;
 	size_t nkey, next, len, i;
 	char key[260];
@@ -269,17 +272,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct script s = { data, size };
 	size_t len = 0, count = 0, n;
 
-	if (!store) {
+	if (!stores[0]) {
 		struct xkv_settings set;
+		int i;
 
-		xkv_settings_default(&set, 1);
-		set.maxbytes = STORE_BYTES;
-		set.threads = 1;
-		store = xkv_store_create(&set, 1);
-		if (!store)
-			abort();
-		stats = xkv_store_stats_slot(store, 0);
+		for (i = 0; i < 2; i++) {
+			xkv_settings_default(&set, 1);
+			set.maxbytes = STORE_BYTES;
+			set.threads = 1;
+			set.sasl = i;
+			set.sasl_pwdb = "u:p\nuser:\n:pw\r\nab:c";
+			stores[i] = xkv_store_create(&set, 1);
+			if (!stores[i])
+				abort();
+		}
 	}
+	store = stores[size && (data[0] & 0x80)];
+	stats = xkv_store_stats_slot(store, 0);
 	while ((n = next_packet(&s, wire + len, sizeof(wire) - len))) {
 		len += n;
 		ends[count++] = len;
