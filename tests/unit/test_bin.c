@@ -28,17 +28,6 @@ static struct xkv_item *item(struct xkv_store *st, const char *key,
 	return it;
 }
 
-static u64 cas_of(struct xkv_store *st, const char *key)
-{
-	struct uu_val v;
-	u64 cas = 0;
-
-	if (uu_get(st, key, &v) == 1)
-		cas = v.cas;
-	uu_val_free(&v);
-	return cas;
-}
-
 static void test_store_cas(void)
 {
 	struct xkv_store *st = uu_store_new(64 * MB, 16);
@@ -47,7 +36,7 @@ static void test_store_cas(void)
 
 	tap_is_u64(xkv_item_store_cas(st, item(st, "k", "v1"), XKV_OP_SET, 0,
 				      &cas), XKV_STORED, "set, no CAS");
-	tap_is_u64(cas, cas_of(st, "k"), "the new CAS is returned");
+	tap_is_u64(cas, uu_cas(st, "k"), "the new CAS is returned");
 	c1 = cas;
 	tap_is_u64(xkv_item_store_cas(st, item(st, "k", "v2"), XKV_OP_ADD,
 				      c1 + 1, NULL), XKV_EXISTS,
@@ -61,17 +50,17 @@ static void test_store_cas(void)
 	tap_is_u64(xkv_item_store_cas(st, item(st, "k", "+"),
 				      XKV_OP_APPEND, c1, &cas),
 		   XKV_STORED, "append with the CAS");
-	tap_ok(cas != c1 && cas == cas_of(st, "k"), "append: a new CAS");
+	tap_ok(cas != c1 && cas == uu_cas(st, "k"), "append: a new CAS");
 	v = uu_get_str(st, "k");
 	tap_is_str(v ? v : "<miss>", "v1+", "appended");
 	free(v);
 	/* the text protocol's append ignores a CAS left from a cas command */
 	tap_is_u64(xkv_item_store(st, item(st, "k", "!"), XKV_OP_APPEND, 1),
 		   XKV_STORED, "xkv_item_store append: no CAS check");
-	tap_is_u64(xkv_item_delete_cas(st, "k", 1, cas_of(st, "k") + 1),
+	tap_is_u64(xkv_item_delete_cas(st, "k", 1, uu_cas(st, "k") + 1),
 		   XKV_EXISTS, "delete with a wrong CAS: exists");
 	tap_ok(uu_has(st, "k"), "still there");
-	tap_is_u64(xkv_item_delete_cas(st, "k", 1, cas_of(st, "k")),
+	tap_is_u64(xkv_item_delete_cas(st, "k", 1, uu_cas(st, "k")),
 		   XKV_DELETED, "delete with the CAS");
 	tap_is_u64(xkv_item_delete_cas(st, "k", 1, 0), XKV_NOT_FOUND,
 		   "delete a miss");
@@ -89,14 +78,14 @@ static void test_arith_ex(void)
 	r.initial = 42;
 	tap_is_u64(xkv_item_arith_ex(st, "n", 1, &r), XKV_STORED,
 		   "miss with create");
-	tap_ok(r.created && r.value == 42 && r.cas == cas_of(st, "n"),
+	tap_ok(r.created && r.value == 42 && r.cas == uu_cas(st, "n"),
 	       "created 42 with its CAS");
 	tap_is_u64(xkv_item_arith_ex(st, "n", 1, &r), XKV_STORED, "incr");
 	tap_ok(!r.created && r.value == 43, "43");
 	r.req_cas = r.cas + 1;
 	tap_is_u64(xkv_item_arith_ex(st, "n", 1, &r), XKV_EXISTS,
 		   "wrong CAS");
-	r.req_cas = cas_of(st, "n");
+	r.req_cas = uu_cas(st, "n");
 	r.incr = false;
 	r.delta = 100;
 	tap_is_u64(xkv_item_arith_ex(st, "n", 1, &r), XKV_STORED,

@@ -38,17 +38,6 @@ static const char *val(struct xkv_store *st, const char *key)
 	return vbuf;
 }
 
-static u64 cas_of(struct xkv_store *st, const char *key)
-{
-	struct uu_val v;
-	u64 cas = 0;
-
-	if (uu_get(st, key, &v) == 1)
-		cas = v.cas;
-	uu_val_free(&v);
-	return cas;
-}
-
 static u32 flags_of(struct xkv_store *st, const char *key)
 {
 	struct uu_val v;
@@ -168,7 +157,7 @@ static void test_store_ops(void)
 	tap_is_str(val(st, "e"), "", "still empty");
 
 	/* CAS */
-	c1 = cas_of(st, "a");
+	c1 = uu_cas(st, "a");
 	tap_ok(c1 != 0, "a has a CAS");
 	tap_is_u64(put(st, XKV_OP_CAS, "a", "x", 0, 0, c1 + 1), XKV_EXISTS,
 		   "cas with a wrong value: EXISTS");
@@ -178,7 +167,7 @@ static void test_store_ops(void)
 	tap_is_u64(put(st, XKV_OP_CAS, "a", "three", 0, 0, c1), XKV_STORED,
 		   "cas with the current value: STORED");
 	tap_is_str(val(st, "a"), "three", "cas stored the value");
-	c2 = cas_of(st, "a");
+	c2 = uu_cas(st, "a");
 	tap_ok(c2 > c1, "cas changed the CAS (%llu -> %llu)",
 	       (unsigned long long)c1, (unsigned long long)c2);
 	tap_is_u64(put(st, XKV_OP_CAS, "a", "four", 0, 0, c1), XKV_EXISTS,
@@ -265,38 +254,38 @@ static void test_cas_unique(void)
 	int i, up = 1;
 
 	put(st, XKV_OP_SET, "k", "1", 0, 0, 0);
-	c[0] = cas_of(st, "k");
+	c[0] = uu_cas(st, "k");
 	put(st, XKV_OP_SET, "k", "2", 0, 0, 0);
-	c[1] = cas_of(st, "k");
+	c[1] = uu_cas(st, "k");
 	put(st, XKV_OP_REPLACE, "k", "3", 0, 0, 0);
-	c[2] = cas_of(st, "k");
+	c[2] = uu_cas(st, "k");
 	put(st, XKV_OP_APPEND, "k", "0", 0, 0, 0);
-	c[3] = cas_of(st, "k");
+	c[3] = uu_cas(st, "k");
 	put(st, XKV_OP_PREPEND, "k", "1", 0, 0, 0);
-	c[4] = cas_of(st, "k");
+	c[4] = uu_cas(st, "k");
 	put(st, XKV_OP_CAS, "k", "5", 0, 0, c[4]);
-	c[5] = cas_of(st, "k");
+	c[5] = uu_cas(st, "k");
 	xkv_item_arith(st, "k", 1, true, 1, res, &nres);
-	c[6] = cas_of(st, "k");	/* in place: "6" */
+	c[6] = uu_cas(st, "k");	/* in place: "6" */
 	xkv_item_arith(st, "k", 1, true, 10, res, &nres);
-	c[7] = cas_of(st, "k");	/* grows: "16" */
+	c[7] = uu_cas(st, "k");	/* grows: "16" */
 	xkv_item_arith(st, "k", 1, false, 10, res, &nres);
-	c[8] = cas_of(st, "k");	/* shrinks in place: "6 " */
+	c[8] = uu_cas(st, "k");	/* shrinks in place: "6 " */
 	for (i = 1; i < 9; i++)
 		up &= c[i] > c[i - 1];
 	tap_ok(up, "set, set, replace, append, prepend, cas, incr, incr "
 		   "(grow), decr: the CAS rises every time");
 	tap_is_str(val(st, "k"), "6 ", "value after those writes");
-	c[9] = cas_of(st, "k");
+	c[9] = uu_cas(st, "k");
 	tap_is_u64(c[9], c[8], "a read does not change the CAS");
 	xkv_item_touch(st, "k", 1, xkv_exptime(st, 100));
-	tap_is_u64(cas_of(st, "k"), c[8], "touch does not change the CAS");
+	tap_is_u64(uu_cas(st, "k"), c[8], "touch does not change the CAS");
 	put(st, XKV_OP_ADD, "k", "x", 0, 0, 0);
-	tap_is_u64(cas_of(st, "k"), c[8], "a failed add does not change it");
+	tap_is_u64(uu_cas(st, "k"), c[8], "a failed add does not change it");
 	put(st, XKV_OP_CAS, "k", "x", 0, 0, c[0]);
-	tap_is_u64(cas_of(st, "k"), c[8], "a failed cas does not change it");
+	tap_is_u64(uu_cas(st, "k"), c[8], "a failed cas does not change it");
 	put(st, XKV_OP_SET, "other", "x", 0, 0, 0);
-	tap_ok(cas_of(st, "other") > c[8], "CAS values are store-wide");
+	tap_ok(uu_cas(st, "other") > c[8], "CAS values are store-wide");
 	xkv_store_destroy(st);
 }
 

@@ -120,6 +120,17 @@ bool uu_has(struct xkv_store *st, const char *key)
 	return hit == 1;
 }
 
+u64 uu_cas(struct xkv_store *st, const char *key)
+{
+	struct uu_val v;
+	u64 cas = 0;
+
+	if (uu_get(st, key, &v) == 1)
+		cas = v.cas;
+	uu_val_free(&v);
+	return cas;
+}
+
 void uu_val_free(struct uu_val *v)
 {
 	free(v->data);

@@ -87,6 +87,9 @@ char *uu_get_str(struct xkv_store *st, const char *key);
 /* true when @key reads as a hit */
 bool uu_has(struct xkv_store *st, const char *key);
 
+/* @key's CAS unique, 0 on a miss */
+u64 uu_cas(struct xkv_store *st, const char *key);
+
 void uu_val_free(struct uu_val *v);
 
 /**
