@@ -621,6 +621,44 @@ static void t_bin_large(struct conn *c)
 	bres_free(&r);
 }
 
+/*
+ * 12 quiet gets of a 512 KB value and a noop in one send: 6 MB of
+ * replies, which the server sends as the client reads (it stops between
+ * packets while its output is full and goes on), every one whole.
+ */
+static void t_bin_big_batch(struct conn *c)
+{
+	const char *k = pt_key("k");
+	size_t n = 512 * 1024;
+	unsigned char e[8];
+	struct sbuf b, v;
+	struct bres r;
+	int i;
+
+	sbuf_init(&b);
+	sbuf_init(&v);
+	bres_init(&r);
+	sbuf_fill(&v, 'z', n);
+	memcpy(v.data, "head", 4);
+	memcpy(v.data + n - 4, "tail", 4);
+	breq(&b, OP_SETQ, ext_store(e, 6, 0), 8, k, v.data, n, 1, 0);
+	for (i = 0; i < 12; i++)
+		breq(&b, OP_GETKQ, NULL, 0, k, NULL, 0, (uint32_t)i, 0);
+	breq(&b, OP_NOOP, NULL, 0, NULL, NULL, 0, 99, 0);
+	bsend(c, &b);
+	for (i = 0; i < 12 && !tap_failed(); i++) {
+		if (bread(c, &r))
+			pt_check(r.opcode == OP_GETKQ && r.status == 0 &&
+					 r.opaque == (uint32_t)i &&
+					 sbuf_is(&r.key, k, strlen(k)) &&
+					 sbuf_is(&r.val, v.data, n),
+				 "reply %d of the batch", i);
+	}
+	bexpect(c, OP_NOOP, ST_OK, 99, NULL, NULL, NULL);
+	sbuf_free(&v);
+	bres_free(&r);
+}
+
 static void t_bin_admin(struct conn *c)
 {
 	struct sbuf b;
@@ -956,6 +994,7 @@ static const struct pt_test tests[] = {
 	{ "bin_pipeline", t_bin_pipeline, 0 },
 	{ "bin_split", t_bin_split, 0 },
 	{ "bin_large", t_bin_large, 0 },
+	{ "bin_big_batch", t_bin_big_batch, 0 },
 	{ "bin_admin", t_bin_admin, 0 },
 	{ "bin_quit", t_bin_quit, 0 },
 	{ "bin_malformed", t_bin_malformed, 0 },
