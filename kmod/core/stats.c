@@ -218,11 +218,12 @@ void xkv_stats_settings(struct xkv_store *st, struct xkv_buf *out)
 	stat_u64(out, "chunk_size", s->chunk_min);
 	stat_u64(out, "num_threads", s->threads);
 	stat_str(out, "cas_enabled", "yes");
-	/*
-	 * With the binary protocol (bin.c) this becomes "auto-negotiate",
-	 * memcached's default when it speaks both.
-	 */
-	stat_str(out, "binding_protocol", "ascii");
+	/* memcached: both protocols by default, binary alone with SASL */
+	stat_str(out, "binding_protocol",
+		 s->sasl ? "binary" : "auto-negotiate");
+	stat_str(out, "auth_enabled_sasl", yes_no(s->sasl));
+	/* -Y (ASCII authentication tokens) is not implemented */
+	stat_str(out, "auth_enabled_ascii", "no");
 	stat_u64(out, "item_size_max", s->item_size_max);
 	stat_u64(out, "hashpower_init", s->hash_power);
 	stat_str(out, "slab_reassign", "yes");
