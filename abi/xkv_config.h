@@ -24,6 +24,9 @@
 				 * only the pseudo-header sum: what local
 				 * senders with checksum offload put there
 				 * (lo, veth); the loader sets it there */
+#define XKV_CFG_HEAD_ONLY 0x8	/* TCP: grow replies at the head only, as
+				 * on a driver with no tailroom (the TCP
+				 * fixtures use it to replay one) */
 
 /**
  * struct xkv_config - the XDP program's settings, fixed before load.

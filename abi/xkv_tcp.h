@@ -146,6 +146,7 @@ struct xkv_tcp_key {
 	X(keys, "keys served by XDP")					\
 	X(reply_bytes, "reply payload bytes sent by XDP")		\
 	X(resent, "replies sent again (lost or retransmitted request)")	\
+	X(resent_part, "of those, a piece only: the frame had no room")	\
 	X(tracked, "connections tracked from their SYN")		\
 	X(closed, "tracked connections closed")				\
 	X(handed_back, "connections handed to the backend for good")	\

@@ -87,7 +87,7 @@ __attribute__((noinline)) int xkv_tcp_xdp(struct xdp_md *ctx,
 		len = s->tcp.r_len;
 		/* a reply just built has its sum; a kept one is summed */
 		s->psum_ok = why == XKV_TCP_OUT_SEND;
-		if ((why == XKV_TCP_OUT_SEND || !xkv_tcp_fit(ctx, s)) &&
+		if ((why == XKV_TCP_OUT_SEND || !xkv_tcp_fit_again(ctx, s)) &&
 		    !xkv_tcp_send(ctx, s)) {
 			st = bpf_map_lookup_elem(&xkv_tcp_stats, &zero);
 			if (!st)

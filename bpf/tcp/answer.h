@@ -58,6 +58,7 @@ static __always_inline void xkv_tcp_conn_reset(struct xkv_tcp_conn *c,
 	c->x.out_after = 0;
 	c->x.rp_len = 0;
 	c->rp_ready = 0;
+	c->rp_una = 0;
 	c->closed_ns = 0;
 	(void)now;
 }
@@ -121,18 +122,21 @@ static __always_inline __u32 xkv_tcp_len(__u32 len)
 }
 
 /*
- * Copy the kept reply of @c into out[XKV_OUT_BODY] and fill the reply
- * fields to send it again, as answer to @g.
+ * Copy the kept reply of @c from byte @off on (@len bytes, what the
+ * client has not acknowledged) into out[XKV_OUT_BODY], to send it again
+ * as answer to @g; the caller filled the other reply fields.
  */
 static __always_inline int xkv_tcp_resend(struct xkv_scratch *s,
-					  struct xkv_tcp_conn *c, __u32 len)
+					  struct xkv_tcp_conn *c, __u32 off,
+					  __u32 len)
 {
 	struct xkv_tcp_seg *g = &s->tcp;
 
-	if (!len || len > XKV_TCP_REPLY_MAX)
+	if (!len || len > XKV_TCP_REPLY_MAX || off >= XKV_TCP_REPLY_MAX)
 		return XKV_TCP_STAT_errors;
+	off = xkv_bound(off, 2047);
 	if (bpf_probe_read_kernel(s->out + XKV_OUT_BODY, xkv_tcp_len(len),
-				  c->reply))
+				  c->reply + off))
 		return XKV_TCP_STAT_errors;
 	g->r_len = len;
 	return XKV_TCP_OUT_RESEND;
@@ -148,7 +152,7 @@ __attribute__((noinline)) int xkv_tcp_track(void)
 	struct xkv_scratch *s = xkv_scratch_map();
 	struct xkv_tcp_seg *g;
 	struct xkv_tcp_conn *c;
-	__u32 f, cf, len = 0, drop = 0, sack;
+	__u32 f, cf, len = 0, off = 0, drop = 0, sack, end, adv = 0;
 
 	if (!s)
 		return XKV_TCP_STAT_errors;
@@ -182,14 +186,19 @@ __attribute__((noinline)) int xkv_tcp_track(void)
 					  (g->o.sack_off & 63)) : 0;
 	bpf_spin_lock(&c->lock);
 	cf = c->x.flags;
-	if (c->x.rp_len && !xkv_before(g->ack, c->x.rp_seq + c->x.rp_len))
+	end = c->x.rp_seq + c->x.rp_len;
+	if (c->x.rp_len && !xkv_before(g->ack, end)) {
 		c->x.rp_len = 0;		/* the client has the reply */
+	} else if (c->x.rp_len && xkv_before(c->rp_una, g->ack)) {
+		c->rp_una = g->ack;		/* ... a piece of it */
+		adv = 1;
+	}
 	if ((cf & XKV_TC_MOVED) && g->plen &&
 	    xkv_before(g->seq, c->x.in_e) &&
 	    xkv_before(c->x.in_s, g->seq + g->plen)) {
 		/* the consumed request again, maybe with more after it */
 		if (c->x.rp_len && c->rp_ready && g->seq == c->x.in_s) {
-			len = c->x.rp_len;
+			len = 1;
 		} else {
 			/* merged or spurious: nothing more to answer here */
 			drop = 1;
@@ -199,14 +208,20 @@ __attribute__((noinline)) int xkv_tcp_track(void)
 				drop = 2;
 		}
 	} else if (c->x.rp_len && c->rp_ready && !g->plen &&
-		   g->ack == c->x.rp_seq && g->o.sack_n &&
-		   !xkv_before(sack, c->x.rp_seq + c->x.rp_len)) {
-		/* a duplicate ACK: later data arrived, the reply did not */
-		len = c->x.rp_len;
+		   (adv || (g->ack == c->rp_una && g->o.sack_n &&
+			    !xkv_before(sack, end)))) {
+		/* the client took a piece of the reply and wants the next
+		 * one, or a duplicate ACK: later data arrived, the reply
+		 * did not */
+		len = 1;
 	}
 	if (len) {
-		g->r_seq = c->x.rp_seq;
+		/* what the client lacks: from its ACK to the reply's end */
+		off = c->rp_una - c->x.rp_seq;
+		len = end - c->rp_una;
+		g->r_seq = c->rp_una;
 		g->r_ack = c->x.in_e;
+		g->r_ack_part = c->x.in_s;
 		g->r_win = c->rp_win;
 		g->r_tsval = c->ts_val;
 		g->r_tsecr = g->o.ts ? g->o.tsval : c->rp_ecr;
@@ -214,7 +229,7 @@ __attribute__((noinline)) int xkv_tcp_track(void)
 	}
 	bpf_spin_unlock(&c->lock);
 	if (len)
-		return xkv_tcp_resend(s, c, len);
+		return xkv_tcp_resend(s, c, off, len);
 	if (drop) {
 		if (drop == 1)
 			xkv_tcp_count(XKV_TCP_STAT_handed_back);
@@ -445,6 +460,7 @@ __attribute__((noinline)) int xkv_tcp_try(struct xdp_md *ctx)
 		c->x.flags |= XKV_TC_MOVED;
 		c->x.rp_seq = g->ack;
 		c->x.rp_len = len;
+		c->rp_una = g->ack;
 		c->rp_ready = 0;
 		c->rp_ecr = g->o.tsval;
 		c->rp_win = c->win;

@@ -60,6 +60,8 @@ struct xkv_tcp_xlat {
  * @ws_s:      our window scale shift, from the SYN-ACK
  * @ans:       index + 1 of the backend's xkv_tcp_ans entry, 0 unknown
  * @rp_ready:  @reply holds the reply in flight (written after the copy)
+ * @rp_una:    wire seq up to which the client acknowledged that reply
+ *             (x.rp_seq until it acknowledges a piece of it)
  * @rp_ecr:    the TSecr it carries
  * @ts_val:    the last TSval the kernel sent (what XDP's replies carry)
  * @win:       the last window field the kernel sent, as is
@@ -77,6 +79,7 @@ struct xkv_tcp_conn {
 	__u32 ws_s;
 	__u32 ans;
 	__u32 rp_ready;
+	__u32 rp_una;
 	__u32 rp_ecr;
 	__u32 ts_val;
 	__u16 win;

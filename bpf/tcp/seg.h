@@ -148,6 +148,8 @@ static __always_inline void xkv_tcp_opts_parse(struct xkv_tcp_opts *o)
  * @o:       options
  * @r_seq:   reply: sequence number
  * @r_ack:   reply: acknowledgement number
+ * @r_ack_part: ... when a kept reply goes out in pieces, every piece but
+ *           the last (the request's start: it stays unacknowledged)
  * @r_win:   reply: window field, as is
  * @r_tsval: reply: TSval
  * @r_tsecr: reply: TSecr
@@ -167,6 +169,7 @@ struct xkv_tcp_seg {
 	struct xkv_tcp_opts o;
 	__u32 r_seq;
 	__u32 r_ack;
+	__u32 r_ack_part;
 	__u32 r_tsval;
 	__u32 r_tsecr;
 	__u32 r_len;

@@ -57,15 +57,54 @@ __attribute__((noinline)) int xkv_tcp_fit(struct xdp_md *ctx,
 	flen = l2 + l3 + th + s->tcp.r_len;
 	old = bpf_xdp_get_buff_len(ctx);
 	delta = (int)flen - (int)old;
-	if (delta > 0 && (xkv_cfg.flags & XKV_CFG_HEAD_FIRST)) {
+	if (delta > 0 &&
+	    (xkv_cfg.flags & (XKV_CFG_HEAD_FIRST | XKV_CFG_HEAD_ONLY))) {
 		if (bpf_xdp_adjust_head(ctx, -delta) &&
-		    bpf_xdp_adjust_tail(ctx, delta))
+		    ((xkv_cfg.flags & XKV_CFG_HEAD_ONLY) ||
+		     bpf_xdp_adjust_tail(ctx, delta)))
 			return XKV_TCP_STAT_pass_too_big;
 	} else if (delta && bpf_xdp_adjust_tail(ctx, delta)) {
 		if (delta < 0 || bpf_xdp_adjust_head(ctx, -delta))
 			return XKV_TCP_STAT_pass_too_big;
 	}
 	return 0;
+}
+
+/* halvings xkv_tcp_fit_again() tries: 1408 bytes down to 11 */
+#define XKV_TCP_PIECE_TRIES 8
+
+/*
+ * Make the frame hold as much of a kept reply as it can: all of it, or
+ * the longest of its halves, quarters ... that fits. A retransmitted
+ * request may come in a smaller buffer than the one its reply was first
+ * sent in (veth's buffers differ from frame to frame), and a duplicate
+ * ACK is smaller still: if the kept reply did not go out whole, nothing
+ * would ever send it. A piece carries the request's start as its ACK
+ * (s->tcp.r_ack_part), so the client keeps the request unacknowledged:
+ * its ACK of the piece, or its next retransmission, gets the rest.
+ * Return: 0, or a TCP stat id (nothing fits: the caller drops the
+ * frame).
+ */
+__attribute__((noinline)) int xkv_tcp_fit_again(struct xdp_md *ctx,
+						struct xkv_scratch *s)
+{
+	__u32 whole, k;
+
+	if (!s)
+		return XKV_TCP_STAT_errors;
+	whole = s->tcp.r_len;
+	for (k = 0; k < XKV_TCP_PIECE_TRIES; k++) {
+		s->tcp.r_len = (whole + (1U << k) - 1) >> k;
+		if (xkv_tcp_fit(ctx, s))
+			continue;
+		if (k) {
+			s->tcp.r_ack = s->tcp.r_ack_part;
+			xkv_tcp_count(XKV_TCP_STAT_resent_part);
+		}
+		return 0;
+	}
+	xkv_tcp_count(XKV_TCP_STAT_errors);
+	return XKV_TCP_STAT_errors;
 }
 
 /*
