@@ -714,8 +714,10 @@ class Run:
                     r.next_batch()
             if now >= deadline and not self.done:
                 self.done = True
+                # a half-closed writer sends its last batch on the
+                # connection that replaces it, once the server's EOF came
                 for w in self.writers:
-                    if not w.ops:
+                    if not w.ops and not w.half:
                         w.next_batch()
             if self.done and not any(c.ops or c.half for c in conns):
                 break
