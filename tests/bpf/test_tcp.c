@@ -1542,11 +1542,12 @@ static size_t piece(struct env *e, struct conn *c, const struct tcpseg *s,
  * reply is lost. Its retransmissions come in tight buffers (veth's vary
  * from frame to frame; here XKV_CFG_HEAD_ONLY leaves BPF_PROG_TEST_RUN's
  * 256 bytes of headroom, less the kernel's xdp_frame, to grow into)
- * where the whole reply cannot go: it goes out in pieces, each sent when the client acknowledges the
- * one before, the last one acknowledging the request. A lost piece:
- * the request's next retransmission gets it again. Before, such a
- * frame was dropped, every time: the connection hung (net/stream's
- * "get mode while 2% of frames are lost").
+ * where the whole reply cannot go: it goes out in pieces, each sent
+ * when the client acknowledges the one before, the last one
+ * acknowledging the request. A lost piece: the request's next
+ * retransmission gets it again. Before, such a frame was dropped, every
+ * time: the connection hung (net/stream's "get mode while 2% of frames
+ * are lost").
  */
 static void test_pieces(void)
 {
