@@ -8,7 +8,8 @@ WORKDIR holds compare's raw results: meta.json (machine, settings,
 commands), runs.jsonl (one xkv-bench run per line, with the hot tier's
 counters before and after), memory.jsonl (bench/fill.py), xdpcost.json,
 hotsim.jsonl, tcpload.jsonl (bench/tcpload.py: memcaslap over TCP, one
-line per run) and, from a full run, vm.jsonl (bench/vmbench.sh: xkv.ko and
+line per run), udpload.jsonl (bench/tcpload.py --udp: memcaslap -U, with
+the hot tier's counters at both ends of the window) and, from a full run, vm.jsonl (bench/vmbench.sh: xkv.ko and
 xkvd in a qemu TCG guest) or vm-skip.txt (why not). Prints the comparison
 tables (medians over the rounds, ratios against memcached) and the
 targets of issues 5 and 10 on stdout; after "bench/compare --tcp-only",
@@ -53,6 +54,15 @@ TCP_LABEL = {
     "tcp-xkv-up": "xkv up (xkvd behind XDP)",
 }
 
+# the memcaslap -U rows (bench/tcpload.py --udp), in the order printed
+UDP_ROWS = ["udp-memcached", "udp-xkvd", "udp-xdp", "udp-floor"]
+UDP_LABEL = {
+    "udp-memcached": "memcached",
+    "udp-xkvd": "xkvd",
+    "udp-xdp": "xkvd + XDP tier",
+    "udp-floor": "floor (XDP answers END)",
+}
+
 
 def load_lines(path):
     out = []
@@ -79,14 +89,29 @@ def verified(run):
             b.get("gets", 0) > 0)
 
 
-def zipf_ideal(keys, slots, s):
-    """Hit ratio when the @slots most popular of @keys are always cached."""
+def live_ideal(meta, cfg):
+    """The ideal hit ratio of a live row, or None when not known.
+
+    A hot slot holds many entries (bpf/HOTCACHE.md), so the ideal is not
+    the slots-many hottest keys: bench/compare asks hotsim for its ideal
+    (the slots' bytes holding the keys with the most requests per byte)
+    and keeps it in meta.json. Learning mode keeps one entry per slot.
+    """
+    ideal = meta.get("hot_ideal") or {}
+    if cfg == "memcached+learn":
+        return zipf_top(meta["keys"], min(meta.get("slots", 0),
+                                          meta["keys"]), 0.99)
+    return ideal.get("slots_all" if cfg == "xkvd+xdp-all" else "slots")
+
+
+def zipf_top(keys, top_n, s):
+    """Hit ratio when the @top_n most popular of @keys are always cached."""
     total = 0.0
     top = 0.0
     for i in range(1, keys + 1):
         w = i ** -s
         total += w
-        if i <= slots:
+        if i <= top_n:
             top += w
     return top / total
 
@@ -149,8 +174,7 @@ class Row:
                               else "slots", 0)
         self.ideal = None
         if self.hit is not None and cfg != "xkvd+xdp-miss":
-            self.ideal = zipf_ideal(meta["keys"], min(self.slots,
-                                                      meta["keys"]), 0.99)
+            self.ideal = live_ideal(meta, cfg)
 
     def med(self, attr):
         v = getattr(self, attr)
@@ -187,6 +211,36 @@ class TcpRow:
         return v[0] if v else None
 
 
+class UdpRow(TcpRow):
+    """A memcaslap -U configuration: TcpRow's figures, the machine's and
+    our CPU per GET client included, and the hot tier's hit ratio."""
+
+    def __init__(self, cfg, runs):
+        super().__init__(cfg, runs)
+        res = [r["result"] for r in self.ok]
+        self.cpu = spread([x["cpu"]["busy_ticks"] / x["cpu"]["hz"] /
+                           x["gets"] * 1e6 for x in res])
+        self.ours_all = spread([
+            (x["cpu"]["cgroup_s"] + x["cpu"]["ksoftirqd_s"]) / x["gets"] *
+            1e6 for x in res if "cgroup_s" in x["cpu"]])
+        hr = []
+        drops = 0
+        for x in res:
+            t = x.get("totals") or {}
+            drops += t.get("udp_timeout", 0) + t.get("packet_drop", 0)
+            x0, x1 = x.get("stats_before"), x.get("stats_after")
+            if not x0 or not x1:
+                continue
+            x0, x1 = x0[0], x1[0]
+            h = x1["hits"] - x0["hits"]
+            m = x1["misses"] - x0["misses"]
+            if h + m > 0:
+                hr.append(h / (h + m))
+        self.hit = spread(hr)
+        self.drops = drops
+        self.misses = sum(x.get("get_misses", 0) for x in res)
+
+
 def fmt(v, f="%.0f", none="-"):
     return none if v is None else f % v
 
@@ -214,6 +268,8 @@ def build(work):
     hot = load_lines(os.path.join(work, "hotsim.jsonl"))
     tcp = load_lines(os.path.join(work, "tcpload.jsonl"))
     rows.update({c: TcpRow(c, tcp) for c in TCP_ROWS})
+    udp = load_lines(os.path.join(work, "udpload.jsonl"))
+    rows.update({c: UdpRow(c, udp) for c in UDP_ROWS})
     return meta, rows, mem, cost, hot
 
 
@@ -332,6 +388,111 @@ def tcp_target(meta, rows):
                 x.med("server"), mc.med("server"), r, x.med("gets"),
                 mc.med("gets"), g),
             r <= 0.5 and g >= 1.0)
+
+
+def udp_table(meta, rows):
+    """Lines of the memcaslap -U table (Markdown)."""
+    mc, fl = rows["udp-memcached"], rows["udp-floor"]
+    base = {k: (fl.med(k) if fl.ok else None)
+            for k in ("cpu", "ours_all", "server")}
+    mc_above = {k: (mc.med(k) - base[k] if mc.ok and base[k] is not None
+                    and mc.med(k) is not None else None) for k in base}
+    out = [
+        "| configuration | GET/s | vs memcached | vs floor "
+        "| CPU us/GET (machine) | above floor | vs memcached "
+        "| CPU us/GET (ours) | above floor | vs memcached "
+        "| server CPU us/GET (machine - client) | above floor "
+        "| vs memcached | client us/GET | hot-tier hits | GET misses "
+        "(memcaslap) | GET/s min-max | machine us/GET min-max | runs |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:"
+        "|---:|---:|---:|---|---|---:|",
+    ]
+    for c in UDP_ROWS:
+        r = rows[c]
+        if meta.get("rows") and r.status == "not run":
+            continue
+        if not r.ok:
+            out.append("| %s | %s |%s" % (UDP_LABEL[c], r.status,
+                                           " |" * 17))
+            continue
+        cells = []
+        for k in ("cpu", "ours_all", "server"):
+            v = r.med(k)
+            above = (v - base[k] if v is not None and base[k] is not None
+                     and c != "udp-floor" else None)
+            cells += [fmt(v, "%.2f"), fmt(above, "%.2f"),
+                      fmt(ratio(above, mc_above[k]), "%.2fx")]
+        out.append("| %s | %s | %s | %s | %s | %s | %s | %s | %s-%s "
+                   "| %s-%s | %d%s |" % (
+                       UDP_LABEL[c], fmt(r.med("gets")),
+                       fmt(ratio(r.med("gets"), mc.med("gets")), "%.2fx"),
+                       fmt(ratio(r.med("gets"), fl.med("gets")), "%.3fx"),
+                       " | ".join(cells), fmt(r.med("client"), "%.2f"),
+                       fmt(r.hit and 100 * r.hit[0], "%.1f%%"),
+                       r.misses, fmt(r.gets[1]), fmt(r.gets[2]),
+                       fmt(r.cpu[1], "%.2f"), fmt(r.cpu[2], "%.2f"),
+                       len(r.ok), "" if len(r.ok) == len(r.runs) else
+                       " of %d" % len(r.runs)))
+    return out
+
+
+def udp_targets(rows):
+    """Issue 11's targets under memcaslap -U (empty without its rows)."""
+    mc, x, fl = (rows["udp-memcached"], rows["udp-xdp"],
+                 rows["udp-floor"])
+    out = []
+    if not (mc.ok and x.ok and fl.ok):
+        return out
+    for key, what in (("cpu", "whole machine"), ("ours_all", "ours"),
+                      ("server", "machine - client")):
+        if None in (mc.med(key), x.med(key), fl.med(key)):
+            continue
+        a_mc = mc.med(key) - fl.med(key)
+        a_x = x.med(key) - fl.med(key)
+        r = a_x / a_mc if a_mc > 0 else float("nan")
+        out.append(("server CPU/GET above the floor <= 0.10x memcached's "
+                    "(UDP, memcaslap -U, xkvd + XDP; CPU: %s)" % what,
+                    "%.2f us vs %.2f us = %.2fx" % (a_x, a_mc, r),
+                    r <= 0.10))
+    r = x.med("gets") / fl.med("gets")
+    out.append(("GET/s >= 95% of the floor's (memcaslap -U, xkvd + XDP)",
+                "%.0f vs %.0f = %.1f%%" % (x.med("gets"), fl.med("gets"),
+                                            100 * r), r >= 0.95))
+    return out
+
+
+def udp_markdown(meta, rows):
+    u = meta.get("udp") or {}
+    L = ["## UDP clients: memcaslap -U (issue 11)", ""]
+    L.append("A UDP GET load generator we did not write: Debian's "
+             "memcaslap -U (libmemcached-tools), driven by bench/tcpload.py "
+             "--udp from the client namespace: one thread, %s "
+             "concurrencies with one single-key `get` datagram in flight "
+             "each, %s-byte keys, %s-byte values, GETs only, uniformly "
+             "over %s keys it stores first over UDP, every value checked "
+             "(memcaslap counts a reply without the value as a miss); %s "
+             "s of GETs (a key enters the hot cache on its first GET), "
+             "then %s s measured, medians of %d rounds, each on a fresh "
+             "server (-t %s, -m %s; xkv up with %s hot slots, the default "
+             "32 MiB). What differs from the xkv-bench rows: uniform keys, "
+             "not Zipf 0.99 (memcaslap has no skew), %s keys, not %s; "
+             "memcaslap's own keys and values. CPU us/GET as for the "
+             "xkv-bench rows (machine: /proc/stat; ours: our cgroup plus "
+             "ksoftirqd; client included in both), then the machine's "
+             "minus the memcaslap process's own. Hot-tier hits: `xkv "
+             "stats -j` at both ends of the window. The floor's GETs are "
+             "all misses to memcaslap (END); every other row must have "
+             "none." % (
+                 u.get("connections", "?"), u.get("key_size", "?"),
+                 u.get("value_size", "?"), u.get("keys", "?"),
+                 u.get("warmup", "?"), u.get("duration", "?"),
+                 meta.get("rounds", 0), meta.get("threads", "?"),
+                 meta.get("mem_mb", "?"), meta.get("slots", "?"),
+                 u.get("keys", "?"), meta.get("keys", "?")))
+    L.append("")
+    L.extend(udp_table(meta, rows))
+    L.append("")
+    return L
 
 
 def noise_table(rows):
@@ -486,7 +647,7 @@ def targets(meta, rows, mem, cost, hot):
                     "%.3f vs %.3f = %.1f%%" % (h["hit_ratio"], h["ideal"],
                                                100 * h["of_ideal"]),
                     h["of_ideal"] >= 0.95))
-    if x.hit:
+    if x.hit and x.ideal:
         r = x.hit[0] / x.ideal
         out.append(("hot-tier hit ratio >= 95%% of ideal (live, %d of %d "
                     "keys)" % (meta["slots"], meta["keys"]),
@@ -499,6 +660,7 @@ def targets(meta, rows, mem, cost, hot):
                     meta.get("threads", 0),
                     "%.0f vs %.0f = %.2fx" % (xt.med("gets"), mt.med("gets"),
                                               r), r >= 1.3))
+    out.extend(udp_targets(rows))
     t = tcp_target(meta, rows)
     if t:
         out.append(t)
@@ -846,8 +1008,11 @@ def markdown(meta, rows, mem, cost, hot, tg, bg, vm=None, vm_skip=None,
              "what serving the GET costs beyond a driver-level answer "
              "that looks nothing up; vs memcached: against memcached's "
              "(UDP). Hot-tier hits: XDP hits / (hits + misses) from `xkv "
-             "stats -j` over the measured window; ideal: the %d hottest "
-             "keys always cached." % m.get("slots", 0))
+             "stats -j` over the measured window; ideal: hotsim's for the "
+             "same slots (their bytes holding the keys with the most "
+             "requests per byte: a slot holds many entries, "
+             "bpf/HOTCACHE.md; learning mode: the %d hottest keys, one "
+             "per slot)." % m.get("slots", 0))
     if m.get("learn_available") != "yes":
         L.append("")
         L.append("memcached + XDP learning: not available in this tree "
@@ -873,8 +1038,9 @@ def markdown(meta, rows, mem, cost, hot, tg, bg, vm=None, vm_skip=None,
         L.append("")
         L.extend(mt)
         L.append("")
+    L.extend(udp_markdown(meta, rows))
     L.extend(tcp_markdown(meta, rows))
-    L.append("## Targets (issues 5 and 10)")
+    L.append("## Targets (issues 5, 10 and 11)")
     L.append("")
     L.extend(targets_table(tg))
     L.append("")
@@ -970,7 +1136,8 @@ def markdown(meta, rows, mem, cost, hot, tg, bg, vm=None, vm_skip=None,
     for k in ("client", "memcached", "xkvd", "xkvd+xdp", "xkvd+xdp-miss",
               "xkvd+xdp-all",
               "memcached+learn", "floor", "xdpcost", "hotsim", "memory",
-              "vm", "vm-icount", "tcpload", "tcp-memcached", "tcp-xkvd", "tcp-xkv-up"):
+              "vm", "vm-icount", "udpload", "tcpload", "tcp-memcached",
+              "tcp-xkvd", "tcp-xkv-up"):
         if k in cmds:
             L.append("%-16s %s" % (k + ":", cmds[k]))
     L.append("```")
@@ -990,7 +1157,7 @@ def check(meta, rows, mem, cost, hot):
         if c == "memcached+learn" and r.status == "not available":
             continue
         bad.append("%s %s: %s" % (c, p, r.status))
-    for c in TCP_ROWS:
+    for c in TCP_ROWS + UDP_ROWS:
         r = rows[c]
         if not r.ok:
             bad.append("%s (memcaslap): %s" % (c, r.status))
@@ -1027,17 +1194,24 @@ def main():
         print("\n".join(targets_table(tg)))
         return 1 if failed() else 0
     if meta.get("rows"):
-        print("\n".join(main_table(meta, rows)))
+        bench_rows = any(r.runs for k, r in rows.items() if k in ROWS)
+        if bench_rows:
+            print("\n".join(main_table(meta, rows)))
         if any(rows[c].ok for c in TCP_ROWS):
             print()
             print("\n".join(tcp_table(meta, rows)))
+        if any(rows[c].runs for c in UDP_ROWS):
+            print()
+            print("UDP, memcaslap -U (issue 11):")
+            print("\n".join(udp_table(meta, rows)))
         mt = miss_table(rows)
         if mt:
             print()
             print("Misses behind XDP (issue 11):")
             print("\n".join(mt))
-        print()
-        print("\n".join(noise_table(rows)))
+        if bench_rows:
+            print()
+            print("\n".join(noise_table(rows)))
         print()
         print("\n".join(targets_table(tg)))
         return 1 if failed() else 0
@@ -1048,6 +1222,9 @@ def main():
         print("Misses behind XDP (issue 11):")
         print("\n".join(mt))
         print()
+    print("UDP, memcaslap -U (issue 11):")
+    print("\n".join(udp_table(meta, rows)))
+    print()
     print("TCP, memcaslap (issue 10):")
     print("\n".join(tcp_table(meta, rows)))
     print()
