@@ -471,8 +471,9 @@ def udp_markdown(meta, rows):
              "each, %s-byte keys, %s-byte values, GETs only, uniformly "
              "over %s keys it stores first over UDP, every value checked "
              "(memcaslap counts a reply without the value as a miss); %s "
-             "s of GETs (a key enters the hot cache on its first GET), "
-             "then %s s measured, medians of %d rounds, each on a fresh "
+             "s of GETs (%s s behind XDP: a key enters the hot cache on its "
+             "first GET, so every key must have been asked), then %s s "
+             "measured, medians of %d rounds, each on a fresh "
              "server (-t %s, -m %s; xkv up with %s hot slots, the default "
              "32 MiB). What differs from the xkv-bench rows: uniform keys, "
              "not Zipf 0.99 (memcaslap has no skew), %s keys, not %s; "
@@ -485,7 +486,8 @@ def udp_markdown(meta, rows):
              "none." % (
                  u.get("connections", "?"), u.get("key_size", "?"),
                  u.get("value_size", "?"), u.get("keys", "?"),
-                 u.get("warmup", "?"), u.get("duration", "?"),
+                 u.get("warmup", "?"), u.get("warmup_hot", "?"),
+                 u.get("duration", "?"),
                  meta.get("rounds", 0), meta.get("threads", "?"),
                  meta.get("mem_mb", "?"), meta.get("slots", "?"),
                  u.get("keys", "?"), meta.get("keys", "?")))
