@@ -438,24 +438,32 @@ def udp_table(meta, rows):
 
 def udp_targets(rows):
     """Issue 11's targets under memcaslap -U (empty without its rows)."""
-    mc, x, fl = (rows["udp-memcached"], rows["udp-xdp"],
-                 rows["udp-floor"])
+    return floor_targets(rows["udp-memcached"], rows["udp-xdp"],
+                         rows["udp-floor"],
+                         (("cpu", "whole machine"), ("ours_all", "ours"),
+                          ("server", "machine - client")),
+                         "memcaslap -U, xkvd + XDP")
+
+
+def floor_targets(mc, x, fl, keys, what):
+    """Issue 11's two targets for memcached, xkvd + XDP and the floor's
+    rows: CPU per GET above the floor (each of @keys: (attribute, name))
+    and GET/s against the floor's; empty unless all three ran."""
     out = []
     if not (mc.ok and x.ok and fl.ok):
         return out
-    for key, what in (("cpu", "whole machine"), ("ours_all", "ours"),
-                      ("server", "machine - client")):
+    for key, cpu in keys:
         if None in (mc.med(key), x.med(key), fl.med(key)):
             continue
         a_mc = mc.med(key) - fl.med(key)
         a_x = x.med(key) - fl.med(key)
         r = a_x / a_mc if a_mc > 0 else float("nan")
         out.append(("server CPU/GET above the floor <= 0.10x memcached's "
-                    "(UDP, memcaslap -U, xkvd + XDP; CPU: %s)" % what,
+                    "(UDP, %s; CPU: %s)" % (what, cpu),
                     "%.2f us vs %.2f us = %.2fx" % (a_x, a_mc, r),
                     r <= 0.10))
     r = x.med("gets") / fl.med("gets")
-    out.append(("GET/s >= 95% of the floor's (memcaslap -U, xkvd + XDP)",
+    out.append(("GET/s >= 95%% of the floor's (%s)" % what,
                 "%.0f vs %.0f = %.1f%%" % (x.med("gets"), fl.med("gets"),
                                             100 * r), r >= 0.95))
     return out
@@ -584,25 +592,10 @@ def hot_table(meta, rows, hot):
 
 def targets(meta, rows, mem, cost, hot):
     """(target, measured, verdict) triples."""
-    out = []
     mc, x, fl = (rows[("memcached", "udp")], rows[("xkvd+xdp", "udp")],
                  rows[("floor", "udp")])
-    for key, what in (("cpu", "whole machine"), ("ours", "ours")):
-        if not (mc.ok and x.ok and fl.ok) or x.med(key) is None or \
-                mc.med(key) is None or fl.med(key) is None:
-            continue
-        a_mc = mc.med(key) - fl.med(key)
-        a_x = x.med(key) - fl.med(key)
-        r = a_x / a_mc if a_mc > 0 else float("nan")
-        out.append(("server CPU/GET above the floor <= 0.10x memcached's "
-                    "(UDP, xkvd + XDP; CPU: %s)" % what,
-                    "%.2f us vs %.2f us = %.2fx" % (a_x, a_mc, r),
-                    r <= 0.10))
-    if mc.ok and x.ok and fl.ok:
-        r = x.med("gets") / fl.med("gets")
-        out.append(("GET/s >= 95% of the floor's (xkvd + XDP)",
-                    "%.0f vs %.0f = %.1f%%" % (x.med("gets"), fl.med("gets"),
-                                                100 * r), r >= 0.95))
+    out = floor_targets(mc, x, fl, (("cpu", "whole machine"),
+                                    ("ours", "ours")), "xkvd + XDP")
     m = miss_cost(rows, "ours")
     if m["a"] is not None and m["b"] is not None:
         r = m["b"] / m["a"]
