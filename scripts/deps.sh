@@ -14,7 +14,8 @@
 #                          (-fsanitize=fuzzer); only a Recommends of clang
 #   memcached              the reference server to compare xkvd against
 #   libmemcached-tools     memccapable (conformance test), memcaslap
-#                          (bench/compare's TCP load, bench/tcpload.py)
+#                          (bench/compare's TCP and UDP load,
+#                          bench/tcpload.py)
 #   musl-tools             small static test programs (VM tests)
 #   procps iproute2        kill/ps, ss (free ports) for tests/run.sh
 #   coreutils              timeout(1) around every test step, stdbuf(1)

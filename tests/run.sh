@@ -53,7 +53,8 @@
 #   bench        bench/smoke.sh: a few seconds of xkv-bench against
 #                memcached and xkvd, values verified (one test), and
 #                bench/compare --smoke: every configuration of the
-#                side-by-side comparison runs and verifies (one test)
+#                side-by-side comparison runs and verifies, memcaslap -U
+#                and memcaslap over TCP included (one test)
 #   vm           make vmtest: xkv.ko built against Debian's 6.1 headers,
 #                booted under qemu (TCG) with the protocol suites, eviction,
 #                rmmod under load, memccapable, the XDP fixtures and
