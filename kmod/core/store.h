@@ -321,7 +321,9 @@ void xkv_store_hot_stats(struct xkv_store *st, u64 *installs, u64 *rejects);
  * -ENOENT; the other errors count nothing, the caller hands the request
  * to the server, which counts it. A hit sets the item's clock reference
  * bit (its LRU bump: one byte written under the stripe lock, no class
- * lock) and marks it fetched; it does not feed the hot cache's admission.
+ * lock), marks it fetched, and counts toward the key's admission into the
+ * hot cache as a backend read does (do_hot_peeked(): the hot tier's locks
+ * are only tried, so the install may be skipped, never waited for).
  *
  * Return: bytes written to @out; -ENOENT when the key is missing, expired
  * or flushed; -ENOSPC when the block is longer than @cap (nothing

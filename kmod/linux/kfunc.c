@@ -8,8 +8,11 @@
  * once per key of the request: the store copies the key's reply block
  * ("VALUE ...\r\n<data>\r\n") into the program's per-CPU buffer under the
  * key's stripe lock (xkv_store_peek(), which only tries the lock and never
- * sleeps: XDP runs in softirq). The program adds "END", the headers and
- * the checksums and sends the reply. The arguments and counters are in
+ * sleeps: XDP runs in softirq). A hit also counts toward the key's
+ * admission into the hot cache, as a backend read does, and installs it
+ * there when it earns a place, without waiting for the hot tier's locks
+ * (bpf/HOTCACHE.md). The program adds "END", the headers and the
+ * checksums and sends the reply. The arguments and counters are in
  * abi/xkv_kfunc.h.
  *
  * Registration: register_btf_kfunc_id_set() for BPF_PROG_TYPE_XDP at
