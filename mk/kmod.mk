@@ -192,12 +192,13 @@ $(VM_STREAM): tests/vm/xkv-stream.c
 	@command -v $(VM_MUSL_CC) >/dev/null || $(KMOD_DEPS) install
 	$(VM_MUSL_CC) $(VM_CFLAGS) -Werror -o $@ $<
 
-$(VM_HOT): tests/vm/xkv-hot.c tests/unit/tap.h abi/xkv_ioctl.h \
-	  abi/xkv_hot.h abi/xkv_slot.h abi/xkv_tcp.h
+$(VM_HOT): tests/vm/xkv-hot.c tests/vm/vmclient.h tests/unit/tap.h \
+	  abi/xkv_ioctl.h abi/xkv_hot.h abi/xkv_slot.h abi/xkv_tcp.h
 	@mkdir -p $(@D)
 	$(VM_HOT_CC) $(VM_CFLAGS) -Werror -Iabi -Itests/unit -o $@ $<
 
-$(VM_STORE): tests/vm/xkv-store.c tests/unit/tap.h abi/xkv_hot.h
+$(VM_STORE): tests/vm/xkv-store.c tests/vm/vmclient.h tests/unit/tap.h \
+	  abi/xkv_hot.h
 	@mkdir -p $(@D)
 	$(VM_HOT_CC) $(VM_CFLAGS) -Werror -Iabi -Itests/unit -o $@ $<
 
