@@ -833,7 +833,7 @@ static void do_peek_count(struct xkv_stripe *sp, bool hit, bool expired,
  * (a dead item stays linked), and the stripe lock is only tried.
  */
 int xkv_store_peek(struct xkv_store *st, const char *key, u32 nkey,
-		   bool with_cas, u8 *out, u32 cap)
+		   bool with_cas, bool admit, u8 *out, u32 cap)
 {
 	u64 now = xkv_store_now(st), hv;
 	s64 at = os_atomic64_read(&st->flush_at);
@@ -868,7 +868,7 @@ int xkv_store_peek(struct xkv_store *st, const char *key, u32 nkey,
 	}
 	item_mark_read(it);
 	value_block_put((char *)out, &vl, key, nkey, it);
-	if (st->hot)
+	if (admit && st->hot)
 		do_hot_peeked(st, it);
 	do_peek_count(sp, true, false, false, total);
 	os_spin_unlock(&sp->lock);

@@ -624,9 +624,16 @@ static void test_admission(struct xkv_store *st)
 }
 
 /* xkv_store_peek() of @key (the XDP store path): its block's length */
+static int peek_a(struct xkv_store *st, const char *key, bool admit, u8 *out,
+		  u32 cap)
+{
+	return xkv_store_peek(st, key, (u32)strlen(key), false, admit, out,
+			      cap);
+}
+
 static int peek(struct xkv_store *st, const char *key, u8 *out, u32 cap)
 {
-	return xkv_store_peek(st, key, (u32)strlen(key), false, out, cap);
+	return peek_a(st, key, true, out, cap);
 }
 
 static int peeks(struct xkv_store *st, const char *key, int n)
@@ -659,6 +666,9 @@ static void test_peek_admission(struct xkv_store *st)
 	xkv_flush_all(st, 0);
 	uu_set(st, "pk", "peeked value");
 	tap_ok(slot_empty_for("pk"), "peek: a set alone installs nothing");
+	tap_ok(peek_a(st, "pk", false, out, sizeof(out)) > 0 &&
+		       slot_empty_for("pk"),
+	       "peek: without @admit a hit installs nothing");
 	xkv_store_hot_stats(st, &ins0, &rej0);
 	n = peek(st, "pk", out, sizeof(out));
 	xkv_store_hot_stats(st, &ins, &rej);

@@ -14,7 +14,10 @@
 #      cache answered byte for byte from the store with the counters
 #      moving, misses and expired items passed to the module, a key being
 #      rewritten never torn, a deleted key never served after DELETED,
-#      the coherence rounds, delete and flush_all
+#      the coherence rounds, delete and flush_all (store-path admission
+#      off), then admission on: keys read only over UDP through the store
+#      path served by the hot cache, bytes checked, sets and delete of
+#      them coherent
 #   4  "rmmod xkv" is refused while the store program holds the module,
 #      which goes on serving
 #   5  "xkv down lo" unloads the module and removes everything
@@ -85,6 +88,7 @@ fixtures() {
 	say "$(grep -c '^ok ' $OUT 2>/dev/null || true) fixtures passed;" \
 		"$(sed -n 's/^# \([0-9]* UDP gets while.*\)/\1/p' $OUT)"
 	say "$(sed -n 's/^# \(XDP time per UDP GET.*\)/\1/p' $OUT)"
+	say "$(sed -n 's/^# \(store-path admission:.*\)/\1/p' $OUT)"
 	return $rc
 }
 

@@ -6,9 +6,9 @@
  *   xkv-store [-p PORT] [-U PORT] [-i IFACE] [-x XKV] [-n KEYS] [-T SECS]
  *
  * Keys are stored over TCP and not read by the module before the checks,
- * so the store never admits them into the hot cache (it admits on its own
- * reads; the store path's do not count). Then, over UDP to 127.0.0.1
- * (generic XDP on lo):
+ * and the store path's own hits are kept from admission (module parameter
+ * xdp_store_admit=0, set first), so no key gets into the hot cache. Then,
+ * over UDP to 127.0.0.1 (generic XDP on lo):
  *   - hit: KEYS keys, values of 1 to 200 bytes and various flags, each
  *     answered byte for byte to "get", "gets" and 3-key "get"s; the store
  *     program's "replies" and "hits" (xkv stats IFACE -j, "xdp_store")
@@ -33,7 +33,13 @@
  *     XDP answered some of them;
  *   - deleted: a reader sends UDP GETs of a key in a loop while the key is
  *     deleted over TCP; no GET sent after the DELETED arrived is answered
- *     with the value (rounds of it).
+ *     with the value (rounds of it);
+ *   - admission (xdp_store_admit=1, the default): keys read only over UDP,
+ *     once each through the store path, are then in the hot cache (the
+ *     pinned map holds their bytes) and their next GETs are answered by
+ *     it byte for byte, the store program not involved; a set of such a
+ *     key is followed by the new value (its slot was rewritten before
+ *     STORED), rounds of it, and after delete "END".
  *
  * Built statically with glibc (uapi headers); numeric addresses only.
  */
@@ -716,6 +722,119 @@ static void test_deleted(volatile int *shared)
 	tap_ok(r1 - r0 > 0, "XDP answered some of the gets from the store");
 }
 
+/* xkv.ko's xdp_store_admit parameter: write @on, true when it took */
+static bool set_admit(bool on)
+{
+	const char *path = "/sys/module/xkv/parameters/xdp_store_admit";
+	char got[8] = "";
+	FILE *f = fopen(path, "w");
+	bool ok;
+
+	if (!f)
+		return false;
+	ok = fputs(on ? "1\n" : "0\n", f) >= 0;
+	ok &= !fclose(f);
+	f = fopen(path, "r");
+	if (!f)
+		return false;
+	ok &= fgets(got, sizeof(got), f) != NULL && got[0] == (on ? 'Y' : 'N');
+	fclose(f);
+	return ok;
+}
+
+/* how many of the keys "xs:adm:%04d", 0 <= i < @n, the hot map holds */
+static int adm_cached(int n)
+{
+	char key[64];
+	size_t len;
+	int i, found = 0;
+	char *hot = hot_map(&len);
+
+	if (!hot)
+		return -1;
+	for (i = 0; i < n; i++) {
+		key_of(key, sizeof(key), "adm", i);
+		found += memmem(hot, len, key, strlen(key)) != NULL;
+	}
+	munmap(hot, len);
+	return found;
+}
+
+/*
+ * Store-path hits feed admission: a key read only over UDP ends up served
+ * by the hot cache, and writes still rewrite or clear its slot first.
+ */
+static void test_admit(void)
+{
+	char key[64], val[256], cmd[512], want[BUF_MAX];
+	long long r0, r1, r2, x1, x2;
+	int i, n = nkeys < 32 ? nkeys : 32, good = 0, again = 0, fresh = 0;
+	int setok = 0, rounds = 50, before, after;
+	size_t len;
+
+	tap_ok(set_admit(true), "xdp_store_admit=1: store-path hits admit");
+	for (i = 0; i < n; i++) {
+		key_of(key, sizeof(key), "adm", i);
+		len = val_of(val, i);
+		setok += tcp_set_on(tcp_fd, key, FLAGS_OF(i), 0, val, len);
+	}
+	before = adm_cached(n);
+	tap_ok(setok == n && before == 0,
+	       "%d keys stored over TCP, none in the hot cache", n);
+	r0 = store_stat("replies", false);
+	for (i = 0; i < n; i++) {
+		key_of(key, sizeof(key), "adm", i);
+		snprintf(cmd, sizeof(cmd), "get %s", key);
+		len = block_of(want, sizeof(want), i, 0);
+		snprintf(want + len, sizeof(want) - len, "END\r\n");
+		good += reply_is(cmd, want);
+	}
+	r1 = store_stat("replies", false);
+	after = adm_cached(n);
+	tap_ok(good == n && r1 - r0 == n,
+	       "each key read once over UDP, answered by the store path "
+	       "byte for byte (%d, store replies +%lld)", good, r1 - r0);
+	tap_is_i64(after, n, "... and now every one is in the hot cache");
+	x1 = vm_xkv_stat(NULL, "hits");
+	for (i = 0; i < n; i++) {
+		key_of(key, sizeof(key), "adm", i);
+		snprintf(cmd, sizeof(cmd), "get %s", key);
+		len = block_of(want, sizeof(want), i, 0);
+		snprintf(want + len, sizeof(want) - len, "END\r\n");
+		again += reply_is(cmd, want);
+	}
+	r2 = store_stat("replies", false);
+	x2 = vm_xkv_stat(NULL, "hits");
+	tap_diag("store-path admission: %d of %d keys read once over UDP cached; second reads: hot-cache hits +%lld, store replies +%lld",
+		 after, n, x2 - x1, r2 - r1);
+	tap_ok(again == n && r2 - r1 == 0 && x2 - x1 == n,
+	       "their next GETs are answered by the hot cache byte for byte, "
+	       "not the store path");
+
+	/* coherence with the key in its slot: each set rewrites it first */
+	r0 = store_stat("replies", false);
+	setok = 0;
+	for (i = 0; i < rounds; i++) {
+		snprintf(val, sizeof(val), "admitted %d, %08x", i,
+			 (unsigned int)(i * 2654435761u));
+		setok += tcp_set_on(tcp_fd, "xs:adm:0000", 3, 0, val,
+				    strlen(val));
+		snprintf(want, sizeof(want),
+			 "VALUE xs:adm:0000 3 %zu\r\n%s\r\nEND\r\n",
+			 strlen(val), val);
+		fresh += reply_is("get xs:adm:0000", want);
+	}
+	r1 = store_stat("replies", false);
+	tap_ok(setok == rounds && fresh == rounds && r1 - r0 == 0,
+	       "%d rounds of set then UDP get of an admitted key: always the "
+	       "new value, from the hot cache (store replies +%lld)", rounds,
+	       r1 - r0);
+	tap_ok(vm_tcp_line(tcp_fd, "delete xs:adm:0000\r\n", 20, val,
+			   sizeof(val)) == 0 && !strcmp(val, "DELETED\r\n") &&
+		       reply_is("get xs:adm:0000", "END\r\n"),
+	       "after delete of an admitted key: END");
+}
+
 /* the interface's XDP program (its pin): cumulative run time and runs */
 static int prog_stats(int fd, unsigned long long *ns, unsigned long long *cnt)
 {
@@ -839,12 +958,15 @@ int main(int argc, char **argv)
 		      MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (shared == MAP_FAILED)
 		tap_bail("mmap");
+	tap_ok(set_admit(false),
+	       "xdp_store_admit=0: the store path's hits do not admit");
 	test_hits();
 	test_miss();
 	test_expired();
 	test_writer(shared);
 	test_deleted(shared);
 	test_timing();
+	test_admit();
 	/* last: it empties the store */
 	test_coherence();
 	return tap_done();
