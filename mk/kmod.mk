@@ -23,6 +23,11 @@
 #   make -f mk/kmod.mk vmbench-icount  bench/vmbench.sh -i: guest
 #                                instructions per GET (qemu -icount,
 #                                one vCPU), memcached too (~1 min)
+#   make -f mk/kmod.mk vmbench-veth  bench/vmbench.sh -i -X: the same
+#                                with the client in its own namespace
+#                                behind a veth pair with native XDP, and
+#                                xkv.ko and xkvd behind xkv's XDP tier
+#                                there (~5 min; not in make test)
 #   make -f mk/kmod.mk kmod-clean
 #
 # Variables:
@@ -104,7 +109,7 @@ VM_CFLAGS := -static -O2 -Wall -Wextra
 # lacks: glibc, static
 VM_HOT_CC ?= gcc
 
-.PHONY: kmod kmod-clean vmtest vm-kernel vmbench vmbench-icount
+.PHONY: kmod kmod-clean vmtest vm-kernel vmbench vmbench-icount vmbench-veth
 
 kmod:
 	@mkdir -p $(KMOD_TREE)
@@ -228,3 +233,8 @@ vmbench:
 
 vmbench-icount:
 	BUILD=$(BUILD) bench/vmbench.sh -i
+
+vmbench-veth: vm-kernel
+	@$(MAKE) --no-print-directory -f mk/loader.mk BUILD=$(BUILD) \
+		loader-static
+	BUILD=$(BUILD) bench/vmbench.sh -i -X -L $(VM_LOADER)
