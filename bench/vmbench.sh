@@ -305,24 +305,31 @@ jq -r '"vmbench: \(.server) \(.proto): " + (if .bench then
 	else "no result" end) + " (exit \(.rc))"' "$OUT"
 if ((ICOUNT)); then
 	echo "vmbench: guest instructions per GET (server = total - client;" \
-		"napi/xs, napi/xc, ksoftirqd: part of server; x xkvd: server" \
-		"/ xkvd's, same protocol):"
+		"napi/xs, napi/xc, ksoftirqd: part of server; -xc: server" \
+		"without napi/xc; x xkvd: / xkvd's, same protocol):"
 	jq -r -s '(map(select(.insn and .server == "xkvd")) |
-		   map({key: .proto, value: .insn.server_per_get}) |
-		   from_entries) as $x | .[] | select(.insn) |
-		[.server, .proto, .insn.gets,
-		(.insn.total_per_get | round), (.insn.client / .insn.gets | round),
-		(.insn.server_per_get | round),
-		(.insn.napi_xs / .insn.gets | round),
-		(.insn.napi_xc / .insn.gets | round),
-		(.insn.ksoftirqd / .insn.gets | round),
-		(if $x[.proto] then .insn.server_per_get / $x[.proto]
-		 else 0 end), .insn.idle_ticks] | @tsv' "$OUT" |
-		awk -F'\t' 'BEGIN { printf "vmbench:   %-16s %-5s %8s %8s %8s %8s %7s %7s %7s %7s %5s\n",
+		   map({key: .proto, value: .insn}) | from_entries) as $x |
+		def r(a; b): if b > 0 then a / b else 0 end;
+		.[] | select(.insn) | .insn as $i |
+		($i.server_per_get - $i.napi_xc / $i.gets) as $s2 |
+		[.server, .proto, $i.gets,
+		($i.total_per_get | round), ($i.client / $i.gets | round),
+		($i.server_per_get | round),
+		($i.napi_xs / $i.gets | round),
+		($i.napi_xc / $i.gets | round),
+		($i.ksoftirqd / $i.gets | round),
+		r($i.server_per_get; $x[.proto].server_per_get // 0),
+		($s2 | round),
+		r($s2; ($x[.proto] // {server_per_get: 0, napi_xc: 0,
+				       gets: 1}) |
+			 .server_per_get - .napi_xc / .gets),
+		$i.idle_ticks] | @tsv' "$OUT" |
+		awk -F'\t' 'BEGIN { printf "vmbench:   %-16s %-5s %7s %7s %7s %7s %7s %7s %6s %6s %7s %6s %4s\n",
 			"server", "proto", "GETs", "total", "client", "server",
-			"napi/xs", "napi/xc", "ksirqd", "x xkvd", "idle" }
-			{ printf "vmbench:   %-16s %-5s %8d %8d %8d %8d %7d %7d %7d %7.3f %5d\n",
-				$1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11 }'
+			"napi/xs", "napi/xc", "ksirqd", "x xkvd", "-xc",
+			"x xkvd", "idle" }
+			{ printf "vmbench:   %-16s %-5s %7d %7d %7d %7d %7d %7d %6d %6.3f %7d %6.3f %4d\n",
+				$1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13 }'
 fi
 
 problems=()
