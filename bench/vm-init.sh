@@ -163,8 +163,8 @@ veth_setup() {
 	xs_pass
 	SRV=10.99.0.1
 	say "veth: $(ip -o link show xs | cut -c 1-60)"
-	# shellcheck disable=SC2009 # busybox: no pgrep -a
-	say "veth: NAPI threads: $(ps | grep -o 'napi/[^] ]*' | tr '\n' ' ')"
+	say "veth: NAPI threads:" \
+		"$(ps | sed -n 's/.*\[\(napi\/[^]]*\)\].*/\1/p' | tr '\n' ' ')"
 }
 
 # the kernel's modules vmbench.sh copied in (-L: clsact, cls_bpf, veth)
