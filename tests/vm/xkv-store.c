@@ -327,12 +327,13 @@ static size_t val_of(char *buf, int i)
 }
 
 /* "VALUE <key> <flags> <bytes>[ <cas>]\r\n<data>\r\n" of key @i */
-static size_t block_of(char *buf, size_t cap, int i, unsigned long long cas)
+static size_t kind_block_of(char *buf, size_t cap, const char *kind, int i,
+			    unsigned long long cas)
 {
 	char key[64], val[256];
 	size_t n;
 
-	key_of(key, sizeof(key), "hit", i);
+	key_of(key, sizeof(key), kind, i);
 	val_of(val, i);
 	n = (size_t)snprintf(buf, cap, "VALUE %s %u %zu", key, FLAGS_OF(i),
 			     strlen(val));
@@ -340,6 +341,11 @@ static size_t block_of(char *buf, size_t cap, int i, unsigned long long cas)
 		n += (size_t)snprintf(buf + n, cap - n, " %llu", cas);
 	n += (size_t)snprintf(buf + n, cap - n, "\r\n%s\r\n", val);
 	return n;
+}
+
+static size_t block_of(char *buf, size_t cap, int i, unsigned long long cas)
+{
+	return kind_block_of(buf, cap, "hit", i, cas);
 }
 
 static bool reply_is(const char *cmd, const char *want)
@@ -785,7 +791,7 @@ static void test_admit(void)
 	for (i = 0; i < n; i++) {
 		key_of(key, sizeof(key), "adm", i);
 		snprintf(cmd, sizeof(cmd), "get %s", key);
-		len = block_of(want, sizeof(want), i, 0);
+		len = kind_block_of(want, sizeof(want), "adm", i, 0);
 		snprintf(want + len, sizeof(want) - len, "END\r\n");
 		good += reply_is(cmd, want);
 	}
@@ -799,7 +805,7 @@ static void test_admit(void)
 	for (i = 0; i < n; i++) {
 		key_of(key, sizeof(key), "adm", i);
 		snprintf(cmd, sizeof(cmd), "get %s", key);
-		len = block_of(want, sizeof(want), i, 0);
+		len = kind_block_of(want, sizeof(want), "adm", i, 0);
 		snprintf(want + len, sizeof(want) - len, "END\r\n");
 		again += reply_is(cmd, want);
 	}
@@ -833,6 +839,7 @@ static void test_admit(void)
 			   sizeof(val)) == 0 && !strcmp(val, "DELETED\r\n") &&
 		       reply_is("get xs:adm:0000", "END\r\n"),
 	       "after delete of an admitted key: END");
+	tap_ok(set_admit(false), "xdp_store_admit=0 again");
 }
 
 /* the interface's XDP program (its pin): cumulative run time and runs */
