@@ -14,7 +14,20 @@
 #              with --xdp-store on --cache-slots 64 (GETs from the store)
 # each over TCP (preloading every key first) then UDP (keys already there),
 # with the settings of /bench.conf (written by vmbench.sh; the client
-# runs at nice CLIENT_NICE). Every run
+# runs at nice CLIENT_NICE).
+#
+# With VETH=1 (vmbench.sh -X) the client runs in its own network namespace
+# behind a veth pair instead: xs (10.99.0.1, the servers') and xc
+# (10.99.0.2, the client's), both with a native XDP program (xdp_pass, two
+# instructions, on xc always and on xs when no xkv tier is there: the same
+# path for every row) and both with threaded NAPI, so the frames each end
+# receives are handled by its own kernel thread ("napi/xs-N", "napi/xc-N")
+# rather than in whichever task raised the softirq. The rows are then
+# memcached, xkv.ko and xkvd alone, and, through "xkv up xs" (native XDP,
+# TCP fast path on): xkv.ko+xdp (hot cache of 16384 slots, XDP store path
+# on), xkv.ko+xdp-store (the same with 64 slots: GETs mostly from the
+# store) and xkvd+xdp (xkvd behind the same hot cache and TCP fast path).
+# Every run
 # prints one line on the console:
 #   XKV-VMBENCH {"server": ..., "proto": ..., "rc": N, "bench": {...}}
 # with xkv-bench's own JSON (null when it printed none); the last line is
@@ -28,11 +41,16 @@ export PATH
 . /vm-guest.sh
 vm_guest_start
 
-# DURATION WARMUP KEYS THREADS MEM_MB ICOUNT CLIENT_NICE
+# DURATION WARMUP KEYS THREADS MEM_MB ICOUNT CLIENT_NICE VETH
+VETH=0
 # shellcheck source=/dev/null
 . /bench.conf
 
 PORT=11211
+SRV=127.0.0.1
+# how the client is started: in its namespace with VETH=1
+CNS=
+IN_CLIENT=
 # 11211 = 0x2BCB
 HEXPORT=2BCB
 CLIENT="-t 1 -c 4 -w 4 -k $KEYS -K 16 -v 32 -r 1:0 -z 0.99"
@@ -70,8 +88,9 @@ run() {	# run SERVER PROTO XKV-BENCH-ARGS...
 	shift 2
 	# shellcheck disable=SC2086
 	# shellcheck disable=SC2016 # $0, $$ and $@ are the inner shell's
-	timeout $T_RUN sh -c 'renice -n "$0" $$ >/dev/null; exec "$@"' \
-		"$CLIENT_NICE" xkv-bench -s 127.0.0.1 -p $PORT "$@" $CLIENT \
+	timeout $T_RUN $IN_CLIENT \
+		sh -c 'renice -n "$0" $$ >/dev/null; exec "$@"' \
+		"$CLIENT_NICE" xkv-bench -s $SRV -p $PORT $CLIENT "$@" \
 		-W "$WARMUP" -d "$DURATION" -j >/tmp/run.json 2>/tmp/run.err
 	rc=$?
 	json=$(tr -d '\n' </tmp/run.json)
@@ -84,14 +103,81 @@ run() {	# run SERVER PROTO XKV-BENCH-ARGS...
 	fi
 }
 
-# both protocols: TCP preloads every key, UDP reads them
+# both protocols: TCP preloads every key, UDP reads them. Over the veth
+# TCP keeps one GET in flight per connection (-w 1): the TCP fast path
+# answers only when the backend owes nothing before, which a window of
+# pipelined GETs never allows; every row there gets the same client.
+TCP_WINDOW=
+[ "$VETH" = 1 ] && TCP_WINDOW="-w 1"
 both() {	# both SERVER
-	run "$1" tcp -T
+	# shellcheck disable=SC2086
+	run "$1" tcp -T $TCP_WINDOW
 	run "$1" udp -U -n -o 1000
 }
 
 echo
 say "kernel $(uname -r), $(nproc) CPUs, ${DURATION} s runs"
+
+# threaded NAPI on IFACE (it needs the NAPI instances an XDP program
+# creates); in the client's namespace with "client"
+napi_threaded() {	# napi_threaded IFACE [client]
+	if [ "$2" = client ]; then
+		# /sys shows the namespace that mounted it: mount the client's
+		# shellcheck disable=SC2016 # $0 is the inner shell's
+		$IN_CLIENT unshare -m sh -c 'mount -t sysfs sysfs /sys &&
+			echo 1 >/sys/class/net/$0/threaded' "$1"
+	else
+		echo 1 >"/sys/class/net/$1/threaded"
+	fi || say "FAIL: threaded NAPI on $1"
+}
+
+# the plain XDP_PASS program back on xs, NAPI threaded again
+xs_pass() {
+	xdp_pass xs || say "FAIL: xdp_pass xs"
+	napi_threaded xs
+}
+
+veth_setup() {
+	me=$(readlink /proc/self/ns/net)
+	unshare -n sleep 1000000 &
+	CNS=$!
+	i=0
+	while [ "$(readlink /proc/$CNS/ns/net)" = "$me" ] && [ $i -lt 50 ]; do
+		i=$((i + 1))
+		sleep 0.1
+	done
+	IN_CLIENT="nsenter --net=/proc/$CNS/ns/net"
+	# busybox's ip names the peer veth0
+	if ! { ip link add xs type veth &&
+		ip link set veth0 netns $CNS &&
+		$IN_CLIENT ip link set veth0 name xc &&
+		ip addr add 10.99.0.1/24 dev xs && ip link set xs up &&
+		$IN_CLIENT ip addr add 10.99.0.2/24 dev xc &&
+		$IN_CLIENT ip link set xc up && $IN_CLIENT ip link set lo up &&
+		$IN_CLIENT xdp_pass xc; }; then
+		say "FAIL: veth pair"
+		FAILED=$((FAILED + 1))
+		return 1
+	fi
+	napi_threaded xc client
+	xs_pass
+	SRV=10.99.0.1
+	say "veth: $(ip -o link show xs | cut -c 1-60)"
+	say "veth: NAPI threads:" \
+		"$(ps | sed -n 's/.*\[\(napi\/[^]]*\)\].*/\1/p' | tr '\n' ' ')"
+}
+
+# the kernel's modules vmbench.sh copied in (-L: clsact, cls_bpf, veth)
+if [ -f /modules/order ]; then
+	while read -r m; do
+		insmod "/modules/$m"
+	done </modules/order
+fi
+if [ "$VETH" = 1 ]; then
+	# the loader's pid files (xkvd behind "xkv up")
+	mkdir -p /run
+	veth_setup
+fi
 
 # a daemon in the background: start it, measure both protocols, stop it
 daemon() {	# daemon NAME COMMAND...
@@ -114,12 +200,12 @@ daemon() {	# daemon NAME COMMAND...
 }
 
 if [ -x /bin/memcached ]; then
-	daemon memcached memcached -l 127.0.0.1 -p $PORT -U $PORT \
+	daemon memcached memcached -l $SRV -p $PORT -U $PORT \
 		-t "$THREADS" -m "$MEM_MB" -u root
 fi
 
 if insmod /xkv.ko tcp_port=$PORT udp_port=$PORT threads="$THREADS" \
-	memory_limit="$MEM_MB"; then
+	memory_limit="$MEM_MB" listen=$SRV; then
 	wait_listen xkv.ko && both xkv.ko
 	if ! timeout 30 rmmod xkv; then
 		say "FAIL: rmmod xkv"
@@ -136,33 +222,54 @@ fi
 xdp_up() {	# xdp_up NAME XKV-UP-ARGS...
 	name=$1
 	shift
-	if timeout 60 xkv up lo --backend module --module /xkv.ko \
-		--tcp-fast off -t "$THREADS" -m "$MEM_MB" "$@" \
+	if [ "$VETH" = 1 ]; then
+		xdp_pass -d xs
+	fi
+	if timeout 60 xkv up $XDP_IF -t "$THREADS" -m "$MEM_MB" "$@" \
 		>/tmp/up.out 2>&1; then
 		sed "s/^/xkv-vmbench: $name: /" /tmp/up.out
+		[ "$VETH" = 1 ] && napi_threaded xs
 		wait_listen "$name" && both "$name"
-		xkv stats lo 2>&1 | sed "s/^/xkv-vmbench: $name: /"
+		xkv stats $XDP_IF 2>&1 | sed "s/^/xkv-vmbench: $name: /"
 	else
 		sed "s/^/xkv-vmbench: $name: /" /tmp/up.out
 		say "FAIL: xkv up ($name)"
 		FAILED=$((FAILED + 1))
 	fi
-	timeout 60 xkv down lo >/dev/null 2>&1
+	timeout 60 xkv down $XDP_IF >/dev/null 2>&1
 	rmmod xkv 2>/dev/null
+	if [ "$VETH" = 1 ]; then
+		xs_pass
+	fi
 }
 
 if [ -x /bin/xkv ]; then
 	mount -t bpf bpf /sys/fs/bpf
-	if [ -f /modules/order ]; then
-		while read -r m; do
-			insmod "/modules/$m"
-		done </modules/order
+	if [ "$VETH" = 1 ]; then
+		XDP_IF=xs
+		MOD="--backend module --module /xkv.ko --tcp-fast on"
+		# shellcheck disable=SC2086
+		xdp_up xkv.ko+xdp $MOD --xdp-store on
+		# shellcheck disable=SC2086
+		xdp_up xkv.ko+xdp-store $MOD --xdp-store on --cache-slots 64
+		xdp_up xkvd+xdp --backend xkvd --backend-cmd /bin/xkvd \
+			--user root --tcp-fast on
+	else
+		XDP_IF=lo
+		MOD="--backend module --module /xkv.ko --tcp-fast off"
+		# shellcheck disable=SC2086
+		xdp_up xkv.ko+xdp-hot $MOD --xdp-store off
+		# shellcheck disable=SC2086
+		xdp_up xkv.ko+xdp-store $MOD --xdp-store on --cache-slots 64
 	fi
-	xdp_up xkv.ko+xdp-hot --xdp-store off
-	xdp_up xkv.ko+xdp-store --xdp-store on --cache-slots 64
 fi
 
-daemon xkvd xkvd -l 127.0.0.1 -p $PORT -U $PORT -t "$THREADS" -m "$MEM_MB"
+daemon xkvd xkvd -l $SRV -p $PORT -U $PORT -t "$THREADS" -m "$MEM_MB"
+
+if [ -n "$CNS" ]; then
+	kill "$CNS" 2>/dev/null
+	ip link del xs 2>/dev/null
+fi
 
 echo "XKV-VMBENCH-END failed=$FAILED"
 sync

@@ -3,11 +3,14 @@
 #
 # vmbench.sh - xkv.ko against xkvd (and memcached) inside a qemu TCG guest.
 #
-#   bench/vmbench.sh [-i] [-N NICE] [-L XKV] [-o FILE] [-d SECONDS]
+#   bench/vmbench.sh [-i] [-X] [-N NICE] [-L XKV] [-o FILE] [-d SECONDS]
 #                    [-t SECONDS] [-k VMLINUX] [-m XKV.KO] [-n]
 #
 #   -i  count guest instructions: one vCPU, qemu -icount shift=0,sleep=off,
 #       memcached measured too; reports instructions per GET (below)
+#   -X  the client in its own network namespace behind a veth pair with
+#       native XDP and threaded NAPI on both ends (needs -L; below), rows
+#       memcached, xkv.ko, xkvd, xkv.ko+xdp, xkv.ko+xdp-store, xkvd+xdp
 #   -N  the client's nice value in the guest (default 0)
 #   -L  a static loader (xkv): also measure xkv.ko behind XDP on lo, "xkv
 #       up lo --backend module", with the hot cache alone (--xdp-store off)
@@ -52,6 +55,23 @@
 # server take turns, and how the guest's instructions split between them
 # depends on the scheduler: -N moves the split, and the total with it.
 #
+# -X takes the stack's loopback shortcut out: the client sends from its
+# own namespace over a veth pair, xs (the servers') and xc (the client's),
+# each with a native XDP program (xkv's on xs in the XDP rows, else a
+# two-instruction XDP_PASS, so every row takes the same path) and threaded
+# NAPI. Then what each end receives is processed in its own kernel thread
+# (napi/xs-N: the request's receive, XDP and the store path included;
+# napi/xc-N: the reply's), not in the task that sent it. The guest kernel
+# has no IRQ_TIME_ACCOUNTING (softirq time is charged to whatever task
+# runs it; /proc/stat's softirq column only counts ticks that land in
+# one), so with -X "client" is what xkv-bench's own syscalls ran up to the
+# veth's transmit (the request's send, the reply's copy out of its
+# socket) plus any softirq work that happened to run in its time slice
+# (timers), and server = total - client is everything else: the server
+# process or threads, both NAPI threads (the reply's delivery into the
+# client's socket included, for every row alike), ksoftirqd, idle-loop
+# overhead. The NAPI threads' own time is printed too (napi/xs, napi/xc).
+#
 # Exit status 0 when all runs completed with every value right; 1
 # otherwise, with the reason on the last line ("vmbench: FAIL: ...") and
 # the console log in $BUILD/vm/vmbench-console.log.
@@ -74,13 +94,15 @@ THREADS=2
 MEM_MB=64
 
 usage() {
-	sed -n '4,24p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+	sed -n '4,27p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
 	exit 2
 }
 
-while getopts "iN:L:o:d:t:k:m:nh" opt; do
+VETH=0
+while getopts "iXN:L:o:d:t:k:m:nh" opt; do
 	case $opt in
 	i) ICOUNT=1 ;;
+	X) VETH=1 ;;
 	N) CLIENT_NICE=$OPTARG ;;
 	L) LOADER=$OPTARG ;;
 	o) OUT=$OPTARG ;;
@@ -98,6 +120,7 @@ die() {
 	exit 1
 }
 
+((VETH == 0)) || [[ -n $LOADER ]] || die "-X needs -L XKV"
 if ((ICOUNT)); then
 	OUT=${OUT:-$BUILD/vm/vmbench-icount.jsonl}
 	DURATION=${DURATION:-1}
@@ -106,12 +129,14 @@ if ((ICOUNT)); then
 	THREADS=1
 	RUNS=6
 	[[ -z $LOADER ]] || RUNS=10
+	((VETH == 0)) || RUNS=12
 else
 	OUT=${OUT:-$BUILD/vm/vmbench.jsonl}
 	DURATION=${DURATION:-3}
 	TIMEOUT=${TIMEOUT:-240}
 	RUNS=4
 	[[ -z $LOADER ]] || RUNS=8
+	((VETH == 0)) || RUNS=10
 fi
 
 # vm_need_tools, vm_check_module, vm_root, vm_pack, vm_boot,
@@ -204,12 +229,21 @@ if [[ -n $LOADER ]]; then
 		done <"$kmods/order"
 		cp "$kmods/order" "$ROOT/modules/order"
 	fi
+	if ((VETH)); then
+		grep -qx veth.ko "$ROOT/modules/order" 2>/dev/null ||
+			die "no veth.ko in $kmods (make -f mk/kmod.mk vm-kernel)"
+		gcc -static -O2 -o "$ROOT/bin/xdp_pass" tests/net/xdp_pass.c \
+			-lbpf -lelf -lz 2>"$TMP/ld.log" ||
+			die "static xdp_pass: $(tail -n 3 "$TMP/ld.log")"
+		strip "$ROOT/bin/xdp_pass"
+	fi
 fi
 
 printf 'DURATION=%s\nWARMUP=1\nKEYS=%s\nTHREADS=%s\nMEM_MB=%s\nICOUNT=%s\n' \
 	"$DURATION" "$KEYS" "$THREADS" "$MEM_MB" "$ICOUNT" >"$ROOT/bench.conf"
 [[ $CLIENT_NICE =~ ^-?[0-9]+$ ]] || die "-N wants a number"
 echo "CLIENT_NICE=$CLIENT_NICE" >>"$ROOT/bench.conf"
+echo "VETH=$VETH" >>"$ROOT/bench.conf"
 vm_pack "$ROOT" "$TMP/initrd"
 
 # --- boot -----------------------------------------------------------------
@@ -246,7 +280,20 @@ while IFS= read -r line; do
 						 .bench.gets),
 				 server_per_get: ((.bench.cpu.window_ns -
 						   .bench.cpu.client_ns) /
-						  .bench.gets)}
+						  .bench.gets),
+				 napi_xs: ([(.bench.cpu.kthread_ns // {}) |
+					    to_entries[] |
+					    select(.key | startswith("napi/xs-")) |
+					    .value] | add // 0),
+				 napi_xc: ([(.bench.cpu.kthread_ns // {}) |
+					    to_entries[] |
+					    select(.key | startswith("napi/xc-")) |
+					    .value] | add // 0),
+				 ksoftirqd: ([(.bench.cpu.kthread_ns // {}) |
+					      to_entries[] |
+					      select(.key |
+						     startswith("ksoftirqd/")) |
+					      .value] | add // 0)}
 		else . end' <<<"$line" >>"$TMP/out" 2>/dev/null ||
 		echo "vmbench: unparsable line: $line" >&2
 done < <(sed -n 's/^XKV-VMBENCH \({.*}\)$/\1/p' "$TMP/console")
@@ -257,14 +304,32 @@ jq -r '"vmbench: \(.server) \(.proto): " + (if .bench then
 	"\(.bench.bad_values) bad values, \(.bench.timeouts) timeouts"
 	else "no result" end) + " (exit \(.rc))"' "$OUT"
 if ((ICOUNT)); then
-	echo "vmbench: guest instructions per GET (server = total - client):"
-	jq -r 'select(.insn) | [.server, .proto, .insn.gets,
-		(.insn.total_per_get | round), (.insn.client / .insn.gets | round),
-		(.insn.server_per_get | round), .insn.idle_ticks] | @tsv' "$OUT" |
-		awk -F'\t' 'BEGIN { printf "vmbench:   %-14s %-5s %8s %8s %8s %8s %5s\n",
-			"server", "proto", "GETs", "total", "client", "server", "idle" }
-			{ printf "vmbench:   %-14s %-5s %8d %8d %8d %8d %5d\n",
-				$1, $2, $3, $4, $5, $6, $7 }'
+	echo "vmbench: guest instructions per GET (server = total - client;" \
+		"napi/xs, napi/xc, ksoftirqd: part of server; -xc: server" \
+		"without napi/xc; x xkvd: / xkvd's, same protocol):"
+	jq -r -s '(map(select(.insn and .server == "xkvd")) |
+		   map({key: .proto, value: .insn}) | from_entries) as $x |
+		def r(a; b): if b > 0 then a / b else 0 end;
+		.[] | select(.insn) | .insn as $i |
+		($i.server_per_get - $i.napi_xc / $i.gets) as $s2 |
+		[.server, .proto, $i.gets,
+		($i.total_per_get | round), ($i.client / $i.gets | round),
+		($i.server_per_get | round),
+		($i.napi_xs / $i.gets | round),
+		($i.napi_xc / $i.gets | round),
+		($i.ksoftirqd / $i.gets | round),
+		r($i.server_per_get; $x[.proto].server_per_get // 0),
+		($s2 | round),
+		r($s2; ($x[.proto] // {server_per_get: 0, napi_xc: 0,
+				       gets: 1}) |
+			 .server_per_get - .napi_xc / .gets),
+		$i.idle_ticks] | @tsv' "$OUT" |
+		awk -F'\t' 'BEGIN { printf "vmbench:   %-16s %-5s %7s %7s %7s %7s %7s %7s %6s %6s %7s %6s %4s\n",
+			"server", "proto", "GETs", "total", "client", "server",
+			"napi/xs", "napi/xc", "ksirqd", "x xkvd", "-xc",
+			"x xkvd", "idle" }
+			{ printf "vmbench:   %-16s %-5s %7d %7d %7d %7d %7d %7d %6d %6.3f %7d %6.3f %4d\n",
+				$1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13 }'
 fi
 
 problems=()

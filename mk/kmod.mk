@@ -23,6 +23,11 @@
 #   make -f mk/kmod.mk vmbench-icount  bench/vmbench.sh -i: guest
 #                                instructions per GET (qemu -icount,
 #                                one vCPU), memcached too (~1 min)
+#   make -f mk/kmod.mk vmbench-veth  bench/vmbench.sh -i -X: the same
+#                                with the client in its own namespace
+#                                behind a veth pair with native XDP, and
+#                                xkv.ko and xkvd behind xkv's XDP tier
+#                                there (~5 min; not in make test)
 #   make -f mk/kmod.mk kmod-clean
 #
 # Variables:
@@ -104,7 +109,7 @@ VM_CFLAGS := -static -O2 -Wall -Wextra
 # lacks: glibc, static
 VM_HOT_CC ?= gcc
 
-.PHONY: kmod kmod-clean vmtest vm-kernel vmbench vmbench-icount
+.PHONY: kmod kmod-clean vmtest vm-kernel vmbench vmbench-icount vmbench-veth
 
 kmod:
 	@mkdir -p $(KMOD_TREE)
@@ -192,12 +197,13 @@ $(VM_STREAM): tests/vm/xkv-stream.c
 	@command -v $(VM_MUSL_CC) >/dev/null || $(KMOD_DEPS) install
 	$(VM_MUSL_CC) $(VM_CFLAGS) -Werror -o $@ $<
 
-$(VM_HOT): tests/vm/xkv-hot.c tests/unit/tap.h abi/xkv_ioctl.h \
-	  abi/xkv_hot.h abi/xkv_slot.h abi/xkv_tcp.h
+$(VM_HOT): tests/vm/xkv-hot.c tests/vm/vmclient.h tests/unit/tap.h \
+	  abi/xkv_ioctl.h abi/xkv_hot.h abi/xkv_slot.h abi/xkv_tcp.h
 	@mkdir -p $(@D)
 	$(VM_HOT_CC) $(VM_CFLAGS) -Werror -Iabi -Itests/unit -o $@ $<
 
-$(VM_STORE): tests/vm/xkv-store.c tests/unit/tap.h abi/xkv_hot.h
+$(VM_STORE): tests/vm/xkv-store.c tests/vm/vmclient.h tests/unit/tap.h \
+	  abi/xkv_hot.h
 	@mkdir -p $(@D)
 	$(VM_HOT_CC) $(VM_CFLAGS) -Werror -Iabi -Itests/unit -o $@ $<
 
@@ -227,3 +233,8 @@ vmbench:
 
 vmbench-icount:
 	BUILD=$(BUILD) bench/vmbench.sh -i
+
+vmbench-veth: vm-kernel
+	@$(MAKE) --no-print-directory -f mk/loader.mk BUILD=$(BUILD) \
+		loader-static
+	BUILD=$(BUILD) bench/vmbench.sh -i -X -L $(VM_LOADER)

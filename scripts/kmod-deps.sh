@@ -60,8 +60,9 @@ set -euo pipefail
 # Modules of Debian's kernel the guest loads (their dependencies too):
 # "xkv up" attaches the TCP fast path's TC programs with a clsact qdisc
 # (sch_ingress) and a BPF classifier (cls_bpf), both modules in Debian's
-# 6.1 config. DIR/modules/order lists them in loading order.
-VM_MODULES=(sch_ingress cls_bpf)
+# 6.1 config; bench/vmbench.sh -X puts its client behind a veth pair with
+# native XDP (veth). DIR/modules/order lists them in loading order.
+VM_MODULES=(sch_ingress cls_bpf veth)
 
 BUILD_PKGS=(linux-headers-amd64 make gcc libc6-dev)
 BTF_PKGS=(dwarves python3 libelf-dev zlib1g-dev xz-utils)

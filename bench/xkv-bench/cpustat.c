@@ -11,6 +11,12 @@
  * work for everybody, ours included, outside any cgroup of ours): the CPU
  * time of what a benchmark started, wherever its packets were processed,
  * without other work on the machine.
+ *
+ * Always, the run time of the kernel threads that do packet work for
+ * others (threaded NAPI pollers, "napi/<dev>-<id>", and ksoftirqd), each
+ * by name, from /proc/PID/schedstat in ns: under qemu's -icount shift=0
+ * that is an instruction count (bench/vmbench.sh -X splits the server
+ * side with it).
  */
 #include <ctype.h>
 #include <dirent.h>
@@ -91,6 +97,45 @@ static u64 ksoftirqd_ticks(void)
 	return sum;
 }
 
+/* the run time of every "napi/..." and "ksoftirqd/..." thread, into @s */
+static void kthread_sample(struct cpu_sample *s)
+{
+	char path[300], comm[CPU_COMM_LEN];
+	unsigned long long ns;
+	struct dirent *de;
+	DIR *d;
+	FILE *f;
+	int ok;
+
+	d = opendir("/proc");
+	if (!d)
+		return;
+	while ((de = readdir(d)) && s->nkt < CPU_KTHREADS_MAX) {
+		if (!isdigit((unsigned char)de->d_name[0]))
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/comm", de->d_name);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		ok = fscanf(f, "%15s", comm) == 1;
+		fclose(f);
+		if (!ok || (strncmp(comm, "napi/", 5) &&
+			    strncmp(comm, "ksoftirqd/", 10)))
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/schedstat", de->d_name);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		ok = fscanf(f, "%llu", &ns) == 1;
+		fclose(f);
+		if (!ok)
+			continue;
+		memcpy(s->kt[s->nkt].comm, comm, sizeof(comm));
+		s->kt[s->nkt++].ns = ns;
+	}
+	closedir(d);
+}
+
 /**
  * cpu_sample() - read the machine's and this process's CPU time now.
  * @s:      where to put it; @s->ok is false when /proc/stat could not be
@@ -123,6 +168,7 @@ void cpu_sample(struct cpu_sample *s, const char *cgroup)
 	}
 	if (!clock_gettime(CLOCK_MONOTONIC, &ts))
 		s->mono_ns = (u64)ts.tv_sec * NSEC_PER_SEC + (u64)ts.tv_nsec;
+	kthread_sample(s);
 	if (cgroup && !cgroup_ns(cgroup, &s->cg_ns)) {
 		s->ksirq = ksoftirqd_ticks();
 		s->cg_ok = true;
@@ -139,11 +185,19 @@ void cpu_sample(struct cpu_sample *s, const char *cgroup)
 void cpu_usage(const struct cpu_sample *a, const struct cpu_sample *b,
 	       struct cpu_usage *u)
 {
+	u32 j, k;
 	int i;
 
 	memset(u, 0, sizeof(*u));
 	if (!a->ok || !b->ok)
 		return;
+	for (j = 0; j < b->nkt; j++)
+		for (k = 0; k < a->nkt; k++)
+			if (!strcmp(a->kt[k].comm, b->kt[j].comm)) {
+				u->kt[u->nkt] = b->kt[j];
+				u->kt[u->nkt++].ns -= a->kt[k].ns;
+				break;
+			}
 	u->hz = sysconf(_SC_CLK_TCK);
 	for (i = 0; i < CPU_NR; i++) {
 		u->tick[i] = b->tick[i] - a->tick[i];

@@ -22,6 +22,21 @@ enum cpu_field {
 	CPU_NR
 };
 
+/* kernel threads whose CPU time is read one by one (kthread_sample()) */
+#define CPU_KTHREADS_MAX 8
+#define CPU_COMM_LEN 16
+
+/**
+ * struct cpu_kthread - one kernel thread's run time.
+ * @comm: its name ("napi/<dev>-<id>" or "ksoftirqd/<cpu>")
+ * @ns:   its time on a CPU, ns (/proc/PID/schedstat: precise, unlike the
+ *        ticks of /proc/PID/stat)
+ */
+struct cpu_kthread {
+	char comm[CPU_COMM_LEN];
+	u64 ns;
+};
+
 /**
  * struct cpu_sample - one reading.
  * @ok:       /proc/stat was read
@@ -33,6 +48,8 @@ enum cpu_field {
  * @cg_ok:    the cgroup's time was read
  * @cg_ns:    CPU time of the cgroup given to cpu_sample(), ns
  * @ksirq:    user + system ticks of the ksoftirqd threads
+ * @nkt:      entries of @kt
+ * @kt:       the threaded NAPI pollers ("napi/...") and ksoftirqd threads
  */
 struct cpu_sample {
 	bool ok;
@@ -44,6 +61,8 @@ struct cpu_sample {
 	bool cg_ok;
 	u64 cg_ns;
 	u64 ksirq;
+	u32 nkt;
+	struct cpu_kthread kt[CPU_KTHREADS_MAX];
 };
 
 /**
@@ -63,6 +82,9 @@ struct cpu_sample {
  * @cg_ok:    @cgroup_s and @ksirq_s are known
  * @cgroup_s: CPU seconds of the cgroup (cpu_sample()'s @cgroup)
  * @ksirq_s:  CPU seconds of the ksoftirqd threads
+ * @nkt:      entries of @kt
+ * @kt:       each kernel thread of the samples' @kt (by name) and its run
+ *            time between them, ns
  */
 struct cpu_usage {
 	bool ok;
@@ -78,6 +100,8 @@ struct cpu_usage {
 	bool cg_ok;
 	double cgroup_s;
 	double ksirq_s;
+	u32 nkt;
+	struct cpu_kthread kt[CPU_KTHREADS_MAX];
 };
 
 void cpu_sample(struct cpu_sample *s, const char *cgroup);

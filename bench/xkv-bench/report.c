@@ -147,6 +147,8 @@ static void json_settings(const struct bench_report *r)
 /* the machine's CPU ticks in the measured window (cpustat.h) */
 static void json_cpu(const struct cpu_usage *u)
 {
+	u32 i;
+
 	if (!u->ok)
 		return;
 	printf(",\"cpu\":{\"hz\":%ld", u->hz);
@@ -162,6 +164,11 @@ static void json_cpu(const struct cpu_usage *u)
 	j_u64("window_ns", u->window_ns);
 	j_u64("client_nvcsw", u->nvcsw);
 	j_u64("client_nivcsw", u->nivcsw);
+	printf(",\"kthread_ns\":{");
+	for (i = 0; i < u->nkt; i++)
+		printf("%s\"%s\":%llu", i ? "," : "", u->kt[i].comm,
+		       (unsigned long long)u->kt[i].ns);
+	printf("}");
 	if (u->cg_ok) {
 		j_num("cgroup_s", "%.3f", u->cgroup_s);
 		j_num("ksoftirqd_s", "%.3f", u->ksirq_s);

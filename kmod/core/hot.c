@@ -61,7 +61,8 @@
  * @rejects:   admissions refused in favour of the slot's entries
  * @evicted:   entries removed to make room for a more popular key
  * @stolen:    stuck slots taken over
- * @skipped:   writes skipped on a slot that could not be taken
+ * @skipped:   writes skipped on a slot that could not be taken, and
+ *             store-path installs skipped on a busy set lock or slot
  */
 struct xkv_hot {
 	struct xkv_slot *slots;
@@ -343,7 +344,14 @@ static int pick_victims(const struct xkv_hot *h, const struct xkv_slot *sl,
 	return (int)k;
 }
 
-void do_hot_read(struct xkv_store *st, u64 hv, struct xkv_item *it)
+/*
+ * Count a read of @it (stripe locked) and admit it into its slot if it
+ * earns a place. With @nowait (the XDP store path, in softirq) the set
+ * lock and the slot are each tried once and never taken over: on
+ * contention the install is dropped, the count stays, and a later read
+ * tries again.
+ */
+static void hot_read(struct xkv_store *st, struct xkv_item *it, bool nowait)
 {
 	struct xkv_hot_ent *e;
 	struct xkv_hot *h = st->hot;
@@ -355,7 +363,6 @@ void do_hot_read(struct xkv_store *st, u64 hv, struct xkv_item *it)
 	u32 est;
 	int off, n, i;
 
-	(void)hv;
 	est = sketch_add(h, hash);
 	need = item_ent_size(it);
 	if (need > XKV_HOT_SLOT_ROOM ||
@@ -370,7 +377,12 @@ void do_hot_read(struct xkv_store *st, u64 hv, struct xkv_item *it)
 			return;
 	}
 	lock = set_lock(h, idx);
-	os_spin_lock(lock);
+	if (!nowait) {
+		os_spin_lock(lock);
+	} else if (!os_spin_trylock(lock)) {
+		os_atomic64_add(1, &h->skipped);
+		return;
+	}
 	off = xkv_slot_find(sl, hash, key, it->nkey);
 	if (off >= 0) {
 		/* another reader was faster */
@@ -386,8 +398,11 @@ void do_hot_read(struct xkv_store *st, u64 hv, struct xkv_item *it)
 			goto unlock;
 		}
 	}
-	if (!slot_take(h, sl, &s))
+	if (nowait ? !xkv_slot_trylock(sl, &s) : !slot_take(h, sl, &s)) {
+		if (nowait)
+			os_atomic64_add(1, &h->skipped);
 		goto unlock;
+	}
 	for (i = 0; i < n; i++)
 		xkv_slot_remove(sl, c[i].off);
 	if (slot_fill(st, h, sl, hash, it))
@@ -396,6 +411,17 @@ void do_hot_read(struct xkv_store *st, u64 hv, struct xkv_item *it)
 	os_atomic64_add(n, &h->evicted);
 unlock:
 	os_spin_unlock(lock);
+}
+
+void do_hot_read(struct xkv_store *st, u64 hv, struct xkv_item *it)
+{
+	(void)hv;
+	hot_read(st, it, false);
+}
+
+void do_hot_peeked(struct xkv_store *st, struct xkv_item *it)
+{
+	hot_read(st, it, true);
 }
 
 /* ---- whole-tier operations ---- */

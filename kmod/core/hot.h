@@ -44,6 +44,22 @@ void do_hot_removed(struct xkv_store *st, struct xkv_item *it);
 void do_hot_read(struct xkv_store *st, u64 hv, struct xkv_item *it);
 
 /**
+ * do_hot_peeked() - the XDP store path served a read of @it
+ * (xkv_store_peek()): count it and maybe admit it, as do_hot_read() does,
+ * without waiting.
+ * @st: store with a hot tier
+ * @it: item, stripe locked (tried: the caller may be in softirq)
+ *
+ * The same sketch count and the same admission rule as a backend read.
+ * Callable with bottom halves off and from softirq: the slot's set lock
+ * and the slot itself are each tried once and never taken over (a stuck
+ * slot is left to the backend's writers, which may wait for it); when
+ * either is busy the install is skipped and counted in @skipped, and the
+ * key's next read tries again. Nothing here sleeps or allocates.
+ */
+void do_hot_peeked(struct xkv_store *st, struct xkv_item *it);
+
+/**
  * xkv_hot_flush() - flush_all for the hot tier.
  * @st: store
  * @at: 0 to empty every slot now, else the store time at which a delayed

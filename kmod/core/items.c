@@ -285,6 +285,35 @@ struct xkv_item *xkv_item_alloc(struct xkv_store *st, const char *key,
 }
 
 /*
+ * The allocate-first retry of item_concat() and xkv_item_arith(): the new
+ * item's size is known only under the stripe lock, where nothing may be
+ * allocated. Unlock @sp, swap the spare @*nit for one of @n bytes of
+ * value for @key, and let the caller lock and look again. Return 0, or
+ * xkv_item_alloc()'s -errno with @*nit NULL.
+ */
+static int stripe_unlock_realloc(struct xkv_store *st, struct xkv_stripe *sp,
+				 struct xkv_item **reap, struct xkv_item **nit,
+				 const char *key, size_t nkey, u32 n)
+{
+	int err = 0;
+
+	stripe_unlock_reap(st, sp, reap);
+	if (*nit)
+		xkv_item_free(st, *nit);
+	*nit = xkv_item_alloc(st, key, nkey, 0, 0, n, &err);
+	return *nit ? 0 : err;
+}
+
+/* the end of that retry: unlock @sp, free the spare left unused */
+static void stripe_unlock_spare(struct xkv_store *st, struct xkv_stripe *sp,
+				struct xkv_item **reap, struct xkv_item *nit)
+{
+	stripe_unlock_reap(st, sp, reap);
+	if (nit)
+		xkv_item_free(st, nit);
+}
+
+/*
  * Append or prepend @it's value to the key's, in a new item. Its size
  * depends on the old value, read under the stripe lock, but the new item
  * must be allocated without it: allocate, lock, look again, and retry
@@ -339,17 +368,12 @@ static enum xkv_res item_concat(struct xkv_store *st, struct xkv_item *it,
 			res = XKV_STORED;
 			break;
 		}
-		stripe_unlock_reap(st, sp, &reap);
-		if (nit)
-			xkv_item_free(st, nit);
-		nit = xkv_item_alloc(st, xkv_item_key(it), it->nkey, 0, 0,
-				     (u32)n, &err);
-		if (!nit)
+		err = stripe_unlock_realloc(st, sp, &reap, &nit,
+					    xkv_item_key(it), it->nkey, (u32)n);
+		if (err)
 			return err == -E2BIG ? XKV_TOO_LARGE : XKV_NO_MEMORY;
 	}
-	stripe_unlock_reap(st, sp, &reap);
-	if (nit)
-		xkv_item_free(st, nit);
+	stripe_unlock_spare(st, sp, &reap, nit);
 	return res;
 }
 
@@ -627,7 +651,6 @@ enum xkv_res xkv_item_arith_ex(struct xkv_store *st, const char *key,
 	struct xkv_item *it, *nit = NULL, *reap = NULL;
 	enum xkv_res ret = XKV_STORED;
 	size_t n;
-	int err;
 	u64 v;
 
 	r->created = false;
@@ -675,16 +698,11 @@ enum xkv_res xkv_item_arith_ex(struct xkv_store *st, const char *key,
 			nit = NULL;
 			break;
 		}
-		stripe_unlock_reap(st, sp, &reap);
-		if (nit)
-			xkv_item_free(st, nit);
-		nit = xkv_item_alloc(st, key, nkey, 0, 0, (u32)n, &err);
-		if (!nit)
+		if (stripe_unlock_realloc(st, sp, &reap, &nit, key, nkey,
+					  (u32)n))
 			return XKV_NO_MEMORY;
 	}
-	stripe_unlock_reap(st, sp, &reap);
-	if (nit)
-		xkv_item_free(st, nit);
+	stripe_unlock_spare(st, sp, &reap, nit);
 	if (ret == XKV_NOT_FOUND && r->create)
 		ret = arith_create(st, key, nkey, r);
 	return ret;
@@ -815,7 +833,7 @@ static void do_peek_count(struct xkv_stripe *sp, bool hit, bool expired,
  * (a dead item stays linked), and the stripe lock is only tried.
  */
 int xkv_store_peek(struct xkv_store *st, const char *key, u32 nkey,
-		   bool with_cas, u8 *out, u32 cap)
+		   bool with_cas, bool admit, u8 *out, u32 cap)
 {
 	u64 now = xkv_store_now(st), hv;
 	s64 at = os_atomic64_read(&st->flush_at);
@@ -850,6 +868,8 @@ int xkv_store_peek(struct xkv_store *st, const char *key, u32 nkey,
 	}
 	item_mark_read(it);
 	value_block_put((char *)out, &vl, key, nkey, it);
+	if (admit && st->hot)
+		do_hot_peeked(st, it);
 	do_peek_count(sp, true, false, false, total);
 	os_spin_unlock(&sp->lock);
 	return (int)total;

@@ -303,6 +303,7 @@ void xkv_store_hot_stats(struct xkv_store *st, u64 *installs, u64 *rejects);
  * @key:      key bytes
  * @nkey:     key length, 1..XKV_KEY_MAX
  * @with_cas: gets (true) or get (false)
+ * @admit:    a hit counts toward the key's hot-cache admission
  * @out:      where the block goes
  * @cap:      room at @out
  *
@@ -321,7 +322,10 @@ void xkv_store_hot_stats(struct xkv_store *st, u64 *installs, u64 *rejects);
  * -ENOENT; the other errors count nothing, the caller hands the request
  * to the server, which counts it. A hit sets the item's clock reference
  * bit (its LRU bump: one byte written under the stripe lock, no class
- * lock) and marks it fetched; it does not feed the hot cache's admission.
+ * lock), marks it fetched, and with @admit counts toward the key's
+ * admission into the hot cache as a backend read does (do_hot_peeked():
+ * the hot tier's locks are only tried, so the install may be skipped,
+ * never waited for).
  *
  * Return: bytes written to @out; -ENOENT when the key is missing, expired
  * or flushed; -ENOSPC when the block is longer than @cap (nothing
@@ -329,7 +333,7 @@ void xkv_store_hot_stats(struct xkv_store *st, u64 *installs, u64 *rejects);
  * -EINVAL when @nkey is 0 or above XKV_KEY_MAX.
  */
 int xkv_store_peek(struct xkv_store *st, const char *key, u32 nkey,
-		   bool with_cas, u8 *out, u32 cap);
+		   bool with_cas, bool admit, u8 *out, u32 cap);
 
 /**
  * xkv_store_add_listener() - name a listening or UDP socket in

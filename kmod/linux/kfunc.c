@@ -8,8 +8,12 @@
  * once per key of the request: the store copies the key's reply block
  * ("VALUE ...\r\n<data>\r\n") into the program's per-CPU buffer under the
  * key's stripe lock (xkv_store_peek(), which only tries the lock and never
- * sleeps: XDP runs in softirq). The program adds "END", the headers and
- * the checksums and sends the reply. The arguments and counters are in
+ * sleeps: XDP runs in softirq). A hit also counts toward the key's
+ * admission into the hot cache, as a backend read does, and installs it
+ * there when it earns a place, without waiting for the hot tier's locks
+ * (bpf/HOTCACHE.md; module parameter xdp_store_admit, writable at run
+ * time, turns that off). The program adds "END", the headers and the
+ * checksums and sends the reply. The arguments and counters are in
  * abi/xkv_kfunc.h.
  *
  * Registration: register_btf_kfunc_id_set() for BPF_PROG_TYPE_XDP at
@@ -43,6 +47,12 @@ static DEFINE_PER_CPU(u64[XKV_KF_STAT_NR], xkvm_kf_stats);
 
 /* did register_btf_kfunc_id_set() take a usable set? */
 static bool xkvm_kf_usable;
+
+/* store-path hits feed the hot cache's admission (bpf/HOTCACHE.md) */
+static bool xkvm_kf_admit = true;
+module_param_named(xdp_store_admit, xkvm_kf_admit, bool, 0644);
+MODULE_PARM_DESC(xdp_store_admit,
+		 "GETs the XDP store path answers count toward hot-cache admission, as the module's own reads do (default 1)");
 
 static inline void xkvm_kf_count(enum xkv_kf_stat_id id)
 {
@@ -89,7 +99,8 @@ noinline int xkv_xdp_store_get(const u8 *key, u32 key__sz, u8 *out,
 		return -EINVAL;
 	}
 	n = xkv_store_peek(st, (const char *)key, key__sz,
-			   arg->flags & XKV_KF_CAS, out + at, out__sz - at);
+			   arg->flags & XKV_KF_CAS, READ_ONCE(xkvm_kf_admit),
+			   out + at, out__sz - at);
 	switch (n) {
 	case -ENOENT:
 		xkvm_kf_count(XKV_KF_STAT_misses);

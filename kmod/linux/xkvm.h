@@ -328,8 +328,5 @@ void xkvm_udp_worker_exit(struct xkvm_worker *w);
 /* udp_policy.c */
 int xkvm_udp_policy_open(struct xkvm_server *srv);
 void xkvm_udp_policy_close(struct xkvm_server *srv);
-void xkvm_udp_peer(const struct sockaddr_storage *peer, const void *cmsg,
-		   size_t clen, struct xkv_udp_addr *src,
-		   struct xkv_udp_addr *dst);
 
 #endif /* XKV_LINUX_XKVM_H */

@@ -4,7 +4,8 @@
  * the mmap'ed map: the entry helpers of abi/xkv_slot.h at every size
  * boundary and against garbage written through the map, then the store's
  * ownership of the slots: what each command does to a key's entry, the
- * seqlock parity, expiry conversion, flush_all and admission.
+ * seqlock parity, expiry conversion, flush_all and admission (from
+ * backend reads and from the XDP store path's peeks).
  */
 #include <pthread.h>
 #include <sched.h>
@@ -622,6 +623,116 @@ static void test_admission(struct xkv_store *st)
 	xkv_flush_all(st, 0);
 }
 
+/* xkv_store_peek() of @key (the XDP store path): its block's length */
+static int peek_a(struct xkv_store *st, const char *key, bool admit, u8 *out,
+		  u32 cap)
+{
+	return xkv_store_peek(st, key, (u32)strlen(key), false, admit, out,
+			      cap);
+}
+
+static int peek(struct xkv_store *st, const char *key, u8 *out, u32 cap)
+{
+	return peek_a(st, key, true, out, cap);
+}
+
+static int peeks(struct xkv_store *st, const char *key, int n)
+{
+	u8 out[XKV_HOT_SLOT_SIZE];
+	int got = 0;
+
+	while (n-- > 0)
+		got += peek(st, key, out, sizeof(out)) > 0;
+	return got;
+}
+
+/*
+ * Reads through the XDP store path count toward admission as backend
+ * reads do, without ever waiting for the slot, and what they install is
+ * kept coherent by the writers as any entry is.
+ */
+static void test_peek_admission(struct xkv_store *st)
+{
+	static char v300[301];
+	char inc[5][32], other[32];
+	struct xkv_slot *sl;
+	struct xkv_hot_ent *e;
+	u8 out[XKV_HOT_SLOT_SIZE];
+	u32 seq = 0;
+	u64 ins0, ins, rej0, rej, t0, took;
+	int n, i;
+	bool all = true;
+
+	xkv_flush_all(st, 0);
+	uu_set(st, "pk", "peeked value");
+	tap_ok(slot_empty_for("pk"), "peek: a set alone installs nothing");
+	tap_ok(peek_a(st, "pk", false, out, sizeof(out)) > 0 &&
+		       slot_empty_for("pk"),
+	       "peek: without @admit a hit installs nothing");
+	xkv_store_hot_stats(st, &ins0, &rej0);
+	n = peek(st, "pk", out, sizeof(out));
+	xkv_store_hot_stats(st, &ins, &rej);
+	e = ent_for("pk");
+	tap_ok(n > 0 && slot_is("pk", "peeked value") && ins == ins0 + 1,
+	       "peek: a store-path read of a key with room in its slot "
+	       "installs it");
+	tap_ok(e && n > 0 && e->body_len == (u32)n &&
+		       !memcmp(e->body, out, (size_t)n),
+	       "peek: the entry's block is the bytes the store path sent");
+
+	/* coherence: writes rewrite or clear what a peek installed */
+	uu_set(st, "pk", "rewritten");
+	tap_ok(slot_is("pk", "rewritten"),
+	       "peek: a set rewrites the entry before it returns");
+	tap_is_u64(xkv_item_delete(st, "pk", 2), XKV_DELETED,
+		   "peek: delete pk");
+	tap_ok(slot_empty_for("pk"), "peek: a delete clears it");
+	tap_ok(peek(st, "pk", out, sizeof(out)) == -ENOENT &&
+		       slot_empty_for("pk"),
+	       "peek: a miss installs nothing");
+
+	/* a slot held by someone else: no wait, no take-over, no install */
+	uu_set(st, "pk", "busy");
+	sl = slot_for("pk");
+	tap_ok(xkv_slot_trylock(sl, &seq), "peek: an emptier holds pk's slot");
+	t0 = uu_now_ns();
+	n = peeks(st, "pk", 100);
+	took = uu_now_ns() - t0;
+	tap_ok(n == 100 && (sl->seq & 1) && sl->seq == seq + 1,
+	       "peek: 100 reads while the slot is held are answered and leave "
+	       "it held (%llu us)", (unsigned long long)(took / 1000));
+	xkv_slot_empty(sl);
+	tap_ok(xkv_slot_unlock(sl, seq) && slot_empty_for("pk"),
+	       "peek: ... the emptier's unlock succeeds, nothing installed");
+	tap_ok(peeks(st, "pk", 1) == 1 && slot_is("pk", "busy"),
+	       "peek: the next read installs it");
+
+	/* the same rule as backend reads against a full slot */
+	xkv_flush_all(st, 0);
+	memset(v300, 'P', 300);
+	for (i = 0; i < 5; i++) {
+		same_slot_key("padm", (u32)i + 1, inc[i], sizeof(inc[i]));
+		uu_set(st, inc[i], v300);
+		reads(st, inc[i], 20);
+		all &= slot_is(inc[i], v300);
+	}
+	same_slot_key("padm", 0, other, sizeof(other));
+	uu_set(st, other, v300);
+	xkv_store_hot_stats(st, &ins0, &rej0);
+	peeks(st, other, 1);
+	xkv_store_hot_stats(st, &ins, &rej);
+	tap_ok(all && !ent_for(other) && rej == rej0 + 1,
+	       "peek: a key peeked once does not displace 5 read keys");
+	peeks(st, other, 60);
+	n = 0;
+	for (i = 0; i < 5; i++)
+		n += ent_for(inc[i]) != NULL;
+	tap_ok(slot_is(other, v300) && n == 4,
+	       "peek: peeked more often, it goes in and evicts one (%d of 5 "
+	       "kept)", n);
+	xkv_flush_all(st, 0);
+}
+
 /* a slot someone wrote garbage into, through the map */
 static void test_bad_slots(struct xkv_store *st)
 {
@@ -964,6 +1075,7 @@ int main(void)
 	test_expiry_and_size(st);
 	test_flush(st);
 	test_admission(st);
+	test_peek_admission(st);
 	test_bad_slots(st);
 	test_stuck(st);
 	test_clock(st);

@@ -32,7 +32,8 @@ static int text_get(struct xkv_store *st, const char *key, bool with_cas,
 static int peek(struct xkv_store *st, const char *key, bool with_cas,
 		u8 *out, u32 cap)
 {
-	return xkv_store_peek(st, key, (u32)strlen(key), with_cas, out, cap);
+	return xkv_store_peek(st, key, (u32)strlen(key), with_cas, true, out,
+			      cap);
 }
 
 static struct xkv_stripe *stripe_of_key(struct xkv_store *st,
@@ -106,10 +107,10 @@ static void test_hit(void)
 	tap_is_i64(peek(st, "k1", false, out, 0), -ENOSPC, "cap 0: -ENOSPC");
 
 	/* keys the store can never hold */
-	tap_is_i64(xkv_store_peek(st, "", 0, false, out, sizeof(out)),
+	tap_is_i64(xkv_store_peek(st, "", 0, false, true, out, sizeof(out)),
 		   -EINVAL, "empty key: -EINVAL");
 	memset(big, 'k', 251);
-	tap_is_i64(xkv_store_peek(st, big, 251, false, out, sizeof(out)),
+	tap_is_i64(xkv_store_peek(st, big, 251, false, true, out, sizeof(out)),
 		   -EINVAL, "251-byte key: -EINVAL");
 
 	xkv_buf_release(&b);

@@ -88,7 +88,7 @@ source "$HERE/../../scripts/vm-host.sh"
 for f in "$KERNEL" "$MODULE" "$PROTOTEST" "$LOAD" "$TEST_XDP" "$LOADER" \
 	"$HOT" "$STREAM" "$TEST_TCP" "$STORE" "$INIT" \
 	"$HERE/memccapable-tap.sh" "$HERE/tcpfast-tap.sh" \
-	"$HERE/xdp-store-tap.sh" "$KMODS/order"; do
+	"$HERE/xdp-store-tap.sh" "$HERE/tap-lib.sh" "$KMODS/order"; do
 	[[ -f $f ]] || die "missing $f"
 done
 # the guest has only the libraries copied in for memccapable
@@ -119,6 +119,7 @@ cp "$TEST_TCP" "$ROOT/bin/test_tcp"
 cp "$HERE/tcpfast-tap.sh" "$ROOT/bin/xkv-tcpfast-tap"
 cp "$STORE" "$ROOT/bin/xkv-store"
 cp "$HERE/xdp-store-tap.sh" "$ROOT/bin/xkv-xdp-store-tap"
+cp "$HERE/tap-lib.sh" "$ROOT/bin/xkv-tap-lib"
 # the module as a build without module BTF would be: the XDP store path
 # must then be off, and the module work as before
 objcopy --remove-section=.BTF "$ROOT/xkv.ko" "$ROOT/xkv-nobtf.ko" ||

@@ -28,36 +28,14 @@
 
 IF=lo
 D=${XKV_STREAM_D:-3}
-N=0
-BAD=0
 OUT=/tmp/tcpfast.out
 
-ok() {
-	N=$((N + 1))
-	echo "ok $N - $*"
-}
-
-not_ok() {
-	N=$((N + 1))
-	BAD=$((BAD + 1))
-	echo "not ok $N - $*"
-}
+# ok, not_ok, check, unloaded, tap_mark, dmesg_clean
+# shellcheck source=tests/vm/tap-lib.sh
+. /bin/xkv-tap-lib
 
 say() {
 	echo "xkv-vm: vm/tcp-fast $*"
-}
-
-# check DESC CMD...: a test; CMD's output is shown as TAP comments
-check() {
-	desc=$1
-	shift
-	if "$@" >$OUT 2>&1; then
-		sed 's/^/# /' $OUT
-		ok "$desc"
-	else
-		sed 's/^/# /' $OUT
-		not_ok "$desc"
-	fi
 }
 
 # the fast path's hit counter on lo (empty without its stats map)
@@ -144,14 +122,7 @@ down_open() {
 	xkv status $IF >/tmp/status1.out 2>&1
 	cat /tmp/status1.out
 	[ $rc -eq 0 ] || return 1
-	if grep -q '^xkv ' /proc/modules; then
-		echo "xkv.ko still loaded"
-		return 1
-	fi
-	if ip link show $IF | grep -q xdp; then
-		echo "XDP still attached to $IF"
-		return 1
-	fi
+	unloaded $IF
 }
 
 open_conns() {
@@ -189,14 +160,7 @@ drained() {
 	fi
 }
 
-dmesg_clean() {
-	BADRE='BUG|WARNING|Oops|Call Trace|general protection|soft lockup'
-	BADRE="$BADRE|hung_task|stall|not freed|still referenced"
-	! dmesg | sed -n "/$MARK/,\$p" | grep -E "$BADRE"
-}
-
-MARK="xkv-vm-tcpfast-$$"
-echo "$MARK" >/dev/kmsg
+tap_mark tcpfast
 echo "1..7"
 check "xkv up $IF --backend module --tcp-fast on" up
 check "pipelined mix: replies in order, no stale read, hits counted" \

@@ -14,7 +14,10 @@
 #      cache answered byte for byte from the store with the counters
 #      moving, misses and expired items passed to the module, a key being
 #      rewritten never torn, a deleted key never served after DELETED,
-#      the coherence rounds, delete and flush_all
+#      the coherence rounds, delete and flush_all (store-path admission
+#      off), then admission on: keys read only over UDP through the store
+#      path served by the hot cache, bytes checked, sets and delete of
+#      them coherent
 #   4  "rmmod xkv" is refused while the store program holds the module,
 #      which goes on serving
 #   5  "xkv down lo" unloads the module and removes everything
@@ -30,53 +33,24 @@
 #   XKV_STORE_SECS  seconds of the rewrite fixture (default 3)
 
 IF=lo
-N=0
-BAD=0
 OUT=/tmp/xdpstore.out
 T_UP=60
 
-ok() {
-	N=$((N + 1))
-	echo "ok $N - $*"
-}
-
-not_ok() {
-	N=$((N + 1))
-	BAD=$((BAD + 1))
-	echo "not ok $N - $*"
-}
+# ok, not_ok, check, unloaded, tap_mark, dmesg_clean
+# shellcheck source=tests/vm/tap-lib.sh
+. /bin/xkv-tap-lib
 
 say() {
 	echo "xkv-vm: vm/xdp-store $*"
 }
 
-# check DESC CMD...: a test; CMD's output is shown as TAP comments
-check() {
-	desc=$1
-	shift
-	if "$@" >$OUT 2>&1; then
-		sed 's/^/# /' $OUT
-		ok "$desc"
-	else
-		sed 's/^/# /' $OUT
-		not_ok "$desc"
-	fi
-}
-
 # nothing of xkv left: no module, no pins, no XDP
 gone() {
-	if grep -q '^xkv ' /proc/modules; then
-		echo "xkv.ko still loaded"
-		return 1
-	fi
 	if [ -e /sys/fs/bpf/xkv/$IF ]; then
 		echo "pins left in /sys/fs/bpf/xkv/$IF"
 		return 1
 	fi
-	if ip link show $IF | grep -q xdp; then
-		echo "XDP still attached to $IF"
-		return 1
-	fi
+	unloaded $IF
 }
 
 cleanup() {
@@ -114,6 +88,7 @@ fixtures() {
 	say "$(grep -c '^ok ' $OUT 2>/dev/null || true) fixtures passed;" \
 		"$(sed -n 's/^# \([0-9]* UDP gets while.*\)/\1/p' $OUT)"
 	say "$(sed -n 's/^# \(XDP time per UDP GET.*\)/\1/p' $OUT)"
+	say "$(sed -n 's/^# \(store-path admission:.*\)/\1/p' $OUT)"
 	return $rc
 }
 
@@ -155,14 +130,7 @@ refused_nobtf() {
 	gone
 }
 
-dmesg_clean() {
-	BADRE='BUG|WARNING|Oops|Call Trace|general protection|soft lockup'
-	BADRE="$BADRE|hung_task|stall|not freed|still referenced"
-	! dmesg | sed -n "/$MARK/,\$p" | grep -E "$BADRE"
-}
-
-MARK="xkv-vm-xdpstore-$$"
-echo "$MARK" >/dev/kmsg
+tap_mark xdpstore
 echo "1..8"
 check "xkv up $IF --backend module --xdp-store on" up
 check "status and stats -j show the store path on" shows

@@ -79,23 +79,17 @@
 #include "xkv_slot.h"
 #include "xkv_tcp.h"
 #include "tap.h"
+#include "vmclient.h"
 
-#define HOST "127.0.0.1"
 #define UDP_HDR 8
 #define BUF_MAX 4096
 #define SLOT_SIZE ((int)sizeof(struct xkv_slot))
 
-static int tcp_port = 11211, udp_port = 11211, rounds = 100;
-static const char *iface = "lo", *xkv = "xkv";
+static int rounds = 100;
 static int tcp_fd = -1, udp_fd = -1;
 static uint16_t req_id;
 
 /* --- bpf(2) and /dev/xkv -------------------------------------------------- */
-
-static int sys_bpf(int cmd, union bpf_attr *attr)
-{
-	return (int)syscall(__NR_bpf, cmd, attr, sizeof(*attr));
-}
 
 static int pin_get(const char *path, __u32 flags)
 {
@@ -110,14 +104,8 @@ static int pin_get(const char *path, __u32 flags)
 static __u32 map_id(int fd, __u32 *max_entries)
 {
 	struct bpf_map_info info;
-	union bpf_attr a;
 
-	memset(&info, 0, sizeof(info));
-	memset(&a, 0, sizeof(a));
-	a.info.bpf_fd = (__u32)fd;
-	a.info.info_len = sizeof(info);
-	a.info.info = (__u64)(unsigned long)&info;
-	if (sys_bpf(BPF_OBJ_GET_INFO_BY_FD, &a))
+	if (vm_obj_info(fd, &info, sizeof(info)))
 		return 0;
 	if (max_entries)
 		*max_entries = info.max_entries;
@@ -254,53 +242,10 @@ static void test_ioctls(const char *pin)
 
 /* --- clients -------------------------------------------------------------- */
 
-static void addr_of(struct sockaddr_in *sa, int port)
-{
-	memset(sa, 0, sizeof(*sa));
-	sa->sin_family = AF_INET;
-	sa->sin_port = htons((uint16_t)port);
-	inet_pton(AF_INET, HOST, &sa->sin_addr);
-}
-
-static int sock_open(int type, int port)
-{
-	struct timeval tv = { .tv_sec = 3 };
-	struct sockaddr_in sa;
-	int fd, one = 1;
-
-	fd = socket(AF_INET, type, 0);
-	if (fd < 0)
-		return -1;
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	if (type == SOCK_STREAM)
-		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	addr_of(&sa, port);
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
 /* one TCP command, its one-line reply into @line */
 static int tcp_cmd(const char *req, char *line, size_t cap)
 {
-	size_t n = 0, len = strlen(req);
-	ssize_t r;
-
-	if (send(tcp_fd, req, len, MSG_NOSIGNAL) != (ssize_t)len)
-		return -1;
-	while (n < cap - 1) {
-		r = recv(tcp_fd, line + n, 1, 0);
-		if (r <= 0)
-			return -1;
-		n++;
-		if (n >= 2 && line[n - 2] == '\r' && line[n - 1] == '\n')
-			break;
-	}
-	line[n] = '\0';
-	return 0;
+	return vm_tcp_line(tcp_fd, req, strlen(req), line, cap);
 }
 
 static bool tcp_expect(const char *req, const char *want)
@@ -392,20 +337,7 @@ static bool get_is(const char *key, const char *val, bool quiet)
 /* the XDP counter @name, summed over the CPUs, from "xkv stats -j" */
 static long long xdp_stat(const char *name)
 {
-	char cmd[512], out[4096], key[64], *p;
-	size_t n;
-	FILE *f;
-
-	snprintf(cmd, sizeof(cmd), "%s stats %s -j 2>/dev/null", xkv, iface);
-	f = popen(cmd, "r");
-	if (!f)
-		return -1;
-	n = fread(out, 1, sizeof(out) - 1, f);
-	pclose(f);
-	out[n] = '\0';
-	snprintf(key, sizeof(key), "\"%s\":", name);
-	p = strstr(out, key);
-	return p ? strtoll(p + strlen(key), NULL, 10) : -1;
+	return vm_xkv_stat(NULL, name);
 }
 
 /* --- the hot tier --------------------------------------------------------- */
@@ -671,7 +603,7 @@ static void test_tcp_fast(void)
 	tap_is_u64(tab[5].owner, XKV_TCP_ANS_FREE,
 		   "attaching frees a left-over entry");
 
-	c1 = sock_open(SOCK_STREAM, tcp_port);
+	c1 = vm_sock_open(SOCK_STREAM, tcp_port);
 	/* the module claims when it accepts: give it a moment */
 	for (n = 0; c1 >= 0 && n < 200 && !(e = tcp_entry(tab, c1, &idx));
 	     n++)
@@ -699,7 +631,7 @@ static void test_tcp_fast(void)
 	close(c1);
 	tap_ok(tcp_run_free(tab, idx), "closing frees the entry");
 
-	c2 = sock_open(SOCK_STREAM, tcp_port);
+	c2 = vm_sock_open(SOCK_STREAM, tcp_port);
 	for (n = 0; c2 >= 0 && n < 200 && !tcp_entry(tab, c2, &idx); n++)
 		usleep(10000);
 	tap_ok(c2 >= 0 && tcp_entry(tab, c2, &idx),
@@ -727,14 +659,6 @@ detach:
 }
 
 /* --- races, clocks and a damaged map -------------------------------------- */
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 /* "get KEY" over TCP: 1 and the value in @val, 0 for END, -1 on error */
 static int tcp_get(const char *key, char *val, size_t cap)
@@ -775,13 +699,13 @@ static void test_flush_race(void)
 	pid = fork();
 	if (pid == 0) {
 		struct timespec ts = { .tv_nsec = 0 };
-		double end = now_s() + 30;
+		double end = vm_now_s() + 30;
 
 		close(tcp_fd);
-		tcp_fd = sock_open(SOCK_STREAM, tcp_port);
+		tcp_fd = vm_sock_open(SOCK_STREAM, tcp_port);
 		if (tcp_fd < 0)
 			_exit(1);
-		for (i = 0; now_s() < end; i++) {
+		for (i = 0; vm_now_s() < end; i++) {
 			snprintf(key, sizeof(key), "vm:race%d", i % RACE_KEYS);
 			if (tcp_get(key, got, sizeof(got)) < 0)
 				_exit(1);
@@ -929,9 +853,9 @@ static void test_damaged(const char *pin)
 		return;
 	}
 	__atomic_fetch_or(&sl->seq, 1, __ATOMIC_SEQ_CST);
-	t0 = now_s();
+	t0 = vm_now_s();
 	ok = tcp_set(stuck, "new value");
-	took = now_s() - t0;
+	took = vm_now_s() - t0;
 	tap_ok(ok && took < 2, "a set of %s is acknowledged (%.3f s)", stuck,
 	       took);
 	ok = 0;
@@ -943,9 +867,9 @@ static void test_damaged(const char *pin)
 	}
 	tap_is_u64(stale, 0, "no UDP get returns the old value");
 	tap_is_u64(ok, 20, "every UDP get returns the new value");
-	t0 = now_s();
-	tap_ok(tcp_expect("flush_all\r\n", "OK\r\n") && now_s() - t0 < 2,
-	       "flush_all is acknowledged (%.3f s)", now_s() - t0);
+	t0 = vm_now_s();
+	tap_ok(tcp_expect("flush_all\r\n", "OK\r\n") && vm_now_s() - t0 < 2,
+	       "flush_all is acknowledged (%.3f s)", vm_now_s() - t0);
 	tap_ok(get_is(stuck, NULL, false) && get_is(last, NULL, false),
 	       "the UDP gets after it: END");
 	munmap(slots, len);
@@ -982,35 +906,12 @@ static void test_toggle(const char *pin, int cycles)
 int main(int argc, char **argv)
 {
 	char pin[256];
-	int c, toggle = 0;
+	int toggle = 0;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	while ((c = getopt(argc, argv, "p:U:i:x:n:T:")) != -1) {
-		switch (c) {
-		case 'p':
-			tcp_port = atoi(optarg);
-			break;
-		case 'U':
-			udp_port = atoi(optarg);
-			break;
-		case 'i':
-			iface = optarg;
-			break;
-		case 'x':
-			xkv = optarg;
-			break;
-		case 'n':
-			rounds = atoi(optarg);
-			break;
-		case 'T':
-			toggle = atoi(optarg);
-			break;
-		default:
-			fprintf(stderr,
-				"usage: xkv-hot [-p PORT] [-U PORT] [-i IFACE] [-x XKV] [-n ROUNDS] [-T CYCLES]\n");
-			return 2;
-		}
-	}
+	if (vm_getopt(argc, argv, &rounds, &toggle,
+		      "xkv-hot [-p PORT] [-U PORT] [-i IFACE] [-x XKV] [-n ROUNDS] [-T CYCLES]"))
+		return 2;
 	snprintf(pin, sizeof(pin), "/sys/fs/bpf/xkv/%s/xkv_hot", iface);
 	if (toggle) {
 		test_toggle(pin, toggle);
@@ -1018,8 +919,8 @@ int main(int argc, char **argv)
 	}
 	test_ioctls(pin);
 
-	tcp_fd = sock_open(SOCK_STREAM, tcp_port);
-	udp_fd = sock_open(SOCK_DGRAM, udp_port);
+	tcp_fd = vm_sock_open(SOCK_STREAM, tcp_port);
+	udp_fd = vm_sock_open(SOCK_DGRAM, udp_port);
 	if (tcp_fd < 0 || udp_fd < 0)
 		tap_bail("cannot reach the module over TCP or UDP");
 	srand((unsigned int)time(NULL));

@@ -6,9 +6,9 @@
  *   xkv-store [-p PORT] [-U PORT] [-i IFACE] [-x XKV] [-n KEYS] [-T SECS]
  *
  * Keys are stored over TCP and not read by the module before the checks,
- * so the store never admits them into the hot cache (it admits on its own
- * reads; the store path's do not count). Then, over UDP to 127.0.0.1
- * (generic XDP on lo):
+ * and the store path's own hits are kept from admission (module parameter
+ * xdp_store_admit=0, set first), so no key gets into the hot cache. Then,
+ * over UDP to 127.0.0.1 (generic XDP on lo):
  *   - hit: KEYS keys, values of 1 to 200 bytes and various flags, each
  *     answered byte for byte to "get", "gets" and 3-key "get"s; the store
  *     program's "replies" and "hits" (xkv stats IFACE -j, "xdp_store")
@@ -33,7 +33,13 @@
  *     XDP answered some of them;
  *   - deleted: a reader sends UDP GETs of a key in a loop while the key is
  *     deleted over TCP; no GET sent after the DELETED arrived is answered
- *     with the value (rounds of it).
+ *     with the value (rounds of it);
+ *   - admission (xdp_store_admit=1, the default): keys read only over UDP,
+ *     once each through the store path, are then in the hot cache (the
+ *     pinned map holds their bytes) and their next GETs are answered by
+ *     it byte for byte, the store program not involved; a set of such a
+ *     key is followed by the new value (its slot was rewritten before
+ *     STORED), rounds of it, and after delete "END".
  *
  * Built statically with glibc (uapi headers); numeric addresses only.
  */
@@ -62,63 +68,17 @@
 
 #include "xkv_hot.h"
 #include "tap.h"
+#include "vmclient.h"
 
-#define HOST "127.0.0.1"
 #define UDP_HDR 8
 #define BUF_MAX 4096
 #define FLAGS_OF(i) ((unsigned int)(i) * 2654435761u % 100000u)
 
-static int tcp_port = 11211, udp_port = 11211, nkeys = 64, secs = 3;
-static const char *iface = "lo", *xkv = "xkv";
+static int nkeys = 64, secs = 3;
 static int tcp_fd = -1, udp_fd = -1;
 static uint16_t req_id;
 
 /* --- sockets --------------------------------------------------------- */
-
-static int sock_open(int type, int port)
-{
-	struct timeval tv = { .tv_sec = 3 };
-	struct sockaddr_in sa;
-	int fd, one = 1;
-
-	fd = socket(AF_INET, type, 0);
-	if (fd < 0)
-		return -1;
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	if (type == SOCK_STREAM)
-		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	memset(&sa, 0, sizeof(sa));
-	sa.sin_family = AF_INET;
-	sa.sin_port = htons((uint16_t)port);
-	inet_pton(AF_INET, HOST, &sa.sin_addr);
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
-/* one TCP command on @fd, its first reply line into @line */
-static int tcp_cmd_on(int fd, const char *req, size_t len, char *line,
-		      size_t cap)
-{
-	size_t n = 0;
-	ssize_t r;
-
-	if (send(fd, req, len, MSG_NOSIGNAL) != (ssize_t)len)
-		return -1;
-	while (n < cap - 1) {
-		r = recv(fd, line + n, 1, 0);
-		if (r <= 0)
-			return -1;
-		n++;
-		if (n >= 2 && line[n - 2] == '\r' && line[n - 1] == '\n')
-			break;
-	}
-	line[n] = '\0';
-	return 0;
-}
 
 static bool tcp_set_on(int fd, const char *key, unsigned int flags,
 		       int exptime, const char *val, size_t vlen)
@@ -132,7 +92,7 @@ static bool tcp_set_on(int fd, const char *key, unsigned int flags,
 		return false;
 	memcpy(req + n, val, vlen);
 	memcpy(req + n + vlen, "\r\n", 2);
-	if (tcp_cmd_on(fd, req, (size_t)n + vlen + 2, line, sizeof(line)))
+	if (vm_tcp_line(fd, req, (size_t)n + vlen + 2, line, sizeof(line)))
 		return false;
 	if (strcmp(line, "STORED\r\n")) {
 		tap_diag("set %s: %s", key, line);
@@ -229,25 +189,7 @@ static ssize_t udp_cmd(const char *cmd, char *text, size_t cap)
  */
 static long long store_stat(const char *name, bool module)
 {
-	char cmd[512], out[8192], key[64], *p;
-	size_t n;
-	FILE *f;
-
-	snprintf(cmd, sizeof(cmd), "%s stats %s -j 2>/dev/null", xkv, iface);
-	f = popen(cmd, "r");
-	if (!f)
-		return -1;
-	n = fread(out, 1, sizeof(out) - 1, f);
-	pclose(f);
-	out[n] = '\0';
-	p = strstr(out, "\"xdp_store\":");
-	if (p && module)
-		p = strstr(p, "\"module\":");
-	if (!p)
-		return -1;
-	snprintf(key, sizeof(key), "\"%s\":", name);
-	p = strstr(p, key);
-	return p ? strtoll(p + strlen(key), NULL, 10) : -1;
+	return vm_xkv_stat(module ? "\"module\":" : "\"xdp_store\":", name);
 }
 
 /* --- the replies on the wire: their checksums ---------------------------- */
@@ -337,11 +279,6 @@ static void cap_check(int fd, int *good, int *bad)
 
 /* --- the hot cache: is any byte string of ours in it? --------------------- */
 
-static int sys_bpf(int cmd, union bpf_attr *attr)
-{
-	return (int)syscall(__NR_bpf, cmd, attr, sizeof(*attr));
-}
-
 /* the pinned xkv_hot map, mmap()ed read-only; its size in @len */
 static void *hot_map(size_t *len)
 {
@@ -357,12 +294,7 @@ static void *hot_map(size_t *len)
 	fd = sys_bpf(BPF_OBJ_GET, &a);
 	if (fd < 0)
 		return NULL;
-	memset(&info, 0, sizeof(info));
-	memset(&a, 0, sizeof(a));
-	a.info.bpf_fd = (__u32)fd;
-	a.info.info_len = sizeof(info);
-	a.info.info = (__u64)(unsigned long)&info;
-	if (sys_bpf(BPF_OBJ_GET_INFO_BY_FD, &a)) {
+	if (vm_obj_info(fd, &info, sizeof(info))) {
 		close(fd);
 		return NULL;
 	}
@@ -395,12 +327,13 @@ static size_t val_of(char *buf, int i)
 }
 
 /* "VALUE <key> <flags> <bytes>[ <cas>]\r\n<data>\r\n" of key @i */
-static size_t block_of(char *buf, size_t cap, int i, unsigned long long cas)
+static size_t kind_block_of(char *buf, size_t cap, const char *kind, int i,
+			    unsigned long long cas)
 {
 	char key[64], val[256];
 	size_t n;
 
-	key_of(key, sizeof(key), "hit", i);
+	key_of(key, sizeof(key), kind, i);
 	val_of(val, i);
 	n = (size_t)snprintf(buf, cap, "VALUE %s %u %zu", key, FLAGS_OF(i),
 			     strlen(val));
@@ -408,6 +341,11 @@ static size_t block_of(char *buf, size_t cap, int i, unsigned long long cas)
 		n += (size_t)snprintf(buf + n, cap - n, " %llu", cas);
 	n += (size_t)snprintf(buf + n, cap - n, "\r\n%s\r\n", val);
 	return n;
+}
+
+static size_t block_of(char *buf, size_t cap, int i, unsigned long long cas)
+{
+	return kind_block_of(buf, cap, "hit", i, cas);
 }
 
 static bool reply_is(const char *cmd, const char *want)
@@ -627,12 +565,12 @@ static void test_coherence(void)
 		   "the UDP get after each set returns the new value");
 	tap_is_i64(r1 - r0, rounds, "... answered by XDP from the store");
 
-	tap_ok(tcp_cmd_on(tcp_fd, "delete xs:rw\r\n", 14, val, sizeof(val)) ==
+	tap_ok(vm_tcp_line(tcp_fd, "delete xs:rw\r\n", 14, val, sizeof(val)) ==
 			       0 && !strcmp(val, "DELETED\r\n"),
 	       "delete over TCP: DELETED");
 	tap_ok(reply_is("get xs:rw", "END\r\n"),
 	       "the UDP get after delete: END");
-	tap_ok(tcp_cmd_on(tcp_fd, "flush_all\r\n", 11, val, sizeof(val)) == 0 &&
+	tap_ok(vm_tcp_line(tcp_fd, "flush_all\r\n", 11, val, sizeof(val)) == 0 &&
 		       !strcmp(val, "OK\r\n"),
 	       "flush_all: OK");
 	for (i = 0; i < nkeys; i++) {
@@ -642,25 +580,17 @@ static void test_coherence(void)
 	tap_ok(flushed, "after flush_all every key gets END");
 }
 
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* the writer: alternate two values of @key until @stop, or @secs + 5 s */
 static void writer(const char *key, const char *a, const char *b,
 		   volatile int *stop)
 {
-	double end = now_s() + secs + 5;
-	int fd = sock_open(SOCK_STREAM, tcp_port);
+	double end = vm_now_s() + secs + 5;
+	int fd = vm_sock_open(SOCK_STREAM, tcp_port);
 	unsigned int i;
 
 	if (fd < 0)
 		_exit(2);
-	for (i = 0; !*stop && now_s() < end; i++) {
+	for (i = 0; !*stop && vm_now_s() < end; i++) {
 		const char *v = i & 1 ? b : a;
 
 		if (!tcp_set_on(fd, key, 5, 0, v, strlen(v)))
@@ -692,8 +622,8 @@ static void test_writer(volatile int *shared)
 	pid = fork();
 	if (pid == 0)
 		writer("xs:w", a, b, shared);
-	end = now_s() + secs;
-	while (pid > 0 && now_s() < end && gets < 100000) {
+	end = vm_now_s() + secs;
+	while (pid > 0 && vm_now_s() < end && gets < 100000) {
 		ssize_t n = udp_cmd("get xs:w", got, sizeof(got));
 
 		gets++;
@@ -728,14 +658,14 @@ static void test_writer(volatile int *shared)
 static void reader(volatile int *shared)
 {
 	char got[BUF_MAX], gone[64];
-	int fd = sock_open(SOCK_DGRAM, udp_port), f;
-	double end = now_s() + 60;
+	int fd = vm_sock_open(SOCK_DGRAM, udp_port), f;
+	double end = vm_now_s() + 60;
 	uint16_t id = 0x8000;
 	ssize_t n;
 
 	if (fd < 0)
 		_exit(2);
-	while (!shared[0] && now_s() < end) {
+	while (!shared[0] && vm_now_s() < end) {
 		f = shared[1];
 		if (udp_send(fd, ++id, "get xs:d"))
 			_exit(1);
@@ -775,7 +705,7 @@ static void test_deleted(volatile int *shared)
 			break;
 		shared[1] = 2 * r;
 		nanosleep(&pause, NULL);
-		if (tcp_cmd_on(tcp_fd, "delete xs:d\r\n", 13, line,
+		if (vm_tcp_line(tcp_fd, "delete xs:d\r\n", 13, line,
 			       sizeof(line)) ||
 		    strcmp(line, "DELETED\r\n"))
 			break;
@@ -798,18 +728,126 @@ static void test_deleted(volatile int *shared)
 	tap_ok(r1 - r0 > 0, "XDP answered some of the gets from the store");
 }
 
+/* xkv.ko's xdp_store_admit parameter: write @on, true when it took */
+static bool set_admit(bool on)
+{
+	const char *path = "/sys/module/xkv/parameters/xdp_store_admit";
+	char got[8] = "";
+	FILE *f = fopen(path, "w");
+	bool ok;
+
+	if (!f)
+		return false;
+	ok = fputs(on ? "1\n" : "0\n", f) >= 0;
+	ok &= !fclose(f);
+	f = fopen(path, "r");
+	if (!f)
+		return false;
+	ok &= fgets(got, sizeof(got), f) != NULL && got[0] == (on ? 'Y' : 'N');
+	fclose(f);
+	return ok;
+}
+
+/* how many of the keys "xs:adm:%04d", 0 <= i < @n, the hot map holds */
+static int adm_cached(int n)
+{
+	char key[64];
+	size_t len;
+	int i, found = 0;
+	char *hot = hot_map(&len);
+
+	if (!hot)
+		return -1;
+	for (i = 0; i < n; i++) {
+		key_of(key, sizeof(key), "adm", i);
+		found += memmem(hot, len, key, strlen(key)) != NULL;
+	}
+	munmap(hot, len);
+	return found;
+}
+
+/*
+ * Store-path hits feed admission: a key read only over UDP ends up served
+ * by the hot cache, and writes still rewrite or clear its slot first.
+ */
+static void test_admit(void)
+{
+	char key[64], val[256], cmd[512], want[BUF_MAX];
+	long long r0, r1, r2, x1, x2;
+	int i, n = nkeys < 32 ? nkeys : 32, good = 0, again = 0, fresh = 0;
+	int setok = 0, rounds = 50, before, after;
+	size_t len;
+
+	tap_ok(set_admit(true), "xdp_store_admit=1: store-path hits admit");
+	for (i = 0; i < n; i++) {
+		key_of(key, sizeof(key), "adm", i);
+		len = val_of(val, i);
+		setok += tcp_set_on(tcp_fd, key, FLAGS_OF(i), 0, val, len);
+	}
+	before = adm_cached(n);
+	tap_ok(setok == n && before == 0,
+	       "%d keys stored over TCP, none in the hot cache", n);
+	r0 = store_stat("replies", false);
+	for (i = 0; i < n; i++) {
+		key_of(key, sizeof(key), "adm", i);
+		snprintf(cmd, sizeof(cmd), "get %s", key);
+		len = kind_block_of(want, sizeof(want), "adm", i, 0);
+		snprintf(want + len, sizeof(want) - len, "END\r\n");
+		good += reply_is(cmd, want);
+	}
+	r1 = store_stat("replies", false);
+	after = adm_cached(n);
+	tap_ok(good == n && r1 - r0 == n,
+	       "each key read once over UDP, answered by the store path "
+	       "byte for byte (%d, store replies +%lld)", good, r1 - r0);
+	tap_is_i64(after, n, "... and now every one is in the hot cache");
+	x1 = vm_xkv_stat(NULL, "hits");
+	for (i = 0; i < n; i++) {
+		key_of(key, sizeof(key), "adm", i);
+		snprintf(cmd, sizeof(cmd), "get %s", key);
+		len = kind_block_of(want, sizeof(want), "adm", i, 0);
+		snprintf(want + len, sizeof(want) - len, "END\r\n");
+		again += reply_is(cmd, want);
+	}
+	r2 = store_stat("replies", false);
+	x2 = vm_xkv_stat(NULL, "hits");
+	tap_diag("store-path admission: %d of %d keys read once over UDP cached; second reads: hot-cache hits +%lld, store replies +%lld",
+		 after, n, x2 - x1, r2 - r1);
+	tap_ok(again == n && r2 - r1 == 0 && x2 - x1 == n,
+	       "their next GETs are answered by the hot cache byte for byte, "
+	       "not the store path");
+
+	/* coherence with the key in its slot: each set rewrites it first */
+	r0 = store_stat("replies", false);
+	setok = 0;
+	for (i = 0; i < rounds; i++) {
+		snprintf(val, sizeof(val), "admitted %d, %08x", i,
+			 (unsigned int)(i * 2654435761u));
+		setok += tcp_set_on(tcp_fd, "xs:adm:0000", 3, 0, val,
+				    strlen(val));
+		snprintf(want, sizeof(want),
+			 "VALUE xs:adm:0000 3 %zu\r\n%s\r\nEND\r\n",
+			 strlen(val), val);
+		fresh += reply_is("get xs:adm:0000", want);
+	}
+	r1 = store_stat("replies", false);
+	tap_ok(setok == rounds && fresh == rounds && r1 - r0 == 0,
+	       "%d rounds of set then UDP get of an admitted key: always the "
+	       "new value, from the hot cache (store replies +%lld)", rounds,
+	       r1 - r0);
+	tap_ok(vm_tcp_line(tcp_fd, "delete xs:adm:0000\r\n", 20, val,
+			   sizeof(val)) == 0 && !strcmp(val, "DELETED\r\n") &&
+		       reply_is("get xs:adm:0000", "END\r\n"),
+	       "after delete of an admitted key: END");
+	tap_ok(set_admit(false), "xdp_store_admit=0 again");
+}
+
 /* the interface's XDP program (its pin): cumulative run time and runs */
 static int prog_stats(int fd, unsigned long long *ns, unsigned long long *cnt)
 {
 	struct bpf_prog_info info;
-	union bpf_attr a;
 
-	memset(&info, 0, sizeof(info));
-	memset(&a, 0, sizeof(a));
-	a.info.bpf_fd = (__u32)fd;
-	a.info.info_len = sizeof(info);
-	a.info.info = (__u64)(unsigned long)&info;
-	if (sys_bpf(BPF_OBJ_GET_INFO_BY_FD, &a))
+	if (vm_obj_info(fd, &info, sizeof(info)))
 		return -1;
 	*ns = info.run_time_ns;
 	*cnt = info.run_cnt;
@@ -914,49 +952,28 @@ static void test_timing(void)
 int main(int argc, char **argv)
 {
 	volatile int *shared;
-	int opt;
 
-	while ((opt = getopt(argc, argv, "p:U:i:x:n:T:")) != -1) {
-		switch (opt) {
-		case 'p':
-			tcp_port = atoi(optarg);
-			break;
-		case 'U':
-			udp_port = atoi(optarg);
-			break;
-		case 'i':
-			iface = optarg;
-			break;
-		case 'x':
-			xkv = optarg;
-			break;
-		case 'n':
-			nkeys = atoi(optarg);
-			break;
-		case 'T':
-			secs = atoi(optarg);
-			break;
-		default:
-			fprintf(stderr,
-				"usage: xkv-store [-p PORT] [-U PORT] [-i IFACE] [-x XKV] [-n KEYS] [-T SECS]\n");
-			return 2;
-		}
-	}
+	if (vm_getopt(argc, argv, &nkeys, &secs,
+		      "xkv-store [-p PORT] [-U PORT] [-i IFACE] [-x XKV] [-n KEYS] [-T SECS]"))
+		return 2;
 	signal(SIGPIPE, SIG_IGN);
-	tcp_fd = sock_open(SOCK_STREAM, tcp_port);
-	udp_fd = sock_open(SOCK_DGRAM, udp_port);
+	tcp_fd = vm_sock_open(SOCK_STREAM, tcp_port);
+	udp_fd = vm_sock_open(SOCK_DGRAM, udp_port);
 	if (tcp_fd < 0 || udp_fd < 0)
 		tap_bail("cannot reach the module");
 	shared = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
 		      MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (shared == MAP_FAILED)
 		tap_bail("mmap");
+	tap_ok(set_admit(false),
+	       "xdp_store_admit=0: the store path's hits do not admit");
 	test_hits();
 	test_miss();
 	test_expired();
 	test_writer(shared);
 	test_deleted(shared);
 	test_timing();
+	test_admit();
 	/* last: it empties the store */
 	test_coherence();
 	return tap_done();
