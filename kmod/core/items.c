@@ -46,7 +46,8 @@ static void do_item_link(struct xkv_store *st, struct xkv_stripe *sp,
 {
 	it->cas = (u64)os_atomic64_inc_return(&st->cas_next);
 	do_assoc_insert(st, sp, hv, it);
-	OS_STORE_RELEASE(it->iflags, XKV_IT_LINKED);
+	/* keeps XKV_IT_KEY_B64 and XKV_IT_STALE set before linking */
+	OS_STORE_RELEASE(it->iflags, it->iflags | XKV_IT_LINKED);
 	os_atomic64_add(1, &st->cls[it->clsid].nlinked);
 	os_atomic64_add(1, &st->curr_items);
 	os_atomic64_add(1, &st->total_items);
@@ -280,6 +281,7 @@ struct xkv_item *xkv_item_alloc(struct xkv_store *st, const char *key,
 	it->nkey = (u8)nkey;
 	it->clsid = (u8)id;
 	it->ref = 0;
+	it->atime = (u32)xkv_store_now(st);
 	os_memcpy(xkv_item_key(it), key, nkey);
 	return it;
 }
@@ -554,7 +556,8 @@ int xkv_item_read(struct xkv_store *st, const char *key, size_t nkey,
 		if (st->hot)
 			do_hot_changed(st, it);
 	}
-	if (st->hot)
+	/* an invalidated item is the store's to serve, never the hot tier's */
+	if (st->hot && !(it->iflags & XKV_IT_STALE))
 		do_hot_read(st, hv, it);
 	item_mark_read(it);
 	out->len += put(it, out->data + out->len, arg);
@@ -877,4 +880,93 @@ int xkv_store_peek(struct xkv_store *st, const char *key, u32 nkey,
 miss:
 	os_spin_unlock(&sp->lock);
 	return -ENOENT;
+}
+
+/* ---- locked access, for the meta protocol (meta.c) ---- */
+
+struct xkv_item *xkv_item_lock(struct xkv_store *st, const char *key,
+			       size_t nkey, struct xkv_locked *lk)
+{
+	struct xkv_get_req req = { 0 };
+	struct xkv_item *it;
+
+	lk->hv = xkv_hash(key, nkey);
+	lk->sp = xkv_stripe_of(st, lk->hv);
+	lk->reap = NULL;
+	lk->linked = false;
+	lk->now = xkv_store_now(st);
+	it = item_find_locked(st, lk->sp, lk->hv, key, nkey, &req, &lk->reap);
+	lk->expired = req.expired;
+	lk->flushed = req.flushed;
+	return it;
+}
+
+void xkv_item_unlock(struct xkv_store *st, struct xkv_locked *lk)
+{
+	stripe_unlock_reap(st, lk->sp, &lk->reap);
+	if (lk->linked)
+		xkv_assoc_maybe_grow(st, lk->sp);
+}
+
+void do_xkv_item_link(struct xkv_store *st, struct xkv_locked *lk,
+		      struct xkv_item *old, struct xkv_item *it)
+{
+	if (old) {
+		do_item_replace(st, lk->sp, lk->hv, old, it, &lk->reap);
+	} else {
+		do_item_link(st, lk->sp, lk->hv, it);
+		lk->linked = true;
+	}
+	/* a stale value is the store's to serve, not the hot tier's */
+	if (st->hot && (it->iflags & XKV_IT_STALE))
+		do_hot_removed(st, it);
+}
+
+void do_xkv_item_unlink(struct xkv_store *st, struct xkv_locked *lk,
+			struct xkv_item *it)
+{
+	do_item_unlink(st, lk->sp, lk->hv, it);
+	do_item_reap(&lk->reap, it);
+}
+
+void do_xkv_item_changed(struct xkv_store *st, struct xkv_item *it)
+{
+	if (!st->hot)
+		return;
+	if (it->iflags & XKV_IT_STALE)
+		do_hot_removed(st, it);
+	else
+		do_hot_changed(st, it);
+}
+
+void do_xkv_item_set_flags(struct xkv_item *it, u8 set, u8 clear)
+{
+	OS_WRITE_ONCE(it->iflags, (it->iflags | set) & ~clear);
+}
+
+void do_xkv_item_invalidate(struct xkv_store *st, struct xkv_item *it)
+{
+	do_xkv_item_set_flags(it, XKV_IT_STALE, XKV_IT_WON);
+	OS_WRITE_ONCE(it->cas, (u64)os_atomic64_inc_return(&st->cas_next));
+	if (st->hot)
+		do_hot_removed(st, it);
+}
+
+void do_xkv_item_bump(struct xkv_store *st, struct xkv_locked *lk,
+		      struct xkv_item *it)
+{
+	do_xkv_item_set_flags(it, XKV_IT_FETCHED, 0);
+	if (!OS_READ_ONCE(it->ref))
+		OS_WRITE_ONCE(it->ref, 1);
+	it->atime = (u32)lk->now;
+	if (st->hot && !(it->iflags & XKV_IT_STALE))
+		do_hot_read(st, lk->hv, it);
+}
+
+u64 do_xkv_item_new_cas(struct xkv_store *st, struct xkv_item *it)
+{
+	u64 cas = (u64)os_atomic64_inc_return(&st->cas_next);
+
+	OS_WRITE_ONCE(it->cas, cas);
+	return cas;
 }

@@ -289,4 +289,120 @@ void xkv_flush_poll(struct xkv_store *st, u64 now);
  */
 bool xkv_items_crawl(struct xkv_store *st);
 
+/*
+ * Locked access, for commands whose every step must happen under the
+ * key's stripe lock (the meta protocol, meta.c): xkv_item_lock() finds
+ * the key and returns holding the lock, the do_xkv_*() calls change what
+ * it found, xkv_item_unlock() releases it and frees what was unlinked.
+ * Nothing between may sleep: allocate items before xkv_item_lock().
+ * Every change goes through here so the hot slot follows it before the
+ * client is answered.
+ */
+
+/**
+ * struct xkv_locked - one held stripe lock and what it found.
+ * @sp:      the key's stripe, locked
+ * @hv:      the key's hash
+ * @now:     xkv_store_now() when the lock was taken
+ * @reap:    items unlinked under the lock, freed by xkv_item_unlock()
+ * @linked:  a new key was linked (the stripe may need to grow)
+ * @expired: the key was there but had expired (now unlinked)
+ * @flushed: the key was there but a flush_all had killed it
+ */
+struct xkv_locked {
+	struct xkv_stripe *sp;
+	u64 hv;
+	u64 now;
+	struct xkv_item *reap;
+	bool linked;
+	bool expired;
+	bool flushed;
+};
+
+/**
+ * xkv_item_lock() - lock a key's stripe and find its live item.
+ * @st:   store
+ * @key:  key bytes
+ * @nkey: key length
+ * @lk:   filled in; pass to xkv_item_unlock() in every case
+ *
+ * Return: the item (valid until xkv_item_unlock()), or NULL.
+ */
+struct xkv_item *xkv_item_lock(struct xkv_store *st, const char *key,
+			       size_t nkey, struct xkv_locked *lk);
+
+/**
+ * xkv_item_unlock() - release the lock xkv_item_lock() took.
+ * @st: store
+ * @lk: its state
+ */
+void xkv_item_unlock(struct xkv_store *st, struct xkv_locked *lk);
+
+/**
+ * do_xkv_item_link() - link a new item for the locked key.
+ * @st:  store
+ * @lk:  the lock
+ * @old: the key's live item, which @it replaces, or NULL
+ * @it:  item from xkv_item_alloc(), now the store's
+ *
+ * Gives @it a new CAS; the key's hot slot serves @it from now on, or
+ * nothing when @it is stale.
+ */
+void do_xkv_item_link(struct xkv_store *st, struct xkv_locked *lk,
+		      struct xkv_item *old, struct xkv_item *it);
+
+/**
+ * do_xkv_item_unlink() - delete the locked key's item.
+ * @st: store
+ * @lk: the lock
+ * @it: the key's live item
+ */
+void do_xkv_item_unlink(struct xkv_store *st, struct xkv_locked *lk,
+			struct xkv_item *it);
+
+/**
+ * do_xkv_item_changed() - a linked item's value, CAS or expiry changed.
+ * @st: store
+ * @it: the item, stripe locked
+ */
+void do_xkv_item_changed(struct xkv_store *st, struct xkv_item *it);
+
+/**
+ * do_xkv_item_set_flags() - change an item's XKV_IT_* state bits.
+ * @it:    item, stripe locked (or not yet linked)
+ * @set:   bits to set
+ * @clear: bits to clear
+ */
+void do_xkv_item_set_flags(struct xkv_item *it, u8 set, u8 clear);
+
+/**
+ * do_xkv_item_invalidate() - mark a linked item stale (meta "md ... I").
+ * @st: store
+ * @it: the item, stripe locked
+ *
+ * It stays linked and readable by the store, gets a new CAS, forgets
+ * that a recache token was sent, and leaves the hot tier.
+ */
+void do_xkv_item_invalidate(struct xkv_store *st, struct xkv_item *it);
+
+/**
+ * do_xkv_item_bump() - a client read @it: fetched bit, clock bit, access
+ * time, and the hot tier's admission (never for a stale item).
+ * @st: store
+ * @lk: the lock
+ * @it: the item
+ */
+void do_xkv_item_bump(struct xkv_store *st, struct xkv_locked *lk,
+		      struct xkv_item *it);
+
+/**
+ * do_xkv_item_new_cas() - give a linked item a new CAS value.
+ * @st: store
+ * @it: the item, stripe locked; the caller calls do_xkv_item_changed()
+ *      once done changing it
+ *
+ * Return: the new CAS.
+ */
+u64 do_xkv_item_new_cas(struct xkv_store *st, struct xkv_item *it);
+
 #endif /* XKV_CORE_ITEMS_H */

@@ -10,6 +10,7 @@
 #include "admin.h"
 #include "bin.h"
 #include "items.h"
+#include "meta.h"
 #include "session.h"
 #include "stats.h"
 #include "util.h"
@@ -51,6 +52,9 @@ struct xkv_sess {
 	/* binary (bin.h), decided by the first byte; NULL before or text */
 	struct xkv_bin *bin;
 	bool negotiated;
+	/* the value being read belongs to "ms" (meta.c) */
+	bool meta;
+	struct xkv_meta_set mset;
 };
 
 struct tok {
@@ -150,6 +154,7 @@ void xkv_sess_reset(struct xkv_sess *s)
 	if (s->bin)
 		xkv_bin_reset(s->bin, s->st);
 	s->negotiated = false;
+	s->meta = false;
 }
 
 /* a reply line; "\r\n" is added */
@@ -381,6 +386,14 @@ static void complete_update(struct xkv_sess *s)
 
 	s->it = NULL;
 	s->state = SESS_CMD;
+	if (s->meta) {
+		struct xkv_meta_io io = { s->st, s->ts, &s->out };
+
+		s->meta = false;
+		xkv_meta_set_done(&io, &s->mset, it, s->tail[0] == '\r' &&
+				  s->tail[1] == '\n');
+		return;
+	}
 	if (s->tail[0] != '\r' || s->tail[1] != '\n') {
 		xkv_item_free(s->st, it);
 		reply(s, "CLIENT_ERROR bad data chunk");
@@ -631,6 +644,41 @@ static bool storage_op(const struct tok *c, enum xkv_store_op *op)
 	return true;
 }
 
+/*
+ * A meta command (meta.c). A "mg" whose value has no room in the
+ * connections' budget leaves its line unused, as a paused get does, and
+ * runs afresh when it is offered again.
+ */
+static void process_meta(struct xkv_sess *s, const char *line, size_t len)
+{
+	struct xkv_meta_io io = { s->st, s->ts, &s->out };
+	struct xkv_item *it = NULL;
+	u64 swallow = 0;
+
+	switch (xkv_meta_line(&io, line, len, &s->mset, &it, &swallow)) {
+	case XKV_META_ERROR:
+		reply(s, "ERROR");
+		break;
+	case XKV_META_NREAD:
+		s->it = it;
+		s->meta = true;
+		s->got = 0;
+		s->ntail = 0;
+		s->state = SESS_NREAD;
+		break;
+	case XKV_META_SWALLOW:
+		s->swallow = swallow;
+		s->state = SESS_SWALLOW;
+		break;
+	case XKV_META_AGAIN:
+		s->stalled = true;
+		s->get_resume = 1;
+		break;
+	default:
+		break;
+	}
+}
+
 /* nt counts real tokens; memcached's "ntokens" is nt + 1 */
 static void process_line(struct xkv_sess *s, const char *line, size_t len)
 {
@@ -652,7 +700,9 @@ static void process_line(struct xkv_sess *s, const char *line, size_t len)
 		reply(s, "ERROR");
 		return;
 	}
-	if (tok_is(c, "get") || tok_is(c, "gets") || tok_is(c, "gat") ||
+	if (c->n == 2 && c->p[0] == 'm') {
+		process_meta(s, line, len);
+	} else if (tok_is(c, "get") || tok_is(c, "gets") || tok_is(c, "gat") ||
 	    tok_is(c, "gats")) {
 		if (nt < 2) {
 			reply(s, "ERROR");

@@ -14,7 +14,7 @@ static u32 align_up(u64 v)
 int xkv_slab_init(struct xkv_store *st)
 {
 	const struct xkv_settings *s = &st->set;
-	u64 size = align_up(sizeof(struct xkv_item) + s->chunk_min);
+	u64 size = align_up(XKV_ITEM_HDR + s->chunk_min);
 	u32 n = 0, i;
 
 	if (s->growth_x100 <= 100 || s->item_size_max < size)

@@ -45,6 +45,10 @@
 
 #define XKV_IT_LINKED 0x01	/* in the hash table */
 #define XKV_IT_FETCHED 0x02	/* read at least once */
+/* meta protocol (meta.c): */
+#define XKV_IT_STALE 0x04	/* invalidated by "md <key> I" or "ms ... I" */
+#define XKV_IT_WON 0x08		/* a client was sent the recache token (W) */
+#define XKV_IT_KEY_B64 0x10	/* stored with a base64 key: "k" re-encodes */
 
 /**
  * struct xkv_item - one key and its value, in a slab chunk.
@@ -53,13 +57,16 @@
  * @exptime: absolute expiry in store seconds, 0 = never
  * @flags:   client flags
  * @nbytes:  value length (without the "\r\n" memcached sends after it)
+ * @atime:   last access in store seconds: the store or the last meta read
+ *           (meta "l" and "me"'s la=)
  * @nkey:    key length
  * @clsid:   slab class
  * @iflags:  XKV_IT_*
  * @ref:     set by reads, cleared by the clock hand (second chance)
  * @data:    key bytes, then value bytes
  *
- * 32 bytes of header against memcached's 56 (48 + CAS).
+ * 36 bytes of header (the key starts at offsetof(data), not at the
+ * padded sizeof) against memcached's 56 (48 + CAS); @atime is 4 of them.
  */
 struct xkv_item {
 	struct xkv_item *h_next;
@@ -67,6 +74,7 @@ struct xkv_item {
 	u32 exptime;
 	u32 flags;
 	u32 nbytes;
+	u32 atime;
 	u8 nkey;
 	u8 clsid;
 	u8 iflags;
@@ -84,9 +92,12 @@ static inline char *xkv_item_value(struct xkv_item *it)
 	return it->data + it->nkey;
 }
 
+/* the header's bytes: the key starts here, before sizeof()'s padding */
+#define XKV_ITEM_HDR __builtin_offsetof(struct xkv_item, data)
+
 static inline size_t xkv_item_total(u32 nkey, u32 nbytes)
 {
-	return sizeof(struct xkv_item) + nkey + nbytes;
+	return XKV_ITEM_HDR + nkey + nbytes;
 }
 
 #define XKV_CLASS_MAX 64

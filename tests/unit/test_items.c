@@ -64,10 +64,10 @@ static void test_header(void)
 	char key[32], v[101];
 	u32 i, id;
 
-	tap_is_u64(sizeof(struct xkv_item), 32,
-		   "sizeof(struct xkv_item) == 32");
-	tap_is_u64(offsetof(struct xkv_item, data), 32,
-		   "key bytes start right after the 32-byte header");
+	tap_is_u64(sizeof(struct xkv_item), 40,
+		   "sizeof(struct xkv_item) == 40 (36 and padding)");
+	tap_is_u64(offsetof(struct xkv_item, data), 36,
+		   "key bytes start right after the 36-byte header");
 	memset(v, 'v', 100);
 	v[100] = '\0';
 	for (i = 0; i < n; i++) {
@@ -80,10 +80,10 @@ static void test_header(void)
 	chunk_bytes = (u64)st->cls[id].size * items;
 	payload = (10 + 100) * items;
 	tap_is_u64(items, n, "%u items stored", n);
-	tap_is_u64(uu_stat(st, "bytes"), (32 + 10 + 100) * (u64)n,
-		   "bytes stat counts 32 + key + value per item");
+	tap_is_u64(uu_stat(st, "bytes"), (36 + 10 + 100) * (u64)n,
+		   "bytes stat counts 36 + key + value per item");
 	tap_diag("item header: %zu bytes per item (memcached: 48 + 8 CAS)",
-		 sizeof(struct xkv_item));
+		 XKV_ITEM_HDR);
 	tap_diag("100k items, 10-byte keys, 100-byte values: chunk %u bytes, "
 		 "%.1f bytes/item of slab rounding, %.1f bytes/item of hash "
 		 "table", st->cls[id].size,
@@ -191,8 +191,8 @@ static void test_store_ops(void)
 	tap_ok(!xkv_item_alloc(st, "k", 1, 0, 0, 1024 * 1024, &err) &&
 		       err == -E2BIG,
 	       "a 1 MB value (over item_size_max with its header): -E2BIG");
-	it = xkv_item_alloc(st, "k", 1, 0, 0, 1024 * 1024 - 33, &err);
-	tap_ok(it, "1 MB - 33 bytes of value + 1 of key + header fit");
+	it = xkv_item_alloc(st, "k", 1, 0, 0, 1024 * 1024 - 37, &err);
+	tap_ok(it, "1 MB - 37 bytes of value + 1 of key + header fit");
 	if (it)
 		xkv_item_free(st, it);
 	it = xkv_item_alloc(st, "k", 1, 0, 0, 1024 * 1024 - 40, &err);
@@ -224,7 +224,7 @@ static void test_store_ops(void)
 static void test_big_value(void)
 {
 	struct xkv_store *st = uu_store_new(64 * MB, 16);
-	size_t n = 1024 * 1024 - 32 - 3;
+	size_t n = 1024 * 1024 - 36 - 3;
 	char *v = malloc(n), *got;
 	size_t i;
 
@@ -233,7 +233,7 @@ static void test_big_value(void)
 	for (i = 0; i < n; i++)
 		v[i] = (char)('a' + i % 23);
 	tap_is_u64(uu_store_op(st, XKV_OP_SET, "big", v, n, 0, 0, 0),
-		   XKV_STORED, "largest value that fits (1 MB - 35): STORED");
+		   XKV_STORED, "largest value that fits (1 MB - 39): STORED");
 	got = uu_get_str(st, "big");
 	tap_ok(got && strlen(got) == n && !memcmp(got, v, n),
 	       "it reads back byte for byte");

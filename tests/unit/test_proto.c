@@ -323,8 +323,8 @@ static void test_replies(void)
 		tap_ok(strstr(r.out, "\r\nSTAT get_hits 1\r\n") &&
 			       strstr(r.out, "\r\nSTAT get_misses 1\r\n") &&
 			       strstr(r.out, "\r\nSTAT cmd_set 1\r\n") &&
-			       strstr(r.out, "\r\nSTAT bytes 34\r\n"),
-		       "stats: get_hits 1, get_misses 1, cmd_set 1, bytes 34");
+			       strstr(r.out, "\r\nSTAT bytes 38\r\n"),
+		       "stats: get_hits 1, get_misses 1, cmd_set 1, bytes 38");
 		free(r.out);
 		uu_drive(e.s, "stats settings\r\n", 16, UU_WHOLE, 0, &r);
 		tap_ok(!strncmp(r.out, "STAT maxbytes 67108864\r\n", 24) &&
@@ -339,7 +339,7 @@ static void test_replies(void)
 		       "stats items");
 		free(r.out);
 		uu_drive(e.s, "stats slabs\r\n", 13, UU_WHOLE, 0, &r);
-		tap_ok(strstr(r.out, "STAT 1:chunk_size 80\r\n") &&
+		tap_ok(strstr(r.out, "STAT 1:chunk_size 88\r\n") &&
 			       strstr(r.out, "STAT active_slabs ") &&
 			       !strcmp(r.out + r.outlen - 5, "END\r\n"),
 		       "stats slabs");

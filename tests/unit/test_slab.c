@@ -25,7 +25,7 @@ static void check_classes(u32 item_size_max, u32 g, u32 chunk_min)
 {
 	struct xkv_store *st = store_with(64 << 20, item_size_max, g,
 					  chunk_min);
-	u32 n, i, page, first = (32 + chunk_min + 7) & ~7u;
+	u32 n, i, page, first = (36 + chunk_min + 7) & ~7u;
 	u64 bad_inc = 0, bad_align = 0, bad_ratio = 0, bad_perpage = 0;
 
 	if (!tap_ok(st, "store with -I %u -f %u.%02u -n %u", item_size_max,
@@ -179,9 +179,9 @@ static void test_class_for(void)
 	tap_is_u64(bad_mid, 0, "class_for(between two classes) == the larger");
 	tap_is_u64(xkv_slab_class_for(st, 1), 0, "class_for(1) == 0");
 	tap_is_u64(xkv_slab_class_for(st, 0), 0, "class_for(0) == 0");
-	tap_is_u64(xkv_slab_class_for(st, 33), 0, "class_for(33) == 0");
-	tap_is_u64(xkv_slab_class_for(st, 80), 0, "class_for(80) == 0");
-	tap_is_u64(xkv_slab_class_for(st, 81), 1, "class_for(81) == 1");
+	tap_is_u64(xkv_slab_class_for(st, 37), 0, "class_for(37) == 0");
+	tap_is_u64(xkv_slab_class_for(st, 88), 0, "class_for(88) == 0");
+	tap_is_u64(xkv_slab_class_for(st, 89), 1, "class_for(89) == 1");
 	tap_is_u64(xkv_slab_class_for(st, 1024 * 1024), n - 1,
 		   "class_for(item_size_max) == last");
 	tap_is_u64(xkv_slab_class_for(st, 1024 * 1024 + 1), n,
