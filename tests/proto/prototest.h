@@ -189,5 +189,6 @@ extern const struct pt_group pt_group_expiry;
 extern const struct pt_group pt_group_evict;
 extern const struct pt_group pt_group_flush;
 extern const struct pt_group pt_group_bin;
+extern const struct pt_group pt_group_meta;
 
 #endif /* XKV_PROTOTEST_H */
