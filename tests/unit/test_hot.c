@@ -437,6 +437,70 @@ static void test_writes(struct xkv_store *st)
 	tap_ok(slot_empty_for("k"), "a later set does not bring it back");
 }
 
+/* run one meta command line (or several) and return its reply */
+static bool meta_is(struct xkv_sess *s, const char *in, const char *want)
+{
+	struct uu_run r;
+	bool ok;
+
+	uu_drive(s, in, strlen(in), UU_WHOLE, 0, &r);
+	ok = r.out && !strcmp(r.out, want);
+	if (!ok)
+		tap_diag("%s -> %s (want %s)", in, r.out ? r.out : "", want);
+	free(r.out);
+	return ok;
+}
+
+/*
+ * Every meta write rewrites or clears the key's slot before its reply is
+ * produced; an invalidated item leaves the slot and a read does not bring
+ * it back while it is stale.
+ */
+static void test_meta_writes(struct xkv_store *st)
+{
+	struct xkv_sess *s = xkv_sess_new(st, xkv_store_stats_slot(st, 0),
+					  false);
+
+	if (!s)
+		tap_bail("xkv_sess_new");
+	uu_set(st, "m", "v1");
+	tap_ok(uu_has(st, "m") && slot_is("m", "v1"), "meta: key installed");
+	tap_ok(meta_is(s, "ms m 2 F7\r\nv2\r\n", "HD\r\n") &&
+		       slot_is_f("m", "v2", 7),
+	       "ms rewrites the entry");
+	tap_ok(meta_is(s, "ms m 1 MA\r\nx\r\n", "HD\r\n") &&
+		       slot_is_f("m", "v2x", 7),
+	       "ms MA (append) rewrites the entry");
+	tap_ok(meta_is(s, "ms m 2\r\n10\r\n", "HD\r\n") &&
+		       meta_is(s, "ma m\r\n", "HD\r\n") && slot_is("m", "11"),
+	       "ma rewrites the entry");
+	tap_ok(meta_is(s, "ma m D100\r\n", "HD\r\n") && slot_is("m", "111"),
+	       "ma into a longer item rewrites the entry");
+	tap_ok(meta_is(s, "mg m T100\r\n", "HD\r\n") && ent_for("m") &&
+		       ent_for("m")->expire_ns > uu_now_ns(),
+	       "mg T (touch) sets the entry's expiry");
+	tap_ok(meta_is(s, "md m I\r\n", "HD\r\n") && slot_empty_for("m"),
+	       "md I (invalidate) clears the entry");
+	tap_ok(meta_is(s, "mg m v\r\n", "VA 3 X W\r\n111\r\n") &&
+		       uu_has(st, "m") && slot_empty_for("m"),
+	       "reads of a stale item do not install it");
+	tap_ok(meta_is(s, "mg m T50\r\n", "HD Z X\r\n") &&
+		       slot_empty_for("m"),
+	       "a touch of a stale item leaves the slot empty");
+	tap_ok(meta_is(s, "ms m 1\r\nf\r\n", "HD\r\n") && uu_has(st, "m") &&
+		       slot_is("m", "f"),
+	       "a fresh store may be installed again");
+	tap_ok(meta_is(s, "ms m 1 I C1\r\ns\r\n", "HD\r\n") &&
+		       slot_empty_for("m") && uu_has(st, "m") &&
+		       slot_empty_for("m"),
+	       "ms I with an older CAS stores a stale value: slot cleared");
+	tap_ok(meta_is(s, "ms m 1\r\ng\r\n", "HD\r\n") && uu_has(st, "m") &&
+		       meta_is(s, "md m q\r\nmn\r\n", "MN\r\n") &&
+		       slot_empty_for("m"),
+	       "md (quiet) removes the entry");
+	xkv_sess_free(s);
+}
+
 /* one key's writes leave its slot-mates alone */
 static void test_neighbours(struct xkv_store *st)
 {
@@ -1071,6 +1135,7 @@ int main(void)
 		tap_bail("out of memory");
 	test_attach(st);
 	test_writes(st);
+	test_meta_writes(st);
 	test_neighbours(st);
 	test_expiry_and_size(st);
 	test_flush(st);
