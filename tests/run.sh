@@ -69,7 +69,9 @@
 #                checked against the budget) and build/fuzz/fuzz_bin (the
 #                binary protocol: scripted packets with lying lengths, cut
 #                anywhere; every reply well formed) for XKV_FUZZ_TIME
-#                seconds each (default 20)
+#                seconds each (default 20), and fuzz_proto again from the
+#                meta protocol's seeds (tests/fuzz/corpus_meta, meta.dict)
+#                for XKV_META_FUZZ_TIME seconds (default 20)
 # Each xkvd started also counts as one test: it must exit 0 on SIGTERM.
 #
 # TAP suites count one result per "ok"/"not ok" line; a suite that crashes,
@@ -663,9 +665,11 @@ if want vm; then
 	fi
 fi
 
-# A libFuzzer target for SECS seconds, from its corpus in build/ and tests/.
-run_fuzz() {	# run_fuzz BIN SECS CORPUS-NAME
-	local bin=$BUILD/fuzz/$1 name="$1 ${2}s"
+# A libFuzzer target for SECS seconds, from its corpus in build/ and tests/,
+# with tests/fuzz/DICT (default proto.dict).
+run_fuzz() {	# run_fuzz BIN SECS CORPUS-NAME [DICT]
+	local bin=$BUILD/fuzz/$1 name="$1 ${2}s" dict=${4:-proto.dict}
+	[[ $3 == corpus ]] || name+=" $3"
 	if [[ ! -x $bin ]]; then
 		fail_step "$name" "missing binary $bin (not built)"
 		return 0
@@ -674,13 +678,15 @@ run_fuzz() {	# run_fuzz BIN SECS CORPUS-NAME
 	run_one "$name" $(($2 + 120)) "$bin" \
 		-max_total_time="$2" -timeout=10 \
 		-rss_limit_mb=2048 -max_len=8192 -print_final_stats=1 \
-		-dict=tests/fuzz/proto.dict \
-		-artifact_prefix="$LOGDIR/$1-" \
+		-dict="tests/fuzz/$dict" \
+		-artifact_prefix="$LOGDIR/$1-$3-" \
 		"$BUILD/fuzz/$3" "tests/fuzz/$3"
 }
 
 if want fuzz; then
 	run_fuzz fuzz_proto "$FUZZ_TIME" corpus
+	# the meta protocol's parser, from meta seeds and words
+	run_fuzz fuzz_proto "${XKV_META_FUZZ_TIME:-20}" corpus_meta meta.dict
 	run_fuzz fuzz_udp "${XKV_FUZZ_TIME:-20}" corpus_udp
 	run_fuzz fuzz_bin "${XKV_FUZZ_TIME:-20}" corpus_bin
 fi
