@@ -30,8 +30,13 @@
 #include "meta.h"
 #include "util.h"
 
-/* the longest reply line before a value: VA, flags, a base64 key, ... */
-#define META_HDR_MAX 768
+/*
+ * A reply line's bytes besides its flags: "VA " and a 10-digit length,
+ * " Z X W", "\r\n", and ma's value line (20 digits and "\r\n").
+ */
+#define META_HDR_BASE 43
+/* one returned number: " x" and 20 digits */
+#define META_NUM_MAX 22
 /* memcached: more than 19 tokens (command and key included) */
 #define META_TOKENS_MAX 19
 #define META_TOKENS (META_TOKENS_MAX + 1)
@@ -352,10 +357,37 @@ static int parse_flags(struct xkv_store *st, const struct mtok *t, u32 start,
 	return bad ? -1 : 0;
 }
 
-/* make room for a reply line before taking a lock */
-static bool hdr_room(struct xkv_meta_io *io)
+/* " k" and a key of @nkey bytes, base64 and " b" included */
+static size_t key_max(size_t nkey)
 {
-	return !xkv_buf_reserve(io->out, META_HDR_MAX);
+	return 2 + (nkey + 2) / 3 * 4 + 2;
+}
+
+/*
+ * The most a reply line (and ma's value) to the flags t[from..nt) can
+ * take: reserved before a lock is taken, and no more, since a UDP reply's
+ * room is its request's budget.
+ */
+static size_t hdr_max(const struct mtok *t, u32 nt, u32 from, size_t nkey)
+{
+	size_t n = META_HDR_BASE;
+	u32 i;
+
+	for (i = from; i < nt; i++) {
+		if (t[i].p[0] == 'O')
+			n += 1 + t[i].n;
+		else if (t[i].p[0] == 'k')
+			n += key_max(nkey);
+		else
+			n += META_NUM_MAX;
+	}
+	return n;
+}
+
+/* make room for @n bytes of reply before taking a lock */
+static bool hdr_room(struct xkv_meta_io *io, size_t n)
+{
+	return !xkv_buf_reserve(io->out, n);
 }
 
 static char *out_tail(struct xkv_meta_io *io)
@@ -400,6 +432,7 @@ static enum xkv_meta_res meta_get(struct xkv_meta_io *io,
 	bool created = false, won = false, ttl_set = false, bad = false;
 	bool viv_failed = false;
 	struct xkv_locked lk;
+	size_t hdr;
 	char *p;
 	u32 i;
 	int rc;
@@ -412,9 +445,12 @@ static enum xkv_meta_res meta_get(struct xkv_meta_io *io,
 		out_str(io, err);
 		return XKV_META_DONE;
 	}
-	if (!hdr_room(io))
+	hdr = hdr_max(t, nt, 2, f.nkey);
+	if (!hdr_room(io, hdr))
 		return XKV_META_DONE;
 	for (;;) {
+		size_t need;
+
 		it = xkv_item_lock(st, f.key, f.nkey, &lk);
 		if (!it && f.vivify && !viv && !viv_failed) {
 			int e;
@@ -426,14 +462,15 @@ static enum xkv_meta_res meta_get(struct xkv_meta_io *io,
 			viv_failed = !viv;
 			continue;
 		}
-		if (!it || !f.value ||
-		    xkv_buf_room(io->out, META_HDR_MAX + it->nbytes + 2))
+		if (!it || !f.value)
+			break;
+		need = hdr + (size_t)it->nbytes + 2;
+		if (xkv_buf_room(io->out, need))
 			break;
 		/* a value: its room is taken under the budget, unlocked */
 		xkv_item_unlock(st, &lk);
 		io->out->strict = true;
-		rc = xkv_buf_reserve(io->out,
-				     META_HDR_MAX + (size_t)it->nbytes + 2);
+		rc = xkv_buf_reserve(io->out, need);
 		io->out->strict = false;
 		if (rc == -ENOBUFS) {
 			if (viv)
@@ -820,7 +857,8 @@ void xkv_meta_set_done(struct xkv_meta_io *io, const struct xkv_meta_set *ms,
 		return;
 	}
 	os_memcpy(key, xkv_item_key(it), nkey);
-	if (!hdr_room(io)) {
+	if (!hdr_room(io, 2 + 1 + ms->nopaque + key_max(nkey) +
+			  META_NUM_MAX + 2)) {
 		xkv_item_free(io->st, it);
 		return;
 	}
@@ -875,7 +913,7 @@ static enum xkv_meta_res meta_delete(struct xkv_meta_io *io,
 		out_str(io, "CLIENT_ERROR invalid or duplicate flag");
 		return XKV_META_DONE;
 	}
-	if (!hdr_room(io))
+	if (!hdr_room(io, hdr_max(t, nt, 2, f.nkey)))
 		return XKV_META_DONE;
 	/* the code goes in front once known */
 	p = put_nohit_flags(out_tail(io) + 2, t, nt, &f, &bad);
@@ -956,7 +994,7 @@ static enum xkv_meta_res meta_arith(struct xkv_meta_io *io,
 		out_str(io, "CLIENT_ERROR invalid mode for ma M token");
 		return XKV_META_DONE;
 	}
-	if (!hdr_room(io))
+	if (!hdr_room(io, hdr_max(t, nt, 2, f.nkey)))
 		return XKV_META_DONE;
 	for (;;) {
 		it = xkv_item_lock(st, f.key, f.nkey, &lk);
@@ -1128,7 +1166,8 @@ static enum xkv_meta_res meta_debug(struct xkv_meta_io *io,
 			return XKV_META_DONE;
 		}
 	}
-	if (!hdr_room(io))
+	/* "ME ", the key, and its numbers: at most 130 bytes */
+	if (!hdr_room(io, key_max(nkey) + 130))
 		return XKV_META_DONE;
 	it = xkv_item_lock(st, key, nkey, &lk);
 	if (!it) {
