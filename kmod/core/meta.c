@@ -39,12 +39,6 @@
 #define META_NUM_MAX 22
 /* memcached: more than 19 tokens (command and key included) */
 #define META_TOKENS_MAX 19
-#define META_TOKENS (META_TOKENS_MAX + 1)
-
-struct mtok {
-	const char *p;
-	u32 n;
-};
 
 /* what the flags of one command line asked for */
 struct mflags {
@@ -199,39 +193,14 @@ static void out_str(struct xkv_meta_io *io, const char *s)
 	xkv_buf_add(io->out, "\r\n", 2);
 }
 
-static bool opaque_ok(const struct mtok *t)
+static bool opaque_ok(const struct xkv_tok *t)
 {
 	return t->n <= XKV_META_OPAQUE_MAX;
 }
 
 /* ---- parsing ---- */
 
-static u32 meta_tokenize(const char *line, size_t len, struct mtok *t)
-{
-	size_t i = 0;
-	u32 nt = 0;
-
-	while (i < len) {
-		size_t start;
-
-		while (i < len && line[i] == ' ')
-			i++;
-		if (i == len)
-			break;
-		start = i;
-		while (i < len && line[i] != ' ')
-			i++;
-		/* past the limit only the count matters: the line is refused */
-		if (nt < META_TOKENS) {
-			t[nt].p = line + start;
-			t[nt].n = (u32)(i - start);
-		}
-		nt++;
-	}
-	return nt;
-}
-
-static bool flag_s32(struct xkv_store *st, const struct mtok *t, u32 *out)
+static bool flag_s32(struct xkv_store *st, const struct xkv_tok *t, u32 *out)
 {
 	s32 v;
 
@@ -246,7 +215,7 @@ static bool flag_s32(struct xkv_store *st, const struct mtok *t, u32 *out)
  * than a duplicate or unknown flag let the scan go on (the last message
  * wins). Return 0, or -1 with *@err set.
  */
-static int parse_flags(struct xkv_store *st, const struct mtok *t, u32 start,
+static int parse_flags(struct xkv_store *st, const struct xkv_tok *t, u32 start,
 		       u32 nt, struct mflags *f, const char **err)
 {
 	u8 seen[128] = { 0 };
@@ -256,7 +225,7 @@ static int parse_flags(struct xkv_store *st, const struct mtok *t, u32 start,
 	f->key = t[1].p;
 	f->nkey = t[1].n;
 	for (i = start; i < nt; i++) {
-		const struct mtok *k = &t[i];
+		const struct xkv_tok *k = &t[i];
 		u8 o = (u8)k->p[0];
 
 		if (o >= 127 || seen[o]) {
@@ -368,7 +337,7 @@ static size_t key_max(size_t nkey)
  * take: reserved before a lock is taken, and no more, since a UDP reply's
  * room is its request's budget.
  */
-static size_t hdr_max(const struct mtok *t, u32 nt, u32 from, size_t nkey)
+static size_t hdr_max(const struct xkv_tok *t, u32 nt, u32 from, size_t nkey)
 {
 	size_t n = META_HDR_BASE;
 	u32 i;
@@ -400,10 +369,32 @@ static void out_end(struct xkv_meta_io *io, char *p)
 	io->out->len = (size_t)(p - io->out->data);
 }
 
+/*
+ * What mg, md and ma check first: the token count, then the flags.
+ * Return false when that answered the command (with @too_long, or with
+ * @flag_err, NULL for the flag parser's own message).
+ */
+static bool meta_begin(struct xkv_meta_io *io, const struct xkv_tok *t,
+		       u32 nt, struct mflags *f, const char *too_long,
+		       const char *flag_err)
+{
+	const char *err = "CLIENT_ERROR bad command line format";
+
+	if (nt > META_TOKENS_MAX) {
+		out_str(io, too_long);
+		return false;
+	}
+	if (parse_flags(io->st, t, 2, nt, f, &err)) {
+		out_str(io, flag_err ? flag_err : err);
+		return false;
+	}
+	return true;
+}
+
 /* ---- mg ---- */
 
 /* the " O..." and " k..." flags of a reply without an item */
-static char *put_nohit_flags(char *p, const struct mtok *t, u32 nt,
+static char *put_nohit_flags(char *p, const struct xkv_tok *t, u32 nt,
 			     const struct mflags *f, bool *bad)
 {
 	u32 i;
@@ -423,11 +414,10 @@ static char *put_nohit_flags(char *p, const struct mtok *t, u32 nt,
 }
 
 static enum xkv_meta_res meta_get(struct xkv_meta_io *io,
-				  const struct mtok *t, u32 nt)
+				  const struct xkv_tok *t, u32 nt)
 {
 	struct xkv_store *st = io->st;
 	struct mflags f = { 0 };
-	const char *err = "CLIENT_ERROR bad command line format";
 	struct xkv_item *it, *viv = NULL;
 	bool created = false, won = false, ttl_set = false, bad = false;
 	bool viv_failed = false;
@@ -437,14 +427,9 @@ static enum xkv_meta_res meta_get(struct xkv_meta_io *io,
 	u32 i;
 	int rc;
 
-	if (nt > META_TOKENS_MAX) {
-		out_str(io, "CLIENT_ERROR options flags are too long");
+	if (!meta_begin(io, t, nt, &f, "CLIENT_ERROR options flags are too "
+			"long", NULL))
 		return XKV_META_DONE;
-	}
-	if (parse_flags(st, t, 2, nt, &f, &err)) {
-		out_str(io, err);
-		return XKV_META_DONE;
-	}
 	hdr = hdr_max(t, nt, 2, f.nkey);
 	if (!hdr_room(io, hdr))
 		return XKV_META_DONE;
@@ -608,7 +593,7 @@ out:
 /* ---- ms ---- */
 
 static enum xkv_meta_res meta_set(struct xkv_meta_io *io,
-				  const struct mtok *t, u32 nt,
+				  const struct xkv_tok *t, u32 nt,
 				  struct xkv_meta_set *ms, struct xkv_item **itp,
 				  u64 *swallow)
 {
@@ -894,10 +879,9 @@ void xkv_meta_set_done(struct xkv_meta_io *io, const struct xkv_meta_set *ms,
 /* ---- md ---- */
 
 static enum xkv_meta_res meta_delete(struct xkv_meta_io *io,
-				     const struct mtok *t, u32 nt)
+				     const struct xkv_tok *t, u32 nt)
 {
 	struct xkv_store *st = io->st;
-	const char *err = NULL;
 	struct mflags f = { 0 };
 	struct xkv_locked lk;
 	struct xkv_item *it;
@@ -905,14 +889,9 @@ static enum xkv_meta_res meta_delete(struct xkv_meta_io *io,
 	char code[2];
 	char *p;
 
-	if (nt > META_TOKENS_MAX) {
-		out_str(io, "CLIENT_ERROR options flags too long");
+	if (!meta_begin(io, t, nt, &f, "CLIENT_ERROR options flags too long",
+			"CLIENT_ERROR invalid or duplicate flag"))
 		return XKV_META_DONE;
-	}
-	if (parse_flags(st, t, 2, nt, &f, &err)) {
-		out_str(io, "CLIENT_ERROR invalid or duplicate flag");
-		return XKV_META_DONE;
-	}
 	if (!hdr_room(io, hdr_max(t, nt, 2, f.nkey)))
 		return XKV_META_DONE;
 	/* the code goes in front once known */
@@ -958,7 +937,7 @@ static struct xkv_item *arith_alloc(struct xkv_store *st,
 }
 
 static enum xkv_meta_res meta_arith(struct xkv_meta_io *io,
-				    const struct mtok *t, u32 nt)
+				    const struct xkv_tok *t, u32 nt)
 {
 	struct xkv_store *st = io->st;
 	struct mflags f = { .delta = 1 };
@@ -973,14 +952,9 @@ static enum xkv_meta_res meta_arith(struct xkv_meta_io *io,
 	u64 v;
 	u32 i;
 
-	if (nt > META_TOKENS_MAX) {
-		out_str(io, "CLIENT_ERROR options flags too long");
+	if (!meta_begin(io, t, nt, &f, "CLIENT_ERROR options flags too long",
+			"CLIENT_ERROR invalid or duplicate flag"))
 		return XKV_META_DONE;
-	}
-	if (parse_flags(st, t, 2, nt, &f, &err)) {
-		out_str(io, "CLIENT_ERROR invalid or duplicate flag");
-		return XKV_META_DONE;
-	}
 	switch (f.mode) {
 	case 0:
 	case 'I':
@@ -1148,7 +1122,7 @@ out:
 /* ---- me ---- */
 
 static enum xkv_meta_res meta_debug(struct xkv_meta_io *io,
-				    const struct mtok *t, u32 nt)
+				    const struct xkv_tok *t, u32 nt)
 {
 	struct xkv_store *st = io->st;
 	char kbuf[XKV_KEY_MAX];
@@ -1203,12 +1177,11 @@ static enum xkv_meta_res meta_debug(struct xkv_meta_io *io,
 
 /* ---- dispatch ---- */
 
-enum xkv_meta_res xkv_meta_line(struct xkv_meta_io *io, const char *line,
-				size_t len, struct xkv_meta_set *ms,
-				struct xkv_item **it, u64 *swallow)
+enum xkv_meta_res xkv_meta_line(struct xkv_meta_io *io,
+				const struct xkv_tok *t, u32 nt,
+				struct xkv_meta_set *ms, struct xkv_item **it,
+				u64 *swallow)
 {
-	struct mtok t[META_TOKENS];
-	u32 nt = meta_tokenize(line, len, t);
 	char c = t[0].p[1];
 
 	if (c == 'n') {

@@ -14,6 +14,7 @@
 
 #include "buf.h"
 #include "items.h"
+#include "util.h"
 
 /* memcached's longest opaque token, 'O' included */
 #define XKV_META_OPAQUE_MAX 32
@@ -75,8 +76,9 @@ enum xkv_meta_res {
 /**
  * xkv_meta_line() - run one meta command line.
  * @io:      store, counters, output
- * @line:    the line without its "\r\n" (or "\n"), NUL-free
- * @len:     its length; the command is its first two bytes ("m?")
+ * @t:       the line's tokens (xkv_tokenize(), up to 24: more than 19
+ *           is refused); t[0] is the two-byte command ("m?")
+ * @nt:      how many
  * @ms:      filled for "ms"
  * @it:      out: the item "ms" streams into (XKV_META_NREAD)
  * @swallow: out: bytes to drop (XKV_META_SWALLOW)
@@ -87,9 +89,10 @@ enum xkv_meta_res {
  *
  * Return: what the session does next.
  */
-enum xkv_meta_res xkv_meta_line(struct xkv_meta_io *io, const char *line,
-				size_t len, struct xkv_meta_set *ms,
-				struct xkv_item **it, u64 *swallow);
+enum xkv_meta_res xkv_meta_line(struct xkv_meta_io *io,
+				const struct xkv_tok *t, u32 nt,
+				struct xkv_meta_set *ms, struct xkv_item **it,
+				u64 *swallow);
 
 /**
  * xkv_meta_set_done() - store an "ms" value once it is in.

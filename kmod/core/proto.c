@@ -57,12 +57,7 @@ struct xkv_sess {
 	struct xkv_meta_set mset;
 };
 
-struct tok {
-	const char *p;
-	size_t n;
-};
-
-static bool tok_is(const struct tok *t, const char *s)
+static bool tok_is(const struct xkv_tok *t, const char *s)
 {
 	size_t n = os_strlen(s);
 
@@ -170,37 +165,9 @@ static void reply(struct xkv_sess *s, const char *str)
 }
 
 /* memcached's set_noreply_maybe(): the last token decides */
-static bool want_noreply(const struct tok *t, u32 nt)
+static bool want_noreply(const struct xkv_tok *t, u32 nt)
 {
 	return nt > 1 && tok_is(&t[nt - 1], "noreply");
-}
-
-static u32 tokenize(const char *line, size_t len, struct tok *t)
-{
-	size_t i = 0;
-	u32 nt = 0;
-
-	while (i < len) {
-		size_t start;
-
-		while (i < len && line[i] == ' ')
-			i++;
-		if (i == len)
-			break;
-		if (nt == XKV_MAX_TOKENS - 1) {
-			/* like memcached: the last token keeps the rest */
-			t[nt].p = line + i;
-			t[nt].n = len - i;
-			return nt + 1;
-		}
-		start = i;
-		while (i < len && line[i] != ' ')
-			i++;
-		t[nt].p = line + start;
-		t[nt].n = i - start;
-		nt++;
-	}
-	return nt;
 }
 
 /* ---- retrieval ---- */
@@ -241,7 +208,7 @@ static void get_pause(struct xkv_sess *s, const char *line, const char *p,
  * a connection holds at most XKV_SESS_OUT_HIGH plus one item's reply.
  */
 static void process_get(struct xkv_sess *s, const char *line, size_t len,
-			const struct tok *t, bool with_cas, bool touch,
+			const struct xkv_tok *t, bool with_cas, bool touch,
 			u32 resume)
 {
 	struct xkv_get_req req = { .with_cas = with_cas, .touch = touch };
@@ -327,7 +294,7 @@ static void process_get(struct xkv_sess *s, const char *line, size_t len,
 
 /* ---- storage ---- */
 
-static void process_update(struct xkv_sess *s, const struct tok *t, u32 nt,
+static void process_update(struct xkv_sess *s, const struct xkv_tok *t, u32 nt,
 			   enum xkv_store_op op)
 {
 	bool is_cas = op == XKV_OP_CAS;
@@ -449,7 +416,7 @@ static size_t sess_nread(struct xkv_sess *s, const char *in, size_t len)
 
 /* ---- the other commands ---- */
 
-static void process_delete(struct xkv_sess *s, const struct tok *t, u32 nt)
+static void process_delete(struct xkv_sess *s, const struct xkv_tok *t, u32 nt)
 {
 	if (nt > 2) {
 		bool hold_is_zero = tok_is(&t[2], "0");
@@ -477,7 +444,7 @@ static void process_delete(struct xkv_sess *s, const struct tok *t, u32 nt)
 	}
 }
 
-static void process_arith(struct xkv_sess *s, const struct tok *t, u32 nt,
+static void process_arith(struct xkv_sess *s, const struct xkv_tok *t, u32 nt,
 			  bool incr)
 {
 	char res[24];
@@ -519,7 +486,7 @@ static void process_arith(struct xkv_sess *s, const struct tok *t, u32 nt,
 	}
 }
 
-static void process_touch(struct xkv_sess *s, const struct tok *t, u32 nt)
+static void process_touch(struct xkv_sess *s, const struct xkv_tok *t, u32 nt)
 {
 	s32 exp;
 
@@ -543,7 +510,7 @@ static void process_touch(struct xkv_sess *s, const struct tok *t, u32 nt)
 	}
 }
 
-static void process_flush(struct xkv_sess *s, const struct tok *t, u32 nt)
+static void process_flush(struct xkv_sess *s, const struct xkv_tok *t, u32 nt)
 {
 	s32 delay = 0;
 
@@ -558,7 +525,7 @@ static void process_flush(struct xkv_sess *s, const struct tok *t, u32 nt)
 	reply(s, "OK");
 }
 
-static void process_stats(struct xkv_sess *s, const struct tok *t, u32 nt)
+static void process_stats(struct xkv_sess *s, const struct xkv_tok *t, u32 nt)
 {
 	if (nt == 1)
 		xkv_stats_general(s->st, &s->out);
@@ -576,7 +543,7 @@ static void process_stats(struct xkv_sess *s, const struct tok *t, u32 nt)
 	}
 }
 
-static void process_verbosity(struct xkv_sess *s, const struct tok *t,
+static void process_verbosity(struct xkv_sess *s, const struct xkv_tok *t,
 			      u32 nt)
 {
 	u64 level;
@@ -591,7 +558,7 @@ static void process_verbosity(struct xkv_sess *s, const struct tok *t,
 	reply(s, "OK");
 }
 
-static void process_debugtime(struct xkv_sess *s, const struct tok *t)
+static void process_debugtime(struct xkv_sess *s, const struct xkv_tok *t)
 {
 	s32 delta;
 
@@ -604,28 +571,22 @@ static void process_debugtime(struct xkv_sess *s, const struct tok *t)
 }
 
 /* admin.c's commands; a metadump streams like a get (its line again) */
-static void process_admin(struct xkv_sess *s, const struct tok *t, u32 nt,
-			  u32 resume)
+static void process_admin(struct xkv_sess *s, const struct xkv_tok *t,
+			  u32 nt, u32 resume)
 {
 	struct xkv_admin_req r = {
 		.st = s->st, .out = &s->out, .cur = &s->dump, .udp = s->udp,
 		.resumed = resume != 0,
 	};
-	struct xkv_tok at[XKV_MAX_TOKENS];
-	u32 i;
 
-	for (i = 0; i < nt; i++) {
-		at[i].p = t[i].p;
-		at[i].n = t[i].n;
-	}
-	xkv_admin_line(&r, at, nt);
+	xkv_admin_line(&r, t, nt);
 	if (r.pause)
 		s->get_resume = 1;
 	if (r.close)
 		s->closing = true;
 }
 
-static bool storage_op(const struct tok *c, enum xkv_store_op *op)
+static bool storage_op(const struct xkv_tok *c, enum xkv_store_op *op)
 {
 	if (tok_is(c, "set"))
 		*op = XKV_OP_SET;
@@ -649,13 +610,14 @@ static bool storage_op(const struct tok *c, enum xkv_store_op *op)
  * connections' budget leaves its line unused, as a paused get does, and
  * runs afresh when it is offered again.
  */
-static void process_meta(struct xkv_sess *s, const char *line, size_t len)
+static void process_meta(struct xkv_sess *s, const struct xkv_tok *t,
+			 u32 nt)
 {
 	struct xkv_meta_io io = { s->st, s->ts, &s->out };
 	struct xkv_item *it = NULL;
 	u64 swallow = 0;
 
-	switch (xkv_meta_line(&io, line, len, &s->mset, &it, &swallow)) {
+	switch (xkv_meta_line(&io, t, nt, &s->mset, &it, &swallow)) {
 	case XKV_META_ERROR:
 		reply(s, "ERROR");
 		break;
@@ -682,8 +644,8 @@ static void process_meta(struct xkv_sess *s, const char *line, size_t len)
 /* nt counts real tokens; memcached's "ntokens" is nt + 1 */
 static void process_line(struct xkv_sess *s, const char *line, size_t len)
 {
-	struct tok t[XKV_MAX_TOKENS];
-	const struct tok *c = &t[0];
+	struct xkv_tok t[XKV_MAX_TOKENS];
+	const struct xkv_tok *c = &t[0];
 	enum xkv_store_op op;
 	const char *nul = os_memchr(line, '\0', len);
 	u32 nt, resume = s->get_resume;
@@ -693,7 +655,7 @@ static void process_line(struct xkv_sess *s, const char *line, size_t len)
 	/* memcached parses C strings: a NUL ends the command line */
 	if (nul)
 		len = (size_t)(nul - line);
-	nt = tokenize(line, len, t);
+	nt = xkv_tokenize(line, len, t, XKV_MAX_TOKENS);
 
 	s->noreply = false;
 	if (nt == 0 || c->n < 2) {
@@ -701,7 +663,7 @@ static void process_line(struct xkv_sess *s, const char *line, size_t len)
 		return;
 	}
 	if (c->n == 2 && c->p[0] == 'm') {
-		process_meta(s, line, len);
+		process_meta(s, t, nt);
 	} else if (tok_is(c, "get") || tok_is(c, "gets") || tok_is(c, "gat") ||
 	    tok_is(c, "gats")) {
 		if (nt < 2) {

@@ -140,3 +140,30 @@ u64 xkv_hash(const void *key, size_t n)
 	h ^= h >> 29;
 	return h;
 }
+
+u32 xkv_tokenize(const char *line, size_t len, struct xkv_tok *t, u32 max)
+{
+	size_t i = 0;
+	u32 nt = 0;
+
+	while (i < len) {
+		size_t start;
+
+		while (i < len && line[i] == ' ')
+			i++;
+		if (i == len)
+			break;
+		if (nt == max - 1) {
+			t[nt].p = line + i;
+			t[nt].n = len - i;
+			return nt + 1;
+		}
+		start = i;
+		while (i < len && line[i] != ' ')
+			i++;
+		t[nt].p = line + start;
+		t[nt].n = i - start;
+		nt++;
+	}
+	return nt;
+}

@@ -62,6 +62,18 @@ struct xkv_tok {
 };
 
 /**
+ * xkv_tokenize() - split a command line on spaces, as memcached does.
+ * @line: the line, without its "\r\n"
+ * @len:  its length
+ * @t:    room for @max tokens
+ * @max:  most tokens; like memcached's, the last one keeps the rest of
+ *        the line, spaces and all
+ *
+ * Return: how many tokens @t holds.
+ */
+u32 xkv_tokenize(const char *line, size_t len, struct xkv_tok *t, u32 max);
+
+/**
  * xkv_hash() - 64-bit hash of a key.
  * @key: key bytes
  * @n:   key length
