@@ -187,6 +187,57 @@ static void test_stall(void)
 	xkv_store_destroy(st);
 }
 
+/*
+ * The same for meta: an "mg ... v" whose value has no room stalls with
+ * nothing built or changed (its line stays unused), and answers in full
+ * once a reader gives memory back.
+ */
+static void test_meta_stall(void)
+{
+	static const char line[] = "mg big v s\r\n";
+	struct xkv_store *st = store_with_budget(5ULL << 20);
+	struct xkv_budget *b = xkv_store_budget(st);
+	struct xkv_sess *s[7];
+	size_t cap = BIG + 64, len = 0, used, n;
+	char *got = malloc(cap), head[64];
+	int i, stalled = -1;
+
+	if (!got)
+		tap_bail("out of memory");
+	set_value(st, "big", BIG);
+	for (i = 0; i < 7; i++) {
+		s[i] = tcp_sess(st);
+		used = xkv_sess_input(s[i], line, sizeof(line) - 1);
+		if (stalled < 0 && xkv_sess_stalled(s[i]) && !used)
+			stalled = i;
+	}
+	tap_ok(stalled > 0, "meta: an mg stalls once the budget is spent "
+	       "(session %d)", stalled + 1);
+	if (stalled > 0) {
+		tap_is_u64(xkv_buf_pending(xkv_sess_out(s[stalled])), 0,
+			   "meta: the stalled mg built nothing");
+		tap_ok(!xkv_sess_between(s[stalled]),
+		       "meta: ... and is not between commands");
+		len = 0;
+		drain(s[0], got, &len, cap);
+		used = xkv_sess_input(s[stalled], line, sizeof(line) - 1);
+		len = 0;
+		drain(s[stalled], got, &len, cap);
+		n = (size_t)snprintf(head, sizeof(head), "VA %d s%d\r\n", BIG,
+				     BIG);
+		tap_ok(used == sizeof(line) - 1 && len == n + BIG + 2 &&
+			       !memcmp(got, head, n) && got[n] == 'b' &&
+			       got[n + BIG - 1] == 'b' &&
+			       !memcmp(got + n + BIG, "\r\n", 2),
+		       "meta: once a reader drained, the mg answers in full");
+	}
+	for (i = 0; i < 7; i++)
+		xkv_sess_free(s[i]);
+	tap_is_u64(xkv_budget_used(b), 0, "meta: all given back");
+	free(got);
+	xkv_store_destroy(st);
+}
+
 /* a read buffer's growth past its first 16 KiB is charged, then freed */
 static void test_inbuf(void)
 {
@@ -214,6 +265,7 @@ int main(void)
 	test_take_give();
 	test_streamed_get();
 	test_stall();
+	test_meta_stall();
 	test_inbuf();
 	return tap_done();
 }
