@@ -503,12 +503,12 @@ static enum xkv_meta_res meta_get(struct xkv_meta_io *io,
 		switch (t[i].p[0]) {
 		case 'T':
 			ttl_set = true;
-			it->exptime = f.exptime;
+			OS_WRITE_ONCE(it->exptime, f.exptime);
 			do_xkv_item_changed(st, it);
 			break;
 		case 'N':
 			if (created) {
-				it->exptime = f.autoviv;
+				OS_WRITE_ONCE(it->exptime, f.autoviv);
 				do_xkv_item_changed(st, it);
 				won = true;
 			}
@@ -594,8 +594,8 @@ out:
 
 static enum xkv_meta_res meta_set(struct xkv_meta_io *io,
 				  const struct xkv_tok *t, u32 nt,
-				  struct xkv_meta_set *ms, struct xkv_item **itp,
-				  u64 *swallow)
+				  struct xkv_meta_set *ms,
+				  struct xkv_item **itp, u64 *swallow)
 {
 	struct xkv_store *st = io->st;
 	const char *err = "CLIENT_ERROR bad command line format";
@@ -909,7 +909,7 @@ static enum xkv_meta_res meta_delete(struct xkv_meta_io *io,
 		os_memcpy(code, "EX", 2);
 	} else if (f.stale) {
 		if (f.new_ttl)
-			it->exptime = f.exptime;
+			OS_WRITE_ONCE(it->exptime, f.exptime);
 		do_xkv_item_invalidate(st, it);
 		os_memcpy(code, "HD", 2);
 	} else {
@@ -1009,7 +1009,7 @@ static enum xkv_meta_res meta_arith(struct xkv_meta_io *io,
 				v = f.delta > v ? 0 : v - f.delta;
 			n = xkv_fmt_u64(num, v);
 			if (n <= it->nbytes) {
-				/* in place, padded with spaces like memcached */
+				/* in place, space-padded like memcached */
 				os_memcpy(xkv_item_value(it), num, n);
 				os_memset(xkv_item_value(it) + n, ' ',
 					  it->nbytes - n);
@@ -1080,12 +1080,12 @@ static enum xkv_meta_res meta_arith(struct xkv_meta_io *io,
 			p = put_ttl(p, it, lk.now);
 			break;
 		case 'T':
-			it->exptime = f.exptime;
+			OS_WRITE_ONCE(it->exptime, f.exptime);
 			do_xkv_item_changed(st, it);
 			break;
 		case 'N':
 			if (created) {
-				it->exptime = f.autoviv;
+				OS_WRITE_ONCE(it->exptime, f.autoviv);
 				do_xkv_item_changed(st, it);
 			}
 			break;

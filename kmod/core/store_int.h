@@ -46,9 +46,9 @@
 #define XKV_IT_LINKED 0x01	/* in the hash table */
 #define XKV_IT_FETCHED 0x02	/* read at least once */
 /* meta protocol (meta.c): */
-#define XKV_IT_STALE 0x04	/* invalidated by "md <key> I" or "ms ... I" */
-#define XKV_IT_WON 0x08		/* a client was sent the recache token (W) */
-#define XKV_IT_KEY_B64 0x10	/* stored with a base64 key: "k" re-encodes */
+#define XKV_IT_STALE 0x04	/* invalidated: "md <key> I", "ms ... I" */
+#define XKV_IT_WON 0x08		/* a client was sent the token (W) */
+#define XKV_IT_KEY_B64 0x10	/* stored with a base64 key ("k" encodes) */
 
 /**
  * struct xkv_item - one key and its value, in a slab chunk.

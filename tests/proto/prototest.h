@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * xkv-prototest: memcached text and binary protocol conformance tests.
+ * xkv-prototest: memcached text, binary and meta protocol conformance
+ * tests.
  *
  * One program, several files: util.c (buffers, scratch strings, keys),
  * client.c (TCP/UDP sockets with timeouts), tap.c (TAP output),

@@ -513,7 +513,8 @@ static void t_meta_flag_errors(struct conn *c)
 	const char *k = pt_key("k");
 	const char *many = "k s t c f v h l O1 P L u F0 C0 D1 J1 R5";
 
-	pt_cmd(c, pt_str("mg %s v v\r\n", k), "CLIENT_ERROR duplicate flag\r\n");
+	pt_cmd(c, pt_str("mg %s v v\r\n", k),
+	       "CLIENT_ERROR duplicate flag\r\n");
 	pt_cmd(c, pt_str("mg %s \x80\r\n", k),
 	       "CLIENT_ERROR duplicate flag\r\n");
 	pt_cmd(c, pt_str("mg %s x\r\n", k), "CLIENT_ERROR invalid flag\r\n");
