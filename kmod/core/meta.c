@@ -198,6 +198,16 @@ static bool opaque_ok(const struct xkv_tok *t)
 	return t->n <= XKV_META_OPAQUE_MAX;
 }
 
+/* " O<opaque>", or nothing and *@bad when it is too long */
+static char *put_opaque(char *p, const struct xkv_tok *t, bool *bad)
+{
+	if (!opaque_ok(t)) {
+		*bad = true;
+		return p;
+	}
+	return put(put(p, " ", 1), t->p, t->n);
+}
+
 /* ---- parsing ---- */
 
 static bool flag_s32(struct xkv_store *st, const struct xkv_tok *t, u32 *out)
@@ -401,11 +411,9 @@ static char *put_nohit_flags(char *p, const struct xkv_tok *t, u32 nt,
 
 	for (i = 2; i < nt; i++) {
 		if (t[i].p[0] == 'O') {
-			if (!opaque_ok(&t[i])) {
-				*bad = true;
+			p = put_opaque(p, &t[i], bad);
+			if (*bad)
 				return p;
-			}
-			p = put(put(p, " ", 1), t[i].p, t[i].n);
 		} else if (t[i].p[0] == 'k') {
 			p = put_key(p, f->key, f->nkey, f->b64);
 		}
@@ -539,11 +547,7 @@ static enum xkv_meta_res meta_get(struct xkv_meta_io *io,
 				it->iflags & XKV_IT_FETCHED ? "1" : "0", 1);
 			break;
 		case 'O':
-			if (!opaque_ok(&t[i])) {
-				bad = true;
-				break;
-			}
-			p = put(put(p, " ", 1), t[i].p, t[i].n);
+			p = put_opaque(p, &t[i], &bad);
 			break;
 		case 'k':
 			p = put_key(p, xkv_item_key(it), it->nkey,
@@ -1090,11 +1094,7 @@ static enum xkv_meta_res meta_arith(struct xkv_meta_io *io,
 			}
 			break;
 		case 'O':
-			if (!opaque_ok(&t[i])) {
-				bad = true;
-				break;
-			}
-			p = put(put(p, " ", 1), t[i].p, t[i].n);
+			p = put_opaque(p, &t[i], &bad);
 			break;
 		case 'k':
 			p = put_key(p, f.key, f.nkey, f.b64);
