@@ -370,8 +370,9 @@ static void test_reassign(void)
 	/* dst 0: the page goes back to the memory limit (class 2 here) */
 	c = &st->cls[1];
 	n = c->perpage + 5;
-	memset(val, 'v', 50);
-	val[50] = '\0';
+	/* 51 bytes: even "q0" .. "q9" land in class 2 (36-byte header) */
+	memset(val, 'v', 51);
+	val[51] = '\0';
 	for (i = 0; i < n; i++) {
 		snprintf(key, sizeof(key), "q%u", i);
 		uu_set(st, key, val);
