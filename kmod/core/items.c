@@ -871,7 +871,8 @@ int xkv_store_peek(struct xkv_store *st, const char *key, u32 nkey,
 	}
 	item_mark_read(it);
 	value_block_put((char *)out, &vl, key, nkey, it);
-	if (admit && st->hot)
+	/* an invalidated (meta) item never enters the hot tier while stale */
+	if (admit && st->hot && !(it->iflags & XKV_IT_STALE))
 		do_hot_peeked(st, it);
 	do_peek_count(sp, true, false, false, total);
 	os_spin_unlock(&sp->lock);
