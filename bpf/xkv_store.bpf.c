@@ -181,23 +181,11 @@ int xkv_store_xdp(struct xdp_md *ctx)
 	if (!why)
 		why = xkv_send_reply(ctx, s);
 
-	if (why == XKV_OUT_DROP) {
-		st->errors++;
-		ss->other++;
-		return XDP_DROP;
-	}
+	/* XKV_OUT_DROP is counted as "other" here */
 	id = xkv_sstat_of(why);
 	if (id < XKV_SSTAT_NR)
 		((__u64 *)ss)[id]++;
-	if (why == XKV_STAT_replies) {
-		st->replies++;
-		st->hits += s->nkeys;
+	if (why == XKV_STAT_replies)
 		ss->hits += s->nkeys;
-		st->reply_bytes += s->ulen - sizeof(struct udphdr);
-		return XDP_TX;
-	}
-	if (why == XKV_STAT_packets || why >= XKV_STAT_NR)
-		why = XKV_STAT_errors;
-	((__u64 *)st)[why]++;
-	return XDP_PASS;
+	return xkv_udp_verdict(st, s, why);
 }

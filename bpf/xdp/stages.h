@@ -246,4 +246,29 @@ __attribute__((noinline)) int xkv_send_reply(struct xdp_md *ctx,
 	return xkv_send(ctx, s, s->ulen);
 }
 
+/*
+ * Count a UDP request's outcome @why (XKV_STAT_replies, XKV_OUT_DROP, a
+ * pass reason or XKV_STAT_errors) in @st, once.
+ * Return: the XDP action.
+ */
+static __always_inline int xkv_udp_verdict(struct xkv_stats *st,
+					   const struct xkv_scratch *s,
+					   __u32 why)
+{
+	if (why == XKV_OUT_DROP) {
+		st->errors++;
+		return XDP_DROP;
+	}
+	if (why == XKV_STAT_replies) {
+		st->replies++;
+		st->hits += s->nkeys;
+		st->reply_bytes += s->ulen - sizeof(struct udphdr);
+		return XDP_TX;
+	}
+	if (why == XKV_STAT_packets || why >= XKV_STAT_NR)
+		why = XKV_STAT_errors;
+	((__u64 *)st)[why]++;
+	return XDP_PASS;
+}
+
 #endif /* XKV_XDP_STAGES_H */
