@@ -146,18 +146,5 @@ int xkv_xdp(struct xdp_md *ctx)
 	if (!why)
 		why = xkv_send_reply(ctx, s);
 
-	if (why == XKV_OUT_DROP) {
-		st->errors++;
-		return XDP_DROP;
-	}
-	if (why == XKV_STAT_replies) {
-		st->replies++;
-		st->hits += s->nkeys;
-		st->reply_bytes += s->ulen - sizeof(struct udphdr);
-		return XDP_TX;
-	}
-	if (why == XKV_STAT_packets || why >= XKV_STAT_NR)
-		why = XKV_STAT_errors;
-	((__u64 *)st)[why]++;
-	return XDP_PASS;
+	return xkv_udp_verdict(st, s, why);
 }

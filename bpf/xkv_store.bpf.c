@@ -121,39 +121,19 @@ __attribute__((noinline)) int xkv_store_build(struct xkv_scratch *s,
 					       __u32 max)
 {
 	struct xkv_cb_ctx cb;
-	__u32 body;
+	int why;
 
 	if (!s)
 		return XKV_STAT_errors;
 	cb.s = s;
-	if (max > XKV_UDP_PAYLOAD_CAP)
-		max = XKV_UDP_PAYLOAD_CAP;
-	if (max < XKV_FRAME_HDR + XKV_END_LEN)
-		return XKV_STAT_pass_too_big;
-	s->body = 0;
-	s->body_max = max - XKV_FRAME_HDR - XKV_END_LEN;
-	s->psum = 0;
-	s->fail = 0;
+	why = xkv_begin_body(s, max);
+	if (why)
+		return why;
 	bpf_loop(s->nkeys, xkv_store_key_cb, &cb, 0);
 	if (s->fail)
 		return s->fail;
 
-	body = s->body;
-	if (body > XKV_BODY_MASK - XKV_END_LEN)
-		return XKV_STAT_errors;
-	s->out[XKV_OUT_BODY + body] = 'E';
-	s->out[XKV_OUT_BODY + body + 1] = 'N';
-	s->out[XKV_OUT_BODY + body + 2] = 'D';
-	s->out[XKV_OUT_BODY + body + 3] = '\r';
-	s->out[XKV_OUT_BODY + body + 4] = '\n';
-	s->psum += xkv_csum_end(body);
-	body += XKV_END_LEN;
-
-	if (xkv_cfg.amp_ratio &&
-	    (__u64)XKV_FRAME_HDR + body > (__u64)xkv_cfg.amp_ratio * s->plen)
-		return XKV_STAT_pass_budget;
-	s->ulen = sizeof(struct udphdr) + XKV_FRAME_HDR + body;
-	return 0;
+	return xkv_end_body(s, 1);
 }
 
 /* the store program's own counter of an outcome */
@@ -201,23 +181,11 @@ int xkv_store_xdp(struct xdp_md *ctx)
 	if (!why)
 		why = xkv_send_reply(ctx, s);
 
-	if (why == XKV_OUT_DROP) {
-		st->errors++;
-		ss->other++;
-		return XDP_DROP;
-	}
+	/* XKV_OUT_DROP is counted as "other" here */
 	id = xkv_sstat_of(why);
 	if (id < XKV_SSTAT_NR)
 		((__u64 *)ss)[id]++;
-	if (why == XKV_STAT_replies) {
-		st->replies++;
-		st->hits += s->nkeys;
+	if (why == XKV_STAT_replies)
 		ss->hits += s->nkeys;
-		st->reply_bytes += s->ulen - sizeof(struct udphdr);
-		return XDP_TX;
-	}
-	if (why == XKV_STAT_packets || why >= XKV_STAT_NR)
-		why = XKV_STAT_errors;
-	((__u64 *)st)[why]++;
-	return XDP_PASS;
+	return xkv_udp_verdict(st, s, why);
 }

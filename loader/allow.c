@@ -9,6 +9,7 @@
 #include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -75,6 +76,36 @@ char *xkv_prefix_format(const struct xkv_prefix *pfx, char *buf)
 	return buf;
 }
 
+/*
+ * xkv_policy_gen of @pin_dir, mapped, in @a->gen; a pin directory without
+ * it (an older xkv's, whose XDP program remembers nothing) leaves NULL.
+ */
+static int gen_open(const char *pin_dir, struct xkv_allow *a)
+{
+	char path[PATH_MAX];
+	void *p;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", pin_dir, XKV_PIN_PGEN);
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -errno;
+	p = mmap(NULL, sizeof(struct xkv_policy_gen), PROT_READ | PROT_WRITE,
+		 MAP_SHARED, fd, 0);
+	close(fd);
+	if (p == MAP_FAILED)
+		return -errno;
+	a->gen = &((struct xkv_policy_gen *)p)->gen;
+	return 0;
+}
+
+/* after a change: XDP checks sources against the tries again */
+static void gen_bump(const struct xkv_allow *a)
+{
+	if (a->gen)
+		__atomic_fetch_add(a->gen, 1, __ATOMIC_SEQ_CST);
+}
+
 int xkv_allow_open(const char *pin_dir, struct xkv_allow *a)
 {
 	char path[PATH_MAX];
@@ -82,6 +113,7 @@ int xkv_allow_open(const char *pin_dir, struct xkv_allow *a)
 
 	a->fd4 = -1;
 	a->fd6 = -1;
+	a->gen = NULL;
 	snprintf(path, sizeof(path), "%s/%s", pin_dir, XKV_PIN_ALLOW4);
 	a->fd4 = bpf_obj_get(path);
 	if (a->fd4 < 0)
@@ -90,6 +122,13 @@ int xkv_allow_open(const char *pin_dir, struct xkv_allow *a)
 	a->fd6 = bpf_obj_get(path);
 	if (a->fd6 < 0)
 		goto fail;
+	err = gen_open(pin_dir, a);
+	if (err) {
+		pr_warn("cannot map %s/%s: %s\n", pin_dir, XKV_PIN_PGEN,
+			strerror(-err));
+		xkv_allow_close(a);
+		return err;
+	}
 	return 0;
 
 fail:
@@ -105,8 +144,11 @@ void xkv_allow_close(struct xkv_allow *a)
 		close(a->fd4);
 	if (a->fd6 >= 0)
 		close(a->fd6);
+	if (a->gen)
+		munmap(a->gen, sizeof(struct xkv_policy_gen));
 	a->fd4 = -1;
 	a->fd6 = -1;
+	a->gen = NULL;
 }
 
 /* a key of either trie */
@@ -138,6 +180,7 @@ int xkv_allow_add(const struct xkv_allow *a, const struct xkv_prefix *pfx)
 
 	if (bpf_map_update_elem(fd, &key, &one, BPF_ANY))
 		return -errno;
+	gen_bump(a);
 	return 0;
 }
 
@@ -148,6 +191,7 @@ int xkv_allow_del(const struct xkv_allow *a, const struct xkv_prefix *pfx)
 
 	if (bpf_map_delete_elem(fd, &key))
 		return -errno;
+	gen_bump(a);
 	return 0;
 }
 

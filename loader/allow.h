@@ -32,10 +32,14 @@ struct xkv_prefix {
  * struct xkv_allow - the two tries of one interface.
  * @fd4: xkv_allow4
  * @fd6: xkv_allow6
+ * @gen: xkv_policy_gen's mmap()ed value, bumped after every change so
+ *       XDP forgets the sources it remembers as allowed; NULL before the
+ *       program is attached, or for pins of an xkv without it
  */
 struct xkv_allow {
 	int fd4;
 	int fd6;
+	__u64 *gen;
 };
 
 /**
@@ -73,7 +77,7 @@ int xkv_allow_open(const char *pin_dir, struct xkv_allow *a);
 void xkv_allow_close(struct xkv_allow *a);
 
 /**
- * xkv_allow_add() - allow a prefix.
+ * xkv_allow_add() - allow a prefix (then bump @a->gen).
  * @a:   the tries
  * @pfx: the prefix
  *
@@ -82,7 +86,9 @@ void xkv_allow_close(struct xkv_allow *a);
 int xkv_allow_add(const struct xkv_allow *a, const struct xkv_prefix *pfx);
 
 /**
- * xkv_allow_del() - remove a prefix (exactly as it was added).
+ * xkv_allow_del() - remove a prefix (exactly as it was added), then
+ * bump @a->gen: XDP checks every datagram it takes after this returns
+ * against the tries without the prefix.
  * @a:   the tries
  * @pfx: the prefix
  *

@@ -37,6 +37,7 @@
 #define XKV_PIN_ALLOW6 "xkv_allow6"
 #define XKV_PIN_LIVE "xkv_live"		/* the backend's lease */
 #define XKV_PIN_ADDRS "xkv_addrs"	/* the interface's addresses */
+#define XKV_PIN_PGEN "xkv_policy_gen"	/* bumped after each change */
 #define XKV_PIN_RODATA "xkv_rodata"
 /* the TCP fast path's maps (abi/xkv_tcp.h), of the XDP object */
 #define XKV_PIN_TCP_ANS "xkv_tcp_ans"	/* the backend's publication */

@@ -9,6 +9,8 @@
 #ifndef XKV_LEARN_INSTALL_H
 #define XKV_LEARN_INSTALL_H
 
+#include "xkv_dec.h"
+
 /* --- installing a learned value ------------------------------------------- */
 
 struct xkv_inst_ctx {
@@ -46,39 +48,23 @@ static __always_inline __u32 xl_learn_check(struct xkv_learn_slot *m,
 	return XKV_LSTAT_learned;
 }
 
-/*
- * Decimal digits of @v, 1..10, through memory the verifier does not
- * track: the loop's exits would otherwise each give the count a constant
- * and everything after would be verified once per count.
- */
+/* decimal digits of @v, 1..10 (xkv_dec.h) */
 static __always_inline __u32 xl_ndigits(struct xkv_lscratch *s, __u32 v)
 {
-	__u64 t = 10;
-	__u32 d = 1, k;
-
-	for (k = 1; k < 10; k++) {
-		if (v < t)
-			break;
-		d++;
-		t *= 10;
-	}
-	WRITE_ONCE(s->nd, d);
-	d = READ_ONCE(s->nd);
-	return d > 10 ? 10 : d ? d : 1;
+	return xkv_dec_len(v, 10, &s->nd);
 }
 
 /* write @v in @nd digits at ebuf offset @p (below 512) */
 static __always_inline void xl_put_dec(__u8 *b, __u32 p, __u32 v, __u32 nd)
 {
-	__u32 q = p + nd - 1, k, d;
+	__u32 q = p + nd - 1, k;
+	__u64 w = v;
 
 	b[q & 511] = '0';
 	for (k = 0; k < 10; k++) {
-		if (!v)
+		if (!w)
 			break;
-		d = (__u32)(((__u64)v * 0xcccccccdULL) >> 35);
-		b[(q - k) & 511] = '0' + (__u8)(v - d * 10);
-		v = d;
+		b[(q - k) & 511] = xkv_dec_next(&w);
 	}
 }
 

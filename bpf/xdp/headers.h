@@ -176,4 +176,56 @@ static __always_inline int xkv_allowed(struct xkv_scratch *s)
 	}
 }
 
+/*
+ * The policy's generation as the source checks read it: on x86 (TSO) a
+ * plain load, kept before the map lookups that follow it by the
+ * compiler barriers; elsewhere an atomic read, a full barrier in BPF. A
+ * check that read generation g saw every change its writer made before
+ * bumping to g (abi/xkv_policy.h).
+ */
+static __always_inline __u64 xkv_policy_gen_read(struct xkv_policy_gen *pg)
+{
+#ifdef __TARGET_ARCH_x86
+	__u64 v;
+
+	asm volatile("" ::: "memory");
+	v = pg->gen;
+	asm volatile("" ::: "memory");
+	return v;
+#else
+	return __sync_fetch_and_add(&pg->gen, 0);
+#endif
+}
+
+/* is the request between the addresses this CPU last allowed under @gen? */
+static __always_inline int xkv_memo_match(const struct xkv_scratch *s,
+					  __u64 gen, int lo)
+{
+	const struct xkv_src_memo *m = &s->memo;
+
+	if (!m->ok || m->gen != gen || m->lo != (__u32)lo ||
+	    m->ipv6 != s->ipv6 || m->saddr[0] != s->saddr[0] ||
+	    m->daddr[0] != s->daddr[0])
+		return 0;
+	if (!s->ipv6)
+		return 1;
+	return m->saddr[1] == s->saddr[1] && m->saddr[2] == s->saddr[2] &&
+	       m->saddr[3] == s->saddr[3] && m->daddr[1] == s->daddr[1] &&
+	       m->daddr[2] == s->daddr[2] && m->daddr[3] == s->daddr[3];
+}
+
+/* remember the request's addresses as allowed under @gen */
+static __always_inline void xkv_memo_set(struct xkv_scratch *s, __u64 gen,
+					 int lo)
+{
+	struct xkv_src_memo *m = &s->memo;
+
+	m->gen = gen;
+	m->lo = lo;
+	m->ipv6 = s->ipv6;
+	__builtin_memcpy(m->saddr, s->saddr, sizeof(m->saddr));
+	__builtin_memcpy(m->daddr, s->daddr, sizeof(m->daddr));
+	m->ok = 1;
+}
+
 #endif /* XKV_XDP_HEADERS_H */

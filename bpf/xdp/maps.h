@@ -31,6 +31,29 @@ struct {
 
 #include "xkv_policy_maps.h"
 
+/* the policy's generation, bumped by its writers (abi/xkv_policy.h) */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct xkv_policy_gen);
+} xkv_policy_gen SEC(".maps");
+
+/*
+ * The last source this CPU found allowed (xkv_check_source()): the two
+ * addresses, whether they were IPv6 and came in on lo, and the policy's
+ * generation read before the check. @ok is 0 until there is one.
+ */
+struct xkv_src_memo {
+	__u64 gen;
+	__be32 saddr[4];
+	__be32 daddr[4];
+	__u32 ipv6;
+	__u32 lo;
+	__u32 ok;
+};
+
 /* the backend's lease: written by the backend, read here */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -64,6 +87,7 @@ struct xkv_scratch {
 	__be16 dport;		/* our port */
 	__u16 ucheck;		/* the request's UDP checksum field, as is */
 	struct xkv_tcp_seg tcp;	/* a TCP segment and its reply */
+	struct xkv_src_memo memo;	/* the last allowed source */
 	/* the key list parser */
 	__u32 start;		/* req[] offset of the first byte after "get " */
 	__u32 gets;		/* 1 for "gets": print CAS */

@@ -17,15 +17,27 @@
  */
 
 /*
- * Is the request's source one to answer? @lo: it came in on lo.
+ * Is the request's source one to answer? @lo: it came in on lo. The
+ * verdict depends on the two addresses, @lo and the policy's maps only:
+ * a request between the addresses this CPU last allowed, under the same
+ * policy generation, is allowed without looking the maps up again
+ * (abi/xkv_policy.h says when a change takes effect).
  * Return: 0 if so, else the pass reason.
  */
 __attribute__((noinline)) int xkv_check_source(struct xkv_scratch *s, int lo)
 {
-	__u32 f;
+	struct xkv_policy_gen *pg;
+	__u32 f, zero = 0;
+	__u64 gen;
 
 	if (!s)
 		return XKV_STAT_errors;
+	pg = bpf_map_lookup_elem(&xkv_policy_gen, &zero);
+	if (!pg)
+		return XKV_STAT_errors;
+	gen = xkv_policy_gen_read(pg);
+	if (xkv_memo_match(s, gen, lo))
+		return 0;
 	if (!s->ipv6 ? xkv_martian4(s->saddr[0], s->daddr[0], lo) :
 		       xkv_martian6(s->saddr, s->daddr, lo))
 		return XKV_STAT_pass_martian;
@@ -37,6 +49,7 @@ __attribute__((noinline)) int xkv_check_source(struct xkv_scratch *s, int lo)
 		return XKV_STAT_pass_group;
 	if (!xkv_allowed(s))
 		return XKV_STAT_pass_not_allowed;
+	xkv_memo_set(s, gen, lo);
 	return 0;
 }
 
@@ -141,29 +154,12 @@ __attribute__((noinline)) int xkv_check_sum(struct xkv_scratch *s)
 }
 
 /*
- * Look every key up and write the reply body: VALUE blocks and "END",
- * at most @max bytes with the frame header (which a TCP reply does not
- * have, but counts here); @udp: apply the reply/request budget.
- * Return: 0 with s->ulen set to the reply's UDP length and s->psum to the
- * body's checksum, or the outcome.
+ * Start an empty body of at most @max bytes with the frame header and
+ * "END\r\n" (capped at what a datagram carries).
+ * Return: 0, or XKV_STAT_pass_too_big when not even "END" fits.
  */
-__attribute__((noinline)) int xkv_build_reply(struct xkv_scratch *s, __u32 max,
-					       __u32 udp)
+static __always_inline int xkv_begin_body(struct xkv_scratch *s, __u32 max)
 {
-	struct xkv_live *live;
-	struct xkv_cb_ctx cb;
-	__u32 body, zero = 0;
-
-	if (!s)
-		return XKV_STAT_errors;
-	/* serve only while the backend's lease runs (it beats while alive) */
-	live = bpf_map_lookup_elem(&xkv_live, &zero);
-	if (!live)
-		return XKV_STAT_pass_no_backend;
-	xkv_clock_start(s);
-	if (xkv_past(s, READ_ONCE(live->until_ns)))
-		return XKV_STAT_pass_no_backend;
-	cb.s = s;
 	if (max > XKV_UDP_PAYLOAD_CAP)
 		max = XKV_UDP_PAYLOAD_CAP;
 	if (max < XKV_FRAME_HDR + XKV_END_LEN)
@@ -171,13 +167,19 @@ __attribute__((noinline)) int xkv_build_reply(struct xkv_scratch *s, __u32 max,
 	s->body = 0;
 	s->body_max = max - XKV_FRAME_HDR - XKV_END_LEN;
 	s->psum = 0;
-	s->psum_ok = 1;
 	s->fail = 0;
-	bpf_loop(s->nkeys, xkv_key_cb, &cb, 0);
-	if (s->fail)
-		return s->fail;
+	return 0;
+}
 
-	body = s->body;
+/*
+ * End the body of s->body bytes built in s->out with "END\r\n" (its sum
+ * added to s->psum); @udp: apply the reply/request budget.
+ * Return: 0 with s->ulen set to the reply's UDP length, or the outcome.
+ */
+static __always_inline int xkv_end_body(struct xkv_scratch *s, __u32 udp)
+{
+	__u32 body = s->body;
+
 	if (body > XKV_BODY_MASK - XKV_END_LEN)
 		return XKV_STAT_errors;
 	s->out[XKV_OUT_BODY + body] = 'E';
@@ -196,6 +198,42 @@ __attribute__((noinline)) int xkv_build_reply(struct xkv_scratch *s, __u32 max,
 }
 
 /*
+ * Look every key up and write the reply body: VALUE blocks and "END",
+ * at most @max bytes with the frame header (which a TCP reply does not
+ * have, but counts here); @udp: apply the reply/request budget.
+ * Return: 0 with s->ulen set to the reply's UDP length and s->psum to the
+ * body's checksum, or the outcome.
+ */
+__attribute__((noinline)) int xkv_build_reply(struct xkv_scratch *s, __u32 max,
+					       __u32 udp)
+{
+	struct xkv_live *live;
+	struct xkv_cb_ctx cb;
+	__u32 zero = 0;
+	int why;
+
+	if (!s)
+		return XKV_STAT_errors;
+	/* serve only while the backend's lease runs (it beats while alive) */
+	live = bpf_map_lookup_elem(&xkv_live, &zero);
+	if (!live)
+		return XKV_STAT_pass_no_backend;
+	xkv_clock_start(s);
+	if (xkv_past(s, READ_ONCE(live->until_ns)))
+		return XKV_STAT_pass_no_backend;
+	cb.s = s;
+	why = xkv_begin_body(s, max);
+	if (why)
+		return why;
+	s->psum_ok = 1;
+	bpf_loop(s->nkeys, xkv_key_cb, &cb, 0);
+	if (s->fail)
+		return s->fail;
+
+	return xkv_end_body(s, udp);
+}
+
+/*
  * Turn the frame into the reply built in s->out.
  * Return: XKV_STAT_replies, a pass reason, XKV_STAT_errors or XKV_OUT_DROP.
  */
@@ -206,6 +244,31 @@ __attribute__((noinline)) int xkv_send_reply(struct xdp_md *ctx,
 	if (!s)
 		return XKV_STAT_errors;
 	return xkv_send(ctx, s, s->ulen);
+}
+
+/*
+ * Count a UDP request's outcome @why (XKV_STAT_replies, XKV_OUT_DROP, a
+ * pass reason or XKV_STAT_errors) in @st, once.
+ * Return: the XDP action.
+ */
+static __always_inline int xkv_udp_verdict(struct xkv_stats *st,
+					   const struct xkv_scratch *s,
+					   __u32 why)
+{
+	if (why == XKV_OUT_DROP) {
+		st->errors++;
+		return XDP_DROP;
+	}
+	if (why == XKV_STAT_replies) {
+		st->replies++;
+		st->hits += s->nkeys;
+		st->reply_bytes += s->ulen - sizeof(struct udphdr);
+		return XDP_TX;
+	}
+	if (why == XKV_STAT_packets || why >= XKV_STAT_NR)
+		why = XKV_STAT_errors;
+	((__u64 *)st)[why]++;
+	return XDP_PASS;
 }
 
 #endif /* XKV_XDP_STAGES_H */

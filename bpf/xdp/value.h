@@ -9,30 +9,12 @@
 #ifndef XKV_XDP_VALUE_H
 #define XKV_XDP_VALUE_H
 
-/*
- * Decimal digits of the CAS in s->cas, 1..20.
- *
- * Verifier cost: the loop's exit gives the count a constant on each path
- * and narrows the tested value's range differently on each. If either
- * were live afterwards, everything after would be verified once per digit
- * count. So the value is a fresh load that dies here and the count goes
- * through memory the verifier does not track: the caller sees "some value
- * in 1..20" and the paths merge.
- */
+#include "xkv_dec.h"
+
+/* decimal digits of the CAS in s->cas, 1..20 (xkv_dec.h) */
 static __always_inline __u32 xkv_ndigits(struct xkv_scratch *s)
 {
-	__u64 v = READ_ONCE(s->cas), t = 10;
-	__u32 d = 1, k;
-
-	for (k = 1; k < 20; k++) {
-		if (v < t)
-			break;
-		d++;
-		t *= 10;
-	}
-	WRITE_ONCE(s->nd, d);
-	d = READ_ONCE(s->nd);
-	return d > 20 ? 20 : d ? d : 1;
+	return xkv_dec_len(READ_ONCE(s->cas), 20, &s->nd);
 }
 
 /*
@@ -43,7 +25,6 @@ static __always_inline __u32 xkv_ndigits(struct xkv_scratch *s)
 static __always_inline __u32 xkv_put_cas(__u8 *b, __u32 p, __u64 v, __u32 nd)
 {
 	__u32 q = p + nd - 1, k, sum = 0;
-	__u64 d;
 	__u8 c;
 
 	b[q & XKV_BODY_MASK] = '0';
@@ -52,14 +33,9 @@ static __always_inline __u32 xkv_put_cas(__u8 *b, __u32 p, __u64 v, __u32 nd)
 	for (k = 0; k < 20; k++) {
 		if (!v)
 			break;
-		if (v >> 32)
-			d = v / 10;
-		else
-			d = (v * 0xcccccccdULL) >> 35;
-		c = '0' + (__u8)(v - d * 10);
+		c = xkv_dec_next(&v);
 		b[(q - k) & XKV_BODY_MASK] = c;
 		sum += xkv_csum_byte(c, q - k);
-		v = d;
 	}
 	return sum;
 }

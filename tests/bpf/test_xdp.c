@@ -128,14 +128,45 @@ static void env_close(struct env *e)
 	memset(e, 0, sizeof(*e));
 }
 
+/* what every writer of the policy's maps does after a change */
+static void policy_bump(struct env *e)
+{
+	struct xkv_policy_gen g;
+	__u32 zero = 0;
+	int fd = bpf_map__fd(e->skel->maps.xkv_policy_gen);
+
+	if (bpf_map_lookup_elem(fd, &zero, &g))
+		tap_bail("cannot read xkv_policy_gen");
+	g.gen++;
+	if (bpf_map_update_elem(fd, &zero, &g, BPF_ANY))
+		tap_bail("cannot bump xkv_policy_gen");
+}
+
 static int allow4(struct env *e, const uint8_t *addr, __u32 plen)
 {
 	struct xkv_lpm4 k = { .prefixlen = plen };
 	__u32 one = 1;
 
 	memcpy(k.addr, addr, 4);
-	return bpf_map_update_elem(bpf_map__fd(e->skel->maps.xkv_allow4), &k,
-				   &one, BPF_ANY);
+	if (bpf_map_update_elem(bpf_map__fd(e->skel->maps.xkv_allow4), &k,
+				&one, BPF_ANY))
+		return -1;
+	policy_bump(e);
+	return 0;
+}
+
+/* remove IPv4 prefix @addr/@plen; @bump: as writers must, after it */
+static int disallow4(struct env *e, const uint8_t *addr, __u32 plen,
+		     bool bump)
+{
+	struct xkv_lpm4 k = { .prefixlen = plen };
+
+	memcpy(k.addr, addr, 4);
+	if (bpf_map_delete_elem(bpf_map__fd(e->skel->maps.xkv_allow4), &k))
+		return -1;
+	if (bump)
+		policy_bump(e);
+	return 0;
 }
 
 static int allow6(struct env *e, const uint8_t *addr, __u32 plen)
@@ -144,8 +175,11 @@ static int allow6(struct env *e, const uint8_t *addr, __u32 plen)
 	__u32 one = 1;
 
 	memcpy(k.addr, addr, 16);
-	return bpf_map_update_elem(bpf_map__fd(e->skel->maps.xkv_allow6), &k,
-				   &one, BPF_ANY);
+	if (bpf_map_update_elem(bpf_map__fd(e->skel->maps.xkv_allow6), &k,
+				&one, BPF_ANY))
+		return -1;
+	policy_bump(e);
+	return 0;
 }
 
 /* --- the writer: the slot seqlock of xkv_slot.h ------------------------ */
@@ -1315,6 +1349,38 @@ static void test_allow(struct env *e)
 	req(&o, "get foo\r\n");
 	expect_pass(e, in, XKV_STAT_pass_not_allowed,
 		    "IPv6 source not allowed");
+
+	/*
+	 * The per-CPU memo of the last allowed source lasts while the
+	 * policy's generation does: a removal counts once it is bumped.
+	 */
+	o = (struct pkt_opts){ .id = 50 };
+	req(&o, "get foo\r\n");
+	expect_text(&it_foo, 1, false);
+	expect_reply(e, &o, in, text, text_len, 1,
+		     "allowed source: served (and remembered)");
+	if (disallow4(e, pkt_client4, 8, false))
+		tap_bail("cannot remove the client's prefix");
+	expect_reply(e, &o, in, text, text_len, 1,
+		     "prefix removed, generation not bumped: still served");
+	policy_bump(e);
+	expect_pass(e, in, XKV_STAT_pass_not_allowed,
+		    "prefix removed, generation bumped: not allowed");
+	expect_pass(e, in, XKV_STAT_pass_not_allowed,
+		    "... and not remembered as allowed");
+	if (allow4(e, pkt_client4, 8))
+		tap_bail("cannot allow the client's prefix again");
+	expect_reply(e, &o, in, text, text_len, 1,
+		     "prefix allowed again: served");
+	o = (struct pkt_opts){ .id = 51, .ipv6 = true };
+	req(&o, "get foo\r\n");
+	expect_text(&it_foo, 1, false);
+	expect_reply(e, &o, in, text, text_len, 1,
+		     "another source (IPv6) allowed: served");
+	o = (struct pkt_opts){ .id = 52, .src = other4 };
+	req(&o, "get foo\r\n");
+	expect_pass(e, in, XKV_STAT_pass_not_allowed,
+		    "a source not allowed after allowed ones: not allowed");
 }
 
 /* note @a (4 or 16 bytes) in xkv_addrs as the loader does */
@@ -1332,6 +1398,7 @@ static void addr_set(struct env *e, const uint8_t *a, size_t alen, __u32 f)
 	if (bpf_map_update_elem(bpf_map__fd(e->skel->maps.xkv_addrs), &k, &f,
 				BPF_ANY))
 		tap_bail("cannot fill xkv_addrs");
+	policy_bump(e);
 }
 
 /* passed as a martian (@martian), or anything but that */
