@@ -418,14 +418,15 @@ static size_t uri_encode(char *dst, const char *src, size_t n)
 }
 
 /*
- * memcached's la=: the item's last access, in Unix seconds. xkv items
- * carry no access time yet (the meta protocol's work adds one): until
- * then the time of the dump, an upper bound; README says so.
+ * memcached's la=: the item's last access, in Unix seconds. Store
+ * seconds are Unix seconds (store.c's clock), and @atime is set when the
+ * item is stored and on every read, text, binary, meta or the XDP store
+ * path alike.
  */
 static u64 item_la(const struct xkv_item *it, u64 now)
 {
-	(void)it;
-	return now;
+	(void)now;
+	return it->atime;
 }
 
 /*

@@ -462,6 +462,8 @@ static struct xkv_item *item_find_locked(struct xkv_store *st,
 {
 	u64 now = xkv_store_now(st);
 
+	if (req)
+		req->now = now;
 	xkv_flush_poll(st, now);
 	os_spin_lock(&sp->lock);
 	return do_item_find(st, sp, hv, key, nkey, now, req, reap);
@@ -499,8 +501,11 @@ static size_t value_line_fmt(struct value_line *vl, const struct xkv_item *it,
  * Mark @it read: the clock's reference bit is the LRU bump (a byte each,
  * no class lock).
  */
-static void item_mark_read(struct xkv_item *it)
+static void item_mark_read(struct xkv_item *it, u64 now)
 {
+	/* last access, memcached's la= / meta's l: written when it moves */
+	if (it->atime != (u32)now)
+		OS_WRITE_ONCE(it->atime, (u32)now);
 	if (!(it->iflags & XKV_IT_FETCHED))
 		OS_WRITE_ONCE(it->iflags, it->iflags | XKV_IT_FETCHED);
 	if (!OS_READ_ONCE(it->ref))
@@ -559,7 +564,7 @@ int xkv_item_read(struct xkv_store *st, const char *key, size_t nkey,
 	/* an invalidated item is the store's to serve, never the hot tier's */
 	if (st->hot && !(it->iflags & XKV_IT_STALE))
 		do_hot_read(st, hv, it);
-	item_mark_read(it);
+	item_mark_read(it, req->now);
 	out->len += put(it, out->data + out->len, arg);
 unlock:
 	stripe_unlock_reap(st, sp, &reap);
@@ -869,7 +874,7 @@ int xkv_store_peek(struct xkv_store *st, const char *key, u32 nkey,
 		os_spin_unlock(&sp->lock);
 		return -ENOSPC;
 	}
-	item_mark_read(it);
+	item_mark_read(it, now);
 	value_block_put((char *)out, &vl, key, nkey, it);
 	/* an invalidated (meta) item never enters the hot tier while stale */
 	if (admit && st->hot && !(it->iflags & XKV_IT_STALE))

@@ -122,6 +122,7 @@ static inline void xkv_count_cas(struct xkv_thread_stats *ts,
  * @exptime:  the new expiry, from xkv_exptime()
  * @expired:  out: the key was there but had expired
  * @flushed:  out: the key was there but a flush_all had removed it
+ * @now:      out: the store time the lookup used
  */
 struct xkv_get_req {
 	bool with_cas;
@@ -129,6 +130,7 @@ struct xkv_get_req {
 	u32 exptime;
 	bool expired;
 	bool flushed;
+	u64 now;
 };
 
 /**

@@ -3,7 +3,7 @@
  * test_admin.c - admin.c: the "stats sizes" histogram (exact counts, and
  * link/unlink agreeing while it is switched on and off under writers),
  * the metadump cursor (a paused dump resumes with every item once, one
- * dump per store, refusals), slabs reassign moving a free page, and
+ * dump per store, refusals), metadump's la= (moved by reads only), slabs reassign moving a free page, and
  * cache_memlimit below what is in use.
  */
 #include <pthread.h>
@@ -316,6 +316,42 @@ static void test_metadump(void)
 	xkv_store_destroy(st);
 }
 
+/* la= of the one key in a dump of one item */
+static long long dump_la(struct xkv_sess *s)
+{
+	struct dump d = { 0 };
+	const char *p;
+	long long la = -1;
+
+	dump_step(s, dump_all, &d);
+	p = d.out ? strstr(d.out, " la=") : NULL;
+	if (p)
+		la = strtoll(p + 4, NULL, 10);
+	free(d.out);
+	return la;
+}
+
+static void test_metadump_la(void)
+{
+	struct xkv_store *st = uu_store_new(64ULL << 20, 16);
+	struct xkv_thread_stats *ts = xkv_store_stats_slot(st, 0);
+	struct xkv_sess *s = xkv_sess_new(st, ts, false);
+	long long t0 = (long long)xkv_store_now(st), la;
+	struct uu_val v;
+
+	uu_set(st, "lakey", "v");
+	la = dump_la(s);
+	tap_ok(la >= t0 && la <= t0 + 1, "la= after a set is its time "
+	       "(%lld, store time %lld)", la, t0);
+	xkv_store_advance_clock(st, 100);
+	tap_ok(dump_la(s) == la, "la= does not move without a read");
+	tap_ok(uu_get(st, "lakey", &v) == 1, "a text get hits");
+	uu_val_free(&v);
+	tap_ok(dump_la(s) >= la + 100, "la= moves to the read's time");
+	xkv_sess_free(s);
+	xkv_store_destroy(st);
+}
+
 /* ---- slabs reassign ---- */
 
 static char *run(struct xkv_sess *s, const char *cmd)
@@ -438,6 +474,7 @@ int main(void)
 	test_sizes_exact();
 	test_sizes_race();
 	test_metadump();
+	test_metadump_la();
 	test_reassign();
 	test_memlimit_lower();
 	return tap_done();
