@@ -536,6 +536,9 @@ static void run_stat(struct xkv_bin_io *io, const struct bin_req *r)
 		xkv_stats_items(io->st, &text);
 	} else if (key_is(r, "slabs", false)) {
 		xkv_stats_slabs(io->st, &text);
+	} else if (!key_is(r, "conns", false) &&
+		   xkv_stats_admin(io->st, r->key, r->keylen, &text)) {
+		/* sizes, sizes_enable, sizes_disable; conns is text-only */
 	} else {
 		reply_err(io, r, XKV_BIN_KEY_ENOENT, NULL);
 		return;

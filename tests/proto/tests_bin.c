@@ -701,6 +701,20 @@ static void t_bin_admin(struct conn *c)
 	while (bread(c, &r) && r.key.len && n < 1000)
 		n++;
 	bcmd(c, OP_STAT, "nonsense", 0, ST_ENOENT, MSG_ENOENT);
+	/* "sizes" is a group in binary too; "conns" is text-only */
+	n = 0;
+	pid = false;
+	breq(&b, OP_STAT, NULL, 0, "sizes", NULL, 0, 5, 0);
+	bsend(c, &b);
+	while (bread(c, &r) && r.key.len && n < 100000) {
+		if (sbuf_is(&r.key, "sizes_status", 12))
+			pid = true;
+		n++;
+	}
+	pt_check(r.status == 0 && r.opaque == 5 && !r.key.len &&
+			 (pid || n > 0),
+		 "stat sizes: %d statistics, then the end packet", n);
+	bcmd(c, OP_STAT, "conns", 0, ST_ENOENT, MSG_ENOENT);
 	/* verbosity is gone from 1.6's binary protocol; so is SASL */
 	bcmd(c, OP_VERBOSITY, NULL, 0, ST_UNKNOWN, MSG_UNKNOWN);
 	bcmd(c, 0x20, NULL, 0, ST_UNKNOWN, MSG_UNKNOWN);
