@@ -582,25 +582,6 @@ static bool sasl_free_op(u8 op)
 	       op == XKV_BIN_SASL_STEP || op == XKV_BIN_VERSION;
 }
 
-/* is "user:pass" a line of the password file? */
-static bool sasl_user_ok(const char *db, const char *user, size_t nuser,
-			 const char *pass, size_t npass)
-{
-	while (db && *db) {
-		const char *end = db + os_strlen(db);
-		const char *nl = os_memchr(db, '\n', (size_t)(end - db));
-		size_t n = nl ? (size_t)(nl - db) : (size_t)(end - db);
-
-		if (n && db[n - 1] == '\r')
-			n--;
-		if (n == nuser + 1 + npass && !os_memcmp(db, user, nuser) &&
-		    db[nuser] == ':' && !os_memcmp(db + nuser + 1, pass, npass))
-			return true;
-		db = nl ? nl + 1 : end;
-	}
-	return false;
-}
-
 /* PLAIN: [authzid] NUL authcid NUL password, authzid empty or authcid */
 static bool sasl_plain_ok(const struct xkv_store *st, const char *d,
 			  size_t n)
@@ -618,7 +599,7 @@ static bool sasl_plain_ok(const struct xkv_store *st, const char *d,
 	nuser = (size_t)(z2 - user);
 	if (!nuser || (nzid && (nzid != nuser || os_memcmp(d, user, nuser))))
 		return false;
-	return sasl_user_ok(st->set.sasl_pwdb, user, nuser, z2 + 1,
+	return xkv_pwdb_ok(st->set.pwdb, user, nuser, z2 + 1,
 			    n - nzid - nuser - 2);
 }
 
@@ -632,8 +613,11 @@ static void complete_sasl(struct xkv_bin *b, struct xkv_bin_io *io)
 	if (r->cmd == XKV_BIN_SASL_AUTH && plain &&
 	    sasl_plain_ok(io->st, b->sasl, b->sasl_len)) {
 		b->authed = true;
+		io->ts->auth_cmds++;
 		respond(io, r, XKV_BIN_OK, "Authenticated", 13, 0);
 	} else {
+		io->ts->auth_cmds++;
+		io->ts->auth_errors++;
 		reply_err(io, r, XKV_BIN_AUTH_ERROR, NULL);
 	}
 }

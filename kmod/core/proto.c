@@ -26,7 +26,11 @@ enum sess_state {
 	SESS_CMD,
 	SESS_NREAD,
 	SESS_SWALLOW,
+	SESS_AUTH,
 };
+
+/* -Y: the most of a "set auth" token kept; a longer one cannot match */
+#define XKV_AUTH_DATA_MAX 1024
 
 struct xkv_sess {
 	struct xkv_store *st;
@@ -55,6 +59,12 @@ struct xkv_sess {
 	/* the value being read belongs to "ms" (meta.c) */
 	bool meta;
 	struct xkv_meta_set mset;
+	/* -Y: token given; the token being read (auth_need left of it) */
+	bool authed;
+	u32 auth_len;
+	u64 auth_need;
+	char auth_tail[2];
+	char *auth_buf;
 };
 
 static bool tok_is(const struct xkv_tok *t, const char *s)
@@ -103,6 +113,7 @@ void xkv_sess_free(struct xkv_sess *s)
 	xkv_conn_unregister(s->st, &s->ci);
 	xkv_bin_free(s->bin, s->st);
 	xkv_buf_release(&s->out);
+	os_free(s->auth_buf);
 	os_free(s);
 }
 
@@ -641,6 +652,93 @@ static void process_meta(struct xkv_sess *s, const struct xkv_tok *t,
 	}
 }
 
+/*
+ * -Y, before the token: only "set <any> <any> <any> <bytes>" is taken,
+ * its value being "<user> <password>"; every other line is refused.
+ */
+static void process_auth_line(struct xkv_sess *s, const char *line,
+			      size_t len)
+{
+	struct xkv_tok t[XKV_MAX_TOKENS];
+	const char *nul = os_memchr(line, '\0', len);
+	u32 nt, bytes;
+
+	if (nul)
+		len = (size_t)(nul - line);
+	nt = xkv_tokenize(line, len, t, XKV_MAX_TOKENS);
+	s->noreply = false;
+	if (nt < 5 || !tok_is(&t[0], "set") ||
+	    !xkv_parse_u32(t[4].p, t[4].n, &bytes)) {
+		reply(s, "CLIENT_ERROR unauthenticated");
+		return;
+	}
+	if (!s->auth_buf)
+		s->auth_buf = os_zalloc(XKV_AUTH_DATA_MAX);
+	if (!s->auth_buf) {
+		s->closing = true;
+		return;
+	}
+	s->auth_len = 0;
+	s->auth_need = (u64)bytes + 2;
+	s->state = SESS_AUTH;
+}
+
+/* the token is in: check it against the -Y file */
+static void auth_complete(struct xkv_sess *s)
+{
+	struct xkv_tok t[XKV_MAX_TOKENS];
+	const char *nul;
+	size_t n = s->auth_len;
+	u32 nt;
+
+	s->state = SESS_CMD;
+	if (s->auth_tail[0] != '\r' || s->auth_tail[1] != '\n') {
+		reply(s, "CLIENT_ERROR bad command line termination");
+		return;
+	}
+	/* the stored bytes end in "\r\n" unless the token was cut short */
+	if (n >= 2 && s->auth_buf[n - 2] == '\r' && s->auth_buf[n - 1] == '\n')
+		n -= 2;
+	nul = os_memchr(s->auth_buf, '\0', n);
+	if (nul)
+		n = (size_t)(nul - s->auth_buf);
+	nt = xkv_tokenize(s->auth_buf, n, t, XKV_MAX_TOKENS);
+	if (nt < 2) {
+		reply(s, "CLIENT_ERROR bad authentication token format");
+		return;
+	}
+	s->ts->auth_cmds++;
+	if (s->auth_len < XKV_AUTH_DATA_MAX &&
+	    xkv_pwdb_ok(s->st->set.pwdb, t[0].p, t[0].n, t[1].p, t[1].n)) {
+		s->authed = true;
+		os_free(s->auth_buf);
+		s->auth_buf = NULL;
+		reply(s, "STORED");
+	} else {
+		s->ts->auth_errors++;
+		reply(s, "CLIENT_ERROR authentication failure");
+	}
+}
+
+/* take the token's bytes; Return: bytes used */
+static size_t sess_auth_read(struct xkv_sess *s, const char *in, size_t len)
+{
+	size_t n = len, i;
+
+	if (n > s->auth_need)
+		n = (size_t)s->auth_need;
+	for (i = 0; i < n; i++) {
+		if (s->auth_len < XKV_AUTH_DATA_MAX)
+			s->auth_buf[s->auth_len++] = in[i];
+		s->auth_tail[0] = s->auth_tail[1];
+		s->auth_tail[1] = in[i];
+	}
+	s->auth_need -= n;
+	if (!s->auth_need)
+		auth_complete(s);
+	return n;
+}
+
 /* nt counts real tokens; memcached's "ntokens" is nt + 1 */
 static void process_line(struct xkv_sess *s, const char *line, size_t len)
 {
@@ -802,6 +900,11 @@ static bool sess_binary(struct xkv_sess *s, const char *in, size_t len)
 				s->closing = true;
 			return false;
 		}
+		/* with -Y, text only */
+		if (s->st->set.auth_file) {
+			s->closing = true;
+			return false;
+		}
 		if (!s->bin)
 			s->bin = xkv_bin_new();
 		if (!s->bin)
@@ -853,6 +956,9 @@ static size_t sess_input(struct xkv_sess *s, const char *in, size_t len)
 		case SESS_NREAD:
 			pos += sess_nread(s, in + pos, len - pos);
 			break;
+		case SESS_AUTH:
+			pos += sess_auth_read(s, in + pos, len - pos);
+			break;
 		case SESS_SWALLOW:
 			n = len - pos;
 			if (n > s->swallow)
@@ -867,14 +973,22 @@ static size_t sess_input(struct xkv_sess *s, const char *in, size_t len)
 		default:
 			nl = os_memchr(in + pos, '\n', len - pos);
 			if (!nl) {
+				/* -Y: no token line is this long */
+				if (s->st->set.auth_file && !s->authed &&
+				    len - pos > XKV_LINE_MAX)
+					s->closing = true;
 				check_long_line(s, in + pos, len - pos);
 				return s->closing ? len : pos;
 			}
 			n = (size_t)(nl - (in + pos));
 			if (!reply_room(s, in + pos, n))
 				return pos;
-			process_line(s, in + pos,
-				     n && in[pos + n - 1] == '\r' ? n - 1 : n);
+			if (s->st->set.auth_file && !s->authed)
+				process_auth_line(s, in + pos, n && in[pos + n - 1]
+						  == '\r' ? n - 1 : n);
+			else
+				process_line(s, in + pos, n &&
+					     in[pos + n - 1] == '\r' ? n - 1 : n);
 			/* a get that stopped early: its line comes again */
 			if (s->get_resume)
 				return pos;

@@ -166,6 +166,8 @@ void xkv_stats_general(struct xkv_store *st, struct xkv_buf *out)
 	stat_u64(out, "touch_misses", t.touch_misses);
 	stat_u64(out, "store_too_large", t.store_too_large);
 	stat_u64(out, "store_no_memory", t.store_no_memory);
+	stat_u64(out, "auth_cmds", t.auth_cmds);
+	stat_u64(out, "auth_errors", t.auth_errors);
 	stat_u64(out, "bytes_read", t.bytes_read);
 	stat_u64(out, "bytes_written", t.bytes_written);
 	stat_u64(out, "limit_maxbytes", st->set.maxbytes);
@@ -218,12 +220,12 @@ void xkv_stats_settings(struct xkv_store *st, struct xkv_buf *out)
 	stat_u64(out, "chunk_size", s->chunk_min);
 	stat_u64(out, "num_threads", s->threads);
 	stat_str(out, "cas_enabled", "yes");
-	/* memcached: both protocols by default, binary alone with SASL */
-	stat_str(out, "binding_protocol",
-		 s->sasl ? "binary" : "auto-negotiate");
+	/* memcached: both protocols by default, one alone with -S or -Y */
+	stat_str(out, "binding_protocol", s->sasl ? "binary" :
+		 s->auth_file ? "ascii" : "auto-negotiate");
 	stat_str(out, "auth_enabled_sasl", yes_no(s->sasl));
-	/* -Y (ASCII authentication tokens) is not implemented */
-	stat_str(out, "auth_enabled_ascii", "no");
+	/* memcached prints the -Y file's name */
+	stat_str(out, "auth_enabled_ascii", s->auth_file ? s->auth_file : "no");
 	stat_u64(out, "item_size_max", s->item_size_max);
 	stat_u64(out, "hashpower_init", s->hash_power);
 	stat_str(out, "slab_reassign", "yes");

@@ -79,7 +79,13 @@ int xkv_settings_check(const struct xkv_settings *s, const char **why)
 		bad = "udp_amp_ratio (--udp-amp-ratio) must be 0..1000000";
 	else if (s->sasl && s->udp_port)
 		bad = "Cannot enable UDP while using binary SASL authentication (-S)";
-	else if (s->sasl && !s->sasl_pwdb)
+	else if (s->sasl && s->auth_file)
+		bad = "SASL (-S) and ASCII authentication (-Y) cannot be used together: -S allows only the binary protocol, -Y only the ASCII one";
+	else if (s->auth_file && s->udp_port)
+		bad = "Cannot use UDP with ascii authentication enabled (-Y; -U 0 to disable)";
+	else if (s->auth_file && !s->pwdb)
+		bad = "ASCII authentication (-Y) needs a file of user:password lines";
+	else if (s->sasl && !s->pwdb)
 		bad = "SASL (-S) needs a password file: MEMCACHED_SASL_PWDB=FILE of user:password lines";
 	if (why)
 		*why = bad;

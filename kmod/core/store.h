@@ -49,8 +49,12 @@
  * @dump_disabled: refuse "lru_crawler metadump" (xkvd -X, no_dump=)
  * @sasl:          binary protocol only, SASL PLAIN authentication first
  *                 (-S; as memcached: no text protocol, no UDP)
- * @sasl_pwdb:     with @sasl: "user:password" lines, one per user (the
- *                 contents of memcached's MEMCACHED_SASL_PWDB file)
+ * @pwdb:          with @sasl or @auth_file: "user:password" lines, one
+ *                 per user (the contents of memcached's MEMCACHED_SASL_PWDB
+ *                 file, or of the -Y file)
+ * @auth_file:     ASCII protocol only, "set auth" token first (-Y FILE;
+ *                 as memcached: no binary protocol, no UDP, no -S); the
+ *                 file's name, NULL without -Y
  */
 struct xkv_settings {
 	u64 maxbytes;
@@ -72,7 +76,8 @@ struct xkv_settings {
 	bool shutdown_command;
 	bool dump_disabled;
 	bool sasl;
-	const char *sasl_pwdb;
+	const char *pwdb;
+	const char *auth_file;
 };
 
 /**
@@ -103,6 +108,8 @@ struct xkv_thread_stats {
 	u64 cmd_flush;
 	u64 store_too_large;
 	u64 store_no_memory;
+	u64 auth_cmds;
+	u64 auth_errors;
 	u64 bytes_read;
 	u64 bytes_written;
 };

@@ -167,3 +167,21 @@ u32 xkv_tokenize(const char *line, size_t len, struct xkv_tok *t, u32 max)
 	}
 	return nt;
 }
+
+bool xkv_pwdb_ok(const char *db, const char *user, size_t nuser,
+		 const char *pass, size_t npass)
+{
+	while (db && *db) {
+		const char *end = db + os_strlen(db);
+		const char *nl = os_memchr(db, '\n', (size_t)(end - db));
+		size_t n = nl ? (size_t)(nl - db) : (size_t)(end - db);
+
+		if (n && db[n - 1] == '\r')
+			n--;
+		if (n == nuser + 1 + npass && !os_memcmp(db, user, nuser) &&
+		    db[nuser] == ':' && !os_memcmp(db + nuser + 1, pass, npass))
+			return true;
+		db = nl ? nl + 1 : end;
+	}
+	return false;
+}

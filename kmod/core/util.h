@@ -74,6 +74,20 @@ struct xkv_tok {
 u32 xkv_tokenize(const char *line, size_t len, struct xkv_tok *t, u32 max);
 
 /**
+ * xkv_pwdb_ok() - is "user:password" a line of a password file?
+ * @db:    the file's contents, NUL-terminated ("user:password" lines, "\n"
+ *         or "\r\n" ended; the same file for SASL -S and ASCII -Y)
+ * @user:  user name
+ * @nuser: its length
+ * @pass:  password
+ * @npass: its length
+ *
+ * Return: true when a line holds exactly this user and password.
+ */
+bool xkv_pwdb_ok(const char *db, const char *user, size_t nuser,
+		 const char *pass, size_t npass);
+
+/**
  * xkv_hash() - 64-bit hash of a key.
  * @key: key bytes
  * @n:   key length

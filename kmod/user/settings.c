@@ -31,7 +31,7 @@
 #define CHUNK_MIN_MAX (1024u * 1024)
 #define GROWTH_X100_MAX 10000u
 
-static const char optstring[] = ":p:U:l:m:t:c:I:f:n:u:o:AXSvhV";
+static const char optstring[] = ":p:U:l:m:t:c:I:f:n:u:o:AXSY:vhV";
 /* the largest MEMCACHED_SASL_PWDB file read */
 #define SASL_PWDB_MAX (1024 * 1024)
 
@@ -50,6 +50,7 @@ static const struct option longopts[] = {
 	{ "enable-shutdown", no_argument, NULL, 'A' },
 	{ "disable-dumping", no_argument, NULL, 'X' },
 	{ "enable-sasl", no_argument, NULL, 'S' },
+	{ "auth-file", required_argument, NULL, 'Y' },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -98,6 +99,10 @@ static const char usage_text[] =
 	"  -S, --enable-sasl        binary protocol only, SASL PLAIN first;\n"
 	"                           users from MEMCACHED_SASL_PWDB=FILE\n"
 	"                           (user:password lines); no UDP\n"
+	"  -Y, --auth-file=FILE     ASCII protocol only; a client first sends\n"
+	"                           \"set auth 0 0 N\" with \"USER PASSWORD\",\n"
+	"                           checked against FILE's user:password\n"
+	"                           lines; no binary, no UDP, no -S\n"
 	"  -v, --verbose            -v: log startup; -vv: and connections\n"
 	"      --debug-clock        accept \"debugtime <seconds>\" (tests)\n"
 	"      --hot-map=PATH       own the XDP hot cache pinned at PATH, a\n"
@@ -297,22 +302,21 @@ static void name_bad_option(const char *what, char **argv)
 }
 
 /*
- * -S: memcached's MEMCACHED_SASL_PWDB file, read whole. Without the
- * variable the settings check refuses -S; a file that cannot be read is
- * named here.
+ * The password file of -S (MEMCACHED_SASL_PWDB) or -Y, read whole, one
+ * loader for both. @what names it in errors. -Y, as memcached, refuses a
+ * line without ':'.
  */
-static int load_sasl_pwdb(struct xkv_settings *set)
+static int load_pwdb(struct xkv_settings *set, const char *path,
+		     const char *what, bool strict)
 {
-	const char *path = getenv("MEMCACHED_SASL_PWDB");
+	const char *line, *nl;
 	char *buf;
 	size_t n;
 	FILE *f;
 
-	if (!path)
-		return 0;
 	f = fopen(path, "re");
 	if (!f) {
-		fprintf(stderr, "xkvd: MEMCACHED_SASL_PWDB: %s: %s\n", path,
+		fprintf(stderr, "xkvd: %s: %s: %s\n", what, path,
 			strerror(errno));
 		return -EINVAL;
 	}
@@ -320,12 +324,24 @@ static int load_sasl_pwdb(struct xkv_settings *set)
 	n = buf ? fread(buf, 1, SASL_PWDB_MAX + 1, f) : 0;
 	fclose(f);
 	if (!buf || n > SASL_PWDB_MAX) {
-		fprintf(stderr, "xkvd: MEMCACHED_SASL_PWDB: %s: %s\n", path,
+		fprintf(stderr, "xkvd: %s: %s: %s\n", what, path,
 			buf ? "larger than 1 MiB" : "out of memory");
 		free(buf);
 		return -EINVAL;
 	}
-	set->sasl_pwdb = buf;
+	for (line = buf; strict && *line; line = nl ? nl + 1 : "") {
+		nl = strchr(line, '\n');
+		if (!memchr(line, ':', nl ? (size_t)(nl - line) :
+			    strlen(line))) {
+			fprintf(stderr,
+				"xkvd: %s: %s has a malformed entry. Should be 'user:password'\n",
+				what, path);
+			free(buf);
+			return -EINVAL;
+		}
+	}
+	free((void *)set->pwdb);
+	set->pwdb = buf;
 	return 0;
 }
 
@@ -401,7 +417,14 @@ static int parse_one(struct xkv_settings *set, int c, int longindex,
 		break;
 	case 'S':
 		set->sasl = true;
-		return set->sasl_pwdb ? 0 : load_sasl_pwdb(set);
+		/* without the variable the settings check refuses -S */
+		if (!getenv("MEMCACHED_SASL_PWDB") || set->pwdb)
+			return 0;
+		return load_pwdb(set, getenv("MEMCACHED_SASL_PWDB"),
+				 "MEMCACHED_SASL_PWDB", false);
+	case 'Y':
+		set->auth_file = arg;
+		return set->sasl ? 0 : load_pwdb(set, arg, "-Y", true);
 	case OPT_DEBUG_CLOCK:
 		set->debug_clock = true;
 		break;

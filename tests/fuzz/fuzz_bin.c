@@ -281,7 +281,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			set.maxbytes = STORE_BYTES;
 			set.threads = 1;
 			set.sasl = i;
-			set.sasl_pwdb = "u:p\nuser:\n:pw\r\nab:c";
+			set.pwdb = "u:p\nuser:\n:pw\r\nab:c";
 			stores[i] = xkv_store_create(&set, 1);
 			if (!stores[i])
 				abort();
