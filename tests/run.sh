@@ -17,7 +17,8 @@
 #                "xkvd --debug-clock"; xkvd --busy-poll's checks
 #                (tests/proto/busy_poll.sh); xkvd -A and -X
 #                (tests/proto/admin_flags.sh); xkv-prototest --sasl against
-#                "xkvd -S" (binary SASL PLAIN, MEMCACHED_SASL_PWDB)
+#                "xkvd -S" (binary SASL PLAIN, MEMCACHED_SASL_PWDB);
+#                xkvd -Y (tests/proto/ascii_auth.sh)
 #   evict        xkv-prototest --debugtime --evict over TCP and UDP against
 #                "xkvd -m 2 --debug-clock"
 #   asan-proto   the proto suite against build/asan/xkvd (ASan/UBSan; a
@@ -522,6 +523,8 @@ if want proto; then
 		"$T_UNIT" tests/proto/busy_poll.sh "$XKVD" "$(pick_port)"
 	run_one "xkvd -A (shutdown) and -X (no metadump)" \
 		"$T_UNIT" tests/proto/admin_flags.sh "$XKVD" "$(pick_port)"
+	run_one "xkvd -Y (ASCII authentication tokens, memcached's rules)" \
+		"$T_UNIT" tests/proto/ascii_auth.sh "$XKVD" "$(pick_port)"
 	# SASL: binary only, PLAIN against a memcached-style password file
 	name="prototest --sasl against xkvd -S"
 	printf 'xkvtest:pw%s\nother:x\n' "$$" >"$LOGDIR/sasl-pwdb"
