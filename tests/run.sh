@@ -559,6 +559,8 @@ if want asan-proto; then
 			-p "$SRV_PORT" -U "$SRV_PORT" --debugtime
 		stop_xkvd "xkvd asan" "$SRV_PID"
 	fi
+	run_one "ASan xkvd -Y (ASCII authentication tokens)" \
+		"$T_UNIT" tests/proto/ascii_auth.sh "$XKVD_ASAN" "$(pick_port)"
 fi
 
 if want bpf; then

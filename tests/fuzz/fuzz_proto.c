@@ -13,6 +13,9 @@
  *     both happen this way.
  *  2. to a UDP-style session, after xkv_sess_reset(), in one call.
  *
+ * An input that starts with "set " is also fed, TCP-style, to a session of
+ * a second store started as with -Y (ASCII authentication tokens).
+ *
  * Run: build/fuzz/fuzz_proto -dict=tests/fuzz/proto.dict CORPUS_DIR...
  */
 #include <stdint.h>
@@ -28,8 +31,8 @@ int xkv_os_verbose __attribute__((weak));
 #define FUZZ_MAXBYTES (4ULL << 20)
 #define FUZZ_MAX_CUTS 4
 
-static struct xkv_store *fuzz_store;
-static struct xkv_thread_stats *fuzz_stats;
+static struct xkv_store *fuzz_store, *fuzz_auth_store;
+static struct xkv_thread_stats *fuzz_stats, *fuzz_auth_stats;
 static unsigned long fuzz_iter;
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -46,6 +49,12 @@ static void fuzz_init(void)
 	if (!fuzz_store)
 		abort();
 	fuzz_stats = xkv_store_stats_slot(fuzz_store, 0);
+	set.auth_file = "fuzz";
+	set.pwdb = "u:p\nuser:pass word\r\n:pw\nab:";
+	fuzz_auth_store = xkv_store_create(&set, 1);
+	if (!fuzz_auth_store)
+		abort();
+	fuzz_auth_stats = xkv_store_stats_slot(fuzz_auth_store, 0);
 }
 
 static void drain(struct xkv_sess *s)
@@ -131,6 +140,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (pend && s)
 		feed_tcp(s, data, size, cuts, ncuts, pend);
 	xkv_sess_free(s);
+	/* 1b. the same against -Y, for inputs that may carry a token */
+	if (pend && size >= 4 && !memcmp(data, "set ", 4)) {
+		s = xkv_sess_new(fuzz_auth_store, fuzz_auth_stats, false);
+		if (s)
+			feed_tcp(s, data, size, cuts, ncuts, pend);
+		xkv_sess_free(s);
+	}
 	free(pend);
 
 	/* 2. UDP-style: a fresh datagram session, the input as one payload */
