@@ -19,20 +19,6 @@ for opt in -A -X; do
 	fi
 done
 
-# start XKVD-ARGS...: xkvd on 127.0.0.1:PORT, answering
-start() {
-	"$XKVD" -l 127.0.0.1 -p "$PORT" "$@" >"$LOG" 2>&1 </dev/null &
-	PID=$!
-	for ((i = 0; i < 50; i++)); do
-		if "$PY" -c "import socket; socket.create_connection(('127.0.0.1', $PORT), timeout=1)" 2>/dev/null; then
-			return 0
-		fi
-		sleep 0.1
-	done
-	fail "xkvd $* did not start: $(cat "$LOG")"
-	return 1
-}
-
 # talk REQUEST WANT: the reply to REQUEST is exactly WANT ("EOF": closed)
 talk() {
 	"$PY" - "$PORT" "$1" "$2" <<'EOF'

@@ -21,21 +21,9 @@ trap 'cleanup; rm -f "$AUTH"' EXIT
 printf 'alice:s3cret\nbob:pw two\n' >"$AUTH"
 chmod 644 "$AUTH"
 
-start() {
-	local extra=()
-	[ "$KIND" = memcached ] && extra=(-U 0 -u nobody)
-	"$XKVD" -l 127.0.0.1 -p "$PORT" "${extra[@]}" "$@" >"$LOG" 2>&1 \
-		</dev/null &
-	PID=$!
-	for ((i = 0; i < 50; i++)); do
-		if "$PY" -c "import socket; socket.create_connection(('127.0.0.1', $PORT), timeout=1)" 2>/dev/null; then
-			return 0
-		fi
-		sleep 0.1
-	done
-	fail "$KIND $* did not start: $(cat "$LOG")"
-	return 1
-}
+# memcached as root needs -u, and has UDP on unless -U 0
+EXTRA=()
+[ "$KIND" = memcached ] && EXTRA=(-U 0 -u nobody)
 
 if [ "$KIND" = xkvd ]; then
 	if "$XKVD" -h | grep -q -- "  -Y, --auth-file=FILE"; then
@@ -63,7 +51,7 @@ if [ "$KIND" = xkvd ]; then
 	rm -f "$LOG.bad"
 fi
 
-start -Y "$AUTH" || exit 1
+start "${EXTRA[@]}" -Y "$AUTH" || exit 1
 if "$PY" - "$PORT" "$AUTH" "$KIND" <<'EOF'; then
 import socket, struct, sys
 port, path, kind = int(sys.argv[1]), sys.argv[2], sys.argv[3]
