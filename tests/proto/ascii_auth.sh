@@ -33,11 +33,12 @@ if [ "$KIND" = xkvd ]; then
 	fi
 	# refused at startup, naming the flag
 	printf 'alice\n' >"$LOG.bad"
-	for args in "-U 11311" "-S" "-bogus-file" "-malformed"; do
-		case $args in
-		-bogus-file) set -- -Y "$AUTH.none" ;;
-		-malformed) set -- -Y "$LOG.bad" ;;
-		*) set -- -Y "$AUTH" $args ;;
+	for what in udp sasl nofile malformed; do
+		case $what in
+		udp) set -- -Y "$AUTH" -U 11311 ;;
+		sasl) set -- -Y "$AUTH" -S ;;
+		nofile) set -- -Y "$AUTH.none" ;;
+		malformed) set -- -Y "$LOG.bad" ;;
 		esac
 		rc=0
 		err=$(MEMCACHED_SASL_PWDB=$AUTH timeout 5 "$XKVD" -l 127.0.0.1 \
