@@ -583,7 +583,7 @@ static bool sasl_free_op(u8 op)
 }
 
 /* PLAIN: [authzid] NUL authcid NUL password, authzid empty or authcid */
-static bool sasl_plain_ok(const struct xkv_store *st, const char *d,
+static bool sasl_plain_ok(struct xkv_store *st, const char *d,
 			  size_t n)
 {
 	const char *z1 = os_memchr(d, '\0', n), *user, *z2;
@@ -599,7 +599,7 @@ static bool sasl_plain_ok(const struct xkv_store *st, const char *d,
 	nuser = (size_t)(z2 - user);
 	if (!nuser || (nzid && (nzid != nuser || os_memcmp(d, user, nuser))))
 		return false;
-	return xkv_pwdb_ok(st->set.pwdb, user, nuser, z2 + 1,
+	return xkv_store_pwdb_ok(st, user, nuser, z2 + 1,
 			    n - nzid - nuser - 2);
 }
 

@@ -363,6 +363,9 @@ static void hot_read(struct xkv_store *st, struct xkv_item *it, bool nowait)
 	u32 est;
 	int off, n, i;
 
+	/* XDP asks no client who it is: with -S or -Y it gets nothing */
+	if (xkv_store_auth(st))
+		return;
 	est = sketch_add(h, hash);
 	need = item_ent_size(it);
 	if (need > XKV_HOT_SLOT_ROOM ||

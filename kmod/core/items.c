@@ -853,6 +853,9 @@ int xkv_store_peek(struct xkv_store *st, const char *key, u32 nkey,
 
 	if (!nkey || nkey > XKV_KEY_MAX)
 		return -EINVAL;
+	/* the XDP store path knows no session: nothing with -S or -Y */
+	if (xkv_store_auth(st))
+		return -ENODEV;
 	hv = xkv_hash(key, nkey);
 	sp = xkv_stripe_of(st, hv);
 	if (!os_spin_trylock(&sp->lock))

@@ -709,7 +709,7 @@ static void auth_complete(struct xkv_sess *s)
 	}
 	s->ts->auth_cmds++;
 	if (s->auth_len < XKV_AUTH_DATA_MAX &&
-	    xkv_pwdb_ok(s->st->set.pwdb, t[0].p, t[0].n, t[1].p, t[1].n)) {
+	    xkv_store_pwdb_ok(s->st, t[0].p, t[0].n, t[1].p, t[1].n)) {
 		s->authed = true;
 		os_free(s->auth_buf);
 		s->auth_buf = NULL;

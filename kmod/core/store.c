@@ -92,6 +92,25 @@ int xkv_settings_check(const struct xkv_settings *s, const char **why)
 	return bad ? -EINVAL : 0;
 }
 
+/* copy @len bytes of password file in, NUL-terminated, over the old copy */
+static int store_copy_pwdb(struct xkv_store *st, const char *db, size_t len)
+{
+	char *copy, *old;
+
+	copy = os_zalloc(len + 1);
+	if (!copy)
+		return -ENOMEM;
+	os_memcpy(copy, db, len);
+	os_mutex_lock(&st->pwdb_lock);
+	old = st->pwdb;
+	st->pwdb = copy;
+	os_mutex_unlock(&st->pwdb_lock);
+	if (old)
+		os_memset(old, 0, os_strlen(old));
+	os_free(old);
+	return 0;
+}
+
 struct xkv_store *xkv_store_create(const struct xkv_settings *s, u32 nslots)
 {
 	struct xkv_store *st;
@@ -102,6 +121,11 @@ struct xkv_store *xkv_store_create(const struct xkv_settings *s, u32 nslots)
 	if (!st)
 		return NULL;
 	st->set = *s;
+	/* the caller's buffer is not ours to keep: the store has a copy */
+	st->set.pwdb = NULL;
+	os_mutex_init(&st->pwdb_lock);
+	if (s->pwdb && store_copy_pwdb(st, s->pwdb, os_strlen(s->pwdb)))
+		goto free_store;
 	st->nslots = nslots ? nslots : 1;
 	st->slots = os_zalloc(sizeof(*st->slots) * st->nslots);
 	if (!st->slots)
@@ -126,6 +150,8 @@ destroy_slab:
 free_slots:
 	os_free(st->slots);
 free_store:
+	os_free(st->pwdb);
+	os_mutex_destroy(&st->pwdb_lock);
 	os_free(st);
 	return NULL;
 }
@@ -140,8 +166,35 @@ void xkv_store_destroy(struct xkv_store *st)
 	xkv_admin_destroy(st);
 	os_mutex_destroy(&st->flush_lock);
 	os_mutex_destroy(&st->mem_lock);
+	if (st->pwdb)
+		os_memset(st->pwdb, 0, os_strlen(st->pwdb));
+	os_free(st->pwdb);
+	os_mutex_destroy(&st->pwdb_lock);
 	os_free(st->slots);
 	os_free(st);
+}
+
+bool xkv_store_auth(const struct xkv_store *st)
+{
+	return st->set.sasl || st->set.auth_file;
+}
+
+int xkv_store_set_pwdb(struct xkv_store *st, const char *db, size_t len)
+{
+	if (!xkv_store_auth(st))
+		return -EINVAL;
+	return store_copy_pwdb(st, db, len);
+}
+
+bool xkv_store_pwdb_ok(struct xkv_store *st, const char *user, size_t nuser,
+		       const char *pass, size_t npass)
+{
+	bool ok;
+
+	os_mutex_lock(&st->pwdb_lock);
+	ok = xkv_pwdb_ok(st->pwdb, user, nuser, pass, npass);
+	os_mutex_unlock(&st->pwdb_lock);
+	return ok;
 }
 
 const struct xkv_settings *xkv_store_settings(const struct xkv_store *st)

@@ -51,7 +51,8 @@
  *                 (-S; as memcached: no text protocol, no UDP)
  * @pwdb:          with @sasl or @auth_file: "user:password" lines, one
  *                 per user (the contents of memcached's MEMCACHED_SASL_PWDB
- *                 file, or of the -Y file)
+ *                 file, or of the -Y file), NUL-terminated; the store
+ *                 copies it (xkv_store_set_pwdb() replaces the copy)
  * @auth_file:     ASCII protocol only, "set auth" token first (-Y FILE;
  *                 as memcached: no binary protocol, no UDP, no -S); the
  *                 file's name, NULL without -Y
@@ -168,6 +169,47 @@ void xkv_store_destroy(struct xkv_store *st);
  * Return: read-only settings.
  */
 const struct xkv_settings *xkv_store_settings(const struct xkv_store *st);
+
+/**
+ * xkv_store_auth() - does every client have to authenticate first?
+ * @st: store
+ *
+ * True with SASL (-S) or ASCII tokens (-Y). The store then feeds nothing
+ * to the XDP tier, which answers without asking who sends: no hot-cache
+ * admission, and xkv_store_peek() refuses.
+ *
+ * Return: true when authentication is on.
+ */
+bool xkv_store_auth(const struct xkv_store *st);
+
+/**
+ * xkv_store_set_pwdb() - replace the password file the store checks.
+ * @st:  store started with SASL (-S) or ASCII tokens (-Y)
+ * @db:  the new file's contents, checked with xkv_pwdb_check()
+ * @len: their length
+ *
+ * A reload (xkvd's SIGHUP, xkv.ko's parameter written again): the store
+ * keeps a copy; checks in progress finish on the old one, the next use
+ * the new one. Sessions already authenticated stay so (as memcached).
+ *
+ * Return: 0, -EINVAL (authentication off), or -ENOMEM (the old file stays).
+ */
+int xkv_store_set_pwdb(struct xkv_store *st, const char *db, size_t len);
+
+/**
+ * xkv_store_pwdb_ok() - xkv_pwdb_ok() on the store's password file.
+ * @st:    store
+ * @user:  user name
+ * @nuser: its length
+ * @pass:  password
+ * @npass: its length
+ *
+ * May sleep (it takes a mutex): a session's thread only.
+ *
+ * Return: true when the file holds exactly this user and password.
+ */
+bool xkv_store_pwdb_ok(struct xkv_store *st, const char *user, size_t nuser,
+		       const char *pass, size_t npass);
 
 struct xkv_budget;
 
@@ -337,7 +379,8 @@ void xkv_store_hot_stats(struct xkv_store *st, u64 *installs, u64 *rejects);
  * Return: bytes written to @out; -ENOENT when the key is missing, expired
  * or flushed; -ENOSPC when the block is longer than @cap (nothing
  * written); -EBUSY when the stripe lock is held (retry on the slow path);
- * -EINVAL when @nkey is 0 or above XKV_KEY_MAX.
+ * -EINVAL when @nkey is 0 or above XKV_KEY_MAX; -ENODEV with
+ * authentication on (xkv_store_auth()).
  */
 int xkv_store_peek(struct xkv_store *st, const char *key, u32 nkey,
 		   bool with_cas, bool admit, u8 *out, u32 cap);

@@ -215,6 +215,10 @@ struct xkv_store {
 	/* the backend's lease XDP checks, NULL when none (live.c) */
 	struct xkv_live *live;
 
+	/* the password file's copy (-S, -Y), replaced whole on reload */
+	os_mutex_t pwdb_lock;
+	char *pwdb;
+
 	/* admin commands: sizes, conns, dump, shutdown (admin.h) */
 	struct xkv_admin adm;
 

@@ -185,3 +185,20 @@ bool xkv_pwdb_ok(const char *db, const char *user, size_t nuser,
 	}
 	return false;
 }
+
+const char *xkv_pwdb_check(const char *db, size_t len, bool strict)
+{
+	const char *line = db, *end = db + len, *nl;
+
+	if (len > XKV_PWDB_MAX)
+		return "larger than 1 MiB";
+	if (os_memchr(db, '\0', len))
+		return "has a NUL byte: not a text file of user:password lines";
+	while (strict && line < end) {
+		nl = os_memchr(line, '\n', (size_t)(end - line));
+		if (!os_memchr(line, ':', (size_t)((nl ? nl : end) - line)))
+			return "has a malformed entry. Should be 'user:password'";
+		line = nl ? nl + 1 : end;
+	}
+	return NULL;
+}

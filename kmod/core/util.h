@@ -87,6 +87,21 @@ u32 xkv_tokenize(const char *line, size_t len, struct xkv_tok *t, u32 max);
 bool xkv_pwdb_ok(const char *db, const char *user, size_t nuser,
 		 const char *pass, size_t npass);
 
+/* the largest password file xkvd and xkv.ko read (memcached has none) */
+#define XKV_PWDB_MAX (1024 * 1024)
+
+/**
+ * xkv_pwdb_check() - is a password file's contents usable?
+ * @db:     the contents
+ * @len:    their length, at most XKV_PWDB_MAX
+ * @strict: every line must hold a ':' (memcached's rule for -Y)
+ *
+ * One check for xkvd and xkv.ko, at start and at every reload.
+ *
+ * Return: NULL, or why not (a sentence for the log).
+ */
+const char *xkv_pwdb_check(const char *db, size_t len, bool strict);
+
 /**
  * xkv_hash() - 64-bit hash of a key.
  * @key: key bytes

@@ -7,7 +7,8 @@
  * failure names the address and port and exits with EX_OSERR, as
  * memcached does), build the store, open the hot cache, drop root (-u
  * USER, privs.c), start the workers and the maintenance thread, then wait
- * for a signal. On SIGTERM or SIGINT the stop eventfd
+ * for a signal (SIGHUP reloads the -Y or -S password file, as memcached
+ * reloads -Y's). On SIGTERM or SIGINT the stop eventfd
  * wakes every thread; they close their connections and are joined, the
  * store is destroyed, and xkvd exits 0.
  */
@@ -15,6 +16,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/resource.h>
@@ -109,15 +111,27 @@ static void log_startup(const struct xkvd_server *srv)
 		set->debug_clock ? ", debug clock" : "");
 }
 
-/* Wait for SIGTERM or SIGINT (xkvd_fatal() sends SIGTERM too). */
-static void wait_for_signal(const sigset_t *sigs)
+/*
+ * Wait for SIGTERM or SIGINT (xkvd_fatal() sends SIGTERM too). SIGHUP, as
+ * memcached's, reads the -Y file again (with -S the MEMCACHED_SASL_PWDB
+ * one); without either it does nothing.
+ */
+static void wait_for_signal(struct xkvd_server *srv, const sigset_t *sigs)
 {
 	siginfo_t info;
 	int sig;
 
-	do {
+	for (;;) {
 		sig = sigwaitinfo(sigs, &info);
-	} while (sig < 0 && errno == EINTR);
+		if (sig < 0 && errno == EINTR)
+			continue;
+		if (sig != SIGHUP)
+			break;
+		if (!xkvd_reload_pwdb(&srv->set, srv->st))
+			fprintf(stderr, "xkvd: SIGHUP: read %s again\n",
+				srv->set.sasl ? getenv("MEMCACHED_SASL_PWDB") :
+						srv->set.auth_file);
+	}
 	if (sig > 0 && xkv_os_verbose >= 1)
 		fprintf(stderr, "xkvd: %s, shutting down\n", strsignal(sig));
 }
@@ -161,9 +175,11 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGINT, SIG_DFL);
 	signal(SIGTERM, SIG_DFL);
+	signal(SIGHUP, SIG_DFL);
 	sigemptyset(&sigs);
 	sigaddset(&sigs, SIGTERM);
 	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 
 	raise_nofile(&srv.set);
@@ -180,6 +196,12 @@ int main(int argc, char **argv)
 			"out of memory, or -m/-I/-f/-n do not fit together");
 		goto close_stop;
 	}
+	/* the store has its copy of the password file */
+	if (srv.set.pwdb) {
+		explicit_bzero((void *)srv.set.pwdb, strlen(srv.set.pwdb));
+		free((void *)srv.set.pwdb);
+		srv.set.pwdb = NULL;
+	}
 	xkvd_sock_register(&srv);
 	if (opts.hot_map && xkvd_hot_map_open(&srv, opts.hot_map))
 		goto destroy_store;
@@ -192,7 +214,7 @@ int main(int argc, char **argv)
 		goto stop_threads;
 
 	log_startup(&srv);
-	wait_for_signal(&sigs);
+	wait_for_signal(&srv, &sigs);
 	ret = __atomic_load_n(&srv.fatal, __ATOMIC_SEQ_CST) ? 1 : 0;
 
 stop_threads:

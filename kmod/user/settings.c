@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "udp_policy.h"
+#include "util.h"
 #include "xkvd.h"
 
 #define OPT_DEBUG_CLOCK 0x100
@@ -32,8 +33,6 @@
 #define GROWTH_X100_MAX 10000u
 
 static const char optstring[] = ":p:U:l:m:t:c:I:f:n:u:o:AXSY:vhV";
-/* the largest MEMCACHED_SASL_PWDB file read */
-#define SASL_PWDB_MAX (1024 * 1024)
 
 static const struct option longopts[] = {
 	{ "port", required_argument, NULL, 'p' },
@@ -303,13 +302,14 @@ static void name_bad_option(const char *what, char **argv)
 
 /*
  * The password file of -S (MEMCACHED_SASL_PWDB) or -Y, read whole, one
- * loader for both. @what names it in errors. -Y, as memcached, refuses a
- * line without ':'.
+ * reader for both, at start and on SIGHUP. @what names it in errors. -Y,
+ * as memcached, refuses a line without ':'. Return: the contents,
+ * NUL-terminated, or NULL (said why on stderr).
  */
-static int load_pwdb(struct xkv_settings *set, const char *path,
-		     const char *what, bool strict)
+static char *read_pwdb(const char *path, const char *what, bool strict,
+		       size_t *len)
 {
-	const char *line, *nl;
+	const char *why;
 	char *buf;
 	size_t n;
 	FILE *f;
@@ -318,31 +318,65 @@ static int load_pwdb(struct xkv_settings *set, const char *path,
 	if (!f) {
 		fprintf(stderr, "xkvd: %s: %s: %s\n", what, path,
 			strerror(errno));
-		return -EINVAL;
+		return NULL;
 	}
-	buf = calloc(1, SASL_PWDB_MAX + 1);
-	n = buf ? fread(buf, 1, SASL_PWDB_MAX + 1, f) : 0;
+	buf = calloc(1, XKV_PWDB_MAX + 2);
+	n = buf ? fread(buf, 1, XKV_PWDB_MAX + 1, f) : 0;
 	fclose(f);
-	if (!buf || n > SASL_PWDB_MAX) {
-		fprintf(stderr, "xkvd: %s: %s: %s\n", what, path,
-			buf ? "larger than 1 MiB" : "out of memory");
+	why = buf ? xkv_pwdb_check(buf, n, strict) : "out of memory";
+	if (why) {
+		fprintf(stderr, "xkvd: %s: %s %s\n", what, path, why);
 		free(buf);
+		return NULL;
+	}
+	*len = n;
+	return buf;
+}
+
+static int load_pwdb(struct xkv_settings *set, const char *path,
+		     const char *what, bool strict)
+{
+	char *buf;
+	size_t n;
+
+	buf = read_pwdb(path, what, strict, &n);
+	if (!buf)
 		return -EINVAL;
-	}
-	for (line = buf; strict && *line; line = nl ? nl + 1 : "") {
-		nl = strchr(line, '\n');
-		if (!memchr(line, ':', nl ? (size_t)(nl - line) :
-			    strlen(line))) {
-			fprintf(stderr,
-				"xkvd: %s: %s has a malformed entry. Should be 'user:password'\n",
-				what, path);
-			free(buf);
-			return -EINVAL;
-		}
-	}
 	free((void *)set->pwdb);
 	set->pwdb = buf;
 	return 0;
+}
+
+/**
+ * xkvd_reload_pwdb() - read the password file again (SIGHUP).
+ * @set: the settings xkvd started with (-S or -Y)
+ * @st:  the store, which takes a copy
+ *
+ * As memcached on SIGHUP: the -Y file again (with -S, the
+ * MEMCACHED_SASL_PWDB file, which memcached reads at every
+ * authentication). A file that cannot be read or is malformed leaves the
+ * old one in force, said on stderr.
+ *
+ * Return: 0, -ENOENT without -S or -Y, or -EINVAL.
+ */
+int xkvd_reload_pwdb(const struct xkv_settings *set, struct xkv_store *st)
+{
+	const char *path = set->sasl ? getenv("MEMCACHED_SASL_PWDB") :
+				       set->auth_file;
+	const char *what = set->sasl ? "MEMCACHED_SASL_PWDB" : "-Y";
+	char *buf;
+	size_t n;
+	int err;
+
+	if (!path)
+		return -ENOENT;
+	buf = read_pwdb(path, what, !set->sasl, &n);
+	if (!buf)
+		return -EINVAL;
+	err = xkv_store_set_pwdb(st, buf, n);
+	explicit_bzero(buf, n);
+	free(buf);
+	return err;
 }
 
 static int parse_one(struct xkv_settings *set, int c, int longindex,

@@ -225,6 +225,7 @@ struct xkvd_opts {
 /* settings.c */
 int xkvd_parse_args(struct xkv_settings *set, struct xkvd_opts *opts,
 		    int argc, char **argv);
+int xkvd_reload_pwdb(const struct xkv_settings *set, struct xkv_store *st);
 
 /* settings_ext.c */
 int xkvd_parse_ext(struct xkv_settings *set, const char *arg);
