@@ -78,11 +78,11 @@ int xkv_settings_check(const struct xkv_settings *s, const char **why)
 	else if (s->udp_amp_ratio > XKV_UDP_AMP_MAX)
 		bad = "udp_amp_ratio (--udp-amp-ratio) must be 0..1000000";
 	else if (s->sasl && s->udp_port)
-		bad = "Cannot enable UDP while using binary SASL authentication (-S)";
+		bad = "Cannot enable UDP while using binary SASL authentication (-S, sasl_pwdb=)";
 	else if (s->sasl && s->auth_file)
-		bad = "SASL (-S) and ASCII authentication (-Y) cannot be used together: -S allows only the binary protocol, -Y only the ASCII one";
+		bad = "SASL (-S, sasl_pwdb=) and ASCII authentication (-Y, auth_file=) cannot be used together: -S allows only the binary protocol, -Y only the ASCII one";
 	else if (s->auth_file && s->udp_port)
-		bad = "Cannot use UDP with ascii authentication enabled (-Y; -U 0 to disable)";
+		bad = "Cannot use UDP with ascii authentication enabled (-Y, auth_file=; -U 0 to disable)";
 	else if (s->auth_file && !s->pwdb)
 		bad = "ASCII authentication (-Y) needs a file of user:password lines";
 	else if (s->sasl && !s->pwdb)

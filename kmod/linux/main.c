@@ -183,10 +183,15 @@ static int __init xkvm_init(void)
 	if (err)
 		return err;
 	srv = kzalloc(sizeof(*srv), GFP_KERNEL);
-	if (!srv)
+	if (!srv) {
+		xkvm_params_done(&set);
 		return -ENOMEM;
+	}
 	WRITE_ONCE(xkvm_srv, srv);
 	err = xkvm_srv_start(srv, &set);
+	/* the store has its copy of the password file, if any */
+	xkvm_params_done(&set);
+	srv->set.pwdb = NULL;
 	if (err)
 		goto free_srv;
 	err = xkvm_ctl_register();
@@ -194,6 +199,8 @@ static int __init xkvm_init(void)
 		goto stop_srv;
 	/* last: the kfuncs run as soon as a program can resolve them */
 	xkvm_kfunc_register();
+	/* auth_reload= may reach the store from now on */
+	xkvm_params_serving(srv);
 	xkvm_addr_str(tcp, sizeof(tcp), &srv->tcp_addr);
 	xkvm_addr_str(udp, sizeof(udp), &srv->udp_addr);
 	pr_info("%s serving: TCP %s, UDP %s, %llu MB, %u workers\n",
@@ -213,6 +220,7 @@ static void __exit xkvm_exit(void)
 	struct xkvm_server *srv = xkvm_srv;
 	long left;
 
+	xkvm_params_serving(NULL);
 	xkvm_ctl_unregister(srv);
 	xkvm_srv_stop(srv);
 	WRITE_ONCE(xkvm_srv, NULL);

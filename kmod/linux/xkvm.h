@@ -269,6 +269,8 @@ static inline int xkvm_verbose(const struct xkvm_server *srv)
 
 /* settings.c */
 int xkvm_params_to_settings(struct xkv_settings *set);
+void xkvm_params_done(struct xkv_settings *set);
+void xkvm_params_serving(struct xkvm_server *srv);
 
 /* hotmap.c */
 int xkvm_ctl_register(void);
