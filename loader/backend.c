@@ -202,6 +202,26 @@ static void print_log_tail(const struct xkv_paths *p)
 		buf[n - 1] == '\n' ? "" : "\n");
 }
 
+unsigned int xkv_serve_auth(int argc, char **argv)
+{
+	unsigned int auth = XKV_AUTH_NONE;
+	const char *a;
+	int i;
+
+	/* the last one counts, as the backend would refuse both anyway */
+	for (i = 0; i < argc; i++) {
+		a = argv[i];
+		if (!strcmp(a, "-S") || !strcmp(a, "--enable-sasl") ||
+		    !strncmp(a, "sasl_pwdb=", 10))
+			auth = XKV_AUTH_SASL;
+		else if (!strncmp(a, "-Y", 2) ||
+			 !strncmp(a, "--auth-file", 11) ||
+			 !strncmp(a, "auth_file=", 10))
+			auth = XKV_AUTH_ASCII;
+	}
+	return auth;
+}
+
 static void build_argv(const struct xkv_backend_opts *o, char **argv,
 		       char nums[5][16])
 {
@@ -222,7 +242,8 @@ static void build_argv(const struct xkv_backend_opts *o, char **argv,
 	argv[n++] = "-p";
 	argv[n++] = nums[0];
 	argv[n++] = "-U";
-	argv[n++] = nums[0];
+	/* memcached refuses UDP with -S or -Y, and so does xkvd */
+	argv[n++] = o->serve.auth ? "0" : nums[0];
 	if (!o->memcached) {
 		if (o->serve.udp_allow) {
 			argv[n++] = "--udp-allow";
@@ -366,8 +387,8 @@ static int wait_ready(const struct xkv_backend_opts *o,
 				print_log_tail(p);
 			return -ECHILD;
 		}
-		err = xkv_probe_version(o->serve.listen, p->ifname,
-					o->serve.port);
+		err = xkv_probe_ready(o->serve.listen, p->ifname,
+				      o->serve.port, o->serve.auth);
 		if (!err)
 			return 0;
 		if (interrupted()) {

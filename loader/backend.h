@@ -32,6 +32,9 @@
  * @extra_argc: more arguments, passed as they are
  * @extra_argv: them
  * @wait_s:     how long it may take to answer
+ * @auth:       enum xkv_auth (probe.h): the extra arguments ask clients to
+ *              authenticate (xkv_serve_auth()); UDP is then off, as
+ *              memcached refuses it with -S or -Y
  */
 struct xkv_serve_opts {
 	unsigned int port;
@@ -44,7 +47,20 @@ struct xkv_serve_opts {
 	int extra_argc;
 	char **extra_argv;
 	unsigned int wait_s;
+	unsigned int auth;
 };
+
+/**
+ * xkv_serve_auth() - do a backend's arguments turn authentication on?
+ * @argc: the arguments after "--"
+ * @argv: them
+ *
+ * xkvd's -S / --enable-sasl, -Y / --auth-file, xkv.ko's sasl_pwdb= and
+ * auth_file=.
+ *
+ * Return: enum xkv_auth.
+ */
+unsigned int xkv_serve_auth(int argc, char **argv);
 
 /**
  * struct xkv_backend_opts - how to run the backend.

@@ -44,7 +44,8 @@
 static const char *const kmod_params[] = {
 	"tcp_port", "udp_port", "listen", "memory_limit", "threads",
 	"conn_limit", "max_item_size", "slab_growth_factor", "slab_min_size",
-	"verbose", "debug_clock", "udp_allow", "udp_amp_ratio", NULL,
+	"verbose", "debug_clock", "udp_allow", "udp_amp_ratio", "sasl_pwdb",
+	"auth_file", NULL,
 };
 
 /**
@@ -72,6 +73,7 @@ static const struct flag_param flag_params[] = {
 	{ 'u', "user", NULL },
 	{ 0, "udp-allow", "udp_allow" },
 	{ 0, "udp-amp-ratio", "udp_amp_ratio" },
+	{ 'Y', "auth-file", "auth_file" },
 	{ 0, NULL, NULL },
 };
 
@@ -258,6 +260,36 @@ static int add_param(char *buf, size_t *len, const char *name,
 	return 0;
 }
 
+/*
+ * -S (with MEMCACHED_SASL_PWDB, as xkvd and memcached) or -Y FILE: the
+ * file's absolute path, which the module opens itself (at load, and at
+ * each write of auth_reload, from another directory)
+ */
+static int add_pwdb(char *buf, size_t *len, const char *flag,
+		    const char *param, const char *file, char *why)
+{
+	char path[PATH_MAX];
+
+	if (!file || !*file) {
+		snprintf(why, XKV_KMOD_WHY_MAX,
+			 "backend argument '%s' needs MEMCACHED_SASL_PWDB=FILE in the environment, a file of user:password lines",
+			 flag);
+		return -EINVAL;
+	}
+	if (!realpath(file, path)) {
+		snprintf(why, XKV_KMOD_WHY_MAX, "backend argument '%s': %s: %s",
+			 flag, file, strerror(errno));
+		return -EINVAL;
+	}
+	if (!value_ok(path)) {
+		snprintf(why, XKV_KMOD_WHY_MAX,
+			 "backend argument '%s': xkv.ko's %s takes no path with spaces or quotes",
+			 flag, param);
+		return -EINVAL;
+	}
+	return add_param(buf, len, param, path, why);
+}
+
 static const struct flag_param *flag_long(const char *name, size_t n)
 {
 	const struct flag_param *f;
@@ -299,6 +331,9 @@ static int add_arg(char **argv, int argc, int *i, char *buf, size_t *len,
 	}
 	if (!strcmp(a, "--debug-clock"))
 		return add_param(buf, len, "debug_clock", "1", why);
+	if (!strcmp(a, "-S") || !strcmp(a, "--enable-sasl"))
+		return add_pwdb(buf, len, a, "sasl_pwdb",
+				getenv("MEMCACHED_SASL_PWDB"), why);
 	if (!strcmp(a, "--verbose")) {
 		(*verbose)++;
 		return 0;
@@ -330,6 +365,8 @@ static int add_arg(char **argv, int argc, int *i, char *buf, size_t *len,
 	}
 	if (!f->param)
 		return 0;
+	if (f->key == 'Y')
+		return add_pwdb(buf, len, a, f->param, val, why);
 	if (!value_ok(val)) {
 		snprintf(why, XKV_KMOD_WHY_MAX,
 			 "'%s' is not a value for xkv.ko's %s", val, f->param);
@@ -348,7 +385,9 @@ int xkv_kmod_params(const struct xkv_serve_opts *o, char *buf, char *why)
 	buf[0] = '\0';
 	snprintf(num, sizeof(num), "%u", o->port);
 	err = add_param(buf, &len, "tcp_port", num, why);
-	err = err ?: add_param(buf, &len, "udp_port", num, why);
+	/* memcached refuses UDP with -S or -Y, and so does the module */
+	err = err ?: add_param(buf, &len, "udp_port", o->auth ? "0" : num,
+			       why);
 	if (o->udp_allow && !err)
 		err = add_param(buf, &len, "udp_allow", o->udp_allow, why);
 	snprintf(num, sizeof(num), "%u", o->amp_ratio);
@@ -581,7 +620,7 @@ static int wait_ready(const struct xkv_serve_opts *o,
 	int err;
 
 	for (;;) {
-		err = xkv_probe_version(o->listen, p->ifname, o->port);
+		err = xkv_probe_ready(o->listen, p->ifname, o->port, o->auth);
 		if (!err)
 			return 0;
 		if (!xkv_kmod_loaded()) {

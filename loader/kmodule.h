@@ -58,7 +58,9 @@ int xkv_kmod_check(const char *path, char *why);
  * @o:   settings, as tcp_port= and udp_port= (UDP is on), listen=,
  *       memory_limit=, threads=, conn_limit=, udp_allow=,
  *       udp_amp_ratio=; the arguments after "--" are "name=value" module
- *       parameters or xkvd's flags that have one (-m 256, -t 2, -vv, ...)
+ *       parameters or xkvd's flags that have one (-m 256, -t 2, -vv, ...;
+ *       -S is sasl_pwdb=$MEMCACHED_SASL_PWDB, -Y FILE auth_file=FILE,
+ *       both made absolute; with either, udp_port=0)
  * @buf: out, XKV_KMOD_PARAMS_MAX bytes: "tcp_port=11211 udp_port=..."
  * @why: out: when an argument has no module parameter, which
  *       (XKV_KMOD_WHY_MAX bytes)

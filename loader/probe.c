@@ -34,9 +34,9 @@ static int wait_fd(int fd, short events, int ms)
 /* connect, send @req, expect a reply starting with @expect, each step
  * within XKV_PROBE_MS */
 static int probe_one(const struct sockaddr *sa, socklen_t len,
-		     const char *req, const char *expect)
+		     const char *req, size_t rlen, const char *expect,
+		     size_t elen_want)
 {
-	size_t rlen = strlen(req), elen_want = strlen(expect);
 	char buf[64];
 	socklen_t elen = sizeof(int);
 	int fd, err, soerr = 0;
@@ -102,8 +102,10 @@ static bool make_addr(const char *host, unsigned int port,
 	return false;
 }
 
-int xkv_probe_command(const char *listen, const char *ifname,
-		      unsigned int port, const char *req, const char *expect)
+/* probe_one() at @listen, or loopback, or @ifname's addresses */
+static int probe_any(const char *listen, const char *ifname,
+		     unsigned int port, const char *req, size_t rlen,
+		     const char *expect, size_t elen)
 {
 	struct sockaddr_storage ss;
 	struct ifaddrs *ifa0, *ifa;
@@ -113,13 +115,16 @@ int xkv_probe_command(const char *listen, const char *ifname,
 	if (listen) {
 		if (!make_addr(listen, port, &ss, &len))
 			return -EINVAL;
-		return probe_one((struct sockaddr *)&ss, len, req, expect);
+		return probe_one((struct sockaddr *)&ss, len, req, rlen,
+				 expect, elen);
 	}
 	if (make_addr("127.0.0.1", port, &ss, &len) &&
-	    !probe_one((struct sockaddr *)&ss, len, req, expect))
+	    !probe_one((struct sockaddr *)&ss, len, req, rlen, expect,
+		       elen))
 		return 0;
 	if (make_addr("::1", port, &ss, &len) &&
-	    !probe_one((struct sockaddr *)&ss, len, req, expect))
+	    !probe_one((struct sockaddr *)&ss, len, req, rlen, expect,
+		       elen))
 		return 0;
 	/* loopback may be down (a fresh network namespace) */
 	if (getifaddrs(&ifa0))
@@ -142,7 +147,8 @@ int xkv_probe_command(const char *listen, const char *ifname,
 		} else {
 			continue;
 		}
-		err = probe_one((struct sockaddr *)&ss, len, req, expect);
+		err = probe_one((struct sockaddr *)&ss, len, req, rlen,
+				expect, elen);
 		if (!err)
 			break;
 	}
@@ -150,11 +156,33 @@ int xkv_probe_command(const char *listen, const char *ifname,
 	return err;
 }
 
+int xkv_probe_command(const char *listen, const char *ifname,
+		      unsigned int port, const char *req, const char *expect)
+{
+	return probe_any(listen, ifname, port, req, strlen(req), expect,
+			 strlen(expect));
+}
+
 int xkv_probe_version(const char *listen, const char *ifname,
 		      unsigned int port)
 {
 	return xkv_probe_command(listen, ifname, port, "version\r\n",
 				 "VERSION ");
+}
+
+int xkv_probe_ready(const char *listen, const char *ifname,
+		    unsigned int port, unsigned int auth)
+{
+	/* binary VERSION: magic 0x80, opcode 0x0b, the rest of the header 0 */
+	static const char bin_version[24] = { '\x80', '\x0b' };
+
+	if (auth == XKV_AUTH_SASL)
+		return probe_any(listen, ifname, port, bin_version,
+				 sizeof(bin_version), "\x81\x0b", 2);
+	if (auth == XKV_AUTH_ASCII)
+		return xkv_probe_command(listen, ifname, port, "version\r\n",
+					 "CLIENT_ERROR unauthenticated");
+	return xkv_probe_version(listen, ifname, port);
 }
 
 int xkv_probe_port_free(unsigned int port, int type)

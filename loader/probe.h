@@ -6,6 +6,19 @@
 #ifndef XKV_LOADER_PROBE_H
 #define XKV_LOADER_PROBE_H
 
+/*
+ * How clients must authenticate to a backend (xkvd and xkv.ko, as
+ * memcached): SASL (-S, sasl_pwdb=): binary only, and "version" is one of
+ * the few requests answered before; ASCII tokens (-Y, auth_file=): text
+ * only, every command but the token answered "CLIENT_ERROR
+ * unauthenticated".
+ */
+enum xkv_auth {
+	XKV_AUTH_NONE = 0,
+	XKV_AUTH_SASL = 1,
+	XKV_AUTH_ASCII = 2,
+};
+
 /**
  * xkv_probe_version() - send "version" over TCP to one of the candidate
  * addresses and wait (briefly) for "VERSION ...".
@@ -18,6 +31,20 @@
  */
 int xkv_probe_version(const char *listen, const char *ifname,
 		      unsigned int port);
+
+/**
+ * xkv_probe_ready() - xkv_probe_version() for a backend that may ask
+ * clients to authenticate first.
+ * @listen: the backend's -l address, or NULL
+ * @ifname: the interface xkv serves
+ * @port:   TCP port
+ * @auth:   enum xkv_auth: NONE "version"; SASL a binary version request,
+ *          a binary reply; ASCII "version", "CLIENT_ERROR unauthenticated"
+ *
+ * Return: 0 when a server answered as it should, else -errno.
+ */
+int xkv_probe_ready(const char *listen, const char *ifname,
+		    unsigned int port, unsigned int auth);
 
 /**
  * xkv_probe_command() - send one command over TCP to one of the candidate

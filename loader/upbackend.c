@@ -30,6 +30,7 @@ void xkv_up_serve_opts(const struct xkv_up *up, const char *allow,
 	if (up->args->rest_argc > 0) {
 		so->extra_argc = up->args->rest_argc;
 		so->extra_argv = up->args->rest_argv;
+		so->auth = xkv_serve_auth(so->extra_argc, so->extra_argv);
 	}
 }
 
@@ -109,6 +110,12 @@ void xkv_up_report_udp(const struct xkv_up *up)
 {
 	const struct xkv_up_cfg *cfg = up->cfg;
 
+	if (up->args->rest_argc > 0 &&
+	    xkv_serve_auth(up->args->rest_argc, up->args->rest_argv)) {
+		pr_info("%s: backend UDP off, and nothing for XDP to answer: clients authenticate first (-S or -Y), and XDP cannot ask them\n",
+			up->inst->paths.ifname);
+		return;
+	}
 	pr_info("%s: backend UDP on port %u, answering only %s, replies at most %u x the request%s (the XDP allowlist and --amp-ratio)\n",
 		up->inst->paths.ifname, cfg->port, up->allow, cfg->amp_ratio,
 		cfg->amp_ratio ? "" : " (no budget)");

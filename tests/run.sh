@@ -18,7 +18,8 @@
 #                (tests/proto/busy_poll.sh); xkvd -A and -X
 #                (tests/proto/admin_flags.sh); xkv-prototest --sasl against
 #                "xkvd -S" (binary SASL PLAIN, MEMCACHED_SASL_PWDB);
-#                xkvd -Y (tests/proto/ascii_auth.sh)
+#                xkvd -Y (tests/proto/ascii_auth.sh, SIGHUP reload too);
+#                xkv-prototest --ascii-auth against "xkvd -Y"
 #   evict        xkv-prototest --debugtime --evict over TCP and UDP against
 #                "xkvd -m 2 --debug-clock"
 #   asan-proto   the proto suite against build/asan/xkvd (ASan/UBSan; a
@@ -535,6 +536,15 @@ if want proto; then
 		stop_xkvd "xkvd sasl" "$SRV_PID"
 	fi
 	unset MEMCACHED_SASL_PWDB
+	# -Y: the prototest auth group the VM runs against xkv.ko too
+	name="prototest --ascii-auth against xkvd -Y"
+	if [[ -x $PROTOTEST ]] &&
+		server_or_fail "$name" ascii -Y "$LOGDIR/sasl-pwdb"; then
+		run_tap "$name" "$T_PROTO" "$PROTOTEST" -h "$HOST" \
+			-p "$SRV_PORT" --ascii-auth "xkvtest:pw$$" \
+			--refused "gone:pw$$"
+		stop_xkvd "xkvd ascii" "$SRV_PID"
+	fi
 fi
 
 if want evict; then

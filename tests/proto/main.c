@@ -3,7 +3,9 @@
  * xkv-prototest: memcached text protocol conformance suite, TAP output.
  *
  *   xkv-prototest [-h HOST] [-p TCPPORT] [-U UDPPORT] [--debugtime]
- *                 [--evict] [--sleep] [--sasl USER:PASSWORD] [-v]
+ *                 [--evict] [--sleep] [--sasl USER:PASSWORD]
+ *                 [--ascii-auth USER:PASSWORD] [--refused USER:PASSWORD]
+ *                 [-v]
  *
  * Each test runs on a fresh connection with keys of its own, so tests do
  * not depend on each other; the flush tests wipe the server and run last.
@@ -40,13 +42,16 @@ static const struct pt_group *const groups[] = {
 	&pt_group_flush,
 	&pt_group_bin,
 	&pt_group_meta,
+	&pt_group_auth,
 };
 
 static void usage(FILE *f)
 {
 	fputs("usage: xkv-prototest [-h HOST] [-p TCPPORT] [-U UDPPORT]\n"
 	      "                     [--debugtime] [--evict] [--sleep]\n"
-	      "                     [--sasl USER:PASSWORD] [-v]\n"
+	      "                     [--sasl USER:PASSWORD]\n"
+	      "                     [--ascii-auth USER:PASSWORD]\n"
+	      "                     [--refused USER:PASSWORD] [-v]\n"
 	      "  -h HOST      server IPv4 address (default 127.0.0.1)\n"
 	      "  -p TCPPORT   server TCP port (default 11211)\n"
 	      "  -U UDPPORT   server UDP port; UDP tests run only with it\n"
@@ -56,6 +61,10 @@ static void usage(FILE *f)
 	      "  --evict      server runs with a tiny -m: eviction tests\n"
 	      "  --sasl U:P   server runs with -S (binary SASL only): run\n"
 	      "               only the SASL tests, as user U, password P\n"
+	      "  --ascii-auth U:P  server runs with -Y (ASCII tokens): run\n"
+	      "               only the auth tests, as user U, password P\n"
+	      "  --refused U:P  with --sasl or --ascii-auth: the server must\n"
+	      "               refuse U:P (a user a reload took away)\n"
 	      "  -v           show all traffic as TAP comments\n", f);
 }
 
@@ -87,6 +96,8 @@ static int parse_args(int argc, char **argv)
 		{ "evict", no_argument, NULL, 'E' },
 		{ "sleep", no_argument, NULL, 'S' },
 		{ "sasl", required_argument, NULL, 'A' },
+		{ "ascii-auth", required_argument, NULL, 'Y' },
+		{ "refused", required_argument, NULL, 'R' },
 		{ "help", no_argument, NULL, 'H' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -126,6 +137,16 @@ static int parse_args(int argc, char **argv)
 				return -1;
 			pt_opts.sasl = optarg;
 			break;
+		case 'Y':
+			if (!strchr(optarg, ':'))
+				return -1;
+			pt_opts.ascii_auth = optarg;
+			break;
+		case 'R':
+			if (!strchr(optarg, ':'))
+				return -1;
+			pt_opts.refused = optarg;
+			break;
 		case 'H':
 			usage(stdout);
 			exit(0);
@@ -149,6 +170,12 @@ static const char *missing_need(unsigned int needs)
 		return "SASL tests need --sasl";
 	if (!(needs & PT_NEED_SASL) && pt_opts.sasl)
 		return "the server wants SASL (--sasl)";
+	if ((needs & PT_NEED_ASCII) && !pt_opts.ascii_auth)
+		return "ASCII authentication tests need --ascii-auth";
+	if (!(needs & PT_NEED_ASCII) && pt_opts.ascii_auth)
+		return "the server wants ASCII tokens (--ascii-auth)";
+	if ((needs & PT_NEED_REFUSED) && !pt_opts.refused)
+		return "needs --refused";
 	return NULL;
 }
 

@@ -33,6 +33,10 @@
  * @verbose:	log every request and reply as TAP comments
  * @sasl:	"USER:PASSWORD": the server runs with SASL (-S): only the
  *		SASL tests run, authenticating as USER
+ * @ascii_auth:	"USER:PASSWORD": the server runs with -Y (ASCII tokens):
+ *		only the auth group runs, authenticating as USER
+ * @refused:	"USER:PASSWORD" the server must refuse (with @sasl or
+ *		@ascii_auth: a user a reload of the file took away)
  */
 struct pt_opts {
 	const char *host;
@@ -43,6 +47,8 @@ struct pt_opts {
 	bool sleep;
 	bool verbose;
 	const char *sasl;
+	const char *ascii_auth;
+	const char *refused;
 };
 
 extern struct pt_opts pt_opts;
@@ -148,6 +154,8 @@ bool pt_advance(struct conn *c, unsigned int seconds);
 #define PT_NEED_EVICT	0x2
 #define PT_NEED_TIME	0x4
 #define PT_NEED_SASL	0x8	/* runs only, and alone, with --sasl */
+#define PT_NEED_ASCII	0x10	/* runs only, and alone, with --ascii-auth */
+#define PT_NEED_REFUSED	0x20	/* needs --refused */
 
 /**
  * struct pt_test - one test: a TAP line of its own
@@ -191,5 +199,6 @@ extern const struct pt_group pt_group_evict;
 extern const struct pt_group pt_group_flush;
 extern const struct pt_group pt_group_bin;
 extern const struct pt_group pt_group_meta;
+extern const struct pt_group pt_group_auth;
 
 #endif /* XKV_PROTOTEST_H */

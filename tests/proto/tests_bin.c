@@ -939,6 +939,26 @@ static void sasl_auth(struct sbuf *b, uint8_t op, const char *mech,
 	sbuf_free(&d);
 }
 
+/* --refused: a user the password file no longer has (after a reload) */
+static void t_bin_sasl_removed(struct conn *c)
+{
+	char user[128], *pass;
+	struct sbuf b;
+
+	snprintf(user, sizeof(user), "%s", pt_opts.refused);
+	pass = strchr(user, ':');
+	*pass++ = '\0';
+	sbuf_init(&b);
+	sasl_auth(&b, 0x21, "PLAIN", "", user, pass);
+	bsend(c, &b);
+	bexpect(c, 0x21, 0x20, 31, NULL, "Auth failure.", NULL);
+	/* and nothing else before a good one */
+	breq(&b, OP_GET, NULL, 0, pt_key("k"), NULL, 0, 5, 0);
+	bsend(c, &b);
+	bexpect(c, OP_GET, 0x20, 5, NULL, "Auth failure.", NULL);
+	sbuf_free(&b);
+}
+
 /* SASL PLAIN (server started with -S and MEMCACHED_SASL_PWDB) */
 static void t_bin_sasl(struct conn *c)
 {
@@ -1017,6 +1037,8 @@ static const struct pt_test tests[] = {
 	{ "bin_udp", t_bin_udp, PT_NEED_UDP },
 	{ "bin_flush", t_bin_flush, 0 },
 	{ "bin_sasl", t_bin_sasl, PT_NEED_SASL },
+	{ "bin_sasl_removed", t_bin_sasl_removed,
+	  PT_NEED_SASL | PT_NEED_REFUSED },
 };
 
 const struct pt_group pt_group_bin = PT_GROUP("bin", tests);
