@@ -102,6 +102,7 @@ static const char usage_text[] =
 	"                           \"set auth 0 0 N\" with \"USER PASSWORD\",\n"
 	"                           checked against FILE's user:password\n"
 	"                           lines; no binary, no UDP, no -S\n"
+	"                           (SIGHUP reads the -Y or -S file again)\n"
 	"  -v, --verbose            -v: log startup; -vv: and connections\n"
 	"      --debug-clock        accept \"debugtime <seconds>\" (tests)\n"
 	"      --hot-map=PATH       own the XDP hot cache pinned at PATH, a\n"

@@ -37,6 +37,12 @@
 #           insmod, memccapable -a (libmemcached's conformance test), rmmod
 #   memccapable-b
 #           insmod, memccapable -b (the same for the binary protocol), rmmod
+#   auth    xkv.ko sasl_pwdb= (xkvd -S) and auth_file= (-Y): the prototest
+#           --sasl and --ascii-auth suites xkvd passes; auth_reload reads
+#           the file again (a user added works, a removed one is refused,
+#           a bad file fails the write and the old users stay); UDP,
+#           both at once, missing, malformed, unsafe (mode, owner) files
+#           refused at insmod by name; "xkv up -- -Y FILE" hands it on
 #   hot     "xkv up lo --backend module": XDP (generic, on lo) in front of
 #           the module, the hot cache handed over through /dev/xkv;
 #           xkv-hot checks the ioctls and that UDP GETs of values stored
@@ -331,6 +337,145 @@ if load_module tcp_port=11215 udp_port=0 threads=2; then
 	suite memccapable-b memccapable-tap -b -t 5 -h 127.0.0.1 -p 11215
 	unload_module memccapable-b
 fi
+
+# --- auth: SASL and ASCII tokens in the module, as xkvd -S and -Y ------------
+# every line says what it checks; the suites are the ones xkvd passes
+# (tests/run.sh: prototest --sasl, prototest --ascii-auth)
+PW=/run/xkv-auth.pw
+listening() {	# listening PORT: a TCP listener on PORT within 5 s
+	hex=$(printf '%04X' "$1")
+	i=0
+	while ! grep -q ":$hex [0-9A-F:]* 0A" /proc/net/tcp /proc/net/tcp6; do
+		i=$((i + 1))
+		[ $i -lt 50 ] || return 1
+		sleep 0.1
+	done
+}
+load_auth() {	# load_auth PORT PARAM...: insmod, wait for the listener
+	aport=$1
+	shift
+	if ! insmod /xkv.ko tcp_port="$aport" threads=2 "$@"; then
+		fail "insmod xkv.ko tcp_port=$aport $*"
+		return 1
+	fi
+	listening "$aport" || fail "xkv.ko $* does not listen on $aport"
+}
+reload_auth() {	# reload_auth WHAT: echo 1 > auth_reload must work
+	if ! echo 1 >/sys/module/xkv/parameters/auth_reload; then
+		fail "auth_reload ($1) refused"
+	fi
+}
+must_log() {	# must_log PATTERN WHAT: the kernel said PATTERN lately
+	dmesg | tail -n 20 | grep -q "$1" || fail "$2: no '$1' in dmesg"
+}
+printf 'xkvtest:pwA\nother:x\n' >$PW
+chmod 600 $PW
+say "auth-sasl: xkv.ko sasl_pwdb=FILE runs xkv-prototest --sasl (xkvd -S)"
+if load_auth 11219 sasl_pwdb=$PW; then
+	suite auth-sasl xkv-prototest -p 11219 --sasl xkvtest:pwA
+	grep -q ':2BD3 ' /proc/net/udp /proc/net/udp6 &&
+		fail "xkv.ko sasl_pwdb= opened UDP port 11219"
+	say "auth-sasl-reload: a user added to the file authenticates after" \
+		"auth_reload, a removed one is refused"
+	printf 'carol:n3w\nother:x\n' >$PW
+	reload_auth sasl_pwdb
+	suite auth-sasl-reload xkv-prototest -p 11219 --sasl carol:n3w \
+		--refused xkvtest:pwA
+	say "auth-sasl-badreload: a reload of a file others may read fails" \
+		"the write, carol still authenticates"
+	chmod 644 $PW
+	echo 1 >/sys/module/xkv/parameters/auth_reload 2>/dev/null &&
+		fail "auth_reload of a mode 644 file accepted"
+	must_log "sasl_pwdb=$PW: readable by users other than root" \
+		"auth_reload of a mode 644 file"
+	chmod 600 $PW
+	suite auth-sasl-badreload xkv-prototest -p 11219 --sasl carol:n3w
+	unload_module auth-sasl
+fi
+printf 'alice:s3cret\nbob:pw two\n' >$PW
+say "auth-ascii: xkv.ko auth_file=FILE runs xkv-prototest --ascii-auth (xkvd -Y)"
+if load_auth 11219 auth_file=$PW; then
+	suite auth-ascii xkv-prototest -p 11219 --ascii-auth alice:s3cret
+	say "auth-ascii-reload: a token added to the file works after" \
+		"auth_reload, a removed one is refused"
+	printf 'carol:n3w\nbob:pw two\n' >$PW
+	reload_auth auth_file
+	suite auth-ascii-reload xkv-prototest -p 11219 \
+		--ascii-auth carol:n3w --refused alice:s3cret
+	say "auth-ascii-badreload: a malformed file fails the write," \
+		"carol's token still works"
+	printf 'carol\n' >$PW
+	echo 1 >/sys/module/xkv/parameters/auth_reload 2>/dev/null &&
+		fail "auth_reload of a malformed -Y file accepted"
+	must_log "has a malformed entry" "auth_reload of a malformed file"
+	suite auth-ascii-badreload xkv-prototest -p 11219 \
+		--ascii-auth carol:n3w
+	unload_module auth-ascii
+fi
+# refused at load, each with its reason in dmesg
+say "auth-refused: UDP, both kinds, missing, malformed, unsafe files and" \
+	"auth_reload at load fail insmod with the reason named"
+printf 'alice:s3cret\n' >$PW
+chmod 600 $PW
+refuse "SASL with UDP" sasl_pwdb=$PW udp_port=11219
+must_log "Cannot enable UDP while using binary SASL" "sasl_pwdb= udp_port="
+refuse "-Y with UDP" auth_file=$PW udp_port=11219
+must_log "Cannot use UDP with ascii authentication" "auth_file= udp_port="
+refuse "SASL and -Y" sasl_pwdb=$PW auth_file=$PW
+must_log "cannot be used together" "sasl_pwdb= auth_file="
+refuse "no such file" auth_file=/run/nonexistent.pw
+must_log "auth_file=/run/nonexistent.pw: cannot open it" "a missing file"
+chmod 604 $PW
+refuse "a file others may read" auth_file=$PW
+must_log "readable by users other than root" "a mode 604 file"
+chmod 620 $PW
+chown 0:1000 $PW
+refuse "a file a group may write" sasl_pwdb=$PW
+must_log "writable by users other than root" "a group-writable file"
+chmod 600 $PW
+chown 1000:0 $PW
+refuse "a file not root's" sasl_pwdb=$PW
+must_log "not owned by root" "a file owned by uid 1000"
+chown 0:0 $PW
+printf 'alice\n' >$PW
+refuse "a malformed -Y file" auth_file=$PW
+must_log "auth_file=$PW has a malformed entry" "a malformed -Y file"
+printf 'alice:s3cret\n' >$PW
+refuse "auth_reload at load" auth_file=$PW auth_reload=1
+must_log "auth_reload: only at run time" "auth_reload=1 at insmod"
+
+# --- auth-up: xkv up hands -Y to the module --------------------------------
+say "auth-up: xkv up lo --backend module -- -Y FILE: auth_file= given," \
+	"UDP off, prototest --ascii-auth passes, xkv down"
+if timeout $T_UP xkv up lo --backend module --module /xkv.ko \
+	--xdp-store off -- -Y $PW >/tmp/up.out 2>&1; then
+	cat /tmp/up.out
+	grep -q "auth_file=$PW" /tmp/up.out ||
+		fail "xkv up -- -Y: no auth_file= in what it loaded"
+	grep -q ':2BCB ' /proc/net/udp /proc/net/udp6 &&
+		fail "xkv up -- -Y: the module opened UDP port 11211"
+	suite auth-up xkv-prototest -p 11211 --ascii-auth alice:s3cret
+	timeout $T_UP xkv down lo || fail "xkv down lo (-Y)"
+else
+	cat /tmp/up.out
+	fail "xkv up lo --backend module -- -Y $PW"
+	timeout $T_UP xkv down lo
+	rmmod xkv 2>/dev/null
+fi
+say "auth-up-nopwdb: xkv up -- -S without MEMCACHED_SASL_PWDB is refused" \
+	"naming -S"
+if timeout $T_UP xkv up lo --backend module --module /xkv.ko -- -S \
+	>/tmp/up.out 2>&1; then
+	fail "xkv up -- -S without MEMCACHED_SASL_PWDB succeeded"
+	timeout $T_UP xkv down lo
+else
+	grep -q "'-S' needs MEMCACHED_SASL_PWDB" /tmp/up.out ||
+		fail "xkv up -- -S: no reason naming -S: $(cat /tmp/up.out)"
+fi
+timeout $T_UP xkv down lo >/dev/null 2>&1
+rmmod xkv 2>/dev/null
+[ -e /sys/fs/bpf/xkv/lo ] && fail "pins left in /sys/fs/bpf/xkv/lo after auth-up"
+rm -f $PW
 
 # --- hot: xkv up with the module behind XDP on lo ----------------------------
 not_up() {	# not_up WHAT: xkv down left nothing behind

@@ -233,7 +233,7 @@ fi
 grep '^xkv-vm: rmmod took' "$CLEAN" | sed 's/^/vmtest: /' || true
 grep '^xkv-vm: XDP program on ' "$CLEAN" | sed 's/^xkv-vm: /vmtest: /' || true
 # (tcpfast's lines come inside its TAP, as comments)
-grep -E '^(# )?xkv-vm: (vm/tcp-fast|vm/xdp-store|verifier) ' "$CLEAN" |
+grep -E '^(# )?xkv-vm: (vm/tcp-fast|vm/xdp-store|verifier|auth[a-z-]*:) ' "$CLEAN" |
 	sed 's/^\(# \)\{0,1\}xkv-vm: /vmtest: /' || true
 
 if ((${#problems[@]} > 0 || failed > 0 || VERBOSE)); then
