@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * test_util.c - number parsing and formatting with memcached's rules, and
- * the key hash.
+ * test_util.c - number parsing and formatting with memcached's rules, the
+ * key hash, and the password file (-S, -Y): its check, and the store's
+ * copy that a reload replaces.
  */
 #include "store_int.h"
 #include "tap.h"
@@ -419,6 +420,73 @@ static void test_hash_sac(void)
 	}
 }
 
+/* ---- password files ---- */
+
+static void test_pwdb_check(void)
+{
+	static char big[XKV_PWDB_MAX + 1];
+	const char *why;
+
+	tap_ok(!xkv_pwdb_check("a:b\nc:d\n", 8, true), "pwdb: two lines");
+	tap_ok(!xkv_pwdb_check("a:b\r\nc:d", 8, true),
+	       "pwdb: CRLF, no newline at the end");
+	tap_ok(!xkv_pwdb_check("", 0, true), "pwdb: empty");
+	why = xkv_pwdb_check("a:b\nc\n", 6, true);
+	tap_ok(why && strstr(why, "malformed entry"),
+	       "pwdb: a line without ':' is malformed for -Y");
+	tap_ok(!xkv_pwdb_check("a:b\nc\n", 6, false),
+	       "pwdb: and taken for -S, as xkvd always did");
+	why = xkv_pwdb_check("a:b\0c:d", 7, false);
+	tap_ok(why && strstr(why, "NUL"), "pwdb: a NUL byte is refused");
+	memset(big, 'a', sizeof(big));
+	big[1] = ':';
+	why = xkv_pwdb_check(big, sizeof(big), false);
+	tap_ok(why && strstr(why, "1 MiB"), "pwdb: over 1 MiB is refused");
+	tap_ok(!xkv_pwdb_check(big, sizeof(big) - 1, true),
+	       "pwdb: exactly 1 MiB is taken");
+}
+
+static void test_pwdb_reload(void)
+{
+	struct xkv_settings set;
+	struct xkv_store *st;
+	char db[] = "alice:s3cret\n";
+	char key[8] = "k";
+	u8 out[64];
+
+	xkv_settings_default(&set, 1);
+	set.auth_file = "/a/file";
+	set.pwdb = db;
+	st = xkv_store_create(&set, 1);
+	tap_ok(st != NULL, "store with -Y");
+	if (!st)
+		return;
+	/* the store has its own copy: the caller's may go */
+	memset(db, 'x', sizeof(db) - 1);
+	tap_ok(xkv_store_pwdb_ok(st, "alice", 5, "s3cret", 6),
+	       "pwdb: alice authenticates from the store's copy");
+	tap_ok(!xkv_store_pwdb_ok(st, "carol", 5, "n3w", 3),
+	       "pwdb: carol not yet");
+	tap_is_i64(xkv_store_set_pwdb(st, "carol:n3w\n", 10), 0,
+		   "pwdb: reload");
+	tap_ok(xkv_store_pwdb_ok(st, "carol", 5, "n3w", 3),
+	       "pwdb: carol after the reload");
+	tap_ok(!xkv_store_pwdb_ok(st, "alice", 5, "s3cret", 6),
+	       "pwdb: alice refused after the reload");
+	tap_ok(xkv_store_auth(st), "auth on with -Y");
+	tap_is_i64(xkv_store_peek(st, key, 1, false, false, out, sizeof(out)),
+		   -ENODEV, "the XDP store path gets nothing with -Y");
+	xkv_store_destroy(st);
+
+	xkv_settings_default(&set, 1);
+	st = xkv_store_create(&set, 1);
+	tap_ok(st && !xkv_store_auth(st), "auth off without -S or -Y");
+	if (st)
+		tap_is_i64(xkv_store_set_pwdb(st, "a:b", 3), -EINVAL,
+			   "pwdb: no reload without -S or -Y");
+	xkv_store_destroy(st);
+}
+
 int main(void)
 {
 	test_parse_u64();
@@ -427,5 +495,7 @@ int main(void)
 	test_fmt_u64();
 	test_hash();
 	test_hash_sac();
+	test_pwdb_check();
+	test_pwdb_reload();
 	return tap_done();
 }
