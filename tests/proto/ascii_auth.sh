@@ -166,12 +166,7 @@ for tok, w in ((b"alice s3cret", alice), (b"carol n3w", carol)):
     for attempt in range(30):
         s = socket.create_connection(("127.0.0.1", port), timeout=5)
         s.sendall(b"set auth 0 0 %d\r\n%s\r\n" % (len(tok), tok))
-        got = b""
-        while not got.endswith(b"\r\n"):
-            d = s.recv(4096)
-            if not d:
-                break
-            got += d
+        got = s.makefile("rb").readline()
         s.close()
         if got == want[w]:
             break
