@@ -45,7 +45,8 @@ static const char *const kmod_params[] = {
 	"tcp_port", "udp_port", "listen", "memory_limit", "threads",
 	"conn_limit", "max_item_size", "slab_growth_factor", "slab_min_size",
 	"verbose", "debug_clock", "udp_allow", "udp_amp_ratio", "sasl_pwdb",
-	"auth_file", NULL,
+	"auth_file", "idle_timeout", "read_buf_mem_limit", "shutdown_command",
+	"disable_dumping", "xdp_store_admit", NULL,
 };
 
 /**
@@ -331,6 +332,10 @@ static int add_arg(char **argv, int argc, int *i, char *buf, size_t *len,
 	}
 	if (!strcmp(a, "--debug-clock"))
 		return add_param(buf, len, "debug_clock", "1", why);
+	if (!strcmp(a, "-A") || !strcmp(a, "--enable-shutdown"))
+		return add_param(buf, len, "shutdown_command", "1", why);
+	if (!strcmp(a, "-X") || !strcmp(a, "--disable-dumping"))
+		return add_param(buf, len, "disable_dumping", "1", why);
 	if (!strcmp(a, "-S") || !strcmp(a, "--enable-sasl"))
 		return add_pwdb(buf, len, a, "sasl_pwdb",
 				getenv("MEMCACHED_SASL_PWDB"), why);

@@ -445,11 +445,19 @@ refuse "auth_reload at load" auth_file=$PW auth_reload=1
 must_log "auth_reload: only at run time" "auth_reload=1 at insmod"
 
 # --- auth-up: xkv up hands -Y to the module --------------------------------
-say "auth-up: xkv up lo --backend module -- -Y FILE: auth_file= given," \
-	"UDP off, prototest --ascii-auth passes, xkv down"
+say "auth-up: xkv up lo --backend module -- -Y FILE -A -X" \
+	"idle_timeout=30: auth_file= given, -A and -X and idle_timeout=" \
+	"reach the module, UDP off, prototest --ascii-auth passes, xkv down"
 if timeout $T_UP xkv up lo --backend module --module /xkv.ko \
-	--xdp-store off -- -Y $PW >/tmp/up.out 2>&1; then
+	--xdp-store off -- -Y $PW -A -X idle_timeout=30 >/tmp/up.out 2>&1; then
 	cat /tmp/up.out
+	P=/sys/module/xkv/parameters
+	[ "$(cat $P/shutdown_command)" = Y ] ||
+		fail "xkv up -- -A: shutdown_command is $(cat $P/shutdown_command)"
+	[ "$(cat $P/disable_dumping)" = Y ] ||
+		fail "xkv up -- -X: disable_dumping is $(cat $P/disable_dumping)"
+	[ "$(cat $P/idle_timeout)" = 30 ] ||
+		fail "xkv up -- idle_timeout=30: it is $(cat $P/idle_timeout)"
 	grep -q "auth_file=$PW" /tmp/up.out ||
 		fail "xkv up -- -Y: no auth_file= in what it loaded"
 	grep -q ':2BCB ' /proc/net/udp /proc/net/udp6 &&
