@@ -766,15 +766,32 @@ static int adm_cached(int n)
 	return found;
 }
 
+/* GET "xs:adm:%04d", 0 <= i < @n, over UDP: the count answered exactly */
+static int adm_read(int n)
+{
+	char key[64], cmd[512], want[BUF_MAX];
+	int i, good = 0;
+	size_t len;
+
+	for (i = 0; i < n; i++) {
+		key_of(key, sizeof(key), "adm", i);
+		snprintf(cmd, sizeof(cmd), "get %s", key);
+		len = kind_block_of(want, sizeof(want), "adm", i, 0);
+		snprintf(want + len, sizeof(want) - len, "END\r\n");
+		good += reply_is(cmd, want);
+	}
+	return good;
+}
+
 /*
  * Store-path hits feed admission: a key read only over UDP ends up served
  * by the hot cache, and writes still rewrite or clear its slot first.
  */
 static void test_admit(void)
 {
-	char key[64], val[256], cmd[512], want[BUF_MAX];
+	char key[64], val[256], want[BUF_MAX];
 	long long r0, r1, r2, x1, x2;
-	int i, n = nkeys < 32 ? nkeys : 32, good = 0, again = 0, fresh = 0;
+	int i, n = nkeys < 32 ? nkeys : 32, good, again, fresh = 0;
 	int setok = 0, rounds = 50, before, after;
 	size_t len;
 
@@ -788,13 +805,7 @@ static void test_admit(void)
 	tap_ok(setok == n && before == 0,
 	       "%d keys stored over TCP, none in the hot cache", n);
 	r0 = store_stat("replies", false);
-	for (i = 0; i < n; i++) {
-		key_of(key, sizeof(key), "adm", i);
-		snprintf(cmd, sizeof(cmd), "get %s", key);
-		len = kind_block_of(want, sizeof(want), "adm", i, 0);
-		snprintf(want + len, sizeof(want) - len, "END\r\n");
-		good += reply_is(cmd, want);
-	}
+	good = adm_read(n);
 	r1 = store_stat("replies", false);
 	after = adm_cached(n);
 	tap_ok(good == n && r1 - r0 == n,
@@ -802,13 +813,7 @@ static void test_admit(void)
 	       "byte for byte (%d, store replies +%lld)", good, r1 - r0);
 	tap_is_i64(after, n, "... and now every one is in the hot cache");
 	x1 = vm_xkv_stat(NULL, "hits");
-	for (i = 0; i < n; i++) {
-		key_of(key, sizeof(key), "adm", i);
-		snprintf(cmd, sizeof(cmd), "get %s", key);
-		len = kind_block_of(want, sizeof(want), "adm", i, 0);
-		snprintf(want + len, sizeof(want) - len, "END\r\n");
-		again += reply_is(cmd, want);
-	}
+	again = adm_read(n);
 	r2 = store_stat("replies", false);
 	x2 = vm_xkv_stat(NULL, "hits");
 	tap_diag("store-path admission: %d of %d keys read once over UDP cached; second reads: hot-cache hits +%lld, store replies +%lld",
