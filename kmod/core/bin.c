@@ -16,8 +16,9 @@
  * as the header is in (memcached waits for the extras and key first), and
  * verbosity (0x1b), which 1.6 no longer implements, stays unknown as there.
  *
- * Every write goes through the store's functions (items.h), which rewrite
- * or clear the key's hot slot before they return, so before the reply.
+ * Every write goes through the store's write commands (write.c, the same
+ * ones the text and meta protocols run), which rewrite or clear the key's
+ * hot slot before they return, so before the reply.
  */
 #include "bin.h"
 #include "items.h"
@@ -463,22 +464,11 @@ static void run_arith(struct xkv_bin_io *io, const struct bin_req *r)
 	if (a.create)
 		a.exptime = xkv_exptime(io->st, exp);
 	res = xkv_item_arith_ex(io->st, r->key, r->keylen, &a);
+	xkv_count_arith(io->ts, a.incr, res, a.created);
 	if (res == XKV_STORED) {
-		if (!a.created) {
-			if (a.incr)
-				io->ts->incr_hits++;
-			else
-				io->ts->decr_hits++;
-		}
 		put_be64(val, a.value);
 		reply_ok(io, r, val, sizeof(val), a.cas);
 		return;
-	}
-	if (res == XKV_NOT_FOUND) {
-		if (a.incr)
-			io->ts->incr_misses++;
-		else
-			io->ts->decr_misses++;
 	}
 	if (res == XKV_NO_MEMORY || res == XKV_TOO_LARGE)
 		reply_err(io, r, XKV_BIN_ENOMEM,

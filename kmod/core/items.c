@@ -287,169 +287,6 @@ struct xkv_item *xkv_item_alloc(struct xkv_store *st, const char *key,
 }
 
 /*
- * The allocate-first retry of item_concat() and xkv_item_arith(): the new
- * item's size is known only under the stripe lock, where nothing may be
- * allocated. Unlock @sp, swap the spare @*nit for one of @n bytes of
- * value for @key, and let the caller lock and look again. Return 0, or
- * xkv_item_alloc()'s -errno with @*nit NULL.
- */
-static int stripe_unlock_realloc(struct xkv_store *st, struct xkv_stripe *sp,
-				 struct xkv_item **reap, struct xkv_item **nit,
-				 const char *key, size_t nkey, u32 n)
-{
-	int err = 0;
-
-	stripe_unlock_reap(st, sp, reap);
-	if (*nit)
-		xkv_item_free(st, *nit);
-	*nit = xkv_item_alloc(st, key, nkey, 0, 0, n, &err);
-	return *nit ? 0 : err;
-}
-
-/* the end of that retry: unlock @sp, free the spare left unused */
-static void stripe_unlock_spare(struct xkv_store *st, struct xkv_stripe *sp,
-				struct xkv_item **reap, struct xkv_item *nit)
-{
-	stripe_unlock_reap(st, sp, reap);
-	if (nit)
-		xkv_item_free(st, nit);
-}
-
-/*
- * Append or prepend @it's value to the key's, in a new item. Its size
- * depends on the old value, read under the stripe lock, but the new item
- * must be allocated without it: allocate, lock, look again, and retry
- * while the value's length moved in between.
- */
-static enum xkv_res item_concat(struct xkv_store *st, struct xkv_item *it,
-				bool append, u64 req_cas, u64 *cas_out)
-{
-	u64 hv = xkv_hash(xkv_item_key(it), it->nkey);
-	struct xkv_stripe *sp = xkv_stripe_of(st, hv);
-	struct xkv_item *old, *nit = NULL, *reap = NULL;
-	u64 now = xkv_store_now(st), n;
-	enum xkv_res res;
-	char *v;
-	int err;
-
-	xkv_flush_poll(st, now);
-	for (;;) {
-		os_spin_lock(&sp->lock);
-		old = do_item_find(st, sp, hv, xkv_item_key(it), it->nkey,
-				   now, NULL, &reap);
-		if (!old) {
-			res = XKV_NOT_STORED;
-			break;
-		}
-		if (req_cas && old->cas != req_cas) {
-			res = XKV_EXISTS;
-			break;
-		}
-		n = (u64)old->nbytes + it->nbytes;
-		if (n > st->set.item_size_max) {
-			res = XKV_TOO_LARGE;
-			break;
-		}
-		if (nit && nit->nbytes == n) {
-			nit->flags = old->flags;
-			nit->exptime = old->exptime;
-			v = xkv_item_value(nit);
-			if (append) {
-				os_memcpy(v, xkv_item_value(old), old->nbytes);
-				os_memcpy(v + old->nbytes, xkv_item_value(it),
-					  it->nbytes);
-			} else {
-				os_memcpy(v, xkv_item_value(it), it->nbytes);
-				os_memcpy(v + it->nbytes, xkv_item_value(old),
-					  old->nbytes);
-			}
-			do_item_replace(st, sp, hv, old, nit, &reap);
-			if (cas_out)
-				*cas_out = nit->cas;
-			nit = NULL;
-			res = XKV_STORED;
-			break;
-		}
-		err = stripe_unlock_realloc(st, sp, &reap, &nit,
-					    xkv_item_key(it), it->nkey, (u32)n);
-		if (err)
-			return err == -E2BIG ? XKV_TOO_LARGE : XKV_NO_MEMORY;
-	}
-	stripe_unlock_spare(st, sp, &reap, nit);
-	return res;
-}
-
-enum xkv_res xkv_item_store_cas(struct xkv_store *st, struct xkv_item *it,
-				enum xkv_store_op op, u64 req_cas,
-				u64 *cas_out)
-{
-	u64 hv = xkv_hash(xkv_item_key(it), it->nkey);
-	struct xkv_stripe *sp = xkv_stripe_of(st, hv);
-	u64 now = xkv_store_now(st);
-	enum xkv_res res = XKV_NOT_STORED;
-	struct xkv_item *old, *reap = NULL;
-	bool used = false;
-
-	if (op == XKV_OP_APPEND || op == XKV_OP_PREPEND) {
-		/* a new item in the old one's place: the count stays */
-		res = item_concat(st, it, op == XKV_OP_APPEND, req_cas,
-				  cas_out);
-		xkv_item_free(st, it);
-		return res;
-	}
-	/* memcached: a CAS value turns set, add and replace into cas */
-	if (req_cas)
-		op = XKV_OP_CAS;
-	xkv_flush_poll(st, now);
-	os_spin_lock(&sp->lock);
-	old = do_item_find(st, sp, hv, xkv_item_key(it), it->nkey, now,
-			   NULL, &reap);
-	switch (op) {
-	case XKV_OP_SET:
-		used = true;
-		break;
-	case XKV_OP_ADD:
-		used = !old;
-		break;
-	case XKV_OP_REPLACE:
-		used = !!old;
-		break;
-	case XKV_OP_CAS:
-		if (!old)
-			res = XKV_NOT_FOUND;
-		else if (old->cas != req_cas)
-			res = XKV_EXISTS;
-		else
-			used = true;
-		break;
-	default:
-		break;
-	}
-	if (used) {
-		if (old)
-			do_item_replace(st, sp, hv, old, it, &reap);
-		else
-			do_item_link(st, sp, hv, it);
-		if (cas_out)
-			*cas_out = it->cas;
-		res = XKV_STORED;
-	}
-	stripe_unlock_reap(st, sp, &reap);
-	if (!used)
-		xkv_item_free(st, it);
-	else if (!old)
-		xkv_assoc_maybe_grow(st, sp);
-	return res;
-}
-
-enum xkv_res xkv_item_store(struct xkv_store *st, struct xkv_item *it,
-			    enum xkv_store_op op, u64 req_cas)
-{
-	return xkv_item_store_cas(st, it, op, op == XKV_OP_CAS ? req_cas : 0,
-				  NULL);
-}
-
-/*
  * Lock stripe @sp (the caller unlocks it, then frees @reap) and find the
  * live item of @key there, after applying a pending flush_all: the item
  * or NULL.
@@ -556,11 +393,8 @@ int xkv_item_read(struct xkv_store *st, const char *key, size_t nkey,
 		if (xkv_buf_reserve(out, need))
 			return -ENOMEM;
 	}
-	if (req->touch) {
-		OS_WRITE_ONCE(it->exptime, req->exptime);
-		if (st->hot)
-			do_hot_changed(st, it);
-	}
+	if (req->touch)
+		do_xkv_item_touch(st, it, req->exptime);
 	/* an invalidated item is the store's to serve, never the hot tier's */
 	if (st->hot && !(it->iflags & XKV_IT_STALE))
 		do_hot_read(st, hv, it);
@@ -598,138 +432,6 @@ int xkv_item_get(struct xkv_store *st, const char *key, size_t nkey,
 	return xkv_item_read(st, key, nkey, req, value_put, &vp, out);
 }
 
-enum xkv_res xkv_item_delete_cas(struct xkv_store *st, const char *key,
-				 size_t nkey, u64 req_cas)
-{
-	u64 hv = xkv_hash(key, nkey);
-	struct xkv_stripe *sp = xkv_stripe_of(st, hv);
-	struct xkv_item *it, *reap = NULL;
-	enum xkv_res res = XKV_NOT_FOUND;
-
-	it = item_find_locked(st, sp, hv, key, nkey, NULL, &reap);
-	if (it && req_cas && it->cas != req_cas) {
-		res = XKV_EXISTS;
-	} else if (it) {
-		do_item_unlink(st, sp, hv, it);
-		do_item_reap(&reap, it);
-		res = XKV_DELETED;
-	}
-	stripe_unlock_reap(st, sp, &reap);
-	return res;
-}
-
-enum xkv_res xkv_item_delete(struct xkv_store *st, const char *key,
-			     size_t nkey)
-{
-	return xkv_item_delete_cas(st, key, nkey, 0);
-}
-
-/* on a miss: add the initial value, as memcached's binary incr does */
-static enum xkv_res arith_create(struct xkv_store *st, const char *key,
-				 size_t nkey, struct xkv_arith_req *r)
-{
-	struct xkv_item *it;
-	enum xkv_res res;
-	int err;
-
-	r->nres = xkv_fmt_u64(r->res, r->initial);
-	r->res[r->nres] = '\0';
-	it = xkv_item_alloc(st, key, nkey, 0, r->exptime, (u32)r->nres, &err);
-	if (!it)
-		return err == -E2BIG ? XKV_TOO_LARGE : XKV_NO_MEMORY;
-	os_memcpy(xkv_item_value(it), r->res, r->nres);
-	res = xkv_item_store_cas(st, it, XKV_OP_ADD, 0, &r->cas);
-	if (res == XKV_STORED) {
-		r->value = r->initial;
-		r->created = true;
-	}
-	return res;
-}
-
-/*
- * A result longer than the value needs a new item, allocated without the
- * stripe lock: allocate, lock, compute again from the value there, and
- * retry while the length it needs moved in between.
- */
-enum xkv_res xkv_item_arith_ex(struct xkv_store *st, const char *key,
-			       size_t nkey, struct xkv_arith_req *r)
-{
-	u64 hv = xkv_hash(key, nkey);
-	struct xkv_stripe *sp = xkv_stripe_of(st, hv);
-	struct xkv_item *it, *nit = NULL, *reap = NULL;
-	enum xkv_res ret = XKV_STORED;
-	size_t n;
-	u64 v;
-
-	r->created = false;
-	for (;;) {
-		it = item_find_locked(st, sp, hv, key, nkey, NULL, &reap);
-		if (!it) {
-			ret = XKV_NOT_FOUND;
-			break;
-		}
-		if (r->req_cas && it->cas != r->req_cas) {
-			ret = XKV_EXISTS;
-			break;
-		}
-		if (!it->nbytes ||
-		    !xkv_parse_u64(xkv_item_value(it), it->nbytes, &v)) {
-			ret = XKV_NON_NUMERIC;
-			break;
-		}
-		if (r->incr)
-			v += r->delta;
-		else
-			v = r->delta > v ? 0 : v - r->delta;
-		r->value = v;
-		n = xkv_fmt_u64(r->res, v);
-		r->res[n] = '\0';
-		r->nres = n;
-		if (n <= it->nbytes) {
-			/* in place, padded with spaces like memcached */
-			os_memcpy(xkv_item_value(it), r->res, n);
-			os_memset(xkv_item_value(it) + n, ' ',
-				  it->nbytes - n);
-			OS_WRITE_ONCE(it->cas, (u64)os_atomic64_inc_return(
-						       &st->cas_next));
-			r->cas = it->cas;
-			if (st->hot)
-				do_hot_changed(st, it);
-			break;
-		}
-		if (nit && nit->nbytes == n) {
-			nit->flags = it->flags;
-			nit->exptime = it->exptime;
-			os_memcpy(xkv_item_value(nit), r->res, n);
-			do_item_replace(st, sp, hv, it, nit, &reap);
-			r->cas = nit->cas;
-			nit = NULL;
-			break;
-		}
-		if (stripe_unlock_realloc(st, sp, &reap, &nit, key, nkey,
-					  (u32)n))
-			return XKV_NO_MEMORY;
-	}
-	stripe_unlock_spare(st, sp, &reap, nit);
-	if (ret == XKV_NOT_FOUND && r->create)
-		ret = arith_create(st, key, nkey, r);
-	return ret;
-}
-
-enum xkv_res xkv_item_arith(struct xkv_store *st, const char *key,
-			    size_t nkey, bool incr, u64 delta, char *res,
-			    size_t *nres)
-{
-	struct xkv_arith_req r = { .incr = incr, .delta = delta };
-	enum xkv_res ret = xkv_item_arith_ex(st, key, nkey, &r);
-
-	if (ret == XKV_STORED) {
-		os_memcpy(res, r.res, r.nres + 1);
-		*nres = r.nres;
-	}
-	return ret;
-}
-
 enum xkv_res xkv_item_touch(struct xkv_store *st, const char *key,
 			    size_t nkey, u32 exptime)
 {
@@ -738,11 +440,8 @@ enum xkv_res xkv_item_touch(struct xkv_store *st, const char *key,
 	struct xkv_item *it, *reap = NULL;
 
 	it = item_find_locked(st, sp, hv, key, nkey, NULL, &reap);
-	if (it) {
-		OS_WRITE_ONCE(it->exptime, exptime);
-		if (st->hot)
-			do_hot_changed(st, it);
-	}
+	if (it)
+		do_xkv_item_touch(st, it, exptime);
 	stripe_unlock_reap(st, sp, &reap);
 	return it ? XKV_TOUCHED : XKV_NOT_FOUND;
 }
@@ -891,7 +590,7 @@ miss:
 	return -ENOENT;
 }
 
-/* ---- locked access, for the meta protocol (meta.c) ---- */
+/* ---- locked access: the meta protocol (meta.c), the writes (write.c) ---- */
 
 struct xkv_item *xkv_item_lock(struct xkv_store *st, const char *key,
 			       size_t nkey, struct xkv_locked *lk)
@@ -946,6 +645,18 @@ void do_xkv_item_changed(struct xkv_store *st, struct xkv_item *it)
 		do_hot_removed(st, it);
 	else
 		do_hot_changed(st, it);
+}
+
+void do_xkv_item_discard(struct xkv_locked *lk, struct xkv_item *it)
+{
+	do_item_reap(&lk->reap, it);
+}
+
+void do_xkv_item_touch(struct xkv_store *st, struct xkv_item *it,
+		       u32 exptime)
+{
+	OS_WRITE_ONCE(it->exptime, exptime);
+	do_xkv_item_changed(st, it);
 }
 
 void do_xkv_item_set_flags(struct xkv_item *it, u8 set, u8 clear)

@@ -4,7 +4,10 @@
  * operations behind every command. Each function here takes the locks it
  * needs (see store_int.h); none returns an item pointer that outlives them,
  * except xkv_item_alloc(), whose item belongs to the caller until it is
- * handed to xkv_item_store() or xkv_item_free().
+ * handed to xkv_item_store() or xkv_item_free(), and the locked access
+ * below. The write commands (store, delete, incr/decr) are write.c's, one
+ * implementation for the text, binary and meta protocols, built on that
+ * locked access.
  */
 #ifndef XKV_CORE_ITEMS_H
 #define XKV_CORE_ITEMS_H
@@ -100,6 +103,36 @@ enum xkv_res xkv_item_store_cas(struct xkv_store *st, struct xkv_item *it,
 				u64 *cas_out);
 
 /**
+ * struct xkv_store_req - a storage command, as every protocol asks it.
+ * @op:      which command
+ * @req_cas: XKV_OP_CAS: the CAS value the key must have (0 matches no
+ *           item); append/prepend: 0 for any, else the CAS value the key
+ *           must have (else XKV_EXISTS); ignored by set, add and replace
+ * @stale:   XKV_OP_CAS (meta "I"): a nonzero @req_cas older than the
+ *           item's stores too, as a stale value that keeps the item's TTL
+ * @cas:     out: the stored item's CAS on XKV_STORED, else 0
+ */
+struct xkv_store_req {
+	enum xkv_store_op op;
+	u64 req_cas;
+	bool stale;
+	u64 cas;
+};
+
+/**
+ * xkv_item_store_ex() - run a storage command: the one implementation
+ * behind xkv_item_store(), xkv_item_store_cas() and meta's ms.
+ * @st: store
+ * @it: item from xkv_item_alloc(), consumed in every case
+ * @r:  the command and its result
+ *
+ * Return: XKV_STORED, XKV_NOT_STORED, XKV_EXISTS, XKV_NOT_FOUND (cas on a
+ * miss), XKV_TOO_LARGE or XKV_NO_MEMORY (append/prepend).
+ */
+enum xkv_res xkv_item_store_ex(struct xkv_store *st, struct xkv_item *it,
+			       struct xkv_store_req *r);
+
+/**
  * xkv_count_cas() - count a CAS-checked store's result in "stats".
  * @ts:  the worker's counters
  * @res: what xkv_item_store_cas() returned
@@ -189,6 +222,36 @@ enum xkv_res xkv_item_delete_cas(struct xkv_store *st, const char *key,
 				 size_t nkey, u64 req_cas);
 
 /**
+ * struct xkv_delete_req - a delete's conditions and kind.
+ * @check_cas:  the key must have @req_cas (else XKV_EXISTS), even 0
+ * @req_cas:    see @check_cas
+ * @invalidate: mark the item stale instead (meta "md ... I"), see
+ *              do_xkv_item_invalidate()
+ * @new_ttl:    with @invalidate, set the expiry to @exptime too
+ * @exptime:    from xkv_exptime()
+ */
+struct xkv_delete_req {
+	bool check_cas;
+	u64 req_cas;
+	bool invalidate;
+	bool new_ttl;
+	u32 exptime;
+};
+
+/**
+ * xkv_item_delete_ex() - delete a key: the one implementation behind
+ * xkv_item_delete(), xkv_item_delete_cas() and meta's md.
+ * @st:   store
+ * @key:  key bytes
+ * @nkey: key length
+ * @r:    conditions and kind
+ *
+ * Return: XKV_DELETED (invalidated too), XKV_NOT_FOUND or XKV_EXISTS.
+ */
+enum xkv_res xkv_item_delete_ex(struct xkv_store *st, const char *key,
+				size_t nkey, const struct xkv_delete_req *r);
+
+/**
  * xkv_item_delete() - delete a key.
  * @st:   store
  * @key:  key bytes
@@ -226,6 +289,7 @@ enum xkv_res xkv_item_arith(struct xkv_store *st, const char *key,
  * @value:   out: the new (or created) value
  * @cas:     out: its CAS
  * @created: out: the miss created the item
+ * @found:   out: the key had a live item (at the last look)
  * @res:     out: @value in decimal, NUL-terminated
  * @nres:    out: its length
  */
@@ -239,6 +303,7 @@ struct xkv_arith_req {
 	u64 value;
 	u64 cas;
 	bool created;
+	bool found;
 	char res[24];
 	size_t nres;
 };
@@ -250,12 +315,38 @@ struct xkv_arith_req {
  * @nkey: key length
  * @r:    options and results
  *
- * Return: XKV_STORED, XKV_NOT_FOUND, XKV_EXISTS, XKV_NON_NUMERIC,
- * XKV_NOT_STORED (created by someone else meanwhile), XKV_TOO_LARGE or
+ * As memcached: an empty value is XKV_NON_NUMERIC before the CAS is
+ * compared, a value that is not all digits after. A miss with @create
+ * links the new item under the same lock as the look that missed.
+ *
+ * Return: XKV_STORED, XKV_NOT_FOUND, XKV_EXISTS, XKV_NON_NUMERIC or
  * XKV_NO_MEMORY.
  */
 enum xkv_res xkv_item_arith_ex(struct xkv_store *st, const char *key,
 			       size_t nkey, struct xkv_arith_req *r);
+
+/**
+ * xkv_count_arith() - count an incr/decr result in "stats".
+ * @ts:   the worker's counters
+ * @incr: incr or decr
+ * @res:  what xkv_item_arith_ex() returned
+ * @created: it created the item (neither a hit nor a miss)
+ */
+static inline void xkv_count_arith(struct xkv_thread_stats *ts, bool incr,
+				   enum xkv_res res, bool created)
+{
+	if (res == XKV_STORED && !created) {
+		if (incr)
+			ts->incr_hits++;
+		else
+			ts->decr_hits++;
+	} else if (res == XKV_NOT_FOUND) {
+		if (incr)
+			ts->incr_misses++;
+		else
+			ts->decr_misses++;
+	}
+}
 
 /**
  * xkv_item_touch() - set a key's expiry time.
@@ -293,7 +384,8 @@ bool xkv_items_crawl(struct xkv_store *st);
 
 /*
  * Locked access, for commands whose every step must happen under the
- * key's stripe lock (the meta protocol, meta.c): xkv_item_lock() finds
+ * key's stripe lock (the meta protocol, meta.c, and every write,
+ * write.c): xkv_item_lock() finds
  * the key and returns holding the lock, the do_xkv_*() calls change what
  * it found, xkv_item_unlock() releases it and frees what was unlinked.
  * Nothing between may sleep: allocate items before xkv_item_lock().
@@ -370,6 +462,23 @@ void do_xkv_item_unlink(struct xkv_store *st, struct xkv_locked *lk,
 void do_xkv_item_changed(struct xkv_store *st, struct xkv_item *it);
 
 /**
+ * do_xkv_item_discard() - free an item that was never linked once the
+ * lock is released (a spare the command did not use).
+ * @lk: the lock
+ * @it: item from xkv_item_alloc()
+ */
+void do_xkv_item_discard(struct xkv_locked *lk, struct xkv_item *it);
+
+/**
+ * do_xkv_item_touch() - set a linked item's expiry; its hot slot follows.
+ * @st:      store
+ * @it:      the item, stripe locked
+ * @exptime: from xkv_exptime()
+ */
+void do_xkv_item_touch(struct xkv_store *st, struct xkv_item *it,
+		       u32 exptime);
+
+/**
  * do_xkv_item_set_flags() - change an item's XKV_IT_* state bits.
  * @it:    item, stripe locked (or not yet linked)
  * @set:   bits to set
@@ -406,5 +515,22 @@ void do_xkv_item_bump(struct xkv_store *st, struct xkv_locked *lk,
  * Return: the new CAS.
  */
 u64 do_xkv_item_new_cas(struct xkv_store *st, struct xkv_item *it);
+
+/**
+ * xkv_item_arith_lock() - xkv_item_arith_ex(), returning with the key's
+ * stripe lock held so the caller can read and change the item (meta's ma).
+ * @st:   store
+ * @key:  key bytes
+ * @nkey: key length
+ * @r:    options and results
+ * @lk:   filled in; pass to xkv_item_unlock() in every case
+ * @res:  out: as xkv_item_arith_ex() returns
+ *
+ * Return: the item holding the new value when *@res is XKV_STORED (valid
+ * until xkv_item_unlock()), else NULL.
+ */
+struct xkv_item *xkv_item_arith_lock(struct xkv_store *st, const char *key,
+				     size_t nkey, struct xkv_arith_req *r,
+				     struct xkv_locked *lk, enum xkv_res *res);
 
 #endif /* XKV_CORE_ITEMS_H */

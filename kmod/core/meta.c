@@ -704,128 +704,20 @@ refuse:
 	return XKV_META_SWALLOW;
 }
 
-/*
- * Append or prepend under the lock: a new item of the joined size,
- * allocated unlocked. Return the result; *@nitp is the item to use
- * (linked when XKV_STORED), or the allocation to retry with.
- */
-static int set_concat(struct xkv_store *st, struct xkv_locked *lk,
-		      struct xkv_item *old, struct xkv_item *it,
-		      struct xkv_item **nitp, bool append)
-{
-	struct xkv_item *nit = *nitp;
-	u64 n = (u64)old->nbytes + it->nbytes;
-	char *v;
-
-	if (n > st->set.item_size_max)
-		return XKV_NOT_STORED;
-	if (!nit || nit->nbytes != n)
-		return -EAGAIN;
-	nit->flags = old->flags;
-	nit->exptime = old->exptime;
-	v = xkv_item_value(nit);
-	if (append) {
-		os_memcpy(v, xkv_item_value(old), old->nbytes);
-		os_memcpy(v + old->nbytes, xkv_item_value(it), it->nbytes);
-	} else {
-		os_memcpy(v, xkv_item_value(it), it->nbytes);
-		os_memcpy(v + it->nbytes, xkv_item_value(old), old->nbytes);
-	}
-	do_xkv_item_link(st, lk, old, nit);
-	return XKV_STORED;
-}
-
-/* run the store itself; *@cas is the stored item's CAS */
+/* run the store itself (write.c); *@cas is the stored item's CAS */
 static enum xkv_res set_store(struct xkv_meta_io *io,
 			      const struct xkv_meta_set *ms,
 			      struct xkv_item *it, u64 *cas)
 {
-	struct xkv_store *st = io->st;
-	struct xkv_item *old, *nit = NULL;
-	enum xkv_store_op op = ms->op;
-	struct xkv_locked lk;
-	int res;
-	int e;
+	struct xkv_store_req r = {
+		.op = ms->op, .req_cas = ms->req_cas, .stale = ms->stale,
+	};
+	enum xkv_res res = xkv_item_store_ex(io->st, it, &r);
 
-	u64 want = 0;
-
-	for (;;) {
-		bool match, stale;
-
-		old = xkv_item_lock(st, xkv_item_key(it), it->nkey, &lk);
-		res = XKV_NOT_STORED;
-		/* CAS 0 matches nothing in cas mode, anything for append */
-		match = old && (ms->req_cas ? ms->req_cas == old->cas :
-				op != XKV_OP_CAS);
-		stale = old && ms->stale && ms->req_cas &&
-			ms->req_cas < old->cas;
-		switch (op) {
-		case XKV_OP_ADD:
-			if (!old) {
-				do_xkv_item_link(st, &lk, NULL, it);
-				res = XKV_STORED;
-			}
-			break;
-		case XKV_OP_SET:
-		case XKV_OP_REPLACE:
-			if (old || op == XKV_OP_SET) {
-				do_xkv_item_link(st, &lk, old, it);
-				res = XKV_STORED;
-			}
-			break;
-		case XKV_OP_CAS:
-			if (!old) {
-				io->ts->cas_misses++;
-				res = XKV_NOT_FOUND;
-			} else if (match || stale) {
-				if (!match) {
-					/* keeps the TTL; the value is stale */
-					it->exptime = old->exptime;
-					do_xkv_item_set_flags(it, XKV_IT_STALE |
-						(old->iflags & XKV_IT_WON), 0);
-				}
-				io->ts->cas_hits++;
-				do_xkv_item_link(st, &lk, old, it);
-				res = XKV_STORED;
-			} else {
-				io->ts->cas_badval++;
-				res = XKV_EXISTS;
-			}
-			break;
-		default:
-			if (old && !match)
-				res = XKV_EXISTS;
-			else if (old)
-				res = set_concat(st, &lk, old, it, &nit,
-						 op == XKV_OP_APPEND);
-			break;
-		}
-		if (res != -EAGAIN)
-			break;
-		want = (u64)old->nbytes + it->nbytes;
-		xkv_item_unlock(st, &lk);
-		if (nit)
-			xkv_item_free(st, nit);
-		nit = xkv_item_alloc(st, xkv_item_key(it), it->nkey, 0, 0,
-				     (u32)want, &e);
-		if (!nit) {
-			xkv_item_free(st, it);
-			return XKV_NOT_STORED;
-		}
-	}
-	*cas = 0;
-	if (res == XKV_STORED)
-		*cas = op == XKV_OP_APPEND || op == XKV_OP_PREPEND ?
-		       nit->cas : it->cas;
-	xkv_item_unlock(st, &lk);
-	if (op == XKV_OP_APPEND || op == XKV_OP_PREPEND) {
-		if (res != XKV_STORED && nit)
-			xkv_item_free(st, nit);
-		xkv_item_free(st, it);
-	} else if (res != XKV_STORED) {
-		xkv_item_free(st, it);
-	}
-	return (enum xkv_res)res;
+	if (r.op == XKV_OP_CAS)
+		xkv_count_cas(io->ts, res);
+	*cas = r.cas;
+	return res;
 }
 
 void xkv_meta_set_done(struct xkv_meta_io *io, const struct xkv_meta_set *ms,
@@ -885,12 +777,10 @@ void xkv_meta_set_done(struct xkv_meta_io *io, const struct xkv_meta_set *ms,
 static enum xkv_meta_res meta_delete(struct xkv_meta_io *io,
 				     const struct xkv_tok *t, u32 nt)
 {
-	struct xkv_store *st = io->st;
 	struct mflags f = { 0 };
-	struct xkv_locked lk;
-	struct xkv_item *it;
+	const char *code = "HD";
+	struct xkv_delete_req d;
 	bool bad = false;
-	char code[2];
 	char *p;
 
 	if (!meta_begin(io, t, nt, &f, "CLIENT_ERROR options flags too long",
@@ -904,26 +794,27 @@ static enum xkv_meta_res meta_delete(struct xkv_meta_io *io,
 		out_str(io, "CLIENT_ERROR opaque token too long");
 		return XKV_META_DONE;
 	}
-	it = xkv_item_lock(st, f.key, f.nkey, &lk);
-	if (!it) {
+	d = (struct xkv_delete_req){
+		.check_cas = f.has_cas, .req_cas = f.req_cas,
+		.invalidate = f.stale, .new_ttl = f.new_ttl,
+		.exptime = f.exptime,
+	};
+	switch (xkv_item_delete_ex(io->st, f.key, f.nkey, &d)) {
+	case XKV_NOT_FOUND:
 		io->ts->delete_misses++;
-		os_memcpy(code, "NF", 2);
-	} else if (f.has_cas && it->cas != f.req_cas) {
+		code = "NF";
+		break;
+	case XKV_EXISTS:
 		io->ts->delete_misses++;
-		os_memcpy(code, "EX", 2);
-	} else if (f.stale) {
-		if (f.new_ttl)
-			OS_WRITE_ONCE(it->exptime, f.exptime);
-		do_xkv_item_invalidate(st, it);
-		os_memcpy(code, "HD", 2);
-	} else {
-		io->ts->delete_hits++;
-		do_xkv_item_unlink(st, &lk, it);
-		os_memcpy(code, "HD", 2);
+		code = "EX";
+		break;
+	default:
+		/* an invalidation is not counted as a delete */
+		io->ts->delete_hits += !f.stale;
+		if (f.quiet)
+			return XKV_META_DONE;
+		break;
 	}
-	xkv_item_unlock(st, &lk);
-	if (it && f.quiet && code[0] == 'H')
-		return XKV_META_DONE;
 	os_memcpy(out_tail(io), code, 2);
 	out_end(io, put(p, "\r\n", 2));
 	return XKV_META_DONE;
@@ -931,29 +822,17 @@ static enum xkv_meta_res meta_delete(struct xkv_meta_io *io,
 
 /* ---- ma ---- */
 
-/* the digits of @v into a new item's value, or NULL; @n is their count */
-static struct xkv_item *arith_alloc(struct xkv_store *st,
-				    const struct mflags *f, size_t n)
-{
-	int e;
-
-	return xkv_item_alloc(st, f->key, f->nkey, 0, 0, (u32)n, &e);
-}
-
 static enum xkv_meta_res meta_arith(struct xkv_meta_io *io,
 				    const struct xkv_tok *t, u32 nt)
 {
 	struct xkv_store *st = io->st;
 	struct mflags f = { .delta = 1 };
-	const char *err = NULL;
-	struct xkv_item *it, *nit = NULL;
-	bool incr = true, created = false, bad = false, exists = false;
-	bool grow;
+	struct xkv_arith_req a = { .incr = true };
 	struct xkv_locked lk;
-	char num[24];
-	size_t n = 0;
+	struct xkv_item *it;
+	enum xkv_res res;
+	bool bad = false;
 	char *p;
-	u64 v;
 	u32 i;
 
 	if (!meta_begin(io, t, nt, &f, "CLIENT_ERROR options flags too long",
@@ -966,7 +845,7 @@ static enum xkv_meta_res meta_arith(struct xkv_meta_io *io,
 		break;
 	case 'D':
 	case '-':
-		incr = false;
+		a.incr = false;
 		break;
 	default:
 		out_str(io, "CLIENT_ERROR invalid mode for ma M token");
@@ -974,105 +853,37 @@ static enum xkv_meta_res meta_arith(struct xkv_meta_io *io,
 	}
 	if (!hdr_room(io, hdr_max(t, nt, 2, f.nkey)))
 		return XKV_META_DONE;
-	for (;;) {
-		it = xkv_item_lock(st, f.key, f.nkey, &lk);
-		err = NULL;
-		if (!it) {
-			if (!f.vivify)
-				break;
-			n = xkv_fmt_u64(num, f.initial);
-			if (nit && nit->nbytes == n) {
-				os_memcpy(xkv_item_value(nit), num, n);
-				do_xkv_item_link(st, &lk, NULL, nit);
-				it = nit;
-				nit = NULL;
-				created = true;
-				break;
-			}
-		} else {
-			if (!it->nbytes ||
-			    !xkv_parse_u64(xkv_item_value(it), it->nbytes,
-					   &v)) {
-				if (f.has_cas && f.req_cas &&
-				    it->nbytes && it->cas != f.req_cas)
-					exists = true;
-				else
-					err = "CLIENT_ERROR cannot increment "
-					      "or decrement non-numeric value";
-				it = NULL;
-				break;
-			}
-			if (f.has_cas && f.req_cas && it->cas != f.req_cas) {
-				exists = true;
-				it = NULL;
-				break;
-			}
-			if (incr)
-				v += f.delta;
-			else
-				v = f.delta > v ? 0 : v - f.delta;
-			n = xkv_fmt_u64(num, v);
-			if (n <= it->nbytes) {
-				/* in place, space-padded like memcached */
-				os_memcpy(xkv_item_value(it), num, n);
-				os_memset(xkv_item_value(it) + n, ' ',
-					  it->nbytes - n);
-				do_xkv_item_new_cas(st, it);
-				do_xkv_item_changed(st, it);
-				break;
-			}
-			if (nit && nit->nbytes == n) {
-				nit->flags = it->flags;
-				nit->exptime = it->exptime;
-				os_memcpy(xkv_item_value(nit), num, n);
-				do_xkv_item_link(st, &lk, it, nit);
-				it = nit;
-				nit = NULL;
-				break;
-			}
-		}
-		/* a new item of @n bytes, allocated unlocked, then again */
-		grow = !!it;
+	/* a created item gets N's TTL from the flag loop, as memcached */
+	a.delta = f.delta;
+	a.req_cas = f.req_cas;
+	a.create = f.vivify;
+	a.initial = f.initial;
+	it = xkv_item_arith_lock(st, f.key, f.nkey, &a, &lk, &res);
+	if (res == XKV_NON_NUMERIC || res == XKV_NO_MEMORY) {
 		xkv_item_unlock(st, &lk);
-		if (nit)
-			xkv_item_free(st, nit);
-		nit = arith_alloc(st, &f, n);
-		if (!nit) {
-			out_str(io, grow ? "SERVER_ERROR out of memory" :
+		if (res == XKV_NON_NUMERIC)
+			out_str(io, "CLIENT_ERROR cannot increment or "
+				    "decrement non-numeric value");
+		else
+			out_str(io, a.found ? "SERVER_ERROR out of memory" :
 				"SERVER_ERROR Out of memory allocating new "
 				"item");
-			return XKV_META_DONE;
-		}
+		return XKV_META_DONE;
 	}
-	if (err) {
-		xkv_item_unlock(st, &lk);
-		out_str(io, err);
-		goto out;
-	}
-	if (it && !created) {
-		if (incr)
-			io->ts->incr_hits++;
-		else
-			io->ts->decr_hits++;
-	} else if (!it && !exists) {
-		if (incr)
-			io->ts->incr_misses++;
-		else
-			io->ts->decr_misses++;
-	}
+	xkv_count_arith(io->ts, a.incr, res, a.created);
 	p = out_tail(io);
 	if (!it) {
-		p = put(p, exists ? "EX" : "NF", 2);
-		p = put_nohit_flags(p, t, nt, &f, &bad);
 		xkv_item_unlock(st, &lk);
+		p = put(p, res == XKV_EXISTS ? "EX" : "NF", 2);
+		p = put_nohit_flags(p, t, nt, &f, &bad);
 		if (bad)
 			out_str(io, "CLIENT_ERROR opaque token too long");
 		else
 			out_end(io, put(p, "\r\n", 2));
-		goto out;
+		return XKV_META_DONE;
 	}
 	if (f.value)
-		p = put_u64(put(p, "VA ", 3), n);
+		p = put_u64(put(p, "VA ", 3), a.nres);
 	else
 		p = put(p, "HD", 2);
 	for (i = 2; i < nt && !bad; i++) {
@@ -1084,14 +895,11 @@ static enum xkv_meta_res meta_arith(struct xkv_meta_io *io,
 			p = put_ttl(p, it, lk.now);
 			break;
 		case 'T':
-			OS_WRITE_ONCE(it->exptime, f.exptime);
-			do_xkv_item_changed(st, it);
+			do_xkv_item_touch(st, it, f.exptime);
 			break;
 		case 'N':
-			if (created) {
-				OS_WRITE_ONCE(it->exptime, f.autoviv);
-				do_xkv_item_changed(st, it);
-			}
+			if (a.created)
+				do_xkv_item_touch(st, it, f.autoviv);
 			break;
 		case 'O':
 			p = put_opaque(p, &t[i], &bad);
@@ -1104,18 +912,14 @@ static enum xkv_meta_res meta_arith(struct xkv_meta_io *io,
 	xkv_item_unlock(st, &lk);
 	if (bad) {
 		out_str(io, "CLIENT_ERROR opaque token too long");
-		goto out;
+		return XKV_META_DONE;
 	}
-	if (f.value) {
-		p = put(put(p, "\r\n", 2), num, n);
-	}
+	if (f.value)
+		p = put(put(p, "\r\n", 2), a.res, a.nres);
 	/* quiet: a plain success says nothing, a creation still answers */
-	if (f.quiet && !created)
-		goto out;
+	if (f.quiet && !a.created)
+		return XKV_META_DONE;
 	out_end(io, put(p, "\r\n", 2));
-out:
-	if (nit)
-		xkv_item_free(st, nit);
 	return XKV_META_DONE;
 }
 

@@ -458,6 +458,7 @@ static void process_delete(struct xkv_sess *s, const struct xkv_tok *t, u32 nt)
 static void process_arith(struct xkv_sess *s, const struct xkv_tok *t, u32 nt,
 			  bool incr)
 {
+	enum xkv_res ret;
 	char res[24];
 	size_t nres;
 	u64 delta;
@@ -471,20 +472,13 @@ static void process_arith(struct xkv_sess *s, const struct xkv_tok *t, u32 nt,
 		reply(s, "CLIENT_ERROR invalid numeric delta argument");
 		return;
 	}
-	switch (xkv_item_arith(s->st, t[1].p, t[1].n, incr, delta, res,
-			       &nres)) {
+	ret = xkv_item_arith(s->st, t[1].p, t[1].n, incr, delta, res, &nres);
+	xkv_count_arith(s->ts, incr, ret, false);
+	switch (ret) {
 	case XKV_STORED:
-		if (incr)
-			s->ts->incr_hits++;
-		else
-			s->ts->decr_hits++;
 		reply(s, res);
 		break;
 	case XKV_NOT_FOUND:
-		if (incr)
-			s->ts->incr_misses++;
-		else
-			s->ts->decr_misses++;
 		reply(s, "NOT_FOUND");
 		break;
 	case XKV_NON_NUMERIC:

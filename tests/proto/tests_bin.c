@@ -459,6 +459,12 @@ static void t_bin_incr_decr(struct conn *c)
 	breq(&b, OP_INCR, ext_arith(e, 1, 0, 0), 20, t, NULL, 0, 1, 0);
 	bsend(c, &b);
 	bexpect(c, OP_INCR, ST_BADVAL, 1, NULL, MSG_BADVAL, NULL);
+	/* an empty value is non-numeric before a wrong CAS is looked at */
+	bset(c, OP_SET, t, 0, "", 0, NULL);
+	breq(&b, OP_INCR, ext_arith(e, 1, 0, 0), 20, t, NULL, 0, 2,
+	     0x7fffffffffffULL);
+	bsend(c, &b);
+	bexpect(c, OP_INCR, ST_BADVAL, 2, NULL, MSG_BADVAL, NULL);
 	bres_free(&r);
 }
 

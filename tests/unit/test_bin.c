@@ -71,6 +71,7 @@ static void test_arith_ex(void)
 {
 	struct xkv_store *st = uu_store_new(64 * MB, 16);
 	struct xkv_arith_req r = { .incr = true, .delta = 1 };
+	struct xkv_item hdr;
 
 	tap_is_u64(xkv_item_arith_ex(st, "n", 1, &r), XKV_NOT_FOUND,
 		   "miss without create");
@@ -91,6 +92,65 @@ static void test_arith_ex(void)
 	tap_is_u64(xkv_item_arith_ex(st, "n", 1, &r), XKV_STORED,
 		   "decr with the CAS");
 	tap_ok(r.value == 0 && !strcmp(r.res, "0"), "stops at 0");
+	/* memcached's order: an empty value is non-numeric before the CAS */
+	uu_set(st, "e", "");
+	r.req_cas = uu_cas(st, "e") + 1;
+	tap_is_u64(xkv_item_arith_ex(st, "e", 1, &r), XKV_NON_NUMERIC,
+		   "empty value, wrong CAS: non-numeric");
+	uu_set(st, "e", "x");
+	r.req_cas = uu_cas(st, "e") + 1;
+	tap_is_u64(xkv_item_arith_ex(st, "e", 1, &r), XKV_EXISTS,
+		   "a value, wrong CAS: exists before the digits are read");
+	/* a creation carries its expiry; growing keeps flags and expiry */
+	r = (struct xkv_arith_req){ .incr = true, .delta = 1, .create = true,
+				    .initial = 9,
+				    .exptime = xkv_exptime(st, 1000) };
+	tap_is_u64(xkv_item_arith_ex(st, "g", 1, &r), XKV_STORED,
+		   "created 9");
+	tap_is_u64(xkv_item_arith_ex(st, "g", 1, &r), XKV_STORED,
+		   "9 + 1 needs a bigger item");
+	tap_ok(!r.created && r.found && !strcmp(r.res, "10") &&
+		       uu_peek(st, "g", &hdr) && hdr.exptime == r.exptime &&
+		       hdr.nbytes == 2 && hdr.cas == r.cas,
+	       "grown to 10 with the created item's expiry");
+	xkv_store_destroy(st);
+}
+
+/* meta's ms I and md I through the same store and delete */
+static void test_store_ex(void)
+{
+	struct xkv_store *st = uu_store_new(64 * MB, 16);
+	struct xkv_store_req r = { .op = XKV_OP_CAS };
+	struct xkv_delete_req d = { .check_cas = true };
+	struct xkv_item hdr;
+	u64 c1;
+
+	uu_set(st, "k", "v1");
+	c1 = uu_cas(st, "k");
+	d.req_cas = 0;
+	tap_is_u64(xkv_item_delete_ex(st, "k", 1, &d), XKV_EXISTS,
+		   "delete with a checked CAS of 0: exists");
+	d = (struct xkv_delete_req){ .invalidate = true, .new_ttl = true,
+				     .exptime = xkv_exptime(st, 500) };
+	tap_is_u64(xkv_item_delete_ex(st, "k", 1, &d), XKV_DELETED,
+		   "invalidate");
+	tap_ok(uu_peek(st, "k", &hdr) && (hdr.iflags & XKV_IT_STALE) &&
+		       hdr.exptime == d.exptime && hdr.cas > c1,
+	       "still linked, stale, new TTL and CAS");
+	r.req_cas = c1;
+	tap_is_u64(xkv_item_store_ex(st, item(st, "k", "v2"), &r), XKV_EXISTS,
+		   "cas with the old CAS, no I: exists");
+	r.stale = true;
+	tap_is_u64(xkv_item_store_ex(st, item(st, "k", "v2"), &r), XKV_STORED,
+		   "cas with the old CAS and I: stored");
+	tap_ok(r.cas == uu_cas(st, "k") && uu_peek(st, "k", &hdr) &&
+		       (hdr.iflags & XKV_IT_STALE) && hdr.exptime == d.exptime,
+	       "... stale, keeping the TTL");
+	r.req_cas = r.cas;
+	tap_is_u64(xkv_item_store_ex(st, item(st, "k", "v3"), &r), XKV_STORED,
+		   "cas with the current CAS: stored");
+	tap_ok(uu_peek(st, "k", &hdr) && !(hdr.iflags & XKV_IT_STALE),
+	       "... and no longer stale");
 	xkv_store_destroy(st);
 }
 
@@ -183,6 +243,7 @@ int main(void)
 {
 	test_store_cas();
 	test_arith_ex();
+	test_store_ex();
 	test_session();
 	return tap_done();
 }
