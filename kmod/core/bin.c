@@ -386,17 +386,12 @@ static void start_update(struct xkv_bin *b, struct xkv_bin_io *io,
 	it = xkv_item_alloc(io->st, r->key, r->keylen, flags, exptime, vlen,
 			    &err);
 	if (!it) {
-		if (err == -E2BIG) {
-			io->ts->store_too_large++;
+		if (xkv_item_alloc_failed(io->st, io->ts, r->key, r->keylen,
+					  err, b->op == XKV_OP_SET))
 			reply_err(io, r, XKV_BIN_E2BIG, NULL);
-		} else {
-			io->ts->store_no_memory++;
+		else
 			reply_err(io, r, XKV_BIN_ENOMEM,
 				  "Out of memory allocating item");
-		}
-		/* a failed set must not leave the old value readable */
-		if (b->op == XKV_OP_SET)
-			xkv_item_delete(io->st, r->key, r->keylen);
 		b->swallow = vlen;
 		b->state = BIN_SWALLOW;
 		return;

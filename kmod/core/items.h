@@ -133,6 +133,23 @@ enum xkv_res xkv_item_store_ex(struct xkv_store *st, struct xkv_item *it,
 			       struct xkv_store_req *r);
 
 /**
+ * xkv_item_alloc_failed() - what every protocol does when a storage
+ * command's item could not be allocated, before it answers.
+ * @st:   store
+ * @ts:   the worker's counters: store_too_large or store_no_memory
+ * @key:  the command's key
+ * @nkey: its length
+ * @err:  xkv_item_alloc()'s error
+ * @drop: delete the key, so its old value does not outlive the failed
+ *        store (memcached: a text or binary set, and every ms)
+ *
+ * Return: true when the item can never fit (-E2BIG), false when it was
+ * out of memory.
+ */
+bool xkv_item_alloc_failed(struct xkv_store *st, struct xkv_thread_stats *ts,
+			   const char *key, size_t nkey, int err, bool drop);
+
+/**
  * xkv_count_cas() - count a CAS-checked store's result in "stats".
  * @ts:  the worker's counters
  * @res: what xkv_item_store_cas() returned

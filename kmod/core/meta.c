@@ -672,21 +672,10 @@ static enum xkv_meta_res meta_set(struct xkv_meta_io *io,
 	it = xkv_item_alloc(st, f.key, f.nkey, f.cflags, f.exptime,
 			    (u32)vlen, &e);
 	if (!it) {
-		struct xkv_locked lk;
-		struct xkv_item *old;
-
-		if (e == -E2BIG) {
-			io->ts->store_too_large++;
+		if (xkv_item_alloc_failed(st, io->ts, f.key, f.nkey, e, true))
 			err = "SERVER_ERROR object too large for cache";
-		} else {
-			io->ts->store_no_memory++;
+		else
 			err = "SERVER_ERROR out of memory storing object";
-		}
-		/* a failed store must not leave the old value readable */
-		old = xkv_item_lock(st, f.key, f.nkey, &lk);
-		if (old)
-			do_xkv_item_unlink(st, &lk, old);
-		xkv_item_unlock(st, &lk);
 		goto refuse;
 	}
 	if (f.b64)

@@ -303,6 +303,16 @@ static void process_get(struct xkv_sess *s, const char *line, size_t len,
 	xkv_buf_add(&s->out, "END\r\n", 5);
 }
 
+/* noreply, then the key's length: false when that answered the command */
+static bool key_cmd_begin(struct xkv_sess *s, const struct xkv_tok *t, u32 nt)
+{
+	s->noreply = want_noreply(t, nt);
+	if (t[1].n <= XKV_KEY_MAX)
+		return true;
+	reply(s, "CLIENT_ERROR bad command line format");
+	return false;
+}
+
 /* ---- storage ---- */
 
 static void process_update(struct xkv_sess *s, const struct xkv_tok *t, u32 nt,
@@ -314,11 +324,8 @@ static void process_update(struct xkv_sess *s, const struct xkv_tok *t, u32 nt,
 	struct xkv_item *it;
 	int err;
 
-	s->noreply = want_noreply(t, nt);
-	if (t[1].n > XKV_KEY_MAX) {
-		reply(s, "CLIENT_ERROR bad command line format");
+	if (!key_cmd_begin(s, t, nt))
 		return;
-	}
 	if (!xkv_parse_u32(t[2].p, t[2].n, &flags) ||
 	    !xkv_parse_s32(t[3].p, t[3].n, &exp) ||
 	    !xkv_parse_s32(t[4].p, t[4].n, &vlen) ||
@@ -334,16 +341,11 @@ static void process_update(struct xkv_sess *s, const struct xkv_tok *t, u32 nt,
 	it = xkv_item_alloc(s->st, t[1].p, t[1].n, flags, exptime,
 			    (u32)vlen, &err);
 	if (!it) {
-		if (err == -E2BIG) {
-			s->ts->store_too_large++;
+		if (xkv_item_alloc_failed(s->st, s->ts, t[1].p, t[1].n, err,
+					  op == XKV_OP_SET))
 			reply(s, "SERVER_ERROR object too large for cache");
-		} else {
-			s->ts->store_no_memory++;
+		else
 			reply(s, "SERVER_ERROR out of memory storing object");
-		}
-		/* a failed set must not leave the old value readable */
-		if (op == XKV_OP_SET)
-			xkv_item_delete(s->st, t[1].p, t[1].n);
 		s->swallow = (u64)vlen + 2;
 		s->state = SESS_SWALLOW;
 		return;
@@ -463,11 +465,8 @@ static void process_arith(struct xkv_sess *s, const struct xkv_tok *t, u32 nt,
 	size_t nres;
 	u64 delta;
 
-	s->noreply = want_noreply(t, nt);
-	if (t[1].n > XKV_KEY_MAX) {
-		reply(s, "CLIENT_ERROR bad command line format");
+	if (!key_cmd_begin(s, t, nt))
 		return;
-	}
 	if (!xkv_parse_u64(t[2].p, t[2].n, &delta)) {
 		reply(s, "CLIENT_ERROR invalid numeric delta argument");
 		return;
@@ -495,11 +494,8 @@ static void process_touch(struct xkv_sess *s, const struct xkv_tok *t, u32 nt)
 {
 	s32 exp;
 
-	s->noreply = want_noreply(t, nt);
-	if (t[1].n > XKV_KEY_MAX) {
-		reply(s, "CLIENT_ERROR bad command line format");
+	if (!key_cmd_begin(s, t, nt))
 		return;
-	}
 	if (!xkv_parse_s32(t[2].p, t[2].n, &exp)) {
 		reply(s, "CLIENT_ERROR invalid exptime argument");
 		return;

@@ -168,6 +168,19 @@ enum xkv_res xkv_item_store(struct xkv_store *st, struct xkv_item *it,
 				  NULL);
 }
 
+bool xkv_item_alloc_failed(struct xkv_store *st, struct xkv_thread_stats *ts,
+			   const char *key, size_t nkey, int err, bool drop)
+{
+	if (err == -E2BIG)
+		ts->store_too_large++;
+	else
+		ts->store_no_memory++;
+	/* a failed store must not leave the old value readable */
+	if (drop)
+		xkv_item_delete(st, key, nkey);
+	return err == -E2BIG;
+}
+
 enum xkv_res xkv_item_delete_ex(struct xkv_store *st, const char *key,
 				size_t nkey, const struct xkv_delete_req *r)
 {
