@@ -111,6 +111,24 @@ struct xkv_scratch {
 	__u32 psum_ok;		/* out[] holds the body psum is of */
 	__u64 cas;		/* the CAS of the key being written */
 	__u32 nd;		/* ... its digit count, see xkv_ndigits() */
+	/* a meta "mg <key> <flags>" (UDP): keys[0] the key, then flags */
+	__u32 meta;		/* 1 for mg: reply "VA ..." and no "END" */
+	__u32 mtok;		/* tokens in keys[]: the key and its flags */
+	__u32 m_nf;		/* how many "f" flags */
+	__u32 m_ns;		/* ... "s" */
+	__u32 m_nc;		/* ... "c" */
+	__u32 m_obytes;		/* bytes of the " O<opaque>" echoes */
+	__u32 m_flen;		/* digits of the entry's client flags */
+	__u32 m_nlen;		/* ... of its value's size */
+	__u32 m_pos;		/* the header being written, body offset */
+	__u32 m_hlen;		/* bytes of the header, its "\r\n" included */
+	__u32 m_idx;		/* the hit's slot, */
+	__u32 m_seq;		/* ... its sequence when read, */
+	__u32 m_at;		/* ... the entry's offset in it, */
+	__u32 m_llen;		/* ... its line_len */
+	__u32 m_blen;		/* ... and body_len */
+	__u8 m_f[16];		/* the client flags' digits */
+	__u8 m_n[16];		/* the size's digits */
 	struct xkv_key_ref keys[XKV_MAX_KEYS];
 	__u8 req[XKV_REQ_BUF];
 	__u8 out[XKV_OUT_BUF] __attribute__((aligned(8)));

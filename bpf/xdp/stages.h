@@ -74,6 +74,27 @@ __attribute__((noinline)) int xkv_read_headers(struct xdp_md *ctx,
 }
 
 /*
+ * Split the tokens of the request line from s->start into s->keys.
+ * Return: 0, or the outcome (a pass reason).
+ */
+static __always_inline int xkv_split_tokens(struct xkv_scratch *s)
+{
+	struct xkv_cb_ctx cb;
+
+	cb.s = s;
+	s->in_key = 0;
+	s->nkeys = 0;
+	s->done = 0;
+	s->fail = 0;
+	bpf_loop((s->plen - s->start + 7) / 8, xkv_parse_cb, &cb, 0);
+	if (s->fail)
+		return s->fail;
+	if (!s->done || !s->nkeys)
+		return XKV_STAT_pass_malformed;
+	return 0;
+}
+
+/*
  * The command and the key list of the request in s->req (its first
  * XKV_FRAME_HDR bytes are the UDP frame header, or nothing over TCP):
  * "get"/"gets", split into s->keys.
@@ -81,12 +102,10 @@ __attribute__((noinline)) int xkv_read_headers(struct xdp_md *ctx,
  */
 __attribute__((noinline)) int xkv_split_keys(struct xkv_scratch *s)
 {
-	struct xkv_cb_ctx cb;
 	__u8 *r;
 
 	if (!s)
 		return XKV_STAT_errors;
-	cb.s = s;
 	r = s->req;
 	if (r[8] != 'g' || r[9] != 'e' || r[10] != 't')
 		return XKV_STAT_pass_not_get;
@@ -100,15 +119,71 @@ __attribute__((noinline)) int xkv_split_keys(struct xkv_scratch *s)
 		return XKV_STAT_pass_not_get;
 	}
 
-	s->in_key = 0;
-	s->nkeys = 0;
-	s->done = 0;
-	s->fail = 0;
-	bpf_loop((s->plen - s->start + 7) / 8, xkv_parse_cb, &cb, 0);
-	if (s->fail)
-		return s->fail;
-	if (!s->done || !s->nkeys)
-		return XKV_STAT_pass_malformed;
+	s->meta = 0;
+	return xkv_split_tokens(s);
+}
+
+/* most tokens of an "mg" XDP answers: the key and seven flags */
+#define XKV_META_TOK_MAX 8
+/* longest opaque, "O" not counted (the store's XKV_META_OPAQUE_MAX) */
+#define XKV_META_OPAQUE 32
+
+/*
+ * The tokens of a meta "mg <key> <flags>" request in s->req, split as the
+ * key list of a "get" into s->keys: the key, then its flags. Only flags
+ * whose answer is the entry's bytes are taken, each a token of its own:
+ * "v" (at least one), "f", "s", "c", "q" and "O<opaque>"; anything else
+ * (other flags, "k" whose echo depends on how the key was stored, a flag
+ * with a value where none is due) goes to the store as it came.
+ * Return: 0 with s->nkeys = 1, or the outcome (a pass reason).
+ */
+__attribute__((noinline)) int xkv_split_meta(struct xkv_scratch *s)
+{
+	struct xkv_key_ref *k;
+	__u32 i, n, len, v = 0;
+	__u8 c;
+
+	if (!s)
+		return XKV_STAT_errors;
+	s->start = XKV_FRAME_HDR + 3;
+	n = xkv_split_tokens(s);
+	if (n)
+		return n;
+	n = s->nkeys;
+	if (n < 2 || n > XKV_META_TOK_MAX)
+		return XKV_STAT_pass_not_get;
+	s->m_nf = 0;
+	s->m_ns = 0;
+	s->m_nc = 0;
+	s->m_obytes = 0;
+	for (i = 1; i < XKV_META_TOK_MAX; i++) {
+		if (i >= n)
+			break;
+		k = &s->keys[i];
+		len = k->len;
+		c = s->req[k->off & XKV_REQ_MASK];
+		if (c == 'O' && len <= 1 + XKV_META_OPAQUE) {
+			s->m_obytes += 1 + len;
+			continue;
+		}
+		if (len != 1)
+			return XKV_STAT_pass_not_get;
+		if (c == 'v')
+			v = 1;
+		else if (c == 'f')
+			s->m_nf++;
+		else if (c == 's')
+			s->m_ns++;
+		else if (c == 'c')
+			s->m_nc++;
+		else if (c != 'q')
+			return XKV_STAT_pass_not_get;
+	}
+	if (!v)
+		return XKV_STAT_pass_not_get;
+	s->mtok = n;
+	s->nkeys = 1;
+	s->meta = 1;
 	return 0;
 }
 
@@ -137,6 +212,8 @@ __attribute__((noinline)) int xkv_read_request(struct xdp_md *ctx,
 	/* frame header: one datagram; id, sequence and reserved are free */
 	if (r[4] != 0 || r[5] != 1)
 		return XKV_STAT_pass_malformed;
+	if (r[8] == 'm' && r[9] == 'g' && r[10] == ' ')
+		return xkv_split_meta(s);
 	return xkv_split_keys(s);
 }
 
@@ -182,18 +259,98 @@ static __always_inline int xkv_end_body(struct xkv_scratch *s, __u32 udp)
 
 	if (body > XKV_BODY_MASK - XKV_END_LEN)
 		return XKV_STAT_errors;
-	s->out[XKV_OUT_BODY + body] = 'E';
-	s->out[XKV_OUT_BODY + body + 1] = 'N';
-	s->out[XKV_OUT_BODY + body + 2] = 'D';
-	s->out[XKV_OUT_BODY + body + 3] = '\r';
-	s->out[XKV_OUT_BODY + body + 4] = '\n';
-	s->psum += xkv_csum_end(body);
-	body += XKV_END_LEN;
+	/* an "mg" reply is its one "VA" block */
+	if (!s->meta) {
+		s->out[XKV_OUT_BODY + body] = 'E';
+		s->out[XKV_OUT_BODY + body + 1] = 'N';
+		s->out[XKV_OUT_BODY + body + 2] = 'D';
+		s->out[XKV_OUT_BODY + body + 3] = '\r';
+		s->out[XKV_OUT_BODY + body + 4] = '\n';
+		s->psum += xkv_csum_end(body);
+		body += XKV_END_LEN;
+	}
 
 	if (udp && xkv_cfg.amp_ratio &&
 	    (__u64)XKV_FRAME_HDR + body > (__u64)xkv_cfg.amp_ratio * s->plen)
 		return XKV_STAT_pass_budget;
 	s->ulen = sizeof(struct udphdr) + XKV_FRAME_HDR + body;
+	return 0;
+}
+
+/* copy @n (at most @max) bytes from @src to body offset @p of @b */
+static __always_inline void xkv_meta_put(__u8 *b, __u32 p, const __u8 *src,
+					 __u32 n, __u32 max)
+{
+	__u32 j;
+
+	for (j = 0; j < max; j++) {
+		if (j >= n)
+			break;
+		b[(p + j) & XKV_BODY_MASK] = src[j];
+	}
+}
+
+/* one flag of an "mg" hit: its echo in the reply's header, if any */
+static long xkv_meta_tok_cb(__u32 i, void *data)
+{
+	struct xkv_scratch *s = ((struct xkv_cb_ctx *)data)->s;
+	__u8 *b = s->out + XKV_OUT_BODY;
+	struct xkv_key_ref *k;
+	__u32 p = s->m_pos, n;
+	__u8 c;
+
+	if (p > XKV_UDP_PAYLOAD_CAP)
+		return 1;
+	k = &s->keys[(i + 1) & (XKV_MAX_KEYS - 1)];
+	c = s->req[k->off & XKV_REQ_MASK];
+	if (c == 'v' || c == 'q')
+		return 0;
+	b[p & XKV_BODY_MASK] = ' ';
+	if (c == 'O') {
+		n = k->len;
+		xkv_meta_put(b, p + 1, s->req + (k->off & XKV_REQ_MASK), n,
+			     XKV_META_OPAQUE + 1);
+		s->m_pos = p + 1 + n;
+		return 0;
+	}
+	b[(p + 1) & XKV_BODY_MASK] = c;
+	if (c == 'f') {
+		n = s->m_flen;
+		xkv_meta_put(b, p + 2, s->m_f, n, 10);
+	} else if (c == 's') {
+		n = s->m_nlen;
+		xkv_meta_put(b, p + 2, s->m_n, n, 10);
+	} else {
+		n = s->nd;
+		xkv_put_cas(b, p + 2, READ_ONCE(s->cas), n);
+	}
+	s->m_pos = p + 2 + n;
+	return 0;
+}
+
+/*
+ * The header of an "mg" hit, "VA <n>" and the flags' echoes in the order
+ * asked, "\r\n", in the room xkv_meta_value() left before the data.
+ * Return: 0, or XKV_STAT_errors when it does not fill that room exactly.
+ */
+static __always_inline int xkv_meta_head(struct xkv_scratch *s)
+{
+	__u8 *b = s->out + XKV_OUT_BODY;
+	struct xkv_cb_ctx cb;
+	__u32 p;
+
+	cb.s = s;
+	b[0] = 'V';
+	b[1] = 'A';
+	b[2] = ' ';
+	xkv_meta_put(b, 3, s->m_n, s->m_nlen, 10);
+	s->m_pos = 3 + s->m_nlen;
+	bpf_loop(s->mtok - 1, xkv_meta_tok_cb, &cb, 0);
+	p = s->m_pos;
+	if (p + 2 != s->m_hlen)
+		return XKV_STAT_errors;
+	b[p & XKV_BODY_MASK] = '\r';
+	b[(p + 1) & XKV_BODY_MASK] = '\n';
 	return 0;
 }
 
@@ -229,6 +386,13 @@ __attribute__((noinline)) int xkv_build_reply(struct xkv_scratch *s, __u32 max,
 	bpf_loop(s->nkeys, xkv_key_cb, &cb, 0);
 	if (s->fail)
 		return s->fail;
+	if (s->meta) {
+		why = xkv_meta_fill(s);
+		if (!why)
+			why = xkv_meta_head(s);
+		if (why)
+			return why;
+	}
 
 	return xkv_end_body(s, udp);
 }

@@ -165,6 +165,90 @@ static __always_inline void xkv_count_hit(struct xkv_slot *slot,
 	xkv_slot_unlock(slot, q);
 }
 
+/*
+ * Copy the decimal digits at body offset @p of @b to @dst, at most @max
+ * (a constant, up to 10) and @n of them, up to the first other byte.
+ * Return: how many.
+ */
+static __always_inline __u32 xkv_meta_digits(const __u8 *b, __u32 p,
+					     __u8 *dst, __u32 max, __u32 n)
+{
+	__u32 j;
+	__u8 c;
+
+	for (j = 0; j < 10; j++) {
+		if (j >= max || j >= n)
+			break;
+		c = b[(p + j) & XKV_BODY_MASK];
+		if (c < '0' || c > '9')
+			break;
+		dst[j] = c;
+	}
+	return j;
+}
+
+/*
+ * An "mg" hit (s->meta): the entry at @at (its body) in @slot, read under
+ * @seq. The line "VALUE <key> <f> <n>" is copied to the body and checked
+ * (the key, then the digits of <f> and <n>, kept for the header), the
+ * data and its "\r\n" are copied after the room the header takes, which
+ * xkv_meta_head() writes once the lookup is done.
+ * Return: 0, or 1 with s->fail set.
+ */
+static __always_inline long xkv_meta_value(struct xkv_scratch *s,
+					   struct xkv_slot *slot,
+					   struct bpf_dynptr *d1,
+					   struct bpf_dynptr *d2,
+					   __u32 at, __u32 llen, __u32 blen,
+					   const struct xkv_key_ref *k)
+{
+	__u8 *b = s->out + XKV_OUT_BODY, *rk;
+	__u32 klen = k->len, p, fl, nl, hl, dl, nd = 0;
+
+	if (!klen || klen > XKV_HOT_KEY_MAX || llen < 6 + klen + 4 ||
+	    llen + 4 > blen)
+		return xkv_key_fail(s, XKV_STAT_errors);
+	if (s->m_nc)
+		nd = xkv_ndigits(s);
+	s->nd = nd;
+	if (xkv_copy_ent(s, slot, d1, 0, at, llen))
+		return xkv_key_fail(s, XKV_STAT_errors);
+	rk = s->req + (k->off & XKV_REQ_MASK);
+	if (!xkv_key_eq(b + 6, rk, klen))
+		return xkv_key_fail(s, XKV_STAT_misses);
+	/* " <f> <n>" after the key: 1..10 digits, one space, 1..10 digits */
+	p = 6 + klen;
+	if (b[p & XKV_BODY_MASK] != ' ')
+		return xkv_key_fail(s, XKV_STAT_misses);
+	p++;
+	fl = 0;
+	if (p + 2 < llen) {
+		fl = xkv_meta_digits(b, p, s->m_f, 10, llen - p - 2);
+		if (fl && b[(p + fl) & XKV_BODY_MASK] != ' ')
+			fl = 0;
+	}
+	if (!fl)
+		return xkv_key_fail(s, XKV_STAT_misses);
+	p += fl + 1;
+	nl = llen - p;
+	if (!nl || nl > 10 || xkv_meta_digits(b, p, s->m_n, 10, nl) != nl)
+		return xkv_key_fail(s, XKV_STAT_misses);
+	s->m_flen = fl;
+	s->m_nlen = nl;
+
+	/* "VA <n>", the flags, "\r\n"; then "<data>\r\n" */
+	hl = 3 + nl + s->m_nf * (2 + fl) + s->m_ns * (2 + nl) +
+	     s->m_nc * (2 + nd) + s->m_obytes + 2;
+	dl = blen - llen - 2;
+	if (hl > XKV_UDP_PAYLOAD_CAP || hl + dl > s->body_max)
+		return xkv_key_fail(s, XKV_STAT_pass_too_big);
+	if (xkv_copy_ent(s, slot, d2, hl, at + llen + 2, dl))
+		return xkv_key_fail(s, XKV_STAT_errors);
+	s->m_hlen = hl;
+	s->body = hl + dl;
+	return 0;
+}
+
 static long xkv_key_cb(__u32 i, void *data)
 {
 	struct xkv_scratch *s = ((struct xkv_cb_ctx *)data)->s;
@@ -218,6 +302,20 @@ static long xkv_key_cb(__u32 i, void *data)
 	exp = READ_ONCE(e->expire_ns);
 	if (exp && xkv_past(s, exp))
 		return xkv_key_fail(s, XKV_STAT_pass_expired);
+	if (s->meta) {
+		/* xkv_meta_fill() copies it, on its own: see there */
+		if (s->m_nc) {
+			if (READ_ONCE(e->xflags) & XKV_SLOT_F_NO_CAS)
+				return xkv_key_fail(s, XKV_STAT_misses);
+			s->cas = READ_ONCE(e->cas);
+		}
+		s->m_idx = xkv_hot_index(k->hash, xkv_cfg.nslots);
+		s->m_seq = seq;
+		s->m_at = at;
+		s->m_llen = llen;
+		s->m_blen = blen;
+		return 0;
+	}
 	xf = READ_ONCE(e->xflags);
 	/* learning mode may not know the CAS: then only "get" is served */
 	if (s->gets) {
@@ -268,6 +366,45 @@ static long xkv_key_cb(__u32 i, void *data)
 	if (!(bpf_get_prandom_u32() & (XKV_HOT_HIT_SAMPLE - 1)))
 		xkv_count_hit(slot, e, seq);
 	s->body = pos + blen + nd;
+	return 0;
+}
+
+/*
+ * Copy an "mg" hit found by xkv_key_cb() (s->m_idx, m_at, m_llen, m_blen,
+ * read under m_seq): its own global function, so that the verifier walks
+ * it once and not once per path through the lookup.
+ * Return: 0, or the outcome.
+ */
+__attribute__((noinline)) int xkv_meta_fill(struct xkv_scratch *s)
+{
+	const struct xkv_hot_ent *e;
+	struct bpf_dynptr d1, d2;
+	struct xkv_slot *slot;
+	__u32 idx, at, base;
+
+	if (!s)
+		return XKV_STAT_errors;
+	idx = s->m_idx;
+	slot = bpf_map_lookup_elem(&xkv_hot, &idx);
+	if (!slot)
+		return XKV_STAT_errors;
+	at = s->m_at;
+	if (at > XKV_HOT_SLOT_SIZE - XKV_HOT_ENT_MIN ||
+	    (at & (XKV_HOT_ENT_ALIGN - 1)))
+		return XKV_STAT_errors;
+	/* as in xkv_key_cb(): a window base and a masked rest */
+	base = at < XKV_ENT_WIN ? 0 : XKV_ENT_BASE2;
+	at = base + xkv_bound(at - base, XKV_ENT_WIN - XKV_HOT_ENT_ALIGN);
+	e = (const void *)((const __u8 *)slot + at);
+	if (xkv_meta_value(s, slot, &d1, &d2, at + XKV_HOT_ENT_HDR,
+			   s->m_llen, s->m_blen, &s->keys[0]))
+		return s->fail;
+	if (xkv_slot_read_retry(slot, s->m_seq))
+		return XKV_STAT_pass_busy;
+	/* the header is written later: the send path sums the body */
+	s->psum_ok = 0;
+	if (!(bpf_get_prandom_u32() & (XKV_HOT_HIT_SAMPLE - 1)))
+		xkv_count_hit(slot, e, s->m_seq);
 	return 0;
 }
 

@@ -485,6 +485,45 @@ static void expect_text(const struct item *it, int n, bool gets)
 	text_len = k;
 }
 
+/*
+ * The reply xkvd's meta.c sends to "mg <key> <flags>" for a hit, built
+ * from the item as it builds it: "VA <bytes>", then for each flag in the
+ * order asked " f<flags>", " s<bytes>", " c<cas>" or " O<opaque>" (v and
+ * q add nothing), "\r\n", the data and "\r\n". @flags: the request's flag
+ * tokens, space-separated.
+ */
+static void expect_mg(const struct item *it, const char *flags)
+{
+	char tok[64];
+	const char *p = flags;
+	size_t k, n;
+
+	k = (size_t)snprintf(text, PKT_MAX, "VA %zu", it->vlen);
+	while (*p) {
+		n = strcspn(p, " ");
+		snprintf(tok, sizeof(tok), "%.*s", (int)n, p);
+		p += n;
+		p += strspn(p, " ");
+		if (tok[0] == 'f')
+			k += (size_t)snprintf(text + k, PKT_MAX - k, " f%u",
+					      it->flags);
+		else if (tok[0] == 's')
+			k += (size_t)snprintf(text + k, PKT_MAX - k, " s%zu",
+					      it->vlen);
+		else if (tok[0] == 'c')
+			k += (size_t)snprintf(text + k, PKT_MAX - k, " c%llu",
+					      (unsigned long long)it->cas);
+		else if (tok[0] == 'O')
+			k += (size_t)snprintf(text + k, PKT_MAX - k, " %s",
+					      tok);
+	}
+	k += (size_t)snprintf(text + k, PKT_MAX - k, "\r\n");
+	memcpy(text + k, it->val, it->vlen);
+	k += it->vlen;
+	k += (size_t)snprintf(text + k, PKT_MAX - k, "\r\n");
+	text_len = k;
+}
+
 /* --- fixtures ------------------------------------------------------------ */
 
 static struct pkt *in;
@@ -594,6 +633,102 @@ static void test_basic(struct env *e)
 	expect_text(&it_foo, 1, false);
 	expect_reply(e, &o, in, text, text_len, 1,
 		     "padded minimum-size frame");
+}
+
+/* "mg <key> <flags>" hits, each compared with the bytes meta.c sends */
+static void mg_hit(struct env *e, const struct pkt_opts *o,
+		   const struct item *it, const char *flags, const char *eol)
+{
+	char line[160], name[160];
+
+	snprintf(line, sizeof(line), "mg %.*s %s%s", (int)it->klen, it->key,
+		 flags, eol);
+	snprintf(name, sizeof(name), "mg %.*s %s", (int)it->klen, it->key,
+		 flags);
+	req(o, line);
+	expect_mg(it, flags);
+	expect_reply(e, o, in, text, text_len, 1, name);
+}
+
+static void test_meta(struct env *e)
+{
+	static const uint8_t other4[4] = { 192, 0, 2, 1 };
+	struct pkt_opts o = { .id = 0x4d47 };
+	struct item ttl = { "ttl", 3, "soon", 4, 7, 77 };
+	char line[160];
+
+	install(e, &it_foo);
+	install(e, &it_k2);
+	install(e, &it_k3);
+
+	mg_hit(e, &o, &it_foo, "v", "\r\n");
+	mg_hit(e, &o, &it_foo, "v", "\n");
+	mg_hit(e, &o, &it_k2, "v f", "\r\n");
+	mg_hit(e, &o, &it_k2, "s v f", "\r\n");
+	mg_hit(e, &o, &it_k2, "f s c v", "\r\n");
+	mg_hit(e, &o, &it_k3, "v c f s", "\r\n");
+	mg_hit(e, &o, &it_k3, "v q", "\r\n");
+	mg_hit(e, &o, &it_k2, "v Oabc", "\r\n");
+	mg_hit(e, &o, &it_k2, "O v f O1 q s c", "\r\n");
+	mg_hit(e, &o, &it_k2,
+	       "v O01234567890123456789012345678901 f", "\r\n");
+	o.ipv6 = true;
+	mg_hit(e, &o, &it_k3, "c s f v", "\r\n");
+	o.ipv6 = false;
+
+	req(&o, "mg nokey v\r\n");
+	expect_pass(e, in, XKV_STAT_misses, "mg miss");
+	req(&o, "mg nokey v q\r\n");
+	expect_pass(e, in, XKV_STAT_misses, "mg miss with q (the store "
+		    "stays quiet)");
+	req(&o, "mg foo v t\r\n");
+	expect_pass(e, in, XKV_STAT_pass_not_get, "mg with t");
+	req(&o, "mg foo v k\r\n");
+	expect_pass(e, in, XKV_STAT_pass_not_get, "mg with k");
+	req(&o, "mg foo v h\r\n");
+	expect_pass(e, in, XKV_STAT_pass_not_get, "mg with h");
+	req(&o, "mg foo v T30\r\n");
+	expect_pass(e, in, XKV_STAT_pass_not_get, "mg with T30");
+	req(&o, "mg foo v b\r\n");
+	expect_pass(e, in, XKV_STAT_pass_not_get, "mg with b");
+	req(&o, "mg foo f s\r\n");
+	expect_pass(e, in, XKV_STAT_pass_not_get, "mg without v (HD)");
+	req(&o, "mg foo\r\n");
+	expect_pass(e, in, XKV_STAT_pass_not_get, "mg without flags");
+	req(&o, "mg foo vf\r\n");
+	expect_pass(e, in, XKV_STAT_pass_not_get, "mg with a flag token vf");
+	req(&o, "mg foo v O012345678901234567890123456789012\r\n");
+	expect_pass(e, in, XKV_STAT_pass_not_get, "mg with a 33-byte opaque");
+	req(&o, "mg foo v f f f f f f f\r\n");
+	expect_pass(e, in, XKV_STAT_pass_not_get, "mg with eight flags");
+	req(&o, "mg foo k2 v\r\n");
+	expect_pass(e, in, XKV_STAT_pass_not_get, "mg of two keys");
+	req(&o, "mg foo v");
+	expect_pass(e, in, XKV_STAT_pass_malformed, "mg without line end");
+
+	hot_set(e, ttl.key, ttl.klen, ttl.val, ttl.vlen, ttl.flags, ttl.cas,
+		mono_ns() + 3600ull * 1000000000ull);
+	mg_hit(e, &o, &ttl, "v f c", "\r\n");
+	hot_set(e, ttl.key, ttl.klen, ttl.val, ttl.vlen, ttl.flags, ttl.cas,
+		mono_ns() - 1);
+	req(&o, "mg ttl v\r\n");
+	expect_pass(e, in, XKV_STAT_pass_expired, "mg of an expired entry");
+	hot_del(e, ttl.key, ttl.klen);
+
+	/* CAS unknown (learning mode): "c" passed, the rest served */
+	hot_set_x(e, ttl.key, ttl.klen, ttl.val, ttl.vlen, ttl.flags, 0, 0,
+		  XKV_SLOT_F_NO_CAS);
+	ttl.cas = 0;
+	mg_hit(e, &o, &ttl, "v f s", "\r\n");
+	req(&o, "mg ttl v c\r\n");
+	expect_pass(e, in, XKV_STAT_misses, "mg c of a NO_CAS entry");
+	hot_del(e, ttl.key, ttl.klen);
+
+	o.src = other4;
+	snprintf(line, sizeof(line), "mg foo v\r\n");
+	req(&o, line);
+	expect_pass(e, in, XKV_STAT_pass_not_allowed,
+		    "mg from a source not allowed");
 }
 
 static void test_layers(struct env *e)
@@ -1650,6 +1785,14 @@ static void test_config(void)
 	req(&o, "get L\r\n");
 	expect_pass(&e, in, XKV_STAT_pass_budget,
 		    "reply over 3x the request: budget");
+	req(&o, "mg L v\r\n");
+	expect_pass(&e, in, XKV_STAT_pass_budget,
+		    "mg reply over 3x the request: budget");
+	req(&o, "mg k v f\r\n");
+	expect_mg(&small, "v f");
+	expect_reply(&e, &o, in, text, text_len, 1,
+		     "mg within budget, any source allowed");
+	expect_text(&small, 1, false);
 	/* what lo and veth carry from local senders with offload */
 	o.csum = PKT_CSUM_PARTIAL;
 	req(&o, "get k\r\n");
@@ -1841,6 +1984,7 @@ int main(int argc, char **argv)
 
 	test_fixture_keys(&e);
 	test_basic(&e);
+	test_meta(&e);
 	test_layers(&e);
 	test_malformed(&e);
 	test_keys(&e);
