@@ -168,10 +168,11 @@ static __always_inline void xkv_count_hit(struct xkv_slot *slot,
 /*
  * Copy the decimal digits at body offset @p of @b to @dst, at most @max
  * (a constant, up to 10) and @n of them, up to the first other byte.
- * Return: how many.
+ * How many is stored in *@cnt.
  */
-static __always_inline __u32 xkv_meta_digits(const __u8 *b, __u32 p,
-					     __u8 *dst, __u32 max, __u32 n)
+static __always_inline void xkv_meta_digits(const __u8 *b, __u32 p,
+					    __u8 *dst, __u32 max, __u32 n,
+					    __u32 *cnt)
 {
 	__u32 j;
 	__u8 c;
@@ -184,7 +185,11 @@ static __always_inline __u32 xkv_meta_digits(const __u8 *b, __u32 p,
 			break;
 		dst[j] = c;
 	}
-	return j;
+	/*
+	 * Kept in the scratch map, which the verifier does not track: the
+	 * code after the loop is walked once, not once per count.
+	 */
+	WRITE_ONCE(*cnt, j);
 }
 
 /*
@@ -221,20 +226,19 @@ static __always_inline long xkv_meta_value(struct xkv_scratch *s,
 	if (b[p & XKV_BODY_MASK] != ' ')
 		return xkv_key_fail(s, XKV_STAT_misses);
 	p++;
-	fl = 0;
-	if (p + 2 < llen) {
-		fl = xkv_meta_digits(b, p, s->m_f, 10, llen - p - 2);
-		if (fl && b[(p + fl) & XKV_BODY_MASK] != ' ')
-			fl = 0;
-	}
-	if (!fl)
+	if (p + 2 >= llen)
+		return xkv_key_fail(s, XKV_STAT_misses);
+	xkv_meta_digits(b, p, s->m_f, 10, llen - p - 2, &s->m_flen);
+	fl = READ_ONCE(s->m_flen);
+	if (!fl || fl > 10 || b[(p + fl) & XKV_BODY_MASK] != ' ')
 		return xkv_key_fail(s, XKV_STAT_misses);
 	p += fl + 1;
 	nl = llen - p;
-	if (!nl || nl > 10 || xkv_meta_digits(b, p, s->m_n, 10, nl) != nl)
+	if (!nl || nl > 10)
 		return xkv_key_fail(s, XKV_STAT_misses);
-	s->m_flen = fl;
-	s->m_nlen = nl;
+	xkv_meta_digits(b, p, s->m_n, 10, nl, &s->m_nlen);
+	if (READ_ONCE(s->m_nlen) != nl)
+		return xkv_key_fail(s, XKV_STAT_misses);
 
 	/* "VA <n>", the flags, "\r\n"; then "<data>\r\n" */
 	hl = 3 + nl + s->m_nf * (2 + fl) + s->m_ns * (2 + nl) +
