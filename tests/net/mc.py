@@ -278,6 +278,38 @@ def cmd_gets(c, args):
            b"END\r\n", reply)
 
 
+def cmd_meta(c, args):
+    """mg over UDP answered by XDP with the bytes the store sends."""
+    key, data, flags = "meta:key", b"meta from the hot tier", 77
+    c.set(key, data, flags)
+    for fl in ("v", "v f", "s v f c Oab q", "O1 c v"):
+        line = b"mg %s %s\r\n" % (key.encode(), fl.encode())
+        # the store's own reply, over TCP (which XDP passes for mg)
+        c.tcp.sock.sendall(line)
+        head = c.tcp._line()
+        if not head.startswith(b"VA %d" % len(data)):
+            raise Fail("backend reply to %r: %r" % (line, head))
+        want = head + b"\r\n" + c.tcp._exact(len(data) + 2)
+        time.sleep(c.settle)
+        for _ in range(WARM_TRIES):
+            reply, xdp = c.served_by_xdp(
+                lambda line=line: c.udp.request(line))
+            if xdp:
+                break
+        else:
+            raise Fail("XDP never served %r" % line)
+        expect("XDP mg reply and the store's", want, reply[8:])
+        log("XDP served %r" % reply)
+    # with a flag XDP does not answer: the backend does, every time
+    line = b"mg %s v t\r\n" % key.encode()
+    for _ in range(3):
+        reply, xdp = c.served_by_xdp(
+                lambda line=line: c.udp.request(line))
+        expect("mg with t served by XDP", False, xdp)
+    expect("mg v t from the backend", True,
+           reply[8:].startswith(b"VA %d t-1\r\n" % len(data)))
+
+
 def cmd_allow(c, args):
     key, data = "allow:key", b"allowlisted"
     c.set(key, data)
@@ -635,6 +667,7 @@ def main():
     sub.add_parser("serve")
     sub.add_parser("gets")
     sub.add_parser("allow")
+    sub.add_parser("meta")
     sub.add_parser("flush")
     w = sub.add_parser("write")
     w.add_argument("what")
@@ -650,7 +683,7 @@ def main():
                     help="command that runs python3 as another user "
                     "on the server")
     args = ap.parse_args()
-    fn = {"serve": cmd_serve, "gets": cmd_gets, "allow": cmd_allow,
+    fn = {"serve": cmd_serve, "gets": cmd_gets, "allow": cmd_allow, "meta": cmd_meta,
           "flush": cmd_flush, "write": cmd_write,
           "coherence": cmd_coherence, "forge": cmd_forge}[args.cmd]
     try:
