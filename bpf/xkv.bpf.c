@@ -53,6 +53,7 @@ char LICENSE[] SEC("license") = "GPL";
 #include "xdp/request.h"
 #include "xdp/value.h"
 #include "xdp/send.h"
+#include "xdp/binary.h"
 #include "xdp/stages.h"
 #include "xkv_store_maps.h"
 #include "tcp/maps.h"

@@ -53,6 +53,7 @@ char LICENSE[] SEC("license") = "GPL";
 #include "xdp/request.h"
 #include "xdp/value.h"
 #include "xdp/send.h"
+#include "xdp/binary.h"
 #include "xdp/stages.h"
 #include "xkv_store_maps.h"
 
@@ -174,6 +175,11 @@ int xkv_store_xdp(struct xdp_md *ctx)
 	why = xkv_read_headers(ctx, s);
 	if (!why)
 		why = xkv_read_request(ctx, s);
+	if (!why && xkv_bin_req(s)) {
+		/* the kfunc builds text blocks: binary is the backend's */
+		ss->other++;
+		return xkv_udp_verdict(st, s, XKV_STAT_misses);
+	}
 	if (!why)
 		why = xkv_store_build(s, xkv_cfg.max_reply);
 	if (!why)

@@ -426,7 +426,7 @@ __attribute__((noinline)) int xkv_tcp_try(struct xdp_md *ctx)
 			       xkv_bound(plen - 1, XKV_REQ_MASK) + 1))
 		return XKV_TCP_STAT_errors;
 	s->plen = plen + XKV_FRAME_HDR;
-	why = xkv_split_keys(s);
+	why = xkv_bin_req(s) ? xkv_bin_split(s) : xkv_split_keys(s);
 	if (!why)
 		why = xkv_build_reply(s, max + XKV_FRAME_HDR, 0);
 	if (why)

@@ -214,6 +214,8 @@ __attribute__((noinline)) int xkv_read_request(struct xdp_md *ctx,
 		return XKV_STAT_pass_malformed;
 	if (r[8] == 'm' && r[9] == 'g' && r[10] == ' ')
 		return xkv_split_meta(s);
+	if (xkv_bin_req(s))
+		return xkv_bin_split(s);
 	return xkv_split_keys(s);
 }
 
@@ -386,7 +388,11 @@ __attribute__((noinline)) int xkv_build_reply(struct xkv_scratch *s, __u32 max,
 	bpf_loop(s->nkeys, xkv_key_cb, &cb, 0);
 	if (s->fail)
 		return s->fail;
-	if (s->meta) {
+	if (s->meta && xkv_bin_req(s)) {
+		why = xkv_bin_fill(s);
+		if (why)
+			return why;
+	} else if (s->meta) {
 		why = xkv_meta_fill(s);
 		if (!why)
 			why = xkv_meta_head(s);

@@ -34,6 +34,7 @@
 #include <bpf/libbpf.h>
 #include <linux/bpf.h>
 
+#include "xkv_bin.h"
 #include "xkv_config.h"
 #include "xkv_live.h"
 #include "xkv_stats.h"
@@ -729,6 +730,220 @@ static void test_meta(struct env *e)
 	req(&o, line);
 	expect_pass(e, in, XKV_STAT_pass_not_allowed,
 		    "mg from a source not allowed");
+}
+
+/* --- binary GET, GETQ, GETK, GETKQ ---------------------------------------- */
+
+static __u8 *bin;		/* PKT_MAX bytes: a binary request */
+static size_t bin_len;
+
+static void be_put(__u8 *p, __u64 v, int n)
+{
+	int j;
+
+	for (j = 0; j < n; j++)
+		p[j] = (__u8)(v >> ((n - 1 - j) * 8));
+}
+
+/*
+ * A binary request at bin: @op for @key, with @extlen bytes of extras
+ * (zeros), a body length of @body (the extras and the key: pass
+ * (size_t)-1), and the opaque @opaque as it goes on the wire.
+ */
+static void bin_req(__u8 op, const char *key, size_t klen, __u8 extlen,
+		    size_t body, const __u8 opaque[4])
+{
+	memset(bin, 0, XKV_BIN_HDR_LEN + extlen);
+	bin[0] = XKV_BIN_REQ;
+	bin[1] = op;
+	be_put(bin + 2, klen, 2);
+	bin[4] = extlen;
+	be_put(bin + 8, body == (size_t)-1 ? klen + extlen : body, 4);
+	memcpy(bin + 12, opaque, 4);
+	/* a request's CAS: the store ignores it on a get */
+	be_put(bin + 16, 0x0102030405060708ull, 8);
+	memcpy(bin + XKV_BIN_HDR_LEN + extlen, key, klen);
+	bin_len = XKV_BIN_HDR_LEN + extlen + klen;
+}
+
+/*
+ * The reply kmod/core/bin.c sends for a hit, built as it builds it: magic
+ * 0x81, the opcode, the key length for GETK(Q) else 0, 4 bytes of extras,
+ * status 0, the body length, the opaque as it came, the item's CAS, the
+ * client flags, the key for GETK(Q), the data.
+ */
+static void expect_bin(const struct item *it, __u8 op, const __u8 opaque[4])
+{
+	size_t kout = op == XKV_BIN_GETK || op == XKV_BIN_GETKQ ? it->klen : 0;
+
+	memset(text, 0, XKV_BIN_HDR_LEN + 4);
+	text[0] = (char)XKV_BIN_RES;
+	text[1] = (char)op;
+	be_put((__u8 *)text + 2, kout, 2);
+	text[4] = 4;
+	be_put((__u8 *)text + 8, 4 + kout + it->vlen, 4);
+	memcpy(text + 12, opaque, 4);
+	be_put((__u8 *)text + 16, it->cas, 8);
+	be_put((__u8 *)text + 24, it->flags, 4);
+	memcpy(text + 28, it->key, kout);
+	memcpy(text + 28 + kout, it->val, it->vlen);
+	text_len = 28 + kout + it->vlen;
+}
+
+static const char *bin_op_name(__u8 op)
+{
+	switch (op) {
+	case XKV_BIN_GET:
+		return "GET";
+	case XKV_BIN_GETQ:
+		return "GETQ";
+	case XKV_BIN_GETK:
+		return "GETK";
+	case XKV_BIN_GETKQ:
+		return "GETKQ";
+	default:
+		return "op";
+	}
+}
+
+static void bin_hit(struct env *e, const struct pkt_opts *o, __u8 op,
+		    const struct item *it, const __u8 opaque[4])
+{
+	char name[160];
+
+	bin_req(op, it->key, it->klen, 0, (size_t)-1, opaque);
+	pkt_request(in, o, bin, bin_len);
+	expect_bin(it, op, opaque);
+	snprintf(name, sizeof(name), "binary %s %.*s hit%s",
+		 bin_op_name(op), (int)(it->klen > 20 ? 20 : it->klen),
+		 it->key, o->ipv6 ? " (IPv6)" : "");
+	expect_reply(e, o, in, text, text_len, 1, name);
+}
+
+static void bin_pass(struct env *e, const struct pkt_opts *o,
+		     enum xkv_stat_id why, const char *name)
+{
+	pkt_request(in, o, bin, bin_len);
+	expect_pass(e, in, why, name);
+}
+
+static void test_binary(struct env *e)
+{
+	static const __u8 op0[4] = { 0, 0, 0, 0 };
+	static const __u8 opx[4] = { 0xde, 0xad, 0xbe, 0xef };
+	static const __u8 opy[4] = { 0x01, 0x02, 0x03, 0x04 };
+	static const uint8_t other4[4] = { 192, 0, 2, 1 };
+	static const __u8 ops[] = { XKV_BIN_GET, XKV_BIN_GETQ, XKV_BIN_GETK,
+				    XKV_BIN_GETKQ };
+	struct pkt_opts o = { .id = 0x6269 };
+	struct item ttl = { "ttl", 3, "soon", 4, 7, 77 };
+	struct item big = { "big", 3, NULL, 600, 0x01020304, 5 };
+	char k250[250], *v600;
+	struct item long_key = { k250, 250, "v", 1, 1, 2 };
+	const struct item *hits[] = { &it_foo, &it_k2, &it_k3 };
+	size_t i, j;
+
+	install(e, &it_foo);
+	install(e, &it_k2);
+	install(e, &it_k3);
+
+	for (i = 0; i < sizeof(ops); i++)
+		for (j = 0; j < 3; j++)
+			bin_hit(e, &o, ops[i], hits[j], j == 1 ? opx : opy);
+	bin_hit(e, &o, XKV_BIN_GET, &it_foo, op0);
+	o.ipv6 = true;
+	bin_hit(e, &o, XKV_BIN_GETK, &it_k2, opx);
+	o.ipv6 = false;
+
+	memset(k250, 'K', sizeof(k250));
+	install(e, &long_key);
+	bin_hit(e, &o, XKV_BIN_GETK, &long_key, opx);
+	bin_hit(e, &o, XKV_BIN_GET, &long_key, opy);
+	hot_del(e, k250, sizeof(k250));
+
+	v600 = malloc(600);
+	if (!v600)
+		tap_bail("out of memory");
+	for (i = 0; i < 600; i++)
+		v600[i] = (char)(i * 7);
+	big.val = v600;
+	install(e, &big);
+	bin_hit(e, &o, XKV_BIN_GETKQ, &big, opx);
+	bin_hit(e, &o, XKV_BIN_GET, &big, opy);
+	hot_del(e, big.key, big.klen);
+	free(v600);
+
+	/* misses: the store answers (a quiet one with nothing) */
+	for (i = 0; i < sizeof(ops); i++) {
+		char name[80];
+
+		bin_req(ops[i], "nokey", 5, 0, (size_t)-1, opx);
+		snprintf(name, sizeof(name), "binary %s miss",
+			 bin_op_name(ops[i]));
+		bin_pass(e, &o, XKV_STAT_misses, name);
+	}
+
+	/* expiry, and an entry without its CAS: passed */
+	hot_set(e, ttl.key, ttl.klen, ttl.val, ttl.vlen, ttl.flags, ttl.cas,
+		mono_ns() + 3600ull * 1000000000ull);
+	bin_hit(e, &o, XKV_BIN_GETK, &ttl, opx);
+	hot_set(e, ttl.key, ttl.klen, ttl.val, ttl.vlen, ttl.flags, ttl.cas,
+		mono_ns() - 1);
+	bin_req(XKV_BIN_GET, "ttl", 3, 0, (size_t)-1, opx);
+	bin_pass(e, &o, XKV_STAT_pass_expired, "binary GET of an expired entry");
+	hot_set_x(e, ttl.key, ttl.klen, ttl.val, ttl.vlen, ttl.flags, 0, 0,
+		  XKV_SLOT_F_NO_CAS);
+	bin_pass(e, &o, XKV_STAT_misses,
+		 "binary GET of a NO_CAS entry (learning mode)");
+	hot_del(e, ttl.key, ttl.klen);
+
+	/* headers the store refuses or answers otherwise */
+	bin_req(XKV_BIN_GET, "foo", 3, 4, (size_t)-1, opx);
+	bin_pass(e, &o, XKV_STAT_pass_malformed, "binary GET with extras");
+	bin_req(XKV_BIN_GET, "foo", 3, 0, 4, opx);
+	bin_len++;
+	bin_pass(e, &o, XKV_STAT_pass_malformed,
+		 "binary GET with a value after the key");
+	bin_req(XKV_BIN_GET, "foo", 3, 0, 2, opx);
+	bin_pass(e, &o, XKV_STAT_pass_malformed,
+		 "binary GET, body shorter than the key");
+	bin_req(XKV_BIN_GET, "", 0, 0, (size_t)-1, opx);
+	bin_pass(e, &o, XKV_STAT_pass_not_get, "binary GET without a key");
+	bin_req(XKV_BIN_GET, k250, 250, 0, (size_t)-1, opx);
+	be_put(bin + 2, 251, 2);
+	be_put(bin + 8, 251, 4);
+	bin[bin_len++] = 'K';
+	bin_pass(e, &o, XKV_STAT_pass_malformed, "binary GET of a 251-byte key");
+	bin_req(XKV_BIN_GET, "foo", 3, 0, (size_t)-1, opx);
+	bin_len--;
+	bin_pass(e, &o, XKV_STAT_pass_malformed, "binary GET cut short");
+	bin_req(XKV_BIN_GETKQ, "foo", 3, 0, (size_t)-1, opx);
+	memset(bin + bin_len, 0, XKV_BIN_HDR_LEN);
+	bin[bin_len] = XKV_BIN_REQ;
+	bin[bin_len + 1] = XKV_BIN_NOOP;
+	bin_len += XKV_BIN_HDR_LEN;
+	bin_pass(e, &o, XKV_STAT_pass_not_get,
+		 "binary GETKQ + NOOP batch (the store answers it whole)");
+	bin_req(XKV_BIN_SET, "foo", 3, 8, (size_t)-1, opx);
+	bin_pass(e, &o, XKV_STAT_pass_not_get, "binary SET");
+	bin_req(XKV_BIN_GAT, "foo", 3, 4, (size_t)-1, opx);
+	bin_pass(e, &o, XKV_STAT_pass_not_get, "binary GAT (touches the item)");
+	bin_req(XKV_BIN_NOOP, "", 0, 0, (size_t)-1, opx);
+	bin_pass(e, &o, XKV_STAT_pass_not_get, "binary NOOP");
+	bin_req(XKV_BIN_GET, "foo", 3, 0, (size_t)-1, opx);
+	bin[0] = XKV_BIN_RES;
+	bin_pass(e, &o, XKV_STAT_pass_not_get,
+		 "binary response magic (0x81) as a request");
+
+	/* the datagram rules and the allowlist are the get path's */
+	o.count = 2;
+	bin_req(XKV_BIN_GET, "foo", 3, 0, (size_t)-1, opx);
+	bin_pass(e, &o, XKV_STAT_pass_malformed,
+		 "binary GET in a datagram of two");
+	o.count = 0;
+	o.src = other4;
+	bin_pass(e, &o, XKV_STAT_pass_not_allowed,
+		 "binary GET from a source not allowed");
 }
 
 static void test_layers(struct env *e)
@@ -1958,7 +2173,8 @@ int main(int argc, char **argv)
 	libbpf_set_print(libbpf_quiet);
 	in = malloc(sizeof(*in));
 	text = malloc(PKT_MAX);
-	if (!in || !text)
+	bin = malloc(PKT_MAX);
+	if (!in || !text || !bin)
 		tap_bail("out of memory");
 
 	err = env_open(&e, &cfg);
@@ -1985,6 +2201,7 @@ int main(int argc, char **argv)
 	test_fixture_keys(&e);
 	test_basic(&e);
 	test_meta(&e);
+	test_binary(&e);
 	test_layers(&e);
 	test_malformed(&e);
 	test_keys(&e);

@@ -1,0 +1,282 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * binary.h - memcached's binary GET, GETQ, GETK and GETKQ answered from
+ * the hot cache, byte for byte what the store (kmod/core/bin.c) sends for
+ * a hit: the 24-byte response header (magic 0x81, the request's opcode,
+ * the key length for GETK(Q) else 0, 4 bytes of extras, status 0, the
+ * body length, the request's opaque, the item's CAS), the client flags in
+ * 4 bytes big-endian, the key for GETK(Q), then the data.
+ *
+ * Only a request that is one whole packet (the datagram after its frame
+ * header, or the TCP segment) is taken: no extras, a body that is the
+ * key, 1..XKV_HOT_KEY_MAX bytes. A miss (quiet or not), an entry that
+ * does not know its CAS (XKV_SLOT_F_NO_CAS: learning mode), another
+ * opcode, a batch (getkq ... noop), or a header whose lengths disagree
+ * go to the store as they came: it answers misses and errors, and sends
+ * nothing for a quiet miss.
+ *
+ * The lookup (slot, seqlock, expiry, lease) is the get path's, in
+ * xkv_key_cb() with s->meta and s->m_nc set, which records where the
+ * entry is and its CAS; xkv_bin_fill() then copies it on its own.
+ *
+ * Part of the XDP program, compiled as one unit by bpf/xkv.bpf.c, which
+ * includes the parts in order.
+ */
+#ifndef XKV_XDP_BINARY_H
+#define XKV_XDP_BINARY_H
+
+#include "xkv_bin.h"
+
+/* where the request's packet starts in req[]: after the frame header */
+#define XKV_BIN_AT XKV_FRAME_HDR
+/* where the key starts in req[] */
+#define XKV_BIN_KEY_AT (XKV_BIN_AT + XKV_BIN_HDR_LEN)
+/* the reply's header and its 4 bytes of extras (the client flags) */
+#define XKV_BIN_RES_HEAD (XKV_BIN_HDR_LEN + 4)
+/*
+ * Where the entry's line "VALUE <key> <f> <n>" is copied in the body to
+ * be checked: its key then lands where a GETK reply carries it.
+ */
+#define XKV_BIN_LINE_AT (XKV_BIN_RES_HEAD - 6)
+
+/**
+ * xkv_bin_req() - is the request in s->req binary?
+ * @s: scratch memory, the request loaded at req[XKV_FRAME_HDR]
+ *
+ * Return: 1 when its first byte is the binary request magic.
+ */
+static __always_inline int xkv_bin_req(const struct xkv_scratch *s)
+{
+	return s->req[XKV_BIN_AT] == XKV_BIN_REQ;
+}
+
+/* is @op one of the gets answered here? */
+static __always_inline int xkv_bin_get_op(__u8 op)
+{
+	return op == XKV_BIN_GET || op == XKV_BIN_GETQ ||
+	       op == XKV_BIN_GETK || op == XKV_BIN_GETKQ;
+}
+
+/* does @op echo the key? */
+static __always_inline int xkv_bin_with_key(__u8 op)
+{
+	return op == XKV_BIN_GETK || op == XKV_BIN_GETKQ;
+}
+
+/* eight key bytes per bpf_loop() round: req[s->start, s->plen) hashed */
+static long xkv_bin_hash_cb(__u32 i, void *data)
+{
+	struct xkv_scratch *s = ((struct xkv_cb_ctx *)data)->s;
+	__u32 pos = s->start + i * 8, h = s->hash, j;
+	__u64 w;
+
+	if (pos >= s->plen)
+		return 1;
+	if (pos + 8 <= s->plen) {
+		w = *(const __u64 *)(s->req + (pos & XKV_REQ_MASK));
+#pragma unroll
+		for (j = 0; j < 8; j++)
+			h = xkv_hot_hash_step(h, XKV_WBYTE(w, j));
+	} else {
+#pragma unroll
+		for (j = 0; j < 8; j++) {
+			if (pos + j >= s->plen)
+				break;
+			h = xkv_hot_hash_step(h,
+					      s->req[(pos + j) & XKV_REQ_MASK]);
+		}
+	}
+	s->hash = h;
+	return 0;
+}
+
+/**
+ * xkv_bin_split() - take a binary request in s->req as one key to look up.
+ * @s: scratch memory, s->plen bytes loaded (frame header included)
+ *
+ * The request must be exactly one GET, GETQ, GETK or GETKQ packet: no
+ * extras, a body that is all key, the key 1..XKV_HOT_KEY_MAX bytes and
+ * ending where the payload ends. The key goes to s->keys[0] with its
+ * hash; s->meta and s->m_nc make xkv_key_cb() record the entry and its
+ * CAS for xkv_bin_fill().
+ *
+ * Return: 0, or the pass reason: XKV_STAT_pass_not_get for another
+ * opcode or more than one packet, XKV_STAT_pass_malformed for lengths
+ * that disagree or a packet cut short (the store answers or hangs up as
+ * memcached does).
+ */
+__attribute__((noinline)) int xkv_bin_split(struct xkv_scratch *s)
+{
+	struct xkv_cb_ctx cb;
+	__u32 klen, body;
+	__u8 *r;
+
+	if (!s)
+		return XKV_STAT_errors;
+	r = s->req + XKV_BIN_AT;
+	if (s->plen < XKV_BIN_KEY_AT + 1 || !xkv_bin_get_op(r[1]))
+		return XKV_STAT_pass_not_get;
+	klen = (__u32)r[2] << 8 | r[3];
+	body = (__u32)r[8] << 24 | (__u32)r[9] << 16 | (__u32)r[10] << 8 |
+	       r[11];
+	if (r[4] || body != klen || !klen || klen > XKV_HOT_KEY_MAX)
+		return XKV_STAT_pass_malformed;
+	/* cut short; or more after it (a batch: the store's) */
+	if (XKV_BIN_KEY_AT + klen > s->plen)
+		return XKV_STAT_pass_malformed;
+	if (XKV_BIN_KEY_AT + klen < s->plen)
+		return XKV_STAT_pass_not_get;
+
+	cb.s = s;
+	s->start = XKV_BIN_KEY_AT;
+	s->hash = XKV_HOT_FNV_BASIS;
+	bpf_loop((klen + 7) / 8, xkv_bin_hash_cb, &cb, 0);
+	s->keys[0].off = XKV_BIN_KEY_AT;
+	s->keys[0].len = klen;
+	s->keys[0].hash = xkv_hot_hash_final(s->hash);
+	s->nkeys = 1;
+	s->gets = 0;
+	s->meta = 1;
+	s->mtok = 1;
+	s->m_nf = 0;
+	s->m_ns = 0;
+	s->m_nc = 1;
+	s->m_obytes = 0;
+	return 0;
+}
+
+/*
+ * The client flags in the line copied at body offset @p: 1..10 digits
+ * then a space, at most 2^32 - 1. Kept in the scratch map (in s->cas,
+ * free once the CAS is read; the count in s->nd), which the verifier
+ * does not track: what follows is walked once, not once per count.
+ */
+static __always_inline void xkv_bin_flags(struct xkv_scratch *s,
+					  const __u8 *b, __u32 p)
+{
+	__u64 v = 0;
+	__u32 j;
+	__u8 c;
+
+	for (j = 0; j < 11; j++) {
+		c = b[(p + j) & XKV_BODY_MASK];
+		if (c < '0' || c > '9')
+			break;
+		v = v * 10 + (c - '0');
+	}
+	WRITE_ONCE(s->nd, j);
+	WRITE_ONCE(s->cas, v);
+}
+
+/* @v big-endian at body offset @p of @b, @n bytes (2, 4 or 8) */
+static __always_inline void xkv_bin_put(__u8 *b, __u32 p, __u64 v, __u32 n)
+{
+	__u32 j;
+
+#pragma unroll
+	for (j = 0; j < 8; j++) {
+		if (j >= n)
+			break;
+		b[(p + j) & XKV_BODY_MASK] = (__u8)(v >> ((n - 1 - j) * 8));
+	}
+}
+
+/**
+ * xkv_bin_fill() - the reply to a binary get whose key hit.
+ * @s: scratch memory: the hit found by xkv_key_cb() (s->m_idx, m_at,
+ *     m_llen, m_blen, read under m_seq; its CAS in s->cas)
+ *
+ * The entry's line is copied and checked (the key, the client flags),
+ * the data copied after the reply's header, the seqlock checked, then the
+ * header written and the body summed (the TCP path takes the sum as
+ * built). Its own global function, as xkv_meta_fill(): the verifier walks
+ * it once.
+ *
+ * Return: 0 with s->body set, or the outcome (XKV_STAT_misses for an
+ * entry that does not parse, XKV_STAT_pass_too_big, pass_busy, errors).
+ */
+__attribute__((noinline)) int xkv_bin_fill(struct xkv_scratch *s)
+{
+	struct bpf_dynptr d1, d2;
+	const struct xkv_hot_ent *e;
+	struct xkv_slot *slot;
+	__u32 idx, at, base, klen, llen, blen, vlen, kout, p, fl;
+	__u8 *b, *rk, op;
+	__u64 cas, flags;
+
+	if (!s)
+		return XKV_STAT_errors;
+	b = s->out + XKV_OUT_BODY;
+	idx = s->m_idx;
+	slot = bpf_map_lookup_elem(&xkv_hot, &idx);
+	if (!slot)
+		return XKV_STAT_errors;
+	at = s->m_at;
+	if (at > XKV_HOT_SLOT_SIZE - XKV_HOT_ENT_MIN ||
+	    (at & (XKV_HOT_ENT_ALIGN - 1)))
+		return XKV_STAT_errors;
+	/* as in xkv_key_cb(): a window base and a masked rest */
+	base = at < XKV_ENT_WIN ? 0 : XKV_ENT_BASE2;
+	at = base + xkv_bound(at - base, XKV_ENT_WIN - XKV_HOT_ENT_ALIGN);
+	e = (const void *)((const __u8 *)slot + at);
+	at += XKV_HOT_ENT_HDR;
+
+	klen = s->keys[0].len;
+	llen = s->m_llen;
+	blen = s->m_blen;
+	if (!klen || klen > XKV_HOT_KEY_MAX || llen < 6 + klen + 4 ||
+	    llen + 4 > blen || llen > XKV_HOT_LINE_MAX)
+		return XKV_STAT_errors;
+	op = s->req[XKV_BIN_AT + 1];
+	kout = xkv_bin_with_key(op) ? klen : 0;
+	vlen = blen - llen - 4;
+	if (XKV_BIN_RES_HEAD + kout + vlen > s->body_max)
+		return XKV_STAT_pass_too_big;
+	cas = READ_ONCE(s->cas);
+
+	/* the line, its key where a GETK reply has it; checked on the copy */
+	if (xkv_copy_ent(s, slot, &d1, XKV_BIN_LINE_AT, at, llen))
+		return XKV_STAT_errors;
+	rk = s->req + XKV_BIN_KEY_AT;
+	if (!xkv_key_eq(b + XKV_BIN_RES_HEAD, rk, klen))
+		return XKV_STAT_misses;
+	p = XKV_BIN_RES_HEAD + klen;
+	if (b[p & XKV_BODY_MASK] != ' ')
+		return XKV_STAT_misses;
+	xkv_bin_flags(s, b, p + 1);
+	fl = READ_ONCE(s->nd);
+	flags = READ_ONCE(s->cas);
+	if (!fl || fl > 10 || flags > 0xffffffffULL ||
+	    b[(p + 1 + fl) & XKV_BODY_MASK] != ' ')
+		return XKV_STAT_misses;
+	/* the data, after the header (and the key, already in place) */
+	if (vlen && xkv_copy_ent(s, slot, &d2, XKV_BIN_RES_HEAD + kout,
+				 at + llen + 2, vlen))
+		return XKV_STAT_errors;
+	if (xkv_slot_read_retry(slot, s->m_seq))
+		return XKV_STAT_pass_busy;
+
+	b[0] = XKV_BIN_RES;
+	b[1] = op;
+	xkv_bin_put(b, 2, kout, 2);
+	b[4] = 4;
+	b[5] = 0;
+	b[6] = 0;
+	b[7] = 0;
+	xkv_bin_put(b, 8, 4 + kout + vlen, 4);
+	/* the opaque, as it came */
+	b[12] = s->req[XKV_BIN_AT + 12];
+	b[13] = s->req[XKV_BIN_AT + 13];
+	b[14] = s->req[XKV_BIN_AT + 14];
+	b[15] = s->req[XKV_BIN_AT + 15];
+	xkv_bin_put(b, 16, cas, 8);
+	xkv_bin_put(b, XKV_BIN_HDR_LEN, flags, 4);
+	s->body = XKV_BIN_RES_HEAD + kout + vlen;
+	if (xkv_body_sum(s, sizeof(struct udphdr) + XKV_FRAME_HDR + s->body))
+		return XKV_STAT_errors;
+	if (!(bpf_get_prandom_u32() & (XKV_HOT_HIT_SAMPLE - 1)))
+		xkv_count_hit(slot, e, s->m_seq);
+	return 0;
+}
+
+#endif /* XKV_XDP_BINARY_H */
