@@ -29,6 +29,12 @@
 #define XKV_TCP_ANS_BUSY 1	/* being claimed or released: not valid */
 #define XKV_TCP_ANS_LIVE 2	/* a live connection's, fields valid */
 
+/* struct xkv_tcp_ans.proto */
+#define XKV_TCP_PROTO_NONE 0	/* nothing read: the first byte decides */
+#define XKV_TCP_PROTO_TEXT 1	/* text (and meta) commands */
+#define XKV_TCP_PROTO_BIN 2	/* binary packets */
+#define XKV_TCP_PROTO_OFF 3	/* nothing: clients authenticate first */
+
 /**
  * struct xkv_tcp_ans - what the backend has answered on one connection.
  * @owner:  XKV_TCP_ANS_*. The backend claims a free entry with a
@@ -38,7 +44,11 @@
  * @family: 4 or 6
  * @cport:  the client's port, network order
  * @sport:  our (the listening) port, network order
- * @pad:    zero
+ * @proto:  XKV_TCP_PROTO_*: what XDP may answer on the connection. The
+ *          backend claims the entry with XKV_TCP_PROTO_NONE, or
+ *          XKV_TCP_PROTO_OFF when its clients must authenticate first
+ *          (-S, -Y), and stores TEXT or BIN once the connection's first
+ *          byte decided it, before the @done that counts that byte.
  * @caddr:  the client's address (IPv4: caddr[0], the rest zero)
  * @saddr:  our address (IPv4: saddr[0], the rest zero)
  * @done:   low 32 bits: request bytes the backend has read, run and
@@ -57,7 +67,7 @@ struct xkv_tcp_ans {
 	__u32 family;
 	__be16 cport;
 	__be16 sport;
-	__u32 pad;
+	__u32 proto;
 	__be32 caddr[4];
 	__be32 saddr[4];
 	__u64 done;

@@ -373,7 +373,7 @@ __attribute__((noinline)) int xkv_tcp_try(struct xdp_md *ctx)
 	struct xkv_tcp_ans *a;
 	struct xkv_tcp_conn *c;
 	struct xkv_tcp_seg *g;
-	__u32 zero = 0, max, wnd, len, kpos, plen, ts;
+	__u32 zero = 0, max, wnd, len, kpos, plen, ts, proto;
 	__u64 done;
 	int why;
 
@@ -400,6 +400,7 @@ __attribute__((noinline)) int xkv_tcp_try(struct xdp_md *ctx)
 		return XKV_TCP_STAT_pass_unregistered;
 	}
 	done = READ_ONCE(a->done);
+	proto = READ_ONCE(a->proto);
 	why = xkv_tcp_quiet(c, g, done);
 	if (why)
 		return why;
@@ -426,7 +427,7 @@ __attribute__((noinline)) int xkv_tcp_try(struct xdp_md *ctx)
 			       xkv_bound(plen - 1, XKV_REQ_MASK) + 1))
 		return XKV_TCP_STAT_errors;
 	s->plen = plen + XKV_FRAME_HDR;
-	why = xkv_bin_req(s) ? xkv_bin_split(s) : xkv_split_keys(s);
+	why = xkv_tcp_split(s, proto);
 	if (!why)
 		why = xkv_build_reply(s, max + XKV_FRAME_HDR, 0);
 	if (why)

@@ -279,4 +279,30 @@ __attribute__((noinline)) int xkv_bin_fill(struct xkv_scratch *s)
 	return 0;
 }
 
+/* stages.h */
+__attribute__((noinline)) int xkv_split_keys(struct xkv_scratch *s);
+
+/**
+ * xkv_tcp_split() - a TCP segment's request, in its connection's protocol.
+ * @s:     scratch memory, the payload loaded at req[XKV_FRAME_HDR]
+ * @proto: the connection's XKV_TCP_PROTO_* as its backend published it
+ *
+ * memcached decides text or binary once, from a connection's first byte:
+ * a segment in the other one is the store's to refuse (it hangs up on a
+ * binary connection, answers ERROR on a text one). Nothing is answered
+ * on a connection whose clients authenticate first.
+ *
+ * Return: 0 with the keys split, or the pass reason.
+ */
+static __always_inline int xkv_tcp_split(struct xkv_scratch *s, __u32 proto)
+{
+	int bin = xkv_bin_req(s);
+
+	if (proto == XKV_TCP_PROTO_OFF ||
+	    (proto == XKV_TCP_PROTO_TEXT && bin) ||
+	    (proto == XKV_TCP_PROTO_BIN && !bin))
+		return XKV_STAT_pass_not_get;
+	return bin ? xkv_bin_split(s) : xkv_split_keys(s);
+}
+
 #endif /* XKV_XDP_BINARY_H */

@@ -132,6 +132,13 @@ bool xkv_sess_stalled(const struct xkv_sess *s)
 	return s->stalled;
 }
 
+int xkv_sess_binary(const struct xkv_sess *s)
+{
+	if (!s->negotiated)
+		return 0;
+	return s->bin ? 2 : 1;
+}
+
 bool xkv_sess_between(const struct xkv_sess *s)
 {
 	if (s->bin && s->negotiated)

@@ -117,6 +117,15 @@ bool xkv_sess_closing(const struct xkv_sess *s);
 bool xkv_sess_stalled(const struct xkv_sess *s);
 
 /**
+ * xkv_sess_binary() - what the session's first byte decided.
+ * @s: session
+ *
+ * Return: 0 when it has read nothing yet, 1 for the text protocol, 2 for
+ * binary (memcached negotiates once per connection).
+ */
+int xkv_sess_binary(const struct xkv_sess *s);
+
+/**
  * xkv_sess_between() - is the session between two commands?
  * @s: session
  *

@@ -65,6 +65,29 @@ bool xkv_tcp_fast_owes_nothing(const struct xkv_tcp *t)
 }
 
 /*
+ * The protocol the connection's first byte chose, in its entry before
+ * the count that includes that byte (xkv_tcp_ans_publish() releases it):
+ * XDP answers only that one. An entry claimed XKV_TCP_PROTO_OFF stays so.
+ */
+static void xkv_tcp_fast_proto(struct xkv_tcp *t)
+{
+	u32 was = OS_READ_ONCE(t->ans->proto), p;
+
+	switch (xkv_sess_binary(t->sess)) {
+	case 1:
+		p = XKV_TCP_PROTO_TEXT;
+		break;
+	case 2:
+		p = XKV_TCP_PROTO_BIN;
+		break;
+	default:
+		return;
+	}
+	if (was != p && was != XKV_TCP_PROTO_OFF)
+		OS_WRITE_ONCE(t->ans->proto, p);
+}
+
+/*
  * After the sends returned: tell XDP how far we have answered, if we owe
  * nothing and it changed (tcp.h).
  */
@@ -77,6 +100,7 @@ static void xkv_tcp_fast_publish(struct xkv_tcp *t)
 	done = xkv_tcp_ans_pack(t->in_read, t->out_sent);
 	if (done == t->done)
 		return;
+	xkv_tcp_fast_proto(t);
 	xkv_tcp_ans_publish(t->ans, done);
 	t->done = done;
 }
@@ -84,7 +108,13 @@ static void xkv_tcp_fast_publish(struct xkv_tcp *t)
 bool xkv_tcp_fast_claim(struct xkv_tcp *t, struct xkv_store *st,
 			struct xkv_tcp_ans *tab, const struct xkv_tcp_ans *key)
 {
-	t->ans = xkv_tcp_ans_claim(tab, key);
+	const struct xkv_settings *set = xkv_store_settings(st);
+	struct xkv_tcp_ans k = *key;
+
+	/* XDP cannot know who authenticated: it answers nobody then */
+	k.proto = set->sasl || set->auth_file ? XKV_TCP_PROTO_OFF :
+						XKV_TCP_PROTO_NONE;
+	t->ans = xkv_tcp_ans_claim(tab, &k);
 	if (!t->ans) {
 		xkv_store_tcp_fast_unclaimed(st);
 		return false;

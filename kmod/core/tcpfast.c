@@ -33,7 +33,7 @@ static void fill(struct xkv_tcp_ans *e, const struct xkv_tcp_ans *key)
 	e->family = key->family;
 	e->cport = key->cport;
 	e->sport = key->sport;
-	e->pad = 0;
+	e->proto = key->proto;
 	os_memcpy(e->caddr, key->caddr, sizeof(e->caddr));
 	os_memcpy(e->saddr, key->saddr, sizeof(e->saddr));
 	OS_WRITE_ONCE(e->done, 0);

@@ -44,6 +44,7 @@
 #include <bpf/libbpf.h>
 #include <linux/bpf.h>
 
+#include "xkv_bin.h"
 #include "xkv_config.h"
 #include "xkv_live.h"
 #include "xkv_stats.h"
@@ -654,7 +655,7 @@ static void conn_claim(struct env *e, struct conn *c)
 	a->family = k.family;
 	a->cport = k.cport;
 	a->sport = k.sport;
-	a->pad = 0;
+	a->proto = XKV_TCP_PROTO_NONE;
 	memcpy(a->caddr, k.caddr, 16);
 	memcpy(a->saddr, k.saddr, 16);
 	a->done = 0;
@@ -873,6 +874,165 @@ static bool c_pass(struct env *e, struct conn *c, const char *line,
 	c->cw += (__u32)s.len;
 	return expect(e, PROG_XDP, in, XDP_PASS, NULL, st, "%s (%s)", name,
 		      tstat_names[why]);
+}
+
+/* --- binary GET/GETK over TCP ---------------------------------------------- */
+
+static void be_put(__u8 *p, __u64 v, int n)
+{
+	int j;
+
+	for (j = 0; j < n; j++)
+		p[j] = (__u8)(v >> ((n - 1 - j) * 8));
+}
+
+/* a binary @op request for @key with opaque @opq into @b; its length */
+static size_t bin_request(__u8 *b, __u8 op, const char *key, __u32 opq)
+{
+	size_t klen = strlen(key);
+
+	memset(b, 0, XKV_BIN_HDR_LEN);
+	b[0] = XKV_BIN_REQ;
+	b[1] = op;
+	be_put(b + 2, klen, 2);
+	be_put(b + 8, klen, 4);
+	be_put(b + 12, opq, 4);
+	memcpy(b + XKV_BIN_HDR_LEN, key, klen);
+	return XKV_BIN_HDR_LEN + klen;
+}
+
+/* what kmod/core/bin.c sends for a hit of @it, into @b; its length */
+static size_t bin_reply(__u8 *b, const struct item *it, __u8 op, __u32 opq)
+{
+	size_t kout = op == XKV_BIN_GETK || op == XKV_BIN_GETKQ ?
+			      strlen(it->key) : 0, vlen = strlen(it->val);
+
+	memset(b, 0, 28);
+	b[0] = XKV_BIN_RES;
+	b[1] = op;
+	be_put(b + 2, kout, 2);
+	b[4] = 4;
+	be_put(b + 8, 4 + kout + vlen, 4);
+	be_put(b + 12, opq, 4);
+	be_put(b + 16, it->cas, 8);
+	be_put(b + 24, it->flags, 4);
+	memcpy(b + 28, it->key, kout);
+	memcpy(b + 28 + kout, it->val, vlen);
+	return 28 + kout + vlen;
+}
+
+/* the client sends @rq (@rlen bytes): XDP answers @rp, or passes (@why) */
+static bool bin_seg(struct env *e, struct conn *c, const __u8 *rq,
+		    size_t rlen, const __u8 *rp, size_t plen,
+		    enum xkv_tcp_stat_id why, const char *name)
+{
+	struct tcpseg s = c_seg(c, TCPF_ACK | TCPF_PSH, NULL);
+	struct tcpseg r = {
+		.ipv6 = c->ipv6, .nvlans = c->nvlans, .cport = c->cport,
+		.out = true, .xdp = true, .seq = c->sw,
+		.ack = c->cw + (__u32)rlen, .flags = TCPF_ACK | TCPF_PSH,
+		.win = c->swin, .ts = c->ts, .tsval = c->tss,
+		.data = (const char *)rp, .len = plen,
+	};
+	__u64 st[XKV_TCP_STAT_NR] = { 0 };
+	bool ok;
+
+	s.data = (const char *)rq;
+	s.len = rlen;
+	r.tsecr = s.tsval;
+	tcppkt_build(&c->req, &s);
+	st[XKV_TCP_STAT_segments] = 1;
+	c->cw += (__u32)rlen;
+	if (!rp) {
+		st[why]++;
+		return expect(e, PROG_XDP, &c->req, XDP_PASS, NULL, st,
+			      "%s (%s)", name, tstat_names[why]);
+	}
+	st[XKV_TCP_STAT_hits] = 1;
+	st[XKV_TCP_STAT_keys] = 1;
+	st[XKV_TCP_STAT_reply_bytes] = plen;
+	tcppkt_build(&c->reply, &r);
+	ok = expect(e, PROG_XDP, &c->req, XDP_TX, &c->reply, st, "%s", name);
+	c->sw += (__u32)plen;
+	return ok;
+}
+
+static void test_binary(struct env *e)
+{
+	static const __u8 ops[] = { XKV_BIN_GET, XKV_BIN_GETQ, XKV_BIN_GETK,
+				    XKV_BIN_GETKQ };
+	static const __u32 proto[] = { XKV_TCP_PROTO_NONE, XKV_TCP_PROTO_BIN,
+				       XKV_TCP_PROTO_NONE, XKV_TCP_PROTO_BIN };
+	struct conn *c = malloc(sizeof(*c));
+	__u8 rq[300], rp[300];
+	size_t i, rl, pl;
+	char name[160];
+
+	if (!c)
+		tap_bail("out of memory");
+	hot_set(e, &it_foo);
+	hot_set(e, &it_k2);
+	hot_set(e, &it_k3);
+	for (i = 0; i < sizeof(ops); i++) {
+		const struct item *it = i & 1 ? &it_k3 : &it_k2;
+
+		conn_init(c, i >= 2, i != 1);
+		snprintf(name, sizeof(name), "binary %zu (IPv%d, opcode 0x%02x,"
+			 " %s, proto %u)", i, c->ipv6 ? 6 : 4, ops[i], it->key,
+			 proto[i]);
+		conn_open(e, c, true, name);
+		e->ans[c->ans].proto = proto[i];
+		rl = bin_request(rq, ops[i], it->key, 0xa1b2c3d4u + (__u32)i);
+		pl = bin_reply(rp, it, ops[i], 0xa1b2c3d4u + (__u32)i);
+		bin_seg(e, c, rq, rl, rp, pl, 0, name);
+		conn_release(e, c);
+	}
+
+	/* misses, the connection's protocol, authentication */
+	conn_init(c, false, true);
+	conn_open(e, c, true, "binary miss");
+	rl = bin_request(rq, XKV_BIN_GETQ, "nokey", 1);
+	bin_seg(e, c, rq, rl, NULL, 0, XKV_TCP_STAT_pass_miss,
+		"binary GETQ miss: the store stays quiet");
+	conn_release(e, c);
+
+	conn_init(c, false, true);
+	conn_open(e, c, true, "binary on a text connection");
+	e->ans[c->ans].proto = XKV_TCP_PROTO_TEXT;
+	rl = bin_request(rq, XKV_BIN_GET, "foo", 2);
+	bin_seg(e, c, rq, rl, NULL, 0, XKV_TCP_STAT_pass_not_get,
+		"binary GET on a text connection");
+	conn_release(e, c);
+
+	conn_init(c, false, true);
+	conn_open(e, c, true, "text on a binary connection");
+	e->ans[c->ans].proto = XKV_TCP_PROTO_BIN;
+	c_pass(e, c, "get foo\r\n", XKV_TCP_STAT_pass_not_get,
+	       "text get on a binary connection");
+	conn_release(e, c);
+
+	conn_init(c, false, true);
+	conn_open(e, c, true, "authentication first");
+	e->ans[c->ans].proto = XKV_TCP_PROTO_OFF;
+	rl = bin_request(rq, XKV_BIN_GET, "foo", 3);
+	bin_seg(e, c, rq, rl, NULL, 0, XKV_TCP_STAT_pass_not_get,
+		"binary GET where clients authenticate first");
+	conn_release(e, c);
+	conn_init(c, false, true);
+	conn_open(e, c, true, "authentication first, text");
+	e->ans[c->ans].proto = XKV_TCP_PROTO_OFF;
+	c_pass(e, c, "get foo\r\n", XKV_TCP_STAT_pass_not_get,
+	       "text get where clients authenticate first");
+	conn_release(e, c);
+
+	conn_init(c, false, true);
+	conn_open(e, c, true, "binary batch");
+	rl = bin_request(rq, XKV_BIN_GETKQ, "foo", 4);
+	rl += bin_request(rq + rl, XKV_BIN_NOOP, "", 5);
+	bin_seg(e, c, rq, rl, NULL, 0, XKV_TCP_STAT_pass_not_get,
+		"binary GETKQ + NOOP: the store's");
+	conn_release(e, c);
+	free(c);
 }
 
 static void test_not_quiet(struct env *e)
@@ -2016,6 +2176,7 @@ int main(int argc, char **argv)
 	hot_set(&e, &it_k3);
 
 	test_hits(&e);
+	test_binary(&e);
 	test_not_quiet(&e);
 	test_segments(&e);
 	test_translate(&e, false);

@@ -183,7 +183,7 @@ static void test_claim_release(void)
 	tap_is_u64(e->owner, XKV_TCP_ANS_LIVE, "claim: LIVE");
 	tap_ok(e->family == 4 && e->cport == key.cport &&
 		       e->sport == key.sport && e->caddr[0] == key.caddr[0] &&
-		       e->saddr[0] == key.saddr[0] && !e->pad,
+		       e->saddr[0] == key.saddr[0] && e->proto == XKV_TCP_PROTO_NONE,
 	       "claim: addresses and ports written");
 	tap_ok(!e->done && !e->hits, "claim: done and hits zero");
 	tap_ok(lookup(&key) == e, "claim: XDP's lookup finds it");
@@ -594,6 +594,32 @@ static void test_hits_and_release(void)
 	fake_free(f);
 }
 
+/* the entry says what the connection's first byte chose, before XDP may
+ * answer past it */
+static void test_proto(void)
+{
+	static const char bin_noop[24] = { (char)0x80, 0x0a };
+	struct fake *f = fake_new(true);
+
+	tap_is_u64(f->t.ans->proto, XKV_TCP_PROTO_NONE,
+		   "proto: nothing read, none yet");
+	feed(f, "get k\r\n");
+	pump(f);
+	tap_is_u64(f->t.ans->proto, XKV_TCP_PROTO_TEXT,
+		   "proto: a text command, text");
+	fake_free(f);
+
+	f = fake_new(true);
+	memcpy(f->in, bin_noop, sizeof(bin_noop));
+	f->inlen = sizeof(bin_noop);
+	pump(f);
+	tap_is_u64(f->t.ans->proto, XKV_TCP_PROTO_BIN,
+		   "proto: a binary NOOP, binary");
+	tap_is_u64(done_of(f), xkv_tcp_ans_pack(24, 24),
+		   "proto: ... published with the NOOP's count");
+	fake_free(f);
+}
+
 static void test_unclaimed(void)
 {
 	u64 before = uu_stat(st, "tcp_fast_unclaimed");
@@ -645,6 +671,7 @@ int main(void)
 	test_wrap();
 	test_hits_and_release();
 	test_unclaimed();
+	test_proto();
 
 	xkv_store_destroy(st);
 	free(tab);
