@@ -10,6 +10,8 @@ stderr and exits 0 (pass) or 1 (fail):
 
   serve     a value set over TCP is served to UDP get by XDP, exact bytes
   gets      the same for "gets" (the CAS value) and a multi-key get
+  binary    binary GET/GETQ/GETK/GETKQ over UDP: XDP's reply is the
+            store's datagram, byte for byte
   allow     allowlist: "xkv allow none" sends GETs to the backend, and
             adding the client's address brings XDP back
   flush     "xkv flush" empties the hot tier without losing the value
@@ -308,6 +310,49 @@ def cmd_meta(c, args):
         expect("mg with t served by XDP", False, xdp)
     expect("mg v t from the backend", True,
            reply[8:].startswith(b"VA %d t-1\r\n" % len(data)))
+
+
+BIN_OPS = {"GET": 0x00, "GETQ": 0x09, "GETK": 0x0c, "GETKQ": 0x0d}
+
+
+def bin_request(op, key, opaque):
+    """One binary request packet: @op for @key, the opaque as given."""
+    k = key.encode()
+    return struct.pack(">BBHBBHIII", 0x80, op, len(k), 0, 0, 0, len(k),
+                       opaque, 0) + b"\0" * 4 + k
+
+
+def cmd_binary(c, args):
+    """Binary GET/GETQ/GETK/GETKQ over UDP: the store's reply datagram
+    first (a key the hot tier has not seen), then XDP's, byte for byte
+    (only the request id differs)."""
+    for name, op in BIN_OPS.items():
+        key = "bin:%s:%d" % (name.lower(), random.randrange(1 << 30))
+        data, flags = b"binary from the hot tier " + name.encode(), 0x7abc
+        c.set(key, data, flags)
+        req = bin_request(op, key, 0xa0b1c2d3)
+        ref, xdp = c.served_by_xdp(lambda req=req: c.udp.request(req))
+        expect("the first %s of %s served by XDP" % (name, key), False,
+               xdp)
+        if ref[8] != 0x81 or ref[9] != op or ref[14:16] != b"\0\0":
+            raise Fail("backend reply to %s: %r" % (name, ref))
+        time.sleep(c.settle)
+        for _ in range(WARM_TRIES):
+            reply, xdp = c.served_by_xdp(
+                lambda req=req: c.udp.request(req))
+            if xdp:
+                break
+        else:
+            raise Fail("XDP never served binary %s %s" % (name, key))
+        expect("XDP's binary %s reply and the store's" % name, ref[2:],
+               reply[2:])
+        log("XDP served binary %s: %r" % (name, reply))
+    # a miss: the store answers (GET: "Not found"), XDP never does
+    req = bin_request(BIN_OPS["GET"], "bin:absent", 7)
+    reply, xdp = c.served_by_xdp(lambda: c.udp.request(req))
+    expect("binary GET miss served by XDP", False, xdp)
+    expect("binary GET miss: status 1, Not found", (1, b"Not found"),
+           (struct.unpack(">H", reply[14:16])[0], reply[32:]))
 
 
 def cmd_allow(c, args):
@@ -668,6 +713,7 @@ def main():
     sub.add_parser("gets")
     sub.add_parser("allow")
     sub.add_parser("meta")
+    sub.add_parser("binary")
     sub.add_parser("flush")
     w = sub.add_parser("write")
     w.add_argument("what")
@@ -684,6 +730,7 @@ def main():
                     "on the server")
     args = ap.parse_args()
     fn = {"serve": cmd_serve, "gets": cmd_gets, "allow": cmd_allow, "meta": cmd_meta,
+          "binary": cmd_binary,
           "flush": cmd_flush, "write": cmd_write,
           "coherence": cmd_coherence, "forge": cmd_forge}[args.cmd]
     try:
