@@ -12,6 +12,8 @@ stderr and exits 0 (pass) or 1 (fail):
   gets      the same for "gets" (the CAS value) and a multi-key get
   binary    binary GET/GETQ/GETK/GETKQ over UDP: XDP's reply is the
             store's datagram, byte for byte
+  tcpbin    binary GET/GETK(Q) over TCP: the fast path's reply is the
+            store's, byte for byte
   allow     allowlist: "xkv allow none" sends GETs to the backend, and
             adding the client's address brings XDP back
   flush     "xkv flush" empties the hot tier without losing the value
@@ -353,6 +355,43 @@ def cmd_binary(c, args):
     expect("binary GET miss served by XDP", False, xdp)
     expect("binary GET miss: status 1, Not found", (1, b"Not found"),
            (struct.unpack(">H", reply[14:16])[0], reply[32:]))
+
+
+def cmd_tcpbin(c, args):
+    """Binary GET/GETK over TCP: on one binary connection the store
+    answers a key first; once the key is hot the TCP fast path answers
+    the same request with the same bytes."""
+    tcp = Tcp(args.tcp_host or args.host, args.port)
+    try:
+        for name in ("GETK", "GET", "GETKQ", "GETQ"):
+            key = "tcpbin:%s:%d" % (name.lower(), random.randrange(1 << 30))
+            data = b"binary over TCP from XDP " + name.encode()
+            c.set(key, data, 0x1234)
+            req = bin_request(BIN_OPS[name], key, 0x11223344)
+            # the reply's length is in its header
+            def ask(req=req):
+                tcp.sock.sendall(req)
+                head = tcp._exact(24)
+                return head + tcp._exact(struct.unpack(">I", head[8:12])[0])
+            before = c.xkv.stats()["tcp"]["hits"]
+            ref = ask()
+            expect("the store's %s of %s answered by XDP" % (name, key),
+                   before, c.xkv.stats()["tcp"]["hits"])
+            c.warm(key)
+            for _ in range(WARM_TRIES):
+                before = c.xkv.stats()["tcp"]["hits"]
+                reply = ask()
+                xdp = c.xkv.stats()["tcp"]["hits"] - before == 1
+                expect("binary %s over TCP" % name, ref, reply)
+                if xdp:
+                    break
+                time.sleep(0.05)
+            else:
+                raise Fail("the TCP fast path never answered binary %s"
+                           % name)
+            log("TCP fast path served binary %s: %r" % (name, reply))
+    finally:
+        tcp.close()
 
 
 def cmd_allow(c, args):
@@ -714,6 +753,7 @@ def main():
     sub.add_parser("allow")
     sub.add_parser("meta")
     sub.add_parser("binary")
+    sub.add_parser("tcpbin")
     sub.add_parser("flush")
     w = sub.add_parser("write")
     w.add_argument("what")
@@ -730,7 +770,7 @@ def main():
                     "on the server")
     args = ap.parse_args()
     fn = {"serve": cmd_serve, "gets": cmd_gets, "allow": cmd_allow, "meta": cmd_meta,
-          "binary": cmd_binary,
+          "binary": cmd_binary, "tcpbin": cmd_tcpbin,
           "flush": cmd_flush, "write": cmd_write,
           "coherence": cmd_coherence, "forge": cmd_forge}[args.cmd]
     try:

@@ -55,7 +55,7 @@ n=0
 for w in $WRITES; do
 	n=$((n + 1))
 done
-tap_plan $((n + 10))
+tap_plan $((n + 11))
 setup_pair
 check "xkv up on the server veth ($XKV_NET_MODE mode asked)" up_ok
 check "the backend runs as an unprivileged user" xkvd_unprivileged
@@ -66,6 +66,8 @@ check "IPv6: UDP get served by XDP, exact bytes" mc6 serve
 check "mg over UDP served by XDP with the bytes xkvd sends" mc meta
 check "binary GETs over UDP served by XDP with the bytes xkvd sends" \
 	mc binary
+check "binary GETs over TCP answered by the fast path as xkvd does" \
+	mc tcpbin
 check "allowlist: none passes to the backend, add brings XDP back" \
 	mc allow
 check "xkv flush empties the hot tier, values stay" mc flush
