@@ -19,6 +19,8 @@
  *   - miss: a key never stored gets "END" (from the module: the request
  *     was passed), and the kfunc's and the store program's "misses"
  *     moved; a get of a stored and a missing key gets the module's reply;
+ *   - binary: a GETK over UDP of a stored key is passed by the store
+ *     program (counted "other") and answered by the module in binary;
  *   - expired: a key stored with exptime 1, 2.5 s later: "END", passed;
  *   - timings: XDP's run time per UDP GET (BPF_ENABLE_STATS on the
  *     interface's program, which includes the store program it
@@ -526,6 +528,55 @@ static void test_miss(void)
 	tap_is_i64(k1 - k0, 2, "the module's kfunc counted both misses");
 }
 
+/*
+ * A binary GETK over UDP of a key the hot cache does not hold: the store
+ * program passes it (its kfunc builds text blocks) and the module answers
+ * with its binary reply: status 0, the flags, the key, the value, the
+ * opaque echoed.
+ */
+static void test_binary(void)
+{
+	char key[64], val[256], req[UDP_HDR + 24 + 64], reply[BUF_MAX];
+	long long o0, r0, o1, r1;
+	size_t klen, vlen, n;
+	ssize_t r;
+	bool ok;
+
+	key_of(key, sizeof(key), "hit", 2);
+	klen = strlen(key);
+	vlen = val_of(val, 2);
+	memset(req, 0, sizeof(req));
+	req_id++;
+	req[0] = (char)(req_id >> 8);
+	req[1] = (char)req_id;
+	req[5] = 1;
+	req[UDP_HDR] = (char)0x80;
+	req[UDP_HDR + 1] = 0x0c;		/* GETK */
+	req[UDP_HDR + 3] = (char)klen;
+	req[UDP_HDR + 11] = (char)klen;
+	memcpy(req + UDP_HDR + 12, "\x5e\xa1\x0f\xf1", 4);
+	memcpy(req + UDP_HDR + 24, key, klen);
+	n = UDP_HDR + 24 + klen;
+	o0 = store_stat("other", false);
+	r0 = store_stat("replies", false);
+	if (send(udp_fd, req, n, 0) != (ssize_t)n)
+		tap_diag("binary GETK: send: %s", strerror(errno));
+	r = udp_recv(udp_fd, req_id, reply, sizeof(reply));
+	o1 = store_stat("other", false);
+	r1 = store_stat("replies", false);
+	ok = r == (ssize_t)(UDP_HDR + 28 + klen + vlen) &&
+	     (uint8_t)reply[UDP_HDR] == 0x81 && reply[UDP_HDR + 1] == 0x0c &&
+	     !reply[UDP_HDR + 6] && !reply[UDP_HDR + 7] &&
+	     !memcmp(reply + UDP_HDR + 12, "\x5e\xa1\x0f\xf1", 4) &&
+	     !memcmp(reply + UDP_HDR + 28, key, klen) &&
+	     !memcmp(reply + UDP_HDR + 28 + klen, val, vlen);
+	if (!tap_ok(ok, "binary GETK through the store path: the module's "
+		    "reply, key and value, opaque echoed"))
+		tap_diag("  %zd bytes, want %zu", r, UDP_HDR + 28 + klen + vlen);
+	tap_is_i64(o1 - o0, 1, "the store program passed it (other)");
+	tap_is_i64(r1 - r0, 0, "... and sent nothing itself");
+}
+
 static void test_expired(void)
 {
 	struct timespec wait = { .tv_sec = 2, .tv_nsec = 500000000 };
@@ -974,6 +1025,7 @@ int main(int argc, char **argv)
 	       "xdp_store_admit=0: the store path's hits do not admit");
 	test_hits();
 	test_miss();
+	test_binary();
 	test_expired();
 	test_writer(shared);
 	test_deleted(shared);
