@@ -86,8 +86,8 @@ __attribute__((noinline)) int xkv_tcp_xdp(struct xdp_md *ctx,
 		why = xkv_tcp_try(ctx);
 	if (why == XKV_TCP_OUT_SEND || why == XKV_TCP_OUT_RESEND) {
 		len = s->tcp.r_len;
-		/* a reply just built has its sum; a kept one is summed */
-		s->psum_ok = why == XKV_TCP_OUT_SEND;
+		/* a reply just built may bring its sum; a kept one is summed */
+		s->psum_ok = why == XKV_TCP_OUT_SEND && s->psum_ok;
 		if ((why == XKV_TCP_OUT_SEND || !xkv_tcp_fit_again(ctx, s)) &&
 		    !xkv_tcp_send(ctx, s)) {
 			st = bpf_map_lookup_elem(&xkv_tcp_stats, &zero);
