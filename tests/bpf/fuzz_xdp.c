@@ -6,7 +6,9 @@
  * program's hot cache through the map's mmap()ed memory, as xkvd does.
  * It holds keys made of every byte value it accepts, values of every size
  * up to past what one datagram takes, and keeps changing them. Requests
- * built like the fixtures' (pkt.c: IPv4/IPv6, VLAN tags, IP options,
+ * (text get/gets lines, or binary GET/GETQ/GETK/GETKQ packets and now
+ * and then another opcode or extras) built like the fixtures' (pkt.c:
+ * IPv4/IPv6, VLAN tags, IP options,
  * padding, complete, partial or missing checksums) are mutated at random
  * (the memcached payload byte by byte, then now and then the headers) and
  * run through BPF_PROG_TEST_RUN, one frame per run. For every frame:
@@ -93,6 +95,7 @@ struct fz {
 	u64 tx;
 	u64 pass;
 	u64 hits;
+	u64 bin_tx;		/* replies to binary requests */
 	u64 wrong;		/* a reply that is not the store's */
 	u64 budget;		/* a reply over the budget */
 	u64 touched;		/* a passed frame that came back changed */
@@ -342,6 +345,35 @@ static size_t put_key(struct fz *f, u8 *b, size_t n, u32 i)
 	return n + f->klen[i];
 }
 
+/*
+ * A binary request after the frame header at @b + @n: mostly one GET,
+ * GETQ, GETK or GETKQ of a stored key; now and then another opcode,
+ * extras, or a second packet after it. Return: the payload's length.
+ */
+static size_t seed_bin(struct fz *f, u8 *b, size_t n)
+{
+	static const u8 ops[] = { 0x00, 0x09, 0x0c, 0x0d, 0x00, 0x09, 0x0c,
+				  0x0d, 0x0a, 0x1d, 0x01, 0x04 };
+	u32 i = below(f, FZ_KEYS), ext = chance(f, 95) ? 0 : 4, k, j;
+	u32 klen = f->klen[i], npk = chance(f, 5) ? 2 : 1;
+
+	for (j = 0; j < npk; j++) {
+		memset(b + n, 0, 24);
+		b[n] = 0x80;
+		b[n + 1] = ops[below(f, chance(f, 90) ? 8 : sizeof(ops))];
+		b[n + 2] = (u8)(klen >> 8);
+		b[n + 3] = (u8)klen;
+		b[n + 4] = (u8)ext;
+		b[n + 10] = (u8)((klen + ext) >> 8);
+		b[n + 11] = (u8)(klen + ext);
+		for (k = 12; k < 16; k++)		/* the opaque */
+			b[n + k] = (u8)below(f, 256);
+		n += 24 + ext;
+		n = put_key(f, b, n, i);
+	}
+	return n;
+}
+
 /* a request payload like the fixtures': frame header, get/gets line */
 static size_t seed(struct fz *f, u8 *b)
 {
@@ -357,6 +389,8 @@ static size_t seed(struct fz *f, u8 *b)
 	b[n++] = 1;
 	b[n++] = chance(f, 80) ? 0 : 1;		/* reserved: 01 00 too */
 	b[n++] = 0;
+	if (chance(f, 25))
+		return seed_bin(f, b, n);
 	memcpy(b + n, chance(f, 70) ? "get" : "gets", 4);
 	n += b[n + 3] == 's' ? 4 : 3;
 	for (k = 0; k < nkeys && n < FZ_PAY_MAX - 300; k++) {
@@ -531,6 +565,8 @@ static void check_reply(struct fz *f, const struct pkt *in, const u8 *out,
 		fprintf(stderr, "over budget: %zu reply bytes for %zu\n",
 			r.pay_len, q.pay_len);
 	}
+	if (q.pay_len > 8 && in->b[q.pay_off + 8] == 0x80)
+		f->bin_tx++;
 	wlen = store_reply(f, &q, in->b + q.pay_off, want);
 	if (wlen != (long)r.pay_len ||
 	    memcmp(out + r.pay_off, want, r.pay_len))
@@ -745,6 +781,8 @@ int main(int argc, char **argv)
 		 (unsigned long long)f->store_writes);
 	tap_ok(f->tx > f->packets / 20, "XDP answered a fair share: %llu",
 	       (unsigned long long)f->tx);
+	tap_ok(f->bin_tx > 0, "XDP answered binary gets too: %llu",
+	       (unsigned long long)f->bin_tx);
 	tap_is_u64(f->wrong, 0,
 		   "every XDP reply is the store's, byte for byte");
 	tap_is_u64(f->budget, 0, "every XDP reply within the budget");
