@@ -63,16 +63,16 @@ static __always_inline int xkv_bin_with_key(__u8 op)
 	return op == XKV_BIN_GETK || op == XKV_BIN_GETKQ;
 }
 
-/* eight key bytes per bpf_loop() round: req[s->start, s->plen) hashed */
+/* eight key bytes per bpf_loop() round: req[s->start, s->b_kend) */
 static long xkv_bin_hash_cb(__u32 i, void *data)
 {
 	struct xkv_scratch *s = ((struct xkv_cb_ctx *)data)->s;
-	__u32 pos = s->start + i * 8, h = s->hash, j;
+	__u32 pos = s->start + i * 8, end = s->b_kend, h = s->hash, j;
 	__u64 w;
 
-	if (pos >= s->plen)
+	if (pos >= end)
 		return 1;
-	if (pos + 8 <= s->plen) {
+	if (pos + 8 <= end) {
 		w = *(const __u64 *)(s->req + (pos & XKV_REQ_MASK));
 #pragma unroll
 		for (j = 0; j < 8; j++)
@@ -80,7 +80,7 @@ static long xkv_bin_hash_cb(__u32 i, void *data)
 	} else {
 #pragma unroll
 		for (j = 0; j < 8; j++) {
-			if (pos + j >= s->plen)
+			if (pos + j >= end)
 				break;
 			h = xkv_hot_hash_step(h,
 					      s->req[(pos + j) & XKV_REQ_MASK]);
@@ -90,51 +90,105 @@ static long xkv_bin_hash_cb(__u32 i, void *data)
 	return 0;
 }
 
+static __always_inline long xkv_bin_stop(struct xkv_scratch *s, __u32 why)
+{
+	s->fail = why;
+	return 1;
+}
+
+/*
+ * One packet of the request, at req[s->b_pos]: a get's key goes to
+ * s->keys with its hash; a NOOP may close the request.
+ * Return: 0 for the next packet, 1 to stop (s->done or s->fail set).
+ */
+static long xkv_bin_pkt_cb(__u32 i, void *data)
+{
+	struct xkv_scratch *s = ((struct xkv_cb_ctx *)data)->s;
+	__u32 pos = s->b_pos, plen = s->plen, klen, body, n;
+	struct xkv_cb_ctx cb;
+	__u8 *r, op;
+
+	if (pos == plen) {
+		s->done = 1;
+		return 1;
+	}
+	if (pos > XKV_REQ_MAX || pos + XKV_BIN_HDR_LEN > plen)
+		return xkv_bin_stop(s, XKV_STAT_pass_malformed);
+	r = s->req + (pos & XKV_REQ_MASK);
+	if (r[0] != XKV_BIN_REQ)
+		return xkv_bin_stop(s, XKV_STAT_pass_not_get);
+	op = r[1];
+	klen = (__u32)r[2] << 8 | r[3];
+	body = (__u32)r[8] << 24 | (__u32)r[9] << 16 | (__u32)r[10] << 8 |
+	       r[11];
+	n = s->nkeys;
+	if (op == XKV_BIN_NOOP) {
+		/* the last packet, after at least one get */
+		if (klen || r[4] || body)
+			return xkv_bin_stop(s, XKV_STAT_pass_malformed);
+		if (!n || pos + XKV_BIN_HDR_LEN != plen)
+			return xkv_bin_stop(s, XKV_STAT_pass_not_get);
+		s->b_noop = pos;
+		s->done = 1;
+		return 1;
+	}
+	if (!xkv_bin_get_op(op))
+		return xkv_bin_stop(s, XKV_STAT_pass_not_get);
+	if (r[4] || body != klen || !klen || klen > XKV_HOT_KEY_MAX ||
+	    pos + XKV_BIN_HDR_LEN + klen > plen)
+		return xkv_bin_stop(s, XKV_STAT_pass_malformed);
+	if (n >= XKV_MAX_KEYS)
+		return xkv_bin_stop(s, XKV_STAT_pass_too_big);
+
+	cb.s = s;
+	s->start = pos + XKV_BIN_HDR_LEN;
+	s->b_kend = s->start + klen;
+	s->hash = XKV_HOT_FNV_BASIS;
+	bpf_loop((klen + 7) / 8, xkv_bin_hash_cb, &cb, 0);
+	s->keys[n].off = pos + XKV_BIN_HDR_LEN;
+	s->keys[n].len = klen;
+	s->keys[n].hash = xkv_hot_hash_final(s->hash);
+	s->nkeys = n + 1;
+	s->b_pos = pos + XKV_BIN_HDR_LEN + klen;
+	return 0;
+}
+
 /**
- * xkv_bin_split() - take a binary request in s->req as one key to look up.
+ * xkv_bin_split() - take a binary request in s->req as keys to look up.
  * @s: scratch memory, s->plen bytes loaded (frame header included)
  *
- * The request must be exactly one GET, GETQ, GETK or GETKQ packet: no
- * extras, a body that is all key, the key 1..XKV_HOT_KEY_MAX bytes and
- * ending where the payload ends. The key goes to s->keys[0] with its
- * hash; s->meta and s->m_nc make xkv_key_cb() record the entry and its
+ * The request must be GET, GETQ, GETK or GETKQ packets only, at most
+ * XKV_MAX_KEYS of them, maybe closed by one NOOP (a client's batch,
+ * "getkq ... noop"), and end where the payload ends; each get without
+ * extras, its body all key, the key 1..XKV_HOT_KEY_MAX bytes. The keys go
+ * to s->keys with their hashes, in order; s->b_noop says where the NOOP
+ * is. s->meta and s->m_nc make xkv_key_cb() record each key's entry and
  * CAS for xkv_bin_fill().
  *
  * Return: 0, or the pass reason: XKV_STAT_pass_not_get for another
- * opcode or more than one packet, XKV_STAT_pass_malformed for lengths
- * that disagree or a packet cut short (the store answers or hangs up as
- * memcached does).
+ * opcode (or a NOOP alone or not last), XKV_STAT_pass_malformed for
+ * lengths that disagree or a packet cut short (the store answers or
+ * hangs up as memcached does), XKV_STAT_pass_too_big for more packets.
  */
 __attribute__((noinline)) int xkv_bin_split(struct xkv_scratch *s)
 {
 	struct xkv_cb_ctx cb;
-	__u32 klen, body;
-	__u8 *r;
 
 	if (!s)
 		return XKV_STAT_errors;
-	r = s->req + XKV_BIN_AT;
-	if (s->plen < XKV_BIN_KEY_AT + 1 || !xkv_bin_get_op(r[1]))
-		return XKV_STAT_pass_not_get;
-	klen = (__u32)r[2] << 8 | r[3];
-	body = (__u32)r[8] << 24 | (__u32)r[9] << 16 | (__u32)r[10] << 8 |
-	       r[11];
-	if (r[4] || body != klen || !klen || klen > XKV_HOT_KEY_MAX)
-		return XKV_STAT_pass_malformed;
-	/* cut short; or more after it (a batch: the store's) */
-	if (XKV_BIN_KEY_AT + klen > s->plen)
-		return XKV_STAT_pass_malformed;
-	if (XKV_BIN_KEY_AT + klen < s->plen)
-		return XKV_STAT_pass_not_get;
-
 	cb.s = s;
-	s->start = XKV_BIN_KEY_AT;
-	s->hash = XKV_HOT_FNV_BASIS;
-	bpf_loop((klen + 7) / 8, xkv_bin_hash_cb, &cb, 0);
-	s->keys[0].off = XKV_BIN_KEY_AT;
-	s->keys[0].len = klen;
-	s->keys[0].hash = xkv_hot_hash_final(s->hash);
-	s->nkeys = 1;
+	s->nkeys = 0;
+	s->done = 0;
+	s->fail = 0;
+	s->b_pos = XKV_BIN_AT;
+	s->b_noop = 0;
+	bpf_loop(XKV_MAX_KEYS + 1, xkv_bin_pkt_cb, &cb, 0);
+	if (s->fail)
+		return s->fail;
+	if (!s->done)
+		return XKV_STAT_pass_too_big;
+	if (!s->nkeys)
+		return XKV_STAT_pass_not_get;
 	s->gets = 0;
 	s->meta = 1;
 	s->mtok = 1;
@@ -177,32 +231,60 @@ static __always_inline void xkv_bin_put(__u8 *b, __u32 p, __u64 v, __u32 n)
 	}
 }
 
-/**
- * xkv_bin_fill() - the reply to a binary get whose key hit.
- * @s: scratch memory: the hit found by xkv_key_cb() (s->m_idx, m_at,
- *     m_llen, m_blen, read under m_seq; its CAS in s->cas)
- *
- * The entry's line is copied and checked (the key, the client flags),
- * the data copied after the reply's header, the seqlock checked, then the
- * header written; the send path (UDP or TCP) sums the body. Its own
- * global function, as xkv_meta_fill(): the verifier walks it once.
- *
- * Return: 0 with s->body set, or the outcome (XKV_STAT_misses for an
- * entry that does not parse, XKV_STAT_pass_too_big, pass_busy, errors).
+/*
+ * The 24-byte response header at body offset @p: magic 0x81, opcode @op,
+ * key length @klen, extras @ext, status 0, body length @blen, the opaque
+ * of the request packet at req[@req], CAS @cas.
  */
-__attribute__((noinline)) int xkv_bin_fill(struct xkv_scratch *s)
+static __always_inline void xkv_bin_head(struct xkv_scratch *s, __u32 p,
+					 __u8 op, __u32 klen, __u8 ext,
+					 __u32 blen, __u32 req, __u64 cas)
 {
-	struct bpf_dynptr d1, d2;
+	__u8 *b = s->out + XKV_OUT_BODY, *q;
+	__u32 j;
+
+	b[p & XKV_BODY_MASK] = XKV_BIN_RES;
+	b[(p + 1) & XKV_BODY_MASK] = op;
+	xkv_bin_put(b, p + 2, klen, 2);
+	b[(p + 4) & XKV_BODY_MASK] = ext;
+	b[(p + 5) & XKV_BODY_MASK] = 0;
+	b[(p + 6) & XKV_BODY_MASK] = 0;
+	b[(p + 7) & XKV_BODY_MASK] = 0;
+	xkv_bin_put(b, p + 8, blen, 4);
+	/* the opaque, as it came */
+	q = s->req + ((req + 12) & XKV_REQ_MASK);
+#pragma unroll
+	for (j = 0; j < 4; j++)
+		b[(p + 12 + j) & XKV_BODY_MASK] = q[j];
+	xkv_bin_put(b, p + 16, cas, 8);
+}
+
+/*
+ * The reply to key @i of a binary request, appended at body offset
+ * s->body: its hit as xkv_key_cb() just recorded it (s->m_idx, m_at,
+ * m_llen, m_blen, read under m_seq; its CAS in s->cas). The entry's line
+ * is copied so that its key lands where a GETK reply carries it, the key
+ * compared and the client flags read there, the data copied after the
+ * header, the seqlock checked, then the header written.
+ * Return: 0, or the outcome (XKV_STAT_misses for an entry that does not
+ * parse, XKV_STAT_pass_too_big, pass_busy, errors).
+ */
+static __always_inline int xkv_bin_hit(struct xkv_scratch *s, __u32 i,
+				       struct bpf_dynptr *d1,
+				       struct bpf_dynptr *d2)
+{
+	__u8 *b = s->out + XKV_OUT_BODY, *rk, op;
 	const struct xkv_hot_ent *e;
+	struct xkv_key_ref *k;
 	struct xkv_slot *slot;
 	struct xkv_cb_ctx cb;
-	__u32 idx, at, base, klen, llen, blen, vlen, kout, p, fl;
-	__u8 *b, *rk, op;
+	__u32 idx, at, base, klen, llen, blen, vlen, kout, p, fl, pos, req;
 	__u64 cas, flags;
 
-	if (!s)
-		return XKV_STAT_errors;
-	b = s->out + XKV_OUT_BODY;
+	k = &s->keys[i & (XKV_MAX_KEYS - 1)];
+	klen = k->len;
+	req = k->off - XKV_BIN_HDR_LEN;
+	pos = s->body;
 	idx = s->m_idx;
 	slot = bpf_map_lookup_elem(&xkv_hot, &idx);
 	if (!slot)
@@ -217,26 +299,27 @@ __attribute__((noinline)) int xkv_bin_fill(struct xkv_scratch *s)
 	e = (const void *)((const __u8 *)slot + at);
 	at += XKV_HOT_ENT_HDR;
 
-	klen = s->keys[0].len;
 	llen = s->m_llen;
 	blen = s->m_blen;
 	if (!klen || klen > XKV_HOT_KEY_MAX || llen < 6 + klen + 4 ||
-	    llen + 4 > blen || llen > XKV_HOT_LINE_MAX)
+	    llen + 4 > blen || llen > XKV_HOT_LINE_MAX ||
+	    pos > XKV_UDP_PAYLOAD_CAP)
 		return XKV_STAT_errors;
-	op = s->req[XKV_BIN_AT + 1];
+	op = s->req[(req + 1) & XKV_REQ_MASK];
 	kout = xkv_bin_with_key(op) ? klen : 0;
 	vlen = blen - llen - 4;
-	if (XKV_BIN_RES_HEAD + kout + vlen > s->body_max)
+	if (pos + XKV_BIN_RES_HEAD + kout + vlen > s->body_max)
 		return XKV_STAT_pass_too_big;
 	cas = READ_ONCE(s->cas);
 
 	/* the line, its key where a GETK reply has it; checked on the copy */
-	if (xkv_copy_ent(s, slot, &d1, XKV_BIN_LINE_AT, at, llen))
+	if (xkv_copy_ent(s, slot, d1, pos + XKV_BIN_LINE_AT, at, llen))
 		return XKV_STAT_errors;
-	rk = s->req + XKV_BIN_KEY_AT;
-	if (!xkv_key_eq(b + XKV_BIN_RES_HEAD, rk, klen))
+	rk = s->req + (k->off & XKV_REQ_MASK);
+	if (!xkv_key_eq(b + ((pos + XKV_BIN_RES_HEAD) & XKV_BODY_MASK), rk,
+			klen))
 		return XKV_STAT_misses;
-	p = XKV_BIN_RES_HEAD + klen;
+	p = pos + XKV_BIN_RES_HEAD + klen;
 	if (b[p & XKV_BODY_MASK] != ' ')
 		return XKV_STAT_misses;
 	cb.s = s;
@@ -250,32 +333,62 @@ __attribute__((noinline)) int xkv_bin_fill(struct xkv_scratch *s)
 	    b[(p + 1 + fl) & XKV_BODY_MASK] != ' ')
 		return XKV_STAT_misses;
 	/* the data, after the header (and the key, already in place) */
-	if (vlen && xkv_copy_ent(s, slot, &d2, XKV_BIN_RES_HEAD + kout,
+	if (vlen && xkv_copy_ent(s, slot, d2, pos + XKV_BIN_RES_HEAD + kout,
 				 at + llen + 2, vlen))
 		return XKV_STAT_errors;
 	if (xkv_slot_read_retry(slot, s->m_seq))
 		return XKV_STAT_pass_busy;
 
-	b[0] = XKV_BIN_RES;
-	b[1] = op;
-	xkv_bin_put(b, 2, kout, 2);
-	b[4] = 4;
-	b[5] = 0;
-	b[6] = 0;
-	b[7] = 0;
-	xkv_bin_put(b, 8, 4 + kout + vlen, 4);
-	/* the opaque, as it came */
-	b[12] = s->req[XKV_BIN_AT + 12];
-	b[13] = s->req[XKV_BIN_AT + 13];
-	b[14] = s->req[XKV_BIN_AT + 14];
-	b[15] = s->req[XKV_BIN_AT + 15];
-	xkv_bin_put(b, 16, cas, 8);
-	xkv_bin_put(b, XKV_BIN_HDR_LEN, flags, 4);
-	s->body = XKV_BIN_RES_HEAD + kout + vlen;
-	/* the header is written here: the send path sums the body */
-	s->psum_ok = 0;
+	xkv_bin_head(s, pos, op, kout, 4, 4 + kout + vlen, req, cas);
+	xkv_bin_put(b, pos + XKV_BIN_HDR_LEN, flags, 4);
+	s->body = pos + XKV_BIN_RES_HEAD + kout + vlen;
 	if (!(bpf_get_prandom_u32() & (XKV_HOT_HIT_SAMPLE - 1)))
 		xkv_count_hit(slot, e, s->m_seq);
+	return 0;
+}
+
+/*
+ * Key @i of a binary request, found by xkv_key_cb(), which calls this
+ * with its two dynptrs: append its reply.
+ * Return: 0, or 1 with s->fail set.
+ */
+static __always_inline long xkv_bin_key(struct xkv_scratch *s, __u32 i,
+					struct bpf_dynptr *d1,
+					struct bpf_dynptr *d2)
+{
+	int why = xkv_bin_hit(s, i, d1, d2);
+
+	return why ? xkv_key_fail(s, why) : 0;
+}
+
+/**
+ * xkv_bin_fill() - end the reply to a binary request whose keys all hit.
+ * @s: scratch memory: each get's reply appended in order by
+ *     xkv_key_cb(), as the store sends it for a hit (a quiet one's too:
+ *     quiet only silences a miss)
+ *
+ * Appends the NOOP's reply, if the request ends with one. The send path
+ * (UDP or TCP) sums the body.
+ *
+ * Return: 0 with s->body set, or XKV_STAT_pass_too_big.
+ */
+__attribute__((noinline)) int xkv_bin_fill(struct xkv_scratch *s)
+{
+	__u32 pos, noop;
+
+	if (!s)
+		return XKV_STAT_errors;
+	noop = s->b_noop;
+	if (noop) {
+		pos = s->body;
+		if (pos + XKV_BIN_HDR_LEN > s->body_max ||
+		    pos > XKV_UDP_PAYLOAD_CAP)
+			return XKV_STAT_pass_too_big;
+		xkv_bin_head(s, pos, XKV_BIN_NOOP, 0, 0, 0, noop, 0);
+		s->body = pos + XKV_BIN_HDR_LEN;
+	}
+	/* the headers are written here: the send path sums the body */
+	s->psum_ok = 0;
 	return 0;
 }
 

@@ -127,6 +127,10 @@ struct xkv_scratch {
 	__u32 m_at;		/* ... the entry's offset in it, */
 	__u32 m_llen;		/* ... its line_len */
 	__u32 m_blen;		/* ... and body_len */
+	/* a binary request (binary.h): keys[] its gets' keys, in order */
+	__u32 b_pos;		/* the next packet's req[] offset */
+	__u32 b_kend;		/* req[] offset after the key being hashed */
+	__u32 b_noop;		/* req[] offset of its closing NOOP, 0: none */
 	__u8 m_f[16];		/* the client flags' digits */
 	__u8 m_n[16];		/* the size's digits */
 	struct xkv_key_ref keys[XKV_MAX_KEYS];

@@ -253,6 +253,12 @@ static __always_inline long xkv_meta_value(struct xkv_scratch *s,
 	return 0;
 }
 
+/* binary.h: a binary request, and one key's reply to it */
+static __always_inline int xkv_bin_req(const struct xkv_scratch *s);
+static __always_inline long xkv_bin_key(struct xkv_scratch *s, __u32 i,
+					struct bpf_dynptr *d1,
+					struct bpf_dynptr *d2);
+
 static long xkv_key_cb(__u32 i, void *data)
 {
 	struct xkv_scratch *s = ((struct xkv_cb_ctx *)data)->s;
@@ -318,6 +324,9 @@ static long xkv_key_cb(__u32 i, void *data)
 		s->m_at = at;
 		s->m_llen = llen;
 		s->m_blen = blen;
+		/* a binary get's reply is appended key by key */
+		if (xkv_bin_req(s))
+			return xkv_bin_key(s, i, &d1, &d2);
 		return 0;
 	}
 	xf = READ_ONCE(e->xflags);

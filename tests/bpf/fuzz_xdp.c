@@ -6,9 +6,9 @@
  * program's hot cache through the map's mmap()ed memory, as xkvd does.
  * It holds keys made of every byte value it accepts, values of every size
  * up to past what one datagram takes, and keeps changing them. Requests
- * (text get/gets lines, or binary GET/GETQ/GETK/GETKQ packets and now
- * and then another opcode or extras) built like the fixtures' (pkt.c:
- * IPv4/IPv6, VLAN tags, IP options,
+ * (text get/gets lines, or binary GET/GETQ/GETK/GETKQ packets, alone or
+ * batched with a closing NOOP, now and then another opcode or extras)
+ * built like the fixtures' (pkt.c: IPv4/IPv6, VLAN tags, IP options,
  * padding, complete, partial or missing checksums) are mutated at random
  * (the memcached payload byte by byte, then now and then the headers) and
  * run through BPF_PROG_TEST_RUN, one frame per run. For every frame:
@@ -346,21 +346,24 @@ static size_t put_key(struct fz *f, u8 *b, size_t n, u32 i)
 }
 
 /*
- * A binary request after the frame header at @b + @n: mostly one GET,
- * GETQ, GETK or GETKQ of a stored key; now and then another opcode,
- * extras, or a second packet after it. Return: the payload's length.
+ * A binary request after the frame header at @b + @n: mostly GET, GETQ,
+ * GETK or GETKQ packets of stored keys, one or a client's batch (up to
+ * 6, then often a NOOP); now and then another opcode or extras. Return:
+ * the payload's length.
  */
 static size_t seed_bin(struct fz *f, u8 *b, size_t n)
 {
 	static const u8 ops[] = { 0x00, 0x09, 0x0c, 0x0d, 0x00, 0x09, 0x0c,
 				  0x0d, 0x0a, 0x1d, 0x01, 0x04 };
-	u32 i = below(f, FZ_KEYS), ext = chance(f, 95) ? 0 : 4, k, j;
-	u32 klen = f->klen[i], npk = chance(f, 5) ? 2 : 1;
+	u32 npk = chance(f, 60) ? 1 : 2 + below(f, 5), j, k, i, klen, ext;
 
 	for (j = 0; j < npk; j++) {
+		i = below(f, FZ_KEYS);
+		klen = f->klen[i];
+		ext = chance(f, 97) ? 0 : 4;
 		memset(b + n, 0, 24);
 		b[n] = 0x80;
-		b[n + 1] = ops[below(f, chance(f, 90) ? 8 : sizeof(ops))];
+		b[n + 1] = ops[below(f, chance(f, 95) ? 8 : sizeof(ops))];
 		b[n + 2] = (u8)(klen >> 8);
 		b[n + 3] = (u8)klen;
 		b[n + 4] = (u8)ext;
@@ -370,6 +373,13 @@ static size_t seed_bin(struct fz *f, u8 *b, size_t n)
 			b[n + k] = (u8)below(f, 256);
 		n += 24 + ext;
 		n = put_key(f, b, n, i);
+	}
+	if (npk > 1 && chance(f, 70)) {			/* a NOOP closes it */
+		memset(b + n, 0, 24);
+		b[n] = 0x80;
+		b[n + 1] = 0x0a;
+		b[n + 12] = (u8)below(f, 256);
+		n += 24;
 	}
 	return n;
 }

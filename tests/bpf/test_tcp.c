@@ -1029,8 +1029,14 @@ static void test_binary(struct env *e)
 	conn_open(e, c, true, "binary batch");
 	rl = bin_request(rq, XKV_BIN_GETKQ, "foo", 4);
 	rl += bin_request(rq + rl, XKV_BIN_NOOP, "", 5);
-	bin_seg(e, c, rq, rl, NULL, 0, XKV_TCP_STAT_pass_not_get,
-		"binary GETKQ + NOOP: the store's");
+	pl = bin_reply(rp, &it_foo, XKV_BIN_GETKQ, 4);
+	memset(rp + pl, 0, XKV_BIN_HDR_LEN);
+	rp[pl] = XKV_BIN_RES;
+	rp[pl + 1] = XKV_BIN_NOOP;
+	be_put(rp + pl + 12, 5, 4);
+	pl += XKV_BIN_HDR_LEN;
+	bin_seg(e, c, rq, rl, rp, pl, 0,
+		"binary GETKQ + NOOP: the hit's reply, then the NOOP's");
 	conn_release(e, c);
 	free(c);
 }

@@ -827,6 +827,108 @@ static void bin_pass(struct env *e, const struct pkt_opts *o,
 	expect_pass(e, in, why, name);
 }
 
+/* append packet @op for @key (NULL: none) with opaque @opq to bin */
+static void bin_add(__u8 op, const char *key, const __u8 opq[4])
+{
+	size_t klen = key ? strlen(key) : 0;
+
+	memset(bin + bin_len, 0, XKV_BIN_HDR_LEN);
+	bin[bin_len] = XKV_BIN_REQ;
+	bin[bin_len + 1] = op;
+	be_put(bin + bin_len + 2, klen, 2);
+	be_put(bin + bin_len + 8, klen, 4);
+	memcpy(bin + bin_len + 12, opq, 4);
+	memcpy(bin + bin_len + XKV_BIN_HDR_LEN, key, klen);
+	bin_len += XKV_BIN_HDR_LEN + klen;
+}
+
+/* append the store's reply to packet @op of @it (NULL: a NOOP) to text */
+static void bin_want(__u8 op, const struct item *it, const __u8 opq[4])
+{
+	char *save = text;
+	size_t k = text_len;
+
+	text += k;
+	if (it) {
+		expect_bin(it, op, opq);
+	} else {
+		memset(text, 0, XKV_BIN_HDR_LEN);
+		text[0] = (char)XKV_BIN_RES;
+		text[1] = XKV_BIN_NOOP;
+		memcpy(text + 12, opq, 4);
+		text_len = XKV_BIN_HDR_LEN;
+	}
+	text = save;
+	text_len += k;
+}
+
+/* a client's batch: getkq ... noop, and gets one after another */
+static void test_bin_batch(struct env *e, const struct pkt_opts *o)
+{
+	static const __u8 q1[4] = { 1, 1, 1, 1 }, q2[4] = { 2, 2, 2, 2 },
+			  q3[4] = { 3, 3, 3, 3 }, q4[4] = { 4, 4, 4, 4 };
+	size_t i;
+
+	bin_len = 0;
+	text_len = 0;
+	bin_add(XKV_BIN_GETKQ, "foo", q1);
+	bin_add(XKV_BIN_GETKQ, "k2", q2);
+	bin_add(XKV_BIN_GETKQ, "key:3", q3);
+	bin_add(XKV_BIN_NOOP, NULL, q4);
+	bin_want(XKV_BIN_GETKQ, &it_foo, q1);
+	bin_want(XKV_BIN_GETKQ, &it_k2, q2);
+	bin_want(XKV_BIN_GETKQ, &it_k3, q3);
+	bin_want(XKV_BIN_NOOP, NULL, q4);
+	pkt_request(in, o, bin, bin_len);
+	expect_reply(e, o, in, text, text_len, 3,
+		     "binary GETKQ x3 + NOOP: every reply, then the NOOP's");
+
+	bin_len = 0;
+	text_len = 0;
+	bin_add(XKV_BIN_GET, "k2", q1);
+	bin_add(XKV_BIN_GETK, "foo", q2);
+	bin_add(XKV_BIN_GETQ, "k2", q3);
+	bin_want(XKV_BIN_GET, &it_k2, q1);
+	bin_want(XKV_BIN_GETK, &it_foo, q2);
+	bin_want(XKV_BIN_GETQ, &it_k2, q3);
+	pkt_request(in, o, bin, bin_len);
+	expect_reply(e, o, in, text, text_len, 3,
+		     "binary GET, GETK, GETQ in one datagram, no NOOP");
+
+	bin_len = 0;
+	bin_add(XKV_BIN_GETKQ, "foo", q1);
+	bin_add(XKV_BIN_GETKQ, "nokey", q2);
+	bin_add(XKV_BIN_NOOP, NULL, q4);
+	bin_pass(e, o, XKV_STAT_misses,
+		 "binary batch with a miss (the store stays quiet for it)");
+
+	bin_len = 0;
+	bin_add(XKV_BIN_NOOP, NULL, q4);
+	bin_pass(e, o, XKV_STAT_pass_not_get, "binary NOOP alone");
+
+	bin_len = 0;
+	bin_add(XKV_BIN_GETKQ, "foo", q1);
+	bin_add(XKV_BIN_NOOP, NULL, q4);
+	bin_add(XKV_BIN_GETKQ, "k2", q2);
+	bin_pass(e, o, XKV_STAT_pass_not_get, "binary NOOP before a get");
+
+	bin_len = 0;
+	bin_add(XKV_BIN_GETKQ, "foo", q1);
+	bin_add(XKV_BIN_SET, "k2", q2);
+	bin_pass(e, o, XKV_STAT_pass_not_get, "binary get then SET");
+
+	bin_len = 0;
+	bin_add(XKV_BIN_GETKQ, "foo", q1);
+	bin_add(XKV_BIN_GETKQ, "k2", q2);
+	bin_len -= 1;
+	bin_pass(e, o, XKV_STAT_pass_malformed, "binary batch cut short");
+
+	bin_len = 0;
+	for (i = 0; i < 33; i++)
+		bin_add(XKV_BIN_GETKQ, "foo", q1);
+	bin_pass(e, o, XKV_STAT_pass_too_big, "binary batch of 33 gets");
+}
+
 static void test_binary(struct env *e)
 {
 	static const __u8 op0[4] = { 0, 0, 0, 0 };
@@ -908,7 +1010,7 @@ static void test_binary(struct env *e)
 	bin_pass(e, &o, XKV_STAT_pass_malformed,
 		 "binary GET, body shorter than the key");
 	bin_req(XKV_BIN_GET, "", 0, 0, (size_t)-1, opx);
-	bin_pass(e, &o, XKV_STAT_pass_not_get, "binary GET without a key");
+	bin_pass(e, &o, XKV_STAT_pass_malformed, "binary GET without a key");
 	bin_req(XKV_BIN_GET, k250, 250, 0, (size_t)-1, opx);
 	be_put(bin + 2, 251, 2);
 	be_put(bin + 8, 251, 4);
@@ -917,13 +1019,7 @@ static void test_binary(struct env *e)
 	bin_req(XKV_BIN_GET, "foo", 3, 0, (size_t)-1, opx);
 	bin_len--;
 	bin_pass(e, &o, XKV_STAT_pass_malformed, "binary GET cut short");
-	bin_req(XKV_BIN_GETKQ, "foo", 3, 0, (size_t)-1, opx);
-	memset(bin + bin_len, 0, XKV_BIN_HDR_LEN);
-	bin[bin_len] = XKV_BIN_REQ;
-	bin[bin_len + 1] = XKV_BIN_NOOP;
-	bin_len += XKV_BIN_HDR_LEN;
-	bin_pass(e, &o, XKV_STAT_pass_not_get,
-		 "binary GETKQ + NOOP batch (the store answers it whole)");
+	test_bin_batch(e, &o);
 	bin_req(XKV_BIN_SET, "foo", 3, 8, (size_t)-1, opx);
 	bin_pass(e, &o, XKV_STAT_pass_not_get, "binary SET");
 	bin_req(XKV_BIN_GAT, "foo", 3, 4, (size_t)-1, opx);
