@@ -3,8 +3,8 @@
  * xkv_bin.h - memcached's binary protocol on the wire: the 24-byte packet
  * header, the opcodes and the response statuses (memcached 1.6's
  * protocol_binary.h numbers; see doc/protocol.txt and the binary protocol
- * wiki). One header for the store (kmod/core/bin.c), the tests and, later,
- * the XDP fast path.
+ * wiki). One header for the store (kmod/core/bin.c), the tests and the XDP
+ * fast path (bpf/xdp/binary.h).
  *
  * Every multi-byte field is big-endian, except @opaque, which a server
  * echoes as it came. A packet is the header, then @bodylen bytes: extras
