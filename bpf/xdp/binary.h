@@ -261,67 +261,55 @@ static __always_inline void xkv_bin_head(struct xkv_scratch *s, __u32 p,
 
 /*
  * The reply to key @i of a binary request, appended at body offset
- * s->body: its hit as xkv_key_cb() just recorded it (s->m_idx, m_at,
- * m_llen, m_blen, read under m_seq; its CAS in s->cas). The entry's line
- * is copied so that its key lands where a GETK reply carries it, the key
- * compared and the client flags read there, the data copied after the
- * header, the seqlock checked, then the header written.
- * Return: 0, or the outcome (XKV_STAT_misses for an entry that does not
- * parse, XKV_STAT_pass_too_big, pass_busy, errors).
+ * s->body; called by xkv_key_cb() with what it found and its two
+ * dynptrs: the entry @e at offset @at of @slot, read under @seq, its line and body @llen and @blen bytes (checked there),
+ * its CAS in s->cas. The entry's line is copied so that its key lands
+ * where a GETK reply carries it, the key compared and the client flags
+ * read there, the data copied after the header, the seqlock checked,
+ * then the header written.
+ * Return: 0, or 1 with s->fail set to the outcome (XKV_STAT_misses for
+ * an entry that does not parse, XKV_STAT_pass_too_big, pass_busy,
+ * errors).
  */
-static __always_inline int xkv_bin_hit(struct xkv_scratch *s, __u32 i,
-				       struct bpf_dynptr *d1,
-				       struct bpf_dynptr *d2)
+static __always_inline long xkv_bin_key(struct xkv_scratch *s, __u32 i,
+					struct xkv_slot *slot,
+					const struct xkv_hot_ent *e, __u32 at,
+					__u32 seq, __u32 llen, __u32 blen,
+					struct bpf_dynptr *d1,
+					struct bpf_dynptr *d2)
 {
 	__u8 *b = s->out + XKV_OUT_BODY, *rk, op;
-	const struct xkv_hot_ent *e;
 	struct xkv_key_ref *k;
-	struct xkv_slot *slot;
 	struct xkv_cb_ctx cb;
-	__u32 idx, at, base, klen, llen, blen, vlen, kout, p, fl, pos, req;
+	__u32 klen, vlen, kout, p, fl, pos, req;
 	__u64 cas, flags;
 
 	k = &s->keys[i & (XKV_MAX_KEYS - 1)];
 	klen = k->len;
 	req = k->off - XKV_BIN_HDR_LEN;
 	pos = s->body;
-	idx = s->m_idx;
-	slot = bpf_map_lookup_elem(&xkv_hot, &idx);
-	if (!slot)
-		return XKV_STAT_errors;
-	at = s->m_at;
-	if (at > XKV_HOT_SLOT_SIZE - XKV_HOT_ENT_MIN ||
-	    (at & (XKV_HOT_ENT_ALIGN - 1)))
-		return XKV_STAT_errors;
-	/* as in xkv_key_cb(): a window base and a masked rest */
-	base = at < XKV_ENT_WIN ? 0 : XKV_ENT_BASE2;
-	at = base + xkv_bound(at - base, XKV_ENT_WIN - XKV_HOT_ENT_ALIGN);
-	e = (const void *)((const __u8 *)slot + at);
 	at += XKV_HOT_ENT_HDR;
-
-	llen = s->m_llen;
-	blen = s->m_blen;
 	if (!klen || klen > XKV_HOT_KEY_MAX || llen < 6 + klen + 4 ||
 	    llen + 4 > blen || llen > XKV_HOT_LINE_MAX ||
 	    pos > XKV_UDP_PAYLOAD_CAP)
-		return XKV_STAT_errors;
+		return xkv_key_fail(s, XKV_STAT_errors);
 	op = s->req[(req + 1) & XKV_REQ_MASK];
 	kout = xkv_bin_with_key(op) ? klen : 0;
 	vlen = blen - llen - 4;
 	if (pos + XKV_BIN_RES_HEAD + kout + vlen > s->body_max)
-		return XKV_STAT_pass_too_big;
+		return xkv_key_fail(s, XKV_STAT_pass_too_big);
 	cas = READ_ONCE(s->cas);
 
 	/* the line, its key where a GETK reply has it; checked on the copy */
 	if (xkv_copy_ent(s, slot, d1, pos + XKV_BIN_LINE_AT, at, llen))
-		return XKV_STAT_errors;
+		return xkv_key_fail(s, XKV_STAT_errors);
 	rk = s->req + (k->off & XKV_REQ_MASK);
 	if (!xkv_key_eq(b + ((pos + XKV_BIN_RES_HEAD) & XKV_BODY_MASK), rk,
 			klen))
-		return XKV_STAT_misses;
+		return xkv_key_fail(s, XKV_STAT_misses);
 	p = pos + XKV_BIN_RES_HEAD + klen;
 	if (b[p & XKV_BODY_MASK] != ' ')
-		return XKV_STAT_misses;
+		return xkv_key_fail(s, XKV_STAT_misses);
 	cb.s = s;
 	s->m_pos = p + 1;
 	s->cas = 0;
@@ -331,34 +319,20 @@ static __always_inline int xkv_bin_hit(struct xkv_scratch *s, __u32 i,
 	flags = READ_ONCE(s->cas);
 	if (!fl || fl > 10 || flags > 0xffffffffULL ||
 	    b[(p + 1 + fl) & XKV_BODY_MASK] != ' ')
-		return XKV_STAT_misses;
+		return xkv_key_fail(s, XKV_STAT_misses);
 	/* the data, after the header (and the key, already in place) */
 	if (vlen && xkv_copy_ent(s, slot, d2, pos + XKV_BIN_RES_HEAD + kout,
 				 at + llen + 2, vlen))
-		return XKV_STAT_errors;
-	if (xkv_slot_read_retry(slot, s->m_seq))
-		return XKV_STAT_pass_busy;
+		return xkv_key_fail(s, XKV_STAT_errors);
+	if (xkv_slot_read_retry(slot, seq))
+		return xkv_key_fail(s, XKV_STAT_pass_busy);
 
 	xkv_bin_head(s, pos, op, kout, 4, 4 + kout + vlen, req, cas);
 	xkv_bin_put(b, pos + XKV_BIN_HDR_LEN, flags, 4);
 	s->body = pos + XKV_BIN_RES_HEAD + kout + vlen;
 	if (!(bpf_get_prandom_u32() & (XKV_HOT_HIT_SAMPLE - 1)))
-		xkv_count_hit(slot, e, s->m_seq);
+		xkv_count_hit(slot, e, seq);
 	return 0;
-}
-
-/*
- * Key @i of a binary request, found by xkv_key_cb(), which calls this
- * with its two dynptrs: append its reply.
- * Return: 0, or 1 with s->fail set.
- */
-static __always_inline long xkv_bin_key(struct xkv_scratch *s, __u32 i,
-					struct bpf_dynptr *d1,
-					struct bpf_dynptr *d2)
-{
-	int why = xkv_bin_hit(s, i, d1, d2);
-
-	return why ? xkv_key_fail(s, why) : 0;
 }
 
 /**

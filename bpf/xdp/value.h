@@ -256,6 +256,9 @@ static __always_inline long xkv_meta_value(struct xkv_scratch *s,
 /* binary.h: a binary request, and one key's reply to it */
 static __always_inline int xkv_bin_req(const struct xkv_scratch *s);
 static __always_inline long xkv_bin_key(struct xkv_scratch *s, __u32 i,
+					struct xkv_slot *slot,
+					const struct xkv_hot_ent *e, __u32 at,
+					__u32 seq, __u32 llen, __u32 blen,
 					struct bpf_dynptr *d1,
 					struct bpf_dynptr *d2);
 
@@ -326,7 +329,8 @@ static long xkv_key_cb(__u32 i, void *data)
 		s->m_blen = blen;
 		/* a binary get's reply is appended key by key */
 		if (xkv_bin_req(s))
-			return xkv_bin_key(s, i, &d1, &d2);
+			return xkv_bin_key(s, i, slot, e, at, seq, llen,
+					   blen, &d1, &d2);
 		return 0;
 	}
 	xf = READ_ONCE(e->xflags);

@@ -957,12 +957,44 @@ static bool bin_seg(struct env *e, struct conn *c, const __u8 *rq,
 	return ok;
 }
 
+/* a new IPv4 connection with timestamps, its entry saying @proto */
+static void bin_conn(struct env *e, struct conn *c, __u32 proto,
+		     const char *name)
+{
+	conn_init(c, false, true);
+	conn_open(e, c, true, name);
+	e->ans[c->ans].proto = proto;
+}
+
 static void test_binary(struct env *e)
 {
 	static const __u8 ops[] = { XKV_BIN_GET, XKV_BIN_GETQ, XKV_BIN_GETK,
 				    XKV_BIN_GETKQ };
 	static const __u32 proto[] = { XKV_TCP_PROTO_NONE, XKV_TCP_PROTO_BIN,
 				       XKV_TCP_PROTO_NONE, XKV_TCP_PROTO_BIN };
+	/* passed: op XKV_BIN_NOOP stands for a text "get foo" */
+	static const struct {
+		__u32 proto;
+		__u8 op;
+		const char *key;
+		enum xkv_tcp_stat_id why;
+		const char *name;
+	} passes[] = {
+		{ XKV_TCP_PROTO_NONE, XKV_BIN_GETQ, "nokey",
+		  XKV_TCP_STAT_pass_miss,
+		  "binary GETQ miss: the store stays quiet" },
+		{ XKV_TCP_PROTO_TEXT, XKV_BIN_GET, "foo",
+		  XKV_TCP_STAT_pass_not_get, "binary GET on a text connection" },
+		{ XKV_TCP_PROTO_BIN, XKV_BIN_NOOP, NULL,
+		  XKV_TCP_STAT_pass_not_get,
+		  "text get on a binary connection" },
+		{ XKV_TCP_PROTO_OFF, XKV_BIN_GET, "foo",
+		  XKV_TCP_STAT_pass_not_get,
+		  "binary GET where clients authenticate first" },
+		{ XKV_TCP_PROTO_OFF, XKV_BIN_NOOP, NULL,
+		  XKV_TCP_STAT_pass_not_get,
+		  "text get where clients authenticate first" },
+	};
 	struct conn *c = malloc(sizeof(*c));
 	__u8 rq[300], rp[300];
 	size_t i, rl, pl;
@@ -989,44 +1021,21 @@ static void test_binary(struct env *e)
 	}
 
 	/* misses, the connection's protocol, authentication */
-	conn_init(c, false, true);
-	conn_open(e, c, true, "binary miss");
-	rl = bin_request(rq, XKV_BIN_GETQ, "nokey", 1);
-	bin_seg(e, c, rq, rl, NULL, 0, XKV_TCP_STAT_pass_miss,
-		"binary GETQ miss: the store stays quiet");
-	conn_release(e, c);
+	for (i = 0; i < sizeof(passes) / sizeof(passes[0]); i++) {
+		bin_conn(e, c, passes[i].proto, passes[i].name);
+		if (passes[i].op == XKV_BIN_NOOP) {
+			c_pass(e, c, "get foo\r\n", passes[i].why,
+			       passes[i].name);
+		} else {
+			rl = bin_request(rq, passes[i].op, passes[i].key,
+					 (__u32)i);
+			bin_seg(e, c, rq, rl, NULL, 0, passes[i].why,
+				passes[i].name);
+		}
+		conn_release(e, c);
+	}
 
-	conn_init(c, false, true);
-	conn_open(e, c, true, "binary on a text connection");
-	e->ans[c->ans].proto = XKV_TCP_PROTO_TEXT;
-	rl = bin_request(rq, XKV_BIN_GET, "foo", 2);
-	bin_seg(e, c, rq, rl, NULL, 0, XKV_TCP_STAT_pass_not_get,
-		"binary GET on a text connection");
-	conn_release(e, c);
-
-	conn_init(c, false, true);
-	conn_open(e, c, true, "text on a binary connection");
-	e->ans[c->ans].proto = XKV_TCP_PROTO_BIN;
-	c_pass(e, c, "get foo\r\n", XKV_TCP_STAT_pass_not_get,
-	       "text get on a binary connection");
-	conn_release(e, c);
-
-	conn_init(c, false, true);
-	conn_open(e, c, true, "authentication first");
-	e->ans[c->ans].proto = XKV_TCP_PROTO_OFF;
-	rl = bin_request(rq, XKV_BIN_GET, "foo", 3);
-	bin_seg(e, c, rq, rl, NULL, 0, XKV_TCP_STAT_pass_not_get,
-		"binary GET where clients authenticate first");
-	conn_release(e, c);
-	conn_init(c, false, true);
-	conn_open(e, c, true, "authentication first, text");
-	e->ans[c->ans].proto = XKV_TCP_PROTO_OFF;
-	c_pass(e, c, "get foo\r\n", XKV_TCP_STAT_pass_not_get,
-	       "text get where clients authenticate first");
-	conn_release(e, c);
-
-	conn_init(c, false, true);
-	conn_open(e, c, true, "binary batch");
+	bin_conn(e, c, XKV_TCP_PROTO_NONE, "binary batch");
 	rl = bin_request(rq, XKV_BIN_GETKQ, "foo", 4);
 	rl += bin_request(rq + rl, XKV_BIN_NOOP, "", 5);
 	pl = bin_reply(rp, &it_foo, XKV_BIN_GETKQ, 4);

@@ -211,14 +211,18 @@ class Ctx:
         """UDP-get until XDP answers; return that reply. Fails if XDP
         never does (then nothing about the hot tier was tested). In
         learning mode, past the write quarantine first."""
+        return self.until_xdp(lambda: self.udp.get(*keys, cmd=cmd),
+                              "%s %s" % (cmd, " ".join(keys)), len(keys))
+
+    def until_xdp(self, fn, what, nkeys=1):
+        """Run @fn (one UDP request) until XDP answers it; return that
+        reply. Fails if XDP never does."""
         time.sleep(self.settle)
         for _ in range(WARM_TRIES):
-            reply, xdp = self.served_by_xdp(
-                lambda: self.udp.get(*keys, cmd=cmd), len(keys))
+            reply, xdp = self.served_by_xdp(fn, nkeys)
             if xdp:
                 return reply
-        raise Fail("XDP never served %s %s in %d tries" %
-                   (cmd, " ".join(keys), WARM_TRIES))
+        raise Fail("XDP never served %s in %d tries" % (what, WARM_TRIES))
 
     def set(self, key, data, flags=0, exptime=0):
         line = self.tcp.cmd(b"set %s %d %d %d\r\n%s\r\n" % (
@@ -338,14 +342,8 @@ def cmd_binary(c, args):
                xdp)
         if ref[8] != 0x81 or ref[9] != op or ref[14:16] != b"\0\0":
             raise Fail("backend reply to %s: %r" % (name, ref))
-        time.sleep(c.settle)
-        for _ in range(WARM_TRIES):
-            reply, xdp = c.served_by_xdp(
-                lambda req=req: c.udp.request(req))
-            if xdp:
-                break
-        else:
-            raise Fail("XDP never served binary %s %s" % (name, key))
+        reply = c.until_xdp(lambda req=req: c.udp.request(req),
+                            "binary %s %s" % (name, key))
         expect("XDP's binary %s reply and the store's" % name, ref[2:],
                reply[2:])
         log("XDP served binary %s: %r" % (name, reply))
