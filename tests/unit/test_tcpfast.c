@@ -594,6 +594,28 @@ static void test_hits_and_release(void)
 	fake_free(f);
 }
 
+/* with -S (or -Y) XDP answers nothing: it cannot know who authenticated */
+static void test_proto_auth(void)
+{
+	struct xkv_store *plain = st;
+	struct xkv_settings set;
+	struct fake *f;
+
+	xkv_settings_default(&set, 1);
+	set.maxbytes = 16ULL << 20;
+	set.hash_power = 12;
+	set.sasl = true;
+	st = xkv_store_create(&set, 4);
+	if (!st)
+		tap_bail("xkv_store_create (-S) failed");
+	f = fake_new(true);
+	tap_is_u64(f->t.ans->proto, XKV_TCP_PROTO_OFF,
+		   "proto: with -S the entry is claimed OFF");
+	fake_free(f);
+	xkv_store_destroy(st);
+	st = plain;
+}
+
 /* the entry says what the connection's first byte chose, before XDP may
  * answer past it */
 static void test_proto(void)
@@ -618,6 +640,7 @@ static void test_proto(void)
 	tap_is_u64(done_of(f), xkv_tcp_ans_pack(24, 24),
 		   "proto: ... published with the NOOP's count");
 	fake_free(f);
+	test_proto_auth();
 }
 
 static void test_unclaimed(void)
