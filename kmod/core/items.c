@@ -395,8 +395,8 @@ int xkv_item_read(struct xkv_store *st, const char *key, size_t nkey,
 	}
 	if (req->touch)
 		do_xkv_item_touch(st, it, req->exptime);
-	/* an invalidated item is the store's to serve, never the hot tier's */
-	if (st->hot && !(it->iflags & XKV_IT_STALE))
+	/* a stale or won item is the store's to serve, never the hot tier's */
+	if (st->hot && !(it->iflags & XKV_IT_NOT_HOT))
 		do_hot_read(st, hv, it);
 	item_mark_read(it, req->now);
 	out->len += put(it, out->data + out->len, arg);
@@ -578,8 +578,8 @@ int xkv_store_peek(struct xkv_store *st, const char *key, u32 nkey,
 	}
 	item_mark_read(it, now);
 	value_block_put((char *)out, &vl, key, nkey, it);
-	/* an invalidated (meta) item never enters the hot tier while stale */
-	if (admit && st->hot && !(it->iflags & XKV_IT_STALE))
+	/* a stale or won (meta) item never enters the hot tier while so */
+	if (admit && st->hot && !(it->iflags & XKV_IT_NOT_HOT))
 		do_hot_peeked(st, it);
 	do_peek_count(sp, true, false, false, total);
 	os_spin_unlock(&sp->lock);
@@ -626,7 +626,7 @@ void do_xkv_item_link(struct xkv_store *st, struct xkv_locked *lk,
 		lk->linked = true;
 	}
 	/* a stale value is the store's to serve, not the hot tier's */
-	if (st->hot && (it->iflags & XKV_IT_STALE))
+	if (st->hot && (it->iflags & XKV_IT_NOT_HOT))
 		do_hot_removed(st, it);
 }
 
@@ -641,7 +641,7 @@ void do_xkv_item_changed(struct xkv_store *st, struct xkv_item *it)
 {
 	if (!st->hot)
 		return;
-	if (it->iflags & XKV_IT_STALE)
+	if (it->iflags & XKV_IT_NOT_HOT)
 		do_hot_removed(st, it);
 	else
 		do_hot_changed(st, it);
@@ -664,6 +664,13 @@ void do_xkv_item_set_flags(struct xkv_item *it, u8 set, u8 clear)
 	OS_WRITE_ONCE(it->iflags, (it->iflags | set) & ~clear);
 }
 
+void do_xkv_item_won(struct xkv_store *st, struct xkv_item *it)
+{
+	do_xkv_item_set_flags(it, XKV_IT_WON, 0);
+	if (st->hot)
+		do_hot_removed(st, it);
+}
+
 void do_xkv_item_invalidate(struct xkv_store *st, struct xkv_item *it)
 {
 	do_xkv_item_set_flags(it, XKV_IT_STALE, XKV_IT_WON);
@@ -679,7 +686,7 @@ void do_xkv_item_bump(struct xkv_store *st, struct xkv_locked *lk,
 	if (!OS_READ_ONCE(it->ref))
 		OS_WRITE_ONCE(it->ref, 1);
 	it->atime = (u32)lk->now;
-	if (st->hot && !(it->iflags & XKV_IT_STALE))
+	if (st->hot && !(it->iflags & XKV_IT_NOT_HOT))
 		do_hot_read(st, lk->hv, it);
 }
 

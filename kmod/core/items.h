@@ -504,6 +504,17 @@ void do_xkv_item_touch(struct xkv_store *st, struct xkv_item *it,
 void do_xkv_item_set_flags(struct xkv_item *it, u8 set, u8 clear);
 
 /**
+ * do_xkv_item_won() - a recache token (meta "W") goes out for @it.
+ * @st: store
+ * @it: the item, stripe locked
+ *
+ * Marks it XKV_IT_WON and clears the key's hot slot before the reply:
+ * every later mg must say Z, which only the store does, so the item stays
+ * out of the hot tier until it is replaced.
+ */
+void do_xkv_item_won(struct xkv_store *st, struct xkv_item *it);
+
+/**
  * do_xkv_item_invalidate() - mark a linked item stale (meta "md ... I").
  * @st: store
  * @it: the item, stripe locked
@@ -515,7 +526,7 @@ void do_xkv_item_invalidate(struct xkv_store *st, struct xkv_item *it);
 
 /**
  * do_xkv_item_bump() - a client read @it: fetched bit, clock bit, access
- * time, and the hot tier's admission (never for a stale item).
+ * time, and the hot tier's admission (never for a stale or won item).
  * @st: store
  * @lk: the lock
  * @it: the item

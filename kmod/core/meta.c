@@ -570,7 +570,7 @@ static enum xkv_meta_res meta_get(struct xkv_meta_io *io,
 	}
 	if (won) {
 		p = put_flag(p, 'W');
-		do_xkv_item_set_flags(it, XKV_IT_WON, 0);
+		do_xkv_item_won(st, it);
 	}
 	p = put(p, "\r\n", 2);
 	if (f.value) {

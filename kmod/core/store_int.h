@@ -49,6 +49,13 @@
 #define XKV_IT_STALE 0x04	/* invalidated: "md <key> I", "ms ... I" */
 #define XKV_IT_WON 0x08		/* a client was sent the token (W) */
 #define XKV_IT_KEY_B64 0x10	/* stored with a base64 key ("k" encodes) */
+/*
+ * The store's alone to serve, never the hot tier's: a stale item's mg
+ * says X (and W or Z), one whose token went out says Z, which the slots
+ * cannot. Such an item leaves its slot when it turns so and is never
+ * admitted while it stays so.
+ */
+#define XKV_IT_NOT_HOT (XKV_IT_STALE | XKV_IT_WON)
 
 /**
  * struct xkv_item - one key and its value, in a slab chunk.

@@ -501,6 +501,47 @@ static void test_meta_writes(struct xkv_store *st)
 	xkv_sess_free(s);
 }
 
+/*
+ * An item whose recache token went out (mg answered W) is the store's to
+ * serve: every later mg says Z, which the slot cannot. Its slot is cleared
+ * before the W reply, and no read (text, meta, the XDP store path) puts it
+ * back until a write replaces it.
+ */
+static void test_meta_won(struct xkv_store *st)
+{
+	struct xkv_sess *s = xkv_sess_new(st, xkv_store_stats_slot(st, 0),
+					  false);
+	u8 out[XKV_HOT_SLOT_SIZE];
+
+	if (!s)
+		tap_bail("xkv_sess_new");
+	tap_ok(meta_is(s, "ms w 1 T100\r\nf\r\n", "HD\r\n") &&
+		       uu_has(st, "w") && slot_is("w", "f"),
+	       "won: a key with a TTL is installed");
+	tap_ok(meta_is(s, "mg w R200 v\r\n", "VA 1 W\r\nf\r\n") &&
+		       slot_empty_for("w"),
+	       "won: mg R hands out the token and clears the slot first");
+	tap_ok(meta_is(s, "mg w v\r\n", "VA 1 Z\r\nf\r\n") &&
+		       uu_has(st, "w") && slot_empty_for("w"),
+	       "won: mg and get of it do not install it again");
+	tap_ok(xkv_store_peek(st, "w", 1, false, true, out, sizeof(out)) > 0 &&
+		       xkv_store_peek(st, "w", 1, false, true, out,
+				      sizeof(out)) > 0 &&
+		       slot_empty_for("w"),
+	       "won: nor do reads through the XDP store path");
+	tap_ok(meta_is(s, "mg w T300\r\n", "HD Z\r\n") &&
+		       slot_empty_for("w"),
+	       "won: a touch leaves the slot empty");
+	tap_ok(meta_is(s, "ms w 1\r\ng\r\n", "HD\r\n") &&
+		       uu_has(st, "w") && slot_is("w", "g"),
+	       "won: a store replaces it; the new item may be installed");
+	tap_ok(meta_is(s, "mg wv N30 v\r\n", "VA 0 W\r\n\r\n") &&
+		       meta_is(s, "mg wv v\r\n", "VA 0 Z\r\n\r\n") &&
+		       uu_has(st, "wv") && slot_empty_for("wv"),
+	       "won: a vivified item stays out of the slot");
+	xkv_sess_free(s);
+}
+
 /* one key's writes leave its slot-mates alone */
 static void test_neighbours(struct xkv_store *st)
 {
@@ -1136,6 +1177,7 @@ int main(void)
 	test_attach(st);
 	test_writes(st);
 	test_meta_writes(st);
+	test_meta_won(st);
 	test_neighbours(st);
 	test_expiry_and_size(st);
 	test_flush(st);
