@@ -84,8 +84,8 @@ struct xkv_slot {
  *             XKV_HOT_ENT_ALIGN: xkv_hot_ent_size().
  * @key_len:   key length, 1..XKV_HOT_KEY_MAX. The key's bytes are in
  *             @body at offset 6, after "VALUE ".
- * @xflags:    XKV_SLOT_F_*; a backend that knows everything about its
- *             items leaves it 0.
+ * @xflags:    XKV_SLOT_F_*; the store sets XKV_SLOT_F_META (and KEY_B64),
+ *             learning mode XKV_SLOT_F_NO_CAS when it lacks the CAS.
  * @line_len:  bytes of "VALUE <key> <flags> <bytes>" at the start of
  *             @body (no CAS, no "\r\n").
  * @body_len:  bytes of @body: @line_len + 2 + value bytes + 2.
@@ -135,6 +135,19 @@ struct xkv_hot_ent {
  * the entry but passes "gets" to the backend.
  */
 #define XKV_SLOT_F_NO_CAS 0x01
+/*
+ * xkv_hot_ent.xflags: the owner knows the item's meta state (the store,
+ * not learning mode): it is neither stale nor has a recache token out (the
+ * store keeps such items out of the slots), and XKV_SLOT_F_KEY_B64 says
+ * how it was stored. XDP answers a meta "mg" only from such an entry.
+ */
+#define XKV_SLOT_F_META 0x02
+/*
+ * xkv_hot_ent.xflags: the item was stored with a base64 key (meta "b"):
+ * an "mg ... k" echoes the key in base64 and " b" (memcached's
+ * ITEM_KEY_BINARY). Meaningful only with XKV_SLOT_F_META.
+ */
+#define XKV_SLOT_F_KEY_B64 0x04
 
 XKV_STATIC_ASSERT(sizeof(struct xkv_slot) == XKV_HOT_SLOT_SIZE,
 		  "struct xkv_slot must be XKV_HOT_SLOT_SIZE bytes");

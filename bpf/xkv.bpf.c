@@ -31,7 +31,8 @@
  * compiled here as one unit, in this order: maps.h (settings, maps,
  * scratch memory), csum.h (checksums), headers.h (headers and source
  * checks), request.h (the key list), value.h (a key's VALUE block),
- * send.h (the reply frame), stages.h (the global functions run below).
+ * meta.h (an mg's base64 key and its echo), send.h (the reply frame),
+ * stages.h (the global functions run below).
  * Shared with the learning programs: xkv_parse.h (headers), xkv_key.h
  * (key compare), xkv_bound.h (bounds for the verifier), xkv_hot_map.h and
  * xkv_policy_maps.h (maps), abi/xkv_slot.h (seqlock).
@@ -52,6 +53,7 @@ char LICENSE[] SEC("license") = "GPL";
 #include "xdp/headers.h"
 #include "xdp/request.h"
 #include "xdp/value.h"
+#include "xdp/meta.h"
 #include "xdp/send.h"
 #include "xdp/binary.h"
 #include "xdp/stages.h"

@@ -52,6 +52,7 @@ char LICENSE[] SEC("license") = "GPL";
 #include "xdp/headers.h"
 #include "xdp/request.h"
 #include "xdp/value.h"
+#include "xdp/meta.h"
 #include "xdp/send.h"
 #include "xdp/binary.h"
 #include "xdp/stages.h"

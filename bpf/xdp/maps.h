@@ -131,6 +131,15 @@ struct xkv_scratch {
 	__u32 b_pos;		/* the next packet's req[] offset */
 	__u32 b_kend;		/* req[] offset after the key being hashed */
 	__u32 b_noop;		/* req[] offset of its closing NOOP, 0: none */
+	__u32 m_seen;		/* XKV_MF_* of the flags split so far */
+	__u32 m_nk;		/* 1 for "k": echo the key */
+	__u32 m_b;		/* 1 for "b": the key came in base64 */
+	__u32 m_kb64;		/* the hit was stored with a base64 key */
+	__u32 m_klen;		/* bytes of the key's echo after " k" */
+	__u32 m_kpos;		/* ... its body offset */
+	__u32 m_bdst;		/* req[] offset of the decoded key */
+	__u32 m_bpad;		/* "=" at the end of the base64 key */
+	__u32 m_bbad;		/* the base64 key is not canonical */
 	__u8 m_f[16];		/* the client flags' digits */
 	__u8 m_n[16];		/* the size's digits */
 	struct xkv_key_ref keys[XKV_MAX_KEYS];

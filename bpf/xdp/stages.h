@@ -123,6 +123,16 @@ __attribute__((noinline)) int xkv_split_keys(struct xkv_scratch *s)
 	return xkv_split_tokens(s);
 }
 
+/* the flags of an "mg" XDP answers, each allowed once */
+#define XKV_MF_v 0x01
+#define XKV_MF_f 0x02
+#define XKV_MF_s 0x04
+#define XKV_MF_c 0x08
+#define XKV_MF_q 0x10
+#define XKV_MF_O 0x20
+#define XKV_MF_k 0x40
+#define XKV_MF_b 0x80
+
 /* most tokens of an "mg" XDP answers: the key and seven flags */
 #define XKV_META_TOK_MAX 8
 /* longest opaque, "O" not counted (the store's XKV_META_OPAQUE_MAX) */
@@ -131,17 +141,56 @@ __attribute__((noinline)) int xkv_split_keys(struct xkv_scratch *s)
 /*
  * The tokens of a meta "mg <key> <flags>" request in s->req, split as the
  * key list of a "get" into s->keys: the key, then its flags. Only flags
- * whose answer is the entry's bytes are taken, each a token of its own:
- * "v" (at least one), "f", "s", "c", "q" and "O<opaque>"; anything else
- * (other flags, "k" whose echo depends on how the key was stored, a flag
- * with a value where none is due) goes to the store as it came.
+ * whose answer is the entry's bytes are taken, each a token of its own
+ * and each once (the store refuses a flag given twice): "v" (required),
+ * "f", "s", "c", "q", "k", "b" (the key is decoded: xkv_meta_b64()) and
+ * "O<opaque>"; anything else (other flags, a flag with a value where
+ * none is due) goes to the store as it came.
  * Return: 0 with s->nkeys = 1, or the outcome (a pass reason).
  */
+/* flag token @i + 1 of an "mg": one XDP answers, and not given before */
+static long xkv_meta_flag_cb(__u32 i, void *data)
+{
+	struct xkv_scratch *s = ((struct xkv_cb_ctx *)data)->s;
+	struct xkv_key_ref *k = &s->keys[(i + 1) & (XKV_MAX_KEYS - 1)];
+	__u32 len = k->len, bit;
+	__u8 c = s->req[k->off & XKV_REQ_MASK];
+
+	if (c == 'O' && len <= 1 + XKV_META_OPAQUE) {
+		s->m_obytes = 1 + len;
+		bit = XKV_MF_O;
+	} else if (len != 1) {
+		goto pass;
+	} else if (c == 'v') {
+		bit = XKV_MF_v;
+	} else if (c == 'f') {
+		bit = XKV_MF_f;
+	} else if (c == 's') {
+		bit = XKV_MF_s;
+	} else if (c == 'c') {
+		bit = XKV_MF_c;
+	} else if (c == 'q') {
+		bit = XKV_MF_q;
+	} else if (c == 'k') {
+		bit = XKV_MF_k;
+	} else if (c == 'b') {
+		bit = XKV_MF_b;
+	} else {
+		goto pass;
+	}
+	if (s->m_seen & bit)
+		goto pass;
+	s->m_seen |= bit;
+	return 0;
+pass:
+	s->fail = XKV_STAT_pass_not_get;
+	return 1;
+}
+
 __attribute__((noinline)) int xkv_split_meta(struct xkv_scratch *s)
 {
-	struct xkv_key_ref *k;
-	__u32 i, n, len, v = 0;
-	__u8 c;
+	struct xkv_cb_ctx cb;
+	__u32 n, seen;
 
 	if (!s)
 		return XKV_STAT_errors;
@@ -152,39 +201,24 @@ __attribute__((noinline)) int xkv_split_meta(struct xkv_scratch *s)
 	n = s->nkeys;
 	if (n < 2 || n > XKV_META_TOK_MAX)
 		return XKV_STAT_pass_not_get;
-	s->m_nf = 0;
-	s->m_ns = 0;
-	s->m_nc = 0;
+	cb.s = s;
 	s->m_obytes = 0;
-	for (i = 1; i < XKV_META_TOK_MAX; i++) {
-		if (i >= n)
-			break;
-		k = &s->keys[i];
-		len = k->len;
-		c = s->req[k->off & XKV_REQ_MASK];
-		if (c == 'O' && len <= 1 + XKV_META_OPAQUE) {
-			s->m_obytes += 1 + len;
-			continue;
-		}
-		if (len != 1)
-			return XKV_STAT_pass_not_get;
-		if (c == 'v')
-			v = 1;
-		else if (c == 'f')
-			s->m_nf++;
-		else if (c == 's')
-			s->m_ns++;
-		else if (c == 'c')
-			s->m_nc++;
-		else if (c != 'q')
-			return XKV_STAT_pass_not_get;
-	}
-	if (!v)
+	s->m_seen = 0;
+	bpf_loop(n - 1, xkv_meta_flag_cb, &cb, 0);
+	if (s->fail)
+		return s->fail;
+	seen = s->m_seen;
+	if (!(seen & XKV_MF_v))
 		return XKV_STAT_pass_not_get;
+	s->m_nf = !!(seen & XKV_MF_f);
+	s->m_ns = !!(seen & XKV_MF_s);
+	s->m_nc = !!(seen & XKV_MF_c);
+	s->m_nk = !!(seen & XKV_MF_k);
+	s->m_b = !!(seen & XKV_MF_b);
 	s->mtok = n;
 	s->nkeys = 1;
 	s->meta = 1;
-	return 0;
+	return s->m_b ? xkv_meta_b64(s) : 0;
 }
 
 /*
@@ -305,7 +339,7 @@ static long xkv_meta_tok_cb(__u32 i, void *data)
 		return 1;
 	k = &s->keys[(i + 1) & (XKV_MAX_KEYS - 1)];
 	c = s->req[k->off & XKV_REQ_MASK];
-	if (c == 'v' || c == 'q')
+	if (c == 'v' || c == 'q' || c == 'b')
 		return 0;
 	b[p & XKV_BODY_MASK] = ' ';
 	if (c == 'O') {
@@ -322,6 +356,10 @@ static long xkv_meta_tok_cb(__u32 i, void *data)
 	} else if (c == 's') {
 		n = s->m_nlen;
 		xkv_meta_put(b, p + 2, s->m_n, n, 10);
+	} else if (c == 'k') {
+		/* written once the loop is done: xkv_meta_key_put() */
+		n = s->m_klen;
+		s->m_kpos = p + 2;
 	} else {
 		n = s->nd;
 		xkv_put_cas(b, p + 2, READ_ONCE(s->cas), n);
@@ -350,6 +388,8 @@ static __always_inline int xkv_meta_head(struct xkv_scratch *s)
 	bpf_loop(s->mtok - 1, xkv_meta_tok_cb, &cb, 0);
 	p = s->m_pos;
 	if (p + 2 != s->m_hlen)
+		return XKV_STAT_errors;
+	if (s->m_nk && xkv_meta_key_put(s))
 		return XKV_STAT_errors;
 	b[p & XKV_BODY_MASK] = '\r';
 	b[(p + 1) & XKV_BODY_MASK] = '\n';

@@ -240,9 +240,11 @@ static __always_inline long xkv_meta_value(struct xkv_scratch *s,
 	if (READ_ONCE(s->m_nlen) != nl)
 		return xkv_key_fail(s, XKV_STAT_misses);
 
+	/* " k" and the key, or its base64 and " b" (xkv_meta_key_put()) */
+	s->m_klen = s->m_kb64 ? (klen + 2) / 3 * 4 + 2 : klen;
 	/* "VA <n>", the flags, "\r\n"; then "<data>\r\n" */
 	hl = 3 + nl + s->m_nf * (2 + fl) + s->m_ns * (2 + nl) +
-	     s->m_nc * (2 + nd) + s->m_obytes + 2;
+	     s->m_nc * (2 + nd) + s->m_nk * (2 + s->m_klen) + s->m_obytes + 2;
 	dl = blen - llen - 2;
 	if (hl > XKV_UDP_PAYLOAD_CAP || hl + dl > s->body_max)
 		return xkv_key_fail(s, XKV_STAT_pass_too_big);
@@ -317,8 +319,13 @@ static long xkv_key_cb(__u32 i, void *data)
 		return xkv_key_fail(s, XKV_STAT_pass_expired);
 	if (s->meta) {
 		/* xkv_meta_fill() copies it, on its own: see there */
+		xf = READ_ONCE(e->xflags);
+		/* only the store knows an item is not stale, how it was keyed */
+		if (!(xf & XKV_SLOT_F_META))
+			return xkv_key_fail(s, XKV_STAT_misses);
+		s->m_kb64 = !!(xf & XKV_SLOT_F_KEY_B64);
 		if (s->m_nc) {
-			if (READ_ONCE(e->xflags) & XKV_SLOT_F_NO_CAS)
+			if (xf & XKV_SLOT_F_NO_CAS)
 				return xkv_key_fail(s, XKV_STAT_misses);
 			s->cas = READ_ONCE(e->cas);
 		}

@@ -153,6 +153,7 @@ static bool slot_fill(struct xkv_store *st, struct xkv_hot *h,
 	u64 t = it->exptime, exp = 0;
 	const char *key = xkv_item_key(it);
 	int off;
+	u8 xf;
 
 	if (item_ent_size(it) > XKV_HOT_SLOT_ROOM ||
 	    it->cas < (u64)os_atomic64_read(&st->flush_cas))
@@ -164,8 +165,11 @@ static bool slot_fill(struct xkv_store *st, struct xkv_hot *h,
 		if (!exp)
 			goto drop;
 	}
+	xf = XKV_SLOT_F_META;
+	if (it->iflags & XKV_IT_KEY_B64)
+		xf |= XKV_SLOT_F_KEY_B64;
 	return xkv_slot_put(sl, hash, key, it->nkey, xkv_item_value(it),
-			    it->nbytes, it->flags, it->cas, exp, 0);
+			    it->nbytes, it->flags, it->cas, exp, xf);
 drop:
 	off = xkv_slot_find(sl, hash, key, it->nkey);
 	if (off >= 0)

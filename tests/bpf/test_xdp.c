@@ -236,7 +236,9 @@ static void hot_set(struct env *e, const void *key, size_t klen,
 		    const void *val, size_t vlen, __u32 flags, __u64 cas,
 		    __u64 expire_ns)
 {
-	hot_set_x(e, key, klen, val, vlen, flags, cas, expire_ns, 0);
+	/* as the store installs it: it knows the item's meta state */
+	hot_set_x(e, key, klen, val, vlen, flags, cas, expire_ns,
+		  XKV_SLOT_F_META);
 }
 
 /* the key's entry in its slot, or NULL */
@@ -493,7 +495,45 @@ static void expect_text(const struct item *it, int n, bool gets)
  * q add nothing), "\r\n", the data and "\r\n". @flags: the request's flag
  * tokens, space-separated.
  */
-static void expect_mg(const struct item *it, const char *flags)
+static size_t b64_enc(char *dst, const char *src, size_t n)
+{
+	static const char al[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+				 "abcdefghijklmnopqrstuvwxyz0123456789+/";
+	size_t i, k = 0;
+	__u32 w;
+
+	for (i = 0; i < n; i += 3) {
+		w = (__u32)(__u8)src[i] << 16;
+		if (i + 1 < n)
+			w |= (__u32)(__u8)src[i + 1] << 8;
+		if (i + 2 < n)
+			w |= (__u8)src[i + 2];
+		dst[k++] = al[w >> 18 & 63];
+		dst[k++] = al[w >> 12 & 63];
+		dst[k++] = i + 1 < n ? al[w >> 6 & 63] : '=';
+		dst[k++] = i + 2 < n ? al[w & 63] : '=';
+	}
+	return k;
+}
+
+/*
+ * " k<key>" at @k of text, or " k<base64 key> b" for an item stored with
+ * a base64 key (@b64; meta.c's put_key()). Return: the new length.
+ */
+static size_t put_key(const struct item *it, bool b64, size_t k)
+{
+	memcpy(text + k, " k", 2);
+	k += 2;
+	if (!b64) {
+		memcpy(text + k, it->key, it->klen);
+		return k + it->klen;
+	}
+	k += b64_enc(text + k, it->key, it->klen);
+	memcpy(text + k, " b", 2);
+	return k + 2;
+}
+
+static void expect_mg_x(const struct item *it, bool b64, const char *flags)
 {
 	char tok[64];
 	const char *p = flags;
@@ -517,12 +557,19 @@ static void expect_mg(const struct item *it, const char *flags)
 		else if (tok[0] == 'O')
 			k += (size_t)snprintf(text + k, PKT_MAX - k, " %s",
 					      tok);
+		else if (tok[0] == 'k')
+			k = put_key(it, b64, k);
 	}
 	k += (size_t)snprintf(text + k, PKT_MAX - k, "\r\n");
 	memcpy(text + k, it->val, it->vlen);
 	k += it->vlen;
 	k += (size_t)snprintf(text + k, PKT_MAX - k, "\r\n");
 	text_len = k;
+}
+
+static void expect_mg(const struct item *it, const char *flags)
+{
+	expect_mg_x(it, false, flags);
 }
 
 /* --- fixtures ------------------------------------------------------------ */
@@ -636,19 +683,162 @@ static void test_basic(struct env *e)
 		     "padded minimum-size frame");
 }
 
-/* "mg <key> <flags>" hits, each compared with the bytes meta.c sends */
+/* "mg <tok> <flags>" hits, each compared with the bytes meta.c sends */
+static void mg_hit_tok(struct env *e, const struct pkt_opts *o,
+		       const struct item *it, bool b64, const char *tok,
+		       const char *flags, const char *eol)
+{
+	char line[600], name[600];
+
+	snprintf(line, sizeof(line), "mg %s %s%s", tok, flags, eol);
+	snprintf(name, sizeof(name), "mg %.40s %s", tok, flags);
+	req(o, line);
+	expect_mg_x(it, b64, flags);
+	expect_reply(e, o, in, text, text_len, 1, name);
+}
+
+/* @b64: the item was stored with a base64 key */
+static void mg_hit_x(struct env *e, const struct pkt_opts *o,
+		     const struct item *it, bool b64, const char *flags,
+		     const char *eol)
+{
+	char tok[260];
+
+	snprintf(tok, sizeof(tok), "%.*s", (int)it->klen, it->key);
+	mg_hit_tok(e, o, it, b64, tok, flags, eol);
+}
+
 static void mg_hit(struct env *e, const struct pkt_opts *o,
 		   const struct item *it, const char *flags, const char *eol)
 {
-	char line[160], name[160];
+	mg_hit_x(e, o, it, false, flags, eol);
+}
 
-	snprintf(line, sizeof(line), "mg %.*s %s%s", (int)it->klen, it->key,
-		 flags, eol);
-	snprintf(name, sizeof(name), "mg %.*s %s", (int)it->klen, it->key,
-		 flags);
-	req(o, line);
-	expect_mg(it, flags);
-	expect_reply(e, o, in, text, text_len, 1, name);
+/* "mg <base64 of the item's key> <flags>" */
+static void mg_hit_b64(struct env *e, const struct pkt_opts *o,
+		       const struct item *it, bool b64, const char *flags)
+{
+	char tok[400];
+
+	tok[b64_enc(tok, it->key, it->klen)] = 0;
+	mg_hit_tok(e, o, it, b64, tok, flags, "\r\n");
+}
+
+/*
+ * "k" and "b": the key echoed as the store echoes it (as stored: plain,
+ * or base64 and " b"), a base64 key decoded for the lookup; anything the
+ * store reads its own way passed.
+ */
+static void test_meta_key(struct env *e)
+{
+	struct pkt_opts o = { .id = 0x4b42 };
+	static char k250[251], v[40];
+	/* raw bytes no text request can carry: space, NUL, CR LF, 0xff */
+	struct item bin = { "a b\0c\r\n\xff", 8, "binary key", 10, 5, 501 };
+	struct item bk = { "bk", 2, "stored with b", 13, 6, 502 };
+	struct item one = { "f", 1, "1", 1, 0, 503 };
+	struct item two = { "fo", 2, "2", 1, 0, 504 };
+	struct item pl = { "plain", 5, "text set", 8, 9, 505 };
+	struct item big = { k250, 186, v, sizeof(v), 1, 506 };
+	char tok[400], line[420];
+	size_t i;
+
+	for (i = 0; i < 187; i++)
+		k250[i] = (char)(0x30 + i % 70);
+	memset(v, 'v', sizeof(v));
+	hot_set_x(e, bin.key, bin.klen, bin.val, bin.vlen, bin.flags, bin.cas,
+		  0, XKV_SLOT_F_META | XKV_SLOT_F_KEY_B64);
+	hot_set_x(e, bk.key, bk.klen, bk.val, bk.vlen, bk.flags, bk.cas, 0,
+		  XKV_SLOT_F_META | XKV_SLOT_F_KEY_B64);
+	hot_set_x(e, one.key, one.klen, one.val, one.vlen, one.flags, one.cas,
+		  0, XKV_SLOT_F_META | XKV_SLOT_F_KEY_B64);
+	hot_set_x(e, two.key, two.klen, two.val, two.vlen, two.flags, two.cas,
+		  0, XKV_SLOT_F_META | XKV_SLOT_F_KEY_B64);
+	hot_set_x(e, big.key, big.klen, big.val, big.vlen, big.flags, big.cas,
+		  0, XKV_SLOT_F_META | XKV_SLOT_F_KEY_B64);
+	install(e, &pl);
+
+	/* k of a plain key: the key as it is */
+	mg_hit(e, &o, &pl, "v k", "\r\n");
+	mg_hit(e, &o, &pl, "k f v O77 s", "\r\n");
+	mg_hit(e, &o, &pl, "q v k", "\r\n");
+	mg_hit(e, &o, &it_foo, "k v c", "\n");
+	/* a base64 request for a key stored plain: k echoes it plain */
+	mg_hit_b64(e, &o, &pl, false, "b v k");
+	mg_hit_b64(e, &o, &pl, false, "v b");
+	/* stored with b: k echoes base64 and " b", asked with b or not */
+	mg_hit_b64(e, &o, &bin, true, "b v k");
+	mg_hit_b64(e, &o, &bin, true, "v k f s c b Oxy");
+	mg_hit_b64(e, &o, &bin, true, "b v q");
+	mg_hit_x(e, &o, &bk, true, "v k", "\r\n");
+	mg_hit_b64(e, &o, &bk, true, "k b v");
+	mg_hit_b64(e, &o, &one, true, "b v k");
+	mg_hit_b64(e, &o, &two, true, "b k v");
+	mg_hit_x(e, &o, &one, true, "v k", "\r\n");
+	mg_hit_x(e, &o, &two, true, "k v", "\r\n");
+	mg_hit_b64(e, &o, &big, true, "b v k s");
+	o.ipv6 = true;
+	mg_hit_b64(e, &o, &bin, true, "k v b O1");
+	o.ipv6 = false;
+
+	/* misses, with b and k, quiet or not: the store answers EN */
+	tok[b64_enc(tok, bin.key, bin.klen - 1)] = 0;
+	strcat(tok, " b v k\r\n");
+	snprintf(line, sizeof(line), "mg %s", tok);
+	req(&o, line);
+	expect_pass(e, in, XKV_STAT_misses, "mg b miss (a key's prefix)");
+	req(&o, "mg bm9rZXk= b v k\r\n");
+	expect_pass(e, in, XKV_STAT_misses, "mg b miss (nokey)");
+	req(&o, "mg bm9rZXk= b v k q\r\n");
+	expect_pass(e, in, XKV_STAT_misses, "mg b miss, quiet");
+	req(&o, "mg nokey v k O1\r\n");
+	expect_pass(e, in, XKV_STAT_misses, "mg k miss");
+
+	/* what the store reads its own way, or refuses: passed */
+	req(&o, "mg YmseCg== b v\r\n");
+	expect_pass(e, in, XKV_STAT_misses, "mg b of an unknown key");
+	req(&o, "mg Zh== b v\r\n");
+	expect_pass(e, in, XKV_STAT_pass_not_get, "mg b: stray bits (Zh==)");
+	req(&o, "mg Zm9= b v\r\n");
+	expect_pass(e, in, XKV_STAT_pass_not_get, "mg b: stray bits (Zm9=)");
+	req(&o, "mg Zg b v\r\n");
+	expect_pass(e, in, XKV_STAT_pass_not_get, "mg b: not whole groups");
+	req(&o, "mg Z=g= b v\r\n");
+	expect_pass(e, in, XKV_STAT_pass_not_get, "mg b: padding inside");
+	req(&o, "mg Zg==Zg== b v\r\n");
+	expect_pass(e, in, XKV_STAT_pass_not_get, "mg b: padding mid-key");
+	req(&o, "mg Zm.v b v\r\n");
+	expect_pass(e, in, XKV_STAT_pass_not_get, "mg b: a byte outside "
+		    "the alphabet");
+	req(&o, "mg ==== b v\r\n");
+	expect_pass(e, in, XKV_STAT_pass_not_get, "mg b: all padding");
+	req(&o, "mg YmI= b b v\r\n");
+	expect_pass(e, in, XKV_STAT_pass_not_get, "mg b twice");
+	req(&o, "mg plain v k k\r\n");
+	expect_pass(e, in, XKV_STAT_pass_not_get, "mg k twice");
+	req(&o, "mg plain v v\r\n");
+	expect_pass(e, in, XKV_STAT_pass_not_get, "mg v twice");
+	req(&o, "mg plain v O1 O2\r\n");
+	expect_pass(e, in, XKV_STAT_pass_not_get, "mg O twice");
+	req(&o, "mg plain v kx\r\n");
+	expect_pass(e, in, XKV_STAT_pass_not_get, "mg with a flag token kx");
+
+	/* an entry the store did not vouch for (learning mode): passed */
+	hot_set_x(e, pl.key, pl.klen, pl.val, pl.vlen, pl.flags, pl.cas, 0,
+		  0);
+	req(&o, "mg plain v\r\n");
+	expect_pass(e, in, XKV_STAT_misses, "mg of an entry without META");
+	req(&o, "get plain\r\n");
+	expect_text(&pl, 1, false);
+	expect_reply(e, &o, in, text, text_len, 1,
+		     "... which get still serves");
+
+	hot_del(e, bin.key, bin.klen);
+	hot_del(e, bk.key, bk.klen);
+	hot_del(e, one.key, one.klen);
+	hot_del(e, two.key, two.klen);
+	hot_del(e, big.key, big.klen);
+	hot_del(e, pl.key, pl.klen);
 }
 
 static void test_meta(struct env *e)
@@ -670,7 +860,7 @@ static void test_meta(struct env *e)
 	mg_hit(e, &o, &it_k3, "v c f s", "\r\n");
 	mg_hit(e, &o, &it_k3, "v q", "\r\n");
 	mg_hit(e, &o, &it_k2, "v Oabc", "\r\n");
-	mg_hit(e, &o, &it_k2, "O v f O1 q s c", "\r\n");
+	mg_hit(e, &o, &it_k2, "O v f q s c", "\r\n");
 	mg_hit(e, &o, &it_k2,
 	       "v O01234567890123456789012345678901 f", "\r\n");
 	o.ipv6 = true;
@@ -684,14 +874,13 @@ static void test_meta(struct env *e)
 		    "stays quiet)");
 	req(&o, "mg foo v t\r\n");
 	expect_pass(e, in, XKV_STAT_pass_not_get, "mg with t");
-	req(&o, "mg foo v k\r\n");
-	expect_pass(e, in, XKV_STAT_pass_not_get, "mg with k");
 	req(&o, "mg foo v h\r\n");
 	expect_pass(e, in, XKV_STAT_pass_not_get, "mg with h");
 	req(&o, "mg foo v T30\r\n");
 	expect_pass(e, in, XKV_STAT_pass_not_get, "mg with T30");
 	req(&o, "mg foo v b\r\n");
-	expect_pass(e, in, XKV_STAT_pass_not_get, "mg with b");
+	expect_pass(e, in, XKV_STAT_pass_not_get, "mg with b, key foo not "
+		    "base64");
 	req(&o, "mg foo f s\r\n");
 	expect_pass(e, in, XKV_STAT_pass_not_get, "mg without v (HD)");
 	req(&o, "mg foo\r\n");
@@ -716,9 +905,13 @@ static void test_meta(struct env *e)
 	expect_pass(e, in, XKV_STAT_pass_expired, "mg of an expired entry");
 	hot_del(e, ttl.key, ttl.klen);
 
-	/* CAS unknown (learning mode): "c" passed, the rest served */
+	/* learning mode (no META): the store decides; c of a NO_CAS one */
 	hot_set_x(e, ttl.key, ttl.klen, ttl.val, ttl.vlen, ttl.flags, 0, 0,
 		  XKV_SLOT_F_NO_CAS);
+	req(&o, "mg ttl v f s\r\n");
+	expect_pass(e, in, XKV_STAT_misses, "mg of a learned entry");
+	hot_set_x(e, ttl.key, ttl.klen, ttl.val, ttl.vlen, ttl.flags, 0, 0,
+		  XKV_SLOT_F_NO_CAS | XKV_SLOT_F_META);
 	ttl.cas = 0;
 	mg_hit(e, &o, &ttl, "v f s", "\r\n");
 	req(&o, "mg ttl v c\r\n");
@@ -2297,6 +2490,7 @@ int main(int argc, char **argv)
 	test_fixture_keys(&e);
 	test_basic(&e);
 	test_meta(&e);
+	test_meta_key(&e);
 	test_binary(&e);
 	test_layers(&e);
 	test_malformed(&e);

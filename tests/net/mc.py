@@ -30,6 +30,7 @@ long first, and "serve" also checks that the learning counters moved.
 """
 
 import argparse
+import base64
 import json
 import multiprocessing
 import os
@@ -286,28 +287,54 @@ def cmd_gets(c, args):
            b"END\r\n", reply)
 
 
+def meta_same(c, line, vlen):
+    """mg @line over UDP, answered by XDP with the store's bytes."""
+    # the store's own reply, over TCP (which XDP passes for mg)
+    c.tcp.sock.sendall(line)
+    head = c.tcp._line()
+    if not head.startswith(b"VA %d" % vlen):
+        raise Fail("backend reply to %r: %r" % (line, head))
+    want = head + b"\r\n" + c.tcp._exact(vlen + 2)
+    time.sleep(c.settle)
+    for _ in range(WARM_TRIES):
+        reply, xdp = c.served_by_xdp(
+            lambda line=line: c.udp.request(line))
+        if xdp:
+            break
+    else:
+        raise Fail("XDP never served %r" % line)
+    expect("XDP reply to %r and the store's" % line, want, reply[8:])
+    log("XDP served %r" % reply)
+
+
+def meta_store_b64(c, raw, data):
+    """ms with a base64 key ("b") over TCP: the item is stored so."""
+    tok = base64.b64encode(raw)
+    c.tcp.sock.sendall(b"ms %s %d b\r\n%s\r\n" % (tok, len(data), data))
+    expect("ms b reply", b"HD", c.tcp._line())
+    return tok
+
+
 def cmd_meta(c, args):
     """mg over UDP answered by XDP with the bytes the store sends."""
     key, data, flags = "meta:key", b"meta from the hot tier", 77
     c.set(key, data, flags)
-    for fl in ("v", "v f", "s v f c Oab q", "O1 c v"):
-        line = b"mg %s %s\r\n" % (key.encode(), fl.encode())
-        # the store's own reply, over TCP (which XDP passes for mg)
-        c.tcp.sock.sendall(line)
-        head = c.tcp._line()
-        if not head.startswith(b"VA %d" % len(data)):
-            raise Fail("backend reply to %r: %r" % (line, head))
-        want = head + b"\r\n" + c.tcp._exact(len(data) + 2)
-        time.sleep(c.settle)
-        for _ in range(WARM_TRIES):
-            reply, xdp = c.served_by_xdp(
-                lambda line=line: c.udp.request(line))
-            if xdp:
-                break
-        else:
-            raise Fail("XDP never served %r" % line)
-        expect("XDP mg reply and the store's", want, reply[8:])
-        log("XDP served %r" % reply)
+    for fl in ("v", "v f", "s v f c Oab q", "O1 c v", "v k",
+               "k s v Oxy q f", "v b"):
+        kt = key.encode()
+        if "b" in fl.split():
+            kt = base64.b64encode(kt)
+        meta_same(c, b"mg %s %s\r\n" % (kt, fl.encode()), len(data))
+    # stored with a base64 key: k echoes it in base64 and " b"
+    raw, bdata = b"meta b64\x01key", b"binary-keyed"
+    tok = meta_store_b64(c, raw, bdata)
+    for fl in ("b v k", "v k b c f s O9"):
+        meta_same(c, b"mg %s %s\r\n" % (tok, fl.encode()), len(bdata))
+    raw, bdata = b"meta:b64", b"printable, stored with b"
+    tok = meta_store_b64(c, raw, bdata)
+    for fl in ("v k", "k v f"):
+        meta_same(c, b"mg %s %s\r\n" % (raw, fl.encode()), len(bdata))
+    meta_same(c, b"mg %s b k v\r\n" % tok, len(bdata))
     # with a flag XDP does not answer: the backend does, every time
     line = b"mg %s v t\r\n" % key.encode()
     for _ in range(3):
@@ -316,6 +343,21 @@ def cmd_meta(c, args):
         expect("mg with t served by XDP", False, xdp)
     expect("mg v t from the backend", True,
            reply[8:].startswith(b"VA %d t-1\r\n" % len(data)))
+    # a recache token handed out: the slot is cleared, the store says Z
+    c.tcp.sock.sendall(b"ms %s %d T100\r\n%s\r\n" %
+                       (key.encode(), len(data), data))
+    expect("ms T100 reply", b"HD", c.tcp._line())
+    meta_same(c, b"mg %s v\r\n" % key.encode(), len(data))
+    c.tcp.sock.sendall(b"mg %s v R200\r\n" % key.encode())
+    expect("mg R reply", b"VA %d W" % len(data), c.tcp._line())
+    c.tcp._exact(len(data) + 2)
+    line = b"mg %s v\r\n" % key.encode()
+    for _ in range(3):
+        reply, xdp = c.served_by_xdp(
+                lambda line=line: c.udp.request(line))
+        expect("mg after a W served by XDP", False, xdp)
+        expect("mg after a W", b"VA %d Z\r\n" % len(data),
+               reply[8:8 + len(b"VA %d Z\r\n" % len(data))])
 
 
 BIN_OPS = {"GET": 0x00, "GETQ": 0x09, "GETK": 0x0c, "GETKQ": 0x0d}
@@ -767,8 +809,8 @@ def main():
                     help="command that runs python3 as another user "
                     "on the server")
     args = ap.parse_args()
-    fn = {"serve": cmd_serve, "gets": cmd_gets, "allow": cmd_allow, "meta": cmd_meta,
-          "binary": cmd_binary, "tcpbin": cmd_tcpbin,
+    fn = {"serve": cmd_serve, "gets": cmd_gets, "allow": cmd_allow,
+          "meta": cmd_meta, "binary": cmd_binary, "tcpbin": cmd_tcpbin,
           "flush": cmd_flush, "write": cmd_write,
           "coherence": cmd_coherence, "forge": cmd_forge}[args.cmd]
     try:

@@ -398,8 +398,8 @@ static void test_writes(struct xkv_store *st)
 	       "a backend read installs the key, its reply block built");
 	cas = ent_for("k")->cas;
 	tap_ok(cas != 0 && ent_for("k")->expire_ns == 0 &&
-		       !ent_for("k")->xflags,
-	       "entry carries CAS, no expiry, no flags of its own");
+		       ent_for("k")->xflags == XKV_SLOT_F_META,
+	       "entry carries CAS, no expiry, only the META flag");
 	seq = sl->seq;
 	uu_store_op(st, XKV_OP_SET, "k", "v2", 2, 42, 0, 0);
 	tap_ok(slot_is_f("k", "v2", 42) && ent_for("k")->cas != cas,
@@ -535,6 +535,17 @@ static void test_meta_won(struct xkv_store *st)
 	tap_ok(meta_is(s, "ms w 1\r\ng\r\n", "HD\r\n") &&
 		       uu_has(st, "w") && slot_is("w", "g"),
 	       "won: a store replaces it; the new item may be installed");
+	tap_ok(ent_for("w") && ent_for("w")->xflags == XKV_SLOT_F_META,
+	       "xflags: an item the store installs is META");
+	tap_ok(meta_is(s, "ms dzY0 1 b\r\nb\r\n", "HD\r\n") &&
+		       uu_has(st, "w64") && slot_is("w64", "b") &&
+		       ent_for("w64")->xflags ==
+			       (XKV_SLOT_F_META | XKV_SLOT_F_KEY_B64),
+	       "xflags: one stored with a base64 key is KEY_B64 too");
+	tap_ok(meta_is(s, "ms w64 1\r\nc\r\n", "HD\r\n") &&
+		       slot_is("w64", "c") &&
+		       ent_for("w64")->xflags == XKV_SLOT_F_META,
+	       "xflags: a plain store over it rewrites the entry without it");
 	tap_ok(meta_is(s, "mg wv N30 v\r\n", "VA 0 W\r\n\r\n") &&
 		       meta_is(s, "mg wv v\r\n", "VA 0 Z\r\n\r\n") &&
 		       uu_has(st, "wv") && slot_empty_for("wv"),
