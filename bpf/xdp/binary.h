@@ -367,7 +367,7 @@ __attribute__((noinline)) int xkv_bin_fill(struct xkv_scratch *s)
 }
 
 /* stages.h */
-__attribute__((noinline)) int xkv_split_keys(struct xkv_scratch *s);
+__attribute__((noinline)) int xkv_split_text(struct xkv_scratch *s);
 
 /**
  * xkv_tcp_split() - a TCP segment's request, in its connection's protocol.
@@ -389,7 +389,7 @@ static __always_inline int xkv_tcp_split(struct xkv_scratch *s, __u32 proto)
 	    (proto == XKV_TCP_PROTO_TEXT && bin) ||
 	    (proto == XKV_TCP_PROTO_BIN && !bin))
 		return XKV_STAT_pass_not_get;
-	return bin ? xkv_bin_split(s) : xkv_split_keys(s);
+	return bin ? xkv_bin_split(s) : xkv_split_text(s);
 }
 
 #endif /* XKV_XDP_BINARY_H */

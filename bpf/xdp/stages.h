@@ -222,6 +222,25 @@ __attribute__((noinline)) int xkv_split_meta(struct xkv_scratch *s)
 }
 
 /*
+ * A text request line in s->req (after XKV_FRAME_HDR bytes, over TCP
+ * too): a meta "mg" (xkv_split_meta()), else "get"/"gets"
+ * (xkv_split_keys()). The UDP path and the TCP fast path (xkv_tcp_split())
+ * both split text through here.
+ * Return: 0, or the outcome (a pass reason or XKV_STAT_errors).
+ */
+__attribute__((noinline)) int xkv_split_text(struct xkv_scratch *s)
+{
+	__u8 *r;
+
+	if (!s)
+		return XKV_STAT_errors;
+	r = s->req;
+	if (r[8] == 'm' && r[9] == 'g' && r[10] == ' ')
+		return xkv_split_meta(s);
+	return xkv_split_keys(s);
+}
+
+/*
  * Load the request payload, check the frame header, and split the key
  * list into s->keys.
  * Return: 0, or the outcome (a pass reason or XKV_STAT_errors).
@@ -246,11 +265,9 @@ __attribute__((noinline)) int xkv_read_request(struct xdp_md *ctx,
 	/* frame header: one datagram; id, sequence and reserved are free */
 	if (r[4] != 0 || r[5] != 1)
 		return XKV_STAT_pass_malformed;
-	if (r[8] == 'm' && r[9] == 'g' && r[10] == ' ')
-		return xkv_split_meta(s);
 	if (xkv_bin_req(s))
 		return xkv_bin_split(s);
-	return xkv_split_keys(s);
+	return xkv_split_text(s);
 }
 
 /*
@@ -397,6 +414,19 @@ static __always_inline int xkv_meta_head(struct xkv_scratch *s)
 }
 
 /*
+ * The sum of an "mg" reply's body (written, not copied from entries with
+ * their sums), which the UDP and the TCP send path both take: its own
+ * global function, so that the verifier walks it once.
+ * Return: 0, or XKV_STAT_errors.
+ */
+__attribute__((noinline)) int xkv_meta_sum(struct xkv_scratch *s)
+{
+	if (!s)
+		return XKV_STAT_errors;
+	return xkv_body_sum(s, s->ulen) ? XKV_STAT_errors : 0;
+}
+
+/*
  * Look every key up and write the reply body: VALUE blocks and "END",
  * at most @max bytes with the frame header (which a TCP reply does not
  * have, but counts here); @udp: apply the reply/request budget.
@@ -438,6 +468,8 @@ __attribute__((noinline)) int xkv_build_reply(struct xkv_scratch *s, __u32 max,
 			why = xkv_meta_head(s);
 		if (why)
 			return why;
+		why = xkv_end_body(s, udp);
+		return why ? why : xkv_meta_sum(s);
 	}
 
 	return xkv_end_body(s, udp);

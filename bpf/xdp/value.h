@@ -425,7 +425,7 @@ __attribute__((noinline)) int xkv_meta_fill(struct xkv_scratch *s)
 		return s->fail;
 	if (xkv_slot_read_retry(slot, s->m_seq))
 		return XKV_STAT_pass_busy;
-	/* the header is written later: the send path sums the body */
+	/* the header is written later: xkv_meta_sum() sums the body */
 	s->psum_ok = 0;
 	if (!(bpf_get_prandom_u32() & (XKV_HOT_HIT_SAMPLE - 1)))
 		xkv_count_hit(slot, e, s->m_seq);

@@ -274,7 +274,8 @@ static const struct item it_k2 = { "k2", "hello world", 42, 1002 };
 static const struct item it_k3 = { "key:3", "", 4294967295u,
 				   18446744073709551615ull };
 
-static void hot_set(struct env *e, const struct item *it)
+/* the item's entry, as the store installs it; @xflags XKV_SLOT_F_* */
+static void hot_set_x(struct env *e, const struct item *it, __u8 xflags)
 {
 	size_t klen = strlen(it->key);
 	struct xkv_slot *s = &e->hot[xkv_hot_index(
@@ -285,9 +286,14 @@ static void hot_set(struct env *e, const struct item *it)
 		tap_bail("a slot stays locked");
 	if (!xkv_slot_put(s, xkv_hot_hash(it->key, (__u32)klen), it->key,
 			  (__u32)klen, it->val, (__u32)strlen(it->val),
-			  it->flags, it->cas, 0, 0))
+			  it->flags, it->cas, 0, xflags))
 		tap_bail("an entry does not fit its slot");
 	xkv_slot_unlock(s, seq);
+}
+
+static void hot_set(struct env *e, const struct item *it)
+{
+	hot_set_x(e, it, XKV_SLOT_F_META);
 }
 
 /* VALUE <key> <flags> <bytes>[ <cas>]\r\n<data>\r\n ... END\r\n */
@@ -1047,6 +1053,73 @@ static void test_binary(struct env *e)
 	bin_seg(e, c, rq, rl, rp, pl, 0,
 		"binary GETKQ + NOOP: the hit's reply, then the NOOP's");
 	conn_release(e, c);
+	free(c);
+}
+
+/*
+ * mg over TCP: the reply meta.c sends (and the UDP path's, which
+ * conn_hit() compares), no END; what XDP does not answer passed.
+ */
+static void test_meta(struct env *e)
+{
+	/* stored with a base64 key ("ms Yms= ... b"): k echoes base64 */
+	static const struct item it_bk = { "bk", "stored with b", 6, 1004 };
+	static const struct {
+		bool ipv6, ts;
+		const char *line, *reply;
+	} hits[] = {
+		{ false, true, "mg foo v\r\n", "VA 3\r\nbar\r\n" },
+		{ true, false, "mg foo v\n", "VA 3\r\nbar\r\n" },
+		{ false, false, "mg k2 v f s c k Oab q\r\n",
+		  "VA 11 f42 s11 c1002 kk2 Oab\r\nhello world\r\n" },
+		{ true, true, "mg key:3 k c f v\r\n",
+		  "VA 0 kkey:3 c18446744073709551615 f4294967295\r\n"
+		  "\r\n" },
+		{ false, true, "mg Zm9v b k v\r\n", "VA 3 kfoo\r\nbar\r\n" },
+		{ false, true, "mg Yms= b v k\r\n",
+		  "VA 13 kYms= b\r\nstored with b\r\n" },
+		{ true, true, "mg bk k v s\r\n",
+		  "VA 13 kYms= b s13\r\nstored with b\r\n" },
+	};
+	static const struct {
+		const char *line;
+		enum xkv_tcp_stat_id why;
+	} pass[] = {
+		{ "mg nokey v\r\n", XKV_TCP_STAT_pass_miss },
+		{ "mg nokey v q\r\n", XKV_TCP_STAT_pass_miss },
+		{ "mg bm9rZXk= b v k\r\n", XKV_TCP_STAT_pass_miss },
+		{ "mg foo v t\r\n", XKV_TCP_STAT_pass_not_get },
+		{ "mg foo v k k\r\n", XKV_TCP_STAT_pass_not_get },
+		{ "mg foo f\r\n", XKV_TCP_STAT_pass_not_get },
+		{ "mg Zh== b v\r\n", XKV_TCP_STAT_pass_not_get },
+		{ "mg foo v q\r\nmn\r\n", XKV_TCP_STAT_pass_not_get },
+		{ "mg foo v", XKV_TCP_STAT_pass_not_get },
+	};
+	struct conn *c = malloc(sizeof(*c));
+	char name[160];
+	size_t i;
+
+	if (!c)
+		tap_bail("out of memory");
+	hot_set_x(e, &it_bk, XKV_SLOT_F_META | XKV_SLOT_F_KEY_B64);
+	for (i = 0; i < sizeof(hits) / sizeof(hits[0]); i++) {
+		conn_init(c, hits[i].ipv6, hits[i].ts);
+		snprintf(name, sizeof(name), "mg hit %zu (IPv%d, %.*s)", i,
+			 c->ipv6 ? 6 : 4,
+			 (int)strcspn(hits[i].line, "\r\n"), hits[i].line);
+		conn_open(e, c, true, name);
+		conn_hit(e, c, hits[i].line, hits[i].reply,
+			 strlen(hits[i].reply), 1, name);
+		conn_release(e, c);
+	}
+	for (i = 0; i < sizeof(pass) / sizeof(pass[0]); i++) {
+		conn_init(c, false, true);
+		snprintf(name, sizeof(name), "mg passed %zu (%.*s)", i,
+			 (int)strcspn(pass[i].line, "\r\n"), pass[i].line);
+		conn_open(e, c, true, name);
+		c_pass(e, c, pass[i].line, pass[i].why, name);
+		conn_release(e, c);
+	}
 	free(c);
 }
 
@@ -2192,6 +2265,7 @@ int main(int argc, char **argv)
 
 	test_hits(&e);
 	test_binary(&e);
+	test_meta(&e);
 	test_not_quiet(&e);
 	test_segments(&e);
 	test_translate(&e, false);

@@ -287,14 +287,21 @@ def cmd_gets(c, args):
            b"END\r\n", reply)
 
 
-def meta_same(c, line, vlen):
-    """mg @line over UDP, answered by XDP with the store's bytes."""
-    # the store's own reply, over TCP (which XDP passes for mg)
+def meta_tcp(c, line, vlen):
+    """@line over TCP: the reply's bytes (head, data, "\r\n")."""
     c.tcp.sock.sendall(line)
     head = c.tcp._line()
     if not head.startswith(b"VA %d" % vlen):
-        raise Fail("backend reply to %r: %r" % (line, head))
-    want = head + b"\r\n" + c.tcp._exact(vlen + 2)
+        raise Fail("reply to %r: %r" % (line, head))
+    return head + b"\r\n" + c.tcp._exact(vlen + 2)
+
+
+def meta_same(c, line, vlen):
+    """mg @line over UDP, and over TCP when the TCP fast path is on,
+    answered by XDP with the bytes the store sends."""
+    # the store's own reply: with "u" (no LRU bump, nothing echoed),
+    # which XDP passes over TCP and UDP alike
+    want = meta_tcp(c, line[:-2] + b" u\r\n", vlen)
     time.sleep(c.settle)
     for _ in range(WARM_TRIES):
         reply, xdp = c.served_by_xdp(
@@ -303,8 +310,18 @@ def meta_same(c, line, vlen):
             break
     else:
         raise Fail("XDP never served %r" % line)
-    expect("XDP reply to %r and the store's" % line, want, reply[8:])
-    log("XDP served %r" % reply)
+    expect("XDP UDP reply to %r and the store's" % line, want, reply[8:])
+    log("XDP served %r over UDP" % reply)
+    if "tcp" not in c.xkv.stats():
+        return
+    for _ in range(WARM_TRIES):
+        before = c.xkv.stats()["tcp"]["hits"]
+        got = meta_tcp(c, line, vlen)
+        expect("TCP reply to %r and the store's" % line, want, got)
+        if c.xkv.stats()["tcp"]["hits"] == before + 1:
+            log("XDP served %r over TCP" % got)
+            return
+    raise Fail("the TCP fast path never served %r" % line)
 
 
 def meta_store_b64(c, raw, data):
@@ -358,6 +375,9 @@ def cmd_meta(c, args):
         expect("mg after a W served by XDP", False, xdp)
         expect("mg after a W", b"VA %d Z\r\n" % len(data),
                reply[8:8 + len(b"VA %d Z\r\n" % len(data))])
+        got = meta_tcp(c, line, len(data))
+        expect("mg after a W over TCP", b"VA %d Z\r\n" % len(data),
+               got[:len(b"VA %d Z\r\n" % len(data))])
 
 
 BIN_OPS = {"GET": 0x00, "GETQ": 0x09, "GETK": 0x0c, "GETKQ": 0x0d}

@@ -63,7 +63,7 @@ check "set over TCP, then UDP get served by XDP, exact bytes" mc serve
 check "gets (CAS) and multi-get served by XDP; partial hit passed" \
 	mc gets
 check "IPv6: UDP get served by XDP, exact bytes" mc6 serve
-check "mg over UDP (k b O q) served by XDP as xkvd sends it; not after W" \
+check "mg (k b O q) over UDP and TCP: XDP sends what xkvd does; not after W" \
 	mc meta
 check "binary GETs over UDP served by XDP with the bytes xkvd sends" \
 	mc binary
