@@ -5,7 +5,8 @@
  * (kmod/linux/kfunc.c, abi/xkv_kfunc.h).
  *
  * The XDP program (bpf/xkv.bpf.c) tail-calls this one (map xkv_store_jmp)
- * when a key of a UDP get/gets missed the hot cache, after it found the
+ * when a key of a UDP get/gets (or mg, which is passed here, untouched,
+ * counted as "other") missed the hot cache, after it found the
  * request well formed and its source allowed. This program is a separate
  * object because libbpf 1.1 cannot load an object whose module kfunc is
  * not there: the XDP object must load without the module, this one only
@@ -127,6 +128,12 @@ __attribute__((noinline)) int xkv_store_build(struct xkv_scratch *s,
 
 	if (!s)
 		return XKV_STAT_errors;
+	/*
+	 * An mg: the kfunc gives a text VALUE block, and not the item's
+	 * meta state (stale, token out, base64 key) the reply depends on.
+	 */
+	if (s->meta)
+		return XKV_STAT_pass_not_get;
 	cb.s = s;
 	why = xkv_begin_body(s, max);
 	if (why)

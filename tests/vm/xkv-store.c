@@ -577,6 +577,72 @@ static void test_binary(void)
 	tap_is_i64(r1 - r0, 0, "... and sent nothing itself");
 }
 
+/* a meta line over TCP, its first reply line in @line */
+static bool tcp_meta(const char *req, const char *want)
+{
+	char line[256];
+
+	if (vm_tcp_line(tcp_fd, req, strlen(req), line, sizeof(line)))
+		return false;
+	if (strcmp(line, want)) {
+		tap_diag("%.60s -> %s (want %s)", req, line, want);
+		return false;
+	}
+	return true;
+}
+
+/*
+ * mg over UDP with the store path on: a hot-cache miss reaches the store
+ * program, which passes it untouched (its kfunc answers text blocks and
+ * knows nothing of the item's meta state); the module's meta.c answers,
+ * and later the hot tier, with the same bytes. After a recache token
+ * went out (W), every mg says Z.
+ */
+static void test_meta(void)
+{
+	long long r0, o0, r1, o1;
+	bool ok = true;
+	int i;
+
+	r0 = store_stat("replies", false);
+	o0 = store_stat("other", false);
+	tap_ok(tcp_set_on(tcp_fd, "xs:meta", 5, 0, "meta value", 10),
+	       "meta: a key stored");
+	tap_ok(reply_is("mg xs:meta v f s k", "VA 10 f5 s10 kxs:meta\r\n"
+			"meta value\r\n"),
+	       "meta: a hot-cache miss, mg v f s k: meta.c's reply");
+	r1 = store_stat("replies", false);
+	o1 = store_stat("other", false);
+	tap_is_i64(r1 - r0, 0, "meta: the store program sent no reply");
+	tap_is_i64(o1 - o0, 1, "meta: ... it passed the mg (other)");
+	for (i = 0; i < 4; i++)
+		ok &= reply_is("mg xs:meta Oab v f", "VA 10 Oab f5\r\n"
+			       "meta value\r\n");
+	tap_ok(ok, "meta: mg again, 4 times (hot tier or module): same "
+	       "bytes");
+	/* "xs:b64" stored with a base64 key: k echoes base64 and " b" */
+	tap_ok(tcp_meta("ms eHM6YjY0 2 b\r\nbk\r\n", "HD\r\n"),
+	       "meta: ms with a base64 key");
+	ok = true;
+	for (i = 0; i < 4; i++)
+		ok &= reply_is("mg eHM6YjY0 b k v", "VA 2 keHM6YjY0 b\r\n"
+			       "bk\r\n") &&
+		      reply_is("mg xs:b64 v k", "VA 2 keHM6YjY0 b\r\n"
+			       "bk\r\n");
+	tap_ok(ok, "meta: mg b k and mg k of it, 4 times: base64 echo");
+	tap_ok(tcp_meta("ms xs:won 1 T100\r\nw\r\n", "HD\r\n"),
+	       "meta: a key with a TTL");
+	ok = true;
+	for (i = 0; i < 3; i++)
+		ok &= reply_is("mg xs:won v", "VA 1\r\nw\r\n");
+	tap_ok(ok && reply_is("mg xs:won v R200", "VA 1 W\r\nw\r\n"),
+	       "meta: mg R hands out the recache token (W)");
+	ok = true;
+	for (i = 0; i < 4; i++)
+		ok &= reply_is("mg xs:won v", "VA 1 Z\r\nw\r\n");
+	tap_ok(ok, "meta: every later mg says Z (never the hot tier's)");
+}
+
 static void test_expired(void)
 {
 	struct timespec wait = { .tv_sec = 2, .tv_nsec = 500000000 };
@@ -1026,6 +1092,7 @@ int main(int argc, char **argv)
 	test_hits();
 	test_miss();
 	test_binary();
+	test_meta();
 	test_expired();
 	test_writer(shared);
 	test_deleted(shared);
