@@ -10,33 +10,54 @@
 #ifndef XKV_XDP_META_H
 #define XKV_XDP_META_H
 
-/* a base64 digit's value, or 64 for '=', or 65 for anything else */
+/*
+ * Base64 in tables (.rodata), one load per digit: the branches of a
+ * computed mapping would each give the verifier a state of its own, four
+ * digits at a time.
+ */
+#define XKV_B64_PAD 64	/* '=' */
+#define XKV_B64_BAD 65	/* a byte outside the alphabet */
+#define XKV_B64_V(c, v) [c] = (v) + 1
+/* a byte's digit value + 1; 0 (then XKV_B64_BAD) for anything else */
+static const __u8 xkv_b64_val_tab[256] = {
+	XKV_B64_V('A', 0), XKV_B64_V('B', 1), XKV_B64_V('C', 2),
+	XKV_B64_V('D', 3), XKV_B64_V('E', 4), XKV_B64_V('F', 5),
+	XKV_B64_V('G', 6), XKV_B64_V('H', 7), XKV_B64_V('I', 8),
+	XKV_B64_V('J', 9), XKV_B64_V('K', 10), XKV_B64_V('L', 11),
+	XKV_B64_V('M', 12), XKV_B64_V('N', 13), XKV_B64_V('O', 14),
+	XKV_B64_V('P', 15), XKV_B64_V('Q', 16), XKV_B64_V('R', 17),
+	XKV_B64_V('S', 18), XKV_B64_V('T', 19), XKV_B64_V('U', 20),
+	XKV_B64_V('V', 21), XKV_B64_V('W', 22), XKV_B64_V('X', 23),
+	XKV_B64_V('Y', 24), XKV_B64_V('Z', 25), XKV_B64_V('a', 26),
+	XKV_B64_V('b', 27), XKV_B64_V('c', 28), XKV_B64_V('d', 29),
+	XKV_B64_V('e', 30), XKV_B64_V('f', 31), XKV_B64_V('g', 32),
+	XKV_B64_V('h', 33), XKV_B64_V('i', 34), XKV_B64_V('j', 35),
+	XKV_B64_V('k', 36), XKV_B64_V('l', 37), XKV_B64_V('m', 38),
+	XKV_B64_V('n', 39), XKV_B64_V('o', 40), XKV_B64_V('p', 41),
+	XKV_B64_V('q', 42), XKV_B64_V('r', 43), XKV_B64_V('s', 44),
+	XKV_B64_V('t', 45), XKV_B64_V('u', 46), XKV_B64_V('v', 47),
+	XKV_B64_V('w', 48), XKV_B64_V('x', 49), XKV_B64_V('y', 50),
+	XKV_B64_V('z', 51), XKV_B64_V('0', 52), XKV_B64_V('1', 53),
+	XKV_B64_V('2', 54), XKV_B64_V('3', 55), XKV_B64_V('4', 56),
+	XKV_B64_V('5', 57), XKV_B64_V('6', 58), XKV_B64_V('7', 59),
+	XKV_B64_V('8', 60), XKV_B64_V('9', 61), XKV_B64_V('+', 62),
+	XKV_B64_V('/', 63), XKV_B64_V('=', XKV_B64_PAD),
+};
+static const __u8 xkv_b64_digits[64] =
+	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+/* a base64 digit's value, XKV_B64_PAD for '=', XKV_B64_BAD otherwise */
 static __always_inline __u32 xkv_b64_val(__u8 c)
 {
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return c == '=' ? 64 : 65;
+	__u32 v = xkv_b64_val_tab[c];
+
+	return v ? v - 1 : XKV_B64_BAD;
 }
 
 /* the base64 digit of a 6-bit value */
 static __always_inline __u8 xkv_b64_digit(__u32 v)
 {
-	v &= 63;
-	if (v < 26)
-		return 'A' + v;
-	if (v < 52)
-		return 'a' + v - 26;
-	if (v < 62)
-		return '0' + v - 52;
-	return v == 62 ? '+' : '/';
+	return xkv_b64_digits[v & 63];
 }
 
 /*
@@ -55,11 +76,12 @@ static long xkv_b64_dec_cb(__u32 i, void *data)
 #pragma unroll
 	for (j = 0; j < 4; j++)
 		v[j] = xkv_b64_val(r[(off + 4 * i + j) & XKV_REQ_MASK]);
-	if (v[0] > 63 || v[1] > 63 || v[2] > 64 || v[3] > 64 ||
-	    (v[2] == 64 && v[3] != 64))
+	if (v[0] > 63 || v[1] > 63 || v[2] > XKV_B64_PAD ||
+	    v[3] > XKV_B64_PAD ||
+	    (v[2] == XKV_B64_PAD && v[3] != XKV_B64_PAD))
 		goto bad;
-	if (v[3] == 64) {
-		pad = v[2] == 64 ? 2 : 1;
+	if (v[3] == XKV_B64_PAD) {
+		pad = v[2] == XKV_B64_PAD ? 2 : 1;
 		if (i + 1 != n || (pad == 2 ? v[1] & 15 : v[2] & 3))
 			goto bad;
 	}

@@ -241,7 +241,9 @@ static __always_inline long xkv_meta_value(struct xkv_scratch *s,
 		return xkv_key_fail(s, XKV_STAT_misses);
 
 	/* " k" and the key, or its base64 and " b" (xkv_meta_key_put()) */
-	s->m_klen = s->m_kb64 ? (klen + 2) / 3 * 4 + 2 : klen;
+	/* no branch: each would have the verifier walk the rest twice */
+	WRITE_ONCE(s->m_klen, klen + (READ_ONCE(s->m_kb64) & 1) *
+				       ((klen + 2) / 3 * 4 + 2 - klen));
 	/* "VA <n>", the flags, "\r\n"; then "<data>\r\n" */
 	hl = 3 + nl + s->m_nf * (2 + fl) + s->m_ns * (2 + nl) +
 	     s->m_nc * (2 + nd) + s->m_nk * (2 + s->m_klen) + s->m_obytes + 2;
