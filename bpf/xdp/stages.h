@@ -414,19 +414,6 @@ static __always_inline int xkv_meta_head(struct xkv_scratch *s)
 }
 
 /*
- * The sum of an "mg" reply's body (written, not copied from entries with
- * their sums), which the UDP and the TCP send path both take: its own
- * global function, so that the verifier walks it once.
- * Return: 0, or XKV_STAT_errors.
- */
-__attribute__((noinline)) int xkv_meta_sum(struct xkv_scratch *s)
-{
-	if (!s)
-		return XKV_STAT_errors;
-	return xkv_body_sum(s, s->ulen) ? XKV_STAT_errors : 0;
-}
-
-/*
  * Look every key up and write the reply body: VALUE blocks and "END",
  * at most @max bytes with the frame header (which a TCP reply does not
  * have, but counts here); @udp: apply the reply/request budget.
@@ -468,8 +455,6 @@ __attribute__((noinline)) int xkv_build_reply(struct xkv_scratch *s, __u32 max,
 			why = xkv_meta_head(s);
 		if (why)
 			return why;
-		why = xkv_end_body(s, udp);
-		return why ? why : xkv_meta_sum(s);
 	}
 
 	return xkv_end_body(s, udp);

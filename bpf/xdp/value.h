@@ -322,8 +322,11 @@ static long xkv_key_cb(__u32 i, void *data)
 	if (s->meta) {
 		/* xkv_meta_fill() copies it, on its own: see there */
 		xf = READ_ONCE(e->xflags);
-		/* only the store knows an item is not stale, how it was keyed */
-		if (!(xf & XKV_SLOT_F_META))
+		/*
+		 * mg: only the store knows an item is not stale, how it was
+		 * keyed (a binary GET's reply depends on neither)
+		 */
+		if (!(xf & XKV_SLOT_F_META) && !xkv_bin_req(s))
 			return xkv_key_fail(s, XKV_STAT_misses);
 		s->m_kb64 = !!(xf & XKV_SLOT_F_KEY_B64);
 		if (s->m_nc) {
@@ -427,7 +430,7 @@ __attribute__((noinline)) int xkv_meta_fill(struct xkv_scratch *s)
 		return s->fail;
 	if (xkv_slot_read_retry(slot, s->m_seq))
 		return XKV_STAT_pass_busy;
-	/* the header is written later: xkv_meta_sum() sums the body */
+	/* the header is written later: the send path sums the body */
 	s->psum_ok = 0;
 	if (!(bpf_get_prandom_u32() & (XKV_HOT_HIT_SAMPLE - 1)))
 		xkv_count_hit(slot, e, s->m_seq);
