@@ -49,7 +49,8 @@ static const __u8 xkv_b64_digits[64] =
 /* a base64 digit's value, XKV_B64_PAD for '=', XKV_B64_BAD otherwise */
 static __always_inline __u32 xkv_b64_val(__u8 c)
 {
-	__u32 v = xkv_b64_val_tab[c];
+	/* bounded where 6.1's verifier sees it, too */
+	__u32 v = xkv_b64_val_tab[xkv_bound(c, 255)];
 
 	return v ? v - 1 : XKV_B64_BAD;
 }
@@ -57,7 +58,7 @@ static __always_inline __u32 xkv_b64_val(__u8 c)
 /* the base64 digit of a 6-bit value */
 static __always_inline __u8 xkv_b64_digit(__u32 v)
 {
-	return xkv_b64_digits[v & 63];
+	return xkv_b64_digits[xkv_bound(v, 63)];
 }
 
 /*
