@@ -123,20 +123,50 @@ __attribute__((noinline)) int xkv_split_keys(struct xkv_scratch *s)
 	return xkv_split_tokens(s);
 }
 
-/* the flags of an "mg" XDP answers, each allowed once */
+/*
+ * The flags of an "mg" XDP answers without a value, each allowed once:
+ * bit j of XKV_MF_* is XKV_MF_CHARS[j]; "O<opaque>" is XKV_MF_O.
+ */
+#define XKV_MF_CHARS "vfscqkb"
+#define XKV_MF_NCHARS 7
 #define XKV_MF_v 0x01
 #define XKV_MF_f 0x02
 #define XKV_MF_s 0x04
 #define XKV_MF_c 0x08
 #define XKV_MF_q 0x10
-#define XKV_MF_O 0x20
-#define XKV_MF_k 0x40
-#define XKV_MF_b 0x80
+#define XKV_MF_k 0x20
+#define XKV_MF_b 0x40
+#define XKV_MF_O 0x80
 
 /* most tokens of an "mg" XDP answers: the key and seven flags */
 #define XKV_META_TOK_MAX 8
 /* longest opaque, "O" not counted (the store's XKV_META_OPAQUE_MAX) */
 #define XKV_META_OPAQUE 32
+
+/* flag token @i + 1 of an "mg": one XDP answers, and not given before */
+static long xkv_meta_flag_cb(__u32 i, void *data)
+{
+	struct xkv_scratch *s = ((struct xkv_cb_ctx *)data)->s;
+	struct xkv_key_ref *k = &s->keys[(i + 1) & (XKV_MAX_KEYS - 1)];
+	__u32 len = k->len, bit = 0, j;
+	__u8 c = s->req[k->off & XKV_REQ_MASK];
+
+	if (c == 'O' && len <= 1 + XKV_META_OPAQUE) {
+		s->m_obytes = 1 + len;
+		bit = XKV_MF_O;
+	} else if (len == 1) {
+#pragma unroll
+		for (j = 0; j < XKV_MF_NCHARS; j++)
+			if (c == XKV_MF_CHARS[j])
+				bit = 1U << j;
+	}
+	if (!bit || (s->m_seen & bit)) {
+		s->fail = XKV_STAT_pass_not_get;
+		return 1;
+	}
+	s->m_seen |= bit;
+	return 0;
+}
 
 /*
  * The tokens of a meta "mg <key> <flags>" request in s->req, split as the
@@ -148,45 +178,6 @@ __attribute__((noinline)) int xkv_split_keys(struct xkv_scratch *s)
  * none is due) goes to the store as it came.
  * Return: 0 with s->nkeys = 1, or the outcome (a pass reason).
  */
-/* flag token @i + 1 of an "mg": one XDP answers, and not given before */
-static long xkv_meta_flag_cb(__u32 i, void *data)
-{
-	struct xkv_scratch *s = ((struct xkv_cb_ctx *)data)->s;
-	struct xkv_key_ref *k = &s->keys[(i + 1) & (XKV_MAX_KEYS - 1)];
-	__u32 len = k->len, bit;
-	__u8 c = s->req[k->off & XKV_REQ_MASK];
-
-	if (c == 'O' && len <= 1 + XKV_META_OPAQUE) {
-		s->m_obytes = 1 + len;
-		bit = XKV_MF_O;
-	} else if (len != 1) {
-		goto pass;
-	} else if (c == 'v') {
-		bit = XKV_MF_v;
-	} else if (c == 'f') {
-		bit = XKV_MF_f;
-	} else if (c == 's') {
-		bit = XKV_MF_s;
-	} else if (c == 'c') {
-		bit = XKV_MF_c;
-	} else if (c == 'q') {
-		bit = XKV_MF_q;
-	} else if (c == 'k') {
-		bit = XKV_MF_k;
-	} else if (c == 'b') {
-		bit = XKV_MF_b;
-	} else {
-		goto pass;
-	}
-	if (s->m_seen & bit)
-		goto pass;
-	s->m_seen |= bit;
-	return 0;
-pass:
-	s->fail = XKV_STAT_pass_not_get;
-	return 1;
-}
-
 __attribute__((noinline)) int xkv_split_meta(struct xkv_scratch *s)
 {
 	struct xkv_cb_ctx cb;

@@ -683,6 +683,91 @@ static void test_basic(struct env *e)
 		     "padded minimum-size frame");
 }
 
+/* mg requests XDP passes, each counted as @why */
+struct mg_pass {
+	const char *line;
+	enum xkv_stat_id why;
+	const char *name;
+};
+
+#define NPASS(a) (sizeof(a) / sizeof((a)[0]))
+
+static void mg_passes(struct env *e, const struct pkt_opts *o,
+		      const struct mg_pass *p, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		req(o, p[i].line);
+		expect_pass(e, in, p[i].why, p[i].name);
+	}
+}
+
+/* misses, flags XDP does not answer, malformed lines */
+static const struct mg_pass meta_passes[] = {
+	{ "mg nokey v\r\n", XKV_STAT_misses,
+	  "mg miss" },
+	{ "mg nokey v q\r\n", XKV_STAT_misses,
+	  "mg miss with q (the store stays quiet)" },
+	{ "mg foo v t\r\n", XKV_STAT_pass_not_get,
+	  "mg with t" },
+	{ "mg foo v h\r\n", XKV_STAT_pass_not_get,
+	  "mg with h" },
+	{ "mg foo v T30\r\n", XKV_STAT_pass_not_get,
+	  "mg with T30" },
+	{ "mg foo v b\r\n", XKV_STAT_pass_not_get,
+	  "mg with b, key foo not base64" },
+	{ "mg foo f s\r\n", XKV_STAT_pass_not_get,
+	  "mg without v (HD)" },
+	{ "mg foo\r\n", XKV_STAT_pass_not_get,
+	  "mg without flags" },
+	{ "mg foo vf\r\n", XKV_STAT_pass_not_get,
+	  "mg with a flag token vf" },
+	{ "mg foo v O012345678901234567890123456789012\r\n", XKV_STAT_pass_not_get,
+	  "mg with a 33-byte opaque" },
+	{ "mg foo v f f f f f f f\r\n", XKV_STAT_pass_not_get,
+	  "mg with eight flags" },
+	{ "mg foo k2 v\r\n", XKV_STAT_pass_not_get,
+	  "mg of two keys" },
+	{ "mg foo v", XKV_STAT_pass_malformed,
+	  "mg without line end" },
+};
+
+/* k and b misses; what the store reads its own way, or refuses */
+static const struct mg_pass meta_key_passes[] = {
+	{ "mg bm9rZXk= b v k\r\n", XKV_STAT_misses,
+	  "mg b miss (nokey)" },
+	{ "mg bm9rZXk= b v k q\r\n", XKV_STAT_misses,
+	  "mg b miss, quiet" },
+	{ "mg nokey v k O1\r\n", XKV_STAT_misses, "mg k miss" },
+	{ "mg YmseCg== b v\r\n", XKV_STAT_misses,
+	  "mg b of an unknown key" },
+	{ "mg Zh== b v\r\n", XKV_STAT_pass_not_get,
+	  "mg b: stray bits (Zh==)" },
+	{ "mg Zm9= b v\r\n", XKV_STAT_pass_not_get,
+	  "mg b: stray bits (Zm9=)" },
+	{ "mg Zg b v\r\n", XKV_STAT_pass_not_get,
+	  "mg b: not whole groups" },
+	{ "mg Z=g= b v\r\n", XKV_STAT_pass_not_get,
+	  "mg b: padding inside" },
+	{ "mg Zg==Zg== b v\r\n", XKV_STAT_pass_not_get,
+	  "mg b: padding mid-key" },
+	{ "mg Zm.v b v\r\n", XKV_STAT_pass_not_get,
+	  "mg b: a byte outside the alphabet" },
+	{ "mg ==== b v\r\n", XKV_STAT_pass_not_get,
+	  "mg b: all padding" },
+	{ "mg YmI= b b v\r\n", XKV_STAT_pass_not_get,
+	  "mg b twice" },
+	{ "mg plain v k k\r\n", XKV_STAT_pass_not_get,
+	  "mg k twice" },
+	{ "mg plain v v\r\n", XKV_STAT_pass_not_get,
+	  "mg v twice" },
+	{ "mg plain v O1 O2\r\n", XKV_STAT_pass_not_get,
+	  "mg O twice" },
+	{ "mg plain v kx\r\n", XKV_STAT_pass_not_get,
+	  "mg with a flag token kx" },
+};
+
 /* "mg <tok> <flags>" hits, each compared with the bytes meta.c sends */
 static void mg_hit_tok(struct env *e, const struct pkt_opts *o,
 		       const struct item *it, bool b64, const char *tok,
@@ -787,42 +872,8 @@ static void test_meta_key(struct env *e)
 	snprintf(line, sizeof(line), "mg %s", tok);
 	req(&o, line);
 	expect_pass(e, in, XKV_STAT_misses, "mg b miss (a key's prefix)");
-	req(&o, "mg bm9rZXk= b v k\r\n");
-	expect_pass(e, in, XKV_STAT_misses, "mg b miss (nokey)");
-	req(&o, "mg bm9rZXk= b v k q\r\n");
-	expect_pass(e, in, XKV_STAT_misses, "mg b miss, quiet");
-	req(&o, "mg nokey v k O1\r\n");
-	expect_pass(e, in, XKV_STAT_misses, "mg k miss");
-
-	/* what the store reads its own way, or refuses: passed */
-	req(&o, "mg YmseCg== b v\r\n");
-	expect_pass(e, in, XKV_STAT_misses, "mg b of an unknown key");
-	req(&o, "mg Zh== b v\r\n");
-	expect_pass(e, in, XKV_STAT_pass_not_get, "mg b: stray bits (Zh==)");
-	req(&o, "mg Zm9= b v\r\n");
-	expect_pass(e, in, XKV_STAT_pass_not_get, "mg b: stray bits (Zm9=)");
-	req(&o, "mg Zg b v\r\n");
-	expect_pass(e, in, XKV_STAT_pass_not_get, "mg b: not whole groups");
-	req(&o, "mg Z=g= b v\r\n");
-	expect_pass(e, in, XKV_STAT_pass_not_get, "mg b: padding inside");
-	req(&o, "mg Zg==Zg== b v\r\n");
-	expect_pass(e, in, XKV_STAT_pass_not_get, "mg b: padding mid-key");
-	req(&o, "mg Zm.v b v\r\n");
-	expect_pass(e, in, XKV_STAT_pass_not_get, "mg b: a byte outside "
-		    "the alphabet");
-	req(&o, "mg ==== b v\r\n");
-	expect_pass(e, in, XKV_STAT_pass_not_get, "mg b: all padding");
-	req(&o, "mg YmI= b b v\r\n");
-	expect_pass(e, in, XKV_STAT_pass_not_get, "mg b twice");
-	req(&o, "mg plain v k k\r\n");
-	expect_pass(e, in, XKV_STAT_pass_not_get, "mg k twice");
-	req(&o, "mg plain v v\r\n");
-	expect_pass(e, in, XKV_STAT_pass_not_get, "mg v twice");
-	req(&o, "mg plain v O1 O2\r\n");
-	expect_pass(e, in, XKV_STAT_pass_not_get, "mg O twice");
-	req(&o, "mg plain v kx\r\n");
-	expect_pass(e, in, XKV_STAT_pass_not_get, "mg with a flag token kx");
-
+	/* more misses; what the store reads its own way, or refuses */
+	mg_passes(e, &o, meta_key_passes, NPASS(meta_key_passes));
 	/* an entry the store did not vouch for (learning mode): passed */
 	hot_set_x(e, pl.key, pl.klen, pl.val, pl.vlen, pl.flags, pl.cas, 0,
 		  0);
@@ -867,34 +918,7 @@ static void test_meta(struct env *e)
 	mg_hit(e, &o, &it_k3, "c s f v", "\r\n");
 	o.ipv6 = false;
 
-	req(&o, "mg nokey v\r\n");
-	expect_pass(e, in, XKV_STAT_misses, "mg miss");
-	req(&o, "mg nokey v q\r\n");
-	expect_pass(e, in, XKV_STAT_misses, "mg miss with q (the store "
-		    "stays quiet)");
-	req(&o, "mg foo v t\r\n");
-	expect_pass(e, in, XKV_STAT_pass_not_get, "mg with t");
-	req(&o, "mg foo v h\r\n");
-	expect_pass(e, in, XKV_STAT_pass_not_get, "mg with h");
-	req(&o, "mg foo v T30\r\n");
-	expect_pass(e, in, XKV_STAT_pass_not_get, "mg with T30");
-	req(&o, "mg foo v b\r\n");
-	expect_pass(e, in, XKV_STAT_pass_not_get, "mg with b, key foo not "
-		    "base64");
-	req(&o, "mg foo f s\r\n");
-	expect_pass(e, in, XKV_STAT_pass_not_get, "mg without v (HD)");
-	req(&o, "mg foo\r\n");
-	expect_pass(e, in, XKV_STAT_pass_not_get, "mg without flags");
-	req(&o, "mg foo vf\r\n");
-	expect_pass(e, in, XKV_STAT_pass_not_get, "mg with a flag token vf");
-	req(&o, "mg foo v O012345678901234567890123456789012\r\n");
-	expect_pass(e, in, XKV_STAT_pass_not_get, "mg with a 33-byte opaque");
-	req(&o, "mg foo v f f f f f f f\r\n");
-	expect_pass(e, in, XKV_STAT_pass_not_get, "mg with eight flags");
-	req(&o, "mg foo k2 v\r\n");
-	expect_pass(e, in, XKV_STAT_pass_not_get, "mg of two keys");
-	req(&o, "mg foo v");
-	expect_pass(e, in, XKV_STAT_pass_malformed, "mg without line end");
+	mg_passes(e, &o, meta_passes, NPASS(meta_passes));
 
 	hot_set(e, ttl.key, ttl.klen, ttl.val, ttl.vlen, ttl.flags, ttl.cas,
 		mono_ns() + 3600ull * 1000000000ull);
