@@ -579,7 +579,7 @@ if want bpf; then
 	run_tap "xdp fuzz ${XKV_XDP_FUZZ_TIME:-5}s vs the store" "$T_UNIT" \
 		"$BUILD/bpf/fuzz_xdp" -t "${XKV_XDP_FUZZ_TIME:-5}"
 	run_tap "bpf learning-mode fixtures" "$T_UNIT" "$BUILD/bpf/test_learn"
-	run_one "xkvd --hot-map refuses a map of 2 or 48 slots" "$T_UNIT" \
+	run_one "xkvd --hot-map refuses a map of 3 or 48 slots" "$T_UNIT" \
 		tests/bpf/hotmap_size.sh "$XKVD" "$(pick_port)"
 fi
 

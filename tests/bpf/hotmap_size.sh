@@ -9,15 +9,31 @@
 #
 #   tests/bpf/hotmap_size.sh XKVD PORT
 #
-# Needs root and a bpffs at /sys/fs/bpf (bpftool creates the maps).
+# Needs root; mounts a bpffs at /sys/fs/bpf when there is none (bpftool
+# creates the maps there).
 set -euo pipefail
 
 XKVD=$1
 PORT=$2
-DIR=/sys/fs/bpf/xkv-hotmap-size-$$	# bpffs names take no dots
-mkdir "$DIR"
+BPFFS=/sys/fs/bpf
+DIR=$BPFFS/xkv-hotmap-size-$$	# bpffs names take no dots
 LOG=$(mktemp)
-trap 'rm -rf "$DIR" "$LOG"' EXIT
+# a fresh machine may boot without a bpffs (xkv up mounts one itself):
+# mount it for the test, unmount what this script mounted
+mounted=0
+if ! mountpoint -q "$BPFFS"; then
+	mount -t bpf bpf "$BPFFS"
+	mounted=1
+fi
+# shellcheck disable=SC2317 # called by the trap
+cleanup() {
+	rm -rf "$DIR" "$LOG"
+	if ((mounted)); then
+		umount "$BPFFS" || true
+	fi
+}
+trap cleanup EXIT
+mkdir "$DIR"
 
 BPF_F_MMAPABLE=1024
 SLOT_SIZE=2048	# sizeof(struct xkv_slot)
