@@ -24,9 +24,12 @@
 				 * only the pseudo-header sum: what local
 				 * senders with checksum offload put there
 				 * (lo, veth); the loader sets it there */
-#define XKV_CFG_HEAD_ONLY 0x8	/* TCP: grow replies at the head only, as
-				 * on a driver with no tailroom (the TCP
-				 * fixtures use it to replay one) */
+#define XKV_CFG_HEAD_ONLY 0x8	/* TCP: resize replies at the head only,
+				 * as on a driver with no tailroom (the TCP
+				 * fixtures use it to replay one); the
+				 * loader sets it in generic mode, where a
+				 * tail resize leaves the skb's end off by
+				 * the L2 header (6.1 and 6.18) */
 
 /**
  * struct xkv_config - the XDP program's settings, fixed before load.

@@ -73,19 +73,26 @@ enum xkv_kf_stat_id {
 
 /*
  * Map xkv_store_jmp: BPF_MAP_TYPE_PROG_ARRAY of XKV_STORE_JMP_SLOTS; the
- * XDP program tail-calls slot XKV_STORE_JMP_GET on a hot-cache miss. The
- * loader puts the store program there when the module's kfuncs can be
- * called, and takes it out before the module is unloaded.
+ * XDP program tail-calls slot XKV_STORE_JMP_GET on a hot-cache miss of a
+ * UDP request, slot XKV_STORE_JMP_TCP on one of a TCP GET the fast path
+ * would answer otherwise. The loader puts the store programs there when
+ * the module's kfuncs can be called, and takes them out before the
+ * module is unloaded.
  */
-#define XKV_STORE_JMP_SLOTS 1
-#define XKV_STORE_JMP_GET 0
+#define XKV_STORE_JMP_SLOTS 2
+#define XKV_STORE_JMP_GET 0	/* xkv_store_xdp: UDP */
+#define XKV_STORE_JMP_TCP 1	/* xkv_store_tcp: TCP (bpf/tcp/store.h) */
 
 /*
  * Map xkv_sstats: BPF_MAP_TYPE_PERCPU_ARRAY, one struct xkv_sstats: the
- * store program's counters. Every request it gets (a tail call) is
- * counted in "requests" and in exactly one other. The request is also
- * counted once by outcome in xkv_stats, as the XDP program would
- * (replies and hits, or misses or a pass_* reason).
+ * store programs' counters. Every UDP request the UDP program gets (a
+ * tail call) is counted in "requests" and in exactly one of the others
+ * up to "other"; it is also counted once by outcome in xkv_stats, as the
+ * XDP program would (replies and hits, or misses or a pass_* reason).
+ * Every TCP GET the TCP program gets is counted in "tcp_requests" and in
+ * exactly one of "tcp_replies", "tcp_misses" and "tcp_other"; it is also
+ * counted once by outcome in the TCP fast path's xkv_tcp_stats (hits, or
+ * a pass reason), as the XDP program would.
  */
 #define XKV_SSTATS(X)							\
 	X(requests, "requests the hot cache missed, asked of the store") \
@@ -95,7 +102,12 @@ enum xkv_kf_stat_id {
 	X(busy, "passed: a key's stripe being written")			\
 	X(too_big, "passed: reply too big for XDP")			\
 	X(budget, "passed: reply over the reply/request budget")	\
-	X(other, "passed: anything else (see xkv_stats)")
+	X(other, "passed: anything else (see xkv_stats)")		\
+	X(tcp_requests, "TCP GETs the hot cache missed, asked of it")	\
+	X(tcp_replies, "TCP replies sent from the store (XDP_TX)")	\
+	X(tcp_hits, "keys served over TCP from the store")		\
+	X(tcp_misses, "TCP passed: a key not in the store")		\
+	X(tcp_other, "TCP passed or dropped: anything else")
 
 #define XKV_SSTAT_FIELD(name, desc) __u64 name;
 /**

@@ -61,18 +61,21 @@ char LICENSE[] SEC("license") = "GPL";
 #include "tcp/maps.h"
 #include "tcp/headers.h"
 #include "tcp/send.h"
+#include "tcp/commit.h"
 #include "tcp/answer.h"
 #include "tcp/tc.h"
 
+/* xkv_tcp_xdp()'s answer: tail-call the store program (store.h) */
+#define XKV_TCP_ACT_STORE (-2)
+
 /*
  * A TCP segment to the backend's port: track, answer or pass it.
- * Return: an XDP action, or -1 when the frame is not TCP.
+ * Return: an XDP action, XKV_TCP_ACT_STORE, or -1 when the frame is not
+ * TCP.
  */
 __attribute__((noinline)) int xkv_tcp_xdp(struct xdp_md *ctx,
 					  struct xkv_scratch *s)
 {
-	struct xkv_tcp_stats *st;
-	__u32 zero = 0, len;
 	int why;
 
 	if (!s)
@@ -86,32 +89,9 @@ __attribute__((noinline)) int xkv_tcp_xdp(struct xdp_md *ctx,
 	why = xkv_tcp_track();
 	if (!why)
 		why = xkv_tcp_try(ctx);
-	if (why == XKV_TCP_OUT_SEND || why == XKV_TCP_OUT_RESEND) {
-		len = s->tcp.r_len;
-		/* a reply just built may bring its sum; a kept one is summed */
-		s->psum_ok = why == XKV_TCP_OUT_SEND && s->psum_ok;
-		if ((why == XKV_TCP_OUT_SEND || !xkv_tcp_fit_again(ctx, s)) &&
-		    !xkv_tcp_send(ctx, s)) {
-			st = bpf_map_lookup_elem(&xkv_tcp_stats, &zero);
-			if (!st)
-				return XDP_TX;
-			if (why == XKV_TCP_OUT_RESEND) {
-				st->resent++;
-				return XDP_TX;
-			}
-			st->hits++;
-			st->keys += s->nkeys;
-			st->reply_bytes += len;
-			return XDP_TX;
-		}
-		/* the reply is kept: a retransmitted request gets it */
-		why = XKV_TCP_OUT_DROP;
-	}
-	if (why == XKV_TCP_OUT_DROP)
-		return XDP_DROP;
-	if (why != XKV_TCP_OUT_QUIET)
-		xkv_tcp_count(why);
-	return XDP_PASS;
+	if (why == XKV_TCP_OUT_STORE)
+		return XKV_TCP_ACT_STORE;
+	return xkv_tcp_emit(ctx, s, why);
 }
 
 SEC("xdp")
@@ -129,6 +109,14 @@ int xkv_xdp(struct xdp_md *ctx)
 	st->packets++;
 
 	act = xkv_tcp_xdp(ctx, s);
+	if (act == XKV_TCP_ACT_STORE) {
+		/* a hot-cache miss on a GET XDP could answer otherwise: the
+		 * store program, if any; else it is passed */
+		st->pass_not_udp++;
+		xkv_store_tail_tcp(ctx);
+		xkv_tcp_count(XKV_TCP_STAT_pass_miss);
+		return XDP_PASS;
+	}
 	if (act >= 0) {
 		/* TCP: counted here as not UDP, in xkv_tcp_stats as TCP */
 		st->pass_not_udp++;

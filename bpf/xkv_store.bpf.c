@@ -58,6 +58,10 @@ char LICENSE[] SEC("license") = "GPL";
 #include "xdp/binary.h"
 #include "xdp/stages.h"
 #include "xkv_store_maps.h"
+#include "tcp/maps.h"
+#include "tcp/headers.h"
+#include "tcp/send.h"
+#include "tcp/commit.h"
 
 /* abi/xkv_kfunc.h: xkv.ko's kfunc, resolved in the module's BTF at load */
 extern int xkv_xdp_store_get(const __u8 *key, __u32 key__sz, __u8 *out,
@@ -117,11 +121,12 @@ static long xkv_store_key_cb(__u32 i, void *data)
 /*
  * Every key's block from the store, then "END": the rules of
  * xkv_build_reply() (stages.h), at most @max bytes with the frame header,
- * within the reply/request budget.
- * Return: 0 with s->ulen set to the reply's UDP length, or the outcome.
+ * within the reply/request budget if @udp (not over TCP).
+ * Return: 0 with s->ulen set to the reply's UDP length and s->psum to the
+ * body's checksum sum (from the blocks' sums), or the outcome.
  */
 __attribute__((noinline)) int xkv_store_build(struct xkv_scratch *s,
-					       __u32 max)
+					       __u32 max, __u32 udp)
 {
 	struct xkv_cb_ctx cb;
 	int why;
@@ -142,7 +147,7 @@ __attribute__((noinline)) int xkv_store_build(struct xkv_scratch *s,
 	if (s->fail)
 		return s->fail;
 
-	return xkv_end_body(s, 1);
+	return xkv_end_body(s, udp);
 }
 
 /* the store program's own counter of an outcome */
@@ -189,7 +194,7 @@ int xkv_store_xdp(struct xdp_md *ctx)
 		return xkv_udp_verdict(st, s, XKV_STAT_misses);
 	}
 	if (!why)
-		why = xkv_store_build(s, xkv_cfg.max_reply);
+		why = xkv_store_build(s, xkv_cfg.max_reply, 1);
 	if (!why)
 		why = xkv_check_sum(s);
 	if (!why)
@@ -203,3 +208,6 @@ int xkv_store_xdp(struct xdp_md *ctx)
 		ss->hits += s->nkeys;
 	return xkv_udp_verdict(st, s, why);
 }
+
+/* the same over TCP: xkv_store_tcp */
+#include "tcp/store.h"

@@ -30,7 +30,7 @@ struct {
 } xkv_sstats SEC(".maps");
 
 /*
- * A request the hot cache cannot answer: hand it to the store program,
+ * A UDP request the hot cache cannot answer: hand it to the store program,
  * which answers it from the module's store or passes it, untouched.
  * Returns only when there is no store program (the slot is empty): the
  * caller then passes the request as before.
@@ -38,6 +38,17 @@ struct {
 static __always_inline void xkv_store_tail(struct xdp_md *ctx)
 {
 	bpf_tail_call(ctx, &xkv_store_jmp, XKV_STORE_JMP_GET);
+}
+
+/*
+ * The same for a TCP GET on a connection the fast path could answer on
+ * (bpf/tcp/commit.h), but for a key the hot cache misses: the store
+ * program for TCP (bpf/tcp/store.h) answers it through the fast path's
+ * own commit, or passes it. Returns only when its slot is empty.
+ */
+static __always_inline void xkv_store_tail_tcp(struct xdp_md *ctx)
+{
+	bpf_tail_call(ctx, &xkv_store_jmp, XKV_STORE_JMP_TCP);
 }
 
 #endif /* XKV_STORE_MAPS_H */

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * storepath.c - the XDP store path: load the store program on the pinned
- * maps, put it in the tail-call slot, take it out (the store skeleton's
- * only user).
+ * storepath.c - the XDP store path: load the store programs (UDP and
+ * TCP, one object) on the pinned maps, put them in their tail-call slots,
+ * take them out (the store skeleton's only user).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -120,14 +120,44 @@ destroy:
 	return err;
 }
 
+/* empty every slot of the tail-call map @jmp (the pin at @path) */
+static int store_empty(int jmp, const struct xkv_paths *p, const char *path)
+{
+	__u32 key;
+	int err = 0;
+
+	for (key = 0; key < XKV_STORE_JMP_SLOTS; key++) {
+		if (!bpf_map_delete_elem(jmp, &key) || errno == ENOENT)
+			continue;
+		err = -errno;
+		pr_warn("%s: cannot take the store program out of %s slot %u: %s\n",
+			p->ifname, path, key, strerror(-err));
+	}
+	return err;
+}
+
+/* put program @prog in slot @key of @jmp; Return: 0 or -errno, said */
+static int store_slot(int jmp, __u32 key, int prog,
+		      const struct xkv_paths *p, const char *path)
+{
+	int err;
+
+	if (!bpf_map_update_elem(jmp, &key, &prog, BPF_ANY))
+		return 0;
+	err = -errno;
+	pr_warn("%s: cannot put the store program in %s slot %u: %s\n",
+		p->ifname, path, key, strerror(-err));
+	return err;
+}
+
 int xkv_store_up(const struct xkv_paths *p, bool required)
 {
 	const char *off = required ? "" : ": XDP serves the hot cache alone";
-	__u32 key = XKV_STORE_JMP_GET, id = 0, insns;
+	__u32 id = 0, insns, tid = 0, tinsns;
 	struct xkv_ioc_store info;
 	char path[PATH_MAX];
 	struct xkv_store *skel = NULL;
-	int jmp, prog, err;
+	int jmp, prog, tprog, err;
 	bool said;
 
 	err = xkv_kmod_store_info(&info);
@@ -161,61 +191,73 @@ int xkv_store_up(const struct xkv_paths *p, bool required)
 		return required ? err : 0;
 	}
 	prog = bpf_program__fd(skel->progs.xkv_store_xdp);
+	tprog = bpf_program__fd(skel->progs.xkv_store_tcp);
 	insns = prog_insns(prog, &id);
-	if (bpf_map_update_elem(jmp, &key, &prog, BPF_ANY)) {
-		err = -errno;
-		pr_warn("%s: cannot put the store program in %s: %s\n",
-			p->ifname, path, strerror(-err));
+	tinsns = prog_insns(tprog, &tid);
+	err = store_slot(jmp, XKV_STORE_JMP_GET, prog, p, path);
+	if (!err)
+		err = store_slot(jmp, XKV_STORE_JMP_TCP, tprog, p, path);
+	if (err) {
+		store_empty(jmp, p, path);
 		xkv_store__destroy(skel);
 		close(jmp);
 		return required ? err : 0;
 	}
-	/* the slot holds the program from now on */
+	/* the slots hold the programs from now on */
 	xkv_store__destroy(skel);
 	close(jmp);
 	pr_info("%s: XDP store path on: hot-cache misses are answered from xkv.ko's store (store program id %u, %u instructions verified)\n",
 		p->ifname, id, insns);
+	pr_info("%s: XDP store path over TCP on: GETs the TCP fast path misses in the hot cache too (TCP store program id %u, %u instructions verified)\n",
+		p->ifname, tid, tinsns);
 	return 0;
 }
 
 int xkv_store_down(const struct xkv_paths *p)
 {
-	__u32 key = XKV_STORE_JMP_GET;
 	char path[PATH_MAX];
-	int jmp, err = 0;
+	int jmp, err;
 
 	jmp = bpf_obj_get(xkv_pin_path(p, XKV_PIN_STORE_JMP, path));
 	if (jmp < 0)
 		return 0;
-	if (bpf_map_delete_elem(jmp, &key) && errno != ENOENT) {
-		err = -errno;
-		pr_warn("%s: cannot take the store program out of %s: %s\n",
-			p->ifname, path, strerror(-err));
-	} else {
+	err = store_empty(jmp, p, path);
+	if (!err)
 		pr_debug("%s: XDP store path off\n", p->ifname);
-	}
 	close(jmp);
 	return err;
 }
 
+/* the id of the program in slot @key of @jmp, and its verifier count */
+static __u32 store_slot_prog(int jmp, __u32 key, __u32 *insns)
+{
+	__u32 id = 0;
+	int fd;
+
+	*insns = 0;
+	/* a program array answers the program's id */
+	if (bpf_map_lookup_elem(jmp, &key, &id) || !id)
+		return 0;
+	fd = bpf_prog_get_fd_by_id(id);
+	if (fd >= 0) {
+		*insns = prog_insns(fd, NULL);
+		close(fd);
+	}
+	return id;
+}
+
 void xkv_store_state(const struct xkv_paths *p, struct xkv_store_state *st)
 {
-	__u32 key = XKV_STORE_JMP_GET, id = 0;
 	char path[PATH_MAX];
 	int jmp, fd;
 
 	memset(st, 0, sizeof(*st));
 	jmp = bpf_obj_get(xkv_pin_path(p, XKV_PIN_STORE_JMP, path));
 	if (jmp >= 0) {
-		/* a program array answers the program's id */
-		if (!bpf_map_lookup_elem(jmp, &key, &id) && id) {
-			st->prog_id = id;
-			fd = bpf_prog_get_fd_by_id(id);
-			if (fd >= 0) {
-				st->insns = prog_insns(fd, NULL);
-				close(fd);
-			}
-		}
+		st->prog_id = store_slot_prog(jmp, XKV_STORE_JMP_GET,
+					      &st->insns);
+		st->tcp_prog_id = store_slot_prog(jmp, XKV_STORE_JMP_TCP,
+						  &st->tcp_insns);
 		close(jmp);
 	}
 	fd = xkv_counters_open(p->pin_dir, XKV_PIN_SSTATS);
@@ -240,16 +282,19 @@ void xkv_store_print(const struct xkv_store_state *st)
 	}
 	printf("    XDP store path: on, store program id %u (%u instructions verified)\n",
 	       st->prog_id, st->insns);
+	if (st->tcp_prog_id)
+		printf("    XDP store path over TCP: on, program id %u (%u instructions verified)\n",
+		       st->tcp_prog_id, st->tcp_insns);
 	if (st->sstats_ok)
 		for (i = 0; i < XKV_SSTAT_NR; i++)
-			printf("      %-10s %14llu  %s\n", sstat_counters[i].name,
+			printf("      %-12s %14llu  %s\n", sstat_counters[i].name,
 			       (unsigned long long)st->sstats[i],
 			       sstat_counters[i].desc);
 	if (!st->kinfo_ok)
 		return;
 	printf("    xkv.ko kfunc %s:\n", XKV_KF_STORE_GET);
 	for (i = 0; i < XKV_KF_STAT_NR && i < st->kinfo.nstats; i++)
-		printf("      %-10s %14llu  %s\n", kf_counters[i].name,
+		printf("      %-12s %14llu  %s\n", kf_counters[i].name,
 		       (unsigned long long)st->kinfo.stats[i],
 		       kf_counters[i].desc);
 }
@@ -264,6 +309,10 @@ void xkv_store_json(struct xkv_json *j, const struct xkv_store_state *st)
 	xkv_json_bool(j, st->prog_id != 0);
 	xkv_json_kv_u64(j, "prog_id", st->prog_id);
 	xkv_json_kv_u64(j, "verified_insns", st->insns);
+	xkv_json_key(j, "tcp");
+	xkv_json_bool(j, st->tcp_prog_id != 0);
+	xkv_json_kv_u64(j, "tcp_prog_id", st->tcp_prog_id);
+	xkv_json_kv_u64(j, "tcp_verified_insns", st->tcp_insns);
 	if (st->sstats_ok)
 		for (i = 0; i < XKV_SSTAT_NR; i++)
 			xkv_json_kv_u64(j, sstat_counters[i].name,

@@ -36,6 +36,8 @@
 struct xkv_store_state {
 	__u32 prog_id;
 	__u32 insns;
+	__u32 tcp_prog_id;
+	__u32 tcp_insns;
 	bool kinfo_ok;
 	struct xkv_ioc_store kinfo;
 	bool sstats_ok;

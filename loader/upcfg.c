@@ -56,6 +56,14 @@ void xkv_up_cfg_inst_opts(const struct xkv_up_cfg *cfg, const char *ifname,
 	/* local senders' offloaded sums on lo and veth, complete ones else */
 	if (xkv_iface_csum_partial(ifname))
 		o->xdp.flags |= XKV_CFG_CSUM_PARTIAL;
+	/*
+	 * Generic XDP sets the skb's end from a tail resize as if the frame
+	 * began at the network header (L2 header's length too far: the TCP
+	 * reply went out wrong in the VM on lo): resize TCP replies at the
+	 * head, which generic mode always has 256 bytes of.
+	 */
+	if (o->xdp.mode == XKV_MODE_GENERIC)
+		o->xdp.flags |= XKV_CFG_HEAD_ONLY;
 	o->allow = cfg->allow;
 	o->tcp_fast = cfg->tcp_fast;
 	if (cfg->tcp_fast != XKV_TCPF_OFF)

@@ -57,11 +57,12 @@ __attribute__((noinline)) int xkv_tcp_fit(struct xdp_md *ctx,
 	flen = l2 + l3 + th + s->tcp.r_len;
 	old = bpf_xdp_get_buff_len(ctx);
 	delta = (int)flen - (int)old;
-	if (delta > 0 &&
-	    (xkv_cfg.flags & (XKV_CFG_HEAD_FIRST | XKV_CFG_HEAD_ONLY))) {
+	if (delta && (xkv_cfg.flags & XKV_CFG_HEAD_ONLY)) {
+		if (bpf_xdp_adjust_head(ctx, -delta))
+			return XKV_TCP_STAT_pass_too_big;
+	} else if (delta > 0 && (xkv_cfg.flags & XKV_CFG_HEAD_FIRST)) {
 		if (bpf_xdp_adjust_head(ctx, -delta) &&
-		    ((xkv_cfg.flags & XKV_CFG_HEAD_ONLY) ||
-		     bpf_xdp_adjust_tail(ctx, delta)))
+		    bpf_xdp_adjust_tail(ctx, delta))
 			return XKV_TCP_STAT_pass_too_big;
 	} else if (delta && bpf_xdp_adjust_tail(ctx, delta)) {
 		if (delta < 0 || bpf_xdp_adjust_head(ctx, -delta))

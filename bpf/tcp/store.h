@@ -1,0 +1,96 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * store.h - the XDP store path over TCP: a text get/gets the TCP fast
+ * path would answer but for a key the hot cache misses, answered from
+ * xkv.ko's store through its kfunc.
+ *
+ * The XDP program (xkv_xdp(), bpf/xkv.bpf.c) tail-calls xkv_store_tcp
+ * (slot XKV_STORE_JMP_TCP of xkv_store_jmp) when xkv_tcp_try() found the
+ * connection quiescent and the request a well-formed text get/gets of
+ * which a key missed the hot cache, before it changed anything: the
+ * frame is the request as it came. This program parses it again, makes
+ * the same checks again (xkv_tcp_room(): the connection may have moved
+ * since), asks the store for every key (xkv_store_key_cb(), as over UDP)
+ * and answers through the fast path's own commit (bpf/tcp/commit.h): the
+ * request's checksum, the frame resized, then, under the connection's
+ * lock and checked again, the sequence translation moved past request
+ * and reply and the reply kept for retransmission. So the TC translators
+ * and the resend path treat the reply as any XDP reply, and the
+ * conditions of bpf/TCPFAST.md ("When XDP answers") hold for it.
+ *
+ * A request it cannot answer whole (a key missing, expired or flushed, a
+ * stripe being written, a reply too big; binary and mg, which the kfunc's
+ * text blocks do not make) is passed untouched to the backend. Coherence
+ * is the UDP store path's (bpf/xkv_store.bpf.c): the store copies each
+ * key's block under the key's stripe lock.
+ *
+ * Part of the store object: bpf/xkv_store.bpf.c includes it last, after
+ * xkv_store_key_cb() and xkv_store_build().
+ */
+#ifndef XKV_TCP_STORE_H
+#define XKV_TCP_STORE_H
+
+/*
+ * Answer the segment in s->tcp from the store if the connection is still
+ * quiescent and every key is there.
+ * Return: XKV_TCP_OUT_SEND, XKV_TCP_OUT_DROP, or a TCP pass reason.
+ */
+__attribute__((noinline)) int xkv_store_tcp_try(struct xdp_md *ctx)
+{
+	struct xkv_scratch *s = xkv_scratch_map();
+	struct xkv_tcp_at at;
+	int why;
+
+	if (!s)
+		return XKV_TCP_STAT_errors;
+	why = xkv_tcp_room(ctx, s, &at);
+	if (why)
+		return why;
+	why = xkv_tcp_split(s, at.proto);
+	/* binary and mg: the kfunc gives text VALUE blocks only */
+	if (!why && s->meta)
+		why = XKV_STAT_pass_not_get;
+	if (!why)
+		why = xkv_store_build(s, at.max + XKV_FRAME_HDR, 0);
+	if (why)
+		return xkv_tcp_why(why);
+	/* the body's sum from the blocks' (the kfunc's arg.sum) */
+	s->psum_ok = 1;
+	return xkv_tcp_commit(ctx, s, &at);
+}
+
+SEC("xdp")
+int xkv_store_tcp(struct xdp_md *ctx)
+{
+	struct xkv_scratch *s;
+	struct xkv_sstats *ss;
+	__u32 zero = 0;
+	int why, act;
+
+	ss = bpf_map_lookup_elem(&xkv_sstats, &zero);
+	s = bpf_map_lookup_elem(&xkv_scratch, &zero);
+	if (!ss || !s)
+		return XDP_PASS;
+	/* the segment was counted by the XDP program ("segments") */
+	ss->tcp_requests++;
+	why = xkv_tcp_parse(ctx, s);
+	if (why) {
+		/* it parsed in the XDP program: cannot happen */
+		ss->tcp_other++;
+		xkv_tcp_count(XKV_TCP_STAT_errors);
+		return XDP_PASS;
+	}
+	why = xkv_store_tcp_try(ctx);
+	act = xkv_tcp_emit(ctx, s, why);
+	if (act == XDP_TX) {
+		ss->tcp_replies++;
+		ss->tcp_hits += s->nkeys;
+	} else if (why == XKV_TCP_STAT_pass_miss) {
+		ss->tcp_misses++;
+	} else {
+		ss->tcp_other++;
+	}
+	return act;
+}
+
+#endif /* XKV_TCP_STORE_H */
