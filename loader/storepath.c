@@ -309,7 +309,7 @@ void xkv_store_json(struct xkv_json *j, const struct xkv_store_state *st)
 	xkv_json_bool(j, st->prog_id != 0);
 	xkv_json_kv_u64(j, "prog_id", st->prog_id);
 	xkv_json_kv_u64(j, "verified_insns", st->insns);
-	xkv_json_key(j, "tcp");
+	xkv_json_key(j, "tcp_on");
 	xkv_json_bool(j, st->tcp_prog_id != 0);
 	xkv_json_kv_u64(j, "tcp_prog_id", st->tcp_prog_id);
 	xkv_json_kv_u64(j, "tcp_verified_insns", st->tcp_insns);

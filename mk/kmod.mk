@@ -35,7 +35,7 @@
 #                   linux-headers-amd64 points at, installed if missing)
 #   VM_KERNEL=FILE  kernel to boot (default: the matching Debian image,
 #                   downloaded once into build/vm/kernel/)
-#   VM_TIMEOUT=SEC  bound on the whole boot and test (default 300)
+#   VM_TIMEOUT=SEC  bound on the whole boot and test (default 600)
 #   VM_ARGS=...     more arguments for tests/vm/run.sh (e.g. -v)
 #   KMOD_BTF=auto   give the module BTF when pahole, resolve_btfids
 #                   (BTF_TOOLS/resolve_btfids) and the matching kernel's
@@ -90,7 +90,7 @@ RESOLVE_BTFIDS := $(BTF_TOOLS)/resolve_btfids
 PAHOLE_FLAGS ?= --btf_gen_floats -j --lang_exclude=rust
 KMOD_BTF_KO := $(BUILD)/kmod/xkv-btf.ko
 VM_KERNEL ?= $(VM_KERNEL_DIR)/vmlinux
-VM_TIMEOUT ?= 300
+VM_TIMEOUT ?= 600
 VM_ARGS ?=
 VM_MUSL_CC ?= musl-gcc
 VM_PROTOTEST := $(VM_DIR)/xkv-prototest
@@ -202,8 +202,8 @@ $(VM_HOT): tests/vm/xkv-hot.c tests/vm/vmclient.h tests/unit/tap.h \
 	@mkdir -p $(@D)
 	$(VM_HOT_CC) $(VM_CFLAGS) -Werror -Iabi -Itests/unit -o $@ $<
 
-$(VM_STORE): tests/vm/xkv-store.c tests/vm/vmclient.h tests/unit/tap.h \
-	  abi/xkv_hot.h
+$(VM_STORE): tests/vm/xkv-store.c tests/vm/store-tcp.h tests/vm/vmclient.h \
+	  tests/unit/tap.h abi/xkv_hot.h
 	@mkdir -p $(@D)
 	$(VM_HOT_CC) $(VM_CFLAGS) -Werror -Iabi -Itests/unit -o $@ $<
 

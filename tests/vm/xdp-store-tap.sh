@@ -7,8 +7,9 @@
 # (built with module BTF), /xkv-nobtf.ko (the same without its .BTF
 # section), and the guest's xkv, xkv-store and xkv-load.
 #
-#   1  "xkv up lo --backend module --xdp-store on": the store program
-#      loads (the verifier's count is shown) and goes in the tail-call slot
+#   1  "xkv up lo --backend module --xdp-store on": the store programs
+#      (UDP and TCP) load (the verifier's counts are shown) and go in
+#      their tail-call slots
 #   2  "xkv status" and "xkv stats -j" show the store path on
 #   3  xkv-store's fixtures (tests/vm/xkv-store.c): keys never in the hot
 #      cache answered byte for byte from the store with the counters
@@ -18,14 +19,20 @@
 #      off), then admission on: keys read only over UDP through the store
 #      path served by the hot cache, bytes checked, sets and delete of
 #      them coherent
-#   4  "rmmod xkv" is refused while the store program holds the module,
+#   4  "xkv-store tcp" (tests/vm/store-tcp.h): TCP GETs of keys never in
+#      the hot cache answered by XDP from the store (program
+#      xkv_store_tcp) byte for byte with the counters agreeing, gets and
+#      its CAS, 3-key gets, misses and expired items passed to the
+#      module, set-then-get coherence on one and across connections,
+#      pipelined gets in order, mg passed, the connections usable after
+#   5  "rmmod xkv" is refused while the store program holds the module,
 #      which goes on serving
-#   5  "xkv down lo" unloads the module and removes everything
-#   6  the module without BTF: "xkv up" says the store path is off and
+#   6  "xkv down lo" unloads the module and removes everything
+#   7  the module without BTF: "xkv up" says the store path is off and
 #      serves with the hot cache alone (TCP and UDP answered)
-#   7  the same with --xdp-store on: "up" fails, saying why, and leaves
+#   8  the same with --xdp-store on: "up" fails, saying why, and leaves
 #      nothing behind
-#   8  no BUG, WARNING, Oops or lockup in the kernel log since step 1
+#   9  no BUG, WARNING, Oops or lockup in the kernel log since step 1
 #
 # Prints "xkv-vm: vm/xdp-store ..." lines that tests/vm/run.sh shows.
 #
@@ -70,6 +77,12 @@ up() {
 		sed -n 's/.*, \([0-9]*\) instructions verified.*/\1/p')
 	say "verifier on $(uname -r): xkv_store_xdp: $insns instructions" \
 		"processed"
+	line=$(grep 'XDP store path over TCP on' /tmp/up.out)
+	[ -n "$line" ] || return 1
+	insns=$(echo "$line" |
+		sed -n 's/.*, \([0-9]*\) instructions verified.*/\1/p')
+	say "verifier on $(uname -r): xkv_store_tcp: $insns instructions" \
+		"processed"
 }
 
 shows() {
@@ -89,6 +102,18 @@ fixtures() {
 		"$(sed -n 's/^# \([0-9]* UDP gets while.*\)/\1/p' $OUT)"
 	say "$(sed -n 's/^# \(XDP time per UDP GET.*\)/\1/p' $OUT)"
 	say "$(sed -n 's/^# \(store-path admission:.*\)/\1/p' $OUT)"
+	return $rc
+}
+
+# the TCP fixtures: "xkv-store tcp" (tests/vm/store-tcp.h)
+fixtures_tcp() {
+	xkv-store -p 11211 -U 11211 -i $IF -x xkv \
+		-n "${XKV_STORE_KEYS:-64}" tcp
+	rc=$?
+	xkv status $IF
+	say "tcp: $(grep -c '^ok ' $OUT 2>/dev/null || true) checks passed;" \
+		"$(sed -n 's/^ok [0-9]* - \(XDP answered [0-9]* of [0-9]*\).*/\1/p' \
+			$OUT | head -n 1) TCP GETs from the store"
 	return $rc
 }
 
@@ -131,11 +156,13 @@ refused_nobtf() {
 }
 
 tap_mark xdpstore
-echo "1..8"
+echo "1..9"
 check "xkv up $IF --backend module --xdp-store on" up
 check "status and stats -j show the store path on" shows
 check "xkv-store: hits, misses, expired, rewritten, deleted, coherence" \
 	fixtures
+check "xkv-store tcp: TCP GETs answered from the store, misses, expired, gets, coherence, pipelined" \
+	fixtures_tcp
 check "rmmod refused while the store program holds the module" \
 	rmmod_refused
 check "xkv down unloads the module" down

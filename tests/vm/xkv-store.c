@@ -4,6 +4,7 @@
  * the VM after "xkv up IFACE --backend module" (TAP on stdout).
  *
  *   xkv-store [-p PORT] [-U PORT] [-i IFACE] [-x XKV] [-n KEYS] [-T SECS]
+ *   xkv-store ... tcp    (the TCP fixtures alone: tests/vm/store-tcp.h)
  *
  * Keys are stored over TCP and not read by the module before the checks,
  * and the store path's own hits are kept from admission (module parameter
@@ -1071,18 +1072,23 @@ static void test_timing(void)
 		 hot > 0 ? miss / hot : 0);
 }
 
+/* the TCP fixtures ("xkv-store tcp") */
+#include "store-tcp.h"
+
 int main(int argc, char **argv)
 {
 	volatile int *shared;
 
 	if (vm_getopt(argc, argv, &nkeys, &secs,
-		      "xkv-store [-p PORT] [-U PORT] [-i IFACE] [-x XKV] [-n KEYS] [-T SECS]"))
+		      "xkv-store [-p PORT] [-U PORT] [-i IFACE] [-x XKV] [-n KEYS] [-T SECS] [tcp]"))
 		return 2;
 	signal(SIGPIPE, SIG_IGN);
 	tcp_fd = vm_sock_open(SOCK_STREAM, tcp_port);
 	udp_fd = vm_sock_open(SOCK_DGRAM, udp_port);
 	if (tcp_fd < 0 || udp_fd < 0)
 		tap_bail("cannot reach the module");
+	if (optind < argc && !strcmp(argv[optind], "tcp"))
+		return test_tcp();
 	shared = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
 		      MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (shared == MAP_FAILED)
