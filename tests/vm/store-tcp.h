@@ -259,24 +259,13 @@ static void ttest_hits(int fd)
 /* "gets" of key @i on @fd: its CAS, 0 if the reply is not the block */
 static unsigned long long tcp_gets_i(int fd, int i)
 {
-	char key[64], req[128], buf[BUF_MAX], want[BUF_MAX], *p, *e;
+	char key[64], buf[BUF_MAX], want[BUF_MAX], *p, *e;
 	unsigned long long cas;
-	size_t n = 0;
-	ssize_t r;
+	size_t n;
 
 	tkey_of(key, sizeof(key), i);
-	snprintf(req, sizeof(req), "gets %s\r\n", key);
-	if (send(fd, req, strlen(req), MSG_NOSIGNAL) < 0)
+	if (tcp_gets_on(fd, key, buf))
 		return 0;
-	while (n < sizeof(buf) - 1) {
-		r = recv(fd, buf + n, sizeof(buf) - 1 - n, 0);
-		if (r <= 0)
-			return 0;
-		n += (size_t)r;
-		buf[n] = '\0';
-		if (n >= 5 && !strcmp(buf + n - 5, "END\r\n"))
-			break;
-	}
 	p = strchr(buf, '\r');
 	if (!p)
 		return 0;

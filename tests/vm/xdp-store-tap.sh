@@ -71,18 +71,17 @@ up() {
 	rc=$?
 	cat /tmp/up.out
 	[ $rc -eq 0 ] || return 1
-	line=$(grep 'XDP store path on' /tmp/up.out)
+	verified 'XDP store path on' xkv_store_xdp &&
+		verified 'XDP store path over TCP on' xkv_store_tcp
+}
+
+# the verifier's count of program $2 from up's line saying $1
+verified() {
+	line=$(grep "$1" /tmp/up.out)
 	[ -n "$line" ] || return 1
 	insns=$(echo "$line" |
 		sed -n 's/.*, \([0-9]*\) instructions verified.*/\1/p')
-	say "verifier on $(uname -r): xkv_store_xdp: $insns instructions" \
-		"processed"
-	line=$(grep 'XDP store path over TCP on' /tmp/up.out)
-	[ -n "$line" ] || return 1
-	insns=$(echo "$line" |
-		sed -n 's/.*, \([0-9]*\) instructions verified.*/\1/p')
-	say "verifier on $(uname -r): xkv_store_tcp: $insns instructions" \
-		"processed"
+	say "verifier on $(uname -r): $2: $insns instructions processed"
 }
 
 shows() {

@@ -104,27 +104,40 @@ static bool tcp_set_on(int fd, const char *key, unsigned int flags,
 	return true;
 }
 
-/* "gets KEY" over TCP: the CAS, 0 on failure (the rest is drained) */
-static unsigned long long tcp_cas(const char *key)
+/*
+ * "gets KEY" on @fd: the whole reply (up to "END\r\n") in @buf of
+ * BUF_MAX bytes. Return: 0, or -1.
+ */
+static int tcp_gets_on(int fd, const char *key, char *buf)
 {
-	char req[512], buf[BUF_MAX];
-	unsigned long long cas = 0;
+	char req[512];
 	size_t n = 0;
 	ssize_t r;
-	char *p;
 
 	snprintf(req, sizeof(req), "gets %s\r\n", key);
-	if (send(tcp_fd, req, strlen(req), MSG_NOSIGNAL) < 0)
-		return 0;
-	while (n < sizeof(buf) - 1) {
-		r = recv(tcp_fd, buf + n, sizeof(buf) - 1 - n, 0);
+	if (send(fd, req, strlen(req), MSG_NOSIGNAL) < 0)
+		return -1;
+	while (n < BUF_MAX - 1) {
+		r = recv(fd, buf + n, BUF_MAX - 1 - n, 0);
 		if (r <= 0)
-			return 0;
+			return -1;
 		n += (size_t)r;
 		buf[n] = '\0';
 		if (n >= 5 && !strcmp(buf + n - 5, "END\r\n"))
-			break;
+			return 0;
 	}
+	return -1;
+}
+
+/* "gets KEY" over TCP: the CAS, 0 on failure (the rest is drained) */
+static unsigned long long tcp_cas(const char *key)
+{
+	unsigned long long cas = 0;
+	char buf[BUF_MAX];
+	char *p;
+
+	if (tcp_gets_on(tcp_fd, key, buf))
+		return 0;
 	p = strchr(buf, '\r');
 	if (!p)
 		return 0;
