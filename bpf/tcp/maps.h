@@ -148,6 +148,10 @@ static __always_inline void xkv_tcp_count(__u32 id)
 	__u32 zero = 0;
 
 	st = bpf_map_lookup_elem(&xkv_tcp_stats, &zero);
+	/* tested in the register it indexes with: clang may otherwise keep
+	 * @id across the call on the stack and test one fill of it while
+	 * indexing with another (the store object, 6.18) */
+	id = xkv_opaque(id);
 	if (st && id < XKV_TCP_STAT_NR)
 		((__u64 *)st)[id]++;
 }
