@@ -36,36 +36,15 @@ static long long tstat(const char *name)
 	return store_stat(name, false);
 }
 
-/* key @i of the TCP fixtures, and its value: 1 to 120 bytes */
+/* key @i of the TCP fixtures, "xs:tcp:%04d", and its block */
 static void tkey_of(char *buf, size_t cap, int i)
 {
-	snprintf(buf, cap, "xs:tcp:%04d", i);
+	key_of(buf, cap, "tcp", i);
 }
 
-static size_t tval_of(char *buf, int i)
-{
-	size_t len = 1 + (size_t)(i * 37) % 120, k;
-
-	for (k = 0; k < len; k++)
-		buf[k] = (char)('A' + (i * 7 + k) % 26);
-	buf[len] = '\0';
-	return len;
-}
-
-/* "VALUE <key> <flags> <bytes>[ <cas>]\r\n<data>\r\n" of key @i */
 static size_t tblock_of(char *buf, size_t cap, int i, unsigned long long cas)
 {
-	char key[64], val[256];
-	size_t n;
-
-	tkey_of(key, sizeof(key), i);
-	tval_of(val, i);
-	n = (size_t)snprintf(buf, cap, "VALUE %s %u %zu", key, FLAGS_OF(i),
-			     strlen(val));
-	if (cas)
-		n += (size_t)snprintf(buf + n, cap - n, " %llu", cas);
-	n += (size_t)snprintf(buf + n, cap - n, "\r\n%s\r\n", val);
-	return n;
+	return kind_block_of(buf, cap, "tcp", i, cas);
 }
 
 /*
@@ -133,25 +112,12 @@ static bool tcp_get_i(int fd, int i)
  */
 static void cap_check_tcp(int fd, int *good)
 {
-	struct sockaddr_ll from;
 	uint8_t buf[BUF_MAX], ph[12];
-	size_t ihl, tot, thl;
-	socklen_t flen;
-	ssize_t n;
+	size_t n, ihl, tot, thl;
 
-	for (;;) {
-		flen = sizeof(from);
-		n = recvfrom(fd, buf, sizeof(buf), MSG_DONTWAIT,
-			     (struct sockaddr *)&from, &flen);
-		if (n <= 0)
-			break;
-		if (from.sll_pkttype == PACKET_OUTGOING || n < 40 ||
-		    buf[0] >> 4 != 4 || buf[9] != IPPROTO_TCP)
-			continue;
-		ihl = (size_t)(buf[0] & 15) * 4;
+	while ((n = cap_next(fd, buf, IPPROTO_TCP, tcp_port, &ihl))) {
 		tot = (size_t)(buf[2] << 8 | buf[3]);
-		if (tot > (size_t)n || tot < ihl + 20 ||
-		    (buf[ihl] << 8 | buf[ihl + 1]) != tcp_port)
+		if (tot > n || tot < ihl + 20)
 			continue;
 		thl = (size_t)(buf[ihl + 12] >> 4) * 4;
 		if (tot <= ihl + thl)
@@ -211,7 +177,7 @@ static void ttest_hits(int fd)
 
 	for (i = 0; i < nkeys; i++) {
 		tkey_of(key, sizeof(key), i);
-		len = tval_of(val, i);
+		len = val_of(val, i);
 		stored &= tcp_set_on(tcp_fd, key, FLAGS_OF(i), 0, val, len);
 	}
 	tap_ok(stored, "%d keys stored over TCP", nkeys);
@@ -303,7 +269,7 @@ static void ttest_gets(int fd)
 	for (i = 0; i < 8 && i < nkeys; i++) {
 		cas = tcp_gets_i(fd, i);
 		tkey_of(key, sizeof(key), i);
-		len = tval_of(val, i);
+		len = val_of(val, i);
 		snprintf(req, sizeof(req), "cas %s %u 0 %zu %llu\r\n%s\r\n",
 			 key, FLAGS_OF(i), len, cas, val);
 		casok += cas && !vm_tcp_line(fd, req, strlen(req), line,
@@ -498,7 +464,7 @@ static void ttest_meta(int fd)
 	size_t len;
 
 	tkey_of(key, sizeof(key), 2);
-	len = tval_of(val, 2);
+	len = val_of(val, 2);
 	snprintf(req, sizeof(req), "mg %s v\r\n", key);
 	snprintf(want, sizeof(want), "VA %zu\r\n%s\r\n", len, val);
 	tap_ok(tcp_reply_is(fd, req, want) && tcp_reply_is(fd, req, want),

@@ -248,6 +248,34 @@ static uint32_t csum_add(uint32_t sum, const uint8_t *p, size_t n)
 }
 
 /*
+ * The next IPv4 packet of protocol @proto from the server's port @port
+ * the socket caught (not one of ours going out) into @buf of BUF_MAX
+ * bytes, with its IP header's length in @ihl.
+ * Return: its length, 0 when none is left.
+ */
+static size_t cap_next(int fd, uint8_t *buf, int proto, int port, size_t *ihl)
+{
+	struct sockaddr_ll from;
+	socklen_t flen;
+	ssize_t n;
+
+	for (;;) {
+		flen = sizeof(from);
+		n = recvfrom(fd, buf, BUF_MAX, MSG_DONTWAIT,
+			     (struct sockaddr *)&from, &flen);
+		if (n <= 0)
+			return 0;
+		if (from.sll_pkttype == PACKET_OUTGOING || n < 28 ||
+		    buf[0] >> 4 != 4 || buf[9] != proto)
+			continue;
+		*ihl = (size_t)(buf[0] & 15) * 4;
+		if ((size_t)n >= *ihl + 8 &&
+		    (buf[*ihl] << 8 | buf[*ihl + 1]) == port)
+			return (size_t)n;
+	}
+}
+
+/*
  * Every IPv4 UDP datagram from the server's port the socket caught: its
  * IP header and UDP checksums must be whole and right (XDP computes
  * both; the stack's own replies on lo would carry a partial sum, so call
@@ -255,28 +283,13 @@ static uint32_t csum_add(uint32_t sum, const uint8_t *p, size_t n)
  */
 static void cap_check(int fd, int *good, int *bad)
 {
-	struct sockaddr_ll from;
 	uint8_t buf[BUF_MAX], ph[12];
-	socklen_t flen;
-	size_t ihl, ulen;
+	size_t n, ihl, ulen;
 	uint32_t sum;
-	ssize_t n;
 
-	for (;;) {
-		flen = sizeof(from);
-		n = recvfrom(fd, buf, sizeof(buf), MSG_DONTWAIT,
-			     (struct sockaddr *)&from, &flen);
-		if (n <= 0)
-			break;
-		if (from.sll_pkttype == PACKET_OUTGOING || n < 28 ||
-		    buf[0] >> 4 != 4 || buf[9] != IPPROTO_UDP)
-			continue;
-		ihl = (size_t)(buf[0] & 15) * 4;
-		if ((size_t)n < ihl + 8 ||
-		    (buf[ihl] << 8 | buf[ihl + 1]) != udp_port)
-			continue;
+	while ((n = cap_next(fd, buf, IPPROTO_UDP, udp_port, &ihl))) {
 		ulen = (size_t)(buf[ihl + 4] << 8 | buf[ihl + 5]);
-		if (ihl + ulen > (size_t)n) {
+		if (ihl + ulen > n) {
 			(*bad)++;
 			continue;
 		}
