@@ -39,12 +39,12 @@ static long long tstat(const char *name)
 /* key @i of the TCP fixtures, "xs:tcp:%04d", and its block */
 static void tkey_of(char *buf, size_t cap, int i)
 {
-	key_of(buf, cap, "tcp", i);
+	key_of(buf, cap, KIND_TCP, i);
 }
 
 static size_t tblock_of(char *buf, size_t cap, int i, unsigned long long cas)
 {
-	return kind_block_of(buf, cap, "tcp", i, cas);
+	return kind_block_of(buf, cap, KIND_TCP, i, cas);
 }
 
 /*
@@ -177,7 +177,7 @@ static void ttest_hits(int fd)
 
 	for (i = 0; i < nkeys; i++) {
 		tkey_of(key, sizeof(key), i);
-		len = val_of(val, i);
+		len = kind_val_of(val, KIND_TCP, i);
 		stored &= tcp_set_on(tcp_fd, key, FLAGS_OF(i), 0, val, len);
 	}
 	tap_ok(stored, "%d keys stored over TCP", nkeys);
@@ -269,7 +269,7 @@ static void ttest_gets(int fd)
 	for (i = 0; i < 8 && i < nkeys; i++) {
 		cas = tcp_gets_i(fd, i);
 		tkey_of(key, sizeof(key), i);
-		len = val_of(val, i);
+		len = kind_val_of(val, KIND_TCP, i);
 		snprintf(req, sizeof(req), "cas %s %u 0 %zu %llu\r\n%s\r\n",
 			 key, FLAGS_OF(i), len, cas, val);
 		casok += cas && !vm_tcp_line(fd, req, strlen(req), line,
@@ -464,7 +464,7 @@ static void ttest_meta(int fd)
 	size_t len;
 
 	tkey_of(key, sizeof(key), 2);
-	len = val_of(val, 2);
+	len = kind_val_of(val, KIND_TCP, 2);
 	snprintf(req, sizeof(req), "mg %s v\r\n", key);
 	snprintf(want, sizeof(want), "VA %zu\r\n%s\r\n", len, val);
 	tap_ok(tcp_reply_is(fd, req, want) && tcp_reply_is(fd, req, want),

@@ -340,19 +340,29 @@ static void key_of(char *buf, size_t cap, const char *kind, int i)
 	snprintf(buf, cap, "xs:%s:%04d", kind, i);
 }
 
+/* the TCP fixtures' keys (kind "tcp", tests/vm/store-tcp.h) */
+#define KIND_TCP "tcp"
+
 /*
- * value @i: 1 to 200 bytes (generic XDP on lo grows a frame by ~300 bytes
- * at most: larger replies are passed, see DESIGN.md), its bytes a
- * function of @i
+ * value @i of keys of @kind: 1 to 200 bytes (generic XDP on lo grows a
+ * frame by ~300 bytes at most: larger replies are passed, see
+ * DESIGN.md), 1 to 120 for KIND_TCP (a TCP reply grows at the head only
+ * in generic mode, by about 200 bytes), its bytes a function of @i
  */
-static size_t val_of(char *buf, int i)
+static size_t kind_val_of(char *buf, const char *kind, int i)
 {
-	size_t len = 1 + (size_t)(i * 97) % 200, k;
+	size_t max = strcmp(kind, KIND_TCP) ? 200 : 120;
+	size_t len = 1 + (size_t)(i * 97) % max, k;
 
 	for (k = 0; k < len; k++)
 		buf[k] = (char)('a' + (i + k) % 26);
 	buf[len] = '\0';
 	return len;
+}
+
+static size_t val_of(char *buf, int i)
+{
+	return kind_val_of(buf, "hit", i);
 }
 
 /* "VALUE <key> <flags> <bytes>[ <cas>]\r\n<data>\r\n" of key @i */
@@ -363,7 +373,7 @@ static size_t kind_block_of(char *buf, size_t cap, const char *kind, int i,
 	size_t n;
 
 	key_of(key, sizeof(key), kind, i);
-	val_of(val, i);
+	kind_val_of(val, kind, i);
 	n = (size_t)snprintf(buf, cap, "VALUE %s %u %zu", key, FLAGS_OF(i),
 			     strlen(val));
 	if (cas)
