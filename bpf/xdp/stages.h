@@ -433,7 +433,11 @@ __attribute__((noinline)) int xkv_build_reply(struct xkv_scratch *s, __u32 max,
 	if (why)
 		return why;
 	s->psum_ok = 1;
-	bpf_loop(s->nkeys, xkv_key_cb, &cb, 0);
+	/* one key, the usual request: no callback round trip */
+	if (s->nkeys == 1)
+		xkv_key_cb(0, &cb);
+	else
+		bpf_loop(s->nkeys, xkv_key_cb, &cb, 0);
 	if (s->fail)
 		return s->fail;
 	if (s->meta && xkv_bin_req(s)) {
