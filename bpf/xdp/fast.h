@@ -28,20 +28,30 @@
 /* "not taken": xkv_fast_request() leaves the request to the general path */
 #define XKV_FAST_NO (-1)
 
+/* a word's two 32-bit halves, summed as xkv_req_sum() sums them */
+static __always_inline __u64 xkv_fast_sum(__u64 w)
+{
+	return (w & 0xffffffff) + (w >> 32);
+}
+
 /*
- * Copy the @plen payload bytes at @pay_off of the frame to s->req: whole
- * words while they fit, then the last eight bytes of the payload (it is
- * longer than a word), which overlap what came before.
- * Return: 0, or -1 when the frame is shorter than the verifier can see.
+ * Copy the @plen payload bytes at @pay_off of the frame to s->req and sum
+ * them: whole words while they fit, then the last eight bytes of the
+ * payload (it is longer than a word), which overlap what came before;
+ * only their new bytes are summed, as the zero-padded word xkv_req_sum()
+ * would read there.
+ * Return: the sum in *@sum and 0, or -1 when the frame is shorter than
+ * the verifier can see.
  */
 static __always_inline int xkv_fast_copy(struct xdp_md *ctx,
 					 struct xkv_scratch *s, __u32 pay_off,
-					 __u32 plen)
+					 __u32 plen, __u64 *sum)
 {
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
 	const __u8 *p;
-	__u32 k, off;
+	__u32 k, off, n;
+	__u64 w, acc = 0;
 
 	for (k = 0; k < XKV_FAST_WORDS; k++) {
 		off = k * 8;
@@ -50,50 +60,73 @@ static __always_inline int xkv_fast_copy(struct xdp_md *ctx,
 		p = data + pay_off + off;
 		if ((void *)(p + 8) > data_end)
 			return -1;
-		*(__u64 *)(s->req + off) = *(const __u64 *)p;
+		w = *(const __u64 *)p;
+		*(__u64 *)(s->req + off) = w;
+		acc += xkv_fast_sum(w);
 	}
-	off = xkv_bound(plen - 8, 511);
-	p = data + pay_off + off;
-	if ((void *)(p + 8) > data_end)
-		return -1;
-	*(__u64 *)(s->req + off) = *(const __u64 *)p;
+	n = plen & 7;
+	if (n) {
+		off = xkv_bound(plen - 8, 511);
+		p = data + pay_off + off;
+		if ((void *)(p + 8) > data_end)
+			return -1;
+		w = *(const __u64 *)p;
+		*(__u64 *)(s->req + off) = w;
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+		acc += xkv_fast_sum(w >> ((8 - n) * 8));
+#else
+		acc += xkv_fast_sum(w << ((8 - n) * 8));
+#endif
+	}
+	*sum = acc;
 	return 0;
 }
 
 /*
- * The key between @start and @end of s->req: every byte above 0x20 (the
- * SWAR test of xkv_parse_cb(), on words whose bytes past @end are set to
- * 0xff), hashed as xkv_parse_byte() hashes it.
+ * The key at @key (in the frame, @len bytes, 1..XKV_HOT_KEY_MAX, with at
+ * least eight bytes of the frame before its end): every byte above 0x20
+ * (the SWAR test of xkv_parse_cb(); a last short word is read as the
+ * eight bytes ending with the key, shifted, its other bytes set to 0xff),
+ * hashed as xkv_parse_byte() hashes it.
  * Return: its running hash in *@hash and 0, or -1 for a byte the general
- * path must see (a space, a control byte).
+ * path must see (a space, a control byte) or a frame shorter than the
+ * verifier can see.
  */
-static __always_inline int xkv_fast_key(struct xkv_scratch *s, __u32 start,
-					__u32 end, __u32 *hash)
+static __always_inline int xkv_fast_key(const __u8 *key, __u32 len,
+					void *data_end, __u32 *hash)
 {
 	__u32 h = XKV_HOT_FNV_BASIS, k, j, pos, n;
+	const __u8 *p;
 	__u64 w;
 
 	for (k = 0; k < XKV_FAST_KEY_WORDS; k++) {
-		pos = start + k * 8;
-		if (pos >= end)
+		pos = k * 8;
+		if (pos >= len)
 			break;
-		w = *(const __u64 *)(s->req + (pos & XKV_REQ_MASK));
-		n = end - pos;
-		if (n < 8) {
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-			w |= ~0ULL << (n * 8);
-#else
-			w |= ~0ULL >> (n * 8);
-#endif
-		}
-		if ((w - 0x21 * XKV_ONES) & ~w & XKV_HIGHS)
-			return -1;
+		n = len - pos;
 		if (n >= 8) {
+			p = key + pos;
+			if ((void *)(p + 8) > data_end)
+				return -1;
+			w = *(const __u64 *)p;
+			if ((w - 0x21 * XKV_ONES) & ~w & XKV_HIGHS)
+				return -1;
 #pragma unroll
 			for (j = 0; j < 8; j++)
 				h = xkv_hot_hash_step(h, XKV_WBYTE(w, j));
 			continue;
 		}
+		p = key + xkv_bound(len - 8, 255);
+		if ((void *)(p + 8) > data_end)
+			return -1;
+		w = *(const __u64 *)p;
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+		w = (w >> ((8 - n) * 8)) | (~0ULL << (n * 8));
+#else
+		w = (w << ((8 - n) * 8)) | (~0ULL >> (n * 8));
+#endif
+		if ((w - 0x21 * XKV_ONES) & ~w & XKV_HIGHS)
+			return -1;
 #pragma unroll
 		for (j = 0; j < 7; j++)
 			if (j < n)
@@ -114,7 +147,9 @@ static __always_inline int xkv_fast_key(struct xkv_scratch *s, __u32 start,
 __attribute__((noinline)) int xkv_fast_request(struct xdp_md *ctx,
 						struct xkv_scratch *s)
 {
-	__u32 plen, start, end, hash;
+	void *data_end = (void *)(long)ctx->data_end;
+	__u32 plen, start, end, hash, pay_off;
+	__u64 sum;
 	__u8 *r;
 
 	if (!s)
@@ -122,7 +157,8 @@ __attribute__((noinline)) int xkv_fast_request(struct xdp_md *ctx,
 	plen = s->plen;
 	if (plen < XKV_REQ_MIN || plen > XKV_FAST_REQ_MAX)
 		return XKV_FAST_NO;
-	if (xkv_fast_copy(ctx, s, xkv_bound(s->pay_off, 255), plen))
+	pay_off = xkv_bound(s->pay_off, 255);
+	if (xkv_fast_copy(ctx, s, pay_off, plen, &sum))
 		return XKV_FAST_NO;
 	r = s->req;
 	/* one datagram, "get " or "gets " */
@@ -143,7 +179,8 @@ __attribute__((noinline)) int xkv_fast_request(struct xdp_md *ctx,
 		end--;
 	if (end <= start || end - start > XKV_HOT_KEY_MAX)
 		return XKV_FAST_NO;
-	if (xkv_fast_key(s, start, end, &hash))
+	if (xkv_fast_key((const __u8 *)(long)ctx->data + pay_off + start,
+			 end - start, data_end, &hash))
 		return XKV_FAST_NO;
 	s->gets = start == XKV_FRAME_HDR + 5;
 	s->start = start;
@@ -155,6 +192,9 @@ __attribute__((noinline)) int xkv_fast_request(struct xdp_md *ctx,
 	s->in_key = 0;
 	s->done = 1;
 	s->fail = 0;
+	/* the payload's sum, for xkv_csum_ok() */
+	s->rsum = sum;
+	s->rsum_ok = 1;
 	return 0;
 }
 

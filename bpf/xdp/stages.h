@@ -66,6 +66,7 @@ __attribute__((noinline)) int xkv_read_headers(struct xdp_md *ctx,
 		return XKV_STAT_errors;
 	/* no body summed yet: xkv_build_reply() brings one */
 	s->psum_ok = 0;
+	s->rsum_ok = 0;
 	why = xkv_parse_headers(ctx, s);
 	if (!why)
 		why = xkv_check_source(s, ctx->ingress_ifindex ==
