@@ -83,8 +83,9 @@ static __always_inline int xkv_fast_copy(struct xdp_md *ctx,
 }
 
 /*
- * The key at @key (in the frame, @len bytes, 1..XKV_HOT_KEY_MAX, with at
- * least eight bytes of the frame before its end): every byte above 0x20
+ * The key at offset @koff of the frame at @data, @len bytes (1 to
+ * XKV_HOT_KEY_MAX, with at least eight bytes of the frame before its
+ * end): every byte above 0x20
  * (the SWAR test of xkv_parse_cb(); a last short word is read as the
  * eight bytes ending with the key, shifted, its other bytes set to 0xff),
  * hashed as xkv_parse_byte() hashes it.
@@ -92,8 +93,9 @@ static __always_inline int xkv_fast_copy(struct xdp_md *ctx,
  * path must see (a space, a control byte) or a frame shorter than the
  * verifier can see.
  */
-static __always_inline int xkv_fast_key(const __u8 *key, __u32 len,
-					void *data_end, __u32 *hash)
+static __always_inline int xkv_fast_key(const __u8 *data, __u32 koff,
+					__u32 len, void *data_end,
+					__u32 *hash)
 {
 	__u32 h = XKV_HOT_FNV_BASIS, k, j, pos, n;
 	const __u8 *p;
@@ -105,7 +107,7 @@ static __always_inline int xkv_fast_key(const __u8 *key, __u32 len,
 			break;
 		n = len - pos;
 		if (n >= 8) {
-			p = key + pos;
+			p = data + xkv_bound(koff + pos, 1023);
 			if ((void *)(p + 8) > data_end)
 				return -1;
 			w = *(const __u64 *)p;
@@ -116,7 +118,7 @@ static __always_inline int xkv_fast_key(const __u8 *key, __u32 len,
 				h = xkv_hot_hash_step(h, XKV_WBYTE(w, j));
 			continue;
 		}
-		p = key + xkv_bound(len - 8, 255);
+		p = data + xkv_bound(koff + len - 8, 1023);
 		if ((void *)(p + 8) > data_end)
 			return -1;
 		w = *(const __u64 *)p;
@@ -179,7 +181,7 @@ __attribute__((noinline)) int xkv_fast_request(struct xdp_md *ctx,
 		end--;
 	if (end <= start || end - start > XKV_HOT_KEY_MAX)
 		return XKV_FAST_NO;
-	if (xkv_fast_key((const __u8 *)(long)ctx->data + pay_off + start,
+	if (xkv_fast_key((const __u8 *)(long)ctx->data, pay_off + start,
 			 end - start, data_end, &hash))
 		return XKV_FAST_NO;
 	s->gets = start == XKV_FRAME_HDR + 5;
