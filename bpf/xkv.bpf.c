@@ -32,7 +32,8 @@
  * scratch memory), csum.h (checksums), headers.h (headers and source
  * checks), request.h (the key list), value.h (a key's VALUE block),
  * meta.h (an mg's base64 key and its echo), send.h (the reply frame),
- * stages.h (the global functions run below).
+ * stages.h (the global functions run below), fast.h (a one-key request
+ * read straight from the frame).
  * Shared with the learning programs: xkv_parse.h (headers), xkv_key.h
  * (key compare), xkv_bound.h (bounds for the verifier), xkv_hot_map.h and
  * xkv_policy_maps.h (maps), abi/xkv_slot.h (seqlock).
@@ -57,6 +58,7 @@ char LICENSE[] SEC("license") = "GPL";
 #include "xdp/send.h"
 #include "xdp/binary.h"
 #include "xdp/stages.h"
+#include "xdp/fast.h"
 #include "xkv_store_maps.h"
 #include "tcp/maps.h"
 #include "tcp/headers.h"
@@ -123,8 +125,11 @@ int xkv_xdp(struct xdp_md *ctx)
 		return act;
 	}
 	why = xkv_read_headers(ctx, s);
-	if (!why)
-		why = xkv_read_request(ctx, s);
+	if (!why) {
+		/* one plain key: read without helpers (fast.h) */
+		act = xkv_fast_request(ctx, s);
+		why = act == XKV_FAST_NO ? xkv_read_request(ctx, s) : act;
+	}
 	if (!why) {
 		st->requests++;
 		why = xkv_build_reply(s, xkv_cfg.max_reply, 1);

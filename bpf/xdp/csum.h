@@ -105,7 +105,8 @@ static __always_inline __u64 xkv_req_sum(struct xkv_scratch *s, __u32 plen)
  * local sender with checksum offload (lo, veth: XKV_CFG_CSUM_PARTIAL)
  * leaves only the pseudo-header sum in the field, as the stack trusts
  * such frames without checking. Summed inline: a handful of words, where
- * a helper call costs more than the sum.
+ * a helper call costs more than the sum; or taken along by whoever read
+ * the payload (s->rsum_ok).
  */
 static __always_inline int xkv_csum_ok(struct xkv_scratch *s)
 {
@@ -131,7 +132,8 @@ static __always_inline int xkv_csum_ok(struct xkv_scratch *s)
 	    (__u16)~xkv_csum_fold(sum) == check)
 		return 1;
 	/* the UDP header, its checksum field as sent, and the payload */
-	sum += s->sport + s->dport + ulen + check + xkv_req_sum(s, plen);
+	sum += s->sport + s->dport + ulen + check +
+	       (s->rsum_ok ? s->rsum : xkv_req_sum(s, plen));
 	return !xkv_csum_fold(sum);
 }
 

@@ -109,6 +109,8 @@ struct xkv_scratch {
 	 */
 	__u64 psum;
 	__u32 psum_ok;		/* out[] holds the body psum is of */
+	__u64 rsum;		/* the request payload's sum (xkv_req_sum()) */
+	__u32 rsum_ok;		/* ... taken along while reading it */
 	__u64 cas;		/* the CAS of the key being written */
 	__u32 nd;		/* ... its digit count, see xkv_ndigits() */
 	/* a meta "mg <key> <flags>" (UDP): keys[0] the key, then flags */

@@ -66,6 +66,7 @@ __attribute__((noinline)) int xkv_read_headers(struct xdp_md *ctx,
 		return XKV_STAT_errors;
 	/* no body summed yet: xkv_build_reply() brings one */
 	s->psum_ok = 0;
+	s->rsum_ok = 0;
 	why = xkv_parse_headers(ctx, s);
 	if (!why)
 		why = xkv_check_source(s, ctx->ingress_ifindex ==
@@ -433,7 +434,11 @@ __attribute__((noinline)) int xkv_build_reply(struct xkv_scratch *s, __u32 max,
 	if (why)
 		return why;
 	s->psum_ok = 1;
-	bpf_loop(s->nkeys, xkv_key_cb, &cb, 0);
+	/* one key, the usual request: no callback round trip */
+	if (s->nkeys == 1)
+		xkv_key_cb(0, &cb);
+	else
+		bpf_loop(s->nkeys, xkv_key_cb, &cb, 0);
 	if (s->fail)
 		return s->fail;
 	if (s->meta && xkv_bin_req(s)) {

@@ -31,6 +31,7 @@
 #include <net/if.h>
 
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include <linux/bpf.h>
 
@@ -1559,6 +1560,209 @@ static void test_keys(struct env *e)
 	install(e, &it_k3);
 }
 
+/* --- the one-key path (bpf/xdp/fast.h) ----------------------------------- */
+
+/*
+ * Did the last request take the one-key path? It leaves s->rsum_ok set in
+ * the scratch memory, which the general path clears: found by name in the
+ * object's BTF, read for every CPU after they were all cleared.
+ */
+static int scratch_field(struct env *e, const char *name, size_t *vsize)
+{
+	const struct btf *btf = bpf_object__btf(e->skel->obj);
+	const struct btf_member *m;
+	const struct btf_type *t;
+	int id, i;
+
+	id = btf ? btf__find_by_name_kind(btf, "xkv_scratch",
+					  BTF_KIND_STRUCT) : -1;
+	if (id < 0)
+		return -1;
+	t = btf__type_by_id(btf, (__u32)id);
+	*vsize = (t->size + 7) / 8 * 8;
+	m = btf_members(t);
+	for (i = 0; i < btf_vlen(t); i++, m++)
+		if (!strcmp(btf__name_by_offset(btf, m->name_off), name))
+			return (int)(btf_member_bit_offset(t, (__u32)i) / 8);
+	return -1;
+}
+
+static __u8 *scratch_buf;	/* every CPU's scratch memory */
+
+static void fast_clear(struct env *e, size_t vsize)
+{
+	__u32 zero = 0;
+
+	memset(scratch_buf, 0, vsize * (size_t)e->ncpus);
+	bpf_map_update_elem(bpf_map__fd(e->skel->maps.xkv_scratch), &zero,
+			    scratch_buf, BPF_ANY);
+}
+
+static bool fast_taken(struct env *e, int off, size_t vsize)
+{
+	__u32 zero = 0, v;
+	int cpu;
+
+	if (bpf_map_lookup_elem(bpf_map__fd(e->skel->maps.xkv_scratch), &zero,
+				scratch_buf))
+		return false;
+	for (cpu = 0; cpu < e->ncpus; cpu++) {
+		memcpy(&v, scratch_buf + (size_t)cpu * vsize + (size_t)off,
+		       sizeof(v));
+		if (v)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * A request and what must come of it: a reply carrying @it (@n of them,
+ * "gets" if @gets), or passed for @why; and whether the one-key path
+ * takes it (@fast) or leaves it to the general one.
+ */
+struct fast_case {
+	const char *line;
+	size_t len;		/* 0: strlen(line) */
+	struct pkt_opts o;
+	const struct item *it;
+	int n;
+	bool gets;
+	enum xkv_stat_id why;
+	bool fast;
+	const char *name;
+};
+
+static void fast_check(struct env *e, const struct fast_case *c)
+{
+	size_t vsize = 0, len = c->len ? c->len : strlen(c->line);
+	int off = scratch_field(e, "rsum_ok", &vsize);
+	bool fast;
+
+	if (off < 0) {
+		tap_ok(false, "%s: rsum_ok found in the BTF", c->name);
+		return;
+	}
+	if (!scratch_buf) {
+		scratch_buf = calloc((size_t)e->ncpus, vsize);
+		if (!scratch_buf)
+			tap_bail("out of memory");
+	}
+	pkt_request(in, &c->o, c->line, len);
+	fast_clear(e, vsize);
+	if (c->it) {
+		expect_text(c->it, c->n, c->gets);
+		expect_reply(e, &c->o, in, text, text_len, (unsigned int)c->n,
+			     c->name);
+	} else {
+		expect_pass(e, in, c->why, c->name);
+	}
+	fast = fast_taken(e, off, vsize);
+	tap_ok(fast == c->fast, "%s: %s path", c->name,
+	       c->fast ? "one-key" : "general");
+}
+
+static void test_fast(struct env *e)
+{
+	static const char kpat[] = "0123456789abcdefghijklmnopqrstuvwxyz"
+				   "ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+	static const size_t klens[] = { 1, 5, 6, 7, 8, 9, 15, 16, 17, 250 };
+	const struct item two[] = { it_foo, it_k2 };
+	const struct pkt_opts v6 = { .ipv6 = true, .nvlans = 2, .id = 7 };
+	const struct pkt_opts none = { .csum = PKT_CSUM_NONE, .id = 8 };
+	const struct pkt_opts bad = { .csum = PKT_CSUM_BAD, .id = 9 };
+	const struct pkt_opts two_dg = { .count = 2 };
+	const struct fast_case cases[] = {
+		{ "get foo\r\n", 0, { .id = 1 }, &it_foo, 1, false, 0, true,
+		  "one key" },
+		{ "gets foo\r\n", 0, { .id = 2 }, &it_foo, 1, true, 0, true,
+		  "gets, one key" },
+		{ "get foo\n", 0, { .id = 3 }, &it_foo, 1, false, 0, true,
+		  "one key, line ends in \\n" },
+		{ "get key:3\r\n", 0, v6, &it_k3, 1, false, 0, true,
+		  "one key, IPv6, two tags" },
+		{ "gets foo\r\n", 0, none, &it_foo, 1, true, 0, true,
+		  "one key, no UDP checksum" },
+		{ "get foo\r\n", 0, bad, NULL, 0, false,
+		  XKV_STAT_pass_checksum, true, "one key, bad checksum" },
+		{ "get k2x\r\n", 0, bad, NULL, 0, false, XKV_STAT_misses,
+		  true, "one key, bad checksum, miss" },
+		{ "get nokey\r\n", 0, { 0 }, NULL, 0, false, XKV_STAT_misses,
+		  true, "one key, miss" },
+		{ "get foo k2\r\n", 0, { 0 }, two, 2, false, 0, false,
+		  "two keys" },
+		{ "get  foo\r\n", 0, { 0 }, &it_foo, 1, false, 0, false,
+		  "two spaces before the key" },
+		{ "get foo \r\n", 0, { 0 }, &it_foo, 1, false, 0, false,
+		  "a space after the key" },
+		{ "get fo\x01o\r\n", 0, { 0 }, NULL, 0, false,
+		  XKV_STAT_misses, false, "a control byte in the key" },
+		{ "get foo\r\r\n", 0, { 0 }, NULL, 0, false, XKV_STAT_misses,
+		  false, "\\r ending the key" },
+		{ "get foo\r\nx", 0, { 0 }, NULL, 0, false,
+		  XKV_STAT_pass_malformed, false, "bytes after the line" },
+		{ "get foo", 0, { 0 }, NULL, 0, false,
+		  XKV_STAT_pass_malformed, false, "no line end" },
+		{ "get \r\n", 0, { 0 }, NULL, 0, false,
+		  XKV_STAT_pass_malformed, false, "no key" },
+		{ "getx foo\r\n", 0, { 0 }, NULL, 0, false,
+		  XKV_STAT_pass_not_get, false, "no space after get" },
+		{ "get foo\0\r\n", 10, { 0 }, NULL, 0, false,
+		  XKV_STAT_pass_malformed, false, "a NUL in the key" },
+		{ "get foo\r\n", 0, two_dg, NULL, 0, false,
+		  XKV_STAT_pass_malformed, false, "two datagrams" },
+		{ "set foo 0 0 1\r\n", 0, { 0 }, NULL, 0, false,
+		  XKV_STAT_pass_not_get, false, "set" },
+	};
+	char key[251], line[300], name[80];
+	struct fast_case c;
+	struct item it;
+	size_t i;
+	int g;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		fast_check(e, &cases[i]);
+
+	/* every key length across word ends, get and gets, both sums */
+	for (i = 0; i < sizeof(klens) / sizeof(klens[0]); i++) {
+		size_t k;
+
+		for (k = 0; k < klens[i]; k++)
+			key[k] = kpat[(k + i) % (sizeof(kpat) - 1)];
+		it = (struct item){ key, klens[i], "value", 5, 3, 77 };
+		install(e, &it);
+		for (g = 0; g < 2; g++) {
+			memcpy(line, g ? "gets " : "get ", 4 + (size_t)g);
+			memcpy(line + 4 + g, key, klens[i]);
+			memcpy(line + 4 + g + klens[i], "\r\n", 2);
+			c = (struct fast_case){ line, 6 + (size_t)g + klens[i],
+						{ .id = (__u16)i }, &it, 1,
+						g == 1, 0, true, name };
+			snprintf(name, sizeof(name), "%s, %zu-byte key",
+				 g ? "gets" : "get", klens[i]);
+			fast_check(e, &c);
+			c.o.csum = PKT_CSUM_BAD;
+			c.it = NULL;
+			c.why = XKV_STAT_pass_checksum;
+			snprintf(name, sizeof(name),
+				 "%s, %zu-byte key, bad checksum",
+				 g ? "gets" : "get", klens[i]);
+			fast_check(e, &c);
+		}
+		hot_del(e, key, klens[i]);
+	}
+	/* one byte over the longest key: the general path says malformed */
+	memset(key, 'L', sizeof(key));
+	memcpy(line, "get ", 4);
+	memcpy(line + 4, key, sizeof(key));
+	memcpy(line + 4 + sizeof(key), "\r\n", 2);
+	c = (struct fast_case){ line, 6 + sizeof(key), { 0 }, NULL, 0, false,
+				XKV_STAT_pass_malformed, false,
+				"251-byte key" };
+	fast_check(e, &c);
+	free(scratch_buf);
+	scratch_buf = NULL;
+}
+
 static void test_limits(struct env *e)
 {
 	struct pkt_opts o = { .id = 5 };
@@ -2519,6 +2723,7 @@ int main(int argc, char **argv)
 	test_layers(&e);
 	test_malformed(&e);
 	test_keys(&e);
+	test_fast(&e);
 	test_limits(&e);
 	test_slots(&e);
 	test_bucket(&e);
