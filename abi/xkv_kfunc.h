@@ -21,7 +21,13 @@
  * Returns the block's length ("VALUE <key> <flags> <bytes>[ <cas>]\r\n
  * <data>\r\n"), or -ENOENT (missing, expired or flushed), -ENOSPC (does
  * not fit), -EBUSY (the key's stripe is being written: pass the request),
- * -EINVAL (bad arguments), -ENODEV (the module is not serving).
+ * -EAGAIN (XKV_KF_META: the item is stale or its recache token went out,
+ * which meta.c's reply says and may change: pass the request), -EINVAL
+ * (bad arguments), -ENODEV (the module is not serving).
+ *
+ * A hit also gives what a binary or mg reply built from the block needs
+ * and the block does not carry (bpf/xdp/store_bin.h): the line's length,
+ * the CAS, and whether the item was stored with a base64 key.
  */
 #ifndef XKV_ABI_KFUNC_H
 #define XKV_ABI_KFUNC_H
@@ -30,8 +36,11 @@
 
 #define XKV_KF_STORE_GET "xkv_xdp_store_get"
 
-/* xkv_kf_get.flags */
+/* xkv_kf_get.flags (in) */
 #define XKV_KF_CAS 0x1	/* gets: the block carries the CAS */
+#define XKV_KF_META 0x2	/* mg: refuse an item in a meta state (-EAGAIN) */
+/* xkv_kf_get.state (out) */
+#define XKV_KF_KEY_B64 0x1 /* stored with a base64 key: mg "k" echoes it so */
 
 /**
  * struct xkv_kf_get - xkv_xdp_store_get()'s other arguments and results.
@@ -42,13 +51,20 @@
  *         byte, folded to 16 bits, not complemented; the caller shifts it
  *         by the block's offset (an odd offset swaps its bytes), so a
  *         reply's checksum needs no pass over its body
+ * @line:  out: the length of the block's line ("VALUE ..." up to its
+ *         "\r\n", which is not counted)
+ * @state: out: XKV_KF_KEY_B64 or 0
  * @rsvd:  0
+ * @cas:   out: the item's CAS (whether the block carries it or not)
  */
 struct xkv_kf_get {
 	__u32 at;
 	__u32 flags;
 	__u32 sum;
+	__u32 line;
+	__u32 state;
 	__u32 rsvd;
+	__u64 cas;
 };
 
 /*
@@ -62,6 +78,7 @@ struct xkv_kf_get {
 	X(misses, "keys missing, expired or flushed")			\
 	X(busy, "keys whose stripe was being written (passed)")		\
 	X(too_big, "blocks that did not fit the reply (passed)")	\
+	X(state, "mg of a stale item or one whose token went out (passed)") \
 	X(errors, "bad arguments, or no store")
 
 #define XKV_KF_STAT_ENUM(name, desc) XKV_KF_STAT_##name,
@@ -102,6 +119,7 @@ enum xkv_kf_stat_id {
 	X(busy, "passed: a key's stripe being written")			\
 	X(too_big, "passed: reply too big for XDP")			\
 	X(budget, "passed: reply over the reply/request budget")	\
+	X(state, "passed: an mg of a stale item or one whose token went out") \
 	X(other, "passed: anything else (see xkv_stats)")		\
 	X(tcp_requests, "TCP GETs the hot cache missed, asked of it")	\
 	X(tcp_replies, "TCP replies sent from the store (XDP_TX)")	\

@@ -5,9 +5,9 @@
  * (kmod/linux/kfunc.c, abi/xkv_kfunc.h).
  *
  * The XDP program (bpf/xkv.bpf.c) tail-calls this one (map xkv_store_jmp)
- * when a key of a UDP get/gets (or mg, which is passed here, untouched,
- * counted as "other") missed the hot cache, after it found the
- * request well formed and its source allowed. This program is a separate
+ * when a key of a UDP get/gets, a binary GET/GETQ/GETK/GETKQ batch or an
+ * "mg" missed the hot cache, after it found the request well formed, one
+ * it answers from a slot, and its source allowed. This program is a separate
  * object because libbpf 1.1 cannot load an object whose module kfunc is
  * not there: the XDP object must load without the module, this one only
  * loads when the module's BTF has the kfunc. The loader hands it the XDP
@@ -17,12 +17,16 @@
  *
  * It parses the frame again with the XDP program's own stages (the frame
  * is untouched: the XDP program passes it as it came), asks the store for
- * every key, appends "END", applies the same reply size limit and
+ * every key, appends "END" (text), applies the same reply size limit and
  * reply/request budget, checks the request's UDP checksum and sends the
- * reply with the XDP program's sender (headers, checksums, resize). A
+ * reply with the XDP program's sender (headers, checksums, resize).
+ * Binary and mg replies are built from the store's blocks by the hot
+ * path's builders (bpf/xdp/store_bin.h), byte for byte what the hot path
+ * sends for the same item, and what it answers (bpf/HOTCACHE.md). A
  * request it cannot answer whole - a key missing, expired or flushed, a
- * stripe being written, a reply too big - is passed, untouched, and the
- * backend answers it.
+ * stripe being written, a reply too big, an mg of an item that is stale
+ * or whose recache token went out - is passed, untouched, and the backend
+ * answers it.
  *
  * Coherence: the store copies a key's block while it holds the key's
  * stripe lock, the lock every write to that key holds while it changes
@@ -77,15 +81,12 @@ static __always_inline __u32 xkv_store_why(int err)
 		return XKV_STAT_pass_busy;
 	case -ENOSPC:
 		return XKV_STAT_pass_too_big;
+	case -EAGAIN:
+		/* an mg of an item in a meta state: meta.c's */
+		return XKV_STAT_pass_not_get;
 	default:
 		return XKV_STAT_errors;
 	}
-}
-
-static __always_inline long xkv_store_fail(struct xkv_scratch *s, __u32 why)
-{
-	s->fail = why;
-	return 1;
 }
 
 /* one key: its block from the store, appended to the body */
@@ -103,27 +104,29 @@ static long xkv_store_key_cb(__u32 i, void *data)
 	max = s->body_max;
 	if (!klen || klen > XKV_HOT_KEY_MAX || max > XKV_BODY_MASK ||
 	    pos > max)
-		return xkv_store_fail(s, XKV_STAT_errors);
+		return xkv_key_fail(s, XKV_STAT_errors);
 	arg.at = pos;
 	arg.flags = s->gets ? XKV_KF_CAS : 0;
 	n = xkv_xdp_store_get(s->req + (k->off & XKV_REQ_MASK), klen,
 			      s->out + XKV_OUT_BODY, max, &arg);
 	if (n < 0)
-		return xkv_store_fail(s, xkv_store_why(n));
+		return xkv_key_fail(s, xkv_store_why(n));
 	if ((__u32)n > max - pos)
-		return xkv_store_fail(s, XKV_STAT_errors);
+		return xkv_key_fail(s, XKV_STAT_errors);
 	/* the reply's checksum from the blocks' sums (csum.h) */
 	s->psum += xkv_csum_at(arg.sum & 0xffff, pos);
 	s->body = pos + n;
 	return 0;
 }
 
+#include "xdp/store_bin.h"
+
 /*
- * Every key's block from the store, then "END": the rules of
- * xkv_build_reply() (stages.h), at most @max bytes with the frame header,
- * within the reply/request budget if @udp (not over TCP).
- * Return: 0 with s->ulen set to the reply's UDP length and s->psum to the
- * body's checksum sum (from the blocks' sums), or the outcome.
+ * Every key's block from the store, then "END"; or a binary request's or
+ * an mg's reply (store_bin.h): the rules of xkv_build_reply() (stages.h),
+ * at most @max bytes with the frame header, within the reply/request
+ * budget if @udp (not over TCP).
+ * Return: 0 with s->ulen set to the reply's UDP length, or the outcome.
  */
 __attribute__((noinline)) int xkv_store_build(struct xkv_scratch *s,
 					       __u32 max, __u32 udp)
@@ -133,19 +136,20 @@ __attribute__((noinline)) int xkv_store_build(struct xkv_scratch *s,
 
 	if (!s)
 		return XKV_STAT_errors;
-	/*
-	 * An mg: the kfunc gives a text VALUE block, and not the item's
-	 * meta state (stale, token out, base64 key) the reply depends on.
-	 */
-	if (s->meta)
-		return XKV_STAT_pass_not_get;
 	cb.s = s;
 	why = xkv_begin_body(s, max);
 	if (why)
 		return why;
-	bpf_loop(s->nkeys, xkv_store_key_cb, &cb, 0);
-	if (s->fail)
-		return s->fail;
+	if (s->meta && xkv_bin_req(s)) {
+		why = xkv_store_bin(s);
+	} else if (s->meta) {
+		why = xkv_store_meta(s);
+	} else {
+		bpf_loop(s->nkeys, xkv_store_key_cb, &cb, 0);
+		why = s->fail;
+	}
+	if (why)
+		return why;
 
 	return xkv_end_body(s, udp);
 }
@@ -164,6 +168,8 @@ static __always_inline __u32 xkv_sstat_of(__u32 why)
 		return XKV_SSTAT_too_big;
 	case XKV_STAT_pass_budget:
 		return XKV_SSTAT_budget;
+	case XKV_STAT_pass_not_get:
+		return XKV_SSTAT_state;
 	default:
 		return XKV_SSTAT_other;
 	}
@@ -188,11 +194,6 @@ int xkv_store_xdp(struct xdp_md *ctx)
 	why = xkv_read_headers(ctx, s);
 	if (!why)
 		why = xkv_read_request(ctx, s);
-	if (!why && xkv_bin_req(s)) {
-		/* the kfunc builds text blocks: binary is the backend's */
-		ss->other++;
-		return xkv_udp_verdict(st, s, XKV_STAT_misses);
-	}
 	if (!why)
 		why = xkv_store_build(s, xkv_cfg.max_reply, 1);
 	if (!why)

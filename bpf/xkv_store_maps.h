@@ -30,6 +30,18 @@ struct {
 } xkv_sstats SEC(".maps");
 
 /*
+ * The store program's stage: the store's block for one key of a binary
+ * GET or an mg, laid out as a hot-cache slot of one entry, so the hot
+ * path's builders read it as they read a slot (bpf/xdp/store_bin.h).
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct xkv_slot);
+} xkv_store_stage SEC(".maps");
+
+/*
  * A UDP request the hot cache cannot answer: hand it to the store program,
  * which answers it from the module's store or passes it, untouched.
  * Returns only when there is no store program (the slot is empty): the

@@ -540,7 +540,7 @@ static void do_peek_count(struct xkv_stripe *sp, bool hit, bool expired,
  * (a dead item stays linked), and the stripe lock is only tried.
  */
 int xkv_store_peek(struct xkv_store *st, const char *key, u32 nkey,
-		   bool with_cas, bool admit, u8 *out, u32 cap)
+		   struct xkv_peek *pk, u8 *out, u32 cap)
 {
 	u64 now = xkv_store_now(st), hv;
 	s64 at = os_atomic64_read(&st->flush_at);
@@ -571,15 +571,24 @@ int xkv_store_peek(struct xkv_store *st, const char *key, u32 nkey,
 		do_peek_count(sp, false, false, false, 0);
 		goto miss;
 	}
-	total = value_line_fmt(&vl, it, nkey, with_cas);
+	/* an mg of a stale item, or one whose token went out: meta.c's */
+	if ((pk->flags & XKV_PEEK_META) && (it->iflags & XKV_IT_NOT_HOT)) {
+		os_spin_unlock(&sp->lock);
+		return -EAGAIN;
+	}
+	total = value_line_fmt(&vl, it, nkey, pk->flags & XKV_PEEK_CAS);
 	if (total > cap) {
 		os_spin_unlock(&sp->lock);
 		return -ENOSPC;
 	}
 	item_mark_read(it, now);
 	value_block_put((char *)out, &vl, key, nkey, it);
+	pk->line = (u32)(total - it->nbytes - 4);
+	pk->cas = it->cas;
+	pk->state = it->iflags & XKV_IT_KEY_B64 ? XKV_PEEK_KEY_B64 : 0;
 	/* a stale or won (meta) item never enters the hot tier while so */
-	if (admit && st->hot && !(it->iflags & XKV_IT_NOT_HOT))
+	if ((pk->flags & XKV_PEEK_ADMIT) && st->hot &&
+	    !(it->iflags & XKV_IT_NOT_HOT))
 		do_hot_peeked(st, it);
 	do_peek_count(sp, true, false, false, total);
 	os_spin_unlock(&sp->lock);

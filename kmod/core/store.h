@@ -346,13 +346,39 @@ void xkv_store_detach_hot(struct xkv_store *st);
  */
 void xkv_store_hot_stats(struct xkv_store *st, u64 *installs, u64 *rejects);
 
+/* struct xkv_peek.flags (in) */
+#define XKV_PEEK_CAS 0x1	/* the block carries the CAS (gets) */
+#define XKV_PEEK_ADMIT 0x2	/* a hit counts toward hot-cache admission */
+#define XKV_PEEK_META 0x4	/* an mg: refuse an item in a meta state */
+/* struct xkv_peek.state (out) */
+#define XKV_PEEK_KEY_B64 0x1	/* stored with a base64 key (mg "k") */
+
+/**
+ * struct xkv_peek - what xkv_store_peek() is asked, and what else it
+ * tells of a hit besides the block (what a binary or mg reply needs and
+ * the text block does not carry).
+ * @flags: in: XKV_PEEK_*
+ * @line:  out: the length of the block's line, "VALUE ...", without its
+ *         "\r\n"
+ * @state: out: XKV_PEEK_KEY_B64
+ * @cas:   out: the item's CAS
+ */
+struct xkv_peek {
+	u32 flags;
+	u32 line;
+	u32 state;
+	u64 cas;
+};
+
 /**
  * xkv_store_peek() - the reply block of one key of a get, without sleeping.
  * @st:       store
  * @key:      key bytes
  * @nkey:     key length, 1..XKV_KEY_MAX
- * @with_cas: gets (true) or get (false)
- * @admit:    a hit counts toward the key's hot-cache admission
+ * @pk:       in: XKV_PEEK_CAS (gets: the block carries the CAS),
+ *            XKV_PEEK_ADMIT (a hit counts toward the key's hot-cache
+ *            admission), XKV_PEEK_META (an mg: see -EAGAIN); out, on a
+ *            hit: the line's length, the CAS, the item's key state
  * @out:      where the block goes
  * @cap:      room at @out
  *
@@ -368,22 +394,26 @@ void xkv_store_hot_stats(struct xkv_store *st, u64 *installs, u64 *rejects);
  * (cmd_get, get_hits or get_misses, get_expired, get_flushed, and the
  * block's length in bytes_written; the request's bytes are the caller's,
  * bytes_read does not move) when the function returns a length or
- * -ENOENT; the other errors count nothing, the caller hands the request
- * to the server, which counts it. A hit sets the item's clock reference
- * bit (its LRU bump: one byte written under the stripe lock, no class
- * lock), marks it fetched, and with @admit counts toward the key's
- * admission into the hot cache as a backend read does (do_hot_peeked():
- * the hot tier's locks are only tried, so the install may be skipped,
- * never waited for).
+ * -ENOENT (binary GETs and mg count the same counters, meta.c's mg
+ * included); the other errors count nothing, the caller hands the
+ * request to the server, which counts it. A hit sets the item's clock
+ * reference bit (its LRU bump: one byte written under the stripe lock, no
+ * class lock), its last access time, marks it fetched (what meta.c's mg
+ * does to an item it answers without "u"), and with XKV_PEEK_ADMIT counts
+ * toward the key's admission into the hot cache as a backend read does
+ * (do_hot_peeked(): the hot tier's locks are only tried, so the install
+ * may be skipped, never waited for).
  *
  * Return: bytes written to @out; -ENOENT when the key is missing, expired
- * or flushed; -ENOSPC when the block is longer than @cap (nothing
- * written); -EBUSY when the stripe lock is held (retry on the slow path);
- * -EINVAL when @nkey is 0 or above XKV_KEY_MAX; -ENODEV with
- * authentication on (xkv_store_auth()).
+ * or flushed; -EAGAIN with XKV_PEEK_META when the item is stale or its
+ * recache token went out (meta.c appends X, Z or W and may change the
+ * item: nothing written or counted); -ENOSPC when the block is longer
+ * than @cap (nothing written); -EBUSY when the stripe lock is held (retry
+ * on the slow path); -EINVAL when @nkey is 0 or above XKV_KEY_MAX;
+ * -ENODEV with authentication on (xkv_store_auth()).
  */
 int xkv_store_peek(struct xkv_store *st, const char *key, u32 nkey,
-		   bool with_cas, bool admit, u8 *out, u32 cap);
+		   struct xkv_peek *pk, u8 *out, u32 cap);
 
 /**
  * xkv_store_add_listener() - name a listening or UDP socket in

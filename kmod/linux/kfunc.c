@@ -8,12 +8,15 @@
  * once per key of the request: the store copies the key's reply block
  * ("VALUE ...\r\n<data>\r\n") into the program's per-CPU buffer under the
  * key's stripe lock (xkv_store_peek(), which only tries the lock and never
- * sleeps: XDP runs in softirq). A hit also counts toward the key's
- * admission into the hot cache, as a backend read does, and installs it
- * there when it earns a place, without waiting for the hot tier's locks
- * (bpf/HOTCACHE.md; module parameter xdp_store_admit, writable at run
- * time, turns that off). The program adds "END", the headers and the
- * checksums and sends the reply. The arguments and counters are in
+ * sleeps: XDP runs in softirq), with what a binary GET's or an mg's
+ * reply needs besides it (the CAS, the line's length, the key's base64
+ * state; an mg of an item in a meta state is refused). A hit also
+ * counts toward the key's admission into the hot cache, as a backend
+ * read does, and installs it there when it earns a place, without
+ * waiting for the hot tier's locks (bpf/HOTCACHE.md; module parameter
+ * xdp_store_admit, writable at run time, turns that off). The program
+ * builds the reply (text, binary or mg) from the block, adds the headers
+ * and the checksums and sends it. The arguments and counters are in
  * abi/xkv_kfunc.h.
  *
  * Registration: register_btf_kfunc_id_set() for BPF_PROG_TYPE_XDP at
@@ -69,21 +72,23 @@ __diag_ignore_all("-Wmissing-prototypes",
  * @key__sz: its length, 1..XKV_KEY_MAX
  * @out:     the reply body
  * @out__sz: its room
- * @arg:     where in @out, whether with the CAS; out: the block's sum
+ * @arg:     where in @out, whether with the CAS, whether an mg; out: the
+ *           block's sum, its line's length, the CAS, the key's state
  *
  * The "__sz" suffixes tell the verifier that each pointer comes with its
  * size: it checks the program may read and write that many bytes there
  * (and sizeof(*@arg) at @arg). Callable from softirq: never sleeps, never
  * waits for a lock.
  *
- * Return: the block's length, or -ENOENT, -ENOSPC, -EBUSY, -EINVAL,
- * -ENODEV (abi/xkv_kfunc.h).
+ * Return: the block's length, or -ENOENT, -ENOSPC, -EBUSY, -EAGAIN,
+ * -EINVAL, -ENODEV (abi/xkv_kfunc.h).
  */
 noinline int xkv_xdp_store_get(const u8 *key, u32 key__sz, u8 *out,
 			       u32 out__sz, struct xkv_kf_get *arg)
 {
 	struct xkvm_server *srv = READ_ONCE(xkvm_srv);
 	struct xkv_store *st;
+	struct xkv_peek pk = { 0 };
 	u32 at;
 	int n;
 
@@ -98,9 +103,14 @@ noinline int xkv_xdp_store_get(const u8 *key, u32 key__sz, u8 *out,
 		xkvm_kf_count(XKV_KF_STAT_errors);
 		return -EINVAL;
 	}
-	n = xkv_store_peek(st, (const char *)key, key__sz,
-			   arg->flags & XKV_KF_CAS, READ_ONCE(xkvm_kf_admit),
-			   out + at, out__sz - at);
+	if (arg->flags & XKV_KF_CAS)
+		pk.flags |= XKV_PEEK_CAS;
+	if (arg->flags & XKV_KF_META)
+		pk.flags |= XKV_PEEK_META;
+	if (READ_ONCE(xkvm_kf_admit))
+		pk.flags |= XKV_PEEK_ADMIT;
+	n = xkv_store_peek(st, (const char *)key, key__sz, &pk, out + at,
+			   out__sz - at);
 	switch (n) {
 	case -ENOENT:
 		xkvm_kf_count(XKV_KF_STAT_misses);
@@ -111,6 +121,9 @@ noinline int xkv_xdp_store_get(const u8 *key, u32 key__sz, u8 *out,
 	case -ENOSPC:
 		xkvm_kf_count(XKV_KF_STAT_too_big);
 		break;
+	case -EAGAIN:
+		xkvm_kf_count(XKV_KF_STAT_state);
+		break;
 	default:
 		if (n < 0) {
 			xkvm_kf_count(XKV_KF_STAT_errors);
@@ -119,6 +132,9 @@ noinline int xkv_xdp_store_get(const u8 *key, u32 key__sz, u8 *out,
 		/* csum_fold() complements: undo it, the caller adds more */
 		arg->sum = (__force u16)~csum_fold(csum_partial(out + at, n,
 								 0));
+		arg->line = pk.line;
+		arg->state = pk.state & XKV_PEEK_KEY_B64 ? XKV_KF_KEY_B64 : 0;
+		arg->cas = pk.cas;
 		xkvm_kf_count(XKV_KF_STAT_hits);
 	}
 	return n;

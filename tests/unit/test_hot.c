@@ -437,20 +437,6 @@ static void test_writes(struct xkv_store *st)
 	tap_ok(slot_empty_for("k"), "a later set does not bring it back");
 }
 
-/* run one meta command line (or several) and return its reply */
-static bool meta_is(struct xkv_sess *s, const char *in, const char *want)
-{
-	struct uu_run r;
-	bool ok;
-
-	uu_drive(s, in, strlen(in), UU_WHOLE, 0, &r);
-	ok = r.out && !strcmp(r.out, want);
-	if (!ok)
-		tap_diag("%s -> %s (want %s)", in, r.out ? r.out : "", want);
-	free(r.out);
-	return ok;
-}
-
 /*
  * Every meta write rewrites or clears the key's slot before its reply is
  * produced; an invalidated item leaves the slot and a read does not bring
@@ -465,37 +451,37 @@ static void test_meta_writes(struct xkv_store *st)
 		tap_bail("xkv_sess_new");
 	uu_set(st, "m", "v1");
 	tap_ok(uu_has(st, "m") && slot_is("m", "v1"), "meta: key installed");
-	tap_ok(meta_is(s, "ms m 2 F7\r\nv2\r\n", "HD\r\n") &&
+	tap_ok(uu_reply_is(s, "ms m 2 F7\r\nv2\r\n", "HD\r\n") &&
 		       slot_is_f("m", "v2", 7),
 	       "ms rewrites the entry");
-	tap_ok(meta_is(s, "ms m 1 MA\r\nx\r\n", "HD\r\n") &&
+	tap_ok(uu_reply_is(s, "ms m 1 MA\r\nx\r\n", "HD\r\n") &&
 		       slot_is_f("m", "v2x", 7),
 	       "ms MA (append) rewrites the entry");
-	tap_ok(meta_is(s, "ms m 2\r\n10\r\n", "HD\r\n") &&
-		       meta_is(s, "ma m\r\n", "HD\r\n") && slot_is("m", "11"),
+	tap_ok(uu_reply_is(s, "ms m 2\r\n10\r\n", "HD\r\n") &&
+		       uu_reply_is(s, "ma m\r\n", "HD\r\n") && slot_is("m", "11"),
 	       "ma rewrites the entry");
-	tap_ok(meta_is(s, "ma m D100\r\n", "HD\r\n") && slot_is("m", "111"),
+	tap_ok(uu_reply_is(s, "ma m D100\r\n", "HD\r\n") && slot_is("m", "111"),
 	       "ma into a longer item rewrites the entry");
-	tap_ok(meta_is(s, "mg m T100\r\n", "HD\r\n") && ent_for("m") &&
+	tap_ok(uu_reply_is(s, "mg m T100\r\n", "HD\r\n") && ent_for("m") &&
 		       ent_for("m")->expire_ns > uu_now_ns(),
 	       "mg T (touch) sets the entry's expiry");
-	tap_ok(meta_is(s, "md m I\r\n", "HD\r\n") && slot_empty_for("m"),
+	tap_ok(uu_reply_is(s, "md m I\r\n", "HD\r\n") && slot_empty_for("m"),
 	       "md I (invalidate) clears the entry");
-	tap_ok(meta_is(s, "mg m v\r\n", "VA 3 X W\r\n111\r\n") &&
+	tap_ok(uu_reply_is(s, "mg m v\r\n", "VA 3 X W\r\n111\r\n") &&
 		       uu_has(st, "m") && slot_empty_for("m"),
 	       "reads of a stale item do not install it");
-	tap_ok(meta_is(s, "mg m T50\r\n", "HD Z X\r\n") &&
+	tap_ok(uu_reply_is(s, "mg m T50\r\n", "HD Z X\r\n") &&
 		       slot_empty_for("m"),
 	       "a touch of a stale item leaves the slot empty");
-	tap_ok(meta_is(s, "ms m 1\r\nf\r\n", "HD\r\n") && uu_has(st, "m") &&
+	tap_ok(uu_reply_is(s, "ms m 1\r\nf\r\n", "HD\r\n") && uu_has(st, "m") &&
 		       slot_is("m", "f"),
 	       "a fresh store may be installed again");
-	tap_ok(meta_is(s, "ms m 1 I C1\r\ns\r\n", "HD\r\n") &&
+	tap_ok(uu_reply_is(s, "ms m 1 I C1\r\ns\r\n", "HD\r\n") &&
 		       slot_empty_for("m") && uu_has(st, "m") &&
 		       slot_empty_for("m"),
 	       "ms I with an older CAS stores a stale value: slot cleared");
-	tap_ok(meta_is(s, "ms m 1\r\ng\r\n", "HD\r\n") && uu_has(st, "m") &&
-		       meta_is(s, "md m q\r\nmn\r\n", "MN\r\n") &&
+	tap_ok(uu_reply_is(s, "ms m 1\r\ng\r\n", "HD\r\n") && uu_has(st, "m") &&
+		       uu_reply_is(s, "md m q\r\nmn\r\n", "MN\r\n") &&
 		       slot_empty_for("m"),
 	       "md (quiet) removes the entry");
 	xkv_sess_free(s);
@@ -507,6 +493,9 @@ static void test_meta_writes(struct xkv_store *st)
  * before the W reply, and no read (text, meta, the XDP store path) puts it
  * back until a write replaces it.
  */
+static int peek_a(struct xkv_store *st, const char *key, bool admit, u8 *out,
+		  u32 cap);
+
 static void test_meta_won(struct xkv_store *st)
 {
 	struct xkv_sess *s = xkv_sess_new(st, xkv_store_stats_slot(st, 0),
@@ -515,39 +504,38 @@ static void test_meta_won(struct xkv_store *st)
 
 	if (!s)
 		tap_bail("xkv_sess_new");
-	tap_ok(meta_is(s, "ms w 1 T100\r\nf\r\n", "HD\r\n") &&
+	tap_ok(uu_reply_is(s, "ms w 1 T100\r\nf\r\n", "HD\r\n") &&
 		       uu_has(st, "w") && slot_is("w", "f"),
 	       "won: a key with a TTL is installed");
-	tap_ok(meta_is(s, "mg w R200 v\r\n", "VA 1 W\r\nf\r\n") &&
+	tap_ok(uu_reply_is(s, "mg w R200 v\r\n", "VA 1 W\r\nf\r\n") &&
 		       slot_empty_for("w"),
 	       "won: mg R hands out the token and clears the slot first");
-	tap_ok(meta_is(s, "mg w v\r\n", "VA 1 Z\r\nf\r\n") &&
+	tap_ok(uu_reply_is(s, "mg w v\r\n", "VA 1 Z\r\nf\r\n") &&
 		       uu_has(st, "w") && slot_empty_for("w"),
 	       "won: mg and get of it do not install it again");
-	tap_ok(xkv_store_peek(st, "w", 1, false, true, out, sizeof(out)) > 0 &&
-		       xkv_store_peek(st, "w", 1, false, true, out,
-				      sizeof(out)) > 0 &&
+	tap_ok(peek_a(st, "w", true, out, sizeof(out)) > 0 &&
+		       peek_a(st, "w", true, out, sizeof(out)) > 0 &&
 		       slot_empty_for("w"),
 	       "won: nor do reads through the XDP store path");
-	tap_ok(meta_is(s, "mg w T300\r\n", "HD Z\r\n") &&
+	tap_ok(uu_reply_is(s, "mg w T300\r\n", "HD Z\r\n") &&
 		       slot_empty_for("w"),
 	       "won: a touch leaves the slot empty");
-	tap_ok(meta_is(s, "ms w 1\r\ng\r\n", "HD\r\n") &&
+	tap_ok(uu_reply_is(s, "ms w 1\r\ng\r\n", "HD\r\n") &&
 		       uu_has(st, "w") && slot_is("w", "g"),
 	       "won: a store replaces it; the new item may be installed");
 	tap_ok(ent_for("w") && ent_for("w")->xflags == XKV_SLOT_F_META,
 	       "xflags: an item the store installs is META");
-	tap_ok(meta_is(s, "ms dzY0 1 b\r\nb\r\n", "HD\r\n") &&
+	tap_ok(uu_reply_is(s, "ms dzY0 1 b\r\nb\r\n", "HD\r\n") &&
 		       uu_has(st, "w64") && slot_is("w64", "b") &&
 		       ent_for("w64")->xflags ==
 			       (XKV_SLOT_F_META | XKV_SLOT_F_KEY_B64),
 	       "xflags: one stored with a base64 key is KEY_B64 too");
-	tap_ok(meta_is(s, "ms w64 1\r\nc\r\n", "HD\r\n") &&
+	tap_ok(uu_reply_is(s, "ms w64 1\r\nc\r\n", "HD\r\n") &&
 		       slot_is("w64", "c") &&
 		       ent_for("w64")->xflags == XKV_SLOT_F_META,
 	       "xflags: a plain store over it rewrites the entry without it");
-	tap_ok(meta_is(s, "mg wv N30 v\r\n", "VA 0 W\r\n\r\n") &&
-		       meta_is(s, "mg wv v\r\n", "VA 0 Z\r\n\r\n") &&
+	tap_ok(uu_reply_is(s, "mg wv N30 v\r\n", "VA 0 W\r\n\r\n") &&
+		       uu_reply_is(s, "mg wv v\r\n", "VA 0 Z\r\n\r\n") &&
 		       uu_has(st, "wv") && slot_empty_for("wv"),
 	       "won: a vivified item stays out of the slot");
 	xkv_sess_free(s);
@@ -743,8 +731,9 @@ static void test_admission(struct xkv_store *st)
 static int peek_a(struct xkv_store *st, const char *key, bool admit, u8 *out,
 		  u32 cap)
 {
-	return xkv_store_peek(st, key, (u32)strlen(key), false, admit, out,
-			      cap);
+	struct xkv_peek pk = { .flags = admit ? XKV_PEEK_ADMIT : 0 };
+
+	return xkv_store_peek(st, key, (u32)strlen(key), &pk, out, cap);
 }
 
 static int peek(struct xkv_store *st, const char *key, u8 *out, u32 cap)

@@ -32,8 +32,11 @@ static int text_get(struct xkv_store *st, const char *key, bool with_cas,
 static int peek(struct xkv_store *st, const char *key, bool with_cas,
 		u8 *out, u32 cap)
 {
-	return xkv_store_peek(st, key, (u32)strlen(key), with_cas, true, out,
-			      cap);
+	struct xkv_peek pk = {
+		.flags = XKV_PEEK_ADMIT | (with_cas ? XKV_PEEK_CAS : 0),
+	};
+
+	return xkv_store_peek(st, key, (u32)strlen(key), &pk, out, cap);
 }
 
 static struct xkv_stripe *stripe_of_key(struct xkv_store *st,
@@ -107,11 +110,12 @@ static void test_hit(void)
 	tap_is_i64(peek(st, "k1", false, out, 0), -ENOSPC, "cap 0: -ENOSPC");
 
 	/* keys the store can never hold */
-	tap_is_i64(xkv_store_peek(st, "", 0, false, true, out, sizeof(out)),
-		   -EINVAL, "empty key: -EINVAL");
+	tap_is_i64(peek(st, "", false, out, sizeof(out)), -EINVAL,
+		   "empty key: -EINVAL");
 	memset(big, 'k', 251);
-	tap_is_i64(xkv_store_peek(st, big, 251, false, true, out, sizeof(out)),
-		   -EINVAL, "251-byte key: -EINVAL");
+	big[251] = 0;
+	tap_is_i64(peek(st, big, false, out, sizeof(out)), -EINVAL,
+		   "251-byte key: -EINVAL");
 
 	xkv_buf_release(&b);
 	xkv_store_destroy(st);
@@ -606,6 +610,77 @@ static void test_grow(void)
 	xkv_store_destroy(st);
 }
 
+/*
+ * What a binary or mg reply built from the block needs besides it (the
+ * XDP store path, bpf/xdp/store_bin.h): the line's length, the CAS, the
+ * base64 key state; and an mg of an item in a meta state (stale, token
+ * out) refused before anything is counted or changed.
+ */
+static void test_meta_state(void)
+{
+	struct xkv_store *st = uu_store_new(64 * MB, 16);
+	struct xkv_sess *s = xkv_sess_new(st, xkv_store_stats_slot(st, 0),
+					  false);
+	struct xkv_peek pk = { .flags = XKV_PEEK_META };
+	struct xkv_buf b = { 0 };
+	char line[64];
+	u64 gets;
+	u8 out[256];
+	int n;
+
+	if (!s)
+		tap_bail("xkv_sess_new");
+	tap_ok(uu_reply_is(s, "ms m 3 F5\r\nabc\r\n", "HD\r\n"), "ms m");
+	n = xkv_store_peek(st, "m", 1, &pk, out, sizeof(out));
+	tap_is_mem(out, n > 0 ? (size_t)n : 0, "VALUE m 5 3\r\nabc\r\n", 18,
+		   "mg of a plain item: its block");
+	tap_is_u64(pk.line, 11, "the line's length, without its CRLF");
+	tap_is_u64(pk.state, 0, "not stored with a base64 key");
+	text_get(st, "m", true, &b);
+	snprintf(line, sizeof(line), "VALUE m 5 3 %llu\r\n",
+		 (unsigned long long)pk.cas);
+	tap_ok(pk.cas && b.len > strlen(line) &&
+		       !memcmp(b.data, line, strlen(line)),
+	       "the CAS is the text gets' (%llu)", (unsigned long long)pk.cas);
+	pk.flags = XKV_PEEK_CAS;
+	n = xkv_store_peek(st, "m", 1, &pk, out, sizeof(out));
+	tap_ok(n > 0 && pk.line == strlen(line) - 2 &&
+		       !memcmp(out, line, strlen(line)),
+	       "with XKV_PEEK_CAS the line carries it, and its length");
+
+	tap_ok(uu_reply_is(s, "ms eA== 1 b\r\nx\r\n", "HD\r\n"),
+	       "ms with a base64 key");
+	pk.flags = XKV_PEEK_META;
+	tap_is_i64(xkv_store_peek(st, "x", 1, &pk, out, sizeof(out)), 16,
+		   "its block");
+	tap_is_u64(pk.state, XKV_PEEK_KEY_B64, "... and its key state");
+
+	/* stale: meta.c answers X W, and hands the token out */
+	tap_ok(uu_reply_is(s, "md m I\r\n", "HD\r\n"), "md m I: stale");
+	gets = uu_stat(st, "cmd_get");
+	tap_is_i64(xkv_store_peek(st, "m", 1, &pk, out, sizeof(out)),
+		   -EAGAIN, "mg of a stale item: -EAGAIN");
+	tap_is_u64(uu_stat(st, "cmd_get"), gets, "... counted nothing");
+	tap_ok(uu_reply_is(s, "mg m v\r\n", "VA 3 X W\r\nabc\r\n"),
+	       "... and meta.c still hands out the token");
+	pk.flags = 0;
+	tap_ok(xkv_store_peek(st, "m", 1, &pk, out, sizeof(out)) > 0,
+	       "a get of it (not mg) is answered");
+
+	/* a recache token out: Z */
+	tap_ok(uu_reply_is(s, "ms r 1 T100\r\nr\r\n", "HD\r\n") &&
+		       uu_reply_is(s, "mg r v R200\r\n", "VA 1 W\r\nr\r\n"),
+	       "mg R hands out a recache token");
+	pk.flags = XKV_PEEK_META;
+	tap_is_i64(xkv_store_peek(st, "r", 1, &pk, out, sizeof(out)),
+		   -EAGAIN, "mg of an item whose token went out: -EAGAIN");
+	tap_ok(uu_reply_is(s, "mg r v\r\n", "VA 1 Z\r\nr\r\n"),
+	       "... meta.c says Z");
+	xkv_buf_release(&b);
+	xkv_sess_free(s);
+	xkv_store_destroy(st);
+}
+
 int main(void)
 {
 	test_hit();
@@ -614,5 +689,6 @@ int main(void)
 	test_race();
 	test_same_key();
 	test_grow();
+	test_meta_state();
 	return tap_done();
 }

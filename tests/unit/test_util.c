@@ -474,7 +474,8 @@ static void test_pwdb_reload(void)
 	tap_ok(!xkv_store_pwdb_ok(st, "alice", 5, "s3cret", 6),
 	       "pwdb: alice refused after the reload");
 	tap_ok(xkv_store_auth(st), "auth on with -Y");
-	tap_is_i64(xkv_store_peek(st, key, 1, false, false, out, sizeof(out)),
+	tap_is_i64(xkv_store_peek(st, key, 1, &(struct xkv_peek){ 0 }, out,
+				  sizeof(out)),
 		   -ENODEV, "the XDP store path gets nothing with -Y");
 	xkv_store_destroy(st);
 

@@ -345,3 +345,16 @@ done:
 	r->left = plen;
 	free(pend);
 }
+
+bool uu_reply_is(struct xkv_sess *s, const char *in, const char *want)
+{
+	struct uu_run r;
+	bool ok;
+
+	uu_drive(s, in, strlen(in), UU_WHOLE, 0, &r);
+	ok = r.out && !strcmp(r.out, want);
+	if (!ok)
+		tap_diag("%s -> %s (want %s)", in, r.out ? r.out : "", want);
+	free(r.out);
+	return ok;
+}

@@ -194,6 +194,17 @@ struct uu_run {
 void uu_drive(struct xkv_sess *s, const char *in, size_t len,
 	      enum uu_split split, u64 seed, struct uu_run *r);
 
+/**
+ * uu_reply_is() - feed @in to @s whole; is its reply @want?
+ * @s:    session
+ * @in:   a command line (or several), NUL-terminated
+ * @want: the reply expected, NUL-terminated
+ *
+ * A different reply is printed as a TAP diagnostic.
+ * Return: true when the reply is exactly @want.
+ */
+bool uu_reply_is(struct xkv_sess *s, const char *in, const char *want);
+
 /* take the session's pending output as a malloc'd string, mark it sent */
 char *uu_take_out(struct xkv_sess *s, size_t *len);
 
