@@ -13,7 +13,10 @@
 #   2  "xkv status" and "xkv stats -j" show the store path on
 #   3  xkv-store's fixtures (tests/vm/xkv-store.c): keys never in the hot
 #      cache answered byte for byte from the store with the counters
-#      moving, misses and expired items passed to the module, a key being
+#      moving (text get/gets, binary GET/GETQ/GETK/GETKQ and batches, mg
+#      with every flag XDP answers), misses and expired items passed to
+#      the module, an mg of a stale item or one whose token went out
+#      passed to meta.c, a key being
 #      rewritten never torn, a deleted key never served after DELETED,
 #      the coherence rounds, delete and flush_all (store-path admission
 #      off), then admission on: keys read only over UDP through the store

@@ -20,9 +20,13 @@
  *   - miss: a key never stored gets "END" (from the module: the request
  *     was passed), and the kfunc's and the store program's "misses"
  *     moved; a get of a stored and a missing key gets the module's reply;
- *   - binary: a GETK over UDP of a stored key is passed by the store
- *     program (counted "other") and answered by the module in binary;
- *   - expired: a key stored with exptime 1, 2.5 s later: "END", passed;
+ *   - binary and meta (store_proto.h): binary GET/GETQ/GETK/GETKQ and
+ *     their batches, and "mg" with every flag XDP answers, answered by
+ *     the store program byte for byte, CAS included; misses, quiet or
+ *     not, passed; an mg of a stale item or one whose recache token went
+ *     out refused by the kfunc and answered by meta.c;
+ *   - expired: keys stored with exptime 1, 2.5 s later: "END", "EN" and
+ *     "Not found", passed;
  *   - timings: XDP's run time per UDP GET (BPF_ENABLE_STATS on the
  *     interface's program, which includes the store program it
  *     tail-calls) for a hot-cache hit, a store hit and a miss, 2000 each,
@@ -404,13 +408,13 @@ static bool reply_is(const char *cmd, const char *want)
 }
 
 /* a "gets" reply for key @i, any CAS: the CAS, 0 if the rest differs */
-static unsigned long long gets_cas(int i)
+static unsigned long long kind_gets_cas(const char *kind, int i)
 {
 	char key[64], cmd[128], got[BUF_MAX], want[BUF_MAX], *p, *e;
 	unsigned long long cas;
 	ssize_t n;
 
-	key_of(key, sizeof(key), "hit", i);
+	key_of(key, sizeof(key), kind, i);
 	snprintf(cmd, sizeof(cmd), "gets %s", key);
 	n = udp_cmd(cmd, got, sizeof(got));
 	if (n < 0)
@@ -427,13 +431,18 @@ static unsigned long long gets_cas(int i)
 	cas = strtoull(p, &e, 10);
 	if (!cas || *e != '\r')
 		return 0;
-	n = (ssize_t)block_of(want, sizeof(want), i, cas);
+	n = (ssize_t)kind_block_of(want, sizeof(want), kind, i, cas);
 	snprintf(want + n, sizeof(want) - (size_t)n, "END\r\n");
 	if (strcmp(got, want)) {
 		tap_show_diff(got, strlen(got), want, strlen(want));
 		return 0;
 	}
 	return cas;
+}
+
+static unsigned long long gets_cas(int i)
+{
+	return kind_gets_cas("hit", i);
 }
 
 static void test_hits(void)
@@ -565,135 +574,38 @@ static void test_miss(void)
 	tap_is_i64(k1 - k0, 2, "the module's kfunc counted both misses");
 }
 
-/*
- * A binary GETK over UDP of a key the hot cache does not hold: the store
- * program passes it (its kfunc builds text blocks) and the module answers
- * with its binary reply: status 0, the flags, the key, the value, the
- * opaque echoed.
- */
-static void test_binary(void)
-{
-	char key[64], val[256], req[UDP_HDR + 24 + 64], reply[BUF_MAX];
-	long long o0, r0, o1, r1;
-	size_t klen, vlen, n;
-	ssize_t r;
-	bool ok;
-
-	key_of(key, sizeof(key), "hit", 2);
-	klen = strlen(key);
-	vlen = val_of(val, 2);
-	memset(req, 0, sizeof(req));
-	req_id++;
-	req[0] = (char)(req_id >> 8);
-	req[1] = (char)req_id;
-	req[5] = 1;
-	req[UDP_HDR] = (char)0x80;
-	req[UDP_HDR + 1] = 0x0c;		/* GETK */
-	req[UDP_HDR + 3] = (char)klen;
-	req[UDP_HDR + 11] = (char)klen;
-	memcpy(req + UDP_HDR + 12, "\x5e\xa1\x0f\xf1", 4);
-	memcpy(req + UDP_HDR + 24, key, klen);
-	n = UDP_HDR + 24 + klen;
-	o0 = store_stat("other", false);
-	r0 = store_stat("replies", false);
-	if (send(udp_fd, req, n, 0) != (ssize_t)n)
-		tap_diag("binary GETK: send: %s", strerror(errno));
-	r = udp_recv(udp_fd, req_id, reply, sizeof(reply));
-	o1 = store_stat("other", false);
-	r1 = store_stat("replies", false);
-	ok = r == (ssize_t)(UDP_HDR + 28 + klen + vlen) &&
-	     (uint8_t)reply[UDP_HDR] == 0x81 && reply[UDP_HDR + 1] == 0x0c &&
-	     !reply[UDP_HDR + 6] && !reply[UDP_HDR + 7] &&
-	     !memcmp(reply + UDP_HDR + 12, "\x5e\xa1\x0f\xf1", 4) &&
-	     !memcmp(reply + UDP_HDR + 28, key, klen) &&
-	     !memcmp(reply + UDP_HDR + 28 + klen, val, vlen);
-	if (!tap_ok(ok, "binary GETK through the store path: the module's "
-		    "reply, key and value, opaque echoed"))
-		tap_diag("  %zd bytes, want %zu", r, UDP_HDR + 28 + klen + vlen);
-	tap_is_i64(o1 - o0, 1, "the store program passed it (other)");
-	tap_is_i64(r1 - r0, 0, "... and sent nothing itself");
-}
-
-/* a meta line over TCP, its first reply line in @line */
-static bool tcp_meta(const char *req, const char *want)
-{
-	char line[256];
-
-	if (vm_tcp_line(tcp_fd, req, strlen(req), line, sizeof(line)))
-		return false;
-	if (strcmp(line, want)) {
-		tap_diag("%.60s -> %s (want %s)", req, line, want);
-		return false;
-	}
-	return true;
-}
+#include "store_proto.h"
 
 /*
- * mg over UDP with the store path on: a hot-cache miss reaches the store
- * program, which passes it untouched (its kfunc answers text blocks and
- * knows nothing of the item's meta state); the module's meta.c answers,
- * and later the hot tier, with the same bytes. After a recache token
- * went out (W), every mg says Z.
+ * Keys of 1 s, 2.5 s later: a miss for the kfunc in every protocol,
+ * passed; the module answers END, EN, Not found.
  */
-static void test_meta(void)
-{
-	long long r0, o0, r1, o1;
-	bool ok = true;
-	int i;
-
-	r0 = store_stat("replies", false);
-	o0 = store_stat("other", false);
-	tap_ok(tcp_set_on(tcp_fd, "xs:meta", 5, 0, "meta value", 10),
-	       "meta: a key stored");
-	tap_ok(reply_is("mg xs:meta v f s k", "VA 10 f5 s10 kxs:meta\r\n"
-			"meta value\r\n"),
-	       "meta: a hot-cache miss, mg v f s k: meta.c's reply");
-	r1 = store_stat("replies", false);
-	o1 = store_stat("other", false);
-	tap_is_i64(r1 - r0, 0, "meta: the store program sent no reply");
-	tap_is_i64(o1 - o0, 1, "meta: ... it passed the mg (other)");
-	for (i = 0; i < 4; i++)
-		ok &= reply_is("mg xs:meta Oab v f", "VA 10 Oab f5\r\n"
-			       "meta value\r\n");
-	tap_ok(ok, "meta: mg again, 4 times (hot tier or module): same "
-	       "bytes");
-	/* "xs:b64" stored with a base64 key: k echoes base64 and " b" */
-	tap_ok(tcp_meta("ms eHM6YjY0 2 b\r\nbk\r\n", "HD\r\n"),
-	       "meta: ms with a base64 key");
-	ok = true;
-	for (i = 0; i < 4; i++)
-		ok &= reply_is("mg eHM6YjY0 b k v", "VA 2 keHM6YjY0 b\r\n"
-			       "bk\r\n") &&
-		      reply_is("mg xs:b64 v k", "VA 2 keHM6YjY0 b\r\n"
-			       "bk\r\n");
-	tap_ok(ok, "meta: mg b k and mg k of it, 4 times: base64 echo");
-	tap_ok(tcp_meta("ms xs:won 1 T100\r\nw\r\n", "HD\r\n"),
-	       "meta: a key with a TTL");
-	ok = true;
-	for (i = 0; i < 3; i++)
-		ok &= reply_is("mg xs:won v", "VA 1\r\nw\r\n");
-	tap_ok(ok && reply_is("mg xs:won v R200", "VA 1 W\r\nw\r\n"),
-	       "meta: mg R hands out the recache token (W)");
-	ok = true;
-	for (i = 0; i < 4; i++)
-		ok &= reply_is("mg xs:won v", "VA 1 Z\r\nw\r\n");
-	tap_ok(ok, "meta: every later mg says Z (never the hot tier's)");
-}
-
 static void test_expired(void)
 {
 	struct timespec wait = { .tv_sec = 2, .tv_nsec = 500000000 };
+	uint8_t req[BIN_HDR + 64], got[BUF_MAX];
 	long long m0, m1;
+	size_t n;
+	ssize_t r;
 
-	tap_ok(tcp_set_on(tcp_fd, "xs:soon", 3, 1, "soon", 4),
-	       "a key of 1 s stored");
-	tap_ok(reply_is("get xs:soon", "VALUE xs:soon 3 4\r\nsoon\r\nEND\r\n"),
+	tap_ok(tcp_set_on(tcp_fd, "xs:soon", 3, 1, "soon", 4) &&
+		       tcp_set_on(tcp_fd, "xs:soon:mg", 3, 1, "soon", 4) &&
+		       tcp_set_on(tcp_fd, "xs:soon:bin", 3, 1, "soon", 4),
+	       "keys of 1 s stored");
+	tap_ok(reply_is("get xs:soon",
+			"VALUE xs:soon 3 4\r\nsoon\r\nEND\r\n") &&
+		       reply_is("mg xs:soon:mg v f", "VA 4 f3\r\nsoon\r\n"),
 	       "served at once");
 	nanosleep(&wait, NULL);
 	m0 = store_stat("misses", true);
 	tap_ok(reply_is("get xs:soon", "END\r\n"), "2.5 s later: END");
+	tap_ok(reply_is("mg xs:soon:mg v f", "EN\r\n"), "... mg: EN");
+	n = bin_req(req, BIN_GETK, "xs:soon:bin", 77);
+	r = bin_udp(req, n, got, sizeof(got));
+	tap_ok(r >= BIN_HDR && got[0] == 0x81 && got[6] == 0 && got[7] == 1,
+	       "... binary GETK: Not found");
 	m1 = store_stat("misses", true);
-	tap_is_i64(m1 - m0, 1, "the kfunc found it expired (a miss)");
+	tap_is_i64(m1 - m0, 3, "the kfunc found them expired (misses)");
 }
 
 static void test_coherence(void)
