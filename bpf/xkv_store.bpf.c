@@ -145,6 +145,8 @@ __attribute__((noinline)) int xkv_store_build(struct xkv_scratch *s,
 	} else if (s->meta) {
 		why = xkv_store_meta(s);
 	} else {
+		/* the body's sum from the blocks' (the kfunc's @sum) */
+		s->psum_ok = 1;
 		bpf_loop(s->nkeys, xkv_store_key_cb, &cb, 0);
 		why = s->fail;
 	}
