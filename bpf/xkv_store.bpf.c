@@ -119,8 +119,6 @@ static long xkv_store_key_cb(__u32 i, void *data)
 	return 0;
 }
 
-#include "xdp/store_bin.h"
-
 /*
  * Every key's block from the store, then "END"; or a binary request's or
  * an mg's reply (store_bin.h): the rules of xkv_build_reply() (stages.h),
@@ -140,21 +138,16 @@ __attribute__((noinline)) int xkv_store_build(struct xkv_scratch *s,
 	why = xkv_begin_body(s, max);
 	if (why)
 		return why;
-	if (s->meta && xkv_bin_req(s)) {
-		why = xkv_store_bin(s);
-	} else if (s->meta) {
-		why = xkv_store_meta(s);
-	} else {
-		/* the body's sum from the blocks' (the kfunc's @sum) */
-		s->psum_ok = 1;
-		bpf_loop(s->nkeys, xkv_store_key_cb, &cb, 0);
-		why = s->fail;
-	}
-	if (why)
-		return why;
+	/* the body's sum from the blocks' (the kfunc's @sum) */
+	s->psum_ok = 1;
+	bpf_loop(s->nkeys, xkv_store_key_cb, &cb, 0);
+	if (s->fail)
+		return s->fail;
 
 	return xkv_end_body(s, udp);
 }
+
+#include "xdp/store_bin.h"
 
 /* the store program's own counter of an outcome */
 static __always_inline __u32 xkv_sstat_of(__u32 why)
@@ -196,6 +189,7 @@ int xkv_store_xdp(struct xdp_md *ctx)
 	why = xkv_read_headers(ctx, s);
 	if (!why)
 		why = xkv_read_request(ctx, s);
+	/* binary and mg: store_bin.h */
 	if (!why)
 		why = xkv_store_build(s, xkv_cfg.max_reply, 1);
 	if (!why)

@@ -26,8 +26,8 @@
  * "Not found" (or nothing for a quiet one), "EN" (or nothing with "q").
  *
  * Part of the store program, compiled as one unit by bpf/xkv_store.bpf.c,
- * after the hot path's parts, the kfunc's declaration and
- * xkv_store_why().
+ * after the hot path's parts, the kfunc's declaration, xkv_store_why()
+ * and xkv_store_build(); only the UDP program calls it.
  */
 #ifndef XKV_XDP_STORE_BIN_H
 #define XKV_XDP_STORE_BIN_H
@@ -142,6 +142,31 @@ __attribute__((noinline)) int xkv_store_meta(struct xkv_scratch *s)
 	/* the header is written after the data: the send path sums it */
 	s->psum_ok = 0;
 	return xkv_meta_head(s);
+}
+
+/**
+ * xkv_store_proto() - a binary request's or an mg's whole reply body.
+ * @s:   scratch memory: the request split (s->meta set)
+ * @max: at most this many bytes with the frame header
+ *
+ * The rules of xkv_store_build() (bpf/xkv_store.bpf.c): the size limit,
+ * the reply/request budget; no "END".
+ * Return: 0 with s->ulen set to the reply's UDP length, or the outcome.
+ */
+__attribute__((noinline)) int xkv_store_proto(struct xkv_scratch *s,
+					       __u32 max)
+{
+	int why;
+
+	if (!s)
+		return XKV_STAT_errors;
+	why = xkv_begin_body(s, max);
+	if (why)
+		return why;
+	why = xkv_bin_req(s) ? xkv_store_bin(s) : xkv_store_meta(s);
+	if (why)
+		return why;
+	return xkv_end_body(s, 1);
 }
 
 #endif /* XKV_XDP_STORE_BIN_H */
