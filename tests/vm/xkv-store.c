@@ -20,7 +20,7 @@
  *   - miss: a key never stored gets "END" (from the module: the request
  *     was passed), and the kfunc's and the store program's "misses"
  *     moved; a get of a stored and a missing key gets the module's reply;
- *   - binary and meta (store_proto.h): binary GET/GETQ/GETK/GETKQ and
+ *   - binary and meta (store-proto.h): binary GET/GETQ/GETK/GETKQ and
  *     their batches, and "mg" with every flag XDP answers, answered by
  *     the store program byte for byte, CAS included; misses, quiet or
  *     not, passed; an mg of a stale item or one whose recache token went
@@ -613,7 +613,7 @@ static void test_miss(void)
 	tap_is_i64(k1 - k0, 2, "the module's kfunc counted both misses");
 }
 
-#include "store_proto.h"
+#include "store-proto.h"
 
 /*
  * Keys of 1 s, 2.5 s later: a miss for the kfunc in every protocol,

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * store_proto.h - xkv-store's fixtures for binary GETs and meta "mg" over
+ * store-proto.h - xkv-store's fixtures for binary GETs and meta "mg" over
  * UDP answered by the XDP store path (bpf/xdp/store_bin.h), part of
  * tests/vm/xkv-store.c (compiled there, after its helpers).
  *
