@@ -18,6 +18,11 @@
 #                                xkv_tc_out; TAP; needs root)
 #   make -f mk/bpf.mk tcp-stats  the verifier's statistics of xkv_xdp,
 #                                xkv_tc_in and xkv_tc_out (needs root)
+#   make -f mk/bpf.mk store-stats
+#                                the verifier's statistics of the store
+#                                program with its kfunc stubbed
+#                                (tests/bpf/store_stub.bpf.c; needs root,
+#                                not xkv.ko)
 #   make -f mk/bpf.mk tcp-test-static
 #                                build/bpf/test_tcp.static, for a VM's
 #                                initramfs
@@ -71,6 +76,9 @@ STORE_SRC := bpf/xkv_store.bpf.c
 STORE_OBJ := $(BPF_OUT)/xkv_store.bpf.o
 STORE_LINKED := $(BPF_OUT)/xkv_store.o
 STORE_SKEL := $(BPF_OUT)/xkv_store.skel.h
+# the store program with its kfunc stubbed, and what loads it
+STORE_STUB_OBJ := $(BPF_OUT)/store_stub.bpf.o
+STORE_VSTAT := $(BPF_OUT)/store_vstat
 BPF_TEST_STATIC := $(BPF_OUT)/test_xdp.static
 BPF_TEST_SRCS := tests/bpf/test_xdp.c tests/bpf/pkt.c
 # the TCP fast path (bpf/tcp/): XDP answering, TC translating
@@ -118,6 +126,7 @@ BPF_TEST_CFLAGS := -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE \
 BPF_TEST_LDLIBS := -lbpf -lelf -lz
 LEARN_TEST_CFLAGS := $(BPF_TEST_CFLAGS) -Iloader
 
+.PHONY: store-stats
 .PHONY: bpf test-bpf bpf-stats bpf-test-static fuzz-xdp bpf-learn test-learn \
 	learn-stats test-learn-net bpf-learn-test-static test-tcp tcp-stats \
 	tcp-test-static
@@ -145,6 +154,17 @@ $(STORE_LINKED): $(STORE_OBJ)
 $(STORE_SKEL): $(STORE_LINKED)
 	$(BPFTOOL) gen skeleton $< name xkv_store > $@.tmp
 	mv $@.tmp $@
+
+$(STORE_STUB_OBJ): tests/bpf/store_stub.bpf.c $(STORE_SRC) $(BPF_HDRS)
+	@mkdir -p $(@D)
+	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(STORE_VSTAT): tests/bpf/store_vstat.c
+	@mkdir -p $(@D)
+	$(CC) $(BPF_TEST_CFLAGS) $< $(BPF_TEST_LDLIBS) -o $@
+
+store-stats: $(STORE_STUB_OBJ) $(STORE_VSTAT)
+	$(STORE_VSTAT) $(STORE_STUB_OBJ) | grep -E 'loaded|processed'
 
 $(BPF_TEST): $(BPF_TEST_SRCS) $(BPF_TEST_HDRS) $(BPF_SKEL) $(BPF_HDRS)
 	$(CC) $(BPF_TEST_CFLAGS) $(BPF_TEST_SRCS) $(BPF_TEST_LDLIBS) -o $@
