@@ -120,11 +120,11 @@ static long xkv_store_key_cb(__u32 i, void *data)
 }
 
 /*
- * Every key's block from the store, then "END"; or a binary request's or
- * an mg's reply (store_bin.h): the rules of xkv_build_reply() (stages.h),
- * at most @max bytes with the frame header, within the reply/request
- * budget if @udp (not over TCP).
- * Return: 0 with s->ulen set to the reply's UDP length, or the outcome.
+ * Every key's block from the store, then "END": the rules of
+ * xkv_build_reply() (stages.h), at most @max bytes with the frame header,
+ * within the reply/request budget if @udp (not over TCP).
+ * Return: 0 with s->ulen set to the reply's UDP length and s->psum to the
+ * body's checksum sum (from the blocks' sums), or the outcome.
  */
 __attribute__((noinline)) int xkv_store_build(struct xkv_scratch *s,
 					       __u32 max, __u32 udp)
@@ -191,7 +191,8 @@ int xkv_store_xdp(struct xdp_md *ctx)
 		why = xkv_read_request(ctx, s);
 	/* binary and mg: store_bin.h */
 	if (!why)
-		why = xkv_store_build(s, xkv_cfg.max_reply, 1);
+		why = s->meta ? xkv_store_proto(s, xkv_cfg.max_reply) :
+				xkv_store_build(s, xkv_cfg.max_reply, 1);
 	if (!why)
 		why = xkv_check_sum(s);
 	if (!why)

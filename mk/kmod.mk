@@ -204,7 +204,6 @@ $(VM_HOT): tests/vm/xkv-hot.c tests/vm/vmclient.h tests/unit/tap.h \
 
 $(VM_STORE): tests/vm/xkv-store.c tests/vm/store-tcp.h tests/vm/store-proto.h \
 	  tests/vm/vmclient.h tests/unit/tap.h abi/xkv_hot.h
-	  tests/vm/vmclient.h tests/unit/tap.h abi/xkv_hot.h
 	@mkdir -p $(@D)
 	$(VM_HOT_CC) $(VM_CFLAGS) -Werror -Iabi -Itests/unit -o $@ $<
 
