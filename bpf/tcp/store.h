@@ -19,8 +19,9 @@
  * conditions of bpf/TCPFAST.md ("When XDP answers") hold for it.
  *
  * A request it cannot answer whole (a key missing, expired or flushed, a
- * stripe being written, a reply too big; binary and mg, which the kfunc's
- * text blocks do not make) is passed untouched to the backend. Coherence
+ * stripe being written, a reply too big; binary and mg, which only the
+ * UDP program builds, bpf/xdp/store_bin.h) is passed untouched to the
+ * backend. Coherence
  * is the UDP store path's (bpf/xkv_store.bpf.c): the store copies each
  * key's block under the key's stripe lock.
  *
@@ -47,7 +48,7 @@ __attribute__((noinline)) int xkv_store_tcp_try(struct xdp_md *ctx)
 	if (why)
 		return why;
 	why = xkv_tcp_split(s, at.proto);
-	/* binary and mg: the kfunc gives text VALUE blocks only */
+	/* binary and mg: the UDP program's only (bpf/xdp/store_bin.h) */
 	if (!why && s->meta)
 		why = XKV_STAT_pass_not_get;
 	if (!why)
