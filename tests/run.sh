@@ -617,9 +617,9 @@ if want connmem; then
 	fi
 	name="connmem: idle_timeout frees the slots"
 	if server_or_fail "$name" connmem-idle -U 0 -c 3 \
-		-o idle_timeout=1; then
+		-o idle_timeout=2; then
 		run_tap "$name" "$T_UNIT" "${CONNMEM[@]}" idle \
-			--port "$SRV_PORT" --conns 3 --idle 1
+			--port "$SRV_PORT" --conns 3 --idle 2
 		stop_xkvd "xkvd connmem-idle" "$SRV_PID"
 	fi
 fi

@@ -229,10 +229,13 @@ def check_idle(t, a):
     except OSError:
         pass
     t.check(refused, f"half-line connections fill all {a.conns} slots")
-    time.sleep(a.idle + 1.5)
+    # the store's clock ticks in seconds: a silent connection is closed
+    # between idle and idle + 1 s after it went silent, then at the next
+    # sweep; wait for each close up to a deadline well past that
+    deadline = time.monotonic() + a.idle + 4
     closed = 0
     for s in held[:-1]:
-        s.settimeout(0.5)
+        s.settimeout(max(0.1, deadline - time.monotonic()))
         try:
             closed += s.recv(100) == b""
         except OSError:
