@@ -65,7 +65,7 @@ static void areply(struct actx *a, const char *str)
 	if (a->noreply)
 		return;
 	/* over UDP a bare ERROR is not sent, as proto.c's reply() */
-	if (a->r->udp && !os_memcmp(str, "ERROR", 6))
+	if (a->r->udp && os_strlen(str) == 5 && !os_memcmp(str, "ERROR", 5))
 		return;
 	xkv_buf_str(a->r->out, str);
 	xkv_buf_add(a->r->out, "\r\n", 2);

@@ -366,11 +366,12 @@ static void ttest_miss(int fd)
 
 static void ttest_expired(int fd)
 {
-	struct timespec wait = { .tv_sec = 2, .tv_nsec = 500000000 };
+	/* 2 s: the clock ticks in seconds, a 1 s item may expire at once */
+	struct timespec wait = { .tv_sec = 3, .tv_nsec = 500000000 };
 	int i, ok = 0;
 
-	tap_ok(tcp_set_on(tcp_fd, "xs:tcp:soon", 3, 1, "soon", 4),
-	       "a key of 1 s stored");
+	tap_ok(tcp_set_on(tcp_fd, "xs:tcp:soon", 3, 2, "soon", 4),
+	       "a key of 2 s stored");
 	for (i = 0; i < 3; i++)
 		ok += tcp_reply_is(fd, "get xs:tcp:soon\r\n",
 				   "VALUE xs:tcp:soon 3 4\r\nsoon\r\nEND\r\n");
