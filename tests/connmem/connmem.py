@@ -217,8 +217,21 @@ def check_hold(t, a):
 def check_idle(t, a):
     held = []
     refused = False
-    for _ in range(a.conns + 1):
+    # xkvd's workers accept from one socket side by side, so connects
+    # that come at once may be counted in another order than they were
+    # made: have each one answered before the next, so that the refused
+    # one is the one past -c
+    for i in range(a.conns + 1):
         s = connect(a.port)
+        if i < a.conns:
+            s.sendall(b"version\r\n")
+            s.settimeout(5)
+            try:
+                got = recv_until(s, b"\r\n", 100)
+            except (OSError, EOFError, ValueError) as e:
+                got = repr(e).encode()
+            t.check(got.startswith(b"VERSION "),
+                    f"connection {i + 1} of {a.conns} is served", got)
         s.sendall(b"get half-a-line")
         held.append(s)
     # the server refuses the one past -c with an error and a close
