@@ -113,7 +113,7 @@ static __always_inline int xkv_tcp_quiet(const struct xkv_tcp_conn *c,
 __attribute__((noinline)) int xkv_tcp_csum_ok(struct xdp_md *ctx,
 					      struct xkv_scratch *s)
 {
-	__u32 plen, clen, off, n, k, tl, hl;
+	__u32 plen, tl, hl;
 	struct xkv_tcp_seg *g;
 	__u8 hdr[60];
 	__u16 check;
@@ -157,21 +157,8 @@ __attribute__((noinline)) int xkv_tcp_csum_ok(struct xdp_md *ctx,
 	s->req[(XKV_FRAME_HDR + plen) & XKV_REQ_MASK] = 0;
 	s->req[(XKV_FRAME_HDR + plen + 1) & XKV_REQ_MASK] = 0;
 	s->req[(XKV_FRAME_HDR + plen + 2) & XKV_REQ_MASK] = 0;
-	clen = (plen + 3) & ~3U;
-	for (k = 0; k < XKV_REQ_MAX / XKV_CSUM_CHUNK; k++) {
-		off = k * XKV_CSUM_CHUNK;
-		if (sum < 0 || off >= clen)
-			break;
-		n = clen - off;
-		if (n > XKV_CSUM_CHUNK)
-			n = XKV_CSUM_CHUNK;
-		/* changes nothing, but bounds n for every verifier: 6.1's
-		 * loses the bound when clang tests a copy of n */
-		n = xkv_bound(n, 2 * XKV_CSUM_CHUNK - 1);
-		sum = bpf_csum_diff(NULL, 0,
-				    (__be32 *)(s->req + XKV_FRAME_HDR + off),
-				    n, (__wsum)sum);
-	}
+	sum = xkv_csum_chunks(s->req + XKV_FRAME_HDR, plen,
+			      XKV_REQ_MAX / XKV_CSUM_CHUNK, sum);
 	return sum >= 0 && !xkv_csum_fold(sum);
 }
 

@@ -118,7 +118,7 @@ __attribute__((noinline)) int xkv_tcp_fit_again(struct xdp_md *ctx,
 __attribute__((noinline)) int xkv_tcp_send(struct xdp_md *ctx,
 					   struct xkv_scratch *s)
 {
-	__u32 l2, l3, th, start, len, flen, clen, off, n, k;
+	__u32 l2, l3, th, start, len, flen;
 	struct xkv_tcp_seg *g;
 	struct tcphdr *tcp;
 	__u8 *o;
@@ -221,20 +221,8 @@ __attribute__((noinline)) int xkv_tcp_send(struct xdp_md *ctx,
 		goto write;
 	}
 	*(__u32 *)(o + XKV_OUT_BODY + (len & XKV_BODY_MASK)) = 0;
-	clen = (len + 3) & ~3U;
-	for (k = 0; k < XKV_TCP_REPLY_MAX / XKV_CSUM_CHUNK + 1; k++) {
-		off = k * XKV_CSUM_CHUNK;
-		if (sum < 0 || off >= clen)
-			break;
-		n = clen - off;
-		if (n > XKV_CSUM_CHUNK)
-			n = XKV_CSUM_CHUNK;
-		/* changes nothing, but bounds n for every verifier: 6.1's
-		 * loses the bound when clang tests a copy of n */
-		n = xkv_bound(n, 2 * XKV_CSUM_CHUNK - 1);
-		sum = bpf_csum_diff(NULL, 0, (__be32 *)(o + XKV_OUT_BODY + off),
-				    n, (__wsum)sum);
-	}
+	sum = xkv_csum_chunks(o + XKV_OUT_BODY, len,
+			      XKV_TCP_REPLY_MAX / XKV_CSUM_CHUNK + 1, sum);
 	if (sum < 0)
 		return XKV_TCP_STAT_errors;
 	tcp->check = xkv_csum_fold(sum);

@@ -79,6 +79,34 @@ struct xkv_pseudo6 {
 #define XKV_CSUM_CHUNK 512	/* bpf_csum_diff()'s limit per call */
 
 /*
+ * xkv_csum_chunks() - @sum plus the RFC 1071 sum of @buf[0..@len), @len
+ * rounded up to 4 bytes (the caller zeroed the padding), one
+ * bpf_csum_diff() per XKV_CSUM_CHUNK bytes, at most @chunks of them
+ * (a constant: the loop's bound for the verifier).
+ * Return: the sum (unfolded), or a negative helper error.
+ */
+static __always_inline __s64 xkv_csum_chunks(const __u8 *buf, __u32 len,
+					     __u32 chunks, __s64 sum)
+{
+	__u32 clen = (len + 3) & ~3U, off, n, k;
+
+	for (k = 0; k < chunks; k++) {
+		off = k * XKV_CSUM_CHUNK;
+		if (sum < 0 || off >= clen)
+			break;
+		n = clen - off;
+		if (n > XKV_CSUM_CHUNK)
+			n = XKV_CSUM_CHUNK;
+		/* changes nothing, but bounds n for every verifier: 6.1's
+		 * loses the bound when clang tests a copy of n */
+		n = xkv_bound(n, 2 * XKV_CSUM_CHUNK - 1);
+		sum = bpf_csum_diff(NULL, 0, (__be32 *)(buf + off), n,
+				    (__wsum)sum);
+	}
+	return sum;
+}
+
+/*
  * The request payload's sum: s->req[0..@plen) in 8-byte words, the last
  * one padded with zeros (which add nothing). Run bounds: @plen is at
  * most XKV_REQ_MAX and req[] has room for the padding.

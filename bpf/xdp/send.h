@@ -15,27 +15,16 @@
  */
 static __always_inline int xkv_body_sum(struct xkv_scratch *s, __u32 ulen)
 {
-	__u32 len = ulen - 8 - XKV_FRAME_HDR, clen, off, n, k;
+	__u32 len = ulen - 8 - XKV_FRAME_HDR;
 	__s64 sum = 0;
 
 	if (ulen < 8 + XKV_FRAME_HDR || len > XKV_BODY_MASK)
 		return -1;
 	*(__u32 *)(s->out + XKV_OUT_BODY + (len & XKV_BODY_MASK)) = 0;
-	clen = (len + 3) & ~3U;
-	for (k = 0; k < (XKV_BODY_MASK + 1) / XKV_CSUM_CHUNK + 1; k++) {
-		off = k * XKV_CSUM_CHUNK;
-		if (off >= clen)
-			break;
-		n = clen - off;
-		if (n > XKV_CSUM_CHUNK)
-			n = XKV_CSUM_CHUNK;
-		n = xkv_bound(n, 2 * XKV_CSUM_CHUNK - 1);
-		sum = bpf_csum_diff(NULL, 0,
-				    (__be32 *)(s->out + XKV_OUT_BODY + off), n,
-				    (__wsum)sum);
-		if (sum < 0)
-			return -1;
-	}
+	sum = xkv_csum_chunks(s->out + XKV_OUT_BODY, len,
+			      (XKV_BODY_MASK + 1) / XKV_CSUM_CHUNK + 1, 0);
+	if (sum < 0)
+		return -1;
 	s->psum = (__u64)sum;
 	s->psum_ok = 1;
 	return 0;
