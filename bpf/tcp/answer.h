@@ -230,32 +230,18 @@ __attribute__((noinline)) int xkv_tcp_track(void)
 }
 
 /*
- * Answer the request in s->tcp if the connection is quiescent and every
- * key hits the hot cache (commit.h does the rest).
- * Return: XKV_TCP_OUT_SEND; XKV_TCP_OUT_STORE when only a key missing
- * from the hot cache stands in the way of a text get/gets; else the pass
- * reason.
+ * xkv_tcp_try()'s builder in the XDP object: the hot cache's reply.
+ * Return: 0; XKV_TCP_OUT_STORE when only a key missing from the hot
+ * cache stands in the way of a text get/gets; else the pass reason.
  */
-__attribute__((noinline)) int xkv_tcp_try(struct xdp_md *ctx)
+static __always_inline int xkv_tcp_build(struct xkv_scratch *s, __u32 max)
 {
-	struct xkv_scratch *s = xkv_scratch_map();
-	struct xkv_tcp_at at;
-	int why;
+	int why = xkv_build_reply(s, max, 0);
 
-	if (!s)
-		return XKV_TCP_STAT_errors;
-	why = xkv_tcp_room(ctx, s, &at);
-	if (why)
-		return why;
-	why = xkv_tcp_split(s, at.proto);
-	if (!why)
-		why = xkv_build_reply(s, at.max + XKV_FRAME_HDR, 0);
 	/* the store may have it (the store program, if loaded) */
 	if (why == XKV_STAT_misses && !s->meta)
 		return XKV_TCP_OUT_STORE;
-	if (why)
-		return xkv_tcp_why(why);
-	return xkv_tcp_commit(ctx, s, &at);
+	return why ? xkv_tcp_why(why) : 0;
 }
 
 #endif /* XKV_TCP_ANSWER_H */

@@ -6,6 +6,9 @@
  * through them, so both apply the same conditions (bpf/TCPFAST.md, "When
  * XDP answers") and the same bookkeeping, under the same lock:
  *
+ *   xkv_tcp_try()    all of it: room, split, the object's builder
+ *                    (xkv_tcp_build(): the hot cache's or the store's),
+ *                    commit;
  *   xkv_tcp_room()   the connection quiescent, the reply's room, the
  *                    request loaded into scratch memory;
  *   xkv_tcp_commit() the request's checksum, the frame resized, then,
@@ -308,6 +311,44 @@ static __always_inline int xkv_tcp_commit(struct xdp_md *ctx,
 	WRITE_ONCE(c->rp_ready, 1);
 	__sync_fetch_and_add(&at->a->hits, 1);
 	return XKV_TCP_OUT_SEND;
+}
+
+/*
+ * The reply body for the request split in @s, at most @max bytes with
+ * the frame header, from wherever the object including this file serves
+ * it: the hot cache in the XDP object (tcp/answer.h), the store in the
+ * store object (tcp/store.h). A compile-time choice: each object defines
+ * its own, and the verifier sees one direct call.
+ * Return: 0 with s->ulen (and s->psum, s->psum_ok) set, or the outcome:
+ * a TCP pass reason, or XKV_TCP_OUT_STORE.
+ */
+static __always_inline int xkv_tcp_build(struct xkv_scratch *s, __u32 max);
+
+/*
+ * Answer the request in s->tcp if the connection is quiescent and the
+ * object's builder (xkv_tcp_build()) makes its whole reply; then commit
+ * it (xkv_tcp_commit()).
+ * Return: XKV_TCP_OUT_SEND, XKV_TCP_OUT_DROP, XKV_TCP_OUT_STORE, or a
+ * TCP pass reason.
+ */
+__attribute__((noinline)) int xkv_tcp_try(struct xdp_md *ctx)
+{
+	struct xkv_scratch *s = xkv_scratch_map();
+	struct xkv_tcp_at at;
+	int why;
+
+	if (!s)
+		return XKV_TCP_STAT_errors;
+	why = xkv_tcp_room(ctx, s, &at);
+	if (why)
+		return why;
+	why = xkv_tcp_split(s, at.proto);
+	if (why)
+		return xkv_tcp_why(why);
+	why = xkv_tcp_build(s, at.max + XKV_FRAME_HDR);
+	if (why)
+		return why;
+	return xkv_tcp_commit(ctx, s, &at);
 }
 
 /*

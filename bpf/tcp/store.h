@@ -32,32 +32,19 @@
 #define XKV_TCP_STORE_H
 
 /*
- * Answer the segment in s->tcp from the store if the connection is still
- * quiescent and every key is there.
- * Return: XKV_TCP_OUT_SEND, XKV_TCP_OUT_DROP, or a TCP pass reason.
+ * xkv_tcp_try()'s builder in the store object: every key's block from
+ * the store (xkv_store_build(); it sets the body's sum from the blocks').
+ * Return: 0, or the pass reason.
  */
-__attribute__((noinline)) int xkv_store_tcp_try(struct xdp_md *ctx)
+static __always_inline int xkv_tcp_build(struct xkv_scratch *s, __u32 max)
 {
-	struct xkv_scratch *s = xkv_scratch_map();
-	struct xkv_tcp_at at;
 	int why;
 
-	if (!s)
-		return XKV_TCP_STAT_errors;
-	why = xkv_tcp_room(ctx, s, &at);
-	if (why)
-		return why;
-	why = xkv_tcp_split(s, at.proto);
 	/* binary and mg: the UDP program's only (bpf/xdp/store_bin.h) */
-	if (!why && s->meta)
-		why = XKV_STAT_pass_not_get;
-	if (!why)
-		why = xkv_store_build(s, at.max + XKV_FRAME_HDR, 0);
-	if (why)
-		return xkv_tcp_why(why);
-	/* the body's sum from the blocks' (the kfunc's arg.sum) */
-	s->psum_ok = 1;
-	return xkv_tcp_commit(ctx, s, &at);
+	if (s->meta)
+		return XKV_TCP_STAT_pass_not_get;
+	why = xkv_store_build(s, max, 0);
+	return why ? xkv_tcp_why(why) : 0;
 }
 
 SEC("xdp")
@@ -81,7 +68,7 @@ int xkv_store_tcp(struct xdp_md *ctx)
 		xkv_tcp_count(XKV_TCP_STAT_errors);
 		return XDP_PASS;
 	}
-	why = xkv_store_tcp_try(ctx);
+	why = xkv_tcp_try(ctx);
 	act = xkv_tcp_emit(ctx, s, why);
 	if (act == XDP_TX) {
 		ss->tcp_replies++;
