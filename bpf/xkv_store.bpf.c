@@ -191,7 +191,7 @@ int xkv_store_xdp(struct xdp_md *ctx)
 		why = xkv_read_request(ctx, s);
 	/* binary and mg: store_bin.h */
 	if (!why)
-		why = s->meta ? xkv_store_proto(s, xkv_cfg.max_reply) :
+		why = s->meta ? xkv_store_proto(s, xkv_cfg.max_reply, 1) :
 				xkv_store_build(s, xkv_cfg.max_reply, 1);
 	if (!why)
 		why = xkv_check_sum(s);

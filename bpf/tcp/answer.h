@@ -232,14 +232,15 @@ __attribute__((noinline)) int xkv_tcp_track(void)
 /*
  * xkv_tcp_try()'s builder in the XDP object: the hot cache's reply.
  * Return: 0; XKV_TCP_OUT_STORE when only a key missing from the hot
- * cache stands in the way of a text get/gets; else the pass reason.
+ * cache stands in the way (of a text get/gets, a binary GET batch or an
+ * mg); else the pass reason.
  */
 static __always_inline int xkv_tcp_build(struct xkv_scratch *s, __u32 max)
 {
 	int why = xkv_build_reply(s, max, 0);
 
 	/* the store may have it (the store program, if loaded) */
-	if (why == XKV_STAT_misses && !s->meta)
+	if (why == XKV_STAT_misses)
 		return XKV_TCP_OUT_STORE;
 	return why ? xkv_tcp_why(why) : 0;
 }

@@ -27,7 +27,8 @@
  *
  * Part of the store program, compiled as one unit by bpf/xkv_store.bpf.c,
  * after the hot path's parts, the kfunc's declaration, xkv_store_why()
- * and xkv_store_build(); only the UDP program calls it.
+ * and xkv_store_build(); the UDP program and the TCP one (bpf/tcp/store.h)
+ * call it.
  */
 #ifndef XKV_XDP_STORE_BIN_H
 #define XKV_XDP_STORE_BIN_H
@@ -148,13 +149,14 @@ __attribute__((noinline)) int xkv_store_meta(struct xkv_scratch *s)
  * xkv_store_proto() - a binary request's or an mg's whole reply body.
  * @s:   scratch memory: the request split (s->meta set)
  * @max: at most this many bytes with the frame header
+ * @udp: apply the reply/request budget (not over TCP)
  *
  * The rules of xkv_store_build() (bpf/xkv_store.bpf.c): the size limit,
  * the reply/request budget; no "END".
  * Return: 0 with s->ulen set to the reply's UDP length, or the outcome.
  */
 __attribute__((noinline)) int xkv_store_proto(struct xkv_scratch *s,
-					       __u32 max)
+					       __u32 max, __u32 udp)
 {
 	int why;
 
@@ -166,7 +168,7 @@ __attribute__((noinline)) int xkv_store_proto(struct xkv_scratch *s,
 	why = xkv_bin_req(s) ? xkv_store_bin(s) : xkv_store_meta(s);
 	if (why)
 		return why;
-	return xkv_end_body(s, 1);
+	return xkv_end_body(s, udp);
 }
 
 #endif /* XKV_XDP_STORE_BIN_H */

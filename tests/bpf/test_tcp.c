@@ -46,6 +46,7 @@
 
 #include "xkv_bin.h"
 #include "xkv_config.h"
+#include "xkv_kfunc.h"
 #include "xkv_live.h"
 #include "xkv_stats.h"
 #include "xkv_tcp.h"
@@ -1120,6 +1121,114 @@ static void test_meta(struct env *e)
 		c_pass(e, c, pass[i].line, pass[i].why, name);
 		conn_release(e, c);
 	}
+	free(c);
+}
+
+/* --- the store program's slot ---------------------------------------------- */
+
+/*
+ * A stand-in for the store program (bpf/tcp/store.h) in xkv_store_jmp's
+ * TCP slot: it drops, so a fixture sees which segments XDP hands to the
+ * store. Return: its fd, or a negative errno.
+ */
+static int store_mark_load(void)
+{
+	const struct bpf_insn insns[] = {
+		/* r0 = XDP_DROP; exit */
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0,
+		  .imm = XDP_DROP },
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+
+	/* what libbpf gives SEC("xdp"): a slot takes only its like */
+	LIBBPF_OPTS(bpf_prog_load_opts, opts,
+		    .expected_attach_type = BPF_XDP);
+
+	return bpf_prog_load(BPF_PROG_TYPE_XDP, "xkv_store_mark", "GPL",
+			     insns, sizeof(insns) / sizeof(insns[0]), &opts);
+}
+
+/* the client sends @len bytes of @data; XDP hands them to the store */
+static bool c_store(struct env *e, struct conn *c, const void *data,
+		    size_t len, const char *name)
+{
+	struct tcpseg s = c_seg(c, TCPF_ACK | TCPF_PSH, "");
+	__u64 st[XKV_TCP_STAT_NR] = { 0 };
+
+	s.data = data;
+	s.len = len;
+	st[XKV_TCP_STAT_segments] = 1;
+	tcppkt_build(in, &s);
+	c->cw += (__u32)len;
+	return expect(e, PROG_XDP, in, XDP_DROP, NULL, st,
+		      "%s: handed to the store program", name);
+}
+
+/*
+ * What a hot-cache miss hands to the store program (its tail-call slot
+ * holds a stand-in that drops): a text get, a binary GET and a batch
+ * with a quiet miss, an mg with or without q; what it does not: an mg
+ * the split passes (a flag twice), a binary GET on a text connection.
+ */
+static void test_store_offer(struct env *e)
+{
+	static const struct {
+		bool ipv6, ts;
+		const char *line, *name;
+	} lines[] = {
+		{ false, true, "get nokey\r\n", "store: text get miss" },
+		{ true, true, "gets foo nokey\r\n",
+		  "store: gets, second key a miss" },
+		{ false, true, "mg nokey v f\r\n", "store: mg miss" },
+		{ false, false, "mg bm9rZXk= b v k q\r\n",
+		  "store: mg quiet miss, base64 key" },
+	};
+	int mfd = store_mark_load(), jfd;
+	__u32 slot = XKV_STORE_JMP_TCP;
+	struct conn *c = malloc(sizeof(*c));
+	__u8 rq[300];
+	size_t rl, i;
+
+	if (!c)
+		tap_bail("out of memory");
+	jfd = bpf_map__fd(e->skel->maps.xkv_store_jmp);
+	if (!tap_ok(mfd >= 0 && !bpf_map_update_elem(jfd, &slot, &mfd, 0),
+		    "a stand-in store program in the TCP slot")) {
+		tap_diag("  load or update: %s", strerror(errno));
+		free(c);
+		return;
+	}
+	for (i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
+		conn_init(c, lines[i].ipv6, lines[i].ts);
+		conn_open(e, c, true, lines[i].name);
+		c_store(e, c, lines[i].line, strlen(lines[i].line),
+			lines[i].name);
+		conn_release(e, c);
+	}
+	bin_conn(e, c, XKV_TCP_PROTO_NONE, "store: binary GET");
+	rl = bin_request(rq, XKV_BIN_GET, "nokey", 1);
+	c_store(e, c, rq, rl, "store: binary GET miss");
+	conn_release(e, c);
+	bin_conn(e, c, XKV_TCP_PROTO_BIN, "store: binary batch");
+	rl = bin_request(rq, XKV_BIN_GETKQ, "foo", 2);
+	rl += bin_request(rq + rl, XKV_BIN_GETKQ, "nokey", 3);
+	rl += bin_request(rq + rl, XKV_BIN_NOOP, "", 4);
+	c_store(e, c, rq, rl, "store: binary GETKQ hit, GETKQ miss, NOOP");
+	conn_release(e, c);
+	bin_conn(e, c, XKV_TCP_PROTO_TEXT, "store: binary on text");
+	rl = bin_request(rq, XKV_BIN_GET, "nokey", 5);
+	bin_seg(e, c, rq, rl, NULL, 0, XKV_TCP_STAT_pass_not_get,
+		"store: binary GET on a text connection: not handed over");
+	conn_release(e, c);
+
+	conn_init(c, false, true);
+	conn_open(e, c, true, "store: mg k k");
+	c_pass(e, c, "mg nokey v k k\r\n", XKV_TCP_STAT_pass_not_get,
+	       "store: mg with a flag twice: not handed over");
+	conn_release(e, c);
+
+	tap_ok(!bpf_map_delete_elem(jfd, &slot), "the TCP slot emptied");
+	close(mfd);
 	free(c);
 }
 
@@ -2266,6 +2375,7 @@ int main(int argc, char **argv)
 	test_hits(&e);
 	test_binary(&e);
 	test_meta(&e);
+	test_store_offer(&e);
 	test_not_quiet(&e);
 	test_segments(&e);
 	test_translate(&e, false);

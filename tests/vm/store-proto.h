@@ -63,7 +63,7 @@ static size_t bin_hit(uint8_t *p, uint8_t op, const char *kind, int i,
 	size_t klen, kout, vlen;
 
 	key_of(key, sizeof(key), kind, i);
-	vlen = val_of(val, i);
+	vlen = kind_val_of(val, kind, i);
 	klen = strlen(key);
 	kout = bin_with_key(op) ? klen : 0;
 	memset(p, 0, BIN_HDR);
@@ -267,16 +267,16 @@ static bool tcp_meta(const char *req, const char *want)
 	return true;
 }
 
-/* the mg hit line of key @i of "mg" to the flags of @flags, in order */
-static size_t mg_head(char *buf, size_t cap, int i, const char *flags,
-		      unsigned long long cas)
+/* the mg hit line of key @i of @kind to the flags of @flags, in order */
+static size_t mg_head(char *buf, size_t cap, const char *kind, int i,
+		      const char *flags, unsigned long long cas)
 {
 	char key[64], val[256];
 	size_t n, vlen;
 	const char *f;
 
-	key_of(key, sizeof(key), "mg", i);
-	vlen = val_of(val, i);
+	key_of(key, sizeof(key), kind, i);
+	vlen = kind_val_of(val, kind, i);
 	n = (size_t)snprintf(buf, cap, "VA %zu", vlen);
 	for (f = flags; *f; f++) {
 		if (*f == 'f')
@@ -295,13 +295,14 @@ static size_t mg_head(char *buf, size_t cap, int i, const char *flags,
 }
 
 /* the command: "mg <key> v" and the flags, O with its opaque */
-static void mg_cmd(char *buf, size_t cap, int i, const char *flags)
+static void mg_cmd(char *buf, size_t cap, const char *kind, int i,
+		   const char *flags)
 {
 	char key[64];
 	size_t n;
 	const char *f;
 
-	key_of(key, sizeof(key), "mg", i);
+	key_of(key, sizeof(key), kind, i);
 	n = (size_t)snprintf(buf, cap, "mg %s v", key);
 	for (f = flags; *f; f++) {
 		if (*f == 'O')
@@ -354,8 +355,9 @@ static void test_meta(void)
 	cap = cap_open();
 	for (i = 0; i < MG_KEYS; i++) {
 		for (j = 0; j < (int)(sizeof(sets) / sizeof(sets[0])); j++) {
-			mg_cmd(cmd, sizeof(cmd), i, sets[j]);
-			n = mg_head(want, sizeof(want), i, sets[j], cas[i]);
+			mg_cmd(cmd, sizeof(cmd), "mg", i, sets[j]);
+			n = mg_head(want, sizeof(want), "mg", i, sets[j],
+				    cas[i]);
 			val_of(val, i);
 			snprintf(want + n, sizeof(want) - n, "%s\r\n", val);
 			good += reply_is(cmd, want);
@@ -426,9 +428,9 @@ static void test_meta(void)
 
 	/* the module's own answer over TCP: the same header */
 	for (i = 0, ok = true; i < MG_KEYS; i++) {
-		mg_cmd(cmd, sizeof(cmd), i, "fsckO");
+		mg_cmd(cmd, sizeof(cmd), "mg", i, "fsckO");
 		strcat(cmd, "\r\n");
-		mg_head(want, sizeof(want), i, "fsckO", cas[i]);
+		mg_head(want, sizeof(want), "mg", i, "fsckO", cas[i]);
 		if (vm_tcp_line(tcp_fd, cmd, strlen(cmd), line,
 				sizeof(line)) ||
 		    strcmp(line, want)) {

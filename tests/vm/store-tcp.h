@@ -24,7 +24,15 @@
  *     rounds of it: always the new value; after delete, END;
  *   - pipelined: three gets sent back to back, rounds of it: the replies
  *     whole and in order;
- *   - mg (not answered from the store over TCP): the module's reply;
+ *   - binary (a connection of its own): GET, GETQ, GETK, GETKQ byte for
+ *     byte with the CAS a text gets gave, a "getkq getkq getk noop"
+ *     batch whole, three GETKs back to back in order, misses passed
+ *     (Not found; a batch with a quiet miss; a lone GETQ: nothing);
+ *   - mg: v with f s c k O q in any order byte for byte, three back to
+ *     back, base64 keys (b, and k of an item stored with one), misses
+ *     (EN, EN with k and O, nothing with q) and a stale item (X W, Z X)
+ *     passed to meta.c;
+ *   each with the store program's and the kfunc's counters checked;
  *   - the connections stay usable (version, set, get, quit).
  */
 #ifndef XKV_TESTS_VM_STORE_TCP_H
@@ -72,23 +80,30 @@ static int tcp_read_n(int fd, char *buf, size_t n, size_t *got)
 	return 0;
 }
 
-/* send @req (as it is) on @fd: the replies must be exactly @want */
-static bool tcp_reply_is(int fd, const char *req, const char *want)
+/* send @len bytes of @req on @fd: the replies must be @wlen of @want */
+static bool tcp_bytes_are(int fd, const void *req, size_t len,
+			  const void *want, size_t wlen)
 {
-	size_t len = strlen(req), wlen = strlen(want), got;
 	char buf[BUF_MAX * 2];
+	size_t got;
 
 	if (wlen > sizeof(buf) ||
 	    send(fd, req, len, MSG_NOSIGNAL) != (ssize_t)len) {
-		tap_diag("TCP %.60s: cannot send", req);
+		tap_diag("TCP %.60s: cannot send", (const char *)req);
 		return false;
 	}
 	if (tcp_read_n(fd, buf, wlen, &got) || memcmp(buf, want, wlen)) {
-		tap_diag("TCP %.60s:", req);
+		tap_diag("TCP %.60s:", (const char *)req);
 		tap_show_diff(buf, got, want, wlen);
 		return false;
 	}
 	return true;
+}
+
+/* send @req (as it is) on @fd: the replies must be exactly @want */
+static bool tcp_reply_is(int fd, const char *req, const char *want)
+{
+	return tcp_bytes_are(fd, req, strlen(req), want, strlen(want));
 }
 
 /* "get" of key @i on @fd, byte for byte */
@@ -459,17 +474,326 @@ static void ttest_pipelined(int fd)
 	tap_ok(tcp_get_i(fd, 0), "a get after them: byte for byte");
 }
 
-static void ttest_meta(int fd)
-{
-	char req[128], want[512], key[64], val[256];
-	size_t len;
+/* binary gets of the first TBIN keys; the batch: keys 0, 5, 10 */
+#define TBIN 8
 
-	tkey_of(key, sizeof(key), 2);
-	len = kind_val_of(val, KIND_TCP, 2);
-	snprintf(req, sizeof(req), "mg %s v\r\n", key);
-	snprintf(want, sizeof(want), "VA %zu\r\n%s\r\n", len, val);
-	tap_ok(tcp_reply_is(fd, req, want) && tcp_reply_is(fd, req, want),
-	       "mg over TCP of a store-only key: the module's reply");
+/* the binary and mg fixtures' keys: never read before they are */
+#define KIND_TBIN KIND_TCP "b"
+#define KIND_TMG KIND_TCP "m"
+
+/*
+ * Store keys 0..@n-1 of @kind with "ms ... c" on @fd, their CAS in @cas:
+ * a write, so no read of the module's admits them to the hot cache.
+ * Return: true when every one was stored.
+ */
+static bool tcp_ms_cas(int fd, const char *kind, unsigned long long *cas,
+		       int n)
+{
+	char key[64], val[256], req[512], line[128], *e = NULL;
+	bool ok = true;
+	size_t len;
+	int i;
+
+	for (i = 0; i < n; i++) {
+		key_of(key, sizeof(key), kind, i);
+		len = kind_val_of(val, kind, i);
+		snprintf(req, sizeof(req), "ms %s %zu F%u c\r\n%s\r\n", key,
+			 len, FLAGS_OF(i), val);
+		cas[i] = 0;
+		if (!vm_tcp_line(fd, req, strlen(req), line, sizeof(line)) &&
+		    !strncmp(line, "HD c", 4))
+			cas[i] = strtoull(line + 4, &e, 10);
+		if (!cas[i] || strcmp(e, "\r\n")) {
+			tap_diag("%.60s -> %.60s", req, line);
+			ok = false;
+		}
+	}
+	return ok;
+}
+
+/*
+ * The counters of @sent requests of @what for keys only the store holds,
+ * answered by XDP from the store
+ */
+static void tcounts_served(const struct tcounts *d, const char *what,
+			  int sent)
+{
+	tap_ok(d->rep > 0, "%s over TCP: XDP answered %lld of %d from the "
+	       "store", what, d->rep, sent);
+	tap_is_i64(d->hits, d->rep, "%s over TCP: one key per reply", what);
+	tap_is_i64(d->miss, 0, "%s over TCP: no store-program misses", what);
+	tap_ok(d->khits >= d->hits && d->khits <= d->req,
+	       "%s over TCP: the kfunc found every key served (%lld)", what,
+	       d->khits);
+	/* keys only the store holds: no XDP reply came from the hot cache */
+	tap_is_i64(d->fast, d->rep, "%s over TCP: every XDP reply was the "
+		   "store program's", what);
+}
+
+/*
+ * Send the @n requests in @reqs (lengths @lens, one after another) on
+ * @fd in segments of their own, not waiting: the replies must be @wlen
+ * bytes of @want, whole and in order.
+ */
+static bool tcp_pipe_is(int fd, const char *reqs, const size_t *lens,
+			int n, const char *want, size_t wlen)
+{
+	char got[BUF_MAX * 2];
+	size_t off = 0, gl;
+	int j;
+
+	for (j = 0; j < n; j++) {
+		if (send(fd, reqs + off, lens[j], MSG_NOSIGNAL) !=
+		    (ssize_t)lens[j])
+			return false;
+		off += lens[j];
+	}
+	if (!tcp_read_n(fd, got, wlen, &gl) && !memcmp(got, want, wlen))
+		return true;
+	tap_show_diff(got, gl, want, wlen);
+	return false;
+}
+
+/*
+ * Binary GET, GETQ, GETK and GETKQ over TCP of keys only the store holds,
+ * on a connection of their own (its first bytes make it binary):
+ * answered by the TCP store program byte for byte, twice each (the
+ * first may reach the module before it published the connection); a
+ * batch "getkq getkq getk noop" whole; three GETKs sent back to back,
+ * their replies whole and in order; misses passed to the module: GET
+ * "Not found", a batch with a quiet miss (the hit and the NOOP), a lone
+ * GETQ miss (nothing: the NOOP after it answers next).
+ */
+static void ttest_binary(int tfd)
+{
+	static const uint8_t ops[] = { BIN_GET, BIN_GETQ, BIN_GETK,
+				       BIN_GETKQ };
+	uint8_t req[BUF_MAX], want[BUF_MAX];
+	unsigned long long cas[11];
+	struct tcounts a, b, d;
+	char key[64], k2[64], k3[64];
+	int i, j, r, fd, good = 0, sent = 0;
+	size_t n, w, lens[3];
+	bool ok;
+
+	tap_ok(tcp_ms_cas(tfd, KIND_TBIN, cas, 11),
+	       "binary over TCP: 11 keys stored (ms c), their CAS");
+	fd = vm_sock_open(SOCK_STREAM, tcp_port);
+	if (fd < 0)
+		tap_bail("cannot open a binary TCP connection");
+	/* its first bytes make it binary; the module answers the NOOP */
+	n = bin_req(req, BIN_NOOP, NULL, 0x7cb0);
+	w = bin_noop(want, 0x7cb0);
+	tap_ok(tcp_bytes_are(fd, req, n, want, w),
+	       "binary over TCP: a NOOP first, the module's");
+	tcounts_read(&a);
+	for (i = 0; i < TBIN; i++) {
+		key_of(key, sizeof(key), KIND_TBIN, i);
+		for (j = 0; j < 8; j++) {
+			n = bin_req(req, ops[j % 4], key, 0x7cb00000u + i);
+			w = bin_hit(want, ops[j % 4], KIND_TBIN, i,
+				    0x7cb00000u + i, cas[i]);
+			good += tcp_bytes_are(fd, req, n, want, w);
+			sent++;
+		}
+	}
+	tcounts_read(&b);
+	tcounts_diff(&d, &a, &b);
+	tap_is_i64(good, sent, "binary over TCP: GET, GETQ, GETK, GETKQ of "
+		   "%d keys byte for byte", TBIN);
+	tcounts_served(&d, "binary", sent);
+
+	/* a client's multi-get, small values: keys 0, 5, 10 */
+	key_of(key, sizeof(key), KIND_TBIN, 0);
+	key_of(k2, sizeof(k2), KIND_TBIN, 5);
+	key_of(k3, sizeof(k3), KIND_TBIN, 10);
+	n = bin_req(req, BIN_GETKQ, key, 1);
+	n += bin_req(req + n, BIN_GETKQ, k2, 2);
+	n += bin_req(req + n, BIN_GETK, k3, 3);
+	n += bin_req(req + n, BIN_NOOP, NULL, 4);
+	w = bin_hit(want, BIN_GETKQ, KIND_TBIN, 0, 1, cas[0]);
+	w += bin_hit(want + w, BIN_GETKQ, KIND_TBIN, 5, 2, cas[5]);
+	w += bin_hit(want + w, BIN_GETK, KIND_TBIN, 10, 3, cas[10]);
+	w += bin_noop(want + w, 4);
+	tcounts_read(&a);
+	for (r = 0, good = 0; r < 6; r++)
+		good += tcp_bytes_are(fd, req, n, want, w);
+	tcounts_read(&b);
+	tcounts_diff(&d, &a, &b);
+	tap_is_i64(good, 6, "binary over TCP: getkq getkq getk noop answered "
+		   "whole, in order");
+	tap_ok(d.rep > 0 && d.hits == 3 * d.rep,
+	       "binary over TCP: XDP answered %lld batches, three keys each",
+	       d.rep);
+
+	/* pipelined: three GETKs in three segments, not waiting */
+	for (r = 0, good = 0; r < 10; r++) {
+		for (j = 0, n = 0, w = 0; j < 3; j++) {
+			i = (r + j) % TBIN;
+			key_of(key, sizeof(key), KIND_TBIN, i);
+			lens[j] = bin_req(req + n, BIN_GETK, key, 0x900u + j);
+			n += lens[j];
+			w += bin_hit(want + w, BIN_GETK, KIND_TBIN, i,
+				     0x900u + j, cas[i]);
+		}
+		good += tcp_pipe_is(fd, (char *)req, lens, 3, (char *)want,
+				    w);
+	}
+	tap_is_i64(good, 10, "binary over TCP: 3 GETKs back to back: the "
+		   "replies whole and in order");
+
+	/* misses: passed, the module answers */
+	tcounts_read(&a);
+	n = bin_req(req, BIN_GET, "xs:tcp:never", 0xabcd);
+	memcpy(want, "\x81\x00\x00\x00\x00\x00\x00\x01\x00\x00\x00\x09"
+	       "\x00\x00\xab\xcd\0\0\0\0\0\0\0\0Not found", BIN_HDR + 9);
+	tap_ok(tcp_bytes_are(fd, req, n, want, BIN_HDR + 9) &&
+		       tcp_bytes_are(fd, req, n, want, BIN_HDR + 9),
+	       "binary over TCP: GET of a missing key: the module's Not found");
+	key_of(key, sizeof(key), KIND_TBIN, 0);
+	n = bin_req(req, BIN_GETKQ, key, 9);
+	n += bin_req(req + n, BIN_GETKQ, "xs:tcp:never", 10);
+	n += bin_req(req + n, BIN_NOOP, NULL, 11);
+	w = bin_hit(want, BIN_GETKQ, KIND_TBIN, 0, 9, cas[0]);
+	w += bin_noop(want + w, 11);
+	tap_ok(tcp_bytes_are(fd, req, n, want, w) &&
+		       tcp_bytes_are(fd, req, n, want, w),
+	       "binary over TCP: a batch with a quiet miss: the module's "
+	       "reply (the hit, the NOOP)");
+	n = bin_req(req, BIN_GETQ, "xs:tcp:never", 12);
+	ok = send(fd, req, n, MSG_NOSIGNAL) == (ssize_t)n;
+	usleep(50000);
+	n = bin_req(req, BIN_NOOP, NULL, 13);
+	w = bin_noop(want, 13);
+	tap_ok(ok && tcp_bytes_are(fd, req, n, want, w),
+	       "binary over TCP: a lone GETQ miss gets nothing (the NOOP "
+	       "sent after it answers next)");
+	tcounts_read(&b);
+	tcounts_diff(&d, &a, &b);
+	tap_ok(d.miss > 0 && d.rep == 0,
+	       "binary over TCP: the store program passed the misses (%lld), "
+	       "answered none", d.miss);
+	tap_ok(d.kmiss >= d.miss, "binary over TCP: the kfunc counted them");
+	close(fd);
+}
+
+/*
+ * mg over TCP of keys only the store holds: v with every flag XDP
+ * answers (f s c k O q), in any order, byte for byte as meta.c, twice
+ * each; three mg back to back; base64 keys (b; k of an item stored
+ * with a base64 key); misses (EN, EN with k and O, nothing for a quiet
+ * one) and an mg of a stale item passed to the module.
+ */
+static void ttest_meta(int fd, int tfd)
+{
+	static const char *const sets[] = { "", "f", "fsckOq", "kcsfO",
+					    "qOk", "cqf" };
+	char cmd[512], want[BUF_MAX], val[256];
+	unsigned long long cas[4];
+	struct tcounts a, b, d;
+	long long ks0, ks1;
+	int i, j, r, good = 0, sent = 0;
+	size_t n, w, lens[3];
+	bool ok;
+
+	tap_ok(tcp_ms_cas(tfd, KIND_TMG, cas, 4),
+	       "mg over TCP: 4 keys stored (ms c), their CAS");
+	tcounts_read(&a);
+	for (i = 0; i < 4; i++) {
+		for (j = 0; j < (int)(sizeof(sets) / sizeof(sets[0])); j++) {
+			mg_cmd(cmd, sizeof(cmd), KIND_TMG, i, sets[j]);
+			strcat(cmd, "\r\n");
+			n = mg_head(want, sizeof(want), KIND_TMG, i, sets[j],
+				    cas[i]);
+			kind_val_of(val, KIND_TMG, i);
+			snprintf(want + n, sizeof(want) - n, "%s\r\n", val);
+			good += tcp_reply_is(fd, cmd, want);
+			good += tcp_reply_is(fd, cmd, want);
+			sent += 2;
+		}
+	}
+	tcounts_read(&b);
+	tcounts_diff(&d, &a, &b);
+	tap_is_i64(good, sent, "mg over TCP: v with f s c k O q in any "
+		   "order: meta.c's bytes");
+	tcounts_served(&d, "mg", sent);
+
+	/* pipelined: three mg in three segments, not waiting */
+	for (r = 0, good = 0; r < 10; r++) {
+		for (j = 0, n = 0, w = 0; j < 3; j++) {
+			i = (r + j) % 4;
+			mg_cmd(cmd + n, sizeof(cmd) - n - 2, KIND_TMG, i,
+			       "sfk");
+			strcat(cmd + n, "\r\n");
+			lens[j] = strlen(cmd + n);
+			n += lens[j];
+			w += mg_head(want + w, sizeof(want) - w, KIND_TMG, i,
+				     "sfk", 0);
+			kind_val_of(val, KIND_TMG, i);
+			w += (size_t)snprintf(want + w, sizeof(want) - w,
+					      "%s\r\n", val);
+		}
+		good += tcp_pipe_is(fd, cmd, lens, 3, want, w);
+	}
+	tap_is_i64(good, 10, "mg over TCP: 3 mg back to back: the replies "
+		   "whole and in order");
+
+	/* base64: "xs:tcp:b64" is eHM6dGNwOmI2NA== */
+	tcounts_read(&a);
+	ok = tcp_reply_is(tfd, "ms eHM6dGNwOmI2NA== 3 b\r\nb64\r\n",
+			  "HD\r\n");
+	tap_ok(ok, "mg over TCP: a key stored with a base64 key (ms b)");
+	for (r = 0, good = 0; r < 2; r++) {
+		good += tcp_reply_is(fd, "mg eHM6dGNwOmI2NA== b k v s\r\n",
+				     "VA 3 keHM6dGNwOmI2NA== b s3\r\n"
+				     "b64\r\n");
+		good += tcp_reply_is(fd, "mg xs:tcp:b64 k v\r\n",
+				     "VA 3 keHM6dGNwOmI2NA== b\r\nb64\r\n");
+		key_of(cmd, sizeof(cmd), KIND_TMG, 1);
+		kind_val_of(val, KIND_TMG, 1);
+		snprintf(want, sizeof(want), "VA %zu k%s\r\n%s\r\n",
+			 strlen(val), cmd, val);
+		/* xs:tcpm:0001, stored as it is, asked in base64 */
+		good += tcp_reply_is(fd, "mg eHM6dGNwbTowMDAx b k v\r\n", want);
+	}
+	tcounts_read(&b);
+	tcounts_diff(&d, &a, &b);
+	tap_is_i64(good, 6, "mg over TCP: base64 keys (b) decoded, k echoed "
+		   "as stored");
+	tap_ok(d.rep > 0, "mg over TCP: XDP answered %lld of them from the "
+	       "store", d.rep);
+
+	/* misses and meta states: passed, meta.c answers */
+	tcounts_read(&a);
+	ks0 = store_stat("state", true);
+	ok = tcp_reply_is(fd, "mg xs:tcp:never v\r\n", "EN\r\n") &&
+	     tcp_reply_is(fd, "mg xs:tcp:never v\r\n", "EN\r\n");
+	tap_ok(ok, "mg over TCP: a missing key: EN (the module's)");
+	tap_ok(tcp_reply_is(fd, "mg xs:tcp:never k v Oab\r\n",
+			    "EN kxs:tcp:never Oab\r\n"),
+	       "mg over TCP: ... with k and O: meta.c echoes them");
+	ok = send(fd, "mg xs:tcp:never v q\r\n", 21, MSG_NOSIGNAL) == 21;
+	usleep(50000);
+	tap_ok(ok && tcp_reply_is(fd, "mn\r\n", "MN\r\n"),
+	       "mg over TCP: a quiet miss gets nothing (the mn after it "
+	       "answers next)");
+	tap_ok(tcp_set_on(tfd, "xs:tcp:stale", 1, 0, "old", 3) &&
+		       tcp_reply_is(tfd, "md xs:tcp:stale I\r\n", "HD\r\n"),
+	       "mg over TCP: a key marked stale (md I)");
+	tap_ok(tcp_reply_is(fd, "mg xs:tcp:stale v\r\n",
+			    "VA 3 X W\r\nold\r\n") &&
+		       tcp_reply_is(fd, "mg xs:tcp:stale v\r\n",
+				    "VA 3 Z X\r\nold\r\n"),
+	       "mg over TCP: a stale item: meta.c's X W, then Z X");
+	tcounts_read(&b);
+	ks1 = store_stat("state", true);
+	tcounts_diff(&d, &a, &b);
+	tap_ok(d.miss > 0 && d.rep == 0,
+	       "mg over TCP: the store program passed the misses (%lld), "
+	       "answered none", d.miss);
+	tap_ok(d.kmiss >= d.miss, "mg over TCP: the kfunc counted them");
+	tap_is_i64(ks1 - ks0, d.other, "mg over TCP: the kfunc refused "
+		   "(state) each stale mg the store program passed");
 }
 
 static void ttest_usable(int fd, int fd2)
@@ -513,7 +837,8 @@ static int test_tcp(void)
 	ttest_expired(fd2);
 	ttest_coherence(fd, fd2);
 	ttest_pipelined(fd);
-	ttest_meta(fd2);
+	ttest_binary(fd);
+	ttest_meta(fd2, fd);
 	ttest_usable(fd, fd2);
 	close(fd);
 	close(fd2);

@@ -27,7 +27,10 @@
 #      xkv_store_tcp) byte for byte with the counters agreeing, gets and
 #      its CAS, 3-key gets, misses and expired items passed to the
 #      module, set-then-get coherence on one and across connections,
-#      pipelined gets in order, mg passed, the connections usable after
+#      pipelined gets in order, binary GETs (batches, quiet forms,
+#      pipelined) and mg (every flag XDP answers, base64 keys) answered
+#      from the store, their misses and stale items passed to the
+#      module, the connections usable after
 #   5  "rmmod xkv" is refused while the store program holds the module,
 #      which goes on serving
 #   6  "xkv down lo" unloads the module and removes everything
@@ -163,7 +166,7 @@ check "xkv up $IF --backend module --xdp-store on" up
 check "status and stats -j show the store path on" shows
 check "xkv-store: hits, misses, expired, rewritten, deleted, coherence" \
 	fixtures
-check "xkv-store tcp: TCP GETs answered from the store, misses, expired, gets, coherence, pipelined" \
+check "xkv-store tcp: TCP GETs, binary and mg answered from the store, misses, expired, gets, coherence, pipelined" \
 	fixtures_tcp
 check "rmmod refused while the store program holds the module" \
 	rmmod_refused

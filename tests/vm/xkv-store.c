@@ -396,12 +396,13 @@ static void key_of(char *buf, size_t cap, const char *kind, int i)
 /*
  * value @i of keys of @kind: 1 to 200 bytes (generic XDP on lo grows a
  * frame by ~300 bytes at most: larger replies are passed, see
- * DESIGN.md), 1 to 120 for KIND_TCP (a TCP reply grows at the head only
- * in generic mode, by about 200 bytes), its bytes a function of @i
+ * DESIGN.md), 1 to 120 for KIND_TCP and the kinds named from it (a TCP
+ * reply grows at the head only in generic mode, by about 200 bytes), its
+ * bytes a function of @i
  */
 static size_t kind_val_of(char *buf, const char *kind, int i)
 {
-	size_t max = strcmp(kind, KIND_TCP) ? 200 : 120;
+	size_t max = strncmp(kind, KIND_TCP, strlen(KIND_TCP)) ? 200 : 120;
 	size_t len = 1 + (size_t)(i * 97) % max, k;
 
 	for (k = 0; k < len; k++)
