@@ -25,7 +25,7 @@
  *     the store program byte for byte, CAS included; misses, quiet or
  *     not, passed; an mg of a stale item or one whose recache token went
  *     out refused by the kfunc and answered by meta.c;
- *   - expired: keys stored with exptime 1, 2.5 s later: "END", "EN" and
+ *   - expired: keys stored with exptime 2, 3.5 s later: "END", "EN" and
  *     "Not found", passed;
  *   - timings: XDP's run time per UDP GET (BPF_ENABLE_STATS on the
  *     interface's program, which includes the store program it
@@ -617,28 +617,29 @@ static void test_miss(void)
 #include "store-proto.h"
 
 /*
- * Keys of 1 s, 2.5 s later: a miss for the kfunc in every protocol,
- * passed; the module answers END, EN, Not found.
+ * Keys of 2 s, 3.5 s later: a miss for the kfunc in every protocol,
+ * passed; the module answers END, EN, Not found. Not 1 s: the store's
+ * clock ticks in seconds, so a 1 s item can expire at once.
  */
 static void test_expired(void)
 {
-	struct timespec wait = { .tv_sec = 2, .tv_nsec = 500000000 };
+	struct timespec wait = { .tv_sec = 3, .tv_nsec = 500000000 };
 	uint8_t req[BIN_HDR + 64], got[BUF_MAX];
 	long long m0, m1;
 	size_t n;
 	ssize_t r;
 
-	tap_ok(tcp_set_on(tcp_fd, "xs:soon", 3, 1, "soon", 4) &&
-		       tcp_set_on(tcp_fd, "xs:soon:mg", 3, 1, "soon", 4) &&
-		       tcp_set_on(tcp_fd, "xs:soon:bin", 3, 1, "soon", 4),
-	       "keys of 1 s stored");
+	tap_ok(tcp_set_on(tcp_fd, "xs:soon", 3, 2, "soon", 4) &&
+		       tcp_set_on(tcp_fd, "xs:soon:mg", 3, 2, "soon", 4) &&
+		       tcp_set_on(tcp_fd, "xs:soon:bin", 3, 2, "soon", 4),
+	       "keys of 2 s stored");
 	tap_ok(reply_is("get xs:soon",
 			"VALUE xs:soon 3 4\r\nsoon\r\nEND\r\n") &&
 		       reply_is("mg xs:soon:mg v f", "VA 4 f3\r\nsoon\r\n"),
 	       "served at once");
 	nanosleep(&wait, NULL);
 	m0 = store_stat("misses", true);
-	tap_ok(reply_is("get xs:soon", "END\r\n"), "2.5 s later: END");
+	tap_ok(reply_is("get xs:soon", "END\r\n"), "3.5 s later: END");
 	tap_ok(reply_is("mg xs:soon:mg v f", "EN\r\n"), "... mg: EN");
 	n = bin_req(req, BIN_GETK, "xs:soon:bin", 77);
 	r = udp_xchg(req, n, got, sizeof(got));
