@@ -102,6 +102,7 @@ VM_STORE := $(VM_DIR)/xkv-store
 VM_TEST_XDP := $(BUILD)/bpf/test_xdp.static
 VM_TEST_TCP := $(BUILD)/bpf/test_tcp.static
 VM_LOADER := $(BUILD)/xkv.static
+VM_DROPPER := $(BUILD)/tests/net/xdp_pass.static
 VM_PROTO_SRCS = $(sort $(wildcard tests/proto/*.c))
 VM_PROTO_HDRS = $(sort $(wildcard tests/proto/*.h))
 VM_CFLAGS := -static -O2 -Wall -Wextra
@@ -203,6 +204,7 @@ $(VM_HOT): tests/vm/xkv-hot.c tests/vm/vmclient.h tests/unit/tap.h \
 	$(VM_HOT_CC) $(VM_CFLAGS) -Werror -Iabi -Itests/unit -o $@ $<
 
 $(VM_STORE): tests/vm/xkv-store.c tests/vm/store-tcp.h tests/vm/store-proto.h \
+	  tests/vm/store-loss.h \
 	  tests/vm/vmclient.h tests/unit/tap.h abi/xkv_hot.h
 	@mkdir -p $(@D)
 	$(VM_HOT_CC) $(VM_CFLAGS) -Werror -Iabi -Itests/unit -o $@ $<
@@ -221,10 +223,11 @@ vmtest: vm-kernel $(VM_PROTOTEST) $(VM_LOAD) $(VM_HOT) $(VM_STREAM) \
 	@$(MAKE) --no-print-directory -f mk/bpf.mk BUILD=$(BUILD) \
 		bpf-test-static tcp-test-static
 	@$(MAKE) --no-print-directory -f mk/loader.mk BUILD=$(BUILD) \
-		loader-static
+		loader-static xdp-pass-static
 	tests/vm/run.sh -k $(VM_KERNEL) -m $(KMOD_KO) -p $(VM_PROTOTEST) \
 		-l $(VM_LOAD) -x $(VM_TEST_XDP) -L $(VM_LOADER) -H $(VM_HOT) \
-		-S $(VM_STREAM) -T $(VM_TEST_TCP) -X $(VM_STORE) -o $(VM_DIR) \
+		-S $(VM_STREAM) -T $(VM_TEST_TCP) -X $(VM_STORE) \
+		-D $(VM_DROPPER) -o $(VM_DIR) \
 		-t $(VM_TIMEOUT) $(VM_ARGS)
 
 # builds what it needs itself (kernel, module, static xkv-bench and xkvd)

@@ -49,7 +49,7 @@ LOADER_NET_OUT := $(BUILD)/tests/net
 LOADER_NET_HELPERS := $(LOADER_NET_OUT)/xdp_pass
 NET_ARGS ?=
 
-.PHONY: loader loader-static test-net
+.PHONY: loader loader-static xdp-pass-static test-net
 
 loader: $(LOADER_BIN) $(LOADER_NET_HELPERS)
 
@@ -75,6 +75,13 @@ loader-static: $(LOADER_STATIC)
 $(LOADER_NET_OUT)/xdp_pass: tests/net/xdp_pass.c
 	@mkdir -p $(@D)
 	$(CC) -O2 -g -Wall -Wextra -Werror $< -lbpf -o $@
+
+# the same, static, for the VM test's guest (tests/vm/xdp-store-tap.sh)
+$(LOADER_NET_OUT)/xdp_pass.static: tests/net/xdp_pass.c
+	@mkdir -p $(@D)
+	$(CC) -O2 -Wall -Wextra -Werror -static $< $(LOADER_LDLIBS) -o $@
+
+xdp-pass-static: $(LOADER_NET_OUT)/xdp_pass.static
 
 test-net: $(LOADER_BIN) $(LOADER_NET_HELPERS)
 	@$(MAKE) --no-print-directory -f Makefile $(BUILD)/xkvd

@@ -5,6 +5,8 @@
  * optionally drop a share of the frames the interface sends, too.
  *
  *   xdp_pass [-p PERCENT] [-e PERCENT] IFACE   attach (outlives us)
+ *   xdp_pass -n [-i PERCENT] [-e PERCENT] IFACE
+ *                                              TC droppers only
  *   xdp_pass -s IFACE                          print the drop counters
  *   xdp_pass -d IFACE                          detach
  *
@@ -19,8 +21,15 @@
  * on the interface's egress (clsact, handle 1, priority 1) does the same
  * to the frames it sends. The host kernel has no netem, so this is how
  * the tests lose segments in both directions. Attaching without -e takes
- * an earlier egress dropper off again. -s prints "rx: seen N, dropped M"
- * and "tx: ..." for the droppers attached. The programs are loaded
+ * an earlier egress dropper off again.
+ *
+ * -n leaves the interface's XDP program alone (lo in the VM test, where
+ * it is xkv's): -i PERCENT drops on TC ingress instead (handle 1,
+ * priority 1: before xkv's filters, after XDP, so it also drops the
+ * replies XDP sends, which lo loops back in), -e as above; "-n IFACE"
+ * alone takes both TC droppers off. -s prints "rx: seen N, dropped M"
+ * (the TC ingress dropper if there is one, else the XDP one) and "tx:
+ * ..." for the droppers attached. The programs are loaded
  * straight from instructions in memory, so no BPF object or compiler is
  * involved.
  */
@@ -57,6 +66,7 @@ static int usage(void)
 {
 	fprintf(stderr,
 		"usage: xdp_pass [-p PERCENT] [-e PERCENT] IFACE\n"
+		"       xdp_pass -n [-i PERCENT] [-e PERCENT] IFACE\n"
 		"       xdp_pass -s IFACE\n"
 		"       xdp_pass -d IFACE\n");
 	return 2;
@@ -163,13 +173,13 @@ static int load_pass(void)
 	return fd < 0 ? -errno : fd;
 }
 
-static void tc_egress(struct bpf_tc_hook *hook, struct bpf_tc_opts *opts,
-		      int ifindex)
+static void tc_hook(struct bpf_tc_hook *hook, struct bpf_tc_opts *opts,
+		    int ifindex, enum bpf_tc_attach_point where)
 {
 	memset(hook, 0, sizeof(*hook));
 	hook->sz = sizeof(*hook);
 	hook->ifindex = ifindex;
-	hook->attach_point = BPF_TC_EGRESS;
+	hook->attach_point = where;
 	memset(opts, 0, sizeof(*opts));
 	opts->sz = sizeof(*opts);
 	opts->handle = TC_HANDLE;
@@ -177,20 +187,22 @@ static void tc_egress(struct bpf_tc_hook *hook, struct bpf_tc_opts *opts,
 }
 
 /**
- * egress_set() - attach the egress dropper, or take it off.
+ * tc_set() - attach a TC dropper, or take it off.
  * @ifindex: the interface
+ * @where:   BPF_TC_EGRESS or BPF_TC_INGRESS
  * @thr:     drop threshold; 0 with !@on
  * @on:      attach (replacing an earlier one) or detach
  *
  * Return: 0 or -errno.
  */
-static int egress_set(int ifindex, __u32 thr, bool on)
+static int tc_set(int ifindex, enum bpf_tc_attach_point where, __u32 thr,
+		  bool on)
 {
 	struct bpf_tc_hook hook;
 	struct bpf_tc_opts opts;
 	int fd, err;
 
-	tc_egress(&hook, &opts, ifindex);
+	tc_hook(&hook, &opts, ifindex, where);
 	if (!on) {
 		if (bpf_tc_query(&hook, &opts))
 			return 0;	/* none there */
@@ -202,7 +214,8 @@ static int egress_set(int ifindex, __u32 thr, bool on)
 	err = bpf_tc_hook_create(&hook);
 	if (err && err != -EEXIST)
 		return err;
-	fd = load_dropper(BPF_PROG_TYPE_SCHED_CLS, thr, TC_ACT_OK,
+	/* not TC_ACT_OK: the filters after ours (xkv's) must still run */
+	fd = load_dropper(BPF_PROG_TYPE_SCHED_CLS, thr, TC_ACT_UNSPEC,
 			  TC_ACT_SHOT);
 	if (fd < 0)
 		return fd;
@@ -265,26 +278,29 @@ static int show(int ifindex)
 	__u32 id = 0;
 	int err;
 
-	err = bpf_xdp_query_id(ifindex, XDP_FLAGS_DRV_MODE, &id);
-	if (!err)
+	tc_hook(&hook, &opts, ifindex, BPF_TC_INGRESS);
+	if (!bpf_tc_query(&hook, &opts))
+		err = print_count("rx", opts.prog_id);
+	else if (!(err = bpf_xdp_query_id(ifindex, XDP_FLAGS_DRV_MODE, &id)))
 		err = print_count("rx", id);
 	if (err)
 		return err;
-	tc_egress(&hook, &opts, ifindex);
+	tc_hook(&hook, &opts, ifindex, BPF_TC_EGRESS);
 	return print_count("tx", bpf_tc_query(&hook, &opts) ? 0 :
 			   opts.prog_id);
 }
 
 int main(int argc, char **argv)
 {
-	__u32 rx_thr = 0, tx_thr = 0;
+	__u32 rx_thr = 0, tx_thr = 0, in_thr = 0;
 	bool detach = false, stats = false, rx = false, tx = false;
+	bool in = false, no_xdp = false;
 	const char *ifname;
 	int ifindex, fd, err, opt;
 
 	/* looking for a tc filter that is not there is no error here */
 	libbpf_set_print(NULL);
-	while ((opt = getopt(argc, argv, "dsp:e:")) != -1) {
+	while ((opt = getopt(argc, argv, "dsnp:e:i:")) != -1) {
 		switch (opt) {
 		case 'd':
 			detach = true;
@@ -302,12 +318,21 @@ int main(int argc, char **argv)
 			if (percent_arg(optarg, &tx_thr))
 				return usage();
 			break;
+		case 'i':
+			in = true;
+			if (percent_arg(optarg, &in_thr))
+				return usage();
+			break;
+		case 'n':
+			no_xdp = true;
+			break;
 		default:
 			return usage();
 		}
 	}
 	if (optind != argc - 1 || (detach + stats > 1) ||
-	    ((detach || stats) && (rx || tx)))
+	    ((detach || stats) && (rx || tx || in)) ||
+	    (no_xdp && (rx || detach || stats)) || (in && !no_xdp))
 		return usage();
 	ifname = argv[optind];
 	ifindex = (int)if_nametoindex(ifname);
@@ -322,13 +347,17 @@ int main(int argc, char **argv)
 				ifname, strerror(-err));
 		return err ? 1 : 0;
 	}
-	/* no -e (or detaching): an earlier egress dropper goes */
-	err = egress_set(ifindex, tx_thr, tx);
+	/* no -e, -i (or detaching): an earlier TC dropper goes */
+	err = tc_set(ifindex, BPF_TC_EGRESS, tx_thr, tx);
+	if (!err)
+		err = tc_set(ifindex, BPF_TC_INGRESS, in_thr, in);
 	if (err) {
-		fprintf(stderr, "xdp_pass: egress dropper on %s: %s\n", ifname,
+		fprintf(stderr, "xdp_pass: TC dropper on %s: %s\n", ifname,
 			strerror(-err));
 		return 1;
 	}
+	if (no_xdp)
+		return 0;
 	if (detach) {
 		err = bpf_xdp_detach(ifindex, XDP_FLAGS_DRV_MODE, NULL);
 		if (err)

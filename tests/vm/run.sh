@@ -5,7 +5,8 @@
 #
 #   tests/vm/run.sh -k VMLINUX -m XKV.KO -p PROTOTEST -l LOAD -x TEST_XDP
 #                   -L XKV -H XKV_HOT -S XKV_STREAM -T TEST_TCP
-#                   -X XKV_STORE [-K MODDIR] [-o DIR] [-i INIT] [-t SECONDS] [-v]
+#                   -X XKV_STORE -D DROPPER [-K MODDIR] [-o DIR] [-i INIT]
+#                   [-t SECONDS] [-v]
 #
 #   -k  kernel to boot (ELF vmlinux with a PVH entry, or a bzImage)
 #   -m  the module
@@ -17,6 +18,8 @@
 #   -S  static xkv-stream (TCP streams checked against a model)
 #   -T  static test_tcp (the TCP fast path's BPF_PROG_TEST_RUN fixtures)
 #   -X  static xkv-store (the XDP store path's fixtures, from the guest)
+#   -D  static xdp_pass (tests/net/xdp_pass.c: TC droppers, for the store
+#       path's fixtures under loss)
 #   -K  the kernel's own modules the guest loads before "xkv up": their
 #       files and "order", the loading order (default: modules/ next to
 #       the kernel, as scripts/kmod-deps.sh kernel leaves them)
@@ -38,15 +41,15 @@
 set -euo pipefail
 
 KERNEL='' MODULE='' PROTOTEST='' LOAD='' TEST_XDP='' LOADER='' HOT=''
-STREAM='' TEST_TCP='' STORE='' KMODS=''
+STREAM='' TEST_TCP='' STORE='' DROPPER='' KMODS=''
 INIT='' OUT=build/vm TIMEOUT=300 VERBOSE=0
 
 usage() {
-	sed -n '4,27p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+	sed -n '4,30p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
 	exit 2
 }
 
-while getopts "k:m:p:l:x:L:H:S:T:X:K:o:i:t:vh" opt; do
+while getopts "k:m:p:l:x:L:H:S:T:X:D:K:o:i:t:vh" opt; do
 	case $opt in
 	k) KERNEL=$OPTARG ;;
 	m) MODULE=$OPTARG ;;
@@ -58,6 +61,7 @@ while getopts "k:m:p:l:x:L:H:S:T:X:K:o:i:t:vh" opt; do
 	S) STREAM=$OPTARG ;;
 	T) TEST_TCP=$OPTARG ;;
 	X) STORE=$OPTARG ;;
+	D) DROPPER=$OPTARG ;;
 	K) KMODS=$OPTARG ;;
 	o) OUT=$OPTARG ;;
 	i) INIT=$OPTARG ;;
@@ -67,7 +71,8 @@ while getopts "k:m:p:l:x:L:H:S:T:X:K:o:i:t:vh" opt; do
 	esac
 done
 [[ -n $KERNEL && -n $MODULE && -n $PROTOTEST && -n $LOAD && -n $TEST_XDP &&
-	-n $LOADER && -n $HOT && -n $STREAM && -n $TEST_TCP && -n $STORE ]] ||
+	-n $LOADER && -n $HOT && -n $STREAM && -n $TEST_TCP && -n $STORE &&
+	-n $DROPPER ]] ||
 	usage
 KMODS=${KMODS:-$(dirname "$KERNEL")/modules}
 
@@ -86,14 +91,14 @@ die() {
 source "$HERE/../../scripts/vm-host.sh"
 
 for f in "$KERNEL" "$MODULE" "$PROTOTEST" "$LOAD" "$TEST_XDP" "$LOADER" \
-	"$HOT" "$STREAM" "$TEST_TCP" "$STORE" "$INIT" \
+	"$HOT" "$STREAM" "$TEST_TCP" "$STORE" "$DROPPER" "$INIT" \
 	"$HERE/memccapable-tap.sh" "$HERE/tcpfast-tap.sh" \
 	"$HERE/xdp-store-tap.sh" "$HERE/tap-lib.sh" "$KMODS/order"; do
 	[[ -f $f ]] || die "missing $f"
 done
 # the guest has only the libraries copied in for memccapable
 for f in "$PROTOTEST" "$LOAD" "$TEST_XDP" "$LOADER" "$HOT" "$STREAM" \
-	"$TEST_TCP" "$STORE"; do
+	"$TEST_TCP" "$STORE" "$DROPPER"; do
 	vm_static "$f" || die "$f is not linked statically"
 done
 MEMCCAPABLE=$(command -v memccapable || true)
@@ -118,6 +123,7 @@ cp "$STREAM" "$ROOT/bin/xkv-stream"
 cp "$TEST_TCP" "$ROOT/bin/test_tcp"
 cp "$HERE/tcpfast-tap.sh" "$ROOT/bin/xkv-tcpfast-tap"
 cp "$STORE" "$ROOT/bin/xkv-store"
+cp "$DROPPER" "$ROOT/bin/xdp_pass"
 cp "$HERE/xdp-store-tap.sh" "$ROOT/bin/xkv-xdp-store-tap"
 cp "$HERE/tap-lib.sh" "$ROOT/bin/xkv-tap-lib"
 # the module as a build without module BTF would be: the XDP store path

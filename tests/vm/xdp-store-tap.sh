@@ -31,19 +31,28 @@
 #      pipelined) and mg (every flag XDP answers, base64 keys) answered
 #      from the store, their misses and stale items passed to the
 #      module, the connections usable after
-#   5  "rmmod xkv" is refused while the store program holds the module,
+#   5  "xkv-store loss" (tests/vm/store-loss.h) while xdp_pass's TC
+#      droppers lose XKV_LOSS_PCT % of the segments on lo each way (lo's
+#      egress: what the sockets send; its ingress: what XDP passed or
+#      sent): single, 3-key and pipelined gets of keys never in the hot
+#      cache, with sets between them, every reply in order and the last
+#      value acknowledged; XDP answered some from the store; both droppers
+#      dropped and the stack retransmitted
+#   6  "rmmod xkv" is refused while the store program holds the module,
 #      which goes on serving
-#   6  "xkv down lo" unloads the module and removes everything
-#   7  the module without BTF: "xkv up" says the store path is off and
+#   7  "xkv down lo" unloads the module and removes everything
+#   8  the module without BTF: "xkv up" says the store path is off and
 #      serves with the hot cache alone (TCP and UDP answered)
-#   8  the same with --xdp-store on: "up" fails, saying why, and leaves
+#   9  the same with --xdp-store on: "up" fails, saying why, and leaves
 #      nothing behind
-#   9  no BUG, WARNING, Oops or lockup in the kernel log since step 1
+#  10  no BUG, WARNING, Oops or lockup in the kernel log since step 1
 #
 # Prints "xkv-vm: vm/xdp-store ..." lines that tests/vm/run.sh shows.
 #
 #   XKV_STORE_KEYS  keys of the hit fixture (default 64)
 #   XKV_STORE_SECS  seconds of the rewrite fixture (default 3)
+#   XKV_LOSS_SECS   seconds of the loss fixture (default 6)
+#   XKV_LOSS_PCT    percent of segments dropped each way (default 3)
 
 IF=lo
 OUT=/tmp/xdpstore.out
@@ -67,6 +76,7 @@ gone() {
 }
 
 cleanup() {
+	xdp_pass -n $IF 2>/dev/null
 	timeout $T_UP xkv down $IF --force >/dev/null 2>&1
 	rmmod xkv 2>/dev/null
 }
@@ -122,6 +132,31 @@ fixtures_tcp() {
 	return $rc
 }
 
+# the TCP fixtures under loss: "xkv-store loss" (tests/vm/store-loss.h)
+# while xdp_pass's TC droppers drop segments both ways on lo
+fixtures_loss() {
+	pct=${XKV_LOSS_PCT:-3}
+	xdp_pass -n -i "$pct" -e "$pct" $IF || return 1
+	timeout 120 xkv-store -p 11211 -U 11211 -i $IF -x xkv \
+		-T "${XKV_LOSS_SECS:-6}" loss
+	rc=$?
+	drops=$(xdp_pass -s $IF)
+	xdp_pass -n $IF || rc=1
+	echo "$drops"
+	say "loss $pct% each way: $(sed -n 's/^ok [0-9]* - \([0-9]* s: [0-9]* reads\).*/\1/p' \
+		$OUT | tail -n 1)," \
+		"$(sed -n 's/^ok [0-9]* - XDP answered \([0-9]*\) GETs.*/\1/p' \
+			$OUT | tail -n 1) answered from the store;" \
+		"$(echo "$drops" | tr '\n' ' ')"
+	[ $rc -eq 0 ] || return 1
+	for d in rx tx; do
+		if ! echo "$drops" | grep -q "^$d: seen [0-9]*, dropped [1-9]"; then
+			echo "no segment dropped ($d)"
+			return 1
+		fi
+	done
+}
+
 rmmod_refused() {
 	if rmmod xkv; then
 		echo "rmmod xkv succeeded with the store program loaded"
@@ -161,13 +196,15 @@ refused_nobtf() {
 }
 
 tap_mark xdpstore
-echo "1..9"
+echo "1..10"
 check "xkv up $IF --backend module --xdp-store on" up
 check "status and stats -j show the store path on" shows
 check "xkv-store: hits, misses, expired, rewritten, deleted, coherence" \
 	fixtures
 check "xkv-store tcp: TCP GETs, binary and mg answered from the store, misses, expired, gets, coherence, pipelined" \
 	fixtures_tcp
+check "xkv-store loss: TCP GETs from the store while segments are lost both ways, replies in order, never stale" \
+	fixtures_loss
 check "rmmod refused while the store program holds the module" \
 	rmmod_refused
 check "xkv down unloads the module" down

@@ -5,6 +5,8 @@
  *
  *   xkv-store [-p PORT] [-U PORT] [-i IFACE] [-x XKV] [-n KEYS] [-T SECS]
  *   xkv-store ... tcp    (the TCP fixtures alone: tests/vm/store-tcp.h)
+ *   xkv-store ... loss   (the TCP store path under loss, -T seconds:
+ *                         tests/vm/store-loss.h)
  *
  * Keys are stored over TCP and not read by the module before the checks,
  * and the store path's own hits are kept from admission (module parameter
@@ -1068,13 +1070,15 @@ static void test_timing(void)
 
 /* the TCP fixtures ("xkv-store tcp") */
 #include "store-tcp.h"
+/* the TCP store path under loss ("xkv-store loss") */
+#include "store-loss.h"
 
 int main(int argc, char **argv)
 {
 	volatile int *shared;
 
 	if (vm_getopt(argc, argv, &nkeys, &secs,
-		      "xkv-store [-p PORT] [-U PORT] [-i IFACE] [-x XKV] [-n KEYS] [-T SECS] [tcp]"))
+		      "xkv-store [-p PORT] [-U PORT] [-i IFACE] [-x XKV] [-n KEYS] [-T SECS] [tcp|loss]"))
 		return 2;
 	signal(SIGPIPE, SIG_IGN);
 	tcp_fd = vm_sock_open(SOCK_STREAM, tcp_port);
@@ -1083,6 +1087,8 @@ int main(int argc, char **argv)
 		tap_bail("cannot reach the module");
 	if (optind < argc && !strcmp(argv[optind], "tcp"))
 		return test_tcp();
+	if (optind < argc && !strcmp(argv[optind], "loss"))
+		return test_loss();
 	shared = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
 		      MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (shared == MAP_FAILED)
