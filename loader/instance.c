@@ -217,6 +217,30 @@ static int tcp_attach(struct xkv_inst *inst, struct xkv_obj *obj,
 	return 0;
 }
 
+/*
+ * Native XDP was not available: undo what xkv_inst_up() did after the
+ * load (the TC filters, the pins; the pin directory stays, as its lock)
+ * and close @obj, for a load with generic mode's settings (@xo).
+ */
+static int reload_generic(struct xkv_inst *inst, struct xkv_obj *obj,
+			  struct xkv_xdp_opts *xo)
+{
+	int err;
+
+	if (inst->tcp_fast)
+		xkv_tcpf_detach(inst->ifindex);
+	inst->tcp_fast = false;
+	xkv_xdp_close(obj);
+	err = xkv_pin_dir_prune(&inst->paths, NULL);
+	if (err) {
+		pr_warn("%s: cannot remove the pins of the native load: %s\n",
+			inst->paths.ifname, strerror(-err));
+		return err;
+	}
+	xkv_xdp_opts_generic(xo);
+	return 0;
+}
+
 int xkv_inst_up(struct xkv_inst *inst, const struct xkv_inst_opts *o)
 {
 	const struct xkv_paths *p = &inst->paths;
@@ -256,6 +280,7 @@ int xkv_inst_up(struct xkv_inst *inst, const struct xkv_inst_opts *o)
 	}
 	if (err)
 		return err;
+load:
 	err = xkv_xdp_load(&xo, &obj);
 	if (err && err != -EPERM && xo.tcp_port &&
 	    o->tcp_fast != XKV_TCPF_ON) {
@@ -289,6 +314,14 @@ int xkv_inst_up(struct xkv_inst *inst, const struct xkv_inst_opts *o)
 			goto unpin;
 	}
 	err = xkv_xdp_attach(obj, p, inst->ifindex, xo.mode, &inst->mode);
+	if (err == XKV_XDP_NO_NATIVE) {
+		/* again from the load, with generic mode's settings */
+		err = reload_generic(inst, obj, &xo);
+		obj = NULL;
+		if (err)
+			goto remove_dir;
+		goto load;
+	}
 	if (err)
 		goto detach_tc;
 	if (inst->tcp_fast) {

@@ -63,7 +63,7 @@ void xkv_up_cfg_inst_opts(const struct xkv_up_cfg *cfg, const char *ifname,
 	 * head, which generic mode always has 256 bytes of.
 	 */
 	if (o->xdp.mode == XKV_MODE_GENERIC)
-		o->xdp.flags |= XKV_CFG_HEAD_ONLY;
+		xkv_xdp_opts_generic(&o->xdp);
 	o->allow = cfg->allow;
 	o->tcp_fast = cfg->tcp_fast;
 	if (cfg->tcp_fast != XKV_TCPF_OFF)

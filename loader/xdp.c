@@ -218,6 +218,12 @@ static int link_create(int prog_fd, int ifindex, unsigned int mode)
 	return fd < 0 ? -errno : fd;
 }
 
+void xkv_xdp_opts_generic(struct xkv_xdp_opts *o)
+{
+	o->mode = XKV_MODE_GENERIC;
+	o->flags |= XKV_CFG_HEAD_ONLY;
+}
+
 int xkv_xdp_attach(struct xkv_obj *obj, const struct xkv_paths *p,
 		   int ifindex, unsigned int mode, unsigned int *got)
 {
@@ -230,8 +236,7 @@ int xkv_xdp_attach(struct xkv_obj *obj, const struct xkv_paths *p,
 	    fd != -EEXIST) {
 		pr_info("%s: native XDP not available (%s): using generic mode\n",
 			p->ifname, strerror(-fd));
-		mode = XKV_MODE_GENERIC;
-		fd = link_create(prog_fd, ifindex, mode);
+		return XKV_XDP_NO_NATIVE;
 	}
 	if (fd < 0) {
 		err = fd;

@@ -114,15 +114,32 @@ int xkv_xdp_pinned_cfg(const struct xkv_paths *p, struct xkv_config *cfg);
 int xkv_xdp_pin(struct xkv_obj *obj, const struct xkv_paths *p);
 
 /**
+ * xkv_xdp_opts_generic() - make @o generic mode's: the mode and the
+ * settings the program needs there (XKV_CFG_HEAD_ONLY: generic XDP sets
+ * the skb's end wrongly after a tail resize, bpf/TCPFAST.md).
+ * @o: settings to change
+ */
+void xkv_xdp_opts_generic(struct xkv_xdp_opts *o);
+
+/* xkv_xdp_attach(): native XDP is not available on the interface */
+#define XKV_XDP_NO_NATIVE 1
+
+/**
  * xkv_xdp_attach() - attach the program to an interface with a bpf_link
  * and pin the link, so the attach outlives this process.
  * @obj:     loaded object
  * @p:       the interface's paths
  * @ifindex: the interface
- * @mode:    enum xkv_mode wanted; native falls back to generic
+ * @mode:    enum xkv_mode wanted
  * @got:     out: enum xkv_mode attached
  *
- * Return: 0, or -errno after printing why (nothing is left attached).
+ * Native mode does not fall back to generic here: the program was loaded
+ * with native mode's settings, so the caller reloads it with
+ * xkv_xdp_opts_generic()'s and attaches that.
+ *
+ * Return: 0; XKV_XDP_NO_NATIVE (after saying so) when @mode is native and
+ * the interface has no native XDP; or -errno after printing why (nothing
+ * is left attached either way).
  */
 int xkv_xdp_attach(struct xkv_obj *obj, const struct xkv_paths *p,
 		   int ifindex, unsigned int mode, unsigned int *got);

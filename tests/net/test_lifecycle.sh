@@ -210,6 +210,31 @@ attach_detach() {
 	state_clean
 }
 
+# attach --mode native where native XDP is missing (a bridge has none):
+# generic mode, with the program loaded again with generic mode's
+# settings (XKV_CFG_HEAD_ONLY, 0x8: loader/upcfg.c), not native mode's
+native_fallback() {
+	local br=xkvbr0 out rc=0 flags='' mode=''
+	local pins=/sys/fs/bpf/xkv/$br
+	in_s ip link add "$br" type bridge || return 1
+	in_s ip link set "$br" up
+	out=$(xkv_s attach "$br" --mode native 2>&1) || rc=$?
+	echo "$out"
+	if [ "$rc" = 0 ]; then
+		flags=$(bpftool -j map dump pinned "$pins/xkv_rodata" |
+			"$PY" -c 'import json, sys
+print(json.load(sys.stdin)[0]["formatted"]["value"][".rodata"][0]["xkv_cfg"]["flags"])')
+		mode=$(xkv_s status -j "$br" | "$PY" -c 'import json, sys
+print(json.load(sys.stdin)[0]["mode"])')
+		xkv_s detach "$br" || rc=1
+	fi
+	in_s ip link del "$br"
+	echo "attach exit $rc, mode $mode, flags $flags"
+	[ "$rc" = 0 ] && [ ! -e "$pins" ] && [ "$mode" = generic ] &&
+		echo "$out" | grep -q "native XDP not available" &&
+		[ -n "$flags" ] && [ $((flags & 8)) = 8 ]
+}
+
 # "ip netns exec" remounts /sys: xkv mounts a bpffs itself there
 netns_exec() {
 	# shellcheck disable=SC2016 # expanded by the inner shell
@@ -238,7 +263,7 @@ s.sendall(b"version\r\n"); assert s.recv(100).startswith(b"VERSION")'
 
 # --- the plan ---------------------------------------------------------------
 
-tap_plan 20
+tap_plan 21
 setup_pair
 check "xkv and every subcommand have --help" help_works
 check "up --learn-ttl without --backend memcached is refused, changes nothing" \
@@ -264,6 +289,8 @@ check "default allowlist: the veth's subnets, no loopback" allow_default
 check "down: no XDP program, no pins, no backend" down_clean
 check "attach/detach without a backend leave nothing behind" \
 	attach_detach
+check "attach --mode native without native XDP: generic, loaded with its settings (HEAD_ONLY)" \
+	native_fallback
 check "under ip netns exec xkv mounts a bpffs; attach/detach work" \
 	netns_exec
 check "up --foreground: SIGTERM to xkv takes everything down" \
