@@ -27,7 +27,8 @@
  *
  * A hit also gives what a binary or mg reply built from the block needs
  * and the block does not carry (bpf/xdp/store_bin.h): the line's length,
- * the CAS, and whether the item was stored with a base64 key.
+ * the CAS, whether the item was stored with a base64 key, and the
+ * seconds it has left (mg "t").
  */
 #ifndef XKV_ABI_KFUNC_H
 #define XKV_ABI_KFUNC_H
@@ -41,6 +42,7 @@
 #define XKV_KF_META 0x2	/* mg: refuse an item in a meta state (-EAGAIN) */
 /* xkv_kf_get.state (out) */
 #define XKV_KF_KEY_B64 0x1 /* stored with a base64 key: mg "k" echoes it so */
+#define XKV_KF_TTL_NONE 0x2 /* never expires: mg "t" says -1 */
 
 /**
  * struct xkv_kf_get - xkv_xdp_store_get()'s other arguments and results.
@@ -53,8 +55,10 @@
  *         reply's checksum needs no pass over its body
  * @line:  out: the length of the block's line ("VALUE ..." up to its
  *         "\r\n", which is not counted)
- * @state: out: XKV_KF_KEY_B64 or 0
- * @rsvd:  0
+ * @state: out: XKV_KF_KEY_B64, XKV_KF_TTL_NONE
+ * @ttl:   out: unless XKV_KF_TTL_NONE, the seconds the item has left on
+ *         the store's clock, what meta.c's mg "t" prints (an unsigned
+ *         32-bit number), computed by the store as meta.c computes it
  * @cas:   out: the item's CAS (whether the block carries it or not)
  */
 struct xkv_kf_get {
@@ -63,7 +67,7 @@ struct xkv_kf_get {
 	__u32 sum;
 	__u32 line;
 	__u32 state;
-	__u32 rsvd;
+	__u32 ttl;
 	__u64 cas;
 };
 

@@ -586,6 +586,8 @@ int xkv_store_peek(struct xkv_store *st, const char *key, u32 nkey,
 	pk->line = (u32)(total - it->nbytes - 4);
 	pk->cas = it->cas;
 	pk->state = it->iflags & XKV_IT_KEY_B64 ? XKV_PEEK_KEY_B64 : 0;
+	if (!xkv_item_ttl(it, now, &pk->ttl))
+		pk->state |= XKV_PEEK_TTL_NONE;
 	/* a stale or won (meta) item never enters the hot tier while so */
 	if ((pk->flags & XKV_PEEK_ADMIT) && st->hot &&
 	    !(it->iflags & XKV_IT_NOT_HOT))

@@ -150,6 +150,24 @@ bool xkv_item_alloc_failed(struct xkv_store *st, struct xkv_thread_stats *ts,
 			   const char *key, size_t nkey, int err, bool drop);
 
 /**
+ * xkv_item_ttl() - the seconds an item has left, as mg's "t" says them.
+ * @it:  the item (its stripe locked)
+ * @now: the store's clock (xkv_store_now())
+ * @ttl: out: memcached's 32-bit subtraction, exptime - now
+ *
+ * The one formula of meta.c's "t" and the XDP store path's
+ * (xkv_store_peek()), so the two replies are the same bytes.
+ * Return: false when the item never expires ("t-1").
+ */
+static inline bool xkv_item_ttl(const struct xkv_item *it, u64 now, u32 *ttl)
+{
+	if (!it->exptime)
+		return false;
+	*ttl = (u32)(it->exptime - (u32)now);
+	return true;
+}
+
+/**
  * xkv_count_cas() - count a CAS-checked store's result in "stats".
  * @ts:  the worker's counters
  * @res: what xkv_item_store_cas() returned

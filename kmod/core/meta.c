@@ -181,10 +181,12 @@ static char *put_key(char *p, const char *key, size_t nkey, bool b64)
 /* " t<seconds left>", -1 for never, as memcached's 32-bit subtraction */
 static char *put_ttl(char *p, const struct xkv_item *it, u64 now)
 {
+	u32 ttl;
+
 	p = put_flag(p, 't');
-	if (!it->exptime)
+	if (!xkv_item_ttl(it, now, &ttl))
 		return put(p, "-1", 2);
-	return put_u64(p, (u32)(it->exptime - (u32)now));
+	return put_u64(p, ttl);
 }
 
 static void out_str(struct xkv_meta_io *io, const char *s)

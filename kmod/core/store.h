@@ -352,6 +352,7 @@ void xkv_store_hot_stats(struct xkv_store *st, u64 *installs, u64 *rejects);
 #define XKV_PEEK_META 0x4	/* an mg: refuse an item in a meta state */
 /* struct xkv_peek.state (out) */
 #define XKV_PEEK_KEY_B64 0x1	/* stored with a base64 key (mg "k") */
+#define XKV_PEEK_TTL_NONE 0x2	/* never expires: mg "t" says -1 */
 
 /**
  * struct xkv_peek - what xkv_store_peek() is asked, and what else it
@@ -360,13 +361,16 @@ void xkv_store_hot_stats(struct xkv_store *st, u64 *installs, u64 *rejects);
  * @flags: in: XKV_PEEK_*
  * @line:  out: the length of the block's line, "VALUE ...", without its
  *         "\r\n"
- * @state: out: XKV_PEEK_KEY_B64
+ * @state: out: XKV_PEEK_KEY_B64, XKV_PEEK_TTL_NONE
+ * @ttl:   out: the seconds left as mg's "t" says them (xkv_item_ttl()),
+ *         unless XKV_PEEK_TTL_NONE
  * @cas:   out: the item's CAS
  */
 struct xkv_peek {
 	u32 flags;
 	u32 line;
 	u32 state;
+	u32 ttl;
 	u64 cas;
 };
 
@@ -378,7 +382,8 @@ struct xkv_peek {
  * @pk:       in: XKV_PEEK_CAS (gets: the block carries the CAS),
  *            XKV_PEEK_ADMIT (a hit counts toward the key's hot-cache
  *            admission), XKV_PEEK_META (an mg: see -EAGAIN); out, on a
- *            hit: the line's length, the CAS, the item's key state
+ *            hit: the line's length, the CAS, the item's key state, the
+ *            seconds it has left
  * @out:      where the block goes
  * @cap:      room at @out
  *

@@ -635,7 +635,8 @@ static void test_meta_state(void)
 	tap_is_mem(out, n > 0 ? (size_t)n : 0, "VALUE m 5 3\r\nabc\r\n", 18,
 		   "mg of a plain item: its block");
 	tap_is_u64(pk.line, 11, "the line's length, without its CRLF");
-	tap_is_u64(pk.state, 0, "not stored with a base64 key");
+	tap_is_u64(pk.state & XKV_PEEK_KEY_B64, 0,
+		   "not stored with a base64 key");
 	text_get(st, "m", true, &b);
 	snprintf(line, sizeof(line), "VALUE m 5 3 %llu\r\n",
 		 (unsigned long long)pk.cas);
@@ -653,7 +654,8 @@ static void test_meta_state(void)
 	pk.flags = XKV_PEEK_META;
 	tap_is_i64(xkv_store_peek(st, "x", 1, &pk, out, sizeof(out)), 16,
 		   "its block");
-	tap_is_u64(pk.state, XKV_PEEK_KEY_B64, "... and its key state");
+	tap_is_u64(pk.state & XKV_PEEK_KEY_B64, XKV_PEEK_KEY_B64,
+		   "... and its key state");
 
 	/* stale: meta.c answers X W, and hands the token out */
 	tap_ok(uu_reply_is(s, "md m I\r\n", "HD\r\n"), "md m I: stale");
@@ -681,6 +683,55 @@ static void test_meta_state(void)
 	xkv_store_destroy(st);
 }
 
+/*
+ * mg "t" from the store (the XDP store path): the seconds an item has
+ * left and "never", as meta.c prints them for the same item at the same
+ * second of the store's clock.
+ */
+static void test_ttl(void)
+{
+	struct xkv_store *st = uu_store_new(64 * MB, 16);
+	struct xkv_sess *s = xkv_sess_new(st, xkv_store_stats_slot(st, 0),
+					  false);
+	struct xkv_peek pk = { .flags = XKV_PEEK_META };
+	bool ok = false, same = false;
+	struct uu_run r;
+	char want[64];
+	u32 ttl = 0;
+	u8 out[256];
+	int i;
+
+	if (!s)
+		tap_bail("xkv_sess_new");
+	tap_ok(uu_reply_is(s, "ms t1 1 T100\r\nx\r\n", "HD\r\n") &&
+		       uu_reply_is(s, "ms t2 1\r\ny\r\n", "HD\r\n"),
+	       "ms t1 T100, ms t2 (no expiry)");
+	/* the clock may tick between peek and mg: again, then */
+	for (i = 0; i < 3; i++) {
+		ok = xkv_store_peek(st, "t1", 2, &pk, out, sizeof(out)) > 0 &&
+		     !(pk.state & XKV_PEEK_TTL_NONE);
+		ttl = pk.ttl;
+		uu_drive(s, "mg t1 t\r\n", 9, UU_WHOLE, 0, &r);
+		ok = ok && xkv_store_peek(st, "t1", 2, &pk, out,
+					  sizeof(out)) > 0;
+		snprintf(want, sizeof(want), "HD t%u\r\n", ttl);
+		same = !strcmp(r.out, want);
+		free(r.out);
+		if (!ok || pk.ttl == ttl)
+			break;
+	}
+	tap_ok(ok && ttl >= 98 && ttl <= 100, "t1: a hit with a TTL (%u)",
+	       ttl);
+	tap_ok(same, "... what meta.c's mg t1 t says");
+	tap_ok(xkv_store_peek(st, "t2", 2, &pk, out, sizeof(out)) > 0 &&
+		       (pk.state & XKV_PEEK_TTL_NONE),
+	       "t2: a hit that never expires");
+	tap_ok(uu_reply_is(s, "mg t2 t\r\n", "HD t-1\r\n"),
+	       "... meta.c's t-1");
+	xkv_sess_free(s);
+	xkv_store_destroy(st);
+}
+
 int main(void)
 {
 	test_hit();
@@ -690,5 +741,6 @@ int main(void)
 	test_same_key();
 	test_grow();
 	test_meta_state();
+	test_ttl();
 	return tap_done();
 }
