@@ -135,6 +135,8 @@ struct xkv_scratch {
 	__u32 b_noop;		/* req[] offset of its closing NOOP, 0: none */
 	__u32 m_seen;		/* XKV_MF_* of the flags split so far */
 	__u32 m_nk;		/* 1 for "k": echo the key */
+	__u32 m_nt;		/* 1 for "t": the store's TTL (store_bin.h) */
+	__u32 m_tlen;		/* ... its bytes in m_t[] */
 	__u32 m_b;		/* 1 for "b": the key came in base64 */
 	__u32 m_kb64;		/* the hit was stored with a base64 key */
 	__u32 m_klen;		/* bytes of the key's echo after " k" */
@@ -143,6 +145,7 @@ struct xkv_scratch {
 	__u32 m_bpad;		/* "=" at the end of the base64 key */
 	__u32 m_bbad;		/* the base64 key is not canonical */
 	__u8 m_f[16];		/* the client flags' digits */
+	__u8 m_t[16];		/* the TTL's digits, or "-1" */
 	__u8 m_n[16];		/* the size's digits */
 	struct xkv_key_ref keys[XKV_MAX_KEYS];
 	__u8 req[XKV_REQ_BUF];

@@ -128,8 +128,8 @@ __attribute__((noinline)) int xkv_split_keys(struct xkv_scratch *s)
  * The flags of an "mg" XDP answers without a value, each allowed once:
  * bit j of XKV_MF_* is XKV_MF_CHARS[j]; "O<opaque>" is XKV_MF_O.
  */
-#define XKV_MF_CHARS "vfscqkb"
-#define XKV_MF_NCHARS 7
+#define XKV_MF_CHARS "vfscqkbt"
+#define XKV_MF_NCHARS 8
 #define XKV_MF_v 0x01
 #define XKV_MF_f 0x02
 #define XKV_MF_s 0x04
@@ -137,10 +137,11 @@ __attribute__((noinline)) int xkv_split_keys(struct xkv_scratch *s)
 #define XKV_MF_q 0x10
 #define XKV_MF_k 0x20
 #define XKV_MF_b 0x40
-#define XKV_MF_O 0x80
+#define XKV_MF_t 0x80
+#define XKV_MF_O 0x100
 
-/* most tokens of an "mg" XDP answers: the key and seven flags */
-#define XKV_META_TOK_MAX 8
+/* most tokens of an "mg" XDP answers: the key and eight flags */
+#define XKV_META_TOK_MAX 9
 /* longest opaque, "O" not counted (the store's XKV_META_OPAQUE_MAX) */
 #define XKV_META_OPAQUE 32
 
@@ -174,9 +175,11 @@ static long xkv_meta_flag_cb(__u32 i, void *data)
  * key list of a "get" into s->keys: the key, then its flags. Only flags
  * whose answer is the entry's bytes are taken, each a token of its own
  * and each once (the store refuses a flag given twice): "v" (required),
- * "f", "s", "c", "q", "k", "b" (the key is decoded: xkv_meta_b64()) and
- * "O<opaque>"; anything else (other flags, a flag with a value where
- * none is due) goes to the store as it came.
+ * "f", "s", "c", "q", "k", "b" (the key is decoded: xkv_meta_b64()),
+ * "t" (only the store knows the TTL: the hot cache misses it, the store
+ * program answers it, bpf/xdp/store_bin.h) and "O<opaque>"; anything
+ * else (other flags, a flag with a value where none is due) goes to the
+ * store as it came.
  * Return: 0 with s->nkeys = 1, or the outcome (a pass reason).
  */
 __attribute__((noinline)) int xkv_split_meta(struct xkv_scratch *s)
@@ -206,6 +209,8 @@ __attribute__((noinline)) int xkv_split_meta(struct xkv_scratch *s)
 	s->m_ns = !!(seen & XKV_MF_s);
 	s->m_nc = !!(seen & XKV_MF_c);
 	s->m_nk = !!(seen & XKV_MF_k);
+	s->m_nt = !!(seen & XKV_MF_t);
+	s->m_tlen = 0;
 	s->m_b = !!(seen & XKV_MF_b);
 	s->mtok = n;
 	s->nkeys = 1;
@@ -369,6 +374,9 @@ static long xkv_meta_tok_cb(__u32 i, void *data)
 		/* written once the loop is done: xkv_meta_key_put() */
 		n = s->m_klen;
 		s->m_kpos = p + 2;
+	} else if (c == 't') {
+		n = s->m_tlen;
+		xkv_meta_put(b, p + 2, s->m_t, n, 10);
 	} else {
 		n = s->nd;
 		xkv_put_cas(b, p + 2, READ_ONCE(s->cas), n);

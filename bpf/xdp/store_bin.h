@@ -10,8 +10,10 @@
  * <bytes>\r\n<data>\r\n", into xkv_store_stage, a per-CPU slot laid out
  * as a hot-cache slot holding one entry (xkv_store_maps.h): the block is
  * that entry's body. It also gives what the block does not carry: the
- * line's length (an entry's @line_len), the CAS (@cas) and the key's
- * base64 state (XKV_SLOT_F_KEY_B64's). The builders then read the stage
+ * line's length (an entry's @line_len), the CAS (@cas), the key's
+ * base64 state (XKV_SLOT_F_KEY_B64's) and, for mg "t", the seconds the
+ * item has left, computed by the store as meta.c computes them (the hot
+ * cache cannot say, so it misses an mg with "t" and the store answers). The builders then read the stage
  * as they read a slot; nobody else writes it, so its seqlock never
  * moves while they do (a sampled hit count goes to the stage's entry and
  * is lost: the kfunc already counted the read for admission).
@@ -37,6 +39,30 @@
 #define XKV_SBLK_ENT XKV_HOT_SLOT_HDR
 #define XKV_SBLK_AT (XKV_SBLK_ENT + XKV_HOT_ENT_HDR)
 #define XKV_SBLK_ROOM (XKV_HOT_SLOT_SIZE - XKV_SBLK_AT)
+
+/*
+ * mg "t": the item's TTL as the kfunc gives it (the store's clock and
+ * formula, meta.c's), in decimal into s->m_t, or "-1" for none.
+ */
+static __always_inline void xkv_store_ttl(struct xkv_scratch *s, __u32 ttl,
+					  __u32 none)
+{
+	__u64 v = ttl;
+	__u32 n, k;
+
+	if (none) {
+		s->m_t[0] = '-';
+		s->m_t[1] = '1';
+		s->m_tlen = 2;
+		return;
+	}
+	n = xkv_dec_len(v, 10, &s->m_tlen);
+	for (k = 0; k < 10; k++) {
+		if (k >= n)
+			break;
+		s->m_t[(n - 1 - k) & 15] = xkv_dec_next(&v);
+	}
+}
 
 /*
  * Key @k's block from the store into the stage, asked with @flags
@@ -65,6 +91,8 @@ static __always_inline int xkv_stage_get(struct xkv_scratch *s,
 	*line = arg.line;
 	*state = arg.state;
 	s->cas = arg.cas;
+	if (s->m_nt)
+		xkv_store_ttl(s, arg.ttl, arg.state & XKV_KF_TTL_NONE);
 	return n;
 }
 

@@ -246,7 +246,8 @@ static __always_inline long xkv_meta_value(struct xkv_scratch *s,
 				       ((klen + 2) / 3 * 4 + 2 - klen));
 	/* "VA <n>", the flags, "\r\n"; then "<data>\r\n" */
 	hl = 3 + nl + s->m_nf * (2 + fl) + s->m_ns * (2 + nl) +
-	     s->m_nc * (2 + nd) + s->m_nk * (2 + s->m_klen) + s->m_obytes + 2;
+	     s->m_nc * (2 + nd) + s->m_nk * (2 + s->m_klen) +
+	     s->m_nt * (2 + (s->m_tlen & 15)) + s->m_obytes + 2;
 	dl = blen - llen - 2;
 	if (hl > XKV_UDP_PAYLOAD_CAP || hl + dl > s->body_max)
 		return xkv_key_fail(s, XKV_STAT_pass_too_big);
@@ -327,6 +328,9 @@ static long xkv_key_cb(__u32 i, void *data)
 		 * keyed (a binary GET's reply depends on neither)
 		 */
 		if (!(xf & XKV_SLOT_F_META) && !xkv_bin_req(s))
+			return xkv_key_fail(s, XKV_STAT_misses);
+		/* nor what TTL it has left: "t" is the store program's */
+		if (s->m_nt)
 			return xkv_key_fail(s, XKV_STAT_misses);
 		s->m_kb64 = !!(xf & XKV_SLOT_F_KEY_B64);
 		if (s->m_nc) {

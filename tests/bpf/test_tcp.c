@@ -1089,7 +1089,7 @@ static void test_meta(struct env *e)
 		{ "mg nokey v\r\n", XKV_TCP_STAT_pass_miss },
 		{ "mg nokey v q\r\n", XKV_TCP_STAT_pass_miss },
 		{ "mg bm9rZXk= b v k\r\n", XKV_TCP_STAT_pass_miss },
-		{ "mg foo v t\r\n", XKV_TCP_STAT_pass_not_get },
+		{ "mg foo v t\r\n", XKV_TCP_STAT_pass_miss },
 		{ "mg foo v k k\r\n", XKV_TCP_STAT_pass_not_get },
 		{ "mg foo f\r\n", XKV_TCP_STAT_pass_not_get },
 		{ "mg Zh== b v\r\n", XKV_TCP_STAT_pass_not_get },

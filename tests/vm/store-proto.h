@@ -314,9 +314,63 @@ static void mg_cmd(char *buf, size_t cap, const char *kind, int i,
 
 #define MG_KEYS 4
 
+/* mg over TCP: its header line into @line (the data line read too) */
+static bool tcp_mg_head(const char *req, char *line, size_t cap)
+{
+	char data[512];
+
+	return !vm_tcp_line(tcp_fd, req, strlen(req), line, cap) &&
+	       !vm_tcp_line(tcp_fd, "", 0, data, sizeof(data));
+}
+
+/*
+ * mg "t" over UDP of keys only the store holds: the seconds left on the
+ * store's clock (or -1 for none), answered by the store program with the
+ * bytes meta.c sends over TCP for the same item in the same second (a
+ * TCP mg before and after; asked again when the clock ticked between).
+ */
+static void test_meta_ttl(void)
+{
+	char udp[512], t1[256], t2[256], want[512];
+	long long r0, r1;
+	unsigned int ttl = 0;
+	bool same = false;
+	int i, sent = 0;
+
+	tap_ok(tcp_meta("ms xs:mg:ttl 3 T100\r\nttl\r\n", "HD\r\n") &&
+		       tcp_meta("ms xs:mg:nottl 3\r\nnot\r\n", "HD\r\n"),
+	       "meta t: keys of 100 s and of no expiry stored (ms)");
+	r0 = store_stat("replies", false);
+	for (i = 0; i < 3 && !same; i++) {
+		if (!tcp_mg_head("mg xs:mg:ttl k v t s\r\n", t1, sizeof(t1)) ||
+		    udp_cmd("mg xs:mg:ttl k v t s", udp, sizeof(udp)) < 0 ||
+		    !tcp_mg_head("mg xs:mg:ttl k v t s\r\n", t2, sizeof(t2)))
+			break;
+		sent++;
+		if (strcmp(t1, t2))
+			continue;	/* the clock ticked: again */
+		snprintf(want, sizeof(want), "%sttl\r\n", t1);
+		same = !strcmp(udp, want);
+		if (!same)
+			tap_diag("mg t over UDP: %s, meta.c's: %s", udp, want);
+		sscanf(t1, "VA 3 kxs:mg:ttl t%u", &ttl);
+	}
+	tap_ok(same && ttl >= 98 && ttl <= 100,
+	       "meta t: mg k v t s of a 100 s item: meta.c's bytes (t%u)",
+	       ttl);
+	tap_ok(reply_is("mg xs:mg:nottl t v", "VA 3 t-1\r\nnot\r\n") &&
+		       tcp_meta("mg xs:mg:nottl t v\r\n", "VA 3 t-1\r\n"),
+	       "meta t: of an item that never expires, t-1 (as meta.c)");
+	r1 = store_stat("replies", false);
+	tap_is_i64(r1 - r0, sent + 1,
+		   "meta t: the store program answered every mg with t");
+	/* the data line of the last TCP mg */
+	vm_tcp_line(tcp_fd, "", 0, t1, sizeof(t1));
+}
+
 /*
  * mg over UDP of keys only the store holds: "v" with every flag XDP
- * answers (f s c k O q b), in any order, answered by the store program
+ * answers (f s c k O q b; t in test_meta_ttl()), in any order, answered by the store program
  * byte for byte as meta.c; a base64 key (b) and the base64 echo of a key
  * stored in base64 (k); a miss (EN, with k and O) and a quiet miss
  * (nothing) passed to the module; an mg of a stale item and of one whose
@@ -441,6 +495,7 @@ static void test_meta(void)
 		vm_tcp_line(tcp_fd, "", 0, line, sizeof(line));
 	}
 	tap_ok(ok, "meta: the module's mg over TCP: the same header");
+	test_meta_ttl();
 }
 
 #endif /* XKV_VM_STORE_PROTO_H */
