@@ -135,7 +135,7 @@ struct xkv_scratch {
 	__u32 b_noop;		/* req[] offset of its closing NOOP, 0: none */
 	__u32 m_seen;		/* XKV_MF_* of the flags split so far */
 	__u32 m_nk;		/* 1 for "k": echo the key */
-	__u32 m_nt;		/* 1 for "t": the store's TTL (store_bin.h) */
+	__u32 m_nt;		/* 1 for "t": the store's TTL, store_bin.h */
 	__u32 m_tlen;		/* ... its bytes in m_t[] */
 	__u32 m_b;		/* 1 for "b": the key came in base64 */
 	__u32 m_kb64;		/* the hit was stored with a base64 key */

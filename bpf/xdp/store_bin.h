@@ -13,10 +13,11 @@
  * line's length (an entry's @line_len), the CAS (@cas), the key's
  * base64 state (XKV_SLOT_F_KEY_B64's) and, for mg "t", the seconds the
  * item has left, computed by the store as meta.c computes them (the hot
- * cache cannot say, so it misses an mg with "t" and the store answers). The builders then read the stage
- * as they read a slot; nobody else writes it, so its seqlock never
- * moves while they do (a sampled hit count goes to the stage's entry and
- * is lost: the kfunc already counted the read for admission).
+ * cache cannot say, so it misses an mg with "t" and the store answers).
+ * The builders then read the stage as they read a slot; nobody else
+ * writes it, so its seqlock never moves while they do (a sampled hit
+ * count goes to the stage's entry and is lost: the kfunc already counted
+ * the read for admission).
  *
  * What is answered is what the hot path answers (bpf/HOTCACHE.md): the
  * split (binary.h's xkv_bin_split(), stages.h's xkv_split_meta()) is the

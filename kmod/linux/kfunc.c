@@ -133,9 +133,9 @@ noinline int xkv_xdp_store_get(const u8 *key, u32 key__sz, u8 *out,
 		arg->sum = (__force u16)~csum_fold(csum_partial(out + at, n,
 								 0));
 		arg->line = pk.line;
-		arg->state = (pk.state & XKV_PEEK_KEY_B64 ? XKV_KF_KEY_B64 : 0) |
-			     (pk.state & XKV_PEEK_TTL_NONE ? XKV_KF_TTL_NONE :
-							     0);
+		arg->state = pk.state & XKV_PEEK_KEY_B64 ? XKV_KF_KEY_B64 : 0;
+		if (pk.state & XKV_PEEK_TTL_NONE)
+			arg->state |= XKV_KF_TTL_NONE;
 		arg->ttl = pk.ttl;
 		arg->cas = pk.cas;
 		xkvm_kf_count(XKV_KF_STAT_hits);

@@ -369,14 +369,13 @@ static void test_meta_ttl(void)
 }
 
 /*
- * mg over UDP of keys only the store holds: "v" with every flag XDP
- * answers (f s c k O q b; t in test_meta_ttl()), in any order, answered by the store program
- * byte for byte as meta.c; a base64 key (b) and the base64 echo of a key
- * stored in base64 (k); a miss (EN, with k and O) and a quiet miss
+ * mg over UDP of keys only the store holds: "v" with every flag XDP answers
+ * (f s c k O q b; t: test_meta_ttl()), in any order, answered by the store
+ * program byte for byte as meta.c; a base64 key (b) and the base64 echo of a
+ * key stored in base64 (k); a miss (EN, with k and O) and a quiet miss
  * (nothing) passed to the module; an mg of a stale item and of one whose
  * recache token went out refused by the kfunc ("state") and answered by
- * meta.c (X W, then Z X; Z); the same header as the module's own over
- * TCP.
+ * meta.c (X W, then Z X; Z); the same header as the module's own over TCP.
  */
 static void test_meta(void)
 {
