@@ -217,40 +217,144 @@ static inline __u16 xkv_hot_csum(const void *p, __u32 len)
  */
 
 /*
- * The slot hash: 32-bit FNV-1a over the key bytes, then a xorshift-multiply
- * finaliser so that the low bits (the slot index) depend on every byte.
+ * The slot hash, 8 key bytes per step: the key is read as little-endian
+ * 64-bit words (the last one zero-padded), each mixed into the state with
+ * one multiply and one xorshift (xkv_hot_hash_mix()), then the length is
+ * mixed in and a multiply-xorshift finaliser makes the low bits (the slot
+ * index) depend on every byte (xkv_hot_hash_end()). A 16-byte key costs
+ * four dependent multiplies, not sixteen.
+ *
+ * Parsers that see a key one byte at a time use the streaming form
+ * (xkv_hot_hash_byte(), or xkv_hot_hash_word() for eight bytes at any
+ * phase): it gathers bytes into a word and mixes every eighth, and gives
+ * the same value as xkv_hot_hash(). Every side (the store, learning mode,
+ * XDP, the tests) must compute the same value: an ABI of the slots.
  */
-#define XKV_HOT_FNV_BASIS 2166136261U
-#define XKV_HOT_FNV_PRIME 16777619U
+#define XKV_HOT_HASH_SEED 0x9e3779b97f4a7c15ULL
+#define XKV_HOT_HASH_MUL 0xbf58476d1ce4e5b9ULL
+#define XKV_HOT_HASH_FIN 0x94d049bb133111ebULL
 
 /**
- * xkv_hot_hash_step() - fold one key byte into a running hash.
- * @h: hash so far (XKV_HOT_FNV_BASIS before the first byte)
- * @c: next byte of the key
+ * struct xkv_hot_hs - a running slot hash.
+ * @h: the state: XKV_HOT_HASH_SEED mixed with every whole word so far.
+ * @w: the bytes of the word being gathered, little-endian (byte i of the
+ *     word at bits 8i..8i+7), the rest zero.
  *
- * Return: the new running hash.
+ * How many bytes went in is the caller's to count (a parser knows its
+ * token's length): every function takes it.
  */
-XKV_ABI_INLINE __u32 xkv_hot_hash_step(__u32 h, __u8 c)
+struct xkv_hot_hs {
+	__u64 h;
+	__u64 w;
+};
+
+/**
+ * xkv_hot_hash_mix() - mix one 8-byte word into the state.
+ * @h: the state
+ * @w: eight key bytes, little-endian
+ *
+ * Return: the new state.
+ */
+XKV_ABI_INLINE __u64 xkv_hot_hash_mix(__u64 h, __u64 w)
 {
-	return (h ^ c) * XKV_HOT_FNV_PRIME;
+	h = (h ^ w) * XKV_HOT_HASH_MUL;
+	return h ^ (h >> 32);
 }
 
 /**
- * xkv_hot_hash_final() - finish a running hash.
- * @h: hash after the key's last byte
+ * xkv_hot_hash_init() - start a running hash.
+ * @s: the hash
+ */
+XKV_ABI_INLINE void xkv_hot_hash_init(struct xkv_hot_hs *s)
+{
+	s->h = XKV_HOT_HASH_SEED;
+	s->w = 0;
+}
+
+/**
+ * xkv_hot_hash_byte() - fold one key byte into a running hash.
+ * @s: the hash
+ * @n: bytes folded in before this one
+ * @c: the byte
+ */
+XKV_ABI_INLINE void xkv_hot_hash_byte(struct xkv_hot_hs *s, __u32 n, __u8 c)
+{
+	s->w |= (__u64)c << ((n & 7) * 8);
+	if ((n & 7) == 7) {
+		s->h = xkv_hot_hash_mix(s->h, s->w);
+		s->w = 0;
+	}
+}
+
+/**
+ * xkv_hot_hash_word() - fold eight key bytes into a running hash.
+ * @s: the hash
+ * @n: bytes folded in before these
+ * @w: the bytes, little-endian (the first at bits 0..7)
+ *
+ * The same as eight xkv_hot_hash_byte() calls, at any @n.
+ */
+XKV_ABI_INLINE void xkv_hot_hash_word(struct xkv_hot_hs *s, __u32 n, __u64 w)
+{
+	__u32 r = (n & 7) * 8;
+
+	if (!r) {
+		s->h = xkv_hot_hash_mix(s->h, w);
+		return;
+	}
+	s->h = xkv_hot_hash_mix(s->h, s->w | (w << r));
+	s->w = w >> (64 - r);
+}
+
+/**
+ * xkv_hot_hash_fin() - the hash of a state whose last word is mixed in.
+ * @h:   the state after the key's last (zero-padded) word
+ * @len: key length
  *
  * Return: the key's hash.
  */
-XKV_ABI_INLINE __u32 xkv_hot_hash_final(__u32 h)
+XKV_ABI_INLINE __u32 xkv_hot_hash_fin(__u64 h, __u32 len)
 {
-	h ^= h >> 16;
-	h *= 0x7feb352dU;
-	h ^= h >> 15;
-	return h;
+	h = xkv_hot_hash_mix(h, len);
+	h *= XKV_HOT_HASH_FIN;
+	return (__u32)(h >> 32);
 }
 
 /**
- * xkv_hot_hash() - hash of a whole key, as XDP computes it.
+ * xkv_hot_hash_end() - finish a running hash.
+ * @s:   the hash after the key's last byte
+ * @len: key length (bytes folded in)
+ *
+ * Return: the key's hash, xkv_hot_hash()'s.
+ */
+XKV_ABI_INLINE __u32 xkv_hot_hash_end(const struct xkv_hot_hs *s, __u32 len)
+{
+	__u64 h = s->h;
+
+	if (len & 7)
+		h = xkv_hot_hash_mix(h, s->w);
+	return xkv_hot_hash_fin(h, len);
+}
+
+/**
+ * xkv_hot_hash_le64() - eight bytes as a little-endian word.
+ * @p: the bytes, any alignment
+ *
+ * Return: the word.
+ */
+static inline __u64 xkv_hot_hash_le64(const __u8 *p)
+{
+	__u64 w;
+
+	__builtin_memcpy(&w, p, 8);
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+	w = __builtin_bswap64(w);
+#endif
+	return w;
+}
+
+/**
+ * xkv_hot_hash() - hash of a whole key, a word at a time.
  * @key: key bytes
  * @len: key length
  *
@@ -259,12 +363,17 @@ XKV_ABI_INLINE __u32 xkv_hot_hash_final(__u32 h)
 static inline __u32 xkv_hot_hash(const void *key, __u32 len)
 {
 	const __u8 *p = (const __u8 *)key;
-	__u32 h = XKV_HOT_FNV_BASIS;
+	__u64 h = XKV_HOT_HASH_SEED, w = 0;
 	__u32 i;
 
-	for (i = 0; i < len; i++)
-		h = xkv_hot_hash_step(h, p[i]);
-	return xkv_hot_hash_final(h);
+	for (i = 0; i + 8 <= len; i += 8)
+		h = xkv_hot_hash_mix(h, xkv_hot_hash_le64(p + i));
+	if (len & 7) {
+		for (; i < len; i++)
+			w |= (__u64)p[i] << ((i & 7) * 8);
+		h = xkv_hot_hash_mix(h, w);
+	}
+	return xkv_hot_hash_fin(h, len);
 }
 
 /**

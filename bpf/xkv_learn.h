@@ -119,8 +119,8 @@ enum {
  * @npend:   entries used in @pend.
  * @tok:     tokens completed on this line.
  * @tlen:    bytes of the current token (saturates).
- * @thash:   running key hash of the current token.
  * @kidx:    hot-cache slot of the line's key, ~0 = none.
+ * @ths:     running key hash of the current token (@tlen bytes in).
  * @mag:     the current token's digits as a number.
  * @w0:      first 8 bytes of the first token (little-endian packed).
  * @w1:      its next 8 bytes.
@@ -147,8 +147,8 @@ struct xkv_lin {
 	__u8 npend;
 	__u16 tok;
 	__u16 tlen;
-	__u32 thash;
 	__u32 kidx;
+	struct xkv_hot_hs ths;
 	__u64 mag;
 	__u64 w0;
 	__u64 w1;
@@ -196,12 +196,12 @@ enum {
  * @cand:    1 + index of the candidate whose "\r\n" is being checked.
  * @tok:     tokens completed on this line.
  * @tlen:    bytes of the current token.
- * @thash:   running hash of the current token.
  * @khash:   the key's hash.
  * @key_off: packet offset of the key (valid with XKV_LOUTF_HERE).
  * @klen:    key length.
  * @nbad:    a number token had a non-digit or overflowed.
  * @pad:     zero.
+ * @ths:     running hash of the current token (@tlen bytes in).
  * @w0:      first 8 bytes of the first token.
  * @num:     the current token as a number.
  * @flags:   the VALUE line's numbers.
@@ -216,12 +216,12 @@ struct xkv_lout {
 	__u8 cand;
 	__u16 tok;
 	__u16 tlen;
-	__u32 thash;
 	__u32 khash;
 	__u32 key_off;
 	__u16 klen;
 	__u8 nbad;
 	__u8 pad;
+	struct xkv_hot_hs ths;
 	__u64 w0;
 	__u64 num;
 	__u64 flags;

@@ -43,13 +43,13 @@ _Static_assert(sizeof(struct xkv_learn_tuple) == 40, "xl_tuple_eq");
 
 static __always_inline __u32 xl_tuple_hash(const struct xkv_learn_tuple *t)
 {
-	const __u32 *w = (const void *)t;
-	__u32 h = XKV_HOT_FNV_BASIS;
+	const __u64 *w = (const void *)t;
+	__u64 h = XKV_HOT_HASH_SEED;
 	int i;
 
-	for (i = 0; i < 10; i++)
-		h = (h ^ w[i]) * XKV_HOT_FNV_PRIME;
-	return xkv_hot_hash_final(h);
+	for (i = 0; i < 5; i++)
+		h = xkv_hot_hash_mix(h, w[i]);
+	return xkv_hot_hash_fin(h, sizeof(*t));
 }
 
 enum {

@@ -19,7 +19,7 @@ static __always_inline void xl_out_line_reset(struct xkv_lout *p, int here)
 	p->cand = 0;
 	p->tok = 0;
 	p->tlen = 0;
-	p->thash = XKV_HOT_FNV_BASIS;
+	xkv_hot_hash_init(&p->ths);
 	p->khash = 0;
 	p->key_off = 0;
 	p->klen = 0;
@@ -54,7 +54,7 @@ static __always_inline void xl_out_tok_end(struct xkv_lout *p)
 	} else if (p->cls == XKV_LR_VALUE) {
 		if (t == 1) {
 			p->klen = p->tlen;
-			p->khash = xkv_hot_hash_final(p->thash);
+			p->khash = xkv_hot_hash_end(&p->ths, p->tlen);
 		} else if (t == 2) {
 			p->flags = p->num;
 		} else if (t == 3) {
@@ -69,7 +69,7 @@ static __always_inline void xl_out_tok_end(struct xkv_lout *p)
 	}
 	p->tok = t < 0xffff ? t + 1 : t;
 	p->tlen = 0;
-	p->thash = XKV_HOT_FNV_BASIS;
+	xkv_hot_hash_init(&p->ths);
 	p->num = 0;
 }
 
@@ -118,7 +118,7 @@ static __always_inline void xl_out_char(struct xl_stream *c, struct xkv_lout *p,
 			p->key_off = c->s->pos;
 		if (!ch)
 			p->nbad = 1;
-		p->thash = xkv_hot_hash_step(p->thash, ch);
+		xkv_hot_hash_byte(&p->ths, len, ch);
 	} else if (p->cls == XKV_LR_VALUE || p->tok == 1) {
 		xl_out_digit(p, ch);
 	}

@@ -88,7 +88,7 @@ static __always_inline void xl_in_line_reset(struct xkv_lin *p)
 	p->ok = 0;
 	p->tok = 0;
 	p->tlen = 0;
-	p->thash = XKV_HOT_FNV_BASIS;
+	xkv_hot_hash_init(&p->ths);
 	p->kidx = ~0U;
 	p->exptime = 0;
 	p->vlen = 0;
@@ -138,7 +138,7 @@ static __always_inline void xl_in_tok_end(struct xl_stream *c,
 					  struct xkv_lin *p)
 {
 	__u32 t = p->tok, len = p->tlen, idx;
-	__u32 h = xkv_hot_hash_final(p->thash);
+	__u32 h = xkv_hot_hash_end(&p->ths, p->tlen);
 	__s32 v;
 
 	idx = xl_slot_of(h);
@@ -238,7 +238,7 @@ static __always_inline void xl_in_tok_end(struct xl_stream *c,
 next:
 	p->tok = t < 0xffff ? t + 1 : t;
 	p->tlen = 0;
-	p->thash = XKV_HOT_FNV_BASIS;
+	xkv_hot_hash_init(&p->ths);
 	xl_num_reset(&p->nst, &p->nf, &p->mag);
 }
 
@@ -277,7 +277,7 @@ static __always_inline void xl_in_char(struct xl_stream *c, struct xkv_lin *p,
 		p->tlen = 1;
 		return;
 	}
-	p->thash = xkv_hot_hash_step(p->thash, ch);
+	xkv_hot_hash_byte(&p->ths, len, ch);
 	p->tlen = len < 0xffff ? len + 1 : len;
 	xl_num_step(&p->nst, &p->nf, &p->mag, ch);
 }

@@ -63,30 +63,31 @@ static __always_inline int xkv_bin_with_key(__u8 op)
 	return op == XKV_BIN_GETK || op == XKV_BIN_GETKQ;
 }
 
-/* eight key bytes per bpf_loop() round: req[s->start, s->b_kend) */
+/*
+ * eight key bytes per bpf_loop() round, a word: req[s->start, s->b_kend);
+ * a last short word is left in s->hs.w for xkv_hot_hash_end()
+ */
 static long xkv_bin_hash_cb(__u32 i, void *data)
 {
 	struct xkv_scratch *s = ((struct xkv_cb_ctx *)data)->s;
-	__u32 pos = s->start + i * 8, end = s->b_kend, h = s->hash, j;
+	__u32 pos = s->start + i * 8, end = s->b_kend, j;
 	__u64 w;
 
 	if (pos >= end)
 		return 1;
 	if (pos + 8 <= end) {
 		w = *(const __u64 *)(s->req + (pos & XKV_REQ_MASK));
-#pragma unroll
-		for (j = 0; j < 8; j++)
-			h = xkv_hot_hash_step(h, XKV_WBYTE(w, j));
+		s->hs.h = xkv_hot_hash_mix(s->hs.h, XKV_LE64(w));
 	} else {
+		w = 0;
 #pragma unroll
-		for (j = 0; j < 8; j++) {
+		for (j = 0; j < 7; j++) {
 			if (pos + j >= end)
 				break;
-			h = xkv_hot_hash_step(h,
-					      s->req[(pos + j) & XKV_REQ_MASK]);
+			w |= (__u64)s->req[(pos + j) & XKV_REQ_MASK] << (j * 8);
 		}
+		s->hs.w = w;
 	}
-	s->hash = h;
 	return 0;
 }
 
@@ -143,11 +144,11 @@ static long xkv_bin_pkt_cb(__u32 i, void *data)
 	cb.s = s;
 	s->start = pos + XKV_BIN_HDR_LEN;
 	s->b_kend = s->start + klen;
-	s->hash = XKV_HOT_FNV_BASIS;
+	xkv_hot_hash_init(&s->hs);
 	bpf_loop((klen + 7) / 8, xkv_bin_hash_cb, &cb, 0);
 	s->keys[n].off = pos + XKV_BIN_HDR_LEN;
 	s->keys[n].len = klen;
-	s->keys[n].hash = xkv_hot_hash_final(s->hash);
+	s->keys[n].hash = xkv_hot_hash_end(&s->hs, klen);
 	s->nkeys = n + 1;
 	s->b_pos = pos + XKV_BIN_HDR_LEN + klen;
 	return 0;

@@ -88,8 +88,8 @@ static __always_inline int xkv_fast_copy(struct xdp_md *ctx,
  * end): every byte above 0x20
  * (the SWAR test of xkv_parse_cb(); a last short word is read as the
  * eight bytes ending with the key, shifted, its other bytes set to 0xff),
- * hashed as xkv_parse_byte() hashes it.
- * Return: its running hash in *@hash and 0, or -1 for a byte the general
+ * hashed a word at a time (the same value as xkv_parse_byte()'s).
+ * Return: its hash in *@hash and 0, or -1 for a byte the general
  * path must see (a space, a control byte) or a frame shorter than the
  * verifier can see.
  */
@@ -97,9 +97,9 @@ static __always_inline int xkv_fast_key(const __u8 *data, __u32 koff,
 					__u32 len, void *data_end,
 					__u32 *hash)
 {
-	__u32 h = XKV_HOT_FNV_BASIS, k, j, pos, n;
+	__u64 h = XKV_HOT_HASH_SEED, w;
+	__u32 k, pos, n;
 	const __u8 *p;
-	__u64 w;
 
 	for (k = 0; k < XKV_FAST_KEY_WORDS; k++) {
 		pos = k * 8;
@@ -113,9 +113,7 @@ static __always_inline int xkv_fast_key(const __u8 *data, __u32 koff,
 			w = *(const __u64 *)p;
 			if ((w - 0x21 * XKV_ONES) & ~w & XKV_HIGHS)
 				return -1;
-#pragma unroll
-			for (j = 0; j < 8; j++)
-				h = xkv_hot_hash_step(h, XKV_WBYTE(w, j));
+			h = xkv_hot_hash_mix(h, XKV_LE64(w));
 			continue;
 		}
 		p = data + xkv_bound(koff + len - 8, 1023);
@@ -129,13 +127,12 @@ static __always_inline int xkv_fast_key(const __u8 *data, __u32 koff,
 #endif
 		if ((w - 0x21 * XKV_ONES) & ~w & XKV_HIGHS)
 			return -1;
-#pragma unroll
-		for (j = 0; j < 7; j++)
-			if (j < n)
-				h = xkv_hot_hash_step(h, XKV_WBYTE(w, j));
+		/* the key's last n bytes, zero-padded */
+		w = XKV_LE64(w) & ~(~0ULL << (n * 8));
+		h = xkv_hot_hash_mix(h, w);
 		break;
 	}
-	*hash = h;
+	*hash = xkv_hot_hash_fin(h, len);
 	return 0;
 }
 
@@ -189,7 +186,7 @@ __attribute__((noinline)) int xkv_fast_request(struct xdp_md *ctx,
 	s->meta = 0;
 	s->keys[0].off = start;
 	s->keys[0].len = end - start;
-	s->keys[0].hash = xkv_hot_hash_final(hash);
+	s->keys[0].hash = hash;
 	s->nkeys = 1;
 	s->in_key = 0;
 	s->done = 1;

@@ -92,8 +92,8 @@ struct xkv_scratch {
 	__u32 start;		/* req[] offset of the first byte after "get " */
 	__u32 gets;		/* 1 for "gets": print CAS */
 	__u32 kstart;		/* req[] offset of the key being read */
-	__u32 hash;		/* its running hash */
 	__u32 in_key;
+	struct xkv_hot_hs hs;	/* its running hash */
 	__u32 nkeys;
 	__u32 done;		/* the line ended where the payload ends */
 	__u32 fail;		/* enum xkv_stat_id of the outcome, 0 = none */

@@ -71,7 +71,7 @@ static long xkv_b64_dec_cb(__u32 i, void *data)
 {
 	struct xkv_scratch *s = ((struct xkv_cb_ctx *)data)->s;
 	__u32 off = s->keys[0].off, n = s->keys[0].len / 4, v[4], j, w;
-	__u32 h = s->hash, pad = 0, d = s->m_bdst + 3 * i;
+	__u32 pad = 0, d = s->m_bdst + 3 * i;
 	__u8 *r = s->req;
 
 #pragma unroll
@@ -88,16 +88,15 @@ static long xkv_b64_dec_cb(__u32 i, void *data)
 	}
 	w = v[0] << 18 | v[1] << 12 | (v[2] & 63) << 6 | (v[3] & 63);
 	r[d & XKV_REQ_MASK] = w >> 16;
-	h = xkv_hot_hash_step(h, w >> 16);
+	xkv_hot_hash_byte(&s->hs, 3 * i, w >> 16);
 	if (pad < 2) {
 		r[(d + 1) & XKV_REQ_MASK] = w >> 8;
-		h = xkv_hot_hash_step(h, w >> 8);
+		xkv_hot_hash_byte(&s->hs, 3 * i + 1, w >> 8);
 	}
 	if (!pad) {
 		r[(d + 2) & XKV_REQ_MASK] = w;
-		h = xkv_hot_hash_step(h, w);
+		xkv_hot_hash_byte(&s->hs, 3 * i + 2, w);
 	}
-	s->hash = h;
 	s->m_bpad = pad;
 	return 0;
 bad:
@@ -129,7 +128,7 @@ __attribute__((noinline)) int xkv_meta_b64(struct xkv_scratch *s)
 	if (s->m_bdst > XKV_REQ_MAX - XKV_KEY_ROOM)
 		return XKV_STAT_pass_too_big;
 	cb.s = s;
-	s->hash = XKV_HOT_FNV_BASIS;
+	xkv_hot_hash_init(&s->hs);
 	s->m_bpad = 0;
 	s->m_bbad = 0;
 	bpf_loop(len / 4, xkv_b64_dec_cb, &cb, 0);
@@ -140,7 +139,7 @@ __attribute__((noinline)) int xkv_meta_b64(struct xkv_scratch *s)
 		return XKV_STAT_pass_not_get;
 	s->keys[0].off = s->m_bdst;
 	s->keys[0].len = len;
-	s->keys[0].hash = xkv_hot_hash_final(s->hash);
+	s->keys[0].hash = xkv_hot_hash_end(&s->hs, len);
 	return 0;
 }
 

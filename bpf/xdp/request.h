@@ -19,7 +19,7 @@ static __always_inline long xkv_end_key(struct xkv_scratch *s, __u32 pos)
 	}
 	s->keys[n].off = s->kstart;
 	s->keys[n].len = pos - s->kstart;
-	s->keys[n].hash = xkv_hot_hash_final(s->hash);
+	s->keys[n].hash = xkv_hot_hash_end(&s->hs, pos - s->kstart);
 	s->nkeys = n + 1;
 	s->in_key = 0;
 	return 0;
@@ -69,11 +69,11 @@ key:
 	if (!s->in_key) {
 		s->in_key = 1;
 		s->kstart = pos;
-		s->hash = XKV_HOT_FNV_BASIS;
+		xkv_hot_hash_init(&s->hs);
 	} else if (pos - s->kstart >= XKV_HOT_KEY_MAX) {
 		goto bad;
 	}
-	s->hash = xkv_hot_hash_step(s->hash, c);
+	xkv_hot_hash_byte(&s->hs, pos - s->kstart, c);
 	return 0;
 bad:
 	s->fail = XKV_STAT_pass_malformed;
@@ -90,16 +90,24 @@ bad:
 #define XKV_WBYTE(w, j) ((__u8)((w) >> (56 - (j) * 8)))
 #endif
 
+/* a word loaded from memory as xkv_hot_hash_mix() takes it */
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define XKV_LE64(w) (w)
+#else
+#define XKV_LE64(w) __builtin_bswap64(w)
+#endif
+
 /*
  * Eight bytes of the key list per bpf_loop() round. A word with no byte
  * below 0x21 (so no space, "\r", "\n" or NUL: the usual SWAR test, exact
  * about whether such a byte exists) inside the payload is all key bytes
- * and is hashed at once; any other word goes byte by byte.
+ * and is hashed at once (xkv_hot_hash_word(), at whatever phase the key
+ * started); any other word goes byte by byte.
  */
 static long xkv_parse_cb(__u32 i, void *data)
 {
 	struct xkv_scratch *s = ((struct xkv_cb_ctx *)data)->s;
-	__u32 pos = s->start + i * 8, h, j;
+	__u32 pos = s->start + i * 8, j;
 	__u64 w;
 
 	if (pos + 8 <= s->plen) {
@@ -108,18 +116,13 @@ static long xkv_parse_cb(__u32 i, void *data)
 			if (!s->in_key) {
 				s->in_key = 1;
 				s->kstart = pos;
-				h = XKV_HOT_FNV_BASIS;
-			} else {
-				h = s->hash;
+				xkv_hot_hash_init(&s->hs);
 			}
 			if (pos + 7 - s->kstart >= XKV_HOT_KEY_MAX) {
 				s->fail = XKV_STAT_pass_malformed;
 				return 1;
 			}
-#pragma unroll
-			for (j = 0; j < 8; j++)
-				h = xkv_hot_hash_step(h, XKV_WBYTE(w, j));
-			s->hash = h;
+			xkv_hot_hash_word(&s->hs, pos - s->kstart, XKV_LE64(w));
 			return 0;
 		}
 	}

@@ -1560,6 +1560,86 @@ static void test_keys(struct env *e)
 	install(e, &it_k3);
 }
 
+/* did the request at in get, as XDP_TX, exactly the reply in text? */
+static bool served(struct env *e, const struct pkt_opts *o)
+{
+	struct pkt *want = malloc(sizeof(*want));
+	struct result r;
+	bool ok;
+
+	if (!want)
+		tap_bail("out of memory");
+	pkt_reply(want, o, text, text_len);
+	run(e, in, &r);
+	ok = !r.err && r.retval == XDP_TX && r.len == want->len &&
+	     !memcmp(r.out, want->b, want->len);
+	free(want);
+	return ok;
+}
+
+/*
+ * The slot hash is taken a word at a time (the one-key path, binary),
+ * a word at any phase or a byte at a time (the key list parser), and a
+ * decoded byte at a time (mg's base64 key); the store's xkv_hot_hash()
+ * placed the key. Every length, at several phases: each must find it.
+ */
+static void test_hash_lengths(struct env *e)
+{
+	static const char *const form[] = {
+		"get %.*s\r\n",		/* one-key path */
+		"gets %.*s\r\n",	/* one-key path, another phase */
+		"get  %.*s\n",		/* key list parser, phase 1 */
+		"get %.*s %.*s\r\n",	/* the second at phase L + 1 */
+	};
+	static const __u8 opq[4] = { 1, 2, 3, 4 };
+	struct pkt_opts o = { .id = 23 };
+	char key[XKV_HOT_KEY_MAX], line[600], tok[400];
+	struct item it = { 0 }, two[2];
+	size_t len, l, f = 0, j;
+	bool ok = true;
+
+	for (l = 1; l <= XKV_HOT_KEY_MAX && ok; l++) {
+		for (j = 0; j < l; j++)
+			key[j] = (char)('!' + (j * 7 + l) % 90);
+		it = (struct item){ key, l, "v", 1, (__u32)l, 100 + l };
+		install(e, &it);
+		for (f = 0; f < 4 && ok; f++) {
+			len = (size_t)snprintf(line, sizeof(line), form[f],
+					       (int)l, key, (int)l, key);
+			pkt_request(in, &o, line, len);
+			two[0] = it;
+			two[1] = it;
+			expect_text(two, f == 3 ? 2 : 1, f == 1);
+			ok = served(e, &o);
+		}
+		if (ok) {
+			bin_req(XKV_BIN_GETK, key, l, 0, (size_t)-1, opq);
+			pkt_request(in, &o, bin, bin_len);
+			expect_bin(&it, XKV_BIN_GETK, opq);
+			ok = served(e, &o);
+			f++;
+		}
+		if (ok && (l + 2) / 3 * 4 <= XKV_HOT_KEY_MAX) {
+			tok[b64_enc(tok, key, l)] = 0;
+			len = (size_t)snprintf(line, sizeof(line),
+					       "mg %s b v\r\n", tok);
+			pkt_request(in, &o, line, len);
+			expect_mg_x(&it, false, "v");
+			ok = served(e, &o);
+			f++;
+		}
+		hot_del(e, key, l);
+	}
+	if (!ok)
+		tap_diag("  first miss: a %zu-byte key, request form %zu",
+			 l - 1, f - 1);
+	tap_ok(ok, "keys of every length 1..250: found by every parser's "
+	       "hash (one-key, key list at two phases, binary, mg b)");
+	install(e, &it_foo);
+	install(e, &it_k2);
+	install(e, &it_k3);
+}
+
 /* --- the one-key path (bpf/xdp/fast.h) ----------------------------------- */
 
 /*
@@ -2723,6 +2803,7 @@ int main(int argc, char **argv)
 	test_layers(&e);
 	test_malformed(&e);
 	test_keys(&e);
+	test_hash_lengths(&e);
 	test_fast(&e);
 	test_limits(&e);
 	test_slots(&e);

@@ -37,6 +37,83 @@ static u16 ref_csum(const u8 *p, u32 len)
 	return (u16)sum;
 }
 
+/*
+ * The slot hash written out from its description: little-endian words,
+ * the last zero-padded, each mixed with a multiply and a xorshift, the
+ * length mixed last, then a multiply keeping the high half.
+ */
+static u32 ref_hash(const u8 *p, u32 len)
+{
+	u64 h = 0x9e3779b97f4a7c15ULL, w;
+	u32 i, j;
+
+	for (i = 0; i < len; i += 8) {
+		w = 0;
+		for (j = 0; j < 8 && i + j < len; j++)
+			w += (u64)p[i + j] << (8 * j);
+		h = (h ^ w) * 0xbf58476d1ce4e5b9ULL;
+		h ^= h >> 32;
+	}
+	h = (h ^ len) * 0xbf58476d1ce4e5b9ULL;
+	h ^= h >> 32;
+	return (u32)((h * 0x94d049bb133111ebULL) >> 32);
+}
+
+/* whole key, bytes, words at each phase, and the reference agree */
+static void test_hash_forms(void)
+{
+	u8 buf[8 + XKV_HOT_KEY_MAX + 8];
+	u32 len, a, i, k, bad = 0, seen = 0;
+	u32 lows[64] = { 0 };
+	struct xkv_hot_hs s;
+	u64 w;
+	u32 h;
+
+	for (i = 0; i < sizeof(buf); i++)
+		buf[i] = (u8)(i * 131 + 7);
+	for (len = 1; len <= XKV_HOT_KEY_MAX; len++) {
+		for (a = 0; a < 8; a++) {
+			const u8 *p = buf + a;
+
+			h = xkv_hot_hash(p, len);
+			bad += h != ref_hash(p, len);
+			xkv_hot_hash_init(&s);
+			for (i = 0; i < len; i++)
+				xkv_hot_hash_byte(&s, i, p[i]);
+			bad += xkv_hot_hash_end(&s, len) != h;
+			/* @a bytes one at a time, then words, then bytes */
+			xkv_hot_hash_init(&s);
+			for (i = 0; i < a && i < len; i++)
+				xkv_hot_hash_byte(&s, i, p[i]);
+			for (; i + 8 <= len; i += 8) {
+				memcpy(&w, p + i, 8);
+				xkv_hot_hash_word(&s, i, w);
+			}
+			for (; i < len; i++)
+				xkv_hot_hash_byte(&s, i, p[i]);
+			bad += xkv_hot_hash_end(&s, len) != h;
+		}
+	}
+	tap_ok(!bad, "slot hash: word, byte and mixed forms and the "
+	       "reference agree, lengths 1..250 at 8 alignments");
+	/* a zero byte more is another key */
+	tap_ok(xkv_hot_hash("a", 1) != xkv_hot_hash("a\0", 2) &&
+	       xkv_hot_hash("\0", 1) != xkv_hot_hash("\0\0", 2) &&
+	       xkv_hot_hash("abcdefgh", 8) != xkv_hot_hash("abcdefgh\0", 9),
+	       "slot hash: trailing zero bytes change it");
+	/* sequential keys spread over 64 slots */
+	for (k = 0; k < 64 * 64; k++) {
+		char key[32];
+		int n = snprintf(key, sizeof(key), "key:%012u", k);
+
+		lows[xkv_hot_index(xkv_hot_hash(key, (u32)n), 64)]++;
+	}
+	for (i = 0; i < 64; i++)
+		seen += lows[i] >= 32 && lows[i] <= 96;
+	tap_ok(seen == 64, "slot hash: 4,096 sequential keys, every one of "
+	       "64 slots gets 32..96 of them");
+}
+
 /* the entry at @off is @key with @val and @flags, built memcached's way */
 static bool ent_is(const struct xkv_slot *sl, int off, const void *key,
 		   u32 klen, const void *val, u32 vlen, u32 flags)
@@ -1167,6 +1244,7 @@ int main(void)
 {
 	struct xkv_store *st = uu_store_new(16 << 20, 12);
 
+	test_hash_forms();
 	test_ent_bounds();
 	test_ent_fill_remove();
 	test_ent_sums();
