@@ -331,7 +331,7 @@ static __always_inline long xkv_bin_key(struct xkv_scratch *s, __u32 i,
 	xkv_bin_head(s, pos, op, kout, 4, 4 + kout + vlen, req, cas);
 	xkv_bin_put(b, pos + XKV_BIN_HDR_LEN, flags, 4);
 	s->body = pos + XKV_BIN_RES_HEAD + kout + vlen;
-	if (!(bpf_get_prandom_u32() & (XKV_HOT_HIT_SAMPLE - 1)))
+	if (xkv_hit_sampled(s))
 		xkv_count_hit(slot, e, seq);
 	return 0;
 }

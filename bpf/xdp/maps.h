@@ -112,6 +112,7 @@ struct xkv_scratch {
 	__u64 rsum;		/* the request payload's sum (xkv_req_sum()) */
 	__u32 rsum_ok;		/* ... taken along while reading it */
 	__u64 cas;		/* the CAS of the key being written */
+	__u64 rng;		/* xkv_hit_sampled()'s state, per CPU */
 	__u32 nd;		/* ... its digit count, see xkv_ndigits() */
 	/* a meta "mg <key> <flags>" (UDP): keys[0] the key, then flags */
 	__u32 meta;		/* 1 for mg: reply "VA ..." and no "END" */
@@ -195,6 +196,19 @@ static __always_inline int xkv_past(struct xkv_scratch *s, __u64 t)
 		s->slack = 0;
 	}
 	return s->now >= t;
+}
+
+/*
+ * Is this hit one of the XKV_HOT_HIT_SAMPLE sampled ones? A 64-bit LCG in
+ * the CPU's scratch memory, its top bits taken: no helper call per hit
+ * (bpf_get_prandom_u32() cost more than the rest of the sampling).
+ */
+static __always_inline int xkv_hit_sampled(struct xkv_scratch *s)
+{
+	__u64 r = s->rng * 6364136223846793005ULL + 1442695040888963407ULL;
+
+	s->rng = r;
+	return !(r >> 60 & (XKV_HOT_HIT_SAMPLE - 1));
 }
 
 /*

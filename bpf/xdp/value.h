@@ -396,7 +396,7 @@ static long xkv_key_cb(__u32 i, void *data)
 		s->psum += xkv_csum_at(sl, pos) + csum_cas +
 			   xkv_csum_at(rest, pos + nd);
 	}
-	if (!(bpf_get_prandom_u32() & (XKV_HOT_HIT_SAMPLE - 1)))
+	if (xkv_hit_sampled(s))
 		xkv_count_hit(slot, e, seq);
 	s->body = pos + blen + nd;
 	return 0;
@@ -436,7 +436,7 @@ __attribute__((noinline)) int xkv_meta_fill(struct xkv_scratch *s)
 		return XKV_STAT_pass_busy;
 	/* the header is written later: the send path sums the body */
 	s->psum_ok = 0;
-	if (!(bpf_get_prandom_u32() & (XKV_HOT_HIT_SAMPLE - 1)))
+	if (xkv_hit_sampled(s))
 		xkv_count_hit(slot, e, s->m_seq);
 	return 0;
 }
