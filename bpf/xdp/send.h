@@ -30,6 +30,38 @@ static __always_inline int xkv_body_sum(struct xkv_scratch *s, __u32 ulen)
 	return 0;
 }
 
+/* frames up to this many bytes are written without a helper */
+#define XKV_SEND_DIRECT 128
+
+/*
+ * Write the @flen (8..XKV_SEND_DIRECT) bytes at @src over the frame, which
+ * is exactly that long, in word stores: whole words, then the eight
+ * bytes that end the frame (overlapping the last whole word with the
+ * same bytes). A helper call per reply cost more than the copy.
+ * Return: 0, or -1 when the frame is shorter than the verifier can see.
+ */
+static __always_inline int xkv_put_frame(struct xdp_md *ctx,
+					 const __u8 *src, __u32 flen)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	__u32 k, last;
+
+#pragma unroll
+	for (k = 0; k < XKV_SEND_DIRECT / 8; k++) {
+		if ((k + 1) * 8 > flen)
+			break;
+		if (data + (k + 1) * 8 > data_end)
+			return -1;
+		*(__u64 *)(data + k * 8) = *(const __u64 *)(src + k * 8);
+	}
+	last = xkv_bound(flen - 8, XKV_SEND_DIRECT - 1);
+	if (data + last + 8 > data_end)
+		return -1;
+	*(__u64 *)(data + last) = *(const __u64 *)(src + last);
+	return 0;
+}
+
 /*
  * The body is complete in out[XKV_OUT_BODY]: put the frame, IP, UDP and
  * memcached headers before it, resize the frame and write it out.
@@ -142,7 +174,8 @@ static __always_inline __u32 xkv_send(struct xdp_md *ctx,
 		if (delta < 0 || bpf_xdp_adjust_head(ctx, -delta))
 			return XKV_STAT_pass_no_room;
 	}
-	if (bpf_xdp_store_bytes(ctx, 0, o + start, flen))
+	if (flen <= XKV_SEND_DIRECT ? xkv_put_frame(ctx, o + start, flen) :
+	    bpf_xdp_store_bytes(ctx, 0, o + start, flen))
 		return XKV_OUT_DROP;	/* resized already: cannot pass */
 	return XKV_STAT_replies;
 }
