@@ -110,7 +110,9 @@ int xkv_xdp(struct xdp_md *ctx)
 		return XDP_PASS;
 	st->packets++;
 
-	act = xkv_tcp_xdp(ctx, s);
+	/* with no TCP port configured, xkv_tcp_xdp() would pass TCP as
+	 * not ours, counted as the UDP path counts it: skip its parse */
+	act = xkv_cfg.tcp_port ? xkv_tcp_xdp(ctx, s) : -1;
 	if (act == XKV_TCP_ACT_STORE) {
 		/* a hot-cache miss on a GET XDP could answer otherwise: the
 		 * store program, if any; else it is passed */
