@@ -9,6 +9,14 @@
 #ifndef XKV_XDP_MAPS_H
 #define XKV_XDP_MAPS_H
 
+/*
+ * The TCP port before the loader sets one: none (the TCP paths are off).
+ * A test build may define it, so that the verifier walks those paths.
+ */
+#ifndef XKV_CFG_TCP_PORT_DEFAULT
+#define XKV_CFG_TCP_PORT_DEFAULT 0
+#endif
+
 /* Set by the loader before load (the object's .rodata). */
 const volatile struct xkv_config xkv_cfg = {
 	.port = 11211,
@@ -16,6 +24,7 @@ const volatile struct xkv_config xkv_cfg = {
 	.nslots = XKV_HOT_SLOTS_DEFAULT,
 	.max_reply = XKV_UDP_PAYLOAD_DEFAULT,
 	.amp_ratio = 0,
+	.tcp_port = XKV_CFG_TCP_PORT_DEFAULT,
 };
 
 /* the hot cache: created by the XDP object, shared with learning mode */

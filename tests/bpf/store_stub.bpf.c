@@ -18,6 +18,9 @@
 #define __ksym
 #define xkv_xdp_store_get xkv_stub_store_get
 
+/* a TCP port, so that the verifier walks xkv_store_tcp (0 prunes it) */
+#define XKV_CFG_TCP_PORT_DEFAULT 11211
+
 struct xkv_kf_get;
 static __attribute__((noinline)) int
 xkv_stub_store_get(const __u8 *key, __u32 key__sz, __u8 *out, __u32 out__sz,
