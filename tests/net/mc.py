@@ -204,8 +204,10 @@ class Ctx:
         before = self.xkv.stats()
         out = fn()
         after = self.xkv.stats()
-        xdp = (after["replies"] - before["replies"] == 1 and
-               after["hits"] - before["hits"] == nkeys)
+        self.last_delta = (after["replies"] - before["replies"],
+                           after["hits"] - before["hits"],
+                           after.get("misses", 0) - before.get("misses", 0))
+        xdp = self.last_delta[:2] == (1, nkeys)
         return out, xdp
 
     def warm(self, *keys, cmd="get"):
@@ -219,11 +221,16 @@ class Ctx:
         """Run @fn (one UDP request) until XDP answers it; return that
         reply. Fails if XDP never does."""
         time.sleep(self.settle)
+        deltas = []
         for _ in range(WARM_TRIES):
             reply, xdp = self.served_by_xdp(fn, nkeys)
             if xdp:
                 return reply
-        raise Fail("XDP never served %s in %d tries" % (what, WARM_TRIES))
+            deltas.append(self.last_delta)
+        # say what XDP counted each time, to tell a miss from noise
+        raise Fail("XDP never served %s in %d tries (replies, hits, "
+                   "misses each try: %s; last reply %s)" %
+                   (what, WARM_TRIES, deltas, repr(reply)[:80]))
 
     def set(self, key, data, flags=0, exptime=0):
         line = self.tcp.cmd(b"set %s %d %d %d\r\n%s\r\n" % (
