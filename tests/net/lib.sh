@@ -95,6 +95,9 @@ check() {
 		echo "not ok $TAP_N - $name"
 		sed 's/^/# /' "$TAP_LOG"
 		[ "$rc" != 124 ] || echo "# (timed out after $T_CMD s)"
+		# one line that run.sh repeats at the end of the run
+		echo "# failed $TAP_N: $(grep -v '^[[:space:]]*$' "$TAP_LOG" |
+			tail -n1 | cut -c1-600)"
 		TAP_FAILED=$((TAP_FAILED + 1))
 	fi
 }

@@ -35,6 +35,7 @@ fi
 passed=0
 failed=0
 skipped=0
+why=
 for t in "${TESTS[@]}"; do
 	script=./test_${t%@*}.sh
 	mode=native
@@ -66,7 +67,11 @@ for t in "${TESTS[@]}"; do
 		echo "$out"
 	fi
 	echo "$t: $ok passed, $nok failed"
+	why+=$(echo "$out" | sed -n "s/^# failed /$t /p")$'\n'
 done
+# the failures' last words again, where a log's tail shows them
+[ -z "${why//$'\n'/}" ] || printf 'net failures:\n%s' "$(echo "$why" |
+	sed '/^$/d')"$'\n'
 if [ "$skipped" != 0 ]; then
 	echo "net: $passed passed, $failed failed, $skipped skipped"
 else
