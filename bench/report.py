@@ -876,6 +876,98 @@ def icount_markdown(runs):
     return L
 
 
+VETH_TITLE = ("Guest instructions per GET over a veth pair, with XDP "
+              "(qemu -icount, one vCPU; issue 11)")
+# the rows of bench/vmbench.sh -i -X, in its order
+VETH_SERVERS = ("memcached", "xkv.ko", "xkvd", "xkv.ko+xdp",
+                "xkv.ko+xdp-store", "xkvd+xdp")
+
+
+def load_veth(work):
+    """bench/vmbench.sh -i -X -L's run (vm-veth.jsonl): {(server, proto):
+    insn} of the runs that completed with every value right."""
+    return {(r.get("server"), r.get("proto")): r["insn"]
+            for r in load_lines(os.path.join(work, "vm-veth.jsonl"))
+            if vm_ok(r) and r.get("insn")}
+
+
+def veth_table(by):
+    out = [
+        "| server | proto | GETs | total insn/GET | client insn/GET "
+        "| server insn/GET | of which napi/xs | napi/xc "
+        "| server / xkvd's | server - napi/xc | / xkvd's |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for p in ("tcp", "udp"):
+        x = by.get(("xkvd", p))
+        for srv in VETH_SERVERS:
+            i = by.get((srv, p))
+            if not i:
+                continue
+            g = i["gets"]
+            s2 = i["server_per_get"] - i["napi_xc"] / g
+            x2 = (x["server_per_get"] - x["napi_xc"] / x["gets"]
+                  if x else None)
+            out.append("| %s | %s | %d | %s | %s | %s | %s | %s | %s | %s "
+                       "| %s |" % (
+                           srv, p, g, fmt(i["total_per_get"]),
+                           fmt(i["client"] / g), fmt(i["server_per_get"]),
+                           fmt(i["napi_xs"] / g), fmt(i["napi_xc"] / g),
+                           fmt(ratio(i["server_per_get"],
+                                     x["server_per_get"] if x else None),
+                               "%.3fx"),
+                           fmt(s2), fmt(ratio(s2, x2), "%.3fx")))
+    return out
+
+
+def veth_targets(by):
+    """Issue 11's instruction target, on the veth run: xkv.ko behind XDP
+    (hot cache and store path) against xkvd alone, server side; xkvd
+    behind the same XDP tier is shown beside it."""
+    out = []
+    for p in ("tcp", "udp"):
+        k, x, xx = (by.get(("xkv.ko+xdp", p)), by.get(("xkvd", p)),
+                    by.get(("xkvd+xdp", p)))
+        if not k or not x:
+            continue
+        r = k["server_per_get"] / x["server_per_get"]
+        txt = "%.0f vs %.0f = %.3fx" % (k["server_per_get"],
+                                         x["server_per_get"], r)
+        if xx:
+            txt += " (xkvd behind the same XDP tier: %.0f, %.3fx of " \
+                   "xkvd's)" % (xx["server_per_get"],
+                                xx["server_per_get"] / x["server_per_get"])
+        out.append(("xkv.ko's server instructions per %s GET <= 0.5x "
+                    "xkvd's (icount, client behind a veth; xkv.ko with "
+                    "its XDP hot cache and store path)" % p.upper(),
+                    txt, r <= 0.5))
+    return out
+
+
+def veth_markdown(by):
+    L = ["## " + VETH_TITLE, ""]
+    L.append(
+        "`bench/vmbench.sh -i -X -L build/xkv.static` (the vm-veth command "
+        "below), once: instruction counts repeat to about four digits "
+        "(the section above). The same guest, client and keys as above, "
+        "but the client sends from its own network namespace over a veth "
+        "pair (xs, the servers', and xc, the client's), both ends with a "
+        "native XDP program (xkv's on xs in the XDP rows, else a "
+        "two-instruction XDP_PASS) and threaded NAPI, so each end's "
+        "receive runs in its own kernel thread: server = total - client "
+        "holds the server, napi/xs (the request's receive, XDP and the "
+        "store path) and napi/xc (the reply's delivery into the client's "
+        "socket, the same work for every row). xkv.ko+xdp: `xkv up xs "
+        "--backend module` with a 16384-slot hot cache, the XDP store "
+        "path and the TCP fast path on; xkv.ko+xdp-store: the same with "
+        "64 slots (GETs mostly from the store); xkvd+xdp: xkvd behind "
+        "the same hot cache and TCP fast path.")
+    L.append("")
+    L.extend(veth_table(by))
+    L.append("")
+    return L
+
+
 def targets_table(tg):
     out = ["| target | measured | |", "|---|---|---|"]
     for t, m, ok in tg:
@@ -951,7 +1043,7 @@ def tcp_markdown(meta, rows):
 
 
 def markdown(meta, rows, mem, cost, hot, tg, bg, vm=None, vm_skip=None,
-             icount=None):
+             icount=None, veth=None):
     m = meta
     cmds = m.get("commands", {})
     L = []
@@ -1104,6 +1196,8 @@ def markdown(meta, rows, mem, cost, hot, tg, bg, vm=None, vm_skip=None,
         L.append("")
     if icount:
         L.extend(icount_markdown(icount))
+    if veth:
+        L.extend(veth_markdown(veth))
     L.append("## Noise")
     L.append("")
     L.append("Spread over the rounds (+-%: half the min-max range over the "
@@ -1131,8 +1225,8 @@ def markdown(meta, rows, mem, cost, hot, tg, bg, vm=None, vm_skip=None,
     for k in ("client", "memcached", "xkvd", "xkvd+xdp", "xkvd+xdp-miss",
               "xkvd+xdp-all",
               "memcached+learn", "floor", "xdpcost", "hotsim", "memory",
-              "vm", "vm-icount", "udpload", "tcpload", "tcp-memcached",
-              "tcp-xkvd", "tcp-xkv-up"):
+              "vm", "vm-icount", "vm-veth", "udpload", "tcpload",
+              "tcp-memcached", "tcp-xkvd", "tcp-xkv-up"):
         if k in cmds:
             L.append("%-16s %s" % (k + ":", cmds[k]))
     L.append("```")
@@ -1175,7 +1269,8 @@ def main():
     a = ap.parse_args()
 
     meta, rows, mem, cost, hot = build(a.work)
-    tg = targets(meta, rows, mem, cost, hot)
+    tg = targets(meta, rows, mem, cost, hot) + veth_targets(
+        load_veth(a.work))
 
     def failed():
         bad = check(meta, rows, mem, cost, hot) if a.check else []
@@ -1243,11 +1338,16 @@ def main():
         print()
         print(ICOUNT_TITLE + ":")
         print("\n".join(icount_table(icount)))
+    veth = load_veth(a.work)
+    if veth:
+        print()
+        print(VETH_TITLE + ":")
+        print("\n".join(veth_table(veth)))
     if a.md:
         with open(a.md, "w") as f:
             bg = load_lines(os.path.join(a.work, "background.jsonl"))
             f.write(markdown(meta, rows, mem, cost, hot, tg, bg,
-                             vm, vm_skip, icount))
+                             vm, vm_skip, icount, veth))
     if a.plot_data:
         plot_data(a.plot_data, rows)
     if failed():
