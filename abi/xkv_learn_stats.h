@@ -35,6 +35,8 @@
 	X(skip_too_big, "not installed: value or key too big for a "	\
 	  "slot")							\
 	X(skip_busy, "not installed: slot being written")		\
+	X(skip_kept, "not installed: the slot's key is read more "	\
+	  "often")							\
 	X(skip_split, "not installed: VALUE block not whole in one "	\
 	  "packet")							\
 	X(skip_unsure, "egress: TCP replies not parsed, framing "	\

@@ -26,6 +26,8 @@
 #ifndef XKV_LEARN_MAX_CAND
 #define XKV_LEARN_MAX_CAND 32
 #endif
+/* most sampled hits a learned entry defends its slot with (install.h) */
+#define XKV_LEARN_KEEP_MAX 8
 /* slots one request packet may leave to clear after its parse; more and
  * the whole cache is flushed instead (a power of two) */
 #ifndef XKV_LEARN_QUEUE

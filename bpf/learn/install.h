@@ -194,6 +194,39 @@ static __always_inline int xl_same_key(struct xkv_slot *h,
 	return xkv_key_eq(oe->body + 6, ne->body + 6, klen);
 }
 
+/*
+ * Does the slot's entry, a key other than the one being installed, keep
+ * its place (slot held)? A slot holds one key, and the keys that hash to
+ * it take turns: without this, every miss of a rarely read key evicts the
+ * slot's popular one until its own next miss. The entry's @hits, which
+ * XDP adds to for one hit in XKV_HOT_HIT_SAMPLE, are spent by contested
+ * installs at the same rate: the entry stays while it is read more often
+ * than the slot's other keys miss. An empty or expired slot is free; a
+ * count above XKV_LEARN_KEEP_MAX is cut to it, so a key that was once
+ * hot and is no more gives way after that many of its spent hits.
+ */
+static __always_inline int xl_keep_old(struct xkv_slot *h, __u64 now)
+{
+	struct xkv_hot_ent *oe = (void *)h->data;
+	__u64 exp;
+	__u32 hits;
+
+	if (READ_ONCE(h->used) < XKV_HOT_ENT_MIN)
+		return 0;
+	exp = READ_ONCE(oe->expire_ns);
+	if (exp && now >= exp)
+		return 0;
+	hits = READ_ONCE(oe->hits);
+	if (!hits)
+		return 0;
+	if (hits > XKV_LEARN_KEEP_MAX)
+		hits = XKV_LEARN_KEEP_MAX;
+	if (!(bpf_get_prandom_u32() & (XKV_HOT_HIT_SAMPLE - 1)))
+		hits--;
+	WRITE_ONCE(oe->hits, hits);
+	return 1;
+}
+
 static long xl_inst_cb(__u32 i, void *data)
 {
 	struct xkv_inst_ctx *c = data;
@@ -252,6 +285,11 @@ static long xl_inst_cb(__u32 i, void *data)
 	}
 	oe = (void *)h->data;
 	same = xl_same_key(h, s, klen);
+	if (!same && xl_keep_old(h, now)) {
+		xkv_slot_unlock(h, seq);
+		XL_STAT(skip_kept);
+		return 0;
+	}
 	ne->hits = same ? READ_ONCE(oe->hits) : 0;
 	if (cd->has_cas) {
 		ne->cas = cd->cas;

@@ -1020,6 +1020,81 @@ static void test_busy(struct env *e)
 	check(D(learned) == 1, "and learned at the next reply");
 }
 
+/* a key other than @key whose slot is @key's, written to @buf */
+static void same_slot_key(struct env *e, const char *key, char *buf,
+			  size_t len)
+{
+	struct xkv_slot *want = slot_of(e, key, strlen(key));
+	unsigned int i;
+
+	for (i = 0; i < 1000000; i++) {
+		snprintf(buf, len, "k%u", i);
+		if (slot_of(e, buf, strlen(buf)) == want && strcmp(buf, key))
+			return;
+	}
+	(void)key;
+	tap_bail("no key shares a slot with the one asked");
+}
+
+/* memcached's reply to "get @key" (value "new") reaches egress */
+static void contest(struct env *e, const char *key)
+{
+	struct pkt_opts o = { .id = 13 };
+	char buf[128];
+
+	snprintf(buf, sizeof(buf), "get %s\r\n", key);
+	udp_in(e, &o, buf);
+	snprintf(buf, sizeof(buf), "VALUE %s 0 3\r\nnew\r\nEND\r\n", key);
+	udp_eg(e, &o, buf);
+}
+
+static void test_keep(struct env *e)
+{
+	struct xkv_hot_ent *ent;
+	unsigned int n, kept = 0;
+	char other[32];
+
+	env_reset(e);
+	same_slot_key(e, "foo", other, sizeof(other));
+	learn(e, "foo", "bar");
+	contest(e, other);
+	check(D(learned) == 1 && holds_nocas(e, other, "new") &&
+	      empty(e, "foo"),
+	      "an entry XDP never hit gives its slot to another key");
+	learn(e, "foo", "bar");
+	ent = only_ent(e, "foo");
+	if (!ent)
+		tap_bail("foo is not in its slot");
+	ent->hits = 3;
+	contest(e, other);
+	check(D(skip_kept) == 1 && !D(learned) && holds_nocas(e, "foo", "bar")
+	      && ent->hits >= 2 && ent->hits <= 3,
+	      "an entry with sampled hits keeps its slot (hits 3 -> %u)",
+	      ent->hits);
+	for (n = 1; n < 2000 && holds_nocas(e, "foo", "bar"); n++) {
+		contest(e, other);
+		kept += D(skip_kept) == 1;
+	}
+	check(holds_nocas(e, other, "new") && empty(e, "foo") && n >= 4 &&
+	      kept == n - 2,
+	      "each contest spends a hit 1 time in %u: given up after %u",
+	      XKV_HOT_HIT_SAMPLE, n);
+	learn(e, "foo", "bar");
+	ent = only_ent(e, "foo");
+	if (!ent)
+		tap_bail("foo is not in its slot");
+	ent->hits = 1000;
+	contest(e, other);
+	check(D(skip_kept) == 1 && ent->hits <= XKV_LEARN_KEEP_MAX &&
+	      ent->hits >= XKV_LEARN_KEEP_MAX - 1,
+	      "a large count is cut to %u when contested (got %u)",
+	      XKV_LEARN_KEEP_MAX, ent->hits);
+	ent->expire_ns = 1;
+	contest(e, other);
+	check(D(learned) == 1 && holds_nocas(e, other, "new"),
+	      "an expired entry gives its slot up, hits or not");
+}
+
 /* --- fixtures: TCP streams ------------------------------------------------ */
 
 static void test_tcp_framing(struct env *e)
@@ -1747,6 +1822,7 @@ int main(int argc, char **argv)
 	test_flush(&e);
 	test_expiry(&e);
 	test_busy(&e);
+	test_keep(&e);
 	test_tcp_framing(&e);
 	test_tcp_unsure(&e);
 	test_tcp_learn(&e);
