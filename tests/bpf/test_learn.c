@@ -1048,6 +1048,21 @@ static void contest(struct env *e, const char *key)
 	udp_eg(e, &o, buf);
 }
 
+/* foo learned with @hits sampled hits, then a reply for @other */
+static struct xkv_hot_ent *learn_hit(struct env *e, __u32 hits,
+				     const char *other)
+{
+	struct xkv_hot_ent *ent;
+
+	learn(e, "foo", "bar");
+	ent = only_ent(e, "foo");
+	if (!ent)
+		tap_bail("foo is not in its slot");
+	ent->hits = hits;
+	contest(e, other);
+	return ent;
+}
+
 static void test_keep(struct env *e)
 {
 	struct xkv_hot_ent *ent;
@@ -1061,12 +1076,7 @@ static void test_keep(struct env *e)
 	check(D(learned) == 1 && holds_nocas(e, other, "new") &&
 	      empty(e, "foo"),
 	      "an entry XDP never hit gives its slot to another key");
-	learn(e, "foo", "bar");
-	ent = only_ent(e, "foo");
-	if (!ent)
-		tap_bail("foo is not in its slot");
-	ent->hits = 3;
-	contest(e, other);
+	ent = learn_hit(e, 3, other);
 	check(D(skip_kept) == 1 && !D(learned) && holds_nocas(e, "foo", "bar")
 	      && ent->hits >= 2 && ent->hits <= 3,
 	      "an entry with sampled hits keeps its slot (hits 3 -> %u)",
@@ -1079,12 +1089,7 @@ static void test_keep(struct env *e)
 	      kept == n - 2,
 	      "each contest spends a hit 1 time in %u: given up after %u",
 	      XKV_HOT_HIT_SAMPLE, n);
-	learn(e, "foo", "bar");
-	ent = only_ent(e, "foo");
-	if (!ent)
-		tap_bail("foo is not in its slot");
-	ent->hits = 1000;
-	contest(e, other);
+	ent = learn_hit(e, 1000, other);
 	check(D(skip_kept) == 1 && ent->hits <= XKV_LEARN_KEEP_MAX &&
 	      ent->hits >= XKV_LEARN_KEEP_MAX - 1,
 	      "a large count is cut to %u when contested (got %u)",
