@@ -55,29 +55,66 @@ static bool bin_with_key(uint8_t op)
 	return op == BIN_GETK || op == BIN_GETKQ;
 }
 
-/* the store's reply to a hit of key @i of @kind for @op, at @p */
-static size_t bin_hit(uint8_t *p, uint8_t op, const char *kind, int i,
-		      uint32_t opaque, unsigned long long cas)
-{
-	char key[64], val[256];
-	size_t klen, kout, vlen;
+/**
+ * struct vm_item - an item as the fixtures expect the store to send it.
+ * @key:   its key
+ * @val:   its value, @vlen bytes
+ * @vlen:  ...
+ * @flags: its client flags
+ * @cas:   its CAS
+ * @opq:   the opaque an mg's "O" sends for it ("Oq<opq>")
+ */
+struct vm_item {
+	const char *key;
+	const char *val;
+	size_t vlen;
+	unsigned int flags;
+	unsigned long long cas;
+	int opq;
+};
 
-	key_of(key, sizeof(key), kind, i);
-	vlen = kind_val_of(val, kind, i);
-	klen = strlen(key);
-	kout = bin_with_key(op) ? klen : 0;
+/* the store's reply to a hit of @it for binary @op, at @p: its length */
+static size_t bin_hit_of(uint8_t *p, uint8_t op, const struct vm_item *it,
+			 uint32_t opaque)
+{
+	size_t kout = bin_with_key(op) ? strlen(it->key) : 0;
+
 	memset(p, 0, BIN_HDR);
 	p[0] = 0x81;
 	p[1] = op;
 	put_be(p + 2, kout, 2);
 	p[4] = 4;
-	put_be(p + 8, 4 + kout + vlen, 4);
+	put_be(p + 8, 4 + kout + it->vlen, 4);
 	put_be(p + 12, opaque, 4);
-	put_be(p + 16, cas, 8);
-	put_be(p + BIN_HDR, FLAGS_OF(i), 4);
-	memcpy(p + BIN_HDR + 4, key, kout);
-	memcpy(p + BIN_HDR + 4 + kout, val, vlen);
-	return BIN_HDR + 4 + kout + vlen;
+	put_be(p + 16, it->cas, 8);
+	put_be(p + BIN_HDR, it->flags, 4);
+	memcpy(p + BIN_HDR + 4, it->key, kout);
+	memcpy(p + BIN_HDR + 4 + kout, it->val, it->vlen);
+	return BIN_HDR + 4 + kout + it->vlen;
+}
+
+/* key @i of @kind as stored, with @cas; @key: 64 bytes, @val: 256 */
+static void kind_item(struct vm_item *it, char *key, char *val,
+		      const char *kind, int i, unsigned long long cas)
+{
+	key_of(key, 64, kind, i);
+	it->key = key;
+	it->val = val;
+	it->vlen = kind_val_of(val, kind, i);
+	it->flags = FLAGS_OF(i);
+	it->cas = cas;
+	it->opq = i;
+}
+
+/* the store's reply to a hit of key @i of @kind for @op, at @p */
+static size_t bin_hit(uint8_t *p, uint8_t op, const char *kind, int i,
+		      uint32_t opaque, unsigned long long cas)
+{
+	char key[64], val[256];
+	struct vm_item it;
+
+	kind_item(&it, key, val, kind, i, cas);
+	return bin_hit_of(p, op, &it, opaque);
 }
 
 /* the NOOP's reply */
@@ -267,31 +304,58 @@ static bool tcp_meta(const char *req, const char *want)
 	return true;
 }
 
+/* the mg hit line of @it to the flags of @flags, in order */
+static size_t mg_head_of(char *buf, size_t cap, const struct vm_item *it,
+			 const char *flags)
+{
+	size_t n = (size_t)snprintf(buf, cap, "VA %zu", it->vlen);
+	const char *f;
+
+	for (f = flags; *f; f++) {
+		if (*f == 'f')
+			n += (size_t)snprintf(buf + n, cap - n, " f%u",
+					      it->flags);
+		else if (*f == 's')
+			n += (size_t)snprintf(buf + n, cap - n, " s%zu",
+					      it->vlen);
+		else if (*f == 'c')
+			n += (size_t)snprintf(buf + n, cap - n, " c%llu",
+					      it->cas);
+		else if (*f == 'k')
+			n += (size_t)snprintf(buf + n, cap - n, " k%s",
+					      it->key);
+		else if (*f == 'O')
+			n += (size_t)snprintf(buf + n, cap - n, " Oq%d",
+					      it->opq);
+	}
+	return n + (size_t)snprintf(buf + n, cap - n, "\r\n");
+}
+
 /* the mg hit line of key @i of @kind to the flags of @flags, in order */
 static size_t mg_head(char *buf, size_t cap, const char *kind, int i,
 		      const char *flags, unsigned long long cas)
 {
 	char key[64], val[256];
-	size_t n, vlen;
+	struct vm_item it;
+
+	kind_item(&it, key, val, kind, i, cas);
+	return mg_head_of(buf, cap, &it, flags);
+}
+
+/* the command "mg <@key> v" and the flags, O with opaque "q<@opq>" */
+static size_t mg_cmd_of(char *buf, size_t cap, const char *key, int opq,
+			const char *flags)
+{
+	size_t n = (size_t)snprintf(buf, cap, "mg %s v", key);
 	const char *f;
 
-	key_of(key, sizeof(key), kind, i);
-	vlen = kind_val_of(val, kind, i);
-	n = (size_t)snprintf(buf, cap, "VA %zu", vlen);
 	for (f = flags; *f; f++) {
-		if (*f == 'f')
-			n += (size_t)snprintf(buf + n, cap - n, " f%u",
-					      FLAGS_OF(i));
-		else if (*f == 's')
-			n += (size_t)snprintf(buf + n, cap - n, " s%zu", vlen);
-		else if (*f == 'c')
-			n += (size_t)snprintf(buf + n, cap - n, " c%llu", cas);
-		else if (*f == 'k')
-			n += (size_t)snprintf(buf + n, cap - n, " k%s", key);
-		else if (*f == 'O')
-			n += (size_t)snprintf(buf + n, cap - n, " Oq%d", i);
+		if (*f == 'O')
+			n += (size_t)snprintf(buf + n, cap - n, " Oq%d", opq);
+		else
+			n += (size_t)snprintf(buf + n, cap - n, " %c", *f);
 	}
-	return n + (size_t)snprintf(buf + n, cap - n, "\r\n");
+	return n;
 }
 
 /* the command: "mg <key> v" and the flags, O with its opaque */
@@ -299,17 +363,9 @@ static void mg_cmd(char *buf, size_t cap, const char *kind, int i,
 		   const char *flags)
 {
 	char key[64];
-	size_t n;
-	const char *f;
 
 	key_of(key, sizeof(key), kind, i);
-	n = (size_t)snprintf(buf, cap, "mg %s v", key);
-	for (f = flags; *f; f++) {
-		if (*f == 'O')
-			n += (size_t)snprintf(buf + n, cap - n, " Oq%d", i);
-		else
-			n += (size_t)snprintf(buf + n, cap - n, " %c", *f);
-	}
+	mg_cmd_of(buf, cap, key, i, flags);
 }
 
 #define MG_KEYS 4

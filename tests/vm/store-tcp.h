@@ -803,6 +803,349 @@ static void ttest_meta(int fd, int tfd)
 		   "(state) each stale mg the store program passed");
 }
 
+/*
+ * mg "t" over TCP of keys only the store holds: the seconds left on the
+ * store's clock (xkv_item_ttl(), which the kfunc gives XDP), answered by
+ * XDP with the bytes meta.c sends for the same item in the same second
+ * (tcp_mg_head() on another connection before and after; asked again
+ * when the clock ticked between), and t-1 for an item without one; the
+ * counters show XDP answered both kinds from the store.
+ */
+static void ttest_meta_ttl(int fd, int tfd)
+{
+	char t1[256], t2[256], want[512], got[512];
+	int i, sent = 0, good = 0, good1 = 0;
+	struct tcounts a, b, d;
+	unsigned int ttl = 0;
+	size_t n, gl;
+
+	/* 500 s: three digits whichever second it is read in */
+	tap_ok(tcp_reply_is(tfd, "ms xs:tcp:ttl 3 T500\r\nttl\r\n", "HD\r\n") &&
+		       tcp_reply_is(tfd, "ms xs:tcp:nottl 3\r\nnot\r\n",
+				    "HD\r\n"),
+	       "mg t over TCP: keys of 500 s and of no expiry stored (ms)");
+	tcounts_read(&a);
+	for (i = 0; i < 8 && sent < 4; i++) {
+		if (!tcp_mg_head("xs:tcp:ttl k v t s", t1, sizeof(t1)))
+			break;
+		n = (size_t)snprintf(want, sizeof(want), "%sttl\r\n", t1);
+		if (send(fd, "mg xs:tcp:ttl k v t s\r\n", 23, MSG_NOSIGNAL) !=
+			    23 ||
+		    tcp_read_n(fd, got, n, &gl) ||
+		    !tcp_mg_head("xs:tcp:ttl k v t s", t2, sizeof(t2)))
+			break;
+		if (strcmp(t1, t2))
+			continue;	/* the clock ticked: again */
+		sent++;
+		good += !memcmp(got, want, n);
+		if (memcmp(got, want, n))
+			tap_show_diff(got, n, want, n);
+		sscanf(t1, "VA 3 kxs:tcp:ttl t%u", &ttl);
+	}
+	tcounts_read(&b);
+	tcounts_diff(&d, &a, &b);
+	tap_ok(sent >= 4 && good == sent && ttl >= 498 && ttl <= 500,
+	       "mg t over TCP: k v t s of a 500 s item: meta.c's bytes, %d of %d (t%u)",
+	       good, sent, ttl);
+	tap_ok(d.rep > 0 && d.fast == d.rep,
+	       "mg t over TCP: XDP answered %lld of them from the store",
+	       d.rep);
+	tcounts_read(&a);
+	for (i = 0; i < 4; i++)
+		good1 += tcp_reply_is(fd, "mg xs:tcp:nottl t v\r\n",
+				      "VA 3 t-1\r\nnot\r\n");
+	tcounts_read(&b);
+	tcounts_diff(&d, &a, &b);
+	tap_ok(good1 == 4 && tcp_mg_head("xs:tcp:nottl t v", t1, sizeof(t1)) &&
+		       !strcmp(t1, "VA 3 t-1\r\n"),
+	       "mg t over TCP: an item that never expires: t-1, as meta.c");
+	tap_ok(d.rep > 0 && d.fast == d.rep,
+	       "mg t over TCP: XDP answered %lld of the t-1 from the store",
+	       d.rep);
+}
+
+/*
+ * The hostile fixtures' keys, each only in the store until its case:
+ * binary cases 0..THOST_BIN - 1 and the split one use keys 0..THOST_BIN,
+ * the text cases THOST_TEXT on, the checks after them the last two.
+ */
+#define KIND_THOST KIND_TCP "h"
+#define THOST_BIN 4
+#define THOST_TEXT (THOST_BIN + 1)
+#define THOST_KEYS (THOST_TEXT + 7 + 2)
+
+/* a binary error reply: status @st, message @msg, to @op and @opaque */
+static size_t bin_err(uint8_t *p, uint8_t op, uint16_t st, const char *msg,
+		      uint32_t opaque)
+{
+	size_t n = strlen(msg);
+
+	memset(p, 0, BIN_HDR);
+	p[0] = 0x81;
+	p[1] = op;
+	put_be(p + 6, st, 2);
+	put_be(p + 8, n, 4);
+	put_be(p + 12, opaque, 4);
+	memcpy(p + BIN_HDR, msg, n);
+	return BIN_HDR + n;
+}
+
+/*
+ * Hostile binary request @c (below THOST_BIN) for key @c at @p, its
+ * length in *@n, and what the store answers at @w, *@wl bytes
+ * (memcached's: it then hangs up). Return: the case's name.
+ */
+static const char *thost_bin_req(int c, uint8_t *p, size_t *n, uint8_t *w,
+				 size_t *wl)
+{
+	char key[64], k2[256];
+	size_t klen;
+
+	key_of(key, sizeof(key), KIND_THOST, c);
+	klen = strlen(key);
+	switch (c) {
+	case 0:
+		*n = bin_req(p, BIN_GETK, key, 0x4a00);
+		p[0] = 0x81;
+		*wl = 0;
+		return "a GETK with the reply's magic 0x81: nothing";
+	case 1:
+		snprintf(k2, sizeof(k2), "%s12345678", key);
+		*n = bin_req(p, BIN_GETK, k2, 0x4a01);
+		put_be(p + 8, klen, 4);
+		*wl = bin_err(w, BIN_GETK, 0x81, "Unknown command", 0x4a01);
+		return "a GETK whose key runs 8 bytes past its body: Unknown command";
+	case 2:
+		memset(k2, 'a', 251);
+		k2[251] = '\0';
+		*n = bin_req(p, BIN_GET, k2, 0x4a02);
+		*wl = bin_err(w, BIN_GET, 4, "Invalid arguments", 0x4a02);
+		return "a GET of a 251-byte key: Invalid arguments";
+	default:
+		*n = bin_req(p, BIN_GET, key, 0x4a03) + 4;
+		memmove(p + BIN_HDR + 4, p + BIN_HDR, klen);
+		memset(p + BIN_HDR, 0, 4);
+		p[4] = 4;
+		put_be(p + 8, 4 + klen, 4);
+		*wl = bin_err(w, BIN_GET, 4, "Invalid arguments", 0x4a03);
+		return "a GET with 4 bytes of extras: Invalid arguments";
+	}
+}
+
+/*
+ * A binary connection opened now, on which XDP would answer: two NOOPs
+ * answered (the module's; they read no key, and the first makes the
+ * connection binary). Return: its fd, or -1.
+ */
+static int thost_bin_open(void)
+{
+	int fd = vm_sock_open(SOCK_STREAM, tcp_port), r;
+	uint8_t req[BIN_HDR], want[BIN_HDR];
+	size_t n = bin_req(req, BIN_NOOP, NULL, 0x4e00);
+
+	bin_noop(want, 0x4e00);
+	for (r = 0; fd >= 0 && r < 2; r++) {
+		if (!tcp_bytes_are(fd, req, n, want, BIN_HDR)) {
+			close(fd);
+			return -1;
+		}
+	}
+	return fd;
+}
+
+/* the hostile binary requests, each on its connection of @fds: closed */
+static void thost_bin_closing(const int *fds)
+{
+	uint8_t req[BUF_MAX], want[BUF_MAX];
+	const char *name;
+	size_t n, w;
+	int i;
+	char c;
+
+	for (i = 0; i < THOST_BIN; i++) {
+		name = thost_bin_req(i, req, &n, want, &w);
+		tap_ok(fds[i] >= 0 && tcp_bytes_are(fds[i], req, n, want, w) &&
+			       recv(fds[i], &c, 1, 0) == 0,
+		       "hostile over TCP: %s, then the hang-up", name);
+	}
+}
+
+/* a binary GETK of key @i on @fd (its CAS @cas), byte for byte */
+static bool thost_getk(int fd, int i, unsigned long long cas)
+{
+	uint8_t req[BUF_MAX], want[BUF_MAX];
+	char key[64];
+	size_t n, w;
+
+	key_of(key, sizeof(key), KIND_THOST, i);
+	n = bin_req(req, BIN_GETK, key, 0x4057);
+	w = bin_hit(want, BIN_GETK, KIND_THOST, i, 0x4057, cas);
+	return tcp_bytes_are(fd, req, n, want, w);
+}
+
+/*
+ * A binary GETKQ and the first 10 bytes of a GETK of key @i in one
+ * segment, the rest of the GETK in the next, on @fd: the GETKQ's reply,
+ * then the GETK's once it is whole.
+ */
+static void thost_bin_split(int fd, int i, unsigned long long cas)
+{
+	uint8_t req[BUF_MAX], want[BUF_MAX];
+	size_t n, m, w;
+	char key[64];
+	bool ok;
+
+	key_of(key, sizeof(key), KIND_THOST, i);
+	n = bin_req(req, BIN_GETKQ, key, 0x4a10);
+	m = bin_req(req + n, BIN_GETK, key, 0x4a11);
+	w = bin_hit(want, BIN_GETKQ, KIND_THOST, i, 0x4a10, cas);
+	ok = fd >= 0 && tcp_bytes_are(fd, req, n + 10, want, w);
+	w = bin_hit(want, BIN_GETK, KIND_THOST, i, 0x4a11, cas);
+	ok = ok && tcp_bytes_are(fd, req + n + 10, m - 10, want, w);
+	tap_ok(ok, "hostile over TCP: a GETKQ and a GETK cut after 10 bytes: "
+	       "the GETKQ's reply, the GETK's once whole");
+}
+
+/* "get" of key @i on @fd, byte for byte */
+static bool thost_get(int fd, int i)
+{
+	char key[64], req[128], want[BUF_MAX];
+	size_t n;
+
+	key_of(key, sizeof(key), KIND_THOST, i);
+	snprintf(req, sizeof(req), "get %s\r\n", key);
+	n = kind_block_of(want, sizeof(want), KIND_THOST, i, 0);
+	snprintf(want + n, sizeof(want) - n, "END\r\n");
+	return tcp_reply_is(fd, req, want);
+}
+
+/* @a, then 50 ms later @b (if not NULL), on @fd: the reply is @want */
+static void thost_text(int fd, const char *what, const char *a,
+		       const char *b, const char *want)
+{
+	bool ok = true;
+
+	if (b) {
+		ok = send(fd, a, strlen(a), MSG_NOSIGNAL) == (ssize_t)strlen(a);
+		usleep(50000);
+		a = b;
+	}
+	tap_ok(ok && tcp_reply_is(fd, a, want), "hostile over TCP: %s", what);
+}
+
+/* the malformed meta and text lines on @fd, keys THOST_TEXT on */
+static void thost_text_bad(int fd)
+{
+	char key[64], req[512], big[252];
+	int i = THOST_TEXT;
+
+	memset(big, 'a', 251);
+	big[251] = '\0';
+	key_of(key, sizeof(key), KIND_THOST, i++);
+	snprintf(req, sizeof(req), "mg %s v s s\r\n", key);
+	thost_text(fd, "mg with a flag given twice: duplicate flag", req, NULL,
+		   "CLIENT_ERROR duplicate flag\r\n");
+	key_of(key, sizeof(key), KIND_THOST, i++);
+	snprintf(req, sizeof(req), "mg %s s v O%s\r\n", key,
+		 "01234567890123456789012345678901");
+	thost_text(fd, "mg with a 32-byte opaque: opaque token too long", req,
+		   NULL, "CLIENT_ERROR opaque token too long\r\n");
+	snprintf(req, sizeof(req), "mg %s v\r\n", big);
+	thost_text(fd, "mg of a 251-byte key: bad command line format", req,
+		   NULL, "CLIENT_ERROR bad command line format\r\n");
+	key_of(key, sizeof(key), KIND_THOST, i);
+	snprintf(req, sizeof(req), "get %s %s\r\n", key, big);
+	thost_text(fd, "get of a stored key and a 251-byte one: bad command "
+		   "line format", req, NULL,
+		   "CLIENT_ERROR bad command line format\r\n");
+}
+
+/*
+ * Requests of keys THOST_TEXT + 3 on cut before their end or followed
+ * by a line that is no command, on @fd: the whole request's reply.
+ */
+static void thost_text_cut(int fd)
+{
+	char key[64], val[256], req[512], want[BUF_MAX];
+	int i = THOST_TEXT + 3;
+	size_t n;
+
+	key_of(key, sizeof(key), KIND_THOST, i);
+	kind_val_of(val, KIND_THOST, i);
+	snprintf(req, sizeof(req), "mg %s s v", key);
+	n = mg_head(want, sizeof(want), KIND_THOST, i, "sf", 0);
+	snprintf(want + n, sizeof(want) - n, "%s\r\n", val);
+	thost_text(fd, "an mg line cut before its flag f and its end: the "
+		   "whole mg's reply", req, " f\r\n", want);
+	key_of(key, sizeof(key), KIND_THOST, ++i);
+	snprintf(req, sizeof(req), "get %s\r", key);
+	n = kind_block_of(want, sizeof(want), KIND_THOST, i, 0);
+	snprintf(want + n, sizeof(want) - n, "END\r\n");
+	thost_text(fd, "a get cut between its \\r and \\n: the get's reply",
+		   req, "\n", want);
+	key_of(key, sizeof(key), KIND_THOST, ++i);
+	kind_val_of(val, KIND_THOST, i);
+	snprintf(req, sizeof(req), "mg %s v\r\nbogus\r\n", key);
+	snprintf(want, sizeof(want), "VA %zu\r\n%s\r\nERROR\r\n", strlen(val),
+		 val);
+	thost_text(fd, "an mg and a line that is no command in one segment: "
+		   "the mg's reply, ERROR", req, NULL, want);
+}
+
+/*
+ * Hostile input over TCP, each case on a key only the store holds and
+ * on a connection where XDP would answer it (quiescent, its protocol
+ * published): malformed binary requests (memcached's error, or nothing,
+ * then the hang-up memcached gives), a binary request split after 10
+ * bytes, malformed meta and text lines (memcached's error line), lines
+ * cut before their end or followed by garbage (the whole request's
+ * reply). XDP answers none of them; then it answers a get and a binary
+ * GETK from the store again, byte for byte, and the module answers on.
+ */
+static void ttest_hostile(int fd, int tfd)
+{
+	unsigned long long cas[THOST_KEYS];
+	int bfds[THOST_BIN + 1], i, good;
+	struct tcounts a, b, d;
+	char line[64];
+
+	tap_ok(tcp_ms_cas(tfd, KIND_THOST, cas, THOST_KEYS),
+	       "hostile over TCP: %d keys stored (ms c), only in the store",
+	       THOST_KEYS);
+	for (i = 0; i <= THOST_BIN; i++)
+		bfds[i] = thost_bin_open();
+	tap_ok(!vm_tcp_line(fd, "version\r\n", 9, line, sizeof(line)) &&
+		       !strncmp(line, "VERSION ", 8),
+	       "hostile over TCP: %d binary connections and the text one "
+	       "answer", THOST_BIN + 1);
+	tcounts_read(&a);
+	thost_bin_closing(bfds);
+	thost_bin_split(bfds[THOST_BIN], THOST_BIN, cas[THOST_BIN]);
+	thost_text_bad(fd);
+	thost_text_cut(fd);
+	tcounts_read(&b);
+	tcounts_diff(&d, &a, &b);
+	tap_ok(d.rep == 0 && d.fast == 0,
+	       "hostile over TCP: XDP answered none of them");
+	/* the store and the connections that stay go on, XDP with them */
+	i = THOST_KEYS - 2;
+	good = thost_get(fd, i) + thost_get(fd, i);
+	good += bfds[THOST_BIN] >= 0 &&
+		thost_getk(bfds[THOST_BIN], i + 1, cas[i + 1]) &&
+		thost_getk(bfds[THOST_BIN], i + 1, cas[i + 1]);
+	tcounts_read(&a);
+	tcounts_diff(&d, &b, &a);
+	tap_ok(good == 3 && d.rep > 0 && d.fast == d.rep,
+	       "hostile over TCP: then get and binary GETK of keys only the "
+	       "store holds, byte for byte, XDP answering (%lld)", d.rep);
+	tap_ok(!vm_tcp_line(tcp_fd, "version\r\n", 9, line, sizeof(line)) &&
+		       !strncmp(line, "VERSION ", 8),
+	       "hostile over TCP: the module answers on");
+	for (i = 0; i <= THOST_BIN; i++)
+		if (bfds[i] >= 0)
+			close(bfds[i]);
+}
+
 static void ttest_usable(int fd, int fd2)
 {
 	char line[128];
@@ -846,6 +1189,8 @@ static int test_tcp(void)
 	ttest_pipelined(fd);
 	ttest_binary(fd);
 	ttest_meta(fd2, fd);
+	ttest_meta_ttl(fd2, fd);
+	ttest_hostile(fd2, fd);
 	ttest_usable(fd, fd2);
 	close(fd);
 	close(fd2);
