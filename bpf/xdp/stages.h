@@ -142,8 +142,12 @@ __attribute__((noinline)) int xkv_split_keys(struct xkv_scratch *s)
 
 /* most tokens of an "mg" XDP answers: the key and eight flags */
 #define XKV_META_TOK_MAX 9
-/* longest opaque, "O" not counted (the store's XKV_META_OPAQUE_MAX) */
-#define XKV_META_OPAQUE 32
+/*
+ * longest opaque after the "O": 31, as the store's XKV_META_OPAQUE_MAX
+ * (32, memcached's limit) counts the "O" too; a longer one is the
+ * store's "CLIENT_ERROR opaque token too long"
+ */
+#define XKV_META_OPAQUE 31
 
 /* flag token @i + 1 of an "mg": one XDP answers, and not given before */
 static long xkv_meta_flag_cb(__u32 i, void *data)

@@ -420,11 +420,16 @@ static void loss_timeouts(int fd)
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 }
 
-/* a connection opened now (tracked from its SYN), with the long timeouts */
+/*
+ * A connection opened now (tracked from its SYN), with the long
+ * timeouts. A try gives up after 3 s: a SYN or SYN-ACK lost twice.
+ */
 static int loss_open(void)
 {
-	int fd = vm_sock_open(SOCK_STREAM, tcp_port);
+	int fd = -1, i;
 
+	for (i = 0; fd < 0 && i < 5; i++)
+		fd = vm_sock_open(SOCK_STREAM, tcp_port);
 	if (fd < 0)
 		tap_bail("loss: cannot connect");
 	loss_timeouts(fd);

@@ -5,8 +5,9 @@
  *
  *   xkv-store [-p PORT] [-U PORT] [-i IFACE] [-x XKV] [-n KEYS] [-T SECS]
  *   xkv-store ... tcp    (the TCP fixtures alone: tests/vm/store-tcp.h)
- *   xkv-store ... loss   (the TCP store path under loss, -T seconds:
- *                         tests/vm/store-loss.h)
+ *   xkv-store ... loss   (the TCP store path under loss: text gets for
+ *                         -T seconds, binary GETs and mg for half as
+ *                         long each: tests/vm/store-loss.h)
  *
  * Keys are stored over TCP and not read by the module before the checks,
  * and the store path's own hits are kept from admission (module parameter
