@@ -127,6 +127,19 @@ static size_t bin_noop(uint8_t *p, uint32_t opaque)
 	return BIN_HDR;
 }
 
+/* an error reply to @op and @opaque: status @st, message @msg, at @p */
+static size_t bin_err(uint8_t *p, uint8_t op, uint16_t st, const char *msg,
+		      uint32_t opaque)
+{
+	size_t n = bin_noop(p, opaque);
+
+	p[1] = op;
+	put_be(p + 6, st, 2);
+	put_be(p + 8, strlen(msg), 4);
+	memcpy(p + BIN_HDR, msg, strlen(msg));
+	return n + strlen(msg);
+}
+
 /* is the UDP reply to @pkts exactly @want? */
 static bool bin_is(const char *what, const uint8_t *pkts, size_t n,
 		   const uint8_t *want, size_t wlen)

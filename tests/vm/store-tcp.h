@@ -652,10 +652,9 @@ static void ttest_binary(int tfd)
 	/* misses: passed, the module answers */
 	tcounts_read(&a);
 	n = bin_req(req, BIN_GET, "xs:tcp:never", 0xabcd);
-	memcpy(want, "\x81\x00\x00\x00\x00\x00\x00\x01\x00\x00\x00\x09"
-	       "\x00\x00\xab\xcd\0\0\0\0\0\0\0\0Not found", BIN_HDR + 9);
-	tap_ok(tcp_bytes_are(fd, req, n, want, BIN_HDR + 9) &&
-		       tcp_bytes_are(fd, req, n, want, BIN_HDR + 9),
+	w = bin_err(want, BIN_GET, 1, "Not found", 0xabcd);
+	tap_ok(tcp_bytes_are(fd, req, n, want, w) &&
+		       tcp_bytes_are(fd, req, n, want, w),
 	       "binary over TCP: GET of a missing key: the module's Not found");
 	key_of(key, sizeof(key), KIND_TBIN, 0);
 	n = bin_req(req, BIN_GETKQ, key, 9);
@@ -873,22 +872,6 @@ static void ttest_meta_ttl(int fd, int tfd)
 #define THOST_BIN 4
 #define THOST_TEXT (THOST_BIN + 1)
 #define THOST_KEYS (THOST_TEXT + 7 + 2)
-
-/* a binary error reply: status @st, message @msg, to @op and @opaque */
-static size_t bin_err(uint8_t *p, uint8_t op, uint16_t st, const char *msg,
-		      uint32_t opaque)
-{
-	size_t n = strlen(msg);
-
-	memset(p, 0, BIN_HDR);
-	p[0] = 0x81;
-	p[1] = op;
-	put_be(p + 6, st, 2);
-	put_be(p + 8, n, 4);
-	put_be(p + 12, opaque, 4);
-	memcpy(p + BIN_HDR, msg, n);
-	return BIN_HDR + n;
-}
 
 /*
  * Hostile binary request @c (below THOST_BIN) for key @c at @p, its
