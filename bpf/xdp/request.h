@@ -83,13 +83,6 @@ bad:
 #define XKV_ONES 0x0101010101010101ULL
 #define XKV_HIGHS 0x8080808080808080ULL
 
-/* byte @j of a word loaded from memory, in memory order */
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-#define XKV_WBYTE(w, j) ((__u8)((w) >> ((j) * 8)))
-#else
-#define XKV_WBYTE(w, j) ((__u8)((w) >> (56 - (j) * 8)))
-#endif
-
 /* a word loaded from memory as xkv_hot_hash_mix() takes it */
 #if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 #define XKV_LE64(w) (w)
