@@ -59,6 +59,7 @@ static __always_inline void xkv_tcp_conn_reset(struct xkv_tcp_conn *c,
 	c->x.rp_len = 0;
 	c->rp_ready = 0;
 	c->rp_una = 0;
+	c->in_hi = g->seq + 1;
 	c->closed_ns = 0;
 	(void)now;
 }
@@ -173,6 +174,9 @@ __attribute__((noinline)) int xkv_tcp_track(void)
 	sack = g->o.sack_n ? xkv_get_be32(g->o.buf +
 					  (g->o.sack_off & 63)) : 0;
 	bpf_spin_lock(&c->lock);
+	/* before anything may pass it to the stack (xkv_tcp_quiet()) */
+	if (g->plen && xkv_before(c->in_hi, g->seq + g->plen))
+		c->in_hi = g->seq + g->plen;
 	cf = c->x.flags;
 	end = c->x.rp_seq + c->x.rp_len;
 	if (c->x.rp_len && !xkv_before(g->ack, end)) {

@@ -90,6 +90,7 @@ struct tconn {
 	__u32 rp_una;
 	__u32 rp_ecr;
 	__u32 ts_val;
+	__u32 in_hi;
 	__u16 win;
 	__u16 rp_win;
 	__u64 closed_ns;
@@ -225,6 +226,7 @@ static void env_check_layout(struct env *e)
 		{ "rp_una", offsetof(struct tconn, rp_una) },
 		{ "rp_ecr", offsetof(struct tconn, rp_ecr) },
 		{ "ts_val", offsetof(struct tconn, ts_val) },
+		{ "in_hi", offsetof(struct tconn, in_hi) },
 		{ "win", offsetof(struct tconn, win) },
 		{ "rp_win", offsetof(struct tconn, rp_win) },
 		{ "closed_ns", offsetof(struct tconn, closed_ns) },
@@ -1278,6 +1280,29 @@ static void test_not_quiet(struct env *e)
 	       "owed: backend's count is not the request's offset");
 	conn_release(e, c);
 
+	/*
+	 * Later bytes already went to the stack: the first of two gets was
+	 * lost and comes again after the second, which the kernel holds out
+	 * of order. Consuming the first would shift the kernel seq of bytes
+	 * it already queued: it goes to the kernel too.
+	 */
+	conn_init(c, false, true);
+	conn_open(e, c, true, "ahead");
+	cw = c->cw;
+	c->cw = cw + 9;
+	c_pass(e, c, "get foo\r\n", XKV_TCP_STAT_pass_owed,
+	       "ahead: the second get, the first still missing");
+	c->cw = cw;
+	c_pass(e, c, "get foo\r\n", XKV_TCP_STAT_pass_ahead,
+	       "ahead: the first get, sent again after it");
+	/* the backend answered both; the client has the replies */
+	conn_publish(e, c, 18, 2 * (__u32)blen);
+	c->cw = cw + 18;
+	c->sw += 2 * (__u32)blen;
+	conn_hit(e, c, "get foo\r\n", body, blen, 1,
+		 "ahead: once the kernel has them all: hit");
+	conn_release(e, c);
+
 	/* unregistered, then registered */
 	conn_init(c, false, true);
 	conn_open(e, c, false, "unregistered");
@@ -1311,16 +1336,18 @@ static void test_not_quiet(struct env *e)
 	conn_hit(e, c, "get foo\r\n", body, blen, 1, "off: on again: hit");
 	conn_release(e, c);
 
-	/* misses */
+	/* misses; the backend answers each (END: 5 bytes) */
 	conn_init(c, false, true);
 	conn_open(e, c, true, "miss");
-	cw = c->cw;
 	c_pass(e, c, "get nothere\r\n", XKV_TCP_STAT_pass_miss,
 	       "miss: one key");
-	c->cw = cw;
+	conn_publish(e, c, 13, 5);
+	c->sw += 5;
 	c_pass(e, c, "get foo nothere\r\n", XKV_TCP_STAT_pass_miss,
 	       "miss: second of two keys");
-	c->cw = cw;
+	conn_publish(e, c, 17, 5);
+	c->sw += 5;
+	cw = c->cw;
 	s = c_seg(c, TCPF_ACK | TCPF_PSH, "get foo\r\n");
 	s.bad_csum = true;
 	tcppkt_build(in, &s);
@@ -1385,11 +1412,11 @@ static void test_segments(struct env *e)
 	conn_init(c, true, true);
 	conn_open(e, c, true, "pipelined");
 	cw = c->cw;
-	c_pass(e, c, "get foo\r\nset x 0 0 1\r\nA\r\n",
-	       XKV_TCP_STAT_pass_not_get, "pipelined: get + set");
-	c->cw = cw;
 	c_pass(e, c, "get foo\r\nget foo\r\n", XKV_TCP_STAT_pass_not_get,
 	       "pipelined: get + get");
+	c->cw = cw;
+	c_pass(e, c, "get foo\r\nset x 0 0 1\r\nA\r\n",
+	       XKV_TCP_STAT_pass_not_get, "pipelined: get + set");
 	c->cw = cw;
 	c_pass(e, c, "set x 0 0 1\r\nA\r\nget foo\r\n",
 	       XKV_TCP_STAT_pass_not_get, "pipelined: set + get");

@@ -26,9 +26,13 @@ between two batches and another takes its place: closed, reset (RST),
 half-closed after its next batch (its replies, then the server's EOF,
 must still come) or reset while reads are still being answered.
 
-Modes (-m): "mix" (the above; batches of 1 to -b commands) and "get"
+Modes (-m): "mix" (the above; batches of 1 to -b commands), "get"
 (writers send one plain single-key get at a time, mostly of hot keys, with
-a set now and then: the fast path's hit case, over and over).
+a set now and then: the fast path's hit case, over and over) and "burst"
+(the same commands, two to four of them sent back to back, each with its
+own send() and Nagle off, so each travels in a segment of its own: a
+request answered below the socket followed by ones the server must
+answer after it).
 
 The run ends after -d seconds (what is in flight is still checked). On
 the first wrong byte it prints the connection, the batch sent, what was
@@ -53,7 +57,7 @@ STALL = 15.0            # seconds a connection may owe a reply silently
 HIST = 512              # writes remembered per key for the readers
 BIG = 3000              # largest value a set writes
 MAX_APPEND = 6000       # no append to a value longer than this
-CHURN = {"mix": 0.01, "get": 0.002}    # default --churn
+CHURN = {"mix": 0.01, "get": 0.002, "burst": 0.002}  # default --churn
 KEY_CHARS = (b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
              b"0123456789_-.:/#!~")
 
@@ -63,6 +67,7 @@ MODES = {
              "setq": 4, "delete": 5, "deleteq": 1, "append": 7,
              "incr": 7, "incrq": 1, "cas": 3}, None),
     "get": ({"get": 88, "mget": 3, "gets": 4, "set": 5}, 1),
+    "burst": ({"get": 80, "mget": 3, "gets": 7, "set": 10}, 4),
 }
 
 
@@ -185,7 +190,8 @@ class Conn:
         s.connect(addr)
         s.setblocking(False)
         # half of them leave Nagle on: segments then carry what it merges
-        if self.idx % 2 == 0:
+        # (none in burst mode: one command, one segment)
+        if self.idx % 2 == 0 or self.run.args.mode == "burst":
             s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.sock = s
         self.name = "%s %d (local port %d)" % (self.role, self.idx,
@@ -237,15 +243,22 @@ class Conn:
         msg.append("    %s" % show(self.batch, 3000))
         raise Mismatch("\n".join(msg))
 
-    def send(self, batch, ops):
+    def send(self, batch, ops, pieces=None):
+        """Send @batch (in @pieces, one send() each, when given); @ops
+        are the replies it asks for."""
         self.batch = batch
         self.ops.extend(ops)
         self.batches += 1
         self.since = time.monotonic()
-        try:
-            n = self.sock.send(batch)
-        except BlockingIOError:
-            n = 0
+        n = 0
+        for piece in pieces or [batch]:
+            try:
+                k = self.sock.send(piece)
+            except BlockingIOError:
+                k = 0
+            n += k
+            if k < len(piece):
+                break
         self.out = batch[n:]
         if self.out:
             self.partial_sends += 1
@@ -467,7 +480,9 @@ class Writer(Conn):
             ops[-1].acks = self.pending_acks
             self.pending_acks = []
         self.send(b"".join(op.text for op in ops),
-                  [op for op in ops if op.want])
+                  [op for op in ops if op.want],
+                  [op.text for op in ops] if run.args.mode == "burst"
+                  else None)
 
     def consume(self):
         buf = self.rbuf
@@ -515,9 +530,9 @@ class Writer(Conn):
             k.last_cas = (gen, cas)
             pos = end
 
-    def send(self, batch, ops):
+    def send(self, batch, ops, pieces=None):
         self.batch_ops = len(ops)
-        super().send(batch, ops)
+        super().send(batch, ops, pieces)
 
 
 def match(buf, pos, want):

@@ -12,8 +12,10 @@
 #
 # When "xkv up -h" offers --tcp-fast (issue 10), the same runs go through
 # "xkv up" with the TCP fast path: its hit counter (xkv stats -j: .tcp.hits)
-# must move; pymemcache (pyclient.py) and libmemcached's memcaslap are
-# served through it, memccp/memccat and memccapable -a work through it;
+# must move; with loss, also in "burst" mode (gets sent back to back, a
+# segment each: one XDP answers, the ones behind it the backend);
+# pymemcache (pyclient.py) and libmemcached's memcaslap are served
+# through it, memccp/memccat and memccapable -a work through it;
 # "xkv tcp-fast IFACE off" halfway through a run leaves every open
 # connection working, and so does
 # "xkv tcp-fast IFACE on" (connections that existed before it), after
@@ -241,7 +243,7 @@ if "$XKV" up -h 2>&1 | grep -q -- --tcp-fast; then
 	FAST=1
 fi
 
-tap_plan 24
+tap_plan 25
 setup_pair
 
 if [ -x "$MEMCACHED" ]; then
@@ -285,6 +287,8 @@ if [ "$FAST" = 1 ]; then
 		hits_move lossy -d "$D"
 	check_show "fast path: get mode while $DROP% of frames are lost" \
 		hits_move lossy -m get -d "$D"
+	check_show "fast path: bursts of gets, a segment each, while $DROP% of frames are lost" \
+		hits_move lossy -m burst -d "$D"
 	drops_off
 	check_show "fast path: pymemcache served (hits counted)" \
 		hits_move pyclient
@@ -302,7 +306,7 @@ if [ "$FAST" = 1 ]; then
 	check_show "xkv down" xkv_s down "$XKV_IF_S"
 	check_show "nothing left within 15 s (connections closed)" down_drained
 else
-	for _ in $(seq 15); do
+	for _ in $(seq 16); do
 		TAP_N=$((TAP_N + 1))
 		echo "ok $TAP_N # SKIP xkv up has no --tcp-fast"
 	done
