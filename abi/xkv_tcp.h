@@ -164,7 +164,7 @@ struct xkv_tcp_key {
 	X(pass_untracked, "passed: connection not tracked")		\
 	X(pass_unregistered, "passed: backend has not published it")	\
 	X(pass_owed, "passed: backend still owes replies")		\
-	X(pass_ahead, "passed: later client bytes went to the stack")	\
+	X(pass_ahead, "passed: its bytes or later ones went up before")	\
 	X(pass_unacked, "passed: replies not yet acknowledged")		\
 	X(pass_segment, "passed: flags, options or no payload")		\
 	X(pass_not_get, "passed: not one whole get/gets line")		\

@@ -60,6 +60,7 @@ static __always_inline void xkv_tcp_conn_reset(struct xkv_tcp_conn *c,
 	c->rp_ready = 0;
 	c->rp_una = 0;
 	c->in_hi = g->seq + 1;
+	c->in_seen = 0;
 	c->closed_ns = 0;
 	(void)now;
 }
@@ -146,6 +147,7 @@ __attribute__((noinline)) int xkv_tcp_track(void)
 	if (!s)
 		return XKV_TCP_STAT_errors;
 	g = &s->tcp;
+	g->gen = 0;
 	f = g->flags;
 	if ((f & (XKV_TCPF_SYN | XKV_TCPF_ACK)) == XKV_TCPF_SYN)
 		return xkv_tcp_syn(s);
@@ -175,8 +177,13 @@ __attribute__((noinline)) int xkv_tcp_track(void)
 					  (g->o.sack_off & 63)) : 0;
 	bpf_spin_lock(&c->lock);
 	/* before anything may pass it to the stack (xkv_tcp_quiet()) */
-	if (g->plen && xkv_before(c->in_hi, g->seq + g->plen))
-		c->in_hi = g->seq + g->plen;
+	if (g->plen) {
+		c->in_seen++;
+		if (!xkv_before(g->seq, c->in_hi))
+			g->gen = c->in_seen;
+		if (xkv_before(c->in_hi, g->seq + g->plen))
+			c->in_hi = g->seq + g->plen;
+	}
 	cf = c->x.flags;
 	end = c->x.rp_seq + c->x.rp_len;
 	if (c->x.rp_len && !xkv_before(g->ack, end)) {

@@ -102,12 +102,13 @@ static __always_inline int xkv_tcp_quiet(const struct xkv_tcp_conn *c,
 	if (xkv_tcp_in_k(&c->x, g->seq) - (c->irs + 1) != (__u32)done)
 		return XKV_TCP_STAT_pass_owed;
 	/*
-	 * and no later byte seen: one that went to the stack may sit in its
-	 * out-of-order queue at a kernel seq that consuming this request
-	 * would give to other bytes (a lost request sent again after the
-	 * ones behind it)
+	 * and none of its bytes seen before, nor any segment since: a byte
+	 * that went to the stack may wait there, unread (a request passed,
+	 * then sent again), or out of order at a kernel seq that consuming
+	 * this request would give to other bytes (a lost request sent again
+	 * after the ones behind it)
 	 */
-	if (xkv_before(g->seq + g->plen, c->in_hi))
+	if (!g->gen || g->gen != c->in_seen)
 		return XKV_TCP_STAT_pass_ahead;
 	/* and every byte it wrote acknowledged by the client */
 	if (g->ack != xkv_tcp_out_w(&c->x, c->iss + 1 + (__u32)(done >> 32)))

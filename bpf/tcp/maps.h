@@ -65,7 +65,10 @@ struct xkv_tcp_xlat {
  * @rp_ecr:    the TSecr it carries
  * @ts_val:    the last TSval the kernel sent (what XDP's replies carry)
  * @in_hi:     wire seq just past the furthest client byte XDP has seen:
- *             the stack may hold bytes up to it, out of order
+ *             the stack may hold any byte before it
+ * @in_seen:   data segments XDP has seen (it wraps): one that starts at
+ *             or past @in_hi takes the count; XDP answers it only while
+ *             the count stays its own (xkv_tcp_quiet())
  * @win:       the last window field the kernel sent, as is
  * @rp_win:    the window field of the reply in flight
  * @closed_ns: when a FIN or reset was first seen, 0 before
@@ -85,6 +88,7 @@ struct xkv_tcp_conn {
 	__u32 rp_ecr;
 	__u32 ts_val;
 	__u32 in_hi;
+	__u32 in_seen;
 	__u16 win;
 	__u16 rp_win;
 	__u64 closed_ns;

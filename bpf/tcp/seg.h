@@ -155,6 +155,8 @@ static __always_inline void xkv_tcp_opts_parse(struct xkv_tcp_opts *o)
  * @r_tsecr: reply: TSecr
  * @r_len:   reply: payload length (at out[XKV_OUT_BODY])
  * @r_ts:    reply: carries a timestamp option
+ * @gen:     the connection's in_seen for this segment when none of its
+ *           bytes had been seen before (xkv_tcp_track()), else 0
  */
 struct xkv_tcp_seg {
 	struct xkv_tcp_key key;
@@ -175,6 +177,7 @@ struct xkv_tcp_seg {
 	__u32 r_len;
 	__be16 r_win;
 	__u16 r_ts;
+	__u32 gen;
 };
 
 #endif /* XKV_TCP_SEG_H */
