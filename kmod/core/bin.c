@@ -513,17 +513,23 @@ static bool key_is(const struct bin_req *r, const char *s, bool prefix)
 	       !os_memcmp(r->key, s, n);
 }
 
-/* the text reports, one packet per STAT line, then an empty packet */
+/*
+ * The text reports, one packet per STAT line, then an empty packet where
+ * the text says END (memcached ends sizes_enable and sizes_disable with
+ * neither) and after a reset.
+ */
 static void run_stat(struct xkv_bin_io *io, const struct bin_req *r)
 {
 	struct xkv_buf text = { 0 };
 	u8 hdr[XKV_BIN_HDR_LEN];
+	bool end = false;
 	size_t pos = 0;
 
 	if (!r->keylen) {
 		xkv_stats_general(io->st, &text);
 	} else if (key_is(r, "reset", true)) {
 		xkv_stats_reset(io->st);
+		end = true;
 	} else if (key_is(r, "settings", true)) {
 		xkv_stats_settings(io->st, &text);
 	} else if (key_is(r, "items", false)) {
@@ -551,9 +557,13 @@ static void run_stat(struct xkv_bin_io *io, const struct bin_req *r)
 		pos += n;
 		if (n >= 2 && line[n - 2] == '\r')
 			n -= 2;
+		if (n == 3 && !os_memcmp(line, "END", 3))
+			end = true;
 		stat_line(io, r, line, n);
 	}
 	xkv_buf_release(&text);
+	if (!end)
+		return;
 	put_hdr(hdr, r, XKV_BIN_OK, 0, 0, 0, 0);
 	xkv_buf_add(io->out, hdr, sizeof(hdr));
 }

@@ -431,6 +431,13 @@ static void t_bin_admin(struct conn *c)
 			 (pid || n > 0),
 		 "stat sizes: %d statistics, then the end packet", n);
 	bcmd(c, OP_STAT, "conns", 0, ST_ENOENT, MSG_ENOENT);
+	/* memcached ends sizes_enable and sizes_disable without the end */
+	breq(&b, OP_STAT, NULL, 0, "sizes_enable", NULL, 0, 6, 0);
+	breq(&b, OP_STAT, NULL, 0, "sizes_disable", NULL, 0, 7, 0);
+	bsend(c, &b);
+	bexpect(c, OP_STAT, ST_OK, 6, "sizes_status", "enabled", NULL);
+	bexpect(c, OP_STAT, ST_OK, 7, "sizes_status", "disabled", NULL);
+	bnoop(c);
 	/* verbosity is gone from 1.6's binary protocol; so is SASL */
 	bcmd(c, OP_VERBOSITY, NULL, 0, ST_UNKNOWN, MSG_UNKNOWN);
 	bcmd(c, 0x20, NULL, 0, ST_UNKNOWN, MSG_UNKNOWN);
