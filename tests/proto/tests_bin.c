@@ -8,6 +8,7 @@
  * connection is binary from its first byte. The flush test wipes the
  * server: this group runs after the text flush group.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -731,12 +732,19 @@ static void t_bin_sasl(struct conn *c)
 	if (bexpect(&c2, OP_GET, 0x20, 5, NULL, "Auth failure.", NULL))
 		pt_closed(&c2);
 	conn_close(&c2);
-	/* the text protocol is off: hung up on, no reply */
+	/*
+	 * The text protocol is off: every connection is binary, so a text
+	 * line is a header that waits for its 24 bytes, then has a bad
+	 * magic: hung up on, no reply.
+	 */
 	if (tap_failed() || conn_open(&c2)) {
 		tap_fail("cannot connect");
 		return;
 	}
 	pt_sends(&c2, "version\r\n");
+	pt_check(conn_fill(&c2, 300) == -ETIMEDOUT,
+		 "a short text line was not left waiting");
+	pt_sends(&c2, "version\r\nversion\r\nversion\r\n");
 	pt_closed(&c2);
 	conn_close(&c2);
 }
