@@ -6,6 +6,11 @@
 
 #include "binpkt.h"
 
+/**
+ * put16() - store @v big-endian at @p (put32(), put64() alike)
+ * @p: where
+ * @v: value
+ */
 void put16(unsigned char *p, uint16_t v)
 {
 	p[0] = (unsigned char)(v >> 8);
@@ -24,6 +29,12 @@ void put64(unsigned char *p, uint64_t v)
 	put32(p + 4, (uint32_t)v);
 }
 
+/**
+ * get32() - the big-endian 32-bit value at @p (get64() alike)
+ * @p: where
+ *
+ * Return: the value.
+ */
 uint32_t get32(const unsigned char *p)
 {
 	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
@@ -35,7 +46,18 @@ uint64_t get64(const unsigned char *p)
 	return (uint64_t)get32(p) << 32 | get32(p + 4);
 }
 
-/* append a request packet to @b */
+/**
+ * breq() - append a request packet to @b
+ * @b:      buffer
+ * @op:     opcode
+ * @ext:    extras, @next bytes
+ * @next:   how many
+ * @key:    key, or NULL
+ * @val:    value, @nval bytes
+ * @nval:   how many
+ * @opaque: opaque, sent as it is in memory
+ * @cas:    CAS
+ */
 void breq(struct sbuf *b, uint8_t op, const void *ext, size_t next,
 	  const char *key, const void *val, size_t nval, uint32_t opaque,
 	  uint64_t cas)
@@ -54,7 +76,14 @@ void breq(struct sbuf *b, uint8_t op, const void *ext, size_t next,
 	sbuf_add(b, val, nval);
 }
 
-/* the extras of set/add/replace */
+/**
+ * ext_store() - the extras of set/add/replace, at @e (8 bytes)
+ * @e:     where
+ * @flags: client flags
+ * @exp:   expiry
+ *
+ * Return: @e.
+ */
 const void *ext_store(unsigned char *e, uint32_t flags, uint32_t exp)
 {
 	put32(e, flags);
@@ -62,7 +91,15 @@ const void *ext_store(unsigned char *e, uint32_t flags, uint32_t exp)
 	return e;
 }
 
-/* the extras of incr/decr */
+/**
+ * ext_arith() - the extras of incr/decr, at @e (20 bytes)
+ * @e:       where
+ * @delta:   delta
+ * @initial: initial value
+ * @exp:     expiry (0xffffffff: no creation)
+ *
+ * Return: @e.
+ */
 const void *ext_arith(unsigned char *e, uint64_t delta, uint64_t initial,
 		      uint32_t exp)
 {
@@ -72,6 +109,10 @@ const void *ext_arith(unsigned char *e, uint64_t delta, uint64_t initial,
 	return e;
 }
 
+/**
+ * bres_init() - an empty response; bres_free() frees one
+ * @r: response
+ */
 void bres_init(struct bres *r)
 {
 	memset(r, 0, sizeof(*r));
@@ -87,7 +128,14 @@ void bres_free(struct bres *r)
 	sbuf_free(&r->val);
 }
 
-/* read one response into @r (freed first) */
+/**
+ * bread() - read one response into @r (freed first)
+ * @c: connection
+ * @r: response
+ *
+ * Return: true when a whole, well-formed response came (else the test
+ * failed).
+ */
 bool bread(struct conn *c, struct bres *r)
 {
 	struct sbuf h, body;
@@ -136,14 +184,30 @@ out:
 	return ok;
 }
 
+/**
+ * sbuf_is() - does @b hold exactly the @n bytes at @s?
+ * @b: buffer
+ * @s: bytes
+ * @n: how many
+ *
+ * Return: true when it does.
+ */
 bool sbuf_is(const struct sbuf *b, const char *s, size_t n)
 {
 	return b->len == n && (!n || !memcmp(b->data, s, n));
 }
 
-/*
- * Read a response and check opcode, status, opaque, key and value (a
- * message for an error); @cas, if not NULL, gets its CAS.
+/**
+ * bexpect() - read a response and check it
+ * @c:      connection
+ * @op:     opcode expected
+ * @status: status expected
+ * @opaque: opaque expected
+ * @key:    key expected, or NULL for none
+ * @val:    value (an error's message) expected, or NULL for none
+ * @cas:    if not NULL, gets the response's CAS
+ *
+ * Return: true when it is the one expected.
  */
 bool bexpect(struct conn *c, uint8_t op, uint16_t status, uint32_t opaque,
 	     const char *key, const char *val, uint64_t *cas)
@@ -172,6 +236,13 @@ bool bexpect(struct conn *c, uint8_t op, uint16_t status, uint32_t opaque,
 	return ok;
 }
 
+/**
+ * bsend() - send @b and empty it
+ * @c: connection
+ * @b: request packets
+ *
+ * Return: true when sent.
+ */
 bool bsend(struct conn *c, struct sbuf *b)
 {
 	bool ok = pt_send(c, b->data, b->len);
@@ -181,7 +252,18 @@ bool bsend(struct conn *c, struct sbuf *b)
 	return ok;
 }
 
-/* set @key to @val (flags @flags), expect success; its CAS in @cas */
+/**
+ * bset() - store @key, expect success
+ * @c:       connection
+ * @op:      set, add or replace (or a quiet form)
+ * @key:     key
+ * @flags:   client flags
+ * @val:     value
+ * @req_cas: CAS to compare, 0 for none
+ * @cas:     if not NULL, gets the new CAS
+ *
+ * Return: true on success.
+ */
 bool bset(struct conn *c, uint8_t op, const char *key, uint32_t flags,
 	  const char *val, uint64_t req_cas, uint64_t *cas)
 {
@@ -194,7 +276,16 @@ bool bset(struct conn *c, uint8_t op, const char *key, uint32_t flags,
 	return bsend(c, &b) && bexpect(c, op, ST_OK, 7, NULL, NULL, cas);
 }
 
-/* a get hit: flags in extras, value, CAS */
+/**
+ * bget_is() - a get of @key is a hit with @flags and @val
+ * @c:     connection
+ * @key:   key
+ * @flags: client flags expected
+ * @val:   value expected
+ * @cas:   if not NULL, gets its CAS
+ *
+ * Return: true when it is.
+ */
 bool bget_is(struct conn *c, const char *key, uint32_t flags,
 	     const char *val, uint64_t *cas)
 {
@@ -223,6 +314,13 @@ bool bget_is(struct conn *c, const char *key, uint32_t flags,
 	return ok;
 }
 
+/**
+ * bget_miss() - a get of @key is a miss
+ * @c:   connection
+ * @key: key
+ *
+ * Return: true when it is.
+ */
 bool bget_miss(struct conn *c, const char *key)
 {
 	struct sbuf b;
@@ -233,7 +331,17 @@ bool bget_miss(struct conn *c, const char *key)
 	       bexpect(c, OP_GET, ST_ENOENT, 9, NULL, MSG_ENOENT, NULL);
 }
 
-/* a simple request without extras or value, and its expected reply */
+/**
+ * bcmd() - a request without extras or value, and its expected reply
+ * @c:       connection
+ * @op:      opcode
+ * @key:     key, or NULL
+ * @req_cas: CAS to send
+ * @status:  status expected
+ * @val:     value (or message) expected, or NULL
+ *
+ * Return: true when the reply is the one expected.
+ */
 bool bcmd(struct conn *c, uint8_t op, const char *key, uint64_t req_cas,
 	  uint16_t status, const char *val)
 {
@@ -244,6 +352,12 @@ bool bcmd(struct conn *c, uint8_t op, const char *key, uint64_t req_cas,
 	return bsend(c, &b) && bexpect(c, op, status, 3, NULL, val, NULL);
 }
 
+/**
+ * bnoop() - a noop, answered
+ * @c: connection
+ *
+ * Return: true when answered.
+ */
 bool bnoop(struct conn *c)
 {
 	return bcmd(c, OP_NOOP, NULL, 0, ST_OK, NULL);
