@@ -22,6 +22,7 @@
  *    inert: nothing moves pages by itself.
  *  - lru_crawler enable/disable: start/stop the background crawler that
  *    reclaims expired items (a delayed flush_all still happens on time);
+ *    enabling it while it runs is an error, as in memcached;
  *    sleep and tocrawl are accepted and inert; crawl <classes> answers as
  *    memcached does and leaves the work to the background crawler, which
  *    visits every class continuously.
@@ -618,8 +619,11 @@ static void cmd_lru_crawler(struct actx *a, const struct xkv_tok *t, u32 nt)
 		OS_WRITE_ONCE(st->adm.crawler_sleep, v);
 		areply(a, "OK");
 	} else if (nt == 2 && atok_is(&t[1], "enable")) {
-		OS_WRITE_ONCE(st->adm.crawler_off, 0);
-		areply(a, "OK");
+		/* memcached cannot start the thread it already runs */
+		if (os_cmpxchg32(&st->adm.crawler_off, 1, 0))
+			areply(a, "OK");
+		else
+			areply(a, "ERROR failed to start lru crawler thread");
 	} else if (nt == 2 && atok_is(&t[1], "disable")) {
 		OS_WRITE_ONCE(st->adm.crawler_off, 1);
 		areply(a, "OK");

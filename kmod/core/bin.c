@@ -34,6 +34,12 @@
 /* SASL: memcached's longest mechanism name; the most auth data we take */
 #define BIN_SASL_MECH_MAX 32
 #define BIN_SASL_DATA_MAX 1024
+/*
+ * memcached runs the packet that woke it and then up to its
+ * reqs_per_event (20) more before it sends the replies it has; a bad
+ * magic loses the replies it has not sent (bin_bad_magic())
+ */
+#define BIN_REQS_PER_EVENT 20
 
 enum bin_state {
 	BIN_HEAD,
@@ -60,6 +66,9 @@ struct xkv_bin {
 	u8 state;
 	u32 hlen;
 	u8 head[BIN_HEAD_MAX];
+	/* this input's packets run; its output from @sent on is unsent */
+	u32 ran;
+	size_t sent;
 	/* the storage command whose value is being read */
 	struct bin_req req;
 	char key[XKV_KEY_MAX];
@@ -504,17 +513,23 @@ static bool key_is(const struct bin_req *r, const char *s, bool prefix)
 	       !os_memcmp(r->key, s, n);
 }
 
-/* the text reports, one packet per STAT line, then an empty packet */
+/*
+ * The text reports, one packet per STAT line, then an empty packet where
+ * the text says END (memcached ends sizes_enable and sizes_disable with
+ * neither) and after a reset.
+ */
 static void run_stat(struct xkv_bin_io *io, const struct bin_req *r)
 {
 	struct xkv_buf text = { 0 };
 	u8 hdr[XKV_BIN_HDR_LEN];
+	bool end = false;
 	size_t pos = 0;
 
 	if (!r->keylen) {
 		xkv_stats_general(io->st, &text);
 	} else if (key_is(r, "reset", true)) {
 		xkv_stats_reset(io->st);
+		end = true;
 	} else if (key_is(r, "settings", true)) {
 		xkv_stats_settings(io->st, &text);
 	} else if (key_is(r, "items", false)) {
@@ -542,9 +557,13 @@ static void run_stat(struct xkv_bin_io *io, const struct bin_req *r)
 		pos += n;
 		if (n >= 2 && line[n - 2] == '\r')
 			n -= 2;
+		if (n == 3 && !os_memcmp(line, "END", 3))
+			end = true;
 		stat_line(io, r, line, n);
 	}
 	xkv_buf_release(&text);
+	if (!end)
+		return;
 	put_hdr(hdr, r, XKV_BIN_OK, 0, 0, 0, 0);
 	xkv_buf_add(io->out, hdr, sizeof(hdr));
 }
@@ -870,9 +889,26 @@ static bool may_start(struct xkv_bin_io *io, const char *in, size_t len)
 }
 
 /*
+ * A full header whose magic is not a request's: memcached hangs up
+ * without a word, and the replies it has not sent yet (those of the
+ * packets that came in with this one, up to its reqs_per_event) are
+ * lost with the connection. Return: @len, every byte used.
+ */
+static size_t bin_bad_magic(struct xkv_bin *b, struct xkv_bin_io *io,
+			    size_t len)
+{
+	b->hlen = 0;
+	if (io->out->len > b->sent)
+		io->out->len = b->sent;
+	io->closing = true;
+	return len;
+}
+
+/*
  * A packet's head, from its first byte. When all of it is in @in it runs
  * from there and may wait (the bytes stay unused); in pieces it is copied
- * and runs once whole.
+ * and runs once whole. As memcached, a header is judged once its 24
+ * bytes are in: fewer, whatever they are, wait for the rest.
  */
 static size_t bin_head(struct xkv_bin *b, struct xkv_bin_io *io,
 		       const char *in, size_t len, bool *wait)
@@ -885,23 +921,23 @@ static size_t bin_head(struct xkv_bin *b, struct xkv_bin_io *io,
 			*wait = true;
 			return 0;
 		}
-		if ((u8)in[0] != XKV_BIN_REQ) {
-			/* memcached hangs up on a bad magic, silently */
-			io->closing = true;
-			return len;
-		}
 		if (len >= XKV_BIN_HDR_LEN) {
+			if ((u8)in[0] != XKV_BIN_REQ)
+				return bin_bad_magic(b, io, len);
 			need = head_len((const u8 *)in);
 			if (len >= need) {
 				if (!run_packet(b, io, (const u8 *)in, true)) {
 					*wait = true;
 					return 0;
 				}
+				b->ran++;
 				return need;
 			}
 		}
 	}
 	for (;;) {
+		if (b->hlen >= XKV_BIN_HDR_LEN && b->head[0] != XKV_BIN_REQ)
+			return bin_bad_magic(b, io, len);
 		need = b->hlen < XKV_BIN_HDR_LEN ? XKV_BIN_HDR_LEN :
 						   head_len(b->head);
 		if (b->hlen == need)
@@ -917,7 +953,21 @@ static size_t bin_head(struct xkv_bin *b, struct xkv_bin_io *io,
 	}
 	b->hlen = 0;
 	run_packet(b, io, b->head, false);
+	b->ran++;
 	return used;
+}
+
+/*
+ * memcached sends what it has after the packet that woke it and
+ * BIN_REQS_PER_EVENT more (then after every BIN_REQS_PER_EVENT): mark
+ * those replies sent, for bin_bad_magic().
+ */
+static void bin_event_flush(struct xkv_bin *b, struct xkv_bin_io *io)
+{
+	if (b->ran <= BIN_REQS_PER_EVENT || !xkv_bin_between(b))
+		return;
+	b->sent = io->out->len;
+	b->ran = 1;
 }
 
 size_t xkv_bin_input(struct xkv_bin *b, struct xkv_bin_io *io,
@@ -927,6 +977,9 @@ size_t xkv_bin_input(struct xkv_bin *b, struct xkv_bin_io *io,
 	bool wait = false;
 
 	io->stalled = false;
+	/* what came before this input has been sent (tcp.c, udp.c) */
+	b->ran = 0;
+	b->sent = io->out->len;
 	while (pos < len && !io->closing) {
 		switch (b->state) {
 		case BIN_NREAD:
@@ -953,6 +1006,7 @@ size_t xkv_bin_input(struct xkv_bin *b, struct xkv_bin_io *io,
 		/* a reply that could not be written in full is lost */
 		if (io->out->oom)
 			io->closing = true;
+		bin_event_flush(b, io);
 	}
 	return io->closing ? len : pos;
 }

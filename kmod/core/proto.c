@@ -886,22 +886,20 @@ static void sess_publish(struct xkv_sess *s)
 
 static size_t sess_input(struct xkv_sess *s, const char *in, size_t len);
 
-/* the first byte decides: XKV_BIN_REQ is binary for the connection */
+/*
+ * The first byte decides: XKV_BIN_REQ is binary for the connection. With
+ * SASL (-S) memcached binds every connection to binary, with -Y to text,
+ * whatever comes: a text line is then a binary header with a bad magic
+ * once 24 bytes are in (bin.c), a binary packet a text line (unknown, or
+ * unauthenticated) once a newline is.
+ */
 static bool sess_binary(struct xkv_sess *s, const char *in, size_t len)
 {
 	if (!s->negotiated && len) {
 		s->negotiated = true;
-		if ((u8)in[0] != XKV_BIN_REQ) {
-			/* with SASL (-S) memcached speaks binary only */
-			if (s->st->set.sasl)
-				s->closing = true;
+		if (s->st->set.auth_file ||
+		    ((u8)in[0] != XKV_BIN_REQ && !s->st->set.sasl))
 			return false;
-		}
-		/* with -Y, text only */
-		if (s->st->set.auth_file) {
-			s->closing = true;
-			return false;
-		}
 		if (!s->bin)
 			s->bin = xkv_bin_new();
 		if (!s->bin)

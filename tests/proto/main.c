@@ -41,6 +41,7 @@ static const struct pt_group *const groups[] = {
 	&pt_group_evict,
 	&pt_group_flush,
 	&pt_group_bin,
+	&pt_group_binframe,
 	&pt_group_meta,
 	&pt_group_auth,
 };

@@ -198,6 +198,7 @@ extern const struct pt_group pt_group_expiry;
 extern const struct pt_group pt_group_evict;
 extern const struct pt_group pt_group_flush;
 extern const struct pt_group pt_group_bin;
+extern const struct pt_group pt_group_binframe;
 extern const struct pt_group pt_group_meta;
 extern const struct pt_group pt_group_auth;
 

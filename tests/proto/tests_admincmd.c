@@ -200,8 +200,12 @@ static void t_lru_crawler_disable(struct conn *c)
 	       "CLIENT_ERROR lru crawler disabled\r\n");
 	pt_cmd(c, "lru_crawler crawl all\r\n",
 	       "CLIENT_ERROR lru crawler disabled\r\n");
+	/* disabling twice is fine; enabling twice is not */
+	pt_cmd(c, "lru_crawler disable\r\n", "OK\r\n");
 	pt_cmd(c, "lru_crawler enable\r\n", "OK\r\n");
 	pt_check(crawler_is(c, "yes"), "lru_crawler not \"yes\" once enabled");
+	pt_cmd(c, "lru_crawler enable\r\n",
+	       "ERROR failed to start lru crawler thread\r\n");
 }
 
 /* one parsed metadump line */

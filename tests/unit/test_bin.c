@@ -154,31 +154,6 @@ static void test_store_ex(void)
 	xkv_store_destroy(st);
 }
 
-/* a request packet */
-static size_t pkt(u8 *p, u8 op, const char *key, const void *ext, u8 next,
-		  const char *val, u32 bodylen_lie)
-{
-	size_t nkey = strlen(key), nval = val ? strlen(val) : 0;
-	u32 body = bodylen_lie ? bodylen_lie : (u32)(next + nkey + nval);
-
-	memset(p, 0, 24);
-	p[0] = 0x80;
-	p[1] = op;
-	p[2] = (u8)(nkey >> 8);
-	p[3] = (u8)nkey;
-	p[4] = next;
-	p[8] = (u8)(body >> 24);
-	p[9] = (u8)(body >> 16);
-	p[10] = (u8)(body >> 8);
-	p[11] = (u8)body;
-	if (next)
-		memcpy(p + 24, ext, next);
-	memcpy(p + 24 + next, key, nkey);
-	if (nval)
-		memcpy(p + 24 + next + nkey, val, nval);
-	return 24 + next + nkey + nval;
-}
-
 /* the statuses of the responses in @s's output, then drained */
 static size_t statuses(struct xkv_sess *s, u16 *st, size_t max)
 {
@@ -207,9 +182,9 @@ static void test_session(void)
 	size_t len = 0, used = 0, i;
 	u16 sts[8];
 
-	len += pkt(w + len, 0x01, "key", ext, 8, "value", 0);
-	len += pkt(w + len, 0x0c, "key", NULL, 0, NULL, 0);
-	len += pkt(w + len, 0x0a, "", NULL, 0, NULL, 0);
+	len += uu_bin_pkt(w + len, 0x01, "key", ext, 8, "value", 0);
+	len += uu_bin_pkt(w + len, 0x0c, "key", NULL, 0, NULL, 0);
+	len += uu_bin_pkt(w + len, 0x0a, "", NULL, 0, NULL, 0);
 	/* one byte at a time: every byte used, replies once whole */
 	for (i = 0; i < len; i++)
 		used += xkv_sess_input(s, (const char *)w + i, 1);
@@ -218,7 +193,7 @@ static void test_session(void)
 	tap_ok(!sts[0] && !sts[1] && !sts[2], "all succeed");
 	tap_ok(xkv_sess_between(s), "between packets");
 	/* a ~4 GB body: refused, skipped as it comes, no memory taken */
-	len = pkt(w, 0x01, "big", ext, 8, "abc", 0xfffffff0);
+	len = uu_bin_pkt(w, 0x01, "big", ext, 8, "abc", 0xfffffff0);
 	tap_is_u64(xkv_sess_input(s, (const char *)w, len), len,
 		   "refused set: all used");
 	tap_is_u64(statuses(s, sts, 8), 1, "one reply");

@@ -564,6 +564,87 @@ static void test_meta_writes(struct xkv_store *st)
 	xkv_sess_free(s);
 }
 
+/* one binary packet through @s: answered with status 0, or quietly */
+static bool bin_ok(struct xkv_sess *s, u8 op, const char *key,
+		   const void *ext, u8 next, const char *val)
+{
+	u8 p[256];
+	size_t n = uu_bin_pkt(p, op, key, ext, next, val, 0), olen;
+	char *out;
+	bool ok;
+
+	if (xkv_sess_input(s, (const char *)p, n) != n)
+		return false;
+	out = uu_take_out(s, &olen);
+	ok = !olen || (olen >= 24 && (u8)out[0] == 0x81 && !out[6] &&
+		       !out[7]);
+	free(out);
+	return ok;
+}
+
+/* big-endian extras: @n words of 32 bits from @w */
+static const u8 *be_ext(u8 *e, const u32 *w, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		e[4 * i] = (u8)(w[i] >> 24);
+		e[4 * i + 1] = (u8)(w[i] >> 16);
+		e[4 * i + 2] = (u8)(w[i] >> 8);
+		e[4 * i + 3] = (u8)w[i];
+	}
+	return e;
+}
+
+/* Every binary write rewrites or clears the key's slot before it answers. */
+static void test_bin_writes(struct xkv_store *st)
+{
+	struct xkv_sess *s = xkv_sess_new(st, xkv_store_stats_slot(st, 0),
+					  false);
+	static const u32 set9[] = { 9, 0 }, set0[] = { 0, 0 };
+	static const u32 incr5[] = { 0, 5, 0, 0, 0 };
+	static const u32 decr10[] = { 0, 10, 0, 0, 0 };
+	static const u32 exp100[] = { 100 }, exp0[] = { 0 };
+	u8 e[20];
+
+	if (!s)
+		tap_bail("xkv_sess_new");
+	uu_set(st, "b", "v1");
+	tap_ok(uu_has(st, "b") && slot_is("b", "v1"), "binary: key installed");
+	tap_ok(bin_ok(s, 0x01, "b", be_ext(e, set9, 2), 8, "v2") &&
+		       slot_is_f("b", "v2", 9),
+	       "binary set rewrites the entry");
+	tap_ok(bin_ok(s, 0x0e, "b", NULL, 0, "x") && slot_is_f("b", "v2x", 9),
+	       "binary append rewrites the entry");
+	tap_ok(bin_ok(s, 0x0f, "b", NULL, 0, "y") &&
+		       slot_is_f("b", "yv2x", 9),
+	       "binary prepend rewrites the entry");
+	tap_ok(bin_ok(s, 0x11, "b", be_ext(e, set0, 2), 8, "10") &&
+		       slot_is("b", "10"),
+	       "binary setq rewrites the entry");
+	tap_ok(bin_ok(s, 0x05, "b", be_ext(e, incr5, 5), 20, NULL) &&
+		       slot_is("b", "15"),
+	       "binary incr rewrites the entry");
+	tap_ok(bin_ok(s, 0x06, "b", be_ext(e, decr10, 5), 20, NULL) &&
+		       slot_is("b", "5 "),
+	       "binary decr rewrites the entry");
+	tap_ok(bin_ok(s, 0x1c, "b", be_ext(e, exp100, 1), 4, NULL) &&
+		       ent_for("b") && ent_for("b")->expire_ns > uu_now_ns(),
+	       "binary touch sets the entry's expiry");
+	tap_ok(bin_ok(s, 0x1d, "b", be_ext(e, exp0, 1), 4, NULL) &&
+		       ent_for("b") && !ent_for("b")->expire_ns &&
+		       slot_is("b", "5 "),
+	       "binary gat 0 clears the entry's expiry");
+	tap_ok(bin_ok(s, 0x04, "b", NULL, 0, NULL) && slot_empty_for("b"),
+	       "binary delete removes the entry");
+	uu_set(st, "b", "v3");
+	tap_ok(uu_has(st, "b") && slot_is("b", "v3") &&
+		       bin_ok(s, 0x08, "", NULL, 0, NULL) &&
+		       slot_empty_for("b"),
+	       "binary flush removes the entry");
+	xkv_sess_free(s);
+}
+
 /*
  * An item whose recache token went out (mg answered W) is the store's to
  * serve: every later mg says Z, which the slot cannot. Its slot is cleared
@@ -1255,6 +1336,7 @@ int main(void)
 	test_attach(st);
 	test_writes(st);
 	test_meta_writes(st);
+	test_bin_writes(st);
 	test_meta_won(st);
 	test_neighbours(st);
 	test_expiry_and_size(st);

@@ -279,6 +279,30 @@ static void out_append(struct uu_run *r, size_t *cap, const char *p,
 	r->out[r->outlen] = '\0';
 }
 
+size_t uu_bin_pkt(u8 *p, u8 op, const char *key, const void *ext, u8 next,
+		  const char *val, u32 bodylen_lie)
+{
+	size_t nkey = strlen(key), nval = val ? strlen(val) : 0;
+	u32 body = bodylen_lie ? bodylen_lie : (u32)(next + nkey + nval);
+
+	memset(p, 0, 24);
+	p[0] = 0x80;
+	p[1] = op;
+	p[2] = (u8)(nkey >> 8);
+	p[3] = (u8)nkey;
+	p[4] = next;
+	p[8] = (u8)(body >> 24);
+	p[9] = (u8)(body >> 16);
+	p[10] = (u8)(body >> 8);
+	p[11] = (u8)body;
+	if (next)
+		memcpy(p + 24, ext, next);
+	memcpy(p + 24 + next, key, nkey);
+	if (nval)
+		memcpy(p + 24 + next + nkey, val, nval);
+	return 24 + next + nkey + nval;
+}
+
 char *uu_take_out(struct xkv_sess *s, size_t *len)
 {
 	struct xkv_buf *b = xkv_sess_out(s);

@@ -205,6 +205,21 @@ void uu_drive(struct xkv_sess *s, const char *in, size_t len,
  */
 bool uu_reply_is(struct xkv_sess *s, const char *in, const char *want);
 
+/**
+ * uu_bin_pkt() - a binary protocol request packet.
+ * @p:           where to write it (24 + @next + key + value bytes)
+ * @op:          opcode
+ * @key:         key, NUL-terminated ("" for none)
+ * @ext:         extras, @next bytes
+ * @next:        how many
+ * @val:         value, NUL-terminated, or NULL
+ * @bodylen_lie: when not 0, the body length the header claims
+ *
+ * Return: the packet's length.
+ */
+size_t uu_bin_pkt(u8 *p, u8 op, const char *key, const void *ext, u8 next,
+		  const char *val, u32 bodylen_lie);
+
 /* take the session's pending output as a malloc'd string, mark it sent */
 char *uu_take_out(struct xkv_sess *s, size_t *len);
 

@@ -869,7 +869,7 @@ static void ttest_meta_ttl(int fd, int tfd)
  * the text cases THOST_TEXT on, the checks after them the last two.
  */
 #define KIND_THOST KIND_TCP "h"
-#define THOST_BIN 4
+#define THOST_BIN 5
 #define THOST_TEXT (THOST_BIN + 1)
 #define THOST_KEYS (THOST_TEXT + 7 + 2)
 
@@ -904,7 +904,7 @@ static const char *thost_bin_req(int c, uint8_t *p, size_t *n, uint8_t *w,
 		*n = bin_req(p, BIN_GET, k2, 0x4a02);
 		*wl = bin_err(w, BIN_GET, 4, "Invalid arguments", 0x4a02);
 		return "a GET of a 251-byte key: Invalid arguments";
-	default:
+	case 3:
 		*n = bin_req(p, BIN_GET, key, 0x4a03) + 4;
 		memmove(p + BIN_HDR + 4, p + BIN_HDR, klen);
 		memset(p + BIN_HDR, 0, 4);
@@ -912,6 +912,15 @@ static const char *thost_bin_req(int c, uint8_t *p, size_t *n, uint8_t *w,
 		put_be(p + 8, 4 + klen, 4);
 		*wl = bin_err(w, BIN_GET, 4, "Invalid arguments", 0x4a03);
 		return "a GET with 4 bytes of extras: Invalid arguments";
+	default:
+		/* memcached drops the GETK's reply it has not sent yet */
+		*n = bin_req(p, BIN_GETK, key, 0x4a04);
+		memset(p + *n, 0, BIN_HDR);
+		p[*n] = 0x81;
+		*n += BIN_HDR;
+		*wl = 0;
+		return "a GETK and a header with the reply's magic in one "
+		       "segment: nothing";
 	}
 }
 
