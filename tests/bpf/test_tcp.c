@@ -1313,9 +1313,8 @@ static void test_not_quiet(struct env *e)
 	c_pass(e, c, "get foo\r\n", XKV_TCP_STAT_pass_ahead,
 	       "ahead: the first get, sent again after it");
 	/* the backend answered both; the client has the replies */
-	conn_publish(e, c, 18, 2 * (__u32)blen);
 	c->cw = cw + 18;
-	c->sw += 2 * (__u32)blen;
+	be_answered(e, c, 18, 2 * (__u32)blen);
 	conn_hit(e, c, "get foo\r\n", body, blen, 1,
 		 "ahead: once the kernel has them all: hit");
 	conn_release(e, c);
