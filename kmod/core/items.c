@@ -456,6 +456,7 @@ void xkv_flush_all(struct xkv_store *st, s64 delay)
 	os_mutex_lock(&st->flush_lock);
 	if (delay <= 0) {
 		os_atomic64_set(&st->flush_at, 0);
+		os_atomic64_set(&st->oldest, (s64)xkv_store_now(st) - 1);
 		flush_now(st);
 		xkv_hot_flush(st, 0);
 	} else {
@@ -463,6 +464,7 @@ void xkv_flush_all(struct xkv_store *st, s64 delay)
 		u64 at = xkv_exptime(st, delay) - 1;
 
 		os_atomic64_set(&st->flush_at, (s64)at);
+		os_atomic64_set(&st->oldest, (s64)at);
 		xkv_hot_flush(st, at);
 	}
 	os_mutex_unlock(&st->flush_lock);

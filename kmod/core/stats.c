@@ -8,7 +8,7 @@
 
 #define STAT_LINE 160
 
-static void stat_u64(struct xkv_buf *out, const char *name, u64 v)
+void xkv_stat_u64(struct xkv_buf *out, const char *name, u64 v)
 {
 	char line[STAT_LINE];
 	int n = os_snprintf(line, sizeof(line), "STAT %s %llu\r\n", name,
@@ -18,7 +18,7 @@ static void stat_u64(struct xkv_buf *out, const char *name, u64 v)
 		xkv_buf_add(out, line, (size_t)n);
 }
 
-static void stat_str(struct xkv_buf *out, const char *name, const char *v)
+void xkv_stat_str(struct xkv_buf *out, const char *name, const char *v)
 {
 	char line[STAT_LINE];
 	int n = os_snprintf(line, sizeof(line), "STAT %s %s\r\n", name, v);
@@ -50,7 +50,7 @@ static void stat_usec(struct xkv_buf *out, const char *name, u64 us)
 	os_snprintf(v, sizeof(v), "%llu.%06llu",
 		    (unsigned long long)(us / 1000000),
 		    (unsigned long long)(us % 1000000));
-	stat_str(out, name, v);
+	xkv_stat_str(out, name, v);
 }
 
 static void sum_slots(struct xkv_store *st, struct xkv_thread_stats *sum)
@@ -131,119 +131,61 @@ void xkv_stats_general(struct xkv_store *st, struct xkv_buf *out)
 	sum_classes(st, &cs);
 	os_rusage(&user_us, &sys_us);
 
-	stat_u64(out, "pid", (u64)os_pid());
-	stat_u64(out, "uptime", now > st->started ? now - st->started : 0);
-	stat_u64(out, "time", now);
-	stat_str(out, "version", XKV_VERSION);
-	stat_u64(out, "pointer_size", 8 * sizeof(void *));
+	xkv_stat_u64(out, "pid", (u64)os_pid());
+	xkv_stat_u64(out, "uptime", now > st->started ? now - st->started : 0);
+	xkv_stat_u64(out, "time", now);
+	xkv_stat_str(out, "version", XKV_VERSION);
+	xkv_stat_u64(out, "pointer_size", 8 * sizeof(void *));
 	stat_usec(out, "rusage_user", user_us);
 	stat_usec(out, "rusage_system", sys_us);
-	stat_u64(out, "max_connections", st->set.maxconns);
-	stat_u64(out, "curr_connections",
-		 (u64)os_atomic64_read(&st->curr_conns));
-	stat_u64(out, "total_connections",
-		 (u64)os_atomic64_read(&st->total_conns));
-	stat_u64(out, "rejected_connections",
-		 (u64)os_atomic64_read(&st->rejected_conns));
-	stat_u64(out, "cmd_get", t.cmd_get);
-	stat_u64(out, "cmd_set", t.cmd_set);
-	stat_u64(out, "cmd_flush", t.cmd_flush);
-	stat_u64(out, "cmd_touch", t.cmd_touch);
-	stat_u64(out, "get_hits", t.get_hits);
-	stat_u64(out, "get_misses", t.get_misses);
-	stat_u64(out, "get_expired", t.get_expired);
-	stat_u64(out, "get_flushed", t.get_flushed);
-	stat_u64(out, "delete_misses", t.delete_misses);
-	stat_u64(out, "delete_hits", t.delete_hits);
-	stat_u64(out, "incr_misses", t.incr_misses);
-	stat_u64(out, "incr_hits", t.incr_hits);
-	stat_u64(out, "decr_misses", t.decr_misses);
-	stat_u64(out, "decr_hits", t.decr_hits);
-	stat_u64(out, "cas_misses", t.cas_misses);
-	stat_u64(out, "cas_hits", t.cas_hits);
-	stat_u64(out, "cas_badval", t.cas_badval);
-	stat_u64(out, "touch_hits", t.touch_hits);
-	stat_u64(out, "touch_misses", t.touch_misses);
-	stat_u64(out, "store_too_large", t.store_too_large);
-	stat_u64(out, "store_no_memory", t.store_no_memory);
-	stat_u64(out, "auth_cmds", t.auth_cmds);
-	stat_u64(out, "auth_errors", t.auth_errors);
-	stat_u64(out, "bytes_read", t.bytes_read);
-	stat_u64(out, "bytes_written", t.bytes_written);
-	stat_u64(out, "limit_maxbytes", st->set.maxbytes);
-	stat_u64(out, "threads", st->set.threads);
-	stat_u64(out, "hash_power_level", log2_u64(xkv_assoc_buckets(st)));
-	stat_u64(out, "hash_bytes", (u64)os_atomic64_read(&st->hash_bytes));
-	stat_u64(out, "hash_is_expanding", 0);
-	stat_u64(out, "bytes", (u64)os_atomic64_read(&st->bytes));
-	stat_u64(out, "curr_items", (u64)os_atomic64_read(&st->curr_items));
-	stat_u64(out, "total_items", (u64)os_atomic64_read(&st->total_items));
-	stat_u64(out, "expired_unfetched", cs.expired_unfetched);
-	stat_u64(out, "evicted_unfetched", cs.evicted_unfetched);
-	stat_u64(out, "evictions", cs.evicted);
-	stat_u64(out, "reclaimed", cs.reclaimed);
-	stat_u64(out, "crawler_reclaimed", cs.crawler_reclaimed);
-	stat_u64(out, "tcp_fast_unclaimed",
-		 (u64)os_atomic64_read(&st->tcp_fast_unclaimed));
-	xkv_buf_str(out, "END\r\n");
-}
-
-static const char *yes_no(bool v)
-{
-	return v ? "yes" : "no";
-}
-
-/*
- * memcached's list, in its order, of the settings xkv has; a setting xkv
- * does not have is not printed. slab_automove, lru_crawler_sleep and
- * lru_crawler_tocrawl are accepted and inert (README).
- */
-void xkv_stats_settings(struct xkv_store *st, struct xkv_buf *out)
-{
-	const struct xkv_settings *s = &st->set;
-	const struct xkv_admin *adm = &st->adm;
-	char v[32];
-
-	stat_u64(out, "maxbytes", OS_READ_ONCE(st->set.maxbytes));
-	stat_u64(out, "maxconns", s->maxconns);
-	stat_u64(out, "tcpport", s->tcp_port);
-	stat_u64(out, "udpport", s->udp_port);
-	stat_str(out, "inter", s->listen[0] ? s->listen : "NULL");
-	stat_u64(out, "verbosity", (u64)OS_READ_ONCE(st->set.verbose));
-	stat_str(out, "evictions", "on");
-	/* no unix socket: memcached prints NULL when it has none */
-	stat_str(out, "domain_socket", "NULL");
-	stat_str(out, "shutdown_command", yes_no(s->shutdown_command));
-	os_snprintf(v, sizeof(v), "%u.%02u", s->growth_x100 / 100,
-		    s->growth_x100 % 100);
-	stat_str(out, "growth_factor", v);
-	stat_u64(out, "chunk_size", s->chunk_min);
-	stat_u64(out, "num_threads", s->threads);
-	stat_str(out, "cas_enabled", "yes");
-	/* memcached: both protocols by default, one alone with -S or -Y */
-	stat_str(out, "binding_protocol", s->sasl ? "binary" :
-		 s->auth_file ? "ascii" : "auto-negotiate");
-	stat_str(out, "auth_enabled_sasl", yes_no(s->sasl));
-	/* memcached prints the -Y file's name */
-	stat_str(out, "auth_enabled_ascii", s->auth_file ? s->auth_file : "no");
-	stat_u64(out, "item_size_max", s->item_size_max);
-	stat_u64(out, "hashpower_init", s->hash_power);
-	stat_str(out, "slab_reassign", "yes");
-	stat_u64(out, "slab_automove", OS_READ_ONCE(adm->automove));
-	stat_str(out, "lru_crawler", yes_no(!OS_READ_ONCE(adm->crawler_off)));
-	stat_u64(out, "lru_crawler_sleep", OS_READ_ONCE(adm->crawler_sleep));
-	stat_u64(out, "lru_crawler_tocrawl",
-		 OS_READ_ONCE(adm->crawler_tocrawl));
-	stat_str(out, "flush_enabled", "yes");
-	stat_str(out, "dump_enabled", yes_no(!s->dump_disabled));
-	stat_u64(out, "idle_timeout", s->idle_timeout);
-	stat_u64(out, "read_buf_mem_limit", xkv_store_budget(st)->limit);
-	stat_str(out, "track_sizes",
-		 yes_no((u64)os_atomic64_read(&adm->sizes_cas_min) !=
-			XKV_SIZES_OFF));
-	/* xkv's own */
-	stat_u64(out, "slab_page_size", st->page_size);
-	stat_str(out, "lru_policy", "clock");
+	xkv_stat_u64(out, "max_connections", st->set.maxconns);
+	xkv_stat_u64(out, "curr_connections",
+		     (u64)os_atomic64_read(&st->curr_conns));
+	xkv_stat_u64(out, "total_connections",
+		     (u64)os_atomic64_read(&st->total_conns));
+	xkv_stat_u64(out, "rejected_connections",
+		     (u64)os_atomic64_read(&st->rejected_conns));
+	xkv_stat_u64(out, "cmd_get", t.cmd_get);
+	xkv_stat_u64(out, "cmd_set", t.cmd_set);
+	xkv_stat_u64(out, "cmd_flush", t.cmd_flush);
+	xkv_stat_u64(out, "cmd_touch", t.cmd_touch);
+	xkv_stat_u64(out, "get_hits", t.get_hits);
+	xkv_stat_u64(out, "get_misses", t.get_misses);
+	xkv_stat_u64(out, "get_expired", t.get_expired);
+	xkv_stat_u64(out, "get_flushed", t.get_flushed);
+	xkv_stat_u64(out, "delete_misses", t.delete_misses);
+	xkv_stat_u64(out, "delete_hits", t.delete_hits);
+	xkv_stat_u64(out, "incr_misses", t.incr_misses);
+	xkv_stat_u64(out, "incr_hits", t.incr_hits);
+	xkv_stat_u64(out, "decr_misses", t.decr_misses);
+	xkv_stat_u64(out, "decr_hits", t.decr_hits);
+	xkv_stat_u64(out, "cas_misses", t.cas_misses);
+	xkv_stat_u64(out, "cas_hits", t.cas_hits);
+	xkv_stat_u64(out, "cas_badval", t.cas_badval);
+	xkv_stat_u64(out, "touch_hits", t.touch_hits);
+	xkv_stat_u64(out, "touch_misses", t.touch_misses);
+	xkv_stat_u64(out, "store_too_large", t.store_too_large);
+	xkv_stat_u64(out, "store_no_memory", t.store_no_memory);
+	xkv_stat_u64(out, "auth_cmds", t.auth_cmds);
+	xkv_stat_u64(out, "auth_errors", t.auth_errors);
+	xkv_stat_u64(out, "bytes_read", t.bytes_read);
+	xkv_stat_u64(out, "bytes_written", t.bytes_written);
+	xkv_stat_u64(out, "limit_maxbytes", st->set.maxbytes);
+	xkv_stat_u64(out, "threads", st->set.threads);
+	xkv_stat_u64(out, "hash_power_level", log2_u64(xkv_assoc_buckets(st)));
+	xkv_stat_u64(out, "hash_bytes", (u64)os_atomic64_read(&st->hash_bytes));
+	xkv_stat_u64(out, "hash_is_expanding", 0);
+	xkv_stat_u64(out, "bytes", (u64)os_atomic64_read(&st->bytes));
+	xkv_stat_u64(out, "curr_items", (u64)os_atomic64_read(&st->curr_items));
+	xkv_stat_u64(out, "total_items",
+		     (u64)os_atomic64_read(&st->total_items));
+	xkv_stat_u64(out, "expired_unfetched", cs.expired_unfetched);
+	xkv_stat_u64(out, "evicted_unfetched", cs.evicted_unfetched);
+	xkv_stat_u64(out, "evictions", cs.evicted);
+	xkv_stat_u64(out, "reclaimed", cs.reclaimed);
+	xkv_stat_u64(out, "crawler_reclaimed", cs.crawler_reclaimed);
+	xkv_stat_u64(out, "tcp_fast_unclaimed",
+		     (u64)os_atomic64_read(&st->tcp_fast_unclaimed));
 	xkv_buf_str(out, "END\r\n");
 }
 
@@ -256,7 +198,7 @@ static void stats_sizes(struct xkv_store *st, struct xkv_buf *out)
 
 	os_mutex_lock(&adm->lock);
 	if ((u64)os_atomic64_read(&adm->sizes_cas_min) == XKV_SIZES_OFF) {
-		stat_str(out, "sizes_status", "disabled");
+		xkv_stat_str(out, "sizes_status", "disabled");
 	} else {
 		for (i = 0; i < adm->nsizes; i++) {
 			s64 n = os_atomic64_read(&adm->sizes[i]);
@@ -265,7 +207,7 @@ static void stats_sizes(struct xkv_store *st, struct xkv_buf *out)
 				continue;
 			os_snprintf(name, sizeof(name), "%u",
 				    i * XKV_SIZES_BUCKET);
-			stat_u64(out, name, (u64)n);
+			xkv_stat_u64(out, name, (u64)n);
 		}
 	}
 	os_mutex_unlock(&adm->lock);
@@ -345,15 +287,15 @@ bool xkv_stats_admin(struct xkv_store *st, const char *sub, size_t n,
 		stats_sizes(st, out);
 	} else if (n == 12 && !os_memcmp(sub, "sizes_enable", 12)) {
 		if (xkv_sizes_set(st, true)) {
-			stat_str(out, "sizes_status", "error");
-			stat_str(out, "sizes_error", "no_memory");
+			xkv_stat_str(out, "sizes_status", "error");
+			xkv_stat_str(out, "sizes_error", "no_memory");
 		} else {
-			stat_str(out, "sizes_status", "enabled");
+			xkv_stat_str(out, "sizes_status", "enabled");
 		}
 		/* memcached ends these two without "END" */
 	} else if (n == 13 && !os_memcmp(sub, "sizes_disable", 13)) {
 		xkv_sizes_set(st, false);
-		stat_str(out, "sizes_status", "disabled");
+		xkv_stat_str(out, "sizes_status", "disabled");
 	} else if (n == 5 && !os_memcmp(sub, "conns", 5)) {
 		stats_conns(st, out);
 	} else {
@@ -420,8 +362,8 @@ void xkv_stats_slabs(struct xkv_store *st, struct xkv_buf *out)
 	os_mutex_lock(&st->mem_lock);
 	malloced = st->malloced;
 	os_mutex_unlock(&st->mem_lock);
-	stat_u64(out, "active_slabs", active);
-	stat_u64(out, "total_malloced", malloced);
+	xkv_stat_u64(out, "active_slabs", active);
+	xkv_stat_u64(out, "total_malloced", malloced);
 	xkv_buf_str(out, "END\r\n");
 }
 

@@ -9,6 +9,22 @@
 #include "store_int.h"
 
 /**
+ * xkv_stat_u64() - append "STAT <name> <v>\r\n".
+ * @out:  reply buffer
+ * @name: statistic's name
+ * @v:    its value
+ */
+void xkv_stat_u64(struct xkv_buf *out, const char *name, u64 v);
+
+/**
+ * xkv_stat_str() - append "STAT <name> <v>\r\n".
+ * @out:  reply buffer
+ * @name: statistic's name
+ * @v:    its value, a string
+ */
+void xkv_stat_str(struct xkv_buf *out, const char *name, const char *v);
+
+/**
  * xkv_stats_general() - "stats": STAT lines for the whole server.
  * @st:  store
  * @out: reply buffer; "END\r\n" is appended
@@ -16,9 +32,11 @@
 void xkv_stats_general(struct xkv_store *st, struct xkv_buf *out);
 
 /**
- * xkv_stats_settings() - "stats settings".
+ * xkv_stats_settings() - "stats settings" (stats_settings.c): every line
+ * memcached 1.6.18 built without extstore and TLS prints, in its order,
+ * then xkv's own slab_page_size and lru_policy.
  * @st:  store
- * @out: reply buffer
+ * @out: reply buffer; "END\r\n" is appended
  */
 void xkv_stats_settings(struct xkv_store *st, struct xkv_buf *out);
 

@@ -18,6 +18,8 @@
 /* read_buf_mem_limit: the default, xkv_budget_default() */
 #define XKV_BUDGET_AUTO (~0ULL)
 #define XKV_IDLE_TIMEOUT_MAX (366u * 24 * 3600)
+/* listen() backlog of the TCP socket, xkvd and xkv.ko (memcached's -b) */
+#define XKV_LISTEN_BACKLOG 1024
 
 /**
  * struct xkv_settings - everything a user can set, in memcached's units.

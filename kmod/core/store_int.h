@@ -194,6 +194,12 @@ struct xkv_store {
 	os_atomic64_t flush_cas;
 	/* a delayed flush_all takes effect at this time (0 = none) */
 	os_atomic64_t flush_at;
+	/*
+	 * memcached's oldest_live ("stats settings" oldest): the time the
+	 * last flush_all took or takes effect at, less one second (0 = no
+	 * flush_all yet); set under flush_lock
+	 */
+	os_atomic64_t oldest;
 
 	/*
 	 * The clock (store.c): the wall clock as it read at creation, moved

@@ -23,7 +23,6 @@
 #include <net/sock.h>
 #include <net/tcp.h>
 
-#define XKVM_LISTEN_BACKLOG 1024
 /* best effort; the kernel caps it at net.core.rmem_max, as for xkvd */
 #define XKVM_UDP_RCVBUF (4 * 1024 * 1024)
 
@@ -274,7 +273,7 @@ int xkvm_sock_open(const char *addr, u32 port, int type, struct socket **res,
 
 	err = kernel_bind(sock, (struct sockaddr *)ss, len);
 	if (!err && type == SOCK_STREAM)
-		err = kernel_listen(sock, XKVM_LISTEN_BACKLOG);
+		err = kernel_listen(sock, XKV_LISTEN_BACKLOG);
 	if (err) {
 		pr_err("cannot listen on %s %pISpc: %d\n", proto, ss, err);
 		sock_release(sock);

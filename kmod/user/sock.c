@@ -19,7 +19,6 @@
 
 #include "xkvd.h"
 
-#define LISTEN_BACKLOG 1024
 #define UDP_RCVBUF (4 * 1024 * 1024)
 
 /**
@@ -154,7 +153,7 @@ int xkvd_sock_open(const char *addr, u32 port, int type, char *name,
 		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
 	if (bind(fd, (struct sockaddr *)&ss, len))
 		goto fail;
-	if (type == SOCK_STREAM && listen(fd, LISTEN_BACKLOG))
+	if (type == SOCK_STREAM && listen(fd, XKV_LISTEN_BACKLOG))
 		goto fail;
 	return fd;
 
