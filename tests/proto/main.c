@@ -25,8 +25,8 @@ struct pt_opts pt_opts = {
 	.tcp_port = 11211,
 };
 
-/* Run order. Flush wipes everything: only the binary group (which
- * flushes too, last) comes after it. */
+/* Run order. Flush wipes everything: only the settings and binary groups
+ * (which flush too) and what needs no items come after it. */
 static const struct pt_group *const groups[] = {
 	&pt_group_get,
 	&pt_group_store,
@@ -40,6 +40,7 @@ static const struct pt_group *const groups[] = {
 	&pt_group_expiry,
 	&pt_group_evict,
 	&pt_group_flush,
+	&pt_group_settings,
 	&pt_group_bin,
 	&pt_group_binframe,
 	&pt_group_meta,

@@ -190,6 +190,7 @@ extern const struct pt_group pt_group_store;
 extern const struct pt_group pt_group_arith;
 extern const struct pt_group pt_group_admin;
 extern const struct pt_group pt_group_admincmd;
+extern const struct pt_group pt_group_settings;
 extern const struct pt_group pt_group_noreply;
 extern const struct pt_group pt_group_stream;
 extern const struct pt_group pt_group_robust;

@@ -2,7 +2,8 @@
 /*
  * memcached's admin commands: shutdown (not enabled), cache_memlimit,
  * slabs reassign/automove, lru_crawler (metadump), stats sizes, stats
- * conns, and the settings they show. Written against memcached 1.6.18
+ * conns, and the settings they show (the whole "stats settings" list:
+ * tests_settings.c). Written against memcached 1.6.18
  * started without -A and -X; only what both servers must answer alike is
  * checked (item sizes and slab class numbers differ between them).
  */
@@ -555,46 +556,6 @@ out:
 	conn_close(&nread);
 }
 
-static void t_stats_settings_admin(struct conn *c)
-{
-	static const struct {
-		const char *name, *val;
-	} want[] = {
-		{ "shutdown_command", "no" },
-		{ "dump_enabled", "yes" },
-		{ "slab_reassign", "yes" },
-		{ "lru_crawler", "yes" },
-		{ "domain_socket", "NULL" },
-		{ "cas_enabled", "yes" },
-		{ "evictions", "on" },
-		{ "flush_enabled", "yes" },
-		{ "track_sizes", "no" },
-	};
-	static const char *const present[] = {
-		"slab_automove", "lru_crawler_sleep", "lru_crawler_tocrawl",
-		"maxbytes", "item_size_max", "idle_timeout",
-		"read_buf_mem_limit", "binding_protocol", NULL,
-	};
-	struct sbuf st;
-	const char *v;
-	size_t i, n;
-
-	sbuf_init(&st);
-	if (!pt_stats(c, "settings", &st)) {
-		sbuf_free(&st);
-		return;
-	}
-	for (i = 0; i < sizeof(want) / sizeof(want[0]); i++)
-		pt_check(pt_stat_find(&st, want[i].name, &v, &n) &&
-			 n == strlen(want[i].val) &&
-			 !memcmp(v, want[i].val, n),
-			 "settings: %s is not %s", want[i].name, want[i].val);
-	for (i = 0; present[i]; i++)
-		pt_check(pt_stat_find(&st, present[i], &v, &n),
-			 "settings: no %s", present[i]);
-	sbuf_free(&st);
-}
-
 static const struct pt_test tests[] = {
 	{ "shutdown_disabled", t_shutdown_disabled, 0 },
 	{ "cache_memlimit", t_cache_memlimit, 0 },
@@ -607,7 +568,6 @@ static const struct pt_test tests[] = {
 	{ "metadump_stream", t_metadump_stream, 0 },
 	{ "stats_sizes", t_stats_sizes, 0 },
 	{ "stats_conns", t_stats_conns, 0 },
-	{ "stats_settings_admin", t_stats_settings_admin, 0 },
 };
 
 const struct pt_group pt_group_admincmd = PT_GROUP("admincmd", tests);

@@ -481,6 +481,35 @@ static void t_udp_burst(struct conn *c)
 		close(fd);
 }
 
+/*
+ * "stats settings" over UDP: the TCP reply's bytes. The request is padded
+ * with spaces (both servers skip them) to stay within xkv's reply budget.
+ */
+static void t_udp_stats_settings(struct conn *c)
+{
+	static const char req[] = "stats settings"
+				  "                                      \r\n";
+	struct udp_reply r = { 0 };
+	int fd = open_udp_or_fail();
+	struct sbuf tcp;
+
+	sbuf_init(&tcp);
+	if (fd >= 0 && pt_stats(c, "settings", &tcp) &&
+	    udp_roundtrip(fd, 12, 0, req, sizeof(req) - 1, &r)) {
+		sbuf_adds(&tcp, "END\r\n");
+		if (r.payload.len != tcp.len ||
+		    memcmp(r.payload.data, tcp.data, tcp.len)) {
+			tap_fail("UDP stats settings differs from TCP's");
+			tap_diag_mismatch(tcp.data, tcp.len, r.payload.data,
+					  r.payload.len);
+		}
+	}
+	sbuf_free(&r.payload);
+	sbuf_free(&tcp);
+	if (fd >= 0)
+		close(fd);
+}
+
 static const struct pt_test tests[] = {
 	{ "udp_get", t_udp_get, PT_NEED_UDP },
 	{ "udp_gets", t_udp_gets, PT_NEED_UDP },
@@ -491,6 +520,7 @@ static const struct pt_test tests[] = {
 	{ "udp_multi_packet_silent", t_udp_multi_packet, PT_NEED_UDP },
 	{ "udp_amp_budget", t_udp_budget, PT_NEED_UDP },
 	{ "udp_burst", t_udp_burst, PT_NEED_UDP },
+	{ "udp_stats_settings", t_udp_stats_settings, PT_NEED_UDP },
 };
 
 const struct pt_group pt_group_udp = PT_GROUP("udp", tests);

@@ -3,8 +3,9 @@
  * test_admin.c - admin.c: the "stats sizes" histogram (exact counts, and
  * link/unlink agreeing while it is switched on and off under writers),
  * the metadump cursor (a paused dump resumes with every item once, one
- * dump per store, refusals), metadump's la= (moved by reads only), slabs reassign moving a free page, and
- * cache_memlimit below what is in use.
+ * dump per store, refusals), metadump's la= (moved by reads only), slabs reassign moving a free page,
+ * cache_memlimit below what is in use, and "stats settings" following
+ * the settings and flush_all.
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -14,6 +15,7 @@
 
 #include "admin.h"
 #include "slab.h"
+#include "stats.h"
 #include "tap.h"
 #include "unit_util.h"
 
@@ -469,6 +471,118 @@ static void test_memlimit_lower(void)
 	xkv_store_destroy(st);
 }
 
+/* ---- stats settings ---- */
+
+/* memcached 1.6.18 without extstore and TLS: 54 lines; xkv's own 2 */
+#define SETTINGS_LINES 56
+/* memcached's clock starts 62 s before the process (stats_settings.c) */
+#define MC_CLOCK_EARLY 62
+
+static char *settings_text(struct xkv_store *st)
+{
+	struct xkv_buf b = { 0 };
+	char *t;
+
+	xkv_stats_settings(st, &b);
+	t = strndup(b.data ? b.data : "", b.len);
+	xkv_buf_release(&b);
+	if (!t)
+		tap_bail("out of memory");
+	return t;
+}
+
+static bool has_line(const char *t, const char *name, const char *val)
+{
+	char line[128];
+
+	snprintf(line, sizeof(line), "STAT %s %s\r\n", name, val);
+	return strstr(t, line) != NULL;
+}
+
+static u64 oldest(struct xkv_store *st)
+{
+	char *t = settings_text(st), *p = strstr(t, "STAT oldest ");
+	u64 v = p ? strtoull(p + 12, NULL, 10) : ~0ULL;
+
+	free(t);
+	return v;
+}
+
+static void test_settings_values(void)
+{
+	static const char *const want[][2] = {
+		{ "maxconns", "77" }, { "tcpport", "1234" },
+		{ "udpport", "1235" }, { "inter", "127.0.0.1" },
+		{ "oldest", "0" }, { "shutdown_command", "yes" },
+		{ "growth_factor", "1.50" }, { "chunk_size", "96" },
+		{ "num_threads", "3" }, { "num_threads_per_udp", "3" },
+		{ "tcp_backlog", "1024" }, { "item_size_max", "2097152" },
+		{ "slab_chunk_max", "2097152" }, { "dump_enabled", "no" },
+		{ "idle_timeout", "30" }, { "read_buf_mem_limit", "5242880" },
+		{ "hash_algorithm", "xkv64" }, { "lru_segmented", "no" },
+	};
+	struct xkv_settings set;
+	struct xkv_store *st;
+	char *t, *p;
+	u32 i, n = 0;
+
+	xkv_settings_default(&set, 1);
+	set.maxconns = 77;
+	set.tcp_port = 1234;
+	set.udp_port = 1235;
+	snprintf(set.listen, sizeof(set.listen), "127.0.0.1");
+	set.shutdown_command = true;
+	set.growth_x100 = 150;
+	set.chunk_min = 96;
+	set.threads = 3;
+	set.item_size_max = 2 << 20;
+	set.dump_disabled = true;
+	set.idle_timeout = 30;
+	set.read_buf_mem_limit = 5 << 20;
+	st = xkv_store_create(&set, 4);
+	if (!st)
+		tap_bail("xkv_store_create failed");
+	t = settings_text(st);
+	for (i = 0; i < sizeof(want) / sizeof(want[0]); i++)
+		tap_ok(has_line(t, want[i][0], want[i][1]), "settings: %s %s",
+		       want[i][0], want[i][1]);
+	for (p = t; (p = strstr(p, "STAT ")); p++)
+		n++;
+	tap_is_u64(n, SETTINGS_LINES, "settings: 54 of memcached's, 2 own");
+	tap_ok(!strncmp(t, "STAT maxbytes ", 14) &&
+	       strstr(t, "STAT memory_file (null)\r\nSTAT slab_page_size ") &&
+	       strstr(t, "STAT lru_policy clock\r\nEND\r\n"),
+	       "settings: memcached's first and last, then xkv's");
+	free(t);
+	xkv_store_destroy(st);
+}
+
+/* oldest: memcached's oldest_live, a second before the flush point */
+static void test_settings_oldest(void)
+{
+	struct xkv_store *st = uu_store_new(64ULL << 20, 16);
+	u64 base = st->started - MC_CLOCK_EARLY, before, v;
+
+	tap_is_u64(oldest(st), 0, "oldest 0 before any flush_all");
+	before = xkv_store_now(st);
+	xkv_flush_all(st, 0);
+	v = oldest(st);
+	tap_ok(v >= before - 1 - base && v <= xkv_store_now(st) - 1 - base,
+	       "flush_all: oldest %llu, now - 1 on memcached's clock",
+	       (unsigned long long)v);
+	before = xkv_store_now(st);
+	xkv_flush_all(st, 100);
+	v = oldest(st);
+	tap_ok(v >= before + 99 - base && v <= xkv_store_now(st) + 99 - base,
+	       "flush_all 100: oldest %llu, 99 s ahead",
+	       (unsigned long long)v);
+	/* an absolute time before memcached's clock began: 0 */
+	xkv_flush_all(st, (s64)base - 100);
+	tap_is_u64(oldest(st), 0, "flush_all at a time before the start");
+	xkv_flush_all(st, 0);
+	xkv_store_destroy(st);
+}
+
 int main(void)
 {
 	test_sizes_exact();
@@ -477,5 +591,7 @@ int main(void)
 	test_metadump_la();
 	test_reassign();
 	test_memlimit_lower();
+	test_settings_values();
+	test_settings_oldest();
 	return tap_done();
 }
