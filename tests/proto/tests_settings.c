@@ -58,10 +58,12 @@ static const char *const keys_tail[] = { "num_napi_ids", "memory_file", NULL };
 
 static const char *const keys_xkv[] = { "slab_page_size", "lru_policy", NULL };
 
-/* the same on both servers at their defaults (no -A, no -X) */
-static const struct {
+struct setting {
 	const char *name, *val;
-} same[] = {
+};
+
+/* the same on both servers at their defaults (no -A, no -X) */
+static const struct setting same[] = {
 	{ "evictions", "on" },
 	{ "domain_socket", "NULL" },
 	{ "umask", "700" },
@@ -94,9 +96,7 @@ static const struct {
 };
 
 /* xkv's answers where memcached has the feature */
-static const struct {
-	const char *name, *val;
-} xkv_only[] = {
+static const struct setting xkv_only[] = {
 	{ "hash_algorithm", "xkv64" },
 	{ "lru_maintainer_thread", "no" },
 	{ "lru_segmented", "no" },

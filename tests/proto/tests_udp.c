@@ -483,7 +483,8 @@ static void t_udp_burst(struct conn *c)
 
 /*
  * "stats settings" over UDP: the TCP reply's bytes. The request is padded
- * with spaces (both servers skip them) to stay within xkv's reply budget.
+ * with spaces (both servers skip them) so that the reply stays well
+ * within xkv's reply budget, whatever address and ports it names.
  */
 static void t_udp_stats_settings(struct conn *c)
 {
