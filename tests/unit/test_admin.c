@@ -484,10 +484,14 @@ static char *settings_text(struct xkv_store *st)
 	char *t;
 
 	xkv_stats_settings(st, &b);
-	t = strndup(b.data ? b.data : "", b.len);
-	xkv_buf_release(&b);
+	/* not strndup(): it may read a byte past b.len, which b lacks */
+	t = malloc(b.len + 1);
 	if (!t)
 		tap_bail("out of memory");
+	if (b.len)
+		memcpy(t, b.data, b.len);
+	t[b.len] = '\0';
+	xkv_buf_release(&b);
 	return t;
 }
 
