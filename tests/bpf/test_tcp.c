@@ -1257,7 +1257,7 @@ static void test_not_quiet(struct env *e)
 	const char *set = "set a 0 0 1\r\nZ\r\n";
 	struct xkv_tcp_ctl ctl = { .answer = 0 };
 	struct tcpseg s;
-	__u32 zero = 0, cw;
+	__u32 zero = 0, cw, rseq;
 	size_t blen;
 
 	if (!c)
@@ -1322,11 +1322,11 @@ static void test_not_quiet(struct env *e)
 	/* XDP's own reply not acknowledged yet: the next get goes up */
 	conn_init(c, false, true);
 	conn_open(e, c, true, "unacked XDP reply");
-	cw = c->sw;
+	rseq = c->sw;
 	conn_hit(e, c, "get foo\r\n", body, blen, 1,
 		 "unacked XDP reply: a hit");
 	s = c_seg(c, TCPF_ACK | TCPF_PSH, "get foo\r\n");
-	s.ack = cw;
+	s.ack = rseq;	/* the reply's start: not acknowledged */
 	tcppkt_build(in, &s);
 	expect(e, PROG_XDP, in, XDP_PASS, NULL,
 	       ST(S(segments, 1), S(pass_unacked, 1)),
