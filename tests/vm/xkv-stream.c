@@ -44,6 +44,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -759,6 +760,33 @@ static void usage(void)
 	exit(2);
 }
 
+/*
+ * A seed no earlier run in this boot had: key names carry it, and the
+ * store keeps what earlier runs wrote, so a repeated seed would make this
+ * run's fresh model meet another run's values. time(NULL) ^ getpid() did
+ * repeat (two runs of the tcpfast suite a few seconds and a few pids
+ * apart got the same one). From getrandom(2); if that fails, the
+ * nanosecond clocks and the pid, mixed.
+ */
+static unsigned int fresh_seed(void)
+{
+	struct timespec m, r;
+	unsigned int v;
+	uint64_t x;
+
+	if (getrandom(&v, sizeof(v), GRND_NONBLOCK) == sizeof(v))
+		return v;
+	clock_gettime(CLOCK_MONOTONIC, &m);
+	clock_gettime(CLOCK_REALTIME, &r);
+	x = (uint64_t)m.tv_sec * 1000000000u + (uint64_t)m.tv_nsec;
+	x ^= ((uint64_t)r.tv_sec * 1000000000u + (uint64_t)r.tv_nsec) << 1;
+	x ^= (uint64_t)getpid() << 40;
+	/* splitmix64's finaliser: every input bit reaches every output bit */
+	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+	return (unsigned int)(x ^ (x >> 31));
+}
+
 int main(int argc, char **argv)
 {
 	int opt, i, status, rc = 0, nclosed = 0;
@@ -767,7 +795,7 @@ int main(int argc, char **argv)
 	struct timespec t0, t1;
 	double el;
 
-	seed = (unsigned int)time(NULL) ^ (unsigned int)getpid();
+	seed = fresh_seed();
 	while ((opt = getopt(argc, argv, "h:p:c:r:d:b:m:s:E")) != -1) {
 		switch (opt) {
 		case 'h': host = optarg; break;
