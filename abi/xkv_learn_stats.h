@@ -35,8 +35,9 @@
 	X(skip_too_big, "not installed: value or key too big for a "	\
 	  "slot")							\
 	X(skip_busy, "not installed: slot being written")		\
-	X(skip_kept, "not installed: the slot's key is read more "	\
+	X(skip_kept, "not installed: the slot's keys are read more "	\
 	  "often")							\
+	X(evicted, "entries dropped from a full slot to make room")	\
 	X(skip_split, "not installed: VALUE block not whole in one "	\
 	  "packet")							\
 	X(skip_unsure, "egress: TCP replies not parsed, framing "	\

@@ -177,42 +177,133 @@ static __always_inline __u32 xl_build_ent(struct __sk_buff *skb,
 	return size;
 }
 
-/*
- * Does slot @h (held) hold one entry of the same key as the one built in
- * s->ebuf? Its first entry is the only one learning ever writes.
- */
-static __always_inline int xl_same_key(struct xkv_slot *h,
-				       struct xkv_lscratch *s, __u32 klen)
-{
-	const struct xkv_hot_ent *ne = (const void *)s->ebuf;
-	const struct xkv_hot_ent *oe = (const void *)h->data;
+/* --- the slot's entries, walked and moved under its lock ----------------- */
 
-	if (READ_ONCE(h->used) < XKV_HOT_ENT_MIN ||
-	    READ_ONCE(oe->size) < XKV_HOT_ENT_HDR + 6 + klen ||
-	    READ_ONCE(oe->hash) != ne->hash || READ_ONCE(oe->key_len) != klen)
-		return 0;
-	return xkv_key_eq(oe->body + 6, ne->body + 6, klen);
+/* why the install loop stopped (xkv_lwalk.done) */
+#define XL_W_FIT 1	/* the new entry fits after the slot's entries */
+#define XL_W_KEPT 2	/* the entry to drop keeps its place: no install */
+#define XL_W_ERR 3	/* the slot could not be read or moved */
+
+/* what the install loop's callbacks see */
+struct xkv_walk_ctx {
+	struct xkv_lscratch *s;
+	struct xkv_slot *h;
+	__u64 now;
+	__u32 hash;
+	__u32 klen;		/* 1..XKV_HOT_KEY_MAX */
+	__u32 size;		/* of the new entry, at most XKV_HOT_SLOT_ROOM */
+};
+
+/*
+ * The entry at @off of slot @h, if its header lies inside the slot (the
+ * caller has checked the rest against the slot's @used).
+ */
+static __always_inline struct xkv_hot_ent *xl_ent_at(struct xkv_slot *h,
+						     __u32 off)
+{
+	if (off > XKV_HOT_SLOT_ROOM - XKV_HOT_ENT_MIN)
+		return NULL;
+	return (void *)(h->data + off);
 }
 
 /*
- * Does the slot's entry, a key other than the one being installed, keep
- * its place (slot held)? A slot holds one key, and the keys that hash to
- * it take turns: without this, every miss of a rarely read key evicts the
- * slot's popular one until its own next miss. The entry's @hits, which
- * XDP adds to for one hit in XKV_HOT_HIT_SAMPLE, are spent by contested
- * installs at the same rate: the entry stays while it is read more often
- * than the slot's other keys miss. An empty or expired slot is free; a
- * count above XKV_LEARN_KEEP_MAX is cut to it, so a key that was once
- * hot and is no more gives way after that many of its spent hits.
+ * One entry of the walk (slot held), at s->w.end: checked as the XDP
+ * reader checks it (xkv_find_ent(): at least XKV_HOT_ENT_MIN bytes, a
+ * multiple of XKV_HOT_ENT_ALIGN, within @used), and its key inside it.
+ * The key's own entry is noted in @same; of the others, the one with the
+ * fewest sampled hits (an expired one counts none; the first of equals,
+ * the oldest) in @vic. The walk stops at the first entry that does not
+ * check: the slot ends there (s->w.end).
  */
-static __always_inline int xl_keep_old(struct xkv_slot *h, __u64 now)
+static long xl_walk_cb(__u32 i, void *data)
 {
-	struct xkv_hot_ent *oe = (void *)h->data;
+	struct xkv_walk_ctx *c = data;
+	struct xkv_lscratch *s = c->s;
+	struct xkv_lwalk *w = &s->w;
+	__u32 off = w->end, used = w->used, sz, kl, score;
+	struct bpf_dynptr d;
+	struct xkv_hot_ent *e;
+	__u64 exp;
+
+	e = xl_ent_at(c->h, off);
+	if (!e || off + XKV_HOT_ENT_MIN > used)
+		return 1;
+	sz = READ_ONCE(e->size);
+	kl = READ_ONCE(e->key_len);
+	if (sz < XKV_HOT_ENT_MIN || (sz & (XKV_HOT_ENT_ALIGN - 1)) ||
+	    sz > used - off || !kl || kl > XKV_HOT_KEY_MAX ||
+	    sz < XKV_HOT_ENT_HDR + 6 + kl)
+		return 1;
+	w->end = off + sz;
+	if (!w->same && READ_ONCE(e->hash) == c->hash && kl == c->klen) {
+		kl = xkv_bound(kl - 1, XKV_KEY_ROOM - 1) + 1;
+		bpf_dynptr_from_mem(c->h, sizeof(*c->h), 0, &d);
+		if (!bpf_dynptr_read(s->kbuf, kl, &d, XKV_HOT_SLOT_HDR + off +
+				     XKV_HOT_ENT_HDR + 6, 0) &&
+		    xkv_key_eq(s->kbuf, s->ebuf + XKV_HOT_ENT_HDR + 6, kl)) {
+			w->same = off + 1;
+			w->same_sz = sz;
+			return 0;
+		}
+	}
+	exp = READ_ONCE(e->expire_ns);
+	score = exp && c->now >= exp ? 0 : READ_ONCE(e->hits);
+	if (!w->vic || score < w->vic_score) {
+		w->vic = off + 1;
+		w->vic_sz = sz;
+		w->vic_score = score;
+	}
+	return 0;
+}
+
+/*
+ * Remove the @n bytes of the entry at @off (slot held): the entries after
+ * it, up to s->w.end, move down over it through s->mbuf. XDP readers
+ * never see the steps: the slot is odd until the install is done.
+ * Return: 0, or -1 when the bytes could not be moved (nothing written).
+ */
+static __always_inline int xl_cut(struct xkv_walk_ctx *c, __u32 off, __u32 n)
+{
+	struct xkv_lscratch *s = c->s;
+	struct xkv_lwalk *w = &s->w;
+	__u32 end = w->end, tail;
+	struct bpf_dynptr d;
+
+	if (end > XKV_HOT_SLOT_ROOM || off > end || n > end - off)
+		return -1;
+	tail = end - off - n;
+	if (tail) {
+		tail = xkv_bound(tail - 1, XKV_HOT_SLOT_SIZE - 1) + 1;
+		bpf_dynptr_from_mem(c->h, sizeof(*c->h), 0, &d);
+		if (bpf_dynptr_read(s->mbuf, tail, &d,
+				    XKV_HOT_SLOT_HDR + off + n, 0) ||
+		    bpf_dynptr_write(&d, XKV_HOT_SLOT_HDR + off, s->mbuf, tail,
+				     0))
+			return -1;
+	}
+	w->end = end - n;
+	w->used = end - n;
+	w->cut = 1;
+	return 0;
+}
+
+/*
+ * Does the entry to drop keep its place? The keys that hash to a slot
+ * share its room, and a full slot makes room by dropping the entry of
+ * fewest sampled hits (xl_walk_cb()). Without this, every miss of a
+ * rarely read key would evict a popular one until that one's own next
+ * miss. The entry's @hits, which XDP adds to for one hit in
+ * XKV_HOT_HIT_SAMPLE, are spent by contested installs at the same rate:
+ * it stays while it is read more often than the slot's other keys miss.
+ * An expired entry or one XDP never hit gives way; a count above
+ * XKV_LEARN_KEEP_MAX is cut to it, so a key that was once hot and is no
+ * more gives way after that many of its spent hits.
+ */
+static __always_inline int xl_keep_old(struct xkv_hot_ent *oe, __u64 now)
+{
 	__u64 exp;
 	__u32 hits;
 
-	if (READ_ONCE(h->used) < XKV_HOT_ENT_MIN)
-		return 0;
 	exp = READ_ONCE(oe->expire_ns);
 	if (exp && now >= exp)
 		return 0;
@@ -227,14 +318,128 @@ static __always_inline int xl_keep_old(struct xkv_slot *h, __u64 now)
 	return 1;
 }
 
+/*
+ * One round of the install (slot held): walk the slot; remove the key's
+ * own entry if there is one (its hits, flags and CAS noted), else stop if
+ * the new entry fits after the others, else remove the entry of fewest
+ * hits unless it keeps its place. Each round removes an entry or stops,
+ * so XKV_HOT_ENTS_MAX + 2 rounds always end.
+ */
+static long xl_room_cb(__u32 i, void *data)
+{
+	struct xkv_walk_ctx *c = data;
+	struct xkv_lwalk *w = &c->s->w;
+	struct xkv_hot_ent *e;
+	__u32 off;
+
+	w->end = 0;
+	w->vic = 0;
+	w->vic_sz = 0;
+	w->vic_score = 0;
+	bpf_loop(XKV_HOT_ENTS_MAX, xl_walk_cb, c, 0);
+	if (w->same && !w->replaced) {
+		off = w->same - 1;
+		e = xl_ent_at(c->h, off);
+		if (!e)
+			goto err;
+		w->old_hits = READ_ONCE(e->hits);
+		w->old_xflags = READ_ONCE(e->xflags);
+		w->old_cas = READ_ONCE(e->cas);
+		w->replaced = 1;
+		if (xl_cut(c, off, w->same_sz))
+			goto err;
+		return 0;
+	}
+	if (w->end <= XKV_HOT_SLOT_ROOM && c->size <= XKV_HOT_SLOT_ROOM -
+						      w->end) {
+		w->done = XL_W_FIT;
+		return 1;
+	}
+	e = w->vic ? xl_ent_at(c->h, w->vic - 1) : NULL;
+	if (!e)
+		goto err;
+	if (xl_keep_old(e, c->now)) {
+		w->done = XL_W_KEPT;
+		return 1;
+	}
+	if (xl_cut(c, w->vic - 1, w->vic_sz))
+		goto err;
+	XL_STAT(evicted);
+	return 0;
+err:
+	w->done = XL_W_ERR;
+	return 1;
+}
+
+/*
+ * Make room in slot @h (held) for the entry built in s->ebuf, of @size
+ * bytes, and copy it in after the slot's other entries, setting its
+ * @hits, @cas and @xflags; @used is stored last. Any step between is
+ * fine: XDP serves nothing from the slot until it is even again.
+ * Return: XL_W_FIT when it is in, XL_W_KEPT when the slot's entries keep
+ * their places (the slot may have lost expired or never-hit ones), or
+ * XL_W_ERR (the slot is emptied).
+ */
+static __always_inline __u32 xl_put(struct xkv_lscratch *s,
+				    struct xkv_slot *h, struct xkv_cand *cd,
+				    __u32 klen, __u32 size, __u64 now)
+{
+	struct xkv_walk_ctx wc = {
+		.s = s, .h = h, .now = now, .hash = cd->hash, .klen = klen,
+		.size = size,
+	};
+	struct xkv_hot_ent *ne = (void *)s->ebuf;
+	struct xkv_lwalk *w = &s->w;
+	struct bpf_dynptr d;
+	__u32 used, end;
+
+	used = READ_ONCE(h->used);
+	w->used = used < XKV_HOT_SLOT_ROOM ? used : XKV_HOT_SLOT_ROOM;
+	w->same = 0;
+	w->done = XL_W_ERR;
+	w->replaced = 0;
+	w->cut = 0;
+	bpf_loop(XKV_HOT_ENTS_MAX + 2, xl_room_cb, &wc, 0);
+	end = w->end;
+	if (w->done != XL_W_FIT || end > XKV_HOT_SLOT_ROOM) {
+		if (w->done == XL_W_ERR || end > XKV_HOT_SLOT_ROOM)
+			end = 0;
+		/* the entries left, without those removed or cut off */
+		if (end != used)
+			WRITE_ONCE(h->used, end);
+		return w->done == XL_W_KEPT ? XL_W_KEPT : XL_W_ERR;
+	}
+	ne->hits = w->replaced ? w->old_hits : 0;
+	if (cd->has_cas) {
+		ne->cas = cd->cas;
+		ne->xflags = 0;
+	} else if (!w->replaced || (w->old_xflags & XKV_SLOT_F_NO_CAS)) {
+		/* a "get" reply: no CAS (one known for the same key, with
+		 * no write since, is still right and is kept) */
+		ne->cas = 0;
+		ne->xflags = XKV_SLOT_F_NO_CAS;
+	} else {
+		ne->cas = w->old_cas;
+		ne->xflags = 0;
+	}
+	/* the entry first, @used last */
+	size = xkv_bound(size - 1, XKV_HOT_SLOT_SIZE - 1) + 1;
+	bpf_dynptr_from_mem(h, sizeof(*h), 0, &d);
+	if (bpf_dynptr_write(&d, XKV_HOT_SLOT_HDR + end, s->ebuf, size, 0)) {
+		WRITE_ONCE(h->used, 0);
+		return XL_W_ERR;
+	}
+	WRITE_ONCE(h->used, end + size);
+	return XL_W_FIT;
+}
+
 static long xl_inst_cb(__u32 i, void *data)
 {
 	struct xkv_inst_ctx *c = data;
 	struct xkv_lscratch *s = c->s;
 	struct xkv_cand *cd = &s->cand[i & (XKV_LEARN_MAX_CAND - 1)];
-	__u32 idx, klen = cd->klen, vlen = cd->vlen, seq, why, same, size;
+	__u32 idx, klen = cd->klen, vlen = cd->vlen, seq, why, size;
 	struct xkv_learn_glob *g = xl_glob();
-	struct xkv_hot_ent *ne = (void *)s->ebuf, *oe;
 	struct xkv_learn_slot *m;
 	struct xkv_slot *h;
 	__u64 now = c->now;
@@ -283,34 +488,13 @@ static long xl_inst_cb(__u32 i, void *data)
 		xl_stat_add(why, 1);
 		return 0;
 	}
-	oe = (void *)h->data;
-	same = xl_same_key(h, s, klen);
-	if (!same && xl_keep_old(h, now)) {
-		xkv_slot_unlock(h, seq);
-		XL_STAT(skip_kept);
-		return 0;
-	}
-	ne->hits = same ? READ_ONCE(oe->hits) : 0;
-	if (cd->has_cas) {
-		ne->cas = cd->cas;
-		ne->xflags = 0;
-	} else if (!same || (READ_ONCE(oe->xflags) & XKV_SLOT_F_NO_CAS)) {
-		/* a "get" reply: no CAS (one known for the same key, with
-		 * no write since, is still right and is kept) */
-		ne->cas = 0;
-		ne->xflags = XKV_SLOT_F_NO_CAS;
-	} else {
-		ne->cas = READ_ONCE(oe->cas);
-		ne->xflags = 0;
-	}
-	/* the entry first, @used last: the slot holds it alone */
-	size = xkv_opaque(size);
-	if (size < XKV_HOT_ENT_MIN || size > XKV_HOT_SLOT_ROOM ||
-	    bpf_probe_read_kernel(h->data, size, s->ebuf))
+	why = xl_put(s, h, cd, klen, size, now);
+	if (why == XL_W_KEPT)
+		err = 3;
+	else if (why != XL_W_FIT)
 		err = 1;
-	WRITE_ONCE(h->used, err ? 0 : size);
 	/* a write that came in meanwhile wins */
-	if (!err && xl_learn_check(m, g) != XKV_LSTAT_learned) {
+	if (err != 1 && xl_learn_check(m, g) != XKV_LSTAT_learned) {
 		WRITE_ONCE(h->used, 0);
 		err = 2;
 	}
@@ -319,6 +503,8 @@ static long xl_inst_cb(__u32 i, void *data)
 		XL_STAT(errors);
 	else if (err == 2)
 		XL_STAT(skip_raced);
+	else if (err == 3)
+		XL_STAT(skip_kept);
 	else
 		XL_STAT(learned);
 	return 0;

@@ -38,6 +38,27 @@ struct xkv_lhdr {
 #define XKV_LEBUF_PIECE 2048
 #define XKV_LEBUF (512 + XKV_LEBUF_PIECE + 8)
 
+/*
+ * The installer's walk over a slot (install.h), under the slot lock. Kept
+ * in the scratch map, like the loop state below: the verifier checks the
+ * walk's callbacks once, with unknown values.
+ */
+struct xkv_lwalk {
+	__u32 used;		/* the slot's bytes of entries, bounded */
+	__u32 end;		/* where the good entries walked so far end */
+	__u32 same;		/* 1 + offset of the key's own entry; 0: none */
+	__u32 same_sz;
+	__u32 vic;		/* 1 + offset of the entry to drop first */
+	__u32 vic_sz;
+	__u32 vic_score;	/* its hits, 0 when expired */
+	__u32 done;		/* XL_W_*: why the install loop stopped */
+	__u32 replaced;		/* the key's old entry was removed */
+	__u32 cut;		/* entries were removed */
+	__u32 old_hits;		/* of the key's old entry */
+	__u32 old_xflags;
+	__u64 old_cas;
+};
+
 /* a VALUE block that may be installed once the packet is parsed */
 struct xkv_cand {
 	__u32 key_off;
@@ -92,6 +113,11 @@ struct xkv_lscratch {
 	__u8 buf[XKV_LCHUNK * 2];	/* payload chunk, the same */
 	/* an entry being built (install.h), room for masked offsets */
 	__u8 ebuf[XKV_LEBUF] __attribute__((aligned(8)));
+	struct xkv_lwalk w;	/* install.h: the walk over the slot */
+	/* install.h: a key read from a slot, readable in whole words */
+	__u8 kbuf[XKV_KEY_ROOM + 8] __attribute__((aligned(8)));
+	/* install.h: the entries after one removed, on their way down */
+	__u8 mbuf[XKV_HOT_SLOT_SIZE] __attribute__((aligned(8)));
 };
 
 struct {

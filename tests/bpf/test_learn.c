@@ -465,21 +465,47 @@ static struct xkv_slot *slot_of(struct env *e, const char *key, size_t klen)
 }
 
 /*
- * The one entry learning keeps in the slot of @key, or NULL: the slot is
- * stable, holds an entry of @key at offset 0, and nothing after it.
+ * The entries of a stable slot, if they chain from offset 0 to exactly
+ * @used, each well formed (xkv_slot_ent_size()); else -1.
  */
-static struct xkv_hot_ent *only_ent(struct env *e, const char *key)
+static int slot_ents(const struct xkv_slot *s)
+{
+	__u32 off = 0, n;
+	int k = 0;
+
+	if (s->seq & 1 || s->used > XKV_HOT_SLOT_ROOM)
+		return -1;
+	while (off < s->used) {
+		n = xkv_slot_ent_size(s, off, s->used);
+		if (!n)
+			return -1;
+		off += n;
+		k++;
+	}
+	return k;
+}
+
+/* the entries in the slot of @key, -1 when it is not well formed */
+static int nents(struct env *e, const char *key)
+{
+	return slot_ents(slot_of(e, key, strlen(key)));
+}
+
+/*
+ * The entry of @key in its slot, or NULL: the slot is stable and well
+ * formed (slot_ents()) and holds one entry of @key.
+ */
+static struct xkv_hot_ent *key_ent(struct env *e, const char *key)
 {
 	size_t klen = strlen(key);
 	struct xkv_slot *s = slot_of(e, key, klen);
-	struct xkv_hot_ent *ent = xkv_slot_ent(s, 0);
+	int off;
 
-	if (s->seq & 1 ||
-	    xkv_slot_find(s, xkv_hot_hash(key, (__u32)klen), key,
-			  (__u32)klen) != 0 ||
-	    s->used != ent->size)
+	if (slot_ents(s) < 0)
 		return NULL;
-	return ent;
+	off = xkv_slot_find(s, xkv_hot_hash(key, (__u32)klen), key,
+			    (__u32)klen);
+	return off < 0 ? NULL : xkv_slot_ent(s, (__u32)off);
 }
 
 /* the client flags in an entry's "VALUE <key> <flags> <bytes>" line */
@@ -505,7 +531,7 @@ static bool holds(struct env *e, const char *key, const char *val,
 		  size_t vlen, __u32 flags, __u64 cas)
 {
 	size_t klen = strlen(key);
-	struct xkv_hot_ent *ent = only_ent(e, key), *want;
+	struct xkv_hot_ent *ent = key_ent(e, key), *want;
 	static struct xkv_slot ref;
 	__u64 now = mono_ns();
 
@@ -536,7 +562,7 @@ static bool holds(struct env *e, const char *key, const char *val,
 
 static bool holds_nocas(struct env *e, const char *key, const char *val)
 {
-	struct xkv_hot_ent *ent = only_ent(e, key);
+	struct xkv_hot_ent *ent = key_ent(e, key);
 
 	return ent && holds(e, key, val, strlen(val), ent_flags(ent), NOCAS);
 }
@@ -1020,84 +1046,196 @@ static void test_busy(struct env *e)
 	check(D(learned) == 1, "and learned at the next reply");
 }
 
-/* a key other than @key whose slot is @key's, written to @buf */
-static void same_slot_key(struct env *e, const char *key, char *buf,
-			  size_t len)
+/*
+ * @n keys other than @key whose slot is @key's, "k<number>", into
+ * @keys[0..n-1] (each up to 15 bytes)
+ */
+static void same_slot_keys(struct env *e, const char *key, char (*keys)[16],
+			   unsigned int n)
 {
 	struct xkv_slot *want = slot_of(e, key, strlen(key));
-	unsigned int i;
+	unsigned int i, k = 0;
 
-	for (i = 0; i < 1000000; i++) {
-		snprintf(buf, len, "k%u", i);
-		if (slot_of(e, buf, strlen(buf)) == want && strcmp(buf, key))
-			return;
+	for (i = 0; i < 1000000 && k < n; i++) {
+		snprintf(keys[k], 16, "k%u", i);
+		if (slot_of(e, keys[k], strlen(keys[k])) == want &&
+		    strcmp(keys[k], key))
+			k++;
 	}
-	(void)key;
-	tap_bail("no key shares a slot with the one asked");
+	if (k < n)
+		tap_bail("not enough keys share a slot with the one asked");
+}
+
+/* memcached's reply to "get @key": @val, @vlen bytes, reaches egress */
+static void learn_val(struct env *e, const char *key, const char *val,
+		      size_t vlen)
+{
+	struct pkt_opts o = { .id = 13 };
+	char buf[4096];
+
+	snprintf(buf, sizeof(buf), "get %s\r\n", key);
+	udp_in(e, &o, buf);
+	snprintf(buf, sizeof(buf), "VALUE %s 0 %zu\r\n%.*s\r\nEND\r\n", key,
+		 vlen, (int)vlen, val);
+	udp_eg(e, &o, buf);
 }
 
 /* memcached's reply to "get @key" (value "new") reaches egress */
 static void contest(struct env *e, const char *key)
 {
-	struct pkt_opts o = { .id = 13 };
-	char buf[128];
-
-	snprintf(buf, sizeof(buf), "get %s\r\n", key);
-	udp_in(e, &o, buf);
-	snprintf(buf, sizeof(buf), "VALUE %s 0 3\r\nnew\r\nEND\r\n", key);
-	udp_eg(e, &o, buf);
+	learn_val(e, key, "new", 3);
 }
 
-/* foo learned with @hits sampled hits, then a reply for @other */
-static struct xkv_hot_ent *learn_hit(struct env *e, __u32 hits,
-				     const char *other)
+/* XDP answers "get @key" with @val */
+static bool xdp_serves(struct env *e, const char *key, const char *val)
 {
-	struct xkv_hot_ent *ent;
+	char req[64], rep[512];
 
-	learn(e, "foo", "bar");
-	ent = only_ent(e, "foo");
-	if (!ent)
-		tap_bail("foo is not in its slot");
-	ent->hits = hits;
-	contest(e, other);
-	return ent;
+	snprintf(req, sizeof(req), "get %s\r\n", key);
+	snprintf(rep, sizeof(rep), "VALUE %s 0 %zu\r\n%s\r\nEND\r\n", key,
+		 strlen(val), val);
+	return xdp_answers(e, req, rep);
 }
 
-static void test_keep(struct env *e)
+static void test_share(struct env *e)
 {
+	struct pkt_opts o = { .id = 14 };
 	struct xkv_hot_ent *ent;
-	unsigned int n, kept = 0;
-	char other[32];
+	char other[1][16], r[64], want[128];
 
 	env_reset(e);
-	same_slot_key(e, "foo", other, sizeof(other));
+	same_slot_keys(e, "foo", other, 1);
 	learn(e, "foo", "bar");
-	contest(e, other);
-	check(D(learned) == 1 && holds_nocas(e, other, "new") &&
-	      empty(e, "foo"),
-	      "an entry XDP never hit gives its slot to another key");
-	ent = learn_hit(e, 3, other);
-	check(D(skip_kept) == 1 && !D(learned) && holds_nocas(e, "foo", "bar")
-	      && ent->hits >= 2 && ent->hits <= 3,
-	      "an entry with sampled hits keeps its slot (hits 3 -> %u)",
-	      ent->hits);
-	for (n = 1; n < 2000 && holds_nocas(e, "foo", "bar"); n++) {
-		contest(e, other);
+	learn(e, other[0], "two");
+	check(D(learned) == 1 && nents(e, "foo") == 2 &&
+		      holds_nocas(e, "foo", "bar") &&
+		      holds_nocas(e, other[0], "two"),
+	      "two keys of one slot: both installed, side by side");
+	snprintf(r, sizeof(r), "get foo %s\r\n", other[0]);
+	snprintf(want, sizeof(want), "VALUE foo 0 3\r\nbar\r\n"
+		 "VALUE %s 0 3\r\ntwo\r\nEND\r\n", other[0]);
+	check(xdp_serves(e, "foo", "bar") && xdp_serves(e, other[0], "two") &&
+		      xdp_answers(e, r, want),
+	      "XDP serves both, alone and in one get");
+
+	/* a reply for a key already there replaces it, hits kept */
+	ent = key_ent(e, "foo");
+	ent->hits = 5;
+	contest(e, "foo");
+	ent = key_ent(e, "foo");
+	check(D(learned) == 1 && nents(e, "foo") == 2 && ent &&
+		      ent->hits == 5 && holds_nocas(e, "foo", "new") &&
+		      holds_nocas(e, other[0], "two") &&
+		      xdp_serves(e, "foo", "new") &&
+		      xdp_serves(e, other[0], "two"),
+	      "a reply for a key in the slot replaces its entry: the new "
+	      "value served, one entry, its hits kept");
+
+	/* get, then gets, then get for one key: one entry, CAS kept */
+	udp_in(e, &o, "gets foo\r\n");
+	udp_eg(e, &o, "VALUE foo 0 3 77\r\nbar\r\nEND\r\n");
+	check(D(learned) == 1 && nents(e, "foo") == 2 &&
+		      holds(e, "foo", "bar", 3, 0, 77) &&
+		      xdp_answers(e, "gets foo\r\n",
+				  "VALUE foo 0 3 77\r\nbar\r\nEND\r\n"),
+	      "a gets reply after a get reply: one entry, with the CAS");
+	udp_in(e, &o, "get foo\r\n");
+	udp_eg(e, &o, "VALUE foo 0 3\r\nbar\r\nEND\r\n");
+	check(D(learned) == 1 && nents(e, "foo") == 2 &&
+		      holds(e, "foo", "bar", 3, 0, 77) &&
+		      holds_nocas(e, other[0], "two"),
+	      "... and a get reply after it keeps the CAS");
+
+	/* a write to one key empties the slot: the other key goes too */
+	udp_in(e, &o, "delete foo\r\n");
+	snprintf(r, sizeof(r), "get %s\r\n", other[0]);
+	check(nents(e, "foo") == 0 && empty(e, other[0]) &&
+		      xdp_passes(e, "get foo\r\n") && xdp_passes(e, r),
+	      "a write to one key empties its slot: neither key is served");
+}
+
+/* value bytes that make an entry of a 2..6-byte key take 664 bytes */
+#define FILL_VLEN 600
+
+static void test_full(struct env *e)
+{
+	struct xkv_hot_ent *ent;
+	char k[6][16], val[1300];
+	unsigned int n, kept = 0, i;
+
+	memset(val, 'v', sizeof(val));
+	env_reset(e);
+	same_slot_keys(e, "foo", k, 6);
+	/* three entries of 664 bytes fill a slot (2040 bytes) */
+	for (i = 0; i < 3; i++)
+		learn_val(e, k[i], val, FILL_VLEN);
+	check(nents(e, "foo") == 3 && key_ent(e, k[0]) && key_ent(e, k[1]) &&
+		      key_ent(e, k[2]) &&
+		      slot_of(e, "foo", 3)->used + 664 > XKV_HOT_SLOT_ROOM,
+	      "three %d-byte values fill a slot", FILL_VLEN);
+	key_ent(e, k[0])->hits = 5;
+	key_ent(e, k[2])->hits = 3;
+	learn_val(e, k[3], val, FILL_VLEN);
+	check(D(learned) == 1 && D(evicted) == 1 && nents(e, "foo") == 3 &&
+		      empty(e, k[1]) && key_ent(e, k[0])->hits == 5 &&
+		      key_ent(e, k[2])->hits == 3 && key_ent(e, k[3]),
+	      "a full slot drops the entry of fewest hits (%s, none)", k[1]);
+
+	/* every entry has hits: the one of fewest spends them first */
+	key_ent(e, k[3])->hits = 2;
+	learn_val(e, k[1], val, FILL_VLEN);
+	ent = key_ent(e, k[3]);
+	check(D(skip_kept) == 1 && !D(learned) && nents(e, "foo") == 3 &&
+		      ent && ent->hits >= 1 && ent->hits <= 2 &&
+		      key_ent(e, k[0])->hits == 5 &&
+		      key_ent(e, k[2])->hits == 3,
+	      "with hits on every entry, a new key is kept out; only the "
+	      "entry of fewest hits spends (2 -> %u)", ent ? ent->hits : 0);
+	for (n = 1; n < 2000 && key_ent(e, k[3]); n++) {
+		learn_val(e, k[1], val, FILL_VLEN);
 		kept += D(skip_kept) == 1;
 	}
-	check(holds_nocas(e, other, "new") && empty(e, "foo") && n >= 4 &&
-	      kept == n - 2,
+	check(!key_ent(e, k[3]) && key_ent(e, k[1]) && n >= 3 &&
+		      kept == n - 2 && key_ent(e, k[0])->hits == 5 &&
+		      key_ent(e, k[2])->hits == 3,
 	      "each contest spends a hit 1 time in %u: given up after %u",
 	      XKV_HOT_HIT_SAMPLE, n);
-	ent = learn_hit(e, 1000, other);
-	check(D(skip_kept) == 1 && ent->hits <= XKV_LEARN_KEEP_MAX &&
-	      ent->hits >= XKV_LEARN_KEEP_MAX - 1,
+
+	/* a large count is cut; an expired entry gives way, hits or not */
+	key_ent(e, k[1])->hits = 1000;
+	key_ent(e, k[0])->hits = 1000;
+	key_ent(e, k[2])->hits = 1000;
+	learn_val(e, k[4], val, FILL_VLEN);
+	check(D(skip_kept) == 1 && key_ent(e, k[0])->hits <= XKV_LEARN_KEEP_MAX
+	      && key_ent(e, k[0])->hits >= XKV_LEARN_KEEP_MAX - 1 &&
+	      key_ent(e, k[2])->hits == 1000,
 	      "a large count is cut to %u when contested (got %u)",
-	      XKV_LEARN_KEEP_MAX, ent->hits);
-	ent->expire_ns = 1;
-	contest(e, other);
-	check(D(learned) == 1 && holds_nocas(e, other, "new"),
-	      "an expired entry gives its slot up, hits or not");
+	      XKV_LEARN_KEEP_MAX, key_ent(e, k[0])->hits);
+	key_ent(e, k[2])->expire_ns = 1;
+	learn_val(e, k[4], val, FILL_VLEN);
+	check(D(learned) == 1 && D(evicted) == 1 && empty(e, k[2]) &&
+		      nents(e, "foo") == 3 && key_ent(e, k[0]) &&
+		      key_ent(e, k[1]) && key_ent(e, k[4]),
+	      "an expired entry gives its place up, hits or not");
+
+	/* a bigger value drops as many entries as it needs, oldest first */
+	env_reset(e);
+	for (i = 0; i < 3; i++)
+		learn_val(e, k[i], val, FILL_VLEN);
+	learn_val(e, k[5], val, 1300);
+	check(D(learned) == 1 && D(evicted) == 2 && nents(e, "foo") == 2 &&
+		      empty(e, k[0]) && empty(e, k[1]) && key_ent(e, k[2]) &&
+		      key_ent(e, k[5]),
+	      "a 1300-byte value drops the two oldest never-hit entries");
+
+	/* small entries: many keys, every one well formed and served */
+	env_reset(e);
+	for (i = 0; i < 6; i++)
+		learn(e, k[i], k[i]);
+	for (i = 0, n = 0; i < 6; i++)
+		n += holds_nocas(e, k[i], k[i]) && xdp_serves(e, k[i], k[i]);
+	check(n == 6 && nents(e, "foo") == 6,
+	      "six keys of one slot all held and served (%u)", n);
 }
 
 /* --- fixtures: TCP streams ------------------------------------------------ */
@@ -1827,7 +1965,8 @@ int main(int argc, char **argv)
 	test_flush(&e);
 	test_expiry(&e);
 	test_busy(&e);
-	test_keep(&e);
+	test_share(&e);
+	test_full(&e);
 	test_tcp_framing(&e);
 	test_tcp_unsure(&e);
 	test_tcp_learn(&e);
