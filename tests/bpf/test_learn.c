@@ -1086,15 +1086,22 @@ static void contest(struct env *e, const char *key)
 	learn_val(e, key, "new", 3);
 }
 
+/* XDP answers "get @key" with @val, @vlen bytes */
+static bool xdp_serves_n(struct env *e, const char *key, const char *val,
+			 size_t vlen)
+{
+	char req[64], rep[1600];
+
+	snprintf(req, sizeof(req), "get %s\r\n", key);
+	snprintf(rep, sizeof(rep), "VALUE %s 0 %zu\r\n%.*s\r\nEND\r\n",
+		 key, vlen, (int)vlen, val);
+	return xdp_answers(e, req, rep);
+}
+
 /* XDP answers "get @key" with @val */
 static bool xdp_serves(struct env *e, const char *key, const char *val)
 {
-	char req[64], rep[512];
-
-	snprintf(req, sizeof(req), "get %s\r\n", key);
-	snprintf(rep, sizeof(rep), "VALUE %s 0 %zu\r\n%s\r\nEND\r\n", key,
-		 strlen(val), val);
-	return xdp_answers(e, req, rep);
+	return xdp_serves_n(e, key, val, strlen(val));
 }
 
 static void test_share(struct env *e)
@@ -1217,6 +1224,10 @@ static void test_full(struct env *e)
 		      nents(e, "foo") == 3 && key_ent(e, k[0]) &&
 		      key_ent(e, k[1]) && key_ent(e, k[4]),
 	      "an expired entry gives its place up, hits or not");
+	check(xdp_serves_n(e, k[0], val, FILL_VLEN) &&
+		      xdp_serves_n(e, k[1], val, FILL_VLEN) &&
+		      xdp_serves_n(e, k[4], val, FILL_VLEN),
+	      "XDP serves every entry left, each well formed (nents())");
 
 	/* a bigger value drops as many entries as it needs, oldest first */
 	env_reset(e);
@@ -1227,6 +1238,9 @@ static void test_full(struct env *e)
 		      empty(e, k[0]) && empty(e, k[1]) && key_ent(e, k[2]) &&
 		      key_ent(e, k[5]),
 	      "a 1300-byte value drops the two oldest never-hit entries");
+	check(xdp_serves_n(e, k[2], val, FILL_VLEN) &&
+		      xdp_serves_n(e, k[5], val, 1300),
+	      "XDP serves both entries left");
 
 	/* small entries: many keys, every one well formed and served */
 	env_reset(e);
