@@ -16,10 +16,10 @@
  * installs one only if no write moved the slot's generation since the GET,
  * none was seen for a quarantine period, and the key was not written with
  * an expiry. The installer is then the owner of xkv_hot (xkv_slot.h:
- * the same seqlock, the same give-up policy). It keeps at most one entry
- * in a slot: a learned key's entry, built from the reply, replaces what
- * its slot (xkv_hot_index()) held, so invalidating (emptying) that one
- * slot is enough.
+ * the same seqlock, the same give-up policy). A slot holds the entries of
+ * as many of its keys as fit, each learned key's built from its reply;
+ * a write to any of them empties the whole slot (xkv_hot_index()), so
+ * invalidating that one slot is enough.
  *
  * Maps of the learning object (the loader loads and attaches it):
  *

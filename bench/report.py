@@ -95,25 +95,11 @@ def live_ideal(meta, cfg):
     A hot slot holds many entries (bpf/HOTCACHE.md), so the ideal is not
     the slots-many hottest keys: bench/compare asks hotsim for its ideal
     (the slots' bytes holding the keys with the most requests per byte)
-    and keeps it in meta.json. Learning mode keeps one entry per slot.
+    and keeps it in meta.json. Learning mode's slots hold many entries
+    too: the same ideal.
     """
     ideal = meta.get("hot_ideal") or {}
-    if cfg == "memcached+learn":
-        return zipf_top(meta["keys"], min(meta.get("slots", 0),
-                                          meta["keys"]), 0.99)
     return ideal.get("slots_all" if cfg == "xkvd+xdp-all" else "slots")
-
-
-def zipf_top(keys, top_n, s):
-    """Hit ratio when the @top_n most popular of @keys are always cached."""
-    total = 0.0
-    top = 0.0
-    for i in range(1, keys + 1):
-        w = i ** -s
-        total += w
-        if i <= top_n:
-            top += w
-    return top / total
 
 
 def spread(vals):
@@ -1098,8 +1084,7 @@ def markdown(meta, rows, mem, cost, hot, tg, bg, vm=None, vm_skip=None,
              "stats -j` over the measured window; ideal: hotsim's for the "
              "same slots (their bytes holding the keys with the most "
              "requests per byte: a slot holds many entries, "
-             "bpf/HOTCACHE.md; learning mode: the %d hottest keys, one "
-             "per slot)." % m.get("slots", 0))
+             "bpf/HOTCACHE.md; learning mode's too).")
     if m.get("learn_available") != "yes":
         L.append("")
         L.append("memcached + XDP learning: not available in this tree "

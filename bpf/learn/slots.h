@@ -12,8 +12,9 @@
 
 /*
  * The slot of a key: the one its hash names (a key lives in no other).
- * Learning keeps one entry per slot, so emptying the slot (@used = 0) is
- * all a write to any of its keys must do.
+ * A write to any of a slot's keys empties the whole slot (@used = 0),
+ * whatever other keys' entries it holds: they are learned again from
+ * their next replies.
  */
 static __always_inline __u32 xl_slot_of(__u32 hash)
 {
