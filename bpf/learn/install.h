@@ -221,6 +221,7 @@ static long xl_walk_cb(__u32 i, void *data)
 	struct xkv_lscratch *s = c->s;
 	struct xkv_lwalk *w = &s->w;
 	__u32 off = w->end, used = w->used, sz, kl, score;
+	struct xkv_eq_ctx eq;
 	struct bpf_dynptr d;
 	struct xkv_hot_ent *e;
 	__u64 exp;
@@ -238,9 +239,15 @@ static long xl_walk_cb(__u32 i, void *data)
 	if (!w->same && READ_ONCE(e->hash) == c->hash && kl == c->klen) {
 		kl = xkv_bound(kl - 1, XKV_KEY_ROOM - 1) + 1;
 		bpf_dynptr_from_mem(c->h, sizeof(*c->h), 0, &d);
+		eq.a = s->kbuf;
+		eq.b = s->ebuf + XKV_HOT_ENT_HDR + 6;
+		eq.len = kl;
+		eq.differ = 0;
+		/* xkv_key_eq()'s rounds alone: one path for the verifier */
 		if (!bpf_dynptr_read(s->kbuf, kl, &d, XKV_HOT_SLOT_HDR + off +
 				     XKV_HOT_ENT_HDR + 6, 0) &&
-		    xkv_key_eq(s->kbuf, s->ebuf + XKV_HOT_ENT_HDR + 6, kl)) {
+		    bpf_loop((kl + 7) / 8, xkv_eq_cb, &eq, 0) >= 0 &&
+		    !eq.differ) {
 			w->same = off + 1;
 			w->same_sz = sz;
 			return 0;
@@ -330,7 +337,7 @@ static long xl_room_cb(__u32 i, void *data)
 	struct xkv_walk_ctx *c = data;
 	struct xkv_lwalk *w = &c->s->w;
 	struct xkv_hot_ent *e;
-	__u32 off;
+	__u32 off, n;
 
 	w->end = 0;
 	w->vic = 0;
@@ -339,6 +346,7 @@ static long xl_room_cb(__u32 i, void *data)
 	bpf_loop(XKV_HOT_ENTS_MAX, xl_walk_cb, c, 0);
 	if (w->same && !w->replaced) {
 		off = w->same - 1;
+		n = w->same_sz;
 		e = xl_ent_at(c->h, off);
 		if (!e)
 			goto err;
@@ -346,26 +354,24 @@ static long xl_room_cb(__u32 i, void *data)
 		w->old_xflags = READ_ONCE(e->xflags);
 		w->old_cas = READ_ONCE(e->cas);
 		w->replaced = 1;
-		if (xl_cut(c, off, w->same_sz))
-			goto err;
-		return 0;
-	}
-	if (w->end <= XKV_HOT_SLOT_ROOM && c->size <= XKV_HOT_SLOT_ROOM -
-						      w->end) {
+	} else if (w->end <= XKV_HOT_SLOT_ROOM &&
+		   c->size <= XKV_HOT_SLOT_ROOM - w->end) {
 		w->done = XL_W_FIT;
 		return 1;
+	} else {
+		off = w->vic - 1;
+		n = w->vic_sz;
+		e = w->vic ? xl_ent_at(c->h, off) : NULL;
+		if (!e)
+			goto err;
+		if (xl_keep_old(e, c->now)) {
+			w->done = XL_W_KEPT;
+			return 1;
+		}
+		XL_STAT(evicted);
 	}
-	e = w->vic ? xl_ent_at(c->h, w->vic - 1) : NULL;
-	if (!e)
-		goto err;
-	if (xl_keep_old(e, c->now)) {
-		w->done = XL_W_KEPT;
-		return 1;
-	}
-	if (xl_cut(c, w->vic - 1, w->vic_sz))
-		goto err;
-	XL_STAT(evicted);
-	return 0;
+	if (!xl_cut(c, off, n))
+		return 0;
 err:
 	w->done = XL_W_ERR;
 	return 1;
