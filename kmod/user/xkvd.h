@@ -133,6 +133,10 @@ struct xkvd_udp {
  *                tick)
  * @stall_at_ms:  when to try stalled connections again
  * @idle_at_ms:   when to look for idle connections next
+ * @busy_ok:      the kernel took @epfd's busy-poll parameters (worker.c)
+ * @busy_on:      busy polling is on now (it follows the event rate)
+ * @ev_ns:        when epoll_wait() last returned events (CLOCK_MONOTONIC)
+ * @gap_ns:       a moving average of the time between those returns
  */
 struct xkvd_worker {
 	struct xkvd_server *srv;
@@ -153,6 +157,10 @@ struct xkvd_worker {
 	u32 nstalled;
 	u64 stall_at_ms;
 	u64 idle_at_ms;
+	bool busy_ok;
+	bool busy_on;
+	u64 ev_ns;
+	u64 gap_ns;
 };
 
 /**
