@@ -37,7 +37,6 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "xkvd.h"
@@ -115,14 +114,6 @@ static int busy_set(struct xkvd_worker *w, u32 usecs)
 	return ioctl(w->epfd, XKVD_EPIOCSPARAMS, &p);
 }
 
-static u64 now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (u64)ts.tv_sec * 1000000000ULL + (u64)ts.tv_nsec;
-}
-
 /*
  * epoll_wait() returned events: fold the gap since the last time into the
  * average and turn busy polling on or off to match (see the top of this
@@ -130,7 +121,7 @@ static u64 now_ns(void)
  */
 static void busy_adapt(struct xkvd_worker *w)
 {
-	u64 now = now_ns(), gap, poll_ns;
+	u64 now = os_mono_ns(), gap, poll_ns;
 	bool on;
 
 	if (!w->busy_ok)
