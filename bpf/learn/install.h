@@ -290,7 +290,6 @@ static __always_inline int xl_cut(struct xkv_walk_ctx *c, __u32 off, __u32 n)
 	}
 	w->end = end - n;
 	w->used = end - n;
-	w->cut = 1;
 	return 0;
 }
 
@@ -404,7 +403,6 @@ static __always_inline __u32 xl_put(struct xkv_lscratch *s,
 	w->same = 0;
 	w->done = XL_W_ERR;
 	w->replaced = 0;
-	w->cut = 0;
 	bpf_loop(XKV_HOT_ENTS_MAX + 2, xl_room_cb, &wc, 0);
 	end = w->end;
 	if (w->done != XL_W_FIT || end > XKV_HOT_SLOT_ROOM) {

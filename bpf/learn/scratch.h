@@ -53,7 +53,6 @@ struct xkv_lwalk {
 	__u32 vic_score;	/* its hits, 0 when expired */
 	__u32 done;		/* XL_W_*: why the install loop stopped */
 	__u32 replaced;		/* the key's old entry was removed */
-	__u32 cut;		/* entries were removed */
 	__u32 old_hits;		/* of the key's old entry */
 	__u32 old_xflags;
 	__u64 old_cas;
