@@ -74,19 +74,18 @@ fi
 CL=(-t 1 -c 4 -w 4 -k "$K" -K 16 -v 32 -r 1:0 -z 0.99)
 CPUS=$(nproc)
 
-# profile NAME [xkv-bench flag]: a warm-up, then the measured run under
-# perf; leaves NAME.ops, NAME.sym and NAME.comm (ns per GET) in $OUT
+# profile NAME: a warm-up, then the measured run under perf; leaves
+# NAME.ops, NAME.sym and NAME.comm (ns per GET) in $OUT
 profile() {
 	local name=$1 ops
 
-	shift
 	in_c timeout 60 "$BENCH" -s "$XKV_ADDR_S" -b "$XKV_ADDR_C" \
-		-p 11211 -U -d 8 "${CL[@]}" "$@" -j >"$OUT/$name.warm.json"
+		-p 11211 -U -d 8 "${CL[@]}" -j >"$OUT/$name.warm.json"
 	perf record -a -o "$OUT/$name.data" -- sleep $((D + 1)) \
 		>/dev/null 2>&1 &
 	PERF_PID=$!
 	in_c timeout 60 "$BENCH" -s "$XKV_ADDR_S" -b "$XKV_ADDR_C" \
-		-p 11211 -U -n -d "$D" "${CL[@]}" "$@" -j >"$OUT/$name.json"
+		-p 11211 -U -n -d "$D" "${CL[@]}" -j >"$OUT/$name.json"
 	wait "$PERF_PID" || true
 	PERF_PID=
 	ops=$(jq -r .ops_per_sec "$OUT/$name.json")
@@ -105,6 +104,14 @@ per_get() {
 		  $2 == "[.]") $2 = ""; sub(/^ +/, "")
 		  printf "%.1f %s\n", p / 100 * cpus * win * 1e9 / (ops * d),
 			 $0 }'
+}
+
+# side_by_side KIND: "name hits floor" for each name in hit.KIND or
+# floor.KIND (sym or comm), 0 where one has none
+side_by_side() {
+	join -a1 -a2 -e 0 -o 0,1.2,2.2 -j 1 \
+		<(awk '{ print $2, $1 }' "$OUT/hit.$1" | sort) \
+		<(awk '{ print $2, $1 }' "$OUT/floor.$1" | sort)
 }
 
 setup_pair
@@ -141,18 +148,13 @@ echo "hitprofile: floor (END from XDP): $(cat "$OUT/floor.ops") GET/s;" \
 	-v f="$(cat "$OUT/floor.ops")" 'BEGIN { printf "%.1f", 100 * h / f }')%" \
 	"of the floor's"
 echo "ns per GET by command (swapper: idle), hits / floor:"
-join -a1 -a2 -e 0 -o 0,1.2,2.2 -j 1 \
-	<(awk '{ print $2, $1 }' "$OUT/hit.comm" | sort) \
-	<(awk '{ print $2, $1 }' "$OUT/floor.comm" | sort) |
+side_by_side comm |
 	awk '$2 + $3 >= 5 { printf "  %8.1f  %8.1f  %s\n", $2, $3, $1 }' |
 	sort -k1,1 -g -r
 echo "symbols whose ns per GET differ most, hits / floor / difference:"
-join -a1 -a2 -e 0 -o 0,1.2,2.2 -j 1 \
-	<(awk '{ print $2, $1 }' "$OUT/hit.sym" | sort) \
-	<(awk '{ print $2, $1 }' "$OUT/floor.sym" | sort) |
+side_by_side sym |
 	awk '{ d = $2 - $3; printf "  %8.1f  %8.1f  %+8.1f  %s\n", $2, $3, d,
-	       $1; if ($1 ~ /^bpf_prog_/) { bh += $2;
-	       bf += $3 } }
+	       $1; if ($1 ~ /^bpf_prog_/) { bh += $2; bf += $3 } }
 	     END { printf "  %8.1f  %8.1f  %+8.1f  (all BPF programs)\n",
 		   bh, bf, bh - bf }' |
 	sort -k3,3 -g -r | awk 'NR <= 25 || /all BPF/'
