@@ -28,7 +28,7 @@
  * and a spread of -24% to +25% between rounds against 1%). So a worker
  * keeps a moving average of the time between the returns of its
  * epoll_wait() and polls only while that is below the poll's length,
- * until it grows past four times that (busy_adapt()).
+ * until it grows past four times that (busy.h).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -57,12 +57,6 @@ struct xkvd_epoll_params {
 #define XKVD_EPIOCSPARAMS _IOW(0x8A, 0x01, struct xkvd_epoll_params)
 /* packets per poll: one recvmmsg() batch */
 #define BUSY_POLL_BUDGET XKV_UDP_BATCH
-/* the average gap between events that turns the poll off: this x its length */
-#define BUSY_OFF_FACTOR 4
-/* the moving average's weight of the newest gap: 1 / 2^this */
-#define BUSY_GAP_SHIFT 3
-/* gaps above this count as this: one idle minute must not take minutes */
-#define BUSY_GAP_MAX_NS (1000ULL * 1000 * 1000)
 
 /**
  * xkvd_fatal() - stop the daemon after an unrecoverable error.
@@ -115,32 +109,20 @@ static int busy_set(struct xkvd_worker *w, u32 usecs)
 }
 
 /*
- * epoll_wait() returned events: fold the gap since the last time into the
- * average and turn busy polling on or off to match (see the top of this
- * file). If the kernel refuses a change, the worker keeps what it had.
+ * epoll_wait() returned events: let xkvd_busy_next() (busy.h) decide and
+ * apply what it says. If the kernel refuses a change, the worker keeps
+ * what it had.
  */
 static void busy_adapt(struct xkvd_worker *w)
 {
-	u64 now = os_mono_ns(), gap, poll_ns;
+	u32 usecs = w->srv->busy_poll_us;
 	bool on;
 
 	if (!w->busy_ok)
 		return;
-	gap = w->ev_ns && now > w->ev_ns ? now - w->ev_ns : 0;
-	if (gap > BUSY_GAP_MAX_NS)
-		gap = BUSY_GAP_MAX_NS;
-	w->ev_ns = now;
-	w->gap_ns = w->gap_ns - (w->gap_ns >> BUSY_GAP_SHIFT) +
-		    (gap >> BUSY_GAP_SHIFT);
-	poll_ns = (u64)w->srv->busy_poll_us * 1000;
-	on = w->busy_on;
-	if (w->gap_ns < poll_ns)
-		on = true;
-	else if (w->gap_ns > BUSY_OFF_FACTOR * poll_ns)
-		on = false;
-	if (on != w->busy_on &&
-	    !busy_set(w, on ? w->srv->busy_poll_us : 0))
-		w->busy_on = on;
+	on = xkvd_busy_next(&w->busy, os_mono_ns(), (u64)usecs * 1000);
+	if (on != w->busy.on && !busy_set(w, on ? usecs : 0))
+		w->busy.on = on;
 }
 
 static void *worker_main(void *arg)
@@ -190,7 +172,7 @@ static void worker_busy_poll(struct xkvd_worker *w)
 		return;
 	if (!busy_set(w, srv->busy_poll_us)) {
 		w->busy_ok = true;
-		w->busy_on = true;
+		w->busy.on = true;
 		return;
 	}
 	if (w->index == 0 && (srv->busy_poll_asked || xkv_os_verbose >= 1))

@@ -22,6 +22,7 @@
 #include <sys/socket.h>
 #include <sys/uio.h>
 
+#include "busy.h"
 #include "session.h"
 #include "store.h"
 #include "tcp.h"
@@ -134,9 +135,8 @@ struct xkvd_udp {
  * @stall_at_ms:  when to try stalled connections again
  * @idle_at_ms:   when to look for idle connections next
  * @busy_ok:      the kernel took @epfd's busy-poll parameters (worker.c)
- * @busy_on:      busy polling is on now (it follows the event rate)
- * @ev_ns:        when epoll_wait() last returned events (CLOCK_MONOTONIC)
- * @gap_ns:       a moving average of the time between those returns
+ * @busy:         busy polling's state: on now or not, and the event rate
+ *                it follows (busy.h)
  */
 struct xkvd_worker {
 	struct xkvd_server *srv;
@@ -158,9 +158,7 @@ struct xkvd_worker {
 	u64 stall_at_ms;
 	u64 idle_at_ms;
 	bool busy_ok;
-	bool busy_on;
-	u64 ev_ns;
-	u64 gap_ns;
+	struct xkvd_busy busy;
 };
 
 /**
