@@ -265,6 +265,8 @@ def build(work):
     mem = {m["server"]: m for m in
            load_lines(os.path.join(work, "memory.jsonl"))}
     cost = load_json(os.path.join(work, "xdpcost.json"))
+    if cost is not None:
+        cost["spread"] = load_lines(os.path.join(work, "xdpspread.jsonl"))
     hot = load_lines(os.path.join(work, "hotsim.jsonl"))
     tcp = load_lines(os.path.join(work, "tcpload.jsonl"))
     rows.update({c: TcpRow(c, tcp) for c in TCP_ROWS})
@@ -582,6 +584,15 @@ def cost_table(cost):
             cells.append("%.0f [%.0f-%.0f]" % (v["ns"], v["min"], v["max"])
                          if v else "-")
         out.append("| %s | %s |" % (desc, " | ".join(cells)))
+    for sp in cost.get("spread", []):
+        how = ("Zipf %.2f" % sp["zipf"] if sp["zipf"] > 0 else "uniform")
+        out.append("| xkv hit, %s keys spread over %s (%d slots): "
+                   "one key's in the same rounds %.0f [%.0f-%.0f], the "
+                   "spread adds %.0f ns | %.0f [%.0f-%.0f] | - | - |" % (
+                       fmt(sp["keys"]), how, sp["slots"], sp["one"]["ns"],
+                       sp["one"]["min"], sp["one"]["max"], sp["added_ns"],
+                       sp["spread"]["ns"], sp["spread"]["min"],
+                       sp["spread"]["max"]))
     return out
 
 
@@ -1192,7 +1203,15 @@ def markdown(meta, rows, mem, cost, hot, tg, bg, vm=None, vm_skip=None,
                  "the request back and tail-calls the program (its cost, "
                  "the `tx` row, is in every live figure). Without the "
                  "wrapper only %.1f%% of live runs of the hit were hits: "
-                 "the kernel recycles pages without rewriting them." % (
+                 "the kernel recycles pages without rewriting them. The "
+                 "*keys spread* rows (`xdpcost spread`, bench/"
+                 "xdpspread.c): per call, each GET's key drawn from the "
+                 "workload's spread over every key, all installed in the "
+                 "default hot cache most requested first, against one "
+                 "key's in the same rounds: what cold slots (cache and TLB "
+                 "misses) add to a hit. The system call around each run "
+                 "evicts some of what the run touched, so it is an upper "
+                 "bound of what the spread adds under load." % (
                      cost["rounds"], cost["calls"],
                      100 * cost.get("unwrapped_hit_share", 0)))
         L.append("")
@@ -1308,6 +1327,9 @@ def check(meta, rows, mem, cost, hot):
             bad.append("memory %s: no result" % s)
     if not cost or "per_call" not in cost:
         bad.append("xdpcost: no result")
+    if cost and len(cost.get("spread", [])) != 2:
+        bad.append("xdpcost spread: %d of 2 results" %
+                   len(cost.get("spread", [])))
     if not hot:
         bad.append("hotsim: no result")
     return bad

@@ -4,6 +4,7 @@
  * program bench/compare puts on an interface.
  *
  *   xdpcost cost [-n CALLS] [-r ROUNDS] [-k KEYLEN] [-v VALLEN] [-j]
+ *   xdpcost spread [-K KEYS] [-s SLOTS] [-z S] [-n GETS] [-r ROUNDS] [-j]
  *   xdpcost attach IFACE [-p PORT] [-m native|generic]
  *   xdpcost detach IFACE
  *
@@ -82,23 +83,21 @@
 #include "xkv_slot.h"	/* before the skeleton: it names our types */
 #include "xkv.skel.h"
 #include "floor.skel.h"
-
-#define FRAME_MAX 2048
-#define COST_NSLOTS 1024
-#define COST_PORT 11211
-#define ROUNDS_MAX 99
+#include "xdpcost.h"
 
 /* --- frames ------------------------------------------------------------- */
 
 static const __u8 ip_client[4] = { 10, 123, 0, 2 };
 static const __u8 ip_server[4] = { 10, 123, 0, 1 };
 
-/*
+/**
  * frame_get() - an IPv4 memcached UDP request from the client to the
  * server (DF set, both checksums right, request id 1, one datagram)
  * carrying @text, built by the XDP fixtures' tests/bpf/pkt.c.
+ * @f:    the frame
+ * @text: the request, "get <key>\r\n" say
  */
-static void frame_get(struct pkt *f, const char *text)
+void frame_get(struct pkt *f, const char *text)
 {
 	const struct pkt_opts o = {
 		.src = ip_client,
@@ -113,20 +112,20 @@ static void frame_get(struct pkt *f, const char *text)
 
 /* --- the hot tier, loaded as xkv up loads it --------------------------- */
 
-struct hot {
-	struct xkv *skel;
-	struct xkv_slot *slots;
-	size_t map_len;
-	int prog_fd;
-	int stats_fd;
-	int ncpus;
-};
-
-static int hot_open(struct hot *h)
+/**
+ * hot_open() - load the hot tier as "xkv up" configures it: allowlist on
+ * with the client's /24, a backend lease that never runs out, @nslots
+ * slots mapped into @h->slots.
+ * @h:      filled in; hot_close() it whatever this returns
+ * @nslots: hot cache slots, a power of two
+ *
+ * Return: 0 or -errno.
+ */
+int hot_open(struct hot *h, __u32 nslots)
 {
 	struct xkv_config cfg = {
 		.port = COST_PORT,
-		.nslots = COST_NSLOTS,
+		.nslots = nslots,
 		.max_reply = XKV_UDP_PAYLOAD_DEFAULT,
 		.amp_ratio = 64,	/* xkv up's default budget */
 	};
@@ -137,11 +136,12 @@ static int hot_open(struct hot *h)
 	int err;
 
 	memset(h, 0, sizeof(*h));
+	h->nslots = nslots;
 	h->skel = xkv__open();
 	if (!h->skel)
 		return -errno;
 	memcpy((void *)&h->skel->rodata->xkv_cfg, &cfg, sizeof(cfg));
-	err = bpf_map__set_max_entries(h->skel->maps.xkv_hot, COST_NSLOTS);
+	err = bpf_map__set_max_entries(h->skel->maps.xkv_hot, nslots);
 	if (!err)
 		err = xkv__load(h->skel);
 	if (err)
@@ -161,7 +161,7 @@ static int hot_open(struct hot *h)
 				  &one, BPF_ANY);
 	if (err)
 		return -errno;
-	h->map_len = (size_t)COST_NSLOTS * sizeof(struct xkv_slot);
+	h->map_len = (size_t)nslots * sizeof(struct xkv_slot);
 	h->map_len = (h->map_len + (size_t)page - 1) / (size_t)page *
 		     (size_t)page;
 	h->slots = mmap(NULL, h->map_len, PROT_READ | PROT_WRITE, MAP_SHARED,
@@ -173,30 +173,51 @@ static int hot_open(struct hot *h)
 	return 0;
 }
 
-static void hot_close(struct hot *h)
+/**
+ * hot_close() - undo hot_open().
+ * @h: what hot_open() filled in, even in part
+ */
+void hot_close(struct hot *h)
 {
 	if (h->slots)
 		munmap(h->slots, h->map_len);
 	xkv__destroy(h->skel);
 }
 
-/* install @key -> @val in its slot, with the slot seqlock */
-static void hot_install(struct hot *h, const char *key, const char *val)
+/**
+ * hot_install() - install @key -> @val in its slot, with the slot seqlock,
+ * after the entries already there.
+ * @h:   the hot tier
+ * @key: the key, a C string
+ * @val: the value, a C string
+ *
+ * Return: 0, or -ENOSPC when the entry does not fit its slot.
+ */
+int hot_install(struct hot *h, const char *key, const char *val)
 {
 	__u32 klen = (__u32)strlen(key), vlen = (__u32)strlen(val);
 	__u32 hash = xkv_hot_hash(key, klen), seq;
 	struct xkv_slot *s;
+	int in;
 
-	s = &h->slots[xkv_hot_index(hash, COST_NSLOTS)];
+	s = &h->slots[xkv_hot_index(hash, h->nslots)];
 	/* the bench owns its map: nobody else holds a slot */
 	if (!xkv_slot_take(s, &seq))
-		return;
-	xkv_slot_put(s, hash, key, klen, val, vlen, 0, 1, 0, 0);
+		return -EBUSY;
+	in = xkv_slot_put(s, hash, key, klen, val, vlen, 0, 1, 0, 0);
 	xkv_slot_unlock(s, seq);
+	return in ? 0 : -ENOSPC;
 }
 
-/* one counter of the hot tier, summed over CPUs */
-static int hot_stat(struct hot *h, enum xkv_stat_id id, __u64 *val)
+/**
+ * hot_stat() - one counter of the hot tier, summed over CPUs.
+ * @h:   the hot tier
+ * @id:  the counter
+ * @val: its sum
+ *
+ * Return: 0 or -errno.
+ */
+int hot_stat(struct hot *h, enum xkv_stat_id id, __u64 *val)
 {
 	struct xkv_stats *per;
 	__u32 zero = 0;
@@ -241,7 +262,13 @@ struct result {
 	int n;
 };
 
-static const char *verdict(__u32 v)
+/**
+ * verdict() - an XDP verdict's name.
+ * @v: XDP_ABORTED .. XDP_REDIRECT
+ *
+ * Return: its name, or "?".
+ */
+const char *verdict(__u32 v)
 {
 	static const char *const names[] = { "XDP_ABORTED", "XDP_DROP",
 					     "XDP_PASS", "XDP_TX",
@@ -322,7 +349,16 @@ static int cmp_double(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-static double median(const double *v, int n, double *lo, double *hi)
+/**
+ * median() - the median of @n (1..ROUNDS_MAX) values, with their extremes.
+ * @v:  the values, left as they are
+ * @n:  how many
+ * @lo: the smallest
+ * @hi: the largest
+ *
+ * Return: the median.
+ */
+double median(const double *v, int n, double *lo, double *hi)
 {
 	double s[ROUNDS_MAX];
 
@@ -352,8 +388,14 @@ static int libbpf_quiet(enum libbpf_print_level level, const char *fmt,
 	return 0;
 }
 
-/* the key of length @len the benchmark would use: "key:" then digits */
-static void make_key(char *key, int len, unsigned int id)
+/**
+ * make_key() - the key of length @len the benchmark would use: "key:",
+ * zeros, then @id's digits.
+ * @key: room for @len + 1 bytes
+ * @len: 5..XKV_HOT_KEY_MAX, enough for @id's digits after "key:"
+ * @id:  which key
+ */
+void make_key(char *key, int len, unsigned int id)
 {
 	char digits[32];
 	int i, n;
@@ -451,7 +493,7 @@ static int cmd_cost(struct cost_opts *co)
 			strerror(errno));
 		return 1;
 	}
-	err = hot_open(&h);
+	err = hot_open(&h, COST_NSLOTS);
 	if (err) {
 		fprintf(stderr, "xdpcost: cannot load the hot tier: %s\n",
 			strerror(-err));
@@ -472,7 +514,9 @@ static int cmd_cost(struct cost_opts *co)
 	make_key(key2, co->klen, 43);
 	memset(val, 'v', (size_t)co->vlen);
 	val[co->vlen] = 0;
-	hot_install(&h, key, val);
+	err = hot_install(&h, key, val);
+	if (err)
+		goto out;
 	snprintf(req, sizeof(req), "get %s\r\n", key);
 	frame_get(&get_hit, req);
 	snprintf(req, sizeof(req), "get %s\r\n", key2);
@@ -664,16 +708,30 @@ static int usage(FILE *f)
 {
 	fprintf(f,
 		"usage: xdpcost cost [-n CALLS] [-r ROUNDS] [-k KEYLEN] [-v VALLEN] [-j]\n"
+		"       xdpcost spread [-K KEYS] [-s SLOTS] [-z S] [-n GETS] [-r ROUNDS] [-j]\n"
 		"       xdpcost attach IFACE [-p PORT] [-m native|generic]\n"
 		"       xdpcost detach IFACE\n"
 		"cost: per-packet cost of the hot tier (hit, miss) against a\n"
 		"bare XDP_TX reflector, through BPF_PROG_TEST_RUN (default\n"
 		"20000 calls x 3 rounds, 16-byte key, 32-byte value).\n"
+		"spread: a hit's cost per call, its keys drawn from Zipf S\n"
+		"over KEYS keys in SLOTS slots, against one key's (default\n"
+		"100000 keys, 16384 slots, Zipf 0.99, 20000 GETs x 5\n"
+		"rounds; S = 0: uniform; bench/xdpspread.c).\n"
 		"attach: put the floor (answer every GET with END) on IFACE.\n");
 	return f == stdout ? 0 : 2;
 }
 
-static int num(const char *s, long lo, long hi, long *out)
+/**
+ * num() - parse a whole decimal number in [@lo, @hi], or say why not.
+ * @s:   the text
+ * @lo:  smallest allowed
+ * @hi:  largest allowed
+ * @out: the number
+ *
+ * Return: 0, or -1 after a message on stderr.
+ */
+int num(const char *s, long lo, long hi, long *out)
 {
 	char *end;
 	long v;
@@ -702,6 +760,11 @@ int main(int argc, char **argv)
 	cmd = argv[1];
 	if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help"))
 		return usage(stdout);
+	if (!strcmp(cmd, "spread")) {
+		setvbuf(stdout, NULL, _IOLBF, 0);
+		libbpf_set_print(libbpf_quiet);
+		return cmd_spread(argc - 1, argv + 1);
+	}
 	if (strcmp(cmd, "cost") && strcmp(cmd, "attach") &&
 	    strcmp(cmd, "detach"))
 		return usage(stderr);

@@ -66,9 +66,11 @@ BENCH_BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -Wall -Werror \
 			   echo $$(uname -m)-linux-gnu)
 XDPCOST_CFLAGS := -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE \
 	-I$(BENCH_OUT) -I$(BUILD)/bpf -Ibpf -Iabi -Itests/bpf
-# xdpcost builds its request frames with the XDP fixtures' builder
-XDPCOST_SRCS := bench/xdpcost.c tests/bpf/pkt.c
-XDPCOST_LDLIBS := -lbpf -lelf -lz
+# xdpcost builds its request frames with the XDP fixtures' builder, and
+# "spread" draws its keys with xkv-bench's Zipf sampler
+XDPCOST_SRCS := bench/xdpcost.c bench/xdpspread.c tests/bpf/pkt.c \
+	bench/xkv-bench/zipf.c
+XDPCOST_LDLIBS := -lbpf -lelf -lz -lm
 PROBE_SKEL := $(BENCH_OUT)/sockmap_probe.skel.h
 PROBE_BIN := $(BENCH_OUT)/sockmap_probe
 
@@ -102,9 +104,11 @@ $(BENCH_OUT)/%.skel.h: $(BENCH_OUT)/%.linked.o
 	$(BPFTOOL) gen skeleton $< name $* > $@.tmp
 	mv $@.tmp $@
 
-$(XDPCOST_BIN): $(XDPCOST_SRCS) tests/bpf/pkt.h $(FLOOR_SKEL) $(XKV_SKEL) \
-		$(BPF_HDRS)
-	$(CC) $(XDPCOST_CFLAGS) $(XDPCOST_SRCS) $(XDPCOST_LDLIBS) -o $@
+$(XDPCOST_BIN): $(XDPCOST_SRCS) tests/bpf/pkt.h bench/xdpcost.h \
+		bench/xkv-bench/zipf.h bench/xkv-bench/rng.h $(FLOOR_SKEL) \
+		$(XKV_SKEL) $(BPF_HDRS)
+	$(CC) $(XDPCOST_CFLAGS) -Ibench/xkv-bench $(XDPCOST_SRCS) \
+		$(XDPCOST_LDLIBS) -o $@
 
 hotsim: $(HOTSIM_BIN)
 

@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * xdpcost.h - what xdpcost's subcommands share (bench/xdpcost.c): the hot
+ * tier loaded as "xkv up" loads it, request frames, keys and numbers.
+ * "spread" lives in bench/xdpspread.c.
+ */
+#ifndef XKV_BENCH_XDPCOST_H
+#define XKV_BENCH_XDPCOST_H
+
+#include <stddef.h>
+#include <linux/types.h>
+
+#include "xkv_stats.h"
+
+#define FRAME_MAX 2048
+#define COST_NSLOTS 1024
+#define COST_PORT 11211
+#define ROUNDS_MAX 99
+
+struct pkt;
+struct xkv;
+struct xkv_slot;
+
+/**
+ * struct hot - the hot tier, loaded and mapped.
+ * @skel:     its skeleton
+ * @slots:    the hot cache, mmap()ed
+ * @map_len:  bytes mapped
+ * @nslots:   slots in it
+ * @prog_fd:  the XDP program
+ * @stats_fd: its per-CPU counters
+ * @ncpus:    possible CPUs (per-CPU values)
+ */
+struct hot {
+	struct xkv *skel;
+	struct xkv_slot *slots;
+	size_t map_len;
+	__u32 nslots;
+	int prog_fd;
+	int stats_fd;
+	int ncpus;
+};
+
+int hot_open(struct hot *h, __u32 nslots);
+void hot_close(struct hot *h);
+int hot_install(struct hot *h, const char *key, const char *val);
+int hot_stat(struct hot *h, enum xkv_stat_id id, __u64 *val);
+void frame_get(struct pkt *f, const char *text);
+void make_key(char *key, int len, unsigned int id);
+const char *verdict(__u32 v);
+double median(const double *v, int n, double *lo, double *hi);
+int num(const char *s, long lo, long hi, long *out);
+
+int cmd_spread(int argc, char **argv);
+
+#endif /* XKV_BENCH_XDPCOST_H */
