@@ -21,9 +21,10 @@
  * The two alternate in each round; medians over ROUNDS rounds (default
  * 5), after one untimed GET of every key. spread - one is what the
  * spread adds to a hit. The system call around each run evicts some of
- * what the run touched, for both alike. Every run must end in XDP_TX with a reply carrying its key, and the hot
- * tier's reply counter must grow by one per run; a key whose entry does
- * not fit its slot is left out of the draw and counted.
+ * what the run touched, for both alike. Every run must end in XDP_TX
+ * with a reply carrying its key, and the hot tier's reply counter must
+ * grow by one per run; a key whose entry does not fit its slot is left
+ * out of the draw and counted.
  */
 #include <errno.h>
 #include <getopt.h>
