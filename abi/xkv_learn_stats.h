@@ -43,7 +43,8 @@
 	X(skip_unsure, "egress: TCP replies not parsed, framing "	\
 	  "unknown")							\
 	X(skip_malformed, "egress: replies not in memcached's format")	\
-	X(skip_foreign, "egress: packets from a socket not memcached's")	\
+	X(skip_foreign,							\
+	  "egress: packets from a socket not memcached's")		\
 	X(skip_no_req, "not installed: UDP reply to no request seen, "	\
 	  "or answered already")					\
 	X(udp_drop_source, "UDP policy: requests dropped at ingress: "	\

@@ -58,7 +58,8 @@ __attribute__((noinline)) int xl_in_policy(struct __sk_buff *skb)
 	/* no reply to port 0, nor to memcached's own (a reply loop) */
 	if (!h->sport || h->sport == h->dport)
 		return XKV_LSTAT_udp_drop_source;
-	if (skb->pkt_type == 1 || skb->pkt_type == 2)	/* broadcast, multicast */
+	/* broadcast, multicast */
+	if (skb->pkt_type == 1 || skb->pkt_type == 2)
 		return XKV_LSTAT_udp_drop_source;
 	if (!h->v6 ? xl_martian4(h->src) || xl_martian4(h->dst) :
 		     xl_martian6(h->src) || xl_martian6(h->dst) ||
@@ -81,7 +82,8 @@ __attribute__((noinline)) int xl_in_policy(struct __sk_buff *skb)
 	n = h->plen;
 	if (n <= XKV_FRAME_HDR || h->ulen <= XKV_FRAME_HDR)
 		return XKV_LSTAT_udp_drop_reply;
-	n = n < XKV_FRAME_HDR + XKV_LPOL_SCAN ? n : XKV_FRAME_HDR + XKV_LPOL_SCAN;
+	n = n < XKV_FRAME_HDR + XKV_LPOL_SCAN ? n :
+		XKV_FRAME_HDR + XKV_LPOL_SCAN;
 	n = xkv_bound(n, XKV_LCHUNK - 1);
 	b = s->buf;
 	if (n <= XKV_FRAME_HDR || bpf_skb_load_bytes(skb, h->poff, b, n))

@@ -191,7 +191,7 @@ struct xkv_walk_ctx {
 	__u64 now;
 	__u32 hash;
 	__u32 klen;		/* 1..XKV_HOT_KEY_MAX */
-	__u32 size;		/* of the new entry, at most XKV_HOT_SLOT_ROOM */
+	__u32 size;		/* of the new entry, <= XKV_HOT_SLOT_ROOM */
 };
 
 /*

@@ -18,7 +18,7 @@ struct xkv_lhdr {
 	__be16 dport;
 	__u32 poff;		/* payload offset in the packet */
 	__u32 plen;		/* payload length */
-	__u32 ulen;		/* UDP: the datagram's payload, from its header */
+	__u32 ulen;		/* UDP: datagram payload, from its header */
 	__u32 seq;		/* TCP sequence number, host order */
 	__u8 proto;		/* IPPROTO_TCP or IPPROTO_UDP */
 	__u8 tflags;		/* TCP flags */

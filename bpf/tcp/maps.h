@@ -147,7 +147,8 @@ struct {
 #define XKV_TCP_OUT_SEND (XKV_TCP_STAT_NR + 1)	/* XDP_TX the reply */
 #define XKV_TCP_OUT_DROP (XKV_TCP_STAT_NR + 2)	/* XDP_DROP */
 #define XKV_TCP_OUT_QUIET (XKV_TCP_STAT_NR + 3)	/* pass, count nothing */
-#define XKV_TCP_OUT_RESEND (XKV_TCP_STAT_NR + 4)	/* XDP_TX a kept reply */
+/* XDP_TX a kept reply */
+#define XKV_TCP_OUT_RESEND (XKV_TCP_STAT_NR + 4)
 
 static __always_inline void xkv_tcp_count(__u32 id)
 {

@@ -7,10 +7,11 @@
  * The XDP program (xkv_xdp(), bpf/xkv.bpf.c) tail-calls xkv_store_tcp
  * (slot XKV_STORE_JMP_TCP of xkv_store_jmp) when xkv_tcp_try() found the
  * connection quiescent and the request a well-formed text get/gets, binary
- * GET batch or mg of which a key missed the hot cache, before it changed anything: the
- * frame is the request as it came. This program parses it again, makes
- * the same checks again (xkv_tcp_room(): the connection may have moved
- * since), asks the store for every key (as over UDP) and answers through the fast path's own commit (bpf/tcp/commit.h): the
+ * GET batch or mg of which a key missed the hot cache, before it changed
+ * anything: the frame is the request as it came. This program parses it
+ * again, makes the same checks again (xkv_tcp_room(): the connection may
+ * have moved since), asks the store for every key (as over UDP) and
+ * answers through the fast path's own commit (bpf/tcp/commit.h): the
  * request's checksum, the frame resized, then, under the connection's
  * lock and checked again, the sequence translation moved past request
  * and reply and the reply kept for retransmission. So the TC translators

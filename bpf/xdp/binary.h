@@ -263,11 +263,11 @@ static __always_inline void xkv_bin_head(struct xkv_scratch *s, __u32 p,
 /*
  * The reply to key @i of a binary request, appended at body offset
  * s->body; called by xkv_key_cb() with what it found and its two
- * dynptrs: the entry @e at offset @at of @slot, read under @seq, its line and body @llen and @blen bytes (checked there),
- * its CAS in s->cas. The entry's line is copied so that its key lands
- * where a GETK reply carries it, the key compared and the client flags
- * read there, the data copied after the header, the seqlock checked,
- * then the header written.
+ * dynptrs: the entry @e at offset @at of @slot, read under @seq, its line
+ * and body @llen and @blen bytes (checked there), its CAS in s->cas. The
+ * entry's line is copied so that its key lands where a GETK reply
+ * carries it, the key compared and the client flags read there, the data
+ * copied after the header, the seqlock checked, then the header written.
  * Return: 0, or 1 with s->fail set to the outcome (XKV_STAT_misses for
  * an entry that does not parse, XKV_STAT_pass_too_big, pass_busy,
  * errors).

@@ -98,7 +98,7 @@ struct xkv_scratch {
 	struct xkv_tcp_seg tcp;	/* a TCP segment and its reply */
 	struct xkv_src_memo memo;	/* the last allowed source */
 	/* the key list parser */
-	__u32 start;		/* req[] offset of the first byte after "get " */
+	__u32 start;		/* req[] offset of the byte after "get " */
 	__u32 gets;		/* 1 for "gets": print CAS */
 	__u32 kstart;		/* req[] offset of the key being read */
 	__u32 in_key;
