@@ -50,7 +50,7 @@ struct xkv_conn_info {
 };
 
 enum xkv_conn_state {
-	XKV_CONN_READ,		/* waiting for a command (memcached's conn_read) */
+	XKV_CONN_READ,		/* awaiting a command (memcached's conn_read) */
 	XKV_CONN_PARSE_CMD,	/* running commands */
 	XKV_CONN_NREAD,		/* reading a value */
 	XKV_CONN_SWALLOW,	/* discarding a refused value */

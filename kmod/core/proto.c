@@ -287,7 +287,8 @@ static void process_get(struct xkv_sess *s, const char *line, size_t len,
 		if (hit < 0 || s->out.len - start > XKV_GET_OUT_MAX) {
 			s->out.len = start;
 			s->out.oom = false;
-			reply(s, "SERVER_ERROR out of memory writing get response");
+			reply(s,
+			      "SERVER_ERROR out of memory writing get response");
 			return;
 		}
 		/* memcached counts gat/gats as touches, not gets */
@@ -979,11 +980,13 @@ static size_t sess_input(struct xkv_sess *s, const char *in, size_t len)
 			if (!reply_room(s, in + pos, n))
 				return pos;
 			if (s->st->set.auth_file && !s->authed)
-				process_auth_line(s, in + pos, n && in[pos + n - 1]
-						  == '\r' ? n - 1 : n);
+				process_auth_line(s, in + pos,
+						  n && in[pos + n - 1] == '\r' ?
+						  n - 1 : n);
 			else
-				process_line(s, in + pos, n &&
-					     in[pos + n - 1] == '\r' ? n - 1 : n);
+				process_line(s, in + pos,
+					     n && in[pos + n - 1] == '\r' ?
+					     n - 1 : n);
 			/* a get that stopped early: its line comes again */
 			if (s->get_resume)
 				return pos;

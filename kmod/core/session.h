@@ -28,8 +28,8 @@
  *
  * UDP: keep one session per worker; for every datagram call
  * xkv_sess_reset(), feed the payload after the 8-byte frame header in one
- * call (a UDP session never stops early), then split the output into datagrams of at most XKV_UDP_PAYLOAD
- * bytes each, frame header included.
+ * call (a UDP session never stops early), then split the output into
+ * datagrams of at most XKV_UDP_PAYLOAD bytes each, frame header included.
  */
 #ifndef XKV_CORE_SESSION_H
 #define XKV_CORE_SESSION_H

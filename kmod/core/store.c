@@ -65,7 +65,8 @@ int xkv_settings_check(const struct xkv_settings *s, const char **why)
 		bad = "max_item_size (-I) cannot be more than half of memory_limit (-m)";
 	else if (s->chunk_min > s->item_size_max / 2)
 		bad = "slab_min_size (-n) cannot be more than half of max_item_size (-I)";
-	else if (s->read_buf_mem_limit && s->read_buf_mem_limit != XKV_BUDGET_AUTO &&
+	else if (s->read_buf_mem_limit &&
+		 s->read_buf_mem_limit != XKV_BUDGET_AUTO &&
 		 s->read_buf_mem_limit < xkv_budget_min(s->item_size_max))
 		bad = "read_buf_mem_limit (-o read_buf_mem_limit) must be 0 or at least 4 x max_item_size (-I) + 1 megabyte";
 	else if (s->idle_timeout > XKV_IDLE_TIMEOUT_MAX)

@@ -115,8 +115,9 @@ static struct bpf_map *xkvm_ctl_hot_get(int fd)
 	struct bpf_map *map = xkvm_ctl_map_get(fd);
 
 	if (IS_ERR(map)) {
-		pr_warn_ratelimited("hot cache: fd %d: not a writable BPF map (%ld)\n",
-				    fd, PTR_ERR(map));
+		pr_warn_ratelimited(
+			"hot cache: fd %d: not a writable BPF map (%ld)\n",
+			fd, PTR_ERR(map));
 		return map;
 	}
 	if (!xkvm_ctl_map_ok(map)) {
@@ -158,8 +159,9 @@ static long xkvm_ctl_attach(struct xkvm_server *srv, void __user *uarg)
 	}
 	percpu_up_write(&srv->hot_rwsem);
 	if (err == -EBUSY) {
-		pr_warn_ratelimited("hot cache: map id %u refused, map id %u is attached\n",
-				    map->id, busy_id);
+		pr_warn_ratelimited(
+			"hot cache: map id %u refused, map id %u is attached\n",
+			map->id, busy_id);
 		goto put_map;
 	}
 	if (err)

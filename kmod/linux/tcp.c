@@ -2,12 +2,13 @@
 /*
  * tcp.c - TCP connections: their sockets under the core's pump.
  *
- * A connection (made by accept.c) behaves as in xkvd (kmod/user/tcp.c): the core's pump
- * (kmod/core/tcp.h) moves its bytes through the socket calls given here.
- * Once more than XKV_SESS_OUT_HIGH bytes of output wait, the worker stops
- * reading (THROTTLED) until the socket has room again (WSPACE) and the
- * client has taken its replies; after XKV_TCP_READ_BUDGET reads it queues
- * the connection again (DATA) behind the others.
+ * A connection (made by accept.c) behaves as in xkvd (kmod/user/tcp.c):
+ * the core's pump (kmod/core/tcp.h) moves its bytes through the socket
+ * calls given here. Once more than XKV_SESS_OUT_HIGH bytes of output
+ * wait, the worker stops reading (THROTTLED) until the socket has room
+ * again (WSPACE) and the client has taken its replies; after
+ * XKV_TCP_READ_BUDGET reads it queues the connection again (DATA) behind
+ * the others.
  *
  * A connection the budget stopped ("stalled") neither reads nor feeds its
  * session; the maintenance thread queues it again every

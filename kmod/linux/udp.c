@@ -15,12 +15,12 @@
  * queue (their skbs, as sunrpc does: no recvmsg(), no copy of the
  * payload, the ends read from the headers) and gives the transport back
  * at once (queued again if more may wait), so the next datagrams are
- * taken by another worker while this one runs the requests. The batch keeps the one
- * transport that carries every UDP client from getting only one
- * datagram's worth of service per turn of the ready list, against a turn
- * of up to XKV_TCP_READ_BUDGET reads for every TCP connection. Each worker
- * keeps one session for all its datagrams and resets it before each: a
- * partial command at the end of a datagram is dropped.
+ * taken by another worker while this one runs the requests. The batch
+ * keeps the one transport that carries every UDP client from getting only
+ * one datagram's worth of service per turn of the ready list, against a
+ * turn of up to XKV_TCP_READ_BUDGET reads for every TCP connection. Each
+ * worker keeps one session for all its datagrams and resets it before
+ * each: a partial command at the end of a datagram is dropped.
  *
  * UDP is off unless udp_port= is given. Every datagram goes through the
  * core's policy (kmod/core/udp_policy.h, built by udp_policy.c), as in

@@ -150,7 +150,8 @@ static void tcp_ans_open(struct xkvd_server *srv, const char *hot_path)
 	if (!srv->tcp_ans)
 		return;
 	stale = xkv_tcp_ans_reset(srv->tcp_ans);
-	os_log(1, "TCP fast path %s: %u connections at most (%u left over, freed)",
+	os_log(1,
+	       "TCP fast path %s: %u connections at most (%u left over, freed)",
 	       path, XKV_TCP_ANS_SLOTS, stale);
 }
 

@@ -50,12 +50,14 @@ int xkvd_drop_root(void)
 		return XKVD_EX_NOUSER;
 	}
 	if (setgroups(0, NULL)) {
-		fprintf(stderr, "xkvd: failed to drop supplementary groups: %s\n",
+		fprintf(stderr,
+			"xkvd: failed to drop supplementary groups: %s\n",
 			strerror(errno));
 		return XKVD_EX_OSERR;
 	}
 	if (setgid(pw->pw_gid) || setuid(pw->pw_uid)) {
-		fprintf(stderr, "xkvd: failed to assume identity of user %s: %s\n",
+		fprintf(stderr,
+			"xkvd: failed to assume identity of user %s: %s\n",
 			xkvd_user, strerror(errno));
 		return XKVD_EX_OSERR;
 	}

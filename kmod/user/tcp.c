@@ -226,7 +226,8 @@ int xkvd_conns_tick(struct xkvd_worker *w, u64 now_ms)
 		if (w->nstalled)
 			w->stall_at_ms = now_ms + XKV_BUDGET_RETRY_MS;
 		if (idle)
-			w->idle_at_ms = now_ms + (idle_ms < 1000 ? idle_ms : 1000);
+			w->idle_at_ms = now_ms +
+				(idle_ms < 1000 ? idle_ms : 1000);
 	}
 	if (w->nstalled)
 		wait = ms_until(w->stall_at_ms, now_ms);

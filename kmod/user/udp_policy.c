@@ -61,7 +61,8 @@ static int allow_local(struct xkv_udp_policy *pol)
 	}
 	freeifaddrs(ifa0);
 	if (err)
-		fprintf(stderr, "xkvd: UDP allowlist full: some local subnets left out (--udp-allow lists them)\n");
+		fprintf(stderr,
+			"xkvd: UDP allowlist full: some local subnets left out (--udp-allow lists them)\n");
 	return 0;
 }
 
@@ -109,7 +110,8 @@ int xkvd_udp_policy_open(struct xkvd_server *srv)
 	srv->udp_pol = pol;
 	if (xkv_os_verbose >= 1) {
 		xkv_udp_allow_format(pol, list, sizeof(list));
-		fprintf(stderr, "xkvd: UDP answers %s, replies at most %u x the request%s\n",
+		fprintf(stderr,
+			"xkvd: UDP answers %s, replies at most %u x the request%s\n",
 			list, pol->amp_ratio,
 			pol->amp_ratio ? "" : " (no budget)");
 	}
