@@ -265,7 +265,8 @@ int xkv_allow_defaults(const char *ifname, xkv_prefix_fn fn, void *data)
 	if (getifaddrs(&ifa0))
 		return -errno;
 	for (ifa = ifa0; ifa; ifa = ifa->ifa_next) {
-		const struct sockaddr *sa = ifa->ifa_addr, *nm = ifa->ifa_netmask;
+		const struct sockaddr *sa = ifa->ifa_addr,
+				      *nm = ifa->ifa_netmask;
 
 		if (!sa || !nm || strcmp(ifa->ifa_name, ifname))
 			continue;

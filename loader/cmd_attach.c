@@ -107,7 +107,8 @@ int xkv_cmd_detach(int argc, char **argv)
 		return XKV_EXIT_FAIL;
 	pr_info("%s: %sXDP detached%s\n", p.ifname,
 		learning ? "learning filters and " : "",
-		err ? "; the TCP fast path's TC filters stay until its connections close" :
-		      ", pins removed");
+		err ?
+		"; the TCP fast path's TC filters stay until its connections close" :
+		", pins removed");
 	return XKV_EXIT_OK;
 }

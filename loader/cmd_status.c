@@ -197,7 +197,8 @@ static void print_text(const struct iface_status *st)
 	else
 		printf("    backend: none\n");
 	if (st->lease_err)
-		printf("    lease: unreadable (%s)\n", strerror(-st->lease_err));
+		printf("    lease: unreadable (%s)\n",
+		       strerror(-st->lease_err));
 	else if (st->lease_ms)
 		printf("    lease: %llu ms left, renewed by the backend: XDP serves\n",
 		       st->lease_ms);

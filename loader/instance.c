@@ -100,7 +100,8 @@ int xkv_inst_check_opts(const struct xkv_inst_opts *o)
 			n, XKV_SLOTS_MIN, XKV_SLOTS_MAX);
 		return -EINVAL;
 	}
-	if (o->xdp.max_reply < 8 + 5 || o->xdp.max_reply > XKV_UDP_PAYLOAD_CAP) {
+	if (o->xdp.max_reply < 8 + 5 ||
+	    o->xdp.max_reply > XKV_UDP_PAYLOAD_CAP) {
 		pr_warn("--max-reply %u: must be %u..%u bytes\n",
 			o->xdp.max_reply, 8 + 5, XKV_UDP_PAYLOAD_CAP);
 		return -EINVAL;

@@ -396,7 +396,8 @@ void xkv_learn_warn_unseen(const char *ifname, unsigned int ttl_ms)
 		if ((fam != AF_INET && fam != AF_INET6) ||
 		    !(i->ifa_flags & IFF_UP) ||
 		    (i->ifa_flags & IFF_LOOPBACK) ||
-		    !strcmp(i->ifa_name, ifname) || listed(names, n, i->ifa_name))
+		    !strcmp(i->ifa_name, ifname) ||
+		    listed(names, n, i->ifa_name))
 			continue;
 		snprintf(names[n++], IF_NAMESIZE, "%s", i->ifa_name);
 	}

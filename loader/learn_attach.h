@@ -105,7 +105,8 @@ struct xkv_learn_opts {
 		.tcp_port = 0, .udp_port = 0, .nslots = 0, .nflows = 0,       \
 		.ttl_ms = 0, .quiet_ms = -1, .flags = 0, .hot_fd = -1,        \
 		.amp_ratio = -1, .allow4_fd = -1, .allow6_fd = -1,            \
-		.addrs_fd = -1, .log_level = 0, .log_buf = NULL, .log_size = 0,               \
+		.addrs_fd = -1, .log_level = 0, .log_buf = NULL,              \
+		.log_size = 0,                                                \
 	}
 
 /**

@@ -287,7 +287,8 @@ void xkv_store_print(const struct xkv_store_state *st)
 		       st->tcp_prog_id, st->tcp_insns);
 	if (st->sstats_ok)
 		for (i = 0; i < XKV_SSTAT_NR; i++)
-			printf("      %-12s %14llu  %s\n", sstat_counters[i].name,
+			printf("      %-12s %14llu  %s\n",
+			       sstat_counters[i].name,
 			       (unsigned long long)st->sstats[i],
 			       sstat_counters[i].desc);
 	if (!st->kinfo_ok)

@@ -85,29 +85,31 @@ extern const struct xkv_param_name xkv_tcpf_names[];
 /* the XDP options, for a table over struct xkv_up_cfg */
 #define XKV_XDP_PARAMS							\
 	XKV_PARAM_UINT("port", 'p', struct xkv_up_cfg, port, "PORT", 1,	\
-		       65535, "memcached TCP/UDP port (default 11211)"),	\
-	XKV_PARAM_UINT("cache-slots", 's', struct xkv_up_cfg, slots, "N",	\
-		       1, 1UL << 30,					\
-		       "hot cache slots of 2 KiB, a power of two "		\
+		       65535,						\
+		       "memcached TCP/UDP port (default 11211)"),	\
+	XKV_PARAM_UINT("cache-slots", 's', struct xkv_up_cfg, slots,	\
+		       "N", 1, 1UL << 30,				\
+		       "hot cache slots of 2 KiB, a power of two "	\
 		       "(default 16384)"),				\
 	XKV_PARAM_ENUM("mode", 'M', struct xkv_up_cfg, mode, "MODE",	\
 		       xkv_mode_names,					\
-		       "XDP mode; native falls back to generic "		\
+		       "XDP mode; native falls back to generic "	\
 		       "(default native, generic on lo)"),		\
 	XKV_PARAM_UINT("max-reply", 0, struct xkv_up_cfg, max_reply,	\
 		       "BYTES", 0, 1UL << 20,				\
 		       "largest reply XDP sends, UDP payload "		\
 		       "(default 1400)"),				\
-	XKV_PARAM_UINT("amp-ratio", 0, struct xkv_up_cfg, amp_ratio, "N",	\
-		       0, 1000000,					\
+	XKV_PARAM_UINT("amp-ratio", 0, struct xkv_up_cfg, amp_ratio,	\
+		       "N", 0, 1000000,					\
 		       "answer only if reply <= N x request, "		\
 		       "0 = no limit (default 64)"),			\
-	XKV_PARAM_STRING("allow", 'a', struct xkv_up_cfg, allow, "LIST",	\
-			 "sources XDP answers: PREFIX[,PREFIX...], any or "	\
-			 "none (default: the interface's subnets and "	\
-			 "loopback)"),					\
+	XKV_PARAM_STRING("allow", 'a', struct xkv_up_cfg, allow,	\
+			 "LIST",					\
+			 "sources XDP answers: PREFIX[,PREFIX...], "	\
+			 "any or none (default: the interface's "	\
+			 "subnets and loopback)"),			\
 	XKV_PARAM_ENUM("tcp-fast", 0, struct xkv_up_cfg, tcp_fast,	\
-		       "SWITCH", xkv_tcpf_names,				\
+		       "SWITCH", xkv_tcpf_names,			\
 		       "TCP fast path: XDP answers hot GETs on TCP "	\
 		       "connections too (default on; off with "		\
 		       "--backend memcached)")
