@@ -902,7 +902,7 @@ static bool c_pass(struct env *e, struct conn *c, const char *line,
 		      tstat_names[why]);
 }
 
-/* --- binary GET/GETK over TCP ---------------------------------------------- */
+/* --- binary GET/GETK over TCP ------------------------------------------- */
 
 static void be_put(__u8 *p, __u64 v, int n)
 {
@@ -1010,7 +1010,8 @@ static void test_binary(struct env *e)
 		  XKV_TCP_STAT_pass_miss,
 		  "binary GETQ miss: the store stays quiet" },
 		{ XKV_TCP_PROTO_TEXT, XKV_BIN_GET, "foo",
-		  XKV_TCP_STAT_pass_not_get, "binary GET on a text connection" },
+		  XKV_TCP_STAT_pass_not_get,
+		  "binary GET on a text connection" },
 		{ XKV_TCP_PROTO_BIN, XKV_BIN_NOOP, NULL,
 		  XKV_TCP_STAT_pass_not_get,
 		  "text get on a binary connection" },
@@ -1143,7 +1144,7 @@ static void test_meta(struct env *e)
 	free(c);
 }
 
-/* --- the store program's slot ---------------------------------------------- */
+/* --- the store program's slot ------------------------------------------- */
 
 /*
  * A stand-in for the store program (bpf/tcp/store.h) in xkv_store_jmp's

@@ -724,7 +724,8 @@ static const struct mg_pass meta_passes[] = {
 	  "mg without flags" },
 	{ "mg foo vf\r\n", XKV_STAT_pass_not_get,
 	  "mg with a flag token vf" },
-	{ "mg foo v O01234567890123456789012345678901\r\n", XKV_STAT_pass_not_get,
+	{ "mg foo v O01234567890123456789012345678901\r\n",
+	  XKV_STAT_pass_not_get,
 	  "mg with a 32-byte opaque (the store: too long)" },
 	{ "mg foo v f f f f f f f\r\n", XKV_STAT_pass_not_get,
 	  "mg with eight flags" },
@@ -1210,7 +1211,8 @@ static void test_binary(struct env *e)
 	hot_set(e, ttl.key, ttl.klen, ttl.val, ttl.vlen, ttl.flags, ttl.cas,
 		mono_ns() - 1);
 	bin_req(XKV_BIN_GET, "ttl", 3, 0, (size_t)-1, opx);
-	bin_pass(e, &o, XKV_STAT_pass_expired, "binary GET of an expired entry");
+	bin_pass(e, &o, XKV_STAT_pass_expired,
+		 "binary GET of an expired entry");
 	hot_set_x(e, ttl.key, ttl.klen, ttl.val, ttl.vlen, ttl.flags, 0, 0,
 		  XKV_SLOT_F_NO_CAS);
 	bin_pass(e, &o, XKV_STAT_misses,
@@ -1233,7 +1235,8 @@ static void test_binary(struct env *e)
 	be_put(bin + 2, 251, 2);
 	be_put(bin + 8, 251, 4);
 	bin[bin_len++] = 'K';
-	bin_pass(e, &o, XKV_STAT_pass_malformed, "binary GET of a 251-byte key");
+	bin_pass(e, &o, XKV_STAT_pass_malformed,
+		 "binary GET of a 251-byte key");
 	bin_req(XKV_BIN_GET, "foo", 3, 0, (size_t)-1, opx);
 	bin_len--;
 	bin_pass(e, &o, XKV_STAT_pass_malformed, "binary GET cut short");
@@ -2576,7 +2579,8 @@ static void test_config(void)
 	};
 	struct pkt_opts o = { .src = other4, .dport = 11300, .id = 3 };
 	struct item small = { "k", 1, "x", 1, 0, 0 };
-	struct item large = { "L", 1, "0123456789012345678901234567890123456789",
+	struct item large = { "L", 1,
+			      "0123456789012345678901234567890123456789",
 			      40, 0, 0 };
 	struct env e;
 	int err;

@@ -53,8 +53,8 @@
 #define TC_PRIO 1
 
 #define INSN(c, d, s, o, i)						\
-	((struct bpf_insn){ .code = (c), .dst_reg = (d), .src_reg = (s),	\
-			    .off = (o), .imm = (i) })
+	((struct bpf_insn){ .code = (c), .dst_reg = (d),		\
+			    .src_reg = (s), .off = (o), .imm = (i) })
 
 /* the counters of a dropper: its map's one value */
 struct drop_count {

@@ -3,9 +3,9 @@
  * test_admin.c - admin.c: the "stats sizes" histogram (exact counts, and
  * link/unlink agreeing while it is switched on and off under writers),
  * the metadump cursor (a paused dump resumes with every item once, one
- * dump per store, refusals), metadump's la= (moved by reads only), slabs reassign moving a free page,
- * cache_memlimit below what is in use, and "stats settings" following
- * the settings and flush_all.
+ * dump per store, refusals), metadump's la= (moved by reads only), slabs
+ * reassign moving a free page, cache_memlimit below what is in use, and
+ * "stats settings" following the settings and flush_all.
  */
 #include <pthread.h>
 #include <stdio.h>

@@ -249,7 +249,8 @@ static void test_ent_fill_remove(void)
 		       put(sl, "z", "123456789", 9, 0) &&
 		       sl->used == XKV_HOT_SLOT_ROOM,
 	       "a 65-byte entry does not fit them, a 64-byte one fills the slot");
-	tap_ok(!put(sl, "y", "", 0, 0), "a full slot takes not even the smallest");
+	tap_ok(!put(sl, "y", "", 0, 0),
+	       "a full slot takes not even the smallest");
 
 	/* remove from the middle */
 	snprintf(key, sizeof(key), "key:%012u", 7);
@@ -535,7 +536,8 @@ static void test_meta_writes(struct xkv_store *st)
 		       slot_is_f("m", "v2x", 7),
 	       "ms MA (append) rewrites the entry");
 	tap_ok(uu_reply_is(s, "ms m 2\r\n10\r\n", "HD\r\n") &&
-		       uu_reply_is(s, "ma m\r\n", "HD\r\n") && slot_is("m", "11"),
+		       uu_reply_is(s, "ma m\r\n", "HD\r\n") &&
+		       slot_is("m", "11"),
 	       "ma rewrites the entry");
 	tap_ok(uu_reply_is(s, "ma m D100\r\n", "HD\r\n") && slot_is("m", "111"),
 	       "ma into a longer item rewrites the entry");
@@ -780,7 +782,8 @@ static void test_flush(struct xkv_store *st)
 	same_slot_key("f1", 0, f3, sizeof(f3));
 	uu_set(st, f3, "c");
 	uu_has(st, f3);
-	tap_ok(slot_is("f1", "a") && slot_is(f3, "c"), "installed before flush");
+	tap_ok(slot_is("f1", "a") && slot_is(f3, "c"),
+	       "installed before flush");
 	xkv_flush_all(st, 30);
 	tap_ok(slot_is("f1", "a") && ent_for("f1")->expire_ns > now &&
 		       ent_for("f1")->expire_ns < now + 31ULL * 1000000000 &&

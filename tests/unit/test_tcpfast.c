@@ -183,7 +183,8 @@ static void test_claim_release(void)
 	tap_is_u64(e->owner, XKV_TCP_ANS_LIVE, "claim: LIVE");
 	tap_ok(e->family == 4 && e->cport == key.cport &&
 		       e->sport == key.sport && e->caddr[0] == key.caddr[0] &&
-		       e->saddr[0] == key.saddr[0] && e->proto == XKV_TCP_PROTO_NONE,
+		       e->saddr[0] == key.saddr[0] &&
+		       e->proto == XKV_TCP_PROTO_NONE,
 	       "claim: addresses and ports written");
 	tap_ok(!e->done && !e->hits, "claim: done and hits zero");
 	tap_ok(lookup(&key) == e, "claim: XDP's lookup finds it");
@@ -271,10 +272,12 @@ static void test_collision(void)
 		tap_bail("no colliding connections");
 	ea = xkv_tcp_ans_claim(tab, &a);
 	eb = xkv_tcp_ans_claim(tab, &b);
-	tap_ok(ea == &tab[idx] && eb == &tab[(idx + 1) & (XKV_TCP_ANS_SLOTS - 1)],
+	tap_ok(ea == &tab[idx] &&
+		       eb == &tab[(idx + 1) & (XKV_TCP_ANS_SLOTS - 1)],
 	       "collision: the second takes the next entry");
 	xkv_tcp_ans_release(ea);
-	tap_ok(lookup(&b) == eb, "collision: the second is found after a free one");
+	tap_ok(lookup(&b) == eb,
+	       "collision: the second is found after a free one");
 	tap_ok(!lookup(&a), "collision: the released one is gone");
 	ec = xkv_tcp_ans_claim(tab, &c);
 	tap_ok(ec == ea, "collision: a third takes the freed entry");
@@ -406,7 +409,8 @@ static void test_value_in_pieces(void)
 	tap_is_u64(done_of(f), before, "value: not published inside it");
 	feed(f, "456789");
 	pump(f);
-	tap_is_u64(done_of(f), before, "value: whole value, no \\r\\n: not yet");
+	tap_is_u64(done_of(f), before,
+		   "value: whole value, no \\r\\n: not yet");
 	feed(f, "\r");
 	pump(f);
 	tap_is_u64(done_of(f), before, "value: \\r alone: not yet");
@@ -449,8 +453,8 @@ static void test_pipelined(void)
 	       "pipelined: a partial line after it: not published");
 	tap_is_u64(done_of(f), xkv_tcp_ans_pack(
 					    (u32)strlen("get k\r\nget nokey\r\n"
-							"set p 0 0 1 noreply\r\n"
-							"x\r\ndelete nokey\r\n"),
+						"set p 0 0 1 noreply\r\n"
+						"x\r\ndelete nokey\r\n"),
 					    (u32)strlen(want)),
 		   "pipelined: the old value stays");
 	feed(f, "\r\n");

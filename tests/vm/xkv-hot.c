@@ -229,7 +229,8 @@ static void test_ioctls(const char *pin)
 		   EINVAL, "attach an array of 1 KiB values: EINVAL");
 	tap_is_i64(attach_map(dev, BPF_MAP_TYPE_ARRAY, SLOT_SIZE, 48,
 			      BPF_F_MMAPABLE),
-		   EINVAL, "attach an array of 48 slots (not a power of two): EINVAL");
+		   EINVAL,
+		   "attach an array of 48 slots (not a power of two): EINVAL");
 	tap_ok(ioctl(dev, _IO(XKV_IOC_MAGIC, 99)) && errno == ENOTTY,
 	       "an unknown ioctl: ENOTTY");
 	check_no_cap(dev);
@@ -437,7 +438,8 @@ static void test_detach(const char *pin)
 	       "set then get without a hot cache: the new value");
 	h1 = xdp_stat("hits");
 	tap_is_u64(good, 10, "the module answers UDP gets itself");
-	tap_ok(h1 == h0, "XDP serves nothing from the emptied slots (hits +%lld)",
+	tap_ok(h1 == h0,
+	       "XDP serves nothing from the emptied slots (hits +%lld)",
 	       h1 - h0);
 	fd = pin_get(pin, 0);
 	err = fd >= 0 ? attach(dev, fd, &arg) : EBADF;
@@ -532,8 +534,8 @@ static bool tcp_run_free(struct xkv_tcp_ans *tab, __u32 idx)
 
 	for (i = 0; i < 200; i++) {
 		for (k = 0, live = 0; k < XKV_TCP_ANS_PROBES; k++)
-			live += tab[(idx + k) & (XKV_TCP_ANS_SLOTS - 1)].owner !=
-				XKV_TCP_ANS_FREE;
+			live += tab[(idx + k) & (XKV_TCP_ANS_SLOTS - 1)].owner
+				!= XKV_TCP_ANS_FREE;
 		if (!live)
 			return true;
 		usleep(10000);
@@ -637,7 +639,8 @@ static void test_tcp_fast(void)
 	tap_ok(c2 >= 0 && tcp_entry(tab, c2, &idx),
 	       "a second connection is registered");
 	tap_ok(!ioctl(dev, XKV_IOC_TCP_DETACH), "XKV_IOC_TCP_DETACH");
-	tap_ok(tcp_run_free(tab, idx), "detaching frees an open connection's entry");
+	tap_ok(tcp_run_free(tab, idx),
+	       "detaching frees an open connection's entry");
 	tap_ok(c2 >= 0 && tcp_exchange(c2, get, "END\r\n") > 0,
 	       "... which is served on");
 	tap_ok(ioctl(dev, XKV_IOC_TCP_DETACH) && errno == ENOENT,
@@ -839,7 +842,8 @@ static void test_damaged(const char *pin)
 	       "set %s, whose slot is 0xff bytes", last);
 	for (i = 0; i < 3; i++)
 		ok += get_is(last, "in the last slot", false);
-	tap_is_u64(ok, 3, "UDP gets of it are answered right (the module admits it)");
+	tap_is_u64(ok, 3,
+		   "UDP gets of it are answered right (the module admits it)");
 	tap_ok(slot_holding(slots, nslots, last),
 	       "the module installed it in the damaged slot");
 

@@ -680,7 +680,8 @@ static void test_coherence(void)
 	       "delete over TCP: DELETED");
 	tap_ok(reply_is("get xs:rw", "END\r\n"),
 	       "the UDP get after delete: END");
-	tap_ok(vm_tcp_line(tcp_fd, "flush_all\r\n", 11, val, sizeof(val)) == 0 &&
+	tap_ok(vm_tcp_line(tcp_fd, "flush_all\r\n", 11, val,
+			   sizeof(val)) == 0 &&
 		       !strcmp(val, "OK\r\n"),
 	       "flush_all: OK");
 	for (i = 0; i < nkeys; i++) {
