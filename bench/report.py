@@ -586,10 +586,10 @@ def cost_table(cost):
         out.append("| %s | %s |" % (desc, " | ".join(cells)))
     for sp in cost.get("spread", []):
         how = ("Zipf %.2f" % sp["zipf"] if sp["zipf"] > 0 else "uniform")
-        out.append("| xkv hit, %s keys spread over %s (%d slots): "
-                   "one key's in the same rounds %.0f [%.0f-%.0f], the "
-                   "spread adds %.0f ns | %.0f [%.0f-%.0f] | - | - |" % (
-                       fmt(sp["keys"]), how, sp["slots"], sp["one"]["ns"],
+        out.append("| xkv hit, keys spread (%s over %s keys, %d slots; "
+                   "one key's in the same rounds %.0f [%.0f-%.0f]: the "
+                   "spread adds %.0f ns) | %.0f [%.0f-%.0f] | - | - |" % (
+                       how, fmt(sp["keys"]), sp["slots"], sp["one"]["ns"],
                        sp["one"]["min"], sp["one"]["max"], sp["added_ns"],
                        sp["spread"]["ns"], sp["spread"]["min"],
                        sp["spread"]["max"]))
