@@ -58,6 +58,17 @@ enum { S_SPREAD, S_ONE, S_NR };
 
 static const char *const spread_name[S_NR] = { "spread", "one" };
 
+static const char spread_usage[] =
+	"usage: xdpcost spread [-K KEYS] [-s SLOTS] [-z S] [-n GETS] "
+	"[-r ROUNDS] [-j]\n"
+	"  -K KEYS    keys installed, 16-byte keys and 32-byte values "
+	"(100000)\n"
+	"  -s SLOTS   hot cache slots, a power of two (16384: 32 MiB)\n"
+	"  -z S       Zipf exponent of the keys drawn, 0 = uniform (0.99)\n"
+	"  -n GETS    GETs per round, each way (20000)\n"
+	"  -r ROUNDS  rounds, the median reported (5)\n"
+	"  -j         one JSON line\n";
+
 /* the value of key @id: its digits, padded to SPREAD_VLEN */
 static void make_val(char *val, unsigned int id)
 {
@@ -215,7 +226,13 @@ static int spread_run(const struct spread_opts *so)
 	 * The first kernel read of a page costs microseconds here (this
 	 * machine is a guest), which a hot cache read for a while never pays.
 	 */
-	err = in[0] ? 0 : -ENOSPC;
+	err = 0;
+	if (!in[0]) {
+		fprintf(stderr, "xdpcost: spread: the most requested key "
+			"does not fit its slot: fewer keys (-K) or more "
+			"slots (-s)\n");
+		err = -EPROTO;
+	}
 	for (i = 0; !err && i < so->keys; i++)
 		if (in[i])
 			err = get_once(&h, (unsigned int)i, &total);
@@ -251,7 +268,7 @@ int cmd_spread(int argc, char **argv)
 	long v;
 	int c;
 
-	while ((c = getopt(argc, argv, "K:s:z:n:r:j")) != -1) {
+	while ((c = getopt(argc, argv, "K:s:z:n:r:jh")) != -1) {
 		switch (c) {
 		case 'K':
 			if (num(optarg, 1, 10000000, &so.keys))
@@ -288,13 +305,17 @@ int cmd_spread(int argc, char **argv)
 		case 'j':
 			so.json = true;
 			break;
+		case 'h':
+			printf("%s", spread_usage);
+			return 0;
 		default:
+			fprintf(stderr, "%s", spread_usage);
 			return 2;
 		}
 	}
 	if (optind != argc) {
-		fprintf(stderr, "xdpcost: spread: unexpected \"%s\"\n",
-			argv[optind]);
+		fprintf(stderr, "xdpcost: spread: unexpected \"%s\"\n%s",
+			argv[optind], spread_usage);
 		return 2;
 	}
 	return spread_run(&so);
