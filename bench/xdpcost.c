@@ -236,25 +236,12 @@ int hot_stat(struct hot *h, enum xkv_stat_id id, __u64 *val)
 
 /* --- timing ------------------------------------------------------------- */
 
-enum method { M_CALL, M_REPEAT, M_LIVE, M_NR };
-
 static const char *const method_name[M_NR] = { "per_call", "repeat", "live" };
 
 enum prog_id { P_TX, P_REFLECT, P_FLOOR, P_HIT, P_MISS, P_NR };
 
 static const char *const prog_name[P_NR] = {
 	"tx", "reflect", "floor", "hit", "miss"
-};
-
-struct target {
-	int fd;
-	int wrap_fd;			/* xdp_restore, for live frames */
-	int next_fd;			/* its prog array */
-	struct floor *fl;
-	const struct pkt *in;
-	__u32 want;			/* expected verdict */
-	const char *want_text;		/* the reply must contain this */
-	bool methods[M_NR];		/* which methods are valid */
 };
 
 struct result {
@@ -277,8 +264,17 @@ const char *verdict(__u32 v)
 	return v < 5 ? names[v] : "?";
 }
 
-/* average duration of @calls runs of one run per call, checked */
-static int time_per_call(const struct target *t, int calls, double *ns)
+/**
+ * time_per_call() - @calls runs of @t, one per BPF_PROG_TEST_RUN call.
+ * @t:     the program, its request, the verdict and reply text wanted
+ * @calls: how many
+ * @ns:    the kernel's mean duration of a run
+ *
+ * Every run's verdict is checked, the first one's reply for @t->want_text.
+ *
+ * Return: 0, -errno, or -EPROTO after saying what was wrong on stderr.
+ */
+int time_per_call(const struct target *t, int calls, double *ns)
 {
 	static __u8 out[FRAME_MAX + 256];
 	__u64 total = 0;

@@ -34,7 +34,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <bpf/bpf.h>
 #include <linux/bpf.h>
 
 #include "pkt.h"
@@ -79,34 +78,29 @@ static void make_val(char *val, unsigned int id)
 }
 
 /*
- * One GET of key @id through the hot tier, checked. Adds the kernel's
- * duration of the run to *@ns. Returns 0 or -errno (-EPROTO: a wrong
- * verdict or reply, said on stderr).
+ * One GET of key @id through the hot tier, as "xdpcost cost" times a hit
+ * (time_per_call()): XDP_TX with the key's value in the reply. Adds the
+ * kernel's duration of the run to *@ns.
  */
-static int get_once(const struct hot *h, unsigned int id, __u64 *ns)
+static int get_once(const struct hot *h, unsigned int id, double *ns)
 {
 	static struct pkt f;
-	static __u8 out[FRAME_MAX + 256];
-	char key[SPREAD_KLEN + 1], req[64];
-	LIBBPF_OPTS(bpf_test_run_opts, o, .data_out = out,
-		    .data_size_out = sizeof(out), .repeat = 1);
+	char key[SPREAD_KLEN + 1], val[SPREAD_VLEN + 1], req[64];
+	struct target t = { .fd = h->prog_fd, .wrap_fd = -1, .in = &f,
+			    .want = XDP_TX, .want_text = val };
+	double one;
+	int err;
 
 	make_key(key, SPREAD_KLEN, id);
+	make_val(val, id);
 	snprintf(req, sizeof(req), "get %s\r\n", key);
 	frame_get(&f, req);
-	o.data_in = f.b;
-	o.data_size_in = (__u32)f.len;
-	if (bpf_prog_test_run_opts(h->prog_fd, &o))
-		return -errno;
-	if (o.retval != XDP_TX ||
-	    !memmem(out, o.data_size_out, key, SPREAD_KLEN)) {
-		fprintf(stderr, "xdpcost: spread: key %s: verdict %s%s\n", key,
-			verdict(o.retval), o.retval == XDP_TX ?
-			", reply without the key" : ", expected XDP_TX");
-		return -EPROTO;
-	}
-	*ns += o.duration;
-	return 0;
+	err = time_per_call(&t, 1, &one);
+	if (err == -EPROTO)
+		fprintf(stderr, "xdpcost: spread: the GET of %s\n", key);
+	if (!err)
+		*ns += one;
+	return err;
 }
 
 /* a key drawn as @so says (Zipf or uniform) among those in @in */
@@ -131,7 +125,8 @@ static int time_gets(struct hot *h, const struct spread_opts *so,
 		     const struct zipf *z, const bool *in, u64 *rng,
 		     double *ns)
 {
-	__u64 total = 0, before, after;
+	__u64 before, after;
+	double total = 0;
 	long i, n = so->gets;
 	int err;
 
@@ -147,7 +142,7 @@ static int time_gets(struct hot *h, const struct spread_opts *so,
 			(unsigned long long)(after - before), n);
 		return -EPROTO;
 	}
-	*ns = (double)total / (double)n;
+	*ns = total / (double)n;
 	return 0;
 }
 
@@ -189,7 +184,7 @@ static int spread_run(const struct spread_opts *so)
 	char key[SPREAD_KLEN + 1], val[SPREAD_VLEN + 1];
 	struct zipf z;
 	long i, left_out = 0;
-	__u64 total = 0;
+	double total = 0;
 	bool *in = NULL;
 	struct hot h;
 	u64 rng;
