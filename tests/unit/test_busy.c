@@ -65,7 +65,7 @@ static void test_dense_and_sparse(void)
 	tap_is_u64(run(&b, &now, MS, 1000), 0,
 		   "and it stays off for 1,000 more");
 
-	/* misses again: from a 1 ms average, 2 us gaps; 7/8 per event */
+	/* dense again: from a 1 ms average, 2 us gaps; 7/8 per event */
 	n = until(&b, &now, 2 * US, true, 100);
 	tap_ok(n > 20 && n <= 40,
 	       "events 2 us apart again: on after 21 to 40 (%u)", n);
