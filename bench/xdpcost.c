@@ -5,6 +5,7 @@
  *
  *   xdpcost cost [-n CALLS] [-r ROUNDS] [-k KEYLEN] [-v VALLEN] [-j]
  *   xdpcost spread [-K KEYS] [-s SLOTS] [-z S] [-n GETS] [-r ROUNDS] [-j]
+ *   xdpcost mem [-R LIST] [-n CALLS] [-r ROUNDS] [-j]
  *   xdpcost attach IFACE [-p PORT] [-m native|generic]
  *   xdpcost detach IFACE
  *
@@ -49,6 +50,10 @@
  * the median round is reported, with the smallest and largest. Every run
  * is checked: the verdict must be the expected one, and the hit's reply
  * must carry the value.
+ *
+ * spread (bench/xdpspread.c): a hit's cost with the workload's keys spread
+ * over the hot cache. mem (bench/xdpmem.c): a cold element read's cost in
+ * vmalloc'ed map memory against the direct map's.
  *
  * attach: loads xdp_floor with PORT (default 11211) and attaches it to
  * IFACE in native mode, falling back to generic unless -m says which; the
@@ -705,6 +710,7 @@ static int usage(FILE *f)
 	fprintf(f,
 		"usage: xdpcost cost [-n CALLS] [-r ROUNDS] [-k KEYLEN] [-v VALLEN] [-j]\n"
 		"       xdpcost spread [-K KEYS] [-s SLOTS] [-z S] [-n GETS] [-r ROUNDS] [-j]\n"
+		"       xdpcost mem [-R LIST] [-n CALLS] [-r ROUNDS] [-j]\n"
 		"       xdpcost attach IFACE [-p PORT] [-m native|generic]\n"
 		"       xdpcost detach IFACE\n"
 		"cost: per-packet cost of the hot tier (hit, miss) against a\n"
@@ -714,6 +720,10 @@ static int usage(FILE *f)
 		"over KEYS keys in SLOTS slots, against one key's (default\n"
 		"100000 keys, 16384 slots, Zipf 0.99, 20000 GETs x 5\n"
 		"rounds; S = 0: uniform; bench/xdpspread.c).\n"
+		"mem: a cold read of a 640-byte element in a BPF_F_MMAPABLE\n"
+		"array, a plain one and kmalloc'ed inner arrays (the direct\n"
+		"map), over R elements (default R 48,1600,6400,16384,\n"
+		"20000 calls x 5 rounds; bench/xdpmem.c).\n"
 		"attach: put the floor (answer every GET with END) on IFACE.\n");
 	return f == stdout ? 0 : 2;
 }
@@ -756,9 +766,11 @@ int main(int argc, char **argv)
 	cmd = argv[1];
 	if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help"))
 		return usage(stdout);
-	if (!strcmp(cmd, "spread")) {
+	if (!strcmp(cmd, "spread") || !strcmp(cmd, "mem")) {
 		setvbuf(stdout, NULL, _IOLBF, 0);
 		libbpf_set_print(libbpf_quiet);
+		if (!strcmp(cmd, "mem"))
+			return cmd_mem(argc - 1, argv + 1);
 		return cmd_spread(argc - 1, argv + 1);
 	}
 	if (strcmp(cmd, "cost") && strcmp(cmd, "attach") &&

@@ -2,7 +2,7 @@
 /*
  * xdpcost.h - what xdpcost's subcommands share (bench/xdpcost.c): the hot
  * tier loaded as "xkv up" loads it, request frames, keys and numbers.
- * "spread" lives in bench/xdpspread.c.
+ * "spread" lives in bench/xdpspread.c, "mem" in bench/xdpmem.c.
  */
 #ifndef XKV_BENCH_XDPCOST_H
 #define XKV_BENCH_XDPCOST_H
@@ -80,5 +80,6 @@ double median(const double *v, int n, double *lo, double *hi);
 int num(const char *s, long lo, long hi, long *out);
 
 int cmd_spread(int argc, char **argv);
+int cmd_mem(int argc, char **argv);
 
 #endif /* XKV_BENCH_XDPCOST_H */

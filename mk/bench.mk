@@ -12,7 +12,8 @@
 #   make -f mk/bench.mk xdpcost       build/bench/xdpcost: the hot tier's
 #                                     cost per packet (BPF_PROG_TEST_RUN)
 #                                     and the floor program of
-#                                     bench/compare (bench/floor.bpf.c)
+#                                     bench/compare (bench/floor.bpf.c);
+#                                     "mem" loads bench/xdpmem.bpf.c
 #   make -f mk/bench.mk sockmap-probe build/bench/sockmap_probe: does an
 #                                     sk_skb verdict answering on a
 #                                     socket keep it working here (the
@@ -53,12 +54,13 @@ HOTSIM_SRCS := bench/hotsim/hotsim.c bench/xkv-bench/zipf.c \
 HOTSIM_HDRS := $(wildcard kmod/core/*.h kmod/user/*.h abi/*.h) \
 	$(BENCH_HDRS)
 
-# the floor (bench/floor.bpf.c) and xdpcost, which loads it and the hot
-# tier through their skeletons
+# the floor (bench/floor.bpf.c) and xdpcost, which loads it, the hot
+# tier and "mem"'s programs (bench/xdpmem.bpf.c) through their skeletons
 CLANG ?= clang
 BPFTOOL ?= bpftool
 BENCH_OUT := $(BUILD)/bench
 FLOOR_SKEL := $(BENCH_OUT)/floor.skel.h
+MEM_SKEL := $(BENCH_OUT)/xdpmem.skel.h
 XDPCOST_BIN := $(BENCH_OUT)/xdpcost
 XKV_SKEL := $(BUILD)/bpf/xkv.skel.h
 BENCH_BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -Wall -Werror \
@@ -68,8 +70,8 @@ XDPCOST_CFLAGS := -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE \
 	-I$(BENCH_OUT) -I$(BUILD)/bpf -Ibpf -Iabi -Itests/bpf
 # xdpcost builds its request frames with the XDP fixtures' builder, and
 # "spread" draws its keys with xkv-bench's Zipf sampler
-XDPCOST_SRCS := bench/xdpcost.c bench/xdpspread.c tests/bpf/pkt.c \
-	bench/xkv-bench/zipf.c
+XDPCOST_SRCS := bench/xdpcost.c bench/xdpspread.c bench/xdpmem.c \
+	tests/bpf/pkt.c bench/xkv-bench/zipf.c
 XDPCOST_LDLIBS := -lbpf -lelf -lz -lm
 PROBE_SKEL := $(BENCH_OUT)/sockmap_probe.skel.h
 PROBE_BIN := $(BENCH_OUT)/sockmap_probe
@@ -97,6 +99,9 @@ $(BENCH_OUT)/%.bpf.o: bench/%.bpf.c
 	@mkdir -p $(@D)
 	$(CLANG) $(BENCH_BPF_CFLAGS) -c $< -o $@
 
+# the header "mem"'s programs share with bench/xdpmem.c
+$(BENCH_OUT)/xdpmem.bpf.o: bench/xdpmem.h
+
 $(BENCH_OUT)/%.linked.o: $(BENCH_OUT)/%.bpf.o
 	$(BPFTOOL) gen object $@ $<
 
@@ -105,8 +110,8 @@ $(BENCH_OUT)/%.skel.h: $(BENCH_OUT)/%.linked.o
 	mv $@.tmp $@
 
 $(XDPCOST_BIN): $(XDPCOST_SRCS) tests/bpf/pkt.h bench/xdpcost.h \
-		bench/xkv-bench/zipf.h bench/xkv-bench/rng.h $(FLOOR_SKEL) \
-		$(XKV_SKEL) $(BPF_HDRS)
+		bench/xdpmem.h bench/xkv-bench/zipf.h bench/xkv-bench/rng.h \
+		$(FLOOR_SKEL) $(MEM_SKEL) $(XKV_SKEL) $(BPF_HDRS)
 	$(CC) $(XDPCOST_CFLAGS) -Ibench/xkv-bench $(XDPCOST_SRCS) \
 		$(XDPCOST_LDLIBS) -o $@
 
