@@ -53,10 +53,12 @@
 #                (tests/net/learn_memcached.sh): Debian's memcached behind
 #                XDP with the TC learning programs
 #   bench        bench/smoke.sh: a few seconds of xkv-bench against
-#                memcached and xkvd, values verified (one test), and
+#                memcached and xkvd, values verified (one test),
 #                bench/compare --smoke: every configuration of the
 #                side-by-side comparison runs and verifies, memcaslap -U
-#                and memcaslap over TCP included (one test)
+#                and memcaslap over TCP included (one test), and
+#                bench/memcheck.sh: a short "xdpcost mem", a figure
+#                for every kind of memory at every count (one test)
 #   vm           make vmtest: xkv.ko built against Debian's 6.1 headers,
 #                booted under qemu (TCG) with the protocol suites, eviction,
 #                rmmod under load, memccapable, the XDP fixtures and
@@ -656,6 +658,8 @@ if want bench; then
 	run_one "bench smoke" "$T_PROTO" bench/smoke.sh
 	# every configuration of the side-by-side comparison, a second each
 	run_one "bench compare --smoke" "$T_PROTO" bench/compare --smoke
+	# xdpcost mem: every kind of map memory timed
+	run_one "bench xdpcost mem" "$T_PROTO" bench/memcheck.sh
 fi
 
 if want vm; then
