@@ -188,24 +188,25 @@ static int install_inner(int outer_fd, __u32 n, struct mem_inner_info *info)
 	int fd, err;
 
 	err = map_vmallocs(&before);
-	for (i = 0; !err && i < n; i++) {
+	if (err)
+		return err;
+	for (i = 0; i < n; i++) {
 		fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "xdpmem_inner",
 				    sizeof(__u32), sizeof(struct mem_elem),
 				    MEM_INNER, NULL);
 		if (fd < 0) {
 			err = -errno;
-			break;
+			goto free_before;
 		}
 		err = bpf_map_update_elem(outer_fd, &i, &fd, BPF_ANY) ?
 		      -errno : 0;
 		close(fd);
+		if (err)
+			goto free_before;
 	}
-	if (!err)
-		err = map_vmallocs(&after);
-	if (err) {
-		free(before.start);
-		return err;
-	}
+	err = map_vmallocs(&after);
+	if (err)
+		goto free_before;
 	info->vmalloced = vm_new(&before, &after);
 	for (i = 0; i < n; i++) {
 		/* from user space, an outer entry reads as its map's id */
@@ -217,14 +218,18 @@ static int install_inner(int outer_fd, __u32 n, struct mem_inner_info *info)
 	}
 	info->maps = n;
 	return 0;
+
+free_before:
+	free(before.start);
+	return err;
 }
 
 /*
  * Load the programs with every map sized for @elems elements and fill
  * the map of maps; the inner arrays' record in @info. Checks that
- * /proc/vmallocinfo shows the two big arrays' allocations (so that it
- * can tell) and not the inner arrays' (so that they are in the direct
- * map).
+ * /proc/vmallocinfo shows the load's vmalloc'ed arrays (the mmapable ones
+ * at least, so that it can tell) and not the inner arrays (so that they
+ * are in the direct map).
  */
 static int mem_load(struct xdpmem *skel, long elems,
 		    struct mem_inner_info *info)
@@ -247,12 +252,11 @@ static int mem_load(struct xdpmem *skel, long elems,
 	if (err)
 		return err;
 	err = xdpmem__load(skel);
-	if (!err)
-		err = map_vmallocs(&after);
-	if (err) {
-		free(before.start);
-		return err;
-	}
+	if (err)
+		goto free_before;
+	err = map_vmallocs(&after);
+	if (err)
+		goto free_before;
 	made = vm_new(&before, &after);
 	err = install_inner(bpf_map__fd(skel->maps.mem_outer), nouter, info);
 	if (err)
@@ -270,6 +274,10 @@ static int mem_load(struct xdpmem *skel, long elems,
 		return -EPROTO;
 	}
 	return 0;
+
+free_before:
+	free(before.start);
+	return err;
 }
 
 /*
