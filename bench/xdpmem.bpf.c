@@ -2,7 +2,8 @@
 /*
  * xdpmem.bpf.c - the programs of "xdpcost mem" (bench/xdpmem.c): what a
  * cold read of an element costs in each kind of memory a BPF map can
- * give. Each program makes MEM_READS dependent reads: look element k up,
+ * give. Each program makes mem_per_call (1..MEM_READS) dependent reads:
+ * look element k up,
  * read one word from each of its first three cache lines, and derive the
  * next k from what was read, so no read can start before the one before
  * it ends. k is spread pseudo-randomly over the first mem_range elements.
@@ -30,6 +31,7 @@ char LICENSE[] SEC("license") = "GPL";
 
 /* no initializers: these stay in .bss, which user space sets and reads */
 __u32 mem_range;	/* elements the reads spread over */
+__u32 mem_per_call;	/* reads per run, 1..MEM_READS */
 __u64 mem_reads;	/* reads done */
 __u64 mem_ns;		/* ns they took */
 __u64 mem_sink;		/* what was read, so the reads are kept */
@@ -85,14 +87,17 @@ static __always_inline struct mem_elem *mem_lookup(enum mem_kind kind,
 static __always_inline int mem_walk(enum mem_kind kind)
 {
 	__u32 x = bpf_get_prandom_u32(), range = mem_range, k;
+	__u32 per = mem_per_call;
 	struct mem_elem *e;
 	__u64 t0, acc = 0;
 	int i;
 
-	if (!range)
+	if (!range || !per || per > MEM_READS)
 		return XDP_ABORTED;
 	t0 = bpf_ktime_get_ns();
 	for (i = 0; i < MEM_READS; i++) {
+		if (i == per)
+			break;
 		k = (x >> 8) % range;
 		e = mem_lookup(kind, k);
 		if (!e)
@@ -102,7 +107,7 @@ static __always_inline int mem_walk(enum mem_kind kind)
 		x = x * 2654435761u + (__u32)acc + 12345;
 	}
 	mem_ns += bpf_ktime_get_ns() - t0;
-	mem_reads += MEM_READS;
+	mem_reads += per;
 	mem_sink = acc;
 	return XDP_PASS;
 }

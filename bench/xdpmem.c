@@ -4,7 +4,7 @@
  * direct-map memory (2 MiB pages) than in the vmalloc'ed 4 KiB pages of
  * its BPF_F_MMAPABLE array?
  *
- *   xdpcost mem [-R LIST] [-n CALLS] [-r ROUNDS] [-j]
+ *   xdpcost mem [-R LIST] [-n CALLS] [-p READS] [-r ROUNDS] [-j]
  *
  * Loads bench/xdpmem.bpf.c with its three maps sized for the largest
  * element count in LIST (default 48,1600,6400,16384: 30 KiB to 10 MiB of
@@ -17,18 +17,20 @@
  *             direct map), one more lookup per read to find them
  *
  * CALLS BPF_PROG_TEST_RUN calls (default 20000) of one run each. A run
- * makes 32 dependent reads of three cache lines of an element picked
- * pseudo-randomly among R, timed inside the program (bpf_ktime_get_ns()
- * around the loop; the timer's cost, spread over the reads, is the same
- * for every kind), so the figure is ns per read after the system call
- * has flushed the TLB (this guest has PTI without PCID). Rounds (default
+ * makes READS (default 1, as a GET reads one slot; at most 32) dependent
+ * reads of three cache lines of an element picked pseudo-randomly among
+ * R, timed inside the program (bpf_ktime_get_ns() around the loop; the
+ * timer's cost, spread over the reads, is the same for every kind), so
+ * the figure is ns per read after the system call has flushed the TLB
+ * (this guest has PTI without PCID); with more reads per call, later
+ * reads find the TLB refilled by earlier ones. Rounds (default
  * 5) interleave the counts and the kinds; the median is reported with
  * the smallest and largest, after one untimed pass of every kind over
  * the largest count.
  *
  * Refused rather than printed: a run whose verdict is not XDP_PASS (a
  * failed lookup aborts it), a read count in the program's .bss other
- * than CALLS x 32, an inner array not created or not installed, and
+ * than CALLS x READS, an inner array not created or not installed, and
  * inner arrays that /proc/vmallocinfo shows vmalloc'ed after all.
  */
 #include <errno.h>
@@ -58,6 +60,7 @@ struct mem_opts {
 	long elems[MEM_COUNTS_MAX];
 	int ncounts;
 	long calls;
+	long per_call;
 	long rounds;
 	bool json;
 };
@@ -69,11 +72,13 @@ struct mem_inner_info {
 };
 
 static const char mem_usage[] =
-	"usage: xdpcost mem [-R LIST] [-n CALLS] [-r ROUNDS] [-j]\n"
+	"usage: xdpcost mem [-R LIST] [-n CALLS] [-p READS] [-r ROUNDS] [-j]\n"
 	"  -R LIST    element counts, comma-separated (48,1600,6400,16384; "
 	"640 B each)\n"
-	"  -n CALLS   calls per count, kind and round, 32 reads each "
-	"(20000)\n"
+	"  -n CALLS   calls per count, kind and round (20000)\n"
+	"  -p READS   dependent reads per call, 1..32 (1: a GET's one slot, "
+	"right after\n"
+	"             the system call that runs it)\n"
 	"  -r ROUNDS  rounds, the median reported (5)\n"
 	"  -j         one JSON line\n";
 
@@ -285,16 +290,18 @@ free_before:
  * program measured in *@ns, its read count checked.
  */
 static int time_reads(struct xdpmem *skel, const struct target *t,
-		      enum mem_kind kind, long elems, long calls, double *ns)
+		      enum mem_kind kind, long elems, const struct mem_opts *mo,
+		      double *ns)
 {
-	__u64 want = (__u64)calls * MEM_READS;
+	__u64 want = (__u64)mo->calls * mo->per_call;
 	double per_call;
 	int err;
 
 	skel->bss->mem_range = (__u32)elems;
+	skel->bss->mem_per_call = (__u32)mo->per_call;
 	skel->bss->mem_reads = 0;
 	skel->bss->mem_ns = 0;
-	err = time_per_call(t, (int)calls, &per_call);
+	err = time_per_call(t, (int)mo->calls, &per_call);
 	if (err == -EPROTO)
 		fprintf(stderr, "xdpcost: mem: %s, %ld elements: a run "
 			"aborted (a lookup failed)\n", kind_name[kind], elems);
@@ -326,10 +333,10 @@ static void print_mem(const struct mem_opts *mo,
 
 	if (mo->json) {
 		printf("{\"tool\":\"xdpmem\",\"elem_bytes\":%d,"
-		       "\"reads_per_call\":%d,\"calls\":%ld,\"rounds\":%ld,"
+		       "\"reads_per_call\":%ld,\"calls\":%ld,\"rounds\":%ld,"
 		       "\"inner_elems\":%d,\"inner_maps\":%ld,"
 		       "\"inner_vmalloced\":%ld,\"rows\":[", MEM_ELEM_SIZE,
-		       MEM_READS, mo->calls, mo->rounds, MEM_INNER,
+		       mo->per_call, mo->calls, mo->rounds, MEM_INNER,
 		       info->maps, info->vmalloced);
 		for (c = 0; c < mo->ncounts; c++) {
 			printf("%s{\"elements\":%ld,\"kib\":%ld", c ? "," : "",
@@ -347,9 +354,9 @@ static void print_mem(const struct mem_opts *mo,
 		return;
 	}
 	printf("Cold element reads, ns per read, timed in the program "
-	       "(median [min-max] of %ld rounds of %ld calls x %d dependent "
+	       "(median [min-max] of %ld rounds of %ld calls x %ld dependent "
 	       "reads of 3 lines of a %d-byte element)\n", mo->rounds,
-	       mo->calls, MEM_READS, MEM_ELEM_SIZE);
+	       mo->calls, mo->per_call, MEM_ELEM_SIZE);
 	printf("%8s %8s", "elements", "KiB");
 	for (k = 0; k < K_NR; k++)
 		printf(" %22s", kind_name[k]);
@@ -404,12 +411,12 @@ static int mem_run(const struct mem_opts *mo)
 
 	/* warm-up, not timed: one pass of each kind over the largest count */
 	for (k = 0; !err && k < K_NR; k++)
-		err = time_reads(skel, &tg[k], k, largest, mo->calls, &ns);
+		err = time_reads(skel, &tg[k], k, largest, mo, &ns);
 	for (r = 0; !err && r < mo->rounds; r++)
 		for (c = 0; !err && c < mo->ncounts; c++)
 			for (k = 0; !err && k < K_NR; k++)
 				err = time_reads(skel, &tg[k], k,
-						 mo->elems[c], mo->calls,
+						 mo->elems[c], mo,
 						 &res[c][k][r]);
 	if (!err)
 		print_mem(mo, &info, res);
@@ -431,10 +438,11 @@ report_err:
 int cmd_mem(int argc, char **argv)
 {
 	struct mem_opts mo = { .elems = { 48, 1600, 6400, 16384 },
-			       .ncounts = 4, .calls = 20000, .rounds = 5 };
+			       .ncounts = 4, .calls = 20000, .per_call = 1,
+			       .rounds = 5 };
 	int c;
 
-	while ((c = getopt(argc, argv, "R:n:r:jh")) != -1) {
+	while ((c = getopt(argc, argv, "R:n:p:r:jh")) != -1) {
 		switch (c) {
 		case 'R':
 			if (parse_counts(optarg, &mo))
@@ -442,6 +450,10 @@ int cmd_mem(int argc, char **argv)
 			break;
 		case 'n':
 			if (num(optarg, 1, 10000000, &mo.calls))
+				return 2;
+			break;
+		case 'p':
+			if (num(optarg, 1, MEM_READS, &mo.per_call))
 				return 2;
 			break;
 		case 'r':

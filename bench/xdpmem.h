@@ -16,7 +16,7 @@
 
 #define MEM_ELEM_SIZE 640	/* bytes of one element */
 #define MEM_INNER 48		/* elements of one inner array */
-#define MEM_READS 32		/* dependent reads per run */
+#define MEM_READS 32		/* dependent reads per run, at most */
 #define MEM_ELEMS_MAX 65536	/* elements at most: 40 MiB a map */
 
 /**
