@@ -5,7 +5,7 @@
  *
  *   xdpcost cost [-n CALLS] [-r ROUNDS] [-k KEYLEN] [-v VALLEN] [-j]
  *   xdpcost spread [-K KEYS] [-s SLOTS] [-z S] [-n GETS] [-r ROUNDS] [-j]
- *   xdpcost mem [-R LIST] [-n CALLS] [-r ROUNDS] [-j]
+ *   xdpcost mem [-R LIST] [-n CALLS] [-p READS] [-r ROUNDS] [-j]
  *   xdpcost attach IFACE [-p PORT] [-m native|generic]
  *   xdpcost detach IFACE
  *
@@ -710,7 +710,8 @@ static int usage(FILE *f)
 	fprintf(f,
 		"usage: xdpcost cost [-n CALLS] [-r ROUNDS] [-k KEYLEN] [-v VALLEN] [-j]\n"
 		"       xdpcost spread [-K KEYS] [-s SLOTS] [-z S] [-n GETS] [-r ROUNDS] [-j]\n"
-		"       xdpcost mem [-R LIST] [-n CALLS] [-r ROUNDS] [-j]\n"
+		"       xdpcost mem [-R LIST] [-n CALLS] [-p READS] [-r ROUNDS] "
+		"[-j]\n"
 		"       xdpcost attach IFACE [-p PORT] [-m native|generic]\n"
 		"       xdpcost detach IFACE\n"
 		"cost: per-packet cost of the hot tier (hit, miss) against a\n"
@@ -730,6 +731,7 @@ static int usage(FILE *f)
 
 /**
  * num() - parse a whole decimal number in [@lo, @hi], or say why not.
+ * @flag: the option it came with, named in the message
  * @s:   the text
  * @lo:  smallest allowed
  * @hi:  largest allowed
@@ -737,7 +739,7 @@ static int usage(FILE *f)
  *
  * Return: 0, or -1 after a message on stderr.
  */
-int num(const char *s, long lo, long hi, long *out)
+int num(char flag, const char *s, long lo, long hi, long *out)
 {
 	char *end;
 	long v;
@@ -745,8 +747,8 @@ int num(const char *s, long lo, long hi, long *out)
 	errno = 0;
 	v = strtol(s, &end, 10);
 	if (errno || *end || end == s || v < lo || v > hi) {
-		fprintf(stderr, "xdpcost: bad number \"%s\" (%ld..%ld)\n", s,
-			lo, hi);
+		fprintf(stderr, "xdpcost: -%c: bad number \"%s\" (%ld..%ld)\n",
+			flag, s, lo, hi);
 		return -1;
 	}
 	*out = v;
@@ -781,22 +783,22 @@ int main(int argc, char **argv)
 	while ((c = getopt(argc, argv, "n:r:k:v:jp:m:h")) != -1) {
 		switch (c) {
 		case 'n':
-			if (num(optarg, 1, 100000000, &v))
+			if (num('n', optarg, 1, 100000000, &v))
 				return 2;
 			co.calls = (int)v;
 			break;
 		case 'r':
-			if (num(optarg, 1, ROUNDS_MAX, &v))
+			if (num('r', optarg, 1, ROUNDS_MAX, &v))
 				return 2;
 			co.rounds = (int)v;
 			break;
 		case 'k':
-			if (num(optarg, 5, XKV_HOT_KEY_MAX, &v))
+			if (num('k', optarg, 5, XKV_HOT_KEY_MAX, &v))
 				return 2;
 			co.klen = (int)v;
 			break;
 		case 'v':
-			if (num(optarg, 0, 1000, &v))
+			if (num('v', optarg, 0, 1000, &v))
 				return 2;
 			co.vlen = (int)v;
 			break;
@@ -804,7 +806,7 @@ int main(int argc, char **argv)
 			co.json = true;
 			break;
 		case 'p':
-			if (num(optarg, 1, 65535, &port))
+			if (num('p', optarg, 1, 65535, &port))
 				return 2;
 			break;
 		case 'm':

@@ -77,7 +77,7 @@ void make_key(char *key, int len, unsigned int id);
 const char *verdict(__u32 v);
 int time_per_call(const struct target *t, int calls, double *ns);
 double median(const double *v, int n, double *lo, double *hi);
-int num(const char *s, long lo, long hi, long *out);
+int num(char flag, const char *s, long lo, long hi, long *out);
 
 int cmd_spread(int argc, char **argv);
 int cmd_mem(int argc, char **argv);

@@ -99,7 +99,7 @@ static int parse_counts(const char *arg, struct mem_opts *mo)
 				MEM_COUNTS_MAX);
 			err = -1;
 		} else {
-			err = num(tok, 1, MEM_ELEMS_MAX,
+			err = num('R', tok, 1, MEM_ELEMS_MAX,
 				  &mo->elems[mo->ncounts++]);
 		}
 	}
@@ -449,15 +449,15 @@ int cmd_mem(int argc, char **argv)
 				return 2;
 			break;
 		case 'n':
-			if (num(optarg, 1, 10000000, &mo.calls))
+			if (num('n', optarg, 1, 10000000, &mo.calls))
 				return 2;
 			break;
 		case 'p':
-			if (num(optarg, 1, MEM_READS, &mo.per_call))
+			if (num('p', optarg, 1, MEM_READS, &mo.per_call))
 				return 2;
 			break;
 		case 'r':
-			if (num(optarg, 1, ROUNDS_MAX, &mo.rounds))
+			if (num('r', optarg, 1, ROUNDS_MAX, &mo.rounds))
 				return 2;
 			break;
 		case 'j':

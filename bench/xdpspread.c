@@ -266,11 +266,11 @@ int cmd_spread(int argc, char **argv)
 	while ((c = getopt(argc, argv, "K:s:z:n:r:jh")) != -1) {
 		switch (c) {
 		case 'K':
-			if (num(optarg, 1, 10000000, &so.keys))
+			if (num('K', optarg, 1, 10000000, &so.keys))
 				return 2;
 			break;
 		case 's':
-			if (num(optarg, 1, 1L << 22, &v))
+			if (num('s', optarg, 1, 1L << 22, &v))
 				return 2;
 			if (v & (v - 1)) {
 				fprintf(stderr, "xdpcost: -s %ld: slots must "
@@ -290,11 +290,11 @@ int cmd_spread(int argc, char **argv)
 			}
 			break;
 		case 'n':
-			if (num(optarg, 1, 100000000, &so.gets))
+			if (num('n', optarg, 1, 100000000, &so.gets))
 				return 2;
 			break;
 		case 'r':
-			if (num(optarg, 1, ROUNDS_MAX, &so.rounds))
+			if (num('r', optarg, 1, ROUNDS_MAX, &so.rounds))
 				return 2;
 			break;
 		case 'j':
