@@ -135,7 +135,7 @@ struct xkv_tcp_key {
 
 /*
  * The state bits of a tracked connection (x.flags of the map xkv_tcp_conn's
- * value, bpf/tcp/maps.h). The loader keeps the TC filters while a
+ * value, abi/xkv_tcp_conn.h). The loader keeps the TC filters while a
  * connection is XKV_TC_MOVED and neither reset nor closed both ways.
  */
 #define XKV_TC_SYN 0x1		/* the client's SYN seen: irs, mss, wscale */

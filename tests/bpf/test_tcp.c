@@ -50,6 +50,7 @@
 #include "xkv_live.h"
 #include "xkv_stats.h"
 #include "xkv_tcp.h"
+#include "xkv_tcp_conn.h"
 #include "xkv_slot.h"	/* before the skeleton: it names our types */
 #include "xkv.skel.h"
 #include "pkt.h"
@@ -60,43 +61,6 @@
 #define XKV_FRAME_HDR_LEN 8	/* memcached's UDP frame header */
 #define VLOG_SIZE (1 << 20)
 #define VLOG_FULL_SIZE (64 << 20)	/* --verifier-log */
-
-/*
- * The BPF-internal connection state (bpf/tcp/maps.h), mirrored to read it
- * back; env_check_layout() compares it with the object's BTF.
- */
-#define REPLY_MAX XKV_TCP_REPLY_MAX
-
-
-struct tconn {
-	__u32 lock;
-	__u32 flags;
-	__u32 in_s;
-	__u32 in_e;
-	__u32 in_before;
-	__u32 in_after;
-	__u32 out_kpos;
-	__u32 out_before;
-	__u32 out_after;
-	__u32 rp_seq;
-	__u32 rp_len;
-	__u32 irs;
-	__u32 iss;
-	__u32 mss;
-	__u32 wscale;
-	__u32 ws_s;
-	__u32 ans;
-	__u32 rp_ready;
-	__u32 rp_una;
-	__u32 rp_ecr;
-	__u32 ts_val;
-	__u32 in_hi;
-	__u32 in_seen;
-	__u16 win;
-	__u16 rp_win;
-	__u64 closed_ns;
-	__u8 reply[REPLY_MAX];
-};
 
 struct env {
 	struct xkv *skel;
@@ -209,30 +173,30 @@ static void env_close(struct env *e)
 	memset(e, 0, sizeof(*e));
 }
 
-/* struct tconn against the object's struct xkv_tcp_conn */
+/* abi/xkv_tcp_conn.h against the object's struct xkv_tcp_conn */
 static void env_check_layout(struct env *e)
 {
 	static const struct {
 		const char *name;
 		size_t off;
 	} want[] = {
-		{ "x", offsetof(struct tconn, flags) },
-		{ "irs", offsetof(struct tconn, irs) },
-		{ "iss", offsetof(struct tconn, iss) },
-		{ "mss", offsetof(struct tconn, mss) },
-		{ "wscale", offsetof(struct tconn, wscale) },
-		{ "ws_s", offsetof(struct tconn, ws_s) },
-		{ "ans", offsetof(struct tconn, ans) },
-		{ "rp_ready", offsetof(struct tconn, rp_ready) },
-		{ "rp_una", offsetof(struct tconn, rp_una) },
-		{ "rp_ecr", offsetof(struct tconn, rp_ecr) },
-		{ "ts_val", offsetof(struct tconn, ts_val) },
-		{ "in_hi", offsetof(struct tconn, in_hi) },
-		{ "in_seen", offsetof(struct tconn, in_seen) },
-		{ "win", offsetof(struct tconn, win) },
-		{ "rp_win", offsetof(struct tconn, rp_win) },
-		{ "closed_ns", offsetof(struct tconn, closed_ns) },
-		{ "reply", offsetof(struct tconn, reply) },
+		{ "x", offsetof(struct xkv_tcp_conn, x) },
+		{ "irs", offsetof(struct xkv_tcp_conn, irs) },
+		{ "iss", offsetof(struct xkv_tcp_conn, iss) },
+		{ "mss", offsetof(struct xkv_tcp_conn, mss) },
+		{ "wscale", offsetof(struct xkv_tcp_conn, wscale) },
+		{ "ws_s", offsetof(struct xkv_tcp_conn, ws_s) },
+		{ "ans", offsetof(struct xkv_tcp_conn, ans) },
+		{ "rp_ready", offsetof(struct xkv_tcp_conn, rp_ready) },
+		{ "rp_una", offsetof(struct xkv_tcp_conn, rp_una) },
+		{ "rp_ecr", offsetof(struct xkv_tcp_conn, rp_ecr) },
+		{ "ts_val", offsetof(struct xkv_tcp_conn, ts_val) },
+		{ "in_hi", offsetof(struct xkv_tcp_conn, in_hi) },
+		{ "in_seen", offsetof(struct xkv_tcp_conn, in_seen) },
+		{ "win", offsetof(struct xkv_tcp_conn, win) },
+		{ "rp_win", offsetof(struct xkv_tcp_conn, rp_win) },
+		{ "closed_ns", offsetof(struct xkv_tcp_conn, closed_ns) },
+		{ "reply", offsetof(struct xkv_tcp_conn, reply) },
 	};
 	const struct btf *btf = bpf_object__btf(e->skel->obj);
 	const struct btf_member *m;
@@ -244,9 +208,9 @@ static void env_check_layout(struct env *e)
 	id = btf ? btf__find_by_name_kind(btf, "xkv_tcp_conn",
 					  BTF_KIND_STRUCT) : -1;
 	t = id > 0 ? btf__type_by_id(btf, (__u32)id) : NULL;
-	ok = t && t->size == sizeof(struct tconn) &&
+	ok = t && t->size == sizeof(struct xkv_tcp_conn) &&
 	     bpf_map__value_size(e->skel->maps.xkv_tcp_conn) ==
-		     sizeof(struct tconn) &&
+		     sizeof(struct xkv_tcp_conn) &&
 	     bpf_map__key_size(e->skel->maps.xkv_tcp_conn) ==
 		     sizeof(struct xkv_tcp_key);
 	for (k = 0; ok && k < btf_vlen(t); k++) {
@@ -604,7 +568,8 @@ static void conn_key(const struct conn *c, struct xkv_tcp_key *k)
 	k->family = c->ipv6 ? 6 : 4;
 }
 
-static int conn_state(struct env *e, const struct conn *c, struct tconn *t)
+static int conn_state(struct env *e, const struct conn *c,
+		      struct xkv_tcp_conn *t)
 {
 	struct xkv_tcp_key k;
 
@@ -1517,7 +1482,8 @@ static void test_segments(struct env *e)
 		conn_open(e, c, true, "largest reply");
 		conn_hit(e, c, "get big\r\n", body, n, 1,
 			 "largest reply kept (1408 bytes): hit");
-		tap_is_u64(n, REPLY_MAX, "that reply is XKV_TCP_REPLY_MAX");
+		tap_is_u64(n, XKV_TCP_REPLY_MAX,
+			   "that reply is XKV_TCP_REPLY_MAX");
 		/* lost: the retransmitted request gets all of it again */
 		expect(e, PROG_XDP, &c->req, XDP_TX, &c->reply,
 		       ST(S(segments, 1), S(resent, 1)),
@@ -1771,10 +1737,10 @@ static void test_translate(struct env *e, bool ipv6)
 	w.ack = s.ack + ql;
 	k_out(e, &s, &w, ST(0), "kernel FIN: moved like any segment");
 	{
-		struct tconn t;
+		struct xkv_tcp_conn t;
 
-		tap_ok(!conn_state(e, c, &t) && (t.flags & XKV_TC_FIN_S) &&
-		       (t.flags & XKV_TC_MOVED) && t.closed_ns,
+		tap_ok(!conn_state(e, c, &t) && (t.x.flags & XKV_TC_FIN_S) &&
+		       (t.x.flags & XKV_TC_MOVED) && t.closed_ns,
 		       "kernel FIN recorded");
 	}
 	conn_release(e, c);
@@ -2146,7 +2112,7 @@ static void test_close(struct env *e)
 {
 	struct conn *c = malloc(sizeof(*c));
 	struct tcpseg s, w;
-	struct tconn t;
+	struct xkv_tcp_conn t;
 	struct xkv_tcp_key k;
 	size_t blen;
 	__u32 irs;
@@ -2166,8 +2132,8 @@ static void test_close(struct env *e)
 	tcppkt_build(in, &s);
 	expect(e, PROG_XDP, in, XDP_PASS, NULL,
 	       ST(S(segments, 1), S(closed, 1)), "client FIN through XDP");
-	tap_ok(!conn_state(e, c, &t) && (t.flags & XKV_TC_FIN_C) &&
-	       (t.flags & XKV_TC_MOVED) && t.closed_ns,
+	tap_ok(!conn_state(e, c, &t) && (t.x.flags & XKV_TC_FIN_C) &&
+	       (t.x.flags & XKV_TC_MOVED) && t.closed_ns,
 	       "client FIN recorded, translation kept");
 	w = s;
 	w.seq = c->ck;
@@ -2189,13 +2155,13 @@ static void test_close(struct env *e)
 	expect(e, PROG_XDP, in, XDP_PASS, NULL, ST(S(segments, 1)),
 	       "SYN on a half-closed moved tuple");
 	tap_ok(!conn_state(e, c, &t) && t.irs == irs &&
-	       (t.flags & XKV_TC_MOVED), "half-closed: translation kept");
+	       (t.x.flags & XKV_TC_MOVED), "half-closed: translation kept");
 	s = k_seg(c, TCPF_ACK | TCPF_FIN, NULL);
 	w = s;
 	w.seq = s.seq + (__u32)blen;
 	w.ack = s.ack + 9;
 	k_out(e, &s, &w, ST(0), "kernel FIN: moved");
-	tap_ok(!conn_state(e, c, &t) && (t.flags & XKV_TC_FIN_S),
+	tap_ok(!conn_state(e, c, &t) && (t.x.flags & XKV_TC_FIN_S),
 	       "kernel FIN recorded");
 	/* both closed: a new SYN restarts tracking */
 	s = (struct tcpseg){ .cport = c->cport, .seq = irs + 7000,
@@ -2205,12 +2171,12 @@ static void test_close(struct env *e)
 	expect(e, PROG_XDP, in, XDP_PASS, NULL, ST(S(segments, 1)),
 	       "new SYN on a closed tuple");
 	err = conn_state(e, c, &t);
-	tap_ok(!err && t.flags == XKV_TC_SYN &&
+	tap_ok(!err && t.x.flags == XKV_TC_SYN &&
 	       t.irs == irs + 7000 && t.mss == 1400 && t.wscale == 2 &&
-	       !t.in_s && !t.in_e && !t.in_after && !t.out_after &&
-	       !t.rp_len && !t.closed_ns,
+	       !t.x.in_s && !t.x.in_e && !t.x.in_after && !t.x.out_after &&
+	       !t.x.rp_len && !t.closed_ns,
 	       "new SYN: tracking restarted from it (flags %#x irs %u)",
-	       t.flags, t.irs - irs);
+	       t.x.flags, t.irs - irs);
 	conn_release(e, c);
 
 	/* a reset from the client on a moved connection */
@@ -2221,7 +2187,7 @@ static void test_close(struct env *e)
 	tcppkt_build(in, &s);
 	expect(e, PROG_XDP, in, XDP_PASS, NULL, ST(S(segments, 1)),
 	       "client RST through XDP");
-	tap_ok(!conn_state(e, c, &t) && (t.flags & XKV_TC_RST) && t.closed_ns,
+	tap_ok(!conn_state(e, c, &t) && (t.x.flags & XKV_TC_RST) && t.closed_ns,
 	       "client RST recorded");
 	s = c_seg(c, TCPF_ACK | TCPF_PSH, "get foo\r\n");
 	tcppkt_build(in, &s);
@@ -2233,8 +2199,9 @@ static void test_close(struct env *e)
 	tcppkt_build(in, &s);
 	expect(e, PROG_XDP, in, XDP_PASS, NULL, ST(S(segments, 1)),
 	       "new SYN after a reset");
-	tap_ok(!conn_state(e, c, &t) && t.flags == (XKV_TC_SYN | XKV_TC_TS_C) &&
-	       t.irs == 77 && t.mss == 536 && !(t.flags & XKV_TC_MOVED),
+	tap_ok(!conn_state(e, c, &t) &&
+	       t.x.flags == (XKV_TC_SYN | XKV_TC_TS_C) &&
+	       t.irs == 77 && t.mss == 536 && !(t.x.flags & XKV_TC_MOVED),
 	       "after a reset: tracking restarted (no MSS: 536)");
 	conn_release(e, c);
 
@@ -2265,8 +2232,8 @@ static void test_close(struct env *e)
 	w.seq = s.seq + (__u32)blen;
 	w.ack = s.ack + 9;
 	k_out(e, &s, &w, ST(0), "kernel RST on a moved connection: moved");
-	tap_ok(!conn_state(e, c, &t) && (t.flags & XKV_TC_RST) &&
-	       (t.flags & XKV_TC_MOVED), "kernel RST on a moved connection: "
+	tap_ok(!conn_state(e, c, &t) && (t.x.flags & XKV_TC_RST) &&
+	       (t.x.flags & XKV_TC_MOVED), "kernel RST on a moved connection: "
 	       "entry kept, reset recorded");
 	conn_release(e, c);
 
