@@ -172,16 +172,7 @@ __attribute__((noinline)) int xkv_tcp_send(struct xdp_md *ctx,
 
 		if ((void *)ip + sizeof(*ip) > (void *)tcp)
 			return XKV_TCP_STAT_errors;
-		*(__u8 *)ip = 0x45;		/* version 4, IHL 5 */
-		ip->tos = 0;
-		ip->tot_len = bpf_htons(sizeof(*ip) + th + len);
-		ip->id = 0;
-		ip->frag_off = bpf_htons(XKV_IP_DF);
-		ip->ttl = XKV_REPLY_TTL;
-		ip->protocol = IPPROTO_TCP;
-		ip->check = 0;
-		ip->saddr = s->daddr[0];
-		ip->daddr = s->saddr[0];
+		xkv_put_ip4(ip, s, IPPROTO_TCP, th + len);
 		sum = bpf_csum_diff(NULL, 0, (__be32 *)ip, sizeof(*ip), 0);
 		if (sum < 0)
 			return XKV_TCP_STAT_errors;
@@ -198,12 +189,7 @@ __attribute__((noinline)) int xkv_tcp_send(struct xdp_md *ctx,
 			return XKV_TCP_STAT_errors;
 		__builtin_memcpy(ph.saddr, s->daddr, 16);
 		__builtin_memcpy(ph.daddr, s->saddr, 16);
-		*(__be32 *)ip6 = bpf_htonl(0x60000000);	/* v6, tc 0, flow 0 */
-		ip6->payload_len = bpf_htons(th + len);
-		ip6->nexthdr = IPPROTO_TCP;
-		ip6->hop_limit = XKV_REPLY_TTL;
-		__builtin_memcpy(&ip6->saddr, s->daddr, 16);
-		__builtin_memcpy(&ip6->daddr, s->saddr, 16);
+		xkv_put_ip6(ip6, s, IPPROTO_TCP, th + len);
 		sum = bpf_csum_diff(NULL, 0, (__be32 *)&ph, sizeof(ph), 0);
 	}
 	if (sum < 0)

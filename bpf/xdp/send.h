@@ -62,6 +62,53 @@ static __always_inline int xkv_put_frame(struct xdp_md *ctx,
 	return 0;
 }
 
+/**
+ * xkv_put_ip4() - write the IPv4 header of a reply to @s's request.
+ * @ip:     where it goes
+ * @s:      the request: its addresses, swapped
+ * @proto:  IPPROTO_UDP or IPPROTO_TCP
+ * @l4_len: the bytes after the header
+ *
+ * No options, DF, TTL XKV_REPLY_TTL; the checksum is left 0 for the
+ * caller to fill.
+ */
+static __always_inline void xkv_put_ip4(struct iphdr *ip,
+					const struct xkv_scratch *s,
+					__u8 proto, __u32 l4_len)
+{
+	*(__u8 *)ip = 0x45;		/* version 4, IHL 5 */
+	ip->tos = 0;
+	ip->tot_len = bpf_htons(sizeof(*ip) + l4_len);
+	ip->id = 0;
+	ip->frag_off = bpf_htons(XKV_IP_DF);
+	ip->ttl = XKV_REPLY_TTL;
+	ip->protocol = proto;
+	ip->check = 0;
+	ip->saddr = s->daddr[0];
+	ip->daddr = s->saddr[0];
+}
+
+/**
+ * xkv_put_ip6() - write the IPv6 header of a reply to @s's request.
+ * @ip6:    where it goes
+ * @s:      the request: its addresses, swapped
+ * @proto:  IPPROTO_UDP or IPPROTO_TCP
+ * @l4_len: the bytes after the header
+ *
+ * Traffic class and flow label 0, hop limit XKV_REPLY_TTL.
+ */
+static __always_inline void xkv_put_ip6(struct ipv6hdr *ip6,
+					const struct xkv_scratch *s,
+					__u8 proto, __u32 l4_len)
+{
+	*(__be32 *)ip6 = bpf_htonl(0x60000000);	/* v6, tc 0, flow 0 */
+	ip6->payload_len = bpf_htons(l4_len);
+	ip6->nexthdr = proto;
+	ip6->hop_limit = XKV_REPLY_TTL;
+	__builtin_memcpy(&ip6->saddr, s->daddr, 16);
+	__builtin_memcpy(&ip6->daddr, s->saddr, 16);
+}
+
 /*
  * The body is complete in out[XKV_OUT_BODY]: put the frame, IP, UDP and
  * memcached headers before it, resize the frame and write it out.
@@ -127,16 +174,7 @@ static __always_inline __u32 xkv_send(struct xdp_md *ctx,
 		struct iphdr *ip = (void *)(o + XKV_OUT_L4 - sizeof(*ip));
 		__u32 *w = (__u32 *)ip, hsum;
 
-		*(__u8 *)ip = 0x45;		/* version 4, IHL 5 */
-		ip->tos = 0;
-		ip->tot_len = bpf_htons(sizeof(*ip) + ulen);
-		ip->id = 0;
-		ip->frag_off = bpf_htons(XKV_IP_DF);
-		ip->ttl = XKV_REPLY_TTL;
-		ip->protocol = IPPROTO_UDP;
-		ip->check = 0;
-		ip->saddr = s->daddr[0];
-		ip->daddr = s->saddr[0];
+		xkv_put_ip4(ip, s, IPPROTO_UDP, ulen);
 		hsum = xkv_csum32(w[0]) + xkv_csum32(w[1]) + xkv_csum32(w[2]) +
 		       xkv_csum32(w[3]) + xkv_csum32(w[4]);
 		ip->check = xkv_csum_fold(hsum);
@@ -145,12 +183,7 @@ static __always_inline __u32 xkv_send(struct xdp_md *ctx,
 	} else {
 		struct ipv6hdr *ip6 = (void *)(o + XKV_OUT_L4 - sizeof(*ip6));
 
-		*(__be32 *)ip6 = bpf_htonl(0x60000000);	/* v6, tc 0, flow 0 */
-		ip6->payload_len = bpf_htons(ulen);
-		ip6->nexthdr = IPPROTO_UDP;
-		ip6->hop_limit = XKV_REPLY_TTL;
-		__builtin_memcpy(&ip6->saddr, s->daddr, 16);
-		__builtin_memcpy(&ip6->daddr, s->saddr, 16);
+		xkv_put_ip6(ip6, s, IPPROTO_UDP, ulen);
 		for (k = 0; k < 4; k++)
 			sum += xkv_csum32(s->saddr[k]) +
 			       xkv_csum32(s->daddr[k]);
