@@ -134,12 +134,10 @@ __attribute__((noinline)) int xkv_store_build(struct xkv_scratch *s,
 
 	if (!s)
 		return XKV_STAT_errors;
-	cb.s = s;
-	why = xkv_begin_body(s, max);
+	/* the body's sum from the blocks' (the kfunc's @sum) */
+	why = xkv_begin_keys(s, &cb, max);
 	if (why)
 		return why;
-	/* the body's sum from the blocks' (the kfunc's @sum) */
-	s->psum_ok = 1;
 	bpf_loop(s->nkeys, xkv_store_key_cb, &cb, 0);
 	if (s->fail)
 		return s->fail;

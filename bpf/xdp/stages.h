@@ -303,6 +303,25 @@ static __always_inline int xkv_begin_body(struct xkv_scratch *s, __u32 max)
 }
 
 /*
+ * Start the body of a get's reply, built key by key by a bpf_loop()
+ * callback given @cb, each key's block bringing its sum:
+ * xkv_begin_body() for at most @max bytes, and s->psum_ok set.
+ * Return: 0, or the outcome.
+ */
+static __always_inline int xkv_begin_keys(struct xkv_scratch *s,
+					  struct xkv_cb_ctx *cb, __u32 max)
+{
+	int why;
+
+	cb->s = s;
+	why = xkv_begin_body(s, max);
+	if (why)
+		return why;
+	s->psum_ok = 1;
+	return 0;
+}
+
+/*
  * End the body of s->body bytes built in s->out with "END\r\n" (its sum
  * added to s->psum); @udp: apply the reply/request budget.
  * Return: 0 with s->ulen set to the reply's UDP length, or the outcome.
@@ -441,11 +460,9 @@ __attribute__((noinline)) int xkv_build_reply(struct xkv_scratch *s, __u32 max,
 	xkv_clock_start(s);
 	if (xkv_past(s, READ_ONCE(live->until_ns)))
 		return XKV_STAT_pass_no_backend;
-	cb.s = s;
-	why = xkv_begin_body(s, max);
+	why = xkv_begin_keys(s, &cb, max);
 	if (why)
 		return why;
-	s->psum_ok = 1;
 	/* one key, the usual request: no callback round trip */
 	if (s->nkeys == 1)
 		xkv_key_cb(0, &cb);
