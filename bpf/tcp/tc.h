@@ -151,6 +151,37 @@ static __always_inline int xkv_tc_bad_opts(struct xkv_tcp_conn *c)
 	return TC_ACT_SHOT;
 }
 
+/*
+ * Read the segment in @skb into the scratch (@out as xkv_tc_parse()) and
+ * find its tracked connection. A client's SYN is not looked up: only XDP
+ * follows it. @tp: the scratch; @act: with NULL, the TC action to return
+ * (TC_ACT_OK, or xkv_tc_bad_opts()'s when its options do not parse).
+ * Return: the connection to translate the segment for, or NULL.
+ */
+static __always_inline struct xkv_tcp_conn *
+xkv_tc_conn(struct __sk_buff *skb, int out, struct xkv_tc_seg **tp, int *act)
+{
+	struct xkv_tcp_conn *c;
+	struct xkv_tc_seg *t;
+	__u32 zero = 0;
+
+	*act = TC_ACT_OK;
+	t = bpf_map_lookup_elem(&xkv_tc_scratch, &zero);
+	if (!t || xkv_tc_parse(skb, t, out))
+		return NULL;
+	if (!out && (t->flags & XKV_TCPF_SYN))
+		return NULL;
+	c = bpf_map_lookup_elem(&xkv_tcp_conn, &t->key);
+	if (!c)
+		return NULL;
+	if (t->o.bad) {
+		*act = xkv_tc_bad_opts(c);
+		return NULL;
+	}
+	*tp = t;
+	return c;
+}
+
 /* Rewrite the 32-bit field at TCP offset @off from @old to @new. */
 static __always_inline int xkv_tc_put32(struct __sk_buff *skb,
 					struct xkv_tc_seg *t, __u32 off,
@@ -262,16 +293,12 @@ int xkv_tc_out(struct __sk_buff *skb)
 	struct xkv_tcp_conn *c;
 	struct xkv_tcp_xlat x;
 	struct xkv_tc_seg *t;
-	__u32 zero = 0, seq, ack, kend;
+	__u32 seq, ack, kend;
+	int act;
 
-	t = bpf_map_lookup_elem(&xkv_tc_scratch, &zero);
-	if (!t || xkv_tc_parse(skb, t, 1))
-		return TC_ACT_OK;
-	c = bpf_map_lookup_elem(&xkv_tcp_conn, &t->key);
+	c = xkv_tc_conn(skb, 1, &t, &act);
 	if (!c)
-		return TC_ACT_OK;
-	if (t->o.bad)
-		return xkv_tc_bad_opts(c);
+		return act;
 	if (xkv_tc_note_out(c, t, &x, bpf_ktime_get_ns())) {
 		bpf_map_delete_elem(&xkv_tcp_conn, &t->key);
 		return TC_ACT_OK;
@@ -308,18 +335,12 @@ int xkv_tc_in(struct __sk_buff *skb)
 	struct xkv_tcp_conn *c;
 	struct xkv_tcp_xlat x;
 	struct xkv_tc_seg *t;
-	__u32 zero = 0, seq, ack;
+	__u32 seq, ack;
+	int act;
 
-	t = bpf_map_lookup_elem(&xkv_tc_scratch, &zero);
-	if (!t || xkv_tc_parse(skb, t, 0))
-		return TC_ACT_OK;
-	if (t->flags & XKV_TCPF_SYN)
-		return TC_ACT_OK;
-	c = bpf_map_lookup_elem(&xkv_tcp_conn, &t->key);
+	c = xkv_tc_conn(skb, 0, &t, &act);
 	if (!c)
-		return TC_ACT_OK;
-	if (t->o.bad)
-		return xkv_tc_bad_opts(c);
+		return act;
 	bpf_spin_lock(&c->lock);
 	/* with XDP gone, the client's ACK of a reply is seen here */
 	if (c->x.rp_len && (t->flags & XKV_TCPF_ACK) &&
