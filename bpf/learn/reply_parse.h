@@ -267,11 +267,7 @@ __attribute__((noinline)) int xl_out_parse(struct __sk_buff *skb, __u32 fidx,
 		XL_STAT(skip_malformed);
 		return -1;
 	}
-	if (c.s->err || c.s->pos < end) {
-		XL_STAT(errors);
-		return -1;
-	}
-	return 0;
+	return xl_stream_done(&c, end);
 }
 
 #endif /* XKV_LEARN_REPLY_PARSE_H */

@@ -517,11 +517,7 @@ __attribute__((noinline)) int xl_in_parse(struct __sk_buff *skb, __u32 fidx,
 	r = xl_stream_run(&c, skb, 0, fidx, off, end, now, xl_in_cb);
 	if (r <= 0)
 		return r;
-	if (c.s->err || c.s->pos < end) {
-		XL_STAT(errors);
-		return -1;
-	}
-	return 0;
+	return xl_stream_done(&c, end);
 }
 
 #endif /* XKV_LEARN_REQ_PARSE_H */

@@ -109,4 +109,19 @@ static __always_inline int xl_stream_run(struct xl_stream *c,
 	return 1;
 }
 
+/*
+ * After xl_stream_run() returned 1 for payload bytes up to @end: did the
+ * parser take every byte without a failed load? The error is counted.
+ * Return: 0, or -1 when it could not finish.
+ */
+static __always_inline int xl_stream_done(const struct xl_stream *c,
+					  __u32 end)
+{
+	if (c->s->err || c->s->pos < end) {
+		XL_STAT(errors);
+		return -1;
+	}
+	return 0;
+}
+
 #endif /* XKV_LEARN_STREAM_H */
