@@ -53,6 +53,13 @@ static void stat_usec(struct xkv_buf *out, const char *name, u64 us)
 	xkv_stat_str(out, name, v);
 }
 
+/* a counter of the store's, read once */
+static void stat_count(struct xkv_buf *out, const char *name,
+		       const os_atomic64_t *a)
+{
+	xkv_stat_u64(out, name, (u64)os_atomic64_read(a));
+}
+
 static void sum_slots(struct xkv_store *st, struct xkv_thread_stats *sum)
 {
 	const u64 *src;
@@ -139,12 +146,9 @@ void xkv_stats_general(struct xkv_store *st, struct xkv_buf *out)
 	stat_usec(out, "rusage_user", user_us);
 	stat_usec(out, "rusage_system", sys_us);
 	xkv_stat_u64(out, "max_connections", st->set.maxconns);
-	xkv_stat_u64(out, "curr_connections",
-		     (u64)os_atomic64_read(&st->curr_conns));
-	xkv_stat_u64(out, "total_connections",
-		     (u64)os_atomic64_read(&st->total_conns));
-	xkv_stat_u64(out, "rejected_connections",
-		     (u64)os_atomic64_read(&st->rejected_conns));
+	stat_count(out, "curr_connections", &st->curr_conns);
+	stat_count(out, "total_connections", &st->total_conns);
+	stat_count(out, "rejected_connections", &st->rejected_conns);
 	xkv_stat_u64(out, "cmd_get", t.cmd_get);
 	xkv_stat_u64(out, "cmd_set", t.cmd_set);
 	xkv_stat_u64(out, "cmd_flush", t.cmd_flush);
@@ -173,19 +177,17 @@ void xkv_stats_general(struct xkv_store *st, struct xkv_buf *out)
 	xkv_stat_u64(out, "limit_maxbytes", st->set.maxbytes);
 	xkv_stat_u64(out, "threads", st->set.threads);
 	xkv_stat_u64(out, "hash_power_level", log2_u64(xkv_assoc_buckets(st)));
-	xkv_stat_u64(out, "hash_bytes", (u64)os_atomic64_read(&st->hash_bytes));
+	stat_count(out, "hash_bytes", &st->hash_bytes);
 	xkv_stat_u64(out, "hash_is_expanding", 0);
-	xkv_stat_u64(out, "bytes", (u64)os_atomic64_read(&st->bytes));
-	xkv_stat_u64(out, "curr_items", (u64)os_atomic64_read(&st->curr_items));
-	xkv_stat_u64(out, "total_items",
-		     (u64)os_atomic64_read(&st->total_items));
+	stat_count(out, "bytes", &st->bytes);
+	stat_count(out, "curr_items", &st->curr_items);
+	stat_count(out, "total_items", &st->total_items);
 	xkv_stat_u64(out, "expired_unfetched", cs.expired_unfetched);
 	xkv_stat_u64(out, "evicted_unfetched", cs.evicted_unfetched);
 	xkv_stat_u64(out, "evictions", cs.evicted);
 	xkv_stat_u64(out, "reclaimed", cs.reclaimed);
 	xkv_stat_u64(out, "crawler_reclaimed", cs.crawler_reclaimed);
-	xkv_stat_u64(out, "tcp_fast_unclaimed",
-		     (u64)os_atomic64_read(&st->tcp_fast_unclaimed));
+	stat_count(out, "tcp_fast_unclaimed", &st->tcp_fast_unclaimed);
 	xkv_buf_str(out, "END\r\n");
 }
 
