@@ -149,55 +149,32 @@ static inline bool os_mutex_trylock(os_mutex_t *m)
 typedef struct {
 	pthread_spinlock_t l;
 } os_spin_t;
-
-static inline void os_spin_init(os_spin_t *l)
-{
-	pthread_spin_init(&l->l, PTHREAD_PROCESS_PRIVATE);
-}
-
-static inline void os_spin_destroy(os_spin_t *l)
-{
-	pthread_spin_destroy(&l->l);
-}
-
-static inline void os_spin_lock(os_spin_t *l)
-{
-	pthread_spin_lock(&l->l);
-	if (xkv_os_lock_check)
-		xkv_os_spin_held++;
-}
-
-static inline void os_spin_unlock(os_spin_t *l)
-{
-	if (xkv_os_lock_check)
-		xkv_os_spin_held--;
-	pthread_spin_unlock(&l->l);
-}
-
-static inline bool os_spin_trylock(os_spin_t *l)
-{
-	if (pthread_spin_trylock(&l->l))
-		return false;
-	if (xkv_os_lock_check)
-		xkv_os_spin_held++;
-	return true;
-}
+/* the pthread lock in an os_spin_t, and the pthread call @op on it */
+#define OS_SPIN_PT(l) (&(l)->l)
+#define OS_SPIN_OP(op) pthread_spin_##op
 #else
 typedef pthread_mutex_t os_spin_t;
+#define OS_SPIN_PT(l) (l)
+#define OS_SPIN_OP(op) pthread_mutex_##op
+#endif
 
 static inline void os_spin_init(os_spin_t *l)
 {
-	pthread_mutex_init(l, NULL);
+#if XKV_USER_SPIN
+	pthread_spin_init(OS_SPIN_PT(l), PTHREAD_PROCESS_PRIVATE);
+#else
+	pthread_mutex_init(OS_SPIN_PT(l), NULL);
+#endif
 }
 
 static inline void os_spin_destroy(os_spin_t *l)
 {
-	pthread_mutex_destroy(l);
+	OS_SPIN_OP(destroy)(OS_SPIN_PT(l));
 }
 
 static inline void os_spin_lock(os_spin_t *l)
 {
-	pthread_mutex_lock(l);
+	OS_SPIN_OP(lock)(OS_SPIN_PT(l));
 	if (xkv_os_lock_check)
 		xkv_os_spin_held++;
 }
@@ -206,18 +183,17 @@ static inline void os_spin_unlock(os_spin_t *l)
 {
 	if (xkv_os_lock_check)
 		xkv_os_spin_held--;
-	pthread_mutex_unlock(l);
+	OS_SPIN_OP(unlock)(OS_SPIN_PT(l));
 }
 
 static inline bool os_spin_trylock(os_spin_t *l)
 {
-	if (pthread_mutex_trylock(l))
+	if (OS_SPIN_OP(trylock)(OS_SPIN_PT(l)))
 		return false;
 	if (xkv_os_lock_check)
 		xkv_os_spin_held++;
 	return true;
 }
-#endif
 
 typedef struct {
 	s64 counter;
