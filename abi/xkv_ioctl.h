@@ -70,29 +70,20 @@ struct xkv_ioc_hot {
 };
 
 /**
- * struct xkv_ioc_live - XKV_IOC_LIVE_ATTACH's argument.
- * @map_fd: in: a file descriptor, open for writing, of the XDP object's
- *          xkv_live map: BPF_MAP_TYPE_ARRAY, BPF_F_MMAPABLE, one entry of
- *          sizeof(struct xkv_live) (abi/xkv_live.h)
+ * struct xkv_ioc_map - the argument of the ioctls that hand the module
+ * one more of the XDP object's maps: XKV_IOC_LIVE_ATTACH and
+ * XKV_IOC_TCP_ATTACH.
+ * @map_fd: in: a file descriptor, open for writing, of the map:
+ *          XKV_IOC_LIVE_ATTACH: xkv_live, BPF_MAP_TYPE_ARRAY,
+ *          BPF_F_MMAPABLE, one entry of sizeof(struct xkv_live)
+ *          (abi/xkv_live.h);
+ *          XKV_IOC_TCP_ATTACH: xkv_tcp_ans, BPF_MAP_TYPE_ARRAY,
+ *          BPF_F_MMAPABLE, XKV_TCP_ANS_SLOTS entries of
+ *          sizeof(struct xkv_tcp_ans) (abi/xkv_tcp.h)
  * @flags:  in: 0 (none is defined yet)
  * @map_id: out: the map's id
  */
-struct xkv_ioc_live {
-	__s32 map_fd;
-	__u32 flags;
-	__u32 map_id;
-};
-
-/**
- * struct xkv_ioc_tcp - XKV_IOC_TCP_ATTACH's argument.
- * @map_fd: in: a file descriptor, open for writing, of the XDP object's
- *          xkv_tcp_ans map: BPF_MAP_TYPE_ARRAY, BPF_F_MMAPABLE,
- *          XKV_TCP_ANS_SLOTS entries of sizeof(struct xkv_tcp_ans)
- *          (abi/xkv_tcp.h)
- * @flags:  in: 0 (none is defined yet)
- * @map_id: out: the map's id
- */
-struct xkv_ioc_tcp {
+struct xkv_ioc_map {
 	__s32 map_fd;
 	__u32 flags;
 	__u32 map_id;
@@ -156,7 +147,7 @@ struct xkv_ioc_store {
  * lease never starts). Errors: as XKV_IOC_HOT_ATTACH, -EINVAL for a map
  * that is not an xkv lease.
  */
-#define XKV_IOC_LIVE_ATTACH _IOWR(XKV_IOC_MAGIC, 3, struct xkv_ioc_live)
+#define XKV_IOC_LIVE_ATTACH _IOWR(XKV_IOC_MAGIC, 3, struct xkv_ioc_map)
 
 /*
  * XKV_IOC_TCP_ATTACH: the TCP fast path's table. The module frees every
@@ -171,7 +162,7 @@ struct xkv_ioc_store {
  * (no connection is registered). Errors: as XKV_IOC_HOT_ATTACH, -EINVAL
  * for a map that is not an xkv_tcp_ans table.
  */
-#define XKV_IOC_TCP_ATTACH _IOWR(XKV_IOC_MAGIC, 4, struct xkv_ioc_tcp)
+#define XKV_IOC_TCP_ATTACH _IOWR(XKV_IOC_MAGIC, 4, struct xkv_ioc_map)
 
 /*
  * XKV_IOC_TCP_DETACH: release every entry the module holds and let go of

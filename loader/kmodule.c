@@ -641,60 +641,79 @@ static int wait_ready(const struct xkv_serve_opts *o,
 	return -ETIMEDOUT;
 }
 
-/*
- * Hand the module the backend's lease too: it renews it while it runs.
- * Without it (an older module) XDP serves nothing, which is safe: say so.
+/**
+ * struct map_handoff - one more map xkv_kmod_attach() hands the module.
+ * @pin:      its pin's name (XKV_PIN_*)
+ * @cmd:      the ioctl that hands it over (argument struct xkv_ioc_map)
+ * @what:     what it is, for the messages
+ * @passed:   which requests XDP passes to the module without it
+ * @taken:    what the module does with it, for the message
+ * @optional: an object may have no such pin: its absence is no warning
  */
-static void attach_live(int dev, const struct xkv_paths *p)
+struct map_handoff {
+	const char *pin;
+	unsigned long cmd;
+	const char *what;
+	const char *passed;
+	const char *taken;
+	bool optional;
+};
+
+/*
+ * The backend's lease: the module renews it while it runs. Without it
+ * (an older module) XDP serves nothing.
+ */
+static const struct map_handoff handoff_live = {
+	.pin = XKV_PIN_LIVE,
+	.cmd = XKV_IOC_LIVE_ATTACH,
+	.what = "lease",
+	.passed = "every request",
+	.taken = "renews the lease",
+};
+
+/*
+ * The TCP fast path's table: the connections the module accepts then
+ * register there. Without the pin (an XDP object without a TCP fast
+ * path) or with an older module, XDP answers no TCP GET.
+ */
+static const struct map_handoff handoff_tcp = {
+	.pin = XKV_PIN_TCP_ANS,
+	.cmd = XKV_IOC_TCP_ATTACH,
+	.what = "TCP fast path table",
+	.passed = "every TCP request",
+	.taken = "registers its TCP connections",
+	.optional = true,
+};
+
+/*
+ * Hand the module the map @h says, after the hot cache. Without it XDP
+ * passes more to the module, which is safe: say so.
+ */
+static void attach_map(int dev, const struct xkv_paths *p,
+		       const struct map_handoff *h)
 {
-	struct xkv_ioc_live arg;
+	struct xkv_ioc_map arg;
 	char path[PATH_MAX];
 	int fd;
 
-	xkv_pin_path(p, XKV_PIN_LIVE, path);
+	xkv_pin_path(p, h->pin, path);
 	fd = bpf_obj_get(path);
 	if (fd < 0) {
-		pr_warn("cannot open %s: %s\n", path, strerror(errno));
+		if (h->optional)
+			pr_debug("%s: no %s %s (%s)\n", p->ifname, h->what,
+				 path, strerror(errno));
+		else
+			pr_warn("cannot open %s: %s\n", path, strerror(errno));
 		return;
 	}
 	memset(&arg, 0, sizeof(arg));
 	arg.map_fd = fd;
-	if (ioctl(dev, XKV_IOC_LIVE_ATTACH, &arg))
-		pr_warn("%s: xkv.ko did not take the lease %s (%s): XDP will pass every request to it\n",
-			p->ifname, path, strerror(errno));
+	if (ioctl(dev, h->cmd, &arg))
+		pr_warn("%s: xkv.ko did not take the %s %s (%s): XDP will pass %s to it\n",
+			p->ifname, h->what, path, strerror(errno), h->passed);
 	else
-		pr_debug("%s: xkv.ko renews the lease (map id %u)\n",
-			 p->ifname, arg.map_id);
-	close(fd);
-}
-
-/*
- * Hand the module the TCP fast path's table too: the connections it
- * accepts then register there. Without the pin (an XDP object without a
- * TCP fast path) or with an older module, XDP answers no TCP GET, which
- * is safe: say so.
- */
-static void attach_tcp(int dev, const struct xkv_paths *p)
-{
-	struct xkv_ioc_tcp arg;
-	char path[PATH_MAX];
-	int fd;
-
-	xkv_pin_path(p, XKV_PIN_TCP_ANS, path);
-	fd = bpf_obj_get(path);
-	if (fd < 0) {
-		pr_debug("%s: no TCP fast path table %s (%s)\n", p->ifname,
-			 path, strerror(errno));
-		return;
-	}
-	memset(&arg, 0, sizeof(arg));
-	arg.map_fd = fd;
-	if (ioctl(dev, XKV_IOC_TCP_ATTACH, &arg))
-		pr_warn("%s: xkv.ko did not take the TCP fast path table %s (%s): XDP will pass every TCP request to it\n",
-			p->ifname, path, strerror(errno));
-	else
-		pr_debug("%s: xkv.ko registers its TCP connections (map id %u)\n",
-			 p->ifname, arg.map_id);
+		pr_debug("%s: xkv.ko %s (map id %u)\n", p->ifname, h->taken,
+			 arg.map_id);
 	close(fd);
 }
 
@@ -728,8 +747,8 @@ int xkv_kmod_attach(const struct xkv_serve_opts *o,
 	}
 	pr_info("%s: xkv.ko owns the hot cache (map id %u, %u slots)\n",
 		p->ifname, arg.map_id, arg.nslots);
-	attach_live(dev, p);
-	attach_tcp(dev, p);
+	attach_map(dev, p, &handoff_live);
+	attach_map(dev, p, &handoff_tcp);
 	err = wait_ready(o, p);
 
 close_dev:

@@ -209,7 +209,7 @@ static struct bpf_map *xkvm_ctl_live_get(int fd)
 static long xkvm_ctl_live_attach(struct xkvm_server *srv, void __user *uarg)
 {
 	struct bpf_map *map, *old;
-	struct xkv_ioc_live arg;
+	struct xkv_ioc_map arg;
 	struct bpf_array *array;
 
 	if (copy_from_user(&arg, uarg, sizeof(arg)))
@@ -292,7 +292,7 @@ static long xkvm_ctl_tcp_attach(struct xkvm_server *srv, void __user *uarg)
 {
 	struct bpf_map *map, *old;
 	struct bpf_array *array;
-	struct xkv_ioc_tcp arg;
+	struct xkv_ioc_map arg;
 	u32 stale;
 
 	if (copy_from_user(&arg, uarg, sizeof(arg)))

@@ -465,7 +465,7 @@ static void test_detach(const char *pin)
 static int tcp_attach_map(int dev, __u32 type, __u32 value_size,
 			  __u32 entries, __u32 flags)
 {
-	struct xkv_ioc_tcp arg = { 0 };
+	struct xkv_ioc_map arg = { 0 };
 	int fd = map_create(type, value_size, entries, flags), err = 0;
 
 	if (fd < 0)
@@ -569,7 +569,7 @@ static void test_tcp_fast(void)
 	static const char set1[] = "set vm:tf 0 0 5\r\nabc";
 	static const char set2[] = "de\r\n";
 	static const char get[] = "get vm:tf\r\n";
-	struct xkv_ioc_tcp arg = { 0 };
+	struct xkv_ioc_map arg = { 0 };
 	struct xkv_tcp_ans *tab, *e;
 	__u32 in = 0, out = 0, idx = 0;
 	int dev, fd, c1, c2;
