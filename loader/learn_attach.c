@@ -27,6 +27,7 @@
 #include <bpf/libbpf.h>
 
 #include "learn_attach.h"
+#include "tc.h"
 #include "tcpfast.h"	/* its filters' handles: they may share the qdisc */
 #include "xkv_slot.h"
 #include "xkv_learn.skel.h"
@@ -194,24 +195,6 @@ static int print_nothing(enum libbpf_print_level level, const char *fmt,
 	return 0;
 }
 
-static void hook_init(struct bpf_tc_hook *h, int ifindex,
-		      enum bpf_tc_attach_point where)
-{
-	memset(h, 0, sizeof(*h));
-	h->sz = sizeof(*h);
-	h->ifindex = ifindex;
-	h->attach_point = where;
-}
-
-static void tc_opts_init(struct bpf_tc_opts *t, int prog_fd)
-{
-	memset(t, 0, sizeof(*t));
-	t->sz = sizeof(*t);
-	t->handle = XKV_LEARN_TC_HANDLE;
-	t->priority = XKV_LEARN_TC_PRIO;
-	t->prog_fd = prog_fd;
-}
-
 /*
  * Our filter on one hook: with @id, query it (its program id, 0 = none);
  * without, detach it. No such filter, or no clsact qdisc, is no error.
@@ -223,8 +206,8 @@ static int filter_op(int ifindex, enum bpf_tc_attach_point where, __u32 *id)
 	struct bpf_tc_opts t;
 	int e;
 
-	hook_init(&h, ifindex, where);
-	tc_opts_init(&t, 0);
+	xkv_tc_hook_init(&h, ifindex, where);
+	xkv_tc_opts_init(&t, XKV_LEARN_TC_HANDLE, XKV_LEARN_TC_PRIO, 0);
 	if (id)
 		*id = 0;
 	old = libbpf_set_print(print_nothing);
@@ -265,7 +248,7 @@ static bool tcpfast_filters(int ifindex)
 
 	old = libbpf_set_print(print_nothing);
 	for (k = 0; k < 2 && !found; k++) {
-		hook_init(&h, ifindex, hooks[k]);
+		xkv_tc_hook_init(&h, ifindex, hooks[k]);
 		for (i = 0; i < 2 && !found; i++) {
 			memset(&t, 0, sizeof(t));
 			t.sz = sizeof(t);
@@ -286,7 +269,7 @@ static int destroy_qdisc(int ifindex)
 
 	if (tcpfast_filters(ifindex))
 		return 0;
-	hook_init(&h, ifindex, BPF_TC_INGRESS | BPF_TC_EGRESS);
+	xkv_tc_hook_init(&h, ifindex, BPF_TC_INGRESS | BPF_TC_EGRESS);
 	e = bpf_tc_hook_destroy(&h);
 	if (e == -ENOENT || e == -EINVAL)
 		return 0;
@@ -311,7 +294,7 @@ int xkv_learn_attach(struct xkv_learn *l, int ifindex)
 	if (in_id || eg_id)
 		return -EEXIST;
 
-	hook_init(&h, ifindex, BPF_TC_INGRESS | BPF_TC_EGRESS);
+	xkv_tc_hook_init(&h, ifindex, BPF_TC_INGRESS | BPF_TC_EGRESS);
 	old = libbpf_set_print(print_nothing);
 	e = bpf_tc_hook_create(&h);
 	libbpf_set_print(old);
@@ -320,13 +303,15 @@ int xkv_learn_attach(struct xkv_learn *l, int ifindex)
 	else if (e != -EEXIST)
 		return e;
 
-	hook_init(&h, ifindex, BPF_TC_INGRESS);
-	tc_opts_init(&t, bpf_program__fd(l->progs.xkv_learn_in));
+	xkv_tc_hook_init(&h, ifindex, BPF_TC_INGRESS);
+	xkv_tc_opts_init(&t, XKV_LEARN_TC_HANDLE, XKV_LEARN_TC_PRIO,
+			 bpf_program__fd(l->progs.xkv_learn_in));
 	e = bpf_tc_attach(&h, &t);
 	if (e)
 		goto undo_qdisc;
-	hook_init(&h, ifindex, BPF_TC_EGRESS);
-	tc_opts_init(&t, bpf_program__fd(l->progs.xkv_learn_eg));
+	xkv_tc_hook_init(&h, ifindex, BPF_TC_EGRESS);
+	xkv_tc_opts_init(&t, XKV_LEARN_TC_HANDLE, XKV_LEARN_TC_PRIO,
+			 bpf_program__fd(l->progs.xkv_learn_eg));
 	e = bpf_tc_attach(&h, &t);
 	if (e)
 		goto undo_ingress;

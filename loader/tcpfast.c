@@ -21,6 +21,7 @@
 
 #include "learn_attach.h"
 #include "log.h"
+#include "tc.h"
 #include "tcpfast.h"
 #include "xkv_tcp.h"
 
@@ -38,24 +39,6 @@
  * found by name in the map's BTF, with the bits of abi/xkv_tcp.h (XKV_TC_*).
  */
 
-static void hook_init(struct bpf_tc_hook *h, int ifindex,
-		      enum bpf_tc_attach_point where)
-{
-	memset(h, 0, sizeof(*h));
-	h->sz = sizeof(*h);
-	h->ifindex = ifindex;
-	h->attach_point = where;
-}
-
-static void opts_init(struct bpf_tc_opts *t, __u32 handle, int prog_fd)
-{
-	memset(t, 0, sizeof(*t));
-	t->sz = sizeof(*t);
-	t->handle = handle;
-	t->priority = XKV_TCPF_PRIO;
-	t->prog_fd = prog_fd;
-}
-
 /*
  * The program id of our filter on one hook, 0 for none, and which of the
  * two handles it has. No filter there, or no clsact qdisc, is no error.
@@ -71,9 +54,9 @@ static int hook_query(int ifindex, enum bpf_tc_attach_point where,
 
 	*id = 0;
 	*handle = 0;
-	hook_init(&h, ifindex, where);
+	xkv_tc_hook_init(&h, ifindex, where);
 	for (i = 0; i < sizeof(handles) / sizeof(handles[0]); i++) {
-		opts_init(&t, handles[i], 0);
+		xkv_tc_opts_init(&t, handles[i], XKV_TCPF_PRIO, 0);
 		err = bpf_tc_query(&h, &t);
 		if (err == -ENOENT || err == -EINVAL)
 			continue;
@@ -93,8 +76,8 @@ static int hook_detach(int ifindex, enum bpf_tc_attach_point where,
 	struct bpf_tc_opts t;
 	int err;
 
-	hook_init(&h, ifindex, where);
-	opts_init(&t, handle, 0);
+	xkv_tc_hook_init(&h, ifindex, where);
+	xkv_tc_opts_init(&t, handle, XKV_TCPF_PRIO, 0);
 	err = bpf_tc_detach(&h, &t);
 	return err == -ENOENT ? 0 : err;
 }
@@ -104,7 +87,7 @@ static int qdisc_destroy(int ifindex)
 	struct bpf_tc_hook h;
 	int err;
 
-	hook_init(&h, ifindex, BPF_TC_INGRESS | BPF_TC_EGRESS);
+	xkv_tc_hook_init(&h, ifindex, BPF_TC_INGRESS | BPF_TC_EGRESS);
 	err = bpf_tc_hook_destroy(&h);
 	return err == -ENOENT || err == -EINVAL ? 0 : err;
 }
@@ -293,7 +276,7 @@ int xkv_tcpf_attach(int ifindex, int in_fd, int out_fd)
 		return err;
 	if (xkv_tcpf_attached(&st))
 		return -EEXIST;
-	hook_init(&h, ifindex, BPF_TC_INGRESS | BPF_TC_EGRESS);
+	xkv_tc_hook_init(&h, ifindex, BPF_TC_INGRESS | BPF_TC_EGRESS);
 	err = bpf_tc_hook_create(&h);
 	if (!err)
 		created = true;
@@ -301,13 +284,13 @@ int xkv_tcpf_attach(int ifindex, int in_fd, int out_fd)
 		return err;
 	handle = created ? XKV_TCPF_HANDLE_OWN : XKV_TCPF_HANDLE;
 
-	hook_init(&h, ifindex, BPF_TC_INGRESS);
-	opts_init(&t, handle, in_fd);
+	xkv_tc_hook_init(&h, ifindex, BPF_TC_INGRESS);
+	xkv_tc_opts_init(&t, handle, XKV_TCPF_PRIO, in_fd);
 	err = bpf_tc_attach(&h, &t);
 	if (err)
 		goto destroy_qdisc;
-	hook_init(&h, ifindex, BPF_TC_EGRESS);
-	opts_init(&t, handle, out_fd);
+	xkv_tc_hook_init(&h, ifindex, BPF_TC_EGRESS);
+	xkv_tc_opts_init(&t, handle, XKV_TCPF_PRIO, out_fd);
 	err = bpf_tc_attach(&h, &t);
 	if (err)
 		goto detach_in;
