@@ -241,6 +241,11 @@ class UdpRow(TcpRow):
         self.misses = sum(x.get("get_misses", 0) for x in res)
 
 
+def known(d, *names):
+    """The values of @names in record @d, "?" for one it lacks, a tuple."""
+    return tuple(d.get(n, "?") for n in names)
+
+
 def fmt(v, f="%.0f", none="-"):
     return none if v is None else f % v
 
@@ -554,13 +559,11 @@ def udp_markdown(meta, rows):
              "name (memcaslap and tcpload.py pinned to CPU 0): judged "
              "against that floor, and their ours leaves out the NAPI "
              "thread, so no above floor is given from it." % (
-                 u.get("connections", "?"), u.get("key_size", "?"),
-                 u.get("value_size", "?"), u.get("keys", "?"),
-                 u.get("warmup", "?"), u.get("warmup_hot", "?"),
-                 u.get("duration", "?"),
-                 meta.get("rounds", 0), meta.get("threads", "?"),
-                 meta.get("mem_mb", "?"), meta.get("slots", "?"),
-                 u.get("keys", "?"), meta.get("keys", "?")))
+                 known(u, "connections", "key_size", "value_size", "keys",
+                       "warmup", "warmup_hot", "duration") +
+                 (meta.get("rounds", 0),) +
+                 known(meta, "threads", "mem_mb", "slots") +
+                 known(u, "keys") + known(meta, "keys")))
     L.append("")
     L.extend(udp_table(meta, rows))
     L.append("")
@@ -1099,11 +1102,9 @@ def tcp_markdown(meta, rows):
              "ours, as a share of all its CPU time in the window (median): "
              "it is in the machine figure, for every row alike, so the "
              "machine figure is only clean when this is near 0%%." % (
-                 t.get("connections", "?"), t.get("key_size", "?"),
-                 t.get("value_size", "?"), t.get("keys", "?"),
-                 t.get("slots", "?"), t.get("warmup", "?"),
-                 t.get("duration", "?"), meta.get("rounds", 0),
-                 meta.get("threads", "?")))
+                 known(t, "connections", "key_size", "value_size", "keys",
+                       "slots", "warmup", "duration") +
+                 (meta.get("rounds", 0), meta.get("threads", "?"))))
     if t.get("fast_path") != "yes":
         L.append("")
         L.append("This tree has no TCP fast path (`xkv up -h` offers no "
