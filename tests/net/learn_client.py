@@ -248,6 +248,16 @@ def writer(key):
         time.sleep(SETTLE if random.random() < 0.1 else 0.001)
 
 
+def version(key, val):
+    """The write a value of KEY carries: "KEY-N" is write N; "0", what
+    every key holds before its writer's first write, is 0; anything else
+    is no value of KEY's (None)."""
+    if val == "0":
+        return 0
+    head, _, n = val.rpartition("-")
+    return int(n) if head == key and n.isdigit() else None
+
+
 def reader():
     u = Udp()
     while not stop.is_set():
@@ -259,9 +269,9 @@ def reader():
             errors[0] += 1
             continue
         reads[0] += 1
-        v = int(got[0].rsplit("-", 1)[1]) if got else -1
-        if v < floor:
-            bad.append((key, floor, v))
+        v = version(key, got[0]) if got else -1
+        if v is None or v < floor:
+            bad.append((key, floor, got[0] if got else None))
 
 
 for k in KEYS:
