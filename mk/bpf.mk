@@ -80,17 +80,21 @@ STORE_SKEL := $(BPF_OUT)/xkv_store.skel.h
 STORE_STUB_OBJ := $(BPF_OUT)/store_stub.bpf.o
 STORE_VSTAT := $(BPF_OUT)/store_vstat
 BPF_TEST_STATIC := $(BPF_OUT)/test_xdp.static
-BPF_TEST_SRCS := tests/bpf/test_xdp.c tests/bpf/pkt.c
+# what every fixture links: tests/bpf/fixture.c (start, clock, mapping,
+# frame diagnostics) and the loader's counter summing (loader/counters.c)
+FIXTURE_SRCS := tests/bpf/fixture.c loader/counters.c
+BPF_TEST_SRCS := tests/bpf/test_xdp.c tests/bpf/pkt.c $(FIXTURE_SRCS)
 # the TCP fast path (bpf/tcp/): XDP answering, TC translating
 TCP_TEST := $(BPF_OUT)/test_tcp
-TCP_TEST_SRCS := tests/bpf/test_tcp.c tests/bpf/tcppkt.c tests/bpf/pkt.c
+TCP_TEST_SRCS := tests/bpf/test_tcp.c tests/bpf/tcppkt.c tests/bpf/pkt.c \
+	$(FIXTURE_SRCS)
 TCP_TEST_STATIC := $(BPF_OUT)/test_tcp.static
 # the XDP program against the store core, linked in (tests/bpf/fuzz_xdp.c)
 BPF_FUZZ := $(BPF_OUT)/fuzz_xdp
-BPF_FUZZ_SRCS := tests/bpf/fuzz_xdp.c tests/bpf/pkt.c \
+BPF_FUZZ_SRCS := tests/bpf/fuzz_xdp.c tests/bpf/pkt.c tests/bpf/fixture.c \
 	$(sort $(wildcard kmod/core/*.c))
 BPF_FUZZ_HDRS := $(wildcard kmod/core/*.h kmod/user/xkv_os_impl.h)
-BPF_TEST_HDRS := $(wildcard tests/bpf/*.h) tests/unit/tap.h
+BPF_TEST_HDRS := $(wildcard tests/bpf/*.h) tests/unit/tap.h loader/counters.h
 
 LEARN_SRC := bpf/xkv_learn.bpf.c
 LEARN_OBJ := $(BPF_OUT)/xkv_learn.bpf.o
@@ -104,7 +108,7 @@ LEARN_API_HDRS := loader/learn_attach.h loader/counters.h
 LEARN_TEST := $(BPF_OUT)/test_learn
 LEARN_TOOL := $(BPF_OUT)/xkv-learn-tool
 LEARN_PASS_OBJ := $(BPF_OUT)/xdp_pass.bpf.o
-LEARN_TEST_SRCS := tests/bpf/test_learn.c tests/bpf/pkt.c
+LEARN_TEST_SRCS := tests/bpf/test_learn.c tests/bpf/pkt.c tests/bpf/fixture.c
 LEARN_TEST_STATIC := $(BPF_OUT)/test_learn.static
 
 # Target architecture for the BPF program's own #ifdefs (the seqlock read
@@ -123,6 +127,8 @@ BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(BPF_ARCH) \
 
 BPF_TEST_CFLAGS := -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE \
 	-I$(BPF_OUT) -Ibpf -Iabi -Itests/unit
+# test_xdp and test_tcp: with loader/counters.h
+FIXTURE_CFLAGS := $(BPF_TEST_CFLAGS) -Iloader
 BPF_TEST_LDLIBS := -lbpf -lelf -lz
 LEARN_TEST_CFLAGS := $(BPF_TEST_CFLAGS) -Iloader
 
@@ -167,19 +173,19 @@ store-stats: $(STORE_STUB_OBJ) $(STORE_VSTAT)
 	$(STORE_VSTAT) $(STORE_STUB_OBJ) | grep -E 'loaded|processed'
 
 $(BPF_TEST): $(BPF_TEST_SRCS) $(BPF_TEST_HDRS) $(BPF_SKEL) $(BPF_HDRS)
-	$(CC) $(BPF_TEST_CFLAGS) $(BPF_TEST_SRCS) $(BPF_TEST_LDLIBS) -o $@
+	$(CC) $(FIXTURE_CFLAGS) $(BPF_TEST_SRCS) $(BPF_TEST_LDLIBS) -o $@
 
 $(BPF_TEST_STATIC): $(BPF_TEST_SRCS) $(BPF_TEST_HDRS) $(BPF_SKEL) $(BPF_HDRS)
-	$(CC) $(BPF_TEST_CFLAGS) -static $(BPF_TEST_SRCS) $(BPF_TEST_LDLIBS) \
+	$(CC) $(FIXTURE_CFLAGS) -static $(BPF_TEST_SRCS) $(BPF_TEST_LDLIBS) \
 		-o $@
 
 bpf-test-static: $(BPF_TEST_STATIC)
 
 $(TCP_TEST): $(TCP_TEST_SRCS) $(BPF_TEST_HDRS) $(BPF_SKEL) $(BPF_HDRS)
-	$(CC) $(BPF_TEST_CFLAGS) $(TCP_TEST_SRCS) $(BPF_TEST_LDLIBS) -o $@
+	$(CC) $(FIXTURE_CFLAGS) $(TCP_TEST_SRCS) $(BPF_TEST_LDLIBS) -o $@
 
 $(TCP_TEST_STATIC): $(TCP_TEST_SRCS) $(BPF_TEST_HDRS) $(BPF_SKEL) $(BPF_HDRS)
-	$(CC) $(BPF_TEST_CFLAGS) -static $(TCP_TEST_SRCS) $(BPF_TEST_LDLIBS) \
+	$(CC) $(FIXTURE_CFLAGS) -static $(TCP_TEST_SRCS) $(BPF_TEST_LDLIBS) \
 		-o $@
 
 tcp-test-static: $(TCP_TEST_STATIC)

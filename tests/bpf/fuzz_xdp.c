@@ -46,6 +46,7 @@
 #include "xkv_config.h"
 #include "xkv_live.h"	/* before the skeleton: it names our types */
 #include "xkv.skel.h"
+#include "fixture.h"
 #include "pkt.h"
 #include "tap.h"
 
@@ -123,14 +124,6 @@ static u32 below(struct fz *f, u32 n)
 static bool chance(struct fz *f, u32 percent)
 {
 	return below(f, 100) < percent;
-}
-
-static u64 mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (u64)ts.tv_sec * 1000000000ULL + (u64)ts.tv_nsec;
 }
 
 /* --- the store ------------------------------------------------------------ */
@@ -617,14 +610,6 @@ static void one(struct fz *f, struct pkt *in)
 
 /* --- setup ---------------------------------------------------------------- */
 
-static int libbpf_quiet(enum libbpf_print_level level, const char *fmt,
-			va_list ap)
-{
-	if (level == LIBBPF_WARN)
-		return vfprintf(stderr, fmt, ap);
-	return 0;
-}
-
 static int fz_open(struct fz *f)
 {
 	struct xkv_config cfg = {
@@ -757,12 +742,8 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	if (geteuid() != 0) {
-		printf("1..0 # SKIP needs root (BPF_PROG_TEST_RUN)\n");
+	if (!fixture_start())
 		return 0;
-	}
-	libbpf_set_print(libbpf_quiet);
 	f = calloc(1, sizeof(*f));
 	in = malloc(sizeof(*in));
 	if (!f || !in)
@@ -776,9 +757,10 @@ int main(int argc, char **argv)
 	}
 	tap_diag("seed %#llx, %u keys, %u of %u slots in use after warming",
 		 (unsigned long long)seed, FZ_KEYS, slots_used(f), FZ_SLOTS);
-	t0 = mono_ns();
+	t0 = fixture_mono_ns();
 	end = secs > 0 ? t0 + (u64)(secs * 1e9) : ~0ULL;
-	while (f->packets < max && (f->packets & 1023 || mono_ns() < end)) {
+	while (f->packets < max &&
+	       (f->packets & 1023 || fixture_mono_ns() < end)) {
 		build(f, in);
 		one(f, in);
 		if (!(f->packets % 200))
@@ -786,7 +768,7 @@ int main(int argc, char **argv)
 	}
 	tap_diag("%llu packets in %.1f s: %llu replies (XDP_TX) compared "
 		 "with the store, %llu passed, %llu store writes",
-		 (unsigned long long)f->packets, (mono_ns() - t0) / 1e9,
+		 (unsigned long long)f->packets, (fixture_mono_ns() - t0) / 1e9,
 		 (unsigned long long)f->tx, (unsigned long long)f->pass,
 		 (unsigned long long)f->store_writes);
 	tap_ok(f->tx > f->packets / 20, "XDP answered a fair share: %llu",

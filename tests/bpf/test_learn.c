@@ -49,6 +49,7 @@
 #include "learn_attach.h"
 #include "xkv.skel.h"
 #include "xkv_learn.skel.h"
+#include "fixture.h"
 #include "pkt.h"
 #include "tap.h"
 
@@ -70,22 +71,6 @@ struct env {
 };
 
 static char *vlog;
-
-static int libbpf_quiet(enum libbpf_print_level level, const char *fmt,
-			va_list ap)
-{
-	if (level == LIBBPF_WARN)
-		return vfprintf(stderr, fmt, ap);
-	return 0;
-}
-
-static __u64 mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (__u64)ts.tv_sec * 1000000000ull + (__u64)ts.tv_nsec;
-}
 
 static __u32 log_level = 4;	/* --verifier-log: 1 */
 
@@ -533,7 +518,7 @@ static bool holds(struct env *e, const char *key, const char *val,
 	size_t klen = strlen(key);
 	struct xkv_hot_ent *ent = key_ent(e, key), *want;
 	static struct xkv_slot ref;
-	__u64 now = mono_ns();
+	__u64 now = fixture_mono_ns();
 
 	if (!ent)
 		return false;
@@ -1815,7 +1800,7 @@ static void test_attach(struct env *e)
 	check(!err && !in_id && !eg_id &&
 		      bpf_tc_hook_create(&hook) == -EEXIST,
 	      "detach leaves a qdisc it did not create");
-	libbpf_set_print(libbpf_quiet);
+	libbpf_set_print(fixture_libbpf_quiet);
 	bpf_tc_hook_destroy(&hook);
 }
 
@@ -1933,12 +1918,8 @@ int main(int argc, char **argv)
 	struct env e, q, pol;
 	int err;
 
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	if (geteuid() != 0) {
-		printf("1..0 # SKIP needs root to load BPF programs\n");
+	if (!fixture_start())
 		return 0;
-	}
-	libbpf_set_print(libbpf_quiet);
 	in = malloc(sizeof(*in));
 	out = malloc(sizeof(*out));
 	vlog = calloc(1, VLOG_SIZE);

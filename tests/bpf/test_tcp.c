@@ -53,6 +53,8 @@
 #include "xkv_tcp_conn.h"
 #include "xkv_slot.h"	/* before the skeleton: it names our types */
 #include "xkv.skel.h"
+#include "counters.h"
+#include "fixture.h"
 #include "pkt.h"
 #include "tcppkt.h"
 #include "tap.h"
@@ -74,7 +76,6 @@ struct env {
 	int tstats_fd;
 	int conn_fd;
 	int ctl_fd;
-	int ncpus;
 };
 
 enum { PROG_XDP, PROG_TC_IN, PROG_TC_OUT };
@@ -85,22 +86,6 @@ static __u32 vlog_size = VLOG_SIZE;
 static __u32 vlog_level = 4;	/* 4: statistics only; 1: the whole log */
 
 /* --- loading ------------------------------------------------------------ */
-
-static int libbpf_quiet(enum libbpf_print_level level, const char *fmt,
-			va_list ap)
-{
-	if (level == LIBBPF_WARN)
-		return vfprintf(stderr, fmt, ap);
-	return 0;
-}
-
-static void *map_mmap(struct bpf_map *m, size_t len)
-{
-	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED,
-		       bpf_map__fd(m), 0);
-
-	return p == MAP_FAILED ? NULL : p;
-}
 
 static int env_open(struct env *e, __u16 flags)
 {
@@ -145,15 +130,12 @@ static int env_open(struct env *e, __u16 flags)
 	e->tstats_fd = bpf_map__fd(e->skel->maps.xkv_tcp_stats);
 	e->conn_fd = bpf_map__fd(e->skel->maps.xkv_tcp_conn);
 	e->ctl_fd = bpf_map__fd(e->skel->maps.xkv_tcp_ctl);
-	e->ncpus = libbpf_num_possible_cpus();
-	if (e->ncpus <= 0)
-		return -EINVAL;
 	e->hot_size = (size_t)cfg.nslots * sizeof(struct xkv_slot);
 	e->hot_size = (e->hot_size + page - 1) / page * page;
-	e->hot = map_mmap(e->skel->maps.xkv_hot, e->hot_size);
-	e->live = map_mmap(e->skel->maps.xkv_live, (size_t)page);
+	e->hot = fixture_map_mmap(e->skel->maps.xkv_hot, e->hot_size);
+	e->live = fixture_map_mmap(e->skel->maps.xkv_live, (size_t)page);
 	e->ans_size = (size_t)XKV_TCP_ANS_SLOTS * sizeof(struct xkv_tcp_ans);
-	e->ans = map_mmap(e->skel->maps.xkv_tcp_ans, e->ans_size);
+	e->ans = fixture_map_mmap(e->skel->maps.xkv_tcp_ans, e->ans_size);
 	if (!e->hot || !e->live || !e->ans)
 		return -errno;
 	if (bpf_map_update_elem(e->ctl_fd, &zero, &on, BPF_ANY))
@@ -288,14 +270,6 @@ static size_t body_of(char *b, size_t size, const struct item *const *it,
 
 /* --- running a frame ---------------------------------------------------- */
 
-static __u64 mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (__u64)ts.tv_sec * 1000000000ull + (__u64)ts.tv_nsec;
-}
-
 struct res {
 	int err;
 	__u32 retval;
@@ -303,24 +277,6 @@ struct res {
 	__u8 out[PKT_MAX];
 	__u64 d[XKV_TCP_STAT_NR];
 };
-
-static int tstats_sum(struct env *e, __u64 *sum)
-{
-	struct xkv_tcp_stats *per;
-	__u32 zero = 0;
-	int cpu, i, err;
-
-	per = calloc((size_t)e->ncpus, sizeof(*per));
-	if (!per)
-		return -ENOMEM;
-	err = bpf_map_lookup_elem(e->tstats_fd, &zero, per);
-	memset(sum, 0, sizeof(__u64) * XKV_TCP_STAT_NR);
-	for (cpu = 0; !err && cpu < e->ncpus; cpu++)
-		for (i = 0; i < XKV_TCP_STAT_NR; i++)
-			sum[i] += ((__u64 *)&per[cpu])[i];
-	free(per);
-	return err ? -errno : 0;
-}
 
 static void run(struct env *e, int prog, const struct pkt *in, struct res *r)
 {
@@ -331,12 +287,13 @@ static void run(struct env *e, int prog, const struct pkt *in, struct res *r)
 	int i;
 
 	memset(r, 0, sizeof(*r));
-	xkv_live_renew(e->live, mono_ns());
-	r->err = tstats_sum(e, before);
+	xkv_live_renew(e->live, fixture_mono_ns());
+	r->err = xkv_counters_read(e->tstats_fd, before, XKV_TCP_STAT_NR);
 	if (!r->err && bpf_prog_test_run_opts(e->fd[prog], &opts))
 		r->err = -errno;
 	if (!r->err)
-		r->err = tstats_sum(e, after);
+		r->err = xkv_counters_read(e->tstats_fd, after,
+					   XKV_TCP_STAT_NR);
 	r->retval = opts.retval;
 	r->len = opts.data_size_out;
 	for (i = 0; i < XKV_TCP_STAT_NR && !r->err; i++)
@@ -386,34 +343,6 @@ static void diag_counters(const __u64 *got, const __u64 *want)
 	tap_diag("  counters:%s", buf);
 }
 
-static void diag_frames(const __u8 *got, size_t glen, const __u8 *want,
-			size_t wlen)
-{
-	size_t i, n = glen < wlen ? glen : wlen, at = n, from, to, k;
-	char line[256];
-
-	for (i = 0; i < n; i++)
-		if (got[i] != want[i]) {
-			at = i;
-			break;
-		}
-	tap_diag("  frame: got %zu bytes, expected %zu; first difference "
-		 "at byte %zu", glen, wlen, at);
-	from = at > 16 ? (at - 16) & ~(size_t)15 : 0;
-	to = from + 48;
-	for (i = 0; i < 2; i++) {
-		const __u8 *p = i ? want : got;
-		size_t len = i ? wlen : glen;
-
-		k = (size_t)snprintf(line, sizeof(line), "  %s @%zu:",
-				     i ? "want" : " got", from);
-		for (n = from; n < to && n < len && k < sizeof(line) - 4; n++)
-			k += (size_t)snprintf(line + k, sizeof(line) - k,
-					      " %02x", p[n]);
-		tap_diag("%s", line);
-	}
-}
-
 static struct res res;		/* the last run's */
 
 /*
@@ -458,7 +387,7 @@ expect(struct env *e, int prog, const struct pkt *in, __u32 ret,
 	if (sums)
 		tap_diag("  sums: %s", sums);
 	if (!frame)
-		diag_frames(res.out, res.len, want->b, want->len);
+		fixture_diag_frames(res.out, res.len, want->b, want->len);
 	if (memcmp(res.d, stats, sizeof(res.d)))
 		diag_counters(res.d, stats);
 	return false;
@@ -1915,7 +1844,7 @@ static size_t piece(struct env *e, struct conn *c, const struct tcpseg *s,
 	tap_diag("  %s, %u bytes%s%s", action(PROG_XDP, res.retval), res.len,
 		 sums ? ": " : "", sums ? sums : "");
 	if (len)
-		diag_frames(res.out, res.len, want->b, want->len);
+		fixture_diag_frames(res.out, res.len, want->b, want->len);
 	return 0;
 }
 
@@ -2364,13 +2293,8 @@ int main(int argc, char **argv)
 	struct env e;
 	int err;
 
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	if (geteuid() != 0) {
-		printf("1..0 # SKIP needs root to load BPF programs "
-		       "(BPF_PROG_TEST_RUN)\n");
+	if (!fixture_start())
 		return 0;
-	}
-	libbpf_set_print(libbpf_quiet);
 	if (vlogall) {
 		vlog_level = 1;
 		vlog_size = VLOG_FULL_SIZE;

@@ -42,6 +42,8 @@
 #include "xkv_policy.h"
 #include "xkv_slot.h"	/* before the skeleton: it names our types */
 #include "xkv.skel.h"
+#include "counters.h"
+#include "fixture.h"
 #include "pkt.h"
 #include "tap.h"
 
@@ -64,14 +66,6 @@ struct env {
 static char vlog[VLOG_SIZE];
 
 /* --- loading ------------------------------------------------------------ */
-
-static int libbpf_quiet(enum libbpf_print_level level, const char *fmt,
-			va_list ap)
-{
-	if (level == LIBBPF_WARN)
-		return vfprintf(stderr, fmt, ap);
-	return 0;
-}
 
 static int env_open(struct env *e, const struct xkv_config *cfg)
 {
@@ -105,18 +99,10 @@ static int env_open(struct env *e, const struct xkv_config *cfg)
 		return -EINVAL;
 	e->hot_size = (size_t)cfg->nslots * sizeof(struct xkv_slot);
 	e->hot_size = (e->hot_size + page - 1) / page * page;
-	e->hot = mmap(NULL, e->hot_size, PROT_READ | PROT_WRITE, MAP_SHARED,
-		      bpf_map__fd(e->skel->maps.xkv_hot), 0);
-	if (e->hot == MAP_FAILED) {
-		e->hot = NULL;
+	e->hot = fixture_map_mmap(e->skel->maps.xkv_hot, e->hot_size);
+	e->live = fixture_map_mmap(e->skel->maps.xkv_live, (size_t)page);
+	if (!e->hot || !e->live)
 		return -errno;
-	}
-	e->live = mmap(NULL, (size_t)page, PROT_READ | PROT_WRITE, MAP_SHARED,
-		       bpf_map__fd(e->skel->maps.xkv_live), 0);
-	if (e->live == MAP_FAILED) {
-		e->live = NULL;
-		return -errno;
-	}
 	return 0;
 }
 
@@ -209,14 +195,6 @@ static void slot_end(struct xkv_slot *s, __u32 seq)
 	xkv_slot_unlock(s, seq);
 }
 
-static __u64 mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (__u64)ts.tv_sec * 1000000000ull + (__u64)ts.tv_nsec;
-}
-
 /* the key's entry, built by xkv_slot.h, in its slot; @xflags XKV_SLOT_F_* */
 static void hot_set_x(struct env *e, const void *key, size_t klen,
 		      const void *val, size_t vlen, __u32 flags, __u64 cas,
@@ -284,24 +262,6 @@ struct result {
 	__u64 delta[XKV_STAT_NR];
 };
 
-static int stats_sum(struct env *e, __u64 *sum)
-{
-	struct xkv_stats *per;
-	__u32 zero = 0;
-	int cpu, i, err;
-
-	per = calloc((size_t)e->ncpus, sizeof(*per));
-	if (!per)
-		return -ENOMEM;
-	err = bpf_map_lookup_elem(e->stats_fd, &zero, per);
-	memset(sum, 0, sizeof(__u64) * XKV_STAT_NR);
-	for (cpu = 0; !err && cpu < e->ncpus; cpu++)
-		for (i = 0; i < XKV_STAT_NR; i++)
-			sum[i] += ((__u64 *)&per[cpu])[i];
-	free(per);
-	return err;
-}
-
 static void run(struct env *e, const struct pkt *in, struct result *r)
 {
 	__u64 before[XKV_STAT_NR], after[XKV_STAT_NR];
@@ -316,17 +276,17 @@ static void run(struct env *e, const struct pkt *in, struct result *r)
 	if (e->dead)
 		xkv_live_end(e->live);
 	else
-		xkv_live_renew(e->live, mono_ns());
+		xkv_live_renew(e->live, fixture_mono_ns());
 	if (e->ifindex) {
 		md.data_end = (__u32)in->len;
 		opts.ctx_in = &md;
 		opts.ctx_size_in = sizeof(md);
 	}
-	r->err = stats_sum(e, before);
+	r->err = xkv_counters_read(e->stats_fd, before, XKV_STAT_NR);
 	if (!r->err)
 		r->err = bpf_prog_test_run_opts(e->prog_fd, &opts);
 	if (!r->err)
-		r->err = stats_sum(e, after);
+		r->err = xkv_counters_read(e->stats_fd, after, XKV_STAT_NR);
 	r->retval = opts.retval;
 	r->len = opts.data_size_out;
 	for (i = 0; i < XKV_STAT_NR && !r->err; i++)
@@ -364,35 +324,6 @@ static void diag_counters(const struct result *r)
 	tap_diag("  counters moved:%s", buf);
 }
 
-static void diag_frames(const __u8 *got, size_t glen, const __u8 *want,
-			size_t wlen)
-{
-	size_t i, n = glen < wlen ? glen : wlen, at = n, from, to;
-	char line[256];
-	size_t k;
-
-	for (i = 0; i < n; i++)
-		if (got[i] != want[i]) {
-			at = i;
-			break;
-		}
-	tap_diag("  frame: got %zu bytes, expected %zu; first difference "
-		 "at byte %zu", glen, wlen, at);
-	from = at > 16 ? (at - 16) & ~(size_t)15 : 0;
-	to = from + 48;
-	for (i = 0; i < 2; i++) {
-		const __u8 *p = i ? want : got;
-		size_t len = i ? wlen : glen;
-
-		k = (size_t)snprintf(line, sizeof(line), "  %s @%zu:",
-				     i ? "want" : " got", from);
-		for (n = from; n < to && n < len && k < sizeof(line) - 4; n++)
-			k += (size_t)snprintf(line + k, sizeof(line) - k,
-					      " %02x", p[n]);
-		tap_diag("%s", line);
-	}
-}
-
 /* The frame must pass untouched, counted under @why. */
 static bool expect_pass(struct env *e, const struct pkt *in,
 			enum xkv_stat_id why, const char *name)
@@ -411,7 +342,7 @@ static bool expect_pass(struct env *e, const struct pkt *in,
 	tap_diag("  verdict %s (%u), expected XDP_PASS", verdict(r.retval),
 		 r.retval);
 	if (r.len != in->len || memcmp(r.out, in->b, in->len))
-		diag_frames(r.out, r.len, in->b, in->len);
+		fixture_diag_frames(r.out, r.len, in->b, in->len);
 	diag_counters(&r);
 	return false;
 }
@@ -444,7 +375,7 @@ static bool expect_reply(struct env *e, const struct pkt_opts *o,
 		if (sums)
 			tap_diag("  checksums: %s", sums);
 		if (r.len != want->len || memcmp(r.out, want->b, want->len))
-			diag_frames(r.out, r.len, want->b, want->len);
+			fixture_diag_frames(r.out, r.len, want->b, want->len);
 		diag_counters(&r);
 	}
 	free(want);
@@ -923,10 +854,10 @@ static void test_meta(struct env *e)
 	mg_passes(e, &o, meta_passes, NPASS(meta_passes));
 
 	hot_set(e, ttl.key, ttl.klen, ttl.val, ttl.vlen, ttl.flags, ttl.cas,
-		mono_ns() + 3600ull * 1000000000ull);
+		fixture_mono_ns() + 3600ull * 1000000000ull);
 	mg_hit(e, &o, &ttl, "v f c", "\r\n");
 	hot_set(e, ttl.key, ttl.klen, ttl.val, ttl.vlen, ttl.flags, ttl.cas,
-		mono_ns() - 1);
+		fixture_mono_ns() - 1);
 	req(&o, "mg ttl v\r\n");
 	expect_pass(e, in, XKV_STAT_pass_expired, "mg of an expired entry");
 	hot_del(e, ttl.key, ttl.klen);
@@ -1206,10 +1137,10 @@ static void test_binary(struct env *e)
 
 	/* expiry, and an entry without its CAS: passed */
 	hot_set(e, ttl.key, ttl.klen, ttl.val, ttl.vlen, ttl.flags, ttl.cas,
-		mono_ns() + 3600ull * 1000000000ull);
+		fixture_mono_ns() + 3600ull * 1000000000ull);
 	bin_hit(e, &o, XKV_BIN_GETK, &ttl, opx);
 	hot_set(e, ttl.key, ttl.klen, ttl.val, ttl.vlen, ttl.flags, ttl.cas,
-		mono_ns() - 1);
+		fixture_mono_ns() - 1);
 	bin_req(XKV_BIN_GET, "ttl", 3, 0, (size_t)-1, opx);
 	bin_pass(e, &o, XKV_STAT_pass_expired,
 		 "binary GET of an expired entry");
@@ -1930,12 +1861,12 @@ static void test_slots(struct env *e)
 
 	/* expiry is CLOCK_MONOTONIC ns, like bpf_ktime_get_ns() */
 	hot_set(e, it.key, it.klen, it.val, it.vlen, it.flags, it.cas,
-		mono_ns() + 3600ull * 1000000000ull);
+		fixture_mono_ns() + 3600ull * 1000000000ull);
 	req(&o, "get ttl\r\n");
 	expect_text(&it, 1, false);
 	expect_reply(e, &o, in, text, text_len, 1, "not yet expired: hit");
 	hot_set(e, it.key, it.klen, it.val, it.vlen, it.flags, it.cas,
-		mono_ns() - 1);
+		fixture_mono_ns() - 1);
 	expect_pass(e, in, XKV_STAT_pass_expired, "expired slot");
 
 	/* a writer inside (odd sequence): pass; done: served again */
@@ -2185,7 +2116,7 @@ static void test_bucket(struct env *e)
 
 	/* an expired entry among live ones */
 	hot_set(e, keys[0], it[0].klen, it[0].val, it[0].vlen, it[0].flags,
-		it[0].cas, mono_ns() - 1000000000ull);
+		it[0].cas, fixture_mono_ns() - 1000000000ull);
 	snprintf(line, sizeof(line), "get %s\r\n", keys[0]);
 	req(&o, line);
 	expect_pass(e, in, XKV_STAT_pass_expired, "expired entry in a bucket");
@@ -2550,7 +2481,7 @@ static void test_input(struct env *e)
 	expect_pass(e, in, XKV_STAT_pass_no_backend,
 		    "backend's lease ended: nothing served");
 	e->dead = false;
-	xkv_live_renew(e->live, mono_ns() - XKV_LIVE_LEASE_NS - 1);
+	xkv_live_renew(e->live, fixture_mono_ns() - XKV_LIVE_LEASE_NS - 1);
 	{
 		/* run without the per-run beat: the lease is in the past */
 		static __u8 out[PKT_MAX];
@@ -2670,7 +2601,7 @@ static void test_invariant(struct env *e)
 	__u64 sum[XKV_STAT_NR], outcomes = 0;
 	int i;
 
-	if (stats_sum(e, sum)) {
+	if (xkv_counters_read(e->stats_fd, sum, XKV_STAT_NR)) {
 		tap_ok(0, "read counters");
 		return;
 	}
@@ -2765,13 +2696,8 @@ int main(int argc, char **argv)
 	struct env e;
 	int err;
 
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	if (geteuid() != 0) {
-		printf("1..0 # SKIP needs root to load BPF programs "
-		       "(BPF_PROG_TEST_RUN)\n");
+	if (!fixture_start())
 		return 0;
-	}
-	libbpf_set_print(libbpf_quiet);
 	in = malloc(sizeof(*in));
 	text = malloc(PKT_MAX);
 	bin = malloc(PKT_MAX);
