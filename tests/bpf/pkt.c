@@ -8,6 +8,7 @@
  */
 #include <string.h>
 
+#include "bytes.h"
 #include "pkt.h"
 
 const uint8_t pkt_client4[4] = { 10, 0, 0, 2 };
@@ -20,35 +21,6 @@ const uint8_t pkt_client_mac[6] = { 0x02, 0, 0, 0, 0, 0x02 };
 const uint8_t pkt_server_mac[6] = { 0x02, 0, 0, 0, 0, 0x01 };
 
 static const uint16_t vlan_tpid[3] = { 0x88a8, 0x8100, 0x8100 };
-
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = v >> 8;
-	p[1] = v & 0xff;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	put16(p, v >> 16);
-	put16(p + 2, v & 0xffff);
-}
-
-static uint16_t get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-/* RFC 1071: sum 16-bit big-endian words, an odd byte padded with zero */
-static uint32_t sum16(uint32_t sum, const uint8_t *p, size_t len)
-{
-	size_t i;
-
-	for (i = 0; i + 1 < len; i += 2)
-		sum += get16(p + i);
-	if (len & 1)
-		sum += (uint32_t)p[len - 1] << 8;
-	return sum;
-}
 
 static uint16_t fold(uint32_t sum)
 {
@@ -233,19 +205,28 @@ void pkt_reply(struct pkt *p, const struct pkt_opts *o, const void *text,
 	p->len = l4 + ulen;
 }
 
+int pkt_ethertype(const uint8_t *f, size_t len, size_t *off)
+{
+	size_t o = 12;
+
+	while (o + 2 <= len &&
+	       (get16(f + o) == 0x8100 || get16(f + o) == 0x88a8))
+		o += 4;
+	if (o + 2 > len)
+		return -1;
+	*off = o + 2;
+	return get16(f + o);
+}
+
 const char *pkt_check_sums(const uint8_t *f, size_t len)
 {
-	size_t off = 12, ulen;
-	uint16_t type;
+	size_t off, ulen;
+	int type;
 	uint32_t sum;
 
-	while (off + 2 <= len &&
-	       (get16(f + off) == 0x8100 || get16(f + off) == 0x88a8))
-		off += 4;
-	if (off + 2 > len)
+	type = pkt_ethertype(f, len, &off);
+	if (type < 0)
 		return "truncated L2";
-	type = get16(f + off);
-	off += 2;
 	if (type == 0x0800) {
 		size_t hlen = (size_t)(f[off] & 0xf) * 4;
 

@@ -85,6 +85,16 @@ void pkt_request(struct pkt *p, const struct pkt_opts *o, const void *text,
 void pkt_reply(struct pkt *p, const struct pkt_opts *o, const void *text,
 	       size_t len);
 
+/**
+ * pkt_ethertype() - the EtherType of frame @f after its VLAN tags.
+ * @f:   the frame
+ * @len: its length
+ * @off: out: where the L3 header starts
+ *
+ * Return: the EtherType, or -1 when the frame ends before it.
+ */
+int pkt_ethertype(const uint8_t *f, size_t len, size_t *off);
+
 /*
  * Check a reply frame's IPv4 header checksum and UDP checksum by summing
  * them again; returns NULL when both are right, else what is wrong.

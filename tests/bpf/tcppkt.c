@@ -9,32 +9,11 @@
  */
 #include <string.h>
 
+#include "bytes.h"
 #include "tcppkt.h"
 #include "tap.h"
 
 static const uint16_t vlan_tpid[2] = { 0x88a8, 0x8100 };
-
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = v >> 8;
-	p[1] = v & 0xff;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	put16(p, v >> 16);
-	put16(p + 2, v & 0xffff);
-}
-
-static uint16_t get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-	return (uint32_t)get16(p) << 16 | get16(p + 2);
-}
 
 /* the options of @s, Linux's layout; returns their length (padded) */
 static size_t put_opts(uint8_t *o, const struct tcpseg *s)
@@ -93,18 +72,6 @@ static size_t put_opts(uint8_t *o, const struct tcpseg *s)
 	if (n > 40)
 		tap_bail("tcppkt: options over 40 bytes");
 	return n;
-}
-
-/* RFC 1071 over 16-bit big-endian words, an odd byte padded with zero */
-static uint32_t sum16(uint32_t sum, const uint8_t *p, size_t len)
-{
-	size_t i;
-
-	for (i = 0; i + 1 < len; i += 2)
-		sum += get16(p + i);
-	if (len & 1)
-		sum += (uint32_t)p[len - 1] << 8;
-	return sum;
 }
 
 /* the pseudo-header's sum (RFC 9293 3.1, RFC 8200 8.1), unfolded */
@@ -196,18 +163,14 @@ void tcppkt_build(struct pkt *p, const struct tcpseg *s)
 
 const char *tcppkt_check(const uint8_t *f, size_t len, struct tcpview *v)
 {
-	size_t off = 12, l4, tlen;
+	size_t off, l4, tlen;
 	bool ipv6;
-	uint16_t type;
+	int type;
 
 	memset(v, 0, sizeof(*v));
-	while (off + 2 <= len &&
-	       (get16(f + off) == 0x8100 || get16(f + off) == 0x88a8))
-		off += 4;
-	if (off + 2 > len)
+	type = pkt_ethertype(f, len, &off);
+	if (type < 0)
 		return "truncated L2";
-	type = get16(f + off);
-	off += 2;
 	v->l3 = off;
 	if (type == 0x0800) {
 		if (off + 20 > len || f[off] != 0x45)
