@@ -534,6 +534,20 @@ static struct tcpseg k_seg(struct conn *c, __u8 flags, const char *data)
 	return s;
 }
 
+/* the reply XDP sends on @c: @len bytes of @data at @seq, acking @ack */
+static struct tcpseg x_seg(const struct conn *c, __u32 seq, __u32 ack,
+			   __u32 tsecr, const char *data, size_t len)
+{
+	struct tcpseg r = {
+		.ipv6 = c->ipv6, .nvlans = c->nvlans, .cport = c->cport,
+		.out = true, .xdp = true, .seq = seq, .ack = ack,
+		.flags = TCPF_ACK | TCPF_PSH, .win = c->swin, .ts = c->ts,
+		.tsval = c->tss, .tsecr = tsecr, .data = data, .len = len,
+	};
+
+	return r;
+}
+
 static struct pkt *in, *want;
 
 /* claim an xkv_tcp_ans entry for @c the way the backend does */
@@ -664,13 +678,8 @@ static bool conn_hit(struct env *e, struct conn *c, const char *line,
 		     const char *name)
 {
 	struct tcpseg s = c_seg(c, TCPF_ACK | TCPF_PSH, line);
-	struct tcpseg r = {
-		.ipv6 = c->ipv6, .nvlans = c->nvlans, .cport = c->cport,
-		.out = true, .xdp = true, .seq = c->sw,
-		.ack = c->cw + (__u32)s.len, .flags = TCPF_ACK | TCPF_PSH,
-		.win = c->swin, .ts = c->ts, .tsval = c->tss,
-		.tsecr = s.tsval, .data = body, .len = blen,
-	};
+	struct tcpseg r = x_seg(c, c->sw, c->cw + (__u32)s.len, s.tsval,
+				body, blen);
 	__u64 hits = e->ans[c->ans].hits;
 	__u8 ubody[PKT_MAX];
 	size_t ulen;
@@ -781,6 +790,15 @@ static size_t foo_body(void)
 		       (const struct item *const[]){ &it_foo }, 1, false);
 }
 
+/* segment @s from the client, passed for the stack to see (pass_segment) */
+static bool seg_passed(struct env *e, const struct tcpseg *s,
+		       const char *name)
+{
+	tcppkt_build(in, s);
+	return expect(e, PROG_XDP, in, XDP_PASS, NULL,
+		      ST(S(segments, 1), S(pass_segment, 1)), "%s", name);
+}
+
 /* the client sends @line; XDP passes it untouched, counted as @why */
 static bool c_pass(struct env *e, struct conn *c, const char *line,
 		   enum xkv_tcp_stat_id why, const char *name)
@@ -847,19 +865,13 @@ static bool bin_seg(struct env *e, struct conn *c, const __u8 *rq,
 		    enum xkv_tcp_stat_id why, const char *name)
 {
 	struct tcpseg s = c_seg(c, TCPF_ACK | TCPF_PSH, NULL);
-	struct tcpseg r = {
-		.ipv6 = c->ipv6, .nvlans = c->nvlans, .cport = c->cport,
-		.out = true, .xdp = true, .seq = c->sw,
-		.ack = c->cw + (__u32)rlen, .flags = TCPF_ACK | TCPF_PSH,
-		.win = c->swin, .ts = c->ts, .tsval = c->tss,
-		.data = (const char *)rp, .len = plen,
-	};
+	struct tcpseg r = x_seg(c, c->sw, c->cw + (__u32)rlen, s.tsval,
+				(const char *)rp, plen);
 	__u64 st[XKV_TCP_STAT_NR] = { 0 };
 	bool ok;
 
 	s.data = (const char *)rq;
 	s.len = rlen;
-	r.tsecr = s.tsval;
 	tcppkt_build(&c->req, &s);
 	st[XKV_TCP_STAT_segments] = 1;
 	c->cw += (__u32)rlen;
@@ -1276,34 +1288,23 @@ static void test_not_quiet(struct env *e)
 	cw = c->cw;
 	s = c_seg(c, TCPF_ACK | TCPF_PSH, "get foo\r\n");
 	s.bad_csum = true;
-	tcppkt_build(in, &s);
-	expect(e, PROG_XDP, in, XDP_PASS, NULL,
-	       ST(S(segments, 1), S(pass_segment, 1)),
-	       "bad TCP checksum: passed for the stack to drop");
+	seg_passed(e, &s,
+		   "bad TCP checksum: passed for the stack to drop");
 	c->cw = cw;
 	s = c_seg(c, TCPF_ACK | TCPF_PSH, "get foo\r\n");
 	s.nsack = 1;
 	s.sack[0][0] = c->sw + 100;
 	s.sack[0][1] = c->sw + 200;
-	tcppkt_build(in, &s);
-	expect(e, PROG_XDP, in, XDP_PASS, NULL,
-	       ST(S(segments, 1), S(pass_segment, 1)),
-	       "request carrying a SACK block: passed");
+	seg_passed(e, &s, "request carrying a SACK block: passed");
 	c->cw = cw;
 	s = c_seg(c, TCPF_ACK | TCPF_PSH, "get foo\r\n");
 	s.xopt = (const __u8[]){ 1, 30, 5 };	/* runs past the options */
 	s.xlen = 3;
-	tcppkt_build(in, &s);
-	expect(e, PROG_XDP, in, XDP_PASS, NULL,
-	       ST(S(segments, 1), S(pass_segment, 1)),
-	       "request with malformed options: passed");
+	seg_passed(e, &s, "request with malformed options: passed");
 	c->cw = cw;
 	s = c_seg(c, TCPF_ACK | TCPF_PSH, "get foo\r\n");
 	s.ts = !s.ts;
-	tcppkt_build(in, &s);
-	expect(e, PROG_XDP, in, XDP_PASS, NULL,
-	       ST(S(segments, 1), S(pass_segment, 1)),
-	       "request without the negotiated timestamps: passed");
+	seg_passed(e, &s, "request without the negotiated timestamps: passed");
 	/* nothing above moved the connection */
 	s = k_seg(c, TCPF_ACK, NULL);
 	tcppkt_build(in, &s);
@@ -1440,51 +1441,49 @@ static void test_segments(struct env *e)
 	conn_open(e, c, true, "flags");
 	cw = c->cw;
 	s = c_seg(c, TCPF_ACK | TCPF_PSH | 0x20, "get foo\r\n");
-	tcppkt_build(in, &s);
-	expect(e, PROG_XDP, in, XDP_PASS, NULL,
-	       ST(S(segments, 1), S(pass_segment, 1)), "URG: passed");
+	seg_passed(e, &s, "URG: passed");
 	/* the kernel takes urgent data: the backend answers it */
 	c->cw = cw + 9;
 	be_answered(e, c, 9, (__u32)blen);
 	s = c_seg(c, TCPF_PSH, "get foo\r\n");
-	tcppkt_build(in, &s);
-	expect(e, PROG_XDP, in, XDP_PASS, NULL,
-	       ST(S(segments, 1), S(pass_segment, 1)), "no ACK: passed");
+	seg_passed(e, &s, "no ACK: passed");
 	conn_hit(e, c, "get foo\r\n", body, blen, 1, "flags: then a hit");
 	conn_release(e, c);
 	free(c);
+}
+
+/*
+ * segment @s through TC program @prog (PROG_TC_OUT: a kernel segment to
+ * the wire, PROG_TC_IN: a client segment to the kernel), let through as @w
+ */
+static bool translated(struct env *e, int prog, const struct tcpseg *s,
+		       const struct tcpseg *w, const __u64 *st,
+		       const char *name)
+{
+	struct pkt *p = malloc(sizeof(*p));
+	bool ok;
+
+	if (!p)
+		tap_bail("out of memory");
+	tcppkt_build(p, s);
+	tcppkt_build(want, w);
+	ok = expect(e, prog, p, TC_ACT_OK, want, st, "%s", name);
+	free(p);
+	return ok;
 }
 
 /* kernel segment @s through tc_out, expected on the wire as @w */
 static bool k_out(struct env *e, const struct tcpseg *s,
 		  const struct tcpseg *w, const __u64 *st, const char *name)
 {
-	struct pkt *p = malloc(sizeof(*p));
-	bool ok;
-
-	if (!p)
-		tap_bail("out of memory");
-	tcppkt_build(p, s);
-	tcppkt_build(want, w);
-	ok = expect(e, PROG_TC_OUT, p, TC_ACT_OK, want, st, "%s", name);
-	free(p);
-	return ok;
+	return translated(e, PROG_TC_OUT, s, w, st, name);
 }
 
 /* client segment @s through tc_in, expected in the kernel as @w */
 static bool c_in(struct env *e, const struct tcpseg *s,
 		 const struct tcpseg *w, const __u64 *st, const char *name)
 {
-	struct pkt *p = malloc(sizeof(*p));
-	bool ok;
-
-	if (!p)
-		tap_bail("out of memory");
-	tcppkt_build(p, s);
-	tcppkt_build(want, w);
-	ok = expect(e, PROG_TC_IN, p, TC_ACT_OK, want, st, "%s", name);
-	free(p);
-	return ok;
+	return translated(e, PROG_TC_IN, s, w, st, name);
 }
 
 static void test_translate(struct env *e, bool ipv6)
@@ -1702,12 +1701,7 @@ static void test_retransmit(struct env *e)
 	s = c_seg(c, TCPF_ACK | TCPF_PSH, "get foo\r\n");
 	s.seq = qs;
 	s.ack = rs;
-	r = (struct tcpseg){
-		.ipv6 = c->ipv6, .cport = c->cport, .out = true, .xdp = true,
-		.seq = rs, .ack = qs + ql, .flags = TCPF_ACK | TCPF_PSH,
-		.win = c->swin, .ts = true, .tsval = c->tss,
-		.tsecr = s.tsval, .data = body, .len = blen,
-	};
+	r = x_seg(c, rs, qs + ql, s.tsval, body, blen);
 	tcppkt_build(in, &s);
 	tcppkt_build(want, &r);
 	expect(e, PROG_XDP, in, XDP_TX, want,
@@ -1823,13 +1817,8 @@ static size_t piece(struct env *e, struct conn *c, const struct tcpseg *s,
 	if (!res.err && res.retval == XDP_TX && !sums)
 		len = v.len <= blen - off ? v.len : 0;
 	last = off + len == blen;
-	r = (struct tcpseg){
-		.ipv6 = c->ipv6, .cport = c->cport, .out = true, .xdp = true,
-		.seq = rs + (__u32)off, .ack = last ? qs + ql : qs,
-		.flags = TCPF_ACK | TCPF_PSH, .win = c->swin, .ts = c->ts,
-		.tsval = c->tss, .tsecr = s->tsval, .data = body + off,
-		.len = len,
-	};
+	r = x_seg(c, rs + (__u32)off, last ? qs + ql : qs, s->tsval,
+		  body + off, len);
 	tcppkt_build(want, &r);
 	ok = len && res.len == want->len &&
 	     !memcmp(res.out, want->b, want->len) &&
@@ -1893,12 +1882,7 @@ static void test_pieces(void)
 	*in = c->req;
 	memset(in->b + in->len, 0, 1200);
 	in->len += 1200;
-	r = (struct tcpseg){
-		.ipv6 = c->ipv6, .cport = c->cport, .out = true, .xdp = true,
-		.seq = rs, .ack = qs + ql, .flags = TCPF_ACK | TCPF_PSH,
-		.win = c->swin, .ts = true, .tsval = c->tss,
-		.tsecr = s.tsval, .data = body, .len = blen,
-	};
+	r = x_seg(c, rs, qs + ql, s.tsval, body, blen);
 	tcppkt_build(want, &r);
 	expect(e, PROG_XDP, in, XDP_TX, want,
 	       ST(S(segments, 1), S(hits, 1), S(keys, 1),
@@ -2224,20 +2208,15 @@ static void test_partial(void)
 	s = c_seg(c, TCPF_ACK | TCPF_PSH, "get foo\r\n");
 	s.partial = true;
 	s.bad_csum = true;
-	tcppkt_build(in, &s);
-	expect(&e, PROG_XDP, in, XDP_PASS, NULL,
-	       ST(S(segments, 1), S(pass_segment, 1)),
-	       "CSUM_PARTIAL: a pseudo-header sum off by one is checked in "
-	       "full, and fails");
+	seg_passed(&e, &s,
+		   "CSUM_PARTIAL: a pseudo-header sum off by one is checked in "
+		   "full, and fails");
 	conn_release(&e, c);
 	conn_init(c, true, true);
 	conn_open(&e, c, true, "full checksum");
 	s = c_seg(c, TCPF_ACK | TCPF_PSH, "get foo\r\n");
 	s.bad_csum = true;
-	tcppkt_build(in, &s);
-	expect(&e, PROG_XDP, in, XDP_PASS, NULL,
-	       ST(S(segments, 1), S(pass_segment, 1)),
-	       "CSUM_PARTIAL: a wrong full checksum still fails");
+	seg_passed(&e, &s, "CSUM_PARTIAL: a wrong full checksum still fails");
 	conn_release(&e, c);
 	conn_init(c, true, true);
 	conn_open(&e, c, true, "pseudo-header sum");
