@@ -84,9 +84,13 @@ tap_ok_at(bool pass, const char *file, int line, const char *fmt, ...)
 	return pass;
 }
 
-static inline __attribute__((format(printf, 6, 7))) bool
-tap_is_u64_at(uint64_t got, uint64_t want, const char *file, int line,
-	      const char *expr, const char *fmt, ...)
+/*
+ * tap_is_u64() and tap_is_i64(): @got and @want as 64-bit patterns (equal
+ * as such exactly when equal as numbers), shown signed when @is_signed
+ */
+static inline __attribute__((format(printf, 7, 8))) bool
+tap_is_num_at(uint64_t got, uint64_t want, bool is_signed, const char *file,
+	      int line, const char *expr, const char *fmt, ...)
 {
 	bool pass = got == want;
 	va_list ap;
@@ -94,24 +98,11 @@ tap_is_u64_at(uint64_t got, uint64_t want, const char *file, int line,
 	va_start(ap, fmt);
 	tap_vresult(pass, file, line, fmt, ap);
 	va_end(ap);
-	if (!pass)
-		tap_diag("  %s: got %" PRIu64 ", expected %" PRIu64, expr,
-			 got, want);
-	return pass;
-}
-
-static inline __attribute__((format(printf, 6, 7))) bool
-tap_is_i64_at(int64_t got, int64_t want, const char *file, int line,
-	      const char *expr, const char *fmt, ...)
-{
-	bool pass = got == want;
-	va_list ap;
-
-	va_start(ap, fmt);
-	tap_vresult(pass, file, line, fmt, ap);
-	va_end(ap);
-	if (!pass)
+	if (!pass && is_signed)
 		tap_diag("  %s: got %" PRId64 ", expected %" PRId64, expr,
+			 (int64_t)got, (int64_t)want);
+	else if (!pass)
+		tap_diag("  %s: got %" PRIu64 ", expected %" PRIu64, expr,
 			 got, want);
 	return pass;
 }
@@ -222,14 +213,14 @@ tap_is_str_at(const char *got, const char *want, const char *file, int line,
 #define tap_ok(cond, ...) tap_ok_at(!!(cond), __FILE__, __LINE__, __VA_ARGS__)
 
 /** tap_is_u64() - pass when two unsigned integers are equal. */
-#define tap_is_u64(got, want, ...)                                          \
-	tap_is_u64_at((uint64_t)(got), (uint64_t)(want), __FILE__, __LINE__, \
-		      #got, __VA_ARGS__)
+#define tap_is_u64(got, want, ...)					\
+	tap_is_num_at((uint64_t)(got), (uint64_t)(want), false, __FILE__, \
+		      __LINE__, #got, __VA_ARGS__)
 
 /** tap_is_i64() - pass when two signed integers are equal. */
-#define tap_is_i64(got, want, ...)                                        \
-	tap_is_i64_at((int64_t)(got), (int64_t)(want), __FILE__, __LINE__, \
-		      #got, __VA_ARGS__)
+#define tap_is_i64(got, want, ...)					\
+	tap_is_num_at((uint64_t)(int64_t)(got), (uint64_t)(int64_t)(want), \
+		      true, __FILE__, __LINE__, #got, __VA_ARGS__)
 
 /** tap_is_mem() - pass when two byte ranges are equal (NULL == NULL). */
 #define tap_is_mem(got, glen, want, wlen, ...)                          \
