@@ -123,6 +123,22 @@ int conn_send(struct conn *c, const void *p, size_t n)
 	return 0;
 }
 
+/* wait up to @timeout_ms for @fd to be readable: 0, -ETIMEDOUT or -errno */
+static int wait_readable(int fd, int timeout_ms)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	int n;
+
+	do {
+		n = poll(&pfd, 1, timeout_ms);
+	} while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -errno;
+	if (n == 0)
+		return -ETIMEDOUT;
+	return 0;
+}
+
 /**
  * conn_fill() - receive what the server has sent into @c->in
  * @c: connection
@@ -133,17 +149,12 @@ int conn_send(struct conn *c, const void *p, size_t n)
  */
 int conn_fill(struct conn *c, int timeout_ms)
 {
-	struct pollfd pfd = { .fd = c->fd, .events = POLLIN };
 	ssize_t r;
 	int n;
 
-	do {
-		n = poll(&pfd, 1, timeout_ms);
-	} while (n < 0 && errno == EINTR);
+	n = wait_readable(c->fd, timeout_ms);
 	if (n < 0)
-		return -errno;
-	if (n == 0)
-		return -ETIMEDOUT;
+		return n;
 	sbuf_reserve(&c->in, RECV_CHUNK);
 	do {
 		r = recv(c->fd, c->in.data + c->in.len, RECV_CHUNK, 0);
@@ -336,17 +347,12 @@ int udp_send(int fd, uint16_t id, uint16_t reserved, const void *p, size_t n)
  */
 int udp_recv(int fd, void *buf, size_t cap, int timeout_ms)
 {
-	struct pollfd pfd = { .fd = fd, .events = POLLIN };
 	ssize_t r;
 	int n;
 
-	do {
-		n = poll(&pfd, 1, timeout_ms);
-	} while (n < 0 && errno == EINTR);
+	n = wait_readable(fd, timeout_ms);
 	if (n < 0)
-		return -errno;
-	if (n == 0)
-		return -ETIMEDOUT;
+		return n;
 	r = recv(fd, buf, cap, 0);
 	if (r < 0)
 		return errno == EAGAIN ? -ETIMEDOUT : -errno;
