@@ -271,6 +271,40 @@ xkv_mode() {
 		"$PY" -c 'import json, sys; print(json.load(sys.stdin)[0]["mode"])'
 }
 
+# output_has PATTERN TEXT: TEXT holds PATTERN (grep), or say that it does not
+output_has() {
+	echo "$2" | grep -q -- "$1" && return 0
+	echo "no '$1' in the output"
+	return 1
+}
+
+# refused PATTERN CLEAN CMD...: CMD fails and prints PATTERN (all of its
+# output is shown), and then CLEAN (what must hold after it) passes
+refused() {
+	local pattern=$1 clean=$2 out rc=0
+	shift 2
+	out=$("$@" 2>&1) || rc=$?
+	echo "$out"
+	[ "$rc" != 0 ] || { echo "$1 succeeded"; return 1; }
+	output_has "$pattern" "$out" || return 1
+	"$clean"
+}
+
+# up_refused PATTERN ARGS...: up fails, prints PATTERN, changes nothing
+up_refused() {
+	refused "$1" state_clean xkv_up "${@:2}"
+}
+
+# stop_extra: stop what a test started in the background (EXTRA_PIDS)
+stop_extra() {
+	local p
+	for p in "${EXTRA_PIDS[@]}"; do
+		kill -TERM "$p" 2>/dev/null || true
+	done
+	wait "${EXTRA_PIDS[@]}" 2>/dev/null || true
+	EXTRA_PIDS=()
+}
+
 cleanup() {
 	local pid p
 	pid=$(backend_pid)

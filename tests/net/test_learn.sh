@@ -127,16 +127,7 @@ learn_clean() {
 
 # up_refused PATTERN ARG...: up must fail, say PATTERN, change nothing
 up_refused() {
-	local pattern=$1 out rc=0
-	shift
-	out=$(xkv_up_learn "$@" 2>&1) || rc=$?
-	echo "$out"
-	[ "$rc" != 0 ] || { echo "up succeeded"; return 1; }
-	echo "$out" | grep -q -- "$pattern" || {
-		echo "no '$pattern' in the output"
-		return 1
-	}
-	learn_clean
+	refused "$1" learn_clean xkv_up_learn "${@:2}"
 }
 
 refused_usage() {

@@ -22,20 +22,6 @@ help_works() {
 	done
 }
 
-# up ARGS... must fail, print PATTERN, and leave the interface as it was
-up_refused() {
-	local pattern=$1 out rc=0
-	shift
-	out=$(xkv_up "$@" 2>&1) || rc=$?
-	echo "$out"
-	[ "$rc" != 0 ] || { echo "up succeeded"; return 1; }
-	echo "$out" | grep -q -- "$pattern" || {
-		echo "no '$pattern' in the output"
-		return 1
-	}
-	state_clean
-}
-
 port_listening() {
 	in_s ss -Htln "sport = :11211" | grep -q .
 }

@@ -311,10 +311,6 @@ else
 		echo "ok $TAP_N # SKIP xkv up has no --tcp-fast"
 	done
 fi
-for p in "${EXTRA_PIDS[@]}"; do
-	kill -TERM "$p" 2>/dev/null || true
-done
-wait "${EXTRA_PIDS[@]}" 2>/dev/null || true
-EXTRA_PIDS=()
+stop_extra
 rm -rf "$LOGD"
 tap_done

@@ -123,24 +123,7 @@ says() {
 	shift
 	out=$("$@" 2>&1)
 	echo "$out"
-	echo "$out" | grep -q -- "$pattern" || {
-		echo "no '$pattern' in the output"
-		return 1
-	}
-}
-
-# up_refused PATTERN ARGS...: up fails, prints PATTERN, changes nothing
-up_refused() {
-	local pattern=$1 out rc=0
-	shift
-	out=$(xkv_up "$@" 2>&1) || rc=$?
-	echo "$out"
-	[ "$rc" != 0 ] || { echo "up succeeded"; return 1; }
-	echo "$out" | grep -q -- "$pattern" || {
-		echo "no '$pattern' in the output"
-		return 1
-	}
-	state_clean
+	output_has "$pattern" "$out"
 }
 
 version_over_tcp() {

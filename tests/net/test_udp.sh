@@ -202,10 +202,6 @@ check "replies, errors and unknown commands get no reply" \
 	replies_unanswered
 check "xkv up gives xkvd -U, the allowlist and --amp-ratio, and says so" \
 	up_hands_policy
-for p in "${EXTRA_PIDS[@]}"; do
-	kill -TERM "$p" 2>/dev/null || true
-done
-wait "${EXTRA_PIDS[@]}" 2>/dev/null || true
-EXTRA_PIDS=()
+stop_extra
 rm -rf "$LOGD"
 tap_done
