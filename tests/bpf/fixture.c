@@ -47,6 +47,12 @@ void *fixture_map_mmap(struct bpf_map *m, size_t len)
 	return p == MAP_FAILED ? NULL : p;
 }
 
+void fixture_map_munmap(void *p, size_t len)
+{
+	if (p)
+		munmap(p, len);
+}
+
 void fixture_diag_frames(const __u8 *got, size_t glen, const __u8 *want,
 			 size_t wlen)
 {

@@ -55,6 +55,13 @@ __u64 fixture_mono_ns(void);
 void *fixture_map_mmap(struct bpf_map *m, size_t len);
 
 /**
+ * fixture_map_munmap() - undo fixture_map_mmap(); nothing for NULL.
+ * @p:   the mapping, or NULL
+ * @len: its length
+ */
+void fixture_map_munmap(void *p, size_t len);
+
+/**
  * fixture_diag_frames() - TAP diagnostics for two frames that differ: the
  * lengths, the first differing byte and 48 bytes of each around it.
  * @got:  the frame the program left

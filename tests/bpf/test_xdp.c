@@ -24,7 +24,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -108,10 +107,8 @@ static int env_open(struct env *e, const struct xkv_config *cfg)
 
 static void env_close(struct env *e)
 {
-	if (e->live)
-		munmap(e->live, (size_t)sysconf(_SC_PAGESIZE));
-	if (e->hot)
-		munmap(e->hot, e->hot_size);
+	fixture_map_munmap(e->live, (size_t)sysconf(_SC_PAGESIZE));
+	fixture_map_munmap(e->hot, e->hot_size);
 	xkv__destroy(e->skel);
 	memset(e, 0, sizeof(*e));
 }
