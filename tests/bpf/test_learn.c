@@ -1569,6 +1569,28 @@ static bool shot(struct env *e, int fd, const struct pkt *p, int id)
 	(pkt_request(in, (o), (text), strlen(text)),                         \
 	 shot((e), (e)->in_fd, in, XKV_LSTAT_##name))
 
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* a request that ingress must drop: how it is built, the counter, why */
+struct shot_case {
+	struct pkt_opts o;
+	int id;			/* XKV_LSTAT_* */
+	const char *name;
+};
+
+/* "get foo" built as each of @cases says, each dropped at ingress */
+static void shot_gets(struct env *e, const struct shot_case *cases, size_t n)
+{
+	static const char get[] = "get foo\r\n";
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		pkt_request(in, &cases[i].o, get, sizeof(get) - 1);
+		check(shot(e, e->in_fd, in, cases[i].id), "%s",
+		      cases[i].name);
+	}
+}
+
 /* UDP payload offset of pkt_request()/pkt_reply() frames (IPv4, no tag) */
 #define PAY4 (14 + 20 + 8)
 
@@ -1604,6 +1626,29 @@ static void test_policy_in(struct env *e)
 	static const __u8 group[4] = { 224, 0, 0, 1 };
 	static const __u8 bcast[4] = { 255, 255, 255, 255 };
 	static const __u8 zero4[4] = { 0, 0, 0, 9 };
+	static const struct shot_case src_drops[] = {
+		{ { .id = 30, .src = outside }, XKV_LSTAT_udp_drop_source,
+		  "policy: a get from outside the allowlist is dropped" },
+		{ { .id = 30, .sport_zero = true }, XKV_LSTAT_udp_drop_source,
+		  "policy: source port 0 is dropped" },
+		{ { .id = 30, .sport = PKT_SERVER_PORT },
+		  XKV_LSTAT_udp_drop_source,
+		  "policy: memcached's own port as the source is dropped" },
+		{ { .id = 30, .src = group }, XKV_LSTAT_udp_drop_source,
+		  "policy: a multicast source is dropped" },
+		{ { .id = 30, .src = zero4 }, XKV_LSTAT_udp_drop_source,
+		  "policy: a 0/8 source is dropped" },
+		{ { .id = 30, .dst = bcast }, XKV_LSTAT_udp_drop_source,
+		  "policy: a request to 255.255.255.255 is dropped" },
+	};
+	static const struct shot_case frame_drops[] = {
+		{ { .id = 30, .count = 2 }, XKV_LSTAT_udp_drop_reply,
+		  "policy: a request claiming two datagrams is dropped" },
+		{ { .id = 30, .no_frame = true }, XKV_LSTAT_udp_drop_reply,
+		  "policy: a datagram without a frame header is dropped" },
+		{ { .id = 30, .ipv6 = true }, XKV_LSTAT_udp_drop_source,
+		  "policy: an IPv6 source outside the allowlist is dropped" },
+	};
 	struct pkt_opts o = { .id = 30 }, x;
 	struct xkv_addr ba = { .addr = { 0 } };
 	int afd = bpf_map__fd(e->l->maps.xkv_addrs);
@@ -1620,27 +1665,7 @@ static void test_policy_in(struct env *e)
 	check(SHOT_IN(e, &x, "set foo 0 0 3\r\nnew\r\n", udp_drop_source) &&
 		      !D(in_write_keys) && holds_nocas(e, "foo", "old"),
 	      "policy: a set from outside the allowlist is dropped");
-	check(SHOT_IN(e, &x, "get foo\r\n", udp_drop_source),
-	      "policy: a get from outside the allowlist is dropped");
-	x = o;
-	x.sport_zero = true;
-	check(SHOT_IN(e, &x, "get foo\r\n", udp_drop_source),
-	      "policy: source port 0 is dropped");
-	x = o;
-	x.sport = PKT_SERVER_PORT;
-	check(SHOT_IN(e, &x, "get foo\r\n", udp_drop_source),
-	      "policy: memcached's own port as the source is dropped");
-	x = o;
-	x.src = group;
-	check(SHOT_IN(e, &x, "get foo\r\n", udp_drop_source),
-	      "policy: a multicast source is dropped");
-	x.src = zero4;
-	check(SHOT_IN(e, &x, "get foo\r\n", udp_drop_source),
-	      "policy: a 0/8 source is dropped");
-	x = o;
-	x.dst = bcast;
-	check(SHOT_IN(e, &x, "get foo\r\n", udp_drop_source),
-	      "policy: a request to 255.255.255.255 is dropped");
+	shot_gets(e, src_drops, ARRAY_SIZE(src_drops));
 	ba.addr[10] = 0xff;
 	ba.addr[11] = 0xff;
 	memcpy(ba.addr + 12, pkt_server4, 4);
@@ -1659,18 +1684,7 @@ static void test_policy_in(struct env *e)
 	      "policy: ... after leading spaces too");
 	check(SHOT_IN(e, &o, "12\r\n", udp_drop_reply),
 	      "policy: a line starting with a digit is dropped");
-	x = o;
-	x.count = 2;
-	check(SHOT_IN(e, &x, "get foo\r\n", udp_drop_reply),
-	      "policy: a request claiming two datagrams is dropped");
-	x = o;
-	x.no_frame = true;
-	check(SHOT_IN(e, &x, "get foo\r\n", udp_drop_reply),
-	      "policy: a datagram without a frame header is dropped");
-	x = o;
-	x.ipv6 = true;
-	check(SHOT_IN(e, &x, "get foo\r\n", udp_drop_source),
-	      "policy: an IPv6 source outside the allowlist is dropped");
+	shot_gets(e, frame_drops, ARRAY_SIZE(frame_drops));
 	udp_in(e, &o, "delete foo\r\n");
 	check(D(in_write_keys) == 1 && empty(e, "foo"),
 	      "policy: a delete from the allowlist still invalidates");
