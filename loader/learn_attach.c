@@ -250,10 +250,7 @@ static bool tcpfast_filters(int ifindex)
 	for (k = 0; k < 2 && !found; k++) {
 		xkv_tc_hook_init(&h, ifindex, hooks[k]);
 		for (i = 0; i < 2 && !found; i++) {
-			memset(&t, 0, sizeof(t));
-			t.sz = sizeof(t);
-			t.handle = handles[i];
-			t.priority = XKV_TCPF_PRIO;
+			xkv_tc_opts_init(&t, handles[i], XKV_TCPF_PRIO, 0);
 			found = !bpf_tc_query(&h, &t);
 		}
 	}
@@ -264,16 +261,9 @@ static bool tcpfast_filters(int ifindex)
 /* the qdisc, unless the TCP fast path's filters are on it too */
 static int destroy_qdisc(int ifindex)
 {
-	struct bpf_tc_hook h;
-	int e;
-
 	if (tcpfast_filters(ifindex))
 		return 0;
-	xkv_tc_hook_init(&h, ifindex, BPF_TC_INGRESS | BPF_TC_EGRESS);
-	e = bpf_tc_hook_destroy(&h);
-	if (e == -ENOENT || e == -EINVAL)
-		return 0;
-	return e;
+	return xkv_tc_qdisc_destroy(ifindex);
 }
 
 int xkv_learn_attach(struct xkv_learn *l, int ifindex)

@@ -7,6 +7,7 @@
 #ifndef XKV_LOADER_TC_H
 #define XKV_LOADER_TC_H
 
+#include <errno.h>
 #include <string.h>
 #include <bpf/libbpf.h>
 
@@ -40,6 +41,23 @@ static inline void xkv_tc_opts_init(struct bpf_tc_opts *t, __u32 handle,
 	t->handle = handle;
 	t->priority = prio;
 	t->prog_fd = prog_fd;
+}
+
+/**
+ * xkv_tc_qdisc_destroy() - remove an interface's clsact qdisc, with every
+ * filter on it.
+ * @ifindex: the interface
+ *
+ * Return: 0 (no such qdisc is no error), or -errno.
+ */
+static inline int xkv_tc_qdisc_destroy(int ifindex)
+{
+	struct bpf_tc_hook h;
+	int err;
+
+	xkv_tc_hook_init(&h, ifindex, BPF_TC_INGRESS | BPF_TC_EGRESS);
+	err = bpf_tc_hook_destroy(&h);
+	return err == -ENOENT || err == -EINVAL ? 0 : err;
 }
 
 #endif /* XKV_LOADER_TC_H */

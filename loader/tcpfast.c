@@ -82,16 +82,6 @@ static int hook_detach(int ifindex, enum bpf_tc_attach_point where,
 	return err == -ENOENT ? 0 : err;
 }
 
-static int qdisc_destroy(int ifindex)
-{
-	struct bpf_tc_hook h;
-	int err;
-
-	xkv_tc_hook_init(&h, ifindex, BPF_TC_INGRESS | BPF_TC_EGRESS);
-	err = bpf_tc_hook_destroy(&h);
-	return err == -ENOENT || err == -EINVAL ? 0 : err;
-}
-
 /* byte offset of member @name of struct type @id, or -ENOENT; @id out */
 static long member_offset(const struct btf *btf, __u32 *id, const char *name)
 {
@@ -300,7 +290,7 @@ detach_in:
 	hook_detach(ifindex, BPF_TC_INGRESS, handle);
 destroy_qdisc:
 	if (created)
-		qdisc_destroy(ifindex);
+		xkv_tc_qdisc_destroy(ifindex);
 	return err;
 }
 
@@ -328,7 +318,7 @@ int xkv_tcpf_detach(int ifindex)
 	/* learning mode's filters may have come to live on our qdisc */
 	if (!xkv_learn_query(ifindex, &lin, &lout) && (lin || lout))
 		return 0;
-	return qdisc_destroy(ifindex);
+	return xkv_tc_qdisc_destroy(ifindex);
 }
 
 int xkv_tcpf_answer_set(int ctl_fd, bool on)
